@@ -1,0 +1,77 @@
+"""`rating …`: the command line, a thin client of the library.
+
+Every command takes `--db` and `--json`; errors print one `Error:` line (with the stable
+code) and exit 1 — a traceback only with `rating --debug …` (or RATING_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from rich.markup import escape
+
+from rating.cli import common, data, rules, runs
+from rating.errors import RatingError
+
+app = typer.Typer(
+    name="rating",
+    help="Property service credit engine: ingest bureau exports, rate a quarter, explain every grade.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
+) -> None:
+    if debug:
+        os.environ["RATING_DEBUG"] = "1"
+
+
+data.register(app)
+runs.register(app)
+rules.register(app)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("RATING_DEBUG") == "1"
+    try:
+        app(args=argv, prog_name="rating", standalone_mode=False)
+    except RatingError as exc:
+        if _wants_json(argv):
+            common.print_json(exc.as_dict())
+        else:
+            common.stderr.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        return 1
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        common.stderr.print("Aborted.")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if debug:
+            raise
+        common.stderr.print(
+            f"[bold red]Error:[/] {escape(f'[INTERNAL] {type(exc).__name__}: {exc}')} (run with --debug for details)",
+            markup=True, highlight=False,
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Read a stored run back: summaries, lists, and why a company got its grade.
+
+Reasons are ranked by their effect on the company score: a company rule counts with its
+points; a project rule with its points averaged over the company's projects by the same
+weights the score uses. Wording (titles, clauses) comes from the rule set stored with the
+run, so an explanation years later reads what the bureau published then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+
+from rating.errors import NotFoundError
+from rating.ruleset.definition import RuleSet
+from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
+from rating.sql import rows, value
+
+LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
+
+
+def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
+    found = value(con, "SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 1")
+    if found is None:
+        raise NotFoundError("no runs yet: run `rating run --period …` first", code="RUN_NOT_FOUND")
+    return str(found)
+
+
+def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
+    run_id = run_id or latest_run_id(con)
+    cur = con.execute("SELECT * FROM runs WHERE run_id = $id", {"id": run_id})
+    names = [d[0] for d in cur.description]
+    found = cur.fetchall()
+    if not found:
+        raise NotFoundError(f"no run '{run_id}'", code="RUN_NOT_FOUND")
+    row = dict(zip(names, found[0], strict=True))
+    row["manifest"] = json.loads(row["manifest"])
+    row["summary"] = json.loads(row["summary"])
+    return row
+
+
+def stored_ruleset(con: duckdb.DuckDBPyConnection, ref: str, files_sha: str) -> LoadedRuleSet:
+    name, _, version = ref.partition("@")
+    files = value(
+        con,
+        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
+        {"n": name, "v": version, "sha": files_sha},
+    )
+    if files is None:
+        raise NotFoundError(f"rule set {ref} ({files_sha[:12]}) is not stored", code="RULESET_NOT_FOUND")
+    return _load_cached(files)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(files_json: str) -> LoadedRuleSet:
+    files = {k: v.encode("utf-8") for k, v in json.loads(files_json).items()}
+    return load_from_bytes(files, origin="stored rule set")
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+_LIST_FILTERS = {
+    "grades": "rated",
+    "red": "red",
+    "black": "black",
+    "downgrades": "downgrade",
+    "vetoes": "veto AND rated",
+    "unrated": "NOT rated",
+}
+
+
+def list_companies(
+    con: duckdb.DuckDBPyConnection, run_id: str, which: str = "grades", limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, truncated) of one list of a run, fetching one extra row to know truncation."""
+    where = _LIST_FILTERS[which]
+    found = _dicts(
+        con,
+        f"""SELECT uscc, name, district, projects, households, score, grade, prev_grade, red, black,
+                   black_reason, downgrade, downgrade_reason, veto_rules, grade_reason
+            FROM run_companies WHERE run_id = $run AND {where}
+            ORDER BY score DESC NULLS LAST, uscc LIMIT $limit OFFSET $offset""",
+        {"run": run_id, "limit": limit + 1, "offset": offset},
+    )
+    return found[:limit], len(found) > limit
+
+
+def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
+    found = _dicts(con, "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u", {"run": run_id, "u": uscc})
+    if not found:
+        raise NotFoundError(f"company {uscc} is not in run {run_id}", code="COMPANY_NOT_FOUND")
+    return found[0]
+
+
+def reasons(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet) -> list[dict[str, Any]]:
+    """Every rule that moved this company's score, most harmful first."""
+    found = _dicts(
+        con,
+        """WITH w AS (SELECT project_id, weight, sum(weight) OVER () AS total
+                      FROM run_projects WHERE run_id = $run AND company_uscc = $u)
+           SELECT rp.rule_id, rp.target, rp.bucket, sum(rp.records) AS records,
+                  CAST(sum(CASE WHEN rp.target = 'project' THEN rp.points * w.weight / nullif(w.total, 0)
+                           ELSE rp.points END) AS DECIMAL(18,4)) AS effect,
+                  CAST(sum(rp.points) AS DECIMAL(18,4)) AS points,
+                  CASE WHEN count(*) = 1 THEN any_value(rp.value) END AS value
+           FROM run_rule_points rp LEFT JOIN w ON w.project_id = rp.project_id
+           WHERE rp.run_id = $run AND rp.company_uscc = $u
+           GROUP BY rp.rule_id, rp.target, rp.bucket
+           HAVING sum(rp.records) > 0 OR sum(rp.points) <> 0
+           ORDER BY effect ASC, rule_id""",
+        {"run": run_id, "u": uscc},
+    )
+    by_id = {r.id: r for r in definition.rules}
+    for rank, item in enumerate(found, 1):
+        rule = by_id.get(item["rule_id"])
+        item["rank"] = rank
+        item["title"] = rule.title if rule else item["rule_id"]
+        item["clause"] = rule.clause if rule else ""
+        item["design_choice"] = rule.design_choice if rule else False
+        item["veto"] = rule.veto if rule else False
+    return found
+
+
+def evidence(
+    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, rule_id: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The records behind a company's points: source table, record key, batch, file line."""
+    return _dicts(
+        con,
+        """SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
+                  e.record_date, e.points AS contribution
+           FROM (SELECT *, row_number() OVER (PARTITION BY rule_id ORDER BY record_date, record_key) AS n
+                 FROM run_evidence WHERE run_id = $run AND company_uscc = $u
+                   AND ($rule IS NULL OR rule_id = $rule)) e
+           LEFT JOIN ingest_batches b ON b.batch_id = e.batch_id
+           WHERE e.n <= $limit ORDER BY e.rule_id, e.record_date, e.record_key""",
+        {"run": run_id, "u": uscc, "rule": rule_id, "limit": limit},
+    )
+
+
+def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    return _dicts(
+        con,
+        """SELECT project_id, project_name, district, street, households, days_served, points, score, grade
+           FROM run_projects WHERE run_id = $run AND company_uscc = $u ORDER BY project_id""",
+        {"run": run_id, "u": uscc},
+    )
+
+
+def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    return _dicts(
+        con,
+        "SELECT bucket, records, raw_points, points FROM run_buckets WHERE run_id = $run AND company_uscc = $u ORDER BY bucket",
+        {"run": run_id, "u": uscc},
+    )
+
+
+def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
+    reason = row.get("grade_reason") or ""
+    if reason == "veto":
+        return f"{definition.grades.veto_title} ({', '.join(row.get('veto_rules') or [])})"
+    if reason.startswith("override:"):
+        oid = reason.split(":", 1)[1]
+        for override in definition.grades.overrides:
+            if override.id == oid:
+                return f"{override.title}" + (f" — {override.clause}" if override.clause else "")
+    if reason == "not_rated":
+        return "not rated: the company served no project in the period"
+    return f"score {row.get('score')} falls in the band of grade {row.get('band_grade')}"
+
+
+def explain(con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20) -> dict[str, Any]:
+    info = run_row(con, run_id)
+    rid = info["run_id"]
+    rs = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    row = company_row(con, rid, uscc)
+    return {
+        "run_id": rid,
+        "period": info["period"],
+        "rules": info["ruleset"],
+        "provenance": provenance(info),
+        "company": row,
+        "grade_reason": grade_reason_text(row, rs),
+        "buckets": buckets(con, rid, uscc),
+        "reasons": reasons(con, rid, uscc, rs),
+        "projects": projects(con, rid, uscc),
+        "evidence": evidence(con, rid, uscc, limit=limit),
+    }
+
+
+def provenance(info: dict[str, Any]) -> dict[str, Any]:
+    m = info["manifest"]
+    return {
+        "run_id": info["run_id"],
+        "engine_version": m["engine_version"],
+        "ruleset": f"{m['ruleset']['name']}@{m['ruleset']['version']}",
+        "ruleset_logic_sha256": m["ruleset"]["logic"],
+        "inputs_sha256": inputs_digest(m),
+        "period": m["period"]["name"],
+        "as_of": m["as_of"],
+        "timezone": m["timezone"],
+        "results_sha256": info["results_sha256"],
+    }
+
+
+def inputs_digest(manifest: dict[str, Any]) -> str:
+    text = json.dumps(manifest["inputs"], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{manifest['watermark']}|{text}".encode()).hexdigest()
+
+
+def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
+    found = _dicts(
+        con,
+        """SELECT run_id, period, ruleset, status, shadow, forced, watermark, as_of, summary, results_sha256
+           FROM runs ORDER BY created_at DESC, run_id DESC LIMIT $limit""",
+        {"limit": limit},
+    )
+    for r in found:
+        r["summary"] = json.loads(r["summary"])
+    return found
+
+
+__all__ = ["LISTS", "explain", "list_companies", "run_row", "runs_list", "latest_run_id", "rows"]

@@ -1,0 +1,125 @@
+"""Company facts → grade → red/black list → downgrade.
+
+Order of precedence for a grade: not rated (no project served in the period) → a veto gives
+the lowest grade → the first override whose condition holds → the score band. History (the
+previous periods' grades, for streaks and downgrades) comes from earlier runs, pinned by id
+in the run's manifest so a replay sees the same history.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from rating.engine.context import RunContext
+from rating.engine.evaluator import band_sql
+from rating.periods import Period
+from rating.ruleset.expressions import streak_column
+from rating.sql import lit, rows, run, sql_text, value
+
+
+def resolve_history(con: duckdb.DuckDBPyConnection, period: Period, ruleset_name: str, depth: int) -> tuple[tuple[int, str], ...]:
+    """For each earlier period, the run whose grades count as that period's grades.
+
+    A published run wins; then a run under the same rule set; then the newest run.
+    """
+    chosen = []
+    for k in range(1, depth + 1):
+        run_id = value(
+            con,
+            """SELECT run_id FROM runs WHERE period = $period
+               ORDER BY status = 'published' DESC, starts_with(ruleset, $prefix) DESC,
+                        created_at DESC, run_id DESC LIMIT 1""",
+            {"period": str(period.previous(k)), "prefix": ruleset_name + "@"},
+        )
+        if run_id is not None:
+            chosen.append((k, str(run_id)))
+    return tuple(chosen)
+
+
+def build_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    run(con, "CREATE OR REPLACE TEMP TABLE hist (uscc VARCHAR, k INTEGER, grade VARCHAR, black BOOLEAN)")
+    for k, run_id in ctx.history_runs:
+        run(
+            con,
+            "INSERT INTO hist SELECT uscc, $k, grade, black FROM run_companies WHERE run_id = $run",
+            {"k": k, "run": run_id},
+        )
+    return int(value(con, "SELECT count(*) FROM hist"))
+
+
+def _rank_sql(column: str, order: tuple[str, ...]) -> str:
+    whens = " ".join(f"WHEN {sql_text(lit(g))} THEN {i}" for i, g in enumerate(order))
+    return f"(CASE {column} {whens} END)"
+
+
+def _grade_sql(ctx: RunContext) -> tuple[str, str]:
+    lowest = sql_text(lit(ctx.ruleset.definition.lowest_grade))
+    grade = ["CASE WHEN NOT rated THEN NULL", f"WHEN veto THEN {lowest}"]
+    reason = ["CASE WHEN NOT rated THEN 'not_rated'", "WHEN veto THEN 'veto'"]
+    for override, node in ctx.ruleset.overrides:
+        cond = f"coalesce({sql_text(node)}, false)"
+        grade.append(f"WHEN {cond} THEN {sql_text(lit(override.grade))}")
+        reason.append(f"WHEN {cond} THEN {sql_text(lit('override:' + override.id))}")
+    grade.append("ELSE band_grade END")
+    reason.append("ELSE 'band' END")
+    return " ".join(grade), " ".join(reason)
+
+
+def _streak_sql(grade: str, depth: int) -> str:
+    g = sql_text(lit(grade))
+    earlier = f"""(SELECT coalesce(min(r.k), {depth + 1}) - 1 FROM range(1, {depth + 1}) r(k)
+                   LEFT JOIN hist h ON h.uscc = f.uscc AND h.k = r.k
+                   WHERE h.grade IS DISTINCT FROM {g})"""
+    return f'CASE WHEN f.grade = {g} THEN 1 + {earlier} ELSE 0 END AS "{streak_column(grade)}"'
+
+
+def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    defn = ctx.ruleset.definition
+    grade, reason = _grade_sql(ctx)
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE facts AS
+            SELECT c.*, h.grade AS prev_grade, coalesce(h.black, false) AS prev_black,
+                   {band_sql('c.score', defn.grades.bands)} AS band_grade
+            FROM company_scores c LEFT JOIN (SELECT * FROM hist WHERE k = 1) h USING (uscc)""",
+    )
+    run(con, f"CREATE OR REPLACE TEMP TABLE facts AS SELECT *, {grade} AS grade, {reason} AS grade_reason FROM facts")
+    streaks = "".join(", " + _streak_sql(g, defn.history_periods) for g in sorted(ctx.ruleset.streak_grades))
+    run(con, f"CREATE OR REPLACE TEMP TABLE facts AS SELECT f.*{streaks} FROM facts f")
+
+
+def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    defn = ctx.ruleset.definition
+    red = f"rated AND coalesce({sql_text(ctx.ruleset.red)}, false)" if ctx.ruleset.red is not None else "false"
+    black = f"rated AND coalesce({sql_text(ctx.ruleset.black)}, false)" if ctx.ruleset.black is not None else "false"
+    order = defn.grade_order
+    dropped = f"coalesce({_rank_sql('grade', order)} > {_rank_sql('prev_grade', order)}, false)"
+    black_title = sql_text(lit(defn.lists.black.title if defn.lists.black else ""))
+    shadow = "true" if ctx.shadow else "false"
+    downgrade_if = []
+    if defn.downgrade.on_grade_drop:
+        downgrade_if.append(dropped)
+    if defn.downgrade.on_black_entry:
+        downgrade_if.append("(black_due AND NOT prev_black)")
+    due = " OR ".join(downgrade_if) or "false"
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE decided AS
+            SELECT *, black_due AND NOT {shadow} AS black, downgrade_due AND NOT {shadow} AS downgrade,
+                   {shadow} AS sanctions_suspended,
+                   CASE WHEN black_due THEN {black_title}
+                        || CASE WHEN veto THEN ' [' || array_to_string(veto_rules, ', ') || ']' ELSE '' END
+                        || CASE WHEN {shadow} THEN ' (shadow period: not in effect)' ELSE '' END END AS black_reason,
+                   CASE WHEN downgrade_due THEN concat_ws('; ',
+                        CASE WHEN {dropped} THEN '等级由' || prev_grade || '降为' || grade END,
+                        CASE WHEN black_due AND NOT prev_black THEN '列入黑名单' END)
+                        || CASE WHEN {shadow} THEN ' (shadow period: not in effect)' ELSE '' END END AS downgrade_reason
+            FROM (SELECT *, {red} AS red, {black} AS black_due FROM facts)
+            CROSS JOIN LATERAL (SELECT rated AND ({due}) AS downgrade_due)""",
+    )
+
+
+def grade_counts(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, int]:
+    counts = dict(rows(con, "SELECT grade, count(*) FROM decided WHERE rated GROUP BY grade"))
+    order = [g for g in ctx.ruleset.definition.grade_order if g in counts]
+    return {g: int(counts[g]) for g in order}

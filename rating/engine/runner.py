@@ -1,0 +1,234 @@
+"""A run: the ordered list of named steps, the stored results and the manifest.
+
+Each step logs rows out and milliseconds (`RunReport.steps`); the manifest records
+everything needed to replay the run exactly: engine and DuckDB versions, the rule set and
+its fingerprints, the batch watermark, per-source rows in scope with a content hash, the
+period, the as-of time and time zone, the history runs and every parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from rating import __version__
+from rating.engine import evaluator, grading, scope
+from rating.engine.context import RunContext
+from rating.engine.store import RESULT_TABLES, results_digest
+from rating.errors import UsageError
+from rating.ingest.contracts import CONTRACTS
+from rating.periods import Period
+from rating.ruleset.loader import LoadedRuleSet
+from rating.settings import Settings
+from rating.sql import rows, run, value
+from rating.warehouse import transaction, visible_rows, watermark
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    period: str
+    rules: str
+    results_sha256: str
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "period": self.period, "rules": self.rules,
+                **self.summary, "results_sha256": self.results_sha256}
+
+
+def _steps(ctx: RunContext) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]]:
+    steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]] = [
+        ("service periods", scope.build_service),
+        ("rated units", scope.build_units),
+        ("exposure", scope.build_exposure),
+    ]
+    for kind in ctx.ruleset.sources():
+        steps.append((f"scope {kind}", lambda con, c, k=kind: scope.build_scope(con, c, k)))
+    steps += [
+        ("unattributed records", scope.build_unattributed),
+        ("rule hits", evaluator.build_hits),
+        ("rule points", evaluator.build_rule_points),
+        ("project scores", evaluator.build_project_scores),
+        ("buckets", evaluator.build_buckets),
+        ("company scores", evaluator.build_company_scores),
+        ("history", grading.build_history),
+        ("grades", grading.build_grades),
+        ("lists and downgrades", grading.build_decisions),
+    ]
+    return steps
+
+
+def compute(con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Run every step into temp tables; returns the step log."""
+    log = []
+    steps = _steps(ctx)
+    for i, (name, step) in enumerate(steps):
+        started = time.perf_counter()
+        out = step(con, ctx)
+        log.append({"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)})
+        if progress:
+            progress(name, i + 1, len(steps))
+    return log
+
+
+STORE = {
+    "run_companies": """SELECT $run, uscc, name, district, rated, projects, households, project_score,
+        score, band_grade, grade, grade_reason, veto, veto_rules, prev_grade, red, black, black_reason,
+        downgrade, downgrade_reason, sanctions_suspended FROM decided ORDER BY uscc""",
+    "run_projects": """SELECT $run, project_id, company, project_name, district, street, households,
+        floor_area, days_served, weight, points, score, grade FROM project_scores ORDER BY project_id, company""",
+    "run_buckets": "SELECT $run, company, bucket, records, raw_points, points FROM buckets ORDER BY company, bucket",
+    "run_rule_points": """SELECT $run, company, project_id, rule_id, target, bucket, value, records,
+        raw_points, points FROM rule_points WHERE records > 0 OR points <> 0
+        ORDER BY company, project_id, rule_id""",
+    "run_evidence": """SELECT $run, rule_id, _company, _project, source, _key, _batch, _row, _date,
+        contribution FROM hits""",
+    "run_unattributed": "SELECT $run, source, record_key, batch_id, line, project_id, record_date FROM unattributed",
+}
+
+
+def store(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    for table, select in STORE.items():
+        run(con, f"INSERT INTO {table} {select}", {"run": run_id})
+
+
+def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+    """Rows each input contributes to the run, and an order-free hash of their content."""
+    out = {}
+    kinds = ["companies", "projects", *ctx.ruleset.sources()]
+    for kind in kinds:
+        contract = CONTRACTS[kind]
+        in_scope = f"scope_{kind}" if kind in ctx.ruleset.sources() else None
+        where = f" AND {_key_in_scope(contract, in_scope)}" if in_scope else ""
+        cols = ", ".join(f's."{c}"' for c in contract.columns)
+        count, digest = rows(
+            con,
+            f"""SELECT count(*), coalesce(sum(hash({cols}, s._batch)::HUGEINT) % 18446744073709551616, 0)
+                FROM {visible_rows(contract)}{where}""",
+            ctx.params,
+        )[0]
+        out[kind] = {"rows": int(count), "hash": f"{int(digest):016x}"}
+    return out
+
+
+def _key_in_scope(contract: Any, scope_table: str) -> str:
+    from rating.warehouse import key_sql
+
+    return f"({key_sql(contract, 's')}, s._batch) IN (SELECT (_key, _batch) FROM {scope_table})"
+
+
+def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:
+    n = int(value(con, "SELECT count(*) FROM runs WHERE period = $p", {"p": str(period)}))
+    return f"{period}-{n + 1:02d}"
+
+
+def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> dict[str, Any]:
+    rs = ctx.ruleset
+    header = rs.definition.ruleset
+    return {
+        "engine_version": __version__,
+        "duckdb_version": duckdb.__version__,
+        "ruleset": {"name": header.name, "version": header.version, **rs.fingerprint.as_dict(),
+                    "effective_from": str(header.effective_from),
+                    "expires_on": str(header.expires_on) if header.expires_on else None,
+                    "shadow_until": str(header.shadow_until) if header.shadow_until else None},
+        "period": {"name": str(ctx.period), "start": str(ctx.period.start), "end": str(ctx.period.end)},
+        "watermark": ctx.watermark,
+        "as_of": ctx.as_of.isoformat(),
+        "timezone": settings.timezone,
+        "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
+        "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
+        "inputs": input_fingerprints(con, ctx),
+    }
+
+
+def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+    counts = rows(
+        con,
+        """SELECT count(*), count(*) FILTER (WHERE rated), count(*) FILTER (WHERE red),
+                  count(*) FILTER (WHERE black), count(*) FILTER (WHERE downgrade),
+                  count(*) FILTER (WHERE veto AND rated)
+           FROM decided""",
+    )[0]
+    return {
+        "companies": int(counts[1]),
+        "companies_known": int(counts[0]),
+        "grades": grading.grade_counts(con, ctx),
+        "red": int(counts[2]),
+        "black": int(counts[3]),
+        "downgrades": int(counts[4]),
+        "vetoes": int(counts[5]),
+        "projects": int(value(con, "SELECT count(*) FROM project_scores")),
+        "unattributed_records": int(value(con, "SELECT count(*) FROM unattributed")),
+        "shadow": ctx.shadow,
+    }
+
+
+def _store_ruleset(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet, now: datetime) -> None:
+    files = {name: data.decode("utf-8") for name, data in rs.files.items()}
+    header = rs.definition.ruleset
+    run(
+        con,
+        """INSERT INTO rulesets VALUES ($name, $version, $logic, $wording, $files_sha, $files, $at)
+           ON CONFLICT DO NOTHING""",
+        {"name": header.name, "version": header.version, "logic": rs.fingerprint.logic,
+         "wording": rs.fingerprint.wording, "files_sha": rs.fingerprint.files,
+         "files": json.dumps(files, ensure_ascii=False, sort_keys=True), "at": now},
+    )
+
+
+def execute_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    ruleset: LoadedRuleSet,
+    period: Period,
+    *,
+    forced: bool = False,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Rate `period` under `ruleset` over everything ingested so far, and store the results."""
+    if int(value(con, "SELECT count(*) FROM src_companies")) == 0:
+        raise UsageError("the warehouse holds no companies: ingest data first", code="NO_DATA")
+    now = settings.current_time()
+    ctx = RunContext(
+        period=period, ruleset=ruleset, watermark=watermark(con), as_of=now,
+        history_runs=grading.resolve_history(con, period, ruleset.definition.ruleset.name,
+                                             ruleset.definition.history_periods),
+        forced=forced,
+    )
+    steps = compute(con, ctx, progress)
+    with transaction(con):
+        run_id = next_run_id(con, period)
+        store(con, run_id)
+        digest, _ = results_digest(con, run_id)
+        made = manifest(con, ctx, settings)
+        made["run_id"] = run_id
+        info = summary(con, ctx)
+        _store_ruleset(con, ruleset, now)
+        run(
+            con,
+            """INSERT INTO runs VALUES ($id, $period, $rules, $files_sha, $logic, $wm, $as_of, $tz,
+               $engine, 'draft', $shadow, $forced, $manifest, $summary, $digest, $at)""",
+            {"id": run_id, "period": str(period), "rules": ruleset.ref,
+             "files_sha": ruleset.fingerprint.files, "logic": ruleset.fingerprint.logic,
+             "wm": ctx.watermark, "as_of": now, "tz": settings.timezone, "engine": __version__,
+             "shadow": ctx.shadow, "forced": forced,
+             "manifest": json.dumps(made, ensure_ascii=False, sort_keys=True),
+             "summary": json.dumps(info, ensure_ascii=False, sort_keys=True),
+             "digest": digest, "at": now},
+        )
+    return RunReport(run_id, str(period), ruleset.ref, digest, info, made, steps)
+
+
+__all__ = ["execute_run", "compute", "RunReport", "RESULT_TABLES"]

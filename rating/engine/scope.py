@@ -1,0 +1,143 @@
+"""Scope: the inputs a run sees, as of its batch watermark, attributed to companies.
+
+* `service`   — every visible service period (project → company, from/to).
+* `units`     — each (project, company) pair that served within the period: what is rated.
+* `exposure`  — households × days served / days in window, per unit and rate window.
+* `scope_<k>` — the records of source k a rule may count, each with `_company`: the company
+                serving the record's project on the record's date (events name their company).
+* `unattributed` — records on a date no company served their project: kept and reported.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from rating.engine.context import RunContext, exposure_window, window_start
+from rating.engine.sources import scope_columns_sql
+from rating.ingest.contracts import CONTRACTS
+from rating.sql import run, value
+from rating.warehouse import key_sql, visible_rows
+
+FAR_FUTURE = "DATE '9999-12-31'"
+
+
+def build_service(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE service AS
+            SELECT project_id, company_uscc, project_name, district, street, households, floor_area,
+                   service_start, coalesce(service_end, {FAR_FUTURE}) AS service_end
+            FROM {visible_rows(CONTRACTS['projects'])}""",
+        ctx.params,
+    )
+    return int(value(con, "SELECT count(*) FROM service"))
+
+
+def build_units(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    scoring = ctx.ruleset.definition.project
+    size = {"households": "households", "floor_area": "floor_area", "equal": "1"}[scoring.weight]
+    days = "days_served / $period_days" if scoring.weight_by_days else "1"
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE units AS
+            WITH served AS (
+              SELECT *, date_diff('day', greatest(service_start, $period_start),
+                                  least(service_end, $period_end)) + 1 AS days
+              FROM service WHERE service_start <= $period_end AND service_end >= $period_start)
+            SELECT project_id, company_uscc AS company,
+                   arg_max(project_name, service_start) AS project_name,
+                   arg_max(district, service_start) AS district,
+                   arg_max(street, service_start) AS street,
+                   arg_max(households, service_start) AS households,
+                   arg_max(floor_area, service_start) AS floor_area,
+                   CAST(sum(days) AS INTEGER) AS days_served
+            FROM served GROUP BY project_id, company_uscc""",
+        ctx.params,
+    )
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE units AS
+            SELECT *, CAST({size} * {days} AS DECIMAL(24,6)) AS weight FROM units""",
+        ctx.params,
+    )
+    return int(value(con, "SELECT count(*) FROM units"))
+
+
+def exposure_windows(ctx: RunContext) -> dict[str, tuple[date, date]]:
+    """Named rate windows used by per-1,000-households rules."""
+    out = {}
+    for compiled in ctx.ruleset.rules:
+        if compiled.rule.per_1000_households:
+            start, end = exposure_window(compiled.rule.window, ctx.period)
+            out[f"{start}:{end}"] = (start, end)
+    return out
+
+
+def build_exposure(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    run(con, "CREATE OR REPLACE TEMP TABLE exposure (window_id VARCHAR, project_id VARCHAR, company VARCHAR, households DOUBLE)")
+    for window_id, (start, end) in exposure_windows(ctx).items():
+        run(
+            con,
+            """INSERT INTO exposure
+               SELECT $window_id, s.project_id, s.company_uscc,
+                      sum(s.households * (date_diff('day', greatest(s.service_start, $w_start),
+                                                    least(s.service_end, $w_end)) + 1))
+                      / (date_diff('day', $w_start, $w_end) + 1)
+               FROM service s JOIN units u ON u.project_id = s.project_id AND u.company = s.company_uscc
+               WHERE s.service_start <= $w_end AND s.service_end >= $w_start
+               GROUP BY s.project_id, s.company_uscc""",
+            {"window_id": window_id, "w_start": start, "w_end": end},
+        )
+
+
+def needed_columns(ctx: RunContext, kind: str) -> set[str]:
+    names: set[str] = set()
+    for compiled in ctx.ruleset.rules:
+        if compiled.rule.source == kind:
+            names |= compiled.columns
+    return names
+
+
+def scope_start(ctx: RunContext, kind: str) -> date:
+    return min(
+        window_start(c.rule.window, ctx.period) for c in ctx.ruleset.rules if c.rule.source == kind
+    )
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int:
+    contract = CONTRACTS[kind]
+    columns = scope_columns_sql(kind, needed_columns(ctx, kind))
+    extra = "".join(f", {c}" for c in columns)
+    project = "s.project_id" if "project_id" in contract.columns else "NULL"
+    inner = f"""SELECT {key_sql(contract, 's')} AS _key, s._batch, s._row, s._date,
+                       {project} AS _project{', s.uscc AS _named_company' if kind == 'events' else ''}{extra}
+                FROM {visible_rows(contract)} AND s._date BETWEEN $scope_start AND $period_end"""
+    if kind == "events":
+        select = f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"
+    else:
+        select = f"""SELECT i.*, sv.company_uscc AS _company FROM ({inner}) i
+                     LEFT JOIN service sv ON sv.project_id = i._project
+                      AND i._date BETWEEN sv.service_start AND sv.service_end"""
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE scope_{kind} AS {select}",
+        {**ctx.params, "scope_start": scope_start(ctx, kind)},
+    )
+    return int(value(con, f"SELECT count(*) FROM scope_{kind}"))
+
+
+def build_unattributed(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE unattributed (source VARCHAR, record_key VARCHAR,
+           batch_id INTEGER, line BIGINT, project_id VARCHAR, record_date DATE)""",
+    )
+    for kind in ctx.ruleset.sources():
+        run(
+            con,
+            f"""INSERT INTO unattributed SELECT '{kind}', _key, _batch, _row, _project, _date
+                FROM scope_{kind} WHERE _company IS NULL""",
+        )
+    return int(value(con, "SELECT count(*) FROM unattributed"))

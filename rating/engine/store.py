@@ -1,0 +1,104 @@
+"""Where a run's results live, and their digest.
+
+Result tables are keyed by `run_id` and only ever appended to. `results_digest` hashes a
+run's results in a canonical order without the run id, so two runs over the same inputs
+with the same rules have the same digest: that is what "byte-identical" is checked on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+RESULT_LAYOUT = [
+    """CREATE TABLE IF NOT EXISTS rulesets (
+        name VARCHAR NOT NULL, version VARCHAR NOT NULL, logic_sha256 VARCHAR NOT NULL,
+        wording_sha256 VARCHAR NOT NULL, files_sha256 VARCHAR NOT NULL, files JSON NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (name, version, files_sha256))""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, period VARCHAR NOT NULL, ruleset VARCHAR NOT NULL,
+        ruleset_files_sha256 VARCHAR NOT NULL, logic_sha256 VARCHAR NOT NULL,
+        watermark INTEGER NOT NULL, as_of TIMESTAMPTZ NOT NULL, timezone VARCHAR NOT NULL,
+        engine_version VARCHAR NOT NULL, status VARCHAR NOT NULL, shadow BOOLEAN NOT NULL,
+        forced BOOLEAN NOT NULL, manifest JSON NOT NULL, summary JSON NOT NULL,
+        results_sha256 VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS run_projects (
+        run_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        project_name VARCHAR, district VARCHAR, street VARCHAR, households BIGINT,
+        floor_area DECIMAL(18,4), days_served INTEGER, weight DECIMAL(24,6),
+        points DECIMAL(18,4), score DECIMAL(18,4), grade VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS run_rule_points (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, project_id VARCHAR,
+        rule_id VARCHAR NOT NULL, target VARCHAR NOT NULL, bucket VARCHAR, value DOUBLE,
+        records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS run_evidence (
+        run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        project_id VARCHAR, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
+        batch_id INTEGER NOT NULL, line BIGINT, record_date DATE, points DECIMAL(18,4))""",
+    """CREATE TABLE IF NOT EXISTS run_companies (
+        run_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, district VARCHAR,
+        rated BOOLEAN NOT NULL, projects INTEGER, households BIGINT,
+        project_score DECIMAL(18,4), score DECIMAL(18,4), band_grade VARCHAR, grade VARCHAR,
+        grade_reason VARCHAR, veto BOOLEAN, veto_rules VARCHAR[], prev_grade VARCHAR,
+        red BOOLEAN, black BOOLEAN, black_reason VARCHAR, downgrade BOOLEAN,
+        downgrade_reason VARCHAR, sanctions_suspended BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS run_buckets (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, bucket VARCHAR NOT NULL,
+        records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS run_unattributed (
+        run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
+        batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
+]
+
+# Table -> columns in the canonical order used for the digest and for exports.
+RESULT_TABLES: dict[str, tuple[str, ...]] = {
+    "run_companies": (
+        "uscc", "name", "district", "rated", "projects", "households", "project_score", "score",
+        "band_grade", "grade", "grade_reason", "veto", "veto_rules", "prev_grade", "red", "black",
+        "black_reason", "downgrade", "downgrade_reason", "sanctions_suspended",
+    ),
+    "run_projects": (
+        "project_id", "company_uscc", "project_name", "district", "street", "households",
+        "floor_area", "days_served", "weight", "points", "score", "grade",
+    ),
+    "run_buckets": ("company_uscc", "bucket", "records", "raw_points", "points"),
+    "run_rule_points": (
+        "company_uscc", "project_id", "rule_id", "target", "bucket", "value", "records",
+        "raw_points", "points",
+    ),
+    "run_evidence": (
+        "rule_id", "company_uscc", "project_id", "source", "record_key", "batch_id", "line",
+        "record_date", "points",
+    ),
+    "run_unattributed": ("source", "record_key", "batch_id", "line", "project_id", "record_date"),
+}
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> str:
+    """sha256 of a result table's rows for one run, in canonical order, without the run id.
+
+    The rows are rendered to text and hashed by DuckDB in sorted chunks; Python only
+    combines the chunk digests, so a run with millions of evidence rows hashes quickly.
+    """
+    cols = RESULT_TABLES[table]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    row_text = " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in cols)
+    chunks = con.execute(
+        f"""SELECT chunk, sha256(string_agg(line, chr(10) ORDER BY n)) FROM (
+              SELECT {row_text} AS line, row_number() OVER (ORDER BY {quoted}) AS n,
+                     (row_number() OVER (ORDER BY {quoted})) // 65536 AS chunk
+              FROM {table} WHERE run_id = $run)
+            GROUP BY chunk ORDER BY chunk""",
+        {"run": run_id},
+    ).fetchall()
+    digest = hashlib.sha256(table.encode())
+    for _, chunk_sha in chunks:
+        digest.update(bytes.fromhex(chunk_sha))
+    return digest.hexdigest()
+
+
+def results_digest(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, dict[str, str]]:
+    per_table = {t: table_digest(con, t, run_id) for t in RESULT_TABLES}
+    combined = hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode())
+    return combined.hexdigest(), per_table

@@ -1,0 +1,470 @@
+"""Data contracts: the columns each source kind must carry, declared as pandera schemas.
+
+A contract is declared once, here, with pandera (polars dtypes, nullability and checks) and
+executed twice: by `rating.ingest.validate`, which renders every check as DuckDB SQL so a
+100-million-row file is validated in the warehouse, and in the tests by pandera itself on
+random small frames, which proves the SQL executor agrees with the declaration.
+
+Column metadata carries what pandera has no slot for: the headers a bureau export may use
+(Chinese first), value synonyms, whether a date may lie in the future, and defaults.
+`datasets/CONTRACTS.md` is generated from these declarations (`rating contracts --markdown`)
+and a test keeps it current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from rating.uscc import is_valid as _uscc_is_valid
+
+KINDS = ("companies", "projects", "complaints", "inspections", "contracts", "opinions", "events")
+
+# Cells that mean "empty" in real exports (`无` is common in 12345 extracts).
+NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a", "#N/A")
+
+TRUE_WORDS = ("是", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1", "有")
+FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0", "无")
+
+
+def _uscc_check() -> pa.Check:
+    def check(data: Any) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(
+            col.map_elements(_uscc_is_valid, return_dtype=pl.Boolean).fill_null(True)
+        )
+
+    return pa.Check(check, name="uscc_checksum", error="not a valid unified social credit code")
+
+
+def column(
+    dtype: Any,
+    headers: tuple[str, ...],
+    help: str,
+    *,
+    required: bool = True,
+    checks: tuple[pa.Check, ...] = (),
+    synonyms: dict[str, str] | None = None,
+    future_ok: bool = False,
+    default: Any = None,
+    free_text: bool = False,
+) -> pa.Column:
+    """One declared column; `headers` lists accepted header spellings, Chinese first."""
+    return pa.Column(
+        dtype,
+        checks=list(checks),
+        nullable=not required,
+        title=headers[0],
+        description=help,
+        metadata={
+            "headers": headers,
+            "synonyms": synonyms or {},
+            "future_ok": future_ok,
+            "default": default,
+            "free_text": free_text,
+        },
+    )
+
+
+def enum(*values: str) -> pa.Check:
+    return pa.Check.isin(list(values))
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A check across columns of one record; `bad_when` is SQL over the typed columns."""
+
+    column: str
+    code: str
+    bad_when: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    kind: str
+    title: str
+    schema: pa.DataFrameSchema
+    key: tuple[str, ...]
+    date_column: str  # the date an event happened on: attribution and windows use it
+    references: dict[str, str] = field(default_factory=dict)  # column -> kind it must exist in
+    cross_checks: tuple[CrossCheck, ...] = ()
+    date_from_period: str | None = None  # opinions: their date is the end of the period rated
+
+    @property
+    def columns(self) -> dict[str, pa.Column]:
+        return dict(self.schema.columns)
+
+    def header_map(self) -> dict[str, str]:
+        """Accepted header spelling (normalised) -> column name."""
+        out: dict[str, str] = {}
+        for name, col in self.columns.items():
+            for header in (*col.metadata["headers"], name):
+                out[normalise_header(header)] = name
+        return out
+
+
+def logical_type(col: pa.Column) -> str:
+    """text, int, decimal, date, timestamp or bool: how a column is parsed and stored."""
+    dtype = col.dtype.type
+    for kind, polars_type in (("timestamp", pl.Datetime), ("date", pl.Date), ("int", pl.Int64),
+                              ("decimal", pl.Float64), ("bool", pl.Boolean), ("text", pl.Utf8)):
+        if dtype == polars_type or isinstance(dtype, polars_type):
+            return kind
+    raise TypeError(f"no logical type for {dtype}")
+
+
+def normalise_header(text: str) -> str:
+    """Headers match ignoring case, spaces, full-width brackets and a `12345` prefix."""
+    t = text.strip().lower().replace(" ", "").replace("\u3000", "")
+    t = t.replace("（", "(").replace("）", ")").replace("_", "")
+    return t.removeprefix("12345") or t
+
+
+CHANNELS = ("12345热线", "住建服务热线", "网上投诉", "信访", "其他")
+CHANNEL_SYNONYMS = {
+    "12345": "12345热线",
+    "12345工单": "12345热线",
+    "市民热线": "12345热线",
+    "住建热线": "住建服务热线",
+    "房管热线": "住建服务热线",
+    "网络": "网上投诉",
+    "app": "网上投诉",
+    "APP": "网上投诉",
+    "来信来访": "信访",
+}
+ORDER_TYPES = ("投诉举报类", "求助类", "咨询类", "意见建议类", "其他类")
+CATEGORIES = (
+    "房屋维修",
+    "邻里纠纷",
+    "停车管理",
+    "物业服务态度",
+    "清洁卫生",
+    "房屋违规使用",
+    "物业收费",
+    "业主大会/业委会",
+    "消防管理",
+    "群租管理",
+    "物业安保",
+    "旧住房改造",
+    "房屋交易纠纷",
+    "电梯管理",
+    "其他",
+)
+CATEGORY_SYNONYMS = {
+    "业委会": "业主大会/业委会",
+    "群租问题": "群租管理",
+    "服务态度": "物业服务态度",
+    "物业服务态度/服务态度": "物业服务态度",
+    "电梯故障": "电梯管理",
+    "环境卫生": "清洁卫生",
+}
+FINDINGS = ("属实", "部分属实", "不属实", "未认定")
+FINDING_SYNONYMS = {"投诉内容属实": "属实", "投诉内容部分属实": "部分属实", "投诉内容不属实": "不属实"}
+RESULTS = ("解决", "部分解决", "未解决", "不办理退单")
+SATISFACTION = ("满意", "基本满意", "不满意", "未评价")
+SATISFACTION_SYNONYMS = {"非常满意": "满意", "比较满意": "基本满意", "理解": "基本满意", "认可": "基本满意"}
+LEVELS = ("市", "区", "街道")
+LEVEL_SYNONYMS = {"市级": "市", "区级": "区", "县区": "区", "街道级": "街道", "镇": "街道", "乡镇": "街道"}
+SEVERITIES = ("轻微", "一般", "严重")
+RECTIFICATION = ("已整改", "未整改", "无需整改")
+RECTIFICATION_SYNONYMS = {"完成": "已整改", "已完成": "已整改", "未完成": "未整改", "整改中": "未整改"}
+OBLIGATIONS = (
+    "收费标准公示",
+    "服务标准公示",
+    "维修资金公示",
+    "公共收益公示",
+    "人员配置",
+    "应急演练",
+    "设施设备维护",
+    "其他",
+)
+PERFORMANCE = ("已履行", "基本履行", "未履行")
+EVALUATORS = ("街道办事处", "社区居委会", "业主委员会", "居民代表")
+EVALUATOR_SYNONYMS = {"街道": "街道办事处", "居委会": "社区居委会", "业委会": "业主委员会"}
+OPINION_RATINGS = ("优秀", "良好", "合格", "不合格")
+INFO_KINDS = ("良好", "不良")
+INFO_KIND_SYNONYMS = {"优良": "良好", "良好信息": "良好", "不良信息": "不良", "失信": "不良"}
+AUTHORITY_LEVELS = ("部级", "省级", "市级", "区级", "街道")
+EVENT_STATUSES = ("有效", "已撤销")
+
+_PERIOD = pa.Check.str_matches(r"^\d{4}(Q[1-4]|H[12])?$")
+
+
+COMPANIES = Contract(
+    kind="companies",
+    title="物业服务企业 (property service companies)",
+    key=("uscc",),
+    date_column="registered_on",
+    schema=pa.DataFrameSchema(
+        {
+            "uscc": column(
+                pl.Utf8,
+                ("统一社会信用代码", "信用代码", "uscc"),
+                "18-character unified social credit code (GB 32100-2015), checksum verified.",
+                checks=(_uscc_check(),),
+            ),
+            "name": column(pl.Utf8, ("企业名称", "公司名称", "物业服务企业"), "Registered name."),
+            "district": column(
+                pl.Utf8, ("注册区", "所属区", "行政区"), "District of registration.", required=False
+            ),
+            "registered": column(
+                pl.Boolean,
+                ("是否纳入信用管理", "纳入信用管理"),
+                "Whether the company takes part in credit management (Shandong's C(缺失) otherwise).",
+                required=False,
+                default=True,
+            ),
+            "registered_on": column(
+                pl.Date, ("成立日期", "注册日期"), "Date of establishment.", required=False
+            ),
+        }
+    ),
+)
+
+PROJECTS = Contract(
+    kind="projects",
+    title="物业服务项目 (projects with their service periods; one row per period)",
+    key=("project_id", "service_start"),
+    date_column="service_start",
+    references={"company_uscc": "companies"},
+    cross_checks=(
+        CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),
+    ),
+    schema=pa.DataFrameSchema(
+        {
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Bureau's id of the compound."),
+            "project_name": column(pl.Utf8, ("项目名称", "小区名称"), "Compound name."),
+            "district": column(pl.Utf8, ("行政区", "区"), "District."),
+            "street": column(pl.Utf8, ("街道", "街道办事处", "所属街道"), "Street office."),
+            "address": column(pl.Utf8, ("地址", "小区地址"), "Address.", required=False),
+            "households": column(
+                pl.Int64, ("户数", "总户数"), "Households served; must be > 0.", checks=(pa.Check.gt(0),)
+            ),
+            "floor_area": column(
+                pl.Float64,
+                ("建筑面积", "建筑面积(平方米)", "总建筑面积"),
+                "Floor area in m²; must be > 0.",
+                checks=(pa.Check.gt(0),),
+            ),
+            "company_uscc": column(
+                pl.Utf8,
+                ("物业服务企业统一社会信用代码", "统一社会信用代码", "企业信用代码"),
+                "Company serving the project in this period; must be a known company.",
+                checks=(_uscc_check(),),
+            ),
+            "service_start": column(pl.Date, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."),
+            "service_end": column(
+                pl.Date,
+                ("服务结束日期", "合同结束日期", "退出日期"),
+                "Last day served; empty while still serving.",
+                required=False,
+                future_ok=True,
+            ),
+        }
+    ),
+)
+
+COMPLAINTS = Contract(
+    kind="complaints",
+    title="投诉工单 (complaints: 12345 hotline and other channels)",
+    key=("complaint_id",),
+    date_column="received_at",
+    references={"project_id": "projects"},
+    cross_checks=(
+        CrossCheck("closed_at", "BAD_DATE_ORDER", "closed_at < received_at"),
+        CrossCheck("deadline", "BAD_DATE_ORDER", "deadline < received_at"),
+    ),
+    schema=pa.DataFrameSchema(
+        {
+            "complaint_id": column(pl.Utf8, ("工单编号", "办件编号", "案件编号"), "Work-order number."),
+            "received_at": column(pl.Datetime, ("受理时间", "来电日期", "立案时间"), "When the case was received."),
+            "channel": column(
+                pl.Utf8, ("工单来源", "渠道来源", "诉求渠道"), "Channel.",
+                checks=(enum(*CHANNELS),), synonyms=CHANNEL_SYNONYMS,
+            ),
+            "order_type": column(
+                pl.Utf8, ("工单类型", "诉求类型"), "Order type.", checks=(enum(*ORDER_TYPES),)
+            ),
+            "category": column(
+                pl.Utf8, ("十四类", "投诉类别", "类别"), "Category (Shanghai's fourteen plus 电梯管理).",
+                checks=(enum(*CATEGORIES),), synonyms=CATEGORY_SYNONYMS,
+            ),
+            "content": column(
+                pl.Utf8, ("内容描述", "诉求内容", "问题描述"), "Free-text description (never published).",
+                required=False, free_text=True,
+            ),
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project the order concerns; must be known."),
+            "fact_finding": column(
+                pl.Utf8, ("事实认定", "投诉处理结论"), "Finding: only 属实/部分属实 count as verified.",
+                checks=(enum(*FINDINGS),), synonyms=FINDING_SYNONYMS,
+            ),
+            "deadline": column(
+                pl.Datetime, ("案件期限", "承诺完成时间", "办结期限"), "Handling deadline.", future_ok=True
+            ),
+            "closed_at": column(
+                pl.Datetime, ("结案时间", "办结时间"), "When the case was closed; empty while open.",
+                required=False,
+            ),
+            "result": column(
+                pl.Utf8, ("办理结果", "处理结果"), "Outcome.", required=False, checks=(enum(*RESULTS),)
+            ),
+            "satisfaction": column(
+                pl.Utf8, ("是否满意", "市民满意度", "回访满意度"), "Follow-up satisfaction.",
+                required=False, checks=(enum(*SATISFACTION),), synonyms=SATISFACTION_SYNONYMS,
+            ),
+            "is_repeat": column(
+                pl.Boolean, ("是否重复",), "Repeat of an earlier order.", required=False, default=False
+            ),
+            "repeat_of": column(
+                pl.Utf8, ("重复工单号", "原编号"), "The order this one repeats.", required=False
+            ),
+            "petitioners": column(
+                pl.Int64, ("诉求人数", "来访人数"), "People behind the case (collective petitions ≥ 10).",
+                required=False, default=1, checks=(pa.Check.ge(1),),
+            ),
+        }
+    ),
+)
+
+INSPECTIONS = Contract(
+    kind="inspections",
+    title="检查评分 (inspection items; one row per checked item)",
+    key=("inspection_id", "item_no"),
+    date_column="inspected_on",
+    references={"project_id": "projects"},
+    cross_checks=(
+        CrossCheck("deducted", "OUT_OF_RANGE", "deducted > max_points"),
+        CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < inspected_on"),
+    ),
+    schema=pa.DataFrameSchema(
+        {
+            "inspection_id": column(pl.Utf8, ("检查编号",), "Inspection number."),
+            "item_no": column(pl.Int64, ("序号", "检查项序号"), "Item number within the inspection.", checks=(pa.Check.ge(1),)),
+            "inspected_on": column(pl.Date, ("检查时间", "检查日期"), "Date of inspection."),
+            "level": column(
+                pl.Utf8, ("检查层级",), "City, district or street inspection.",
+                checks=(enum(*LEVELS),), synonyms=LEVEL_SYNONYMS,
+            ),
+            "inspector_org": column(pl.Utf8, ("检查单位",), "Inspecting body.", required=False),
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project inspected; must be known."),
+            "section": column(pl.Utf8, ("类别", "检查类别"), "Section of the score sheet."),
+            "item": column(pl.Utf8, ("考核内容", "检查内容"), "Checked item.", free_text=True),
+            "max_points": column(pl.Float64, ("分值", "本项满分"), "Points the item is worth.", checks=(pa.Check.ge(0),)),
+            "deducted": column(pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)),
+            "severity": column(
+                pl.Utf8, ("严重程度", "问题等级"), "Severity of the finding.", checks=(enum(*SEVERITIES),)
+            ),
+            "rectify_by": column(
+                pl.Date, ("整改期限", "整改时间"), "Rectification deadline.", required=False, future_ok=True
+            ),
+            "rectification": column(
+                pl.Utf8, ("整改状态",), "Rectified or not.",
+                checks=(enum(*RECTIFICATION),), synonyms=RECTIFICATION_SYNONYMS,
+            ),
+            "rectified_on": column(
+                pl.Date, ("整改完成日期", "整改日期"), "When rectification was confirmed.", required=False
+            ),
+        }
+    ),
+)
+
+CONTRACT_CHECKS = Contract(
+    kind="contracts",
+    title="合同履行检查 (contract-performance checks; one row per obligation)",
+    key=("check_id",),
+    date_column="checked_on",
+    references={"project_id": "projects"},
+    schema=pa.DataFrameSchema(
+        {
+            "check_id": column(pl.Utf8, ("检查编号",), "Check number."),
+            "checked_on": column(pl.Date, ("检查日期",), "Date of the check."),
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project checked; must be known."),
+            "obligation": column(pl.Utf8, ("约定事项", "检查事项"), "Obligation checked.", checks=(enum(*OBLIGATIONS),)),
+            "performance": column(pl.Utf8, ("履行情况",), "Performance.", checks=(enum(*PERFORMANCE),)),
+            "finding": column(pl.Utf8, ("问题描述",), "What was found.", required=False, free_text=True),
+        }
+    ),
+)
+
+OPINIONS = Contract(
+    kind="opinions",
+    title="街道评价意见 (street-office opinions; one per project per period and evaluator)",
+    key=("opinion_id",),
+    date_column="rated_on",
+    date_from_period="period",
+    references={"project_id": "projects"},
+    schema=pa.DataFrameSchema(
+        {
+            "opinion_id": column(pl.Utf8, ("评价编号",), "Opinion number."),
+            "period": column(pl.Utf8, ("评价周期",), "Period rated, e.g. 2025Q3.", checks=(_PERIOD,)),
+            "evaluator": column(
+                pl.Utf8, ("评价主体",), "Who rated.", checks=(enum(*EVALUATORS),), synonyms=EVALUATOR_SYNONYMS
+            ),
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project rated; must be known."),
+            "rating": column(pl.Utf8, ("评价等次", "评价结果"), "Overall rating.", checks=(enum(*OPINION_RATINGS),)),
+            "score": column(
+                pl.Float64, ("得分", "评分"), "Score 0-100.", required=False, checks=(pa.Check.in_range(0, 100),)
+            ),
+            "rated_on": column(pl.Date, ("评价日期",), "Date of the opinion."),
+            "opinion": column(pl.Utf8, ("评价意见",), "Text of the opinion.", required=False, free_text=True),
+        }
+    ),
+)
+
+EVENTS = Contract(
+    kind="events",
+    title="良好/不良信用信息 (good and bad information from other departments)",
+    key=("event_id",),
+    date_column="decided_on",
+    references={"uscc": "companies", "project_id": "projects"},
+    cross_checks=(
+        CrossCheck("valid_until", "BAD_DATE_ORDER", "valid_until < decided_on"),
+        CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < decided_on"),
+    ),
+    schema=pa.DataFrameSchema(
+        {
+            "event_id": column(pl.Utf8, ("记录编号", "信息编号"), "Record number."),
+            "uscc": column(
+                pl.Utf8, ("统一社会信用代码",), "Company concerned; must be known.", checks=(_uscc_check(),)
+            ),
+            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False),
+            "info_kind": column(
+                pl.Utf8, ("信息类别",), "良好 (good) or 不良 (bad).",
+                checks=(enum(*INFO_KINDS),), synonyms=INFO_KIND_SYNONYMS,
+            ),
+            "code": column(pl.Utf8, ("行为代码",), "Behaviour code (G../B../V..)."),
+            "description": column(pl.Utf8, ("行为内容", "不良行为内容"), "What happened.", free_text=True),
+            "authority": column(pl.Utf8, ("认定机关", "处罚机关"), "Body that established it."),
+            "authority_level": column(
+                pl.Utf8, ("认定机关级别",), "Level of that body.", required=False, checks=(enum(*AUTHORITY_LEVELS),)
+            ),
+            "decided_on": column(pl.Date, ("认定日期", "处罚决定日期"), "Decision date; validity counts from it."),
+            "points": column(
+                pl.Float64, ("分值",), "Points set by the issuing body (≥ 0; direction from 信息类别).",
+                checks=(pa.Check.ge(0),),
+            ),
+            "valid_until": column(
+                pl.Date, ("有效期止", "公示截止日期"), "Own validity end, if any.", required=False, future_ok=True
+            ),
+            "serious": column(
+                pl.Boolean, ("是否严重", "严重失信"), "Serious item: counts until rectified.",
+                required=False, default=False,
+            ),
+            "rectified_on": column(
+                pl.Date, ("整改确认日期",), "When rectification was confirmed.", required=False
+            ),
+            "document_no": column(pl.Utf8, ("决定文号", "处罚决定文号"), "Decision document number.", required=False),
+            "status": column(
+                pl.Utf8, ("状态",), "有效 or 已撤销 (revoked).", required=False, default="有效",
+                checks=(enum(*EVENT_STATUSES),),
+            ),
+        }
+    ),
+)
+
+CONTRACTS: dict[str, Contract] = {
+    c.kind: c for c in (COMPANIES, PROJECTS, COMPLAINTS, INSPECTIONS, CONTRACT_CHECKS, OPINIONS, EVENTS)
+}

@@ -1,0 +1,245 @@
+"""Ingest: one file of one kind into the warehouse, append-only, as one batch.
+
+Steps (each a named function below, run in this order inside one transaction):
+fingerprint → read raw → map headers → check records → load good records → record
+corrections → quarantine the rest → record the batch. A file that cannot be read at all
+raises before anything is written; a file read once is recognised by its sha256 and not
+loaded twice. Always: rows read = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rating.errors import InputFileError, UsageError
+from rating.ingest import readers
+from rating.ingest.contracts import CONTRACTS, Contract, normalise_header
+from rating.ingest.validate import (
+    PARSE_MACROS,
+    PROBLEM_CODES,
+    Mapping,
+    check_sql,
+    overlap_check_sql,
+    relational_checks_sql,
+)
+from rating.settings import Settings
+from rating.sql import lit, rows, run, sql_text, value
+from rating.warehouse import key_sql, transaction, visible_rows, watermark
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    file: str
+    status: str  # "loaded" or "already_loaded"
+    batch_id: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_superseding: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    format: str | None = None
+    encoding: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def contract_for(kind: str) -> Contract:
+    try:
+        return CONTRACTS[kind]
+    except KeyError:
+        raise UsageError(
+            f"unknown kind '{kind}': use one of {', '.join(CONTRACTS)}", code="UNKNOWN_KIND"
+        ) from None
+
+
+def map_headers(contract: Contract, headers: list[str], file_name: str) -> tuple[Mapping, list[str]]:
+    """Match a file's headers to the contract; refuse a file of the wrong kind."""
+    known = contract.header_map()
+    source: dict[str, tuple[str, str]] = {}
+    ignored: list[str] = []
+    for i, header in enumerate(headers):
+        name = known.get(normalise_header(header))
+        if name is None:
+            ignored.append(header)
+        elif name in source:
+            raise InputFileError(
+                f"{file_name}: headers '{source[name][1]}' and '{header}' both mean '{name}'",
+                code="FILE_AMBIGUOUS_HEADERS",
+            )
+        else:
+            source[name] = (f"c{i}", header)
+    required = [
+        n for n, c in contract.columns.items()
+        if not c.nullable and c.metadata["default"] is None and n not in source
+    ]
+    if required:
+        wanted = ", ".join(f"{contract.columns[n].title} ({n})" for n in required)
+        guess = _guess_kind(headers, contract.kind)
+        hint = f"; it looks like a '{guess}' file" if guess else ""
+        raise InputFileError(
+            f"{file_name} is not a '{contract.kind}' file: missing columns {wanted}{hint}",
+            code="FILE_WRONG_KIND",
+            details={"missing": required, "headers": headers},
+        )
+    return Mapping(source), ignored
+
+
+def _guess_kind(headers: list[str], not_this: str) -> str | None:
+    normalised = {normalise_header(h) for h in headers}
+    scores = {
+        kind: len(normalised & set(c.header_map())) for kind, c in CONTRACTS.items() if kind != not_this
+    }
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] >= 3 else None
+
+
+def _date_sql(contract: Contract) -> str:
+    if contract.date_from_period:
+        p = f'"{contract.date_from_period}"'
+        year = f"CAST(left({p}, 4) AS INTEGER)"
+        part = f"CAST(right({p}, 1) AS INTEGER)"
+        return (
+            f"CASE WHEN {p} LIKE '%Q%' THEN last_day(make_date({year}, {part} * 3, 1)) "
+            f"WHEN {p} LIKE '%H%' THEN last_day(make_date({year}, {part} * 6, 1)) "
+            f"ELSE make_date({year}, 12, 31) END"
+        )
+    return f'CAST("{contract.date_column}" AS DATE)'
+
+
+def _check_records(con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, settings: Settings) -> None:
+    now = settings.current_time().replace(tzinfo=None)
+    for macro in PARSE_MACROS:
+        con.execute(macro)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping)}",
+        {"today": now.date(), "now": now},
+    )
+    for statement in relational_checks_sql(contract, mapping):
+        run(con, statement, {"watermark": watermark(con)})
+    overlap = overlap_check_sql(contract)
+    if overlap:
+        run(con, overlap, {"watermark": watermark(con)})
+
+
+
+
+def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
+    names = ", ".join(f'"{n}"' for n in contract.columns)
+    con.execute(
+        f"""INSERT INTO src_{contract.kind} ({names}, _batch, _row, _date)
+            SELECT {names}, $batch, _line, {_date_sql(contract)} FROM checked
+            WHERE len(problems) = 0 ORDER BY _line""",
+        {"batch": batch_id},
+    )
+    return int(value(con, "SELECT count(*) FROM checked WHERE len(problems) = 0"))
+
+
+def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
+    """A loaded key that was already visible supersedes the earlier version (no update in place)."""
+    con.execute(
+        f"""INSERT INTO supersessions
+            SELECT DISTINCT '{contract.kind}', {key_sql(contract, 's')}, s._batch, $batch
+            FROM {visible_rows(contract)} AND s._batch < $batch
+              AND {key_sql(contract, 's')} IN
+                  (SELECT {key_sql(contract, 'n')} FROM src_{contract.kind} n WHERE n._batch = $batch)""",
+        {"batch": batch_id, "watermark": batch_id - 1},
+    )
+    return int(value(
+        con,
+        "SELECT count(*) FROM supersessions WHERE kind = $kind AND new_batch = $batch",
+        {"kind": contract.kind, "batch": batch_id},
+    ))
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, contract: Contract, raw: readers.RawFile, batch_id: int
+) -> tuple[int, dict[str, int]]:
+    messages = "(VALUES " + ", ".join(
+        f"({sql_text(lit(code))}, {sql_text(lit(text))})" for code, text in PROBLEM_CODES.items()
+    ) + ") AS m(code, message)"
+    con.execute(
+        f"""INSERT INTO quarantine
+            SELECT $batch, $kind, $file, q._line, q.p.column, q.p.code,
+                   m.message || ' (' || q.p.field || ')', q.p.value, q.raw
+            FROM (SELECT _line, unnest(problems) AS p, raw FROM checked WHERE len(problems) > 0) q
+            LEFT JOIN {messages} ON m.code = q.p.code
+            ORDER BY q._line""",
+        {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
+    )
+    for line, kind, text in raw.malformed:
+        con.execute(
+            "INSERT INTO quarantine VALUES ($batch, $kind, $file, $line, NULL, 'MALFORMED_LINE', $msg, $text, NULL)",
+            {"batch": batch_id, "kind": contract.kind, "file": raw.path.name, "line": line,
+             "msg": f"{PROBLEM_CODES['MALFORMED_LINE']} ({kind.lower()})", "text": text[:1000]},
+        )
+    bad_rows = int(value(con, "SELECT count(*) FROM checked WHERE len(problems) > 0"))
+    reasons = dict(
+        rows(
+            con,
+            "SELECT code, count(*) FROM quarantine WHERE batch_id = $batch GROUP BY code ORDER BY code",
+            {"batch": batch_id},
+        )
+    )
+    return bad_rows + len(raw.malformed), reasons
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, path: Path, *, origin: str = "cli"
+) -> IngestResult:
+    contract = contract_for(kind)
+    path = Path(path)
+    readers.sniff_format(path)
+    sha = readers.file_sha256(path)
+    earlier = value(
+        con,
+        "SELECT batch_id FROM ingest_batches WHERE kind = $kind AND sha256 = $sha",
+        {"kind": kind, "sha": sha},
+    )
+    if earlier is not None:
+        return IngestResult(kind, path.name, "already_loaded", int(earlier), sha256=sha)
+    # The raw temp table is read outside the transaction: it changes nothing in the warehouse
+    # and its row ids then follow the file's order.
+    raw = readers.load_raw(con, path)
+    mapping, ignored = map_headers(contract, raw.headers, path.name)
+    with transaction(con):
+        batch_id = watermark(con) + 1
+        _check_records(con, contract, mapping, settings)
+        loaded = _load_good(con, contract, batch_id)
+        superseding = _record_corrections(con, contract, batch_id)
+        quarantined, reasons = _quarantine(con, contract, raw, batch_id)
+        result = IngestResult(
+            kind, path.name, "loaded", batch_id,
+            rows_read=raw.rows + len(raw.malformed), rows_loaded=loaded,
+            rows_quarantined=quarantined, rows_superseding=superseding, reasons=reasons,
+            format=raw.format, encoding=raw.encoding, ignored_columns=ignored, sha256=sha,
+        )
+        _record_batch(con, result, mapping, origin, settings)
+        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
+    return result
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection, r: IngestResult, mapping: Mapping, origin: str, settings: Settings
+) -> None:
+    if r.rows_read != r.rows_loaded + r.rows_quarantined:  # the promise, checked every time
+        raise AssertionError(f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_quarantined}")
+    columns = {name: header for name, (_, header) in mapping.source.items()}
+    con.execute(
+        """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, $fmt, $enc, $read, $loaded,
+           $quarantined, $superseding, $ignored, $columns, $origin, $at)""",
+        {"id": r.batch_id, "kind": r.kind, "file": r.file, "sha": r.sha256, "fmt": r.format,
+         "enc": r.encoding, "read": r.rows_read, "loaded": r.rows_loaded,
+         "quarantined": r.rows_quarantined, "superseding": r.rows_superseding,
+         "ignored": r.ignored_columns, "columns": json.dumps(columns, ensure_ascii=False),
+         "origin": origin, "at": settings.current_time()},
+    )

@@ -1,0 +1,242 @@
+"""The SQL executor of the data contracts.
+
+`check_sql` turns a contract (pandera declarations plus our metadata) and a file's header
+mapping into one SELECT over the raw table that yields, per record, the typed values and a
+list of problems (column, code, message, value). Every problem of a record is reported at
+once; a record with any problem goes to quarantine, the others are loaded.
+
+Problem codes are part of the public interface (documented in datasets/CONTRACTS.md):
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+from sqlglot import exp
+
+from rating.ingest.contracts import (
+    CONTRACTS,
+    FALSE_WORDS,
+    NULL_TOKENS,
+    TRUE_WORDS,
+    Contract,
+    logical_type,
+)
+from rating.sql import lit, lit_list, sql_text
+from rating.warehouse import SQL_TYPES, key_sql, visible_rows
+
+PROBLEM_CODES = {
+    "MALFORMED_LINE": "the line does not split into the header's columns",
+    "BAD_ENCODING": "a cell holds bytes that are not valid in the file's encoding",
+    "MISSING_VALUE": "a required cell is empty",
+    "BAD_NUMBER": "not a number (or not a whole number where one is needed)",
+    "BAD_DATE": "not a date: write 2025-07-03, 2025/7/3 or 2025年7月3日",
+    "BAD_BOOLEAN": "not yes/no: write 是/否",
+    "BAD_ENUM": "not one of the known values",
+    "BAD_FORMAT": "does not have the expected form",
+    "OUT_OF_RANGE": "outside the allowed range",
+    "BAD_USCC": "not a valid unified social credit code (GB 32100-2015 checksum)",
+    "FUTURE_DATE": "a date in the future",
+    "BAD_DATE_ORDER": "dates in the wrong order",
+    "UNKNOWN_COMPANY": "the company is not known: ingest companies first",
+    "UNKNOWN_PROJECT": "the project is not known: ingest projects first",
+    "DUPLICATE_KEY": "the same key appears earlier in this file",
+    "OVERLAPPING_SERVICE": "the service period overlaps another company's period for this project",
+}
+
+PARSE_MACROS = [
+    r"""CREATE OR REPLACE TEMP MACRO parse_ts(t) AS coalesce(
+        TRY_CAST(t AS TIMESTAMP),
+        try_strptime(t, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+                         '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
+                         '%Y.%m.%d', '%Y%m%d']),
+        CASE WHEN regexp_full_match(t, '[0-9]{5}(\.[0-9]+)?')
+             THEN TIMESTAMP '1899-12-30'
+                  + to_microseconds(CAST(round(CAST(t AS DOUBLE) * 86400000000) AS BIGINT)) END)""",
+    "CREATE OR REPLACE TEMP MACRO parse_date(t) AS CAST(parse_ts(t) AS DATE)",
+    """CREATE OR REPLACE TEMP MACRO parse_int(t) AS CASE
+        WHEN TRY_CAST(replace(t, ',', '') AS DOUBLE) = round(TRY_CAST(replace(t, ',', '') AS DOUBLE))
+        THEN TRY_CAST(TRY_CAST(replace(t, ',', '') AS DOUBLE) AS BIGINT) END""",
+    "CREATE OR REPLACE TEMP MACRO parse_dec(t) AS TRY_CAST(replace(t, ',', '') AS DECIMAL(18,4))",
+]
+
+_PARSE_CODES = {
+    "int": ("parse_int", "BAD_NUMBER"),
+    "decimal": ("parse_dec", "BAD_NUMBER"),
+    "date": ("parse_date", "BAD_DATE"),
+    "timestamp": ("parse_ts", "BAD_DATE"),
+}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Which raw column (c0…) feeds which contract column, and the header it had."""
+
+    source: dict[str, tuple[str, str]]  # contract column -> (raw column, header text)
+
+
+def _clean(raw: str, col: pa.Column) -> str:
+    trimmed = f"trim({raw})"
+    tokens = ("",) if col.metadata["free_text"] else NULL_TOKENS
+    cleaned = f"CASE WHEN {trimmed} IN {sql_text(lit_list(tokens))} THEN NULL ELSE {trimmed} END"
+    synonyms = col.metadata["synonyms"]
+    if synonyms:
+        whens = " ".join(
+            f"WHEN {sql_text(lit(k))} THEN {sql_text(lit(v))}" for k, v in synonyms.items()
+        )
+        cleaned = f"(CASE ({cleaned}) {whens} ELSE ({cleaned}) END)"
+    return cleaned
+
+
+def _parsed(clean: str, col: pa.Column) -> str:
+    dtype = logical_type(col)
+    if dtype == "text":
+        return clean
+    if dtype == "bool":
+        return (
+            f"CASE WHEN {clean} IN {sql_text(lit_list(TRUE_WORDS))} THEN true "
+            f"WHEN {clean} IN {sql_text(lit_list(FALSE_WORDS))} THEN false END"
+        )
+    macro, _ = _PARSE_CODES[dtype]
+    return f"{macro}({clean})"
+
+
+def _check_failure(check: pa.Check, value: str) -> tuple[str, str] | None:
+    """(SQL true when the check fails, problem code) for a declared pandera check."""
+    stats = check.statistics
+    if check.name == "isin":
+        return f"{value} NOT IN {sql_text(lit_list(stats['allowed_values']))}", "BAD_ENUM"
+    if check.name == "uscc_checksum":
+        return f"NOT uscc_valid({value})", "BAD_USCC"
+    if check.name == "str_matches":
+        return f"NOT regexp_full_match({value}, {sql_text(lit(stats['pattern']))})", "BAD_FORMAT"
+    bounds = {
+        "greater_than": ("<=", "min_value"),
+        "greater_than_or_equal_to": ("<", "min_value"),
+        "less_than": (">=", "max_value"),
+        "less_than_or_equal_to": (">", "max_value"),
+    }
+    if check.name in bounds:
+        op, key = bounds[check.name]
+        return f"{value} {op} {sql_text(lit(stats[key]))}", "OUT_OF_RANGE"
+    if check.name == "in_range":
+        low = "<" if stats["include_min"] else "<="
+        high = ">" if stats["include_max"] else ">="
+        lo, hi = sql_text(lit(stats["min_value"])), sql_text(lit(stats["max_value"]))
+        return f"({value} {low} {lo} OR {value} {high} {hi})", "OUT_OF_RANGE"
+    raise NotImplementedError(f"no SQL for pandera check {check.name}")
+
+
+def _problem(column: str, header: str, code: str, raw: str) -> str:
+    return (
+        f"{{'column': {sql_text(lit(header))}, 'field': {sql_text(lit(column))}, "
+        f"'code': {sql_text(lit(code))}, 'value': {raw}}}"
+    )
+
+
+def column_sql(name: str, col: pa.Column, raw: str | None, header: str) -> tuple[str, str]:
+    """(typed value SQL, problem SQL that is NULL when the cell is fine)."""
+    target = SQL_TYPES[logical_type(col)]
+    default = col.metadata["default"]
+    if raw is None:
+        value = f"CAST({sql_text(lit(default))} AS {target})"
+        missing = "true" if (default is None and not col.nullable) else "false"
+        problem = f"CASE WHEN {missing} THEN {_problem(name, header, 'MISSING_VALUE', 'NULL')} END"
+        return value, problem
+    clean = _clean(raw, col)
+    parsed = _parsed(clean, col)
+    value = f"CAST(coalesce({parsed}, {sql_text(lit(default))}) AS {target})" if default is not None else f"CAST({parsed} AS {target})"
+    whens = [(f"{raw} LIKE '%\ufffd%'", "BAD_ENCODING")]
+    dtype = logical_type(col)
+    if dtype == "bool":
+        whens.append((f"{clean} IS NOT NULL AND ({parsed}) IS NULL", "BAD_BOOLEAN"))
+    elif dtype in _PARSE_CODES:
+        whens.append((f"{clean} IS NOT NULL AND ({parsed}) IS NULL", _PARSE_CODES[dtype][1]))
+    if not col.nullable and default is None:
+        whens.append((f"({value}) IS NULL", "MISSING_VALUE"))
+    for check in col.checks:
+        fails, code = _check_failure(check, f"({value})")
+        whens.append((f"({value}) IS NOT NULL AND {fails}", code))
+    if dtype in ("date", "timestamp") and not col.metadata["future_ok"]:
+        limit = "$today" if dtype == "date" else "$now"
+        whens.append((f"({value}) > {limit}", "FUTURE_DATE"))
+    cases = " ".join(f"WHEN {cond} THEN {_problem(name, header, code, raw)}" for cond, code in whens)
+    return value, f"CASE {cases} END"
+
+
+def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> str:
+    """SELECT producing `_line`, one typed column per contract column, and `problems`."""
+    values, problems = [], []
+    for name, col in contract.columns.items():
+        raw, header = mapping.source.get(name, (None, col.title or name))
+        value, problem = column_sql(name, col, raw, header)
+        values.append(f"{value} AS {sql_text(exp.to_identifier(name, quoted=True))}")
+        problems.append(problem)
+    raw_json = "to_json(struct_pack(" + ", ".join(
+        f"{sql_text(exp.to_identifier(h, quoted=True))} := {c}"
+        for name, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+    ) + "))"
+    return f"""SELECT _line, {', '.join(values)},
+        list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL) AS problems,
+        {raw_json} AS raw
+        FROM {raw_table}"""
+
+
+def relational_checks_sql(contract: Contract, mapping: Mapping, table: str = "checked") -> list[str]:
+    """UPDATEs appending row-level problems that need other rows or other tables."""
+    statements = []
+    header = {name: h for name, (_, h) in mapping.source.items()}
+
+    def add(condition: str, column: str, code: str, raw_value: str) -> None:
+        statements.append(
+            f"UPDATE {table} AS v SET problems = list_append(problems, "
+            f"{_problem(column, header.get(column, column), code, raw_value)}) WHERE {condition}"
+        )
+
+    for column, kind in contract.references.items():
+        ref = CONTRACTS[kind]
+        ref_key = ref.key[0]
+        code = "UNKNOWN_COMPANY" if kind == "companies" else "UNKNOWN_PROJECT"
+        add(
+            f'v."{column}" IS NOT NULL AND v."{column}" NOT IN '
+            f'(SELECT s."{ref_key}" FROM {visible_rows(ref)})',
+            column,
+            code,
+            f'CAST(v."{column}" AS VARCHAR)',
+        )
+    key_cols = ", ".join(f'"{k}"' for k in contract.key)
+    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
+    add(
+        f"v._line IN (SELECT _line FROM (SELECT _line, row_number() OVER "
+        f"(PARTITION BY {key_cols} ORDER BY _line) AS n FROM {table} WHERE {not_null}) WHERE n > 1)",
+        contract.key[0],
+        "DUPLICATE_KEY",
+        f'CAST(v."{contract.key[0]}" AS VARCHAR)',
+    )
+    for cross in contract.cross_checks:
+        add(f"coalesce({cross.bad_when}, false)", cross.column, cross.code,
+            f'CAST(v."{cross.column}" AS VARCHAR)')
+    return statements
+
+
+def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
+    """Projects only: a new service period may not overlap another period of the project."""
+    if contract.kind != "projects":
+        return None
+    other = f"""(SELECT project_id, service_start, service_end, NULL AS _line FROM {visible_rows(contract)}
+                   AND (s.project_id, s.service_start) NOT IN
+                       (SELECT (project_id, service_start) FROM {table} WHERE len(problems) = 0)
+                 UNION ALL SELECT project_id, service_start, service_end, _line FROM {table}
+                 WHERE len(problems) = 0)"""
+    return f"""UPDATE {table} AS v SET problems = list_append(problems,
+        {{'column': 'service_start', 'field': 'service_start', 'code': 'OVERLAPPING_SERVICE',
+          'value': CAST(v.service_start AS VARCHAR)}})
+        WHERE len(v.problems) = 0 AND EXISTS (
+          SELECT 1 FROM {other} o WHERE o.project_id = v.project_id
+            AND o.service_start <> v.service_start
+            AND o.service_start <= coalesce(v.service_end, DATE '9999-12-31')
+            AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
+
+
+__all__ = ["PROBLEM_CODES", "PARSE_MACROS", "Mapping", "check_sql", "key_sql"]

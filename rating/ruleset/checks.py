@@ -1,0 +1,96 @@
+"""Structural checks of a rule set that pydantic's field types cannot express."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rating.errors import ProblemCollector
+from rating.ingest.contracts import CONTRACTS
+from rating.ruleset.definition import Band, Rule, RuleSet
+
+INDICATORS = ("count", "sum", "avg", "share")
+
+
+def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    _check_header(rs, problems, origin)
+    _check_bands(rs.grades.bands, "grades.bands", problems, origin)
+    if rs.project_grades:
+        _check_bands(rs.project_grades, "project_grades", problems, origin)
+    grades = list(rs.grade_order)
+    for grade, n in Counter(grades).items():
+        if n > 1:
+            problems.add("RULESET_GRADES", f"grade '{grade}' is declared twice", file=origin)
+    for override in rs.grades.overrides:
+        if override.grade not in grades:
+            problems.add(
+                "RULESET_GRADES", f"override gives unknown grade '{override.grade}'",
+                file=origin, rule=override.id,
+            )
+    buckets = [b.id for b in rs.buckets]
+    for bucket, n in Counter(buckets).items():
+        if n > 1:
+            problems.add("RULESET_BUCKETS", f"bucket '{bucket}' is declared twice", file=origin)
+    for rule_id, n in Counter(r.id for r in rs.rules).items():
+        if n > 1:
+            problems.add("RULESET_DUPLICATE_RULE", "rule id used twice", file=origin, rule=rule_id)
+    for rule in rs.rules:
+        for message in rule_faults(rule, set(buckets)):
+            problems.add("RULESET_RULE", message, file=origin, rule=rule.id)
+
+
+def _check_header(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    h = rs.ruleset
+    if h.expires_on and h.expires_on < h.effective_from:
+        problems.add("RULESET_DATES", "expires_on is before effective_from", file=origin)
+    if h.shadow_until and h.shadow_until < h.effective_from:
+        problems.add("RULESET_DATES", "shadow_until is before effective_from", file=origin)
+
+
+def _check_bands(bands: tuple[Band, ...], where: str, problems: ProblemCollector, origin: str) -> None:
+    if not bands:
+        problems.add("RULESET_GRADES", f"{where}: at least one band is needed", file=origin)
+        return
+    if bands[-1].min is not None:
+        problems.add("RULESET_GRADES", f"{where}: the last band must have no min (it takes the rest)", file=origin)
+    mins = [b.min for b in bands[:-1]]
+    if any(m is None for m in mins):
+        problems.add("RULESET_GRADES", f"{where}: only the last band may lack a min", file=origin)
+    elif any(a <= b for a, b in zip(mins, mins[1:], strict=False)):  # type: ignore[operator]
+        problems.add("RULESET_GRADES", f"{where}: mins must fall strictly from best to worst", file=origin)
+
+
+def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
+    """Every structural fault of one rule, in plain words."""
+    faults = []
+    if rule.target == "company" and rule.bucket not in buckets:
+        faults.append(f"company rules need a bucket from {sorted(buckets)}; got '{rule.bucket}'")
+    if rule.target == "project" and rule.bucket is not None:
+        faults.append("project rules add to the project score: drop `bucket`")
+    if rule.source == "events" and rule.target != "company":
+        faults.append("rules over events target the company (events name a company, not always a project)")
+    if rule.measure == "each":
+        if rule.points is None:
+            faults.append("measure 'each' needs `points` (a number or an expression per record)")
+        if rule.bands:
+            faults.append("measure 'each' takes no `bands`")
+    else:
+        if bool(rule.bands) == (rule.points is not None):
+            faults.append(f"measure '{rule.measure}' needs exactly one of `bands` or `points` (a formula of value)")
+        if rule.bands and rule.bands[-1].upto is not None:
+            faults.append("the last indicator band must have no `upto` (it takes the rest)")
+        uptos = [b.upto for b in rule.bands[:-1]]
+        if any(u is None for u in uptos) or any(a >= b for a, b in zip(uptos, uptos[1:], strict=False)):  # type: ignore[operator]
+            faults.append("indicator bands need rising `upto` values")
+    if rule.measure in ("sum", "avg") and rule.value is None:
+        faults.append(f"measure '{rule.measure}' needs `value`")
+    if rule.measure == "share" and rule.of is None:
+        faults.append("measure 'share' needs `of` (the records the share is taken of)")
+    if rule.per_1000_households and rule.measure not in ("count", "sum"):
+        faults.append("per_1000_households applies to 'count' and 'sum' only")
+    columns = set(CONTRACTS[rule.source].columns)
+    for name in (rule.window.until_column, rule.window.rectified_column):
+        if name is not None and name not in columns:
+            faults.append(f"window column '{name}' is not a column of {rule.source}")
+    if rule.window.mode == "until_rectified" and rule.window.rectified_column is None:
+        faults.append("window 'until_rectified' needs `rectified_column`")
+    return faults

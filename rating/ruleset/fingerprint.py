@@ -1,0 +1,81 @@
+"""Fingerprints of a rule set version.
+
+* `logic` — sha256 of everything that can change a result (numbers, expressions, windows,
+  grades, lists): two versions with the same logic hash rate every company identically.
+* `wording` — sha256 of titles, clauses and notes only: what the public reads.
+* `files` — sha256 of the version's files byte for byte: what immutability is checked on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rating.ruleset.definition import WORDING_FIELDS, RuleSet
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    logic: str
+    wording: str
+    files: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"logic": self.logic, "wording": self.wording, "files": self.files}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _split(value: Any) -> tuple[Any, Any]:
+    """(logic part, wording part) of a dumped model, recursively."""
+    if isinstance(value, dict):
+        logic, wording = {}, {}
+        for k, v in value.items():
+            if k in WORDING_FIELDS:
+                wording[k] = v
+            else:
+                logic[k], sub = _split(v)
+                if sub not in ({}, [], None):
+                    wording[k] = sub
+        return logic, wording
+    if isinstance(value, list):
+        pairs = [_split(v) for v in value]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return value, None
+
+
+def logic_and_wording(definition: RuleSet) -> tuple[dict[str, Any], dict[str, Any]]:
+    dumped = definition.model_dump(mode="json", by_alias=True)
+    logic, wording = _split(dumped)
+    return logic, wording
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def fingerprint(definition: RuleSet, files: dict[str, bytes]) -> Fingerprint:
+    logic, wording = logic_and_wording(definition)
+    return Fingerprint(
+        sha256_text(canonical_json(logic)), sha256_text(canonical_json(wording)), files_digest(files)
+    )
+
+
+def read_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }

@@ -1,0 +1,103 @@
+"""One Settings object, built once in an entry point and passed in explicitly.
+
+This is the only module that reads `RATING_*` environment variables. Every field has a
+default and a help text; `tests/test_docs.py` checks that README.md documents each of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rating.errors import UsageError
+
+
+def _default_rules_dir() -> Path:
+    beside_package = Path(__file__).resolve().parent.parent / "rules"
+    return beside_package if beside_package.is_dir() else Path("rules")
+
+
+def _setting(default: Any, env: str, help: str, **kw: Any) -> Any:
+    meta = {"env": env, "help": help}
+    if callable(default):
+        return field(default_factory=default, metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = _setting(
+        lambda: Path("rating.duckdb"), "RATING_DB", "The warehouse: one DuckDB file."
+    )
+    rules_dir: Path = _setting(
+        _default_rules_dir, "RATING_RULES_DIR", "Folder holding rule sets as <name>/<version>/."
+    )
+    ruleset: str = _setting(
+        "yantai-2022",
+        "RATING_RULESET",
+        "Rule set used when a run names none: its version in force for the period is chosen.",
+    )
+    timezone: str = _setting(
+        "Asia/Shanghai", "RATING_TZ", "Time zone of the bureau: dates and as-of times use it."
+    )
+    threads: int = _setting(0, "RATING_THREADS", "DuckDB threads; 0 lets DuckDB choose.")
+    memory_limit: str = _setting(
+        "", "RATING_MEMORY_LIMIT", "DuckDB memory limit such as '4GB'; empty lets DuckDB choose."
+    )
+    now: datetime | None = _setting(
+        None,
+        "RATING_NOW",
+        "Pretend the clock reads this ISO time (reproducible demos and tests); empty = real clock.",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"], "")
+            if raw:
+                values[f.name] = _convert(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.zone  # noqa: B018 - fail early on an unknown time zone
+        return settings
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (KeyError, ValueError) as exc:
+            raise UsageError(f"unknown time zone '{self.timezone}'", code="SETTING_INVALID") from exc
+
+    def current_time(self) -> datetime:
+        """Aware 'now' in the bureau's zone (or the pinned RATING_NOW)."""
+        if self.now is not None:
+            return self.now if self.now.tzinfo else self.now.replace(tzinfo=self.zone)
+        return datetime.now(self.zone)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _convert(name: str, raw: str) -> Any:
+    try:
+        if name in ("db_path", "rules_dir"):
+            return Path(raw)
+        if name == "threads":
+            return int(raw)
+        if name == "now":
+            return datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise UsageError(f"setting {name}: cannot read '{raw}'", code="SETTING_INVALID") from exc
+    return raw
+
+
+def documented_settings() -> list[tuple[str, str]]:
+    """(environment variable, help) for every setting, for the docs and their test."""
+    return [(f.metadata["env"], f.metadata["help"]) for f in fields(Settings)]

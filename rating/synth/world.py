@@ -1,0 +1,213 @@
+"""The city behind the exports: companies, projects and who served which project when.
+
+Each company has a latent quality: a lognormal complaint factor (`quality`, > 1 is worse
+than typical) and its tier 0 (best) … 4 (worst). Every other kind reads the world; nothing
+writes back to it. Projects change hands at most once in the covered time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from rating.synth import vocab
+from rating.synth.plan import (
+    DAY,
+    S_COMPANIES,
+    S_PROJECTS,
+    Plan,
+    day_of,
+    pick,
+    quality_tier,
+    uniform_days,
+)
+from rating.uscc import ALPHABET, WEIGHTS
+
+QUALITY_SIGMA = 0.75
+HANDOVER_SHARE = 0.10
+LOCAL_COMPANY_SHARE = 0.6  # projects served by a company registered in their district
+
+DISTRICT_NAMES = [d[0] for d in vocab.DISTRICTS]
+DISTRICT_SHARES = np.array([d[2] for d in vocab.DISTRICTS])
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Service periods, sorted by project then start; `last` is the end or the covered end."""
+
+    project: np.ndarray
+    company: np.ndarray
+    start: np.ndarray
+    last: np.ndarray
+    open: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.project)
+
+    def overlap(self, lo: int, hi: int) -> np.ndarray:
+        """Days each period was served within [lo, hi] (0 when none)."""
+        return np.maximum(0, np.minimum(self.last, hi) - np.maximum(self.start, lo) + 1)
+
+
+@dataclass(frozen=True)
+class World:
+    companies: pl.DataFrame  # uscc, name, district, registered, registered_on, quality, tier
+    projects: pl.DataFrame  # project_id, project_name, district, street, address, households, floor_area, noise
+    periods: Periods
+
+    def period_frame(self) -> pl.DataFrame:
+        """One row per period with the project's and company's attributes (small kinds only)."""
+        p = self.periods
+        return pl.DataFrame({"pi": p.project, "ci": p.company, "start": p.start, "last": p.last}).with_columns(
+            self.projects.select("project_id", "project_name", "street", "district")[p.project],
+            self.companies.select("uscc", "tier")[p.company],
+        )
+
+
+def _syllable_brands(rng: np.random.Generator, n: int) -> pl.Series:
+    syl = pl.Series(vocab.BRAND_SYLLABLES)
+    s = len(syl)
+    if n <= s * (s - 1) // 2:
+        k = rng.choice(s * (s - 1), n, replace=False)
+        a, b = k // (s - 1), k % (s - 1)
+        b = b + (b >= a)
+        return syl[a] + syl[b]
+    k = rng.choice(s**3, n, replace=False)
+    return syl[k // (s * s)] + syl[(k // s) % s] + syl[k % s]
+
+
+def _usccs(rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
+    """Valid, distinct codes: 91 + the district's division code + 9 scrambled chars + check."""
+    n = len(district)
+    codes = np.array([[int(c) for c in d[1]] for d in vocab.DISTRICTS])[district]
+    multiplier = int(rng.integers(10**9, 10**10)) | 1
+    multiplier += multiplier % 31 == 0
+    x = (np.arange(n, dtype=np.int64) * multiplier + int(rng.integers(0, 31**9))) % 31**9
+    org = np.stack([(x // 31**k) % 31 for k in range(8, -1, -1)], axis=1)
+    values = np.concatenate([np.tile([9, 1], (n, 1)), codes, org], axis=1)
+    check = (31 - (values @ np.array(WEIGHTS)) % 31) % 31
+    chars = np.array(list(ALPHABET), dtype="<U1")[np.concatenate([values, check[:, None]], axis=1)]
+    return np.ascontiguousarray(chars).view("<U18").ravel()
+
+
+def make_companies(plan: Plan) -> pl.DataFrame:
+    rng = plan.rng(S_COMPANIES)
+    n = plan.companies
+    district = pick(rng, DISTRICT_SHARES, n)
+    patterns = [p for p, _ in vocab.COMPANY_PATTERNS]
+    pattern = pick(rng, [w for _, w in vocab.COMPANY_PATTERNS], n)
+    brand = _syllable_brands(rng, n)
+    frame = pl.DataFrame({"pattern": pl.Series(patterns)[pattern], "brand": brand,
+                          "d": pl.Series([d[:-1] for d in DISTRICT_NAMES])[district]})
+    name = frame.select(
+        pl.col("pattern").str.replace("{city}", vocab.CITY[:-1], literal=True)
+        .str.replace("{brand}", pl.col("brand"), literal=True)
+        .str.replace("{district}", pl.col("d"), literal=True)
+    ).to_series()
+    z = rng.standard_normal(n)
+    oldest, newest = day_of(date(1998, 1, 1)), plan.start_day - 400
+    return pl.DataFrame({
+        "uscc": _usccs(rng, district),
+        "name": name,
+        "district": pl.Series(DISTRICT_NAMES)[district],
+        "registered": rng.random(n) >= 0.01,
+        "registered_on": pl.Series(uniform_days(rng, np.full(n, oldest), np.full(n, newest))).cast(pl.Date),
+        "quality": np.exp(QUALITY_SIGMA * z),
+        "tier": quality_tier(z),
+        "size": rng.lognormal(0.0, 1.2, n),
+        "district_idx": district,
+    })
+
+
+def _project_names(rng: np.random.Generator, n: int) -> pl.Series:
+    prefixes, suffixes = pl.Series(vocab.COMPOUND_PREFIXES), pl.Series(vocab.COMPOUND_SUFFIXES)
+    zipf = lambda k, a: 1.0 / np.arange(1, k + 1) ** a  # noqa: E731
+    name = prefixes[pick(rng, zipf(len(prefixes), 0.9), n)] + suffixes[pick(rng, zipf(len(suffixes), 0.9), n)]
+    phase = pl.Series(("",) + vocab.COMPOUND_PHASES)[np.where(rng.random(n) < 0.12, pick(rng, np.ones(7), n) + 1, 0)]
+    unit = pl.Series(vocab.WORK_UNIT_COMPOUNDS)[pick(rng, np.ones(len(vocab.WORK_UNIT_COMPOUNDS)), n)]
+    return pl.select(pl.when(pl.Series(rng.random(n) < 0.04)).then(unit).otherwise(name + phase)).to_series()
+
+
+def _streets(rng: np.random.Generator, district: np.ndarray) -> pl.Series:
+    streets = [s for d in vocab.DISTRICTS for s in d[3]]
+    counts = np.array([len(d[3]) for d in vocab.DISTRICTS])
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    idx = offsets[district] + np.floor(rng.random(len(district)) * counts[district]).astype(np.int64)
+    return pl.Series(streets)[idx]
+
+
+def _assign_companies(rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray) -> np.ndarray:
+    size = companies["size"].to_numpy()
+    home = companies["district_idx"].to_numpy()
+    out = pick(rng, size, len(district))
+    local = rng.random(len(district)) < LOCAL_COMPANY_SHARE
+    for d in range(len(vocab.DISTRICTS)):
+        members = np.flatnonzero(home == d)
+        rows = np.flatnonzero(local & (district == d))
+        if len(members) and len(rows):
+            out[rows] = members[pick(rng, size[members], len(rows))]
+    return out
+
+
+def make_projects(plan: Plan, companies: pl.DataFrame) -> tuple[pl.DataFrame, Periods]:
+    rng = plan.rng(S_PROJECTS)
+    n = plan.projects
+    district = pick(rng, DISTRICT_SHARES, n)
+    households = np.clip(np.round(rng.lognormal(np.log(450), 0.7, n)), 50, 3000).astype(np.int64)
+    road = pl.Series(vocab.ROADS)[pick(rng, np.ones(len(vocab.ROADS)), n)]
+    number = pl.Series(rng.integers(1, 999, n)).cast(pl.Utf8)
+    projects = pl.DataFrame({
+        "project_id": "XM" + pl.Series(np.arange(1, n + 1)).cast(pl.Utf8).str.zfill(6),
+        "project_name": _project_names(rng, n),
+        "district": pl.Series(DISTRICT_NAMES)[district],
+        "street": _streets(rng, district),
+        "address": pl.Series(DISTRICT_NAMES)[district] + road + number + "号",
+        "households": households,
+        "floor_area": np.round(households * rng.uniform(60, 120, n), 2),
+        "noise": rng.lognormal(0.0, 0.3, n),
+    })
+    return projects, _periods(plan, rng, companies, district)
+
+
+def _periods(plan: Plan, rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray) -> Periods:
+    n = len(district)
+    company = _assign_companies(rng, companies, district)
+    span = plan.end_day - plan.start_day + 1
+    before = rng.random(n) < 0.88
+    start = np.where(
+        before,
+        plan.start_day - rng.integers(30, 3650, n),
+        plan.start_day + np.floor(rng.random(n) * max(span - 20, 1)).astype(np.int64),
+    )
+    quality = companies["quality"].to_numpy()[company]
+    p_hand = np.clip(HANDOVER_SHARE * np.sqrt(quality) / np.sqrt(quality).mean(), 0, 0.5)
+    lo = np.maximum(start + 60, plan.start_day + 10)
+    hi = np.full(n, plan.end_day - 10)
+    hand = (rng.random(n) < p_hand) & (lo <= hi) & (plan.companies > 1)
+    at = uniform_days(rng, lo, hi)
+    successor = pick(rng, companies["size"].to_numpy(), n)
+    successor = np.where(successor == company, (successor + 1) % plan.companies, successor)
+    first = np.arange(n)
+    second = np.flatnonzero(hand)
+    proj = np.concatenate([first, second])
+    order = np.lexsort((np.concatenate([start, at[second]]), proj))
+    return Periods(
+        project=proj[order],
+        company=np.concatenate([company, successor[second]])[order],
+        start=np.concatenate([start, at[second]])[order],
+        last=np.concatenate([np.where(hand, at - 1, plan.end_day), np.full(len(second), plan.end_day)])[order],
+        open=np.concatenate([~hand, np.ones(len(second), dtype=bool)])[order],
+    )
+
+
+def make_world(plan: Plan) -> World:
+    companies = make_companies(plan)
+    projects, periods = make_projects(plan, companies)
+    return World(companies, projects, periods)
+
+
+def seconds(days: np.ndarray) -> np.ndarray:
+    return days.astype(np.int64) * DAY

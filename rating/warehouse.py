@@ -1,0 +1,128 @@
+"""The warehouse: one DuckDB file, its connections and its table layout.
+
+Everything is append-only. Source rows carry the batch that loaded them (`_batch`), their
+record number in the file (`_row`) and the date they happened on (`_date`); a correction is
+a later row with the same key, recorded in `supersessions`, so what a run saw can always be
+reconstructed from the batch watermark it recorded.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from rating import uscc
+from rating.errors import WarehouseError
+from rating.ingest.contracts import CONTRACTS, Contract, logical_type
+from rating.settings import Settings
+from rating.sql import value
+
+SCHEMA_VERSION = 1
+
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DECIMAL(18,4)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+
+
+def _source_table_ddl(contract: Contract) -> str:
+    cols = [f'"{name}" {SQL_TYPES[logical_type(col)]}' for name, col in contract.columns.items()]
+    cols += ["_batch INTEGER NOT NULL", "_row BIGINT NOT NULL", "_date DATE"]
+    return f"CREATE TABLE IF NOT EXISTS src_{contract.kind} ({', '.join(cols)})"
+
+
+LAYOUT = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS ingest_batches (
+        batch_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL, format VARCHAR, encoding VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_superseding BIGINT,
+        ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+        line BIGINT, column_name VARCHAR, code VARCHAR NOT NULL, message VARCHAR,
+        value VARCHAR, raw JSON)""",
+    """CREATE TABLE IF NOT EXISTS supersessions (
+        kind VARCHAR NOT NULL, key VARCHAR NOT NULL, old_batch INTEGER NOT NULL,
+        new_batch INTEGER NOT NULL)""",
+]
+
+
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and on first use create) the warehouse file."""
+    path = Path(settings.db_path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: ingest some data first", code="WAREHOUSE_MISSING")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"cannot open {path}: {str(exc).splitlines()[0]} (is another process using it?)"
+        ) from exc
+    configure(con, settings)
+    if not read_only:
+        ensure_layout(con)
+    return con
+
+
+def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    if settings.threads:
+        con.execute(f"SET threads = {int(settings.threads)}")
+    if settings.memory_limit:
+        con.execute("SET memory_limit = $limit", {"limit": settings.memory_limit})
+    con.execute("SET TimeZone = $tz", {"tz": settings.timezone})
+    con.execute(uscc.sql_macro())
+
+
+def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
+    from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
+
+    for ddl in LAYOUT:
+        con.execute(ddl)
+    for contract in CONTRACTS.values():
+        con.execute(_source_table_ddl(contract))
+    for ddl in RESULT_LAYOUT:
+        con.execute(ddl)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",
+        {"v": str(SCHEMA_VERSION)},
+    )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a failed ingest or run leaves the warehouse as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def watermark(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest batch id: a run sees exactly the batches up to it."""
+    return int(value(con, "SELECT coalesce(max(batch_id), 0) FROM ingest_batches"))
+
+
+def key_sql(contract: Contract, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    cols = [f'CAST({prefix}"{c}" AS VARCHAR)' for c in contract.key]
+    return cols[0] if len(cols) == 1 else f"concat_ws(chr(31), {', '.join(cols)})"
+
+
+def visible_rows(contract: Contract, alias: str = "s") -> str:
+    """FROM-clause fragment: rows of a source visible at batch watermark `$watermark`."""
+    return f"""src_{contract.kind} {alias}
+        WHERE {alias}._batch <= $watermark
+          AND NOT EXISTS (SELECT 1 FROM supersessions x
+                          WHERE x.kind = '{contract.kind}' AND x.old_batch = {alias}._batch
+                            AND x.new_batch <= $watermark AND x.key = {key_sql(contract, alias)})"""
