@@ -105,6 +105,8 @@ def default_projects(complaints: int, quarters: int) -> int:
 
 def pick(rng: np.random.Generator, probs: np.ndarray | list[float], n: int) -> np.ndarray:
     """n draws of a categorical distribution (indices into probs)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     cdf = np.cumsum(np.asarray(probs, dtype=np.float64))
     idx = np.searchsorted(cdf / cdf[-1], rng.random(n), side="right")
     return np.minimum(idx, len(cdf) - 1)
@@ -112,6 +114,8 @@ def pick(rng: np.random.Generator, probs: np.ndarray | list[float], n: int) -> n
 
 def pick_by_row(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) -> np.ndarray:
     """One categorical draw per element; `table[row[i]]` holds that element's probabilities."""
+    if len(row) == 0:
+        return np.zeros(0, dtype=np.int64)
     cdf = np.cumsum(table, axis=1)
     cdf = cdf / cdf[:, -1:]
     u = rng.random(len(row))

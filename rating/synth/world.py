@@ -86,7 +86,7 @@ def _usccs(rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
     multiplier = int(rng.integers(10**9, 10**10)) | 1
     multiplier += multiplier % 31 == 0
     x = (np.arange(n, dtype=np.int64) * multiplier + int(rng.integers(0, 31**9))) % 31**9
-    org = np.stack([(x // 31**k) % 31 for k in range(8, -1, -1)], axis=1)
+    org = np.stack([(x // 31**k) % 31 for k in range(9)], axis=1)  # low digits first: no runs
     values = np.concatenate([np.tile([9, 1], (n, 1)), codes, org], axis=1)
     check = (31 - (values @ np.array(WEIGHTS)) % 31) % 31
     chars = np.array(list(ALPHABET), dtype="<U1")[np.concatenate([values, check[:, None]], axis=1)]
@@ -125,7 +125,7 @@ def make_companies(plan: Plan) -> pl.DataFrame:
 def _project_names(rng: np.random.Generator, n: int) -> pl.Series:
     prefixes, suffixes = pl.Series(vocab.COMPOUND_PREFIXES), pl.Series(vocab.COMPOUND_SUFFIXES)
     zipf = lambda k, a: 1.0 / np.arange(1, k + 1) ** a  # noqa: E731
-    name = prefixes[pick(rng, zipf(len(prefixes), 0.9), n)] + suffixes[pick(rng, zipf(len(suffixes), 0.9), n)]
+    name = prefixes[pick(rng, zipf(len(prefixes), 0.6), n)] + suffixes[pick(rng, zipf(len(suffixes), 0.6), n)]
     phase = pl.Series(("",) + vocab.COMPOUND_PHASES)[np.where(rng.random(n) < 0.12, pick(rng, np.ones(7), n) + 1, 0)]
     unit = pl.Series(vocab.WORK_UNIT_COMPOUNDS)[pick(rng, np.ones(len(vocab.WORK_UNIT_COMPOUNDS)), n)]
     return pl.select(pl.when(pl.Series(rng.random(n) < 0.04)).then(unit).otherwise(name + phase)).to_series()

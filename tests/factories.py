@@ -1,0 +1,142 @@
+"""Small hand-made bureaus for tests: rows with defaults, written as real export files.
+
+Rows go through the real ingest path (CSV files, validation, quarantine), so a test of the
+engine is also a test of everything in front of it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rating.ingest.contracts import CONTRACTS, KINDS
+from rating.ingest.loader import IngestResult, ingest_file
+from rating.settings import Settings
+from rating.uscc import ALPHABET, check_char
+from rating.warehouse import open_warehouse
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+NOW = datetime(2026, 11, 1, 9, 0, 0)
+
+
+def make_uscc(n: int, division: str = "370600") -> str:
+    """A valid, deterministic USCC for test company number n."""
+    body = "91" + division
+    digits = ""
+    x = n
+    for _ in range(9):
+        digits = ALPHABET[x % 31] + digits
+        x //= 31
+    first17 = body + digits
+    return first17 + check_char(first17)
+
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "companies": {"registered": "是", "district": "芝罘区"},
+    "projects": {"district": "芝罘区", "street": "向阳街道", "households": 500, "floor_area": 40000,
+                 "service_start": "2020-01-01", "service_end": ""},
+    "complaints": {"channel": "12345热线", "order_type": "投诉举报类", "category": "房屋维修",
+                   "content": "楼道漏水", "fact_finding": "属实", "result": "解决", "satisfaction": "满意",
+                   "is_repeat": "否", "repeat_of": "", "petitioners": 1},
+    "inspections": {"level": "区", "section": "保洁服务", "item": "楼道清洁", "max_points": 5,
+                    "deducted": 0, "severity": "轻微", "rectification": "无需整改"},
+    "contracts": {"obligation": "收费标准公示", "performance": "已履行"},
+    "opinions": {"evaluator": "街道办事处", "rating": "良好", "score": 85},
+    "events": {"info_kind": "不良", "code": "B01", "description": "行政处罚", "authority": "市住建局",
+               "authority_level": "市级", "points": 5, "serious": "否", "status": "有效"},
+}
+
+
+@dataclass
+class Bureau:
+    """Rows per kind; `write` turns them into one CSV per kind (English headers)."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def _next(self, prefix: str) -> str:
+        self.counters[prefix] = self.counters.get(prefix, 0) + 1
+        return f"{prefix}{self.counters[prefix]:04d}"
+
+    def add(self, kind: str, **values: Any) -> dict[str, Any]:
+        row = {**DEFAULTS.get(kind, {}), **values}
+        self.rows[kind].append(row)
+        return row
+
+    def company(self, n: int, name: str, **kw: Any) -> str:
+        uscc = make_uscc(n)
+        self.add("companies", uscc=uscc, name=name, **kw)
+        return uscc
+
+    def project(self, project_id: str, company: str, **kw: Any) -> None:
+        self.add("projects", project_id=project_id, project_name=kw.pop("project_name", project_id),
+                 company_uscc=company, **kw)
+
+    def complaint(self, project_id: str, received: str, **kw: Any) -> str:
+        cid = kw.pop("complaint_id", None) or self._next("GD")
+        day = date.fromisoformat(received[:10])
+        deadline = kw.pop("deadline", f"{day.isoformat()} 23:59:00")
+        closed = kw.pop("closed_at", f"{day.isoformat()} 18:00:00")
+        self.add("complaints", complaint_id=cid, received_at=f"{received[:10]} 09:00:00", project_id=project_id,
+                 deadline=deadline, closed_at=closed, **kw)
+        return cid
+
+    def event(self, uscc: str, decided: str, **kw: Any) -> str:
+        eid = kw.pop("event_id", None) or self._next("EV")
+        self.add("events", event_id=eid, uscc=uscc, decided_on=decided, **kw)
+        return eid
+
+    def inspection(self, project_id: str, day: str, **kw: Any) -> str:
+        iid = kw.pop("inspection_id", None) or self._next("JC")
+        self.add("inspections", inspection_id=iid, item_no=kw.pop("item_no", 1), inspected_on=day,
+                 project_id=project_id, **kw)
+        return iid
+
+    def contract(self, project_id: str, day: str, **kw: Any) -> str:
+        cid = kw.pop("check_id", None) or self._next("HT")
+        self.add("contracts", check_id=cid, checked_on=day, project_id=project_id, **kw)
+        return cid
+
+    def opinion(self, project_id: str, period: str, rated_on: str, **kw: Any) -> str:
+        oid = kw.pop("opinion_id", None) or self._next("PJ")
+        self.add("opinions", opinion_id=oid, period=period, project_id=project_id, rated_on=rated_on, **kw)
+        return oid
+
+    def write(self, folder: Path, kinds: tuple[str, ...] = KINDS) -> list[tuple[str, Path]]:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for kind in kinds:
+            rows = self.rows[kind]
+            if not rows:
+                continue
+            path = folder / f"{kind}.csv"
+            write_csv(path, list(CONTRACTS[kind].columns), rows)
+            written.append((kind, path))
+        return written
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8",
+              headers: list[str] | None = None) -> Path:
+    present = [c for c in columns if any(c in r for r in rows)]
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers or present)
+        for r in rows:
+            writer.writerow(["" if r.get(c) is None else r.get(c, "") for c in present])
+    return path
+
+
+def settings_for(tmp: Path, **kw: Any) -> Settings:
+    return Settings(db_path=tmp / "warehouse.duckdb", rules_dir=RULES_DIR, now=NOW, **kw)
+
+
+def load(bureau: Bureau, tmp: Path, settings: Settings | None = None) -> tuple[duckdb.DuckDBPyConnection, Settings, list[IngestResult]]:
+    settings = settings or settings_for(tmp)
+    con = open_warehouse(settings)
+    results = [ingest_file(con, settings, kind, path) for kind, path in bureau.write(tmp / "exports")]
+    return con, settings, results
