@@ -135,52 +135,70 @@ def _problem(column: str, header: str, code: str, raw: str) -> str:
     )
 
 
-def column_sql(name: str, col: pa.Column, raw: str | None, header: str) -> tuple[str, str]:
-    """(typed value SQL, problem SQL that is NULL when the cell is fine)."""
+@dataclass(frozen=True)
+class ColumnSQL:
+    """One contract column as staged SQL: cleaned text, parsed value, final value, problem."""
+
+    clean: str  # over the raw column
+    parsed: str  # over the cleaned column "k__name"
+    value: str  # over the parsed column "p__name"
+    problem: str  # over "k__name", "p__name", the final "name" and the raw column
+
+
+def _q(name: str) -> str:
+    return sql_text(exp.to_identifier(name, quoted=True))
+
+
+def column_sql(name: str, col: pa.Column, raw: str | None, header: str) -> ColumnSQL:
     target = SQL_TYPES[logical_type(col)]
     default = col.metadata["default"]
+    k, p, v = _q(f"k__{name}"), _q(f"p__{name}"), _q(name)
     if raw is None:
-        value = f"CAST({sql_text(lit(default))} AS {target})"
         missing = "true" if (default is None and not col.nullable) else "false"
-        problem = f"CASE WHEN {missing} THEN {_problem(name, header, 'MISSING_VALUE', 'NULL')} END"
-        return value, problem
-    clean = _clean(raw, col)
-    parsed = _parsed(clean, col)
-    value = f"CAST(coalesce({parsed}, {sql_text(lit(default))}) AS {target})" if default is not None else f"CAST({parsed} AS {target})"
+        return ColumnSQL(
+            "NULL::VARCHAR", f"NULL::{target}", f"CAST({sql_text(lit(default))} AS {target})",
+            f"CASE WHEN {missing} THEN {_problem(name, header, 'MISSING_VALUE', 'NULL')} END",
+        )
+    value = f"CAST(coalesce({p}, {sql_text(lit(default))}) AS {target})" if default is not None else f"CAST({p} AS {target})"
     whens = [(f"{raw} LIKE '%\ufffd%'", "BAD_ENCODING")]
     dtype = logical_type(col)
     if dtype == "bool":
-        whens.append((f"{clean} IS NOT NULL AND ({parsed}) IS NULL", "BAD_BOOLEAN"))
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", "BAD_BOOLEAN"))
     elif dtype in _PARSE_CODES:
-        whens.append((f"{clean} IS NOT NULL AND ({parsed}) IS NULL", _PARSE_CODES[dtype][1]))
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", _PARSE_CODES[dtype][1]))
     if not col.nullable and default is None:
-        whens.append((f"({value}) IS NULL", "MISSING_VALUE"))
+        whens.append((f"{v} IS NULL", "MISSING_VALUE"))
     for check in col.checks:
-        fails, code = _check_failure(check, f"({value})")
-        whens.append((f"({value}) IS NOT NULL AND {fails}", code))
+        fails, code = _check_failure(check, v)
+        whens.append((f"{v} IS NOT NULL AND {fails}", code))
     if dtype in ("date", "timestamp") and not col.metadata["future_ok"]:
         limit = "$today" if dtype == "date" else "$now"
-        whens.append((f"({value}) > {limit}", "FUTURE_DATE"))
+        whens.append((f"{v} > {limit}", "FUTURE_DATE"))
     cases = " ".join(f"WHEN {cond} THEN {_problem(name, header, code, raw)}" for cond, code in whens)
-    return value, f"CASE {cases} END"
+    return ColumnSQL(_clean(raw, col), _parsed(k, col), value, f"CASE {cases} END")
 
 
 def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> str:
-    """SELECT producing `_line`, one typed column per contract column, and `problems`."""
-    values, problems = [], []
-    for name, col in contract.columns.items():
-        raw, header = mapping.source.get(name, (None, col.title or name))
-        value, problem = column_sql(name, col, raw, header)
-        values.append(f"{value} AS {sql_text(exp.to_identifier(name, quoted=True))}")
-        problems.append(problem)
+    """SELECT producing `_line`, one typed column per contract column, and `problems`.
+
+    Built in stages (clean → parse → value → problems), each a subquery over the previous,
+    so every expression names the stage before instead of repeating its text.
+    """
+    staged = {
+        name: column_sql(name, col, *mapping.source.get(name, (None, col.title or name)))
+        for name, col in contract.columns.items()
+    }
+    cleaned = ", ".join(f"{c.clean} AS {_q('k__' + n)}" for n, c in staged.items())
+    parsed = ", ".join(f"{c.parsed} AS {_q('p__' + n)}" for n, c in staged.items())
+    values = ", ".join(f"{c.value} AS {_q(n)}" for n, c in staged.items())
+    problems = ", ".join(c.problem for c in staged.values())
     raw_json = "to_json(struct_pack(" + ", ".join(
-        f"{sql_text(exp.to_identifier(h, quoted=True))} := {c}"
-        for name, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+        f"{_q(h)} := {c}" for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
     ) + "))"
-    return f"""SELECT _line, {', '.join(values)},
-        list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL) AS problems,
-        {raw_json} AS raw
-        FROM {raw_table}"""
+    names = ", ".join(_q(n) for n in staged)
+    return f"""SELECT _line, {names},
+        list_filter([{problems}], lambda p: p IS NOT NULL) AS problems, {raw_json} AS raw
+        FROM (SELECT *, {values} FROM (SELECT *, {parsed} FROM (SELECT *, {cleaned} FROM {raw_table})))"""
 
 
 def relational_checks_sql(contract: Contract, mapping: Mapping, table: str = "checked") -> list[str]:
@@ -189,9 +207,11 @@ def relational_checks_sql(contract: Contract, mapping: Mapping, table: str = "ch
     header = {name: h for name, (_, h) in mapping.source.items()}
 
     def add(condition: str, column: str, code: str, raw_value: str) -> None:
+        # A cell already reported (say, a bad USCC) is not reported again as unknown.
+        fresh = f"NOT list_contains(list_transform(problems, lambda p: p.field), {sql_text(lit(column))})"
         statements.append(
             f"UPDATE {table} AS v SET problems = list_append(problems, "
-            f"{_problem(column, header.get(column, column), code, raw_value)}) WHERE {condition}"
+            f"{_problem(column, header.get(column, column), code, raw_value)}) WHERE {fresh} AND {condition}"
         )
 
     for column, kind in contract.references.items():

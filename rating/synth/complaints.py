@@ -19,28 +19,38 @@ import numpy as np
 import polars as pl
 
 from rating.ingest.contracts import FINDINGS, RESULTS, SATISFACTION
-from rating.synth import vocab
-from rating.synth.plan import DAY, S_COMPLAINTS, Plan, allocate, day_of, pick, pick_by_row, uniform_days
+from rating.synth import dirt, vocab
+from rating.synth.context import Context, GeneratedFile, headers
+from rating.synth.plan import (
+    DAY,
+    S_COMPLAINTS,
+    S_DIRT,
+    Plan,
+    allocate,
+    day_of,
+    kept,
+    pick,
+    pick_by_row,
+    uniform_days,
+)
+from rating.synth.rates import (
+    CHANNEL_SHARES,
+    DEADLINE_DAYS,
+    DEADLINE_SHARES,
+    FINDING_BY_TIER,
+    HOUR_WEIGHTS,
+    LATE_BY_TIER,
+    ORDER_TYPE_SHARES,
+    REPEAT_SHARE,
+    RESULT_BY_TIER,
+    SATISFACTION_BY_RESULT,
+    SEASON,
+    STILL_OPEN,
+)
 from rating.synth.world import World
+from rating.synth.writers import CsvFile, ParquetFile, format_temporal, with_headers
 
 CHUNK_ROWS = 1_000_000
-REPEAT_SHARE = 0.30
-SEASON = np.array([0.85, 0.8, 0.95, 1.0, 1.0, 1.1, 1.35, 1.45, 1.1, 0.95, 0.95, 0.9])
-HOUR_WEIGHTS = np.array(
-    [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 3, 4, 4, 3.5, 2.5, 2.5, 3.5, 3.8, 3.5, 3, 2.5, 3, 3, 2.5, 1.5, 0.8]
-)
-CHANNEL_SHARES = {"12345热线": 0.74, "住建服务热线": 0.12, "网上投诉": 0.09, "信访": 0.02, "其他": 0.03}
-ORDER_TYPE_SHARES = {"投诉举报类": 0.55, "求助类": 0.35, "咨询类": 0.05, "意见建议类": 0.03, "其他类": 0.02}
-DEADLINE_DAYS, DEADLINE_SHARES = np.array([3, 5, 7, 10, 15]), [0.1, 0.3, 0.25, 0.2, 0.15]
-# Rows: quality tier 0 (best) … 4 (worst); columns in the order of the contract constants.
-FINDING_BY_TIER = np.array([[.25, .17, .45, .13], [.33, .19, .36, .12], [.40, .20, .29, .11],
-                            [.48, .20, .22, .10], [.56, .20, .15, .09]])
-RESULT_BY_TIER = np.array([[.80, .12, .05, .03], [.74, .15, .08, .03], [.66, .18, .13, .03],
-                           [.57, .21, .19, .03], [.48, .24, .25, .03]])
-SATISFACTION_BY_RESULT = np.array([[.68, .18, .05, .09], [.30, .33, .22, .15], [.08, .15, .57, .20],
-                                   [.10, .20, .40, .30]])
-LATE_BY_TIER = np.array([0.03, 0.06, 0.10, 0.16, 0.26])
-STILL_OPEN = 0.002  # suspended cases, open whatever their age
 
 CATEGORY_NAMES = list(vocab.CATEGORY_SHARES)
 _PROBLEMS = [p for c in CATEGORY_NAMES for p in vocab.COMPLAINT_PROBLEMS[c]]
@@ -69,12 +79,16 @@ def _months(plan: Plan) -> Iterator[tuple[int, int, int, int]]:
 def plan_chunks(plan: Plan, world: World) -> list[Chunk]:
     base = period_weights(world)
     months = list(_months(plan))
-    weights = np.array([(base * world.periods.overlap(lo, hi)).sum() * SEASON[m - 1] for _, m, lo, hi in months])
+    weights = np.array(
+        [(base * world.periods.overlap(lo, hi)).sum() * SEASON[m - 1] for _, m, lo, hi in months]
+    )
     counts = allocate(plan.complaints, weights)
     chunks: list[Chunk] = []
     for (q, _, lo, hi), count in zip(months, counts, strict=True):
         parts = np.array_split(np.arange(lo, hi + 1), max(1, -(-int(count) // CHUNK_ROWS)))
-        for days, rows in zip(parts, allocate(int(count), np.array([len(p) for p in parts])), strict=True):
+        for days, rows in zip(
+            parts, allocate(int(count), np.array([len(p) for p in parts])), strict=True
+        ):
             chunks.append(Chunk(len(chunks), q, int(days[0]), int(days[-1]), int(rows)))
     return chunks
 
@@ -84,7 +98,8 @@ def period_weights(world: World) -> np.ndarray:
     p = world.periods
     households = world.projects["households"].to_numpy()[p.project]
     noise = world.projects["noise"].to_numpy()[p.project]
-    return households * noise * world.companies["quality"].to_numpy()[p.company]
+    out: np.ndarray = households * noise * world.companies["quality"].to_numpy()[p.company]
+    return out
 
 
 @dataclass
@@ -97,7 +112,9 @@ class _Orders:
     n_orig: int
 
 
-def _arrivals(plan: Plan, world: World, chunk: Chunk, rng: np.random.Generator, base: np.ndarray) -> _Orders:
+def _arrivals(
+    plan: Plan, world: World, chunk: Chunk, rng: np.random.Generator, base: np.ndarray
+) -> _Orders:
     n = chunk.rows
     n_rep = min(int(rng.binomial(n, REPEAT_SHARE)), max(n - 1, 0))
     n_orig = n - n_rep
@@ -110,7 +127,9 @@ def _arrivals(plan: Plan, world: World, chunk: Chunk, rng: np.random.Generator, 
     t_orig = day * DAY + clock
     src = rng.integers(0, max(n_orig, 1), n_rep)
     room = (last[src] + 1) * DAY - 1 - t_orig[src]
-    t_rep = t_orig[src] + np.floor(rng.random(n_rep) ** 2 * np.minimum(room, 7 * DAY)).astype(np.int64)
+    t_rep = t_orig[src] + np.floor(rng.random(n_rep) ** 2 * np.minimum(room, 7 * DAY)).astype(
+        np.int64
+    )
     return _Orders(
         period=np.concatenate([period, period[src]]),
         time=np.concatenate([t_orig, t_rep]),
@@ -122,29 +141,50 @@ def _arrivals(plan: Plan, world: World, chunk: Chunk, rng: np.random.Generator, 
 def _inherit(values: np.ndarray, orders: _Orders) -> np.ndarray:
     """Repeats carry their original's value."""
     out = values.copy()
-    out[orders.n_orig:] = values[orders.src[orders.n_orig:]]
+    out[orders.n_orig :] = values[orders.src[orders.n_orig :]]
     return out
 
 
-def _content(rng: np.random.Generator, orders: _Orders, category: np.ndarray, name: pl.Series) -> pl.Series:
+def _content(
+    rng: np.random.Generator, orders: _Orders, category: np.ndarray, name: pl.Series
+) -> pl.Series:
     n = len(orders.period)
-    problem = _inherit(_PROBLEM_OFFSET[category] + np.floor(rng.random(n) * _PROBLEM_COUNT[category]).astype(np.int64), orders)
+    problem = _inherit(
+        _PROBLEM_OFFSET[category]
+        + np.floor(rng.random(n) * _PROBLEM_COUNT[category]).astype(np.int64),
+        orders,
+    )
     building = _inherit(rng.integers(1, 31, n), orders)
     situation = pick(rng, np.ones(len(vocab.COMPLAINT_SITUATIONS)), n)
     situation = np.where(rng.random(n) < 0.5, _inherit(situation, orders), situation)
     demand = _inherit(pick(rng, np.ones(len(vocab.COMPLAINT_DEMANDS)), n), orders)
     openings = pl.Series(vocab.COMPLAINT_OPENINGS + vocab.REPEAT_OPENINGS)
     opening = pick(rng, np.ones(len(vocab.COMPLAINT_OPENINGS)), n)
-    repeat_opening = len(vocab.COMPLAINT_OPENINGS) + pick(rng, np.ones(len(vocab.REPEAT_OPENINGS)), n)
+    repeat_opening = len(vocab.COMPLAINT_OPENINGS) + pick(
+        rng, np.ones(len(vocab.REPEAT_OPENINGS)), n
+    )
     opening = np.where(orders.src >= 0, repeat_opening, opening)
-    return pl.select(pl.concat_str([
-        openings[opening], name, pl.Series(building).cast(pl.Utf8), pl.lit("号楼"),
-        pl.Series(_PROBLEMS)[problem], pl.lit("，"), pl.Series(vocab.COMPLAINT_SITUATIONS)[situation],
-        pl.lit("，"), pl.Series(vocab.COMPLAINT_DEMANDS)[demand], pl.lit("。"),
-    ])).to_series()
+    return pl.select(
+        pl.concat_str(
+            [
+                openings[opening],
+                name,
+                pl.Series(building).cast(pl.Utf8),
+                pl.lit("号楼"),
+                pl.Series(_PROBLEMS)[problem],
+                pl.lit("，"),
+                pl.Series(vocab.COMPLAINT_SITUATIONS)[situation],
+                pl.lit("，"),
+                pl.Series(vocab.COMPLAINT_DEMANDS)[demand],
+                pl.lit("。"),
+            ]
+        )
+    ).to_series()
 
 
-def _handling(plan: Plan, rng: np.random.Generator, orders: _Orders, tier: np.ndarray) -> dict[str, np.ndarray]:
+def _handling(
+    plan: Plan, rng: np.random.Generator, orders: _Orders, tier: np.ndarray
+) -> dict[str, np.ndarray]:
     """Deadline, closing time, finding, result and satisfaction (quality-dependent)."""
     n = len(orders.time)
     deadline = orders.time + DEADLINE_DAYS[pick(rng, DEADLINE_SHARES, n)] * DAY
@@ -158,13 +198,21 @@ def _handling(plan: Plan, rng: np.random.Generator, orders: _Orders, tier: np.nd
     finding = np.where(is_open, FINDINGS.index("未认定"), finding)
     result = pick_by_row(rng, RESULT_BY_TIER, np.minimum(tier + late, 4))
     satisfaction = pick_by_row(rng, SATISFACTION_BY_RESULT, result)
-    return {"deadline": deadline, "closed": closed, "open": is_open, "finding": finding,
-            "result": result, "satisfaction": satisfaction}
+    return {
+        "deadline": deadline,
+        "closed": closed,
+        "open": is_open,
+        "finding": finding,
+        "result": result,
+        "satisfaction": satisfaction,
+    }
 
 
 def _petitioners(rng: np.random.Generator, n: int) -> np.ndarray:
     u = rng.random(n)
-    return np.where(u < 0.93, 1, np.where(u < 0.995, rng.integers(2, 10, n), rng.integers(10, 61, n)))
+    return np.where(
+        u < 0.93, 1, np.where(u < 0.995, rng.integers(2, 10, n), rng.integers(10, 61, n))
+    )
 
 
 def _ids(time: np.ndarray) -> pl.Series:
@@ -175,9 +223,9 @@ def _ids(time: np.ndarray) -> pl.Series:
     return stamp + pl.Series(seq).cast(pl.Utf8).str.zfill(8)
 
 
-def _timestamps(seconds: np.ndarray, null: np.ndarray | None = None) -> pl.Series:
-    s = pl.from_epoch(pl.Series(seconds), time_unit="s")
-    return s if null is None else pl.select(pl.when(pl.Series(null)).then(None).otherwise(s)).to_series()
+def _timestamps(seconds: np.ndarray, keep: np.ndarray | None = None) -> pl.Series:
+    values = pl.from_epoch(pl.Series(seconds), time_unit="s")
+    return values if keep is None else kept(values, keep)
 
 
 def complaint_chunk(plan: Plan, world: World, chunk: Chunk, base: np.ndarray) -> pl.DataFrame:
@@ -194,23 +242,27 @@ def complaint_chunk(plan: Plan, world: World, chunk: Chunk, base: np.ndarray) ->
     channel = np.where(rng.random(n) < 0.5, _inherit(channel, orders), channel)
     h = _handling(plan, rng, orders, tier)
     proj = world.projects.select("district", "street", "project_name", "project_id")[project]
-    frame = pl.DataFrame({
-        "received_at": _timestamps(orders.time),
-        "channel": pl.Series(CHANNEL_SHARES.keys())[channel],
-        "order_type": pl.Series(ORDER_TYPE_SHARES.keys())[order_type],
-        "category": pl.Series(CATEGORY_NAMES)[category],
-        "content": _content(rng, orders, category, proj["project_name"]),
-    }).with_columns(proj).with_columns(
-        company_name=world.companies["name"][company],
-        fact_finding=pl.Series(FINDINGS)[h["finding"]],
-        deadline=_timestamps(h["deadline"]),
-        closed_at=_timestamps(h["closed"], h["open"]),
-        result=pl.select(pl.when(pl.Series(h["open"])).then(None)
-                         .otherwise(pl.Series(RESULTS)[h["result"]])).to_series(),
-        satisfaction=pl.select(pl.when(pl.Series(h["open"])).then(None)
-                               .otherwise(pl.Series(SATISFACTION)[h["satisfaction"]])).to_series(),
-        is_repeat=pl.Series(np.where(orders.src >= 0, "是", "否")),
-        petitioners=_petitioners(rng, n),
+    frame = (
+        pl.DataFrame(
+            {
+                "received_at": _timestamps(orders.time),
+                "channel": pl.Series(CHANNEL_SHARES.keys())[channel],
+                "order_type": pl.Series(ORDER_TYPE_SHARES.keys())[order_type],
+                "category": pl.Series(CATEGORY_NAMES)[category],
+                "content": _content(rng, orders, category, proj["project_name"]),
+            }
+        )
+        .with_columns(*proj.get_columns())
+        .with_columns(
+            company_name=world.companies["name"][company],
+            fact_finding=pl.Series(FINDINGS)[h["finding"]],
+            deadline=_timestamps(h["deadline"]),
+            closed_at=_timestamps(h["closed"], ~h["open"]),
+            result=kept(pl.Series(RESULTS)[h["result"]], ~h["open"]),
+            satisfaction=kept(pl.Series(SATISFACTION)[h["satisfaction"]], ~h["open"]),
+            is_repeat=pl.Series(np.where(orders.src >= 0, "是", "否")),
+            petitioners=_petitioners(rng, n),
+        )
     )
     return _number(frame, orders)
 
@@ -221,12 +273,70 @@ def _number(frame: pl.DataFrame, orders: _Orders) -> pl.DataFrame:
     position[order] = np.arange(len(order))
     ids = _ids(orders.time[order])
     src_position = np.where(orders.src >= 0, position[np.maximum(orders.src, 0)], 0)[order]
-    repeat_of = pl.select(pl.when(pl.Series(orders.src[order] >= 0)).then(ids[src_position])).to_series()
+    repeat_of = kept(ids[src_position], orders.src[order] >= 0)
     return frame[order].with_columns(complaint_id=ids, repeat_of=repeat_of)
 
 
-COLUMNS = ("complaint_id", "received_at", "channel", "order_type", "category", "content", "district",
-           "street", "project_name", "project_id", "company_name", "fact_finding", "deadline",
-           "closed_at", "result", "satisfaction", "is_repeat", "repeat_of", "petitioners")
-EXTRA_HEADERS = {"district": "行政区", "street": "街道", "project_name": "小区名称", "company_name": "物业公司"}
+COLUMNS = (
+    "complaint_id",
+    "received_at",
+    "channel",
+    "order_type",
+    "category",
+    "content",
+    "district",
+    "street",
+    "project_name",
+    "project_id",
+    "company_name",
+    "fact_finding",
+    "deadline",
+    "closed_at",
+    "result",
+    "satisfaction",
+    "is_repeat",
+    "repeat_of",
+    "petitioners",
+)
+EXTRA_HEADERS = {
+    "district": "行政区",
+    "street": "街道",
+    "project_name": "小区名称",
+    "company_name": "物业公司",
+}
 DATETIME_COLUMNS = ("received_at", "deadline", "closed_at")
+
+
+def write(ctx: Context) -> list[GeneratedFile]:
+    """One file per covered quarter, written chunk by chunk."""
+    plan = ctx.plan
+    chunks = plan_chunks(plan, ctx.world)
+    base = period_weights(ctx.world)
+    header = headers("complaints", COLUMNS, EXTRA_HEADERS)
+    defects = dirt.COMPLAINTS_TYPED if plan.parquet else dirt.COMPLAINTS_TEXT
+    files: list[GeneratedFile] = []
+    done = 0
+    for q, period in enumerate(plan.periods):
+        path = ctx.out_dir / f"complaints_{period}.{'parquet' if plan.parquet else 'csv'}"
+        out = (
+            ParquetFile(path)
+            if plan.parquet
+            else CsvFile(path, list(header.values()), encoding="gb18030", crlf=True)
+        )
+        with out:
+            for chunk in (c for c in chunks if c.quarter == q):
+                frame = complaint_chunk(plan, ctx.world, chunk, base)
+                if not plan.parquet:
+                    frame = format_temporal(
+                        frame, dict.fromkeys(DATETIME_COLUMNS, "%Y-%m-%d %H:%M:%S")
+                    )
+                frame, bad = dirt.spoil(
+                    frame, plan.rng(S_DIRT, S_COMPLAINTS, chunk.index), plan.dirty, defects
+                )
+                ctx.spoiled("complaints", bad)
+                out.write(with_headers(frame, header))
+                done += chunk.rows
+                ctx.report("complaints", done, plan.complaints)
+        fmt, enc = ("parquet", None) if plan.parquet else ("csv", "gb18030")
+        files.append(GeneratedFile("complaints", path, out.rows, fmt, enc))
+    return files

@@ -24,8 +24,13 @@ class GeneratedFile:
 
     def as_dict(self, relative_to: Path | None = None) -> dict[str, Any]:
         path = self.path.relative_to(relative_to) if relative_to is not None else self.path
-        return {"kind": self.kind, "path": path.as_posix(), "rows": self.rows,
-                "format": self.format, "encoding": self.encoding}
+        return {
+            "kind": self.kind,
+            "path": path.as_posix(),
+            "rows": self.rows,
+            "format": self.format,
+            "encoding": self.encoding,
+        }
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,10 @@ class GenerateResult:
     periods: tuple[str, ...]  # covered quarters, oldest first, e.g. ("2025Q4", …, "2026Q3")
 
     def as_dict(self, relative_to: Path | None = None) -> dict[str, Any]:
-        return {"files": [f.as_dict(relative_to) for f in self.files], "periods": list(self.periods)}
+        return {
+            "files": [f.as_dict(relative_to) for f in self.files],
+            "periods": list(self.periods),
+        }
 
 
 @dataclass
@@ -55,7 +63,9 @@ class Context:
         self.dirty_rows[kind] = self.dirty_rows.get(kind, 0) + rows
 
 
-def headers(kind: str, names: tuple[str, ...], extra: dict[str, str] | None = None) -> dict[str, str]:
+def headers(
+    kind: str, names: tuple[str, ...], extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """Column name -> export header: the contract's first (Chinese) header, or an extra one."""
     columns = CONTRACTS[kind].columns
     extra = extra or {}

@@ -65,8 +65,9 @@ INSPECTIONS_TEXT = (
 INSPECTIONS_TYPED = (Defect("missing_inspected_on", "inspected_on", 1.0, _missing),)
 
 
-def spoil(frame: pl.DataFrame, rng: np.random.Generator, rate: float,
-          defects: tuple[Defect, ...]) -> tuple[pl.DataFrame, int]:
+def spoil(
+    frame: pl.DataFrame, rng: np.random.Generator, rate: float, defects: tuple[Defect, ...]
+) -> tuple[pl.DataFrame, int]:
     """Give about `rate` of the rows one defect each; returns the frame and how many rows."""
     n = min(rounded_count(rng, rate * len(frame)), len(frame))
     if n == 0:
@@ -80,5 +81,7 @@ def spoil(frame: pl.DataFrame, rng: np.random.Generator, rate: float,
             col = pl.col(defect.column)
             dtype = frame.schema[defect.column]
             changed = defect.rewrite(col).cast(dtype) if dtype != pl.Utf8 else defect.rewrite(col)
-            frame = frame.with_columns(pl.when(pl.Series(mask)).then(changed).otherwise(col).alias(defect.column))
+            frame = frame.with_columns(
+                pl.when(pl.Series(mask)).then(changed).otherwise(col).alias(defect.column)
+            )
     return frame, n

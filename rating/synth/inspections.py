@@ -15,20 +15,44 @@ import polars as pl
 from rating.ingest.contracts import LEVELS, RECTIFICATION, SEVERITIES
 from rating.synth import dirt, vocab
 from rating.synth.context import Context, GeneratedFile, headers
-from rating.synth.plan import S_DIRT, S_INSPECTIONS, day_of, pick, pick_by_row, uniform_days
+from rating.synth.plan import (
+    S_DIRT,
+    S_INSPECTIONS,
+    dates,
+    day_of,
+    pick,
+    pick_by_row,
+    uniform_days,
+)
+from rating.synth.rates import (
+    AMOUNT_BY_TIER,
+    AMOUNTS,
+    DEDUCT_BY_TIER,
+    FIXED_BY_TIER,
+    LEVEL_SHARES,
+)
 from rating.synth.writers import CsvFile, ParquetFile, format_temporal, with_headers
 
 BLOCK_PERIODS = 200_000  # service periods per chunk: ≈ 1.2M item rows a quarter
 MAX_ITEMS = 8
-LEVEL_SHARES = (0.15, 0.35, 0.50)  # 市, 区, 街道
-DEDUCT_BY_TIER = np.array([0.04, 0.08, 0.13, 0.22, 0.35])
-AMOUNTS = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 5.0])
-AMOUNT_BY_TIER = np.array([[.45, .3, .1, .1, .05, 0], [.4, .3, .12, .1, .06, .02], [.3, .3, .15, .12, .09, .04],
-                           [.2, .25, .2, .15, .12, .08], [.15, .2, .2, .18, .15, .12]])
-FIXED_BY_TIER = np.array([0.95, 0.9, 0.85, 0.75, 0.6])
-COLUMNS = ("inspection_id", "item_no", "inspected_on", "level", "inspector_org", "project_id", "project_name",
-           "section", "item", "max_points", "deducted", "score", "severity", "rectify_by", "rectification",
-           "rectified_on")
+COLUMNS = (
+    "inspection_id",
+    "item_no",
+    "inspected_on",
+    "level",
+    "inspector_org",
+    "project_id",
+    "project_name",
+    "section",
+    "item",
+    "max_points",
+    "deducted",
+    "score",
+    "severity",
+    "rectify_by",
+    "rectification",
+    "rectified_on",
+)
 EXTRA = {"project_name": "项目名称", "score": "得分"}
 DATE_FORMAT = "%Y年%-m月%-d日"
 
@@ -52,22 +76,28 @@ def _inspections(ctx: Context, q: int, block: slice, rng: np.random.Generator) -
     first, last = np.maximum(p.start[period], lo), np.minimum(p.last[period], hi)
     day = _working_day(uniform_days(rng, first, last), first, last)
     level = pick(rng, LEVEL_SHARES, len(period))
-    proj = ctx.world.projects.select("project_id", "project_name", "district", "street")[p.project[period]]
+    proj = ctx.world.projects.select("project_id", "project_name", "district", "street")[
+        p.project[period]
+    ]
     org = pl.select(
-        pl.when(pl.Series(level) == 0).then(pl.lit(vocab.CITY + "住房和城乡建设局"))
-        .when(pl.Series(level) == 1).then(proj["district"] + "住房和城乡建设局")
+        pl.when(pl.Series(level) == 0)
+        .then(pl.lit(vocab.CITY + "住房和城乡建设局"))
+        .when(pl.Series(level) == 1)
+        .then(proj["district"] + "住房和城乡建设局")
         .otherwise(proj["street"] + "办事处")
     ).to_series()
     order = np.lexsort((period, day))
-    return pl.DataFrame({
-        "inspected_on": pl.Series(day.astype(np.int32)).cast(pl.Date),
-        "level": pl.Series(LEVELS)[level],
-        "inspector_org": org,
-        "project_id": proj["project_id"],
-        "project_name": proj["project_name"],
-        "tier": ctx.world.companies["tier"].to_numpy()[p.company[period]],
-        "n_items": rng.integers(4, MAX_ITEMS + 1, len(period)),
-    })[order]
+    return pl.DataFrame(
+        {
+            "inspected_on": pl.Series(day.astype(np.int32)).cast(pl.Date),
+            "level": pl.Series(LEVELS)[level],
+            "inspector_org": org,
+            "project_id": proj["project_id"],
+            "project_name": proj["project_name"],
+            "tier": ctx.world.companies["tier"].to_numpy()[p.company[period]],
+            "n_items": rng.integers(4, MAX_ITEMS + 1, len(period)),
+        }
+    )[order]
 
 
 def _items(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -91,7 +121,9 @@ def _items(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 def _findings(items: pl.DataFrame, rng: np.random.Generator, end_day: int) -> pl.DataFrame:
     n = len(items)
     tier = items["tier"].to_numpy()
-    deducted = np.where(rng.random(n) < DEDUCT_BY_TIER[tier], AMOUNTS[pick_by_row(rng, AMOUNT_BY_TIER, tier)], 0.0)
+    deducted = np.where(
+        rng.random(n) < DEDUCT_BY_TIER[tier], AMOUNTS[pick_by_row(rng, AMOUNT_BY_TIER, tier)], 0.0
+    )
     deducted = np.minimum(deducted, items["max_points"].to_numpy())
     severity = np.where(deducted >= 3, 2, np.where(deducted >= 1.5, 1, 0))
     day = items["inspected_on"].cast(pl.Int32).to_numpy().astype(np.int64)
@@ -99,17 +131,18 @@ def _findings(items: pl.DataFrame, rng: np.random.Generator, end_day: int) -> pl
     fixed_on = day + 1 + np.floor(rng.random(n) * 1.3 * (limit - day)).astype(np.int64)
     found = deducted > 0
     fixed = found & (rng.random(n) < FIXED_BY_TIER[tier]) & (fixed_on <= end_day)
-    status = np.where(~found, RECTIFICATION.index("无需整改"),
-                      np.where(fixed, RECTIFICATION.index("已整改"), RECTIFICATION.index("未整改")))
-    as_date = lambda d, ok: pl.select(  # noqa: E731
-        pl.when(pl.Series(ok)).then(pl.Series(d.astype(np.int32)).cast(pl.Date))).to_series()
+    status = np.where(
+        ~found,
+        RECTIFICATION.index("无需整改"),
+        np.where(fixed, RECTIFICATION.index("已整改"), RECTIFICATION.index("未整改")),
+    )
     return items.with_columns(
         deducted=pl.Series(deducted),
         score=pl.Series(items["max_points"].to_numpy() - deducted),
         severity=pl.Series(SEVERITIES)[severity],
-        rectify_by=as_date(limit, found),
+        rectify_by=dates(limit, found),
         rectification=pl.Series(RECTIFICATION)[status],
-        rectified_on=as_date(fixed_on, fixed),
+        rectified_on=dates(fixed_on, fixed),
     )
 
 
@@ -117,7 +150,11 @@ def write(ctx: Context) -> list[GeneratedFile]:
     plan, p = ctx.plan, ctx.world.periods
     header = headers("inspections", COLUMNS, EXTRA)
     path = ctx.out_dir / ("inspections.parquet" if plan.parquet else "inspections.csv")
-    out = ParquetFile(path) if plan.parquet else CsvFile(path, list(header.values()), encoding="utf-8", bom=True)
+    out = (
+        ParquetFile(path)
+        if plan.parquet
+        else CsvFile(path, list(header.values()), encoding="utf-8", bom=True)
+    )
     blocks = [slice(i, i + BLOCK_PERIODS) for i in range(0, max(len(p), 1), BLOCK_PERIODS)]
     next_id, total, done = 1, len(plan.periods) * len(blocks), 0
     with out:
@@ -126,10 +163,20 @@ def write(ctx: Context) -> list[GeneratedFile]:
                 rng = plan.rng(S_INSPECTIONS, q, b)
                 frame = _findings(_items(_inspections(ctx, q, block, rng), rng), rng, plan.end_day)
                 frame, next_id = _numbered(frame, next_id, plan.periods[q].year)
-                frame = frame if plan.parquet else format_temporal(
-                    frame, {c: DATE_FORMAT for c in ("inspected_on", "rectify_by", "rectified_on")})
-                frame, bad = dirt.spoil(frame, plan.rng(S_DIRT, S_INSPECTIONS, q, b), plan.dirty,
-                                        dirt.INSPECTIONS_TYPED if plan.parquet else dirt.INSPECTIONS_TEXT)
+                frame = (
+                    frame
+                    if plan.parquet
+                    else format_temporal(
+                        frame,
+                        {c: DATE_FORMAT for c in ("inspected_on", "rectify_by", "rectified_on")},
+                    )
+                )
+                frame, bad = dirt.spoil(
+                    frame,
+                    plan.rng(S_DIRT, S_INSPECTIONS, q, b),
+                    plan.dirty,
+                    dirt.INSPECTIONS_TYPED if plan.parquet else dirt.INSPECTIONS_TEXT,
+                )
                 ctx.spoiled("inspections", bad)
                 out.write(with_headers(frame, header))
                 done += 1

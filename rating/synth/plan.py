@@ -8,10 +8,12 @@ how many numbers another kind drew: same arguments, same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import polars as pl
 
 from rating.errors import UsageError
 from rating.periods import Period
@@ -43,8 +45,16 @@ class Plan:
 
     @classmethod
     def resolve(
-        cls, *, complaints: int, seed: int, companies: int | None, projects: int | None,
-        quarters: int, end: str, parquet: bool, dirty: float,
+        cls,
+        *,
+        complaints: int,
+        seed: int,
+        companies: int | None,
+        projects: int | None,
+        quarters: int,
+        end: str,
+        parquet: bool,
+        dirty: float,
     ) -> Plan:
         if complaints < 0:
             raise UsageError("complaints must be ≥ 0", code="SYNTH_BAD_OPTION")
@@ -56,13 +66,19 @@ class Plan:
             raise UsageError("dirty must be a fraction between 0 and 0.2", code="SYNTH_BAD_OPTION")
         last = Period.parse(end)
         if last.kind != "Q":
-            raise UsageError(f"end must be a quarter such as 2026Q3, not '{end}'", code="SYNTH_BAD_OPTION")
+            raise UsageError(
+                f"end must be a quarter such as 2026Q3, not '{end}'", code="SYNTH_BAD_OPTION"
+            )
         n_projects = projects if projects is not None else default_projects(complaints, quarters)
         n_companies = companies if companies is not None else max(5, round(n_projects / 5))
         if not 1 <= n_projects <= MAX_PROJECTS:
-            raise UsageError(f"projects must be between 1 and {MAX_PROJECTS:,}", code="SYNTH_BAD_OPTION")
+            raise UsageError(
+                f"projects must be between 1 and {MAX_PROJECTS:,}", code="SYNTH_BAD_OPTION"
+            )
         if not 1 <= n_companies <= MAX_COMPANIES:
-            raise UsageError(f"companies must be between 1 and {MAX_COMPANIES:,}", code="SYNTH_BAD_OPTION")
+            raise UsageError(
+                f"companies must be between 1 and {MAX_COMPANIES:,}", code="SYNTH_BAD_OPTION"
+            )
         periods = tuple(last.previous(quarters - 1 - i) for i in range(quarters))
         return cls(seed, complaints, n_companies, n_projects, periods, parquet, dirty)
 
@@ -103,13 +119,14 @@ def default_projects(complaints: int, quarters: int) -> int:
     return int(min(MAX_PROJECTS, max(20, round(complaints / quarters / 10))))
 
 
-def pick(rng: np.random.Generator, probs: np.ndarray | list[float], n: int) -> np.ndarray:
+def pick(rng: np.random.Generator, probs: np.ndarray | Sequence[float], n: int) -> np.ndarray:
     """n draws of a categorical distribution (indices into probs)."""
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     cdf = np.cumsum(np.asarray(probs, dtype=np.float64))
     idx = np.searchsorted(cdf / cdf[-1], rng.random(n), side="right")
-    return np.minimum(idx, len(cdf) - 1)
+    out: np.ndarray = np.minimum(idx, len(cdf) - 1)
+    return out
 
 
 def pick_by_row(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -120,7 +137,8 @@ def pick_by_row(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) ->
     cdf = cdf / cdf[:, -1:]
     u = rng.random(len(row))
     idx = (u[:, None] >= cdf[row]).sum(axis=1)
-    return np.minimum(idx, table.shape[1] - 1)
+    out: np.ndarray = np.minimum(idx, table.shape[1] - 1)
+    return out
 
 
 def allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -129,7 +147,7 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
     if total == 0 or w.sum() <= 0:
         return np.zeros(len(w), dtype=np.int64)
     exact = w / w.sum() * total
-    out = np.floor(exact).astype(np.int64)
+    out: np.ndarray = np.floor(exact).astype(np.int64)
     short = total - int(out.sum())
     order = np.argsort(-(exact - out), kind="stable")
     out[order[:short]] += 1
@@ -143,10 +161,24 @@ def rounded_count(rng: np.random.Generator, expected: float) -> int:
 
 def quality_tier(z: np.ndarray) -> np.ndarray:
     """0 (best) … 4 (worst) from a company's standardised log complaint factor."""
-    return np.digitize(z, [-1.0, -0.35, 0.35, 1.0]).astype(np.int64)
+    out: np.ndarray = np.digitize(z, [-1.0, -0.35, 0.35, 1.0]).astype(np.int64)
+    return out
 
 
 def uniform_days(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """A day in [lo, hi] (both included) per element."""
     span = np.maximum(hi - lo + 1, 1)
-    return lo + np.floor(rng.random(len(lo)) * span).astype(np.int64)
+    out: np.ndarray = lo + np.floor(rng.random(len(lo)) * span).astype(np.int64)
+    return out
+
+
+def dates(days: np.ndarray, keep: np.ndarray | None = None) -> pl.Series:
+    """Day numbers as a polars Date series, null where `keep` is false."""
+    values = pl.Series(days.astype(np.int32)).cast(pl.Date)
+    return values if keep is None else kept(values, keep)
+
+
+def kept(values: pl.Series, keep: np.ndarray) -> pl.Series:
+    """`values` where `keep`, null elsewhere."""
+    out: pl.Series = pl.select(pl.when(pl.Series(keep)).then(values)).to_series()
+    return out.alias(values.name)

@@ -49,19 +49,24 @@ class Periods:
 
     def overlap(self, lo: int, hi: int) -> np.ndarray:
         """Days each period was served within [lo, hi] (0 when none)."""
-        return np.maximum(0, np.minimum(self.last, hi) - np.maximum(self.start, lo) + 1)
+        out: np.ndarray = np.maximum(0, np.minimum(self.last, hi) - np.maximum(self.start, lo) + 1)
+        return out
 
 
 @dataclass(frozen=True)
 class World:
     companies: pl.DataFrame  # uscc, name, district, registered, registered_on, quality, tier
-    projects: pl.DataFrame  # project_id, project_name, district, street, address, households, floor_area, noise
+    projects: (
+        pl.DataFrame
+    )  # project_id, project_name, district, street, address, households, floor_area, noise
     periods: Periods
 
     def period_frame(self) -> pl.DataFrame:
         """One row per period with the project's and company's attributes (small kinds only)."""
         p = self.periods
-        return pl.DataFrame({"pi": p.project, "ci": p.company, "start": p.start, "last": p.last}).with_columns(
+        return pl.DataFrame(
+            {"pi": p.project, "ci": p.company, "start": p.start, "last": p.last}
+        ).with_columns(
             self.projects.select("project_id", "project_name", "street", "district")[p.project],
             self.companies.select("uscc", "tier")[p.company],
         )
@@ -100,46 +105,75 @@ def make_companies(plan: Plan) -> pl.DataFrame:
     patterns = [p for p, _ in vocab.COMPANY_PATTERNS]
     pattern = pick(rng, [w for _, w in vocab.COMPANY_PATTERNS], n)
     brand = _syllable_brands(rng, n)
-    frame = pl.DataFrame({"pattern": pl.Series(patterns)[pattern], "brand": brand,
-                          "d": pl.Series([d[:-1] for d in DISTRICT_NAMES])[district]})
+    frame = pl.DataFrame(
+        {
+            "pattern": pl.Series(patterns)[pattern],
+            "brand": brand,
+            "d": pl.Series([d[:-1] for d in DISTRICT_NAMES])[district],
+        }
+    )
     name = frame.select(
-        pl.col("pattern").str.replace("{city}", vocab.CITY[:-1], literal=True)
+        pl.col("pattern")
+        .str.replace("{city}", vocab.CITY[:-1], literal=True)
         .str.replace("{brand}", pl.col("brand"), literal=True)
         .str.replace("{district}", pl.col("d"), literal=True)
     ).to_series()
     z = rng.standard_normal(n)
     oldest, newest = day_of(date(1998, 1, 1)), plan.start_day - 400
-    return pl.DataFrame({
-        "uscc": _usccs(rng, district),
-        "name": name,
-        "district": pl.Series(DISTRICT_NAMES)[district],
-        "registered": rng.random(n) >= 0.01,
-        "registered_on": pl.Series(uniform_days(rng, np.full(n, oldest), np.full(n, newest))).cast(pl.Date),
-        "quality": np.exp(QUALITY_SIGMA * z),
-        "tier": quality_tier(z),
-        "size": rng.lognormal(0.0, 1.2, n),
-        "district_idx": district,
-    })
+    return pl.DataFrame(
+        {
+            "uscc": _usccs(rng, district),
+            "name": name,
+            "district": pl.Series(DISTRICT_NAMES)[district],
+            "registered": rng.random(n) >= 0.01,
+            "registered_on": pl.Series(
+                uniform_days(rng, np.full(n, oldest), np.full(n, newest))
+            ).cast(pl.Date),
+            "quality": np.exp(QUALITY_SIGMA * z),
+            "tier": quality_tier(z),
+            "size": rng.lognormal(0.0, 1.2, n),
+            "district_idx": district,
+        }
+    )
+
+
+def _zipf(k: int, a: float = 0.6) -> np.ndarray:
+    """Weights 1/rank^a: the first entries of a name list are the most common."""
+    out: np.ndarray = 1.0 / np.arange(1, k + 1) ** a
+    return out
 
 
 def _project_names(rng: np.random.Generator, n: int) -> pl.Series:
     prefixes, suffixes = pl.Series(vocab.COMPOUND_PREFIXES), pl.Series(vocab.COMPOUND_SUFFIXES)
-    zipf = lambda k, a: 1.0 / np.arange(1, k + 1) ** a  # noqa: E731
-    name = prefixes[pick(rng, zipf(len(prefixes), 0.6), n)] + suffixes[pick(rng, zipf(len(suffixes), 0.6), n)]
-    phase = pl.Series(("",) + vocab.COMPOUND_PHASES)[np.where(rng.random(n) < 0.12, pick(rng, np.ones(7), n) + 1, 0)]
-    unit = pl.Series(vocab.WORK_UNIT_COMPOUNDS)[pick(rng, np.ones(len(vocab.WORK_UNIT_COMPOUNDS)), n)]
-    return pl.select(pl.when(pl.Series(rng.random(n) < 0.04)).then(unit).otherwise(name + phase)).to_series()
+    name = (
+        prefixes[pick(rng, _zipf(len(prefixes)), n)] + suffixes[pick(rng, _zipf(len(suffixes)), n)]
+    )
+    phase = pl.Series(("",) + vocab.COMPOUND_PHASES)[
+        np.where(rng.random(n) < 0.12, pick(rng, np.ones(7), n) + 1, 0)
+    ]
+    unit = pl.Series(vocab.WORK_UNIT_COMPOUNDS)[
+        pick(rng, np.ones(len(vocab.WORK_UNIT_COMPOUNDS)), n)
+    ]
+    names: pl.Series = pl.select(
+        pl.when(pl.Series(rng.random(n) < 0.04)).then(unit).otherwise(name + phase)
+    ).to_series()
+    return names
 
 
 def _streets(rng: np.random.Generator, district: np.ndarray) -> pl.Series:
     streets = [s for d in vocab.DISTRICTS for s in d[3]]
     counts = np.array([len(d[3]) for d in vocab.DISTRICTS])
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    idx = offsets[district] + np.floor(rng.random(len(district)) * counts[district]).astype(np.int64)
-    return pl.Series(streets)[idx]
+    idx = offsets[district] + np.floor(rng.random(len(district)) * counts[district]).astype(
+        np.int64
+    )
+    out: pl.Series = pl.Series(streets)[idx]
+    return out
 
 
-def _assign_companies(rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray) -> np.ndarray:
+def _assign_companies(
+    rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray
+) -> np.ndarray:
     size = companies["size"].to_numpy()
     home = companies["district_idx"].to_numpy()
     out = pick(rng, size, len(district))
@@ -159,20 +193,24 @@ def make_projects(plan: Plan, companies: pl.DataFrame) -> tuple[pl.DataFrame, Pe
     households = np.clip(np.round(rng.lognormal(np.log(450), 0.7, n)), 50, 3000).astype(np.int64)
     road = pl.Series(vocab.ROADS)[pick(rng, np.ones(len(vocab.ROADS)), n)]
     number = pl.Series(rng.integers(1, 999, n)).cast(pl.Utf8)
-    projects = pl.DataFrame({
-        "project_id": "XM" + pl.Series(np.arange(1, n + 1)).cast(pl.Utf8).str.zfill(6),
-        "project_name": _project_names(rng, n),
-        "district": pl.Series(DISTRICT_NAMES)[district],
-        "street": _streets(rng, district),
-        "address": pl.Series(DISTRICT_NAMES)[district] + road + number + "号",
-        "households": households,
-        "floor_area": np.round(households * rng.uniform(60, 120, n), 2),
-        "noise": rng.lognormal(0.0, 0.3, n),
-    })
+    projects = pl.DataFrame(
+        {
+            "project_id": "XM" + pl.Series(np.arange(1, n + 1)).cast(pl.Utf8).str.zfill(6),
+            "project_name": _project_names(rng, n),
+            "district": pl.Series(DISTRICT_NAMES)[district],
+            "street": _streets(rng, district),
+            "address": pl.Series(DISTRICT_NAMES)[district] + road + number + "号",
+            "households": households,
+            "floor_area": np.round(households * rng.uniform(60, 120, n), 2),
+            "noise": rng.lognormal(0.0, 0.3, n),
+        }
+    )
     return projects, _periods(plan, rng, companies, district)
 
 
-def _periods(plan: Plan, rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray) -> Periods:
+def _periods(
+    plan: Plan, rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray
+) -> Periods:
     n = len(district)
     company = _assign_companies(rng, companies, district)
     span = plan.end_day - plan.start_day + 1
@@ -198,7 +236,9 @@ def _periods(plan: Plan, rng: np.random.Generator, companies: pl.DataFrame, dist
         project=proj[order],
         company=np.concatenate([company, successor[second]])[order],
         start=np.concatenate([start, at[second]])[order],
-        last=np.concatenate([np.where(hand, at - 1, plan.end_day), np.full(len(second), plan.end_day)])[order],
+        last=np.concatenate(
+            [np.where(hand, at - 1, plan.end_day), np.full(len(second), plan.end_day)]
+        )[order],
         open=np.concatenate([~hand, np.ones(len(second), dtype=bool)])[order],
     )
 

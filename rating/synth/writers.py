@@ -9,6 +9,7 @@ rows) still go through xlsxwriter.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,8 +18,8 @@ from types import TracebackType
 from typing import BinaryIO
 
 import polars as pl
-import pyarrow.parquet as pq
-import xlsxwriter
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import xlsxwriter  # type: ignore[import-untyped]
 
 SLICE_ROWS = 250_000  # rows encoded at once: bounds the memory of one write
 EXCEL_MAX_ROWS = 1_048_576
@@ -38,10 +39,18 @@ def format_temporal(frame: pl.DataFrame, formats: dict[str, str]) -> pl.DataFram
 class CsvFile:
     """A CSV written chunk by chunk: header once, then rows, in one encoding."""
 
-    def __init__(self, path: Path, headers: Sequence[str], *, encoding: str, bom: bool = False,
-                 crlf: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        headers: Sequence[str],
+        *,
+        encoding: str,
+        bom: bool = False,
+        crlf: bool = False,
+    ) -> None:
         self.path, self.encoding, self.rows = path, encoding, 0
         self.newline = "\r\n" if crlf else "\n"
+        self._utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
         self._fh: BinaryIO = path.open("wb")
         if bom:
             self._fh.write(b"\xef\xbb\xbf")
@@ -51,8 +60,10 @@ class CsvFile:
     def write(self, frame: pl.DataFrame) -> None:
         for offset in range(0, len(frame), SLICE_ROWS):
             part = frame.slice(offset, SLICE_ROWS)
-            text = part.write_csv(include_header=False, line_terminator=self.newline)
-            self._fh.write(text.encode(self.encoding))
+            buffer = io.BytesIO()
+            part.write_csv(buffer, include_header=False, line_terminator=self.newline)
+            data = buffer.getvalue()  # polars writes UTF-8
+            self._fh.write(data if self._utf8 else data.decode("utf-8").encode(self.encoding))
         self.rows += len(frame)
 
     def close(self) -> None:
@@ -61,7 +72,9 @@ class CsvFile:
     def __enter__(self) -> CsvFile:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -87,7 +100,9 @@ class ParquetFile:
     def __enter__(self) -> ParquetFile:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._writer is not None:
             self._writer.close()
 
@@ -98,7 +113,9 @@ def write_parquet(path: Path, frame: pl.DataFrame) -> None:
 
 def write_xlsx_small(path: Path, frame: pl.DataFrame, created: datetime) -> None:
     """A formatted workbook through xlsxwriter (all cells text, as many exports do)."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_numbers": False}
+    )
     workbook.set_properties({"created": created, "author": "", "company": ""})
     sheet = workbook.add_worksheet("Sheet1")
     bold = workbook.add_format({"bold": True})
@@ -164,8 +181,12 @@ def _cell_xml(name: str, letter: str, numeric: bool) -> pl.Expr:
         cell = pl.concat_str([ref, pl.lit('"><v>'), col.cast(pl.Utf8), pl.lit("</v></c>")])
     else:
         text = col.cast(pl.Utf8).str.replace_all("&", "&amp;", literal=True)
-        text = text.str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-        cell = pl.concat_str([ref, pl.lit('" t="inlineStr"><is><t>'), text, pl.lit("</t></is></c>")])
+        text = text.str.replace_all("<", "&lt;", literal=True).str.replace_all(
+            ">", "&gt;", literal=True
+        )
+        cell = pl.concat_str(
+            [ref, pl.lit('" t="inlineStr"><is><t>'), text, pl.lit("</t></is></c>")]
+        )
     return pl.when(col.is_null()).then(pl.lit("")).otherwise(cell)
 
 
@@ -178,19 +199,39 @@ def _rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
     return str(indexed.select(rows.str.join("")).item()).encode("utf-8")
 
 
-def write_xlsx_fast(path: Path, frame: pl.DataFrame) -> None:
-    """One sheet, header row then data; numbers as numbers, everything else inline text."""
-    if len(frame) + 1 > EXCEL_MAX_ROWS:
-        raise ValueError(f"{path.name}: {len(frame):,} rows do not fit one Excel sheet")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+class XlsxFile:
+    """One sheet, header row then data, written chunk by chunk; numbers stay numbers,
+    everything else is inline text."""
+
+    def __init__(self, path: Path, headers: Sequence[str]) -> None:
+        self.path, self.rows = path, 0
+        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
         for name, xml in _PARTS.items():
-            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), _XML_HEAD + xml, zipfile.ZIP_DEFLATED)
+            self._zip.writestr(
+                zipfile.ZipInfo(name, ZIP_DATE), _XML_HEAD + xml, zipfile.ZIP_DEFLATED
+            )
         info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", ZIP_DATE)
         info.compress_type = zipfile.ZIP_DEFLATED
-        with zf.open(info, "w", force_zip64=True) as sheet:
-            sheet.write((_XML_HEAD + f'<worksheet xmlns="{_MAIN}"><sheetData>').encode())
-            header = pl.DataFrame({c: [c] for c in frame.columns})
-            sheet.write(_rows_xml(header, 1))
-            for offset in range(0, len(frame), SLICE_ROWS):
-                sheet.write(_rows_xml(frame.slice(offset, SLICE_ROWS), offset + 2))
-            sheet.write(b"</sheetData></worksheet>")
+        self._sheet = self._zip.open(info, "w", force_zip64=True)
+        self._sheet.write((_XML_HEAD + f'<worksheet xmlns="{_MAIN}"><sheetData>').encode())
+        self._sheet.write(_rows_xml(pl.DataFrame({h: [h] for h in headers}), 1))
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self.rows + len(frame) + 1 > EXCEL_MAX_ROWS:
+            raise ValueError(f"{self.path.name}: more rows than one Excel sheet holds")
+        for offset in range(0, len(frame), SLICE_ROWS):
+            self._sheet.write(_rows_xml(frame.slice(offset, SLICE_ROWS), self.rows + offset + 2))
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        self._sheet.write(b"</sheetData></worksheet>")
+        self._sheet.close()
+        self._zip.close()
+
+    def __enter__(self) -> XlsxFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,25 @@
+"""Fixture strategy.
+
+* Inline data for single behaviours: a test builds a `tests.factories.Bureau`, writes it as real
+  export files and ingests it through the real path into a warehouse in `tmp_path`.
+* Golden bureaus (`tests/golden/scenarios.py`) for hand-computed results per rule set.
+* One generated city (`generated_city`, session-scoped) for end-to-end, CLI and API tests:
+  small enough to build in seconds, produced by the same generator as `rating demo`.
+
+Settings are built per test (`settings_for(tmp_path)`) and passed in explicitly; nothing
+reads the environment behind a test's back, and the clock is pinned (`NOW`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rating.settings import Settings
+from tests.factories import settings_for
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_for(tmp_path)
