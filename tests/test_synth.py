@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -222,26 +225,59 @@ def test_complaint_values_and_shares(data: Path) -> None:
     assert 0 < closed.is_null().mean() < 0.2  # type: ignore[operator]
 
 
-def test_complaints_fall_in_a_service_period_of_their_project(data: Path) -> None:
-    orders = (
-        read_kind(data, "complaints")
+# (kind, row key, project column, date column, date format)
+DATED_ROWS = [
+    ("complaints", "工单编号", "项目编号", "受理时间", "%Y-%m-%d %H:%M:%S"),
+    ("inspections", "检查编号", "项目编号", "检查时间", "%Y年%m月%d日"),
+    ("contracts", "check_id", "project_id", "checked_on", "%Y-%m-%d"),
+    ("opinions", "评价编号", "项目编号", "评价日期", "%Y-%m-%d"),
+    ("events", "event_id", "project_id", "decided_on", None),
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "project", "when", "fmt"), DATED_ROWS)
+def test_rows_fall_in_a_service_period_of_their_project(
+    data: Path, kind: str, key: str, project: str, when: str, fmt: str | None
+) -> None:
+    periods = _periods(data)
+    spoiled = periods.filter(pl.col("start").is_null())["project_id"].implode()
+    day = pl.col(when) if fmt is None else pl.col(when).str.strptime(pl.Datetime, fmt, strict=False)
+    rows = (
+        read_kind(data, kind)
         .select(
-            pl.col("工单编号"),
-            pl.col("项目编号").alias("project_id"),
-            pl.col("受理时间")
-            .str.strptime(pl.Datetime, "%Y-%m-%d %H:%M:%S", strict=False)
-            .dt.date()
-            .alias("day"),
+            pl.col(key).alias("key"),
+            pl.col(project).alias("project_id"),
+            day.cast(pl.Date).alias("day"),
         )
-        .filter(pl.col("day").is_not_null() & ~pl.col("project_id").str.starts_with("XM9"))
+        .filter(pl.col("day").is_not_null() & pl.col("project_id").is_not_null())
+        .filter(~pl.col("project_id").str.starts_with("XM9") & ~pl.col("project_id").is_in(spoiled))
     )
-    periods = _periods(data).filter(pl.col("start").is_not_null())
-    inside = orders.join(periods, on="project_id").filter(
+    inside = rows.join(periods, on="project_id").filter(
         (pl.col("start") <= pl.col("day"))
         & (pl.col("end").is_null() | (pl.col("day") <= pl.col("end")))
     )
-    known = orders.filter(pl.col("project_id").is_in(periods["project_id"].implode()))
-    assert inside["工单编号"].n_unique() == len(known)
+    assert len(rows) > 0
+    assert inside["key"].n_unique() == rows["key"].n_unique()
+
+
+def test_processes_with_other_hash_seeds_and_threads_write_the_same_bytes(tmp_path: Path) -> None:
+    code = "import sys; from pathlib import Path; from rating.synth import generate; generate(Path(sys.argv[1]), complaints=800, seed=9)"
+    for name, env in (
+        ("a", {"PYTHONHASHSEED": "1"}),
+        ("b", {"PYTHONHASHSEED": "2", "POLARS_MAX_THREADS": "1"}),
+    ):
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / name)],
+            check=True,
+            env={**os.environ, **env},
+        )
+    generate(tmp_path / "c", complaints=800, seed=9)
+    for path in sorted((tmp_path / "a").iterdir()):
+        assert (
+            path.read_bytes()
+            == (tmp_path / "b" / path.name).read_bytes()
+            == (tmp_path / "c" / path.name).read_bytes()
+        ), path.name
 
 
 DATE_COLUMNS = {  # deadline-type columns (案件期限, 整改期限, valid_until) may lie later
@@ -303,24 +339,40 @@ def test_events_allow_an_aaa_company(data: Path) -> None:
     good = events.filter((pl.col("info_kind") == "良好") & (pl.col("status") == "有效"))
     bad_companies = set(events.filter(pl.col("info_kind") == "不良")["uscc"])
     awarded = good.group_by("uscc").agg(pl.col("points").sum()).filter(pl.col("points") >= 5)
-    assert set(awarded["uscc"]) - bad_companies
+    stars = set(awarded["uscc"]) - bad_companies
+    assert stars
+    rates = _complaint_rates(data)
+    assert (
+        rates.filter(pl.col("uscc").is_in(list(stars)))["per_1000"].min()
+        <= rates["per_1000"].median()
+    )
     veto = events.filter(pl.col("code").str.starts_with("V"))
     assert (veto["points"] == 20).all() and veto["serious"].all()
 
 
+def _complaint_rates(out: Path) -> pl.DataFrame:
+    """Complaints per 1,000 households of each company's projects (first service period)."""
+    orders = read_kind(out, "complaints").group_by("项目编号").len()
+    projects = (
+        read_kind(out, "projects")
+        .unique("项目编号", keep="first")
+        .select(
+            "项目编号",
+            pl.col("户数").cast(pl.Float64),
+            pl.col("物业服务企业统一社会信用代码").alias("uscc"),
+        )
+    )
+    return (
+        projects.join(orders, on="项目编号", how="left")
+        .fill_null(0)
+        .group_by("uscc")
+        .agg((pl.col("len").sum() / pl.col("户数").sum() * 1000).alias("per_1000"))
+    )
+
+
 def test_company_quality_spreads_complaint_rates(tmp_path: Path) -> None:
     generate(tmp_path, complaints=20_000, seed=2, dirty=0)
-    orders = read_kind(tmp_path, "complaints").group_by("项目编号").len()
-    projects = (
-        read_kind(tmp_path, "projects")
-        .unique("项目编号")
-        .select("项目编号", pl.col("户数").cast(pl.Float64), "物业服务企业统一社会信用代码")
-    )
-    rate = (
-        projects.join(orders, on="项目编号")
-        .group_by("物业服务企业统一社会信用代码")
-        .agg((pl.col("len").sum() / pl.col("户数").sum() * 1000).alias("per_1000"))["per_1000"]
-    )
+    rate = _complaint_rates(tmp_path)["per_1000"]
     assert rate.quantile(0.9) > 2.5 * rate.quantile(0.1)  # type: ignore[operator]
 
 
@@ -361,13 +413,23 @@ def test_dirt_is_injected_and_counted(data: Path) -> None:
     assert dirty["inspections"] > 0
 
 
+def test_dirt_changes_only_the_spoiled_rows(tmp_path: Path, data: Path) -> None:
+    generate(tmp_path, **{**SMALL, "dirty": 0})  # type: ignore[arg-type]
+    for kind in ("projects", "complaints", "inspections"):
+        clean, dirty = read_kind(tmp_path, kind), read_kind(data, kind)
+        changed = clean.with_row_index().join(
+            dirty.with_row_index(), on=clean.columns + ["index"], how="anti", nulls_equal=True
+        )
+        assert len(changed) == manifest(data)["dirty_rows"][kind], kind
+
+
 @pytest.mark.parametrize(
     "options",
     [
         {"complaints": -1},
         {"complaints": 10, "quarters": 0},
         {"complaints": 10, "end": "2026H1"},
-        {"complaints": 10, "dirty": 0.5},
+        {"complaints": 10, "dirty": 0.6},
         {"complaints": 10, "projects": 400_000},
         {"complaints": 10, "seed": -3},
     ],

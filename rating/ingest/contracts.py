@@ -13,6 +13,7 @@ and a test keeps it current.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ KINDS = ("companies", "projects", "complaints", "inspections", "contracts", "opi
 NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a", "#N/A")
 
 TRUE_WORDS = ("是", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1", "有")
-FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0", "无")
+FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0")
 
 
 def _uscc_check() -> pa.Check:
@@ -117,9 +118,10 @@ def logical_type(col: pa.Column) -> str:
 
 
 def normalise_header(text: str) -> str:
-    """Headers match ignoring case, spaces, full-width brackets and a `12345` prefix."""
-    t = text.strip().lower().replace(" ", "").replace("\u3000", "")
-    t = t.replace("（", "(").replace("）", ")").replace("_", "")
+    """Headers match ignoring case, spaces, underscores, a bracketed note such as
+    `是否重复（0：否；1：是）` or `建筑面积(平方米)`, and a `12345` prefix."""
+    t = text.strip().lower().replace(" ", "").replace("\u3000", "").replace("_", "")
+    t = re.sub(r"[(（][^)）]*[)）]", "", t)
     return t.removeprefix("12345") or t
 
 
@@ -245,8 +247,9 @@ PROJECTS = Contract(
             ),
             "floor_area": column(
                 pl.Float64,
-                ("建筑面积", "建筑面积(平方米)", "总建筑面积"),
-                "Floor area in m²; must be > 0.",
+                ("建筑面积", "总建筑面积"),
+                "Floor area in m² (> 0); needed only by rule sets that weight by area.",
+                required=False,
                 checks=(pa.Check.gt(0),),
             ),
             "company_uscc": column(
@@ -337,6 +340,8 @@ INSPECTIONS = Contract(
     references={"project_id": "projects"},
     cross_checks=(
         CrossCheck("deducted", "OUT_OF_RANGE", "deducted > max_points"),
+        CrossCheck("severity", "MISSING_VALUE", "deducted > 0 AND severity IS NULL"),
+        CrossCheck("rectification", "MISSING_VALUE", "deducted > 0 AND rectification IS NULL"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < inspected_on"),
     ),
     schema=pa.DataFrameSchema(
@@ -355,14 +360,15 @@ INSPECTIONS = Contract(
             "max_points": column(pl.Float64, ("分值", "本项满分"), "Points the item is worth.", checks=(pa.Check.ge(0),)),
             "deducted": column(pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)),
             "severity": column(
-                pl.Utf8, ("严重程度", "问题等级"), "Severity of the finding.", checks=(enum(*SEVERITIES),)
+                pl.Utf8, ("严重程度", "问题等级"), "Severity of the finding; required when points were deducted.",
+                required=False, checks=(enum(*SEVERITIES),)
             ),
             "rectify_by": column(
                 pl.Date, ("整改期限", "整改时间"), "Rectification deadline.", required=False, future_ok=True
             ),
             "rectification": column(
-                pl.Utf8, ("整改状态",), "Rectified or not.",
-                checks=(enum(*RECTIFICATION),), synonyms=RECTIFICATION_SYNONYMS,
+                pl.Utf8, ("整改状态",), "Rectified or not; required when points were deducted.",
+                required=False, checks=(enum(*RECTIFICATION),), synonyms=RECTIFICATION_SYNONYMS,
             ),
             "rectified_on": column(
                 pl.Date, ("整改完成日期", "整改日期"), "When rectification was confirmed.", required=False
@@ -374,7 +380,7 @@ INSPECTIONS = Contract(
 CONTRACT_CHECKS = Contract(
     kind="contracts",
     title="合同履行检查 (contract-performance checks; one row per obligation)",
-    key=("check_id",),
+    key=("check_id", "obligation"),
     date_column="checked_on",
     references={"project_id": "projects"},
     schema=pa.DataFrameSchema(

@@ -24,7 +24,9 @@ from rating.ingest.validate import (
     PROBLEM_CODES,
     Mapping,
     check_sql,
+    clean_rows,
     overlap_check_sql,
+    problems_sql,
     relational_checks_sql,
 )
 from rating.settings import Settings
@@ -124,7 +126,7 @@ def _check_records(con: duckdb.DuckDBPyConnection, contract: Contract, mapping: 
         f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping)}",
         {"today": now.date(), "now": now},
     )
-    for statement in relational_checks_sql(contract, mapping):
+    for statement in relational_checks_sql(contract):
         run(con, statement, {"watermark": watermark(con)})
     overlap = overlap_check_sql(contract)
     if overlap:
@@ -138,10 +140,10 @@ def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int
     con.execute(
         f"""INSERT INTO src_{contract.kind} ({names}, _batch, _row, _date)
             SELECT {names}, $batch, _line, {_date_sql(contract)} FROM checked
-            WHERE len(problems) = 0 ORDER BY _line""",
+            WHERE {clean_rows(contract)} ORDER BY _line""",
         {"batch": batch_id},
     )
-    return int(value(con, "SELECT count(*) FROM checked WHERE len(problems) = 0"))
+    return int(value(con, f"SELECT count(*) FROM checked WHERE {clean_rows(contract)}"))
 
 
 def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
@@ -162,18 +164,17 @@ def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batc
 
 
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, contract: Contract, raw: readers.RawFile, batch_id: int
+    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, raw: readers.RawFile, batch_id: int
 ) -> tuple[int, dict[str, int]]:
     messages = "(VALUES " + ", ".join(
         f"({sql_text(lit(code))}, {sql_text(lit(text))})" for code, text in PROBLEM_CODES.items()
     ) + ") AS m(code, message)"
     con.execute(
         f"""INSERT INTO quarantine
-            SELECT $batch, $kind, $file, q._line, q.p.column, q.p.code,
-                   m.message || ' (' || q.p.field || ')', q.p.value, q.raw
-            FROM (SELECT _line, unnest(problems) AS p, raw FROM checked WHERE len(problems) > 0) q
-            LEFT JOIN {messages} ON m.code = q.p.code
-            ORDER BY q._line""",
+            SELECT $batch, $kind, $file, q.line, q.header, q.code, m.message || ' (' || q.field || ')',
+                   q.value, q.raw
+            FROM ({problems_sql(contract, mapping)}) q LEFT JOIN {messages} ON m.code = q.code
+            ORDER BY q.line, q.field""",
         {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
     )
     for line, kind, text in raw.malformed:
@@ -182,7 +183,7 @@ def _quarantine(
             {"batch": batch_id, "kind": contract.kind, "file": raw.path.name, "line": line,
              "msg": f"{PROBLEM_CODES['MALFORMED_LINE']} ({kind.lower()})", "text": text[:1000]},
         )
-    bad_rows = int(value(con, "SELECT count(*) FROM checked WHERE len(problems) > 0"))
+    bad_rows = int(value(con, f"SELECT count(*) FROM checked WHERE NOT ({clean_rows(contract)})"))
     reasons = dict(
         rows(
             con,
@@ -216,7 +217,7 @@ def ingest_file(
         _check_records(con, contract, mapping, settings)
         loaded = _load_good(con, contract, batch_id)
         superseding = _record_corrections(con, contract, batch_id)
-        quarantined, reasons = _quarantine(con, contract, raw, batch_id)
+        quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
         result = IngestResult(
             kind, path.name, "loaded", batch_id,
             rows_read=raw.rows + len(raw.malformed), rows_loaded=loaded,

@@ -1,9 +1,12 @@
 """The SQL executor of the data contracts.
 
 `check_sql` turns a contract (pandera declarations plus our metadata) and a file's header
-mapping into one SELECT over the raw table that yields, per record, the typed values and a
-list of problems (column, code, message, value). Every problem of a record is reported at
-once; a record with any problem goes to quarantine, the others are loaded.
+mapping into one SELECT over the raw table that yields, per record, the typed values and,
+per column, the code of the first problem found in it (`e__<column>`, NULL when the cell is
+fine). Checks that need other rows or tables then fill in more codes. Every problem of a
+record is reported at once; a record with any problem goes to quarantine, the rest load.
+Keeping codes in plain columns (not a list of structs per row) keeps a clean 10-million-row
+file cheap to check.
 
 Problem codes are part of the public interface (documented in datasets/CONTRACTS.md):
 """
@@ -24,7 +27,7 @@ from rating.ingest.contracts import (
     logical_type,
 )
 from rating.sql import lit, lit_list, sql_text
-from rating.warehouse import SQL_TYPES, key_sql, visible_rows
+from rating.warehouse import SQL_TYPES, visible_rows
 
 PROBLEM_CODES = {
     "MALFORMED_LINE": "the line does not split into the header's columns",
@@ -128,39 +131,34 @@ def _check_failure(check: pa.Check, value: str) -> tuple[str, str] | None:
     raise NotImplementedError(f"no SQL for pandera check {check.name}")
 
 
-def _problem(column: str, header: str, code: str, raw: str) -> str:
-    return (
-        f"{{'column': {sql_text(lit(header))}, 'field': {sql_text(lit(column))}, "
-        f"'code': {sql_text(lit(code))}, 'value': {raw}}}"
-    )
-
-
 @dataclass(frozen=True)
 class ColumnSQL:
-    """One contract column as staged SQL: cleaned text, parsed value, final value, problem."""
+    """One contract column as staged SQL: cleaned text, parsed value, final value, error code."""
 
     clean: str  # over the raw column
     parsed: str  # over the cleaned column "k__name"
     value: str  # over the parsed column "p__name"
-    problem: str  # over "k__name", "p__name", the final "name" and the raw column
+    error: str  # over "k__name", "p__name", the final "name" and the raw column
 
 
 def _q(name: str) -> str:
     return sql_text(exp.to_identifier(name, quoted=True))
 
 
-def column_sql(name: str, col: pa.Column, raw: str | None, header: str) -> ColumnSQL:
+def error_column(name: str) -> str:
+    return _q(f"e__{name}")
+
+
+def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
     target = SQL_TYPES[logical_type(col)]
     default = col.metadata["default"]
     k, p, v = _q(f"k__{name}"), _q(f"p__{name}"), _q(name)
     if raw is None:
-        missing = "true" if (default is None and not col.nullable) else "false"
-        return ColumnSQL(
-            "NULL::VARCHAR", f"NULL::{target}", f"CAST({sql_text(lit(default))} AS {target})",
-            f"CASE WHEN {missing} THEN {_problem(name, header, 'MISSING_VALUE', 'NULL')} END",
-        )
+        missing = "'MISSING_VALUE'" if (default is None and not col.nullable) else "NULL"
+        return ColumnSQL("NULL::VARCHAR", f"NULL::{target}", f"CAST({sql_text(lit(default))} AS {target})",
+                         f"{missing}::VARCHAR")
     value = f"CAST(coalesce({p}, {sql_text(lit(default))}) AS {target})" if default is not None else f"CAST({p} AS {target})"
-    whens = [(f"{raw} LIKE '%\ufffd%'", "BAD_ENCODING")]
+    whens = [(f"contains({raw}, '\ufffd')", "BAD_ENCODING")]
     dtype = logical_type(col)
     if dtype == "bool":
         whens.append((f"{k} IS NOT NULL AND {p} IS NULL", "BAD_BOOLEAN"))
@@ -174,89 +172,90 @@ def column_sql(name: str, col: pa.Column, raw: str | None, header: str) -> Colum
     if dtype in ("date", "timestamp") and not col.metadata["future_ok"]:
         limit = "$today" if dtype == "date" else "$now"
         whens.append((f"{v} > {limit}", "FUTURE_DATE"))
-    cases = " ".join(f"WHEN {cond} THEN {_problem(name, header, code, raw)}" for cond, code in whens)
+    cases = " ".join(f"WHEN {cond} THEN '{code}'" for cond, code in whens)
     return ColumnSQL(_clean(raw, col), _parsed(k, col), value, f"CASE {cases} END")
 
 
 def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> str:
-    """SELECT producing `_line`, one typed column per contract column, and `problems`.
+    """SELECT producing `_line`, one typed column and one error-code column per contract column.
 
-    Built in stages (clean → parse → value → problems), each a subquery over the previous,
+    Built in stages (clean → parse → value → errors), each a subquery over the previous,
     so every expression names the stage before instead of repeating its text.
     """
     staged = {
-        name: column_sql(name, col, *mapping.source.get(name, (None, col.title or name)))
+        name: column_sql(name, col, mapping.source.get(name, (None, ""))[0])
         for name, col in contract.columns.items()
     }
     cleaned = ", ".join(f"{c.clean} AS {_q('k__' + n)}" for n, c in staged.items())
     parsed = ", ".join(f"{c.parsed} AS {_q('p__' + n)}" for n, c in staged.items())
     values = ", ".join(f"{c.value} AS {_q(n)}" for n, c in staged.items())
-    problems = ", ".join(c.problem for c in staged.values())
-    raw_json = "to_json(struct_pack(" + ", ".join(
-        f"{_q(h)} := {c}" for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
-    ) + "))"
+    errors = ", ".join(f"{c.error} AS {error_column(n)}" for n, c in staged.items())
     names = ", ".join(_q(n) for n in staged)
-    return f"""SELECT _line, {names},
-        list_filter([{problems}], lambda p: p IS NOT NULL) AS problems, {raw_json} AS raw
+    return f"""SELECT _line, {names}, {errors}
         FROM (SELECT *, {values} FROM (SELECT *, {parsed} FROM (SELECT *, {cleaned} FROM {raw_table})))"""
 
 
-def relational_checks_sql(contract: Contract, mapping: Mapping, table: str = "checked") -> list[str]:
-    """UPDATEs appending row-level problems that need other rows or other tables."""
+def relational_checks_sql(contract: Contract, table: str = "checked") -> list[str]:
+    """UPDATEs adding problems that need other rows or other tables, to cells still clean."""
     statements = []
-    header = {name: h for name, (_, h) in mapping.source.items()}
 
-    def add(condition: str, column: str, code: str, raw_value: str) -> None:
-        # A cell already reported (say, a bad USCC) is not reported again as unknown.
-        fresh = f"NOT list_contains(list_transform(problems, lambda p: p.field), {sql_text(lit(column))})"
-        statements.append(
-            f"UPDATE {table} AS v SET problems = list_append(problems, "
-            f"{_problem(column, header.get(column, column), code, raw_value)}) WHERE {fresh} AND {condition}"
-        )
+    def add(condition: str, column: str, code: str) -> None:
+        e = error_column(column)
+        statements.append(f"UPDATE {table} AS v SET {e} = '{code}' WHERE {e} IS NULL AND ({condition})")
 
     for column, kind in contract.references.items():
         ref = CONTRACTS[kind]
-        ref_key = ref.key[0]
         code = "UNKNOWN_COMPANY" if kind == "companies" else "UNKNOWN_PROJECT"
-        add(
-            f'v."{column}" IS NOT NULL AND v."{column}" NOT IN '
-            f'(SELECT s."{ref_key}" FROM {visible_rows(ref)})',
-            column,
-            code,
-            f'CAST(v."{column}" AS VARCHAR)',
-        )
+        add(f'v."{column}" IS NOT NULL AND v."{column}" NOT IN (SELECT s."{ref.key[0]}" FROM {visible_rows(ref)})',
+            column, code)
     key_cols = ", ".join(f'"{k}"' for k in contract.key)
     not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
-    add(
-        f"v._line IN (SELECT _line FROM (SELECT _line, row_number() OVER "
+    add(f"v._line IN (SELECT _line FROM (SELECT _line, row_number() OVER "
         f"(PARTITION BY {key_cols} ORDER BY _line) AS n FROM {table} WHERE {not_null}) WHERE n > 1)",
-        contract.key[0],
-        "DUPLICATE_KEY",
-        f'CAST(v."{contract.key[0]}" AS VARCHAR)',
-    )
+        contract.key[0], "DUPLICATE_KEY")
     for cross in contract.cross_checks:
-        add(f"coalesce({cross.bad_when}, false)", cross.column, cross.code,
-            f'CAST(v."{cross.column}" AS VARCHAR)')
+        add(f"coalesce({cross.bad_when}, false)", cross.column, cross.code)
     return statements
+
+
+def clean_rows(contract: Contract) -> str:
+    """SQL true for a checked record without any problem."""
+    return "coalesce(" + ", ".join(error_column(n) for n in contract.columns) + ") IS NULL"
 
 
 def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
     """Projects only: a new service period may not overlap another period of the project."""
     if contract.kind != "projects":
         return None
-    other = f"""(SELECT project_id, service_start, service_end, NULL AS _line FROM {visible_rows(contract)}
-                   AND (s.project_id, s.service_start) NOT IN
-                       (SELECT (project_id, service_start) FROM {table} WHERE len(problems) = 0)
-                 UNION ALL SELECT project_id, service_start, service_end, _line FROM {table}
-                 WHERE len(problems) = 0)"""
-    return f"""UPDATE {table} AS v SET problems = list_append(problems,
-        {{'column': 'service_start', 'field': 'service_start', 'code': 'OVERLAPPING_SERVICE',
-          'value': CAST(v.service_start AS VARCHAR)}})
-        WHERE len(v.problems) = 0 AND EXISTS (
+    ok = clean_rows(contract)
+    other = f"""(SELECT s.project_id, s.service_start, s.service_end FROM {visible_rows(contract)}
+                   AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.project_id = s.project_id
+                                   AND n.service_start = s.service_start)
+                 UNION ALL SELECT project_id, service_start, service_end FROM {table} WHERE {ok})"""
+    return f"""UPDATE {table} AS v SET "e__service_start" = 'OVERLAPPING_SERVICE'
+        WHERE {ok.replace('"e__', 'v."e__')} AND EXISTS (
           SELECT 1 FROM {other} o WHERE o.project_id = v.project_id
             AND o.service_start <> v.service_start
             AND o.service_start <= coalesce(v.service_end, DATE '9999-12-31')
             AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
 
 
-__all__ = ["PROBLEM_CODES", "PARSE_MACROS", "Mapping", "check_sql", "key_sql"]
+def problems_sql(contract: Contract, mapping: Mapping, table: str = "checked", raw_table: str = "raw") -> str:
+    """One row per problem: line, header, field, code, the raw cell and the raw record as JSON."""
+    headers = " ".join(
+        f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
+        for n, col in contract.columns.items()
+    )
+    cells = " ".join(f"WHEN {sql_text(lit(n))} THEN r.{raw}" for n, (raw, _) in mapping.source.items())
+    raw_json = "to_json(struct_pack(" + ", ".join(
+        f"{_q(h)} := r.{c}" for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+    ) + "))"
+    errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
+    return f"""SELECT p._line AS line, CASE p.field {headers} END AS header, p.field, p.code,
+                      CASE p.field {cells or 'WHEN NULL THEN NULL'} END AS value, {raw_json} AS raw
+               FROM (SELECT _line, {errors} FROM {table} WHERE NOT ({clean_rows(contract)})) e
+               UNPIVOT (code FOR field IN ({', '.join(_q(n) for n in contract.columns)})) p
+               JOIN {raw_table} r ON r._line = p._line"""
+
+
+__all__ = ["PROBLEM_CODES", "PARSE_MACROS", "Mapping", "check_sql", "clean_rows", "problems_sql"]

@@ -62,8 +62,8 @@ class Plan:
             raise UsageError("seed must be ≥ 0", code="SYNTH_BAD_OPTION")
         if not 1 <= quarters <= 40:
             raise UsageError("quarters must be between 1 and 40", code="SYNTH_BAD_OPTION")
-        if not 0 <= dirty <= 0.2:
-            raise UsageError("dirty must be a fraction between 0 and 0.2", code="SYNTH_BAD_OPTION")
+        if not 0 <= dirty <= 0.5:
+            raise UsageError("dirty must be a fraction between 0 and 0.5", code="SYNTH_BAD_OPTION")
         last = Period.parse(end)
         if last.kind != "Q":
             raise UsageError(
