@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import duckdb
-
 import sqlglot
 from sqlglot import exp
 

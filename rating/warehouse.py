@@ -8,8 +8,8 @@ reconstructed from the batch watermark it recorded.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb

@@ -23,3 +23,13 @@ from tests.factories import settings_for
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return settings_for(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def generated_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated city's export folder (same generator as `rating demo`)."""
+    from rating.synth import generate
+
+    out = tmp_path_factory.mktemp("city") / "exports"
+    generate(out, complaints=6000, seed=11, quarters=3, end="2026Q3")
+    return out

@@ -41,7 +41,7 @@ def build_units(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     days = "days_served / $period_days" if scoring.weight_by_days else "1"
     run(
         con,
-        f"""CREATE OR REPLACE TEMP TABLE units AS
+        """CREATE OR REPLACE TEMP TABLE units AS
             WITH served AS (
               SELECT *, date_diff('day', greatest(service_start, $period_start),
                                   least(service_end, $period_end)) + 1 AS days

@@ -22,6 +22,7 @@ from rating.ruleset import checks
 from rating.ruleset.definition import Override, Rule, RuleSet
 from rating.ruleset.expressions import Context, ExpressionError, column_node, compile_expression
 from rating.ruleset.fingerprint import Fingerprint, fingerprint, read_files
+from rating.ruleset.typecheck import check_types
 
 RULESET_FILE = "ruleset.toml"
 
@@ -121,6 +122,10 @@ def load_from_bytes(files: dict[str, bytes], origin: str = RULESET_FILE) -> Load
     compiled = _compile(definition, problems, origin)
     problems.raise_if_any(RuleSetError, f"rule set in {origin} does not check")
     rules, overrides, red, black, streaks = compiled
+    conditions = [(o.id, node) for o, node in overrides]
+    conditions += [(f"lists.{k}", n) for k, n in (("red", red), ("black", black)) if n is not None]
+    check_types(definition, rules, conditions, streaks, problems, origin)
+    problems.raise_if_any(RuleSetError, f"rule set in {origin} does not check")
     return LoadedRuleSet(
         definition, rules, overrides, red, black, streaks, fingerprint(definition, files), files
     )

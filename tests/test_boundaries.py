@@ -1,0 +1,16 @@
+"""Dependencies point one way: the library never loads the API, charts or models on import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_the_library_loads_no_heavy_clients() -> None:
+    code = (
+        "import sys, rating, rating.engine.runner, rating.ingest.loader, rating.ruleset.loader, rating.cli\n"
+        "bad = [m for m in ('fastapi', 'matplotlib', 'sklearn', 'api', 'pandas') if m in sys.modules]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

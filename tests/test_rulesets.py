@@ -1,0 +1,89 @@
+"""Rule sets load, check every expression, and refuse what is not allowed — with the rule id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rating.errors import RuleSetError
+from rating.ruleset.loader import list_rulesets, load_from_bytes, load_ruleset
+from tests.factories import RULES_DIR
+
+YANTAI = (RULES_DIR / "yantai-2022" / "1.0.0" / "ruleset.toml").read_text(encoding="utf-8")
+
+
+def test_every_shipped_rule_set_loads() -> None:
+    shipped = list_rulesets(RULES_DIR)
+    assert ("yantai-2022", "1.0.0") in shipped and ("haikou-2019", "1.0.0") in shipped
+    for name, version in shipped:
+        rs = load_ruleset(RULES_DIR, f"{name}@{version}")
+        assert rs.rules and all(r.rule.clause for r in rs.rules), "every rule cites its source"
+
+
+def _with_rule(extra: str) -> dict[str, bytes]:
+    return {"ruleset.toml": (YANTAI + "\n" + extra).encode()}
+
+
+BAD_RULES = {
+    "unknown column": ('when = "households_typo > 1"', "unknown name 'households_typo'"),
+    "subquery": ('when = "project_id IN (SELECT project_id FROM src_projects)"', "IN takes a list"),
+    "table name": ('when = "src_complaints.verified"', "without a table"),
+    "function": ('when = "read_csv(\'/etc/passwd\') IS NOT NULL"', "not allowed"),
+    "two statements": ('when = "true; DROP TABLE runs"', "only one expression"),
+    "parameter": ('when = "received_at > $1"', "not allowed"),
+    "type": ('when = "category + 1 > 2"', "when:"),
+    "not boolean": ('when = "content"', "when:"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RULES))
+def test_bad_expressions_are_refused_with_the_rule_id(case: str) -> None:
+    when, reason = BAD_RULES[case]
+    rule = f'[[rule]]\nid = "X-BAD"\ntitle = "bad"\nclause = "none"\nsource = "complaints"\n{when}\nmeasure = "each"\npoints = -1\n'
+    with pytest.raises(RuleSetError) as err:
+        load_from_bytes(_with_rule(rule))
+    problems = err.value.problems
+    assert any(p.rule == "X-BAD" and reason in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_all_problems_are_collected_at_once() -> None:
+    rules = "".join(
+        f'[[rule]]\nid = "X{i}"\ntitle = "t"\nsource = "complaints"\nwhen = "nope{i}"\nmeasure = "each"\npoints = -1\n'
+        for i in range(3)
+    ) + '[[rule]]\nid = "X9"\ntitle = "t"\nsource = "events"\nmeasure = "count"\n'
+    with pytest.raises(RuleSetError) as err:
+        load_from_bytes(_with_rule(rules))
+    ids = {p.rule for p in err.value.problems}
+    assert {"X0", "X1", "X2", "X9"} <= ids
+
+
+def test_structural_faults() -> None:
+    text = YANTAI.replace('{ grade = "AA", min = 80 }', '{ grade = "AA", min = 90 }')
+    with pytest.raises(RuleSetError) as err:
+        load_from_bytes({"ruleset.toml": text.encode()})
+    assert any("fall strictly" in p.message for p in err.value.problems)
+    with pytest.raises(RuleSetError) as err2:
+        load_from_bytes({"ruleset.toml": b"[ruleset\nname = 1"})
+    assert err2.value.problems[0].code == "RULESET_SYNTAX"
+    with pytest.raises(RuleSetError) as err3:
+        load_from_bytes({"ruleset.toml": YANTAI.replace("cap = 10\n", "cap = 10\nunknown_field = 1\n", 1).encode()})
+    assert any(p.code == "RULESET_FIELD" and p.rule == "P-CMP-LATE" for p in err3.value.problems)
+
+
+def test_fingerprint_separates_logic_from_wording() -> None:
+    base = load_from_bytes({"ruleset.toml": YANTAI.encode()}).fingerprint
+    reworded = load_from_bytes({"ruleset.toml": YANTAI.replace("有效投诉未按规定时间办结", "投诉逾期办结").encode()}).fingerprint
+    renumbered = load_from_bytes({"ruleset.toml": YANTAI.replace("points = -0.5", "points = -0.6").encode()}).fingerprint
+    assert reworded.logic == base.logic and reworded.wording != base.wording
+    assert renumbered.logic != base.logic and renumbered.wording == base.wording
+    assert len({base.files, reworded.files, renumbered.files}) == 3
+
+
+def test_name_must_match_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "other" / "1.0.0"
+    folder.mkdir(parents=True)
+    (folder / "ruleset.toml").write_text(YANTAI, encoding="utf-8")
+    with pytest.raises(RuleSetError) as err:
+        load_ruleset(tmp_path, "other@1.0.0")
+    assert err.value.problems[0].code == "RULESET_NAME_MISMATCH"
