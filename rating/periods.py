@@ -30,7 +30,9 @@ class Period:
         kind = (m["kind"] or "Y").upper()
         n = int(m["n"] or 1)
         if (kind == "Q" and not 1 <= n <= 4) or (kind == "H" and not 1 <= n <= 2):
-            raise UsageError(f"'{text}' is not a period: no such part of the year", code="PERIOD_INVALID")
+            raise UsageError(
+                f"'{text}' is not a period: no such part of the year", code="PERIOD_INVALID"
+            )
         if not 1990 <= year <= 2100:
             raise UsageError(f"'{text}' is not a period: year out of range", code="PERIOD_INVALID")
         return cls(year, kind, n)

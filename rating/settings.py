@@ -73,7 +73,9 @@ class Settings:
         try:
             return ZoneInfo(self.timezone)
         except (KeyError, ValueError) as exc:
-            raise UsageError(f"unknown time zone '{self.timezone}'", code="SETTING_INVALID") from exc
+            raise UsageError(
+                f"unknown time zone '{self.timezone}'", code="SETTING_INVALID"
+            ) from exc
 
     def current_time(self) -> datetime:
         """Aware 'now' in the bureau's zone (or the pinned RATING_NOW)."""

@@ -65,19 +65,25 @@ def render(template: str, **nodes: exp.Expression | str) -> str:
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def run(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+def run(
+    con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Execute with only the named parameters the statement uses (DuckDB refuses extras)."""
     used = set(_PARAM.findall(statement))
     bound = {k: v for k, v in (params or {}).items() if k in used}
     return con.execute(statement, bound) if bound else con.execute(statement)
 
 
-def rows(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+def rows(
+    con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
     """All rows (DuckDB 2 keeps a result open until it is read to the end)."""
     return run(con, statement, params).fetchall()
 
 
-def value(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> Any:
+def value(
+    con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
+) -> Any:
     """The first column of the first row, or None."""
     result = rows(con, statement, params)
     return result[0][0] if result else None

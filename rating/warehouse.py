@@ -59,7 +59,9 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> duckdb.Duc
     """Open (and on first use create) the warehouse file."""
     path = Path(settings.db_path)
     if read_only and not path.exists():
-        raise WarehouseError(f"no warehouse at {path}: ingest some data first", code="WAREHOUSE_MISSING")
+        raise WarehouseError(
+            f"no warehouse at {path}: ingest some data first", code="WAREHOUSE_MISSING"
+        )
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:

@@ -38,17 +38,47 @@ def make_uscc(n: int, division: str = "370600") -> str:
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "companies": {"registered": "是", "district": "芝罘区"},
-    "projects": {"district": "芝罘区", "street": "向阳街道", "households": 500, "floor_area": 40000,
-                 "service_start": "2020-01-01", "service_end": ""},
-    "complaints": {"channel": "12345热线", "order_type": "投诉举报类", "category": "房屋维修",
-                   "content": "楼道漏水", "fact_finding": "属实", "result": "解决", "satisfaction": "满意",
-                   "is_repeat": "否", "repeat_of": "", "petitioners": 1},
-    "inspections": {"level": "区", "section": "保洁服务", "item": "楼道清洁", "max_points": 5,
-                    "deducted": 0, "severity": "轻微", "rectification": "无需整改"},
+    "projects": {
+        "district": "芝罘区",
+        "street": "向阳街道",
+        "households": 500,
+        "floor_area": 40000,
+        "service_start": "2020-01-01",
+        "service_end": "",
+    },
+    "complaints": {
+        "channel": "12345热线",
+        "order_type": "投诉举报类",
+        "category": "房屋维修",
+        "content": "楼道漏水",
+        "fact_finding": "属实",
+        "result": "解决",
+        "satisfaction": "满意",
+        "is_repeat": "否",
+        "repeat_of": "",
+        "petitioners": 1,
+    },
+    "inspections": {
+        "level": "区",
+        "section": "保洁服务",
+        "item": "楼道清洁",
+        "max_points": 5,
+        "deducted": 0,
+        "severity": "轻微",
+        "rectification": "无需整改",
+    },
     "contracts": {"obligation": "收费标准公示", "performance": "已履行"},
     "opinions": {"evaluator": "街道办事处", "rating": "良好", "score": 85},
-    "events": {"info_kind": "不良", "code": "B01", "description": "行政处罚", "authority": "市住建局",
-               "authority_level": "市级", "points": 5, "serious": "否", "status": "有效"},
+    "events": {
+        "info_kind": "不良",
+        "code": "B01",
+        "description": "行政处罚",
+        "authority": "市住建局",
+        "authority_level": "市级",
+        "points": 5,
+        "serious": "否",
+        "status": "有效",
+    },
 }
 
 
@@ -74,16 +104,28 @@ class Bureau:
         return uscc
 
     def project(self, project_id: str, company: str, **kw: Any) -> None:
-        self.add("projects", project_id=project_id, project_name=kw.pop("project_name", project_id),
-                 company_uscc=company, **kw)
+        self.add(
+            "projects",
+            project_id=project_id,
+            project_name=kw.pop("project_name", project_id),
+            company_uscc=company,
+            **kw,
+        )
 
     def complaint(self, project_id: str, received: str, **kw: Any) -> str:
         cid = kw.pop("complaint_id", None) or self._next("GD")
         day = date.fromisoformat(received[:10])
         deadline = kw.pop("deadline", f"{day.isoformat()} 23:59:00")
         closed = kw.pop("closed_at", f"{day.isoformat()} 18:00:00")
-        self.add("complaints", complaint_id=cid, received_at=f"{received[:10]} 09:00:00", project_id=project_id,
-                 deadline=deadline, closed_at=closed, **kw)
+        self.add(
+            "complaints",
+            complaint_id=cid,
+            received_at=f"{received[:10]} 09:00:00",
+            project_id=project_id,
+            deadline=deadline,
+            closed_at=closed,
+            **kw,
+        )
         return cid
 
     def event(self, uscc: str, decided: str, **kw: Any) -> str:
@@ -93,8 +135,14 @@ class Bureau:
 
     def inspection(self, project_id: str, day: str, **kw: Any) -> str:
         iid = kw.pop("inspection_id", None) or self._next("JC")
-        self.add("inspections", inspection_id=iid, item_no=kw.pop("item_no", 1), inspected_on=day,
-                 project_id=project_id, **kw)
+        self.add(
+            "inspections",
+            inspection_id=iid,
+            item_no=kw.pop("item_no", 1),
+            inspected_on=day,
+            project_id=project_id,
+            **kw,
+        )
         return iid
 
     def contract(self, project_id: str, day: str, **kw: Any) -> str:
@@ -104,7 +152,14 @@ class Bureau:
 
     def opinion(self, project_id: str, period: str, rated_on: str, **kw: Any) -> str:
         oid = kw.pop("opinion_id", None) or self._next("PJ")
-        self.add("opinions", opinion_id=oid, period=period, project_id=project_id, rated_on=rated_on, **kw)
+        self.add(
+            "opinions",
+            opinion_id=oid,
+            period=period,
+            project_id=project_id,
+            rated_on=rated_on,
+            **kw,
+        )
         return oid
 
     def write(self, folder: Path, kinds: tuple[str, ...] = KINDS) -> list[tuple[str, Path]]:
@@ -120,8 +175,13 @@ class Bureau:
         return written
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8",
-              headers: list[str] | None = None) -> Path:
+def write_csv(
+    path: Path,
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    encoding: str = "utf-8",
+    headers: list[str] | None = None,
+) -> Path:
     present = [c for c in columns if any(c in r for r in rows)]
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
@@ -135,8 +195,12 @@ def settings_for(tmp: Path, **kw: Any) -> Settings:
     return Settings(db_path=tmp / "warehouse.duckdb", rules_dir=RULES_DIR, now=NOW, **kw)
 
 
-def load(bureau: Bureau, tmp: Path, settings: Settings | None = None) -> tuple[duckdb.DuckDBPyConnection, Settings, list[IngestResult]]:
+def load(
+    bureau: Bureau, tmp: Path, settings: Settings | None = None
+) -> tuple[duckdb.DuckDBPyConnection, Settings, list[IngestResult]]:
     settings = settings or settings_for(tmp)
     con = open_warehouse(settings)
-    results = [ingest_file(con, settings, kind, path) for kind, path in bureau.write(tmp / "exports")]
+    results = [
+        ingest_file(con, settings, kind, path) for kind, path in bureau.write(tmp / "exports")
+    ]
     return con, settings, results

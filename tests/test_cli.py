@@ -38,15 +38,21 @@ def warehouse(generated_city: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return db
 
 
-def test_ingest_all_adds_up(capsys: pytest.CaptureFixture[str], generated_city: Path, tmp_path: Path) -> None:
-    code, out = cli(capsys, "ingest", "--all", str(generated_city), "--db", str(tmp_path / "w.duckdb"))
+def test_ingest_all_adds_up(
+    capsys: pytest.CaptureFixture[str], generated_city: Path, tmp_path: Path
+) -> None:
+    code, out = cli(
+        capsys, "ingest", "--all", str(generated_city), "--db", str(tmp_path / "w.duckdb")
+    )
     assert code == 0
     assert out["rows_read"] == out["rows_loaded"] + out["rows_quarantined"] > 10_000
     kinds = [f["kind"] for f in out["files"]]
     assert kinds.index("companies") < kinds.index("projects") < kinds.index("complaints")
     for f in out["files"]:
         assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"]
-    code, again = cli(capsys, "ingest", "--all", str(generated_city), "--db", str(tmp_path / "w.duckdb"))
+    code, again = cli(
+        capsys, "ingest", "--all", str(generated_city), "--db", str(tmp_path / "w.duckdb")
+    )
     assert {f["status"] for f in again["files"]} == {"already_loaded"}
 
 
@@ -56,28 +62,38 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
     for key in ("run_id", "period", "rules", "companies", "grades", "red", "black", "downgrades"):
         assert key in run
     assert sum(run["grades"].values()) == run["companies"] > 0
-    code, shown = cli(capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse))
+    code, shown = cli(
+        capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse)
+    )
     assert shown["provenance"]["ruleset"] == "yantai-2022@1.0.0"
     first = shown["lists"]["grades"]["rows"][0]
     assert shown["lists"]["grades"]["truncated"] is True
-    code, card = cli(capsys, "explain", first["uscc"], "--run", run["run_id"], "--db", str(warehouse))
+    code, card = cli(
+        capsys, "explain", first["uscc"], "--run", run["run_id"], "--db", str(warehouse)
+    )
     assert code == 0 and card["company"]["grade"] == first["grade"]
     assert card["provenance"]["results_sha256"] == run["results_sha256"]
     for reason in card["reasons"]:
         assert reason["title"] and "effect" in reason
 
 
-def test_same_run_twice_is_byte_identical(capsys: pytest.CaptureFixture[str], warehouse: Path) -> None:
+def test_same_run_twice_is_byte_identical(
+    capsys: pytest.CaptureFixture[str], warehouse: Path
+) -> None:
     _, a = cli(capsys, "run", "--period", "2026Q2", "--db", str(warehouse))
     _, b = cli(capsys, "run", "--period", "2026Q2", "--db", str(warehouse))
     assert a["run_id"] != b["run_id"] and a["results_sha256"] == b["results_sha256"]
 
 
-def test_runs_rules_quarantine_contracts(capsys: pytest.CaptureFixture[str], warehouse: Path) -> None:
+def test_runs_rules_quarantine_contracts(
+    capsys: pytest.CaptureFixture[str], warehouse: Path
+) -> None:
     _, runs = cli(capsys, "runs", "list", "--db", str(warehouse))
     assert len(runs) >= 3
     _, manifest = cli(capsys, "runs", "show", runs[0]["run_id"], "--db", str(warehouse))
-    assert {"engine_version", "ruleset", "inputs", "watermark", "as_of", "timezone"} <= set(manifest["manifest"])
+    assert {"engine_version", "ruleset", "inputs", "watermark", "as_of", "timezone"} <= set(
+        manifest["manifest"]
+    )
     _, listed = cli(capsys, "rules", "list")
     assert {r["ref"] for r in listed} >= {"yantai-2022@1.0.0", "haikou-2019@1.0.0"}
     _, quarantined = cli(capsys, "quarantine", "--db", str(warehouse), "--limit", "3")
@@ -86,15 +102,20 @@ def test_runs_rules_quarantine_contracts(capsys: pytest.CaptureFixture[str], war
     assert "complaints" in contracts
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["run", "--period", "2025Q5"], "PERIOD_INVALID"),
-    (["run", "--period", "2026Q3", "--rules", "nope@1.0.0"], "RULESET_NOT_FOUND"),
-    (["run", "--period", "2026Q3", "--rules", "haikou-2019@1.0.0"], "RULESET_NOT_IN_FORCE"),
-    (["explain", "91370600AAAAAAAAAA"], "COMPANY_NOT_FOUND"),
-    (["show", "2019Q1-01"], "RUN_NOT_FOUND"),
-    (["ingest", "people", "x.csv"], "UNKNOWN_KIND"),
-])
-def test_errors_have_codes(capsys: pytest.CaptureFixture[str], warehouse: Path, args: list[str], code: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["run", "--period", "2025Q5"], "PERIOD_INVALID"),
+        (["run", "--period", "2026Q3", "--rules", "nope@1.0.0"], "RULESET_NOT_FOUND"),
+        (["run", "--period", "2026Q3", "--rules", "haikou-2019@1.0.0"], "RULESET_NOT_IN_FORCE"),
+        (["explain", "91370600AAAAAAAAAA"], "COMPANY_NOT_FOUND"),
+        (["show", "2019Q1-01"], "RUN_NOT_FOUND"),
+        (["ingest", "people", "x.csv"], "UNKNOWN_KIND"),
+    ],
+)
+def test_errors_have_codes(
+    capsys: pytest.CaptureFixture[str], warehouse: Path, args: list[str], code: str
+) -> None:
     exit_code, out = cli(capsys, *args, "--db", str(warehouse))
     assert exit_code == 1 and out["ok"] is False and out["error"]["code"] == code
 
@@ -103,16 +124,42 @@ def test_a_wrong_file_is_one_line_and_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "complaints.csv"
     bad.write_bytes("统一社会信用代码,企业名称\n".encode("gbk"))
     env = {**os.environ, **ENV}
-    done = subprocess.run([sys.executable, "-m", "rating.cli", "ingest", "complaints", str(bad),
-                           "--db", str(tmp_path / "w.duckdb")], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rating.cli",
+            "ingest",
+            "complaints",
+            str(bad),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 1
     assert "FILE_WRONG_KIND" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in (["generate"], ["ingest"], ["quarantine"], ["batches"], ["contracts"], ["run"], ["show"],
-                    ["explain"], ["demo"], ["runs", "list"], ["runs", "show"], ["rules", "list"],
-                    ["rules", "show"], ["rules", "validate"]):
+    for command in (
+        ["generate"],
+        ["ingest"],
+        ["quarantine"],
+        ["batches"],
+        ["contracts"],
+        ["run"],
+        ["show"],
+        ["explain"],
+        ["demo"],
+        ["runs", "list"],
+        ["runs", "show"],
+        ["rules", "list"],
+        ["rules", "show"],
+        ["rules", "validate"],
+    ):
         assert main([*command, "--help"]) == 0
         assert "Usage" in capsys.readouterr().out

@@ -24,8 +24,11 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 
 
 def test_every_rule_file_field_is_documented() -> None:
-    models = [m for m in vars(definition).values()
-              if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == definition.__name__]
+    models = [
+        m
+        for m in vars(definition).values()
+        if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == definition.__name__
+    ]
     for model in models:
         for name, field in model.model_fields.items():
             documented = field.alias or name
@@ -40,7 +43,9 @@ def test_every_derived_column_is_documented() -> None:
 
 def test_contracts_doc_is_current() -> None:
     committed = (ROOT / "datasets" / "CONTRACTS.md").read_text(encoding="utf-8")
-    assert committed.strip() == contracts_markdown().strip(), "run: rating contracts --markdown > datasets/CONTRACTS.md"
+    assert committed.strip() == contracts_markdown().strip(), (
+        "run: rating contracts --markdown > datasets/CONTRACTS.md"
+    )
 
 
 def test_readme_commands_exist() -> None:

@@ -17,12 +17,27 @@ from tests.factories import make_uscc, write_csv
 
 A, B = make_uscc(1), make_uscc(2)
 COMPANY_HEADERS = ["统一社会信用代码", "企业名称", "是否纳入信用管理"]
-PROJECT_HEADERS = ["项目编号", "项目名称", "行政区", "街道", "户数", "建筑面积", "统一社会信用代码", "服务开始日期", "服务结束日期"]
+PROJECT_HEADERS = [
+    "项目编号",
+    "项目名称",
+    "行政区",
+    "街道",
+    "户数",
+    "建筑面积",
+    "统一社会信用代码",
+    "服务开始日期",
+    "服务结束日期",
+]
 
 
 def _companies(tmp: Path, encoding: str = "utf-8") -> Path:
     path = tmp / f"companies-{encoding}.csv"
-    path.write_bytes((",".join(COMPANY_HEADERS) + f"\n{A},阳光物业服务有限公司,是\n{B},锦绣物业管理有限公司,否\n").encode(encoding))
+    path.write_bytes(
+        (
+            ",".join(COMPANY_HEADERS)
+            + f"\n{A},阳光物业服务有限公司,是\n{B},锦绣物业管理有限公司,否\n"
+        ).encode(encoding)
+    )
     return path
 
 
@@ -48,23 +63,47 @@ def test_csv_encodings_load_the_same(con, settings, tmp_path, encoding) -> None:
     result = ingest_file(con, settings, "companies", _companies(tmp_path, encoding))
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
     assert sorted(rows(con, "SELECT uscc, name, registered FROM src_companies")) == sorted(
-        [(A, "阳光物业服务有限公司", True), (B, "锦绣物业管理有限公司", False)])
+        [(A, "阳光物业服务有限公司", True), (B, "锦绣物业管理有限公司", False)]
+    )
     assert result.encoding in ("utf-8", "utf-8-sig", "gb18030")
 
 
 def test_date_forms_and_english_headers(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
     path = tmp_path / "p.csv"
-    write_csv(path, [], [], headers=["project_id", "project_name", "district", "street", "households",
-                                     "floor_area", "company_uscc", "service_start", "service_end"])
-    path.write_text(path.read_text() + "\n".join([
-        f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2025-07-03,",
-        f"P2,锦绣家园,芝罘区,向阳街道,1,200,{A},2025/7/3,2025年9月30日",
-        f"P3,幸福里,芝罘区,向阳街道,\"1,200\",8000.5,{A},2025年7月3日 08:00,",
-    ]) + "\n", encoding="utf-8")
+    write_csv(
+        path,
+        [],
+        [],
+        headers=[
+            "project_id",
+            "project_name",
+            "district",
+            "street",
+            "households",
+            "floor_area",
+            "company_uscc",
+            "service_start",
+            "service_end",
+        ],
+    )
+    path.write_text(
+        path.read_text()
+        + "\n".join(
+            [
+                f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2025-07-03,",
+                f"P2,锦绣家园,芝罘区,向阳街道,1,200,{A},2025/7/3,2025年9月30日",
+                f'P3,幸福里,芝罘区,向阳街道,"1,200",8000.5,{A},2025年7月3日 08:00,',
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = ingest_file(con, settings, "projects", path)
     assert result.rows_quarantined == 0, rows(con, "SELECT * FROM quarantine")
-    assert rows(con, "SELECT DISTINCT service_start FROM src_projects") == [(__import__("datetime").date(2025, 7, 3),)]
+    assert rows(con, "SELECT DISTINCT service_start FROM src_projects") == [
+        (__import__("datetime").date(2025, 7, 3),)
+    ]
     assert value(con, "SELECT households FROM src_projects WHERE project_id = 'P3'") == 1200
 
 
@@ -84,7 +123,9 @@ BAD_PROJECT_ROWS = {
 def test_each_bad_row_gets_its_reason_and_nothing_is_lost(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
     good = f"P0,幸福里,芝罘区,向阳街道,300,20000,{B},2021/3/1,"
-    result = ingest_file(con, settings, "projects", _projects(tmp_path, [good, *BAD_PROJECT_ROWS.values()]))
+    result = ingest_file(
+        con, settings, "projects", _projects(tmp_path, [good, *BAD_PROJECT_ROWS.values()])
+    )
     assert result.rows_read == 1 + len(BAD_PROJECT_ROWS)
     assert result.rows_loaded == 1
     assert result.rows_read == result.rows_loaded + result.rows_quarantined
@@ -100,22 +141,58 @@ def test_each_bad_row_gets_its_reason_and_nothing_is_lost(con, settings, tmp_pat
 
 def test_overlapping_service_and_duplicate_keys(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
-    result = ingest_file(con, settings, "projects", _projects(tmp_path, [
-        f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2020/1/1,2025/8/15",
-        f"P1,阳光花园,芝罘区,向阳街道,500,40000,{B},2025/8/16,",
-        f"P1,阳光花园,芝罘区,向阳街道,500,40000,{B},2025/8/16,",
-        f"P2,锦绣家园,芝罘区,向阳街道,500,40000,{A},2020/1/1,",
-        f"P2,锦绣家园,芝罘区,向阳街道,500,40000,{B},2024/1/1,",
-    ]))
+    result = ingest_file(
+        con,
+        settings,
+        "projects",
+        _projects(
+            tmp_path,
+            [
+                f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2020/1/1,2025/8/15",
+                f"P1,阳光花园,芝罘区,向阳街道,500,40000,{B},2025/8/16,",
+                f"P1,阳光花园,芝罘区,向阳街道,500,40000,{B},2025/8/16,",
+                f"P2,锦绣家园,芝罘区,向阳街道,500,40000,{A},2020/1/1,",
+                f"P2,锦绣家园,芝罘区,向阳街道,500,40000,{B},2024/1/1,",
+            ],
+        ),
+    )
     assert result.reasons == {"DUPLICATE_KEY": 1, "OVERLAPPING_SERVICE": 2}
     assert result.rows_loaded == 2
 
 
 def test_complaint_checks(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
-    ingest_file(con, settings, "projects", _projects(tmp_path, [f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2020/1/1,"]))
-    headers = ["工单编号", "受理时间", "工单来源", "工单类型", "十四类", "项目编号", "事实认定", "案件期限", "结案时间", "是否重复", "联系电话"]
-    base = ["2025-07-03 10:00:00", "12345", "投诉举报类", "房屋维修", "P1", "属实", "2025-07-10", "2025-07-08", "否", "13800000000"]
+    ingest_file(
+        con,
+        settings,
+        "projects",
+        _projects(tmp_path, [f"P1,阳光花园,芝罘区,向阳街道,500,40000,{A},2020/1/1,"]),
+    )
+    headers = [
+        "工单编号",
+        "受理时间",
+        "工单来源",
+        "工单类型",
+        "十四类",
+        "项目编号",
+        "事实认定",
+        "案件期限",
+        "结案时间",
+        "是否重复",
+        "联系电话",
+    ]
+    base = [
+        "2025-07-03 10:00:00",
+        "12345",
+        "投诉举报类",
+        "房屋维修",
+        "P1",
+        "属实",
+        "2025-07-10",
+        "2025-07-08",
+        "否",
+        "13800000000",
+    ]
     variants = {
         None: base,
         "BAD_ENUM": [*base[:3], "扰民", *base[4:]],
@@ -124,8 +201,13 @@ def test_complaint_checks(con, settings, tmp_path) -> None:  # type: ignore[no-u
         "BAD_DATE_ORDER": [*base[:7], "2025-07-01", *base[8:]],
     }
     path = tmp_path / "c.csv"
-    path.write_text(",".join(headers) + "\n" + "\n".join(
-        ",".join([f"GD{i}", *v]) for i, v in enumerate(variants.values())) + "\n", encoding="gb18030")
+    path.write_text(
+        ",".join(headers)
+        + "\n"
+        + "\n".join(",".join([f"GD{i}", *v]) for i, v in enumerate(variants.values()))
+        + "\n",
+        encoding="gb18030",
+    )
     result = ingest_file(con, settings, "complaints", path)
     assert result.reasons == {k: 1 for k in variants if k}
     assert result.ignored_columns == ["联系电话"]  # personal data is never stored
@@ -138,35 +220,55 @@ def test_xlsx_and_parquet(con, settings, tmp_path) -> None:  # type: ignore[no-u
     ws = wb.add_worksheet()
     ws.write_row(0, 0, ["企业名称", "统一社会信用代码", "成立日期"])
     ws.write_row(1, 0, ["阳光物业服务有限公司", A])
-    ws.write_datetime(1, 2, __import__("datetime").datetime(2015, 3, 2), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    ws.write_datetime(
+        1,
+        2,
+        __import__("datetime").datetime(2015, 3, 2),
+        wb.add_format({"num_format": "yyyy-mm-dd"}),
+    )
     ws.write_row(2, 0, ["坏公司", "123"])
     wb.close()
     result = ingest_file(con, settings, "companies", book)
     assert (result.format, result.rows_loaded, result.reasons) == ("xlsx", 1, {"BAD_USCC": 1})
     assert value(con, "SELECT line FROM quarantine") == 3
-    frame = pl.DataFrame({"uscc": [B], "name": ["锦绣物业管理有限公司"], "registered_on": [__import__("datetime").date(2016, 1, 1)]})
+    frame = pl.DataFrame(
+        {
+            "uscc": [B],
+            "name": ["锦绣物业管理有限公司"],
+            "registered_on": [__import__("datetime").date(2016, 1, 1)],
+        }
+    )
     frame.write_parquet(tmp_path / "more.parquet")
     result = ingest_file(con, settings, "companies", tmp_path / "more.parquet")
     assert (result.format, result.rows_loaded) == ("parquet", 1)
 
 
-@pytest.mark.parametrize(("content", "code"), [
-    (b"", "FILE_EMPTY"),
-    (b"\x00\x01\x02binary\x00" * 100, "FILE_NOT_TEXT"),
-    ("工单编号,受理时间\nGD1,2025-07-01\n".encode(), "FILE_WRONG_KIND"),
-    ("名称,名称\n1,2\n".encode(), "FILE_WRONG_KIND"),
-    (b"PK\x03\x04not really a workbook", "FILE_UNREADABLE"),
-    (b"\xff\xfe\xfa\xfb" * 1000, "FILE_BAD_ENCODING"),
-])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "FILE_EMPTY"),
+        (b"\x00\x01\x02binary\x00" * 100, "FILE_NOT_TEXT"),
+        ("工单编号,受理时间\nGD1,2025-07-01\n".encode(), "FILE_WRONG_KIND"),
+        ("名称,名称\n1,2\n".encode(), "FILE_WRONG_KIND"),
+        (b"PK\x03\x04not really a workbook", "FILE_UNREADABLE"),
+        (b"\xff\xfe\xfa\xfb" * 1000, "FILE_BAD_ENCODING"),
+    ],
+)
 def test_unreadable_files_change_nothing(con, settings, tmp_path, content, code) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
-    before = rows(con, "SELECT (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM src_companies)")
+    before = rows(
+        con,
+        "SELECT (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM src_companies)",
+    )
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     with pytest.raises(InputFileError) as err:
         ingest_file(con, settings, "companies", path)
     assert err.value.code == code
-    after = rows(con, "SELECT (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM src_companies)")
+    after = rows(
+        con,
+        "SELECT (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM src_companies)",
+    )
     assert before == after
 
 
@@ -185,16 +287,30 @@ def test_reingest_is_a_no_op_and_corrections_are_new_rows(con, settings, tmp_pat
     assert again.status == "already_loaded" and again.batch_id == first.batch_id
     assert _loaded(con, "companies") == 2
     fix = tmp_path / "fix.csv"
-    fix.write_text(",".join(COMPANY_HEADERS) + f"\n{A},阳光物业服务有限公司(更名),是\n", encoding="utf-8")
+    fix.write_text(
+        ",".join(COMPANY_HEADERS) + f"\n{A},阳光物业服务有限公司(更名),是\n", encoding="utf-8"
+    )
     corrected = ingest_file(con, settings, "companies", fix)
     assert corrected.rows_superseding == 1
     assert _loaded(con, "companies") == 3  # the old row is still there, untouched
-    assert rows(con, "SELECT name FROM src_companies WHERE uscc = $u ORDER BY _batch", {"u": A}) == [
-        ("阳光物业服务有限公司",), ("阳光物业服务有限公司(更名)",)]
+    assert rows(
+        con, "SELECT name FROM src_companies WHERE uscc = $u ORDER BY _batch", {"u": A}
+    ) == [("阳光物业服务有限公司",), ("阳光物业服务有限公司(更名)",)]
     from rating.warehouse import visible_rows
-    seen_before = rows(con, f"SELECT s.name FROM {visible_rows(CONTRACTS['companies'])} AND s.uscc = $u", {"watermark": first.batch_id, "u": A})
-    seen_after = rows(con, f"SELECT s.name FROM {visible_rows(CONTRACTS['companies'])} AND s.uscc = $u", {"watermark": corrected.batch_id, "u": A})
-    assert seen_before == [("阳光物业服务有限公司",)] and seen_after == [("阳光物业服务有限公司(更名)",)]
+
+    seen_before = rows(
+        con,
+        f"SELECT s.name FROM {visible_rows(CONTRACTS['companies'])} AND s.uscc = $u",
+        {"watermark": first.batch_id, "u": A},
+    )
+    seen_after = rows(
+        con,
+        f"SELECT s.name FROM {visible_rows(CONTRACTS['companies'])} AND s.uscc = $u",
+        {"watermark": corrected.batch_id, "u": A},
+    )
+    assert seen_before == [("阳光物业服务有限公司",)] and seen_after == [
+        ("阳光物业服务有限公司(更名)",)
+    ]
 
 
 def test_every_contract_header_maps_to_its_column() -> None:
@@ -203,5 +319,7 @@ def test_every_contract_header_maps_to_its_column() -> None:
     for kind, contract in CONTRACTS.items():
         for name, col in contract.columns.items():
             for header in col.metadata["headers"]:
-                mapping, _ = map_headers(contract, [header, *[n for n in contract.columns if n != name]], "x")
+                mapping, _ = map_headers(
+                    contract, [header, *[n for n in contract.columns if n != name]], "x"
+                )
                 assert mapping.source[name][1] == header, (kind, header)

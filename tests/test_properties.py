@@ -25,25 +25,40 @@ FINDINGS = ["属实", "部分属实", "不属实"]
 SATISFACTION = ["满意", "基本满意", "不满意", "未评价"]
 TYPES = ["投诉举报类", "求助类"]
 
-complaint = st.fixed_dictionaries({
-    "project": st.integers(0, 4), "day": st.integers(1, 92), "finding": st.sampled_from(FINDINGS),
-    "satisfaction": st.sampled_from(SATISFACTION), "type": st.sampled_from(TYPES),
-    "late": st.booleans(), "petitioners": st.sampled_from([1, 1, 1, 12]),
-})
-event = st.fixed_dictionaries({
-    "company": st.integers(0, 2), "kind": st.sampled_from(["良好", "不良"]), "points": st.integers(1, 30),
-    "days_before_end": st.integers(0, 500), "serious": st.booleans(),
-})
-bureau_spec = st.fixed_dictionaries({
-    "households": st.lists(st.integers(50, 2000), min_size=5, max_size=5),
-    "owners": st.lists(st.integers(0, 2), min_size=5, max_size=5),
-    "handover": st.one_of(st.none(), st.integers(1, 90)),
-    "complaints": st.lists(complaint, max_size=25),
-    "events": st.lists(event, max_size=5),
-})
+complaint = st.fixed_dictionaries(
+    {
+        "project": st.integers(0, 4),
+        "day": st.integers(1, 92),
+        "finding": st.sampled_from(FINDINGS),
+        "satisfaction": st.sampled_from(SATISFACTION),
+        "type": st.sampled_from(TYPES),
+        "late": st.booleans(),
+        "petitioners": st.sampled_from([1, 1, 1, 12]),
+    }
+)
+event = st.fixed_dictionaries(
+    {
+        "company": st.integers(0, 2),
+        "kind": st.sampled_from(["良好", "不良"]),
+        "points": st.integers(1, 30),
+        "days_before_end": st.integers(0, 500),
+        "serious": st.booleans(),
+    }
+)
+bureau_spec = st.fixed_dictionaries(
+    {
+        "households": st.lists(st.integers(50, 2000), min_size=5, max_size=5),
+        "owners": st.lists(st.integers(0, 2), min_size=5, max_size=5),
+        "handover": st.one_of(st.none(), st.integers(1, 90)),
+        "complaints": st.lists(complaint, max_size=25),
+        "events": st.lists(event, max_size=5),
+    }
+)
 
 
-def build(spec: dict[str, Any], extra: list[dict[str, Any]] | None = None, veto_for: int | None = None) -> Bureau:
+def build(
+    spec: dict[str, Any], extra: list[dict[str, Any]] | None = None, veto_for: int | None = None
+) -> Bureau:
     b = Bureau()
     companies = [b.company(n + 1, f"公司{n}") for n in range(3)]
     for i, (hh, owner) in enumerate(zip(spec["households"], spec["owners"], strict=True)):
@@ -51,8 +66,18 @@ def build(spec: dict[str, Any], extra: list[dict[str, Any]] | None = None, veto_
             cut = PERIOD.start.toordinal() + spec["handover"]
             from datetime import date
 
-            b.project(f"P{i}", companies[owner], households=hh, service_end=date.fromordinal(cut - 1).isoformat())
-            b.project(f"P{i}", companies[(owner + 1) % 3], households=hh, service_start=date.fromordinal(cut).isoformat())
+            b.project(
+                f"P{i}",
+                companies[owner],
+                households=hh,
+                service_end=date.fromordinal(cut - 1).isoformat(),
+            )
+            b.project(
+                f"P{i}",
+                companies[(owner + 1) % 3],
+                households=hh,
+                service_start=date.fromordinal(cut).isoformat(),
+            )
         else:
             b.project(f"P{i}", companies[owner], households=hh)
     for n, c in enumerate([*spec["complaints"], *(extra or [])]):
@@ -60,16 +85,36 @@ def build(spec: dict[str, Any], extra: list[dict[str, Any]] | None = None, veto_
 
         day = PERIOD.start + timedelta(days=c["day"] - 1)
         closed = day + timedelta(days=9 if c["late"] else 1)
-        b.complaint(f"P{c['project']}", day.isoformat(), complaint_id=f"GD{n:05d}", fact_finding=c["finding"],
-                    satisfaction=c["satisfaction"], order_type=c["type"], petitioners=c["petitioners"],
-                    deadline=f"{day + timedelta(days=5)} 18:00:00", closed_at=f"{closed} 10:00:00")
+        b.complaint(
+            f"P{c['project']}",
+            day.isoformat(),
+            complaint_id=f"GD{n:05d}",
+            fact_finding=c["finding"],
+            satisfaction=c["satisfaction"],
+            order_type=c["type"],
+            petitioners=c["petitioners"],
+            deadline=f"{day + timedelta(days=5)} 18:00:00",
+            closed_at=f"{closed} 10:00:00",
+        )
     for e in spec["events"]:
         from datetime import timedelta
 
-        b.event(companies[e["company"]], (PERIOD.end - timedelta(days=e["days_before_end"])).isoformat(),
-                info_kind=e["kind"], points=e["points"], serious="是" if e["serious"] else "否")
+        b.event(
+            companies[e["company"]],
+            (PERIOD.end - timedelta(days=e["days_before_end"])).isoformat(),
+            info_kind=e["kind"],
+            points=e["points"],
+            serious="是" if e["serious"] else "否",
+        )
     if veto_for is not None:
-        b.event(companies[veto_for], PERIOD.end.isoformat(), code="V01", description="挪用专项维修资金", points=20, serious="是")
+        b.event(
+            companies[veto_for],
+            PERIOD.end.isoformat(),
+            code="V01",
+            description="挪用专项维修资金",
+            points=20,
+            serious="是",
+        )
     return b
 
 
@@ -78,7 +123,9 @@ def content(con: Any, run_id: str) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     for table, cols in RESULT_TABLES.items():
         kept = ", ".join(f'"{c}"' for c in cols if c != "line")
-        out[table] = rows(con, f"SELECT {kept} FROM {table} WHERE run_id = $r ORDER BY ALL", {"r": run_id})
+        out[table] = rows(
+            con, f"SELECT {kept} FROM {table} WHERE run_id = $r ORDER BY ALL", {"r": run_id}
+        )
     return out
 
 
@@ -90,10 +137,17 @@ def rate(bureau: Bureau, shuffle_seed: int | None = None) -> tuple[dict[str, dic
     with tempfile.TemporaryDirectory() as tmp:
         con, s, _ = load(bureau, Path(tmp))
         report = execute_run(con, s, RULES, PERIOD)
-        found = rows(con, "SELECT uscc, score, grade, rated FROM run_companies WHERE run_id = $r", {"r": report.run_id})
+        found = rows(
+            con,
+            "SELECT uscc, score, grade, rated FROM run_companies WHERE run_id = $r",
+            {"r": report.run_id},
+        )
         stored = content(con, report.run_id)
         con.close()
-    return {u: {"score": sc, "grade": g, "rated": r} for u, sc, g, r in found}, (report.results_sha256, stored)
+    return {u: {"score": sc, "grade": g, "rated": r} for u, sc, g, r in found}, (
+        report.results_sha256,
+        stored,
+    )
 
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +155,9 @@ FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthChe
 
 @FAST
 @given(spec=bureau_spec, added=complaint)
-def test_one_more_verified_complaint_never_raises_a_score(spec: dict[str, Any], added: dict[str, Any]) -> None:
+def test_one_more_verified_complaint_never_raises_a_score(
+    spec: dict[str, Any], added: dict[str, Any]
+) -> None:
     before, _ = rate(build(spec))
     after, _ = rate(build(spec, extra=[{**added, "finding": "属实"}]))
     for uscc, b in before.items():

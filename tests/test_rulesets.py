@@ -29,7 +29,7 @@ BAD_RULES = {
     "unknown column": ('when = "households_typo > 1"', "unknown name 'households_typo'"),
     "subquery": ('when = "project_id IN (SELECT project_id FROM src_projects)"', "IN takes a list"),
     "table name": ('when = "src_complaints.verified"', "without a table"),
-    "function": ('when = "read_csv(\'/etc/passwd\') IS NOT NULL"', "not allowed"),
+    "function": ("when = \"read_csv('/etc/passwd') IS NOT NULL\"", "not allowed"),
     "two statements": ('when = "true; DROP TABLE runs"', "only one expression"),
     "parameter": ('when = "received_at > $1"', "not allowed"),
     "type": ('when = "category + 1 > 2"', "when:"),
@@ -44,14 +44,19 @@ def test_bad_expressions_are_refused_with_the_rule_id(case: str) -> None:
     with pytest.raises(RuleSetError) as err:
         load_from_bytes(_with_rule(rule))
     problems = err.value.problems
-    assert any(p.rule == "X-BAD" and reason in p.message for p in problems), [str(p) for p in problems]
+    assert any(p.rule == "X-BAD" and reason in p.message for p in problems), [
+        str(p) for p in problems
+    ]
 
 
 def test_all_problems_are_collected_at_once() -> None:
-    rules = "".join(
-        f'[[rule]]\nid = "X{i}"\ntitle = "t"\nsource = "complaints"\nwhen = "nope{i}"\nmeasure = "each"\npoints = -1\n'
-        for i in range(3)
-    ) + '[[rule]]\nid = "X9"\ntitle = "t"\nsource = "events"\nmeasure = "count"\n'
+    rules = (
+        "".join(
+            f'[[rule]]\nid = "X{i}"\ntitle = "t"\nsource = "complaints"\nwhen = "nope{i}"\nmeasure = "each"\npoints = -1\n'
+            for i in range(3)
+        )
+        + '[[rule]]\nid = "X9"\ntitle = "t"\nsource = "events"\nmeasure = "count"\n'
+    )
     with pytest.raises(RuleSetError) as err:
         load_from_bytes(_with_rule(rules))
     ids = {p.rule for p in err.value.problems}
@@ -67,14 +72,24 @@ def test_structural_faults() -> None:
         load_from_bytes({"ruleset.toml": b"[ruleset\nname = 1"})
     assert err2.value.problems[0].code == "RULESET_SYNTAX"
     with pytest.raises(RuleSetError) as err3:
-        load_from_bytes({"ruleset.toml": YANTAI.replace("cap = 10\n", "cap = 10\nunknown_field = 1\n", 1).encode()})
+        load_from_bytes(
+            {
+                "ruleset.toml": YANTAI.replace(
+                    "cap = 10\n", "cap = 10\nunknown_field = 1\n", 1
+                ).encode()
+            }
+        )
     assert any(p.code == "RULESET_FIELD" and p.rule == "P-CMP-LATE" for p in err3.value.problems)
 
 
 def test_fingerprint_separates_logic_from_wording() -> None:
     base = load_from_bytes({"ruleset.toml": YANTAI.encode()}).fingerprint
-    reworded = load_from_bytes({"ruleset.toml": YANTAI.replace("有效投诉未按规定时间办结", "投诉逾期办结").encode()}).fingerprint
-    renumbered = load_from_bytes({"ruleset.toml": YANTAI.replace("points = -0.5", "points = -0.6").encode()}).fingerprint
+    reworded = load_from_bytes(
+        {"ruleset.toml": YANTAI.replace("有效投诉未按规定时间办结", "投诉逾期办结").encode()}
+    ).fingerprint
+    renumbered = load_from_bytes(
+        {"ruleset.toml": YANTAI.replace("points = -0.5", "points = -0.6").encode()}
+    ).fingerprint
     assert reworded.logic == base.logic and reworded.wording != base.wording
     assert renumbered.logic != base.logic and renumbered.wording == base.wording
     assert len({base.files, reworded.files, renumbered.files}) == 3

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         if _wants_json(argv):
             common.print_json(exc.as_dict())
         else:
-            common.stderr.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False)
+            common.stderr.print(
+                f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False
+            )
         return 1
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
@@ -67,9 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         common.stderr.print(
             f"[bold red]Error:[/] {escape(f'[INTERNAL] {type(exc).__name__}: {exc}')} (run with --debug for details)",
-            markup=True, highlight=False,
+            markup=True,
+            highlight=False,
         )
         return 2
     return 0
-
-

@@ -23,9 +23,13 @@ from rating.warehouse import open_warehouse
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="Warehouse file (default ./rating.duckdb, or RATING_DB).", show_default=False),
+    typer.Option(
+        "--db", help="Warehouse file (default ./rating.duckdb, or RATING_DB).", show_default=False
+    ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for machine use.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document for machine use.")
+]
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
@@ -77,7 +81,9 @@ def emit(inv: Invocation, data: Any, render: Callable[[], None]) -> None:
         render()
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]], caption: str | None = None) -> Table:
+def table(
+    title: str | None, columns: list[str], rows: list[list[Any]], caption: str | None = None
+) -> Table:
     t = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c)
@@ -92,8 +98,14 @@ def progress_bar(inv: Invocation, label: str) -> Iterator[Callable[[str, int, in
     if inv.json or not stderr.is_terminal:
         yield lambda step, done, total: None
         return
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
-                   TimeElapsedColumn(), console=stderr, transient=True)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
     with bar:
         task = bar.add_task(label, total=1, step="")
 

@@ -25,14 +25,24 @@ def register(app: typer.Typer) -> None:
 
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export files into.")],
-    complaints: Annotated[int, typer.Option(help="Total complaint orders to generate.", min=1)] = 10_000,
+    complaints: Annotated[
+        int, typer.Option(help="Total complaint orders to generate.", min=1)
+    ] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 0,
-    companies: Annotated[int | None, typer.Option(help="Companies (default: projects / 5).")] = None,
-    projects: Annotated[int | None, typer.Option(help="Projects (default: complaints per quarter / 10).")] = None,
+    companies: Annotated[
+        int | None, typer.Option(help="Companies (default: projects / 5).")
+    ] = None,
+    projects: Annotated[
+        int | None, typer.Option(help="Projects (default: complaints per quarter / 10).")
+    ] = None,
     quarters: Annotated[int, typer.Option(help="Quarters covered.", min=1, max=40)] = 4,
     end: Annotated[str, typer.Option(help="Last quarter covered.")] = "2026Q3",
-    parquet: Annotated[bool, typer.Option(help="Write complaints and inspections as Parquet.")] = False,
-    dirty: Annotated[float, typer.Option(help="Share of rows given a realistic defect.", min=0, max=0.5)] = 0.001,
+    parquet: Annotated[
+        bool, typer.Option(help="Write complaints and inspections as Parquet.")
+    ] = False,
+    dirty: Annotated[
+        float, typer.Option(help="Share of rows given a realistic defect.", min=0, max=0.5)
+    ] = 0.001,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -44,32 +54,84 @@ def generate(
     inv = Invocation(db, json)
     with progress_bar(inv, "generating") as progress:
         result = synth_generate(
-            out, complaints=complaints, seed=seed, companies=companies, projects=projects,
-            quarters=quarters, end=end, parquet=parquet, dirty=dirty, progress=progress,
+            out,
+            complaints=complaints,
+            seed=seed,
+            companies=companies,
+            projects=projects,
+            quarters=quarters,
+            end=end,
+            parquet=parquet,
+            dirty=dirty,
+            progress=progress,
         )
     data = result.as_dict()
-    emit(inv, data, lambda: stdout.print(table(
-        f"Generated into {out} (periods {', '.join(result.periods)})",
-        ["kind", "file", "rows", "format", "encoding"],
-        [[f.kind, f.path.name, f"{f.rows:,}", f.format, f.encoding or ""] for f in result.files],
-    )))
+    emit(
+        inv,
+        data,
+        lambda: stdout.print(
+            table(
+                f"Generated into {out} (periods {', '.join(result.periods)})",
+                ["kind", "file", "rows", "format", "encoding"],
+                [
+                    [f.kind, f.path.name, f"{f.rows:,}", f.format, f.encoding or ""]
+                    for f in result.files
+                ],
+            )
+        ),
+    )
 
 
 def _render_ingest(results: list[IngestResult]) -> None:
     body = []
     for r in results:
         reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
-        body.append([r.kind, r.file, r.status, r.batch_id, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
-                     f"{r.rows_quarantined:,}", r.rows_superseding or "", reasons])
-    stdout.print(table("Ingest", ["kind", "file", "status", "batch", "read", "loaded", "quarantined",
-                                  "corrections", "reasons"], body,
-                       caption="rows read = loaded + quarantined; see `rating quarantine` for each rejected row"))
+        body.append(
+            [
+                r.kind,
+                r.file,
+                r.status,
+                r.batch_id,
+                f"{r.rows_read:,}",
+                f"{r.rows_loaded:,}",
+                f"{r.rows_quarantined:,}",
+                r.rows_superseding or "",
+                reasons,
+            ]
+        )
+    stdout.print(
+        table(
+            "Ingest",
+            [
+                "kind",
+                "file",
+                "status",
+                "batch",
+                "read",
+                "loaded",
+                "quarantined",
+                "corrections",
+                "reasons",
+            ],
+            body,
+            caption="rows read = loaded + quarantined; see `rating quarantine` for each rejected row",
+        )
+    )
 
 
 def ingest(
-    kind: Annotated[str | None, typer.Argument(help="companies, projects, complaints, inspections, contracts, opinions or events.")] = None,
-    file: Annotated[Path | None, typer.Argument(help="CSV (UTF-8/GB18030), XLSX or Parquet file.")] = None,
-    all_: Annotated[Path | None, typer.Option("--all", help="Load every export in a folder, in order.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="companies, projects, complaints, inspections, contracts, opinions or events."
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="CSV (UTF-8/GB18030), XLSX or Parquet file.")
+    ] = None,
+    all_: Annotated[
+        Path | None, typer.Option("--all", help="Load every export in a folder, in order.")
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -85,12 +147,16 @@ def ingest(
         else:
             assert kind is not None and file is not None
             results = [ingest_file(con, inv.settings, kind, file)]
-    payload: Any = results[0].as_dict() if all_ is None else {
-        "files": [r.as_dict() for r in results],
-        "rows_read": sum(r.rows_read for r in results),
-        "rows_loaded": sum(r.rows_loaded for r in results),
-        "rows_quarantined": sum(r.rows_quarantined for r in results),
-    }
+    payload: Any = (
+        results[0].as_dict()
+        if all_ is None
+        else {
+            "files": [r.as_dict() for r in results],
+            "rows_read": sum(r.rows_read for r in results),
+            "rows_loaded": sum(r.rows_loaded for r in results),
+            "rows_quarantined": sum(r.rows_quarantined for r in results),
+        }
+    )
     emit(inv, payload, lambda: _render_ingest(results))
 
 
@@ -107,33 +173,68 @@ def quarantine(
     with inv.warehouse(read_only=True) as con:
         params = {"batch": batch, "kind": kind, "code": code, "limit": limit + 1}
         where = "($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind) AND ($code IS NULL OR code = $code)"
-        found = rows(con, f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value
-                              FROM quarantine WHERE {where} ORDER BY batch_id, line, column_name LIMIT $limit""", params)
-        totals = rows(con, f"SELECT code, count(*) FROM quarantine WHERE {where} GROUP BY code ORDER BY 2 DESC",
-                      {k: v for k, v in params.items() if k != "limit"})
+        found = rows(
+            con,
+            f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value
+                              FROM quarantine WHERE {where} ORDER BY batch_id, line, column_name LIMIT $limit""",
+            params,
+        )
+        totals = rows(
+            con,
+            f"SELECT code, count(*) FROM quarantine WHERE {where} GROUP BY code ORDER BY 2 DESC",
+            {k: v for k, v in params.items() if k != "limit"},
+        )
     cols = ["batch", "kind", "file", "line", "column", "code", "message", "value"]
     items = [dict(zip(cols, r, strict=True)) for r in found[:limit]]
     payload = {"rows": items, "truncated": len(found) > limit, "reasons": dict(totals)}
-    emit(inv, payload, lambda: (
-        stdout.print(table("Quarantine", cols, [list(r) for r in found[:limit]],
-                           caption=("more rows: use --limit" if len(found) > limit else None))),
-        stdout.print("By reason: " + (", ".join(f"{c} {n}" for c, n in totals) or "nothing quarantined")),
-    ))
+    emit(
+        inv,
+        payload,
+        lambda: (
+            stdout.print(
+                table(
+                    "Quarantine",
+                    cols,
+                    [list(r) for r in found[:limit]],
+                    caption=("more rows: use --limit" if len(found) > limit else None),
+                )
+            ),
+            stdout.print(
+                "By reason: " + (", ".join(f"{c} {n}" for c, n in totals) or "nothing quarantined")
+            ),
+        ),
+    )
 
 
 def batches(db: DbOption = None, json: JsonOption = False) -> None:
     """Every ingest batch: file, fingerprint, rows read, loaded and quarantined."""
     inv = Invocation(db, json)
-    cols = ["batch_id", "kind", "file_name", "format", "encoding", "rows_read", "rows_loaded",
-            "rows_quarantined", "rows_superseding", "ingested_at", "sha256"]
+    cols = [
+        "batch_id",
+        "kind",
+        "file_name",
+        "format",
+        "encoding",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_superseding",
+        "ingested_at",
+        "sha256",
+    ]
     with inv.warehouse(read_only=True) as con:
         found = rows(con, f"SELECT {', '.join(cols)} FROM ingest_batches ORDER BY batch_id")
-    emit(inv, [dict(zip(cols, r, strict=True)) for r in found],
-         lambda: stdout.print(table("Ingest batches", cols[:-1], [list(r[:-1]) for r in found])))
+    emit(
+        inv,
+        [dict(zip(cols, r, strict=True)) for r in found],
+        lambda: stdout.print(table("Ingest batches", cols[:-1], [list(r[:-1]) for r in found])),
+    )
 
 
 def contracts(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the data contracts as Markdown.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the data contracts as Markdown.")
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """The columns each kind of export must carry, with the headers accepted for each."""
@@ -141,4 +242,8 @@ def contracts(
         stdout.print(docs.contracts_markdown(), markup=False, highlight=False)
         return
     inv = Invocation(None, json)
-    emit(inv, docs.contracts_json(), lambda: stdout.print(docs.contracts_markdown(), markup=False, highlight=False))
+    emit(
+        inv,
+        docs.contracts_json(),
+        lambda: stdout.print(docs.contracts_markdown(), markup=False, highlight=False),
+    )

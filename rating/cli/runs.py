@@ -37,11 +37,15 @@ def register(app: typer.Typer) -> None:
 
 def _render_run(report: dict[str, Any]) -> None:
     grades = ", ".join(f"{g} {n}" for g, n in report["grades"].items())
-    stdout.print(f"[bold]{report['run_id']}[/] {report['period']} under {report['rules']}"
-                 + (" [yellow](shadow period: no sanctions)[/]" if report.get("shadow") else ""))
+    stdout.print(
+        f"[bold]{report['run_id']}[/] {report['period']} under {report['rules']}"
+        + (" [yellow](shadow period: no sanctions)[/]" if report.get("shadow") else "")
+    )
     stdout.print(f"  companies rated {report['companies']:,}  grades: {grades}")
-    stdout.print(f"  red list {report['red']:,}  black list {report['black']:,}  downgrades {report['downgrades']:,}"
-                 f"  vetoes {report['vetoes']:,}  unattributed records {report['unattributed_records']:,}")
+    stdout.print(
+        f"  red list {report['red']:,}  black list {report['black']:,}  downgrades {report['downgrades']:,}"
+        f"  vetoes {report['vetoes']:,}  unattributed records {report['unattributed_records']:,}"
+    )
 
 
 def do_run(inv: Invocation, period: str, rules: str | None, force: bool) -> RunReport:
@@ -49,13 +53,19 @@ def do_run(inv: Invocation, period: str, rules: str | None, force: bool) -> RunR
     settings = inv.settings
     rs = registry.select(settings.rules_dir, rules, settings.ruleset, p, force)
     with inv.warehouse() as con, progress_bar(inv, f"rating {p}") as progress:
-        return execute_run(con, settings, rs, p, forced=force and not registry.in_force(rs, p), progress=progress)
+        return execute_run(
+            con, settings, rs, p, forced=force and not registry.in_force(rs, p), progress=progress
+        )
 
 
 def run(
     period: Annotated[str, typer.Option(help="Period to rate, e.g. 2025Q3.")],
-    rules: Annotated[str | None, typer.Option(help="NAME@VERSION; default: the version in force.")] = None,
-    force: Annotated[bool, typer.Option(help="Use a rule version outside its validity (recorded).")] = False,
+    rules: Annotated[
+        str | None, typer.Option(help="NAME@VERSION; default: the version in force.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Use a rule version outside its validity (recorded).")
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -66,13 +76,26 @@ def run(
 
 
 def _company_rows(found: list[dict[str, Any]], extra: str) -> list[list[Any]]:
-    return [[r["uscc"], r["name"], r["district"], r["score"], r["grade"], r["prev_grade"], r.get(extra) or ""]
-            for r in found]
+    return [
+        [
+            r["uscc"],
+            r["name"],
+            r["district"],
+            r["score"],
+            r["grade"],
+            r["prev_grade"],
+            r.get(extra) or "",
+        ]
+        for r in found
+    ]
 
 
 def show(
     run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
-    list_: Annotated[str | None, typer.Option("--list", help="grades, red, black, downgrades, vetoes or unrated.")] = None,
+    list_: Annotated[
+        str | None,
+        typer.Option("--list", help="grades, red, black, downgrades, vetoes or unrated."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows per list.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
     db: DbOption = None,
@@ -87,28 +110,49 @@ def show(
         info = explainer.run_row(con, run_id)
         lists = {w: explainer.list_companies(con, info["run_id"], w, limit, offset) for w in wanted}
     payload = {
-        "run_id": info["run_id"], "period": info["period"], "rules": info["ruleset"], "status": info["status"],
-        **info["summary"], "provenance": explainer.provenance(info),
+        "run_id": info["run_id"],
+        "period": info["period"],
+        "rules": info["ruleset"],
+        "status": info["status"],
+        **info["summary"],
+        "provenance": explainer.provenance(info),
         "lists": {w: {"rows": r, "truncated": t} for w, (r, t) in lists.items()},
     }
 
     def render() -> None:
-        _render_run({**info["summary"], "run_id": info["run_id"], "period": info["period"], "rules": info["ruleset"]})
+        _render_run(
+            {
+                **info["summary"],
+                "run_id": info["run_id"],
+                "period": info["period"],
+                "rules": info["ruleset"],
+            }
+        )
         extra = {"black": "black_reason", "downgrades": "downgrade_reason", "vetoes": "veto_rules"}
         for w, (found, truncated) in lists.items():
-            stdout.print(table(f"{w} ({len(found)}{'+' if truncated else ''})",
-                               ["uscc", "name", "district", "score", "grade", "previous", "reason"],
-                               _company_rows(found, extra.get(w, "grade_reason"))))
-        stdout.print(f"[dim]status {info['status']} · results sha256 {info['results_sha256'][:16]}… · "
-                     f"engine {info['engine_version']} · watermark batch {info['watermark']}[/]")
+            stdout.print(
+                table(
+                    f"{w} ({len(found)}{'+' if truncated else ''})",
+                    ["uscc", "name", "district", "score", "grade", "previous", "reason"],
+                    _company_rows(found, extra.get(w, "grade_reason")),
+                )
+            )
+        stdout.print(
+            f"[dim]status {info['status']} · results sha256 {info['results_sha256'][:16]}… · "
+            f"engine {info['engine_version']} · watermark batch {info['watermark']}[/]"
+        )
 
     emit(inv, payload, render)
 
 
 def explain(
     uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
-    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")] = None,
-    evidence: Annotated[int, typer.Option(help="Evidence records to show per rule.", min=0, max=100_000)] = 5,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="Run id (default: the latest run).")
+    ] = None,
+    evidence: Annotated[
+        int, typer.Option(help="Evidence records to show per rule.", min=0, max=100_000)
+    ] = 5,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -121,8 +165,10 @@ def explain(
 
 def _render_explain(card: dict[str, Any]) -> None:
     c = card["company"]
-    stdout.print(f"[bold]{c['name']}[/] {c['uscc']} — grade [bold]{c['grade'] or 'not rated'}[/] "
-                 f"(score {c['score']}, previous {c['prev_grade'] or '–'}) in {card['run_id']} under {card['rules']}")
+    stdout.print(
+        f"[bold]{c['name']}[/] {c['uscc']} — grade [bold]{c['grade'] or 'not rated'}[/] "
+        f"(score {c['score']}, previous {c['prev_grade'] or '–'}) in {card['run_id']} under {card['rules']}"
+    )
     stdout.print(f"  why this grade: {card['grade_reason']}")
     if c["black"] or c["black_reason"]:
         stdout.print(f"  [red]black list[/]: {c['black_reason']}")
@@ -130,45 +176,140 @@ def _render_explain(card: dict[str, Any]) -> None:
         stdout.print("  [green]red list[/]")
     if c["downgrade_reason"]:
         stdout.print(f"  downgrade: {c['downgrade_reason']}")
-    stdout.print(f"  basic (projects) {c['project_score']}; " + "; ".join(
-        f"{b['bucket']} {b['points']} ({b['records']} records)" for b in card["buckets"]))
-    stdout.print(table("Reasons, most harmful first", ["#", "rule", "title", "effect", "records", "value", "clause"],
-                       [[r["rank"], r["rule_id"], r["title"], r["effect"], r["records"], r["value"],
-                         r["clause"][:60] + (" (design choice)" if r["design_choice"] else "")] for r in card["reasons"]]))
-    stdout.print(table("Projects", ["project", "name", "street", "households", "days", "points", "score", "grade"],
-                       [[p["project_id"], p["project_name"], p["street"], p["households"], p["days_served"],
-                         p["points"], p["score"], p["grade"]] for p in card["projects"]]))
+    stdout.print(
+        f"  basic (projects) {c['project_score']}; "
+        + "; ".join(
+            f"{b['bucket']} {b['points']} ({b['records']} records)" for b in card["buckets"]
+        )
+    )
+    stdout.print(
+        table(
+            "Reasons, most harmful first",
+            ["#", "rule", "title", "effect", "records", "value", "clause"],
+            [
+                [
+                    r["rank"],
+                    r["rule_id"],
+                    r["title"],
+                    r["effect"],
+                    r["records"],
+                    r["value"],
+                    r["clause"][:60] + (" (design choice)" if r["design_choice"] else ""),
+                ]
+                for r in card["reasons"]
+            ],
+        )
+    )
+    stdout.print(
+        table(
+            "Projects",
+            ["project", "name", "street", "households", "days", "points", "score", "grade"],
+            [
+                [
+                    p["project_id"],
+                    p["project_name"],
+                    p["street"],
+                    p["households"],
+                    p["days_served"],
+                    p["points"],
+                    p["score"],
+                    p["grade"],
+                ]
+                for p in card["projects"]
+            ],
+        )
+    )
     if card["evidence"]:
-        stdout.print(table("Evidence (first records per rule)", ["rule", "source", "record", "file", "line", "date", "contribution"],
-                           [[e["rule_id"], e["source"], e["record_key"], e["file_name"], e["line"], e["record_date"],
-                             e["contribution"]] for e in card["evidence"]]))
+        stdout.print(
+            table(
+                "Evidence (first records per rule)",
+                ["rule", "source", "record", "file", "line", "date", "contribution"],
+                [
+                    [
+                        e["rule_id"],
+                        e["source"],
+                        e["record_key"],
+                        e["file_name"],
+                        e["line"],
+                        e["record_date"],
+                        e["contribution"],
+                    ]
+                    for e in card["evidence"]
+                ],
+            )
+        )
 
 
 @runs_app.command("list")
-def runs_list(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50, db: DbOption = None, json: JsonOption = False) -> None:
+def runs_list(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
     """Stored runs, newest first."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         found = explainer.runs_list(con, limit)
-    emit(inv, found, lambda: stdout.print(table("Runs", ["run", "period", "rules", "status", "companies", "red", "black", "downgrades", "as of"],
-        [[r["run_id"], r["period"], r["ruleset"], r["status"] + (" (shadow)" if r["shadow"] else ""),
-          r["summary"]["companies"], r["summary"]["red"], r["summary"]["black"], r["summary"]["downgrades"], r["as_of"]] for r in found])))
+    emit(
+        inv,
+        found,
+        lambda: stdout.print(
+            table(
+                "Runs",
+                [
+                    "run",
+                    "period",
+                    "rules",
+                    "status",
+                    "companies",
+                    "red",
+                    "black",
+                    "downgrades",
+                    "as of",
+                ],
+                [
+                    [
+                        r["run_id"],
+                        r["period"],
+                        r["ruleset"],
+                        r["status"] + (" (shadow)" if r["shadow"] else ""),
+                        r["summary"]["companies"],
+                        r["summary"]["red"],
+                        r["summary"]["black"],
+                        r["summary"]["downgrades"],
+                        r["as_of"],
+                    ]
+                    for r in found
+                ],
+            )
+        ),
+    )
 
 
 @runs_app.command("show")
-def runs_show(run_id: Annotated[str, typer.Argument(help="Run id.")], db: DbOption = None, json: JsonOption = False) -> None:
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
     """A run's manifest: engine, rule set fingerprints, inputs in scope, as-of, parameters."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
-    payload = {k: v for k, v in info.items() if k not in ("summary",)} | {"summary": info["summary"]}
+    payload = {k: v for k, v in info.items() if k not in ("summary",)} | {
+        "summary": info["summary"]
+    }
     emit(inv, payload, lambda: stdout.print_json(data=to_jsonable(info["manifest"])))
 
 
 def demo(
-    complaints: Annotated[int, typer.Option(help="Complaint orders in the generated city.", min=1000)] = 1_000_000,
+    complaints: Annotated[
+        int, typer.Option(help="Complaint orders in the generated city.", min=1000)
+    ] = 1_000_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
-    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's exports and warehouse go.")] = Path("demo"),
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's exports and warehouse go.")
+    ] = Path("demo"),
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -194,15 +335,23 @@ def demo(
     reports = [do_run(inv, p, None, False) for p in generated.periods]
     timings["rate_s"] = time.perf_counter() - started
     last = reports[-1]
-    payload = {**last.as_dict(), "warehouse": str(db_path), "periods": [r.as_dict() for r in reports],
-               "rows_loaded": sum(r.rows_loaded for r in ingested),
-               "rows_quarantined": sum(r.rows_quarantined for r in ingested),
-               "timings": {k: round(v, 2) for k, v in timings.items()}}
+    payload = {
+        **last.as_dict(),
+        "warehouse": str(db_path),
+        "periods": [r.as_dict() for r in reports],
+        "rows_loaded": sum(r.rows_loaded for r in ingested),
+        "rows_quarantined": sum(r.rows_quarantined for r in ingested),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }
     if inv.json:
         emit(inv, payload, lambda: None)
         return
-    stdout.print(f"Generated {complaints:,} complaints into {exports} in {timings['generate_s']:.1f}s; "
-                 f"loaded {payload['rows_loaded']:,} rows ({payload['rows_quarantined']:,} quarantined) "
-                 f"in {timings['ingest_s']:.1f}s; rated {len(reports)} quarters in {timings['rate_s']:.1f}s.")
+    stdout.print(
+        f"Generated {complaints:,} complaints into {exports} in {timings['generate_s']:.1f}s; "
+        f"loaded {payload['rows_loaded']:,} rows ({payload['rows_quarantined']:,} quarantined) "
+        f"in {timings['ingest_s']:.1f}s; rated {len(reports)} quarters in {timings['rate_s']:.1f}s."
+    )
     show(last.run_id, None, 10, 0, db_path, False)
-    stdout.print(f"\nNext: rating explain <USCC> --db {db_path}   ·   rating show --list grades --db {db_path}")
+    stdout.print(
+        f"\nNext: rating explain <USCC> --db {db_path}   ·   rating show --list grades --db {db_path}"
+    )

@@ -40,7 +40,9 @@ def _contribution(c: CompiledRule) -> str:
 
 def hits_select(c: CompiledRule) -> str:
     rule = c.rule
-    base_filter = sql_text(c.of) if rule.measure == "share" and c.of is not None else sql_text(c.when)
+    base_filter = (
+        sql_text(c.of) if rule.measure == "share" and c.of is not None else sql_text(c.when)
+    )
     return f"""SELECT {sql_text(lit(rule.id))} AS rule_id, {sql_text(lit(rule.source))} AS source,
                   _company, _project, _key, _batch, _row, _date,
                   CAST({_contribution(c)} AS {POINTS}) AS contribution
@@ -62,9 +64,7 @@ def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
 
 
 def _bands_sql(c: CompiledRule) -> str:
-    whens = [
-        f"WHEN value <= {b.upto} THEN {b.points}" for b in c.rule.bands if b.upto is not None
-    ]
+    whens = [f"WHEN value <= {b.upto} THEN {b.points}" for b in c.rule.bands if b.upto is not None]
     return f"CASE WHEN value IS NULL THEN 0 {' '.join(whens)} ELSE {c.rule.bands[-1].points} END"
 
 
@@ -113,7 +113,7 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
     return f"""SELECT {rid} AS rule_id, {sql_text(lit(rule.target))} AS target,
                   {sql_text(lit(rule.bucket))}::VARCHAR AS bucket, company, project_id, value,
                   coalesce(n, 0) AS records, raw_points,
-                  CAST({_capped('raw_points', rule.cap)} AS {POINTS}) AS points
+                  CAST({_capped("raw_points", rule.cap)} AS {POINTS}) AS points
                FROM (SELECT *, {raw} AS raw_points FROM (
                  SELECT t.company, t.project_id, a.n, a.total, {_value_sql(c, ctx)} AS value
                  FROM ({targets}) t
@@ -126,11 +126,18 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
 def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     selects = [rule_points_select(c, ctx) for c in ctx.ruleset.rules]
     if not selects:
-        run(con, f"""CREATE OR REPLACE TEMP TABLE rule_points (rule_id VARCHAR, target VARCHAR,
+        run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE rule_points (rule_id VARCHAR, target VARCHAR,
             bucket VARCHAR, company VARCHAR, project_id VARCHAR, value DOUBLE, records BIGINT,
-            raw_points {POINTS}, points {POINTS})""")
+            raw_points {POINTS}, points {POINTS})""",
+        )
         return 0
-    run(con, "CREATE OR REPLACE TEMP TABLE rule_points AS " + "\nUNION ALL\n".join(selects), ctx.params)
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE rule_points AS " + "\nUNION ALL\n".join(selects),
+        ctx.params,
+    )
     return int(value(con, "SELECT count(*) FROM rule_points"))
 
 
@@ -144,7 +151,9 @@ def _clamp(expr: str, low: Decimal | None, high: Decimal | None) -> str:
 
 def band_sql(column: str, bands: tuple) -> str:  # type: ignore[type-arg]
     whens = " ".join(
-        f"WHEN {column} >= {b.min} THEN {sql_text(lit(b.grade))}" for b in bands if b.min is not None
+        f"WHEN {column} >= {b.min} THEN {sql_text(lit(b.grade))}"
+        for b in bands
+        if b.min is not None
     )
     return f"CASE WHEN {column} IS NULL THEN NULL {whens} ELSE {sql_text(lit(bands[-1].grade))} END"
 
@@ -152,7 +161,11 @@ def band_sql(column: str, bands: tuple) -> str:  # type: ignore[type-arg]
 def build_project_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     scoring = ctx.ruleset.definition.project
     score = _clamp(f"{scoring.base} + coalesce(p.points, 0)", scoring.min, scoring.max)
-    grade = band_sql("score", ctx.ruleset.definition.project_grades) if ctx.ruleset.definition.project_grades else "NULL"
+    grade = (
+        band_sql("score", ctx.ruleset.definition.project_grades)
+        if ctx.ruleset.definition.project_grades
+        else "NULL"
+    )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE project_scores AS
@@ -185,8 +198,12 @@ def _bucket_facts(ctx: RunContext) -> str:
     cols = []
     for bucket in ctx.ruleset.definition.buckets:
         bid = sql_text(lit(bucket.id))
-        cols.append(f'CAST(coalesce(sum(points) FILTER (WHERE bucket = {bid}), 0) AS {POINTS}) AS "points_{bucket.id}"')
-        cols.append(f'CAST(coalesce(sum(records) FILTER (WHERE bucket = {bid}), 0) AS BIGINT) AS "count_{bucket.id}"')
+        cols.append(
+            f'CAST(coalesce(sum(points) FILTER (WHERE bucket = {bid}), 0) AS {POINTS}) AS "points_{bucket.id}"'
+        )
+        cols.append(
+            f'CAST(coalesce(sum(records) FILTER (WHERE bucket = {bid}), 0) AS BIGINT) AS "count_{bucket.id}"'
+        )
     return ", ".join(["company", *cols])
 
 
@@ -199,7 +216,9 @@ def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int
         for b in defn.buckets
     )
     veto_ids = [c.rule.id for c in ctx.ruleset.rules if c.rule.veto]
-    veto_list = sql_text(exp.Array(expressions=[lit(v) for v in veto_ids])) if veto_ids else "[]::VARCHAR[]"
+    veto_list = (
+        sql_text(exp.Array(expressions=[lit(v) for v in veto_ids])) if veto_ids else "[]::VARCHAR[]"
+    )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE company_scores AS
@@ -218,7 +237,7 @@ def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int
                    CAST(p.project_score + {bucket_total} AS {POINTS}) AS score,
                    v.veto_rules IS NOT NULL AS veto, coalesce(v.veto_rules, []) AS veto_rules
                    {bucket_cols}
-            FROM (SELECT s.* FROM {visible_rows(CONTRACTS['companies'])}) c
+            FROM (SELECT s.* FROM {visible_rows(CONTRACTS["companies"])}) c
             LEFT JOIN proj p ON p.company = c.uscc
             LEFT JOIN bk ON bk.company = c.uscc
             LEFT JOIN veto v ON v.company = c.uscc""",

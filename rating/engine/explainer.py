@@ -51,7 +51,9 @@ def stored_ruleset(con: duckdb.DuckDBPyConnection, ref: str, files_sha: str) -> 
         {"n": name, "v": version, "sha": files_sha},
     )
     if files is None:
-        raise NotFoundError(f"rule set {ref} ({files_sha[:12]}) is not stored", code="RULESET_NOT_FOUND")
+        raise NotFoundError(
+            f"rule set {ref} ({files_sha[:12]}) is not stored", code="RULESET_NOT_FOUND"
+        )
     return _load_cached(files)
 
 
@@ -61,7 +63,9 @@ def _load_cached(files_json: str) -> LoadedRuleSet:
     return load_from_bytes(files, origin="stored rule set")
 
 
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -78,7 +82,11 @@ _LIST_FILTERS = {
 
 
 def list_companies(
-    con: duckdb.DuckDBPyConnection, run_id: str, which: str = "grades", limit: int = 50, offset: int = 0
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    which: str = "grades",
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], bool]:
     """(rows, truncated) of one list of a run, fetching one extra row to know truncation."""
     where = _LIST_FILTERS[which]
@@ -94,13 +102,19 @@ def list_companies(
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
-    found = _dicts(con, "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u", {"run": run_id, "u": uscc})
+    found = _dicts(
+        con,
+        "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u",
+        {"run": run_id, "u": uscc},
+    )
     if not found:
         raise NotFoundError(f"company {uscc} is not in run {run_id}", code="COMPANY_NOT_FOUND")
     return found[0]
 
 
-def reasons(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet) -> list[dict[str, Any]]:
+def reasons(
+    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
+) -> list[dict[str, Any]]:
     """Every rule that moved this company's score, most harmful first."""
     found = _dicts(
         con,
@@ -130,7 +144,11 @@ def reasons(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: 
 
 
 def evidence(
-    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, rule_id: str | None = None, limit: int = 20
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    uscc: str,
+    rule_id: str | None = None,
+    limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The records behind a company's points: source table, record key, batch, file line."""
     return _dicts(
@@ -177,7 +195,9 @@ def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
     return f"score {row.get('score')} falls in the band of grade {row.get('band_grade')}"
 
 
-def explain(con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20) -> dict[str, Any]:
+def explain(
+    con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20
+) -> dict[str, Any]:
     info = run_row(con, run_id)
     rid = info["run_id"]
     rs = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition

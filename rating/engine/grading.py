@@ -17,7 +17,9 @@ from rating.ruleset.expressions import streak_column
 from rating.sql import lit, rows, run, sql_text, value
 
 
-def resolve_history(con: duckdb.DuckDBPyConnection, period: Period, ruleset_name: str, depth: int) -> tuple[tuple[int, str], ...]:
+def resolve_history(
+    con: duckdb.DuckDBPyConnection, period: Period, ruleset_name: str, depth: int
+) -> tuple[tuple[int, str], ...]:
     """For each earlier period, the run whose grades count as that period's grades.
 
     A published run wins; then a run under the same rule set; then the newest run.
@@ -37,7 +39,10 @@ def resolve_history(con: duckdb.DuckDBPyConnection, period: Period, ruleset_name
 
 
 def build_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    run(con, "CREATE OR REPLACE TEMP TABLE hist (uscc VARCHAR, k INTEGER, grade VARCHAR, black BOOLEAN)")
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE hist (uscc VARCHAR, k INTEGER, grade VARCHAR, black BOOLEAN)",
+    )
     for k, run_id in ctx.history_runs:
         run(
             con,
@@ -80,18 +85,31 @@ def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
         con,
         f"""CREATE OR REPLACE TEMP TABLE facts AS
             SELECT c.*, h.grade AS prev_grade, coalesce(h.black, false) AS prev_black,
-                   {band_sql('c.score', defn.grades.bands)} AS band_grade
+                   {band_sql("c.score", defn.grades.bands)} AS band_grade
             FROM company_scores c LEFT JOIN (SELECT * FROM hist WHERE k = 1) h USING (uscc)""",
     )
-    run(con, f"CREATE OR REPLACE TEMP TABLE facts AS SELECT *, {grade} AS grade, {reason} AS grade_reason FROM facts")
-    streaks = "".join(", " + _streak_sql(g, defn.history_periods) for g in sorted(ctx.ruleset.streak_grades))
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE facts AS SELECT *, {grade} AS grade, {reason} AS grade_reason FROM facts",
+    )
+    streaks = "".join(
+        ", " + _streak_sql(g, defn.history_periods) for g in sorted(ctx.ruleset.streak_grades)
+    )
     run(con, f"CREATE OR REPLACE TEMP TABLE facts AS SELECT f.*{streaks} FROM facts f")
 
 
 def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     defn = ctx.ruleset.definition
-    red = f"rated AND coalesce({sql_text(ctx.ruleset.red)}, false)" if ctx.ruleset.red is not None else "false"
-    black = f"rated AND coalesce({sql_text(ctx.ruleset.black)}, false)" if ctx.ruleset.black is not None else "false"
+    red = (
+        f"rated AND coalesce({sql_text(ctx.ruleset.red)}, false)"
+        if ctx.ruleset.red is not None
+        else "false"
+    )
+    black = (
+        f"rated AND coalesce({sql_text(ctx.ruleset.black)}, false)"
+        if ctx.ruleset.black is not None
+        else "false"
+    )
     order = defn.grade_order
     dropped = f"coalesce({_rank_sql('grade', order)} > {_rank_sql('prev_grade', order)}, false)"
     black_title = sql_text(lit(defn.lists.black.title if defn.lists.black else ""))

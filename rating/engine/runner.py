@@ -43,11 +43,18 @@ class RunReport:
     steps: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "period": self.period, "rules": self.rules,
-                **self.summary, "results_sha256": self.results_sha256}
+        return {
+            "run_id": self.run_id,
+            "period": self.period,
+            "rules": self.rules,
+            **self.summary,
+            "results_sha256": self.results_sha256,
+        }
 
 
-def _steps(ctx: RunContext) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]]:
+def _steps(
+    ctx: RunContext,
+) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]]:
     steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]] = [
         ("service periods", scope.build_service),
         ("rated units", scope.build_units),
@@ -69,14 +76,18 @@ def _steps(ctx: RunContext) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnecti
     return steps
 
 
-def compute(con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None) -> list[dict[str, Any]]:
+def compute(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Run every step into temp tables; returns the step log."""
     log = []
     steps = _steps(ctx)
     for i, (name, step) in enumerate(steps):
         started = time.perf_counter()
         out = step(con, ctx)
-        log.append({"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)})
+        log.append(
+            {"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)}
+        )
         if progress:
             progress(name, i + 1, len(steps))
     return log
@@ -139,11 +150,19 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
     return {
         "engine_version": __version__,
         "duckdb_version": duckdb.__version__,
-        "ruleset": {"name": header.name, "version": header.version, **rs.fingerprint.as_dict(),
-                    "effective_from": str(header.effective_from),
-                    "expires_on": str(header.expires_on) if header.expires_on else None,
-                    "shadow_until": str(header.shadow_until) if header.shadow_until else None},
-        "period": {"name": str(ctx.period), "start": str(ctx.period.start), "end": str(ctx.period.end)},
+        "ruleset": {
+            "name": header.name,
+            "version": header.version,
+            **rs.fingerprint.as_dict(),
+            "effective_from": str(header.effective_from),
+            "expires_on": str(header.expires_on) if header.expires_on else None,
+            "shadow_until": str(header.shadow_until) if header.shadow_until else None,
+        },
+        "period": {
+            "name": str(ctx.period),
+            "start": str(ctx.period.start),
+            "end": str(ctx.period.end),
+        },
         "watermark": ctx.watermark,
         "as_of": ctx.as_of.isoformat(),
         "timezone": settings.timezone,
@@ -182,9 +201,15 @@ def _store_ruleset(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet, now: datet
         con,
         """INSERT INTO rulesets VALUES ($name, $version, $logic, $wording, $files_sha, $files, $at)
            ON CONFLICT DO NOTHING""",
-        {"name": header.name, "version": header.version, "logic": rs.fingerprint.logic,
-         "wording": rs.fingerprint.wording, "files_sha": rs.fingerprint.files,
-         "files": json.dumps(files, ensure_ascii=False, sort_keys=True), "at": now},
+        {
+            "name": header.name,
+            "version": header.version,
+            "logic": rs.fingerprint.logic,
+            "wording": rs.fingerprint.wording,
+            "files_sha": rs.fingerprint.files,
+            "files": json.dumps(files, ensure_ascii=False, sort_keys=True),
+            "at": now,
+        },
     )
 
 
@@ -202,9 +227,13 @@ def execute_run(
         raise UsageError("the warehouse holds no companies: ingest data first", code="NO_DATA")
     now = settings.current_time()
     ctx = RunContext(
-        period=period, ruleset=ruleset, watermark=watermark(con), as_of=now,
-        history_runs=grading.resolve_history(con, period, ruleset.definition.ruleset.name,
-                                             ruleset.definition.history_periods),
+        period=period,
+        ruleset=ruleset,
+        watermark=watermark(con),
+        as_of=now,
+        history_runs=grading.resolve_history(
+            con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
+        ),
         forced=forced,
     )
     steps = compute(con, ctx, progress)
@@ -220,13 +249,23 @@ def execute_run(
             con,
             """INSERT INTO runs VALUES ($id, $period, $rules, $files_sha, $logic, $wm, $as_of, $tz,
                $engine, 'draft', $shadow, $forced, $manifest, $summary, $digest, $at)""",
-            {"id": run_id, "period": str(period), "rules": ruleset.ref,
-             "files_sha": ruleset.fingerprint.files, "logic": ruleset.fingerprint.logic,
-             "wm": ctx.watermark, "as_of": now, "tz": settings.timezone, "engine": __version__,
-             "shadow": ctx.shadow, "forced": forced,
-             "manifest": json.dumps(made, ensure_ascii=False, sort_keys=True),
-             "summary": json.dumps(info, ensure_ascii=False, sort_keys=True),
-             "digest": digest, "at": now},
+            {
+                "id": run_id,
+                "period": str(period),
+                "rules": ruleset.ref,
+                "files_sha": ruleset.fingerprint.files,
+                "logic": ruleset.fingerprint.logic,
+                "wm": ctx.watermark,
+                "as_of": now,
+                "tz": settings.timezone,
+                "engine": __version__,
+                "shadow": ctx.shadow,
+                "forced": forced,
+                "manifest": json.dumps(made, ensure_ascii=False, sort_keys=True),
+                "summary": json.dumps(info, ensure_ascii=False, sort_keys=True),
+                "digest": digest,
+                "at": now,
+            },
         )
     return RunReport(run_id, str(period), ruleset.ref, digest, info, made, steps)
 

@@ -29,7 +29,7 @@ def build_service(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
         f"""CREATE OR REPLACE TEMP TABLE service AS
             SELECT project_id, company_uscc, project_name, district, street, households, floor_area,
                    service_start, coalesce(service_end, {FAR_FUTURE}) AS service_end
-            FROM {visible_rows(CONTRACTS['projects'])}""",
+            FROM {visible_rows(CONTRACTS["projects"])}""",
         ctx.params,
     )
     return int(value(con, "SELECT count(*) FROM service"))
@@ -76,7 +76,10 @@ def exposure_windows(ctx: RunContext) -> dict[str, tuple[date, date]]:
 
 
 def build_exposure(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    run(con, "CREATE OR REPLACE TEMP TABLE exposure (window_id VARCHAR, project_id VARCHAR, company VARCHAR, households DOUBLE)")
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE exposure (window_id VARCHAR, project_id VARCHAR, company VARCHAR, households DOUBLE)",
+    )
     for window_id, (start, end) in exposure_windows(ctx).items():
         run(
             con,
@@ -111,11 +114,13 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
     columns = scope_columns_sql(kind, needed_columns(ctx, kind))
     extra = "".join(f", {c}" for c in columns)
     project = "s.project_id" if "project_id" in contract.columns else "NULL"
-    inner = f"""SELECT {key_sql(contract, 's')} AS _key, s._batch, s._row, s._date,
-                       {project} AS _project{', s.uscc AS _named_company' if kind == 'events' else ''}{extra}
+    inner = f"""SELECT {key_sql(contract, "s")} AS _key, s._batch, s._row, s._date,
+                       {project} AS _project{", s.uscc AS _named_company" if kind == "events" else ""}{extra}
                 FROM {visible_rows(contract)} AND s._date BETWEEN $scope_start AND $period_end"""
     if kind == "events":
-        select = f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"
+        select = (
+            f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"
+        )
     else:
         select = f"""SELECT i.*, sv.company_uscc AS _company FROM ({inner}) i
                      LEFT JOIN service sv ON sv.project_id = i._project

@@ -87,4 +87,3 @@ def scope_columns_sql(kind: str, needed: set[str]) -> list[str]:
             param = "$period_start" if name == "period_start" else "$period_end"
             items.append(f'CAST({param} AS DATE) AS "{name}"')
     return items
-

@@ -110,8 +110,14 @@ class Contract:
 def logical_type(col: pa.Column) -> str:
     """text, int, decimal, date, timestamp or bool: how a column is parsed and stored."""
     dtype = col.dtype.type
-    for kind, polars_type in (("timestamp", pl.Datetime), ("date", pl.Date), ("int", pl.Int64),
-                              ("decimal", pl.Float64), ("bool", pl.Boolean), ("text", pl.Utf8)):
+    for kind, polars_type in (
+        ("timestamp", pl.Datetime),
+        ("date", pl.Date),
+        ("int", pl.Int64),
+        ("decimal", pl.Float64),
+        ("bool", pl.Boolean),
+        ("text", pl.Utf8),
+    ):
         if dtype == polars_type or isinstance(dtype, polars_type):
             return kind
     raise TypeError(f"no logical type for {dtype}")
@@ -164,15 +170,36 @@ CATEGORY_SYNONYMS = {
     "环境卫生": "清洁卫生",
 }
 FINDINGS = ("属实", "部分属实", "不属实", "未认定")
-FINDING_SYNONYMS = {"投诉内容属实": "属实", "投诉内容部分属实": "部分属实", "投诉内容不属实": "不属实"}
+FINDING_SYNONYMS = {
+    "投诉内容属实": "属实",
+    "投诉内容部分属实": "部分属实",
+    "投诉内容不属实": "不属实",
+}
 RESULTS = ("解决", "部分解决", "未解决", "不办理退单")
 SATISFACTION = ("满意", "基本满意", "不满意", "未评价")
-SATISFACTION_SYNONYMS = {"非常满意": "满意", "比较满意": "基本满意", "理解": "基本满意", "认可": "基本满意"}
+SATISFACTION_SYNONYMS = {
+    "非常满意": "满意",
+    "比较满意": "基本满意",
+    "理解": "基本满意",
+    "认可": "基本满意",
+}
 LEVELS = ("市", "区", "街道")
-LEVEL_SYNONYMS = {"市级": "市", "区级": "区", "县区": "区", "街道级": "街道", "镇": "街道", "乡镇": "街道"}
+LEVEL_SYNONYMS = {
+    "市级": "市",
+    "区级": "区",
+    "县区": "区",
+    "街道级": "街道",
+    "镇": "街道",
+    "乡镇": "街道",
+}
 SEVERITIES = ("轻微", "一般", "严重")
 RECTIFICATION = ("已整改", "未整改", "无需整改")
-RECTIFICATION_SYNONYMS = {"完成": "已整改", "已完成": "已整改", "未完成": "未整改", "整改中": "未整改"}
+RECTIFICATION_SYNONYMS = {
+    "完成": "已整改",
+    "已完成": "已整改",
+    "未完成": "未整改",
+    "整改中": "未整改",
+}
 OBLIGATIONS = (
     "收费标准公示",
     "服务标准公示",
@@ -232,9 +259,7 @@ PROJECTS = Contract(
     key=("project_id", "service_start"),
     date_column="service_start",
     references={"company_uscc": "companies"},
-    cross_checks=(
-        CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),
-    ),
+    cross_checks=(CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),),
     schema=pa.DataFrameSchema(
         {
             "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Bureau's id of the compound."),
@@ -243,7 +268,10 @@ PROJECTS = Contract(
             "street": column(pl.Utf8, ("街道", "街道办事处", "所属街道"), "Street office."),
             "address": column(pl.Utf8, ("地址", "小区地址"), "Address.", required=False),
             "households": column(
-                pl.Int64, ("户数", "总户数"), "Households served; must be > 0.", checks=(pa.Check.gt(0),)
+                pl.Int64,
+                ("户数", "总户数"),
+                "Households served; must be > 0.",
+                checks=(pa.Check.gt(0),),
             ),
             "floor_area": column(
                 pl.Float64,
@@ -258,7 +286,9 @@ PROJECTS = Contract(
                 "Company serving the project in this period; must be a known company.",
                 checks=(_uscc_check(),),
             ),
-            "service_start": column(pl.Date, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."),
+            "service_start": column(
+                pl.Date, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."
+            ),
             "service_end": column(
                 pl.Date,
                 ("服务结束日期", "合同结束日期", "退出日期"),
@@ -282,51 +312,90 @@ COMPLAINTS = Contract(
     ),
     schema=pa.DataFrameSchema(
         {
-            "complaint_id": column(pl.Utf8, ("工单编号", "办件编号", "案件编号"), "Work-order number."),
-            "received_at": column(pl.Datetime, ("受理时间", "来电日期", "立案时间"), "When the case was received."),
+            "complaint_id": column(
+                pl.Utf8, ("工单编号", "办件编号", "案件编号"), "Work-order number."
+            ),
+            "received_at": column(
+                pl.Datetime, ("受理时间", "来电日期", "立案时间"), "When the case was received."
+            ),
             "channel": column(
-                pl.Utf8, ("工单来源", "渠道来源", "诉求渠道"), "Channel.",
-                checks=(enum(*CHANNELS),), synonyms=CHANNEL_SYNONYMS,
+                pl.Utf8,
+                ("工单来源", "渠道来源", "诉求渠道"),
+                "Channel.",
+                checks=(enum(*CHANNELS),),
+                synonyms=CHANNEL_SYNONYMS,
             ),
             "order_type": column(
                 pl.Utf8, ("工单类型", "诉求类型"), "Order type.", checks=(enum(*ORDER_TYPES),)
             ),
             "category": column(
-                pl.Utf8, ("十四类", "投诉类别", "类别"), "Category (Shanghai's fourteen plus 电梯管理).",
-                checks=(enum(*CATEGORIES),), synonyms=CATEGORY_SYNONYMS,
+                pl.Utf8,
+                ("十四类", "投诉类别", "类别"),
+                "Category (Shanghai's fourteen plus 电梯管理).",
+                checks=(enum(*CATEGORIES),),
+                synonyms=CATEGORY_SYNONYMS,
             ),
             "content": column(
-                pl.Utf8, ("内容描述", "诉求内容", "问题描述"), "Free-text description (never published).",
-                required=False, free_text=True,
+                pl.Utf8,
+                ("内容描述", "诉求内容", "问题描述"),
+                "Free-text description (never published).",
+                required=False,
+                free_text=True,
             ),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project the order concerns; must be known."),
+            "project_id": column(
+                pl.Utf8, ("项目编号", "小区编号"), "Project the order concerns; must be known."
+            ),
             "fact_finding": column(
-                pl.Utf8, ("事实认定", "投诉处理结论"), "Finding: only 属实/部分属实 count as verified.",
-                checks=(enum(*FINDINGS),), synonyms=FINDING_SYNONYMS,
+                pl.Utf8,
+                ("事实认定", "投诉处理结论"),
+                "Finding: only 属实/部分属实 count as verified.",
+                checks=(enum(*FINDINGS),),
+                synonyms=FINDING_SYNONYMS,
             ),
             "deadline": column(
-                pl.Datetime, ("案件期限", "承诺完成时间", "办结期限"), "Handling deadline.", future_ok=True
+                pl.Datetime,
+                ("案件期限", "承诺完成时间", "办结期限"),
+                "Handling deadline.",
+                future_ok=True,
             ),
             "closed_at": column(
-                pl.Datetime, ("结案时间", "办结时间"), "When the case was closed; empty while open.",
+                pl.Datetime,
+                ("结案时间", "办结时间"),
+                "When the case was closed; empty while open.",
                 required=False,
             ),
             "result": column(
-                pl.Utf8, ("办理结果", "处理结果"), "Outcome.", required=False, checks=(enum(*RESULTS),)
+                pl.Utf8,
+                ("办理结果", "处理结果"),
+                "Outcome.",
+                required=False,
+                checks=(enum(*RESULTS),),
             ),
             "satisfaction": column(
-                pl.Utf8, ("是否满意", "市民满意度", "回访满意度"), "Follow-up satisfaction.",
-                required=False, checks=(enum(*SATISFACTION),), synonyms=SATISFACTION_SYNONYMS,
+                pl.Utf8,
+                ("是否满意", "市民满意度", "回访满意度"),
+                "Follow-up satisfaction.",
+                required=False,
+                checks=(enum(*SATISFACTION),),
+                synonyms=SATISFACTION_SYNONYMS,
             ),
             "is_repeat": column(
-                pl.Boolean, ("是否重复",), "Repeat of an earlier order.", required=False, default=False
+                pl.Boolean,
+                ("是否重复",),
+                "Repeat of an earlier order.",
+                required=False,
+                default=False,
             ),
             "repeat_of": column(
                 pl.Utf8, ("重复工单号", "原编号"), "The order this one repeats.", required=False
             ),
             "petitioners": column(
-                pl.Int64, ("诉求人数", "来访人数"), "People behind the case (collective petitions ≥ 10).",
-                required=False, default=1, checks=(pa.Check.ge(1),),
+                pl.Int64,
+                ("诉求人数", "来访人数"),
+                "People behind the case (collective petitions ≥ 10).",
+                required=False,
+                default=1,
+                checks=(pa.Check.ge(1),),
             ),
         }
     ),
@@ -347,31 +416,62 @@ INSPECTIONS = Contract(
     schema=pa.DataFrameSchema(
         {
             "inspection_id": column(pl.Utf8, ("检查编号",), "Inspection number."),
-            "item_no": column(pl.Int64, ("序号", "检查项序号"), "Item number within the inspection.", checks=(pa.Check.ge(1),)),
+            "item_no": column(
+                pl.Int64,
+                ("序号", "检查项序号"),
+                "Item number within the inspection.",
+                checks=(pa.Check.ge(1),),
+            ),
             "inspected_on": column(pl.Date, ("检查时间", "检查日期"), "Date of inspection."),
             "level": column(
-                pl.Utf8, ("检查层级",), "City, district or street inspection.",
-                checks=(enum(*LEVELS),), synonyms=LEVEL_SYNONYMS,
+                pl.Utf8,
+                ("检查层级",),
+                "City, district or street inspection.",
+                checks=(enum(*LEVELS),),
+                synonyms=LEVEL_SYNONYMS,
             ),
             "inspector_org": column(pl.Utf8, ("检查单位",), "Inspecting body.", required=False),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project inspected; must be known."),
+            "project_id": column(
+                pl.Utf8, ("项目编号", "小区编号"), "Project inspected; must be known."
+            ),
             "section": column(pl.Utf8, ("类别", "检查类别"), "Section of the score sheet."),
             "item": column(pl.Utf8, ("考核内容", "检查内容"), "Checked item.", free_text=True),
-            "max_points": column(pl.Float64, ("分值", "本项满分"), "Points the item is worth.", checks=(pa.Check.ge(0),)),
-            "deducted": column(pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)),
+            "max_points": column(
+                pl.Float64,
+                ("分值", "本项满分"),
+                "Points the item is worth.",
+                checks=(pa.Check.ge(0),),
+            ),
+            "deducted": column(
+                pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)
+            ),
             "severity": column(
-                pl.Utf8, ("严重程度", "问题等级"), "Severity of the finding; required when points were deducted.",
-                required=False, checks=(enum(*SEVERITIES),)
+                pl.Utf8,
+                ("严重程度", "问题等级"),
+                "Severity of the finding; required when points were deducted.",
+                required=False,
+                checks=(enum(*SEVERITIES),),
             ),
             "rectify_by": column(
-                pl.Date, ("整改期限", "整改时间"), "Rectification deadline.", required=False, future_ok=True
+                pl.Date,
+                ("整改期限", "整改时间"),
+                "Rectification deadline.",
+                required=False,
+                future_ok=True,
             ),
             "rectification": column(
-                pl.Utf8, ("整改状态",), "Rectified or not; required when points were deducted.",
-                required=False, checks=(enum(*RECTIFICATION),), synonyms=RECTIFICATION_SYNONYMS,
+                pl.Utf8,
+                ("整改状态",),
+                "Rectified or not; required when points were deducted.",
+                required=False,
+                checks=(enum(*RECTIFICATION),),
+                synonyms=RECTIFICATION_SYNONYMS,
             ),
             "rectified_on": column(
-                pl.Date, ("整改完成日期", "整改日期"), "When rectification was confirmed.", required=False
+                pl.Date,
+                ("整改完成日期", "整改日期"),
+                "When rectification was confirmed.",
+                required=False,
             ),
         }
     ),
@@ -387,10 +487,21 @@ CONTRACT_CHECKS = Contract(
         {
             "check_id": column(pl.Utf8, ("检查编号",), "Check number."),
             "checked_on": column(pl.Date, ("检查日期",), "Date of the check."),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project checked; must be known."),
-            "obligation": column(pl.Utf8, ("约定事项", "检查事项"), "Obligation checked.", checks=(enum(*OBLIGATIONS),)),
-            "performance": column(pl.Utf8, ("履行情况",), "Performance.", checks=(enum(*PERFORMANCE),)),
-            "finding": column(pl.Utf8, ("问题描述",), "What was found.", required=False, free_text=True),
+            "project_id": column(
+                pl.Utf8, ("项目编号", "小区编号"), "Project checked; must be known."
+            ),
+            "obligation": column(
+                pl.Utf8,
+                ("约定事项", "检查事项"),
+                "Obligation checked.",
+                checks=(enum(*OBLIGATIONS),),
+            ),
+            "performance": column(
+                pl.Utf8, ("履行情况",), "Performance.", checks=(enum(*PERFORMANCE),)
+            ),
+            "finding": column(
+                pl.Utf8, ("问题描述",), "What was found.", required=False, free_text=True
+            ),
         }
     ),
 )
@@ -405,17 +516,36 @@ OPINIONS = Contract(
     schema=pa.DataFrameSchema(
         {
             "opinion_id": column(pl.Utf8, ("评价编号",), "Opinion number."),
-            "period": column(pl.Utf8, ("评价周期",), "Period rated, e.g. 2025Q3.", checks=(_PERIOD,)),
-            "evaluator": column(
-                pl.Utf8, ("评价主体",), "Who rated.", checks=(enum(*EVALUATORS),), synonyms=EVALUATOR_SYNONYMS
+            "period": column(
+                pl.Utf8, ("评价周期",), "Period rated, e.g. 2025Q3.", checks=(_PERIOD,)
             ),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project rated; must be known."),
-            "rating": column(pl.Utf8, ("评价等次", "评价结果"), "Overall rating.", checks=(enum(*OPINION_RATINGS),)),
+            "evaluator": column(
+                pl.Utf8,
+                ("评价主体",),
+                "Who rated.",
+                checks=(enum(*EVALUATORS),),
+                synonyms=EVALUATOR_SYNONYMS,
+            ),
+            "project_id": column(
+                pl.Utf8, ("项目编号", "小区编号"), "Project rated; must be known."
+            ),
+            "rating": column(
+                pl.Utf8,
+                ("评价等次", "评价结果"),
+                "Overall rating.",
+                checks=(enum(*OPINION_RATINGS),),
+            ),
             "score": column(
-                pl.Float64, ("得分", "评分"), "Score 0-100.", required=False, checks=(pa.Check.in_range(0, 100),)
+                pl.Float64,
+                ("得分", "评分"),
+                "Score 0-100.",
+                required=False,
+                checks=(pa.Check.in_range(0, 100),),
             ),
             "rated_on": column(pl.Date, ("评价日期",), "Date of the opinion."),
-            "opinion": column(pl.Utf8, ("评价意见",), "Text of the opinion.", required=False, free_text=True),
+            "opinion": column(
+                pl.Utf8, ("评价意见",), "Text of the opinion.", required=False, free_text=True
+            ),
         }
     ),
 )
@@ -434,37 +564,68 @@ EVENTS = Contract(
         {
             "event_id": column(pl.Utf8, ("记录编号", "信息编号"), "Record number."),
             "uscc": column(
-                pl.Utf8, ("统一社会信用代码",), "Company concerned; must be known.", checks=(_uscc_check(),)
+                pl.Utf8,
+                ("统一社会信用代码",),
+                "Company concerned; must be known.",
+                checks=(_uscc_check(),),
             ),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False),
+            "project_id": column(
+                pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False
+            ),
             "info_kind": column(
-                pl.Utf8, ("信息类别",), "良好 (good) or 不良 (bad).",
-                checks=(enum(*INFO_KINDS),), synonyms=INFO_KIND_SYNONYMS,
+                pl.Utf8,
+                ("信息类别",),
+                "良好 (good) or 不良 (bad).",
+                checks=(enum(*INFO_KINDS),),
+                synonyms=INFO_KIND_SYNONYMS,
             ),
             "code": column(pl.Utf8, ("行为代码",), "Behaviour code (G../B../V..)."),
-            "description": column(pl.Utf8, ("行为内容", "不良行为内容"), "What happened.", free_text=True),
+            "description": column(
+                pl.Utf8, ("行为内容", "不良行为内容"), "What happened.", free_text=True
+            ),
             "authority": column(pl.Utf8, ("认定机关", "处罚机关"), "Body that established it."),
             "authority_level": column(
-                pl.Utf8, ("认定机关级别",), "Level of that body.", required=False, checks=(enum(*AUTHORITY_LEVELS),)
+                pl.Utf8,
+                ("认定机关级别",),
+                "Level of that body.",
+                required=False,
+                checks=(enum(*AUTHORITY_LEVELS),),
             ),
-            "decided_on": column(pl.Date, ("认定日期", "处罚决定日期"), "Decision date; validity counts from it."),
+            "decided_on": column(
+                pl.Date, ("认定日期", "处罚决定日期"), "Decision date; validity counts from it."
+            ),
             "points": column(
-                pl.Float64, ("分值",), "Points set by the issuing body (≥ 0; direction from 信息类别).",
+                pl.Float64,
+                ("分值",),
+                "Points set by the issuing body (≥ 0; direction from 信息类别).",
                 checks=(pa.Check.ge(0),),
             ),
             "valid_until": column(
-                pl.Date, ("有效期止", "公示截止日期"), "Own validity end, if any.", required=False, future_ok=True
+                pl.Date,
+                ("有效期止", "公示截止日期"),
+                "Own validity end, if any.",
+                required=False,
+                future_ok=True,
             ),
             "serious": column(
-                pl.Boolean, ("是否严重", "严重失信"), "Serious item: counts until rectified.",
-                required=False, default=False,
+                pl.Boolean,
+                ("是否严重", "严重失信"),
+                "Serious item: counts until rectified.",
+                required=False,
+                default=False,
             ),
             "rectified_on": column(
                 pl.Date, ("整改确认日期",), "When rectification was confirmed.", required=False
             ),
-            "document_no": column(pl.Utf8, ("决定文号", "处罚决定文号"), "Decision document number.", required=False),
+            "document_no": column(
+                pl.Utf8, ("决定文号", "处罚决定文号"), "Decision document number.", required=False
+            ),
             "status": column(
-                pl.Utf8, ("状态",), "有效 or 已撤销 (revoked).", required=False, default="有效",
+                pl.Utf8,
+                ("状态",),
+                "有效 or 已撤销 (revoked).",
+                required=False,
+                default="有效",
                 checks=(enum(*EVENT_STATUSES),),
             ),
         }
@@ -472,5 +633,6 @@ EVENTS = Contract(
 )
 
 CONTRACTS: dict[str, Contract] = {
-    c.kind: c for c in (COMPANIES, PROJECTS, COMPLAINTS, INSPECTIONS, CONTRACT_CHECKS, OPINIONS, EVENTS)
+    c.kind: c
+    for c in (COMPANIES, PROJECTS, COMPLAINTS, INSPECTIONS, CONTRACT_CHECKS, OPINIONS, EVENTS)
 }

@@ -40,9 +40,15 @@ def contracts_json() -> dict[str, Any]:
             "date_column": c.date_column,
             "references": c.references,
             "columns": [
-                {"name": name, "type": logical_type(col), "required": not col.nullable,
-                 "headers": list(col.metadata["headers"]), "help": col.description,
-                 "default": col.metadata["default"], "checks": _checks(col)}
+                {
+                    "name": name,
+                    "type": logical_type(col),
+                    "required": not col.nullable,
+                    "headers": list(col.metadata["headers"]),
+                    "help": col.description,
+                    "default": col.metadata["default"],
+                    "checks": _checks(col),
+                }
                 for name, col in c.columns.items()
             ],
         }
@@ -64,14 +70,33 @@ def contracts_markdown() -> str:
         "",
     ]
     for kind, c in CONTRACTS.items():
-        lines += [f"## `{kind}` — {c.title}", "",
-                  f"Key: {', '.join(c.key)} (a later row with the same key is a correction). "
-                  f"Dated by `{c.date_column}`."
-                  + (f" Must reference: {', '.join(f'{k} → {v}' for k, v in c.references.items())}." if c.references else ""),
-                  "", "| column | type | required | headers accepted | checks | meaning |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"## `{kind}` — {c.title}",
+            "",
+            f"Key: {', '.join(c.key)} (a later row with the same key is a correction). "
+            f"Dated by `{c.date_column}`."
+            + (
+                f" Must reference: {', '.join(f'{k} → {v}' for k, v in c.references.items())}."
+                if c.references
+                else ""
+            ),
+            "",
+            "| column | type | required | headers accepted | checks | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, col in c.columns.items():
-            required = "yes" if not col.nullable else ("default " + str(col.metadata["default"]) if col.metadata["default"] is not None else "no")
-            lines.append(f"| `{name}` | {logical_type(col)} | {required} | {'、'.join(col.metadata['headers'])} | {_checks(col)} | {col.description} |")
+            required = (
+                "yes"
+                if not col.nullable
+                else (
+                    "default " + str(col.metadata["default"])
+                    if col.metadata["default"] is not None
+                    else "no"
+                )
+            )
+            lines.append(
+                f"| `{name}` | {logical_type(col)} | {required} | {'、'.join(col.metadata['headers'])} | {_checks(col)} | {col.description} |"
+            )
         lines.append("")
     lines += ["## Reason codes", "", "| code | meaning |", "|---|---|"]
     lines += [f"| `{code}` | {text} |" for code, text in PROBLEM_CODES.items()]

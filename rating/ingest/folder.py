@@ -37,7 +37,9 @@ def plan_folder(folder: Path) -> list[tuple[str, Path]]:
             files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
             pairs = [(f["kind"], folder / f["path"]) for f in files]
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputFileError(f"{manifest}: not a valid manifest ({exc})", code="MANIFEST_INVALID") from exc
+            raise InputFileError(
+                f"{manifest}: not a valid manifest ({exc})", code="MANIFEST_INVALID"
+            ) from exc
     else:
         pairs = []
         for path in sorted(folder.iterdir()):
@@ -48,7 +50,10 @@ def plan_folder(folder: Path) -> list[tuple[str, Path]]:
     if unknown:
         raise UsageError(f"unknown kinds in {folder}: {', '.join(unknown)}", code="UNKNOWN_KIND")
     if not pairs:
-        raise UsageError(f"{folder} holds no export files (name them companies*, projects*, …)", code="FOLDER_EMPTY")
+        raise UsageError(
+            f"{folder} holds no export files (name them companies*, projects*, …)",
+            code="FOLDER_EMPTY",
+        )
     return sorted(pairs, key=lambda kp: (KINDS.index(kp[0]), kp[1].name))
 
 

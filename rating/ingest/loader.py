@@ -63,7 +63,9 @@ def contract_for(kind: str) -> Contract:
         ) from None
 
 
-def map_headers(contract: Contract, headers: list[str], file_name: str) -> tuple[Mapping, list[str]]:
+def map_headers(
+    contract: Contract, headers: list[str], file_name: str
+) -> tuple[Mapping, list[str]]:
     """Match a file's headers to the contract; refuse a file of the wrong kind."""
     known = contract.header_map()
     source: dict[str, tuple[str, str]] = {}
@@ -80,7 +82,8 @@ def map_headers(contract: Contract, headers: list[str], file_name: str) -> tuple
         else:
             source[name] = (f"c{i}", header)
     required = [
-        n for n, c in contract.columns.items()
+        n
+        for n, c in contract.columns.items()
         if not c.nullable and c.metadata["default"] is None and n not in source
     ]
     if required:
@@ -98,7 +101,9 @@ def map_headers(contract: Contract, headers: list[str], file_name: str) -> tuple
 def _guess_kind(headers: list[str], not_this: str) -> str | None:
     normalised = {normalise_header(h) for h in headers}
     scores = {
-        kind: len(normalised & set(c.header_map())) for kind, c in CONTRACTS.items() if kind != not_this
+        kind: len(normalised & set(c.header_map()))
+        for kind, c in CONTRACTS.items()
+        if kind != not_this
     }
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] >= 3 else None
@@ -117,7 +122,9 @@ def _date_sql(contract: Contract) -> str:
     return f'CAST("{contract.date_column}" AS DATE)'
 
 
-def _check_records(con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, settings: Settings) -> None:
+def _check_records(
+    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, settings: Settings
+) -> None:
     now = settings.current_time().replace(tzinfo=None)
     for macro in PARSE_MACROS:
         con.execute(macro)
@@ -131,8 +138,6 @@ def _check_records(con: duckdb.DuckDBPyConnection, contract: Contract, mapping: 
     overlap = overlap_check_sql(contract)
     if overlap:
         run(con, overlap, {"watermark": watermark(con)})
-
-
 
 
 def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
@@ -150,25 +155,36 @@ def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batc
     """A loaded key that was already visible supersedes the earlier version (no update in place)."""
     con.execute(
         f"""INSERT INTO supersessions
-            SELECT DISTINCT '{contract.kind}', {key_sql(contract, 's')}, s._batch, $batch
+            SELECT DISTINCT '{contract.kind}', {key_sql(contract, "s")}, s._batch, $batch
             FROM {visible_rows(contract)} AND s._batch < $batch
-              AND {key_sql(contract, 's')} IN
-                  (SELECT {key_sql(contract, 'n')} FROM src_{contract.kind} n WHERE n._batch = $batch)""",
+              AND {key_sql(contract, "s")} IN
+                  (SELECT {key_sql(contract, "n")} FROM src_{contract.kind} n WHERE n._batch = $batch)""",
         {"batch": batch_id, "watermark": batch_id - 1},
     )
-    return int(value(
-        con,
-        "SELECT count(*) FROM supersessions WHERE kind = $kind AND new_batch = $batch",
-        {"kind": contract.kind, "batch": batch_id},
-    ))
+    return int(
+        value(
+            con,
+            "SELECT count(*) FROM supersessions WHERE kind = $kind AND new_batch = $batch",
+            {"kind": contract.kind, "batch": batch_id},
+        )
+    )
 
 
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, raw: readers.RawFile, batch_id: int
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    mapping: Mapping,
+    raw: readers.RawFile,
+    batch_id: int,
 ) -> tuple[int, dict[str, int]]:
-    messages = "(VALUES " + ", ".join(
-        f"({sql_text(lit(code))}, {sql_text(lit(text))})" for code, text in PROBLEM_CODES.items()
-    ) + ") AS m(code, message)"
+    messages = (
+        "(VALUES "
+        + ", ".join(
+            f"({sql_text(lit(code))}, {sql_text(lit(text))})"
+            for code, text in PROBLEM_CODES.items()
+        )
+        + ") AS m(code, message)"
+    )
     con.execute(
         f"""INSERT INTO quarantine
             SELECT $batch, $kind, $file, q.line, q.header, q.code, m.message || ' (' || q.field || ')',
@@ -180,8 +196,14 @@ def _quarantine(
     for line, kind, text in raw.malformed:
         con.execute(
             "INSERT INTO quarantine VALUES ($batch, $kind, $file, $line, NULL, 'MALFORMED_LINE', $msg, $text, NULL)",
-            {"batch": batch_id, "kind": contract.kind, "file": raw.path.name, "line": line,
-             "msg": f"{PROBLEM_CODES['MALFORMED_LINE']} ({kind.lower()})", "text": text[:1000]},
+            {
+                "batch": batch_id,
+                "kind": contract.kind,
+                "file": raw.path.name,
+                "line": line,
+                "msg": f"{PROBLEM_CODES['MALFORMED_LINE']} ({kind.lower()})",
+                "text": text[:1000],
+            },
         )
     bad_rows = int(value(con, f"SELECT count(*) FROM checked WHERE NOT ({clean_rows(contract)})"))
     reasons = dict(
@@ -195,7 +217,12 @@ def _quarantine(
 
 
 def ingest_file(
-    con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, path: Path, *, origin: str = "cli"
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    kind: str,
+    path: Path,
+    *,
+    origin: str = "cli",
 ) -> IngestResult:
     contract = contract_for(kind)
     path = Path(path)
@@ -219,10 +246,19 @@ def ingest_file(
         superseding = _record_corrections(con, contract, batch_id)
         quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
         result = IngestResult(
-            kind, path.name, "loaded", batch_id,
-            rows_read=raw.rows + len(raw.malformed), rows_loaded=loaded,
-            rows_quarantined=quarantined, rows_superseding=superseding, reasons=reasons,
-            format=raw.format, encoding=raw.encoding, ignored_columns=ignored, sha256=sha,
+            kind,
+            path.name,
+            "loaded",
+            batch_id,
+            rows_read=raw.rows + len(raw.malformed),
+            rows_loaded=loaded,
+            rows_quarantined=quarantined,
+            rows_superseding=superseding,
+            reasons=reasons,
+            format=raw.format,
+            encoding=raw.encoding,
+            ignored_columns=ignored,
+            sha256=sha,
         )
         _record_batch(con, result, mapping, origin, settings)
         con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
@@ -230,17 +266,34 @@ def ingest_file(
 
 
 def _record_batch(
-    con: duckdb.DuckDBPyConnection, r: IngestResult, mapping: Mapping, origin: str, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    r: IngestResult,
+    mapping: Mapping,
+    origin: str,
+    settings: Settings,
 ) -> None:
     if r.rows_read != r.rows_loaded + r.rows_quarantined:  # the promise, checked every time
-        raise AssertionError(f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_quarantined}")
+        raise AssertionError(
+            f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_quarantined}"
+        )
     columns = {name: header for name, (_, header) in mapping.source.items()}
     con.execute(
         """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, $fmt, $enc, $read, $loaded,
            $quarantined, $superseding, $ignored, $columns, $origin, $at)""",
-        {"id": r.batch_id, "kind": r.kind, "file": r.file, "sha": r.sha256, "fmt": r.format,
-         "enc": r.encoding, "read": r.rows_read, "loaded": r.rows_loaded,
-         "quarantined": r.rows_quarantined, "superseding": r.rows_superseding,
-         "ignored": r.ignored_columns, "columns": json.dumps(columns, ensure_ascii=False),
-         "origin": origin, "at": settings.current_time()},
+        {
+            "id": r.batch_id,
+            "kind": r.kind,
+            "file": r.file,
+            "sha": r.sha256,
+            "fmt": r.format,
+            "enc": r.encoding,
+            "read": r.rows_read,
+            "loaded": r.rows_loaded,
+            "quarantined": r.rows_quarantined,
+            "superseding": r.rows_superseding,
+            "ignored": r.ignored_columns,
+            "columns": json.dumps(columns, ensure_ascii=False),
+            "origin": origin,
+            "at": settings.current_time(),
+        },
     )

@@ -63,7 +63,8 @@ def sniff_format(path: Path) -> str:
         return "xls"
     if b"\x00" in head:
         raise InputFileError(
-            f"{path.name}: binary content that is neither CSV, Excel nor Parquet", code="FILE_NOT_TEXT"
+            f"{path.name}: binary content that is neither CSV, Excel nor Parquet",
+            code="FILE_NOT_TEXT",
         )
     return "csv"
 
@@ -80,7 +81,9 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise InputFileError(f"{path.name}: text is neither UTF-8 nor GB18030/GBK", code="FILE_BAD_ENCODING")
+    raise InputFileError(
+        f"{path.name}: text is neither UTF-8 nor GB18030/GBK", code="FILE_BAD_ENCODING"
+    )
 
 
 def _transcode_to_utf8(path: Path, encoding: str, target: Path) -> str:
@@ -123,7 +126,9 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmpdir: Pa
         sha = file_sha256(path)
     headers = _read_header(text_path)
     if not any(h.strip() for h in headers):
-        raise InputFileError(f"{path.name}: the first line holds no column headers", code="FILE_NO_HEADER")
+        raise InputFileError(
+            f"{path.name}: the first line holds no column headers", code="FILE_NO_HEADER"
+        )
     names = [f"c{i}" for i in range(len(headers))]
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     try:
@@ -135,7 +140,9 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmpdir: Pa
             {"path": str(text_path), "names": names},
         )
     except duckdb.Error as exc:
-        raise InputFileError(f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+        raise InputFileError(
+            f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})"
+        ) from exc
     malformed = [
         (int(line), str(kind), str(text or ""))
         for line, kind, text in con.execute(

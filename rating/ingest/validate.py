@@ -155,9 +155,17 @@ def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
     k, p, v = _q(f"k__{name}"), _q(f"p__{name}"), _q(name)
     if raw is None:
         missing = "'MISSING_VALUE'" if (default is None and not col.nullable) else "NULL"
-        return ColumnSQL("NULL::VARCHAR", f"NULL::{target}", f"CAST({sql_text(lit(default))} AS {target})",
-                         f"{missing}::VARCHAR")
-    value = f"CAST(coalesce({p}, {sql_text(lit(default))}) AS {target})" if default is not None else f"CAST({p} AS {target})"
+        return ColumnSQL(
+            "NULL::VARCHAR",
+            f"NULL::{target}",
+            f"CAST({sql_text(lit(default))} AS {target})",
+            f"{missing}::VARCHAR",
+        )
+    value = (
+        f"CAST(coalesce({p}, {sql_text(lit(default))}) AS {target})"
+        if default is not None
+        else f"CAST({p} AS {target})"
+    )
     whens = [(f"contains({raw}, '\ufffd')", "BAD_ENCODING")]
     dtype = logical_type(col)
     if dtype == "bool":
@@ -201,18 +209,26 @@ def relational_checks_sql(contract: Contract, table: str = "checked") -> list[st
 
     def add(condition: str, column: str, code: str) -> None:
         e = error_column(column)
-        statements.append(f"UPDATE {table} AS v SET {e} = '{code}' WHERE {e} IS NULL AND ({condition})")
+        statements.append(
+            f"UPDATE {table} AS v SET {e} = '{code}' WHERE {e} IS NULL AND ({condition})"
+        )
 
     for column, kind in contract.references.items():
         ref = CONTRACTS[kind]
         code = "UNKNOWN_COMPANY" if kind == "companies" else "UNKNOWN_PROJECT"
-        add(f'v."{column}" IS NOT NULL AND v."{column}" NOT IN (SELECT s."{ref.key[0]}" FROM {visible_rows(ref)})',
-            column, code)
+        add(
+            f'v."{column}" IS NOT NULL AND v."{column}" NOT IN (SELECT s."{ref.key[0]}" FROM {visible_rows(ref)})',
+            column,
+            code,
+        )
     key_cols = ", ".join(f'"{k}"' for k in contract.key)
     not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
-    add(f"v._line IN (SELECT _line FROM (SELECT _line, row_number() OVER "
+    add(
+        f"v._line IN (SELECT _line FROM (SELECT _line, row_number() OVER "
         f"(PARTITION BY {key_cols} ORDER BY _line) AS n FROM {table} WHERE {not_null}) WHERE n > 1)",
-        contract.key[0], "DUPLICATE_KEY")
+        contract.key[0],
+        "DUPLICATE_KEY",
+    )
     for cross in contract.cross_checks:
         add(f"coalesce({cross.bad_when}, false)", cross.column, cross.code)
     return statements
@@ -240,21 +256,30 @@ def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
             AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
 
 
-def problems_sql(contract: Contract, mapping: Mapping, table: str = "checked", raw_table: str = "raw") -> str:
+def problems_sql(
+    contract: Contract, mapping: Mapping, table: str = "checked", raw_table: str = "raw"
+) -> str:
     """One row per problem: line, header, field, code, the raw cell and the raw record as JSON."""
     headers = " ".join(
         f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
         for n, col in contract.columns.items()
     )
-    cells = " ".join(f"WHEN {sql_text(lit(n))} THEN r.{raw}" for n, (raw, _) in mapping.source.items())
-    raw_json = "to_json(struct_pack(" + ", ".join(
-        f"{_q(h)} := r.{c}" for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
-    ) + "))"
+    cells = " ".join(
+        f"WHEN {sql_text(lit(n))} THEN r.{raw}" for n, (raw, _) in mapping.source.items()
+    )
+    raw_json = (
+        "to_json(struct_pack("
+        + ", ".join(
+            f"{_q(h)} := r.{c}"
+            for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+        )
+        + "))"
+    )
     errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
     return f"""SELECT p._line AS line, CASE p.field {headers} END AS header, p.field, p.code,
-                      CASE p.field {cells or 'WHEN NULL THEN NULL'} END AS value, {raw_json} AS raw
+                      CASE p.field {cells or "WHEN NULL THEN NULL"} END AS value, {raw_json} AS raw
                FROM (SELECT _line, {errors} FROM {table} WHERE NOT ({clean_rows(contract)})) e
-               UNPIVOT (code FOR field IN ({', '.join(_q(n) for n in contract.columns)})) p
+               UNPIVOT (code FOR field IN ({", ".join(_q(n) for n in contract.columns)})) p
                JOIN {raw_table} r ON r._line = p._line"""
 
 

@@ -23,8 +23,10 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
     for override in rs.grades.overrides:
         if override.grade not in grades:
             problems.add(
-                "RULESET_GRADES", f"override gives unknown grade '{override.grade}'",
-                file=origin, rule=override.id,
+                "RULESET_GRADES",
+                f"override gives unknown grade '{override.grade}'",
+                file=origin,
+                rule=override.id,
             )
     buckets = [b.id for b in rs.buckets]
     for bucket, n in Counter(buckets).items():
@@ -46,17 +48,25 @@ def _check_header(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
         problems.add("RULESET_DATES", "shadow_until is before effective_from", file=origin)
 
 
-def _check_bands(bands: tuple[Band, ...], where: str, problems: ProblemCollector, origin: str) -> None:
+def _check_bands(
+    bands: tuple[Band, ...], where: str, problems: ProblemCollector, origin: str
+) -> None:
     if not bands:
         problems.add("RULESET_GRADES", f"{where}: at least one band is needed", file=origin)
         return
     if bands[-1].min is not None:
-        problems.add("RULESET_GRADES", f"{where}: the last band must have no min (it takes the rest)", file=origin)
+        problems.add(
+            "RULESET_GRADES",
+            f"{where}: the last band must have no min (it takes the rest)",
+            file=origin,
+        )
     mins = [b.min for b in bands[:-1]]
     if any(m is None for m in mins):
         problems.add("RULESET_GRADES", f"{where}: only the last band may lack a min", file=origin)
     elif any(a <= b for a, b in zip(mins, mins[1:], strict=False)):  # type: ignore[operator]
-        problems.add("RULESET_GRADES", f"{where}: mins must fall strictly from best to worst", file=origin)
+        problems.add(
+            "RULESET_GRADES", f"{where}: mins must fall strictly from best to worst", file=origin
+        )
 
 
 def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
@@ -67,7 +77,9 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
     if rule.target == "project" and rule.bucket is not None:
         faults.append("project rules add to the project score: drop `bucket`")
     if rule.source == "events" and rule.target != "company":
-        faults.append("rules over events target the company (events name a company, not always a project)")
+        faults.append(
+            "rules over events target the company (events name a company, not always a project)"
+        )
     if rule.measure == "each":
         if rule.points is None:
             faults.append("measure 'each' needs `points` (a number or an expression per record)")
@@ -75,11 +87,15 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
             faults.append("measure 'each' takes no `bands`")
     else:
         if bool(rule.bands) == (rule.points is not None):
-            faults.append(f"measure '{rule.measure}' needs exactly one of `bands` or `points` (a formula of value)")
+            faults.append(
+                f"measure '{rule.measure}' needs exactly one of `bands` or `points` (a formula of value)"
+            )
         if rule.bands and rule.bands[-1].upto is not None:
             faults.append("the last indicator band must have no `upto` (it takes the rest)")
         uptos = [b.upto for b in rule.bands[:-1]]
-        if any(u is None for u in uptos) or any(a >= b for a, b in zip(uptos, uptos[1:], strict=False)):  # type: ignore[operator]
+        if any(u is None for u in uptos) or any(
+            a >= b for a, b in zip(uptos, uptos[1:], strict=False)
+        ):  # type: ignore[operator]
             faults.append("indicator bands need rising `upto` values")
     if rule.measure in ("sum", "avg") and rule.value is None:
         faults.append(f"measure '{rule.measure}' needs `value`")

@@ -17,7 +17,9 @@ Kind = Literal["complaints", "inspections", "contracts", "opinions", "events"]
 Measure = Literal["each", "count", "sum", "avg", "share"]
 WindowMode = Literal["period", "rolling", "calendar_year", "until_rectified"]
 
-WORDING_FIELDS = frozenset({"title", "clause", "note", "summary", "document", "design_choice", "reason"})
+WORDING_FIELDS = frozenset(
+    {"title", "clause", "note", "summary", "document", "design_choice", "reason"}
+)
 
 
 class Model(BaseModel):

@@ -21,18 +21,58 @@ from sqlglot.errors import ParseError
 from rating.sql import DIALECT
 
 NODES: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren,
-    exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-    exp.Is, exp.In, exp.Between, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg,
-    exp.Case, exp.If, exp.Like, exp.ILike, exp.Cast, exp.DataType,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    exp.Case,
+    exp.If,
+    exp.Like,
+    exp.ILike,
+    exp.Cast,
+    exp.DataType,
 )
 # Functions a rule may call, by the sqlglot node they parse to.
 FUNCTIONS: dict[type[exp.Expression], str] = {
-    exp.Coalesce: "coalesce", exp.Greatest: "greatest", exp.Least: "least", exp.Abs: "abs",
-    exp.Round: "round", exp.Floor: "floor", exp.Ceil: "ceil", exp.Sqrt: "sqrt", exp.Ln: "ln",
-    exp.Nullif: "nullif", exp.Length: "length", exp.Lower: "lower", exp.Upper: "upper",
-    exp.Contains: "contains", exp.StartsWith: "starts_with", exp.Year: "year",
-    exp.Month: "month", exp.Quarter: "quarter", exp.DateDiff: "date_diff",
+    exp.Coalesce: "coalesce",
+    exp.Greatest: "greatest",
+    exp.Least: "least",
+    exp.Abs: "abs",
+    exp.Round: "round",
+    exp.Floor: "floor",
+    exp.Ceil: "ceil",
+    exp.Sqrt: "sqrt",
+    exp.Ln: "ln",
+    exp.Nullif: "nullif",
+    exp.Length: "length",
+    exp.Lower: "lower",
+    exp.Upper: "upper",
+    exp.Contains: "contains",
+    exp.StartsWith: "starts_with",
+    exp.Year: "year",
+    exp.Month: "month",
+    exp.Quarter: "quarter",
+    exp.DateDiff: "date_diff",
 }
 CAST_TYPES = {"DOUBLE", "INT", "BIGINT", "DECIMAL", "VARCHAR", "TEXT", "DATE", "BOOLEAN"}
 DATE_UNITS = {"DAY", "MONTH", "YEAR", "HOUR", "QUARTER"}
@@ -88,18 +128,24 @@ def _check_node(node: exp.Expression, context: Context) -> None:
         return
     if isinstance(node, exp.Var) and isinstance(node.parent, exp.DateDiff):
         if node.name.upper() not in DATE_UNITS:
-            raise ExpressionError(f"date_diff unit '{node.name}' is not one of {sorted(DATE_UNITS)}")
+            raise ExpressionError(
+                f"date_diff unit '{node.name}' is not one of {sorted(DATE_UNITS)}"
+            )
         return
     if type(node) in FUNCTIONS:
         return
     if not isinstance(node, NODES):
-        raise ExpressionError(f"'{node.sql(dialect=DIALECT)}' is not allowed in a rule ({_kind(node)})")
+        raise ExpressionError(
+            f"'{node.sql(dialect=DIALECT)}' is not allowed in a rule ({_kind(node)})"
+        )
     if isinstance(node, exp.Column):
         if node.table:
             raise ExpressionError(f"'{node.sql()}': name columns without a table")
         if node.name not in context.names:
             known = ", ".join(sorted(context.names))
-            raise ExpressionError(f"unknown name '{node.name}' in {context.description}; known: {known}")
+            raise ExpressionError(
+                f"unknown name '{node.name}' in {context.description}; known: {known}"
+            )
         context.used.add(node.name)
     if isinstance(node, exp.DataType) and node.this.name.upper() not in CAST_TYPES:
         raise ExpressionError(f"cast to {node.sql()} is not allowed")

@@ -69,7 +69,9 @@ def files_digest(files: dict[str, bytes]) -> str:
 def fingerprint(definition: RuleSet, files: dict[str, bytes]) -> Fingerprint:
     logic, wording = logic_and_wording(definition)
     return Fingerprint(
-        sha256_text(canonical_json(logic)), sha256_text(canonical_json(wording)), files_digest(files)
+        sha256_text(canonical_json(logic)),
+        sha256_text(canonical_json(wording)),
+        files_digest(files),
     )
 
 

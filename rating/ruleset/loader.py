@@ -60,7 +60,9 @@ class LoadedRuleSet:
 def parse_ref(ref: str) -> tuple[str, str | None]:
     name, _, version = ref.partition("@")
     if not name:
-        raise UsageError(f"'{ref}' is not a rule set: write NAME@VERSION", code="RULESET_REF_INVALID")
+        raise UsageError(
+            f"'{ref}' is not a rule set: write NAME@VERSION", code="RULESET_REF_INVALID"
+        )
     return name, version or None
 
 
@@ -71,12 +73,16 @@ def version_key(version: str) -> tuple[int, ...]:
 def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
     base = rules_dir / name
     if not base.is_dir():
-        known = sorted(p.name for p in rules_dir.iterdir() if p.is_dir()) if rules_dir.is_dir() else []
+        known = (
+            sorted(p.name for p in rules_dir.iterdir() if p.is_dir()) if rules_dir.is_dir() else []
+        )
         raise NotFoundError(
             f"no rule set '{name}' in {rules_dir} (known: {', '.join(known) or 'none'})",
             code="RULESET_NOT_FOUND",
         )
-    versions = sorted((p.name for p in base.iterdir() if (p / RULESET_FILE).is_file()), key=version_key)
+    versions = sorted(
+        (p.name for p in base.iterdir() if (p / RULESET_FILE).is_file()), key=version_key
+    )
     if version is None:
         if not versions:
             raise NotFoundError(f"rule set '{name}' has no versions", code="RULESET_NOT_FOUND")
@@ -114,7 +120,8 @@ def load_from_bytes(files: dict[str, bytes], origin: str = RULESET_FILE) -> Load
         data = tomllib.loads(files[RULESET_FILE].decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleSetError(
-            f"{origin} is not valid TOML", problems=[Problem("RULESET_SYNTAX", str(exc), file=origin)]
+            f"{origin} is not valid TOML",
+            problems=[Problem("RULESET_SYNTAX", str(exc), file=origin)],
         ) from None
     definition = _validate_model(data, origin)
     problems = ProblemCollector()
@@ -151,9 +158,7 @@ def _validate_model(data: dict[str, Any], origin: str) -> RuleSet:
 
 
 def record_context(kind: str) -> Context:
-    return Context(
-        {n: column_node(n) for n in record_names(kind)}, f"a rule over {kind}"
-    )
+    return Context({n: column_node(n) for n in record_names(kind)}, f"a rule over {kind}")
 
 
 def value_context() -> Context:
@@ -161,8 +166,17 @@ def value_context() -> Context:
 
 
 def company_context(definition: RuleSet, *, lists: bool) -> Context:
-    names = ["score", "project_score", "projects", "households", "floor_area", "registered",
-             "veto", "prev_grade", "prev_black"]
+    names = [
+        "score",
+        "project_score",
+        "projects",
+        "households",
+        "floor_area",
+        "registered",
+        "veto",
+        "prev_grade",
+        "prev_black",
+    ]
     for bucket in definition.buckets:
         names += [f"points_{bucket.id}", f"count_{bucket.id}"]
     if lists:
@@ -193,7 +207,9 @@ def _compile(definition: RuleSet, problems: ProblemCollector, origin: str) -> tu
             points = attempt(rule.points, points_ctx, rule.id, "points")
         elif rule.points is not None:
             points = exp.Literal.number(str(rule.points))
-        used = set(ctx.used) | {c for c in (rule.window.until_column, rule.window.rectified_column) if c}
+        used = set(ctx.used) | {
+            c for c in (rule.window.until_column, rule.window.rectified_column) if c
+        }
         if when is not None:
             rules.append(CompiledRule(rule, when, value, of, points, frozenset(used)))
     overrides = []
@@ -215,9 +231,19 @@ def list_rulesets(rules_dir: Path) -> list[tuple[str, str]]:
     out = []
     if Path(rules_dir).is_dir():
         for name_dir in sorted(p for p in Path(rules_dir).iterdir() if p.is_dir()):
-            for v in sorted((p.name for p in name_dir.iterdir() if (p / RULESET_FILE).is_file()), key=version_key):
+            for v in sorted(
+                (p.name for p in name_dir.iterdir() if (p / RULESET_FILE).is_file()),
+                key=version_key,
+            ):
                 out.append((name_dir.name, v))
     return out
 
 
-__all__ = ["CONTRACTS", "LoadedRuleSet", "CompiledRule", "load_ruleset", "load_from_bytes", "list_rulesets"]
+__all__ = [
+    "CONTRACTS",
+    "LoadedRuleSet",
+    "CompiledRule",
+    "load_ruleset",
+    "load_from_bytes",
+    "list_rulesets",
+]

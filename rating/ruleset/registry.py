@@ -15,7 +15,9 @@ def in_force(rs: LoadedRuleSet, period: Period) -> bool:
     return h.effective_from <= period.end and (h.expires_on is None or period.end <= h.expires_on)
 
 
-def select(rules_dir: Path, ref: str | None, default_name: str, period: Period, force: bool) -> LoadedRuleSet:
+def select(
+    rules_dir: Path, ref: str | None, default_name: str, period: Period, force: bool
+) -> LoadedRuleSet:
     """The rule set a run uses: the one named, checked against the period, or the one in force."""
     if ref:
         name, version = parse_ref(ref)
@@ -41,4 +43,6 @@ def select(rules_dir: Path, ref: str | None, default_name: str, period: Period, 
             + (f" (versions: {', '.join(versions)})" if versions else ""),
             code="RULESET_NOT_IN_FORCE",
         )
-    return max(valid, key=lambda rs: (rs.definition.ruleset.effective_from, rs.definition.ruleset.version))
+    return max(
+        valid, key=lambda rs: (rs.definition.ruleset.effective_from, rs.definition.ruleset.version)
+    )

@@ -41,12 +41,33 @@ def _empty_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT",
-           "USMALLINT", "UINTEGER", "UBIGINT", "INTEGER_LITERAL")
+NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "INTEGER_LITERAL",
+)
 
 
-def _try(con: duckdb.DuckDBPyConnection, expr: str, source: str, want: str, problems: ProblemCollector,
-         origin: str, rule: str, what: str) -> None:
+def _try(
+    con: duckdb.DuckDBPyConnection,
+    expr: str,
+    source: str,
+    want: str,
+    problems: ProblemCollector,
+    origin: str,
+    rule: str,
+    what: str,
+) -> None:
     """Bind `expr` over `source` and check its type is `want` ('BOOLEAN' or 'NUMBER')."""
     sql = f"DESCRIBE SELECT ({expr}) AS x FROM ({source})"
     try:
@@ -55,16 +76,31 @@ def _try(con: duckdb.DuckDBPyConnection, expr: str, source: str, want: str, prob
         problems.add("RULESET_TYPE", f"{what}: {str(exc).splitlines()[0]}", file=origin, rule=rule)
         return
     kind = str(found[0][1]).upper()
-    ok = kind == "BOOLEAN" or kind == '"NULL"' if want == "BOOLEAN" else kind.startswith(NUMERIC) or kind == '"NULL"'
+    ok = (
+        kind == "BOOLEAN" or kind == '"NULL"'
+        if want == "BOOLEAN"
+        else kind.startswith(NUMERIC) or kind == '"NULL"'
+    )
     if not ok:
         wanted = "true or false" if want == "BOOLEAN" else "a number"
-        problems.add("RULESET_TYPE", f"{what}: must give {wanted}, gives {kind}", file=origin, rule=rule)
+        problems.add(
+            "RULESET_TYPE", f"{what}: must give {wanted}, gives {kind}", file=origin, rule=rule
+        )
 
 
 def _facts(definition: RuleSet, streaks: frozenset[str]) -> str:
-    cols = ["1.0::DECIMAL(18,4) AS score", "1.0::DECIMAL(18,4) AS project_score", "1::BIGINT AS projects",
-            "1::BIGINT AS households", "1.0::DECIMAL(18,4) AS floor_area", "true AS registered",
-            "false AS veto", "'A'::VARCHAR AS prev_grade", "false AS prev_black", "'A'::VARCHAR AS grade"]
+    cols = [
+        "1.0::DECIMAL(18,4) AS score",
+        "1.0::DECIMAL(18,4) AS project_score",
+        "1::BIGINT AS projects",
+        "1::BIGINT AS households",
+        "1.0::DECIMAL(18,4) AS floor_area",
+        "true AS registered",
+        "false AS veto",
+        "'A'::VARCHAR AS prev_grade",
+        "false AS prev_black",
+        "'A'::VARCHAR AS grade",
+    ]
     for bucket in definition.buckets:
         cols += [f'1.0::DECIMAL(18,4) AS "points_{bucket.id}"', f'1::BIGINT AS "count_{bucket.id}"']
     cols += [f'1 AS "{streak_column(g)}"' for g in sorted(streaks)]
@@ -89,7 +125,9 @@ def check_types(
                 _try(con, sql_text(c.value), scope, "NUMBER", problems, origin, c.rule.id, "value")
             if c.points is not None:
                 source = scope if c.rule.measure == "each" else "SELECT 1.0::DOUBLE AS value"
-                _try(con, sql_text(c.points), source, "NUMBER", problems, origin, c.rule.id, "points")
+                _try(
+                    con, sql_text(c.points), source, "NUMBER", problems, origin, c.rule.id, "points"
+                )
         facts = _facts(definition, streaks)
         for rule_id, node in conditions:
             _try(con, sql_text(node), facts, "BOOLEAN", problems, origin, rule_id, "when")
