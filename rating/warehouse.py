@@ -84,13 +84,14 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
+    from rating.audit.ledger import LAYOUT as LEDGER_LAYOUT  # the ledger belongs to audit
     from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
 
     for ddl in LAYOUT:
         con.execute(ddl)
     for contract in CONTRACTS.values():
         con.execute(_source_table_ddl(contract))
-    for ddl in RESULT_LAYOUT:
+    for ddl in (*RESULT_LAYOUT, *LEDGER_LAYOUT):
         con.execute(ddl)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",

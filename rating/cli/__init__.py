@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
-from rating.cli import common, data, rules, runs
+from rating.cli import audit, common, data, rules, runs
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -37,6 +36,7 @@ def _root(
 data.register(app)
 runs.register(app)
 rules.register(app)
+audit.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("RATING_DEBUG") == "1"
     try:
-        app(args=argv, prog_name="rating", standalone_mode=False)
+        # Typer reports usage errors itself and exits through SystemExit; our own errors and
+        # anything unexpected come out as exceptions and are reported here, in one line.
+        app(args=argv, prog_name="rating", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except RatingError as exc:
         if _wants_json(argv):
             common.print_json(exc.as_dict())
@@ -56,14 +60,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False
             )
         return 1
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
-        common.stderr.print("Aborted.")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise

@@ -32,7 +32,10 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
 
 def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
     run_id = run_id or latest_run_id(con)
-    cur = con.execute("SELECT * FROM runs WHERE run_id = $id", {"id": run_id})
+    cur = con.execute(
+        "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
+        {"id": run_id},
+    )
     names = [d[0] for d in cur.description]
     found = cur.fetchall()
     if not found:
@@ -239,8 +242,9 @@ def inputs_digest(manifest: dict[str, Any]) -> str:
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
     found = _dicts(
         con,
-        """SELECT run_id, period, ruleset, status, shadow, forced, watermark, as_of, summary, results_sha256
-           FROM runs ORDER BY created_at DESC, run_id DESC LIMIT $limit""",
+        """SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
+                  r.summary, r.results_sha256
+           FROM runs r JOIN run_status s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
         {"limit": limit},
     )
     for r in found:

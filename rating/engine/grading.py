@@ -28,9 +28,9 @@ def resolve_history(
     for k in range(1, depth + 1):
         run_id = value(
             con,
-            """SELECT run_id FROM runs WHERE period = $period
-               ORDER BY status = 'published' DESC, starts_with(ruleset, $prefix) DESC,
-                        created_at DESC, run_id DESC LIMIT 1""",
+            """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id) WHERE r.period = $period
+               ORDER BY s.status = 'published' DESC, starts_with(r.ruleset, $prefix) DESC,
+                        r.created_at DESC, r.run_id DESC LIMIT 1""",
             {"period": str(period.previous(k)), "prefix": ruleset_name + "@"},
         )
         if run_id is not None:

@@ -20,10 +20,11 @@ import duckdb
 from rating import __version__
 from rating.engine import evaluator, grading, scope
 from rating.engine.context import RunContext
-from rating.engine.store import RESULT_TABLES, results_digest
+from rating.engine.store import RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.ruleset import registry
 from rating.ruleset.loader import LoadedRuleSet
 from rating.settings import Settings
 from rating.sql import rows, run, value
@@ -109,9 +110,15 @@ STORE = {
 }
 
 
-def store(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def store(con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "") -> None:
+    """Write the computed temp tables as results of `run_id` (into temp copies with a prefix)."""
     for table, select in STORE.items():
-        run(con, f"INSERT INTO {table} {select}", {"run": run_id})
+        if prefix:
+            run(
+                con,
+                f"CREATE OR REPLACE TEMP TABLE {source_table(table, prefix)} AS SELECT * FROM {table} LIMIT 0",
+            )
+        run(con, f"INSERT INTO {source_table(table, prefix)} {select}", {"run": run_id})
 
 
 def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
@@ -225,6 +232,7 @@ def execute_run(
     """Rate `period` under `ruleset` over everything ingested so far, and store the results."""
     if int(value(con, "SELECT count(*) FROM src_companies")) == 0:
         raise UsageError("the warehouse holds no companies: ingest data first", code="NO_DATA")
+    registry.assert_unchanged(con, ruleset)
     now = settings.current_time()
     ctx = RunContext(
         period=period,
@@ -248,7 +256,7 @@ def execute_run(
         run(
             con,
             """INSERT INTO runs VALUES ($id, $period, $rules, $files_sha, $logic, $wm, $as_of, $tz,
-               $engine, 'draft', $shadow, $forced, $manifest, $summary, $digest, $at)""",
+               $engine, $shadow, $forced, $manifest, $summary, $digest, $at)""",
             {
                 "id": run_id,
                 "period": str(period),

@@ -20,7 +20,7 @@ RESULT_LAYOUT = [
         run_id VARCHAR PRIMARY KEY, period VARCHAR NOT NULL, ruleset VARCHAR NOT NULL,
         ruleset_files_sha256 VARCHAR NOT NULL, logic_sha256 VARCHAR NOT NULL,
         watermark INTEGER NOT NULL, as_of TIMESTAMPTZ NOT NULL, timezone VARCHAR NOT NULL,
-        engine_version VARCHAR NOT NULL, status VARCHAR NOT NULL, shadow BOOLEAN NOT NULL,
+        engine_version VARCHAR NOT NULL, shadow BOOLEAN NOT NULL,
         forced BOOLEAN NOT NULL, manifest JSON NOT NULL, summary JSON NOT NULL,
         results_sha256 VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS run_projects (
@@ -116,20 +116,43 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> str:
+# Key columns of each result table: what identifies a row when two runs are compared.
+RESULT_KEYS: dict[str, tuple[str, ...]] = {
+    "run_companies": ("uscc",),
+    "run_projects": ("project_id", "company_uscc"),
+    "run_buckets": ("company_uscc", "bucket"),
+    "run_rule_points": ("company_uscc", "project_id", "rule_id"),
+    "run_evidence": ("rule_id", "company_uscc", "project_id", "source", "record_key", "batch_id"),
+    "run_unattributed": ("source", "record_key", "batch_id"),
+}
+
+
+def source_table(table: str, prefix: str = "") -> str:
+    """The stored table, or its `prefix`ed temp copy (replays compute into those)."""
+    if table not in RESULT_TABLES or prefix not in ("", "replay_", "candidate_", "base_"):
+        raise ValueError(f"not a result table: {prefix}{table}")
+    return f"{prefix}{table}"
+
+
+def row_text_sql(table: str) -> str:
+    """A row's canonical text: its columns in order, unit-separated, NULL as \\N."""
+    return " || chr(31) || ".join(
+        f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_TABLES[table]
+    )
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix: str = "") -> str:
     """sha256 of a result table's rows for one run, in canonical order, without the run id.
 
     The rows are rendered to text and hashed by DuckDB in sorted chunks; Python only
     combines the chunk digests, so a run with millions of evidence rows hashes quickly.
     """
-    cols = RESULT_TABLES[table]
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    row_text = " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in cols)
+    quoted = ", ".join(f'"{c}"' for c in RESULT_TABLES[table])
     chunks = con.execute(
         f"""SELECT chunk, sha256(string_agg(line, chr(10) ORDER BY n)) FROM (
-              SELECT {row_text} AS line, row_number() OVER (ORDER BY {quoted}) AS n,
-                     (row_number() OVER (ORDER BY {quoted})) // 65536 AS chunk
-              FROM {table} WHERE run_id = $run)
+              SELECT {row_text_sql(table)} AS line, n, n // 65536 AS chunk FROM (
+                SELECT *, row_number() OVER (ORDER BY {quoted}) AS n
+                FROM {source_table(table, prefix)} WHERE run_id = $run))
             GROUP BY chunk ORDER BY chunk""",
         {"run": run_id},
     ).fetchall()
@@ -139,7 +162,12 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> str
     return digest.hexdigest()
 
 
-def results_digest(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, dict[str, str]]:
-    per_table = {t: table_digest(con, t, run_id) for t in RESULT_TABLES}
-    combined = hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode())
-    return combined.hexdigest(), per_table
+def results_digest(
+    con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = ""
+) -> tuple[str, dict[str, str]]:
+    per_table = {t: table_digest(con, t, run_id, prefix) for t in RESULT_TABLES}
+    return combine_digests(per_table), per_table
+
+
+def combine_digests(per_table: dict[str, str]) -> str:
+    return hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode()).hexdigest()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rating.errors import NotFoundError, UsageError
+import duckdb
+
+from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet, list_rulesets, load_ruleset, parse_ref
+from rating.sql import rows
 
 
 def in_force(rs: LoadedRuleSet, period: Period) -> bool:
@@ -46,3 +49,20 @@ def select(
     return max(
         valid, key=lambda rs: (rs.definition.ruleset.effective_from, rs.definition.ruleset.version)
     )
+
+
+def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
+    """A version used by a published run may not change: a change needs a new version."""
+    found = rows(
+        con,
+        """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id)
+           WHERE r.ruleset = $ref AND s.status = 'published' AND r.ruleset_files_sha256 <> $sha
+           ORDER BY r.run_id LIMIT 1""",
+        {"ref": rs.ref, "sha": rs.fingerprint.files},
+    )
+    if found:
+        raise ConflictError(
+            f"{rs.ref} was used by published run {found[0][0]} and its files have changed since; "
+            "published rule versions are immutable: copy the folder to a new version number instead",
+            code="RULESET_IMMUTABLE",
+        )

@@ -1,0 +1,58 @@
+"""Row-level comparison of two result sets (a stored run, a replay, a candidate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from rating.engine.store import RESULT_KEYS, RESULT_TABLES, source_table
+from rating.sql import rows
+
+
+def _key_text(table: str, alias: str) -> str:
+    cols = RESULT_KEYS[table]
+    return (
+        "concat_ws(' | ', "
+        + ", ".join(f"coalesce(CAST({alias}.\"{c}\" AS VARCHAR), '')" for c in cols)
+        + ")"
+    )
+
+
+def diff_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    left: tuple[str, str],
+    right: tuple[str, str],
+    limit: int = 20,
+) -> dict[str, Any]:
+    """Counts of rows only left, only right, and changed (same key), with examples.
+
+    `left` and `right` are (prefix, run_id): prefix "" is the stored table.
+    """
+    keys = RESULT_KEYS[table]
+    values = [c for c in RESULT_TABLES[table] if c not in keys]
+    on = " AND ".join(f'a."{k}" IS NOT DISTINCT FROM b."{k}"' for k in keys)
+    changed_cols = (
+        "list_filter(["
+        + ", ".join(f'CASE WHEN a."{c}" IS DISTINCT FROM b."{c}" THEN \'{c}\' END' for c in values)
+        + "], lambda x: x IS NOT NULL)"
+    )
+    sql = f"""WITH a AS (SELECT * FROM {source_table(table, left[0])} WHERE run_id = $l),
+                   b AS (SELECT * FROM {source_table(table, right[0])} WHERE run_id = $r),
+              j AS (SELECT coalesce({_key_text(table, "a")}, {_key_text(table, "b")}) AS key,
+                           a.run_id IS NULL AS only_right, b.run_id IS NULL AS only_left,
+                           {changed_cols} AS changed
+                    FROM a FULL OUTER JOIN b ON {on})
+              SELECT count(*) FILTER (WHERE only_left), count(*) FILTER (WHERE only_right),
+                     count(*) FILTER (WHERE NOT only_left AND NOT only_right AND len(changed) > 0),
+                     list({{'key': key, 'only_left': only_left, 'only_right': only_right, 'changed': changed}}
+                          ORDER BY key) FILTER (WHERE only_left OR only_right OR len(changed) > 0)
+              FROM j"""
+    only_left, only_right, changed, examples = rows(con, sql, {"l": left[1], "r": right[1]})[0]
+    return {
+        "only_in_original": int(only_left),
+        "only_in_replay": int(only_right),
+        "changed": int(changed),
+        "examples": (examples or [])[:limit],
+    }

@@ -1,0 +1,139 @@
+"""The publication ledger: an append-only hash chain of everything that changes what the
+public may see (publicity, publication, objections, repairs, visibility changes).
+
+Each record holds the hash of the previous one; `hash = sha256(prev_hash + canonical JSON
+of the record)`. A run's status is never stored on the run: it is read from the ledger, so
+publishing changes nothing in place. The chain's head hash is what a bureau anchors outside
+the warehouse (e.g. prints in its quarterly notice); `rating verify` recomputes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from rating.sql import rows, run, value
+
+GENESIS = "0" * 64
+
+LAYOUT = [
+    """CREATE TABLE IF NOT EXISTS ledger (
+        seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
+        run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
+        prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
+    # A run's status: the status set by its latest ledger record that sets one; else draft.
+    """CREATE OR REPLACE VIEW run_status AS
+        SELECT r.run_id, coalesce(s.status, 'draft') AS status
+        FROM runs r LEFT JOIN (
+          SELECT run_id, arg_max(status, seq) AS status FROM ledger
+          WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id)""",
+    # Row hashes of published results, so `verify` can name the row that was altered.
+    """CREATE TABLE IF NOT EXISTS published_rows (
+        run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
+        row_sha256 VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS replays (
+        replay_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, status VARCHAR NOT NULL,
+        replayed_at TIMESTAMPTZ NOT NULL, report JSON NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS impact_reports (
+        report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
+        candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
+]
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    at: str
+    action: str
+    run_id: str | None
+    status: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def record_hash(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    action: str,
+    run_id: str | None,
+    status: str | None,
+    payload: dict[str, Any],
+) -> str:
+    body = canonical(
+        {
+            "seq": seq,
+            "at": at,
+            "action": action,
+            "run_id": run_id,
+            "status": status,
+            "payload": payload,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    found = rows(con, "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
+    return (int(found[0][0]), str(found[0][1])) if found else (0, GENESIS)
+
+
+def append(
+    con: duckdb.DuckDBPyConnection,
+    action: str,
+    *,
+    run_id: str | None,
+    payload: dict[str, Any],
+    at: datetime,
+    status: str | None = None,
+) -> Record:
+    """Add one record to the chain (call inside the caller's transaction)."""
+    seq, prev = head(con)
+    seq += 1
+    stamp = at.isoformat()
+    clean = json.loads(canonical(payload))
+    digest = record_hash(prev, seq, stamp, action, run_id, status, clean)
+    run(
+        con,
+        "INSERT INTO ledger VALUES ($seq, $at, $action, $run, $status, $payload, $prev, $hash)",
+        {
+            "seq": seq,
+            "at": stamp,
+            "action": action,
+            "run": run_id,
+            "status": status,
+            "payload": canonical(clean),
+            "prev": prev,
+            "hash": digest,
+        },
+    )
+    return Record(seq, stamp, action, run_id, status, clean, prev, digest)
+
+
+def records(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[Record]:
+    found = rows(
+        con,
+        """SELECT seq, recorded_at, action, run_id, status, payload, prev_hash, hash FROM ledger
+           WHERE $run IS NULL OR run_id = $run ORDER BY seq""",
+        {"run": run_id},
+    )
+    return [
+        Record(int(seq), at, action, rid, status, json.loads(payload), prev, digest)
+        for seq, at, action, rid, status, payload, prev, digest in found
+    ]
+
+
+def status_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    return str(
+        value(con, "SELECT status FROM run_status WHERE run_id = $r", {"r": run_id}) or "draft"
+    )

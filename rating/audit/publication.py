@@ -1,0 +1,124 @@
+"""Publishing a run: checked, hashed, chained into the ledger; never an update in place."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from rating.audit import ledger
+from rating.engine import explainer
+from rating.engine.store import RESULT_KEYS, RESULT_TABLES, results_digest, row_text_sql
+from rating.errors import ConflictError
+from rating.settings import Settings
+from rating.sql import rows, run, value
+from rating.warehouse import transaction
+
+
+def manifest_sha256(manifest_text: str) -> str:
+    return hashlib.sha256(manifest_text.encode("utf-8")).hexdigest()
+
+
+def stored_manifest_text(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    return str(
+        value(con, "SELECT CAST(manifest AS VARCHAR) FROM runs WHERE run_id = $r", {"r": run_id})
+    )
+
+
+def row_key_sql(table: str) -> str:
+    return (
+        "concat_ws(chr(31), "
+        + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_KEYS[table])
+        + ")"
+    )
+
+
+def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    for table in RESULT_TABLES:
+        run(
+            con,
+            f"""INSERT INTO published_rows
+                SELECT run_id, '{table}', {row_key_sql(table)}, sha256({row_text_sql(table)})
+                FROM {table} WHERE run_id = $r""",
+            {"r": run_id},
+        )
+
+
+@dataclass
+class Publication:
+    run_id: str
+    seq: int
+    hash: str
+    payload: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": "published",
+            "ledger_seq": self.seq,
+            "ledger_hash": self.hash,
+            **self.payload,
+        }
+
+
+def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> dict[str, Any]:
+    """What a publication record commits to: results, manifest and rule files, by hash."""
+    digest, per_table = results_digest(con, info["run_id"])
+    if digest != info["results_sha256"]:
+        raise ConflictError(
+            f"run {info['run_id']}'s stored results no longer match what the run recorded; "
+            "replay it (`rating replay`) and publish a fresh run",
+            code="RESULTS_ALTERED",
+        )
+    previous = value(
+        con,
+        """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id)
+           WHERE r.period = $p AND s.status = 'published' AND r.run_id <> $r
+           ORDER BY r.created_at DESC LIMIT 1""",
+        {"p": info["period"], "r": info["run_id"]},
+    )
+    return {
+        "period": info["period"],
+        "results_sha256": digest,
+        "tables": per_table,
+        "manifest_sha256": manifest_sha256(stored_manifest_text(con, info["run_id"])),
+        "ruleset": info["ruleset"],
+        "ruleset_files_sha256": info["ruleset_files_sha256"],
+        "supersedes": previous,
+    }
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    *,
+    force: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Publication:
+    info = explainer.run_row(con, run_id)
+    if info["status"] == "published":
+        raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
+    payload = {**publication_payload(con, info), "forced": force, **(extra or {})}
+    with transaction(con):
+        record_row_hashes(con, run_id)
+        record = ledger.append(
+            con,
+            "publish",
+            run_id=run_id,
+            payload=payload,
+            at=settings.current_time(),
+            status="published",
+        )
+    return Publication(run_id, record.seq, record.hash, payload)
+
+
+def published_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r
+        for (r,) in rows(
+            con, "SELECT run_id FROM run_status WHERE status = 'published' ORDER BY run_id"
+        )
+    ]

@@ -1,0 +1,53 @@
+"""`rating rules diff A B`: what changed between two versions, rule by rule.
+
+Each change names its field path, the old and new value, and whether it can change a
+result (`logic`) or only what people read (`wording`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rating.ruleset.definition import WORDING_FIELDS
+from rating.ruleset.loader import LoadedRuleSet
+
+
+def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            out += _changes(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        return out
+    if a == b:
+        return []
+    leaf = path.rsplit(".", 1)[-1]
+    return [
+        {
+            "field": path,
+            "from": a,
+            "to": b,
+            "kind": "wording" if leaf in WORDING_FIELDS else "logic",
+        }
+    ]
+
+
+def diff(a: LoadedRuleSet, b: LoadedRuleSet) -> dict[str, Any]:
+    da = a.definition.model_dump(mode="json", by_alias=True)
+    db = b.definition.model_dump(mode="json", by_alias=True)
+    rules_a = {r["id"]: r for r in da.pop("rule")}
+    rules_b = {r["id"]: r for r in db.pop("rule")}
+    changed = {}
+    for rule_id in sorted(set(rules_a) & set(rules_b)):
+        found = _changes(rules_a[rule_id], rules_b[rule_id], "")
+        if found:
+            changed[rule_id] = found
+    return {
+        "from": a.ref,
+        "to": b.ref,
+        "same_logic": a.fingerprint.logic == b.fingerprint.logic,
+        "fingerprints": {"from": a.fingerprint.as_dict(), "to": b.fingerprint.as_dict()},
+        "settings": _changes(da, db, ""),
+        "rules_added": sorted(set(rules_b) - set(rules_a)),
+        "rules_removed": sorted(set(rules_a) - set(rules_b)),
+        "rules_changed": changed,
+    }

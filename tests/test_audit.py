@@ -1,0 +1,297 @@
+"""Audit: immutable rule versions, replay, impact, the publication ledger and verification."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rating.audit import impact, publication, replay, verify
+from rating.engine.runner import execute_run
+from rating.errors import ConflictError
+from rating.ingest.loader import ingest_file
+from rating.periods import Period
+from rating.ruleset import registry
+from rating.ruleset.diff import diff
+from rating.ruleset.loader import load_ruleset
+from rating.sql import rows, run, value
+from tests.factories import RULES_DIR, Bureau, load, settings_for, write_csv
+from tests.golden import scenarios
+
+Q3 = Period.parse("2025Q3")
+
+
+def _rules_copy(tmp: Path) -> Path:
+    target = tmp / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
+
+
+def _variant(
+    rules_dir: Path, edit: dict[str, str], version: str = "1.1.0", name: str = "yantai-2022"
+) -> str:
+    """A new version of Yantai with text replacements applied; returns its ref."""
+    src = rules_dir / name / "1.0.0" / "ruleset.toml"
+    text = src.read_text(encoding="utf-8").replace('version = "1.0.0"', f'version = "{version}"')
+    for old, new in edit.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    (rules_dir / name / version).mkdir()
+    (rules_dir / name / version / "ruleset.toml").write_text(text, encoding="utf-8")
+    return f"{name}@{version}"
+
+
+@pytest.fixture
+def golden(tmp_path: Path) -> dict[str, Any]:
+    rules_dir = _rules_copy(tmp_path)
+    settings = settings_for(tmp_path).with_(rules_dir=rules_dir)
+    con, settings, _ = load(scenarios.yantai(), tmp_path, settings)
+    rs = load_ruleset(rules_dir, "yantai-2022@1.0.0")
+    runs = {
+        p: execute_run(con, settings, rs, Period.parse(p)).run_id
+        for p in ("2025Q1", "2025Q2", "2025Q3")
+    }
+    return {"con": con, "settings": settings, "runs": runs, "rules_dir": rules_dir, "tmp": tmp_path}
+
+
+def test_every_golden_run_replays_to_match(golden: dict[str, Any]) -> None:
+    for run_id in golden["runs"].values():
+        report = replay.replay(golden["con"], golden["settings"], run_id)
+        assert report.status == "MATCH", report.as_dict()
+        assert report.replay_sha256 == report.original_sha256
+
+
+def test_replay_matches_after_later_ingests_and_corrections(golden: dict[str, Any]) -> None:
+    con, settings, tmp = golden["con"], golden["settings"], golden["tmp"]
+    later = Bureau()
+    later.rows["complaints"] = [
+        dict(r) for r in scenarios.yantai().rows["complaints"] if r["project_id"] == "P2"
+    ]
+    for r in later.rows["complaints"]:
+        r["fact_finding"] = "不属实"  # the bureau corrects its finding
+    later.complaint("P5", "2025-09-20", complaint_id="GD-LATE")  # and a late-arriving order
+    for kind, path in later.write(tmp / "later"):
+        result = ingest_file(con, settings, kind, path)
+        assert result.rows_superseding == 5
+    report = replay.replay(con, settings, golden["runs"]["2025Q3"])
+    assert report.status == "MATCH", report.differences
+    fresh = execute_run(con, settings, load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0"), Q3)
+    yi = rows(
+        con,
+        "SELECT score, grade FROM run_companies WHERE run_id = $r AND name = '乙物业'",
+        {"r": fresh.run_id},
+    )
+    assert yi == [
+        (60, "B")
+    ]  # 80 − 20 (contracts) − 0 complaints: the correction counts in new runs only
+
+
+def test_replay_names_what_differs(golden: dict[str, Any]) -> None:
+    con, run_id = golden["con"], golden["runs"]["2025Q3"]
+    run(
+        con,
+        "UPDATE run_companies SET score = 99 WHERE run_id = $r AND name = '甲物业'",
+        {"r": run_id},
+    )
+    report = replay.replay(con, golden["settings"], run_id)
+    assert report.status == "MISMATCH"
+    assert report.tables["run_companies"]["changed"] == 1
+    assert any("altered since" in d for d in report.differences)
+
+
+def test_published_rule_versions_are_immutable(golden: dict[str, Any]) -> None:
+    con, settings, rules_dir = golden["con"], golden["settings"], golden["rules_dir"]
+    publication.publish(con, settings, golden["runs"]["2025Q3"])
+    path = rules_dir / "yantai-2022" / "1.0.0" / "ruleset.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("points = -0.5", "points = -0.7"), encoding="utf-8"
+    )
+    edited = load_ruleset(rules_dir, "yantai-2022@1.0.0")
+    with pytest.raises(ConflictError) as err:
+        execute_run(con, settings, edited, Q3)
+    assert err.value.code == "RULESET_IMMUTABLE"
+    problems = verify.verify(con, rules_dir).problems
+    assert [p["code"] for p in problems] == ["RULE_FILE_ALTERED"]
+    assert problems[0]["files"] == ["ruleset.toml"]
+
+
+def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
+    con, settings = golden["con"], golden["settings"]
+    for run_id in (golden["runs"]["2025Q2"], golden["runs"]["2025Q3"]):
+        publication.publish(con, settings, run_id)
+    clean = verify.verify(con, golden["rules_dir"])
+    assert clean.ok and clean.records == 2 and clean.published_runs == 2
+    q3 = golden["runs"]["2025Q3"]
+    uscc = value(
+        con, "SELECT uscc FROM run_companies WHERE run_id = $r AND name = '丁物业'", {"r": q3}
+    )
+    run(
+        con,
+        "UPDATE run_companies SET black = false WHERE run_id = $r AND uscc = $u",
+        {"r": q3, "u": uscc},
+    )
+    found = verify.verify(con, golden["rules_dir"]).problems
+    assert [p["code"] for p in found] == ["RESULT_ALTERED"]
+    assert (
+        found[0]["rows"] == [{"row": uscc, "change": "altered"}]
+        and found[0]["table"] == "run_companies"
+    )
+    run(
+        con,
+        "UPDATE runs SET manifest = json_object('forged', true) WHERE run_id = $r",
+        {"r": golden["runs"]["2025Q2"]},
+    )
+    codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
+    assert codes == {"RESULT_ALTERED", "MANIFEST_ALTERED"}
+    run(con, "UPDATE ledger SET payload = json_object('forged', true) WHERE seq = 1")
+    codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
+    assert "LEDGER_RECORD_ALTERED" in codes
+
+
+def test_publishing_twice_or_altered_results_is_refused(golden: dict[str, Any]) -> None:
+    con, settings, q3 = golden["con"], golden["settings"], golden["runs"]["2025Q3"]
+    publication.publish(con, settings, q3)
+    with pytest.raises(ConflictError):
+        publication.publish(con, settings, q3)
+    q2 = golden["runs"]["2025Q2"]
+    run(con, "UPDATE run_projects SET score = 1 WHERE run_id = $r", {"r": q2})
+    with pytest.raises(ConflictError) as err:
+        publication.publish(con, settings, q2)
+    assert err.value.code == "RESULTS_ALTERED"
+
+
+def test_impact_of_a_version_against_itself_is_empty(golden: dict[str, Any]) -> None:
+    rs = load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0")
+    report = impact.impact_of_run(golden["con"], golden["runs"]["2025Q3"], rs)
+    assert report.empty and report.companies == 10
+    assert all(after == before for before, row in report.transitions.items() for after in row)
+
+
+def test_impact_on_a_hand_made_case(golden: dict[str, Any]) -> None:
+    """Drop 'stays B' and soften the 8–16 complaint band from −10 to −5. By hand: 乙 goes B → C
+    (45 < 60 no longer saved), 戊 scores 75 instead of 70 (still A); nobody else moves."""
+    ref = _variant(
+        golden["rules_dir"],
+        {
+            '[[grades.overrides]]\nid = "stays-b"': '[[grades.overrides]]\nid = "stays-b-off"',
+            'when = "score < 60 AND count_bad = 0"': 'when = "false"',
+            "{ upto = 16, points = -10 }": "{ upto = 16, points = -5 }",
+        },
+    )
+    candidate = load_ruleset(golden["rules_dir"], ref)
+    report = impact.impact_of_run(golden["con"], golden["runs"]["2025Q3"], candidate)
+    assert report.grades_changed == 1
+    assert report.transitions["B"] == {"C": 1}
+    changed = {c["name"]: c for c in report.changed}
+    assert set(changed) == {"乙物业", "戊物业"}
+    assert changed["乙物业"]["grade"] == ["B", "C"] and changed["乙物业"]["rules"] == []
+    assert [float(x) for x in changed["戊物业"]["score"]] == [70.0, 75.0]
+    assert changed["戊物业"]["rules"] == [{"rule_id": "P-CMP-RATE", "base": -10, "candidate": -5}]
+    assert report.downgrades == {"added": [], "removed": []}
+    assert all(not m["entering"] and not m["leaving"] for m in report.lists.values())
+    between = impact.impact_between(
+        golden["con"],
+        golden["settings"],
+        Q3,
+        load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0"),
+        candidate,
+    )
+    assert between.transitions["B"] == {"C": 1} and between.grades_changed == 1
+
+
+def test_rules_diff_names_each_change(golden: dict[str, Any]) -> None:
+    ref = _variant(
+        golden["rules_dir"],
+        {"points = -0.5": "points = -0.6", "有效投诉整改后回访不满意": "回访不满意"},
+    )
+    d = diff(
+        load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0"),
+        load_ruleset(golden["rules_dir"], ref),
+    )
+    assert not d["same_logic"]
+    assert d["rules_changed"]["P-CMP-LATE"][0] == {
+        "field": "points",
+        "from": "-0.5",
+        "to": "-0.6",
+        "kind": "logic",
+    }
+    assert d["rules_changed"]["P-CMP-DISSAT"][0]["kind"] == "wording"
+    assert any(c["field"] == "ruleset.version" for c in d["settings"])
+
+
+def test_shadow_period_scores_without_sanctions(golden: dict[str, Any]) -> None:
+    ref = _variant(
+        golden["rules_dir"],
+        {"effective_from = 2022-07-01": "effective_from = 2022-07-01\nshadow_until = 2025-12-31"},
+    )
+    report = execute_run(
+        golden["con"], golden["settings"], load_ruleset(golden["rules_dir"], ref), Q3
+    )
+    assert (
+        report.summary["shadow"]
+        and report.summary["black"] == 0
+        and report.summary["downgrades"] == 0
+    )
+    bing = rows(
+        golden["con"],
+        "SELECT grade, black, sanctions_suspended, black_reason FROM run_companies "
+        "WHERE run_id = $r AND name = '丙物业'",
+        {"r": report.run_id},
+    )[0]
+    assert bing[:3] == ("C", False, True) and "shadow" in bing[3]
+
+
+def test_the_version_in_force_is_chosen_and_force_is_recorded(golden: dict[str, Any]) -> None:
+    rules_dir = golden["rules_dir"]
+    _variant(
+        rules_dir, {"effective_from = 2022-07-01": "effective_from = 2025-07-01"}, version="2.0.0"
+    )
+    assert (
+        registry.select(rules_dir, None, "yantai-2022", Period.parse("2025Q2"), False).ref
+        == "yantai-2022@1.0.0"
+    )
+    assert registry.select(rules_dir, None, "yantai-2022", Q3, False).ref == "yantai-2022@2.0.0"
+    haikou = registry.select(rules_dir, "haikou-2019@1.0.0", "yantai-2022", Q3, True)
+    report = execute_run(golden["con"], golden["settings"], haikou, Q3, forced=True)
+    assert report.manifest["parameters"]["forced"] is True
+    assert (
+        value(golden["con"], "SELECT forced FROM runs WHERE run_id = $r", {"r": report.run_id})
+        is True
+    )
+
+
+def test_history_prefers_published_runs(golden: dict[str, Any]) -> None:
+    con, settings = golden["con"], golden["settings"]
+    rs = load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0")
+    again = execute_run(con, settings, rs, Period.parse("2025Q2"))  # a newer Q2 run
+    publication.publish(con, settings, golden["runs"]["2025Q2"])  # but the older one is published
+    q3 = execute_run(con, settings, rs, Q3)
+    assert {"periods_back": 1, "run_id": golden["runs"]["2025Q2"]} in q3.manifest["history_runs"]
+    assert again.run_id != golden["runs"]["2025Q2"]
+
+
+def test_cli_exit_codes(
+    golden: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rating.cli import main
+
+    con, settings = golden["con"], golden["settings"]
+    db = str(settings.db_path)
+    con.close()
+    monkeypatch.setenv("RATING_RULES_DIR", str(golden["rules_dir"]))
+    q3 = golden["runs"]["2025Q3"]
+    assert main(["publish", q3, "--db", db, "--json"]) == 0
+    assert main(["replay", q3, "--db", db, "--json"]) == 0
+    assert '"status": "MATCH"' in capsys.readouterr().out
+    assert main(["verify", "--db", db, "--json"]) == 0
+    capsys.readouterr()
+    import duckdb
+
+    with duckdb.connect(db) as raw:
+        raw.execute("UPDATE run_companies SET grade = 'AAA' WHERE run_id = $r", {"r": q3})
+    assert main(["verify", "--db", db, "--json"]) == 1
+    assert '"ok": false' in capsys.readouterr().out
+    assert main(["replay", q3, "--db", db, "--json"]) == 1
+    write_csv  # noqa: B018 - imported for other tests' helpers
