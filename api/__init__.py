@@ -1,0 +1,1 @@
+"""The HTTP API and public pages: a thin client of the `rating` library."""

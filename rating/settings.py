@@ -49,6 +49,17 @@ class Settings:
     memory_limit: str = _setting(
         "", "RATING_MEMORY_LIMIT", "DuckDB memory limit such as '4GB'; empty lets DuckDB choose."
     )
+    tokens_path: Path | None = _setting(
+        None,
+        "RATING_TOKENS",
+        "API tokens file (hashed); default: beside the warehouse, <db>.tokens.json.",
+    )
+    rate_limit: int = _setting(
+        600, "RATING_RATE_LIMIT", "Public API requests per minute per client; 0 turns the limit off."
+    )
+    max_upload_mb: int = _setting(
+        1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."
+    )
     now: datetime | None = _setting(
         None,
         "RATING_NOW",
@@ -83,15 +94,19 @@ class Settings:
             return self.now if self.now.tzinfo else self.now.replace(tzinfo=self.zone)
         return datetime.now(self.zone)
 
+    @property
+    def tokens_file(self) -> Path:
+        return self.tokens_path or Path(self.db_path).with_suffix(".tokens.json")
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("db_path", "rules_dir"):
+        if name in ("db_path", "rules_dir", "tokens_path"):
             return Path(raw)
-        if name == "threads":
+        if name in ("threads", "rate_limit", "max_upload_mb"):
             return int(raw)
         if name == "now":
             return datetime.fromisoformat(raw)

@@ -28,7 +28,7 @@ def sql_macro() -> str:
     """A DuckDB macro computing the same check over a whole column, vectorised."""
     weights = ", ".join(str(w) for w in WEIGHTS)
     return f"""
-CREATE OR REPLACE TEMP MACRO uscc_valid(code) AS (
+CREATE OR REPLACE MACRO uscc_valid(code) AS (
   coalesce(length(code) = 18 AND regexp_full_match(code, '[{ALPHABET}]{{18}}')
     AND substr('{ALPHABET}', ((31 - list_sum(list_transform(range(17),
           lambda i: (instr('{ALPHABET}', substr(code, i + 1, 1)) - 1) * [{weights}][i + 1])) % 31)

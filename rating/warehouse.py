@@ -80,14 +80,14 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     if settings.memory_limit:
         con.execute("SET memory_limit = $limit", {"limit": settings.memory_limit})
     con.execute("SET TimeZone = $tz", {"tz": settings.timezone})
-    con.execute(uscc.sql_macro())
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
     from rating.audit.ledger import LAYOUT as LEDGER_LAYOUT  # the ledger belongs to audit
     from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
+    from rating.ingest.validate import PARSE_MACROS  # macros are part of the layout
 
-    for ddl in LAYOUT:
+    for ddl in (*LAYOUT, uscc.sql_macro(), *PARSE_MACROS):
         con.execute(ddl)
     for contract in CONTRACTS.values():
         con.execute(_source_table_ddl(contract))

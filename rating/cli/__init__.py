@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import audit, common, data, rules, runs
+from rating.cli import audit, common, data, rules, runs, serve
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ data.register(app)
 runs.register(app)
 rules.register(app)
 audit.register(app)
+serve.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

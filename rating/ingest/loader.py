@@ -20,7 +20,6 @@ from rating.errors import InputFileError, UsageError
 from rating.ingest import readers
 from rating.ingest.contracts import CONTRACTS, Contract, normalise_header
 from rating.ingest.validate import (
-    PARSE_MACROS,
     PROBLEM_CODES,
     Mapping,
     check_sql,
@@ -126,8 +125,6 @@ def _check_records(
     con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, settings: Settings
 ) -> None:
     now = settings.current_time().replace(tzinfo=None)
-    for macro in PARSE_MACROS:
-        con.execute(macro)
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping)}",

@@ -49,7 +49,7 @@ PROBLEM_CODES = {
 }
 
 PARSE_MACROS = [
-    r"""CREATE OR REPLACE TEMP MACRO parse_ts(t) AS coalesce(
+    r"""CREATE OR REPLACE MACRO parse_ts(t) AS coalesce(
         TRY_CAST(t AS TIMESTAMP),
         try_strptime(t, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
                          '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
@@ -57,11 +57,11 @@ PARSE_MACROS = [
         CASE WHEN regexp_full_match(t, '[0-9]{5}(\.[0-9]+)?')
              THEN TIMESTAMP '1899-12-30'
                   + to_microseconds(CAST(round(CAST(t AS DOUBLE) * 86400000000) AS BIGINT)) END)""",
-    "CREATE OR REPLACE TEMP MACRO parse_date(t) AS CAST(parse_ts(t) AS DATE)",
-    """CREATE OR REPLACE TEMP MACRO parse_int(t) AS CASE
+    "CREATE OR REPLACE MACRO parse_date(t) AS CAST(parse_ts(t) AS DATE)",
+    """CREATE OR REPLACE MACRO parse_int(t) AS CASE
         WHEN TRY_CAST(replace(t, ',', '') AS DOUBLE) = round(TRY_CAST(replace(t, ',', '') AS DOUBLE))
         THEN TRY_CAST(TRY_CAST(replace(t, ',', '') AS DOUBLE) AS BIGINT) END""",
-    "CREATE OR REPLACE TEMP MACRO parse_dec(t) AS TRY_CAST(replace(t, ',', '') AS DECIMAL(18,4))",
+    "CREATE OR REPLACE MACRO parse_dec(t) AS TRY_CAST(replace(t, ',', '') AS DECIMAL(18,4))",
 ]
 
 _PARSE_CODES = {

@@ -1,0 +1,104 @@
+"""One JSON error shape for every error the API returns, with a stable code.
+
+    {"ok": false, "error": {"code": "...", "message": "...", "status": 404,
+                            "problems": [...]?, "details": {...}?}}
+
+Validation errors (422) list each field in `problems` with its location; no stack trace
+ever leaves the server (an unexpected error is logged and answered with code INTERNAL).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rating.errors import RatingError
+
+log = logging.getLogger("rating.api")
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "LIMIT_EXCEEDED",
+    429: "RATE_LIMITED",
+}
+
+
+def error_body(
+    code: str,
+    message: str,
+    status: int,
+    problems: list[dict[str, Any]] | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if problems:
+        error["problems"] = problems
+    if details:
+        error["details"] = details
+    return {"ok": False, "error": error}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+async def rating_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RatingError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    retry = exc.details.get("retry_after") if exc.details else None
+    if retry is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry)}
+    return _json(exc.status, exc.as_dict(), headers)
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        problems.append(
+            {
+                "code": "INVALID_FIELD",
+                "field": loc[-1] if loc else "",
+                "location": ".".join(loc),
+                "message": str(err.get("msg", "")),
+            }
+        )
+    fields = ", ".join(p["field"] for p in problems)
+    return _json(422, error_body("VALIDATION_FAILED", f"invalid request: {fields}", 422, problems))
+
+
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
+    return _json(
+        exc.status_code, error_body(code, message, exc.status_code), getattr(exc, "headers", None)
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _json(500, error_body("INTERNAL", "internal error: the incident was logged", 500))
+
+
+HANDLERS = {
+    RatingError: rating_error,
+    RequestValidationError: validation_error,
+    StarletteHTTPException: http_error,
+    Exception: unexpected_error,
+}
+
+
+def install(app: FastAPI) -> None:
+    for exc_type, handler in HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)

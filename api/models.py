@@ -1,0 +1,287 @@
+"""Request and response models, with examples (they document the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+USCC = "91370600MA3C4ULK6X"
+
+
+def _example(**values: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [values]})
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["NOT_FOUND"])
+    message: str
+    status: int
+    problems: list[dict[str, Any]] | None = None
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    ok: Literal[False] = False
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorResponse, "description": d}
+    for s, d in (
+        (401, "No or bad token"),
+        (403, "Token of another role"),
+        (404, "Not found"),
+        (422, "Invalid request: `error.problems` names each field"),
+        (429, "Rate limited"),
+    )
+}
+
+
+class Provenance(BaseModel):
+    run_id: str
+    engine_version: str
+    ruleset: str
+    ruleset_logic_sha256: str
+    inputs_sha256: str
+    period: str
+    as_of: str
+    timezone: str
+    results_sha256: str
+    published_at: str
+    served_by: str
+
+
+class Health(BaseModel):
+    model_config = _example(
+        ok=True,
+        engine_version="0.1.0",
+        published_runs=4,
+        companies=5000,
+        snapshot_built_at="2026-11-01T09:00:00+08:00",
+    )
+    ok: bool
+    engine_version: str
+    published_runs: int
+    companies: int
+    snapshot_built_at: str
+
+
+class CompanySummary(BaseModel):
+    uscc: str
+    name: str
+    district: str
+    grade: str | None
+    period: str
+    red: bool
+    black: bool
+
+
+class SearchResponse(BaseModel):
+    model_config = _example(
+        items=[
+            {
+                "uscc": USCC,
+                "name": "云港阳光物业服务有限公司",
+                "district": "海港区",
+                "grade": "A",
+                "period": "2026Q3",
+                "red": False,
+                "black": False,
+            }
+        ],
+        page=1,
+        page_size=20,
+        truncated=False,
+    )
+    items: list[CompanySummary]
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class Reason(BaseModel):
+    rule_id: str
+    title: str
+    points: float
+    clause: str
+
+
+class ProjectGrade(BaseModel):
+    project_id: str
+    name: str | None
+    district: str | None
+    street: str | None
+    households: int | None
+    score: float | None
+    grade: str | None
+
+
+class HistoryEntry(BaseModel):
+    period: str
+    grade: str | None
+    score: float | None
+    red: bool
+    black: bool
+
+
+class Current(BaseModel):
+    period: str
+    grade: str | None
+    score: float | None
+    red: bool
+    black: bool
+    list_reason: str | None
+
+
+class CompanyCard(BaseModel):
+    model_config = _example(
+        uscc=USCC,
+        name="云港阳光物业服务有限公司",
+        district="海港区",
+        as_of="2026-11-01",
+        current={
+            "period": "2026Q3",
+            "grade": "A",
+            "score": 74.5,
+            "red": False,
+            "black": False,
+            "list_reason": None,
+        },
+        reasons=[
+            {
+                "rule_id": "P-CMP-RATE",
+                "title": "有效投诉率偏高（每千户有效投诉件数）",
+                "points": -2.0,
+                "clause": "只计有效(属实)投诉",
+            }
+        ],
+        projects=[
+            {
+                "project_id": "XM000123",
+                "name": "阳光花园",
+                "district": "海港区",
+                "street": "港城街道",
+                "households": 820,
+                "score": 74.5,
+                "grade": "优秀",
+            }
+        ],
+        history=[{"period": "2026Q2", "grade": "AA", "score": 81.0, "red": False, "black": False}],
+    )
+    uscc: str
+    name: str
+    district: str | None
+    as_of: str
+    current: Current
+    reasons: list[Reason]
+    projects: list[ProjectGrade]
+    history: list[HistoryEntry]
+    provenance: Provenance
+
+
+class ListEntry(BaseModel):
+    uscc: str
+    name: str
+    district: str | None
+    grade: str | None
+    score: float | None
+    reason: str | None
+
+
+class ListResponse(BaseModel):
+    list: Literal["red", "black"]
+    period: str | None
+    items: list[ListEntry]
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class IngestResponse(BaseModel):
+    kind: str
+    file: str
+    status: str
+    batch_id: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_superseding: int
+    reasons: dict[str, int]
+    format: str | None
+    encoding: str | None
+    ignored_columns: list[str]
+    sha256: str
+
+
+class QuarantineRow(BaseModel):
+    batch_id: int
+    kind: str
+    file_name: str
+    line: int | None
+    column_name: str | None
+    code: str
+    message: str | None
+    value: str | None
+
+
+class QuarantineResponse(BaseModel):
+    items: list[QuarantineRow]
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class RunRequest(BaseModel):
+    model_config = _example(period="2026Q3", rules=None, force=False)
+    period: str = Field(pattern=r"^\d{4}(Q[1-4]|H[12])?$", max_length=6)
+    rules: str | None = Field(
+        default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*(@\d+\.\d+\.\d+)?$"
+    )
+    force: bool = False
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    period: str
+    rules: str
+    status: str | None = None
+    companies: int
+    grades: dict[str, int]
+    red: int
+    black: int
+    downgrades: int
+    vetoes: int
+    unattributed_records: int
+    shadow: bool
+    results_sha256: str
+
+
+class RunList(BaseModel):
+    items: list[RunSummary]
+    truncated: bool
+
+
+class PublishRequest(BaseModel):
+    force: bool = False
+
+
+class PublishResponse(BaseModel):
+    run_id: str
+    status: str
+    ledger_seq: int
+    ledger_hash: str
+    results_sha256: str
+    manifest_sha256: str
+    ruleset: str
+
+
+class ImpactRequest(BaseModel):
+    model_config = _example(rules="haikou-2019@1.0.0")
+    rules: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$")
+
+
+class Document(BaseModel):
+    """A free-form audit document (manifests, replays, impact reports, evidence)."""
+
+    model_config = ConfigDict(extra="allow")

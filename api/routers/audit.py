@@ -1,0 +1,120 @@
+"""Auditor endpoints (token role `auditor`): manifests, evidence, replay, impact, verify, ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.deps import get_state, require
+from api.models import ERRORS, Document, ImpactRequest
+from api.state import AppState
+from rating.audit import impact, ledger, replay
+from rating.audit.verify import verify as verify_warehouse
+from rating.engine import explainer
+from rating.ruleset.loader import load_ruleset
+from rating.warehouse import transaction
+
+router = APIRouter(
+    prefix="/v1/audit",
+    tags=["audit"],
+    dependencies=[Depends(require("auditor"))],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+)
+
+RUN_ID = r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$"
+RunId = Path(pattern=RUN_ID, max_length=20, description="A run id such as 2026Q3-01")
+
+
+def _with(
+    state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any], write: bool = False
+) -> Any:
+    if write:
+        state.write_lock.acquire()
+    cur = state.cursor()
+    try:
+        return work(cur)
+    finally:
+        cur.close()
+        if write:
+            state.write_lock.release()
+
+
+@router.get(
+    "/runs/{run_id}/manifest", response_model=Document, summary="A run's manifest and summary"
+)
+def manifest(run_id: str = RunId, state: AppState = Depends(get_state)) -> Any:
+    info = _with(state, lambda cur: explainer.run_row(cur, run_id))
+    return {k: v for k, v in info.items()}
+
+
+@router.get(
+    "/runs/{run_id}/companies/{uscc}/evidence",
+    response_model=Document,
+    summary="Why a company got its grade: rules, points, clauses and the records behind them",
+)
+def evidence(
+    run_id: str = RunId,
+    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"),
+    limit: int = Query(50, ge=1, le=10_000),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _with(state, lambda cur: explainer.explain(cur, run_id, uscc.upper(), limit=limit))
+
+
+@router.post(
+    "/runs/{run_id}/replay",
+    response_model=Document,
+    summary="Re-execute a run from its manifest: MATCH or a precise diff",
+)
+def replay_run(run_id: str = RunId, state: AppState = Depends(get_state)) -> Any:
+    def work(cur: duckdb.DuckDBPyConnection) -> Any:
+        report = replay.replay(cur, state.settings, run_id)
+        with transaction(cur):
+            saved = replay.save(cur, report, state.settings.current_time())
+        return {**report.as_dict(), "replay_id": saved}
+
+    return _with(state, work, write=True)
+
+
+@router.post(
+    "/runs/{run_id}/impact",
+    response_model=Document,
+    summary="The same inputs rated under another rule version: what would change",
+)
+def impact_run(
+    body: ImpactRequest, run_id: str = RunId, state: AppState = Depends(get_state)
+) -> Any:
+    candidate = load_ruleset(state.settings.rules_dir, body.rules)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Any:
+        report = impact.impact_of_run(cur, run_id, candidate)
+        with transaction(cur):
+            saved = impact.save(cur, report, state.settings.current_time())
+        return {
+            "status": "MATCH" if report.empty else "MISMATCH",
+            "report_id": saved,
+            **report.as_dict(),
+        }
+
+    return _with(state, work, write=True)
+
+
+@router.get(
+    "/verify",
+    response_model=Document,
+    summary="Recompute the ledger chain and every published hash",
+)
+def verify(state: AppState = Depends(get_state)) -> Any:
+    return _with(state, lambda cur: verify_warehouse(cur, state.settings.rules_dir).as_dict())
+
+
+@router.get("/ledger", response_model=Document, summary="The publication ledger, oldest first")
+def ledger_records(
+    limit: int = Query(200, ge=1, le=10_000), state: AppState = Depends(get_state)
+) -> Any:
+    records = _with(state, lambda cur: ledger.records(cur))
+    return {"records": [asdict(r) for r in records[-limit:]], "truncated": len(records) > limit}

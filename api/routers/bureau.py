@@ -1,0 +1,198 @@
+"""Bureau endpoints (token role `bureau`): upload, quarantine, runs, publication."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path as FilePath
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+
+from api.deps import get_state, require
+from api.models import (
+    ERRORS,
+    IngestResponse,
+    PublishRequest,
+    PublishResponse,
+    QuarantineResponse,
+    RunList,
+    RunRequest,
+    RunSummary,
+)
+from api.state import AppState
+from rating.audit.publication import publish
+from rating.engine import explainer
+from rating.engine.runner import execute_run
+from rating.errors import LimitError
+from rating.ingest.loader import ingest_file
+from rating.periods import Period
+from rating.ruleset import registry
+from rating.sql import rows
+
+router = APIRouter(
+    prefix="/v1/bureau",
+    tags=["bureau"],
+    dependencies=[Depends(require("bureau"))],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+)
+
+Kind = Literal[
+    "companies", "projects", "complaints", "inspections", "contracts", "opinions", "events"
+]
+RUN_ID = r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$"
+CHUNK = 1 << 20
+
+
+def _safe_name(name: str | None) -> str:
+    cleaned = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", FilePath(name or "upload").name)[:120]
+    return cleaned or "upload"
+
+
+async def _spool(upload: UploadFile, folder: FilePath, limit_mb: int) -> FilePath:
+    target = folder / _safe_name(upload.filename)
+    size, limit = 0, limit_mb * 1024 * 1024
+    with target.open("wb") as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise LimitError(f"the file is larger than {limit_mb} MiB", code="UPLOAD_TOO_LARGE")
+            out.write(chunk)
+    return target
+
+
+@router.post(
+    "/ingest/{kind}",
+    response_model=IngestResponse,
+    summary="Upload one export file to validate and load",
+)
+async def ingest(
+    request: Request,
+    kind: Kind,
+    file: UploadFile = File(description="CSV (UTF-8/GB18030), XLSX or Parquet"),
+    state: AppState = Depends(get_state),
+) -> IngestResponse:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > state.settings.max_upload_mb * 1024 * 1024 + 65536:
+        raise LimitError(
+            f"the file is larger than {state.settings.max_upload_mb} MiB", code="UPLOAD_TOO_LARGE"
+        )
+    with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
+        path = await _spool(file, FilePath(tmp), state.settings.max_upload_mb)
+        result = await _in_thread(
+            state, lambda cur: ingest_file(cur, state.settings, kind, path, origin="api")
+        )
+    return IngestResponse.model_validate(result.as_dict())
+
+
+async def _in_thread(state: AppState, work: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    def locked() -> Any:
+        with state.write_lock:
+            cur = state.cursor()
+            try:
+                return work(cur)
+            finally:
+                cur.close()
+
+    return await run_in_threadpool(locked)
+
+
+@router.get(
+    "/quarantine",
+    response_model=QuarantineResponse,
+    summary="Rejected rows with their reason codes",
+)
+def quarantine(
+    batch: int | None = Query(None, ge=1),
+    kind: Kind | None = None,
+    code: str | None = Query(None, max_length=40, pattern=r"^[A-Z_]+$"),
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(50, ge=1, le=500),
+    state: AppState = Depends(get_state),
+) -> QuarantineResponse:
+    cur = state.cursor()
+    try:
+        found = rows(
+            cur,
+            """SELECT batch_id, kind, file_name, line, column_name, code, message, value
+            FROM quarantine WHERE ($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind)
+              AND ($code IS NULL OR code = $code)
+            ORDER BY batch_id, line, column_name LIMIT $limit OFFSET $offset""",
+            {
+                "batch": batch,
+                "kind": kind,
+                "code": code,
+                "limit": page_size + 1,
+                "offset": (page - 1) * page_size,
+            },
+        )
+    finally:
+        cur.close()
+    cols = ["batch_id", "kind", "file_name", "line", "column_name", "code", "message", "value"]
+    items = [dict(zip(cols, r, strict=True)) for r in found[:page_size]]
+    return QuarantineResponse.model_validate(
+        {"items": items, "page": page, "page_size": page_size, "truncated": len(found) > page_size}
+    )
+
+
+@router.post(
+    "/runs", response_model=RunSummary, summary="Rate a period (the rule set in force unless named)"
+)
+def start_run(body: RunRequest, state: AppState = Depends(get_state)) -> RunSummary:
+    period = Period.parse(body.period)
+    settings = state.settings
+    rs = registry.select(settings.rules_dir, body.rules, settings.ruleset, period, body.force)
+    with state.write_lock:
+        cur = state.cursor()
+        try:
+            report = execute_run(
+                cur, settings, rs, period, forced=body.force and not registry.in_force(rs, period)
+            )
+        finally:
+            cur.close()
+    return RunSummary.model_validate({**report.as_dict(), "status": "draft"})
+
+
+@router.get("/runs", response_model=RunList, summary="Runs, newest first")
+def list_runs(
+    limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
+) -> RunList:
+    cur = state.cursor()
+    try:
+        found = explainer.runs_list(cur, limit + 1)
+    finally:
+        cur.close()
+    items = [
+        {
+            "run_id": r["run_id"],
+            "period": r["period"],
+            "rules": r["ruleset"],
+            "status": r["status"],
+            "results_sha256": r["results_sha256"],
+            **r["summary"],
+        }
+        for r in found[:limit]
+    ]
+    return RunList.model_validate({"items": items, "truncated": len(found) > limit})
+
+
+@router.post(
+    "/runs/{run_id}/publish",
+    response_model=PublishResponse,
+    summary="Publish a run (ledger record)",
+)
+def publish_run(
+    run_id: str = Path(pattern=RUN_ID, max_length=20),
+    body: PublishRequest | None = None,
+    state: AppState = Depends(get_state),
+) -> PublishResponse:
+    with state.write_lock:
+        cur = state.cursor()
+        try:
+            result = publish(cur, state.settings, run_id, force=bool(body and body.force))
+        finally:
+            cur.close()
+        state.refresh_snapshot()
+    return PublishResponse.model_validate(result.as_dict())

@@ -1,0 +1,122 @@
+"""Public endpoints: no login, only published results, never personal data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from api.deps import get_state, rate_limit
+from api.models import ERRORS, CompanyCard, ListResponse, SearchResponse
+from api.state import AppState
+from rating.errors import NotFoundError
+
+router = APIRouter(
+    prefix="/v1/public",
+    tags=["public"],
+    dependencies=[Depends(rate_limit)],
+    responses={k: ERRORS[k] for k in (404, 422, 429)},
+)
+
+PERIOD = r"^\d{4}(Q[1-4]|H[12])?$"
+
+
+@router.get(
+    "/companies",
+    response_model=SearchResponse,
+    summary="Search companies by name, USCC or district",
+)
+def search(
+    q: str = Query(
+        "",
+        max_length=100,
+        description="Part of the Chinese name (close matches too) or of the USCC.",
+    ),
+    district: str | None = Query(
+        None, max_length=50, description="Only companies of this district."
+    ),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(20, ge=1, le=200),
+    state: AppState = Depends(get_state),
+) -> SearchResponse:
+    items, truncated = state.snapshot.search(
+        q, district, limit=page_size, offset=(page - 1) * page_size
+    )
+    return SearchResponse.model_validate(
+        {"items": items, "page": page, "page_size": page_size, "truncated": truncated}
+    )
+
+
+@router.get(
+    "/companies/{uscc}",
+    response_model=CompanyCard,
+    summary="A company's published grade, lists, reasons, history and projects",
+)
+async def company(
+    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    as_of: date | None = Query(
+        None, description="Show exactly what was published on this date (YYYY-MM-DD)."
+    ),
+    state: AppState = Depends(get_state),
+) -> Response:
+    body = state.card_json(uscc.upper(), as_of)
+    if body is None:
+        raise NotFoundError(
+            f"no published rating for {uscc.upper()}" + (f" on {as_of}" if as_of else ""),
+            code="COMPANY_NOT_FOUND",
+        )
+    return Response(content=body, media_type="application/json")
+
+
+@router.get(
+    "/lists/{kind}",
+    response_model=ListResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The list (JSON or CSV)"}},
+    summary="The red or black list of a period, paginated; format=csv downloads the whole list",
+)
+def lists(
+    kind: Literal["red", "black"],
+    period: str | None = Query(
+        None, pattern=PERIOD, description="Default: the latest published period."
+    ),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(50, ge=1, le=200),
+    format: Literal["json", "csv"] = Query("json"),
+    state: AppState = Depends(get_state),
+) -> ListResponse | Response:
+    if format == "csv":
+        shown, items, _ = state.snapshot.list_members(kind, period, limit=10_000_000)
+        return _csv(kind, shown, items)
+    shown, items, truncated = state.snapshot.list_members(
+        kind, period, limit=page_size, offset=(page - 1) * page_size
+    )
+    return ListResponse.model_validate(
+        {
+            "list": kind,
+            "period": shown,
+            "items": items,
+            "page": page,
+            "page_size": page_size,
+            "truncated": truncated,
+        }
+    )
+
+
+def _csv(kind: str, period: str | None, items: list[dict[str, object]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["统一社会信用代码", "企业名称", "行政区", "信用等级", "信用得分", "列入原因"])
+    for i in items:
+        writer.writerow(
+            [i["uscc"], i["name"], i["district"], i["grade"], i["score"], i["reason"] or ""]
+        )
+    name = f"{kind}-list-{period or 'none'}.csv"
+    return Response(
+        content="\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,99 @@
+"""`rating serve` and `rating token …`: the API server and its tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rating import tokens
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+
+token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Start the API and public pages over the warehouse (uvicorn, one process)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Invocation(db, False).settings
+    stdout.print(
+        f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="bureau or auditor.")],
+    name: Annotated[str, typer.Option(help="Who the token is for.")] = "",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Create a token; it is printed once and stored only as a hash."""
+    inv = Invocation(db, json)
+    settings = inv.settings
+    record, secret = tokens.create(settings.tokens_file, role, name, settings.current_time())
+    data = {"token_id": record.token_id, "role": record.role, "name": record.name, "token": secret}
+    emit(
+        inv,
+        data,
+        lambda: stdout.print(
+            f"Token {record.token_id} ({record.role}) — keep it, it will not be shown again:\n{secret}"
+        ),
+    )
+
+
+@token_app.command("list")
+def token_list(db: DbOption = None, json: JsonOption = False) -> None:
+    """Tokens (ids, roles, names, created, revoked) — never the secrets."""
+    inv = Invocation(db, json)
+    records = tokens.load(inv.settings.tokens_file)
+    data = [
+        {
+            "token_id": r.token_id,
+            "role": r.role,
+            "name": r.name,
+            "created_at": r.created_at,
+            "revoked_at": r.revoked_at,
+        }
+        for r in records.values()
+    ]
+    emit(
+        inv,
+        data,
+        lambda: stdout.print(
+            table(
+                "Tokens",
+                ["id", "role", "name", "created", "revoked"],
+                [list(d.values()) for d in data],
+            )
+        ),
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Revoke a token: the API refuses it from the next request on."""
+    inv = Invocation(db, json)
+    record = tokens.revoke(inv.settings.tokens_file, token_id, inv.settings.current_time())
+    emit(
+        inv,
+        {"token_id": record.token_id, "revoked_at": record.revoked_at},
+        lambda: stdout.print(f"Token {record.token_id} revoked at {record.revoked_at}"),
+    )

@@ -1,0 +1,96 @@
+"""A bureau loads, runs and publishes over HTTP; an auditor replays and verifies over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.factories import settings_for
+from tests.golden import scenarios
+
+
+def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from rating import tokens
+
+    settings = settings_for(tmp_path)
+    keys = {
+        r: tokens.create(settings.tokens_file, r, r, datetime(2026, 1, 1))[1] for r in tokens.ROLES
+    }
+    bureau = {"Authorization": f"Bearer {keys['bureau']}"}
+    auditor = {"Authorization": f"Bearer {keys['auditor']}"}
+    files = scenarios.yantai().write(tmp_path / "exports")
+    with TestClient(create_app(settings)) as c:
+        for kind, path in files:
+            r = c.post(
+                f"/v1/bureau/ingest/{kind}",
+                headers=bureau,
+                files={"file": (path.name, path.read_bytes())},
+            )
+            assert r.status_code == 200, r.json()
+            body = r.json()
+            assert (
+                body["rows_read"] == body["rows_loaded"] + body["rows_quarantined"]
+                and body["file"] == path.name
+            )
+        bad = c.post(
+            "/v1/bureau/ingest/companies",
+            headers=bureau,
+            files={"file": ("bad.csv", "统一社会信用代码,企业名称\n123,坏公司\n".encode("gbk"))},
+        )
+        assert bad.json()["reasons"] == {"BAD_USCC": 1}
+        q = c.get("/v1/bureau/quarantine", headers=bureau, params={"code": "BAD_USCC"}).json()
+        assert q["items"][0]["line"] == 2 and q["items"][0]["file_name"] == "bad.csv"
+        assert (
+            c.post(
+                "/v1/bureau/ingest/companies",
+                headers=bureau,
+                files={"file": ("x.bin", b"\x00\x01" * 100)},
+            ).json()["error"]["code"]
+            == "FILE_NOT_TEXT"
+        )
+        run = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"}).json()
+        assert (
+            run["grades"]["AAA"] == 1 and run["black"] == 1
+        )  # no history yet: 丁 has one C, not three
+        assert c.get("/v1/public/companies").json()["items"] == []  # nothing published yet
+        published = c.post(f"/v1/bureau/runs/{run['run_id']}/publish", headers=bureau).json()
+        assert published["status"] == "published" and len(published["ledger_hash"]) == 64
+        assert c.get("/v1/bureau/runs", headers=bureau).json()["items"][0]["status"] == "published"
+        assert len(c.get("/v1/public/companies").json()["items"]) == 10
+        replay = c.post(f"/v1/audit/runs/{run['run_id']}/replay", headers=auditor).json()
+        assert replay["status"] == "MATCH"
+        impact = c.post(
+            f"/v1/audit/runs/{run['run_id']}/impact",
+            headers=auditor,
+            json={"rules": "yantai-2022@1.0.0"},
+        ).json()
+        assert impact["status"] == "MATCH" and impact["empty"] is True
+        manifest = c.get(f"/v1/audit/runs/{run['run_id']}/manifest", headers=auditor).json()
+        assert manifest["manifest"]["ruleset"]["name"] == "yantai-2022"
+        uscc = c.get("/v1/public/companies", params={"q": "丙物业"}).json()["items"][0]["uscc"]
+        evidence = c.get(
+            f"/v1/audit/runs/{run['run_id']}/companies/{uscc}/evidence", headers=auditor
+        ).json()
+        assert evidence["company"]["veto"] is True and evidence["evidence"]
+        assert c.get("/v1/audit/verify", headers=auditor).json()["ok"] is True
+        assert len(c.get("/v1/audit/ledger", headers=auditor).json()["records"]) == 1
+
+
+def test_upload_size_limit(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from rating import tokens
+
+    settings = settings_for(tmp_path).with_(max_upload_mb=1)
+    _, key = tokens.create(settings.tokens_file, "bureau", "b", datetime(2026, 1, 1))
+    with TestClient(create_app(settings)) as c:
+        r = c.post(
+            "/v1/bureau/ingest/companies",
+            headers={"Authorization": f"Bearer {key}"},
+            files={"file": ("big.csv", b"a" * (2 * 1024 * 1024))},
+        )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "UPLOAD_TOO_LARGE"
