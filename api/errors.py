@@ -10,6 +10,7 @@ ever leaves the server (an unexpected error is logged and answered with code INT
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,13 +78,31 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     return _json(422, error_body("VALIDATION_FAILED", f"invalid request: {fields}", 422, problems))
 
 
-async def http_error(_: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the schema documents for this path (a path may have several routes)."""
+    patterns = getattr(request.app.state, "method_patterns", None)
+    if patterns is None:
+        patterns = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                [m.upper() for m in ops],
+            )
+            for path, ops in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.method_patterns = patterns
+    return sorted(
+        {m for pattern, methods in patterns if pattern.match(request.url.path) for m in methods}
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
-    return _json(
-        exc.status_code, error_body(code, message, exc.status_code), getattr(exc, "headers", None)
-    )
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+    return _json(exc.status_code, error_body(code, message, exc.status_code), headers or None)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -29,11 +29,15 @@ class ErrorResponse(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorResponse, "description": d}
     for s, d in (
+        (400, "A request the engine refuses (a file it cannot read, a bad period, …)"),
         (401, "No or bad token"),
         (403, "Token of another role"),
         (404, "Not found"),
+        (409, "Conflicts with the warehouse's state (e.g. already published)"),
+        (413, "Upload too large"),
         (422, "Invalid request: `error.problems` names each field"),
         (429, "Rate limited"),
+        (503, "The warehouse cannot be used right now"),
     )
 }
 

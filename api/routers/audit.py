@@ -22,7 +22,7 @@ router = APIRouter(
     prefix="/v1/audit",
     tags=["audit"],
     dependencies=[Depends(require("auditor"))],
-    responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+    responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 413, 422, 503)},
 )
 
 RUN_ID = r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$"

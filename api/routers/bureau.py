@@ -34,7 +34,7 @@ router = APIRouter(
     prefix="/v1/bureau",
     tags=["bureau"],
     dependencies=[Depends(require("bureau"))],
-    responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+    responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 413, 422, 503)},
 )
 
 Kind = Literal[

@@ -19,7 +19,7 @@ router = APIRouter(
     prefix="/v1/public",
     tags=["public"],
     dependencies=[Depends(rate_limit)],
-    responses={k: ERRORS[k] for k in (404, 422, 429)},
+    responses={k: ERRORS[k] for k in (400, 404, 422, 429, 503)},
 )
 
 PERIOD = r"^\d{4}(Q[1-4]|H[12])?$"
