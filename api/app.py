@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.deps import RateLimit
 from api.routers import audit, bureau, pages, public, system
 from api.state import AppState
 from rating import __version__
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(RateLimit)
     for router in (system.router, public.router, bureau.router, audit.router, pages.router):
         app.include_router(router)
     return app

@@ -6,7 +6,9 @@ import math
 from collections.abc import Callable
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.state import AppState
 from rating.errors import AuthError, ForbiddenError, RatingError
@@ -25,16 +27,36 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-def rate_limit(request: Request, state: AppState = Depends(get_state)) -> None:
-    if state.settings.rate_limit <= 0:
-        return
-    client = request.client.host if request.client else "unknown"
-    wait = state.buckets.take(client)
-    if wait > 0:
-        raise RateLimited(
-            f"too many requests: try again in {math.ceil(wait)} s",
-            details={"retry_after": math.ceil(wait)},
-        )
+class RateLimit:
+    """Per-client rate limit for the public endpoints and pages, as plain ASGI middleware.
+
+    Done outside FastAPI's dependency system so that it costs the public lookup (the hottest
+    path) next to nothing; bureau and audit endpoints, health and the schema are not limited.
+    """
+
+    LIMITED = ("/v1/public/", "/companies/")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def _limited(self, path: str) -> bool:
+        return path == "/" or path.startswith(self.LIMITED)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._limited(scope["path"]):
+            state: AppState = scope["app"].state.rating
+            if state.settings.rate_limit > 0:
+                client = scope["client"][0] if scope.get("client") else "unknown"
+                wait = state.buckets.take(client)
+                if wait > 0:
+                    seconds = math.ceil(wait)
+                    body = RateLimited(f"too many requests: try again in {seconds} s").as_dict()
+                    response = JSONResponse(
+                        body, status_code=429, headers={"Retry-After": str(seconds)}
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def require(role: str) -> Callable[..., TokenRecord]:

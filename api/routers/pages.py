@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import get_state, rate_limit
+from api.deps import get_state
 from api.state import AppState
 from rating.errors import NotFoundError
 
-router = APIRouter(tags=["pages"], dependencies=[Depends(rate_limit)], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
 
 CHART_W, CHART_H, PAD = 640, 220, 36

@@ -7,10 +7,10 @@ import io
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import get_state, rate_limit
+from api.deps import get_state
 from api.models import ERRORS, CompanyCard, ListResponse, SearchResponse
 from api.state import AppState
 from rating.errors import NotFoundError
@@ -18,7 +18,6 @@ from rating.errors import NotFoundError
 router = APIRouter(
     prefix="/v1/public",
     tags=["public"],
-    dependencies=[Depends(rate_limit)],
     responses={k: ERRORS[k] for k in (400, 404, 422, 429, 503)},
 )
 
@@ -57,12 +56,15 @@ def search(
     summary="A company's published grade, lists, reasons, history and projects",
 )
 async def company(
+    request: Request,
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
     as_of: date | None = Query(
         None, description="Show exactly what was published on this date (YYYY-MM-DD)."
     ),
-    state: AppState = Depends(get_state),
 ) -> Response:
+    # The hottest path: the state is read directly (no dependency to resolve) and the card
+    # is served as cached JSON bytes.
+    state: AppState = request.app.state.rating
     body = state.card_json(uscc.upper(), as_of)
     if body is None:
         raise NotFoundError(
