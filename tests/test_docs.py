@@ -65,3 +65,12 @@ def test_version_is_one_fact() -> None:
     from rating import __version__
 
     assert __version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_every_api_path_is_documented() -> None:
+    from api.app import create_app
+
+    for path in create_app().openapi()["paths"]:
+        assert f"{path.split('?')[0]}" in README.replace("\\|", "|") or path.replace(
+            "{kind}", "{red|black}"
+        ) in README.replace("\\|", "|"), path
