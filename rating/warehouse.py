@@ -122,10 +122,20 @@ def key_sql(contract: Contract, alias: str = "") -> str:
     return cols[0] if len(cols) == 1 else f"concat_ws(chr(31), {', '.join(cols)})"
 
 
-def visible_rows(contract: Contract, alias: str = "s") -> str:
-    """FROM-clause fragment: rows of a source visible at batch watermark `$watermark`."""
+def visible_rows(contract: Contract, alias: str = "s", *, extras: bool = False) -> str:
+    """FROM-clause fragment: rows of a source visible at batch watermark `$watermark`.
+
+    With `extras`, the batches listed in `$extra_batches` are visible too: a run revised after
+    an upheld objection sees its original watermark plus the correction batches, and nothing
+    else that arrived since.
+    """
+    seen_row = f"{alias}._batch <= $watermark"
+    seen_fix = "x.new_batch <= $watermark"
+    if extras:
+        seen_row = f"({seen_row} OR list_contains($extra_batches, {alias}._batch))"
+        seen_fix = f"({seen_fix} OR list_contains($extra_batches, x.new_batch))"
     return f"""src_{contract.kind} {alias}
-        WHERE {alias}._batch <= $watermark
+        WHERE {seen_row}
           AND NOT EXISTS (SELECT 1 FROM supersessions x
                           WHERE x.kind = '{contract.kind}' AND x.old_batch = {alias}._batch
-                            AND x.new_batch <= $watermark AND x.key = {key_sql(contract, alias)})"""
+                            AND {seen_fix} AND x.key = {key_sql(contract, alias)})"""

@@ -237,7 +237,7 @@ def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int
                    CAST(p.project_score + {bucket_total} AS {POINTS}) AS score,
                    v.veto_rules IS NOT NULL AS veto, coalesce(v.veto_rules, []) AS veto_rules
                    {bucket_cols}
-            FROM (SELECT s.* FROM {visible_rows(CONTRACTS["companies"])}) c
+            FROM (SELECT s.* FROM {visible_rows(CONTRACTS["companies"], extras=True)}) c
             LEFT JOIN proj p ON p.company = c.uscc
             LEFT JOIN bk ON bk.company = c.uscc
             LEFT JOIN veto v ON v.company = c.uscc""",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -133,7 +133,7 @@ def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[
         count, digest = rows(
             con,
             f"""SELECT count(*), coalesce(sum(hash({cols}, s._batch)::HUGEINT) % 18446744073709551616, 0)
-                FROM {visible_rows(contract)}{where}""",
+                FROM {visible_rows(contract, extras=True)}{where}""",
             ctx.params,
         )[0]
         out[kind] = {"rows": int(count), "hash": f"{int(digest):016x}"}
@@ -171,6 +171,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
             "end": str(ctx.period.end),
         },
         "watermark": ctx.watermark,
+        "extra_batches": list(ctx.extra_batches),
         "as_of": ctx.as_of.isoformat(),
         "timezone": settings.timezone,
         "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
@@ -228,22 +229,32 @@ def execute_run(
     *,
     forced: bool = False,
     progress: Progress | None = None,
+    revision_of: RunContext | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> RunReport:
-    """Rate `period` under `ruleset` over everything ingested so far, and store the results."""
+    """Rate `period` under `ruleset` over everything ingested so far, and store the results.
+
+    `revision_of` re-rates an earlier run's inputs (its watermark, correction batches and
+    history) instead: used when an upheld objection corrects records during publicity.
+    """
     if int(value(con, "SELECT count(*) FROM src_companies")) == 0:
         raise UsageError("the warehouse holds no companies: ingest data first", code="NO_DATA")
     registry.assert_unchanged(con, ruleset)
     now = settings.current_time()
-    ctx = RunContext(
-        period=period,
-        ruleset=ruleset,
-        watermark=watermark(con),
-        as_of=now,
-        history_runs=grading.resolve_history(
-            con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
-        ),
-        forced=forced,
-    )
+    if revision_of is not None:
+        ctx = replace(revision_of, as_of=now, extra={**revision_of.extra, **(extra or {})})
+    else:
+        ctx = RunContext(
+            period=period,
+            ruleset=ruleset,
+            watermark=watermark(con),
+            as_of=now,
+            history_runs=grading.resolve_history(
+                con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
+            ),
+            forced=forced,
+            extra=dict(extra or {}),
+        )
     steps = compute(con, ctx, progress)
     with transaction(con):
         run_id = next_run_id(con, period)

@@ -29,7 +29,7 @@ def build_service(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
         f"""CREATE OR REPLACE TEMP TABLE service AS
             SELECT project_id, company_uscc, project_name, district, street, households, floor_area,
                    service_start, coalesce(service_end, {FAR_FUTURE}) AS service_end
-            FROM {visible_rows(CONTRACTS["projects"])}""",
+            FROM {visible_rows(CONTRACTS["projects"], extras=True)}""",
         ctx.params,
     )
     return int(value(con, "SELECT count(*) FROM service"))
@@ -116,7 +116,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
     project = "s.project_id" if "project_id" in contract.columns else "NULL"
     inner = f"""SELECT {key_sql(contract, "s")} AS _key, s._batch, s._row, s._date,
                        {project} AS _project{", s.uscc AS _named_company" if kind == "events" else ""}{extra}
-                FROM {visible_rows(contract)} AND s._date BETWEEN $scope_start AND $period_end"""
+                FROM {visible_rows(contract, extras=True)} AND s._date BETWEEN $scope_start AND $period_end"""
     if kind == "events":
         select = (
             f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"

@@ -38,6 +38,13 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
     for rule in rs.rules:
         for message in rule_faults(rule, set(buckets)):
             problems.add("RULESET_RULE", message, file=origin, rule=rule.id)
+    ids = {r.id for r in rs.rules}
+    durations = rs.disclosure.black_list
+    for rule_id in durations.safety_rules:
+        if rule_id not in ids:
+            problems.add("RULESET_DISCLOSURE", f"safety rule '{rule_id}' is not a rule of this set", file=origin)
+    if durations.min_months > durations.max_months or durations.min_months_safety > durations.max_months:
+        problems.add("RULESET_DISCLOSURE", "a minimum list duration exceeds the maximum", file=origin)
 
 
 def _check_header(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:

@@ -127,6 +127,24 @@ class Downgrade(Model):
     note: str = ""
 
 
+class ListDuration(Model):
+    min_months: int = Field(default=3, ge=0, le=120)
+    min_months_safety: int = Field(default=12, ge=0, le=120)
+    max_months: int = Field(default=36, ge=1, le=240)
+    safety_rules: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Disclosure(Model):
+    publicity_working_days: int = Field(default=7, ge=0, le=60)
+    show_proposed: bool = True
+    objection_working_days: int | None = Field(default=None, ge=0, le=60)
+    holidays: tuple[date, ...] = ()
+    black_list: ListDuration = ListDuration()
+    repair: bool = True
+    note: str = ""
+
+
 class RuleSet(Model):
     ruleset: Header
     project: ProjectScoring
@@ -136,6 +154,7 @@ class RuleSet(Model):
     rules: tuple[Rule, ...] = Field(default=(), alias="rule")
     lists: Lists = Lists()
     downgrade: Downgrade = Downgrade()
+    disclosure: Disclosure = Disclosure()
     history_periods: int = Field(default=8, ge=1, le=40)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
