@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.deps import RateLimit
-from api.routers import audit, bureau, pages, public, system
+from api.routers import audit, bureau, pages, process, public, system
 from api.state import AppState
 from rating import __version__
 from rating.settings import Settings
@@ -44,6 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(RateLimit)
-    for router in (system.router, public.router, bureau.router, audit.router, pages.router):
+    for router in (
+        system.router,
+        public.router,
+        bureau.router,
+        process.router,
+        audit.router,
+        pages.router,
+    ):
         app.include_router(router)
     return app

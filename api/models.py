@@ -52,7 +52,9 @@ class Provenance(BaseModel):
     as_of: str
     timezone: str
     results_sha256: str
-    published_at: str
+    disclosed_at: str = Field(
+        description="When the run became public: its publication, or the start of its publicity"
+    )
     served_by: str
 
 
@@ -71,12 +73,16 @@ class Health(BaseModel):
     snapshot_built_at: str
 
 
+Status = Literal["published", "proposed"]
+
+
 class CompanySummary(BaseModel):
     uscc: str
     name: str
     district: str
     grade: str | None
     period: str
+    status: Status
     red: bool
     black: bool
 
@@ -90,6 +96,7 @@ class SearchResponse(BaseModel):
                 "district": "海港区",
                 "grade": "A",
                 "period": "2026Q3",
+                "status": "published",
                 "red": False,
                 "black": False,
             }
@@ -123,6 +130,7 @@ class ProjectGrade(BaseModel):
 
 class HistoryEntry(BaseModel):
     period: str
+    status: Status
     grade: str | None
     score: float | None
     red: bool
@@ -131,6 +139,7 @@ class HistoryEntry(BaseModel):
 
 class Current(BaseModel):
     period: str
+    status: Status = Field(description="proposed: shown during publicity, not yet published")
     grade: str | None
     score: float | None
     red: bool
@@ -171,7 +180,16 @@ class CompanyCard(BaseModel):
                 "grade": "优秀",
             }
         ],
-        history=[{"period": "2026Q2", "grade": "AA", "score": 81.0, "red": False, "black": False}],
+        history=[
+            {
+                "period": "2026Q2",
+                "status": "published",
+                "grade": "AA",
+                "score": 81.0,
+                "red": False,
+                "black": False,
+            }
+        ],
     )
     uscc: str
     name: str
@@ -190,6 +208,8 @@ class ListEntry(BaseModel):
     district: str | None
     grade: str | None
     score: float | None
+    period: str
+    status: Status
     reason: str | None
 
 
@@ -289,3 +309,33 @@ class Document(BaseModel):
     """A free-form audit document (manifests, replays, impact reports, evidence)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class ObjectionRequest(BaseModel):
+    model_config = _example(
+        run_id="2026Q3-01",
+        uscc=USCC,
+        records=["complaints:GD2026080100012"],
+        reasons="该投诉已由街道核实为不属实，附街道办复函。",
+    )
+    run_id: str = Field(pattern=r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$", max_length=20)
+    uscc: str = Field(pattern=r"^[0-9A-Z]{18}$")
+    records: list[str] = Field(
+        min_length=1, max_length=100, description="Disputed records as KIND:KEY"
+    )
+    reasons: str = Field(min_length=1, max_length=4000)
+
+
+class DecisionRequest(BaseModel):
+    model_config = _example(reason="经复核，投诉内容属实，维持原评价。")
+    reason: str = Field(min_length=1, max_length=4000)
+    set: dict[str, str] | None = Field(
+        default=None,
+        description="Upholding only: corrected values for the disputed records (default: void them)",
+    )
+
+
+class RepairRequest(BaseModel):
+    model_config = _example(uscc=USCC, proof="已完成整改，附区住建局整改验收意见。")
+    uscc: str = Field(pattern=r"^[0-9A-Z]{18}$")
+    proof: str = Field(min_length=1, max_length=4000)

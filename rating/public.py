@@ -1,18 +1,19 @@
 """The public snapshot: what the public may see, built once from the warehouse, held in memory.
 
-Only published results enter it (the ledger says which runs were published and when), and
-only public fields: grades, scores, list status, reasons in plain words with their source
-clauses, projects' grades. Never complaint text, complainants, addresses of people, or
-evidence record ids. `card(uscc, as_of)` answers with exactly what was published on a date:
-for each period, the run published latest on or before the end of that day.
+Visibility comes from the ledger (`rating.audit.disclosure`): a run is shown *proposed* from
+the start of its publicity (when its rule set says so) and *published* from its publication;
+a black-list entry shows from the publication that started it until its maximum duration or
+an approved credit repair. `card(uscc, on)` answers with exactly what was visible at the end
+of day `on`. Only public fields enter the snapshot: grades, scores, list status, reasons in
+plain words with their clauses, projects' grades — never complaint text, complainants, or
+evidence record ids.
 
-The snapshot is plain Python data (dicts and tuples, JSON-ready), so a lookup costs a dict
-access — the API serves it without a query per request.
+The snapshot is plain Python data (dicts, JSON-ready), so a lookup costs dict accesses: the
+API serves it without a query per request.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,17 +25,26 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from rating import __version__
+from rating.audit.disclosure import History, Shown, history
 from rating.engine import explainer
 from rating.sql import rows
 
 REASONS_SHOWN = 8
-
-
-@dataclass(frozen=True)
-class Publication:
-    at: datetime
-    period: str
-    run_id: str
+# Words every company name shares: close matching looks at what is left.
+GENERIC = (
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+    "物业服务",
+    "物业管理",
+    "物业",
+    "服务",
+    "管理",
+    "集团",
+    "责任",
+)
 
 
 @dataclass
@@ -42,70 +52,80 @@ class Snapshot:
     zone: ZoneInfo
     built_at: datetime
     clock: Callable[[], datetime]
+    disclosure: History
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> provenance
-    publications: list[Publication] = field(default_factory=list)  # by time
     cards: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # run -> uscc -> card
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # uscc -> (name, district)
     bigrams: dict[str, set[str]] = field(default_factory=dict)  # bigram -> usccs
     grade_orders: dict[str, list[str]] = field(default_factory=dict)  # run -> grades, best first
 
     # ---------------------------------------------------------------- visibility
-    def visible(self, on: date | None = None) -> dict[str, str]:
-        """Period -> run id the public could see at the end of `on` (default: now)."""
-        moment = self._end_of(on) if on else self.clock()
-        cut = bisect.bisect_right([p.at for p in self.publications], moment)
-        shown: dict[str, str] = {}
-        for p in self.publications[:cut]:
-            shown[p.period] = p.run_id
-        return shown
-
-    def _end_of(self, day: date) -> datetime:
-        return datetime.combine(day + timedelta(days=1), time.min, self.zone) - timedelta(
+    def _moment(self, on: date | None) -> datetime:
+        if on is None:
+            return self.clock()
+        return datetime.combine(on + timedelta(days=1), time.min, self.zone) - timedelta(
             microseconds=1
         )
 
+    def visible(self, on: date | None = None) -> dict[str, Shown]:
+        """Period -> the run the public could see at the end of `on` (default: now)."""
+        return self.disclosure.runs_at(self._moment(on))
+
+    def _public_card(self, shown: Shown, uscc: str, day: date) -> dict[str, Any] | None:
+        card = self.cards.get(shown.run_id, {}).get(uscc)
+        if card is None:
+            return None
+        if shown.status == "published":
+            entry = self.disclosure.entry(uscc, day)
+            black, reason = entry is not None, card["list_reason"] if entry is not None else None
+        else:
+            black, reason = card["black"], card["list_reason"]
+        return {**card, "black": black, "list_reason": reason, "status": shown.status}
+
     # ---------------------------------------------------------------- lookups
     def card(self, uscc: str, on: date | None = None) -> dict[str, Any] | None:
-        shown = self.visible(on)
-        periods = sorted(shown)
-        history = []
-        for period in periods:
-            c = self.cards[shown[period]].get(uscc)
-            if c is not None:
-                history.append(
-                    {
-                        "period": period,
-                        "grade": c["grade"],
-                        "score": c["score"],
-                        "red": c["red"],
-                        "black": c["black"],
-                    }
-                )
-        if not history:
+        moment = self._moment(on)
+        shown = self.disclosure.runs_at(moment)
+        visible = [(p, self._public_card(shown[p], uscc, moment.date())) for p in sorted(shown)]
+        visible = [(p, c) for p, c in visible if c is not None]
+        if not visible:
             return None
-        latest_period = history[-1]["period"]
-        run_id = shown[latest_period]
-        current = self.cards[run_id][uscc]
+        latest_period, current = visible[-1]
         return {
             "uscc": uscc,
             "name": current["name"],
             "district": current["district"],
-            "as_of": (on or self.clock().date()).isoformat(),
+            "as_of": moment.date().isoformat(),
             "current": {
-                k: current[k] for k in ("period", "grade", "score", "red", "black", "list_reason")
+                k: current[k]
+                for k in ("period", "status", "grade", "score", "red", "black", "list_reason")
             },
             "reasons": current["reasons"],
             "projects": current["projects"],
-            "history": history,
-            "provenance": self.runs[run_id],
+            "history": [
+                {k: c[k] for k in ("period", "status", "grade", "score", "red", "black")}
+                for _, c in visible
+            ],
+            "provenance": self.runs[shown[latest_period].run_id],
         }
+
+    def _latest_cards(self) -> dict[str, dict[str, Any]]:
+        moment = self.clock()
+        shown = self.disclosure.runs_at(moment)
+        latest: dict[str, dict[str, Any]] = {}
+        for period in sorted(shown):
+            for uscc in self.cards.get(shown[period].run_id, {}):
+                card = self._public_card(shown[period], uscc, moment.date())
+                if card is not None:
+                    latest[uscc] = card
+        return latest
 
     def search(
         self, q: str = "", district: str | None = None, limit: int = 20, offset: int = 0
     ) -> tuple[list[dict[str, Any]], bool]:
-        shown = self.visible()
-        latest = {u: c for period in sorted(shown) for u, c in self.cards[shown[period]].items()}
-        ranked = self._rank(q.strip().upper() if _looks_like_uscc(q) else q.strip(), latest)
+        latest = self._latest_cards()
+        query = q.strip().upper() if _looks_like_uscc(q) else q.strip()
+        ranked = self._rank(query, latest)
         if district:
             ranked = [u for u in ranked if self.names.get(u, ("", ""))[1] == district]
         page = ranked[offset : offset + limit + 1]
@@ -116,6 +136,7 @@ class Snapshot:
                 "district": self.names[u][1],
                 "grade": latest[u]["grade"],
                 "period": latest[u]["period"],
+                "status": latest[u]["status"],
                 "red": latest[u]["red"],
                 "black": latest[u]["black"],
             }
@@ -145,17 +166,29 @@ class Snapshot:
         return exact + [u for _, _, u in sorted(close)]
 
     def list_members(
-        self, kind: str, period: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        kind: str,
+        period: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        on: date | None = None,
     ) -> tuple[str | None, list[dict[str, Any]], bool]:
-        shown = self.visible()
-        period = period or (max(shown) if shown else None)
-        if period is None or period not in shown:
-            return period, [], False
-        run_id = shown[period]
-        members = sorted(
-            (c for c in self.cards[run_id].values() if c[kind]),
-            key=lambda c: (c["name"], c["uscc"]),
-        )
+        """A period's red or black list as visible on `on`; no period: the latest period,
+        except for the black list, which without a period is every entry in force."""
+        moment = self._moment(on)
+        shown = self.disclosure.runs_at(moment)
+        if kind == "black" and period is None:
+            members = self._in_force(moment)
+        else:
+            period = period or (max(shown) if shown else None)
+            if period is None or period not in shown:
+                return period, [], False
+            cards = (
+                self._public_card(shown[period], u, moment.date())
+                for u in self.cards.get(shown[period].run_id, {})
+            )
+            members = [c for c in cards if c is not None and c[kind]]
+        members.sort(key=lambda c: (c["name"], c["uscc"]))
         page = members[offset : offset + limit + 1]
         items = [
             {
@@ -164,33 +197,27 @@ class Snapshot:
                 "district": c["district"],
                 "grade": c["grade"],
                 "score": c["score"],
+                "period": c["period"],
+                "status": c["status"],
                 "reason": c["list_reason"] if kind == "black" else None,
             }
             for c in page[:limit]
         ]
         return period, items, len(page) > limit
 
+    def _in_force(self, moment: datetime) -> list[dict[str, Any]]:
+        """Every black-list entry in force: each with the card of the run that listed it."""
+        out = []
+        for entry in self.disclosure.active(moment.date()):
+            card = self.cards.get(entry.run_id, {}).get(entry.uscc)
+            if card is not None:
+                out.append({**card, "status": "published", "black": True})
+        return out
+
 
 def _looks_like_uscc(q: str) -> bool:
     q = q.strip()
     return 2 <= len(q) <= 18 and q.isascii() and q.isalnum()
-
-
-# Words every company name shares: close matching looks at what is left.
-GENERIC = (
-    "有限责任公司",
-    "股份有限公司",
-    "有限公司",
-    "分公司",
-    "公司",
-    "物业服务",
-    "物业管理",
-    "物业",
-    "服务",
-    "管理",
-    "集团",
-    "责任",
-)
 
 
 def core_name(text: str) -> str:
@@ -208,21 +235,10 @@ def _bigrams(text: str) -> set[str]:
 # -------------------------------------------------------------------- building
 
 
-def _publications(con: duckdb.DuckDBPyConnection) -> list[Publication]:
-    found = rows(
-        con,
-        """SELECT recorded_at, json_extract_string(payload, '$.period'), run_id
-                         FROM ledger WHERE action = 'publish' ORDER BY seq""",
-    )
-    return sorted(
-        (Publication(datetime.fromisoformat(at), p, r) for at, p, r in found), key=lambda x: x.at
-    )
-
-
 def _cards_sql() -> str:
-    """One JSON card per (published run, company), assembled in DuckDB."""
+    """One JSON card per (shown run, company), assembled in DuckDB."""
     return """
-    WITH pub AS (SELECT DISTINCT run_id FROM ledger WHERE action = 'publish'),
+    WITH pub AS (SELECT DISTINCT unnest($runs::VARCHAR[]) AS run_id),
     w AS (SELECT run_id, company_uscc, project_id, weight,
                  sum(weight) OVER (PARTITION BY run_id, company_uscc) AS total
           FROM run_projects WHERE run_id IN (SELECT run_id FROM pub)),
@@ -248,29 +264,31 @@ def _cards_sql() -> str:
 
 
 def _provenance(
-    con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime
+    con: duckdb.DuckDBPyConnection, run_id: str, disclosed_at: datetime
 ) -> dict[str, Any]:
-    info = explainer.run_row(con, run_id)
-    prov = explainer.provenance(info)
-    return {**prov, "published_at": published_at.isoformat(), "served_by": __version__}
+    prov = explainer.provenance(explainer.run_row(con, run_id))
+    return {**prov, "disclosed_at": disclosed_at.isoformat(), "served_by": __version__}
 
 
 def build(
     con: duckdb.DuckDBPyConnection, zone: ZoneInfo, clock: Callable[[], datetime]
 ) -> Snapshot:
-    snap = Snapshot(zone=zone, built_at=clock(), clock=clock, publications=_publications(con))
+    snap = Snapshot(zone=zone, built_at=clock(), clock=clock, disclosure=history(con))
+    first_shown: dict[str, tuple[datetime, str]] = {}  # run -> when it was disclosed, its period
+    for at, period, run_id, kind in snap.disclosure.zone_events:
+        if kind == "published" or (kind == "proposed" and run_id not in first_shown):
+            first_shown[run_id] = (at, period)
     wording: dict[str, dict[str, tuple[str, str]]] = {}
-    for p in snap.publications:
-        snap.runs[p.run_id] = _provenance(con, p.run_id, p.at)
-        info = explainer.run_row(con, p.run_id)
+    for run_id, (at, _period) in first_shown.items():
+        snap.runs[run_id] = _provenance(con, run_id, at)
+        info = explainer.run_row(con, run_id)
         rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
-        wording[p.run_id] = {r.id: (r.title, r.clause) for r in rs.rules}
-        snap.grade_orders[p.run_id] = list(rs.grade_order)
-        snap.cards.setdefault(p.run_id, {})
-    period_of = {p.run_id: p.period for p in snap.publications}
-    for run_id, uscc, card_json in rows(con, _cards_sql()):
+        wording[run_id] = {r.id: (r.title, r.clause) for r in rs.rules}
+        snap.grade_orders[run_id] = list(rs.grade_order)
+        snap.cards.setdefault(run_id, {})
+    for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(first_shown)}):
         card = json.loads(card_json)
-        card["period"] = period_of[run_id]
+        card["period"] = first_shown[run_id][1]
         card["reasons"] = [
             {
                 **r,

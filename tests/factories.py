@@ -204,3 +204,19 @@ def load(
         ingest_file(con, settings, kind, path) for kind, path in bureau.write(tmp / "exports")
     ]
     return con, settings, results
+
+
+def publish_after_publicity(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    published: datetime,
+    publicity_days_before: int = 20,
+) -> Any:
+    """Put a run to publicity and publish it once the publicity period is over."""
+    from datetime import timedelta
+
+    from rating.audit.publication import publicize, publish
+
+    publicize(con, settings.with_(now=published - timedelta(days=publicity_days_before)), run_id)
+    return publish(con, settings.with_(now=published), run_id)

@@ -103,7 +103,7 @@ def test_replay_names_what_differs(golden: dict[str, Any]) -> None:
 
 def test_published_rule_versions_are_immutable(golden: dict[str, Any]) -> None:
     con, settings, rules_dir = golden["con"], golden["settings"], golden["rules_dir"]
-    publication.publish(con, settings, golden["runs"]["2025Q3"])
+    publication.publish(con, settings, golden["runs"]["2025Q3"], force=True)
     path = rules_dir / "yantai-2022" / "1.0.0" / "ruleset.toml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("points = -0.5", "points = -0.7"), encoding="utf-8"
@@ -120,7 +120,7 @@ def test_published_rule_versions_are_immutable(golden: dict[str, Any]) -> None:
 def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
     con, settings = golden["con"], golden["settings"]
     for run_id in (golden["runs"]["2025Q2"], golden["runs"]["2025Q3"]):
-        publication.publish(con, settings, run_id)
+        publication.publish(con, settings, run_id, force=True)
     clean = verify.verify(con, golden["rules_dir"])
     assert clean.ok and clean.records == 2 and clean.published_runs == 2
     q3 = golden["runs"]["2025Q3"]
@@ -152,13 +152,13 @@ def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
 
 def test_publishing_twice_or_altered_results_is_refused(golden: dict[str, Any]) -> None:
     con, settings, q3 = golden["con"], golden["settings"], golden["runs"]["2025Q3"]
-    publication.publish(con, settings, q3)
+    publication.publish(con, settings, q3, force=True)
     with pytest.raises(ConflictError):
-        publication.publish(con, settings, q3)
+        publication.publish(con, settings, q3, force=True)
     q2 = golden["runs"]["2025Q2"]
     run(con, "UPDATE run_projects SET score = 1 WHERE run_id = $r", {"r": q2})
     with pytest.raises(ConflictError) as err:
-        publication.publish(con, settings, q2)
+        publication.publish(con, settings, q2, force=True)
     assert err.value.code == "RESULTS_ALTERED"
 
 
@@ -266,7 +266,9 @@ def test_history_prefers_published_runs(golden: dict[str, Any]) -> None:
     con, settings = golden["con"], golden["settings"]
     rs = load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0")
     again = execute_run(con, settings, rs, Period.parse("2025Q2"))  # a newer Q2 run
-    publication.publish(con, settings, golden["runs"]["2025Q2"])  # but the older one is published
+    publication.publish(
+        con, settings, golden["runs"]["2025Q2"], force=True
+    )  # but the older one is published
     q3 = execute_run(con, settings, rs, Q3)
     assert {"periods_back": 1, "run_id": golden["runs"]["2025Q2"]} in q3.manifest["history_runs"]
     assert again.run_id != golden["runs"]["2025Q2"]
@@ -282,7 +284,7 @@ def test_cli_exit_codes(
     con.close()
     monkeypatch.setenv("RATING_RULES_DIR", str(golden["rules_dir"]))
     q3 = golden["runs"]["2025Q3"]
-    assert main(["publish", q3, "--db", db, "--json"]) == 0
+    assert main(["publish", q3, "--force", "--db", db, "--json"]) == 0
     assert main(["replay", q3, "--db", db, "--json"]) == 0
     assert '"status": "MATCH"' in capsys.readouterr().out
     assert main(["verify", "--db", db, "--json"]) == 0

@@ -118,3 +118,24 @@ def ledger_records(
 ) -> Any:
     records = _with(state, lambda cur: ledger.records(cur))
     return {"records": [asdict(r) for r in records[-limit:]], "truncated": len(records) > limit}
+
+
+@router.get(
+    "/companies/{uscc}/disclosure",
+    response_model=Document,
+    summary="Who could see what of a company, when and why: every visibility change and list entry",
+)
+def disclosure_history(
+    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"), state: AppState = Depends(get_state)
+) -> Any:
+    from rating.audit.disclosure import company_history, history
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Any:
+        entries = [e.as_dict() for e in history(cur).entries if e.uscc == uscc.upper()]
+        return {
+            "uscc": uscc.upper(),
+            "events": company_history(cur, uscc.upper()),
+            "black_entries": entries,
+        }
+
+    return _with(state, work)

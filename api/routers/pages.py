@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -11,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import get_state
+from api.params import as_of_query, to_day
 from api.state import AppState
 from rating.errors import NotFoundError
 
@@ -66,10 +66,10 @@ def index(
 def company_page(
     request: Request,
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"),
-    as_of: date | None = None,
+    as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    card = state.snapshot.card(uscc.upper(), as_of)
+    card = state.snapshot.card(uscc.upper(), to_day(as_of))
     if card is None:
         raise NotFoundError(f"no published rating for {uscc.upper()}", code="COMPANY_NOT_FOUND")
     order = _grade_order(state, card)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -12,6 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import get_state
 from api.models import ERRORS, CompanyCard, ListResponse, SearchResponse
+from api.params import as_of_query, to_day
 from api.state import AppState
 from rating.errors import NotFoundError
 
@@ -58,14 +58,12 @@ def search(
 async def company(
     request: Request,
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
-    as_of: date | None = Query(
-        None, description="Show exactly what was published on this date (YYYY-MM-DD)."
-    ),
+    as_of: str | None = as_of_query("Show exactly what was visible on this day (YYYY-MM-DD)."),
 ) -> Response:
     # The hottest path: the state is read directly (no dependency to resolve) and the card
     # is served as cached JSON bytes.
     state: AppState = request.app.state.rating
-    body = state.card_json(uscc.upper(), as_of)
+    body = state.card_json(uscc.upper(), to_day(as_of))
     if body is None:
         raise NotFoundError(
             f"no published rating for {uscc.upper()}" + (f" on {as_of}" if as_of else ""),
@@ -78,23 +76,26 @@ async def company(
     "/lists/{kind}",
     response_model=ListResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "The list (JSON or CSV)"}},
-    summary="The red or black list of a period, paginated; format=csv downloads the whole list",
+    summary="A red or black list, paginated; format=csv downloads the whole list",
+    description="With `period`: that period's list as visible on `as_of` (today by default). "
+    "Without: the red list of the latest period, or every black-list entry in force.",
 )
 def lists(
     kind: Literal["red", "black"],
-    period: str | None = Query(
-        None, pattern=PERIOD, description="Default: the latest published period."
-    ),
+    period: str | None = Query(None, pattern=PERIOD, description="A period such as 2026Q3."),
+    as_of: str | None = as_of_query("The list as visible at the end of this day."),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
     format: Literal["json", "csv"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> ListResponse | Response:
     if format == "csv":
-        shown, items, _ = state.snapshot.list_members(kind, period, limit=10_000_000)
+        shown, items, _ = state.snapshot.list_members(
+            kind, period, limit=10_000_000, on=to_day(as_of)
+        )
         return _csv(kind, shown, items)
     shown, items, truncated = state.snapshot.list_members(
-        kind, period, limit=page_size, offset=(page - 1) * page_size
+        kind, period, limit=page_size, offset=(page - 1) * page_size, on=to_day(as_of)
     )
     return ListResponse.model_validate(
         {

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
+from rating.audit.objections import objections_of
+from rating.calendar import add_working_days
 from rating.engine import explainer
 from rating.engine.store import RESULT_KEYS, RESULT_TABLES, results_digest, row_text_sql
 from rating.errors import ConflictError
@@ -90,6 +94,63 @@ def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) ->
     }
 
 
+def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, Any]:
+    """Put a draft run to publicity (公示): proposed results, objections open until the deadline."""
+    info = explainer.run_row(con, run_id)
+    if info["status"] != "draft":
+        raise ConflictError(
+            f"run {run_id} is {info['status']}: only a draft can go to publicity",
+            code="NOT_A_DRAFT",
+        )
+    rules = disclosure_rules(con, run_id)
+    now = settings.current_time()
+    today = now.date()
+    payload = {
+        "period": info["period"],
+        "starts_on": today.isoformat(),
+        "ends_on": add_working_days(
+            today, rules.publicity_working_days, rules.holidays
+        ).isoformat(),
+        "objections_until": add_working_days(
+            today,
+            rules.publicity_working_days
+            if rules.objection_working_days is None
+            else rules.objection_working_days,
+            rules.holidays,
+        ).isoformat(),
+        "show_proposed": rules.show_proposed,
+        "results_sha256": info["results_sha256"],
+    }
+    with transaction(con):
+        record = ledger.append(
+            con, "publicity", run_id=run_id, payload=payload, at=now, status="publicity"
+        )
+    return {"run_id": run_id, "status": "publicity", "ledger_seq": record.seq, **payload}
+
+
+def _publicity_record(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
+    found = [r for r in ledger.records(con, run_id) if r.action == "publicity"]
+    return found[-1].payload if found else None
+
+
+def _refusal(con: duckdb.DuckDBPyConnection, info: dict[str, Any], today: date) -> str | None:
+    """Why a run may not be published today without --force (None when it may)."""
+    run_id, status = info["run_id"], info["status"]
+    if disclosure_rules(con, run_id).publicity_working_days == 0:
+        return None
+    if status == "draft":
+        return f"run {run_id} has not been through publicity: `rating publicize {run_id}` first"
+    publicity = _publicity_record(con, run_id) or {}
+    if today <= date.fromisoformat(publicity["ends_on"]):
+        return f"the publicity of run {run_id} lasts until {publicity['ends_on']} (inclusive)"
+    pending = [
+        o for o in objections_of(con) if o["period"] == info["period"] and o["state"] == "pending"
+    ]
+    if pending:
+        return f"{len(pending)} objection(s) against {info['period']} are unresolved: {', '.join(o['objection_id'] for o in pending)}"
+    return None
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -101,16 +162,31 @@ def publish(
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
-    payload = {**publication_payload(con, info), "forced": force, **(extra or {})}
+    if info["status"] == "superseded":
+        raise ConflictError(
+            f"run {run_id} was revised after an objection: publish its revision",
+            code="RUN_SUPERSEDED",
+        )
+    now = settings.current_time()
+    refusal = _refusal(con, info, now.date())
+    if refusal and not force:
+        raise ConflictError(
+            f"{refusal}; --force publishes anyway (recorded)", code="PUBLICITY_NOT_OVER"
+        )
+    payload = {
+        **publication_payload(con, info),
+        "forced": bool(refusal and force),
+        "forced_over": refusal,
+        **(extra or {}),
+    }
     with transaction(con):
+        sync_expiries(con, now)
+        payload["black_entries"] = new_black_entries(
+            con, run_id, now.date(), disclosure_rules(con, run_id)
+        )
         record_row_hashes(con, run_id)
         record = ledger.append(
-            con,
-            "publish",
-            run_id=run_id,
-            payload=payload,
-            at=settings.current_time(),
-            status="published",
+            con, "publish", run_id=run_id, payload=payload, at=now, status="published"
         )
     return Publication(run_id, record.seq, record.hash, payload)
 

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import audit, common, data, rules, runs, serve
+from rating.cli import audit, common, data, process, rules, runs, serve
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ runs.register(app)
 rules.register(app)
 audit.register(app)
 serve.register(app)
+process.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

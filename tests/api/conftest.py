@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rating import tokens
-from rating.audit.publication import publish
 from rating.engine.runner import execute_run
 from rating.ingest.loader import ingest_file
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
-from tests.factories import load, settings_for
+from tests.factories import load, publish_after_publicity, settings_for
 from tests.golden import scenarios
 
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
@@ -47,7 +46,7 @@ def bureau_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for p in ("2025Q1", "2025Q2", "2025Q3")
     }
     for period, at in PUBLISHED.items():
-        publish(con, settings.with_(now=at), runs[period])
+        publish_after_publicity(con, settings, runs[period], at)
     names = dict(con.execute("SELECT name, uscc FROM src_companies").fetchall())
     con.close()
     keys = {

@@ -56,8 +56,16 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
         assert (
             run["grades"]["AAA"] == 1 and run["black"] == 1
         )  # no history yet: 丁 has one C, not three
-        assert c.get("/v1/public/companies").json()["items"] == []  # nothing published yet
-        published = c.post(f"/v1/bureau/runs/{run['run_id']}/publish", headers=bureau).json()
+        assert c.get("/v1/public/companies").json()["items"] == []  # nothing disclosed yet
+        early = c.post(f"/v1/bureau/runs/{run['run_id']}/publish", headers=bureau)
+        assert early.status_code == 409 and early.json()["error"]["code"] == "PUBLICITY_NOT_OVER"
+        publicity = c.post(f"/v1/bureau/runs/{run['run_id']}/publicity", headers=bureau).json()
+        assert publicity["status"] == "publicity" and publicity["ends_on"] > publicity["starts_on"]
+        proposed = c.get("/v1/public/companies", params={"q": "甲物业"}).json()["items"]
+        assert proposed[0]["status"] == "proposed"  # Yantai shows proposed results during publicity
+        published = c.post(
+            f"/v1/bureau/runs/{run['run_id']}/publish", headers=bureau, json={"force": True}
+        ).json()
         assert published["status"] == "published" and len(published["ledger_hash"]) == 64
         assert c.get("/v1/bureau/runs", headers=bureau).json()["items"][0]["status"] == "published"
         assert len(c.get("/v1/public/companies").json()["items"]) == 10
@@ -77,7 +85,9 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
         ).json()
         assert evidence["company"]["veto"] is True and evidence["evidence"]
         assert c.get("/v1/audit/verify", headers=auditor).json()["ok"] is True
-        assert len(c.get("/v1/audit/ledger", headers=auditor).json()["records"]) == 1
+        assert [
+            r["action"] for r in c.get("/v1/audit/ledger", headers=auditor).json()["records"]
+        ] == ["publicity", "publish"]
 
 
 def test_upload_size_limit(tmp_path: Path) -> None:

@@ -46,22 +46,28 @@ def test_company_card_and_as_of(client: TestClient, bureau_db: dict[str, Any]) -
     assert card["reasons"][0]["rule_id"] == "P-CONTRACT-KEY" and card["reasons"][0]["points"] == -20
     assert card["reasons"][0]["clause"].startswith("北京")
     assert card["provenance"]["ruleset"] == "yantai-2022@1.0.0"
-    # Q2 was published on 2025-10-15, Q3 on 2026-01-20: on 2025-12-31 only Q2 was visible.
-    before = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-12-31"}).json()
+    # Q2 was published on 2025-10-15; Q3 went to publicity on 2025-12-31 and was published on
+    # 2026-01-20. On 2025-12-30 only Q2 was visible; from 2025-12-31 Q3 showed as proposed.
+    before = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-12-30"}).json()
     assert before["current"]["period"] == "2025Q2" and before["current"]["grade"] == "AA"
     assert [h["period"] for h in before["history"]] == ["2025Q2"]
-    gone = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-10-14"})
+    proposed = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-12-31"}).json()
+    assert (
+        proposed["current"] | {} == proposed["current"]
+        and proposed["current"]["status"] == "proposed"
+    )
+    assert proposed["current"]["grade"] == "B" and card["current"]["status"] == "published"
+    gone = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-09-24"})
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "COMPANY_NOT_FOUND"
     bad = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-13-01"})
     assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["field"] == "as_of"
 
 
 def test_lists_and_csv(client: TestClient, bureau_db: dict[str, Any]) -> None:
-    black = client.get("/v1/public/lists/black").json()
-    assert black["period"] == "2025Q3" and {i["name"] for i in black["items"]} == {
-        "丙物业",
-        "丁物业",
-    }
+    black = client.get("/v1/public/lists/black").json()  # every entry in force today
+    assert black["period"] is None and {i["name"] for i in black["items"]} == {"丙物业", "丁物业"}
+    q3 = client.get("/v1/public/lists/black", params={"period": "2025Q3"}).json()
+    assert q3["period"] == "2025Q3" and {i["name"] for i in q3["items"]} == {"丙物业", "丁物业"}
     red_q2 = client.get("/v1/public/lists/red", params={"period": "2025Q2"}).json()
     assert [i["name"] for i in red_q2["items"]] == ["甲物业"]
     paged = client.get("/v1/public/lists/black", params={"page_size": 1}).json()

@@ -11,10 +11,27 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.api.conftest import auth
 
-SAMPLE = {"kind": "companies", "run_id": "2025Q3-01", "uscc": "91370600000000001N"}
+SAMPLE = {
+    "kind": "companies",
+    "run_id": "2025Q3-01",
+    "uscc": "91370600000000001N",
+    "objection_id": "OBJ-0001",
+    "repair_id": "REP-0001",
+    "decision": "approve",
+}
 BODIES = {
     "/v1/bureau/runs": {"period": "2025Q3"},
     "/v1/audit/runs/{run_id}/impact": {"rules": "yantai-2022@1.0.0"},
+    "/v1/bureau/objections": {
+        "run_id": "2025Q3-01",
+        "uscc": "91370600000000001N",
+        "records": ["complaints:GD0001"],
+        "reasons": "x",
+    },
+    "/v1/bureau/objections/{objection_id}/uphold": {"reason": "x"},
+    "/v1/bureau/objections/{objection_id}/reject": {"reason": "x"},
+    "/v1/bureau/repairs": {"uscc": "91370600000000001N", "proof": "x"},
+    "/v1/bureau/repairs/{repair_id}/{decision}": {"reason": "x"},
 }
 
 

@@ -1,0 +1,150 @@
+"""Due process over HTTP (token role `bureau`): publicity, objections, credit repair, expiries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.deps import get_state, require
+from api.models import ERRORS, DecisionRequest, Document, ObjectionRequest, RepairRequest
+from api.state import AppState
+from rating.audit import objections, repairs
+from rating.audit.disclosure import sync_expiries
+from rating.audit.publication import publicize
+from rating.warehouse import transaction
+
+router = APIRouter(
+    prefix="/v1/bureau",
+    tags=["bureau: due process"],
+    dependencies=[Depends(require("bureau"))],
+    responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 422, 503)},
+)
+RUN_ID = Path(pattern=r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$", max_length=20)
+
+
+def _change(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    """Run a change under the write lock, then refresh what the public sees."""
+    with state.write_lock:
+        cur = state.cursor()
+        try:
+            result = work(cur)
+        finally:
+            cur.close()
+        state.refresh_snapshot()
+    return result
+
+
+def _read(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    cur = state.cursor()
+    try:
+        return work(cur)
+    finally:
+        cur.close()
+
+
+@router.post(
+    "/runs/{run_id}/publicity",
+    response_model=Document,
+    summary="Put a draft run to publicity (公示)",
+)
+def start_publicity(run_id: str = RUN_ID, state: AppState = Depends(get_state)) -> Any:
+    return _change(state, lambda cur: publicize(cur, state.settings, run_id))
+
+
+@router.post(
+    "/objections",
+    response_model=Document,
+    summary="File a company's objection (异议) within the deadline",
+)
+def file_objection(body: ObjectionRequest, state: AppState = Depends(get_state)) -> Any:
+    return _change(
+        state,
+        lambda cur: objections.file(
+            cur, state.settings, body.run_id, body.uscc, body.records, body.reasons
+        ),
+    )
+
+
+@router.get("/objections", response_model=Document, summary="Objections and their state")
+def list_objections(
+    state_filter: Literal["pending", "upheld", "rejected"] | None = Query(None, alias="state"),
+    state: AppState = Depends(get_state),
+) -> Any:
+    found = _read(state, objections.objections_of)
+    return {"items": [o for o in found if state_filter in (None, o["state"])]}
+
+
+@router.post(
+    "/objections/{objection_id}/uphold",
+    response_model=Document,
+    summary="Uphold: correct the records (superseding rows) and re-rate the period",
+)
+def uphold_objection(
+    body: DecisionRequest,
+    objection_id: str = Path(pattern=r"^OBJ-\d{4,}$"),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _change(
+        state,
+        lambda cur: objections.uphold(cur, state.settings, objection_id, body.reason, body.set),
+    )
+
+
+@router.post(
+    "/objections/{objection_id}/reject",
+    response_model=Document,
+    summary="Reject an objection, with reasons",
+)
+def reject_objection(
+    body: DecisionRequest,
+    objection_id: str = Path(pattern=r"^OBJ-\d{4,}$"),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _change(
+        state, lambda cur: objections.reject(cur, state.settings, objection_id, body.reason)
+    )
+
+
+@router.post(
+    "/repairs",
+    response_model=Document,
+    summary="A listed company applies for credit repair (信用修复)",
+)
+def apply_repair(body: RepairRequest, state: AppState = Depends(get_state)) -> Any:
+    return _change(state, lambda cur: repairs.apply(cur, state.settings, body.uscc, body.proof))
+
+
+@router.get("/repairs", response_model=Document, summary="Repair applications and their state")
+def list_repairs(state: AppState = Depends(get_state)) -> Any:
+    return {"items": _read(state, repairs.repairs_of)}
+
+
+@router.post(
+    "/repairs/{repair_id}/{decision}", response_model=Document, summary="Approve or reject a repair"
+)
+def decide_repair(
+    body: DecisionRequest,
+    decision: Literal["approve", "reject"],
+    repair_id: str = Path(pattern=r"^REP-\d{4,}$"),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _change(
+        state,
+        lambda cur: repairs.decide(
+            cur, state.settings, repair_id, decision == "approve", body.reason
+        ),
+    )
+
+
+@router.post(
+    "/lists/sync", response_model=Document, summary="Record list entries that reached their maximum"
+)
+def sync_lists(state: AppState = Depends(get_state)) -> Any:
+    def work(cur: duckdb.DuckDBPyConnection) -> Any:
+        with transaction(cur):
+            return {"expired": sync_expiries(cur, state.settings.current_time())}
+
+    return _change(state, work)
