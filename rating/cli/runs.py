@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +25,7 @@ from rating.engine.runner import RunReport, execute_run
 from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
+from rating.settings import Settings
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
 
@@ -48,9 +51,11 @@ def _render_run(report: dict[str, Any]) -> None:
     )
 
 
-def do_run(inv: Invocation, period: str, rules: str | None, force: bool) -> RunReport:
+def do_run(
+    inv: Invocation, period: str, rules: str | None, force: bool, settings: Settings | None = None
+) -> RunReport:
     p = Period.parse(period)
-    settings = inv.settings
+    settings = settings or inv.settings
     rs = registry.select(settings.rules_dir, rules, settings.ruleset, p, force)
     with inv.warehouse() as con, progress_bar(inv, f"rating {p}") as progress:
         return execute_run(
@@ -302,6 +307,27 @@ def runs_show(
     emit(inv, payload, lambda: stdout.print_json(data=to_jsonable(info["manifest"])))
 
 
+def _bureau_day(inv: Invocation, period: Period, days_after: int) -> datetime | None:
+    """10:00 on the day `days_after` the period ends, or None when that lies in the future."""
+    settings = inv.settings
+    moment = datetime.combine(period.end + timedelta(days=days_after), dt_time(10), settings.zone)
+    return moment if moment <= settings.current_time() else None
+
+
+def _disclose_as_a_bureau_would(inv: Invocation, run_id: str, period: Period) -> None:
+    """Publicity five days after the quarter ends, publication twenty days later, on those
+    (past) days; a run whose days lie in the future stays in draft or publicity."""
+    from rating.audit.publication import publicize, publish
+
+    settings = inv.settings
+    publicity, published = _bureau_day(inv, period, 5), _bureau_day(inv, period, 25)
+    with inv.warehouse() as con:
+        if publicity is not None:
+            publicize(con, settings.with_(now=publicity), run_id)
+        if published is not None:
+            publish(con, settings.with_(now=published), run_id)
+
+
 def demo(
     complaints: Annotated[
         int, typer.Option(help="Complaint orders in the generated city.", min=1000)
@@ -313,7 +339,7 @@ def demo(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Generate a city, ingest its exports, rate every quarter, show the latest: end to end."""
+    """Generate a city, ingest its exports, rate and publish every quarter, show the latest."""
     from rating.ingest.folder import ingest_folder
     from rating.synth import generate as synth_generate
 
@@ -332,7 +358,11 @@ def demo(
         ingested = ingest_folder(con, inv.settings, exports, progress)
     timings["ingest_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    reports = [do_run(inv, p, None, False) for p in generated.periods]
+    reports = []
+    for period in generated.periods:
+        rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
+        reports.append(do_run(inv, period, None, False, inv.settings.with_(now=rated_on)))
+        _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
     timings["rate_s"] = time.perf_counter() - started
     last = reports[-1]
     payload = {
