@@ -87,3 +87,10 @@ def value(
     """The first column of the first row, or None."""
     result = rows(con, statement, params)
     return result[0][0] if result else None
+
+
+def frame(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> Any:
+    """The result as a polars DataFrame."""
+    used = set(_PARAM.findall(statement))
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    return con.sql(statement, params=bound or None).pl()
