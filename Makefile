@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: setup demo test lint bench-quick
 
 setup: $(VENV)/.installed
+	bash scripts/setup-system.sh
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,12 @@ demo: setup
 	$(BIN)/rating demo
 
 test: setup
+	bash scripts/setup-browser.sh
 	$(BIN)/ruff check rating api tests benchmarks
-	$(BIN)/pytest -q
+	RATING_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check rating api tests benchmarks
+
+bench-quick: setup
+	$(BIN)/python -m benchmarks --quick

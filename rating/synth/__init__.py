@@ -28,6 +28,7 @@ from pathlib import Path
 from rating.synth import assessments, events, inspections, registers
 from rating.synth import complaints as _complaints
 from rating.synth.context import Context, GeneratedFile, GenerateResult, Progress
+from rating.synth.integrity import TRUTH_FILE
 from rating.synth.plan import Plan
 from rating.synth.world import make_world
 
@@ -57,13 +58,16 @@ def generate(
     end: str = "2026Q3",
     parquet: bool = False,
     dirty: float = 0.001,
+    integrity: bool = False,
     progress: Progress | None = None,
 ) -> GenerateResult:
     """Write a bureau's exports for `quarters` quarters ending with `end` into `out_dir`.
 
     `complaints` is the exact total over all quarter files. Unset, `projects` is about one
     per ten complaints a quarter (20 … 300,000) and `companies` one per five projects (≥ 5).
-    `progress(kind, done, total)` is called as each chunk is written.
+    `progress(kind, done, total)` is called as each chunk is written. `integrity=True` adds
+    unmarked near-duplicates and coordinated campaigns, listed in `integrity_truth.parquet`
+    (see `rating.synth.integrity`); off, the files are exactly those of the plain generator.
     """
     plan = Plan.resolve(
         complaints=complaints,
@@ -74,6 +78,7 @@ def generate(
         end=end,
         parquet=parquet,
         dirty=dirty,
+        integrity=integrity,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -89,6 +94,8 @@ def generate(
             k: ctx.dirty_rows.get(k, 0) for k in ("projects", "complaints", "inspections")
         },
     }
+    if plan.integrity:
+        manifest["integrity"] = {"truth": TRUTH_FILE, **ctx.truth.counts()}
     (out / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

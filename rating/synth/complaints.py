@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from rating.ingest.contracts import FINDINGS, RESULTS, SATISFACTION
-from rating.synth import dirt, vocab
+from rating.synth import dirt, integrity, vocab
 from rating.synth.context import Context, GeneratedFile, headers
 from rating.synth.plan import (
     DAY,
@@ -48,7 +48,13 @@ from rating.synth.rates import (
     STILL_OPEN,
 )
 from rating.synth.world import World
-from rating.synth.writers import CsvFile, ParquetFile, format_temporal, with_headers
+from rating.synth.writers import (
+    CsvFile,
+    ParquetFile,
+    format_temporal,
+    with_headers,
+    write_parquet,
+)
 
 CHUNK_ROWS = 1_000_000
 
@@ -326,6 +332,7 @@ def write(ctx: Context) -> list[GeneratedFile]:
         with out:
             for chunk in (c for c in chunks if c.quarter == q):
                 frame = complaint_chunk(plan, ctx.world, chunk, base)
+                extra = _extras(ctx, chunk, frame)
                 if not plan.parquet:
                     frame = format_temporal(
                         frame, dict.fromkeys(DATETIME_COLUMNS, "%Y-%m-%d %H:%M:%S")
@@ -335,8 +342,23 @@ def write(ctx: Context) -> list[GeneratedFile]:
                 )
                 ctx.spoiled("complaints", bad)
                 out.write(with_headers(frame, header))
+                if extra is not None:
+                    out.write(with_headers(extra, header))
                 done += chunk.rows
                 ctx.report("complaints", done, plan.complaints)
         fmt, enc = ("parquet", None) if plan.parquet else ("csv", "gb18030")
         files.append(GeneratedFile("complaints", path, out.rows, fmt, enc))
+    if plan.integrity:
+        write_parquet(ctx.out_dir / integrity.TRUTH_FILE, ctx.truth.frame())
     return files
+
+
+def _extras(ctx: Context, chunk: Chunk, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """Opt-in unmarked duplicates and campaigns (synth/integrity.py), clean, as text for CSV."""
+    if not ctx.plan.integrity:
+        return None
+    spec = (chunk.index, chunk.lo, chunk.hi, chunk.rows)
+    extra = integrity.extras(ctx.plan, ctx.world, spec, frame, ctx.truth)
+    if ctx.plan.parquet:
+        return extra
+    return format_temporal(extra, dict.fromkeys(DATETIME_COLUMNS, "%Y-%m-%d %H:%M:%S"))

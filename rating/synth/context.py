@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rating.ingest.contracts import CONTRACTS
+from rating.synth.integrity import Truth
 from rating.synth.plan import Plan
 from rating.synth.world import World
 
@@ -54,6 +55,7 @@ class Context:
     out_dir: Path
     progress: Progress | None = None
     dirty_rows: dict[str, int] = field(default_factory=dict)
+    truth: Truth = field(default_factory=Truth)  # integrity extras (opt-in)
 
     def report(self, kind: str, done: int, total: int) -> None:
         if self.progress is not None:

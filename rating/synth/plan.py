@@ -42,6 +42,7 @@ class Plan:
     periods: tuple[Period, ...]
     parquet: bool
     dirty: float
+    integrity: bool = False  # opt-in extras with ground truth (synth/integrity.py)
 
     @classmethod
     def resolve(
@@ -55,6 +56,7 @@ class Plan:
         end: str,
         parquet: bool,
         dirty: float,
+        integrity: bool = False,
     ) -> Plan:
         if complaints < 0:
             raise UsageError("complaints must be ≥ 0", code="SYNTH_BAD_OPTION")
@@ -80,7 +82,7 @@ class Plan:
                 f"companies must be between 1 and {MAX_COMPANIES:,}", code="SYNTH_BAD_OPTION"
             )
         periods = tuple(last.previous(quarters - 1 - i) for i in range(quarters))
-        return cls(seed, complaints, n_companies, n_projects, periods, parquet, dirty)
+        return cls(seed, complaints, n_companies, n_projects, periods, parquet, dirty, integrity)
 
     @property
     def start_day(self) -> int:
@@ -111,7 +113,7 @@ class Plan:
             "end": str(self.periods[-1]),
             "parquet": self.parquet,
             "dirty": self.dirty,
-        }
+        } | ({"integrity": True} if self.integrity else {})
 
 
 def default_projects(complaints: int, quarters: int) -> int:

@@ -1,0 +1,1 @@
+"""Quality of the analyses: complaint-integrity precision/recall and early-warning backtest."""

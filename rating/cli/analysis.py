@@ -1,0 +1,373 @@
+"""Analysis commands: report, integrity scan|list|show|review, warning backtest|rank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rating.analysis import integrity as integrity_mod
+from rating.analysis import warning as warning_mod
+from rating.analysis.detection import IntegrityParams
+from rating.analysis.features import describe
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.errors import UsageError
+from rating.periods import Period
+
+integrity_app = typer.Typer(
+    help="Suspicious complaints (near-duplicates, bursts, campaigns): scan, list, review.",
+    no_args_is_help=True,
+)
+warning_app = typer.Typer(
+    help="Early warning: risk of a downgrade or black-list entry next period.",
+    no_args_is_help=True,
+)
+ModelOption = Annotated[str, typer.Option(help="logistic or boosting.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    app.add_typer(integrity_app, name="integrity")
+    app.add_typer(warning_app, name="warning")
+
+
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML and Excel files.")] = Path(
+        "reports"
+    ),
+    company: Annotated[
+        list[str] | None, typer.Option("--company", help="USCC to add a report card for (repeat).")
+    ] = None,
+    cards: Annotated[
+        int, typer.Option(help="Report cards (black list, downgrades, risk).", min=0, max=500)
+    ] = 10,
+    top: Annotated[
+        int, typer.Option(help="Rows of the early-warning ranking shown.", min=1, max=10_000)
+    ] = 20,
+    model: ModelOption = "logistic",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts."""
+    from rating.report import build
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        result = build(
+            con, inv.settings, run_id, out, companies=company, cards=cards, top=top, model=model
+        )
+    payload = result.as_dict()
+
+    def render() -> None:
+        stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
+        stdout.print(f"  {result.html}\n  {result.workbook}")
+        stdout.print(
+            f"  charts {', '.join(result.charts)}; {len(result.cards)} report cards; font {result.font}"
+        )
+        if result.psi is not None:
+            color = {"warning": "red", "watch": "yellow"}.get(result.psi_level or "", "green")
+            stdout.print(f"  grade stability PSI {result.psi} [{color}]{result.psi_level}[/]")
+        for name, why in result.unavailable.items():
+            stdout.print(f"  [yellow]{name} not shown[/]: {why}")
+
+    emit(inv, payload, render)
+
+
+@integrity_app.command("scan")
+def integrity_scan(
+    period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
+    similarity: Annotated[
+        float,
+        typer.Option(
+            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
+            min=0.05,
+            max=1.0,
+        ),
+    ] = IntegrityParams.duplicate_similarity,
+    window_days: Annotated[
+        int,
+        typer.Option(
+            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
+        ),
+    ] = IntegrityParams.duplicate_window_days,
+    campaign_min: Annotated[
+        int,
+        typer.Option(
+            help="Smallest group of alike complaints that is a campaign.", min=3, max=1000
+        ),
+    ] = IntegrityParams.campaign_min_size,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
+    inv = Invocation(db, json)
+    params = IntegrityParams(
+        duplicate_similarity=similarity,
+        duplicate_window_days=window_days,
+        campaign_min_size=campaign_min,
+    )
+    with inv.warehouse() as con:
+        result = integrity_mod.scan(con, inv.settings, Period.parse(period), params)
+    data = result.as_dict()
+    emit(
+        inv,
+        data,
+        lambda: stdout.print(
+            f"[bold]{result.scan_id}[/]: {result.scanned:,} complaints, {result.pairs:,} pairs compared; "
+            f"flagged {', '.join(f'{k} {v:,}' for k, v in sorted(result.flagged.items())) or 'none'}; "
+            f"{result.new_holds:,} newly held ({result.already_recorded:,} already recorded); "
+            f"holds watermark {result.holds_watermark}.\n"
+            f"Next: rating integrity list · rating integrity review <ID> --release|--confirm --note … --by …"
+        ),
+    )
+
+
+def _evidence_text(row: dict[str, Any]) -> str:
+    e = row["evidence"]
+    if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
+        m = e["matches"][0]
+        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+    if row["reason"] == "CAMPAIGN":
+        return (
+            f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"
+        )
+    if row["reason"] == "BURST":
+        return f"{int(e.get('score', 0))} complaints in the window, {e.get('expected', 0):.2f} expected (p={e.get('p_value', 0):.1e})"
+    return ""
+
+
+@integrity_app.command("list")
+def integrity_list(
+    status: Annotated[str | None, typer.Option(help="held, released or confirmed.")] = None,
+    reason: Annotated[str | None, typer.Option(help="NEAR_DUPLICATE, CAMPAIGN or BURST.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Only complaints received in this period.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Held complaints with the reason and evidence, and any review decision."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        found, truncated = integrity_mod.list_holds(
+            con, status, reason, Period.parse(period) if period else None, limit, offset
+        )
+    rows = [
+        [
+            r["complaint_id"],
+            r["received_at"],
+            r["project_id"],
+            r["reason"],
+            r["status"],
+            _evidence_text(r),
+            r["actor"] if r["status"] != "held" else "",
+            r["note"] or "",
+            (r["content"] or "")[:40],
+        ]
+        for r in found
+    ]
+    emit(
+        inv,
+        {"rows": found, "truncated": truncated},
+        lambda: stdout.print(
+            table(
+                f"Held complaints ({len(found)}{'+' if truncated else ''})",
+                [
+                    "complaint",
+                    "received",
+                    "project",
+                    "reason",
+                    "status",
+                    "evidence",
+                    "reviewer",
+                    "note",
+                    "text",
+                ],
+                rows,
+            )
+        ),
+    )
+
+
+@integrity_app.command("show")
+def integrity_show(
+    complaint_id: Annotated[str, typer.Argument(help="Complaint (work order) id.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """A held complaint beside those it matched, and its review trail (who, when, decision, note)."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        found = integrity_mod.show(con, complaint_id)
+
+    def render() -> None:
+        stdout.print(f"[bold]{complaint_id}[/] {found['reason']} — {found['status']}")
+        stdout.print(
+            table(
+                "Complaints",
+                ["complaint", "received", "channel", "project", "finding", "text"],
+                [
+                    [
+                        c["complaint_id"],
+                        c["received_at"],
+                        c["channel"],
+                        c["project_id"],
+                        c["fact_finding"],
+                        c["content"],
+                    ]
+                    for c in found["complaints"]
+                ],
+            )
+        )
+        stdout.print(
+            table(
+                "Trail",
+                ["seq", "action", "by", "at", "note / evidence"],
+                [
+                    [
+                        t["seq"],
+                        t["action"],
+                        t["actor"],
+                        t["recorded_at"],
+                        t["detail"].get("note") or t["detail"].get("scan"),
+                    ]
+                    for t in found["trail"]
+                ],
+            )
+        )
+
+    emit(inv, found, render)
+
+
+@integrity_app.command("review")
+def integrity_review(
+    complaint_id: Annotated[str, typer.Argument(help="Complaint (work order) id.")],
+    release: Annotated[bool, typer.Option("--release", help="Genuine: count it again.")] = False,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="Duplicate or campaign: keep it out.")
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+    by: Annotated[str, typer.Option("--by", help="Reviewer's name (recorded).")] = "",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Record a reviewer's decision on a held complaint; the next run honours it."""
+    if release == confirm:
+        raise UsageError(
+            "give exactly one of --release or --confirm", code="INTEGRITY_BAD_DECISION"
+        )
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        done = integrity_mod.review(
+            con, inv.settings, complaint_id, "release" if release else "confirm", note, by
+        )
+    emit(
+        inv,
+        done,
+        lambda: stdout.print(
+            f"{complaint_id}: {done['status']} by {done['actor']} at {done['recorded_at']:%Y-%m-%d %H:%M} "
+            f"(seq {done['seq']}); rerun the period for it to take effect."
+        ),
+    )
+
+
+@warning_app.command("backtest")
+def warning_backtest(
+    model: ModelOption = "logistic",
+    min_train_periods: Annotated[
+        int, typer.Option(help="Outcome periods needed before scoring one.", min=1, max=40)
+    ] = warning_mod.MIN_TRAIN_PERIODS,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Time-based backtest of the early-warning model against the current-grade baseline."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        result = warning_mod.backtest(con, model, min_train_periods)
+    data = result.as_dict() | {
+        "beats_baseline": result.beats_baseline,
+        "verdict": warning_mod.verdict(result),
+    }
+
+    def render() -> None:
+        stdout.print(
+            table(
+                f"Backtest ({model}): {result.rows:,} company-periods, {result.events:,} events",
+                ["", "ROC AUC", "Brier", "log loss", "top-decile share of events"],
+                [
+                    [
+                        name,
+                        result.metrics[name]["roc_auc"],
+                        result.metrics[name]["brier"],
+                        result.metrics[name]["log_loss"],
+                        result.top_decile[name],
+                    ]
+                    for name in ("model", "baseline")
+                ],
+            )
+        )
+        stdout.print(
+            table(
+                "Folds (each trained only on earlier outcomes)",
+                ["scored", "trained on", "train rows", "test rows", "events"],
+                [
+                    [
+                        f["scored"],
+                        ", ".join(f["trained_on"]),
+                        f["train_rows"],
+                        f["test_rows"],
+                        f["events"],
+                    ]
+                    for f in result.folds
+                ],
+            )
+        )
+        stdout.print(warning_mod.verdict(result))
+
+    emit(inv, data, render)
+
+
+@warning_app.command("rank")
+def warning_rank(
+    period: Annotated[
+        str | None, typer.Option(help="Period scored (default: the latest rated).")
+    ] = None,
+    model: ModelOption = "logistic",
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Companies ordered by risk of a downgrade or black-list entry next period: who to inspect first."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        ranked = warning_mod.rank(con, period, model)
+    ranked["truncated"] = len(ranked["companies"]) > limit
+    ranked["companies"] = ranked["companies"][:limit]
+    emit(
+        inv,
+        ranked,
+        lambda: stdout.print(
+            table(
+                f"Risk for {ranked['for_period']} (scored {ranked['period']}, trained on {', '.join(ranked['trained_on'])})",
+                ["#", "uscc", "name", "district", "grade", "score", "p", "baseline", "drivers"],
+                [
+                    [
+                        c["rank"],
+                        c["uscc"],
+                        c["name"],
+                        c["district"],
+                        c["grade"],
+                        c["score"],
+                        c["probability"],
+                        c["baseline"],
+                        "、".join(describe(d) for d in c["drivers"]),
+                    ]
+                    for c in ranked["companies"]
+                ],
+            )
+        ),
+    )

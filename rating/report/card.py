@@ -1,0 +1,94 @@
+"""Per-company report cards: grade history, the rules behind the score, the warning signal.
+
+Which companies get a card: those named, then the black list, the downgrades and the top of
+the early-warning ranking, up to a limit — the companies a director asks about first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from rating.analysis.db import dicts
+from rating.analysis.features import period_chain
+from rating.engine import explainer
+from rating.errors import NotFoundError
+from rating.report import figures
+from rating.report.data import ReportData
+
+
+@dataclass
+class Card:
+    company: dict[str, Any]
+    why: str  # why this company has a card
+    history: list[dict[str, Any]]
+    reasons: list[dict[str, Any]]
+    risk: dict[str, Any] | None
+    chart: bytes
+
+
+def choose(data: ReportData, named: list[str], limit: int) -> list[tuple[str, str]]:
+    """(uscc, why) in order: named, black list, downgrades, highest warning, up to `limit`."""
+    known = {c["uscc"]: c for c in data.companies}
+    chosen: dict[str, str] = {}
+    for uscc in named:
+        if uscc not in known:
+            raise NotFoundError(
+                f"company {uscc} is not in run {data.run_id}", code="COMPANY_NOT_FOUND"
+            )
+        chosen[uscc] = "指定 requested"
+    pools = [
+        ("黑榜 black list", [c["uscc"] for c in data.where("black")]),
+        ("降级 downgraded", [c["uscc"] for c in data.where("downgrade")]),
+        (
+            "预警 early warning",
+            [c["uscc"] for c in (data.warning or {}).get("companies", [])],
+        ),
+    ]
+    for why, pool in pools:
+        for uscc in pool:
+            if len(chosen) >= max(limit, len(named)):
+                break
+            chosen.setdefault(uscc, why)
+    return list(chosen.items())
+
+
+def _history(
+    con: duckdb.DuckDBPyConnection, data: ReportData, usccs: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    runs = [r.run_id for r in period_chain(con) if r.period < data.period][-7:] + [data.run_id]
+    found = dicts(
+        con,
+        """SELECT c.uscc, r.period, CAST(c.score AS DOUBLE) AS score, c.grade
+           FROM run_companies c JOIN runs r USING (run_id)
+           WHERE c.run_id IN (SELECT unnest($runs)) AND c.uscc IN (SELECT unnest($ids)) AND c.rated
+           ORDER BY c.uscc, r.period""",
+        {"runs": runs, "ids": usccs},
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in found:
+        out.setdefault(row.pop("uscc"), []).append(row)
+    return out
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, data: ReportData, named: list[str], limit: int
+) -> list[Card]:
+    picks = choose(data, named, limit)
+    if not picks:
+        return []
+    info = data.info
+    rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    history = _history(con, data, [u for u, _ in picks])
+    risk = {c["uscc"]: c for c in (data.warning or {}).get("companies", [])}
+    known = {c["uscc"]: c for c in data.companies}
+    cards = []
+    for uscc, why in picks:
+        reasons = explainer.reasons(con, data.run_id, uscc, rs)
+        company = known[uscc] | {"grade_text": explainer.grade_reason_text(known[uscc], rs)}
+        title = f"{company['name']} {uscc} · {company['grade'] or '未评级'}"
+        chart = figures.card(history.get(uscc, []), reasons, title)
+        cards.append(Card(company, why, history.get(uscc, []), reasons, risk.get(uscc), chart))
+    return cards
