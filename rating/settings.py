@@ -55,7 +55,9 @@ class Settings:
         "API tokens file (hashed); default: beside the warehouse, <db>.tokens.json.",
     )
     rate_limit: int = _setting(
-        600, "RATING_RATE_LIMIT", "Public API requests per minute per client; 0 turns the limit off."
+        600,
+        "RATING_RATE_LIMIT",
+        "Public API requests per minute per client; 0 turns the limit off.",
     )
     max_upload_mb: int = _setting(
         1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."

@@ -134,8 +134,11 @@ def visible_rows(contract: Contract, alias: str = "s", *, extras: bool = False) 
     if extras:
         seen_row = f"({seen_row} OR list_contains($extra_batches, {alias}._batch))"
         seen_fix = f"({seen_fix} OR list_contains($extra_batches, x.new_batch))"
+    # An anti join, not a correlated NOT EXISTS: DuckDB decorrelates the latter by first
+    # materialising every row with all its columns, several times slower on wide sources.
     return f"""src_{contract.kind} {alias}
-        WHERE {seen_row}
-          AND NOT EXISTS (SELECT 1 FROM supersessions x
-                          WHERE x.kind = '{contract.kind}' AND x.old_batch = {alias}._batch
-                            AND {seen_fix} AND x.key = {key_sql(contract, alias)})"""
+        ANTI JOIN (SELECT x.old_batch, x.key FROM supersessions x
+                   WHERE x.kind = '{contract.kind}' AND {seen_fix}) {alias}_superseded
+          ON {alias}_superseded.old_batch = {alias}._batch
+         AND {alias}_superseded.key = {key_sql(contract, alias)}
+        WHERE {seen_row}"""

@@ -20,7 +20,9 @@ class RunContext:
     watermark: int  # the newest ingest batch the run sees
     as_of: datetime  # when the run was made (aware, bureau time zone)
     history_runs: tuple[tuple[int, str], ...] = ()  # (periods back, run id) used for history
-    extra_batches: tuple[int, ...] = ()  # correction batches a revised run sees beyond its watermark
+    extra_batches: tuple[
+        int, ...
+    ] = ()  # correction batches a revised run sees beyond its watermark
     forced: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -109,6 +109,8 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
         keys = "company"
         targets = "SELECT DISTINCT company, NULL::VARCHAR AS project_id FROM units"
         agg_keys = "_company AS company"
+    # hit_totals holds count and sum per (rule, company, project): summing them again per
+    # target is the same as counting and summing the rule's hits.
     raw = f"CAST({_raw_points_sql(c)} AS {POINTS})"
     return f"""SELECT {rid} AS rule_id, {sql_text(lit(rule.target))} AS target,
                   {sql_text(lit(rule.bucket))}::VARCHAR AS bucket, company, project_id, value,
@@ -117,8 +119,8 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
                FROM (SELECT *, {raw} AS raw_points FROM (
                  SELECT t.company, t.project_id, a.n, a.total, {_value_sql(c, ctx)} AS value
                  FROM ({targets}) t
-                 LEFT JOIN (SELECT {agg_keys}, count(*) AS n, sum(contribution) AS total
-                            FROM hits WHERE rule_id = {rid} GROUP BY ALL) a USING ({keys})
+                 LEFT JOIN (SELECT {agg_keys}, CAST(sum(n) AS BIGINT) AS n, sum(total) AS total
+                            FROM hit_totals WHERE rule_id = {rid} GROUP BY ALL) a USING ({keys})
                  LEFT JOIN (SELECT {keys}, sum(households) AS exposure FROM exposure
                             WHERE window_id = {window_id} GROUP BY ALL) e USING ({keys})))"""
 
@@ -133,6 +135,12 @@ def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
             raw_points {POINTS}, points {POINTS})""",
         )
         return 0
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE hit_totals AS
+           SELECT rule_id, _company, _project, count(*) AS n, sum(contribution) AS total
+           FROM hits GROUP BY ALL""",
+    )
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE rule_points AS " + "\nUNION ALL\n".join(selects),

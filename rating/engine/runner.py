@@ -122,28 +122,30 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "") -> None
 
 
 def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
-    """Rows each input contributes to the run, and an order-free hash of their content."""
+    """Rows each input contributes to the run, and an order-free hash of their content.
+
+    A source's rows in scope are selected with the predicate `scope.build_scope` selects them
+    with (visible at the watermark, dated within the scope): the same rows as `scope_<kind>`,
+    without joining back to it (a row is identified by its key and batch, unique after ingest).
+    """
     out = {}
     kinds = ["companies", "projects", *ctx.ruleset.sources()]
     for kind in kinds:
         contract = CONTRACTS[kind]
-        in_scope = f"scope_{kind}" if kind in ctx.ruleset.sources() else None
-        where = f" AND {_key_in_scope(contract, in_scope)}" if in_scope else ""
+        params = dict(ctx.params)
+        where = ""
+        if kind in ctx.ruleset.sources():
+            params["scope_start"] = scope.scope_start(ctx, kind)
+            where = " AND s._date BETWEEN $scope_start AND $period_end"
         cols = ", ".join(f's."{c}"' for c in contract.columns)
         count, digest = rows(
             con,
             f"""SELECT count(*), coalesce(sum(hash({cols}, s._batch)::HUGEINT) % 18446744073709551616, 0)
                 FROM {visible_rows(contract, extras=True)}{where}""",
-            ctx.params,
+            params,
         )[0]
         out[kind] = {"rows": int(count), "hash": f"{int(digest):016x}"}
     return out
-
-
-def _key_in_scope(contract: Any, scope_table: str) -> str:
-    from rating.warehouse import key_sql
-
-    return f"({key_sql(contract, 's')}, s._batch) IN (SELECT (_key, _batch) FROM {scope_table})"
 
 
 def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:

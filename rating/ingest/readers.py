@@ -86,8 +86,9 @@ def detect_encoding(path: Path) -> str:
     )
 
 
-def _transcode_to_utf8(path: Path, encoding: str, target: Path) -> str:
-    """Rewrite a GB18030 file as UTF-8 in chunks; returns the original bytes' sha256.
+def _transcode_to_utf8(path: Path, encoding: str, target: Path, hash_it: bool = True) -> str:
+    """Rewrite a GB18030 file as UTF-8 in chunks; returns the original bytes' sha256
+    (or "" when `hash_it` is false because the caller knows it already).
 
     Undecodable bytes become U+FFFD, which validation reports as BAD_ENCODING on that row.
     """
@@ -95,10 +96,11 @@ def _transcode_to_utf8(path: Path, encoding: str, target: Path) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     with path.open("rb") as src, target.open("wb") as dst:
         while chunk := src.read(CHUNK_BYTES):
-            digest.update(chunk)
+            if hash_it:
+                digest.update(chunk)
             dst.write(decoder.decode(chunk).encode("utf-8"))
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return digest.hexdigest()
+    return digest.hexdigest() if hash_it else ""
 
 
 def _read_header(text_path: Path) -> list[str]:
@@ -116,14 +118,17 @@ def _positional(headers: list[str]) -> str:
     return ", ".join(f"c{i}" for i in range(len(headers)))
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmpdir: Path) -> RawFile:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, tmpdir: Path, sha: str | None
+) -> RawFile:
     encoding = detect_encoding(path)
     text_path = path
     if encoding == "gb18030":
         text_path = tmpdir / "transcoded.csv"
-        sha = _transcode_to_utf8(path, encoding, text_path)
+        digest = _transcode_to_utf8(path, encoding, text_path, hash_it=sha is None)
+        sha = sha or digest
     else:
-        sha = file_sha256(path)
+        sha = sha or file_sha256(path)
     headers = _read_header(text_path)
     if not any(h.strip() for h in headers):
         raise InputFileError(
@@ -188,8 +193,10 @@ def _load_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str)
         con.unregister("_frame")
 
 
-def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str) -> RawFile:
-    sha = file_sha256(path)
+def _load_excel(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str, sha: str | None
+) -> RawFile:
+    sha = sha or file_sha256(path)
     try:
         frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
     except Exception as exc:  # noqa: BLE001 - calamine raises many types; the user needs one message
@@ -198,8 +205,10 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str
     return RawFile(path, fmt, None, sha, list(frame.columns))
 
 
-def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
-    sha = file_sha256(path)
+def _load_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str | None
+) -> RawFile:
+    sha = sha or file_sha256(path)
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
         headers = [str(row[0]) for row in described.fetchall()]
@@ -217,15 +226,19 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Raw
     return RawFile(path, "parquet", None, sha, headers)
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw") -> RawFile:
-    """Read any supported file into temp table `table` (c0…cN text columns plus `_line`)."""
+def load_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw", sha256: str | None = None
+) -> RawFile:
+    """Read any supported file into temp table `table` (c0…cN text columns plus `_line`).
+
+    `sha256`, when the caller has already hashed the file, saves reading it once more."""
     fmt = sniff_format(path)
     with tempfile.TemporaryDirectory(prefix="rating-ingest-") as tmp:
         if fmt == "csv":
-            raw = _load_csv(con, path, table, Path(tmp))
+            raw = _load_csv(con, path, table, Path(tmp), sha256)
         elif fmt in ("xlsx", "xls"):
-            raw = _load_excel(con, path, fmt, table)
+            raw = _load_excel(con, path, fmt, table, sha256)
         else:
-            raw = _load_parquet(con, path, table)
+            raw = _load_parquet(con, path, table, sha256)
     raw.rows = int(value(con, f"SELECT count(*) FROM {table}"))
     return raw

@@ -42,9 +42,18 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
     durations = rs.disclosure.black_list
     for rule_id in durations.safety_rules:
         if rule_id not in ids:
-            problems.add("RULESET_DISCLOSURE", f"safety rule '{rule_id}' is not a rule of this set", file=origin)
-    if durations.min_months > durations.max_months or durations.min_months_safety > durations.max_months:
-        problems.add("RULESET_DISCLOSURE", "a minimum list duration exceeds the maximum", file=origin)
+            problems.add(
+                "RULESET_DISCLOSURE",
+                f"safety rule '{rule_id}' is not a rule of this set",
+                file=origin,
+            )
+    if (
+        durations.min_months > durations.max_months
+        or durations.min_months_safety > durations.max_months
+    ):
+        problems.add(
+            "RULESET_DISCLOSURE", "a minimum list duration exceeds the maximum", file=origin
+        )
 
 
 def _check_header(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:

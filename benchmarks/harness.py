@@ -1,0 +1,207 @@
+"""One benchmark size, end to end: data → warehouse → run → replay → floor → pandas → agree.
+
+Each measured step is a task in a fresh process (`benchmarks.measure`). The outcome of a size
+is one JSON object (a line of `results/*.jsonl`) with the numbers, the agreement checks and
+provenance; `benchmarks.report` turns the lines into RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks import agreement, probes
+from benchmarks.measure import REPO, GiB, Measured, logged_task, machine
+from benchmarks.sizes import PERIOD, Size
+from rating.ingest.folder import plan_folder
+
+Log = Any  # a callable taking one line of text
+
+
+@dataclass(frozen=True)
+class Options:
+    work: Path
+    pandas_cap_gib: float = 12.0
+    threads: int = 0
+    memory_limit: str = ""  # DuckDB limit for the engine, its replay and the floor
+    ingest_memory_limit: str = ""  # and for ingest
+    http: bool = True
+    probes: bool = True
+
+
+def ensure_data(size: Size, work: Path, log: Log) -> Path:
+    """The generated exports for `size`, reused when a previous run made the same ones."""
+    from rating.synth import generate
+
+    folder = work / "data" / size.name
+    manifest = folder / "manifest.json"
+    wanted = {k: v for k, v in size.generator_args().items() if v is not None}
+    if manifest.exists():
+        have = json.loads(manifest.read_text(encoding="utf-8"))
+        if all(have.get(k) == v for k, v in wanted.items()):
+            return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    log(f"[{size.name}] generating {size.complaints:,} complaints …")
+    started = time.perf_counter()
+    generate(folder, **wanted)  # type: ignore[arg-type]
+    log(f"[{size.name}] generated in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
+def ingest_summary(files: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows and seconds per kind and per format (rows read: loaded + quarantined)."""
+    out: dict[str, Any] = {}
+    for f in files:
+        for key in (f["kind"], f"{f['format']}:{f['encoding'] or '-'}"):
+            agg = out.setdefault(key, {"rows": 0, "seconds": 0.0, "quarantined": 0})
+            agg["rows"] += f["rows_read"]
+            agg["seconds"] += f["seconds"]
+            agg["quarantined"] += f["rows_quarantined"]
+    for agg in out.values():
+        agg["rows_per_second"] = round(agg["rows"] / agg["seconds"]) if agg["seconds"] else None
+        agg["seconds"] = round(agg["seconds"], 3)
+    return out
+
+
+def _engine_steps(db: Path, opts: Options, log: Log) -> dict[str, Measured]:
+    tuning = {"threads": opts.threads, "memory_limit": opts.memory_limit}
+    run = logged_task(log, "engine run", "engine_run", {"db": str(db), "period": PERIOD, **tuning})
+    if run.result["history_runs"]:
+        raise RuntimeError("the benchmark warehouse must hold no earlier runs")
+    replay = logged_task(
+        log, "replay", "replay", {"db": str(db), "run_id": run.result["run_id"], **tuning}
+    )
+    return {"run": run, "replay": replay}
+
+
+def _peers(db: Path, out: Path, watermark: int, opts: Options, log: Log) -> dict[str, Measured]:
+    floor = logged_task(
+        log,
+        "floor (DuckDB query)",
+        "floor",
+        {"db": str(db), "period": PERIOD, "watermark": watermark, "out": str(out / "floor.parquet"),
+         "threads": opts.threads, "memory_limit": opts.memory_limit},
+    )  # fmt: skip
+    export = logged_task(
+        log, "export for pandas", "export",
+        {"db": str(db), "out_dir": str(out / "export"), "watermark": watermark},
+    )  # fmt: skip
+    pandas = logged_task(
+        log, "pandas peer", "pandas_peer",
+        {"folder": str(out / "export"), "period": PERIOD, "out_dir": str(out / "pandas")},
+        memory_cap=int(opts.pandas_cap_gib * GiB),
+    )  # fmt: skip
+    return {"floor": floor, "export": export, "pandas": pandas}
+
+
+def _agreement(db: Path, run_id: str, out: Path, peers: dict[str, Measured]) -> dict[str, Any]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if con.execute("SELECT count(*) FROM supersessions").fetchone()[0]:  # type: ignore[index]
+            raise RuntimeError("the floor ignores corrections: the data must have none")
+        result: dict[str, Any] = {
+            "rules": agreement.rules_covered(con, run_id),
+            "floor": agreement.floor_vs_engine(con, run_id, out / "floor.parquet"),
+        }
+        if peers["pandas"].ok:
+            result["pandas"] = agreement.pandas_vs_engine(con, run_id, out / "pandas")
+        return result
+    finally:
+        con.close()
+
+
+def _data_sizes(folder: Path, db: Path) -> dict[str, Any]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    rows: dict[str, int] = {}
+    for f in manifest["files"]:
+        rows[f["kind"]] = rows.get(f["kind"], 0) + f["rows"]
+    return {
+        "rows": rows,
+        "companies": manifest["companies"],
+        "projects": manifest["projects"],
+        "export_bytes": sum((folder / f["path"]).stat().st_size for f in manifest["files"]),
+        "warehouse_bytes": db.stat().st_size,
+    }
+
+
+def git_commit() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False, cwd=REPO)
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
+    """Everything for one size; returns its JSON record."""
+    started = time.perf_counter()
+    folder = ensure_data(size, opts.work, log)
+    out = opts.work / "runs" / size.name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    db = out / "rating.duckdb"
+    log(f"[{size.name}] measuring in {out}")
+    files = [[kind, str(path)] for kind, path in plan_folder(folder)]
+    tuning = {"threads": opts.threads, "memory_limit": opts.ingest_memory_limit}
+    build = logged_task(
+        log, "ingest (whole folder)", "ingest", {"db": str(db), "files": files, **tuning}
+    )
+    engine = _engine_steps(db, opts, log)
+    run = engine["run"].result
+    peers = _peers(db, out, run["watermark"], opts, log)
+    agree = _agreement(db, run["run_id"], out, peers)
+    format_probes = probes.measure(folder, out, opts, log) if opts.probes else {}
+    http = (
+        logged_task(log, "HTTP lookup", "http_lookup", {"db": str(db), "run_id": run["run_id"]})
+        if opts.http
+        else None
+    )
+    return {
+        "size": size.name,
+        "complaints": size.complaints,
+        "period": PERIOD,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git": git_commit(),
+        "rules": run["rules"],
+        "fingerprint": {k: run["fingerprint"][k] for k in ("logic", "wording", "files")},
+        "machine": machine(),
+        "settings": {
+            "threads": opts.threads,
+            "memory_limit": opts.memory_limit,
+            "ingest_memory_limit": opts.ingest_memory_limit,
+            "pandas_cap_gib": opts.pandas_cap_gib,
+        },
+        "data": _data_sizes(folder, db),
+        "ingest": {**build.as_dict(), "by": ingest_summary(build.result["files"])},
+        "format_probes": format_probes,
+        "run": {
+            **engine["run"].as_dict(),
+            "phases": run["phases"],
+            "steps": run["steps"],
+            "summary": run["summary"],
+        },
+        "replay": {**engine["replay"].as_dict(), "status": engine["replay"].result.get("status")},
+        "floor": peers["floor"].as_dict(),
+        "export_for_pandas": peers["export"].as_dict(),
+        "pandas": peers["pandas"].as_dict(),
+        "http_lookup": _http_record(http),
+        "agreement": {**agree, "agreed": agreement.agreed(agree)},
+        "harness_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _http_record(m: Measured | None) -> dict[str, Any]:
+    if m is None:
+        return {"skipped": "--no-http"}
+    if not m.ok:
+        return m.as_dict()
+    if "skipped" in m.result:
+        return {"skipped": m.result["skipped"]}
+    return {**m.as_dict(), **m.result}

@@ -1,0 +1,195 @@
+"""The review queue of orders that could not be matched with confidence, and the aliases
+its decisions teach.
+
+An order waiting for review is kept whole in `match_review` (typed as it would be loaded,
+with its candidates and their scores). An analyst resolves it to a project — or rejects it
+as no project of ours — and the decision is remembered as an alias of its spelling
+(compound, district, street, company, normalised): the same spelling then matches
+automatically (`alias`) in every later file, and every other order still waiting with that
+spelling is resolved at once. Aliases are append-only and versioned: the newest decision for a
+spelling wins, and each records who decided and when.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+from rating.errors import ConflictError, NotFoundError, UsageError
+from rating.ingest.contracts import CONTRACTS
+from rating.settings import Settings
+from rating.sql import rows, run, value
+from rating.warehouse import key_sql, transaction, visible_rows, watermark
+
+
+def layout() -> list[str]:
+    complaints = CONTRACTS["complaints"]
+    from rating.ingest.contracts import logical_type
+    from rating.warehouse import SQL_TYPES
+
+    columns = ", ".join(
+        f'"{n}" {SQL_TYPES[logical_type(c)]}' for n, c in complaints.columns.items()
+    )
+    return [
+        """CREATE TABLE IF NOT EXISTS match_aliases (
+            seq BIGINT NOT NULL, alias_key VARCHAR NOT NULL, project_id VARCHAR, origin VARCHAR,
+            decided_by VARCHAR, recorded_at TIMESTAMPTZ NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS match_review (
+            review_id VARCHAR NOT NULL, {columns}, _batch INTEGER NOT NULL, _row BIGINT NOT NULL,
+            _date DATE, alias_key VARCHAR, candidates JSON)""",
+        """CREATE TABLE IF NOT EXISTS match_decisions (
+            seq BIGINT NOT NULL, review_id VARCHAR NOT NULL, project_id VARCHAR, note VARCHAR,
+            decided_by VARCHAR, decided_at TIMESTAMPTZ NOT NULL, loaded_batch INTEGER)""",
+    ]
+
+
+PENDING = "SELECT r.* FROM match_review r WHERE r.review_id NOT IN (SELECT review_id FROM match_decisions)"
+
+
+def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+    cur = con.execute(
+        f"""SELECT review_id, complaint_id, received_at, community_name, company_name, district, street,
+                   candidates, _batch AS batch_id, _row AS line FROM ({PENDING})
+            ORDER BY _batch, _row LIMIT $limit""",
+        {"limit": limit},
+    )
+    names = [d[0] for d in cur.description]
+    out = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    for item in out:
+        item["candidates"] = json.loads(item["candidates"] or "[]")
+    return out
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    found = rows(con, f"SELECT count(*) FROM ({PENDING})")
+    decided = rows(
+        con,
+        "SELECT count(*) FILTER (WHERE project_id IS NOT NULL), count(*) FILTER "
+        "(WHERE project_id IS NULL) FROM match_decisions",
+    )[0]
+    return {"pending": int(found[0][0]), "resolved": int(decided[0]), "rejected": int(decided[1])}
+
+
+def _next_seq(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(value(con, f"SELECT coalesce(max(seq), 0) + 1 FROM {table}"))
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    review_ids: list[str],
+    project_id: str,
+    method: str,
+) -> int:
+    """Load resolved orders into the complaints as one new batch; returns the batch id."""
+    complaints = CONTRACTS["complaints"]
+    names = [
+        n for n in complaints.columns if n not in ("project_id", "match_method", "match_confidence")
+    ]
+    cols = ", ".join(f'"{n}"' for n in names)
+    batch = watermark(con) + 1
+    run(
+        con,
+        f"""INSERT INTO src_complaints ({cols}, project_id, match_method, match_confidence, _batch, _row, _date)
+                 SELECT {cols}, $project, $method, 1.0, $batch, row_number() OVER (ORDER BY _batch, _row), _date
+                 FROM match_review WHERE list_contains($ids, review_id)""",
+        {"project": project_id, "method": method, "batch": batch, "ids": review_ids},
+    )
+    run(
+        con,
+        f"""INSERT INTO supersessions SELECT 'complaints', {key_sql(complaints, "s")}, s._batch, $batch
+                 FROM {visible_rows(complaints)} AND s._batch < $batch AND s.complaint_id IN
+                      (SELECT complaint_id FROM match_review WHERE list_contains($ids, review_id))""",
+        {"batch": batch, "watermark": batch - 1, "ids": review_ids},
+    )
+    n = len(review_ids)
+    run(
+        con,
+        """INSERT INTO ingest_batches VALUES ($id, 'complaints', $file, $sha, 'review', NULL, $n, $n, 0, 0,
+                [], '{}', 'review', $at)""",
+        {
+            "id": batch,
+            "file": f"review decisions → {project_id}",
+            "sha": f"review:{batch}:{project_id}",
+            "n": n,
+            "at": settings.current_time(),
+        },
+    )
+    return batch
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    review_id: str,
+    project_id: str | None,
+    note: str,
+    decided_by: str,
+) -> dict[str, Any]:
+    """Decide one waiting order; every other waiting order with its spelling follows."""
+    found = rows(con, f"SELECT alias_key FROM ({PENDING}) WHERE review_id = $id", {"id": review_id})
+    if not found:
+        known = value(
+            con, "SELECT count(*) FROM match_review WHERE review_id = $id", {"id": review_id}
+        )
+        if known:
+            raise ConflictError(f"{review_id} was already decided", code="REVIEW_DECIDED")
+        raise NotFoundError(
+            f"no order '{review_id}' is waiting for review", code="REVIEW_NOT_FOUND"
+        )
+    if not decided_by.strip():
+        raise UsageError("say who decides (--by)", code="REVIEW_NO_REVIEWER")
+    alias_key = found[0][0]
+    if project_id is not None and not value(
+        con,
+        f"SELECT count(*) FROM {visible_rows(CONTRACTS['projects'])} AND s.project_id = $p",
+        {"p": project_id, "watermark": watermark(con)},
+    ):
+        raise NotFoundError(f"no project '{project_id}'", code="UNKNOWN_PROJECT")
+    same = [
+        r
+        for (r,) in rows(
+            con,
+            f"SELECT review_id FROM ({PENDING}) WHERE alias_key = $k ORDER BY review_id",
+            {"k": alias_key},
+        )
+    ]
+    now = settings.current_time()
+    with transaction(con):
+        batch = _load(con, settings, same, project_id, "review") if project_id else None
+        seq = _next_seq(con, "match_decisions")
+        for i, rid in enumerate(same):
+            run(
+                con,
+                "INSERT INTO match_decisions VALUES ($seq, $id, $p, $note, $by, $at, $batch)",
+                {
+                    "seq": seq + i,
+                    "id": rid,
+                    "p": project_id,
+                    "note": note,
+                    "by": decided_by,
+                    "at": now,
+                    "batch": batch,
+                },
+            )
+        run(
+            con,
+            "INSERT INTO match_aliases VALUES ($seq, $k, $p, $origin, $by, $at)",
+            {
+                "seq": _next_seq(con, "match_aliases"),
+                "k": alias_key,
+                "p": project_id,
+                "origin": f"review {review_id}",
+                "by": decided_by,
+                "at": now,
+            },
+        )
+    return {
+        "review_id": review_id,
+        "project_id": project_id,
+        "resolved": same,
+        "loaded_batch": batch,
+        "alias": alias_key,
+    }

@@ -1,0 +1,44 @@
+"""The benchmark harness runs (quick mode, as in CI) and the engine agrees with its peers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import report
+from benchmarks.__main__ import HERE, RESULTS, main
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_the_engine_agrees_with_its_peers(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    code = main(["--quick", "--work", str(tmp_path), "--results", str(results)])
+    record = json.loads(results.read_text(encoding="utf-8").splitlines()[-1])
+    assert code == 0
+    agreement = record["agreement"]
+    assert agreement["agreed"], agreement
+    assert agreement["floor"]["compared"] > 1000
+    for part in ("rule_points", "projects", "companies"):
+        assert agreement["pandas"][part]["compared"] > 50, part
+    assert record["replay"]["status"] == "MATCH"
+    assert record["run"]["status"] == record["floor"]["status"] == "ok"
+    assert record["pandas"]["status"] == "ok"
+    assert {f: p["rows_per_second"] > 0 for f, p in record["format_probes"].items()} == {
+        "csv:gb18030": True,
+        "csv:utf-8": True,
+        "parquet": True,
+    }
+    http = record["http_lookup"]
+    assert "skipped" in http or http["statuses"] == {"200": http["requests"]}
+    assert record["git"]["commit"] and record["machine"]["cores"]
+    assert "| quick |" in report.markdown(report.latest(results))
+
+
+def test_results_md_is_generated_from_the_results_file() -> None:
+    """RESULTS.md is never edited by hand: it is what the harness renders from the JSON lines."""
+    if not RESULTS.exists():
+        pytest.skip("no benchmark results recorded yet")
+    expected = report.markdown(report.latest(RESULTS))
+    assert (HERE / "RESULTS.md").read_text(encoding="utf-8") == expected
