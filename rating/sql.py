@@ -89,7 +89,9 @@ def value(
     return result[0][0] if result else None
 
 
-def frame(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> Any:
+def frame(
+    con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
+) -> Any:
     """The result as a polars DataFrame."""
     used = set(_PARAM.findall(statement))
     bound = {k: v for k, v in (params or {}).items() if k in used}

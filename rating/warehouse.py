@@ -83,6 +83,7 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
+    from rating.analysis.layout import LAYOUT as ANALYSIS_LAYOUT  # integrity holds
     from rating.audit.ledger import LAYOUT as LEDGER_LAYOUT  # the ledger belongs to audit
     from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
     from rating.ingest.validate import PARSE_MACROS  # macros are part of the layout
@@ -91,7 +92,7 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for contract in CONTRACTS.values():
         con.execute(_source_table_ddl(contract))
-    for ddl in (*RESULT_LAYOUT, *LEDGER_LAYOUT):
+    for ddl in (*RESULT_LAYOUT, *LEDGER_LAYOUT, *ANALYSIS_LAYOUT):
         con.execute(ddl)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",

@@ -17,9 +17,12 @@ import pytest
 from rating.analysis import integrity
 from rating.analysis.detection import IntegrityParams, detect
 from rating.analysis.evaluation import integrity_quality
+from rating.audit.replay import replay
 from rating.cli import main
+from rating.engine.runner import execute_run
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
+from rating.ruleset.loader import load_ruleset
 from rating.synth import MANIFEST, generate
 from rating.synth.integrity import TRUTH_FILE
 from rating.warehouse import open_warehouse
@@ -131,6 +134,29 @@ def test_holds_release_and_confirm_follow_the_watermark(bureau_con: tuple[Any, A
     again = integrity.scan(con, settings, Q3)
     assert again.new_holds == 0 and again.already_recorded == report.new_holds
     assert "A2" not in _held(con, integrity.holds_watermark(con))  # a release is not undone
+
+
+def test_a_run_leaves_held_complaints_out_and_replays_after_review(
+    bureau_con: tuple[Any, Any],
+) -> None:
+    con, settings = bureau_con
+    rules = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
+    before = execute_run(con, settings, rules, Q3)
+    integrity.scan(con, settings, Q3)
+    held = _held(con, integrity.holds_watermark(con))
+    during = execute_run(con, settings, rules, Q3)
+    counted = {
+        r.manifest["run_id"]: r.manifest["inputs"]["complaints"]["rows"] for r in (before, during)
+    }
+    assert counted[before.run_id] - counted[during.run_id] == len(held) > 0
+    assert during.manifest["holds_watermark"] == integrity.holds_watermark(con) > 0
+    assert before.manifest["holds_watermark"] == 0
+    integrity.review(con, settings, "A2", "release", "different callers", "张三")
+    after = execute_run(con, settings, rules, Q3)
+    assert after.manifest["inputs"]["complaints"]["rows"] == counted[during.run_id] + 1
+    # A review made after a run does not change what its replay sees.
+    assert replay(con, settings, during.run_id).status == "MATCH"
+    assert replay(con, settings, before.run_id).status == "MATCH"
 
 
 def test_reviews_are_recorded_and_checked(bureau_con: tuple[Any, Any]) -> None:

@@ -20,7 +20,9 @@ import polars as pl
 
 from rating.analysis.db import dicts, has_table
 from rating.analysis.detection import Flags, IntegrityParams, detect
-from rating.analysis.layout import ensure_layout
+from rating.analysis.layout import LATEST_ACTIONS as _LATEST
+from rating.analysis.layout import ensure_layout, holds_watermark
+from rating.analysis.layout import held_complaints_sql as held_complaints_sql  # re-exported
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
@@ -31,22 +33,6 @@ from rating.warehouse import transaction, visible_rows, watermark
 SYSTEM_ACTOR = "integrity-scan"
 STATUS = {"hold": "held", "release": "released", "confirm": "confirmed"}
 DECISIONS = ("release", "confirm")
-
-_LATEST = """(SELECT h.*, row_number() OVER (PARTITION BY complaint_id ORDER BY seq DESC) AS n_
-              FROM complaint_holds h WHERE seq <= $holds_watermark)"""
-
-
-def held_complaints_sql() -> str:
-    """SELECT of `complaint_id` a run excludes; bind `$holds_watermark` (see module doc)."""
-    return f"""SELECT complaint_id FROM {_LATEST} latest
-               WHERE n_ = 1 AND action IN ('hold', 'confirm')"""
-
-
-def holds_watermark(con: duckdb.DuckDBPyConnection) -> int:
-    """The newest action's `seq` (0 when there is none, or no table yet)."""
-    if not has_table(con, "complaint_holds"):
-        return 0
-    return int(value(con, "SELECT coalesce(max(seq), 0) FROM complaint_holds"))
 
 
 @dataclass

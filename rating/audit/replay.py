@@ -56,6 +56,7 @@ def context_from_manifest(info: dict[str, Any], ruleset: LoadedRuleSet) -> RunCo
         as_of=datetime.fromisoformat(m["as_of"]),
         history_runs=tuple((h["periods_back"], h["run_id"]) for h in m["history_runs"]),
         extra_batches=tuple(m.get("extra_batches", [])),
+        holds_watermark=int(m.get("holds_watermark", 0)),
         forced=bool(m["parameters"].get("forced")),
         extra={k: v for k, v in m["parameters"].items() if k not in ("forced", "shadow")},
     )

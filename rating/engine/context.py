@@ -23,6 +23,7 @@ class RunContext:
     extra_batches: tuple[
         int, ...
     ] = ()  # correction batches a revised run sees beyond its watermark
+    holds_watermark: int = 0  # the newest integrity hold/review the run sees
     forced: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -35,6 +36,7 @@ class RunContext:
             "period_days": self.period.days,
             "watermark": self.watermark,
             "extra_batches": list(self.extra_batches),
+            "holds_watermark": self.holds_watermark,
         }
 
     @property

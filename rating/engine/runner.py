@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from rating import __version__
+from rating.analysis.layout import holds_watermark
 from rating.engine import evaluator, grading, scope
 from rating.engine.context import RunContext
 from rating.engine.store import RESULT_TABLES, results_digest, source_table
@@ -136,7 +137,7 @@ def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[
         where = ""
         if kind in ctx.ruleset.sources():
             params["scope_start"] = scope.scope_start(ctx, kind)
-            where = " AND s._date BETWEEN $scope_start AND $period_end"
+            where = scope.scope_predicate(kind)
         cols = ", ".join(f's."{c}"' for c in contract.columns)
         count, digest = rows(
             con,
@@ -174,6 +175,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         },
         "watermark": ctx.watermark,
         "extra_batches": list(ctx.extra_batches),
+        "holds_watermark": ctx.holds_watermark,
         "as_of": ctx.as_of.isoformat(),
         "timezone": settings.timezone,
         "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
@@ -250,6 +252,7 @@ def execute_run(
             period=period,
             ruleset=ruleset,
             watermark=watermark(con),
+            holds_watermark=holds_watermark(con),
             as_of=now,
             history_runs=grading.resolve_history(
                 con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods

@@ -5,6 +5,8 @@
 * `exposure`  — households × days served / days in window, per unit and rate window.
 * `scope_<k>` — the records of source k a rule may count, each with `_company`: the company
                 serving the record's project on the record's date (events name their company).
+* Complaints held by an integrity scan (waiting for review, or confirmed duplicates) are left
+  out, as of the holds watermark the run pins (`analysis.layout.held_complaints_sql`).
 * `unattributed` — records on a date no company served their project: kept and reported.
 """
 
@@ -14,6 +16,7 @@ from datetime import date
 
 import duckdb
 
+from rating.analysis.layout import held_complaints_sql
 from rating.engine.context import RunContext, exposure_window, window_start
 from rating.engine.sources import scope_columns_sql
 from rating.ingest.contracts import CONTRACTS
@@ -109,6 +112,15 @@ def scope_start(ctx: RunContext, kind: str) -> date:
     )
 
 
+def scope_predicate(kind: str) -> str:
+    """Extra conditions on `s` (the visible rows of source `kind`) for a row to be in scope:
+    dated within the scope and, for complaints, not held out by an integrity review."""
+    dated = " AND s._date BETWEEN $scope_start AND $period_end"
+    if kind == "complaints":
+        return f"{dated} AND s.complaint_id NOT IN ({held_complaints_sql()})"
+    return dated
+
+
 def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int:
     contract = CONTRACTS[kind]
     columns = scope_columns_sql(kind, needed_columns(ctx, kind))
@@ -116,7 +128,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
     project = "s.project_id" if "project_id" in contract.columns else "NULL"
     inner = f"""SELECT {key_sql(contract, "s")} AS _key, s._batch, s._row, s._date,
                        {project} AS _project{", s.uscc AS _named_company" if kind == "events" else ""}{extra}
-                FROM {visible_rows(contract, extras=True)} AND s._date BETWEEN $scope_start AND $period_end"""
+                FROM {visible_rows(contract, extras=True)}{scope_predicate(kind)}"""
     if kind == "events":
         select = (
             f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"
