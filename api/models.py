@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -231,6 +232,12 @@ class IngestResponse(BaseModel):
     rows_loaded: int
     rows_quarantined: int
     rows_superseding: int
+    rows_in_review: int = Field(
+        0, description="Hotline orders waiting for an analyst to name their project"
+    )
+    matched: dict[str, int] = Field(
+        default_factory=dict, description="Orders matched to projects by name, per method"
+    )
     reasons: dict[str, int]
     format: str | None
     encoding: str | None
@@ -339,3 +346,48 @@ class RepairRequest(BaseModel):
     model_config = _example(uscc=USCC, proof="已完成整改，附区住建局整改验收意见。")
     uscc: str = Field(pattern=r"^[0-9A-Z]{18}$")
     proof: str = Field(min_length=1, max_length=4000)
+
+
+class MatchCandidate(BaseModel):
+    project_id: str
+    name: str | None
+    score: float
+
+
+class ReviewItem(BaseModel):
+    review_id: str
+    complaint_id: str | None
+    received_at: datetime | None
+    community_name: str | None
+    company_name: str | None
+    district: str | None
+    street: str | None
+    candidates: list[MatchCandidate]
+    batch_id: int
+    line: int
+
+
+class ReviewQueue(BaseModel):
+    items: list[ReviewItem]
+    pending: int
+    resolved: int
+    rejected: int
+    truncated: bool
+
+
+class ReviewDecision(BaseModel):
+    model_config = _example(project_id="XM000237", reject=False, note="秀水新村", decided_by="张三")
+    project_id: str | None = Field(None, max_length=64, pattern=r"^[\w\-]+$")
+    reject: bool = Field(
+        False, description="No project of ours: the spelling is quarantined from now on"
+    )
+    note: str = Field("", max_length=2000)
+    decided_by: str = Field(min_length=1, max_length=100)
+
+
+class ReviewDecided(BaseModel):
+    review_id: str
+    project_id: str | None
+    resolved: list[str]
+    loaded_batch: int | None
+    alias: str

@@ -38,13 +38,29 @@ def _source_table_ddl(contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS src_{contract.kind} ({', '.join(cols)})"
 
 
+def _added_columns_ddl(contract: Contract) -> list[str]:
+    """Columns a contract gained after a warehouse was created, added empty (appended at the
+    end: every insert into a source table names its columns)."""
+    return [
+        f'ALTER TABLE src_{contract.kind} ADD COLUMN IF NOT EXISTS "{name}" {SQL_TYPES[logical_type(col)]}'
+        for name, col in contract.columns.items()
+    ]
+
+
+# Layout changes since schema version 1, applied to older warehouses when opened for writing.
+MIGRATIONS = [
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_in_review BIGINT DEFAULT 0",
+]
+
+
 LAYOUT = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     """CREATE TABLE IF NOT EXISTS ingest_batches (
         batch_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
         sha256 VARCHAR NOT NULL, format VARCHAR, encoding VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_superseding BIGINT,
-        ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL)""",
+        ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL,
+        rows_in_review BIGINT DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
         line BIGINT, column_name VARCHAR, code VARCHAR NOT NULL, message VARCHAR,
@@ -87,12 +103,15 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
     from rating.audit.ledger import LAYOUT as LEDGER_LAYOUT  # the ledger belongs to audit
     from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
     from rating.ingest.validate import PARSE_MACROS  # macros are part of the layout
+    from rating.matching.review import layout as review_layout  # the matching review queue
 
     for ddl in (*LAYOUT, uscc.sql_macro(), *PARSE_MACROS):
         con.execute(ddl)
     for contract in CONTRACTS.values():
         con.execute(_source_table_ddl(contract))
-    for ddl in (*RESULT_LAYOUT, *LEDGER_LAYOUT, *ANALYSIS_LAYOUT):
+        for ddl in _added_columns_ddl(contract):
+            con.execute(ddl)
+    for ddl in (*MIGRATIONS, *RESULT_LAYOUT, *LEDGER_LAYOUT, *ANALYSIS_LAYOUT, *review_layout()):
         con.execute(ddl)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",

@@ -242,7 +242,9 @@ def test_the_public_saw_exactly_this_on_each_day(story: dict[str, Any]) -> None:
         assert auditor_view[-1]["payload"]["reason"] == "整改到位"
 
 
-def test_cycle_over_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cycle_over_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same cycle through the CLI: publicize, object, reject, publish, repair window."""
     import json
 
@@ -260,9 +262,8 @@ def test_cycle_over_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     env = {"RATING_RULES_DIR": str(settings.rules_dir)}
 
     def cli(day: str, *args: str) -> tuple[int, Any]:
-        import os
-
-        os.environ.update(env, RATING_NOW=f"{day}T10:00:00")
+        for name, setting in {**env, "RATING_NOW": f"{day}T10:00:00"}.items():
+            monkeypatch.setenv(name, setting)  # undone after the test
         code = main([*args, *db, "--json"])
         out = capsys.readouterr().out
         return code, json.loads(out) if out.strip() else None

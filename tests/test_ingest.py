@@ -318,6 +318,9 @@ def test_every_contract_header_maps_to_its_column() -> None:
 
     for kind, contract in CONTRACTS.items():
         for name, col in contract.columns.items():
+            if col.metadata["system"]:  # filled by the loader: no header maps to it
+                assert not any(v == name for v in contract.header_map().values())
+                continue
             for header in col.metadata["headers"]:
                 mapping, _ = map_headers(
                     contract, [header, *[n for n in contract.columns if n != name]], "x"

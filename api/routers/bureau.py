@@ -16,6 +16,9 @@ from api.models import (
     PublishRequest,
     PublishResponse,
     QuarantineResponse,
+    ReviewDecided,
+    ReviewDecision,
+    ReviewQueue,
     RunList,
     RunRequest,
     RunSummary,
@@ -24,8 +27,9 @@ from api.state import AppState
 from rating.audit.publication import publish
 from rating.engine import explainer
 from rating.engine.runner import execute_run
-from rating.errors import LimitError
+from rating.errors import LimitError, UsageError
 from rating.ingest.loader import ingest_file
+from rating.matching import review as match_review
 from rating.periods import Period
 from rating.ruleset import registry
 from rating.sql import rows
@@ -196,3 +200,46 @@ def publish_run(
             cur.close()
         state.refresh_snapshot()
     return PublishResponse.model_validate(result.as_dict())
+
+
+REVIEW_ID = r"^R\d+-\d+$"
+
+
+@router.get(
+    "/match/review",
+    response_model=ReviewQueue,
+    summary="Hotline orders waiting for an analyst to name their project, with candidates",
+)
+def review_queue(
+    limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
+) -> ReviewQueue:
+    cur = state.cursor()
+    try:
+        items = match_review.pending(cur, limit + 1)
+        totals = match_review.counts(cur)
+    finally:
+        cur.close()
+    return ReviewQueue.model_validate(
+        {"items": items[:limit], "truncated": len(items) > limit, **totals}
+    )
+
+
+@router.post(
+    "/match/review/{review_id}",
+    response_model=ReviewDecided,
+    summary="Name an order's project (or reject it); the spelling is remembered",
+)
+async def decide_review(
+    body: ReviewDecision,
+    review_id: str = Path(max_length=40, pattern=REVIEW_ID),
+    state: AppState = Depends(get_state),
+) -> ReviewDecided:
+    if (body.project_id is None) == (not body.reject):
+        raise UsageError("give exactly one of project_id or reject", code="REVIEW_BAD_DECISION")
+    done = await _in_thread(
+        state,
+        lambda cur: match_review.resolve(
+            cur, state.settings, review_id, body.project_id, body.note, body.decided_by
+        ),
+    )
+    return ReviewDecided.model_validate(done)

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import analysis, audit, common, data, process, rules, runs, serve
+from rating.cli import analysis, audit, common, data, matching, process, rules, runs, serve
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ audit.register(app)
 serve.register(app)
 process.register(app)
 analysis.register(app)
+matching.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

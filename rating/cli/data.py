@@ -43,6 +43,15 @@ def generate(
     dirty: Annotated[
         float, typer.Option(help="Share of rows given a realistic defect.", min=0, max=0.5)
     ] = 0.001,
+    hotline: Annotated[
+        float | None,
+        typer.Option(
+            help="Also write the complaints as a 12345 hotline export (names, no project ids) "
+            "with this much noise (0 clean … 1 very dirty), into hotline/.",
+            min=0,
+            max=1,
+        ),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -66,10 +75,16 @@ def generate(
             progress=progress,
         )
     data = result.as_dict()
-    emit(
-        inv,
-        data,
-        lambda: stdout.print(
+    if hotline is not None:
+        from rating.synth.hotline import hotline_from_folder
+
+        path, truth, n = hotline_from_folder(
+            out, out / "hotline" / "complaints_hotline.csv", noise=hotline, seed=seed
+        )
+        data["hotline"] = {"path": str(path), "truth": str(truth), "rows": n, "noise": hotline}
+
+    def render() -> None:
+        stdout.print(
             table(
                 f"Generated into {out} (periods {', '.join(result.periods)})",
                 ["kind", "file", "rows", "format", "encoding"],
@@ -78,8 +93,14 @@ def generate(
                     for f in result.files
                 ],
             )
-        ),
-    )
+        )
+        if hotline is not None:
+            stdout.print(
+                f"Hotline export (noise {hotline}): {data['hotline']['path']}, "
+                f"{data['hotline']['rows']:,} orders; truth in {data['hotline']['truth']}"
+            )
+
+    emit(inv, data, render)
 
 
 def _render_ingest(results: list[IngestResult]) -> None:
@@ -94,6 +115,7 @@ def _render_ingest(results: list[IngestResult]) -> None:
                 r.batch_id,
                 f"{r.rows_read:,}",
                 f"{r.rows_loaded:,}",
+                f"{r.rows_in_review:,}" if r.rows_in_review else "",
                 f"{r.rows_quarantined:,}",
                 r.rows_superseding or "",
                 reasons,
@@ -109,14 +131,20 @@ def _render_ingest(results: list[IngestResult]) -> None:
                 "batch",
                 "read",
                 "loaded",
+                "in review",
                 "quarantined",
                 "corrections",
                 "reasons",
             ],
             body,
-            caption="rows read = loaded + quarantined; see `rating quarantine` for each rejected row",
+            caption="rows read = loaded + in review + quarantined; see `rating quarantine` for "
+            "each rejected row, `rating match review list` for orders waiting for a project",
         )
     )
+    for r in results:
+        if r.matched:
+            found = ", ".join(f"{m} {n:,}" for m, n in r.matched.items())
+            stdout.print(f"{r.file}: orders matched to projects by name — {found}")
 
 
 def ingest(
@@ -154,6 +182,7 @@ def ingest(
             "files": [r.as_dict() for r in results],
             "rows_read": sum(r.rows_read for r in results),
             "rows_loaded": sum(r.rows_loaded for r in results),
+            "rows_in_review": sum(r.rows_in_review for r in results),
             "rows_quarantined": sum(r.rows_quarantined for r in results),
         }
     )
@@ -217,6 +246,7 @@ def batches(db: DbOption = None, json: JsonOption = False) -> None:
         "encoding",
         "rows_read",
         "rows_loaded",
+        "rows_in_review",
         "rows_quarantined",
         "rows_superseding",
         "ingested_at",

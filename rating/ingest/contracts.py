@@ -52,8 +52,11 @@ def column(
     future_ok: bool = False,
     default: Any = None,
     free_text: bool = False,
+    system: bool = False,
 ) -> pa.Column:
-    """One declared column; `headers` lists accepted header spellings, Chinese first."""
+    """One declared column; `headers` lists accepted header spellings, Chinese first.
+
+    A `system` column is filled by the loader, never read from a file (its headers only name it)."""
     return pa.Column(
         dtype,
         checks=list(checks),
@@ -66,6 +69,7 @@ def column(
             "future_ok": future_ok,
             "default": default,
             "free_text": free_text,
+            "system": system,
         },
     )
 
@@ -93,6 +97,9 @@ class Contract:
     references: dict[str, str] = field(default_factory=dict)  # column -> kind it must exist in
     cross_checks: tuple[CrossCheck, ...] = ()
     date_from_period: str | None = None  # opinions: their date is the end of the period rated
+    # complaints: a file without `project_id` must name the compound in this column instead,
+    # and its rows are matched to projects by name (rating.matching)
+    matched_by: str | None = None
 
     @property
     def columns(self) -> dict[str, pa.Column]:
@@ -102,6 +109,8 @@ class Contract:
         """Accepted header spelling (normalised) -> column name."""
         out: dict[str, str] = {}
         for name, col in self.columns.items():
+            if col.metadata["system"]:
+                continue
             for header in (*col.metadata["headers"], name):
                 out[normalise_header(header)] = name
         return out
@@ -132,6 +141,7 @@ def normalise_header(text: str) -> str:
 
 
 CHANNELS = ("12345热线", "住建服务热线", "网上投诉", "信访", "其他")
+MATCH_METHODS = ("given", "alias", "exact", "fuzzy", "review")
 CHANNEL_SYNONYMS = {
     "12345": "12345热线",
     "12345工单": "12345热线",
@@ -306,7 +316,9 @@ COMPLAINTS = Contract(
     key=("complaint_id",),
     date_column="received_at",
     references={"project_id": "projects"},
+    matched_by="community_name",
     cross_checks=(
+        CrossCheck("project_id", "MISSING_VALUE", "project_id IS NULL AND community_name IS NULL"),
         CrossCheck("closed_at", "BAD_DATE_ORDER", "closed_at < received_at"),
         CrossCheck("deadline", "BAD_DATE_ORDER", "deadline < received_at"),
     ),
@@ -343,7 +355,37 @@ COMPLAINTS = Contract(
                 free_text=True,
             ),
             "project_id": column(
-                pl.Utf8, ("项目编号", "小区编号"), "Project the order concerns; must be known."
+                pl.Utf8,
+                ("项目编号", "小区编号"),
+                "Project the order concerns; must be known. Hotline exports without it are matched "
+                "by compound, district, street and company name (see `community_name`).",
+                required=False,
+            ),
+            "community_name": column(
+                pl.Utf8,
+                ("小区名称", "小区", "项目名称", "诉求小区"),
+                "Compound name as the call-taker typed it; used to match the order to a project "
+                "when `project_id` is empty.",
+                required=False,
+            ),
+            "company_name": column(
+                pl.Utf8,
+                ("物业公司", "物业服务企业", "物业企业名称", "被反映单位"),
+                "Property company name as typed (matching evidence only: the company rated is "
+                "the one serving the project on the order's date).",
+                required=False,
+            ),
+            "district": column(
+                pl.Utf8,
+                ("行政区", "所属区县", "区县", "所属区"),
+                "District (blocking key for matching).",
+                required=False,
+            ),
+            "street": column(
+                pl.Utf8,
+                ("街道", "所属街道", "乡镇街道", "街镇"),
+                "Street office (matching evidence).",
+                required=False,
             ),
             "fact_finding": column(
                 pl.Utf8,
@@ -396,6 +438,24 @@ COMPLAINTS = Contract(
                 required=False,
                 default=1,
                 checks=(pa.Check.ge(1),),
+            ),
+            "match_method": column(
+                pl.Utf8,
+                ("匹配方式",),
+                "Filled by the loader: how the order got its project — given (the file named it), "
+                "alias, exact, fuzzy (automatic matching) or review (an analyst's decision).",
+                required=False,
+                default="given",
+                checks=(enum(*MATCH_METHODS),),
+                system=True,
+            ),
+            "match_confidence": column(
+                pl.Float64,
+                ("匹配置信度",),
+                "Filled by the loader: the matching score (1 when given, by alias or by review).",
+                required=False,
+                default=1,
+                system=True,
             ),
         }
     ),

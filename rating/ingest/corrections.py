@@ -83,7 +83,7 @@ def supersede(
             columns.append(f's."{name}"')
     run(
         con,
-        f"""INSERT INTO src_{kind}
+        f"""INSERT INTO src_{kind} ({", ".join(f'"{n}"' for n in contract.columns)}, _batch, _row, _date)
                  SELECT {", ".join(columns)}, $batch, row_number() OVER (ORDER BY {key_sql(contract, "s")}), s._date
                  FROM {visible_rows(contract)} AND {key_sql(contract, "s")} IN (SELECT unnest($keys))""",
         {"watermark": mark, "keys": wanted, "batch": batch},
@@ -103,7 +103,7 @@ def supersede(
     run(
         con,
         """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, 'correction', NULL, $n, $n, 0, $n,
-                [], $columns, $origin, $at)""",
+                [], $columns, $origin, $at, 0)""",
         {
             "id": batch,
             "kind": kind,

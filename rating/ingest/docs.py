@@ -94,8 +94,15 @@ def contracts_markdown() -> str:
                     else "no"
                 )
             )
+            if col.metadata["system"]:
+                required = "filled by the loader"
+            headers = (
+                "(never read from a file)"
+                if col.metadata["system"]
+                else "、".join(col.metadata["headers"])
+            )
             lines.append(
-                f"| `{name}` | {logical_type(col)} | {required} | {'、'.join(col.metadata['headers'])} | {_checks(col)} | {col.description} |"
+                f"| `{name}` | {logical_type(col)} | {required} | {headers} | {_checks(col)} | {col.description} |"
             )
         lines.append("")
     lines += ["## Reason codes", "", "| code | meaning |", "|---|---|"]

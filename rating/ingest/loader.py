@@ -1,10 +1,11 @@
 """Ingest: one file of one kind into the warehouse, append-only, as one batch.
 
 Steps (each a named function below, run in this order inside one transaction):
-fingerprint → read raw → map headers → check records → load good records → record
-corrections → quarantine the rest → record the batch. A file that cannot be read at all
-raises before anything is written; a file read once is recognised by its sha256 and not
-loaded twice. Always: rows read = rows loaded + rows quarantined.
+fingerprint → read raw → map headers → check records → match hotline orders to projects →
+load good records → record corrections → quarantine the rest → record the batch. A
+file that cannot be read at all raises before anything is written; a file read once is
+recognised by its sha256 and not loaded twice. Always: rows read = rows loaded + rows in
+review (orders waiting for an analyst to name their project) + rows quarantined.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rating.ingest.validate import (
     overlap_check_sql,
     problems_sql,
 )
+from rating.matching.attach import Attached, attach_orders
 from rating.settings import Settings
 from rating.sql import lit, rows, run, sql_text, value
 from rating.warehouse import key_sql, transaction, visible_rows, watermark
@@ -43,6 +45,8 @@ class IngestResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_superseding: int = 0
+    rows_in_review: int = 0  # hotline orders waiting for an analyst to name their project
+    matched: dict[str, int] = field(default_factory=dict)  # orders attached, by match method
     reasons: dict[str, int] = field(default_factory=dict)
     format: str | None = None
     encoding: str | None = None
@@ -85,6 +89,8 @@ def map_headers(
         for n, c in contract.columns.items()
         if not c.nullable and c.metadata["default"] is None and n not in source
     ]
+    if contract.matched_by and not ({"project_id", contract.matched_by} & set(source)):
+        required.append("project_id")  # or the compound's name, to match it by
     if required:
         wanted = ", ".join(f"{contract.columns[n].title} ({n})" for n in required)
         guess = _guess_kind(headers, contract.kind)
@@ -134,6 +140,15 @@ def _check_records(
     overlap = overlap_check_sql(contract)
     if overlap:
         run(con, overlap, {"watermark": watermark(con)})
+
+
+def _attach_orders(
+    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, batch_id: int
+) -> Attached:
+    """Hotline orders that name a compound instead of a project are matched by name."""
+    if contract.matched_by is None or contract.matched_by not in mapping.source:
+        return Attached()
+    return attach_orders(con, contract, batch_id)
 
 
 def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
@@ -247,6 +262,7 @@ def ingest_file(
     with transaction(con):
         batch_id = watermark(con) + 1
         _check_records(con, contract, mapping, settings)
+        attached = _attach_orders(con, contract, mapping, batch_id)
         loaded = _load_good(con, contract, batch_id)
         superseding = _record_corrections(con, contract, batch_id)
         quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
@@ -259,6 +275,8 @@ def ingest_file(
             rows_loaded=loaded,
             rows_quarantined=quarantined,
             rows_superseding=superseding,
+            rows_in_review=attached.in_review,
+            matched=attached.by_method,
             reasons=reasons,
             format=raw.format,
             encoding=raw.encoding,
@@ -277,14 +295,15 @@ def _record_batch(
     origin: str,
     settings: Settings,
 ) -> None:
-    if r.rows_read != r.rows_loaded + r.rows_quarantined:  # the promise, checked every time
+    if r.rows_read != r.rows_loaded + r.rows_in_review + r.rows_quarantined:  # the promise
         raise AssertionError(
-            f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_quarantined}"
+            f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_in_review} "
+            f"+ {r.rows_quarantined}"
         )
     columns = {name: header for name, (_, header) in mapping.source.items()}
     con.execute(
         """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, $fmt, $enc, $read, $loaded,
-           $quarantined, $superseding, $ignored, $columns, $origin, $at)""",
+           $quarantined, $superseding, $ignored, $columns, $origin, $at, $in_review)""",
         {
             "id": r.batch_id,
             "kind": r.kind,
@@ -300,5 +319,6 @@ def _record_batch(
             "columns": json.dumps(columns, ensure_ascii=False),
             "origin": origin,
             "at": settings.current_time(),
+            "in_review": r.rows_in_review,
         },
     )

@@ -48,6 +48,7 @@ PROBLEM_CODES = {
     "UNKNOWN_PROJECT": "the project is not known: ingest projects first",
     "DUPLICATE_KEY": "the same key appears earlier in this file",
     "OVERLAPPING_SERVICE": "the service period overlaps another company's period for this project",
+    "MATCH_REJECTED": "an analyst decided this compound spelling is no project of ours",
 }
 
 PARSE_MACROS = [

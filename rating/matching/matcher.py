@@ -11,8 +11,9 @@ An order is matched automatically only when the evidence is strong and unambiguo
 * `exact`  — the normalised name is the only project of that name in its district and the
              company, when given, agrees;
 * `fuzzy`  — the best candidate scores at least `AUTO_SCORE` and leads the next by `MARGIN`.
-Everything else goes to the review queue with its candidates and their scores: a wrong match
-would blame the wrong company, so it is never guessed.
+A spelling an analyst rejected (an alias to no project) is `rejected`. Everything else goes
+to the review queue (`review`) with its candidates and their scores: a wrong match would blame
+the wrong company, so it is never guessed.
 """
 
 from __future__ import annotations
@@ -184,11 +185,11 @@ def _scored(con: duckdb.DuckDBPyConnection) -> None:
 def _aliases(con: duckdb.DuckDBPyConnection) -> None:
     run(
         con,
-        """CREATE OR REPLACE TEMP TABLE m_alias AS
+        f"""CREATE OR REPLACE TEMP TABLE m_alias AS
         SELECT o._line, a.project_id FROM m_orders o
-        JOIN (SELECT alias_key, arg_max(project_id, seq) AS project_id FROM match_aliases GROUP BY alias_key) a
-          ON a.alias_key = concat_ws('|', o.name_n, o.district_n, o.street_n, o.company_n)
-        WHERE a.project_id IS NOT NULL""",
+        JOIN (SELECT alias_key, project_id FROM match_aliases
+              QUALIFY row_number() OVER (PARTITION BY alias_key ORDER BY seq DESC) = 1) a
+          ON a.alias_key = {alias_key_sql("o")}""",
     )
 
 
@@ -202,11 +203,12 @@ def decide(con: duckdb.DuckDBPyConnection, t: Thresholds) -> None:
              cands AS (SELECT _line, list({{'project_id': project_id, 'name': project_name, 'score': score}}
                                          ORDER BY rank) AS candidates FROM m_scored GROUP BY _line)
         SELECT o._line,
-               CASE WHEN a.project_id IS NOT NULL THEN a.project_id
+               CASE WHEN a._line IS NOT NULL THEN a.project_id
                     WHEN b.same_name AND b.same_names = 1 AND b.s_company >= {t.exact_company} THEN b.project_id
                     WHEN b.score >= {t.auto_score} AND b.score - coalesce(s.score, 0) >= {t.margin} THEN b.project_id
                END AS project_id,
-               CASE WHEN a.project_id IS NOT NULL THEN 'alias'
+               CASE WHEN a._line IS NOT NULL AND a.project_id IS NULL THEN 'rejected'
+                    WHEN a.project_id IS NOT NULL THEN 'alias'
                     WHEN b.same_name AND b.same_names = 1 AND b.s_company >= {t.exact_company} THEN 'exact'
                     WHEN b.score >= {t.auto_score} AND b.score - coalesce(s.score, 0) >= {t.margin} THEN 'fuzzy'
                     ELSE 'review' END AS method,

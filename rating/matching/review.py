@@ -108,7 +108,7 @@ def _load(
     run(
         con,
         """INSERT INTO ingest_batches VALUES ($id, 'complaints', $file, $sha, 'review', NULL, $n, $n, 0, 0,
-                [], '{}', 'review', $at)""",
+                [], '{}', 'review', $at, 0)""",
         {
             "id": batch,
             "file": f"review decisions → {project_id}",
@@ -193,3 +193,15 @@ def resolve(
         "loaded_batch": batch,
         "alias": alias_key,
     }
+
+
+def aliases(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+    """The spellings analysts taught, newest decision per spelling first (history kept)."""
+    cur = con.execute(
+        """SELECT alias_key, project_id, origin, decided_by, recorded_at, seq,
+                  row_number() OVER (PARTITION BY alias_key ORDER BY seq DESC) = 1 AS current
+           FROM match_aliases ORDER BY seq DESC LIMIT $limit""",
+        {"limit": limit},
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

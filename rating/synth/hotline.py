@@ -147,3 +147,32 @@ def write_hotline(
     text = export.write_csv(null_value="", datetime_format="%Y-%m-%d %H:%M:%S")
     out.write_bytes(text.encode("gb18030"))
     return out, truth, df.height
+
+
+def hotline_from_folder(
+    folder: Path, out: Path, *, noise: float = 0.3, seed: int = 0
+) -> tuple[Path, Path, int]:
+    """A hotline export of a generated folder's complaints, written to `out` (with its truth).
+
+    The folder's companies, projects and complaints are loaded — validated as any ingest —
+    into a scratch warehouse beside `out`, which is removed afterwards.
+    """
+    from rating.ingest.folder import plan_folder
+    from rating.ingest.loader import ingest_file
+    from rating.settings import Settings
+    from rating.warehouse import open_warehouse
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = out.with_name(out.name + ".scratch.duckdb")
+    scratch.unlink(missing_ok=True)
+    settings = Settings.from_env(db_path=scratch)
+    con = open_warehouse(settings)
+    try:
+        for kind, path in plan_folder(folder):
+            if kind in ("companies", "projects", "complaints"):
+                ingest_file(con, settings, kind, path)
+        return write_hotline(con, out, "1900-01-01", "9999-12-31", noise=noise, seed=seed)
+    finally:
+        con.close()
+        scratch.unlink(missing_ok=True)
+        scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)

@@ -18,6 +18,7 @@ SAMPLE = {
     "objection_id": "OBJ-0001",
     "repair_id": "REP-0001",
     "decision": "approve",
+    "review_id": "R1-1",
 }
 BODIES = {
     "/v1/bureau/runs": {"period": "2025Q3"},
@@ -32,6 +33,7 @@ BODIES = {
     "/v1/bureau/objections/{objection_id}/reject": {"reason": "x"},
     "/v1/bureau/repairs": {"uscc": "91370600000000001N", "proof": "x"},
     "/v1/bureau/repairs/{repair_id}/{decision}": {"reason": "x"},
+    "/v1/bureau/match/review/{review_id}": {"project_id": "P1", "decided_by": "x"},
 }
 
 

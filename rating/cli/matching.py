@@ -1,0 +1,123 @@
+"""Matching commands: the review queue of hotline orders no project could be given with confidence."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.errors import UsageError
+from rating.matching import review as review_mod
+
+match_app = typer.Typer(
+    help="Hotline orders matched to projects by name: the review queue and learned aliases.",
+    no_args_is_help=True,
+)
+review_app = typer.Typer(help="Orders waiting for an analyst.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    match_app.add_typer(review_app, name="review")
+    app.add_typer(match_app, name="match")
+
+
+@review_app.command("list")
+def review_list(
+    limit: Annotated[int, typer.Option(help="Orders to show.", min=1, max=100_000)] = 50,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Orders waiting for review, each with its best candidate projects and their scores."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        items = review_mod.pending(con, limit)
+        totals = review_mod.counts(con)
+
+    def render() -> None:
+        body = [
+            [
+                i["review_id"],
+                i["complaint_id"],
+                f"{i['received_at']:%Y-%m-%d}",
+                i["community_name"],
+                i["district"],
+                i["street"],
+                i["company_name"],
+                "; ".join(
+                    f"{c['project_id']} {c['name']} {c['score']:.2f}" for c in i["candidates"][:3]
+                ),
+            ]
+            for i in items
+        ]
+        stdout.print(
+            table(
+                f"Waiting for review: {totals['pending']:,} "
+                f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})",
+                [
+                    "review",
+                    "order",
+                    "received",
+                    "compound",
+                    "district",
+                    "street",
+                    "company",
+                    "best candidates",
+                ],
+                body,
+                caption="rating match review resolve REVIEW --project ID --by NAME (or --reject)",
+            )
+        )
+
+    emit(inv, {"items": items, **totals}, render)
+
+
+@review_app.command("resolve")
+def review_resolve(
+    review_id: Annotated[str, typer.Argument(help="Review id, e.g. R12-345.")],
+    project: Annotated[
+        str | None, typer.Option("--project", help="The project the order concerns.")
+    ] = None,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="No project of ours (quarantined from now on).")
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+    by: Annotated[str, typer.Option("--by", help="Reviewer's name (recorded).")] = "",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Decide an order; every waiting order with the same spelling follows, and the spelling
+    is remembered so later files match it automatically."""
+    if (project is None) == (not reject):
+        raise UsageError("give exactly one of --project or --reject", code="REVIEW_BAD_DECISION")
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        done = review_mod.resolve(con, inv.settings, review_id, project, note, by)
+
+    def render() -> None:
+        target = done["project_id"] or "no project (rejected)"
+        stdout.print(
+            f"{review_id} → {target}: {len(done['resolved']):,} waiting order(s) with this spelling "
+            + (f"loaded as batch {done['loaded_batch']}" if done["loaded_batch"] else "closed")
+            + "; the spelling now matches automatically."
+        )
+
+    emit(inv, done, render)
+
+
+@match_app.command("aliases")
+def aliases(
+    limit: Annotated[int, typer.Option(help="Decisions to show.", min=1, max=100_000)] = 50,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Spellings analysts taught (compound|district|street|company, normalised), newest first."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        items = review_mod.aliases(con, limit)
+    cols = ["alias_key", "project_id", "origin", "decided_by", "recorded_at", "current"]
+    emit(
+        inv,
+        items,
+        lambda: stdout.print(table("Aliases", cols, [[i[c] for c in cols] for i in items])),
+    )

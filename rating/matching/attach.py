@@ -1,0 +1,81 @@
+"""Attach the hotline orders of a file being ingested to projects, inside the ingest.
+
+Runs over the loader's `checked` table (typed rows with their error columns), before the
+clean rows are loaded. Orders that name their project are left alone (`given`). Clean orders
+that name only a compound are matched (`rating.matching.matcher`):
+* matched automatically (alias, exact, fuzzy) — `project_id`, `match_method` and
+  `match_confidence` are set, and the row loads with the others;
+* waiting for an analyst — the whole typed row moves to `match_review` with its candidates,
+  and out of `checked` (so it is neither loaded nor quarantined: it is *in review*);
+* a spelling an analyst rejected before — quarantined as `MATCH_REJECTED`.
+So rows read = loaded + in review + quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from rating.ingest.contracts import Contract
+from rating.ingest.validate import clean_rows, error_column
+from rating.matching.matcher import alias_key_sql, match
+from rating.sql import rows, run
+
+
+@dataclass
+class Attached:
+    in_review: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> Attached:
+    """Match the unattached clean orders of `checked`; see the module doc for what follows."""
+    by = contract.matched_by
+    assert by is not None
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE m_input AS
+            SELECT _line, "{contract.date_column}" AS _when, "{by}" AS community_name,
+                   company_name, district, street
+            FROM checked WHERE project_id IS NULL AND "{by}" IS NOT NULL AND {clean_rows(contract)}""",
+    )
+    if not rows(con, "SELECT count(*) FROM m_input")[0][0]:
+        return Attached()
+    match(con, "m_input", {"watermark": batch_id - 1})
+    run(
+        con,
+        """UPDATE checked AS c SET project_id = d.project_id, match_method = d.method,
+                  match_confidence = round(d.confidence, 4)
+           FROM m_decided d WHERE d._line = c._line AND d.project_id IS NOT NULL""",
+    )
+    run(
+        con,
+        f"""UPDATE checked SET {error_column("project_id")} = 'MATCH_REJECTED'
+            WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'rejected')""",
+    )
+    in_review = _queue_for_review(con, contract, batch_id)
+    counted = rows(
+        con,
+        "SELECT method, count(*) FROM m_decided WHERE project_id IS NOT NULL GROUP BY method ORDER BY method",
+    )
+    return Attached(in_review, {str(m): int(n) for m, n in counted})
+
+
+def _queue_for_review(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
+    names = ", ".join(f'c."{n}"' for n in contract.columns)
+    run(
+        con,
+        f"""INSERT INTO match_review
+            SELECT 'R' || $batch || '-' || c._line, {names}, $batch, c._line,
+                   CAST(c."{contract.date_column}" AS DATE), {alias_key_sql("o")}, to_json(d.candidates)
+            FROM checked c JOIN m_decided d ON d._line = c._line AND d.method = 'review'
+            JOIN m_orders o ON o._line = c._line
+            ORDER BY c._line""",
+        {"batch": batch_id},
+    )
+    run(
+        con,
+        "DELETE FROM checked WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'review')",
+    )
+    return int(rows(con, "SELECT count(*) FROM m_decided WHERE method = 'review'")[0][0])
