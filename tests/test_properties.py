@@ -15,12 +15,16 @@ from hypothesis import strategies as st
 from rating.engine.runner import execute_run
 from rating.engine.store import RESULT_TABLES
 from rating.periods import Period
-from rating.ruleset.loader import load_ruleset
+from rating.ruleset.loader import LoadedRuleSet, load_ruleset
 from rating.sql import rows
+from tests.derived import with_rule_option
 from tests.factories import RULES_DIR, Bureau, load
 
 PERIOD = Period.parse("2025Q3")
 RULES = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
+FAIR = with_rule_option(  # the complaint rate shrunk towards the district's (k = 500)
+    "yantai-2022@1.0.0", "P-CMP-RATE", "shrink", {"prior_households": 500}, "1.1.0"
+)
 FINDINGS = ["属实", "部分属实", "不属实"]
 SATISFACTION = ["满意", "基本满意", "不满意", "未评价"]
 TYPES = ["投诉举报类", "求助类"]
@@ -129,14 +133,16 @@ def content(con: Any, run_id: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def rate(bureau: Bureau, shuffle_seed: int | None = None) -> tuple[dict[str, dict[str, Any]], Any]:
+def rate(
+    bureau: Bureau, shuffle_seed: int | None = None, rules: LoadedRuleSet = RULES
+) -> tuple[dict[str, dict[str, Any]], Any]:
     if shuffle_seed is not None:
         rnd = random.Random(shuffle_seed)
         for kind_rows in bureau.rows.values():
             rnd.shuffle(kind_rows)
     with tempfile.TemporaryDirectory() as tmp:
         con, s, _ = load(bureau, Path(tmp))
-        report = execute_run(con, s, RULES, PERIOD)
+        report = execute_run(con, s, rules, PERIOD)
         found = rows(
             con,
             "SELECT uscc, score, grade, rated FROM run_companies WHERE run_id = $r",
@@ -191,3 +197,52 @@ def test_same_inputs_and_rules_give_identical_results(spec: dict[str, Any]) -> N
     second, again = rate(build(spec))
     assert digest == again and first == second
     assert all(isinstance(r["score"], Decimal | type(None)) for r in first.values())
+
+
+def in_two_districts(b: Bureau) -> Bureau:
+    for row in b.rows["projects"]:
+        row["district"] = "福山区" if row["project_id"] in ("P0", "P2", "P4") else "莱山区"
+    return b
+
+
+@FAST
+@given(spec=bureau_spec)
+def test_a_fair_rate_lies_between_the_raw_and_the_district_rate(spec: dict[str, Any]) -> None:
+    """And it is their household-weighted mean, inside its own interval."""
+    with tempfile.TemporaryDirectory() as tmp:
+        con, s, _ = load(in_two_districts(build(spec)), Path(tmp))
+        report = execute_run(con, s, FAIR, PERIOD)
+        found = rows(
+            con,
+            """SELECT raw_rate, pool_rate, fair_rate, fair_low, fair_high, households,
+                      prior_households FROM run_fair_rates WHERE run_id = $r""",
+            {"r": report.run_id},
+        )
+        con.close()
+    assert len(found) == 5 + (spec["handover"] is not None)
+    tol = Decimal("0.000002")  # stored to 6 decimals
+    for raw, pool, fair, low, high, households, k in found:
+        assert min(raw, pool) - tol <= fair <= max(raw, pool) + tol
+        assert abs(fair - (households * raw + k * pool) / (households + k)) <= tol
+        assert low <= fair <= high
+
+
+@FAST
+@given(spec=bureau_spec, added=complaint)
+def test_one_more_complaint_never_raises_a_score_with_fair_rates(
+    spec: dict[str, Any], added: dict[str, Any]
+) -> None:
+    """A complaint raises its project's fair rate and its district's rate, never lowers one."""
+    before, _ = rate(in_two_districts(build(spec)), rules=FAIR)
+    after, _ = rate(in_two_districts(build(spec, extra=[{**added, "finding": "属实"}])), rules=FAIR)
+    for uscc, b in before.items():
+        if b["rated"]:
+            assert after[uscc]["score"] <= b["score"], uscc
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=bureau_spec, seed=st.integers(0, 10_000))
+def test_fair_rates_do_not_depend_on_row_order(spec: dict[str, Any], seed: int) -> None:
+    _, (_, stored) = rate(in_two_districts(build(spec)), rules=FAIR)
+    _, (_, shuffled) = rate(in_two_districts(build(spec)), shuffle_seed=seed, rules=FAIR)
+    assert stored["run_fair_rates"] and stored == shuffled

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rating.errors import RuleSetError
+from rating.ruleset.fingerprint import logic_and_wording
 from rating.ruleset.loader import list_rulesets, load_from_bytes, load_ruleset
 from tests.factories import RULES_DIR
 
@@ -102,3 +103,39 @@ def test_name_must_match_folder(tmp_path: Path) -> None:
     with pytest.raises(RuleSetError) as err:
         load_ruleset(tmp_path, "other@1.0.0")
     assert err.value.problems[0].code == "RULESET_NAME_MISMATCH"
+
+
+def test_shrink_is_refused_where_it_has_no_meaning() -> None:
+    """`shrink` needs a project rule counting records per 1,000 households, and a prior."""
+    from tests.derived import with_rule_option
+
+    for rule_id in ("P-CMP-LATE", "P-STREET", "G-INFO"):  # each, avg, a company rule
+        with pytest.raises(RuleSetError) as err:
+            with_rule_option(
+                "yantai-2022@1.0.0", rule_id, "shrink", {"prior_households": 500}, "1.1.0"
+            )
+        assert any(p.rule == rule_id and "shrink applies" in p.message for p in err.value.problems)
+    for bad in (
+        {"towards": "district"},
+        {"prior_households": 0},
+        {"prior_households": 500, "towards": "street"},
+    ):
+        with pytest.raises(RuleSetError) as err:
+            with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", bad, "1.1.0")
+        assert [p.code for p in err.value.problems] == ["RULESET_FIELD"], bad
+        assert err.value.problems[0].rule == "P-CMP-RATE"
+
+
+def test_shrink_is_logic_and_leaves_published_fingerprints_alone() -> None:
+    from tests.derived import with_rule_option
+
+    base = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
+    shrunk = with_rule_option(
+        "yantai-2022@1.0.0", "P-CMP-RATE", "shrink", {"prior_households": 500}, "1.0.0"
+    )
+    assert shrunk.definition.rule("P-CMP-RATE").shrink is not None
+    assert shrunk.fingerprint.logic != base.fingerprint.logic
+    assert shrunk.fingerprint.wording == base.fingerprint.wording
+    # unset, the option is not part of the fingerprint: versions published before it existed
+    # keep the logic fingerprint their runs recorded (pinned in tests/test_shrinkage.py)
+    assert "shrink" not in str(logic_and_wording(base.definition)[0])

@@ -22,7 +22,7 @@ from rating.audit.compare import diff_table
 from rating.engine import explainer
 from rating.engine.context import RunContext
 from rating.engine.runner import compute, input_fingerprints, store
-from rating.engine.store import RESULT_TABLES, results_digest
+from rating.engine.store import RESULT_TABLES, recorded_digest, results_digest
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
 from rating.settings import Settings
@@ -113,7 +113,7 @@ def _explain_differences(
             f"engine version {report.engine_version['run']} made the run, {__version__} replays it"
         )
     for table in RESULT_TABLES:
-        if replayed[table] != stored[table]:
+        if recorded_digest(replayed, table) != recorded_digest(stored, table):
             report.tables[table] = diff_table(
                 con, table, ("", report.run_id), ("replay_", report.run_id)
             )

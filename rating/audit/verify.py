@@ -18,7 +18,7 @@ import duckdb
 
 from rating.audit import ledger
 from rating.audit.publication import manifest_sha256, row_key_sql, stored_manifest_text
-from rating.engine.store import RESULT_TABLES, row_text_sql, table_digest
+from rating.engine.store import RESULT_TABLES, recorded_digest, row_text_sql, table_digest
 from rating.ruleset.fingerprint import files_digest, read_files
 from rating.sql import rows, value
 
@@ -112,7 +112,7 @@ def _check_run(
             run_id=run_id,
         )
     for table in RESULT_TABLES:
-        if table_digest(con, table, run_id) != payload["tables"][table]:
+        if table_digest(con, table, run_id) != recorded_digest(payload["tables"], table):
             altered = _altered_rows(con, run_id, table)
             detail = (
                 "; ".join(f"{a['change']} {a['row']}" for a in altered[:5])

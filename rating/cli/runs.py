@@ -224,6 +224,14 @@ def _render_explain(card: dict[str, Any]) -> None:
             ],
         )
     )
+    if card["fair_rates"]:
+        stdout.print(
+            table(
+                "Fair rates (rates shrunk towards their pool; the bands read the fair rate)",
+                ["rule", "project", "why"],
+                [[f["rule_id"], f["project_id"], f["text"]] for f in card["fair_rates"]],
+            )
+        )
     if card["evidence"]:
         stdout.print(
             table(

@@ -86,7 +86,17 @@ def _value_sql(c: CompiledRule, ctx: RunContext) -> str:
     amount = "coalesce(n, 0)" if measure == "count" else "coalesce(total, 0)"
     if not c.rule.per_1000_households:
         return f"CAST({amount} AS DOUBLE)"
+    if c.rule.shrink is not None:
+        return "fair_rate"  # the fair rate (rating.engine.shrinkage) is what the bands read
     return f"CASE WHEN exposure > 0 THEN {amount} * 1000.0 / exposure END"
+
+
+def _fair_join(c: CompiledRule) -> str:
+    if c.rule.shrink is None:
+        return ""
+    return f"""LEFT JOIN (SELECT company, project_id, CAST(fair_rate AS DOUBLE) AS fair_rate
+                            FROM fair_rates WHERE rule_id = {sql_text(lit(c.rule.id))}) f
+                   USING (company, project_id)"""
 
 
 def _capped(raw: str, cap: Decimal | None) -> str:
@@ -122,7 +132,8 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
                  LEFT JOIN (SELECT {agg_keys}, CAST(sum(n) AS BIGINT) AS n, sum(total) AS total
                             FROM hit_totals WHERE rule_id = {rid} GROUP BY ALL) a USING ({keys})
                  LEFT JOIN (SELECT {keys}, sum(households) AS exposure FROM exposure
-                            WHERE window_id = {window_id} GROUP BY ALL) e USING ({keys})))"""
+                            WHERE window_id = {window_id} GROUP BY ALL) e USING ({keys})
+                 {_fair_join(c)}))"""
 
 
 def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:

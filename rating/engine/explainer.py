@@ -167,6 +167,53 @@ def evidence(
     )
 
 
+def _number(x: Any, places: int = 2) -> str:
+    return f"{float(x):,.{places}f}"
+
+
+def _households(x: Any) -> str:
+    return f"{float(x):,.1f}".removesuffix(".0")
+
+
+def fair_rate_text(row: dict[str, Any], source: str, level: float) -> str:
+    """One line an auditor can redo: counts, the raw and pool rates, the weighing, the interval."""
+    noun = source.removesuffix("s") if row["records"] == 1 else source
+    pool = f"district {row['pool']}" if row["pool"] is not None else "city"
+    own, prior = _households(row["households"]), row["prior_households"]
+    if row["fair_rate"] is None:
+        return f"{row['records']} {noun}, no households served in the rate window: no rate"
+    pool_rate = _number(row["pool_rate"] or 0)
+    return (
+        f"{row['records']} {noun} over {own} households: raw {_number(row['raw_rate'])}‰; "
+        f"{pool} {pool_rate}‰ ({row['pool_records']} over "
+        f"{_households(row['pool_households'])}); fair {_number(row['fair_rate'])}‰ = "
+        f"({own} × {_number(row['raw_rate'])} + {prior} × {pool_rate}) ÷ ({own} + {prior}), "
+        f"{level:.0%} interval {_number(row['fair_low'])}–{_number(row['fair_high'])}"
+    )
+
+
+def fair_rates(
+    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
+) -> list[dict[str, Any]]:
+    """The fair rates behind this company's shrunk rules (rules with `shrink`), per project."""
+    shrunk = {r.id: r for r in definition.rules if r.shrink is not None}
+    if not shrunk:
+        return []  # and a warehouse older than run_fair_rates is never asked
+    found = _dicts(
+        con,
+        """SELECT rule_id, project_id, pool, records, households, raw_rate, pool_records,
+                  pool_households, pool_rate, prior_households, fair_rate, fair_low, fair_high
+           FROM run_fair_rates WHERE run_id = $run AND company_uscc = $u
+           ORDER BY rule_id, project_id""",
+        {"run": run_id, "u": uscc},
+    )
+    for item in found:
+        rule = shrunk.get(item["rule_id"])
+        if rule is not None and rule.shrink is not None:
+            item["text"] = fair_rate_text(item, rule.source, rule.shrink.interval)
+    return found
+
+
 def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
     return _dicts(
         con,
@@ -215,6 +262,7 @@ def explain(
         "buckets": buckets(con, rid, uscc),
         "reasons": reasons(con, rid, uscc, rs),
         "projects": projects(con, rid, uscc),
+        "fair_rates": fair_rates(con, rid, uscc, rs),
         "evidence": evidence(con, rid, uscc, limit=limit),
     }
 

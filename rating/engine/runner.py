@@ -19,7 +19,7 @@ import duckdb
 
 from rating import __version__
 from rating.analysis.layout import holds_watermark
-from rating.engine import evaluator, grading, scope
+from rating.engine import evaluator, grading, scope, shrinkage
 from rating.engine.context import RunContext
 from rating.engine.store import RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
@@ -67,6 +67,7 @@ def _steps(
     steps += [
         ("unattributed records", scope.build_unattributed),
         ("rule hits", evaluator.build_hits),
+        ("fair rates", shrinkage.build_fair_rates),
         ("rule points", evaluator.build_rule_points),
         ("project scores", evaluator.build_project_scores),
         ("buckets", evaluator.build_buckets),
@@ -107,6 +108,9 @@ STORE = {
         ORDER BY company, project_id, rule_id""",
     "run_evidence": """SELECT $run, rule_id, _company, _project, source, _key, _batch, _row, _date,
         contribution FROM hits""",
+    "run_fair_rates": """SELECT $run, rule_id, company, project_id, pool, records, households,
+        raw_rate, pool_records, pool_households, pool_rate, prior_households, fair_rate, fair_low,
+        fair_high FROM fair_rates ORDER BY rule_id, company, project_id""",
     "run_unattributed": "SELECT $run, source, record_key, batch_id, line, project_id, record_date FROM unattributed",
 }
 

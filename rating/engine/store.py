@@ -48,6 +48,13 @@ RESULT_LAYOUT = [
     """CREATE TABLE IF NOT EXISTS run_buckets (
         run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, bucket VARCHAR NOT NULL,
         records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS run_fair_rates (
+        run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        project_id VARCHAR NOT NULL, pool VARCHAR, records BIGINT NOT NULL,
+        households DECIMAL(18,6) NOT NULL, raw_rate DECIMAL(18,6), pool_records BIGINT NOT NULL,
+        pool_households DECIMAL(18,6) NOT NULL, pool_rate DECIMAL(18,6),
+        prior_households INTEGER NOT NULL, fair_rate DECIMAL(18,6), fair_low DECIMAL(18,6),
+        fair_high DECIMAL(18,6))""",
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
@@ -115,7 +122,27 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
         "points",
     ),
     "run_unattributed": ("source", "record_key", "batch_id", "line", "project_id", "record_date"),
+    "run_fair_rates": (
+        "rule_id",
+        "company_uscc",
+        "project_id",
+        "pool",
+        "records",
+        "households",
+        "raw_rate",
+        "pool_records",
+        "pool_households",
+        "pool_rate",
+        "prior_households",
+        "fair_rate",
+        "fair_low",
+        "fair_high",
+    ),
 }
+
+# Tables only some rule sets fill (`shrink` rules): a run with no rows in them leaves them out
+# of its digest, so the results of runs made before the tables existed keep their digests.
+OPTIONAL_TABLES = frozenset({"run_fair_rates"})
 
 
 # Key columns of each result table: what identifies a row when two runs are compared.
@@ -126,6 +153,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "run_rule_points": ("company_uscc", "project_id", "rule_id"),
     "run_evidence": ("rule_id", "company_uscc", "project_id", "source", "record_key", "batch_id"),
     "run_unattributed": ("source", "record_key", "batch_id"),
+    "run_fair_rates": ("company_uscc", "project_id", "rule_id"),
 }
 
 
@@ -162,14 +190,34 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix
         {"run": run_id},
     )[0]
     count, high, low = (int(v) for v in found)
+    return _digest(table, count, high, low)
+
+
+def _digest(table: str, count: int, high: int, low: int) -> str:
     return hashlib.sha256(f"{table}|{count}|{high}|{low}".encode()).hexdigest()
+
+
+def empty_digest(table: str) -> str:
+    """The digest of a table with no rows for the run."""
+    return _digest(table, 0, 0, 0)
 
 
 def results_digest(
     con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = ""
 ) -> tuple[str, dict[str, str]]:
+    """(digest of the run's results, digest per table); an empty optional table is left out."""
     per_table = {t: table_digest(con, t, run_id, prefix) for t in RESULT_TABLES}
+    per_table = {
+        t: d for t, d in per_table.items() if t not in OPTIONAL_TABLES or d != empty_digest(t)
+    }
     return combine_digests(per_table), per_table
+
+
+def recorded_digest(per_table: dict[str, str], table: str) -> str:
+    """A table's digest as recorded in `per_table` (an optional table left out was empty)."""
+    if table not in per_table and table in OPTIONAL_TABLES:
+        return empty_digest(table)
+    return per_table[table]
 
 
 def combine_digests(per_table: dict[str, str]) -> str:

@@ -119,6 +119,13 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
         faults.append("measure 'share' needs `of` (the records the share is taken of)")
     if rule.per_1000_households and rule.measure not in ("count", "sum"):
         faults.append("per_1000_households applies to 'count' and 'sum' only")
+    if rule.shrink is not None and not (
+        rule.per_1000_households and rule.measure == "count" and rule.target == "project"
+    ):
+        faults.append(
+            "shrink applies to project rules that count records per 1,000 households "
+            "(measure 'count', per_1000_households = true, target 'project')"
+        )
     columns = set(CONTRACTS[rule.source].columns)
     for name in (rule.window.until_column, rule.window.rectified_column):
         if name is not None and name not in columns:

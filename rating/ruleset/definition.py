@@ -21,6 +21,10 @@ WORDING_FIELDS = frozenset(
     {"title", "clause", "note", "summary", "document", "design_choice", "reason"}
 )
 
+# Options added after versions were published: while unset they are left out of the logic
+# fingerprint, so the published versions keep the fingerprints their runs recorded.
+LATER_OPTIONS = frozenset({"shrink"})
+
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -88,6 +92,18 @@ class Window(Model):
     rectified_column: str | None = None  # for until_rectified
 
 
+class Shrink(Model):
+    """Empirical-Bayes shrinkage of a per-1,000-households rate towards its pool's rate.
+
+    fair = (1000 × records + prior_households × pool rate) ÷ (households + prior_households):
+    the pool's rate counts as if `prior_households` more households had shown it.
+    """
+
+    towards: Literal["district", "city"] = "district"
+    prior_households: int = Field(ge=1, le=1_000_000)
+    interval: float = Field(default=0.9, ge=0.5, le=0.99)
+
+
 class Rule(Model):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     title: str
@@ -102,6 +118,7 @@ class Rule(Model):
     value: str | None = None  # sum/avg: expression over the record
     of: str | None = None  # share: the base the share is taken of
     per_1000_households: bool = False
+    shrink: Shrink | None = None  # a fair rate for small projects (count rates of projects)
     points: Decimal | str | None = None  # each: points per record; indicator: formula of `value`
     bands: tuple[IndicatorBand, ...] = ()
     cap: Decimal | None = Field(default=None, ge=0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rating.ruleset.definition import WORDING_FIELDS, RuleSet
+from rating.ruleset.definition import LATER_OPTIONS, WORDING_FIELDS, RuleSet
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ def _split(value: Any) -> tuple[Any, Any]:
     if isinstance(value, dict):
         logic, wording = {}, {}
         for k, v in value.items():
+            if k in LATER_OPTIONS and v is None:
+                continue  # unset: as if the option did not exist (published fingerprints hold)
             if k in WORDING_FIELDS:
                 wording[k] = v
             else:

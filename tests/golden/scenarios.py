@@ -147,3 +147,29 @@ def haikou() -> Bureau:
         b.complaint("P14", day)
     b.event(c[16], "2020-11-01", code="B05", description="行政处罚", points=20)
     return b
+
+
+def fair_rates() -> Bureau:
+    """Four compounds in two districts, 2025Q2–Q3, Yantai 2022 rules with the complaint rate
+    shrunk towards the district's (expected: yantai-2022-fair.toml)."""
+    from datetime import date, timedelta
+
+    b = Bureau()
+    c = {
+        n: b.company(n, name)
+        for n, name in zip(range(21, 25), ["青物业", "红物业", "黄物业", "白物业"], strict=True)
+    }
+    # 福山区: a 50-household compound with two complaints, next to a 9,950-household one with 8.
+    b.project("FS", c[21], households=50, district="福山区")
+    b.project("FB", c[22], households=9950, district="福山区")
+    # 莱山区: a 5,000-household project with 30 complaints, next to 1,000 households with none.
+    b.project("LL", c[23], households=5000, district="莱山区")
+    b.project("LN", c[24], households=1000, district="莱山区")
+    q3 = date(2025, 7, 1)
+    for day in ("2025-07-10", "2025-08-20"):
+        b.complaint("FS", day)
+    for i in range(8):
+        b.complaint("FB", (q3 + timedelta(days=11 * i)).isoformat())
+    for i in range(30):
+        b.complaint("LL", (q3 + timedelta(days=3 * i)).isoformat())
+    return b

@@ -11,13 +11,18 @@ import pytest
 
 from rating.engine.runner import execute_run
 from rating.periods import Period
-from rating.ruleset.loader import load_ruleset
+from rating.ruleset.loader import LoadedRuleSet, load_ruleset
 from rating.sql import rows
+from tests.derived import with_rule_option
 from tests.factories import Bureau, load
 from tests.golden import scenarios
 
 HERE = Path(__file__).parent
-CASES = {"yantai-2022": scenarios.yantai, "haikou-2019": scenarios.haikou}
+CASES = {
+    "yantai-2022": scenarios.yantai,
+    "haikou-2019": scenarios.haikou,
+    "yantai-2022-fair": scenarios.fair_rates,
+}
 
 
 def _expected(name: str) -> dict[str, Any]:
@@ -33,22 +38,49 @@ def golden(
     bureau: Bureau = CASES[name]()
     con, settings, results = load(bureau, tmp_path_factory.mktemp(name))
     assert all(r.rows_quarantined == 0 for r in results), [r.as_dict() for r in results]
-    rs = load_ruleset(settings.rules_dir, expected["rules"])
-    reports = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True) for p in expected["periods"]
-    }
+    published = load_ruleset(settings.rules_dir, expected["rules"])
+    derive = expected.get("derive")
+    rs: LoadedRuleSet = published
+    if derive is not None:  # the published rules plus one option, as a new version
+        rs = with_rule_option(
+            expected["rules"],
+            derive["rule"],
+            derive["option"],
+            derive["setting"],
+            derive["version"],
+        )
+    periods = [Period.parse(p) for p in expected["periods"]]
+    reports = {str(p): execute_run(con, settings, rs, p, forced=True) for p in periods}
+    off = {}
+    if derive is not None:  # and the published rules alone, for the same bureau
+        off = {str(p): execute_run(con, settings, published, p, forced=True) for p in periods}
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
-    return {"con": con, "expected": expected, "reports": reports, "names": names, "bureau": bureau}
+    return {
+        "con": con,
+        "expected": expected,
+        "reports": reports,
+        "off": off,
+        "names": names,
+        "bureau": bureau,
+    }
 
 
-def _company(g: dict[str, Any], period: str, name: str) -> dict[str, Any]:
-    run_id = g["reports"][period].run_id
+def _company(g: dict[str, Any], period: str, name: str, which: str = "reports") -> dict[str, Any]:
+    run_id = g[which][period].run_id
     cur = g["con"].execute(
         "SELECT * FROM run_companies WHERE run_id = $r AND uscc = $u",
         {"r": run_id, "u": g["names"][name]},
     )
     cols = [d[0] for d in cur.description]
     return dict(zip(cols, cur.fetchall()[0], strict=True))
+
+
+def _plain(field: str, actual: Any) -> Any:
+    if isinstance(actual, Decimal):
+        return float(actual)
+    if field in ("red", "black", "downgrade") and actual is None:
+        return False
+    return actual
 
 
 def test_every_company_matches_the_hand_computation(golden: dict[str, Any]) -> None:
@@ -60,16 +92,65 @@ def test_every_company_matches_the_hand_computation(golden: dict[str, Any]) -> N
                 continue
             got = _company(golden, period, company["name"])
             for field, value in want.items():
-                actual = got[field]
-                if isinstance(actual, Decimal):
-                    actual = float(actual)
-                if field in ("red", "black", "downgrade") and actual is None:
-                    actual = False
+                actual = _plain(field, got[field])
                 assert actual == value, (
                     f"{company['name']} {period} {field}: {actual!r} != {value!r}"
                 )
                 checked += 1
     assert checked > 20
+
+
+def test_without_the_option_the_published_rules_give_their_results(
+    golden: dict[str, Any],
+) -> None:
+    """A derived case also states what the published rules alone give (`off.<period>`)."""
+    if not golden["off"]:
+        pytest.skip("no option added to this case's rules")
+    checked = 0
+    for company in golden["expected"]["company"]:
+        for period, want in company.get("off", {}).items():
+            got = _company(golden, period, company["name"], which="off")
+            for field, value in want.items():
+                actual = _plain(field, got[field])
+                assert actual == value, (
+                    f"{company['name']} {period} off {field}: {actual!r} != {value!r}"
+                )
+                checked += 1
+    assert checked > 5
+    for period, report in golden["off"].items():  # the option off stores no fair rates
+        assert not rows(
+            golden["con"],
+            "SELECT 1 FROM run_fair_rates WHERE run_id = $r",
+            {"r": report.run_id},
+        ), period
+
+
+def test_fair_rates_match_the_hand_computation(golden: dict[str, Any]) -> None:
+    """Each `[[fair_rate]]`: the stored fair rate row, the rule's points and the project."""
+    expected = golden["expected"].get("fair_rate", [])
+    if not expected:
+        pytest.skip("no rule of this case shrinks its rate")
+    rule = golden["expected"]["derive"]["rule"]
+    for want in expected:
+        cur = golden["con"].execute(
+            """SELECT f.*, coalesce(rp.points, 0) AS points, p.score AS project_score,
+                      p.grade AS project_grade
+               FROM run_fair_rates f
+               JOIN run_projects p USING (run_id, company_uscc, project_id)
+               LEFT JOIN run_rule_points rp USING (run_id, company_uscc, project_id, rule_id)
+               WHERE f.run_id = $r AND f.rule_id = $rule AND f.project_id = $p""",
+            {"r": golden["reports"][want["period"]].run_id, "rule": rule, "p": want["project"]},
+        )
+        cols = [d[0] for d in cur.description]
+        found = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        assert len(found) == 1, want
+        for field, value in want.items():
+            if field in ("period", "project"):
+                continue
+            actual = _plain(field, found[0][field])
+            assert actual == value, (
+                f"{want['project']} {want['period']} {field}: {actual!r} != {value!r}"
+            )
 
 
 def test_run_summaries_match(golden: dict[str, Any]) -> None:
