@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench-quick
+.PHONY: setup demo test lint bench-quick bench-http
 
 setup: $(VENV)/.installed
 	bash scripts/setup-system.sh
@@ -27,3 +27,6 @@ lint: setup
 
 bench-quick: setup
 	$(BIN)/python -m benchmarks --quick
+
+bench-http: setup
+	$(BIN)/python -m benchmarks.http_load

@@ -42,3 +42,27 @@ def test_results_md_is_generated_from_the_results_file() -> None:
         pytest.skip("no benchmark results recorded yet")
     expected = report.markdown(report.latest(RESULTS))
     assert (HERE / "RESULTS.md").read_text(encoding="utf-8") == expected
+
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    12.05ms    2.10ms  40.00ms   90.00%
+  Latency Distribution
+     50%   11.80ms
+     75%   12.50ms
+     90%   13.90ms
+     99%  950.00us
+  26512 requests in 10.00s, 5.10MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   2650.12
+Transfer/sec:    522.00KB
+"""
+
+
+def test_wrk_output_is_read_in_milliseconds() -> None:
+    from benchmarks.http_load import parse_wrk
+
+    found = parse_wrk(WRK_OUTPUT)
+    assert found["requests_per_second"] == 2650.1
+    assert (found["p50_ms"], found["p99_ms"], found["non_2xx"]) == (11.8, 0.95, 3)
