@@ -21,27 +21,13 @@ from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from rating.settings import Settings
 from rating.synth import generate
+from rating.synth.hotline import HEADERS as HOTLINE_HEADERS
 from rating.synth.hotline import hotline_from_folder
 from rating.warehouse import open_warehouse
 from tests.factories import Bureau, load, write_csv
 
-HEADERS = {
-    "complaint_id": "工单编号",
-    "received_at": "受理时间",
-    "channel": "工单来源",
-    "order_type": "工单类型",
-    "category": "十四类",
-    "content": "内容描述",
-    "project_id": "项目编号",
-    "community_name": "小区名称",
-    "company_name": "物业公司",
-    "district": "行政区",
-    "street": "街道",
-    "fact_finding": "事实认定",
-    "deadline": "案件期限",
-    "closed_at": "结案时间",
-    "address": "诉求地址",
-}
+# The hotline export's headers, and 项目编号 for the orders that do name their project.
+HEADERS = {**HOTLINE_HEADERS, "project_id": "项目编号"}
 
 
 def city() -> tuple[Bureau, dict[str, str]]:
