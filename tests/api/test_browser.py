@@ -73,14 +73,17 @@ def browser() -> Iterator[Any]:
 
 def test_search_open_a_company_and_read_its_card(served: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(browser, 20)  # each click navigates: wait for the page it leads to
     browser.get(served + "/")
     box = browser.find_element(By.ID, "q")
     box.send_keys("丁物业")
     browser.find_element(By.ID, "search").click()
-    links = browser.find_elements(By.CSS_SELECTOR, "#results a.company")
+    links = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results a.company"))
     assert [a.text for a in links] == ["丁物业"]
     links[0].click()
+    wait.until(lambda b: b.find_elements(By.ID, "grade"))
     assert browser.find_element(By.ID, "name").text == "丁物业"
     assert browser.find_element(By.ID, "grade").text == "C"
     assert browser.find_element(By.ID, "black").text == "黑名单"
