@@ -89,6 +89,23 @@ def value(
     return result[0][0] if result else None
 
 
+def dicts(
+    con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """All rows as dicts keyed by column name."""
+    cur = run(con, statement, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        value(
+            con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}
+        )
+    )
+
+
 def frame(
     con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None
 ) -> Any:

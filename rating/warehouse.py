@@ -18,7 +18,7 @@ from rating import uscc
 from rating.errors import WarehouseError
 from rating.ingest.contracts import CONTRACTS, Contract, logical_type
 from rating.settings import Settings
-from rating.sql import value
+from rating.sql import rows, value
 
 SCHEMA_VERSION = 1
 
@@ -38,12 +38,15 @@ def _source_table_ddl(contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS src_{contract.kind} ({', '.join(cols)})"
 
 
-def _added_columns_ddl(contract: Contract) -> list[str]:
-    """Columns a contract gained after a warehouse was created, added empty (appended at the
-    end: every insert into a source table names its columns)."""
+def _added_columns_ddl(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Columns the contracts gained after a warehouse was created, to add empty (appended at
+    the end: every insert into a source table names its columns)."""
+    present = set(rows(con, "SELECT table_name, column_name FROM information_schema.columns"))
     return [
-        f'ALTER TABLE src_{contract.kind} ADD COLUMN IF NOT EXISTS "{name}" {SQL_TYPES[logical_type(col)]}'
-        for name, col in contract.columns.items()
+        f'ALTER TABLE src_{c.kind} ADD COLUMN "{name}" {SQL_TYPES[logical_type(col)]}'
+        for c in CONTRACTS.values()
+        for name, col in c.columns.items()
+        if (f"src_{c.kind}", name) not in present
     ]
 
 
@@ -109,8 +112,8 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for contract in CONTRACTS.values():
         con.execute(_source_table_ddl(contract))
-        for ddl in _added_columns_ddl(contract):
-            con.execute(ddl)
+    for ddl in _added_columns_ddl(con):
+        con.execute(ddl)
     for ddl in (*MIGRATIONS, *RESULT_LAYOUT, *LEDGER_LAYOUT, *ANALYSIS_LAYOUT, *review_layout()):
         con.execute(ddl)
     con.execute(

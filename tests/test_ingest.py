@@ -326,3 +326,17 @@ def test_every_contract_header_maps_to_its_column() -> None:
                     contract, [header, *[n for n in contract.columns if n != name]], "x"
                 )
                 assert mapping.source[name][1] == header, (kind, header)
+
+
+def test_an_older_warehouse_gains_new_contract_columns_when_opened(tmp_path: Path) -> None:
+    from tests.factories import settings_for
+
+    settings = settings_for(tmp_path)
+    con = open_warehouse(settings)
+    con.execute("ALTER TABLE src_complaints DROP COLUMN match_method")  # as before matching
+    con.execute("ALTER TABLE src_complaints DROP COLUMN community_name")
+    con.close()
+    con = open_warehouse(settings)
+    columns = {r[0] for r in rows(con, "SELECT column_name FROM (DESCRIBE src_complaints)")}
+    assert set(CONTRACTS["complaints"].columns) <= columns
+    con.close()

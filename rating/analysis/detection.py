@@ -34,10 +34,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from rating.analysis.db import frame
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
-from rating.sql import rows, run
+from rating.sql import frame, rows, run
 from rating.warehouse import visible_rows
 
 PAIR_SLICE = 200_000  # pairs whose similarity is computed at once (bounds memory)

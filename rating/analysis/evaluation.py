@@ -20,10 +20,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from rating.analysis.db import dicts
 from rating.analysis.detection import IntegrityParams, detect
 from rating.periods import Period
-from rating.sql import run
+from rating.sql import dicts, run
 from rating.warehouse import watermark
 
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from rating.analysis.db import dicts, frame
 from rating.engine import explainer
 from rating.periods import Period
-from rating.sql import run
+from rating.sql import dicts, frame, run
 
 FEATURES = (
     "score",

@@ -18,16 +18,15 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from rating.analysis.db import dicts, has_table
 from rating.analysis.detection import Flags, IntegrityParams, detect
 from rating.analysis.layout import LATEST_ACTIONS as _LATEST
-from rating.analysis.layout import ensure_layout, holds_watermark
 from rating.analysis.layout import held_complaints_sql as held_complaints_sql  # re-exported
+from rating.analysis.layout import holds_watermark
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
 from rating.settings import Settings
-from rating.sql import run, value
+from rating.sql import dicts, has_table, run, value
 from rating.warehouse import transaction, visible_rows, watermark
 
 SYSTEM_ACTOR = "integrity-scan"
@@ -90,7 +89,6 @@ def scan(
     params: IntegrityParams | None = None,
 ) -> ScanReport:
     """Detect, then hold every flagged complaint that has no action yet (idempotent)."""
-    ensure_layout(con)
     params = params or IntegrityParams()
     mark = watermark(con)
     found: Flags = detect(con, period, mark, params)
@@ -170,7 +168,6 @@ def review(
             "a review needs the reviewer (--by) and a note (--note)",
             code="INTEGRITY_REVIEW_INCOMPLETE",
         )
-    ensure_layout(con)
     past = history(con, complaint_id)
     if not past:
         raise NotFoundError(

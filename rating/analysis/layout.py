@@ -26,11 +26,6 @@ ACTIONS = ("hold", "release", "confirm")
 REASONS = ("NEAR_DUPLICATE", "CAMPAIGN", "BURST")
 
 
-def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in LAYOUT:
-        con.execute(ddl)
-
-
 # The latest action per complaint as of a holds watermark (bind `$holds_watermark`).
 LATEST_ACTIONS = """(SELECT h.*, row_number() OVER (PARTITION BY complaint_id ORDER BY seq DESC) AS n_
               FROM complaint_holds h WHERE seq <= $holds_watermark)"""

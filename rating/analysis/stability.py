@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from rating.analysis.db import dicts
 from rating.analysis.features import period_chain
+from rating.sql import dicts
 
 SMOOTHING = 0.5
 WATCH_AT = 0.1

@@ -18,7 +18,7 @@ import duckdb
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
-from rating.sql import rows, value
+from rating.sql import dicts, rows, value
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 
@@ -32,15 +32,14 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
 
 def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
     run_id = run_id or latest_run_id(con)
-    cur = con.execute(
+    found = dicts(
+        con,
         "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
         {"id": run_id},
     )
-    names = [d[0] for d in cur.description]
-    found = cur.fetchall()
     if not found:
         raise NotFoundError(f"no run '{run_id}'", code="RUN_NOT_FOUND")
-    row = dict(zip(names, found[0], strict=True))
+    row = found[0]
     row["manifest"] = json.loads(row["manifest"])
     row["summary"] = json.loads(row["summary"])
     return row
@@ -66,14 +65,6 @@ def _load_cached(files_json: str) -> LoadedRuleSet:
     return load_from_bytes(files, origin="stored rule set")
 
 
-def _dicts(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 _LIST_FILTERS = {
     "grades": "rated",
     "red": "red",
@@ -93,7 +84,7 @@ def list_companies(
 ) -> tuple[list[dict[str, Any]], bool]:
     """(rows, truncated) of one list of a run, fetching one extra row to know truncation."""
     where = _LIST_FILTERS[which]
-    found = _dicts(
+    found = dicts(
         con,
         f"""SELECT uscc, name, district, projects, households, score, grade, prev_grade, red, black,
                    black_reason, downgrade, downgrade_reason, veto_rules, grade_reason
@@ -105,7 +96,7 @@ def list_companies(
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
-    found = _dicts(
+    found = dicts(
         con,
         "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u",
         {"run": run_id, "u": uscc},
@@ -119,7 +110,7 @@ def reasons(
     con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
 ) -> list[dict[str, Any]]:
     """Every rule that moved this company's score, most harmful first."""
-    found = _dicts(
+    found = dicts(
         con,
         """WITH w AS (SELECT project_id, weight, sum(weight) OVER () AS total
                       FROM run_projects WHERE run_id = $run AND company_uscc = $u)
@@ -154,7 +145,7 @@ def evidence(
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The records behind a company's points: source table, record key, batch, file line."""
-    return _dicts(
+    return dicts(
         con,
         """SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
                   e.record_date, e.points AS contribution
@@ -199,7 +190,7 @@ def fair_rates(
     shrunk = {r.id: r for r in definition.rules if r.shrink is not None}
     if not shrunk:
         return []  # and a warehouse older than run_fair_rates is never asked
-    found = _dicts(
+    found = dicts(
         con,
         """SELECT rule_id, project_id, pool, records, households, raw_rate, pool_records,
                   pool_households, pool_rate, prior_households, fair_rate, fair_low, fair_high
@@ -215,7 +206,7 @@ def fair_rates(
 
 
 def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
-    return _dicts(
+    return dicts(
         con,
         """SELECT project_id, project_name, district, street, households, days_served, points, score, grade
            FROM run_projects WHERE run_id = $run AND company_uscc = $u ORDER BY project_id""",
@@ -224,7 +215,7 @@ def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dic
 
 
 def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
-    return _dicts(
+    return dicts(
         con,
         "SELECT bucket, records, raw_points, points FROM run_buckets WHERE run_id = $run AND company_uscc = $u ORDER BY bucket",
         {"run": run_id, "u": uscc},
@@ -288,7 +279,7 @@ def inputs_digest(manifest: dict[str, Any]) -> str:
 
 
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
-    found = _dicts(
+    found = dicts(
         con,
         """SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
                   r.summary, r.results_sha256

@@ -20,7 +20,7 @@ import duckdb
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.settings import Settings
-from rating.sql import rows, run, value
+from rating.sql import dicts, rows, run, value
 from rating.warehouse import key_sql, transaction, visible_rows, watermark
 
 
@@ -49,14 +49,13 @@ PENDING = "SELECT r.* FROM match_review r WHERE r.review_id NOT IN (SELECT revie
 
 
 def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
-    cur = con.execute(
+    out = dicts(
+        con,
         f"""SELECT review_id, complaint_id, received_at, community_name, company_name, district, street,
                    candidates, _batch AS batch_id, _row AS line FROM ({PENDING})
             ORDER BY _batch, _row LIMIT $limit""",
         {"limit": limit},
     )
-    names = [d[0] for d in cur.description]
-    out = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     for item in out:
         item["candidates"] = json.loads(item["candidates"] or "[]")
     return out
@@ -197,11 +196,10 @@ def resolve(
 
 def aliases(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
     """The spellings analysts taught, newest decision per spelling first (history kept)."""
-    cur = con.execute(
+    return dicts(
+        con,
         """SELECT alias_key, project_id, origin, decided_by, recorded_at, seq,
                   row_number() OVER (PARTITION BY alias_key ORDER BY seq DESC) = 1 AS current
            FROM match_aliases ORDER BY seq DESC LIMIT $limit""",
         {"limit": limit},
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -11,12 +11,12 @@ from typing import Any
 
 import duckdb
 
-from rating.analysis.db import dicts
 from rating.analysis.features import period_chain
 from rating.engine import explainer
 from rating.errors import NotFoundError
 from rating.report import figures
 from rating.report.data import ReportData
+from rating.sql import dicts
 
 
 @dataclass

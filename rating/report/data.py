@@ -16,13 +16,13 @@ from typing import Any
 import duckdb
 
 from rating.analysis import integrity, stability, warning
-from rating.analysis.db import dicts
 from rating.analysis.features import period_chain
 from rating.analysis.warning import Backtest
 from rating.engine import explainer
 from rating.errors import RatingError
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.sql import dicts
 from rating.warehouse import visible_rows
 
 NOT_RATED = "未评级"
