@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from benchmarks.quality.results import newest_by_mode
 from benchmarks.quality.run import NOW, provenance
 from rating.ingest.folder import plan_folder
 from rating.ingest.loader import ingest_file
@@ -98,11 +99,7 @@ def measure(mode: str, work: Path, log: Any = print) -> dict[str, Any]:
 
 
 def write_markdown(jsonl: Path, out: Path) -> None:
-    newest: dict[str, dict[str, Any]] = {}
-    for line in jsonl.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            newest[rec["mode"]] = rec
+    newest = newest_by_mode(jsonl)
     parts = [
         "# Hotline matching: precision and recall of automatic matches\n\n"
         "Written by `python -m benchmarks.quality.matching` (add `--quick` for the small size) from "

@@ -159,12 +159,18 @@ def _section(rec: dict[str, Any]) -> str:
     )
 
 
-def write_markdown(jsonl: Path, out: Path) -> None:
+def newest_by_mode(jsonl: Path) -> dict[str, dict[str, Any]]:
+    """The last record of each mode in a results file."""
     newest: dict[str, dict[str, Any]] = {}
     for line in jsonl.read_text(encoding="utf-8").splitlines():
         if line.strip():
             rec = json.loads(line)
             newest[rec["mode"]] = rec
+    return newest
+
+
+def write_markdown(jsonl: Path, out: Path) -> None:
+    newest = newest_by_mode(jsonl)
     parts = [
         "# Analysis quality: complaint integrity and early warning\n\n"
         "Written by `python -m benchmarks.quality.run` (add `--quick` for the small size) from the "

@@ -47,6 +47,19 @@ class Backtest:
         out.pop("predictions")
         return out
 
+    def metric_rows(self) -> list[list[Any]]:
+        """Model, then baseline: ROC AUC, Brier, log loss, share of events in the top decile."""
+        return [
+            [
+                name,
+                self.metrics[name]["roc_auc"],
+                self.metrics[name]["brier"],
+                self.metrics[name]["log_loss"],
+                self.top_decile[name],
+            ]
+            for name in ("model", "baseline")
+        ]
+
     @property
     def beats_baseline(self) -> bool | None:
         m, b = self.metrics.get("model", {}), self.metrics.get("baseline", {})

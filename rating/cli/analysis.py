@@ -298,16 +298,7 @@ def warning_backtest(
             table(
                 f"Backtest ({model}): {result.rows:,} company-periods, {result.events:,} events",
                 ["", "ROC AUC", "Brier", "log loss", "top-decile share of events"],
-                [
-                    [
-                        name,
-                        result.metrics[name]["roc_auc"],
-                        result.metrics[name]["brier"],
-                        result.metrics[name]["log_loss"],
-                        result.top_decile[name],
-                    ]
-                    for name in ("model", "baseline")
-                ],
+                result.metric_rows(),
             )
         )
         stdout.print(

@@ -20,7 +20,7 @@ import duckdb
 from rating.ingest.contracts import Contract
 from rating.ingest.validate import clean_rows, error_column
 from rating.matching.matcher import alias_key_sql, match
-from rating.sql import rows, run
+from rating.sql import rows, run, value
 
 
 @dataclass
@@ -40,7 +40,7 @@ def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: 
                    company_name, district, street
             FROM checked WHERE project_id IS NULL AND "{by}" IS NOT NULL AND {clean_rows(contract)}""",
     )
-    if not rows(con, "SELECT count(*) FROM m_input")[0][0]:
+    if not value(con, "SELECT count(*) FROM m_input"):
         return Attached()
     match(con, "m_input", {"watermark": batch_id - 1})
     run(
@@ -78,4 +78,4 @@ def _queue_for_review(con: duckdb.DuckDBPyConnection, contract: Contract, batch_
         con,
         "DELETE FROM checked WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'review')",
     )
-    return int(rows(con, "SELECT count(*) FROM m_decided WHERE method = 'review'")[0][0])
+    return int(value(con, "SELECT count(*) FROM m_decided WHERE method = 'review'"))

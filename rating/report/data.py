@@ -61,6 +61,22 @@ class ReportData:
     def where(self, column: str) -> list[dict[str, Any]]:
         return [c for c in self.companies if c[column]]
 
+    def district_rows(self) -> list[list[Any]]:
+        """Per district: companies, mean and median score, count per grade, red, black, downgrades."""
+        return [
+            [
+                d["district"],
+                d["companies"],
+                d["mean_score"],
+                d["median_score"],
+                *[d.get(g, 0) for g in self.grade_order],
+                d["red"],
+                d["black"],
+                d.get("downgrades", 0),
+            ]
+            for d in self.districts
+        ]
+
 
 def previous_run(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> str | None:
     for h in info["manifest"].get("history_runs", []):

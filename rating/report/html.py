@@ -167,19 +167,7 @@ def _districts(data: ReportData, charts: dict[str, bytes | None]) -> str:
         "黑 black",
         "降级 down",
     ]
-    rows = [
-        [
-            d["district"],
-            d["companies"],
-            d["mean_score"],
-            d["median_score"],
-            *[d.get(g, 0) for g in grades],
-            d["red"],
-            d["black"],
-            d.get("downgrades", 0),
-        ]
-        for d in data.districts
-    ]
+    rows = data.district_rows()
     return (
         "<h2>分区情况 Districts</h2>"
         + table(heads, rows)

@@ -174,16 +174,7 @@ def _warning(book: Book, data: ReportData) -> None:
     if data.backtest is not None:
         bt = data.backtest
         start = len(rows) + 5
-        metrics = [
-            [
-                name,
-                bt.metrics[name]["roc_auc"],
-                bt.metrics[name]["brier"],
-                bt.metrics[name]["log_loss"],
-                bt.top_decile[name],
-            ]
-            for name in ("model", "baseline")
-        ]
+        metrics = bt.metric_rows()
         book.table(
             ws,
             start,
@@ -245,19 +236,7 @@ def write(
         "分区",
         "分区情况 Districts",
         ["区 district", "企业", "平均分", "中位数", *grades, "红榜", "黑榜", "降级"],
-        [
-            [
-                d["district"],
-                d["companies"],
-                d["mean_score"],
-                d["median_score"],
-                *[d.get(g, 0) for g in grades],
-                d["red"],
-                d["black"],
-                d.get("downgrades", 0),
-            ]
-            for d in data.districts
-        ],
+        data.district_rows(),
     )
     labels = sorted(
         {*data.transitions, *(b for r in data.transitions.values() for b in r)},
