@@ -74,6 +74,26 @@ LAYOUT = [
 ]
 
 
+BATCH_COLUMNS = (
+    "batch_id", "kind", "file_name", "sha256", "format", "encoding", "rows_read", "rows_loaded",
+    "rows_quarantined", "rows_superseding", "rows_in_review", "ignored_columns", "columns",
+    "origin", "ingested_at",
+)  # fmt: skip
+
+
+def record_batch(con: duckdb.DuckDBPyConnection, **values: object) -> None:
+    """One `ingest_batches` row, by column name (unnamed columns take their defaults), for
+    every way a batch arrives: a file, a correction, a review decision."""
+    unknown = set(values) - set(BATCH_COLUMNS)
+    if unknown:
+        raise ValueError(f"not columns of ingest_batches: {sorted(unknown)}")
+    names = [n for n in BATCH_COLUMNS if n in values]
+    con.execute(
+        f"INSERT INTO ingest_batches ({', '.join(names)}) VALUES ({', '.join('$' + n for n in names)})",
+        values,
+    )
+
+
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and on first use create) the warehouse file."""
     path = Path(settings.db_path)

@@ -17,7 +17,7 @@ from rating.errors import NotFoundError, UsageError
 from rating.ingest.contracts import CONTRACTS, logical_type
 from rating.settings import Settings
 from rating.sql import lit, rows, run, sql_text, value
-from rating.warehouse import SQL_TYPES, key_sql, visible_rows, watermark
+from rating.warehouse import SQL_TYPES, key_sql, record_batch, visible_rows, watermark
 
 # How a disputed record is voided when an objection is upheld and no other change is given.
 VOID: dict[str, dict[str, Any]] = {
@@ -100,20 +100,21 @@ def supersede(
         ).encode()
     ).hexdigest()
     n = len(set(wanted))
-    run(
+    record_batch(
         con,
-        """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, 'correction', NULL, $n, $n, 0, $n,
-                [], $columns, $origin, $at, 0)""",
-        {
-            "id": batch,
-            "kind": kind,
-            "file": f"{origin} (correction)",
-            "sha": fingerprint,
-            "n": n,
-            "columns": json.dumps(changes, ensure_ascii=False, default=str),
-            "origin": origin,
-            "at": settings.current_time(),
-        },
+        batch_id=batch,
+        kind=kind,
+        file_name=f"{origin} (correction)",
+        sha256=fingerprint,
+        format="correction",
+        rows_read=n,
+        rows_loaded=n,
+        rows_quarantined=0,
+        rows_superseding=n,
+        ignored_columns=[],
+        columns=json.dumps(changes, ensure_ascii=False, default=str),
+        origin=origin,
+        ingested_at=settings.current_time(),
     )
     return batch
 

@@ -32,7 +32,7 @@ from rating.ingest.validate import (
 from rating.matching.attach import Attached, attach_orders
 from rating.settings import Settings
 from rating.sql import lit, rows, run, sql_text, value
-from rating.warehouse import key_sql, transaction, visible_rows, watermark
+from rating.warehouse import key_sql, record_batch, transaction, visible_rows, watermark
 
 
 @dataclass
@@ -301,24 +301,21 @@ def _record_batch(
             f"+ {r.rows_quarantined}"
         )
     columns = {name: header for name, (_, header) in mapping.source.items()}
-    con.execute(
-        """INSERT INTO ingest_batches VALUES ($id, $kind, $file, $sha, $fmt, $enc, $read, $loaded,
-           $quarantined, $superseding, $ignored, $columns, $origin, $at, $in_review)""",
-        {
-            "id": r.batch_id,
-            "kind": r.kind,
-            "file": r.file,
-            "sha": r.sha256,
-            "fmt": r.format,
-            "enc": r.encoding,
-            "read": r.rows_read,
-            "loaded": r.rows_loaded,
-            "quarantined": r.rows_quarantined,
-            "superseding": r.rows_superseding,
-            "ignored": r.ignored_columns,
-            "columns": json.dumps(columns, ensure_ascii=False),
-            "origin": origin,
-            "at": settings.current_time(),
-            "in_review": r.rows_in_review,
-        },
+    record_batch(
+        con,
+        batch_id=r.batch_id,
+        kind=r.kind,
+        file_name=r.file,
+        sha256=r.sha256,
+        format=r.format,
+        encoding=r.encoding,
+        rows_read=r.rows_read,
+        rows_loaded=r.rows_loaded,
+        rows_quarantined=r.rows_quarantined,
+        rows_superseding=r.rows_superseding,
+        rows_in_review=r.rows_in_review,
+        ignored_columns=r.ignored_columns,
+        columns=json.dumps(columns, ensure_ascii=False),
+        origin=origin,
+        ingested_at=settings.current_time(),
     )

@@ -21,7 +21,7 @@ from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.settings import Settings
 from rating.sql import dicts, rows, run, value
-from rating.warehouse import key_sql, transaction, visible_rows, watermark
+from rating.warehouse import key_sql, record_batch, transaction, visible_rows, watermark
 
 
 def layout() -> list[str]:
@@ -104,17 +104,21 @@ def _load(
         {"batch": batch, "watermark": batch - 1, "ids": review_ids},
     )
     n = len(review_ids)
-    run(
+    record_batch(
         con,
-        """INSERT INTO ingest_batches VALUES ($id, 'complaints', $file, $sha, 'review', NULL, $n, $n, 0, 0,
-                [], '{}', 'review', $at, 0)""",
-        {
-            "id": batch,
-            "file": f"review decisions → {project_id}",
-            "sha": f"review:{batch}:{project_id}",
-            "n": n,
-            "at": settings.current_time(),
-        },
+        batch_id=batch,
+        kind="complaints",
+        file_name=f"review decisions → {project_id}",
+        sha256=f"review:{batch}:{project_id}",
+        format="review",
+        rows_read=n,
+        rows_loaded=n,
+        rows_quarantined=0,
+        rows_superseding=0,
+        ignored_columns=[],
+        columns="{}",
+        origin="review",
+        ingested_at=settings.current_time(),
     )
     return batch
 
