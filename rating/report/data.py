@@ -20,8 +20,8 @@ from rating.analysis.features import period_chain
 from rating.analysis.warning import Backtest
 from rating.engine import explainer
 from rating.errors import RatingError
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.schema import CONTRACTS
 from rating.sql import dicts
 from rating.warehouse import visible_rows
 
