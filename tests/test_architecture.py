@@ -8,6 +8,7 @@ The graph of `rating`'s rooms has no cycle, and `ruleset` never imports `engine`
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def _room(module: str) -> str:
     return ".".join(parts[:2])
 
 
+@functools.cache
 def import_edges() -> list[tuple[str, str, int]]:
     """(importing module, imported module, line) for every import of `rating…` in rating/."""
     edges = []

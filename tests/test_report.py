@@ -23,6 +23,8 @@ from rating.report.data import collect
 from tests.factories import settings_for
 from tests.test_warning import QUARTERS, rated_city
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:

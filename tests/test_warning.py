@@ -27,6 +27,8 @@ from rating.settings import Settings
 from rating.warehouse import open_warehouse
 from tests.factories import settings_for
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 QUARTERS = ("2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3")
 _CITY: dict[str, Path] = {}
 
