@@ -25,7 +25,7 @@ def _overconfident(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return raw, y
 
 
-@pytest.mark.parametrize("method", ["platt", "isotonic"])
+@pytest.mark.parametrize("method", ["temperature", "platt", "isotonic"])
 def test_recalibration_fitted_on_one_half_makes_the_other_half_honest(method: str) -> None:
     raw, y = _overconfident(20_000, seed=1)
     fitted = cal.fit(method, raw[:10_000], y[:10_000])
@@ -46,6 +46,11 @@ def test_platt_on_an_overconfident_model_halves_its_slope() -> None:
     fitted = cal.fit("platt", raw, y)
     assert fitted.params["b"] == pytest.approx(0.5, abs=0.05)  # logit q = ½ logit raw
     assert fitted.params["a"] == pytest.approx(0.0, abs=0.1)
+
+
+def test_temperature_finds_the_overconfidence_factor() -> None:
+    raw, y = _overconfident(20_000, seed=5)
+    assert cal.fit("temperature", raw, y).params["b"] == pytest.approx(0.5, abs=0.05)
 
 
 def test_too_few_outcomes_are_not_recalibrated_and_say_so() -> None:
@@ -97,7 +102,7 @@ def test_a_calibrator_keeps_probabilities_in_range_and_order(xs: list[float], se
     y = (rng.random(len(p)) < p).astype(int)
     if min(int(y.sum()), len(y) - int(y.sum())) < cal.MIN_FIT_EVENTS:
         return
-    for method in ("platt", "isotonic"):
+    for method in ("temperature", "platt", "isotonic"):
         out = cal.fit(method, p, y).apply(np.sort(p))
         assert ((out >= 0) & (out <= 1)).all()
         assert (np.diff(out) >= -1e-12).all(), method  # a recalibration never reorders

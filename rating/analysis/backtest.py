@@ -366,7 +366,12 @@ def verdict(bt: Backtest) -> str:
 
 
 def _method_words(method: str) -> str:
-    return {"none": "未重新校准", "platt": "Platt 逻辑校准", "isotonic": "保序回归校准"}[method]
+    return {
+        "none": "未重新校准",
+        "temperature": "温度缩放校准",
+        "platt": "Platt 逻辑校准",
+        "isotonic": "保序回归校准",
+    }[method]
 
 
 def _num(v: float | None) -> str:

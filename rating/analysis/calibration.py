@@ -5,6 +5,9 @@ Ranking well (AUC) does not make a model calibrated: a logistic model fitted on 
 quarters is typically overconfident at the top. Two recalibrations are offered, each fitted
 only on out-of-fold predictions of *earlier* periods (the backtest chooses between them):
 
+* `temperature` — one number b, p = logistic(b · logit p_raw), fitted by maximum likelihood
+  (temperature scaling, Guo et al. 2017): it corrects over- or under-confidence without
+  moving the middle, so it survives a change of base rate between quarters;
 * `platt` — logistic regression of the outcome on the logit of the raw probability
   (Platt 1999, "Probabilistic outputs for support vector machines"), two numbers;
 * `isotonic` — the monotone step function that best fits the outcomes (pool adjacent
@@ -26,7 +29,7 @@ import numpy as np
 
 from rating.errors import UsageError
 
-METHODS = ("none", "platt", "isotonic")
+METHODS = ("none", "temperature", "platt", "isotonic")
 BINS = 10  # equal-width bins of [0, 1]
 EPS = 1e-6
 # A recalibration needs this many earlier out-of-fold predictions, with events and non-events.
@@ -43,7 +46,8 @@ def _logit(p: np.ndarray) -> np.ndarray:
 class Calibrator:
     """A fitted recalibration `p_raw → p`, with what it was fitted on.
 
-    `params`: for `platt` {"a", "b"} with p = 1 / (1 + exp(−(a + b·logit p_raw))); for
+    `params`: for `temperature` {"b"} with p = 1 / (1 + exp(−b·logit p_raw)); for `platt`
+    {"a", "b"} with p = 1 / (1 + exp(−(a + b·logit p_raw))); for
     `isotonic` {"x", "y"}, the knots of a non-decreasing step function, interpolated linearly
     between knots and held flat beyond them; for `none`, nothing.
     """
@@ -57,8 +61,9 @@ class Calibrator:
     def apply(self, p: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw ones (same shape; values in [0, 1])."""
         p = np.asarray(p, dtype=np.float64)
-        if self.method == "platt":
-            a, b = float(self.params["a"]), float(self.params["b"])  # type: ignore[arg-type]
+        if self.method in ("temperature", "platt"):
+            a = float(self.params.get("a", 0.0))  # type: ignore[arg-type]
+            b = float(self.params["b"])  # type: ignore[arg-type]
             return np.asarray(1 / (1 + np.exp(-(a + b * _logit(p)))))
         if self.method == "isotonic":
             x = np.asarray(self.params["x"], dtype=np.float64)
@@ -91,6 +96,8 @@ def fit(method: str, p: np.ndarray, y: np.ndarray, periods: tuple[str, ...] = ()
     enough = len(y) >= MIN_FIT_ROWS and min(events, len(y) - events) >= MIN_FIT_EVENTS
     if method == "none" or not enough:
         return Calibrator("none", len(y), events, periods)
+    if method == "temperature":
+        return Calibrator("temperature", len(y), events, periods, {"b": _temperature(p, y)})
     if method == "platt":
         from sklearn.linear_model import LogisticRegression
 
@@ -108,6 +115,20 @@ def fit(method: str, p: np.ndarray, y: np.ndarray, periods: tuple[str, ...] = ()
         "y": [round(float(v), 6) for v in iso.y_thresholds_],
     }
     return Calibrator("isotonic", len(y), events, periods, params)
+
+
+def _temperature(p: np.ndarray, y: np.ndarray) -> float:
+    """The b in (0.05, 5) maximising the likelihood of y under logistic(b · logit p)."""
+    from scipy.optimize import minimize_scalar
+
+    z = _logit(p)
+
+    def loss(b: float) -> float:
+        q = np.clip(1 / (1 + np.exp(-b * z)), EPS, 1 - EPS)
+        return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+    found = minimize_scalar(loss, bounds=(0.05, 5.0), method="bounded", options={"xatol": 1e-6})
+    return round(float(found.x), 6)
 
 
 # ------------------------------------------------------------------------------ measures
