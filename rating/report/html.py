@@ -275,6 +275,13 @@ def _warning(data: ReportData, charts: dict[str, bytes | None], top: int) -> str
         f"{escape(', '.join(f['scored'] for f in bt.folds))}.</p>"
     )
     out.append(img(charts["calibration"], "calibration"))
+    out.append(
+        "<p>各季度平均预测概率与实际发生率（校准后）：</p>"
+        + table(
+            ["季度", "企业数", "平均预测", "实际发生率"],
+            [[q["period"], q["n"], q["predicted"], q["observed"]] for q in bt.per_period],
+        )
+    )
     return "".join(out)
 
 

@@ -189,6 +189,12 @@ def _warning(book: Book, data: ReportData) -> None:
             ],
             metrics,
         )
+        book.table(
+            ws,
+            start + len(metrics) + 3,
+            ["季度", "企业数", "平均预测", "实际发生率"],
+            [[q["period"], q["n"], q["predicted"], q["observed"]] for q in bt.per_period],
+        )
 
 
 def _charts(book: Book, charts: dict[str, bytes | None]) -> None:
