@@ -42,11 +42,18 @@ def report(
         list[str] | None, typer.Option("--company", help="USCC to add a report card for (repeat).")
     ] = None,
     cards: Annotated[
-        int, typer.Option(help="Report cards (black list, downgrades, risk).", min=0, max=500)
+        int,
+        typer.Option(
+            help="Report cards, one printed page each, for the companies that need a decision "
+            "(new black-list entries, vetoes, biggest drops).",
+            min=0,
+            max=500,
+        ),
     ] = 10,
     top: Annotated[
-        int, typer.Option(help="Rows of the early-warning ranking shown.", min=1, max=10_000)
-    ] = 20,
+        int,
+        typer.Option(help="Rows of the early-warning ranking in the summary.", min=1, max=50),
+    ] = 10,
     model: ModelOption = "logistic",
     db: DbOption = None,
     json: JsonOption = False,
@@ -57,7 +64,15 @@ def report(
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         result = build(
-            con, inv.settings, run_id, out, companies=company, cards=cards, top=top, model=model
+            con,
+            inv.settings,
+            run_id,
+            out,
+            companies=company,
+            cards=cards,
+            top=top,
+            model=model,
+            language=getattr(inv.settings, "language", "zh"),
         )
     payload = result.as_dict()
 
