@@ -37,7 +37,7 @@ def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: 
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_input AS
             SELECT _line, "{contract.date_column}" AS _when, "{by}" AS community_name,
-                   company_name, district, street
+                   company_name, district, street, address
             FROM checked WHERE project_id IS NULL AND "{by}" IS NOT NULL AND {clean_rows(contract)}""",
     )
     if not value(con, "SELECT count(*) FROM m_input"):

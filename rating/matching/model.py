@@ -1,0 +1,100 @@
+"""The Fellegi–Sunter model: a weight per comparison level, a prior, and the automatic threshold.
+
+For a pair (order, candidate) each comparison's level ℓ has m = P(ℓ | same compound) and
+u = P(ℓ | different compound); its weight is log2(m/u) (Fellegi & Sunter 1969, "A theory for
+record linkage", JASA 64:1183). A pair's Bayes factor is 2^(sum of its weights), its prior odds
+λ/(1−λ) with λ the share of candidate pairs that match. An order has several candidates and at
+most one is right, or none (a compound not in the register), so a candidate's probability is
+its odds over 1 + the odds of all the order's candidates:
+
+    P(candidate j) = odds_j / (1 + Σ_k odds_k)
+
+Two equally good candidates therefore share the probability, and an order matches
+automatically only when one candidate reaches the `threshold` (chosen on the labelled
+training draw so that its automatic matches are ≥ 99.9 % right and no unregistered compound
+is matched) and carries no veto (`rating.matching.evidence`).
+
+The fitted parameters are data, versioned in `rating/matching/weights.json` and written by
+`rating.matching.fit`; `load_model` reads and checks them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from rating.errors import UsageError
+from rating.matching.evidence import LEVELS
+from rating.sql import run
+
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+@dataclass(frozen=True)
+class Model:
+    """m/u per (comparison, level); `prior` λ in (0, 1); `threshold` a probability in (0, 1)."""
+
+    version: str
+    prior: float
+    threshold: float
+    m: dict[tuple[str, str], float]
+    u: dict[tuple[str, str], float]
+
+    def weight(self, comparison: str, level: str) -> float:
+        """log2(m/u) of one level."""
+        from math import log2
+
+        return log2(self.m[comparison, level] / self.u[comparison, level])
+
+
+def load_model(path: Path = WEIGHTS_FILE) -> Model:
+    """Read and check a weights file; raises UsageError when a level is missing or m/u ∉ (0, 1]."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    m: dict[tuple[str, str], float] = {}
+    u: dict[tuple[str, str], float] = {}
+    for comparison, levels in LEVELS.items():
+        for level in levels:
+            found = data["comparisons"].get(comparison, {}).get(level)
+            if not found or not (0 < found["m"] <= 1 and 0 < found["u"] <= 1):
+                raise UsageError(
+                    f"{path.name}: no valid m/u for {comparison}={level}", code="MATCH_MODEL"
+                )
+            m[comparison, level], u[comparison, level] = float(found["m"]), float(found["u"])
+    prior, threshold = float(data["prior"]), float(data["threshold"])
+    if not (0 < prior < 1 and 0 < threshold < 1):
+        raise UsageError(f"{path.name}: prior and threshold must be in (0, 1)", code="MATCH_MODEL")
+    return Model(str(data["version"]), prior, threshold, m, u)
+
+
+def weights_table(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """`m_weights(comparison, level, weight)` for the scoring join."""
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE m_weights (comparison VARCHAR, level VARCHAR, weight DOUBLE)",
+    )
+    con.executemany(
+        "INSERT INTO m_weights VALUES (?, ?, ?)",
+        [[c, lv, model.weight(c, lv)] for (c, lv) in model.m],
+    )
+
+
+def score_sql(prior: float) -> str:
+    """Over `m_pairs` (levels l_*) and `m_weights`: weight, odds and probability per pair."""
+    joins = "\n".join(
+        f"JOIN m_weights w_{c} ON w_{c}.comparison = '{c}' AND w_{c}.level = p.l_{c}"
+        for c in LEVELS
+    )
+    total = " + ".join(f"w_{c}.weight" for c in LEVELS)
+    odds = f"{prior / (1 - prior)!r} * pow(2, {total})"
+    return f"""SELECT p.*, round({total}, 4) AS weight, {odds} AS odds
+        FROM m_pairs p {joins}"""
+
+
+def probability_sql() -> str:
+    """Over `m_odds`: each pair's probability among its order's candidates (and none)."""
+    return """SELECT *, odds / (1 + sum(odds) OVER (PARTITION BY _line)) AS probability,
+                  row_number() OVER (PARTITION BY _line ORDER BY odds DESC, project_id) AS rank
+           FROM m_odds"""
