@@ -22,14 +22,14 @@ from rating.ingest.folder import plan_folder
 from rating.ingest.loader import ingest_file
 from rating.matching.fit import fit
 from rating.matching.matcher import match
-from rating.matching.model import WEIGHTS_FILE
+from rating.matching.model import WEIGHTS_FILE, neutral_model
 from rating.settings import Settings
 from rating.synth import generate
 from rating.synth.hotline_realistic import UNREGISTERED, VERSION, realistic_orders
 from rating.warehouse import open_warehouse
 
 HERE = Path(__file__).resolve().parent
-TRAINING = {"complaints": 20_000, "quarters": 2, "seed": 7}
+TRAINING = {"complaints": 60_000, "quarters": 2, "seed": 7}
 NOISE_SEED = 7
 MODEL_VERSION = "fs-2026.11.1"
 
@@ -61,7 +61,7 @@ def fit_weights(work: Path) -> dict[str, object]:
         con.register("fit_orders", framed)
         con.execute("CREATE TEMP TABLE m_fit_input AS SELECT * FROM fit_orders")
         con.execute("CREATE TEMP TABLE m_fit_truth AS SELECT _line, true_project FROM fit_orders")
-        match(con, "m_fit_input", {"watermark": 2**31 - 1})
+        match(con, "m_fit_input", {"watermark": 2**31 - 1}, model=neutral_model())
         return fit(
             con,
             "m_fit_truth",

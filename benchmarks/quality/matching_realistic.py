@@ -80,11 +80,11 @@ def measure_draw(work: Path, complaints: int, quarters: int, seed: int) -> dict[
         con.close()
     return {
         "seed": seed,
-        "orders": n,
         "in_review": result.rows_in_review,
         "quarantined": result.rows_quarantined,
         "ingest_s": round(seconds, 2),
         **_figures(per_order),
+        "exported": n,
         "kinds": _per_kind(per_order),
     }
 
@@ -94,6 +94,7 @@ def _figures(df: pl.DataFrame) -> dict[str, Any]:
     right = int(df["right"].fill_null(False).sum())
     registered = int((~df["unregistered"]).sum())
     return {
+        "orders": df.height,
         "matched": auto,
         "right": right,
         "precision": round(right / auto, 5) if auto else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,8 @@ def review_list(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Orders waiting for review, each with its best candidate projects and their scores."""
+    """Orders waiting for review, each with its best candidate projects, their probability and
+    the evidence for (+) and against (−) each."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
@@ -44,9 +45,7 @@ def review_list(
                 i["district"],
                 i["street"],
                 i["company_name"],
-                "; ".join(
-                    f"{c['project_id']} {c['name']} {c['score']:.2f}" for c in i["candidates"][:3]
-                ),
+                "\n".join(_candidate_lines(c) for c in i["candidates"][:3]),
             ]
             for i in items
         ]
@@ -62,7 +61,7 @@ def review_list(
                     "district",
                     "street",
                     "company",
-                    "best candidates",
+                    "best candidates (probability; + for, − against)",
                 ],
                 body,
                 caption="rating match review resolve REVIEW --project ID --by NAME (or --reject)",
@@ -70,6 +69,16 @@ def review_list(
         )
 
     emit(inv, {"items": items, **totals}, render)
+
+
+def _candidate_lines(candidate: dict[str, Any]) -> str:
+    """`P1 阳光花园 0.62` and, under it, the evidence for (+) and against (−)."""
+    lines = [f"{candidate['project_id']} {candidate['name']} {float(candidate['score']):.2f}"]
+    for mark, key in (("+", "for"), ("−", "against")):
+        found = candidate.get(key) or []
+        if found:
+            lines.append(f"  {mark} " + "; ".join(str(x) for x in found))
+    return "\n".join(lines)
 
 
 @review_app.command("resolve")

@@ -12,6 +12,9 @@ is never matched automatically, whatever its weight — unknown stays unknown:
 * `oov`      — the order's name has characters never seen in the names of its district;
 * `other`    — the order's stem is a different registered stem (金域 for 金色): it names
                another compound, not a misspelling of this one;
+* `company`  — the company the caller named serves neither this project nor did before: a
+               strong name match with a contradicting company goes to a person, who may know
+               the company by another name (the review teaches the spelling);
 * `nowhere`  — the order names neither a known district nor a known street, and neither its
                address nor its company agrees: a name alone never blames a company (the same
                name may belong to an unregistered compound in another district).
@@ -22,7 +25,7 @@ Levels (weights fitted on labelled pairs, `rating/matching/weights.json`):
 from __future__ import annotations
 
 LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "no_suffix", "suffix_differs", "one_char", "similar", "other"),
+    "name": ("exact", "no_suffix", "suffix_differs", "misheard", "one_char", "similar", "other"),
     "part": ("same", "none", "order_lacks", "differs"),
     "district": ("same", "missing", "differs"),
     "street": ("same", "missing", "other_district", "differs"),
@@ -35,6 +38,7 @@ NAME = """CASE
     WHEN o.stem = c.stem AND o.suffix IS NOT DISTINCT FROM c.suffix THEN 'exact'
     WHEN o.stem = c.stem AND o.suffix IS NULL THEN 'no_suffix'
     WHEN o.stem = c.stem THEN 'suffix_differs'
+    WHEN h.o_stem IS NOT NULL AND (o.suffix IS NULL OR o.suffix = c.suffix) THEN 'misheard'
     WHEN length(o.stem) = length(c.stem) AND hamming(o.stem, c.stem) = 1
          AND (o.suffix IS NULL OR o.suffix = c.suffix) THEN 'one_char'
     WHEN jaro_winkler_similarity(o.core, c.core) >= 0.8 THEN 'similar'
@@ -75,14 +79,20 @@ VETOES = """list_filter([
     CASE WHEN o.suffix IS NOT NULL AND o.suffix IS DISTINCT FROM c.suffix THEN 'suffix' END,
     CASE WHEN o.oov IS NOT NULL THEN 'oov' END,
     CASE WHEN o.stem <> c.stem AND o.stem_registered THEN 'other' END,
-    CASE WHEN o.search = '' AND NOT (o.road = c.road AND o.no = c.no)
+    CASE WHEN o.company_n IS NOT NULL AND s.company_n IS NOT NULL AND o.company_n <> s.company_n
+              AND NOT list_contains(f.former, o.company_n)
+              AND jaro_winkler_similarity(o.company_n, s.company_n) < 0.88
+              AND NOT contains(s.company_n, o.company_n) AND NOT contains(o.company_n, s.company_n)
+         THEN 'company' END,
+    CASE WHEN o.search = '' AND NOT coalesce(o.road = c.road AND o.no = c.no, false)
               AND NOT coalesce(o.company_n = s.company_n, false) THEN 'nowhere' END
 ], lambda x: x IS NOT NULL)"""
 
 
 def levels_sql() -> str:
     """Select-list of the six levels and the vetoes over aliases o (order), c (candidate),
-    s (company serving c on the order's day), f (companies that served c at other times)."""
+    s (company serving c on the order's day), f (companies that served c at other times),
+    h (`m_misheard`: the stems are one homophone apart)."""
     return (
         ",\n".join(
             f"{expr} AS l_{name}"

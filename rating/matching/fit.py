@@ -2,8 +2,8 @@
 
 From labelled pairs (every candidate pair of orders whose true project is known, or known to be
 unregistered): m(ℓ) is the share of true pairs at level ℓ, u(ℓ) the share of false pairs,
-both with add-½ smoothing so that no level has weight ±∞; the prior λ is the share of candidate
-pairs that are true. The automatic threshold is the smallest probability at which the training
+both with add-½ smoothing so that no level has weight ±∞; the prior π0 is the share of orders
+none of whose candidates is right (unregistered compounds, and the few blocking misses). The automatic threshold is the smallest probability at which the training
 orders' automatic matches are at least `TARGET` right and no unregistered compound is matched.
 
 Run over the matcher's own tables: `match()` builds `m_pairs` (levels do not depend on the
@@ -23,7 +23,8 @@ from rating.matching.model import Model, probability_sql, score_sql, weights_tab
 from rating.sql import rows, run, value
 
 TARGET = 0.999
-GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999)
+GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99,
+        0.993, 0.995, 0.997, 0.998, 0.999, 0.9995)  # fmt: skip
 
 
 def label_pairs(con: duckdb.DuckDBPyConnection, truth: str) -> None:
@@ -66,8 +67,8 @@ def threshold_table(
 ) -> list[dict[str, Any]]:
     """Per grid threshold: automatic matches, right ones, unregistered ones matched."""
     weights_table(con, model)
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql(model.prior)}")
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_fit_scored AS {probability_sql()}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql()}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_fit_scored AS {probability_sql(model.prior)}")
     out = []
     for t in GRID:
         auto, right, unregistered = rows(
@@ -89,7 +90,8 @@ def fit(
     comparisons = _mu(con)
     matches = int(value(con, "SELECT count(*) FILTER (WHERE is_match) FROM m_labelled"))
     pairs = int(value(con, "SELECT count(*) FROM m_labelled"))
-    prior = round(matches / pairs, 6)
+    orders = int(value(con, f"SELECT count(*) FROM {truth}"))
+    prior = round(1 - matches / orders, 6)  # orders whose true project is no candidate
     model = Model(
         version,
         prior,
@@ -106,7 +108,8 @@ def fit(
     threshold = min(good) if good else GRID[-1]
     return {
         "version": version,
-        "method": "Fellegi-Sunter m/u from labelled candidate pairs, add-1/2 smoothing",
+        "method": "Fellegi-Sunter m/u from labelled candidate pairs, add-1/2 smoothing; "
+        "prior = share of orders with no right candidate",
         "fitted_on": fitted_on | {"pairs": pairs, "matching_pairs": matches},
         "prior": prior,
         "threshold": threshold,

@@ -7,7 +7,8 @@ Vectorised throughout (DuckDB SQL over whole tables; TF-IDF over distinct spelli
    district's names, which district each street office belongs to;
 2. `_orders` — the orders' names, places and companies normalised the same way; the districts
    each order points at; the characters of its name never seen in those districts (`oov`);
-3. `candidates` — blocking (`rating.matching.candidates`);
+3. `candidates` — blocking (`rating.matching.candidates`); `misheard` — which one-character
+   differences sound alike (`rating.matching.sounds`);
 4. `_pairs` — one comparison level per field and the vetoes per pair (`rating.matching.evidence`);
 5. `_score` — Fellegi–Sunter weights and each candidate's probability (`rating.matching.model`);
 6. `decide` — per order: an analyst's earlier decision on this spelling (`alias`, `rejected`),
@@ -35,6 +36,7 @@ from rating.matching.normalize import (
     simplify,
 )
 from rating.matching.reasons import candidates_sql
+from rating.matching.sounds import misheard
 from rating.sql import rows, run
 from rating.warehouse import visible_rows
 
@@ -167,14 +169,15 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
         JOIN (SELECT * EXCLUDE (rn), nullif(rn['road'], '') AS road, nullif(rn['no'], '') AS no FROM m_ref) c
           ON c.project_id = k.project_id
         LEFT JOIN m_service s ON s.project_id = c.project_id AND o.day BETWEEN s.service_start AND s.service_end
-        LEFT JOIN m_former f ON f.project_id = c.project_id""",
+        LEFT JOIN m_former f ON f.project_id = c.project_id
+        LEFT JOIN m_misheard h ON h.o_stem = o.stem AND h.c_stem = c.stem""",
     )
 
 
 def _score(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     weights_table(con, model)
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql(model.prior)}")
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_scored AS {probability_sql()}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql()}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_scored AS {probability_sql(model.prior)}")
 
 
 def _aliases(con: duckdb.DuckDBPyConnection) -> None:
@@ -225,6 +228,7 @@ def match(
     _register(con, params, places)
     _orders(con, orders, places)
     candidates(con)
+    misheard(con)
     _pairs(con)
     _score(con, model)
     _aliases(con)

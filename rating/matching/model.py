@@ -2,17 +2,17 @@
 
 For a pair (order, candidate) each comparison's level ℓ has m = P(ℓ | same compound) and
 u = P(ℓ | different compound); its weight is log2(m/u) (Fellegi & Sunter 1969, "A theory for
-record linkage", JASA 64:1183). A pair's Bayes factor is 2^(sum of its weights), its prior odds
-λ/(1−λ) with λ the share of candidate pairs that match. An order has several candidates and at
-most one is right, or none (a compound not in the register), so a candidate's probability is
-its odds over 1 + the odds of all the order's candidates:
+record linkage", JASA 64:1183), and the pair's Bayes factor is BF = 2^(sum of its weights).
+An order has K candidates and at most one is right — or none, when its compound is not in the
+register or blocking missed it (prior π0, the `prior` of the weights file, measured on the
+training draw). With a uniform prior over the candidates, candidate j's probability is
 
-    P(candidate j) = odds_j / (1 + Σ_k odds_k)
+    P(j) = (1−π0)/K · BF_j / (π0 + (1−π0)/K · Σ_k BF_k)
 
-Two equally good candidates therefore share the probability, and an order matches
-automatically only when one candidate reaches the `threshold` (chosen on the labelled
-training draw so that its automatic matches are ≥ 99.9 % right and no unregistered compound
-is matched) and carries no veto (`rating.matching.evidence`).
+so two equally good candidates share the probability, and an order matches automatically only
+when one candidate reaches the `threshold` (chosen on the labelled training draw so that its
+automatic matches are ≥ 99.9 % right and no unregistered compound is matched) and carries no
+veto (`rating.matching.evidence`).
 
 The fitted parameters are data, versioned in `rating/matching/weights.json` and written by
 `rating.matching.fit`; `load_model` reads and checks them.
@@ -35,7 +35,7 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 @dataclass(frozen=True)
 class Model:
-    """m/u per (comparison, level); `prior` λ in (0, 1); `threshold` a probability in (0, 1)."""
+    """m/u per (comparison, level); `prior` π0 (no candidate is right) and `threshold` in (0, 1)."""
 
     version: str
     prior: float
@@ -69,6 +69,12 @@ def load_model(path: Path = WEIGHTS_FILE) -> Model:
     return Model(str(data["version"]), prior, threshold, m, u)
 
 
+def neutral_model() -> Model:
+    """Every weight 0 (m = u): for building the pairs a fit starts from."""
+    levels = [(c, lv) for c, lvs in LEVELS.items() for lv in lvs]
+    return Model("neutral", 0.5, 0.5, dict.fromkeys(levels, 0.5), dict.fromkeys(levels, 0.5))
+
+
 def weights_table(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     """`m_weights(comparison, level, weight)` for the scoring join."""
     run(
@@ -81,20 +87,20 @@ def weights_table(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     )
 
 
-def score_sql(prior: float) -> str:
-    """Over `m_pairs` (levels l_*) and `m_weights`: weight, odds and probability per pair."""
+def score_sql() -> str:
+    """Over `m_pairs` (levels l_*) and `m_weights`: each pair's weight and Bayes factor."""
     joins = "\n".join(
         f"JOIN m_weights w_{c} ON w_{c}.comparison = '{c}' AND w_{c}.level = p.l_{c}"
         for c in LEVELS
     )
     total = " + ".join(f"w_{c}.weight" for c in LEVELS)
-    odds = f"{prior / (1 - prior)!r} * pow(2, {total})"
-    return f"""SELECT p.*, round({total}, 4) AS weight, {odds} AS odds
+    return f"""SELECT p.*, round({total}, 4) AS weight, pow(2, {total}) AS bf
         FROM m_pairs p {joins}"""
 
 
-def probability_sql() -> str:
-    """Over `m_odds`: each pair's probability among its order's candidates (and none)."""
-    return """SELECT *, odds / (1 + sum(odds) OVER (PARTITION BY _line)) AS probability,
-                  row_number() OVER (PARTITION BY _line ORDER BY odds DESC, project_id) AS rank
-           FROM m_odds"""
+def probability_sql(prior: float) -> str:
+    """Over `m_odds`: each pair's probability among its order's candidates and none."""
+    each = f"{(1 - prior)!r} / count(*) OVER o"
+    return f"""SELECT *, {each} * bf / ({prior!r} + {each} * sum(bf) OVER o) AS probability,
+                  row_number() OVER (PARTITION BY _line ORDER BY bf DESC, project_id) AS rank
+           FROM m_odds WINDOW o AS (PARTITION BY _line)"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 FOR = """list_filter([
     CASE l_name WHEN 'exact' THEN '小区名称一致'
                 WHEN 'no_suffix' THEN '名称主干一致（工单未写' || coalesce(c_suffix, '') || '）'
-                WHEN 'one_char' THEN '名称只差一个字' WHEN 'similar' THEN '名称相近' END,
+                WHEN 'misheard' THEN '名称只差一个同音字' WHEN 'similar' THEN '名称相近' END,
     CASE WHEN l_part = 'same' THEN '期/区一致：' || c_part END,
     CASE WHEN l_district = 'same' THEN '行政区一致：' || district_n END,
     CASE WHEN l_street = 'same' THEN '街道一致：' || street_n END,
@@ -28,6 +28,7 @@ AGAINST = """list_filter([
     CASE WHEN l_name = 'suffix_differs'
          THEN '小区类别不符：工单' || coalesce(o_suffix, '无') || '，登记' || coalesce(c_suffix, '无') END,
     CASE WHEN l_name = 'other' THEN '名称不同' END,
+    CASE WHEN l_name = 'one_char' THEN '名称差一个不同音的字' END,
     CASE WHEN l_part = 'differs' THEN '期/区不符：工单' || o_part || '，登记' || coalesce(c_part, '无') END,
     CASE WHEN l_part = 'order_lacks' THEN '工单未写期/区（登记' || c_part || '）' END,
     CASE WHEN list_contains(vetoes, 'building') THEN '楼栋不在登记范围内' END,

@@ -188,13 +188,20 @@ def _unregistered(
         .when(pl.col("kind") == "elsewhere").then("elsewhere")
         .otherwise("fresh")
     )  # fmt: skip
-    registered = projects.select("district", name="project_name", taken=pl.lit(True)).unique()
-    city_names = projects["project_name"].unique().to_list()
+    # Taken: a registered name, or a registered name without its phase (嘉和苑 of 嘉和苑一期).
+    names = projects.select("district", "project_name", base=_split(pl.col("project_name"))[0])
+    registered = (
+        pl.concat([names.select("district", name=c) for c in ("project_name", "base")])
+        .unique()
+        .with_columns(taken=pl.lit(True))
+    )
+    city_names = registered["name"].unique().to_list()
     named = named.join(
         registered, on=["district", "name"], how="left", maintain_order="left"
     ).with_columns(
         taken=pl.col("taken").fill_null(False)
         | ((pl.col("kind") != "elsewhere") & pl.col("name").is_in(city_names))
+        | ((pl.col("kind") == "new_suffix") & (suffix == ""))  # 纺织厂宿舍 has no suffix class
     )
     return named.select(  # a name taken after all becomes a work unit's (never registered)
         name=pl.when(pl.col("taken")).then(pl.lit(unit)).otherwise(pl.col("name")),
