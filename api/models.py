@@ -371,7 +371,6 @@ class ReviewItem(BaseModel):
     company_name: str | None
     district: str | None
     street: str | None
-    address: str | None = None
     candidates: list[MatchCandidate]
     batch_id: int
     line: int

@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rating.ingest.folder import plan_folder
 from rating.ingest.loader import ingest_file
@@ -54,7 +56,15 @@ def test_every_phase_notation_is_the_same_phase(written: str) -> None:
 
 def test_names_split_into_stem_suffix_part_and_building() -> None:
     assert parts(
-        ["金色", "金色小区", "金色名邸", "阳光花园东区", "兰亭小区(1-20栋)", "阳光花园3号楼", "纺织厂宿舍"]
+        [
+            "金色",
+            "金色小区",
+            "金色名邸",
+            "阳光花园东区",
+            "兰亭小区(1-20栋)",
+            "阳光花园3号楼",
+            "纺织厂宿舍",
+        ]
     ) == [
         ("金色", None, None, None, None),  # the stem alone: the suffix is unknown, not 小区
         ("金色", "小区", None, None, None),
@@ -164,7 +174,9 @@ def test_the_review_queue_shows_evidence_for_and_against(issue: dict[str, Any]) 
     assert lanting["project_id"] == "L2"
     assert "期/区不符：工单5，登记2" in lanting["against"] and "小区名称一致" in lanting["for"]
     jinse = queued["U6"]["candidates"][0]
-    assert jinse["project_id"] == "G2" and any(a.startswith("物业公司不符") for a in jinse["against"])
+    assert jinse["project_id"] == "G2" and any(
+        a.startswith("物业公司不符") for a in jinse["against"]
+    )
     assert "街道一致：朝阳" in jinse["for"]
     assert queued["U7"]["candidates"] == []  # nothing like 星河湾 is registered in 东湖区
     oov = queued["U10"]["candidates"][0]
@@ -202,7 +214,11 @@ def test_realistic_orders_meet_the_targets_in_every_draw(tmp_path: Path, seed: i
         if kind in ("companies", "projects"):
             ingest_file(con, settings, kind, path)
     result = ingest_file(con, settings, "complaints", export)
-    assert result.rows_read == n == result.rows_loaded + result.rows_in_review + result.rows_quarantined
+    assert (
+        result.rows_read
+        == n
+        == result.rows_loaded + result.rows_in_review + result.rows_quarantined
+    )
     con.register("truth", pl.read_parquet(truth_file))
     auto, right, unregistered, registered = con.execute(
         """SELECT count(c.project_id), count(*) FILTER (WHERE c.project_id = t.true_project),
@@ -213,3 +229,53 @@ def test_realistic_orders_meet_the_targets_in_every_draw(tmp_path: Path, seed: i
     assert n - registered >= 0.1 * n  # ≥ 10 % of the orders are about unregistered compounds
     assert unregistered == 0
     assert right / auto >= 0.995 and right / n >= 0.60, (right / auto, right / n)
+
+
+@given(
+    prefix=st.sampled_from(["阳光", "锦绣", "翠湖", "兰亭", "金色"]),
+    suffix=st.sampled_from(["花园", "家园", "苑", "公寓", "名邸", "新村"]),
+    phase=st.integers(min_value=0, max_value=9),
+    notation=st.integers(min_value=0, max_value=5),
+    spaces=st.booleans(),
+    xiaoqu=st.booleans(),
+    traditional=st.booleans(),
+)
+@settings(max_examples=25, deadline=None)
+def test_cosmetic_forms_never_change_the_parts(
+    prefix: str,
+    suffix: str,
+    phase: int,
+    notation: int,
+    spaces: bool,
+    xiaoqu: bool,
+    traditional: bool,
+) -> None:
+    """Width, spaces, brackets, 小区 appended, traditional characters and the phase notation are
+    how a name is written, not which compound it is: the parts stay the same."""
+    from rating.matching.normalize import simplify
+
+    numerals = "一二三四五六七八九十"
+    forms = [f"{phase}期", f"第{numerals[phase - 1]}期", f"（{numerals[phase - 1]}期）",
+             f"{'ⅠⅡⅢⅣⅤⅥⅦⅧⅨ'[phase - 1]}期", f"{numerals[phase - 1]}区", f"{phase}期".translate(
+                 str.maketrans("0123456789", "０１２３４５６７８９"))] if phase else [""] * 6  # fmt: skip
+    written = (
+        prefix + (" " if spaces else "") + suffix + forms[notation] + ("小区" if xiaoqu else "")
+    )
+    if traditional:
+        import opencc
+
+        written = opencc.OpenCC("s2t").convert(written)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE t AS SELECT $a AS name UNION ALL SELECT $b",
+        {"a": written, "b": prefix + suffix},
+    )
+    simplify(con, "t", ("name",))
+    compound_parts(con, "t", "name", "")
+    got = dict(
+        con.execute(
+            "SELECT name = $b, (stem, suffix, part) FROM t", {"b": prefix + suffix}
+        ).fetchall()
+    )
+    stem, suf, part = got[False] if False in got else got[True]
+    assert (stem, suf) == (prefix, suffix) and part == (str(phase) if phase else None)

@@ -387,13 +387,6 @@ COMPLAINTS = Contract(
                 "Street office (matching evidence).",
                 required=False,
             ),
-            "address": column(
-                pl.Utf8,
-                ("诉求地址", "事件发生地", "发生地址", "诉求详细地址", "地址"),
-                "Address the caller gave (matching evidence: road and number against the "
-                "project's address).",
-                required=False,
-            ),
             "fact_finding": column(
                 pl.Utf8,
                 ("事实认定", "投诉处理结论"),

@@ -52,7 +52,7 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, 
     out = dicts(
         con,
         f"""SELECT review_id, complaint_id, received_at, community_name, company_name, district, street,
-                   address, candidates, _batch AS batch_id, _row AS line FROM ({PENDING})
+                   candidates, _batch AS batch_id, _row AS line FROM ({PENDING})
             ORDER BY _batch, _row LIMIT $limit""",
         {"limit": limit},
     )
