@@ -279,3 +279,34 @@ def test_cosmetic_forms_never_change_the_parts(
     )
     stem, suf, part = got[False] if False in got else got[True]
     assert (stem, suf) == (prefix, suffix) and part == (str(phase) if phase else None)
+
+
+def test_the_cli_review_list_shows_the_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rating.cli import main
+
+    bureau, _ = issue_city()
+    con, settings, _ = load(bureau, tmp_path)
+    ingest_file(con, settings, "complaints", write_orders(tmp_path / "o.csv", ISSUE_ORDERS))
+    con.close()
+    capsys.readouterr()
+    assert main(["match", "review", "list", "--db", str(settings.db_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "L2 兰亭小区二期" in shown and "期/区不符：工单5，登记2" in shown
+    assert "+ 小区名称一致" in shown and "− " in shown
+
+
+def test_the_city_prefix_is_found_in_the_register_and_the_shortest_wins(tmp_path: Path) -> None:
+    """云港 prefixes many brands; 云港豪 (云港 + a brand's first syllable) is not a place."""
+    from rating.matching.gazetteer import register_places
+
+    b = Bureau()
+    names = ["云港豪安海", "云港豪金鼎", "云港豪华宇", "云港恒泰", "豪安海", "金鼎"]
+    for i, name in enumerate(names, start=1):
+        b.project(
+            f"P{i}", b.company(i, f"{name}物业服务有限公司"), district="东湖区", street="桃源街道"
+        )
+    con, _, _ = load(b, tmp_path)
+    found = register_places(con, {"watermark": 99})
+    assert "云港" in found and "云港豪" not in found and {"东湖区", "东湖"} <= set(found)

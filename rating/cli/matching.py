@@ -36,36 +36,29 @@ def review_list(
         totals = review_mod.counts(con)
 
     def render() -> None:
-        body = [
-            [
-                i["review_id"],
-                i["complaint_id"],
-                f"{i['received_at']:%Y-%m-%d}",
-                i["community_name"],
-                i["district"],
-                i["street"],
-                i["company_name"],
-                "\n".join(_candidate_lines(c) for c in i["candidates"][:3]),
-            ]
-            for i in items
-        ]
         stdout.print(
-            table(
-                f"Waiting for review: {totals['pending']:,} "
-                f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})",
-                [
-                    "review",
-                    "order",
-                    "received",
-                    "compound",
-                    "district",
-                    "street",
-                    "company",
-                    "best candidates (probability; + for, − against)",
-                ],
-                body,
-                caption="rating match review resolve REVIEW --project ID --by NAME (or --reject)",
+            f"Waiting for review: {totals['pending']:,} "
+            f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})\n",
+            markup=False,
+        )
+        for i in items:  # one block per order: what the caller said, then each candidate
+            said = " | ".join(
+                str(i[k] or "—") for k in ("community_name", "district", "street", "company_name")
             )
+            stdout.print(
+                f"{i['review_id']}  {i['complaint_id']}  {i['received_at']:%Y-%m-%d}  {said}",
+                markup=False,
+                highlight=False,
+            )
+            lines = [_candidate_lines(c) for c in i["candidates"][:3]] or ["(no candidate)"]
+            stdout.print(
+                "\n".join("  " + x for b in lines for x in b.split("\n")),
+                markup=False,
+                highlight=False,
+            )
+        stdout.print(
+            "\nrating match review resolve REVIEW --project ID --by NAME (or --reject)",
+            markup=False,
         )
 
     emit(inv, {"items": items, **totals}, render)

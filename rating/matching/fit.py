@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from rating.matching.evidence import LEVELS
-from rating.matching.model import Model, probability_sql, score_sql, weights_table
+from rating.matching.model import Model, scored_sql
 from rating.sql import rows, run, value
 
 TARGET = 0.999
@@ -66,9 +66,7 @@ def threshold_table(
     con: duckdb.DuckDBPyConnection, model: Model, truth: str
 ) -> list[dict[str, Any]]:
     """Per grid threshold: automatic matches, right ones, unregistered ones matched."""
-    weights_table(con, model)
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql()}")
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_fit_scored AS {probability_sql(model.prior)}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_fit_scored AS {scored_sql(model)}")
     out = []
     for t in GRID:
         auto, right, unregistered = rows(

@@ -8,7 +8,8 @@ carry no evidence about which compound or company is meant — every 云港 comp
 * the register's districts (`东湖区` and `东湖`);
 * the register's own city names: `X市` found in front of any registered name or address, and
   the 2–3 character prefix that at least `MIN_SHARED` companies put in front of *different*
-  brands while no company is called by it alone (云港 in 云港金鼎, 云港华宇 …);
+  brands while no company is called by it alone (云港 in 云港金鼎, 云港华宇 …) — the shortest
+  such prefix only (云港, not 云港金 when several 云港金… brands exist);
 * the provinces and their short forms (`PROVINCES`), for companies named after them.
 """
 
@@ -65,7 +66,9 @@ def register_places(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -
         GROUP BY prefix HAVING count(DISTINCT rest) >= {MIN_SHARED}""",
         params,
     )
-    names += [str(p) for (p,) in shared if p]
+    prefixes = sorted((str(p) for (p,) in shared if p), key=len)
+    # The shortest wins: with 云港 a place, 云港豪 (云港 + a brand's first syllable) is not one.
+    names += [p for i, p in enumerate(prefixes) if not any(p.startswith(q) for q in prefixes[:i])]
     return sorted({n for n in names if len(n) >= 2}, key=lambda n: (-len(n), n))
 
 

@@ -27,7 +27,7 @@ from rating.ingest.contracts import CONTRACTS
 from rating.matching.candidates import candidates
 from rating.matching.evidence import levels_sql
 from rating.matching.gazetteer import places as place_names
-from rating.matching.model import Model, load_model, probability_sql, score_sql, weights_table
+from rating.matching.model import Model, load_model, scored_sql
 from rating.matching.normalize import (
     company_core,
     compound_parts,
@@ -64,6 +64,11 @@ def _register(con: duckdb.DuckDBPyConnection, params: dict[str, object], places:
     )
     simplify(con, "m_ref", ("project_name",))
     compound_parts(con, "m_ref", "project_name", places)
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_ref_rn AS
+        SELECT * EXCLUDE (rn), nullif(rn['road'], '') AS road, nullif(rn['no'], '') AS no FROM m_ref""",
+    )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_service AS
@@ -156,18 +161,16 @@ def _out_of_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _pairs(con: duckdb.DuckDBPyConnection) -> None:
+    """`m_pairs`: order line × candidate, its levels and vetoes (narrow: the evidence shown to
+    a reviewer is looked up again for review orders only, in `decide`)."""
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_pairs AS
-        SELECT o._line, c.project_id, c.project_name, k.s_name, s.company_name,
-               o.core AS o_core, c.core AS c_core, c.district_n, c.street_n, c.road, c.no,
-               s.company_n, o.part AS o_part, o.suffix AS o_suffix, o.oov AS o_oov,
-               c.part AS c_part, c.suffix AS c_suffix, {levels_sql()}
+        SELECT o._line, c.project_id, {levels_sql()}
         FROM m_orders o
         JOIN m_keys mk ON mk.core = o.core AND mk.stem IS NOT DISTINCT FROM o.stem AND mk.search = o.search
         JOIN m_candidates k ON k.key_id = mk.key_id
-        JOIN (SELECT * EXCLUDE (rn), nullif(rn['road'], '') AS road, nullif(rn['no'], '') AS no FROM m_ref) c
-          ON c.project_id = k.project_id
+        JOIN m_ref_rn c ON c.project_id = k.project_id
         LEFT JOIN m_service s ON s.project_id = c.project_id AND o.day BETWEEN s.service_start AND s.service_end
         LEFT JOIN m_former f ON f.project_id = c.project_id
         LEFT JOIN m_misheard h ON h.o_stem = o.stem AND h.c_stem = c.stem""",
@@ -175,9 +178,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _score(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    weights_table(con, model)
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_odds AS {score_sql()}")
-    run(con, f"CREATE OR REPLACE TEMP TABLE m_scored AS {probability_sql(model.prior)}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_scored AS {scored_sql(model)}")
 
 
 def _aliases(con: duckdb.DuckDBPyConnection) -> None:
@@ -192,14 +193,12 @@ def _aliases(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def decide(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
-    """`m_decided`: per order, the project (or NULL: review), the method, the confidence, the candidates."""
+    """`m_decided`: per order, the project (or NULL: review), the method, the confidence, and —
+    for orders going to review — the candidates with their evidence."""
     auto = f"b.probability >= {float(threshold)!r} AND len(b.vetoes) = 0"
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_decided AS
-        WITH best AS (SELECT * FROM m_scored WHERE rank = 1),
-             cands AS (SELECT _line, list({candidates_sql()} ORDER BY rank) AS candidates
-                       FROM m_scored WHERE rank <= {SHOWN} GROUP BY _line)
         SELECT o._line,
                CASE WHEN a._line IS NOT NULL THEN a.project_id WHEN {auto} THEN b.project_id END AS project_id,
                CASE WHEN a._line IS NOT NULL AND a.project_id IS NULL THEN 'rejected'
@@ -207,10 +206,25 @@ def decide(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
                     WHEN {auto} AND b.l_name = 'exact' AND b.l_part IN ('same', 'none') THEN 'exact'
                     WHEN {auto} THEN 'fuzzy'
                     ELSE 'review' END AS method,
-               CASE WHEN a.project_id IS NOT NULL THEN 1.0 ELSE coalesce(b.probability, 0) END AS confidence,
-               coalesce(c.candidates, []) AS candidates
-        FROM m_orders o LEFT JOIN m_alias a USING (_line) LEFT JOIN best b USING (_line)
-        LEFT JOIN cands c USING (_line)""",
+               CASE WHEN a.project_id IS NOT NULL THEN 1.0 ELSE coalesce(b.probability, 0) END AS confidence
+        FROM m_orders o LEFT JOIN m_alias a USING (_line)
+        LEFT JOIN (SELECT * FROM m_scored WHERE rank = 1) b USING (_line)""",
+    )
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE m_decided AS
+        SELECT d.*, coalesce(c.candidates, []) AS candidates FROM m_decided d
+        LEFT JOIN (SELECT _line, list({candidates_sql()} ORDER BY rank) AS candidates
+                   FROM (SELECT p.*, c.project_name, c.district_n, c.street_n, c.road, c.no,
+                                c.part AS c_part, c.suffix AS c_suffix, o.part AS o_part,
+                                o.suffix AS o_suffix, o.oov AS o_oov, s.company_name
+                         FROM m_scored p JOIN m_orders o USING (_line)
+                         JOIN m_ref_rn c ON c.project_id = p.project_id
+                         LEFT JOIN m_service s ON s.project_id = p.project_id
+                              AND o.day BETWEEN s.service_start AND s.service_end
+                         WHERE p.rank <= {SHOWN}
+                           AND p._line IN (SELECT _line FROM m_decided WHERE method = 'review'))
+                   GROUP BY _line) c USING (_line)""",
     )
 
 

@@ -24,11 +24,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from rating.errors import UsageError
 from rating.matching.evidence import LEVELS
-from rating.sql import run
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
@@ -75,32 +72,24 @@ def neutral_model() -> Model:
     return Model("neutral", 0.5, 0.5, dict.fromkeys(levels, 0.5), dict.fromkeys(levels, 0.5))
 
 
-def weights_table(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """`m_weights(comparison, level, weight)` for the scoring join."""
-    run(
-        con,
-        "CREATE OR REPLACE TEMP TABLE m_weights (comparison VARCHAR, level VARCHAR, weight DOUBLE)",
-    )
-    con.executemany(
-        "INSERT INTO m_weights VALUES (?, ?, ?)",
-        [[c, lv, model.weight(c, lv)] for (c, lv) in model.m],
-    )
+def weight_sql(model: Model) -> str:
+    """The sum of a pair's level weights over `m_pairs` columns l_*, as one SQL expression.
+
+    The weights are the model's validated floats, written as literals (a lookup per level, no
+    join); level names come from `LEVELS`, never from input."""
+    terms = []
+    for comparison, levels in LEVELS.items():
+        whens = " ".join(f"WHEN '{lv}' THEN {model.weight(comparison, lv)!r}" for lv in levels)
+        terms.append(f"CASE l_{comparison} {whens} END")
+    return " + ".join(terms)
 
 
-def score_sql() -> str:
-    """Over `m_pairs` (levels l_*) and `m_weights`: each pair's weight and Bayes factor."""
-    joins = "\n".join(
-        f"JOIN m_weights w_{c} ON w_{c}.comparison = '{c}' AND w_{c}.level = p.l_{c}"
-        for c in LEVELS
-    )
-    total = " + ".join(f"w_{c}.weight" for c in LEVELS)
-    return f"""SELECT p.*, round({total}, 4) AS weight, pow(2, {total}) AS bf
-        FROM m_pairs p {joins}"""
-
-
-def probability_sql(prior: float) -> str:
-    """Over `m_odds`: each pair's probability among its order's candidates and none."""
+def scored_sql(model: Model) -> str:
+    """Over `m_pairs` (levels l_*): each pair's weight, Bayes factor, probability among its
+    order's candidates and none, and rank — one pass, no wide intermediate copy."""
+    prior = model.prior
     each = f"{(1 - prior)!r} / count(*) OVER o"
-    return f"""SELECT *, {each} * bf / ({prior!r} + {each} * sum(bf) OVER o) AS probability,
-                  row_number() OVER (PARTITION BY _line ORDER BY bf DESC, project_id) AS rank
-           FROM m_odds WINDOW o AS (PARTITION BY _line)"""
+    return f"""SELECT * EXCLUDE (w), round(w, 4) AS weight, pow(2, w) AS bf,
+                  {each} * pow(2, w) / ({prior!r} + {each} * sum(pow(2, w)) OVER o) AS probability,
+                  row_number() OVER (PARTITION BY _line ORDER BY w DESC, project_id) AS rank
+           FROM (SELECT *, {weight_sql(model)} AS w FROM m_pairs) WINDOW o AS (PARTITION BY _line)"""
