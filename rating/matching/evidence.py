@@ -41,7 +41,8 @@ NAME = """CASE
     WHEN h.o_stem IS NOT NULL AND (o.suffix IS NULL OR o.suffix = c.suffix) THEN 'misheard'
     WHEN length(o.stem) = length(c.stem) AND hamming(o.stem, c.stem) = 1
          AND (o.suffix IS NULL OR o.suffix = c.suffix) THEN 'one_char'
-    WHEN jaro_winkler_similarity(o.core, c.core) >= 0.8 THEN 'similar'
+    WHEN jaro_winkler_similarity(o.stem, c.stem) >= 0.8
+         AND (o.suffix IS NULL OR o.suffix = c.suffix) THEN 'similar'
     ELSE 'other' END"""
 PART = """CASE
     WHEN o.part IS NULL AND c.part IS NULL THEN 'none'

@@ -30,9 +30,17 @@ from rating.ingest.contracts import CONTRACTS
 from rating.sql import frame
 from rating.synth import vocab
 from rating.synth.hotline import HEADERS, _source
+from rating.synth.hotline_words import (
+    HOMOPHONES,
+    NEW_STEMS,
+    NEW_SUFFIXES,
+    NEW_WORK_UNITS,
+    NUMERALS,
+    ROMAN,
+)
 from rating.warehouse import visible_rows
 
-VERSION = "hotline-realistic/1"
+VERSION = "hotline-realistic/2"
 UNREGISTERED = 0.12
 UNREGISTERED_KINDS = {"new_name": 0.45, "new_phase": 0.15, "new_suffix": 0.2, "elsewhere": 0.2}
 NAME = {
@@ -59,33 +67,6 @@ COMPANY = {
 # Names forms that keep every piece of information an unregistered name carries.
 KEEPS_INFORMATION = ("as_registered", "xiaoqu_appended", "place_prefix", "traditional",
                      "width_spaces", "building")  # fmt: skip
-
-NEW_STEMS = (
-    "保利", "融创", "龙湖", "招商", "中海", "万科", "绿地", "金地", "远洋", "首开", "华润", "旭辉",
-    "观澜", "听涛", "沁园", "松鹤", "桃李", "梧桐", "杏林", "鹿鸣", "青松", "白鹭", "丹桂", "芙蓉",
-    "牡丹", "樱花", "蔚蓝", "云栖", "怡景", "文昌", "悦府", "铂悦", "君悦", "澜庭", "翰林", "尚城",
-)  # fmt: skip
-NEW_SUFFIXES = ("花园", "家园", "小区", "苑", "公寓", "名邸", "新村", "华庭", "府", "湾")
-NEW_WORK_UNITS = (
-    "电力局宿舍", "邮电局家属院", "人民医院宿舍", "公安局家属楼", "农机厂宿舍", "棉纺厂生活区",
-    "自来水公司宿舍", "税务局家属院", "教育局宿舍", "烟草公司宿舍", "钢铁厂生活区", "汽车站宿舍",
-)  # fmt: skip
-PHASE_FORMS = ("{n}期", "第{c}期", "({c}期)", "{r}期", "{c}区")
-NUMERALS = "一二三四五六七八九十"
-ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
-HOMOPHONES = {
-    "阳": "杨洋", "光": "广", "锦": "金晋", "绣": "秀", "幸": "兴", "福": "富府", "金": "今锦",
-    "翠": "萃脆", "湖": "胡", "碧": "璧", "和": "河合", "谐": "协", "东": "冬", "方": "芳",
-    "滨": "彬", "江": "疆", "世": "市", "纪": "记", "华": "花化", "府": "富", "御": "玉", "景": "京井",
-    "凤": "风峰", "凰": "皇黄", "城": "成程", "紫": "子", "荆": "京经", "丽": "力利", "书": "舒",
-    "香": "湘", "棠": "堂唐", "明": "名鸣", "珠": "朱", "居": "菊", "盛": "胜", "颐": "怡宜",
-    "桥": "乔", "富": "付", "春": "纯", "晖": "辉", "银": "寅", "河": "和荷", "天": "添", "润": "闰",
-    "嘉": "佳家", "兰": "蓝澜", "亭": "庭婷", "翡": "菲", "瑞": "锐", "荷": "和", "塘": "堂唐",
-    "枫": "丰风", "林": "琳临", "玉": "育", "域": "玉", "泰": "太", "星": "兴新", "韵": "运",
-    "望": "旺", "秀": "绣", "语": "雨", "桂": "贵", "博": "伯", "雅": "亚", "龙": "隆", "湾": "弯",
-    "恒": "衡", "安": "按", "新": "欣", "花": "华", "家": "佳嘉", "苑": "院远", "村": "存",
-    "庭": "亭廷", "邸": "底地", "寓": "誉", "馆": "管", "庄": "装", "园": "源元", "佳": "家嘉",
-}  # fmt: skip
 
 
 def _choose(rng: np.random.Generator, shares: dict[str, float], n: int) -> pl.Series:
@@ -351,8 +332,8 @@ def _company(df: pl.DataFrame, rng: np.random.Generator, projects: pl.DataFrame)
         .when(c == "city_brand").then(vocab.CITY[:-1] + brand + "物业")
         .when(c == "brand_core").then(brand)
         .when(c == "spaces_branch").then(name.str.slice(0, 2) + " " + name.str.slice(2) + "分公司")
-        .when((c == "former") & pl.col("former").is_not_null()).then(pl.col("former"))
-        .when(c.is_in(["former", "wrong"])).then(wrong)
+        .when(c == "former").then(pl.col("former"))
+        .when(c == "wrong").then(wrong)
         .otherwise(name)
     )  # fmt: skip
 
@@ -414,6 +395,8 @@ def realistic_orders(
             .when((pl.lit(only_unreg) < 0.7) & fake["sibling"].is_not_null()).then(pl.lit("full"))
             .otherwise(pl.lit("wrong"))
         )
+        .when((pl.col("company_form") == "former") & pl.col("former").is_null())
+        .then(pl.lit("full"))  # a project that never changed hands has no former company
         .otherwise(pl.col("company_form")),
         company_name=pl.coalesce(pl.when(unreg).then(pl.lit(fake["sibling"])), "company_name"),
     )  # fmt: skip
