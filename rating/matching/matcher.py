@@ -194,7 +194,8 @@ def _aliases(con: duckdb.DuckDBPyConnection) -> None:
 
 def decide(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
     """`m_decided`: per order, the project (or NULL: review), the method, the confidence, and —
-    for orders going to review — the candidates with their evidence."""
+    for orders going to review — the candidates with their evidence (those sharing something of
+    the name first, then by weight: 锦绣家园 before 阳光花园 for 锦绣花园)."""
     auto = f"b.probability >= {float(threshold)!r} AND len(b.vetoes) = 0"
     run(
         con,
@@ -214,7 +215,7 @@ def decide(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_decided AS
         SELECT d.*, coalesce(c.candidates, []) AS candidates FROM m_decided d
-        LEFT JOIN (SELECT _line, list({candidates_sql()} ORDER BY rank) AS candidates
+        LEFT JOIN (SELECT _line, list({candidates_sql()} ORDER BY l_name = 'other', rank) AS candidates
                    FROM (SELECT p.*, c.project_name, c.district_n, c.street_n, c.road, c.no,
                                 c.part AS c_part, c.suffix AS c_suffix, o.part AS o_part,
                                 o.suffix AS o_suffix, o.oov AS o_oov, s.company_name
