@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 TITLES = {
-    "realistic": "independent draws of 20,000 complaints",
-    "realistic-quick": "independent draws of 6,000 complaints",
-    "realistic-large": "a 200,000-complaint city",
+    "realistic": "{n} independent draws of 20,000 complaints",
+    "realistic-quick": "{n} independent draws of 6,000 complaints",
+    "realistic-large": "a city of 200,000 complaints",
 }
 
 
@@ -20,7 +20,7 @@ def realistic_section(mode: str, rec: dict[str, Any]) -> str:
     g, p, model = rec["generator"], rec["provenance"], rec["model"]
     draws = rec["draws"]
     out = [
-        f"## {mode}: {len(draws)} {TITLES.get(mode, 'draws')}, {g['quarters']} quarters\n\n"
+        f"## {mode}: {TITLES.get(mode, '{n} draws').format(n=len(draws))}, {g['quarters']} quarters\n\n"
         f"Noise model `{rec['noise_model']}` (`HOTLINE_NOISE.md`), matcher weights "
         f"`{model['version']}` (threshold {model['threshold']}). Measured {p['at']} on "
         f"{p['machine']}, Python {p['python']}, DuckDB {p['duckdb']}, commit "
