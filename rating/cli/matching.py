@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,48 +28,50 @@ def review_list(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Orders waiting for review, each with its best candidate projects and their scores."""
+    """Orders waiting for review, each with its best candidate projects, their probability and
+    the evidence for (+) and against (−) each."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
         totals = review_mod.counts(con)
 
     def render() -> None:
-        body = [
-            [
-                i["review_id"],
-                i["complaint_id"],
-                f"{i['received_at']:%Y-%m-%d}",
-                i["community_name"],
-                i["district"],
-                i["street"],
-                i["company_name"],
-                "; ".join(
-                    f"{c['project_id']} {c['name']} {c['score']:.2f}" for c in i["candidates"][:3]
-                ),
-            ]
-            for i in items
-        ]
         stdout.print(
-            table(
-                f"Waiting for review: {totals['pending']:,} "
-                f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})",
-                [
-                    "review",
-                    "order",
-                    "received",
-                    "compound",
-                    "district",
-                    "street",
-                    "company",
-                    "best candidates",
-                ],
-                body,
-                caption="rating match review resolve REVIEW --project ID --by NAME (or --reject)",
+            f"Waiting for review: {totals['pending']:,} "
+            f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})\n",
+            markup=False,
+        )
+        for i in items:  # one block per order: what the caller said, then each candidate
+            said = " | ".join(
+                str(i[k] or "—") for k in ("community_name", "district", "street", "company_name")
             )
+            stdout.print(
+                f"{i['review_id']}  {i['complaint_id']}  {i['received_at']:%Y-%m-%d}  {said}",
+                markup=False,
+                highlight=False,
+            )
+            lines = [_candidate_lines(c) for c in i["candidates"][:3]] or ["(no candidate)"]
+            stdout.print(
+                "\n".join("  " + x for b in lines for x in b.split("\n")),
+                markup=False,
+                highlight=False,
+            )
+        stdout.print(
+            "\nrating match review resolve REVIEW --project ID --by NAME (or --reject)",
+            markup=False,
         )
 
     emit(inv, {"items": items, **totals}, render)
+
+
+def _candidate_lines(candidate: dict[str, Any]) -> str:
+    """`P1 阳光花园 0.62` and, under it, the evidence for (+) and against (−)."""
+    lines = [f"{candidate['project_id']} {candidate['name']} {float(candidate['score']):.2f}"]
+    for mark, key in (("+", "for"), ("−", "against")):
+        found = candidate.get(key) or []
+        if found:
+            lines.append(f"  {mark} " + "; ".join(str(x) for x in found))
+    return "\n".join(lines)
 
 
 @review_app.command("resolve")
