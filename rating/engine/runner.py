@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from rating import __version__
+from rating.calendar import WorkingCalendar
 from rating.engine import evaluator, grading, scope, shrinkage
 from rating.engine.context import RunContext
 from rating.engine.store import RESULT_TABLES, results_digest, source_table
@@ -187,6 +188,10 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         "holds_watermark": ctx.holds_watermark,
         "as_of": ctx.as_of.isoformat(),
         "timezone": settings.timezone,
+        # The working days the run's publicity and objection deadlines will count.
+        "calendar": WorkingCalendar.official(
+            rs.definition.disclosure.holidays, rs.definition.disclosure.working_days
+        ).describe(),
         "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
