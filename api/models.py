@@ -141,6 +141,16 @@ class HistoryEntry(BaseModel):
     black: bool
 
 
+class Streak(BaseModel):
+    grade: str
+    periods: int = Field(description="consecutive periods with this grade, this one included")
+    since: str = Field(description="the first of them")
+    from_data_start: bool = Field(
+        description="the count starts at the first period with data: there is nothing earlier"
+    )
+    capped: bool = Field(description="the count reaches the deepest period the rule set reads")
+
+
 class Current(BaseModel):
     period: str
     status: Status = Field(description="proposed: shown during publicity, not yet published")
@@ -149,6 +159,9 @@ class Current(BaseModel):
     red: bool
     black: bool
     list_reason: str | None
+    streak: Streak | None = Field(
+        None, description="for a grade whose consecutive count the rules read, e.g. C"
+    )
 
 
 class CompanyCard(BaseModel):

@@ -71,7 +71,9 @@ def file_objection(body: ObjectionRequest, state: AppState = Depends(get_state))
 
 @router.get("/objections", response_model=Document, summary="Objections and their state")
 def list_objections(
-    state_filter: Literal["pending", "upheld", "rejected"] | None = Query(None, alias="state"),
+    state_filter: Literal["pending", "upheld", "rejected", "closed"] | None = Query(
+        None, alias="state"
+    ),
     state: AppState = Depends(get_state),
 ) -> Any:
     found = _read(state, objections.objections_of)

@@ -162,6 +162,11 @@ def publish(
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
+    if info["status"] == "discarded":
+        raise ConflictError(
+            f"run {run_id} was discarded: rate the period again and publish that run",
+            code="RUN_DISCARDED",
+        )
     if info["status"] == "superseded":
         raise ConflictError(
             f"run {run_id} was revised after an objection: publish its revision",

@@ -21,10 +21,9 @@ from rating.cli.common import (
     to_jsonable,
 )
 from rating.engine import explainer
-from rating.engine.runner import RunReport, execute_run
+from rating.engine.planner import RateResult, RunRequest, rate
 from rating.errors import UsageError
 from rating.periods import Period
-from rating.ruleset import registry
 from rating.settings import Settings
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
@@ -52,15 +51,27 @@ def _render_run(report: dict[str, Any]) -> None:
 
 
 def do_run(
-    inv: Invocation, period: str, rules: str | None, force: bool, settings: Settings | None = None
-) -> RunReport:
-    p = Period.parse(period)
+    inv: Invocation,
+    request: RunRequest,
+    settings: Settings | None = None,
+) -> RateResult:
     settings = settings or inv.settings
-    rs = registry.select(settings.rules_dir, rules, settings.ruleset, p, force)
-    with inv.warehouse() as con, progress_bar(inv, f"rating {p}") as progress:
-        return execute_run(
-            con, settings, rs, p, forced=force and not registry.in_force(rs, p), progress=progress
-        )
+    with inv.warehouse() as con, progress_bar(inv, f"rating {request.period}") as progress:
+        return rate(con, settings, request, progress=progress)
+
+
+def _render_rated(result: RateResult) -> None:
+    for made in result.history_made:
+        stdout.print(f"[dim]history run made first:[/] {made.run_id} ({made.period})")
+    _render_run(result.report.as_dict())
+    check = result.history
+    found = ", ".join(f"{p} {r.run_id} ({r.status})" for p, r in sorted(check.runs.items()))
+    stdout.print(
+        f"  history read: {found or 'none needed'}"
+        + (f" — the data starts in {check.first_data_period}" if check.first_data_period else "")
+    )
+    for o in result.overrides:
+        stdout.print(f"  [yellow]override recorded[/]: [{o.code}] {o.message}")
 
 
 def run(
@@ -71,13 +82,32 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Use a rule version outside its validity (recorded).")
     ] = False,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--with-history",
+            help="First rate, oldest first, the earlier periods the rules read that have no run.",
+        ),
+    ] = False,
+    force_period: Annotated[
+        bool,
+        typer.Option(
+            "--force-period",
+            help="Rate a period that has not ended or holds no data (recorded in the manifest).",
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Rate every project and company for a period; store grades, lists, downgrades, evidence."""
+    """Rate every project and company for a period; store grades, lists, downgrades, evidence.
+
+    Refused when the period has not ended, holds no data, or an earlier period the rules read
+    (streaks, downgrades) has no run — the message lists the commands that fix it.
+    """
     inv = Invocation(db, json)
-    report = do_run(inv, period, rules, force)
-    emit(inv, report.as_dict(), lambda: _render_run(report.as_dict()))
+    request = RunRequest(Period.parse(period), rules, force, with_history, force_period)
+    result = do_run(inv, request)
+    emit(inv, result.as_dict(), lambda: _render_rated(result))
 
 
 def _company_rows(found: list[dict[str, Any]], extra: str) -> list[list[Any]]:
@@ -119,12 +149,14 @@ def show(
         "period": info["period"],
         "rules": info["ruleset"],
         "status": info["status"],
+        "read": info["read"],
         **info["summary"],
         "provenance": explainer.provenance(info),
         "lists": {w: {"rows": r, "truncated": t} for w, (r, t) in lists.items()},
     }
 
     def render() -> None:
+        _render_read(info["read"])
         _render_run(
             {
                 **info["summary"],
@@ -168,8 +200,15 @@ def explain(
     emit(inv, card, lambda: _render_explain(card))
 
 
+def _render_read(read: dict[str, str]) -> None:
+    stdout.print(
+        f"[dim]read run {read['run_id']} ({read['period']}, {read['status']}): {read['why']}[/]"
+    )
+
+
 def _render_explain(card: dict[str, Any]) -> None:
     c = card["company"]
+    _render_read(card["read"])
     stdout.print(
         f"[bold]{c['name']}[/] {c['uscc']} — grade [bold]{c['grade'] or 'not rated'}[/] "
         f"(score {c['score']}, previous {c['prev_grade'] or '–'}) in {card['run_id']} under {card['rules']}"
@@ -181,6 +220,8 @@ def _render_explain(card: dict[str, Any]) -> None:
         stdout.print("  [green]red list[/]")
     if c["downgrade_reason"]:
         stdout.print(f"  downgrade: {c['downgrade_reason']}")
+    if card["streak"]:
+        stdout.print(f"  streak: {card['streak']['text']}")
     stdout.print(
         f"  basic (projects) {c['project_score']}; "
         + "; ".join(
@@ -369,7 +410,8 @@ def demo(
     reports = []
     for period in generated.periods:
         rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
-        reports.append(do_run(inv, period, None, False, inv.settings.with_(now=rated_on)))
+        rated = do_run(inv, RunRequest(Period.parse(period)), inv.settings.with_(now=rated_on))
+        reports.append(rated.report)
         _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
     timings["rate_s"] = time.perf_counter() - started
     last = reports[-1]

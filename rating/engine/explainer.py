@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from rating.engine import history, standing
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
@@ -24,22 +25,21 @@ LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
-    found = value(con, "SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 1")
-    if found is None:
-        raise NotFoundError("no runs yet: run `rating run --period …` first", code="RUN_NOT_FOUND")
-    return str(found)
+    """The latest run as `rating.engine.standing` defines it (newest published, else newest
+    draft; never a discarded one)."""
+    return standing.latest_run(con).run_id
 
 
 def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
-    run_id = run_id or latest_run_id(con)
-    found = dicts(
+    """A run's row with its status, manifest and summary; `read` says which run was read and
+    why (named, or the latest run). None reads the latest run."""
+    read = standing.read_run(con, run_id)
+    row = dicts(
         con,
         "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
-        {"id": run_id},
-    )
-    if not found:
-        raise NotFoundError(f"no run '{run_id}'", code="RUN_NOT_FOUND")
-    row = found[0]
+        {"id": read.run_id},
+    )[0]
+    row["read"] = read.as_dict()
     row["manifest"] = json.loads(row["manifest"])
     row["summary"] = json.loads(row["summary"])
     return row
@@ -241,15 +241,20 @@ def explain(
 ) -> dict[str, Any]:
     info = run_row(con, run_id)
     rid = info["run_id"]
-    rs = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    loaded = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    rs = loaded.definition
     row = company_row(con, rid, uscc)
+    streak = history.streaks(con, rid, info["manifest"], loaded.streak_grades, uscc).get(uscc)
     return {
         "run_id": rid,
         "period": info["period"],
         "rules": info["ruleset"],
+        "read": info["read"],
         "provenance": provenance(info),
         "company": row,
         "grade_reason": grade_reason_text(row, rs),
+        "streak": {**streak.as_dict(), "text": streak.text()} if streak else None,
+        "history": info["manifest"].get("history"),
         "buckets": buckets(con, rid, uscc),
         "reasons": reasons(con, rid, uscc, rs),
         "projects": projects(con, rid, uscc),
