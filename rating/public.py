@@ -303,7 +303,8 @@ def build(
         card = json.loads(card_json)
         card["period"] = first_shown[run_id][1]
         streak = by_run[run_id].get(uscc)
-        card["streak"] = streak.as_dict() if streak else None
+        worth_saying = streak and (streak.periods > 1 or streak.from_data_start)
+        card["streak"] = streak.as_dict() if streak and worth_saying else None
         card["reasons"] = [
             {
                 **r,

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from rating.engine.context import window_start
 from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
@@ -42,10 +43,12 @@ def period_containing(day: date, like: Period) -> Period:
 @dataclass(frozen=True)
 class DataSpan:
     """What the rule set's sources hold as of a watermark: the first dated record, and how
-    many records are dated within the period being rated."""
+    many records are in the period's scope — dated within the windows of the rules reading
+    them and not after the period (an event in force from earlier counts; a period before
+    the data, or a typo, holds none)."""
 
     first_day: date | None
-    in_period: int
+    in_scope: int
 
 
 def data_span(
@@ -54,11 +57,14 @@ def data_span(
     first: list[date] = []
     count = 0
     for kind in ruleset.sources():
+        start = min(
+            window_start(c.rule.window, period) for c in ruleset.rules if c.rule.source == kind
+        )
         found = rows(
             con,
             f"""SELECT min(s._date), count(*) FILTER (WHERE s._date BETWEEN $start AND $end)
                 FROM {visible_rows(CONTRACTS[kind])}""",
-            {"watermark": watermark, "start": period.start, "end": period.end},
+            {"watermark": watermark, "start": start, "end": period.end},
         )[0]
         if found[0] is not None:
             first.append(found[0])
@@ -143,6 +149,7 @@ class Streak:
     since: str  # the first of them
     from_data_start: bool  # it reaches the first period with data: nothing earlier to count
     capped: bool  # it reaches the deepest period the rule set reads
+    history_missing: bool = False  # the period before had no run when this one was made
 
     def text(self) -> str:
         head = f"{self.periods} consecutive period(s) graded {self.grade}, since {self.since}"
@@ -150,6 +157,8 @@ class Streak:
             return f"{head}: {self.since} is the first period with data, so the count starts there"
         if self.capped:
             return f"{head}: the rule set reads no further back"
+        if self.history_missing:
+            return f"{head}: the period before had no run when this run was made (history missing)"
         return head
 
     def as_dict(self) -> dict[str, Any]:
@@ -159,6 +168,7 @@ class Streak:
             "since": self.since,
             "from_data_start": self.from_data_start,
             "capped": self.capped,
+            "history_missing": self.history_missing,
         }
 
 
@@ -209,5 +219,6 @@ def streaks(
             since=str(since),
             from_data_start=first is not None and since <= first,
             capped=int(streak) > depth,
+            history_missing=str(since.previous()) in recorded.get("missing", []),
         )
     return out

@@ -89,13 +89,13 @@ def period_refusals(
             )
         )
     span = history.data_span(con, ruleset, period, watermark(con))
-    if span.in_period == 0:
+    if span.in_scope == 0:
         where = f"; the data starts on {span.first_day}" if span.first_day else ""
         out.append(
             Refusal(
                 "PERIOD_NO_DATA",
-                f"no record of {', '.join(ruleset.sources())} is dated in {period} "
-                f"({period.start} – {period.end}){where}: is the period right?",
+                f"no record of {', '.join(ruleset.sources())} is in the scope of {period} "
+                f"(up to {period.end}){where}: is the period right?",
             )
         )
     return out
