@@ -16,7 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first. A room's modules may import rooms of the same or a lower floor.
 FLOORS: list[set[str]] = [
-    {"rating", "rating.errors", "rating.uscc", "rating.sql", "rating.periods", "rating.calendar"},
+    {
+        "rating",
+        "rating.errors",
+        "rating.uscc",
+        "rating.sql",
+        "rating.periods",
+        "rating.calendar",
+        "rating.exports",
+    },
     {"rating.settings", "rating.tokens"},
     {"rating.schema"},
     {"rating.warehouse"},

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +11,9 @@ from rating.cli.common import (
     DbOption,
     Invocation,
     JsonOption,
+    OutOption,
     emit,
+    exported,
     progress_bar,
     stdout,
     table,
@@ -23,6 +22,7 @@ from rating.cli.common import (
 from rating.engine import explainer
 from rating.engine.planner import RateResult, RunRequest, rate
 from rating.errors import UsageError
+from rating.exports import Sheet, output_format, write_tables
 from rating.periods import Period
 from rating.settings import Settings
 
@@ -33,7 +33,6 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("show")(show)
     app.command("explain")(explain)
-    app.command("demo")(demo)
     app.add_typer(runs_app, name="runs")
 
 
@@ -133,13 +132,21 @@ def show(
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows per list.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """A run's grades, red and black lists and downgrades, with provenance."""
+    """A run's grades, red and black lists and downgrades, with provenance.
+
+    --out FILE writes whole lists: the one named with --list, else every list (one sheet each;
+    a CSV holds one list, so name it).
+    """
     inv = Invocation(db, json)
     if list_ is not None and list_ not in explainer.LISTS:
         raise UsageError(f"--list must be one of {', '.join(explainer.LISTS)}", code="BAD_REQUEST")
+    if out is not None:
+        _export_lists(inv, run_id, list_, out)
+        return
     wanted = [list_] if list_ else ["red", "black", "downgrades"]
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
@@ -180,6 +187,24 @@ def show(
         )
 
     emit(inv, payload, render)
+
+
+def _export_lists(inv: Invocation, run_id: str | None, which: str | None, out: Path) -> None:
+    output_format(out)
+    wanted = [which] if which else ["grades", "red", "black", "downgrades", "vetoes", "unrated"]
+    with inv.warehouse(read_only=True) as con:
+        info = explainer.run_row(con, run_id)
+        sheets = [Sheet(w, explainer.list_frame(con, info["run_id"], w)) for w in wanted]
+    about = {
+        "what": f"run {info['run_id']} ({info['period']}, {info['status']}): {', '.join(wanted)}",
+        "read": info["read"]["why"],
+        "rules": info["ruleset"],
+        **explainer.provenance(info),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    write_tables(out, sheets, about)
+    exported(inv, out, {s.name: s.frame.height for s in sheets}, about)
 
 
 def explain(
@@ -354,84 +379,3 @@ def runs_show(
         "summary": info["summary"]
     }
     emit(inv, payload, lambda: stdout.print_json(data=to_jsonable(info["manifest"])))
-
-
-def _bureau_day(inv: Invocation, period: Period, days_after: int) -> datetime | None:
-    """10:00 on the day `days_after` the period ends, or None when that lies in the future."""
-    settings = inv.settings
-    moment = datetime.combine(period.end + timedelta(days=days_after), dt_time(10), settings.zone)
-    return moment if moment <= settings.current_time() else None
-
-
-def _disclose_as_a_bureau_would(inv: Invocation, run_id: str, period: Period) -> None:
-    """Publicity five days after the quarter ends, publication twenty days later, on those
-    (past) days; a run whose days lie in the future stays in draft or publicity."""
-    from rating.audit.publication import publicize, publish
-
-    settings = inv.settings
-    publicity, published = _bureau_day(inv, period, 5), _bureau_day(inv, period, 25)
-    with inv.warehouse() as con:
-        if publicity is not None:
-            publicize(con, settings.with_(now=publicity), run_id)
-        if published is not None:
-            publish(con, settings.with_(now=published), run_id)
-
-
-def demo(
-    complaints: Annotated[
-        int, typer.Option(help="Complaint orders in the generated city.", min=1000)
-    ] = 1_000_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
-    folder: Annotated[
-        Path, typer.Option("--dir", help="Where the demo's exports and warehouse go.")
-    ] = Path("demo"),
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """Generate a city, ingest its exports, rate and publish every quarter, show the latest."""
-    from rating.ingest.folder import ingest_folder
-    from rating.synth import generate as synth_generate
-
-    inv = Invocation(db or folder / "rating.duckdb", json)
-    timings: dict[str, float] = {}
-    exports = folder / "exports"
-    started = time.perf_counter()
-    with progress_bar(inv, "generating") as progress:
-        generated = synth_generate(exports, complaints=complaints, seed=seed, progress=progress)
-    timings["generate_s"] = time.perf_counter() - started
-    db_path = inv.settings.db_path
-    for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    started = time.perf_counter()
-    with inv.warehouse() as con, progress_bar(inv, "ingesting") as progress:
-        ingested = ingest_folder(con, inv.settings, exports, progress)
-    timings["ingest_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    reports = []
-    for period in generated.periods:
-        rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
-        rated = do_run(inv, RunRequest(Period.parse(period)), inv.settings.with_(now=rated_on))
-        reports.append(rated.report)
-        _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
-    timings["rate_s"] = time.perf_counter() - started
-    last = reports[-1]
-    payload = {
-        **last.as_dict(),
-        "warehouse": str(db_path),
-        "periods": [r.as_dict() for r in reports],
-        "rows_loaded": sum(r.rows_loaded for r in ingested),
-        "rows_quarantined": sum(r.rows_quarantined for r in ingested),
-        "timings": {k: round(v, 2) for k, v in timings.items()},
-    }
-    if inv.json:
-        emit(inv, payload, lambda: None)
-        return
-    stdout.print(
-        f"Generated {complaints:,} complaints into {exports} in {timings['generate_s']:.1f}s; "
-        f"loaded {payload['rows_loaded']:,} rows ({payload['rows_quarantined']:,} quarantined) "
-        f"in {timings['ingest_s']:.1f}s; rated {len(reports)} quarters in {timings['rate_s']:.1f}s."
-    )
-    show(last.run_id, None, 10, 0, db_path, False)
-    stdout.print(
-        f"\nNext: rating explain <USCC> --db {db_path}   ·   rating show --list grades --db {db_path}"
-    )

@@ -14,12 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from rating.engine import history, standing
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
-from rating.sql import dicts, rows, value
+from rating.sql import dicts, frame, rows, value
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 
@@ -93,6 +94,19 @@ def list_companies(
         {"run": run_id, "limit": limit + 1, "offset": offset},
     )
     return found[:limit], len(found) > limit
+
+
+def list_frame(con: duckdb.DuckDBPyConnection, run_id: str, which: str) -> pl.DataFrame:
+    """Every company of one list of a run (no page limit), best score first: for exports."""
+    found: pl.DataFrame = frame(
+        con,
+        f"""SELECT uscc, name, district, projects, households, score, grade, prev_grade, red,
+                   black, black_reason, downgrade, downgrade_reason, veto_rules, grade_reason
+            FROM run_companies WHERE run_id = $run AND {_LIST_FILTERS[which]}
+            ORDER BY score DESC NULLS LAST, uscc""",
+        {"run": run_id},
+    )
+    return found
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
