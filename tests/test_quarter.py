@@ -205,3 +205,39 @@ def test_cli_run_discard_and_show_say_what_they_read(
     assert [r["status"] for r in listed][:1] == ["discarded"]
     code, forced = cli("run", "--period", "2024Q3", "--force-period")
     assert code == 0 and [o["code"] for o in forced["overrides"]] == ["PERIOD_NO_DATA"]
+
+
+@pytest.mark.slow
+def test_the_readme_walk_through_gives_what_rating_every_quarter_in_order_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's "A quarter, step by step", followed word for word (but 6,000 complaints, not
+    200,000, and without the command whose USCC is a placeholder); then the same exports rated
+    quarter by quarter in order in a second warehouse: the black lists are the same."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## A quarter, step by step")[1].split("```sh")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RATING_NOW", "2026-11-01T09:00:00")
+    monkeypatch.delenv("RATING_DB", raising=False)
+    for line in block.strip().splitlines():
+        command = line.split("#")[0].strip().replace("--complaints 200000", "--complaints 6000")
+        if not command.startswith("rating ") or "XXXX" in command:
+            continue
+        assert main(shlex.split(command)[1:]) == 0, command
+    capsys.readouterr()
+
+    def black(*db: str) -> set[str]:
+        assert main(["show", "--list", "black", "--limit", "100000", "--json", *db]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown["period"] == "2026Q3"
+        return {r["uscc"] for r in shown["lists"]["black"]["rows"]}
+
+    walked = black()
+    db = ["--db", str(tmp_path / "in-order.duckdb")]
+    assert main(["ingest", "--all", "exports", *db]) == 0
+    for period in ("2025Q4", "2026Q1", "2026Q2", "2026Q3"):
+        assert main(["run", "--period", period, *db]) == 0
+    capsys.readouterr()
+    assert walked == black(*db) and walked
