@@ -170,7 +170,7 @@ class AppState:
         while not self._stop.wait(self.settings.refresh_seconds):
             try:
                 self.refresh_if_changed()
-            except RatingError:  # a half-written file, a missing table: try again next tick
+            except (RatingError, OSError, duckdb.Error):  # busy, half-written, gone: next tick
                 continue
 
     # ------------------------------------------------------------------ public reads

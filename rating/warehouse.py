@@ -62,6 +62,12 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException:
+            if not read_only:
+                raise
+            # This process already holds the file for writing (a notebook or a test that also
+            # runs the app): no other process can write meanwhile, so share that instance.
+            read_only = False
         except duckdb.IOException as exc:
             first = str(exc).splitlines()[0]
             busy = "lock" in first.lower()

@@ -138,8 +138,8 @@ def show(
 ) -> None:
     """A run's grades, red and black lists and downgrades, with provenance.
 
-    --out FILE writes whole lists: the one named with --list, else every list (one sheet each;
-    a CSV holds one list, so name it).
+    --out FILE writes whole lists: the one named with --list, else every list and the projects'
+    scores (one sheet each; a CSV holds one list, so name it).
     """
     inv = Invocation(db, json)
     if list_ is not None and list_ not in explainer.LISTS:
@@ -195,6 +195,8 @@ def _export_lists(inv: Invocation, run_id: str | None, which: str | None, out: P
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
         sheets = [Sheet(w, explainer.list_frame(con, info["run_id"], w)) for w in wanted]
+        if which is None:
+            sheets.append(Sheet("projects", explainer.projects_frame(con, info["run_id"])))
     about = {
         "what": f"run {info['run_id']} ({info['period']}, {info['status']}): {', '.join(wanted)}",
         "read": info["read"]["why"],

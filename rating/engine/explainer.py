@@ -109,6 +109,18 @@ def list_frame(con: duckdb.DuckDBPyConnection, run_id: str, which: str) -> pl.Da
     return found
 
 
+def projects_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """Every rated (project, company) pair of a run with its score and grade: for exports."""
+    found: pl.DataFrame = frame(
+        con,
+        """SELECT project_id, company_uscc, project_name, district, street, households,
+                  floor_area, days_served, weight, points, score, grade
+           FROM run_projects WHERE run_id = $run ORDER BY project_id, company_uscc""",
+        {"run": run_id},
+    )
+    return found
+
+
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
     found = dicts(
         con,
