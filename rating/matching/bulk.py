@@ -28,11 +28,11 @@ import polars as pl
 
 from rating.errors import UsageError
 from rating.exports import read_table
-from rating.matching.review import PENDING
+from rating.matching.review import PENDING, load_orders
 from rating.schema import CONTRACTS
 from rating.settings import Settings
 from rating.sql import dicts, frame, rows, run, value
-from rating.warehouse import key_sql, record_batch, transaction, visible_rows, watermark
+from rating.warehouse import transaction, visible_rows, watermark
 
 REJECT = ("reject", "拒绝", "驳回", "无此项目")
 FILLED = ("decision", "decided_by", "note")
@@ -230,11 +230,13 @@ def _record(
     finally:
         con.unregister("decided_frame")
     now = settings.current_time()
-    batch = (
-        _load(con, settings, file)
-        if value(con, "SELECT count(*) FROM review_follow WHERE project_id IS NOT NULL")
-        else None
-    )
+    loaded = [
+        (str(r), str(p))
+        for r, p in rows(
+            con, "SELECT review_id, project_id FROM review_follow WHERE project_id IS NOT NULL"
+        )
+    ]
+    batch = load_orders(con, settings, loaded, f"review decisions from {file}") if loaded else None
     seq = int(value(con, "SELECT coalesce(max(seq), 0) FROM match_decisions"))
     run(
         con,
@@ -254,47 +256,3 @@ def _record(
     report.decided = len(accepted)
     report.resolved = [r for (r,) in rows(con, "SELECT review_id FROM review_follow ORDER BY 1")]
     report.loaded_batch = batch
-
-
-def _load(con: duckdb.DuckDBPyConnection, settings: Settings, file: str) -> int:
-    """The orders resolved to a project, loaded as one new batch of complaints."""
-    complaints = CONTRACTS["complaints"]
-    names = [
-        n for n in complaints.columns if n not in ("project_id", "match_method", "match_confidence")
-    ]
-    cols = ", ".join(f'"{n}"' for n in names)
-    batch = watermark(con) + 1
-    run(
-        con,
-        f"""INSERT INTO src_complaints ({cols}, project_id, match_method, match_confidence, _batch, _row, _date)
-            SELECT {", ".join(f'm."{n}"' for n in names)}, f.project_id, 'review', 1.0, $batch,
-                   row_number() OVER (ORDER BY m._batch, m._row), m._date
-            FROM match_review m JOIN review_follow f USING (review_id) WHERE f.project_id IS NOT NULL""",
-        {"batch": batch},
-    )
-    run(
-        con,
-        f"""INSERT INTO supersessions SELECT 'complaints', {key_sql(complaints, "s")}, s._batch, $batch
-            FROM {visible_rows(complaints)} AND s._batch < $batch AND s.complaint_id IN
-                 (SELECT m.complaint_id FROM match_review m JOIN review_follow f USING (review_id)
-                  WHERE f.project_id IS NOT NULL)""",
-        {"batch": batch, "watermark": batch - 1},
-    )
-    n = int(value(con, "SELECT count(*) FROM review_follow WHERE project_id IS NOT NULL"))
-    record_batch(
-        con,
-        batch_id=batch,
-        kind="complaints",
-        file_name=f"review decisions from {file}",
-        sha256=f"review:{batch}:{file}",
-        format="review",
-        rows_read=n,
-        rows_loaded=n,
-        rows_quarantined=0,
-        rows_superseding=0,
-        ignored_columns=[],
-        columns="{}",
-        origin="review",
-        ingested_at=settings.current_time(),
-    )
-    return batch
