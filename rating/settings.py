@@ -62,6 +62,16 @@ class Settings:
     max_upload_mb: int = _setting(
         1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."
     )
+    lock_timeout: float = _setting(
+        60.0,
+        "RATING_LOCK_TIMEOUT",
+        "Seconds a command or the server waits for the warehouse while another process writes.",
+    )
+    refresh_seconds: float = _setting(
+        2.0,
+        "RATING_REFRESH_SECONDS",
+        "How often `rating serve` looks for changes made beside it (CLI publish); 0 = never.",
+    )
     now: datetime | None = _setting(
         None,
         "RATING_NOW",
@@ -110,6 +120,8 @@ def _convert(name: str, raw: str) -> Any:
             return Path(raw)
         if name in ("threads", "rate_limit", "max_upload_mb"):
             return int(raw)
+        if name in ("lock_timeout", "refresh_seconds"):
+            return float(raw)
         if name == "now":
             return datetime.fromisoformat(raw)
     except ValueError as exc:

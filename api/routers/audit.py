@@ -32,15 +32,11 @@ RunId = RUN_ID_PATH
 def _with(
     state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any], write: bool = False
 ) -> Any:
-    if write:
-        state.write_lock.acquire()
-    cur = state.cursor()
-    try:
-        return work(cur)
-    finally:
-        cur.close()
-        if write:
-            state.write_lock.release()
+    if write:  # replays and impact reports are saved; the public sees nothing new
+        with state.writing(refresh=False) as con:
+            return work(con)
+    with state.reading() as con:
+        return work(con)
 
 
 @router.get(

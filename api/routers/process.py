@@ -27,23 +27,15 @@ RUN_ID = RUN_ID_PATH
 
 
 def _change(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    """Run a change under the write lock, then refresh what the public sees."""
-    with state.write_lock:
-        cur = state.cursor()
-        try:
-            result = work(cur)
-        finally:
-            cur.close()
-        state.refresh_snapshot()
-    return result
+    """Make a change (the warehouse opened for writing for its moment); what the public sees
+    is rebuilt when the ledger moved."""
+    with state.writing() as con:
+        return work(con)
 
 
 def _read(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    cur = state.cursor()
-    try:
-        return work(cur)
-    finally:
-        cur.close()
+    with state.reading() as con:
+        return work(con)
 
 
 @router.post(
@@ -71,7 +63,9 @@ def file_objection(body: ObjectionRequest, state: AppState = Depends(get_state))
 
 @router.get("/objections", response_model=Document, summary="Objections and their state")
 def list_objections(
-    state_filter: Literal["pending", "upheld", "rejected"] | None = Query(None, alias="state"),
+    state_filter: Literal["pending", "upheld", "rejected", "closed"] | None = Query(
+        None, alias="state"
+    ),
     state: AppState = Depends(get_state),
 ) -> Any:
     found = _read(state, objections.objections_of)

@@ -111,7 +111,7 @@ def history(con: duckdb.DuckDBPyConnection) -> History:
             events.append(
                 (at, p["period"], rec.run_id, "proposed" if p.get("show_proposed") else "hidden")
             )
-        elif rec.action == "revised" and rec.run_id:
+        elif rec.action in ("revised", "discard") and rec.run_id:
             events.append((at, p["period"], rec.run_id, "hidden"))
         elif rec.action == "publish" and rec.run_id:
             events.append((at, p["period"], rec.run_id, "published"))
@@ -196,7 +196,9 @@ def company_history(con: duckdb.DuckDBPyConnection, uscc: str) -> list[dict[str,
     for rec in ledger.records(con):
         p = rec.payload
         entry = next((e for e in p.get("black_entries", []) if e.get("uscc") == uscc), None)
-        lifecycle = rec.action in ("publicity", "publish", "revised") and rec.run_id in rated
+        lifecycle = (
+            rec.action in ("publicity", "publish", "revised", "discard") and rec.run_id in rated
+        )
         if lifecycle or entry or p.get("uscc") == uscc:
             body = {k: v for k, v in p.items() if k != "black_entries"}
             if entry:

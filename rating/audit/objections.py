@@ -25,7 +25,8 @@ from rating.warehouse import transaction
 
 
 def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every objection with its current state (pending, upheld, rejected), from the ledger."""
+    """Every objection with its current state (pending, upheld, rejected, or closed with a
+    discarded run), from the ledger."""
     found: dict[str, dict[str, Any]] = {}
     for rec in ledger.records(con):
         p = rec.payload
@@ -40,6 +41,10 @@ def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             rec.action in ("objection_upheld", "objection_rejected") and p["objection_id"] in found
         ):
             found[p["objection_id"]].update(state=rec.action.split("_")[1], resolution=p)
+        elif rec.action == "discard":  # the run was withdrawn: its pending objections close
+            for o in found.values():
+                if o["run_id"] == rec.run_id and o["state"] == "pending":
+                    o.update(state="closed", resolution={"discarded": rec.run_id, **p})
     return list(found.values())
 
 

@@ -12,7 +12,7 @@ import duckdb
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
 from rating.audit.objections import objections_of
-from rating.calendar import add_working_days
+from rating.calendar import WorkingCalendar
 from rating.engine import explainer
 from rating.engine.store import RESULT_KEYS, RESULT_TABLES, results_digest, row_text_sql
 from rating.errors import ConflictError
@@ -105,19 +105,19 @@ def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -
     rules = disclosure_rules(con, run_id)
     now = settings.current_time()
     today = now.date()
+    calendar = WorkingCalendar.official(rules.holidays, rules.working_days)
+    objection_days = (
+        rules.publicity_working_days
+        if rules.objection_working_days is None
+        else rules.objection_working_days
+    )
     payload = {
         "period": info["period"],
         "starts_on": today.isoformat(),
-        "ends_on": add_working_days(
-            today, rules.publicity_working_days, rules.holidays
-        ).isoformat(),
-        "objections_until": add_working_days(
-            today,
-            rules.publicity_working_days
-            if rules.objection_working_days is None
-            else rules.objection_working_days,
-            rules.holidays,
-        ).isoformat(),
+        "ends_on": calendar.add_working_days(today, rules.publicity_working_days).isoformat(),
+        "objections_until": calendar.add_working_days(today, objection_days).isoformat(),
+        "publicity_working_days": rules.publicity_working_days,
+        "calendar": calendar.describe(),
         "show_proposed": rules.show_proposed,
         "results_sha256": info["results_sha256"],
     }
@@ -162,6 +162,11 @@ def publish(
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
+    if info["status"] == "discarded":
+        raise ConflictError(
+            f"run {run_id} was discarded: rate the period again and publish that run",
+            code="RUN_DISCARDED",
+        )
     if info["status"] == "superseded":
         raise ConflictError(
             f"run {run_id} was revised after an objection: publish its revision",

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import analysis, audit, common, data, matching, process, rules, runs, serve
+from rating.cli import analysis, audit, common, data, demo, matching, process, rules, runs, serve
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ def _root(
 
 data.register(app)
 runs.register(app)
+demo.register(app)
 rules.register(app)
 audit.register(app)
 serve.register(app)

@@ -13,6 +13,7 @@ from rating.analysis import warning as warning_mod
 from rating.analysis.detection import IntegrityParams
 from rating.analysis.features import describe
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.engine import standing
 from rating.errors import UsageError
 from rating.periods import Period
 
@@ -63,10 +64,11 @@ def report(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
+        read = standing.read_run(con, run_id)
         result = build(
             con,
             inv.settings,
-            run_id,
+            read.run_id,
             out,
             companies=company,
             cards=cards,
@@ -74,9 +76,10 @@ def report(
             model=model,
             language=getattr(inv.settings, "language", "zh"),
         )
-    payload = result.as_dict()
+    payload = {**result.as_dict(), "read": read.as_dict()}
 
     def render() -> None:
+        stdout.print(f"[dim]read {read.line()}[/]")
         stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
         stdout.print(f"  {result.html}\n  {result.workbook}")
         stdout.print(

@@ -22,7 +22,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Start the API and public pages over the warehouse (uvicorn, one process)."""
+    """Start the API and public pages over the warehouse (uvicorn, one process).
+
+    The server opens the warehouse only for the moment of a request, so every `rating`
+    command keeps working beside it; public lookups come from memory.
+    """
     import uvicorn
 
     from api.app import create_app
@@ -30,6 +34,9 @@ def serve(
     settings = Invocation(db, False).settings
     stdout.print(
         f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
+    )
+    stdout.print(
+        "The warehouse stays free between requests: `rating …` commands work beside the server."
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
