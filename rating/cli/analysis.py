@@ -78,20 +78,35 @@ def report(
 @integrity_app.command("scan")
 def integrity_scan(
     period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
-    similarity: Annotated[
-        float,
+    min_probability: Annotated[
+        float | None,
         typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
-            min=0.05,
+            help="Probability (0–1) of the same case from which a later complaint is held as a "
+            "duplicate (default: the model's own threshold).",
+            min=0.01,
             max=1.0,
         ),
-    ] = IntegrityParams.duplicate_similarity,
+    ] = None,
     window_days: Annotated[
         int,
         typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
+            help="Days within which a refiled complaint counts as a duplicate; longer by the "
+            "duration a complaint states, up to --max-window-days.",
+            min=1,
+            max=60,
         ),
     ] = IntegrityParams.duplicate_window_days,
+    max_window_days: Annotated[
+        int,
+        typer.Option(
+            help="Longest window: a problem said to last weeks, or said to be filed before.",
+            min=1,
+            max=120,
+        ),
+    ] = IntegrityParams.duplicate_max_window_days,
+    model: Annotated[
+        str, typer.Option(help="Stored duplicate model (rating/analysis/models/<version>.json).")
+    ] = IntegrityParams.duplicate_model,
     campaign_min: Annotated[
         int,
         typer.Option(
@@ -104,8 +119,10 @@ def integrity_scan(
     """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
     inv = Invocation(db, json)
     params = IntegrityParams(
-        duplicate_similarity=similarity,
+        duplicate_model=model,
+        duplicate_probability=min_probability,
         duplicate_window_days=window_days,
+        duplicate_max_window_days=max(window_days, max_window_days),
         campaign_min_size=campaign_min,
     )
     with inv.warehouse() as con:
@@ -128,7 +145,10 @@ def _evidence_text(row: dict[str, Any]) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]
-        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        return (
+            f"repeats {m['complaint_id']} (p {m.get('probability', '–')}, similarity "
+            f"{m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        )
     if row["reason"] == "CAMPAIGN":
         return (
             f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"

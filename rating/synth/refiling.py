@@ -34,7 +34,8 @@ Kinds (`KINDS`; every case starts with an `original` filing):
 | `cross_channel` | duplicate | same resident and problem, another channel, 2 h – 6 days later |
 | `same_channel` | duplicate | same resident and problem, same channel, 4 h – 5 days later, reworded |
 | `late_repeat` | duplicate | 8–25 days later, saying it was filed before; 30 % a verbatim copy |
-| `neighbour` | not | another household of the building (same unit 60 %; 30 % the same room number in another unit), same problem, −1 – 5 days |
+| `neighbour` | not | another household with the same problem, −1 – 5 days: of the same unit for what serves a unit (电梯, 楼道灯, 门禁), else of any unit of the building |
+| `neighbour_same_number` | not | as `neighbour`, but the same room number in another unit (`2单元1804` and `3单元1804`): when one text leaves the unit out, only a phone tells them apart |
 | `other_problem` | not | same resident, a problem with another facility, 0–10 days later |
 | `recurrence` | not | same resident and problem, 8–40 days later, broken *again* (started after the first filing) |
 
@@ -82,10 +83,12 @@ STYLES: dict[str, tuple[str, float]] = {
     "12345热线": ("12345热线", 0.6), "市长信箱": ("市长信箱", 0.8),
     "网上信访": ("网上信访", 0.7), "微信公众号": ("微信公众号", 0.5),
 }
-KINDS = ("cross_channel", "same_channel", "late_repeat", "neighbour", "other_problem", "recurrence")
+KINDS = ("cross_channel", "same_channel", "late_repeat", "neighbour", "neighbour_same_number",
+         "other_problem", "recurrence")
 DUPLICATE_KINDS = ("cross_channel", "same_channel", "late_repeat")
-SHARES = {"cross_channel": 0.28, "same_channel": 0.1, "late_repeat": 0.1,
-          "neighbour": 0.28, "other_problem": 0.14, "recurrence": 0.1}
+SHARES = {"cross_channel": 0.28, "same_channel": 0.1, "late_repeat": 0.1, "neighbour": 0.24,
+          "neighbour_same_number": 0.04, "other_problem": 0.14, "recurrence": 0.1}
+UNIT_FACILITIES = ("电梯", "楼道灯", "门禁")  # serve one unit: a neighbour with the same fault lives in it
 HOTLINE_OPENINGS = ("市民来电反映：", "来电人称，", "市民来电：", "来电人反映：")
 HOTLINE_DEMANDS = ("要求物业尽快维修", "希望相关部门督促物业处理", "请相关部门核实处理", "要求尽快解决")
 LETTER_DEMANDS = ("恳请领导督促物业尽快解决。", "希望市长过问此事。", "请有关部门帮忙协调解决，谢谢！")
@@ -232,17 +235,14 @@ def _resident(rng: np.random.Generator, project: tuple[str, str]) -> Resident:
     )
 
 
-def _neighbour(rng: np.random.Generator, r: Resident) -> Resident:
-    """Another household of the building: same unit 60 %, else another unit of which 30 %
-    (of all neighbours) have the same room number."""
+def _neighbour(rng: np.random.Generator, r: Resident, problem: int, same_number: bool) -> Resident:
+    """Another household of the building with the same problem (see `KINDS`)."""
     other = _resident(rng, (r.project_id, r.compound))
     other_unit = (r.unit % 6) + 1
-    draw = rng.random()
-    if draw < 0.3:
-        unit, room = other_unit, r.room
-    else:
-        unit = r.unit if draw < 0.9 else other_unit
-        room = other.room if other.room != r.room else r.room + 100
+    if same_number:
+        return Resident(r.project_id, r.compound, r.building, other_unit, r.room, other.phone)
+    unit = r.unit if _facility(problem) in UNIT_FACILITIES else other.unit
+    room = other.room if (unit, other.room) != (r.unit, r.room) else r.room + 100
     return Resident(r.project_id, r.compound, r.building, unit, room, other.phone)
 
 
@@ -267,10 +267,11 @@ def _second(rng: np.random.Generator, kind: str, first: Filing, lasted: float) -
             return Filing(r, p, at, first.style, first.lasted, copy_of="first")
         since = _stated(rng, lasted + (at - first.at).days, 0.5)
         return Filing(r, p, at, str(rng.choice(styles)), since, prior=bool(rng.random() < 0.8))
-    if kind == "neighbour":
+    if kind.startswith("neighbour"):
         at = first.at + timedelta(hours=float(rng.uniform(-24, 5 * 24)))
         since = _stated(rng, lasted + (at - first.at).total_seconds() / 86400, 0.6)
-        return Filing(_neighbour(rng, r), p, at, str(rng.choice(styles)), since)
+        who = _neighbour(rng, r, p, same_number=kind == "neighbour_same_number")
+        return Filing(who, p, at, str(rng.choice(styles)), since)
     if kind == "other_problem":
         others = [k for k in range(len(PROBLEMS)) if _facility(k) != _facility(p)]
         at = first.at + timedelta(hours=float(rng.uniform(1, 10 * 24)))
