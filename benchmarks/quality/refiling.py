@@ -46,7 +46,7 @@ TARGETS = {"precision": 0.95, "recall": 0.80, "hard_negatives_held": 0.05, "camp
 
 
 def build_draw(
-    work: Path, seed: int, cases: int = CASES
+    work: Path, seed: int, cases: int = CASES, city: dict[str, Any] | None = None
 ) -> tuple[Settings, list[Period], pl.DataFrame]:
     """A warehouse with a generated city and the labelled cases; (settings, quarters, truth).
 
@@ -56,7 +56,7 @@ def build_draw(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     settings = Settings(db_path=work / "warehouse.duckdb", now=NOW)
-    result = generate(work / "exports", integrity=True, seed=seed, **CITY)
+    result = generate(work / "exports", integrity=True, seed=seed, **(city or CITY))
     periods = [Period.parse(p) for p in result.periods]
     con = open_warehouse(settings)
     try:
@@ -223,11 +223,17 @@ def _rate(part: pl.DataFrame, name: str) -> dict[str, Any]:
     return {"kind": name, "complaints": n, "held": k, "share_held": round(k / n, 4) if n else None}
 
 
-def measure_draw(seed: int, work: Path, params: IntegrityParams | None = None) -> dict[str, Any]:
+def measure_draw(
+    seed: int,
+    work: Path,
+    params: IntegrityParams | None = None,
+    city: dict[str, Any] | None = None,
+    cases: int = CASES,
+) -> dict[str, Any]:
     """One draw: per-kind hold rates, precision and recall (writer's set and whole city)."""
     params = params or IntegrityParams()
     started = time.perf_counter()
-    settings, periods, truth = build_draw(work / f"draw-{seed}", seed)
+    settings, periods, truth = build_draw(work / f"draw-{seed}", seed, cases, city)
     built = round(time.perf_counter() - started, 2)
     held, seconds = _holds(settings, periods, params)
     data = held.join(truth, on="complaint_id", how="left")

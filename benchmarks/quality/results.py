@@ -141,6 +141,101 @@ def _warning(rec: dict[str, Any]) -> str:
     return out
 
 
+KIND_ORDER = (
+    "cross_channel", "same_channel", "late_repeat", "refile", "campaign",
+    "neighbour", "neighbour_same_number", "other_problem", "recurrence", "original", "background",
+)  # fmt: skip
+KIND_MEANING = {
+    "cross_channel": "duplicate: same resident and problem, another channel",
+    "same_channel": "duplicate: same channel, reworded",
+    "late_repeat": "duplicate: 8–25 days later",
+    "refile": "duplicate: the generator's own refiles",
+    "campaign": "campaign member (held as CAMPAIGN)",
+    "neighbour": "hard negative: another household, same problem",
+    "neighbour_same_number": "hard negative: same room number, another unit",
+    "other_problem": "hard negative: same resident, another facility",
+    "recurrence": "hard negative: same problem broken again, weeks later",
+    "original": "first filing of a labelled case",
+    "background": "the generator's other complaints",
+}
+
+
+def _meets(d: dict[str, Any], t: dict[str, float]) -> str:
+    ok = (
+        (d["writer"]["precision"] or 0) >= t["precision"]
+        and (d["writer"]["recall"] or 0) >= t["recall"]
+        and d["hard_negatives_held"] <= t["hard_negatives_held"]
+        and d["campaign_recall"] >= t["campaign_recall"]
+    )
+    return "yes" if ok else "**no**"
+
+
+def refiling_section(rec: dict[str, Any]) -> str:
+    """Per draw and per kind: how the scan holds realistic re-filings and hard negatives."""
+    draws, t, m, p = rec["draws"], rec["targets"], rec["model"], rec["provenance"]
+    out = (
+        f"## Re-filings across channels: {len(draws)} draws\n\n"
+        f"Written by `python -m benchmarks.quality.refiling`. Measured {p['at']}, commit "
+        f"{p['git_commit'][:12]}{' (uncommitted changes)' if p['git_dirty'] else ''}; "
+        f"duplicate model `{m['version']}` (threshold {m['threshold']}, fitted on seeds "
+        f"{m['fitted'].get('seeds', '–')}, never measured on). Each draw: a generated city "
+        f"({rec['city']['complaints']:,} complaints, {rec['city']['quarters']} quarters) plus "
+        f"{rec['cases_per_draw']} labelled cases of `rating.synth.refiling`, every quarter "
+        f"scanned. Targets in every draw: precision ≥ {t['precision']}, recall ≥ {t['recall']} "
+        f"(labelled cases), hard negatives held ≤ {t['hard_negatives_held']:.0%}, campaign "
+        f"members held as CAMPAIGN ≥ {t['campaign_recall']}.\n\n"
+    )
+    rows = [
+        [
+            d["seed"],
+            d["writer"]["precision"],
+            d["writer"]["recall"],
+            d["hard_negatives_held"],
+            d["campaign_recall"],
+            d["city"]["precision"],
+            d["city"]["recall"],
+            d["scan_s"],
+            _meets(d, t),
+        ]
+        for d in draws
+    ]
+    out += _table(
+        [
+            "seed", "precision", "recall", "hard negatives held", "campaign recall",
+            "city precision", "city recall", "scan s", "targets met",
+        ],
+        rows,
+    )  # fmt: skip
+    out += (
+        "\nPrecision and recall count the labelled cases (a held original or hard negative is "
+        "a false hold); *city* counts NEAR_DUPLICATE holds against every duplicate of the city "
+        "(the generator's refiles too).\n\nComplaints held, per kind (held / complaints):\n\n"
+    )
+    by_kind = [{k["kind"]: k for k in d["kinds"]} for d in draws]
+    out += _table(
+        ["kind", "meaning", *(str(d["seed"]) for d in draws)],
+        [
+            [kind, KIND_MEANING[kind], *(_held(b.get(kind)) for b in by_kind)]
+            for kind in KIND_ORDER
+            if any(kind in b for b in by_kind)
+        ],
+    )
+    styles = [{k["kind"]: k for k in d["cross_channel_by_style"]} for d in draws]
+    names = sorted({s for b in styles for s in b})
+    out += "\nCross-channel re-filings held, by the channel of the re-filing:\n\n"
+    out += _table(
+        ["channel", *(str(d["seed"]) for d in draws)],
+        [[n, *(_held(b.get(n)) for b in styles)] for n in names],
+    )
+    return out
+
+
+def _held(k: dict[str, Any] | None) -> str:
+    if not k or not k["complaints"]:
+        return "–"
+    return f"{k['held']}/{k['complaints']} ({k['share_held']:.0%})"
+
+
 def _section(rec: dict[str, Any]) -> str:
     g, p, t = rec["generator"], rec["provenance"], rec["timings"]
     head = (
@@ -170,12 +265,17 @@ def newest_by_mode(jsonl: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_markdown(jsonl: Path, out: Path) -> None:
+    """RESULTS.md from `jsonl` (the generated-city modes) and, when present beside it,
+    `refiling.jsonl` (the newest multi-draw measurement of re-filings across channels)."""
     newest = newest_by_mode(jsonl)
     parts = [
         "# Analysis quality: complaint integrity and early warning\n\n"
         "Written by `python -m benchmarks.quality.run` (add `--quick` for the small size) from the "
         "newest line of each mode in `results.jsonl`; every line carries its provenance.\n\n"
     ]
+    refiled = jsonl.parent / "refiling.jsonl"
+    if refiled.exists() and refiled.read_text(encoding="utf-8").strip():
+        parts.append(refiling_section(newest_by_mode(refiled)["refiling"]) + "\n")
     for mode in ("large", "full", "quick"):
         if mode in newest:
             parts.append(_section(newest[mode]) + "\n")

@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 
 from rating.analysis import facts
-from rating.analysis.linkage import DuplicateModel, feature_columns_sql, load_model
+from rating.analysis.linkage import FEATURES, DuplicateModel, feature_columns_sql, load_model
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
 from rating.sql import frame, rows, run
@@ -227,7 +227,7 @@ def near_duplicates(
     """Later complaints whose best earlier match the model finds likely enough to be the same
     case: up to 5 matches, the best one's feature values and both complaints' facts."""
     threshold = params.duplicate_probability
-    columns = ", ".join(f"'{c[2:]}': p.\"{c}\"" for c in _feature_columns(con))
+    columns = ", ".join(f"'{n}': p.\"f_{n}\"" for n in FEATURES)
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE integ_dups AS
@@ -250,10 +250,6 @@ def near_duplicates(
                    {_FACTS} AS facts, (SELECT {_FACTS} FROM integ_c c WHERE c.i = d.best) AS match_facts
             FROM integ_dups d JOIN integ_c c USING (i) WHERE c.in_period""",
     )
-
-
-def _feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in rows(con, "DESCRIBE integ_pairs") if r[0].startswith("f_")]
 
 
 def campaigns(con: duckdb.DuckDBPyConnection, params: IntegrityParams) -> pl.DataFrame:
@@ -345,17 +341,15 @@ def _flags(frame: pl.DataFrame, keys: tuple[str, ...]) -> list[Flag]:
     ]
 
 
-def _readable(found: dict[str, Any] | None) -> dict[str, Any]:
-    """A complaint's facts with facility and problem masks as names."""
-    out = dict(found or {})
-    out["facility"] = facts.names(int(out.get("facility") or 0), facts.FACILITIES)
-    out["problem"] = facts.names(int(out.get("problem") or 0), facts.PROBLEMS)
-    return out
-
-
-def _duplicate_flags(frame: pl.DataFrame, model: DuplicateModel) -> list[Flag]:
+def _duplicate_flags(
+    frame: pl.DataFrame, model: DuplicateModel, params: IntegrityParams
+) -> list[Flag]:
     """NEAR_DUPLICATE flags whose detail is the evidence a reviewer needs: the matches, the
-    model, each feature's weighted contribution, and the facts read from both texts."""
+    model and its threshold, each feature's weighted contribution (added to the intercept, the
+    log-odds of the best match), and the facts read from both texts."""
+    threshold = (
+        model.threshold if params.duplicate_probability is None else params.duplicate_probability
+    )
     return [
         Flag(
             r["complaint_id"],
@@ -364,8 +358,13 @@ def _duplicate_flags(frame: pl.DataFrame, model: DuplicateModel) -> list[Flag]:
             {
                 "matches": r["matches"],
                 "model": model.version,
+                "threshold": threshold,
+                "intercept": model.intercept,
                 "evidence": model.evidence(r["features"]),
-                "facts": {"complaint": _readable(r["facts"]), "match": _readable(r["match_facts"])},
+                "facts": {
+                    "complaint": facts.readable(r["facts"]),
+                    "match": facts.readable(r["match_facts"]),
+                },
             },
         )
         for r in frame.to_dicts()
@@ -395,7 +394,9 @@ def detect(
             timed("campaigns", campaigns, con, params),
             ("campaign", "size", "span_hours", "members"),
         ),
-        *_duplicate_flags(timed("near_duplicates", near_duplicates, con, params, model), model),
+        *_duplicate_flags(
+            timed("near_duplicates", near_duplicates, con, params, model), model, params
+        ),
         *_flags(
             timed("bursts", bursts, con, params, params.lookback_days + period.days),
             ("p_value", "expected"),

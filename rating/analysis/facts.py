@@ -26,6 +26,8 @@ phone numbers do not move a similarity either way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 # fmt: off
@@ -264,3 +266,11 @@ def extract(frame: pl.DataFrame) -> pl.DataFrame:
 def names(mask: int, table: tuple[tuple[str, str], ...]) -> list[str]:
     """The tags of a bit mask, e.g. `names(5, FACILITIES) == ["电梯", "门禁"]`."""
     return [name for k, (name, _) in enumerate(table) if mask >> k & 1]
+
+
+def readable(found: dict[str, Any] | None) -> dict[str, Any]:
+    """Facts as a scan records them, with the facility and problem bit masks as names."""
+    out = dict(found or {})
+    out["facility"] = names(int(out.get("facility") or 0), FACILITIES)
+    out["problem"] = names(int(out.get("problem") or 0), PROBLEMS)
+    return out

@@ -127,7 +127,7 @@ class DuplicateModel:
             {
                 "feature": name,
                 "meaning": FEATURES[name][1],
-                "value": round(float(values[name]), 3),
+                "value": round(float(values[name]), 4),
                 "weight": round(w, 3),
                 "log_odds": round(w * float(values[name]), 3),
             }

@@ -243,6 +243,7 @@ def integrity_show(
                 ],
             )
         )
+        _render_evidence(found["evidence"])
         stdout.print(
             table(
                 "Trail",
@@ -261,6 +262,57 @@ def integrity_show(
         )
 
     emit(inv, found, render)
+
+
+_FACT_ROWS = (
+    ("building", "楼栋 building"),
+    ("unit", "单元 unit"),
+    ("room", "室 room"),
+    ("phone", "电话 phone"),
+    ("facility", "设施 facility"),
+    ("problem", "问题 problem"),
+    ("stated_days", "已持续 stated days"),
+    ("filed_before", "之前反映过 filed before"),
+    ("broke_again", "又坏了 broke again"),
+)
+
+
+def _render_evidence(evidence: dict[str, Any]) -> None:
+    """A near-duplicate's weighed evidence and the facts read from both texts, when recorded."""
+    if not evidence.get("evidence"):
+        return
+    best = evidence["matches"][0]
+    stdout.print(
+        table(
+            f"Why it repeats {best['complaint_id']}: model {evidence.get('model')}, probability "
+            f"{best.get('probability')} (held from {evidence.get('threshold')}); each term adds "
+            f"its log-odds to {evidence.get('intercept')}",
+            ["feature", "meaning", "value", "weight", "log-odds"],
+            [
+                [e["feature"], e["meaning"], e["value"], e["weight"], e["log_odds"]]
+                for e in evidence["evidence"]
+            ],
+        )
+    )
+    read = evidence.get("facts", {})
+    mine, theirs = read.get("complaint", {}), read.get("match", {})
+    stdout.print(
+        table(
+            "Facts read from the texts",
+            ["fact", "this complaint", best["complaint_id"]],
+            [[label, _fact(mine.get(k)), _fact(theirs.get(k))] for k, label in _FACT_ROWS],
+        )
+    )
+
+
+def _fact(v: Any) -> str:
+    if v is None or v == []:
+        return "–"
+    if isinstance(v, list):
+        return "、".join(str(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 @integrity_app.command("review")

@@ -41,7 +41,8 @@ Kinds (`KINDS`; every case starts with an `original` filing):
 
 The truth frame lists every complaint: `complaint_id`, `kind`, `duplicate` (bool: the second
 filing of a duplicate kind), `case_id` (one id per resident and problem episode: a pair is a
-duplicate exactly when both share it), `first_id` (the case's original), `style`.
+duplicate exactly when both share it), `first_id` (the case's original), `style`, and the
+resident's `building`, `unit`, `room` and `phone` (what a reader of the text should find).
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ TRUTH_SCHEMA = {
     "case_id": pl.Utf8,
     "first_id": pl.Utf8,
     "style": pl.Utf8,
+    "building": pl.Int32,
+    "unit": pl.Int32,
+    "room": pl.Int32,
+    "phone": pl.Utf8,
 }
 
 
@@ -337,7 +342,11 @@ def write_cases(
             ids, (first, second), texts, cases_, ("original", kind), strict=True
         ):
             rows.append(_row(rng, cid, filing, text))
-            truth.append((cid, label, label in DUPLICATE_KINDS, case, ids[0], filing.style))
+            r = filing.resident
+            truth.append(
+                (cid, label, label in DUPLICATE_KINDS, case, ids[0], filing.style)
+                + (r.building, r.unit, r.room, r.phone)
+            )
     frame = pl.DataFrame(rows, schema=ROW_SCHEMA)
     return frame, pl.DataFrame(truth, orient="row", schema=TRUTH_SCHEMA)
 
