@@ -188,13 +188,15 @@ def _mask(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 def _phone(source: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     heads, tails = [], []
     for pattern, head, tail in PHONE_PATTERNS:
-        heads.append(
-            pl.when(source.str.contains(pattern))
-            .then(source.str.extract(pattern, head) if head else pl.lit(""))
-            .otherwise(None)
-        )
-        tails.append(source.str.extract(pattern, tail))
+        found = source.str.extract_groups(pattern)
+        tails.append(found.struct.field(str(tail)))
+        given = found.struct.field(str(head)) if head else pl.lit("")
+        heads.append(pl.when(found.struct.field(str(tail)).is_not_null()).then(given))
     return pl.coalesce(heads), pl.coalesce(tails)
+
+
+_RELATIVE = "(" + "|".join(p for p, _ in RELATIVE_START) + ")"
+_RELATIVE_DAYS = {w: float(d) for p, d in RELATIVE_START for w in p.split("|")}
 
 
 def _duration(text: pl.Expr, received: pl.Expr) -> pl.Expr:
@@ -202,27 +204,28 @@ def _duration(text: pl.Expr, received: pl.Expr) -> pl.Expr:
     relative word such as 昨天), null when it says none."""
     counted = []
     for pattern in DURATION_PATTERNS:
-        num = _number(text.str.extract(pattern, 1), _DURATION_NUMBERS, pl.Float64)
-        unit = text.str.extract(pattern, 2).replace_strict(
+        found = text.str.extract_groups(pattern)
+        num = _number(found.struct.field("1"), _DURATION_NUMBERS, pl.Float64)
+        unit = found.struct.field("2").replace_strict(
             DAYS_PER_UNIT, default=None, return_dtype=pl.Float64
         )
         counted.append(num * unit)
-    month = text.str.extract(SINCE_DATE, 1).cast(pl.Int32, strict=False)
-    day = text.str.extract(SINCE_DATE, 2).cast(pl.Int32, strict=False)
+    since = text.str.extract_groups(SINCE_DATE)
+    month = since.struct.field("1").cast(pl.Int32, strict=False)
+    day = since.struct.field("2").cast(pl.Int32, strict=False)
     year = received.dt.year() - (month > received.dt.month()).cast(pl.Int32)
-    since = pl.date(year, month, day)
-    since_days = (received.dt.date() - since).dt.total_days().cast(pl.Float64)
-    relative = [
-        pl.when(text.str.contains(p)).then(pl.lit(float(d))).otherwise(None)
-        for p, d in RELATIVE_START
-    ]
-    return pl.coalesce([pl.when(since_days >= 0).then(since_days), *counted, *relative])
+    since_days = (received.dt.date() - pl.date(year, month, day)).dt.total_days()
+    relative = text.str.extract(_RELATIVE, 1).replace_strict(
+        _RELATIVE_DAYS, default=None, return_dtype=pl.Float64
+    )
+    return pl.coalesce(
+        [pl.when(since_days >= 0).then(since_days.cast(pl.Float64)), *counted, relative]
+    )
 
 
-def _canonical(text: pl.Expr) -> pl.Expr:
-    """Building, unit, room, phone and duration phrases removed; synonyms to one form."""
-    out = text.str.replace_all("12345", "热线", literal=True)
-    for pattern in (
+_FACT_PHRASES = "|".join(
+    f"(?:{p})"
+    for p in (
         *(p for p, _, _ in PHONE_PATTERNS),
         r"[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}",
         rf"(?:{NUM})\s*(?:号楼|#楼|#|栋|幢|座|号\s*(?:[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*单元)",
@@ -231,10 +234,16 @@ def _canonical(text: pl.Expr) -> pl.Expr:
         *DURATION_PATTERNS,
         r"(?:联系)?(?:电话|手机)[:：]?",
         *BOILERPLATE,
-    ):
-        out = out.str.replace_all(pattern, "")
-    keys = sorted(SYNONYMS, key=len, reverse=True)
-    out = out.str.replace_many(keys, [SYNONYMS[k] for k in keys], leftmost=True)
+    )
+)
+_SYNONYM_KEYS = sorted(SYNONYMS, key=len, reverse=True)
+
+
+def _canonical(text: pl.Expr) -> pl.Expr:
+    """Building, unit, room, phone and duration phrases and channel frames removed (one
+    pass: the leftmost phrase wins, phones before rooms); synonyms to one form."""
+    out = text.str.replace_all("12345", "热线", literal=True).str.replace_all(_FACT_PHRASES, "")
+    out = out.str.replace_many(_SYNONYM_KEYS, [SYNONYMS[k] for k in _SYNONYM_KEYS], leftmost=True)
     return out.str.replace_all(r"[\s，。、！!？?：:；;（）()【】\[\]“”\"'…—-]+", "，")
 
 
@@ -245,21 +254,31 @@ def extract(frame: pl.DataFrame) -> pl.DataFrame:
     Pure column expressions: no Python loop over rows. Unstated facts are null (0 for the
     bit masks).
     """
-    text = pl.col("text").fill_null("").str.replace_all(r"[\s　]+", " ")
-    text = text.str.replace_all("＃", "#", literal=True).str.replace_all("－", "-", literal=True)
+    normal = pl.col("text").fill_null("").str.replace_all(r"[\s　]+", " ")
+    normal = normal.str.replace_all("＃", "#", literal=True).str.replace_all(
+        "－", "-", literal=True
+    )
+    # Lazy, so that each pattern's match (used by several columns) is computed once.
+    text = pl.col("_normal")
     head, tail = _phone(text)
-    return frame.with_columns(
-        building=_number(_first(text, BUILDING_PATTERNS), CN_NUMBERS, pl.Int32),
-        unit=_number(_first(text, UNIT_PATTERNS), CN_NUMBERS, pl.Int32),
-        room=_first(text, ROOM_PATTERNS).cast(pl.Int32, strict=False),
-        phone_head=pl.when(head == "").then(None).otherwise(head),
-        phone_tail=tail,
-        facility=_mask(text, FACILITIES),
-        problem=_mask(text, PROBLEMS),
-        duration_days=_duration(text, pl.col("received_at")),
-        prior_filing=text.str.contains(PRIOR_FILING),
-        recurrence=text.str.contains(RECURRENCE),
-        canonical=_canonical(text),
+    return (
+        frame.lazy()
+        .with_columns(_normal=normal)
+        .with_columns(
+            building=_number(_first(text, BUILDING_PATTERNS), CN_NUMBERS, pl.Int32),
+            unit=_number(_first(text, UNIT_PATTERNS), CN_NUMBERS, pl.Int32),
+            room=_first(text, ROOM_PATTERNS).cast(pl.Int32, strict=False),
+            phone_head=pl.when(head == "").then(None).otherwise(head),
+            phone_tail=tail,
+            facility=_mask(text, FACILITIES),
+            problem=_mask(text, PROBLEMS),
+            duration_days=_duration(text, pl.col("received_at")),
+            prior_filing=text.str.contains(PRIOR_FILING),
+            recurrence=text.str.contains(RECURRENCE),
+            canonical=_canonical(text),
+        )
+        .drop("_normal")
+        .collect()
     )
 
 
