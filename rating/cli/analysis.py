@@ -286,7 +286,7 @@ def _render_evidence(evidence: dict[str, Any]) -> None:
         table(
             f"Why it repeats {best['complaint_id']}: model {evidence.get('model')}, probability "
             f"{best.get('probability')} (held from {evidence.get('threshold')}); each term adds "
-            f"its log-odds to {evidence.get('intercept')}",
+            f"its log-odds to the intercept {float(evidence.get('intercept') or 0):.2f}",
             ["feature", "meaning", "value", "weight", "log-odds"],
             [
                 [e["feature"], e["meaning"], e["value"], e["weight"], e["log_odds"]]
