@@ -37,7 +37,7 @@ CAVEATS = """\
   (`rating integrity scan --min-probability 0.5` if reviewers have the capacity: see the
   sweeps). Campaigns: similarity 0.35 within 3 days and at least 5 complaints.
 * **Seconds are wall-clock on a shared 2-core machine**: compare steps within one run. Reading
-  the facts (`load`) costs about a third of `vectorise` (TF-IDF, unchanged by them) in the same
+  the facts (`load`) costs a third to a half of `vectorise` (TF-IDF, unchanged by them) in the same
   run; on 2026-11-22, before facts were read, the large scan took 63.6 s with `vectorise` at
   56.5 s.
 * **BURST** flags what is left when duplicates and campaigns are explained; the generator
