@@ -42,8 +42,8 @@ import polars as pl
 
 from rating.analysis import facts
 from rating.analysis.linkage import FEATURES, DuplicateModel, feature_columns_sql, load_model
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.schema import CONTRACTS
 from rating.sql import frame, rows, run
 from rating.warehouse import visible_rows
 

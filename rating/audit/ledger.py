@@ -21,29 +21,6 @@ from rating.sql import rows, run, value
 
 GENESIS = "0" * 64
 
-LAYOUT = [
-    """CREATE TABLE IF NOT EXISTS ledger (
-        seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
-        run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
-        prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
-    # A run's status: the status set by its latest ledger record that sets one; else draft.
-    """CREATE OR REPLACE VIEW run_status AS
-        SELECT r.run_id, coalesce(s.status, 'draft') AS status
-        FROM runs r LEFT JOIN (
-          SELECT run_id, arg_max(status, seq) AS status FROM ledger
-          WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id)""",
-    # Row hashes of published results, so `verify` can name the row that was altered.
-    """CREATE TABLE IF NOT EXISTS published_rows (
-        run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
-        row_sha256 VARCHAR NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS replays (
-        replay_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, status VARCHAR NOT NULL,
-        replayed_at TIMESTAMPTZ NOT NULL, report JSON NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS impact_reports (
-        report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
-        candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
-]
-
 
 @dataclass(frozen=True)
 class Record:

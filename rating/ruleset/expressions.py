@@ -20,7 +20,7 @@ from sqlglot.errors import ParseError
 
 from rating.sql import DIALECT
 
-NODES: tuple[type[exp.Expression], ...] = (
+NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
     exp.Identifier,
     exp.Literal,
@@ -53,7 +53,7 @@ NODES: tuple[type[exp.Expression], ...] = (
     exp.DataType,
 )
 # Functions a rule may call, by the sqlglot node they parse to.
-FUNCTIONS: dict[type[exp.Expression], str] = {
+FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Coalesce: "coalesce",
     exp.Greatest: "greatest",
     exp.Least: "least",
@@ -86,15 +86,15 @@ class ExpressionError(ValueError):
 class Context:
     """What an expression may name, and what each name becomes in SQL."""
 
-    names: dict[str, Callable[[], exp.Expression]]
+    names: dict[str, Callable[[], exp.Expr]]
     description: str
     allow_streak: bool = False
     streak_grades: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
 
 
-def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expression]:
-    def make() -> exp.Expression:
+def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expr]:
+    def make() -> exp.Expr:
         return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
     return make
@@ -104,7 +104,7 @@ def streak_column(grade: str) -> str:
     return f"streak__{grade.encode().hex()}"
 
 
-def compile_expression(text: str, context: Context) -> exp.Expression:
+def compile_expression(text: str, context: Context) -> exp.Expr:
     """Parse, check and rewrite `text`; raise ExpressionError on anything not allowed."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
@@ -122,7 +122,7 @@ def compile_expression(text: str, context: Context) -> exp.Expression:
     return tree.transform(lambda n: _rewrite(n, context))
 
 
-def _check_node(node: exp.Expression, context: Context) -> None:
+def _check_node(node: exp.Expr, context: Context) -> None:
     if isinstance(node, exp.Anonymous):
         _check_streak(node, context)
         return
@@ -163,7 +163,7 @@ def _check_streak(node: exp.Anonymous, context: Context) -> None:
     context.streak_grades.add(args[0].this)
 
 
-def _rewrite(node: exp.Expression, context: Context) -> exp.Expression:
+def _rewrite(node: exp.Expr, context: Context) -> exp.Expr:
     if isinstance(node, exp.Column):
         return context.names[node.name]()
     if isinstance(node, exp.Anonymous):
@@ -171,7 +171,7 @@ def _rewrite(node: exp.Expression, context: Context) -> exp.Expression:
     return node
 
 
-def _kind(node: exp.Expression) -> str:
+def _kind(node: exp.Expr) -> str:
     if isinstance(node, exp.Subquery | exp.Select):
         return "subqueries are not allowed"
     if isinstance(node, exp.Placeholder | exp.Parameter):

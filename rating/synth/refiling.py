@@ -390,7 +390,7 @@ def _row(rng: np.random.Generator, cid: str, f: Filing, text: str) -> dict[str, 
 
 def export_headers(frame: pl.DataFrame) -> pl.DataFrame:
     """The complaints renamed to the first Chinese header the contract reads for each column."""
-    from rating.ingest.contracts import CONTRACTS
+    from rating.schema import CONTRACTS
 
     columns = CONTRACTS["complaints"].schema.columns
     return frame.rename({c: columns[c].metadata["headers"][0] for c in frame.columns})
