@@ -165,7 +165,9 @@ _DURATION_NUMBERS = {**{k: float(v) for k, v in CN_NUMBERS.items()}, "半": 0.5,
 
 
 def _number(
-    token: pl.Expr, table: dict[str, float] | dict[str, int], dtype: pl.DataType
+    token: pl.Expr,
+    table: dict[str, float] | dict[str, int],
+    dtype: pl.DataType | type[pl.DataType],
 ) -> pl.Expr:
     """A numeral token (ASCII digits or a Chinese numeral) as a number; null when unreadable."""
     return (

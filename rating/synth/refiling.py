@@ -98,7 +98,7 @@ WECHAT_ENDINGS = ("物业也不管", "赶紧修吧", "到底有没有人管", "�
 PRIOR = ("之前打过12345", "之前已经反映过", "上次反映了还没修", "在市长信箱也反映过", "已经反映多次")
 AGAIN = ("修好没几天又坏了", "之前修好了现在又出现了", "又出问题了", "刚修好又坏了")
 # fmt: on
-TRUTH_SCHEMA = {
+TRUTH_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "complaint_id": pl.Utf8,
     "kind": pl.Utf8,
     "duplicate": pl.Boolean,
@@ -351,7 +351,7 @@ def write_cases(
     return frame, pl.DataFrame(truth, orient="row", schema=TRUTH_SCHEMA)
 
 
-ROW_SCHEMA = {
+ROW_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "complaint_id": pl.Utf8,
     "received_at": pl.Datetime("us"),
     "channel": pl.Utf8,
