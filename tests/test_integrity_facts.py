@@ -154,6 +154,7 @@ def fact_con(tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, Any]:
     return con, settings
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_same_leak_by_phone_and_mayors_mailbox_is_one_case_neighbours_are_two(
     fact_con: tuple[Any, Any],
 ) -> None:
@@ -172,6 +173,7 @@ def test_same_leak_by_phone_and_mayors_mailbox_is_one_case_neighbours_are_two(
     assert (channels["L2"], channels["E2"], channels["W2"]) == ("信访", "网上投诉", "信访")
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_a_run_counts_the_leak_once_and_both_neighbours(fact_con: tuple[Any, Any]) -> None:
     con, settings = fact_con
     rules = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
@@ -189,6 +191,7 @@ def test_a_run_counts_the_leak_once_and_both_neighbours(fact_con: tuple[Any, Any
     assert rows[before.run_id] - rows[after.run_id] == 2
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_the_evidence_is_the_models_terms_and_the_facts(fact_con: tuple[Any, Any]) -> None:
     con, settings = fact_con
     integrity.scan(con, settings, Q3)
@@ -212,6 +215,7 @@ def test_the_evidence_is_the_models_terms_and_the_facts(fact_con: tuple[Any, Any
     assert {c["complaint_id"] for c in shown["complaints"]} == {"L1", "L2"}
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_cli_show_prints_the_evidence(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,6 +234,7 @@ def test_cli_show_prints_the_evidence(
     assert main(["integrity", "scan", "--period", "2025Q3", "--model", "nope", "--db", db]) == 1
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_the_probability_threshold_trades_holds_and_the_scan_records_the_model(
     fact_con: tuple[Any, Any],
 ) -> None:
@@ -312,6 +317,7 @@ def test_writer_is_deterministic_and_labels_follow_its_rules() -> None:
     assert list(export_headers(complaints).columns)[:3] == ["工单编号", "受理时间", "工单来源"]
 
 
+@pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`
 def test_refiling_benchmark_measures_a_small_draw(tmp_path: Path) -> None:
     """The benchmark's measuring code on a small city (its full draws run by hand)."""
     from benchmarks.quality import refiling
