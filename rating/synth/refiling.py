@@ -39,6 +39,9 @@ Kinds (`KINDS`; every case starts with an `original` filing):
 | `other_problem` | not | same resident, a problem with another facility, 0–10 days later |
 | `recurrence` | not | same resident and problem, 8–40 days later, broken *again* (started after the first filing) |
 
+A test set is a few thousand cases, so each is written in turn (one random stream, same
+arguments same frames), not in the generator's vectorised chunks.
+
 The truth frame lists every complaint: `complaint_id`, `kind`, `duplicate` (bool: the second
 filing of a duplicate kind), `case_id` (one id per resident and problem episode: a pair is a
 duplicate exactly when both share it), `first_id` (the case's original), `style`, and the
