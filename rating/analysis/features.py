@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from rating.audit.ledger import RUN_STATUS
 from rating.engine import explainer
 from rating.periods import Period
 from rating.sql import dicts, frame, run
@@ -97,8 +98,8 @@ def period_chain(con: duckdb.DuckDBPyConnection) -> list[PeriodRun]:
     """One run per period, oldest first: a published run wins, then the newest."""
     found = dicts(
         con,
-        """SELECT period, arg_max(run_id, (s.status = 'published', r.created_at, r.run_id)) AS run_id
-           FROM runs r JOIN run_status s USING (run_id) GROUP BY period""",
+        f"""SELECT period, arg_max(run_id, (s.status = 'published', r.created_at, r.run_id)) AS run_id
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id) GROUP BY period""",
     )
     out = []
     for row in found:

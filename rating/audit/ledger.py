@@ -2,9 +2,11 @@
 public may see (publicity, publication, objections, repairs, visibility changes).
 
 Each record holds the hash of the previous one; `hash = sha256(prev_hash + canonical JSON
-of the record)`. A run's status is never stored on the run: it is read from the ledger, so
-publishing changes nothing in place. The chain's head hash is what a bureau anchors outside
-the warehouse (e.g. prints in its quarterly notice); `rating verify` recomputes everything.
+of the record)`. A run's status is never stored on the run: it is read from the ledger
+records by the query in `RUN_STATUS` (in code, not a view in the file a forger could
+redefine), so publishing changes nothing in place. The chain's head hash is what a bureau
+anchors outside the warehouse (e.g. prints in its quarterly notice); with a signing key
+each record is also signed (`rating.audit.signing`); `rating verify` recomputes everything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import duckdb
 
+from rating.audit.signing import LAYOUT as SIGNATURES_LAYOUT
+from rating.audit.signing import Signer
 from rating.sql import rows, run, value
 
 GENESIS = "0" * 64
@@ -26,12 +30,9 @@ LAYOUT = [
         seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
         run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
         prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
-    # A run's status: the status set by its latest ledger record that sets one; else draft.
-    """CREATE OR REPLACE VIEW run_status AS
-        SELECT r.run_id, coalesce(s.status, 'draft') AS status
-        FROM runs r LEFT JOIN (
-          SELECT run_id, arg_max(status, seq) AS status FROM ledger
-          WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id)""",
+    # Status used to be a view stored in the file; it is read by code now (RUN_STATUS).
+    "DROP VIEW IF EXISTS run_status",
+    *SIGNATURES_LAYOUT,
     # Row hashes of published results, so `verify` can name the row that was altered.
     """CREATE TABLE IF NOT EXISTS published_rows (
         run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
@@ -43,6 +44,14 @@ LAYOUT = [
         report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
         candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
 ]
+
+
+# A run's status: the status set by its latest ledger record that sets one; else draft. A
+# subquery to use as a table (`FROM runs r JOIN {RUN_STATUS} s USING (run_id)`).
+RUN_STATUS = """(SELECT r.run_id, coalesce(s.status, 'draft') AS status
+    FROM runs r LEFT JOIN (
+      SELECT run_id, arg_max(status, seq) AS status FROM ledger
+      WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id))"""
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,10 @@ def append(
     payload: dict[str, Any],
     at: datetime,
     status: str | None = None,
+    signer: Signer | None = None,
 ) -> Record:
-    """Add one record to the chain (call inside the caller's transaction)."""
+    """Add one record to the chain (call inside the caller's transaction); with a `signer`
+    (the bureau's key, `RATING_SIGNING_KEY`), its hash is signed in the same transaction."""
     seq, prev = head(con)
     seq += 1
     stamp = at.isoformat()
@@ -117,6 +128,12 @@ def append(
             "hash": digest,
         },
     )
+    if signer is not None:
+        run(
+            con,
+            "INSERT INTO ledger_signatures VALUES ($seq, $hash, $key, $sig)",
+            {"seq": seq, "hash": digest, "key": signer.key_id, "sig": signer.sign(digest)},
+        )
     return Record(seq, stamp, action, run_id, status, clean, prev, digest)
 
 
@@ -135,5 +152,5 @@ def records(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[R
 
 def status_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     return str(
-        value(con, "SELECT status FROM run_status WHERE run_id = $r", {"r": run_id}) or "draft"
+        value(con, f"SELECT status FROM {RUN_STATUS} s WHERE run_id = $r", {"r": run_id}) or "draft"
     )

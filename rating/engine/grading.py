@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from rating.audit.ledger import RUN_STATUS
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql
 from rating.periods import Period
@@ -28,7 +29,7 @@ def resolve_history(
     for k in range(1, depth + 1):
         run_id = value(
             con,
-            """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id) WHERE r.period = $period
+            f"""SELECT r.run_id FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE r.period = $period
                ORDER BY s.status = 'published' DESC, starts_with(r.ruleset, $prefix) DESC,
                         r.created_at DESC, r.run_id DESC LIMIT 1""",
             {"period": str(period.previous(k)), "prefix": ruleset_name + "@"},

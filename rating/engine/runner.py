@@ -21,7 +21,7 @@ from rating import __version__
 from rating.analysis.layout import holds_watermark
 from rating.engine import evaluator, grading, scope, shrinkage
 from rating.engine.context import RunContext
-from rating.engine.store import RESULT_TABLES, results_digest, source_table
+from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
@@ -185,6 +185,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
+        "results_digest": DIGEST,
     }
 
 

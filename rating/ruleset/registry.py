@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from rating.audit.ledger import RUN_STATUS
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet, list_rulesets, load_ruleset, parse_ref
@@ -55,7 +56,7 @@ def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
     """A version used by a published run may not change: a change needs a new version."""
     found = rows(
         con,
-        """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id)
+        f"""SELECT r.run_id FROM runs r JOIN {RUN_STATUS} s USING (run_id)
            WHERE r.ruleset = $ref AND s.status = 'published' AND r.ruleset_files_sha256 <> $sha
            ORDER BY r.run_id LIMIT 1""",
         {"ref": rs.ref, "sha": rs.fingerprint.files},
