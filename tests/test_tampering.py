@@ -577,12 +577,12 @@ def test_the_digest_depends_on_the_multiset_of_rows_only(tmp_path: Path) -> None
 
 def test_publication_records_the_digest_scheme_and_the_run_row(copy: Copy) -> None:
     rec = [r for r in ledger.records(copy.con) if r.action == "publish"][-1]
-    assert rec.payload["results_digest"] == "sha256-tree-v2"
+    assert rec.payload["results_digest"] == "sha256-sorted-v2"
     assert set(rec.payload["run_row"]["columns"]) >= {"as_of", "summary", "manifest", "period"}
     manifest = json.loads(
         str(value(copy.con, "SELECT manifest FROM runs WHERE run_id = $r", {"r": rec.run_id}))
     )
-    assert manifest["results_digest"] == "sha256-tree-v2"
+    assert manifest["results_digest"] == "sha256-sorted-v2"
 
 
 def test_the_anchoring_routine_on_the_command_line(

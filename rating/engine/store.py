@@ -3,8 +3,8 @@
 Result tables are keyed by `run_id` and only ever appended to. `results_digest` hashes a
 run's results in a canonical order without the run id, so two runs over the same inputs
 with the same rules have the same digest: that is what "byte-identical" is checked on. The
-digest is a hash tree over sha256 of each row's typed JSON: collision-resistant, so a forger
-with write access cannot craft other rows with the same digest.
+digest is SHA-256 over each row's typed JSON in a canonical order: collision-resistant, so a
+forger with write access cannot craft other rows with the same digest.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+import pyarrow as pa
 
 from rating.sql import rows
 
@@ -168,9 +169,9 @@ def source_table(table: str, prefix: str = "") -> str:
 
 # Results digest schemes. A run's manifest names the scheme it was hashed with
 # (`results_digest`); runs made before the key existed used the legacy one.
-DIGEST = "sha256-tree-v2"
+DIGEST = "sha256-sorted-v2"
 LEGACY_DIGEST = "md5-sum-v1"
-FANOUT_HEX = 3  # leaves are grouped by the first 3 hex digits of their hash: 4,096 buckets
+BATCH_ROWS = 1 << 17
 
 
 def digest_scheme(manifest: dict[str, object]) -> str:
@@ -202,29 +203,44 @@ def table_digest(
     """A digest of a result table's rows for one run, without the run id, that a forger
     cannot match with other rows short of breaking SHA-256.
 
-    A two-level hash tree over the rows in sorted order: each row's leaf is sha256 of its
-    typed JSON (`row_text_sql`); leaves are grouped by their first `FANOUT_HEX` hex digits,
-    each group's node is sha256 of its leaves sorted and concatenated (fixed width, so
-    unambiguous); the digest is sha256 of the scheme, table, row count and every
-    (group, count, node) line in order. Equal digests mean equal multisets of rows unless
-    SHA-256 collides. The sort is per group, inside DuckDB, so its cost is close to that of
-    hashing the rows once. (The legacy scheme summed MD5s: a sum can be matched by crafted
-    rows — generalised birthday — so it is kept only to check runs made with it.)
+    sha256 of the scheme, the table, the row count and every row's typed JSON
+    (`row_text_sql`) in a canonical order: by the row's MD5 (a cheap, fixed-width sort key)
+    and then its text, so the order is a function of the set of rows alone. JSON values are
+    self-delimiting, so the concatenation is unambiguous: equal digests mean equal
+    multisets of rows unless SHA-256 collides. DuckDB encodes and sorts (spilling to disk
+    when it must); the sorted text streams to `hashlib` in Arrow batches. (The legacy scheme
+    summed MD5s: a sum can be matched by crafted rows — a generalised birthday attack — so
+    it is kept only to check runs made with it.)
     """
     if scheme == LEGACY_DIGEST:
         return _legacy_digest(con, table, run_id, prefix)
-    groups = rows(
-        con,
-        f"""SELECT left(h, {FANOUT_HEX}) AS g, count(*) AS n,
-                   sha256(array_to_string(list_sort(list(h)), '')) AS node
-            FROM (SELECT sha256({row_text_sql(table)}) AS h
-                  FROM {source_table(table, prefix)} WHERE run_id = $run)
-            GROUP BY g ORDER BY g""",
-        {"run": run_id},
+    hasher = hashlib.sha256()
+    body = hashlib.sha256()
+    count = 0
+    ordered = con.sql(
+        f"""SELECT j FROM (SELECT {row_text_sql(table)} AS j
+                           FROM {source_table(table, prefix)} WHERE run_id = $run)
+            ORDER BY md5_number(j), j""",
+        params={"run": run_id},
     )
-    total = sum(int(n) for _, n, _ in groups)
-    body = "".join(f"{g}:{int(n)}:{node}\n" for g, n, node in groups)
-    return hashlib.sha256(f"{DIGEST}|{table}|{total}\n{body}".encode()).hexdigest()
+    for batch in ordered.to_arrow_reader(BATCH_ROWS):
+        column = batch.column(0)
+        body.update(_concatenated(column))
+        count += len(column)
+    hasher.update(f"{DIGEST}|{table}|{count}\n".encode())
+    hasher.update(body.digest())
+    return hasher.hexdigest()
+
+
+def _concatenated(column: pa.Array) -> memoryview:
+    """The values of an Arrow string column, concatenated (its data buffer, as sliced)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = column.cast(pa.large_string())
+    width = 8 if pa.types.is_large_string(column.type) else 4
+    offsets = memoryview(column.buffers()[1]).cast("q" if width == 8 else "i")
+    first, last = offsets[column.offset], offsets[column.offset + len(column)]
+    data = column.buffers()[2]
+    return memoryview(data)[first:last] if data is not None else memoryview(b"")
 
 
 def _legacy_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix: str) -> str:
@@ -244,7 +260,9 @@ def empty_digest(table: str, scheme: str = DIGEST) -> str:
     """The digest of a table with no rows for the run."""
     if scheme == LEGACY_DIGEST:
         return hashlib.sha256(f"{table}|0|0|0".encode()).hexdigest()
-    return hashlib.sha256(f"{DIGEST}|{table}|0\n".encode()).hexdigest()
+    hasher = hashlib.sha256(f"{DIGEST}|{table}|0\n".encode())
+    hasher.update(hashlib.sha256().digest())
+    return hasher.hexdigest()
 
 
 def results_digest(
