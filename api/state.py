@@ -1,10 +1,9 @@
 """What the running app holds: settings, one warehouse connection, the public snapshot,
-the token file's contents and the rate limiter's buckets."""
+the token file's contents, the rate limiter and the uploads being read."""
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,27 +33,10 @@ def _render(card: dict[str, Any] | None) -> bytes | None:
     return CompanyCard.model_validate(card).model_dump_json().encode() if card else None
 
 
-@dataclass
-class Buckets:
-    """Per-client token buckets: `rate` requests a minute, bursts up to a tenth of it (≥ 10)."""
+def _limiter(per_minute: int) -> Any:
+    from api.traffic import Limiter
 
-    rate: int
-    level: dict[str, tuple[float, float]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, client: str) -> float:
-        """0 when the request may go ahead, else seconds until it may."""
-        capacity = max(10.0, self.rate / 10)
-        per_second = self.rate / 60.0
-        now = time.monotonic()
-        with self.lock:
-            tokens_left, last = self.level.get(client, (capacity, now))
-            tokens_left = min(capacity, tokens_left + (now - last) * per_second)
-            if tokens_left < 1:
-                self.level[client] = (tokens_left, now)
-                return (1 - tokens_left) / per_second
-            self.level[client] = (tokens_left - 1, now)
-            return 0.0
+    return Limiter(per_minute) if per_minute > 0 else None
 
 
 class AppState:
@@ -62,7 +44,8 @@ class AppState:
         self.settings = settings
         self.con = open_warehouse(settings)
         self.write_lock = threading.RLock()
-        self.buckets = Buckets(settings.rate_limit)
+        self.limiter = _limiter(settings.rate_limit)
+        self.uploads = 0  # uploads being read now (counted on the event loop's thread)
         self._tokens = TokenCache()
         self._cards = CardCache()
         self.snapshot = snapshot or self.build_snapshot()

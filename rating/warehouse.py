@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from rating import uscc
-from rating.errors import WarehouseError
+from rating.errors import ResourceError, WarehouseError, resource_error
 from rating.ingest.contracts import CONTRACTS, Contract, logical_type
 from rating.settings import Settings
 from rating.sql import rows, value
@@ -103,10 +103,15 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> duckdb.Duc
         )
     try:
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(
-            f"cannot open {path}: {str(exc).splitlines()[0]} (is another process using it?)"
-        ) from exc
+    except duckdb.Error as exc:
+        resource = resource_error(exc)  # a path too long, a read-only file system, …
+        if resource is not None:
+            raise ResourceError(
+                f"cannot open {path}: {resource.message}", code=resource.code
+            ) from exc
+        first = str(exc).splitlines()[0]
+        hint = " (is another process using it?)" if "lock" in first.lower() else ""
+        raise WarehouseError(f"cannot open {path}: {first}{hint}") from exc
     configure(con, settings)
     if not read_only:
         ensure_layout(con)

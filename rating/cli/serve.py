@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Annotated
 
 import typer
 
 from rating import tokens
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.warehouse import open_warehouse
 
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -22,16 +25,46 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Start the API and public pages over the warehouse (uvicorn, one process)."""
+    """Start the API and public pages over the warehouse (uvicorn, one process).
+
+    A warehouse that cannot be opened is one error line before anything is served; the access
+    log (Combined Log Format) goes to standard output, errors with their request id to
+    standard error."""
     import uvicorn
 
     from api.app import create_app
 
     settings = Invocation(db, False).settings
+    open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+    _log_to_console()
     stdout.print(
         f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _log_to_console() -> None:
+    access = logging.getLogger("rating.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    errors = logging.getLogger("rating.api")
+    if not errors.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        errors.addHandler(handler)
+        errors.setLevel(logging.INFO)
 
 
 @token_app.command("create")
