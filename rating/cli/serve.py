@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -52,19 +52,20 @@ def serve(
 
 
 def _log_to_console() -> None:
-    access = logging.getLogger("rating.access")
-    if not access.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
-        access.propagate = False
-    errors = logging.getLogger("rating.api")
-    if not errors.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        errors.addHandler(handler)
-        errors.setLevel(logging.INFO)
+    """The access log (one Combined Log Format line a request) to stdout; errors, with their
+    request id, to stderr."""
+    _console("rating.access", sys.stdout, "%(message)s")
+    _console("rating.api", sys.stderr, "%(asctime)s %(levelname)s %(message)s")
+
+
+def _console(name: str, stream: TextIO, fmt: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @token_app.command("create")
