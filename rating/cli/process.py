@@ -10,6 +10,7 @@ import typer
 from rating.audit import objections, repairs
 from rating.audit.disclosure import history, sync_expiries
 from rating.audit.publication import publicize as publicize_run
+from rating.audit.signing import signer_for
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
 from rating.errors import UsageError
 from rating.warehouse import transaction
@@ -193,4 +194,8 @@ def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        _show(inv, sync_expiries(con, inv.settings.current_time()), "Expired entries")
+        _show(
+            inv,
+            sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings)),
+            "Expired entries",
+        )
