@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench-quick bench-http
+.PHONY: setup demo test test-fast lint bench-quick bench-http
 
 setup: $(VENV)/.installed
 	bash scripts/setup-system.sh
@@ -17,13 +17,18 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/rating demo
 
-test: setup
+test: setup lint
 	bash scripts/setup-browser.sh
-	$(BIN)/ruff check rating api tests benchmarks
 	RATING_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+
+# Unit and golden tests while you work (no end-to-end runs over generated cities, no browser).
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check rating api tests benchmarks
+	$(BIN)/ruff format --check rating api tests benchmarks
+	$(BIN)/mypy
 
 bench-quick: setup
 	$(BIN)/python -m benchmarks --quick

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from rating.periods import PERIOD_MAX_LENGTH, PERIOD_PATTERN, RUN_ID_MAX_LENGTH, RUN_ID_PATTERN
 
 USCC = "91370600MA3C4ULK6X"
 
@@ -220,7 +223,7 @@ class ListEntry(BaseModel):
 class ListResponse(BaseModel):
     list: Literal["red", "black"]
     period: str | None
-    items: list[ListEntry]
+    items: builtins.list[ListEntry]
     page: int
     page_size: int
     truncated: bool
@@ -268,7 +271,7 @@ class QuarantineResponse(BaseModel):
 
 class RunRequest(BaseModel):
     model_config = _example(period="2026Q3", rules=None, force=False)
-    period: str = Field(pattern=r"^\d{4}(Q[1-4]|H[12])?$", max_length=6)
+    period: str = Field(pattern=PERIOD_PATTERN, max_length=PERIOD_MAX_LENGTH)
     rules: str | None = Field(
         default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*(@\d+\.\d+\.\d+)?$"
     )
@@ -328,7 +331,7 @@ class ObjectionRequest(BaseModel):
         records=["complaints:GD2026080100012"],
         reasons="该投诉已由街道核实为不属实，附街道办复函。",
     )
-    run_id: str = Field(pattern=r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$", max_length=20)
+    run_id: str = Field(pattern=RUN_ID_PATTERN, max_length=RUN_ID_MAX_LENGTH)
     uscc: str = Field(pattern=r"^[0-9A-Z]{18}$")
     records: list[str] = Field(
         min_length=1, max_length=100, description="Disputed records as KIND:KEY"

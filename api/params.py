@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
+
+from rating.periods import PERIOD_MAX_LENGTH, PERIOD_PATTERN, RUN_ID_MAX_LENGTH, RUN_ID_PATTERN
+
+# A run id in a path, as the library writes it (`rating.periods.RUN_ID_PATTERN`).
+RUN_ID_PATH = Path(
+    pattern=RUN_ID_PATTERN, max_length=RUN_ID_MAX_LENGTH, description="A run id such as 2026Q3-01"
+)
+
+
+def period_query(description: str = "A period such as 2026Q3.") -> str | None:
+    """`period` as a query parameter: 2026Q3, 2026H1 or 2026 (lower case accepted)."""
+    return Query(
+        None, pattern=PERIOD_PATTERN, max_length=PERIOD_MAX_LENGTH, description=description
+    )
+
 
 # A day from 1990 to 2099 (the pattern documents the range in the schema; `to_day` checks it).
 DAY = r"^(199\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
@@ -16,7 +31,7 @@ EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
 
 def as_of_query(description: str) -> str | None:
     """`as_of` as text in the form YYYY-MM-DD (pydantic would also take a bare number as a date)."""
-    return Query(  # type: ignore[no-any-return]
+    return Query(
         None,
         pattern=DAY,
         description=f"{description} From {EARLIEST} to {LATEST}.",

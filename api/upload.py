@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from rating.errors import LimitError, UsageError
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FIELD = b"file"
 OTHER_PARTS_LIMIT = 64 << 10
@@ -67,7 +70,7 @@ class _Receiver:
         self.path: Path | None = None
         self.other = 0
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda d, s, e: self._add("header_field", d[s:e]),

@@ -155,7 +155,7 @@ def floor(
 
 def export(db: str, out_dir: str, watermark: int) -> dict:
     """The peers' input: each source's visible rows as Parquet, in the warehouse's order."""
-    from rating.ingest.contracts import CONTRACTS
+    from rating.schema import CONTRACTS
     from rating.warehouse import open_warehouse, visible_rows
 
     settings = _settings(db)

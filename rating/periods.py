@@ -8,6 +8,16 @@ from datetime import date, timedelta
 
 from rating.errors import UsageError
 
+# How a period and a run id are written, for every boundary that checks one (contracts, API).
+# `Period.parse` also accepts lower case (`2025q3`) and writes the canonical form back.
+# Years 1990–2100, as `Period.parse` accepts them.
+_YEAR = r"(199\d|20\d\d|2100)"
+PERIOD_PATTERN = rf"^{_YEAR}([Qq][1-4]|[Hh][12])?$"
+CANONICAL_PERIOD_PATTERN = rf"^{_YEAR}(Q[1-4]|H[12])?$"
+RUN_ID_PATTERN = rf"^{_YEAR}(Q[1-4]|H[12])?-\d{{2,}}$"
+PERIOD_MAX_LENGTH = 6
+RUN_ID_MAX_LENGTH = 20
+
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:(?P<kind>[QqHh])(?P<n>\d))?$")
 
 

@@ -86,8 +86,8 @@ class Snapshot:
     def card(self, uscc: str, on: date | None = None) -> dict[str, Any] | None:
         moment = self._moment(on)
         shown = self.disclosure.runs_at(moment)
-        visible = [(p, self._public_card(shown[p], uscc, moment.date())) for p in sorted(shown)]
-        visible = [(p, c) for p, c in visible if c is not None]
+        found = [(p, self._public_card(shown[p], uscc, moment.date())) for p in sorted(shown)]
+        visible = [(p, c) for p, c in found if c is not None]
         if not visible:
             return None
         latest_period, current = visible[-1]

@@ -1,10 +1,10 @@
 """SQL as syntax trees.
 
-Fixed SQL lives in the code as text. Anything that varies — identifiers taken from a file's
-headers or a rule set, checked rule expressions, literal lists — enters a statement only as a
-sqlglot node, through `render`, which parses the template, substitutes `:name` placeholders
-with nodes and renders DuckDB SQL. Values a user typed (periods, dates, ids) are bound as
-DuckDB parameters (`$name`), never rendered.
+Fixed SQL lives in the code as text. Identifiers taken from a file's headers become quoted
+sqlglot identifiers (`ident`); constants of the code or a rule set become literal nodes
+(`lit`, rendered by `sql_text`); checked rule expressions are rendered from their trees.
+Values a user typed or a file holds (periods, dates, ids) are bound as DuckDB parameters
+(`$name`), never rendered. The rule in full: `docs/decisions/0006-how-sql-is-built.md`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
 
-def lit(value: Any) -> exp.Expression:
+def lit(value: Any) -> exp.Expr:
     """A literal node for a trusted constant (contract vocabularies, rule-set numbers)."""
     if value is None:
         return exp.Null()
@@ -36,30 +36,16 @@ def lit(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def lit_list(values: Iterable[Any]) -> exp.Expression:
+def lit_list(values: Iterable[Any]) -> exp.Expr:
     return exp.Tuple(expressions=[lit(v) for v in values])
 
 
-def sql_text(node: exp.Expression | str) -> str:
+def sql_text(node: exp.Expr | str) -> str:
     return node if isinstance(node, str) else node.sql(dialect=DIALECT)
 
 
-def parse(text: str) -> exp.Expression:
+def parse(text: str) -> exp.Expr:
     return sqlglot.parse_one(text, dialect=DIALECT)
-
-
-def render(template: str, **nodes: exp.Expression | str) -> str:
-    """Parse `template`, replace its `:name` placeholders with nodes, render for DuckDB.
-
-    A `str` value is parsed as an expression first, so it must itself come from code or from
-    a checked rule expression: never from user input.
-    """
-    tree = parse(template)
-    converted = {k: (parse(v) if isinstance(v, str) else v) for k, v in nodes.items()}
-    missing = {p.name for p in tree.find_all(exp.Placeholder)} - set(converted)
-    if missing:
-        raise KeyError(f"template placeholders without a value: {sorted(missing)}")
-    return exp.replace_placeholders(tree, **converted).sql(dialect=DIALECT)
 
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -1,6 +1,6 @@
-"""The warehouse: one DuckDB file, its connections and its table layout.
+"""The warehouse: one DuckDB file — connections, transactions, watermarks, point-in-time reads.
 
-Everything is append-only. Source rows carry the batch that loaded them (`_batch`), their
+Its tables are declared in `rating.schema.tables`. Everything is append-only. Source rows carry the batch that loaded them (`_batch`), their
 record number in the file (`_row`) and the date they happened on (`_date`); a correction is
 a later row with the same key, recorded in `supersessions`, so what a run saw can always be
 reconstructed from the batch watermark it recorded.
@@ -14,80 +14,19 @@ from pathlib import Path
 
 import duckdb
 
-from rating import uscc
 from rating.errors import ResourceError, WarehouseError, resource_error
-from rating.ingest.contracts import CONTRACTS, Contract, logical_type
+from rating.schema import Contract, tables
 from rating.settings import Settings
 from rating.sql import rows, value
-
-SCHEMA_VERSION = 1
-
-SQL_TYPES = {
-    "text": "VARCHAR",
-    "int": "BIGINT",
-    "decimal": "DECIMAL(18,4)",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "bool": "BOOLEAN",
-}
-
-
-def _source_table_ddl(contract: Contract) -> str:
-    cols = [f'"{name}" {SQL_TYPES[logical_type(col)]}' for name, col in contract.columns.items()]
-    cols += ["_batch INTEGER NOT NULL", "_row BIGINT NOT NULL", "_date DATE"]
-    return f"CREATE TABLE IF NOT EXISTS src_{contract.kind} ({', '.join(cols)})"
-
-
-def _added_columns_ddl(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Columns the contracts gained after a warehouse was created, to add empty (appended at
-    the end: every insert into a source table names its columns)."""
-    present = set(rows(con, "SELECT table_name, column_name FROM information_schema.columns"))
-    return [
-        f'ALTER TABLE src_{c.kind} ADD COLUMN "{name}" {SQL_TYPES[logical_type(col)]}'
-        for c in CONTRACTS.values()
-        for name, col in c.columns.items()
-        if (f"src_{c.kind}", name) not in present
-    ]
-
-
-# Layout changes since schema version 1, applied to older warehouses when opened for writing.
-MIGRATIONS = [
-    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_in_review BIGINT DEFAULT 0",
-]
-
-
-LAYOUT = [
-    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-    """CREATE TABLE IF NOT EXISTS ingest_batches (
-        batch_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        sha256 VARCHAR NOT NULL, format VARCHAR, encoding VARCHAR,
-        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_superseding BIGINT,
-        ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL,
-        rows_in_review BIGINT DEFAULT 0)""",
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        line BIGINT, column_name VARCHAR, code VARCHAR NOT NULL, message VARCHAR,
-        value VARCHAR, raw JSON)""",
-    """CREATE TABLE IF NOT EXISTS supersessions (
-        kind VARCHAR NOT NULL, key VARCHAR NOT NULL, old_batch INTEGER NOT NULL,
-        new_batch INTEGER NOT NULL)""",
-]
-
-
-BATCH_COLUMNS = (
-    "batch_id", "kind", "file_name", "sha256", "format", "encoding", "rows_read", "rows_loaded",
-    "rows_quarantined", "rows_superseding", "rows_in_review", "ignored_columns", "columns",
-    "origin", "ingested_at",
-)  # fmt: skip
 
 
 def record_batch(con: duckdb.DuckDBPyConnection, **values: object) -> None:
     """One `ingest_batches` row, by column name (unnamed columns take their defaults), for
     every way a batch arrives: a file, a correction, a review decision."""
-    unknown = set(values) - set(BATCH_COLUMNS)
+    unknown = set(values) - set(tables.BATCH_COLUMNS)
     if unknown:
         raise ValueError(f"not columns of ingest_batches: {sorted(unknown)}")
-    names = [n for n in BATCH_COLUMNS if n in values]
+    names = [n for n in tables.BATCH_COLUMNS if n in values]
     con.execute(
         f"INSERT INTO ingest_batches ({', '.join(names)}) VALUES ({', '.join('$' + n for n in names)})",
         values,
@@ -127,23 +66,15 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
-    from rating.analysis.layout import LAYOUT as ANALYSIS_LAYOUT  # integrity holds
-    from rating.audit.ledger import LAYOUT as LEDGER_LAYOUT  # the ledger belongs to audit
-    from rating.engine.store import RESULT_LAYOUT  # results belong to the engine
-    from rating.ingest.validate import PARSE_MACROS  # macros are part of the layout
-    from rating.matching.review import layout as review_layout  # the matching review queue
-
-    for ddl in (*LAYOUT, uscc.sql_macro(), *PARSE_MACROS):
+    """Create what is missing of the layout (`rating.schema.tables`) and migrate an older file."""
+    for ddl in tables.layout_ddl():
         con.execute(ddl)
-    for contract in CONTRACTS.values():
-        con.execute(_source_table_ddl(contract))
-    for ddl in _added_columns_ddl(con):
-        con.execute(ddl)
-    for ddl in (*MIGRATIONS, *RESULT_LAYOUT, *LEDGER_LAYOUT, *ANALYSIS_LAYOUT, *review_layout()):
+    present = set(rows(con, "SELECT table_name, column_name FROM information_schema.columns"))
+    for ddl in tables.later_ddl(present):
         con.execute(ddl)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",
-        {"v": str(SCHEMA_VERSION)},
+        {"v": str(tables.SCHEMA_VERSION)},
     )
 
 

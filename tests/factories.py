@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from rating.ingest.contracts import CONTRACTS, KINDS
 from rating.ingest.loader import IngestResult, ingest_file
+from rating.schema import CONTRACTS, KINDS
 from rating.settings import Settings
 from rating.uscc import ALPHABET, check_char
 from rating.warehouse import open_warehouse

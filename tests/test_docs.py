@@ -8,9 +8,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from rating.cli import app
-from rating.engine.sources import DERIVED
 from rating.ingest.docs import contracts_markdown
 from rating.ruleset import definition
+from rating.schema.derived import DERIVED
 from rating.settings import documented_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import pytest
 import xlsxwriter
 
 from rating.errors import InputFileError, UsageError
-from rating.ingest.contracts import CONTRACTS
 from rating.ingest.loader import ingest_file
+from rating.schema import CONTRACTS
 from rating.sql import rows, value
 from rating.warehouse import open_warehouse
 from tests.factories import make_uscc, write_csv

@@ -29,6 +29,8 @@ from rating.warehouse import open_warehouse
 from tests.factories import Bureau, load
 from tests.test_warning import _CITY, QUARTERS, city_copy
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 Q3 = Period.parse("2025Q3")
 
 
@@ -202,6 +204,7 @@ def test_integrity_extras_are_opt_in(tmp_path: Path) -> None:
     assert set(truth["kind"]) <= {"duplicate", "campaign"}
 
 
+@pytest.mark.slow
 def test_measured_precision_and_recall_on_the_generated_city(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
@@ -262,6 +265,7 @@ def test_cli_scan_list_review_show(
         assert "Usage" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_quality_benchmark_runs_on_the_generated_city(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:

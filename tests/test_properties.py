@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,8 @@ from rating.ruleset.loader import LoadedRuleSet, load_ruleset
 from rating.sql import rows
 from tests.derived import with_rule_option
 from tests.factories import RULES_DIR, Bureau, load
+
+pytestmark = pytest.mark.slow  # end-to-end over generated data; `make test-fast` skips it
 
 PERIOD = Period.parse("2025Q3")
 RULES = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")

@@ -23,6 +23,8 @@ from rating.report.data import collect
 from tests.factories import settings_for
 from tests.test_warning import QUARTERS, rated_city
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -102,7 +104,7 @@ def test_html_is_self_contained_and_shows_the_run(built: dict[str, Any]) -> None
         assert company["name"] in page and company["uscc"] in page
     if data.where("downgrade"):
         assert data.where("downgrade")[0]["downgrade_reason"] in page
-    assert data.warning["companies"][0]["name"] in page
+    assert data.warning.companies[0].name in page
     assert "PSI" in page and data.provenance["results_sha256"] in page
     assert "Backtest" in page and "ROC AUC" in page
 

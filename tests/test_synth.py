@@ -18,9 +18,9 @@ import polars as pl
 import pytest
 
 from rating.errors import UsageError
-from rating.ingest import contracts as c
-from rating.ingest.contracts import CONTRACTS
 from rating.ingest.loader import map_headers
+from rating.schema import CONTRACTS, KINDS
+from rating.schema import vocabularies as c
 from rating.synth import MANIFEST, generate, rates, vocab
 from rating.synth import complaints as synth_complaints
 from rating.uscc import is_valid
@@ -90,7 +90,7 @@ def test_manifest_matches_files_and_total(data: Path) -> None:
     assert m["seed"] == SMALL["seed"] and m["complaints"] == SMALL["complaints"]
     assert m["periods"] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     assert [f["kind"] for f in m["files"]][:2] == ["companies", "projects"]
-    assert {f["kind"] for f in m["files"]} == set(c.KINDS)
+    assert {f["kind"] for f in m["files"]} == set(KINDS)
     for f in m["files"]:
         assert len(read(data / f["path"])) == f["rows"], f["path"]
     assert sum(f["rows"] for f in m["files"] if f["kind"] == "complaints") == SMALL["complaints"]
@@ -262,6 +262,7 @@ def test_rows_fall_in_a_service_period_of_their_project(
     assert inside["key"].n_unique() == rows["key"].n_unique()
 
 
+@pytest.mark.slow
 def test_processes_with_other_hash_seeds_and_threads_write_the_same_bytes(tmp_path: Path) -> None:
     code = "import sys; from pathlib import Path; from rating.synth import generate; generate(Path(sys.argv[1]), complaints=800, seed=9)"
     for name, env in (

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import get_state, require
 from api.models import ERRORS, Document, ImpactRequest
+from api.params import RUN_ID_PATH
 from api.state import AppState
 from rating.audit import impact, ledger, replay
 from rating.audit.verify import verify as verify_warehouse
@@ -25,8 +26,7 @@ router = APIRouter(
     responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 413, 422, 503)},
 )
 
-RUN_ID = r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$"
-RunId = Path(pattern=RUN_ID, max_length=20, description="A run id such as 2026Q3-01")
+RunId = RUN_ID_PATH
 
 
 def _with(

@@ -23,18 +23,19 @@ from api.models import (
     RunRequest,
     RunSummary,
 )
+from api.params import RUN_ID_PATH
 from api.state import AppState
 from api.upload import UPLOAD_BODY, receive_file
 from rating.audit.publication import publish
 from rating.engine import explainer
 from rating.engine.runner import execute_run
 from rating.errors import UsageError
+from rating.ingest import quarantine as quarantine_rows
 from rating.ingest.isolated import Limits, load_read, read_isolated
 from rating.ingest.loader import ingest_file
 from rating.matching import review as match_review
 from rating.periods import Period
 from rating.ruleset import registry
-from rating.sql import rows
 
 router = APIRouter(
     prefix="/v1/bureau",
@@ -46,7 +47,6 @@ router = APIRouter(
 Kind = Literal[
     "companies", "projects", "complaints", "inspections", "contracts", "opinions", "events"
 ]
-RUN_ID = r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$"
 
 
 @router.post(
@@ -111,26 +111,18 @@ def quarantine(
 ) -> QuarantineResponse:
     cur = state.cursor()
     try:
-        found = rows(
-            cur,
-            """SELECT batch_id, kind, file_name, line, column_name, code, message, value
-            FROM quarantine WHERE ($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind)
-              AND ($code IS NULL OR code = $code)
-            ORDER BY batch_id, line, column_name LIMIT $limit OFFSET $offset""",
-            {
-                "batch": batch,
-                "kind": kind,
-                "code": code,
-                "limit": page_size + 1,
-                "offset": (page - 1) * page_size,
-            },
+        found = quarantine_rows.read_page(
+            cur, batch=batch, kind=kind, code=code, limit=page_size, offset=(page - 1) * page_size
         )
     finally:
         cur.close()
-    cols = ["batch_id", "kind", "file_name", "line", "column_name", "code", "message", "value"]
-    items = [dict(zip(cols, r, strict=True)) for r in found[:page_size]]
     return QuarantineResponse.model_validate(
-        {"items": items, "page": page, "page_size": page_size, "truncated": len(found) > page_size}
+        {
+            "items": [r.as_dict() for r in found.rows],
+            "page": page,
+            "page_size": page_size,
+            "truncated": found.truncated,
+        }
     )
 
 
@@ -181,7 +173,7 @@ def list_runs(
     summary="Publish a run (ledger record)",
 )
 def publish_run(
-    run_id: str = Path(pattern=RUN_ID, max_length=20),
+    run_id: str = RUN_ID_PATH,
     body: PublishRequest | None = None,
     state: AppState = Depends(get_state),
 ) -> PublishResponse:

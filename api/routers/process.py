@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import get_state, require
 from api.models import ERRORS, DecisionRequest, Document, ObjectionRequest, RepairRequest
+from api.params import RUN_ID_PATH
 from api.state import AppState
 from rating.audit import objections, repairs
 from rating.audit.disclosure import sync_expiries
@@ -23,7 +24,7 @@ router = APIRouter(
     dependencies=[Depends(require("bureau"))],
     responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 422, 503)},
 )
-RUN_ID = Path(pattern=r"^\d{4}(Q[1-4]|H[12])?-\d{2,}$", max_length=20)
+RUN_ID = RUN_ID_PATH
 
 
 def _change(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:

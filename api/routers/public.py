@@ -11,17 +11,16 @@ from fastapi.responses import Response
 
 from api.deps import get_state
 from api.models import ERRORS, CompanyCard, ListResponse, SearchResponse
-from api.params import as_of_query, to_day
+from api.params import as_of_query, period_query, to_day
 from api.state import AppState
 from rating.errors import NotFoundError
+from rating.periods import Period
 
 router = APIRouter(
     prefix="/v1/public",
     tags=["public"],
     responses={k: ERRORS[k] for k in (400, 404, 422, 429, 503)},
 )
-
-PERIOD = r"^\d{4}(Q[1-4]|H[12])?$"
 
 
 @router.get(
@@ -82,13 +81,14 @@ async def company(
 )
 def lists(
     kind: Literal["red", "black"],
-    period: str | None = Query(None, pattern=PERIOD, description="A period such as 2026Q3."),
+    period: str | None = period_query(),
     as_of: str | None = as_of_query("The list as visible at the end of this day."),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
     format: Literal["json", "csv"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> ListResponse | Response:
+    period = str(Period.parse(period)) if period else None
     if format == "csv":
         shown, items, _ = state.snapshot.list_members(
             kind, period, limit=10_000_000, on=to_day(as_of)

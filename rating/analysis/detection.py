@@ -34,8 +34,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.schema import CONTRACTS
 from rating.sql import frame, rows, run
 from rating.warehouse import visible_rows
 

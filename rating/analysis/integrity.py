@@ -19,12 +19,12 @@ import duckdb
 import polars as pl
 
 from rating.analysis.detection import Flags, IntegrityParams, detect
-from rating.analysis.layout import LATEST_ACTIONS as _LATEST
-from rating.analysis.layout import held_complaints_sql as held_complaints_sql  # re-exported
-from rating.analysis.layout import holds_watermark
 from rating.errors import ConflictError, NotFoundError, UsageError
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.schema import CONTRACTS
+from rating.schema.holds import LATEST_ACTIONS as _LATEST
+from rating.schema.holds import held_complaints_sql as held_complaints_sql  # re-exported
+from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import dicts, has_table, run, value
 from rating.warehouse import transaction, visible_rows, watermark

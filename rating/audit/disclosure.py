@@ -120,10 +120,10 @@ def history(con: duckdb.DuckDBPyConnection) -> History:
                 entry = _entry_from(e, rec.run_id, p["period"])
                 entries[entry.entry_id] = entry
         elif rec.action in ("repair_approved", "list_expired"):
-            entry = entries.get(p["entry_id"])
-            if entry and entry.ended_on is None:
-                entry.ended_on = date.fromisoformat(p["effective_on"])
-                entry.end_reason = "repaired" if rec.action == "repair_approved" else "expired"
+            ended = entries.get(p["entry_id"])
+            if ended and ended.ended_on is None:
+                ended.ended_on = date.fromisoformat(p["effective_on"])
+                ended.end_reason = "repaired" if rec.action == "repair_approved" else "expired"
     events.sort(key=lambda e: e[0])
     return History(events, list(entries.values()))
 

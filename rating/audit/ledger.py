@@ -19,31 +19,10 @@ from typing import Any
 
 import duckdb
 
-from rating.audit.signing import LAYOUT as SIGNATURES_LAYOUT
 from rating.audit.signing import Signer
 from rating.sql import rows, run, value
 
 GENESIS = "0" * 64
-
-LAYOUT = [
-    """CREATE TABLE IF NOT EXISTS ledger (
-        seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
-        run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
-        prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
-    # Status used to be a view stored in the file; it is read by code now (RUN_STATUS).
-    "DROP VIEW IF EXISTS run_status",
-    *SIGNATURES_LAYOUT,
-    # Row hashes of published results, so `verify` can name the row that was altered.
-    """CREATE TABLE IF NOT EXISTS published_rows (
-        run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
-        row_sha256 VARCHAR NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS replays (
-        replay_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, status VARCHAR NOT NULL,
-        replayed_at TIMESTAMPTZ NOT NULL, report JSON NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS impact_reports (
-        report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
-        candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
-]
 
 
 # A run's status: the status set by its latest ledger record that sets one; else draft. A

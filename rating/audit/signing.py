@@ -3,7 +3,7 @@
 Anyone who can write the warehouse file can recompute the hash chain; they cannot sign. When
 the bureau sets `RATING_SIGNING_KEY` (a PEM private key on another volume, a smart card
 mount, …), every ledger record's hash is signed as it is appended and the signature is
-stored beside it (`ledger_signatures`); `rating verify --public-key PUB.pem` then refuses a
+stored beside it (`ledger_signatures`, declared with the ledger in `rating.schema.tables`); `rating verify --public-key PUB.pem` then refuses a
 record that is unsigned or whose signature does not hold, so a forged record with a
 correct hash is caught without an anchored head. Signatures use `cryptography` (Ed25519,
 RFC 8032): a vetted library, never our own code.
@@ -21,12 +21,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from rating.errors import UsageError
 from rating.settings import Settings
-
-LAYOUT = [
-    """CREATE TABLE IF NOT EXISTS ledger_signatures (
-        seq BIGINT NOT NULL, hash VARCHAR NOT NULL, key_id VARCHAR NOT NULL,
-        signature VARCHAR NOT NULL)""",
-]
 
 
 def key_id(public: Ed25519PublicKey) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rating.analysis import backtest as backtest_mod
 from rating.analysis import integrity as integrity_mod
 from rating.analysis import warning as warning_mod
 from rating.analysis.detection import IntegrityParams
@@ -275,49 +276,90 @@ def integrity_review(
     )
 
 
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="What is predicted: event (a new downgrade or black-list entry) or black "
+        "(on the black list next period, new or staying)."
+    ),
+]
+
+
 @warning_app.command("backtest")
 def warning_backtest(
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     min_train_periods: Annotated[
         int, typer.Option(help="Outcome periods needed before scoring one.", min=1, max=40)
     ] = warning_mod.MIN_TRAIN_PERIODS,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Time-based backtest of the early-warning model against the current-grade baseline."""
+    """Time-based backtest of the early-warning model: ranking, calibration, against the current-grade baseline."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        result = warning_mod.backtest(con, model, min_train_periods)
+        result = backtest_mod.backtest(con, model, min_train_periods, target)
     data = result.as_dict() | {
         "beats_baseline": result.beats_baseline,
-        "verdict": warning_mod.verdict(result),
+        "verdict": backtest_mod.verdict(result),
     }
 
     def render() -> None:
         stdout.print(
+            f"{result.predicts} — {result.rows:,} company-periods, {result.events:,} events"
+        )
+        stdout.print(
             table(
-                f"Backtest ({model}): {result.rows:,} company-periods, {result.events:,} events",
-                ["", "ROC AUC", "Brier", "log loss", "top-decile share of events"],
+                f"Backtest ({model}, calibration: {result.calibration_method})",
+                ["", "ROC AUC", "Brier", "log loss", "ECE", "slope", "top-decile share"],
                 result.metric_rows(),
             )
         )
         stdout.print(
             table(
-                "Folds (each trained only on earlier outcomes)",
-                ["scored", "trained on", "train rows", "test rows", "events"],
+                "Reliability (equal-width bins of the calibrated probability)",
+                ["bin", "n", "predicted", "observed", "95% interval"],
+                [
+                    [
+                        f"{b['low']:.1f}-{b['high']:.1f}",
+                        b["n"],
+                        b["predicted"],
+                        b["observed"],
+                        ""
+                        if not b["n"]
+                        else f"{b['observed_ci95'][0]:.2f}-{b['observed_ci95'][1]:.2f}",
+                    ]
+                    for b in result.calibration["model"]
+                ],
+            )
+        )
+        stdout.print(
+            table(
+                "Folds (each trained and calibrated only on earlier outcomes)",
+                [
+                    "scored",
+                    "trained on",
+                    "calibrated with",
+                    "test rows",
+                    "events",
+                    "mean p",
+                    "observed",
+                ],
                 [
                     [
                         f["scored"],
                         ", ".join(f["trained_on"]),
-                        f["train_rows"],
+                        f["calibrated_with"],
                         f["test_rows"],
                         f["events"],
+                        q["predicted"],
+                        q["observed"],
                     ]
-                    for f in result.folds
+                    for f, q in zip(result.folds, result.per_period, strict=True)
                 ],
             )
         )
-        stdout.print(warning_mod.verdict(result))
+        stdout.print(backtest_mod.verdict(result))
 
     emit(inv, data, render)
 
@@ -328,36 +370,40 @@ def warning_rank(
         str | None, typer.Option(help="Period scored (default: the latest rated).")
     ] = None,
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Companies ordered by risk of a downgrade or black-list entry next period: who to inspect first."""
+    """Companies ordered by risk next period — who to inspect first; probabilities only where the backtest shows them calibrated."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        ranked = warning_mod.rank(con, period, model)
-    ranked["truncated"] = len(ranked["companies"]) > limit
-    ranked["companies"] = ranked["companies"][:limit]
+        ranking = warning_mod.rank(con, period, model, target)
+    data = ranking.as_dict()
+    data["truncated"] = len(ranking.companies) > limit
+    data["companies"] = data["companies"][:limit]
+    shown = ranking.companies[:limit]
     emit(
         inv,
-        ranked,
+        data,
         lambda: stdout.print(
             table(
-                f"Risk for {ranked['for_period']} (scored {ranked['period']}, trained on {', '.join(ranked['trained_on'])})",
-                ["#", "uscc", "name", "district", "grade", "score", "p", "baseline", "drivers"],
+                f"{ranking.predicts}: {ranking.for_period} (scored {ranking.period}, trained on "
+                f"{', '.join(ranking.trained_on)}; calibration {ranking.calibration['method']})",
+                ["#", "uscc", "name", "district", "grade", "score", "risk", "baseline", "drivers"],
                 [
                     [
-                        c["rank"],
-                        c["uscc"],
-                        c["name"],
-                        c["district"],
-                        c["grade"],
-                        c["score"],
-                        c["probability"],
-                        c["baseline"],
-                        "、".join(describe(d) for d in c["drivers"]),
+                        c.rank,
+                        c.uscc,
+                        c.name,
+                        c.district,
+                        c.grade,
+                        c.score,
+                        c.text(),
+                        c.baseline,
+                        "、".join(describe(d) for d in c.drivers),
                     ]
-                    for c in ranked["companies"]
+                    for c in shown
                 ],
             )
         ),

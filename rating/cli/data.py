@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, stdout, table
 from rating.errors import UsageError
 from rating.ingest import docs
+from rating.ingest import quarantine as quarantine_rows
 from rating.ingest.folder import ingest_folder
 from rating.ingest.loader import IngestResult, contract_for, ingest_file
 from rating.sql import rows
@@ -200,39 +202,23 @@ def quarantine(
     """Rejected rows: file, line, column, reason code and the value found."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        params = {"batch": batch, "kind": kind, "code": code, "limit": limit + 1}
-        where = "($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind) AND ($code IS NULL OR code = $code)"
-        found = rows(
-            con,
-            f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value
-                              FROM quarantine WHERE {where} ORDER BY batch_id, line, column_name LIMIT $limit""",
-            params,
-        )
-        totals = rows(
-            con,
-            f"SELECT code, count(*) FROM quarantine WHERE {where} GROUP BY code ORDER BY 2 DESC",
-            {k: v for k, v in params.items() if k != "limit"},
-        )
+        found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)
     cols = ["batch", "kind", "file", "line", "column", "code", "message", "value"]
-    items = [dict(zip(cols, r, strict=True)) for r in found[:limit]]
-    payload = {"rows": items, "truncated": len(found) > limit, "reasons": dict(totals)}
-    emit(
-        inv,
-        payload,
-        lambda: (
-            stdout.print(
-                table(
-                    "Quarantine",
-                    cols,
-                    [list(r) for r in found[:limit]],
-                    caption=("more rows: use --limit" if len(found) > limit else None),
-                )
-            ),
-            stdout.print(
-                "By reason: " + (", ".join(f"{c} {n}" for c, n in totals) or "nothing quarantined")
-            ),
-        ),
-    )
+    payload = {
+        "rows": [dict(zip(cols, astuple(r), strict=True)) for r in found.rows],
+        "truncated": found.truncated,
+        "reasons": found.reasons,
+    }
+
+    def render() -> None:
+        more = "more rows: use --limit" if found.truncated else None
+        stdout.print(
+            table("Quarantine", cols, [list(astuple(r)) for r in found.rows], caption=more)
+        )
+        by_reason = ", ".join(f"{c} {n}" for c, n in found.reasons.items())
+        stdout.print("By reason: " + (by_reason or "nothing quarantined"))
+
+    emit(inv, payload, render)
 
 
 def batches(db: DbOption = None, json: JsonOption = False) -> None:

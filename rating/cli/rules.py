@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def rules_list(json: JsonOption = False) -> None:
     """Every rule set version under the rules folder, with validity and fingerprints."""
     settings = Settings.from_env()
-    out = []
+    out: list[dict[str, Any]] = []
     for name, version in list_rulesets(settings.rules_dir):
         try:
             rs = load_ruleset(settings.rules_dir, f"{name}@{version}")

@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 from sqlglot import exp
 
 from rating.engine.context import RunContext, exposure_window, window_condition
-from rating.ingest.contracts import CONTRACTS
 from rating.ruleset.loader import CompiledRule
+from rating.schema import CONTRACTS
 from rating.sql import lit, run, sql_text, value
 from rating.warehouse import visible_rows
 
@@ -168,7 +169,7 @@ def _clamp(expr: str, low: Decimal | None, high: Decimal | None) -> str:
     return expr
 
 
-def band_sql(column: str, bands: tuple) -> str:  # type: ignore[type-arg]
+def band_sql(column: str, bands: tuple[Any, ...]) -> str:
     whens = " ".join(
         f"WHEN {column} >= {b.min} THEN {sql_text(lit(b.grade))}"
         for b in bands

@@ -8,6 +8,7 @@ period, the as-of time and time zone, the history runs and every parameter.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -18,15 +19,15 @@ from typing import Any
 import duckdb
 
 from rating import __version__
-from rating.analysis.layout import holds_watermark
 from rating.engine import evaluator, grading, scope, shrinkage
 from rating.engine.context import RunContext
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
 from rating.ruleset import registry
 from rating.ruleset.loader import LoadedRuleSet
+from rating.schema import CONTRACTS
+from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import rows, run, value
 from rating.warehouse import transaction, visible_rows, watermark
@@ -54,6 +55,10 @@ class RunReport:
         }
 
 
+def _scope_of(kind: str, con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int | None:
+    return scope.build_scope(con, ctx, kind)
+
+
 def _steps(
     ctx: RunContext,
 ) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunContext], int | None]]]:
@@ -63,7 +68,7 @@ def _steps(
         ("exposure", scope.build_exposure),
     ]
     for kind in ctx.ruleset.sources():
-        steps.append((f"scope {kind}", lambda con, c, k=kind: scope.build_scope(con, c, k)))
+        steps.append((f"scope {kind}", functools.partial(_scope_of, kind)))
     steps += [
         ("unattributed records", scope.build_unattributed),
         ("rule hits", evaluator.build_hits),

@@ -16,10 +16,10 @@ from datetime import date
 
 import duckdb
 
-from rating.analysis.layout import held_complaints_sql
 from rating.engine.context import RunContext, exposure_window, window_start
-from rating.engine.sources import scope_columns_sql
-from rating.ingest.contracts import CONTRACTS
+from rating.schema import CONTRACTS
+from rating.schema.derived import scope_columns_sql
+from rating.schema.holds import held_complaints_sql
 from rating.sql import run, value
 from rating.warehouse import key_sql, visible_rows
 

@@ -16,53 +16,6 @@ import pyarrow as pa
 
 from rating.sql import rows
 
-RESULT_LAYOUT = [
-    """CREATE TABLE IF NOT EXISTS rulesets (
-        name VARCHAR NOT NULL, version VARCHAR NOT NULL, logic_sha256 VARCHAR NOT NULL,
-        wording_sha256 VARCHAR NOT NULL, files_sha256 VARCHAR NOT NULL, files JSON NOT NULL,
-        stored_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (name, version, files_sha256))""",
-    """CREATE TABLE IF NOT EXISTS runs (
-        run_id VARCHAR PRIMARY KEY, period VARCHAR NOT NULL, ruleset VARCHAR NOT NULL,
-        ruleset_files_sha256 VARCHAR NOT NULL, logic_sha256 VARCHAR NOT NULL,
-        watermark INTEGER NOT NULL, as_of TIMESTAMPTZ NOT NULL, timezone VARCHAR NOT NULL,
-        engine_version VARCHAR NOT NULL, shadow BOOLEAN NOT NULL,
-        forced BOOLEAN NOT NULL, manifest JSON NOT NULL, summary JSON NOT NULL,
-        results_sha256 VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS run_projects (
-        run_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
-        project_name VARCHAR, district VARCHAR, street VARCHAR, households BIGINT,
-        floor_area DECIMAL(18,4), days_served INTEGER, weight DECIMAL(24,6),
-        points DECIMAL(18,4), score DECIMAL(18,4), grade VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS run_rule_points (
-        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, project_id VARCHAR,
-        rule_id VARCHAR NOT NULL, target VARCHAR NOT NULL, bucket VARCHAR, value DOUBLE,
-        records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS run_evidence (
-        run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
-        project_id VARCHAR, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
-        batch_id INTEGER NOT NULL, line BIGINT, record_date DATE, points DECIMAL(18,4))""",
-    """CREATE TABLE IF NOT EXISTS run_companies (
-        run_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, district VARCHAR,
-        rated BOOLEAN NOT NULL, projects INTEGER, households BIGINT,
-        project_score DECIMAL(18,4), score DECIMAL(18,4), band_grade VARCHAR, grade VARCHAR,
-        grade_reason VARCHAR, veto BOOLEAN, veto_rules VARCHAR[], prev_grade VARCHAR,
-        red BOOLEAN, black BOOLEAN, black_reason VARCHAR, downgrade BOOLEAN,
-        downgrade_reason VARCHAR, sanctions_suspended BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS run_buckets (
-        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, bucket VARCHAR NOT NULL,
-        records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS run_fair_rates (
-        run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
-        project_id VARCHAR NOT NULL, pool VARCHAR, records BIGINT NOT NULL,
-        households DECIMAL(18,6) NOT NULL, raw_rate DECIMAL(18,6), pool_records BIGINT NOT NULL,
-        pool_households DECIMAL(18,6) NOT NULL, pool_rate DECIMAL(18,6),
-        prior_households INTEGER NOT NULL, fair_rate DECIMAL(18,6), fair_low DECIMAL(18,6),
-        fair_high DECIMAL(18,6))""",
-    """CREATE TABLE IF NOT EXISTS run_unattributed (
-        run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
-        batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
-]
-
 # Table -> columns in the canonical order used for the digest and for exports.
 RESULT_TABLES: dict[str, tuple[str, ...]] = {
     "run_companies": (

@@ -14,10 +14,11 @@ from typing import Any
 import duckdb
 
 from rating.errors import NotFoundError, UsageError
-from rating.ingest.contracts import CONTRACTS, logical_type
+from rating.schema import CONTRACTS, logical_type
+from rating.schema.tables import SQL_TYPES
 from rating.settings import Settings
 from rating.sql import lit, rows, run, sql_text, value
-from rating.warehouse import SQL_TYPES, key_sql, record_batch, visible_rows, watermark
+from rating.warehouse import key_sql, record_batch, visible_rows, watermark
 
 # How a disputed record is voided when an objection is upheld and no other change is given.
 VOID: dict[str, dict[str, Any]] = {

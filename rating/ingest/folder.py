@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from rating.errors import InputFileError, UsageError
-from rating.ingest.contracts import KINDS
 from rating.ingest.loader import IngestResult, ingest_file
+from rating.schema import KINDS
 from rating.settings import Settings
 
 # File-name prefixes that name a kind when a folder has no manifest.json.

@@ -20,7 +20,7 @@ import duckdb
 
 from rating.errors import InputFileError, UsageError
 from rating.ingest import readers
-from rating.ingest.contracts import CONTRACTS, Contract, normalise_header
+from rating.ingest.attach import Attached, attach_orders
 from rating.ingest.validate import (
     PROBLEM_CODES,
     Mapping,
@@ -30,7 +30,7 @@ from rating.ingest.validate import (
     overlap_check_sql,
     problems_sql,
 )
-from rating.matching.attach import Attached, attach_orders
+from rating.schema import CONTRACTS, Contract, normalise_header
 from rating.settings import Settings
 from rating.sql import lit, rows, run, sql_text, value
 from rating.warehouse import key_sql, record_batch, transaction, visible_rows, watermark

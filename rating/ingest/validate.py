@@ -20,16 +20,10 @@ from typing import Any
 import pandera.polars as pa
 from sqlglot import exp
 
-from rating.ingest.contracts import (
-    CONTRACTS,
-    FALSE_WORDS,
-    NULL_TOKENS,
-    TRUE_WORDS,
-    Contract,
-    logical_type,
-)
+from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, Contract, logical_type
+from rating.schema.tables import SQL_TYPES
 from rating.sql import lit, sql_text
-from rating.warehouse import SQL_TYPES, visible_rows
+from rating.warehouse import visible_rows
 
 PROBLEM_CODES = {
     "MALFORMED_LINE": "the line does not split into the header's columns",
@@ -51,26 +45,6 @@ PROBLEM_CODES = {
     "MATCH_REJECTED": "an analyst decided this compound spelling is no project of ours",
 }
 
-PARSE_MACROS = [
-    r"""CREATE OR REPLACE MACRO parse_ts(t) AS coalesce(
-        TRY_CAST(t AS TIMESTAMP),
-        try_strptime(t, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
-                         '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
-                         '%Y.%m.%d', '%Y%m%d']),
-        CASE WHEN regexp_full_match(t, '[0-9]{5}(\.[0-9]+)?')
-             THEN TIMESTAMP '1899-12-30'
-                  + to_microseconds(CAST(round(CAST(t AS DOUBLE) * 86400000000) AS BIGINT)) END)""",
-    "CREATE OR REPLACE MACRO parse_date(t) AS CAST(parse_ts(t) AS DATE)",
-    """CREATE OR REPLACE MACRO parse_int(t) AS CASE
-        WHEN TRY_CAST(replace(t, ',', '') AS DOUBLE) = round(TRY_CAST(replace(t, ',', '') AS DOUBLE))
-        THEN TRY_CAST(TRY_CAST(replace(t, ',', '') AS DOUBLE) AS BIGINT) END""",
-    "CREATE OR REPLACE MACRO parse_dec(t) AS TRY_CAST(replace(t, ',', '') AS DECIMAL(18,4))",
-    # trim() copies every string; call it only when the first or last character may be one
-    # of the Unicode space separators (Zs: U+0020, U+00A0 … U+3000) it removes.
-    "CREATE OR REPLACE MACRO may_trim(cp) AS cp = 32 OR cp BETWEEN 160 AND 12288",
-    """CREATE OR REPLACE MACRO fast_trim(t) AS CASE
-        WHEN may_trim(ord(t)) OR may_trim(ord(t[-1])) THEN trim(t) ELSE t END""",
-]
 
 _PARSE_CODES = {
     "int": ("parse_int", "BAD_NUMBER"),
@@ -124,9 +98,9 @@ def _parsed(clean: str, col: pa.Column) -> str:
     return f"{macro}({clean})"
 
 
-def _check_failure(check: pa.Check, value: str) -> tuple[str, str] | None:
+def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
     """(SQL true when the check fails, problem code) for a declared pandera check."""
-    stats = check.statistics
+    stats: dict[str, Any] = check.statistics or {}
     if check.name == "isin":
         return f"NOT {_in(value, stats['allowed_values'])}", "BAD_ENUM"
     if check.name == "uscc_checksum":
@@ -325,4 +299,4 @@ def problems_sql(
                JOIN {raw_table} r ON r._line = p._line"""
 
 
-__all__ = ["PROBLEM_CODES", "PARSE_MACROS", "Mapping", "check_sql", "clean_rows", "problems_sql"]
+__all__ = ["PROBLEM_CODES", "Mapping", "check_sql", "clean_rows", "problems_sql"]

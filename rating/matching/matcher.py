@@ -24,8 +24,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from rating.ingest.contracts import CONTRACTS
 from rating.matching.normalize import company_core, compound_core, place_core
+from rating.schema import CONTRACTS
 from rating.sql import frame, run
 from rating.warehouse import visible_rows
 

@@ -18,32 +18,10 @@ from typing import Any
 import duckdb
 
 from rating.errors import ConflictError, NotFoundError, UsageError
-from rating.ingest.contracts import CONTRACTS
+from rating.schema import CONTRACTS
 from rating.settings import Settings
 from rating.sql import dicts, rows, run, value
 from rating.warehouse import key_sql, record_batch, transaction, visible_rows, watermark
-
-
-def layout() -> list[str]:
-    complaints = CONTRACTS["complaints"]
-    from rating.ingest.contracts import logical_type
-    from rating.warehouse import SQL_TYPES
-
-    columns = ", ".join(
-        f'"{n}" {SQL_TYPES[logical_type(c)]}' for n, c in complaints.columns.items()
-    )
-    return [
-        """CREATE TABLE IF NOT EXISTS match_aliases (
-            seq BIGINT NOT NULL, alias_key VARCHAR NOT NULL, project_id VARCHAR, origin VARCHAR,
-            decided_by VARCHAR, recorded_at TIMESTAMPTZ NOT NULL)""",
-        f"""CREATE TABLE IF NOT EXISTS match_review (
-            review_id VARCHAR NOT NULL, {columns}, _batch INTEGER NOT NULL, _row BIGINT NOT NULL,
-            _date DATE, alias_key VARCHAR, candidates JSON)""",
-        """CREATE TABLE IF NOT EXISTS match_decisions (
-            seq BIGINT NOT NULL, review_id VARCHAR NOT NULL, project_id VARCHAR, note VARCHAR,
-            decided_by VARCHAR, decided_at TIMESTAMPTZ NOT NULL, loaded_batch INTEGER)""",
-    ]
-
 
 PENDING = "SELECT r.* FROM match_review r WHERE r.review_id NOT IN (SELECT review_id FROM match_decisions)"
 

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from rating.analysis.features import period_chain
+from rating.analysis.warning import CompanyRisk
 from rating.engine import explainer
 from rating.errors import NotFoundError
 from rating.report import figures
@@ -25,7 +26,7 @@ class Card:
     why: str  # why this company has a card
     history: list[dict[str, Any]]
     reasons: list[dict[str, Any]]
-    risk: dict[str, Any] | None
+    risk: CompanyRisk | None
     chart: bytes
 
 
@@ -44,7 +45,9 @@ def choose(data: ReportData, named: list[str], limit: int) -> list[tuple[str, st
         ("降级 downgraded", [c["uscc"] for c in data.where("downgrade")]),
         (
             "预警 early warning",
-            [c["uscc"] for c in (data.warning or {}).get("companies", [])],
+            [c.uscc for c in data.warning.companies if c.shown != "not_applicable"]
+            if data.warning
+            else [],
         ),
     ]
     for why, pool in pools:
@@ -82,7 +85,7 @@ def build(
     info = data.info
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     history = _history(con, data, [u for u, _ in picks])
-    risk = {c["uscc"]: c for c in (data.warning or {}).get("companies", [])}
+    risk = {c.uscc: c for c in data.warning.companies} if data.warning else {}
     known = {c["uscc"]: c for c in data.companies}
     cards = []
     for uscc, why in picks:

@@ -15,13 +15,14 @@ from typing import Any
 
 import duckdb
 
-from rating.analysis import integrity, stability, warning
+from rating.analysis import backtest, integrity, stability, warning
+from rating.analysis.backtest import Backtest
 from rating.analysis.features import period_chain
-from rating.analysis.warning import Backtest
+from rating.analysis.warning import Ranking
 from rating.engine import explainer
 from rating.errors import RatingError
-from rating.ingest.contracts import CONTRACTS
 from rating.periods import Period
+from rating.schema import CONTRACTS
 from rating.sql import dicts
 from rating.warehouse import visible_rows
 
@@ -46,7 +47,7 @@ class ReportData:
     stability: dict[str, Any] | None
     stability_series: list[dict[str, Any]]
     holds: list[dict[str, Any]]
-    warning: dict[str, Any] | None = None
+    warning: Ranking | None = None
     backtest: Backtest | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # analysis → error
 
@@ -216,5 +217,5 @@ def collect(
         holds=integrity.summary(con, period, info["manifest"].get("holds_watermark")),
     )
     data.warning = _try(data, "warning", warning.rank, con, str(period), model)
-    data.backtest = _try(data, "backtest", warning.backtest, con, model)
+    data.backtest = _try(data, "backtest", backtest.backtest, con, model)
     return data

@@ -135,39 +135,66 @@ def stability(data: ReportData) -> bytes | None:
 
 
 def calibration(data: ReportData) -> bytes | None:
+    """Reliability on equal-width bins (the whole 0–1 range, so the top is not hidden in one
+    quantile bin), with each bin's count and 95 % interval, and the ROC curves."""
     bt = data.backtest
     if bt is None or bt.predictions is None:
         return None
     from sklearn.metrics import roc_curve
 
-    y = bt.predictions["label"].to_numpy()
+    y = bt.predictions["y"].to_numpy()
     with charting() as figure:
-        fig = figure(7.6, 3.4)
+        fig = figure(7.6, 3.6)
         left, right = fig.subplots(1, 2)
-        styles = {"model": ("#1f4e79", "模型 model"), "baseline": ("#999999", "基准 current grade")}
+        styles = {
+            "model": ("#1f4e79", "模型（校准后）"),
+            "uncalibrated": ("#e08214", "模型（未校准）"),
+            "baseline": ("#999999", "基准：现有等级"),
+        }
         for name, (color, label) in styles.items():
-            points = bt.calibration[name]
+            points = [p for p in bt.calibration[name] if p["n"]]
+            xs = [p["predicted"] for p in points]
             left.plot(
-                [p["predicted"] for p in points],
-                [p["observed"] for p in points],
-                marker="o",
-                color=color,
-                label=label,
+                xs, [p["observed"] for p in points], marker="o", ms=3, color=color, label=label
             )
+            if name == "model":
+                low = [p["observed"] - p["observed_ci95"][0] for p in points]
+                high = [p["observed_ci95"][1] - p["observed"] for p in points]
+                left.errorbar(
+                    xs,
+                    [p["observed"] for p in points],
+                    yerr=[low, high],
+                    fmt="none",
+                    ecolor=color,
+                    elinewidth=0.8,
+                    capsize=2,
+                )
+                for p in points:
+                    left.annotate(
+                        f"n={p['n']}",
+                        (p["predicted"], p["observed"]),
+                        fontsize=5,
+                        xytext=(2, -7),
+                        textcoords="offset points",
+                        color=color,
+                    )
             if len(set(y.tolist())) == 2:
-                fpr, tpr, _ = roc_curve(y, bt.predictions[f"p_{name}"].to_numpy())
+                fpr, tpr, _ = roc_curve(
+                    y, bt.predictions[f"p_{'raw' if name == 'uncalibrated' else name}"].to_numpy()
+                )
                 auc = bt.metrics[name]["roc_auc"]
                 right.plot(fpr, tpr, color=color, label=f"{label} AUC {auc}")
-        top = max(0.05, max(max(p["predicted"], p["observed"]) for p in bt.calibration["model"]))
-        left.plot([0, top], [0, top], color="#cccccc", ls=":")
-        left.set_xlabel("预测概率 predicted")
-        left.set_ylabel("实际发生率 observed")
-        left.set_title("校准 Calibration")
+        left.plot([0, 1], [0, 1], color="#cccccc", ls=":")
+        left.set_xlim(0, 1)
+        left.set_ylim(0, 1)
+        left.set_xlabel("预测概率（等宽分箱）")
+        left.set_ylabel("实际发生率")
+        left.set_title(f"校准 ECE {bt.metrics['model']['ece']:.3f}")
         left.legend(frameon=False, fontsize=7)
         right.plot([0, 1], [0, 1], color="#cccccc", ls=":")
-        right.set_xlabel("误报率 false positive rate")
-        right.set_ylabel("命中率 true positive rate")
-        right.set_title("ROC (回测 backtest)")
+        right.set_xlabel("误报率")
+        right.set_ylabel("命中率")
+        right.set_title("ROC（回测）")
         right.legend(frameon=False, fontsize=7)
         return png(fig)
 

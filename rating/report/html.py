@@ -10,7 +10,7 @@ import base64
 from html import escape
 from typing import Any
 
-from rating.analysis import warning
+from rating.analysis import backtest, warning
 from rating.analysis.features import describe
 from rating.report.card import Card
 from rating.report.data import ReportData
@@ -208,25 +208,25 @@ def _warning(data: ReportData, charts: dict[str, bytes | None], top: int) -> str
         )
     else:
         out.append(
-            f"<p>下期 ({escape(w['for_period'])}) 降级或列入黑榜的概率，模型 {escape(w['model'])}，"
-            f"仅用 {escape(', '.join(w['trained_on']))} 的结果训练。Probability of a downgrade or black-list "
-            f"entry in {escape(w['for_period'])}; use it to order inspections. "
-            "主要因素：推高风险最多的特征及其相对平均水平的高低（逻辑回归）。Drivers: the features "
-            "raising the risk most, above or below their average.</p>"
+            f"<p>{escape(w.predicts)}（{escape(w.for_period)}），模型 {escape(w.model)}，"
+            f"仅用 {escape('、'.join(w.trained_on))} 的结果训练，并按此前各期的回测结果重新校准"
+            f"（{escape(str(w.calibration['method']))}）。只有回测表明该档概率准确（误差不超过 "
+            f"{warning.TOLERANCE:.0%}）时才显示百分比，否则显示风险档及回测中该档的实际发生率。"
+            "主要因素：推高风险最多的特征及其相对平均水平的高低（逻辑回归）。</p>"
         )
         rows = [
             [
-                c["rank"],
-                c["name"],
-                c["uscc"],
-                c["district"],
-                c["grade"],
-                c["score"],
-                c["probability"],
-                c["baseline"],
-                [describe(d) for d in c["drivers"]],
+                c.rank,
+                c.name,
+                c.uscc,
+                c.district,
+                c.grade,
+                c.score,
+                c.text(),
+                c.baseline,
+                [describe(d) for d in c.drivers],
             ]
-            for c in w["companies"][:top]
+            for c in w.companies[:top]
         ]
         out.append(
             table(
@@ -237,7 +237,7 @@ def _warning(data: ReportData, charts: dict[str, bytes | None], top: int) -> str
                     "区",
                     "等级",
                     "得分",
-                    "概率 p",
+                    "风险 risk",
                     "基准 baseline",
                     "主要因素 drivers",
                 ],
@@ -250,23 +250,23 @@ def _warning(data: ReportData, charts: dict[str, bytes | None], top: int) -> str
             f'<p class="muted">回测 backtest: {escape(data.unavailable.get("backtest", "not available"))}</p>'
         )
         return "".join(out)
-    m, b = bt.metrics["model"], bt.metrics["baseline"]
     verdict = (
         "模型优于基准。" if bt.beats_baseline else "模型未全面优于基准，请以等级为准。"
-    ) + warning.verdict(bt)
+    ) + backtest.verdict(bt)
     out.append("<h3>回测 Backtest (time-based, expanding window)</h3>")
     out.append(
         table(
-            ["", "ROC AUC", "Brier", "log loss", "前10%命中 top-decile share of events"],
+            ["", "ROC AUC", "Brier", "log loss", "ECE", "校准斜率", "前10%命中"],
             [
-                ["模型 model", m["roc_auc"], m["brier"], m["log_loss"], bt.top_decile["model"]],
                 [
-                    "基准 current grade",
-                    b["roc_auc"],
-                    b["brier"],
-                    b["log_loss"],
-                    bt.top_decile["baseline"],
-                ],
+                    {
+                        "model": "模型（校准后）",
+                        "uncalibrated": "模型（未校准）",
+                        "baseline": "基准：现有等级",
+                    }[r[0]],
+                    *r[1:],
+                ]
+                for r in bt.metric_rows()
             ],
         )
     )
@@ -275,6 +275,13 @@ def _warning(data: ReportData, charts: dict[str, bytes | None], top: int) -> str
         f"{escape(', '.join(f['scored'] for f in bt.folds))}.</p>"
     )
     out.append(img(charts["calibration"], "calibration"))
+    out.append(
+        "<p>各季度平均预测概率与实际发生率（校准后）：</p>"
+        + table(
+            ["季度", "企业数", "平均预测", "实际发生率"],
+            [[q["period"], q["n"], q["predicted"], q["observed"]] for q in bt.per_period],
+        )
+    )
     return "".join(out)
 
 
@@ -284,7 +291,7 @@ def _cards(cards: list[Card]) -> str:
     out = ["<h2>企业报告卡 Company report cards</h2>"]
     for c in cards:
         co = c.company
-        risk = f"，下期风险 {c.risk['probability']:.0%}" if c.risk else ""
+        risk = f"；下期风险：{c.risk.text()}" if c.risk else ""
         reasons = [
             [r["rank"], r["title"], r["effect"], r["records"], r["clause"][:40]]
             for r in c.reasons[:6]

@@ -138,21 +138,21 @@ def _warning(book: Book, data: ReportData) -> None:
         if w is None
         else [
             [
-                c["rank"],
-                c["uscc"],
-                c["name"],
-                c["district"],
-                c["grade"],
-                c["score"],
-                c["probability"],
-                c["baseline"],
-                [describe(d) for d in c["drivers"]],
+                c.rank,
+                c.uscc,
+                c.name,
+                c.district,
+                c.grade,
+                c.score,
+                c.text(),
+                c.baseline,
+                [describe(d) for d in c.drivers],
             ]
-            for c in w["companies"]
+            for c in w.companies
         ]
     )
     title = "风险预警 Early warning" + (
-        f" · 下期 {w['for_period']}" if w else f" · {data.unavailable.get('warning', '')}"
+        f" · {w.predicts} · {w.for_period}" if w else f" · {data.unavailable.get('warning', '')}"
     )
     ws = book.sheet(
         "风险预警",
@@ -164,7 +164,7 @@ def _warning(book: Book, data: ReportData) -> None:
             "区",
             "等级",
             "得分",
-            "概率 p",
+            "风险 risk",
             "基准 baseline",
             "主要因素 drivers",
         ],
@@ -178,8 +178,22 @@ def _warning(book: Book, data: ReportData) -> None:
         book.table(
             ws,
             start,
-            ["回测 backtest", "ROC AUC", "Brier", "log loss", "top-decile share"],
+            [
+                "回测 backtest",
+                "ROC AUC",
+                "Brier",
+                "log loss",
+                "ECE",
+                "校准斜率",
+                "top-decile share",
+            ],
             metrics,
+        )
+        book.table(
+            ws,
+            start + len(metrics) + 3,
+            ["季度", "企业数", "平均预测", "实际发生率"],
+            [[q["period"], q["n"], q["predicted"], q["observed"]] for q in bt.per_period],
         )
 
 

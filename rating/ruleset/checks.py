@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from rating.errors import ProblemCollector
-from rating.ingest.contracts import CONTRACTS
 from rating.ruleset.definition import Band, Rule, RuleSet
+from rating.schema import CONTRACTS
 
 INDICATORS = ("count", "sum", "avg", "share")
 
@@ -109,9 +109,8 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
         if rule.bands and rule.bands[-1].upto is not None:
             faults.append("the last indicator band must have no `upto` (it takes the rest)")
         uptos = [b.upto for b in rule.bands[:-1]]
-        if any(u is None for u in uptos) or any(
-            a >= b for a, b in zip(uptos, uptos[1:], strict=False)
-        ):  # type: ignore[operator]
+        known = [u for u in uptos if u is not None]
+        if len(known) < len(uptos) or any(a >= b for a, b in zip(known, known[1:], strict=False)):
             faults.append("indicator bands need rising `upto` values")
     if rule.measure in ("sum", "avg") and rule.value is None:
         faults.append(f"measure '{rule.measure}' needs `value`")

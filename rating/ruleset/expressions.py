@@ -25,7 +25,7 @@ from sqlglot.errors import ParseError
 
 from rating.sql import DIALECT
 
-NODES: tuple[type[exp.Expression], ...] = (
+NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
     exp.Identifier,
     exp.Literal,
@@ -58,7 +58,7 @@ NODES: tuple[type[exp.Expression], ...] = (
     exp.DataType,
 )
 # Functions a rule may call, by the sqlglot node they parse to.
-FUNCTIONS: dict[type[exp.Expression], str] = {
+FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Coalesce: "coalesce",
     exp.Greatest: "greatest",
     exp.Least: "least",
@@ -112,7 +112,7 @@ def _check_size(text: str) -> None:
         raise _too_complex(f"parentheses nested {deepest} deep, at most {MAX_DEPTH}")
 
 
-def _check_tree(tree: exp.Expression) -> None:
+def _check_tree(tree: exp.Expr) -> None:
     nodes = 0
     for node in tree.walk():
         nodes += 1
@@ -130,15 +130,15 @@ def _check_tree(tree: exp.Expression) -> None:
 class Context:
     """What an expression may name, and what each name becomes in SQL."""
 
-    names: dict[str, Callable[[], exp.Expression]]
+    names: dict[str, Callable[[], exp.Expr]]
     description: str
     allow_streak: bool = False
     streak_grades: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
 
 
-def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expression]:
-    def make() -> exp.Expression:
+def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expr]:
+    def make() -> exp.Expr:
         return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
     return make
@@ -148,7 +148,7 @@ def streak_column(grade: str) -> str:
     return f"streak__{grade.encode().hex()}"
 
 
-def compile_expression(text: str, context: Context) -> exp.Expression:
+def compile_expression(text: str, context: Context) -> exp.Expr:
     """Parse, check and rewrite `text`; raise ExpressionError on anything not allowed."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
@@ -170,7 +170,7 @@ def compile_expression(text: str, context: Context) -> exp.Expression:
     return _made_safe(tree.transform(lambda n: _rewrite(n, context)))
 
 
-def _check_node(node: exp.Expression, context: Context) -> None:
+def _check_node(node: exp.Expr, context: Context) -> None:
     if isinstance(node, exp.Anonymous):
         _check_streak(node, context)
         return
@@ -211,21 +211,20 @@ def _check_streak(node: exp.Anonymous, context: Context) -> None:
     context.streak_grades.add(args[0].this)
 
 
-def _rewrite(node: exp.Expression, context: Context) -> exp.Expression:
+def _rewrite(node: exp.Expr, context: Context) -> exp.Expr:
     if isinstance(node, exp.Column):
         return context.names[node.name]()
-
     if isinstance(node, exp.Anonymous):
         return exp.column(exp.to_identifier(streak_column(node.expressions[0].this), quoted=True))
     return node
 
 
-def _made_safe(tree: exp.Expression) -> exp.Expression:
+def _made_safe(tree: exp.Expr) -> exp.Expr:
     """What could fail halfway through a run, made total (in place, nested ones too): a cast
     that does not convert gives NULL (TRY_CAST), a remainder by zero gives NULL."""
     for node in list(tree.find_all(exp.Cast, exp.Mod)):
         if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
-            safe: exp.Expression = exp.TryCast(this=node.this, to=node.args["to"])
+            safe: exp.Expr = exp.TryCast(this=node.this, to=node.args["to"])
         elif isinstance(node, exp.Mod) and not isinstance(node.expression, exp.Nullif):
             divisor = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
             safe = exp.Mod(this=node.this, expression=divisor)
@@ -238,7 +237,7 @@ def _made_safe(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _kind(node: exp.Expression) -> str:
+def _kind(node: exp.Expr) -> str:
     if isinstance(node, exp.Subquery | exp.Select):
         return "subqueries are not allowed"
     if isinstance(node, exp.Placeholder | exp.Parameter):

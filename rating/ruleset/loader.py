@@ -15,14 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlglot import exp
 
-from rating.engine.sources import record_names
 from rating.errors import NotFoundError, Problem, ProblemCollector, RuleSetError, UsageError
-from rating.ingest.contracts import CONTRACTS
 from rating.ruleset import checks
 from rating.ruleset.definition import Override, Rule, RuleSet
 from rating.ruleset.expressions import Context, ExpressionError, column_node, compile_expression
 from rating.ruleset.fingerprint import Fingerprint, fingerprint, read_files
 from rating.ruleset.typecheck import check_types
+from rating.schema import CONTRACTS
+from rating.schema.derived import record_names
 
 RULESET_FILE = "ruleset.toml"
 
@@ -30,10 +30,10 @@ RULESET_FILE = "ruleset.toml"
 @dataclass(frozen=True)
 class CompiledRule:
     rule: Rule
-    when: exp.Expression
-    value: exp.Expression | None  # sum/avg: per-record value; share: the `when` as 0/1
-    of: exp.Expression | None  # share: base filter
-    points: exp.Expression | None  # each: per-record points; indicators: formula of value
+    when: exp.Expr
+    value: exp.Expr | None  # sum/avg: per-record value; share: the `when` as 0/1
+    of: exp.Expr | None  # share: base filter
+    points: exp.Expr | None  # each: per-record points; indicators: formula of value
     columns: frozenset[str]  # source names the rule reads
 
 
@@ -41,9 +41,9 @@ class CompiledRule:
 class LoadedRuleSet:
     definition: RuleSet
     rules: tuple[CompiledRule, ...]
-    overrides: tuple[tuple[Override, exp.Expression], ...]
-    red: exp.Expression | None
-    black: exp.Expression | None
+    overrides: tuple[tuple[Override, exp.Expr], ...]
+    red: exp.Expr | None
+    black: exp.Expr | None
     streak_grades: frozenset[str]
     fingerprint: Fingerprint
     files: dict[str, bytes]
@@ -186,7 +186,7 @@ def company_context(definition: RuleSet, *, lists: bool) -> Context:
 
 
 def _compile(definition: RuleSet, problems: ProblemCollector, origin: str) -> tuple[Any, ...]:
-    def attempt(text: str | None, context: Context, rule: str, field: str) -> exp.Expression | None:
+    def attempt(text: str | None, context: Context, rule: str, field: str) -> exp.Expr | None:
         if text is None:
             return None
         try:

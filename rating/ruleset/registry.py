@@ -51,8 +51,8 @@ def select(
     # Only headers are read to choose: a draft of a later version with a fault in its rules
     # (or a folder whose header cannot be read) does not block this period's run; the
     # version chosen is then loaded and checked in full. `rating rules validate` reports all.
-    headers = [h for v in versions if (h := read_header(rules_dir, name, v)) is not None]
-    valid = [h for h in headers if _header_in_force(h, period)]
+    headers = [hd for v in versions if (hd := read_header(rules_dir, name, v)) is not None]
+    valid = [hd for hd in headers if _header_in_force(hd, period)]
     if not valid:
         raise NotFoundError(
             f"no version of rule set '{name}' is in force for {period}"

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from rating.engine.sources import scope_columns_sql
 from rating.errors import ProblemCollector
 from rating.ruleset.expressions import streak_column
+from rating.schema.derived import scope_columns_sql
 from rating.sql import sql_text
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def _facts(definition: RuleSet, streaks: frozenset[str]) -> str:
 def check_types(
     definition: RuleSet,
     rules: tuple[CompiledRule, ...],
-    conditions: list[tuple[str, exp.Expression]],
+    conditions: list[tuple[str, exp.Expr]],
     streaks: frozenset[str],
     problems: ProblemCollector,
     origin: str,

@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import EVALUATORS, OBLIGATIONS, PERFORMANCE
+from rating.schema.vocabularies import EVALUATORS, OBLIGATIONS, PERFORMANCE
 from rating.synth import vocab
 from rating.synth.context import Context, GeneratedFile, headers
 from rating.synth.plan import (

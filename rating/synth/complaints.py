@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import FINDINGS, RESULTS, SATISFACTION
+from rating.schema.vocabularies import FINDINGS, RESULTS, SATISFACTION
 from rating.synth import dirt, integrity, vocab
 from rating.synth.context import Context, GeneratedFile, headers
 from rating.synth.plan import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rating.ingest.contracts import CONTRACTS
+from rating.schema import CONTRACTS
 from rating.synth.integrity import Truth
 from rating.synth.plan import Plan
 from rating.synth.world import World

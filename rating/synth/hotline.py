@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import CONTRACTS
+from rating.schema import CONTRACTS
 from rating.sql import frame
 from rating.warehouse import visible_rows
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import LEVELS, RECTIFICATION, SEVERITIES
+from rating.schema.vocabularies import LEVELS, RECTIFICATION, SEVERITIES
 from rating.synth import dirt, vocab
 from rating.synth.context import Context, GeneratedFile, headers
 from rating.synth.plan import (

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from rating.ingest.contracts import CHANNELS, FINDINGS
+from rating.schema.vocabularies import CHANNELS, FINDINGS
 from rating.synth import vocab
 from rating.synth.plan import DAY, Plan, pick, rounded_count, uniform_days
 from rating.synth.world import World

@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import BinaryIO
 
 import polars as pl
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
-import xlsxwriter  # type: ignore[import-untyped]
+import pyarrow.parquet as pq
+import xlsxwriter
 
 SLICE_ROWS = 250_000  # rows encoded at once: bounds the memory of one write
 EXCEL_MAX_ROWS = 1_048_576

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end-to-end over generated data; `make test-fast` skips it
+
 
 def test_http_load_serves_both_endpoints_from_a_published_warehouse(
     bureau_db: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rating import tokens
 from tests.factories import settings_for
 from tests.test_matching import FIRST_MONTH, city, write_orders
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def test_bureau_uploads_orders_reviews_and_decides(tmp_path: Path) -> None:

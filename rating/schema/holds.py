@@ -1,4 +1,7 @@
-"""Tables the analysis layer owns; created with the warehouse (`warehouse.ensure_layout`).
+"""Integrity holds as the engine reads them: which complaints a run leaves out.
+
+The table `complaint_holds` is declared in `rating.schema.tables`; the scan that writes it is
+`rating.analysis.integrity`.
 
 `complaint_holds` is append-only: a hold, then at most a review decision (release or confirm)
 at a time, each a new row with a larger `seq`. A run pins the largest `seq` it saw (the holds
@@ -10,17 +13,6 @@ from __future__ import annotations
 import duckdb
 
 from rating.sql import value
-
-LAYOUT = [
-    """CREATE TABLE IF NOT EXISTS complaint_holds (
-        seq BIGINT NOT NULL, complaint_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
-        reason VARCHAR NOT NULL, detail JSON, actor VARCHAR NOT NULL,
-        recorded_at TIMESTAMPTZ NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS integrity_scans (
-        scan_id VARCHAR PRIMARY KEY, period VARCHAR NOT NULL, watermark INTEGER NOT NULL,
-        params JSON NOT NULL, counts JSON NOT NULL, first_seq BIGINT, last_seq BIGINT,
-        scanned_at TIMESTAMPTZ NOT NULL)""",
-]
 
 ACTIONS = ("hold", "release", "confirm")
 REASONS = ("NEAR_DUPLICATE", "CAMPAIGN", "BURST")

@@ -1,4 +1,4 @@
-"""Attach the hotline orders of a file being ingested to projects, inside the ingest.
+"""Ingest step: attach the hotline orders of a file being ingested to projects (`rating.matching`).
 
 Runs over the loader's `checked` table (typed rows with their error columns), before the
 clean rows are loaded. Orders that name their project are left alone (`given`). Clean orders
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from rating.ingest.contracts import Contract
 from rating.ingest.validate import clean_rows, error_column
 from rating.matching.matcher import alias_key_sql, match
+from rating.schema import Contract
 from rating.sql import rows, run, value
 
 

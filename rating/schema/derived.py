@@ -7,7 +7,7 @@ a verified complaint. They are documented in `rules/README.md` (a test checks it
 
 from __future__ import annotations
 
-from rating.ingest.contracts import CONTRACTS
+from rating.schema.sources import CONTRACTS
 
 DERIVED: dict[str, dict[str, tuple[str, str]]] = {
     "complaints": {

@@ -1,235 +1,47 @@
-"""Data contracts: the columns each source kind must carry, declared as pandera schemas.
+"""The seven source kinds a bureau hands over, declared once (see `rating.schema.contracts`).
 
-A contract is declared once, here, with pandera (polars dtypes, nullability and checks) and
-executed twice: by `rating.ingest.validate`, which renders every check as DuckDB SQL so a
-100-million-row file is validated in the warehouse, and in the tests by pandera itself on
-random small frames, which proves the SQL executor agrees with the declaration.
-
-Column metadata carries what pandera has no slot for: the headers a bureau export may use
-(Chinese first), value synonyms, whether a date may lie in the future, and defaults.
 `datasets/CONTRACTS.md` is generated from these declarations (`rating contracts --markdown`)
 and a test keeps it current.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any
-
 import pandera.polars as pa
 import polars as pl
 
-from rating.uscc import is_valid as _uscc_is_valid
+from rating.periods import CANONICAL_PERIOD_PATTERN
+from rating.schema.contracts import Contract, CrossCheck, column, enum, uscc_check
+from rating.schema.vocabularies import (
+    AUTHORITY_LEVELS,
+    CATEGORIES,
+    CATEGORY_SYNONYMS,
+    CHANNEL_SYNONYMS,
+    CHANNELS,
+    EVALUATOR_SYNONYMS,
+    EVALUATORS,
+    EVENT_STATUSES,
+    FINDING_SYNONYMS,
+    FINDINGS,
+    INFO_KIND_SYNONYMS,
+    INFO_KINDS,
+    LEVEL_SYNONYMS,
+    LEVELS,
+    MATCH_METHODS,
+    OBLIGATIONS,
+    OPINION_RATINGS,
+    ORDER_TYPES,
+    PERFORMANCE,
+    RECTIFICATION,
+    RECTIFICATION_SYNONYMS,
+    RESULTS,
+    SATISFACTION,
+    SATISFACTION_SYNONYMS,
+    SEVERITIES,
+)
 
 KINDS = ("companies", "projects", "complaints", "inspections", "contracts", "opinions", "events")
 
-# Cells that mean "empty" in real exports (`无` is common in 12345 extracts).
-NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a", "#N/A")
-
-TRUE_WORDS = ("是", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1", "有")
-FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0")
-
-
-def _uscc_check() -> pa.Check:
-    def check(data: Any) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select(
-            col.map_elements(_uscc_is_valid, return_dtype=pl.Boolean).fill_null(True)
-        )
-
-    return pa.Check(check, name="uscc_checksum", error="not a valid unified social credit code")
-
-
-def column(
-    dtype: Any,
-    headers: tuple[str, ...],
-    help: str,
-    *,
-    required: bool = True,
-    checks: tuple[pa.Check, ...] = (),
-    synonyms: dict[str, str] | None = None,
-    future_ok: bool = False,
-    default: Any = None,
-    free_text: bool = False,
-    system: bool = False,
-) -> pa.Column:
-    """One declared column; `headers` lists accepted header spellings, Chinese first.
-
-    A `system` column is filled by the loader, never read from a file (its headers only name it)."""
-    return pa.Column(
-        dtype,
-        checks=list(checks),
-        nullable=not required,
-        title=headers[0],
-        description=help,
-        metadata={
-            "headers": headers,
-            "synonyms": synonyms or {},
-            "future_ok": future_ok,
-            "default": default,
-            "free_text": free_text,
-            "system": system,
-        },
-    )
-
-
-def enum(*values: str) -> pa.Check:
-    return pa.Check.isin(list(values))
-
-
-@dataclass(frozen=True)
-class CrossCheck:
-    """A check across columns of one record; `bad_when` is SQL over the typed columns."""
-
-    column: str
-    code: str
-    bad_when: str
-
-
-@dataclass(frozen=True)
-class Contract:
-    kind: str
-    title: str
-    schema: pa.DataFrameSchema
-    key: tuple[str, ...]
-    date_column: str  # the date an event happened on: attribution and windows use it
-    references: dict[str, str] = field(default_factory=dict)  # column -> kind it must exist in
-    cross_checks: tuple[CrossCheck, ...] = ()
-    date_from_period: str | None = None  # opinions: their date is the end of the period rated
-    # complaints: a file without `project_id` must name the compound in this column instead,
-    # and its rows are matched to projects by name (rating.matching)
-    matched_by: str | None = None
-
-    @property
-    def columns(self) -> dict[str, pa.Column]:
-        return dict(self.schema.columns)
-
-    def header_map(self) -> dict[str, str]:
-        """Accepted header spelling (normalised) -> column name."""
-        out: dict[str, str] = {}
-        for name, col in self.columns.items():
-            if col.metadata["system"]:
-                continue
-            for header in (*col.metadata["headers"], name):
-                out[normalise_header(header)] = name
-        return out
-
-
-def logical_type(col: pa.Column) -> str:
-    """text, int, decimal, date, timestamp or bool: how a column is parsed and stored."""
-    dtype = col.dtype.type
-    for kind, polars_type in (
-        ("timestamp", pl.Datetime),
-        ("date", pl.Date),
-        ("int", pl.Int64),
-        ("decimal", pl.Float64),
-        ("bool", pl.Boolean),
-        ("text", pl.Utf8),
-    ):
-        if dtype == polars_type or isinstance(dtype, polars_type):
-            return kind
-    raise TypeError(f"no logical type for {dtype}")
-
-
-def normalise_header(text: str) -> str:
-    """Headers match ignoring case, spaces, underscores, a bracketed note such as
-    `是否重复（0：否；1：是）` or `建筑面积(平方米)`, and a `12345` prefix."""
-    t = text.strip().lower().replace(" ", "").replace("\u3000", "").replace("_", "")
-    t = re.sub(r"[(（][^)）]*[)）]", "", t)
-    return t.removeprefix("12345") or t
-
-
-CHANNELS = ("12345热线", "住建服务热线", "网上投诉", "信访", "其他")
-MATCH_METHODS = ("given", "alias", "exact", "fuzzy", "review")
-CHANNEL_SYNONYMS = {
-    "12345": "12345热线",
-    "12345工单": "12345热线",
-    "市民热线": "12345热线",
-    "住建热线": "住建服务热线",
-    "房管热线": "住建服务热线",
-    "网络": "网上投诉",
-    "app": "网上投诉",
-    "APP": "网上投诉",
-    "来信来访": "信访",
-}
-ORDER_TYPES = ("投诉举报类", "求助类", "咨询类", "意见建议类", "其他类")
-CATEGORIES = (
-    "房屋维修",
-    "邻里纠纷",
-    "停车管理",
-    "物业服务态度",
-    "清洁卫生",
-    "房屋违规使用",
-    "物业收费",
-    "业主大会/业委会",
-    "消防管理",
-    "群租管理",
-    "物业安保",
-    "旧住房改造",
-    "房屋交易纠纷",
-    "电梯管理",
-    "其他",
-)
-CATEGORY_SYNONYMS = {
-    "业委会": "业主大会/业委会",
-    "群租问题": "群租管理",
-    "服务态度": "物业服务态度",
-    "物业服务态度/服务态度": "物业服务态度",
-    "电梯故障": "电梯管理",
-    "环境卫生": "清洁卫生",
-}
-FINDINGS = ("属实", "部分属实", "不属实", "未认定")
-FINDING_SYNONYMS = {
-    "投诉内容属实": "属实",
-    "投诉内容部分属实": "部分属实",
-    "投诉内容不属实": "不属实",
-}
-RESULTS = ("解决", "部分解决", "未解决", "不办理退单")
-SATISFACTION = ("满意", "基本满意", "不满意", "未评价")
-SATISFACTION_SYNONYMS = {
-    "非常满意": "满意",
-    "比较满意": "基本满意",
-    "理解": "基本满意",
-    "认可": "基本满意",
-}
-LEVELS = ("市", "区", "街道")
-LEVEL_SYNONYMS = {
-    "市级": "市",
-    "区级": "区",
-    "县区": "区",
-    "街道级": "街道",
-    "镇": "街道",
-    "乡镇": "街道",
-}
-SEVERITIES = ("轻微", "一般", "严重")
-RECTIFICATION = ("已整改", "未整改", "无需整改")
-RECTIFICATION_SYNONYMS = {
-    "完成": "已整改",
-    "已完成": "已整改",
-    "未完成": "未整改",
-    "整改中": "未整改",
-}
-OBLIGATIONS = (
-    "收费标准公示",
-    "服务标准公示",
-    "维修资金公示",
-    "公共收益公示",
-    "人员配置",
-    "应急演练",
-    "设施设备维护",
-    "其他",
-)
-PERFORMANCE = ("已履行", "基本履行", "未履行")
-EVALUATORS = ("街道办事处", "社区居委会", "业主委员会", "居民代表")
-EVALUATOR_SYNONYMS = {"街道": "街道办事处", "居委会": "社区居委会", "业委会": "业主委员会"}
-OPINION_RATINGS = ("优秀", "良好", "合格", "不合格")
-INFO_KINDS = ("良好", "不良")
-INFO_KIND_SYNONYMS = {"优良": "良好", "良好信息": "良好", "不良信息": "不良", "失信": "不良"}
-AUTHORITY_LEVELS = ("部级", "省级", "市级", "区级", "街道")
-EVENT_STATUSES = ("有效", "已撤销")
-
-_PERIOD = pa.Check.str_matches(r"^\d{4}(Q[1-4]|H[12])?$")
+_PERIOD = pa.Check.str_matches(CANONICAL_PERIOD_PATTERN)
 
 
 COMPANIES = Contract(
@@ -243,7 +55,7 @@ COMPANIES = Contract(
                 pl.Utf8,
                 ("统一社会信用代码", "信用代码", "uscc"),
                 "18-character unified social credit code (GB 32100-2015), checksum verified.",
-                checks=(_uscc_check(),),
+                checks=(uscc_check(),),
             ),
             "name": column(pl.Utf8, ("企业名称", "公司名称", "物业服务企业"), "Registered name."),
             "district": column(
@@ -294,7 +106,7 @@ PROJECTS = Contract(
                 pl.Utf8,
                 ("物业服务企业统一社会信用代码", "统一社会信用代码", "企业信用代码"),
                 "Company serving the project in this period; must be a known company.",
-                checks=(_uscc_check(),),
+                checks=(uscc_check(),),
             ),
             "service_start": column(
                 pl.Date, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."
@@ -627,7 +439,7 @@ EVENTS = Contract(
                 pl.Utf8,
                 ("统一社会信用代码",),
                 "Company concerned; must be known.",
-                checks=(_uscc_check(),),
+                checks=(uscc_check(),),
             ),
             "project_id": column(
                 pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False

@@ -1,0 +1,139 @@
+"""Contract machinery: how a source kind's columns are declared (pandera schemas plus metadata).
+
+A contract is declared once, here, with pandera (polars dtypes, nullability and checks) and
+executed twice: by `rating.ingest.validate`, which renders every check as DuckDB SQL so a
+100-million-row file is validated in the warehouse, and in the tests by pandera itself on
+random small frames, which proves the SQL executor agrees with the declaration. The seven
+declarations themselves are in `rating.schema.sources`; value lists in `rating.schema.vocabularies`.
+
+Column metadata carries what pandera has no slot for: the headers a bureau export may use
+(Chinese first), value synonyms, whether a date may lie in the future, and defaults.
+`datasets/CONTRACTS.md` is generated from these declarations (`rating contracts --markdown`)
+and a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from rating.uscc import is_valid as _uscc_is_valid
+
+# Cells that mean "empty" in real exports (`无` is common in 12345 extracts).
+NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a", "#N/A")
+
+TRUE_WORDS = ("是", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1", "有")
+FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0")
+
+
+def uscc_check() -> pa.Check:
+    def check(data: Any) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(
+            col.map_elements(_uscc_is_valid, return_dtype=pl.Boolean).fill_null(True)
+        )
+
+    return pa.Check(check, name="uscc_checksum", error="not a valid unified social credit code")
+
+
+def column(
+    dtype: Any,
+    headers: tuple[str, ...],
+    help: str,
+    *,
+    required: bool = True,
+    checks: tuple[pa.Check, ...] = (),
+    synonyms: dict[str, str] | None = None,
+    future_ok: bool = False,
+    default: Any = None,
+    free_text: bool = False,
+    system: bool = False,
+) -> pa.Column:
+    """One declared column; `headers` lists accepted header spellings, Chinese first.
+
+    A `system` column is filled by the loader, never read from a file (its headers only name it)."""
+    return pa.Column(
+        dtype,
+        checks=list(checks),
+        nullable=not required,
+        title=headers[0],
+        description=help,
+        metadata={
+            "headers": headers,
+            "synonyms": synonyms or {},
+            "future_ok": future_ok,
+            "default": default,
+            "free_text": free_text,
+            "system": system,
+        },
+    )
+
+
+def enum(*values: str) -> pa.Check:
+    return pa.Check.isin(list(values))
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A check across columns of one record; `bad_when` is SQL over the typed columns."""
+
+    column: str
+    code: str
+    bad_when: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    kind: str
+    title: str
+    schema: pa.DataFrameSchema
+    key: tuple[str, ...]
+    date_column: str  # the date an event happened on: attribution and windows use it
+    references: dict[str, str] = field(default_factory=dict)  # column -> kind it must exist in
+    cross_checks: tuple[CrossCheck, ...] = ()
+    date_from_period: str | None = None  # opinions: their date is the end of the period rated
+    # complaints: a file without `project_id` must name the compound in this column instead,
+    # and its rows are matched to projects by name (rating.matching)
+    matched_by: str | None = None
+
+    @property
+    def columns(self) -> dict[str, pa.Column]:
+        return dict(self.schema.columns)
+
+    def header_map(self) -> dict[str, str]:
+        """Accepted header spelling (normalised) -> column name."""
+        out: dict[str, str] = {}
+        for name, col in self.columns.items():
+            if col.metadata["system"]:
+                continue
+            for header in (*col.metadata["headers"], name):
+                out[normalise_header(header)] = name
+        return out
+
+
+def logical_type(col: pa.Column) -> str:
+    """text, int, decimal, date, timestamp or bool: how a column is parsed and stored."""
+    dtype = col.dtype.type
+    for kind, polars_type in (
+        ("timestamp", pl.Datetime),
+        ("date", pl.Date),
+        ("int", pl.Int64),
+        ("decimal", pl.Float64),
+        ("bool", pl.Boolean),
+        ("text", pl.Utf8),
+    ):
+        if dtype == polars_type or isinstance(dtype, polars_type):
+            return kind
+    raise TypeError(f"no logical type for {dtype}")
+
+
+def normalise_header(text: str) -> str:
+    """Headers match ignoring case, spaces, underscores, a bracketed note such as
+    `是否重复（0：否；1：是）` or `建筑面积(平方米)`, and a `12345` prefix."""
+    t = text.strip().lower().replace(" ", "").replace("\u3000", "").replace("_", "")
+    t = re.sub(r"[(（][^)）]*[)）]", "", t)
+    return t.removeprefix("12345") or t
