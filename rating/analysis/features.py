@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from rating.audit.ledger import RUN_STATUS
 from rating.engine import explainer
 from rating.periods import Period
+from rating.schema.tables import RUN_STATUS
 from rating.sql import dicts, frame, run
 
 FEATURES = (

@@ -4,7 +4,7 @@ A DuckDB file can hold macros, and a macro in the file's schema is found before 
 of the same name: whoever can write the file could redefine `sha256`, `count` or
 `arg_max` so that every check reads what they want. `rating verify` therefore first
 compares the file's catalog with the layout this engine creates — every user macro with
-its exact definition, no views (a run's status is computed by code, `ledger.RUN_STATUS`),
+its exact definition, no views (a run's status is computed by code, `schema.tables.RUN_STATUS`),
 every audited table a real table — reading the catalog through the fully qualified
 `system.main` functions, which a macro cannot shadow.
 """

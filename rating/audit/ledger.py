@@ -20,17 +20,10 @@ from typing import Any
 import duckdb
 
 from rating.audit.signing import Signer
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows, run, value
 
 GENESIS = "0" * 64
-
-
-# A run's status: the status set by its latest ledger record that sets one; else draft. A
-# subquery to use as a table (`FROM runs r JOIN {RUN_STATUS} s USING (run_id)`).
-RUN_STATUS = """(SELECT r.run_id, coalesce(s.status, 'draft') AS status
-    FROM runs r LEFT JOIN (
-      SELECT run_id, arg_max(status, seq) AS status FROM ledger
-      WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id))"""
 
 
 @dataclass(frozen=True)

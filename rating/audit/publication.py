@@ -11,7 +11,6 @@ import duckdb
 
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
-from rating.audit.ledger import RUN_STATUS
 from rating.audit.objections import objections_of
 from rating.audit.signing import signer_for
 from rating.calendar import add_working_days
@@ -25,6 +24,7 @@ from rating.engine.store import (
     row_text_sql,
 )
 from rating.errors import ConflictError
+from rating.schema.tables import RUN_STATUS
 from rating.settings import Settings
 from rating.sql import rows, run, value
 from rating.warehouse import transaction

@@ -15,10 +15,10 @@ from typing import Any
 
 import duckdb
 
-from rating.audit.ledger import RUN_STATUS
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
+from rating.schema.tables import RUN_STATUS
 from rating.sql import dicts, rows, value
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import duckdb
 
-from rating.audit.ledger import RUN_STATUS
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql
 from rating.periods import Period
 from rating.ruleset.expressions import streak_column
+from rating.schema.tables import RUN_STATUS
 from rating.sql import lit, rows, run, sql_text, value
 
 

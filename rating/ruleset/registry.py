@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from rating.audit.ledger import RUN_STATUS
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.ruleset.definition import Header
@@ -20,6 +19,7 @@ from rating.ruleset.loader import (
     parse_ref,
     version_key,
 )
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows
 
 

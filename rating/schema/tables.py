@@ -150,6 +150,15 @@ LEDGER_LAYOUT = [
 ]
 
 
+# A run's status, computed from the ledger by code (never a view stored in the file, which a
+# forger could redefine): the status set by its latest ledger record that sets one; else
+# draft. A subquery to use as a table (`FROM runs r JOIN {RUN_STATUS} s USING (run_id)`).
+RUN_STATUS = """(SELECT r.run_id, coalesce(s.status, 'draft') AS status
+    FROM runs r LEFT JOIN (
+      SELECT run_id, arg_max(status, seq) AS status FROM ledger
+      WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id))"""
+
+
 # Integrity holds (`rating.analysis.integrity`). `complaint_holds` is append-only: a hold, then
 # review decisions, each a new row with a larger `seq`; a run pins the largest `seq` it saw.
 ANALYSIS_LAYOUT = [
