@@ -23,6 +23,9 @@ class ErrorDetail(BaseModel):
     status: int
     problems: list[dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    request_id: str | None = Field(
+        None, description="This request's id (also the X-Request-ID header), for the server log"
+    )
 
 
 class ErrorResponse(BaseModel):

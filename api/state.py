@@ -1,5 +1,5 @@
-"""What the running app holds: settings, the public snapshot, the token file's contents and the
-rate limiter's buckets — and *not* the warehouse.
+"""What the running app holds: settings, the public snapshot, the token file's contents, the rate
+limiter and the uploads being read — and *not* the warehouse.
 
 The server opens the warehouse file only for the moment of a request that needs it (a bureau
 or auditor endpoint): read-only for reads, for writing for writes, one at a time in this
@@ -13,7 +13,6 @@ head moved — e.g. `rating publish` from the CLI) and rebuilds the snapshot.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,27 +47,10 @@ def _render(card: dict[str, Any] | None) -> bytes | None:
     return CompanyCard.model_validate(card).model_dump_json().encode() if card else None
 
 
-@dataclass
-class Buckets:
-    """Per-client token buckets: `rate` requests a minute, bursts up to a tenth of it (≥ 10)."""
+def _limiter(per_minute: int) -> Any:
+    from api.traffic import Limiter
 
-    rate: int
-    level: dict[str, tuple[float, float]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, client: str) -> float:
-        """0 when the request may go ahead, else seconds until it may."""
-        capacity = max(10.0, self.rate / 10)
-        per_second = self.rate / 60.0
-        now = time.monotonic()
-        with self.lock:
-            tokens_left, last = self.level.get(client, (capacity, now))
-            tokens_left = min(capacity, tokens_left + (now - last) * per_second)
-            if tokens_left < 1:
-                self.level[client] = (tokens_left, now)
-                return (1 - tokens_left) / per_second
-            self.level[client] = (tokens_left - 1, now)
-            return 0.0
+    return Limiter(per_minute) if per_minute > 0 else None
 
 
 class AppState:
@@ -77,7 +59,8 @@ class AppState:
         # One warehouse connection at a time in this process (DuckDB refuses a read-only and a
         # writing connection to one file side by side in a process); reentrant for helpers.
         self.gate = threading.RLock()
-        self.buckets = Buckets(settings.rate_limit)
+        self.limiter = _limiter(settings.rate_limit)
+        self.uploads = 0  # uploads being read now (counted on the event loop's thread)
         self._tokens = TokenCache()
         self._cards = CardCache()
         with self.writing(refresh=False):  # create the file (and its layout) on first use

@@ -314,11 +314,12 @@ def build(
             for r in card["reasons"][:REASONS_SHOWN]
         ]
         snap.cards[run_id][uscc] = card
-    for uscc, name, district in rows(
-        con,
-        "SELECT DISTINCT ON (uscc) uscc, name, district FROM src_companies ORDER BY uscc, _batch DESC",
-    ):
-        snap.names[uscc] = (name, district or "")
+    # Names come from the published results (under the publication's hash), newest period
+    # last, not from the source tables, which no publication commits to.
+    for run_id, _ in sorted(first_shown.items(), key=lambda item: (item[1][1], item[1][0])):
+        for uscc, card in snap.cards[run_id].items():
+            snap.names[uscc] = (card["name"] or "", card["district"] or "")
+    for uscc, (name, _district) in snap.names.items():
         for g in _bigrams(name):
             snap.bigrams.setdefault(g, set()).add(uscc)
     return snap

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.signing import Signer
 from rating.calendar import add_months
 from rating.engine import explainer
 from rating.ruleset.definition import Disclosure
@@ -170,8 +171,11 @@ def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
     ).definition.disclosure
 
 
-def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str, Any]]:
-    """Write a ledger record for every entry that reached its maximum by `at` (inside a transaction)."""
+def sync_expiries(
+    con: duckdb.DuckDBPyConnection, at: datetime, signer: Signer | None = None
+) -> list[dict[str, Any]]:
+    """Write a ledger record for every entry that reached its maximum by `at` (inside a
+    transaction), signed by `signer` when the bureau keeps a signing key."""
     written = []
     for entry in history(con).entries:
         if entry.ended_on is None and entry.max_until <= at.date():
@@ -182,7 +186,9 @@ def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str
                 "effective_on": entry.max_until.isoformat(),
                 "reason": "maximum duration reached",
             }
-            ledger.append(con, "list_expired", run_id=entry.run_id, payload=payload, at=at)
+            ledger.append(
+                con, "list_expired", run_id=entry.run_id, payload=payload, at=at, signer=signer
+            )
             written.append(payload)
     return written
 

@@ -11,6 +11,7 @@ from rating.audit import objections, repairs
 from rating.audit.discard import discard as discard_run
 from rating.audit.disclosure import history, sync_expiries
 from rating.audit.publication import publicize as publicize_run
+from rating.audit.signing import signer_for
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
 from rating.cli.runs import runs_app
 from rating.errors import UsageError
@@ -212,4 +213,8 @@ def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        _show(inv, sync_expiries(con, inv.settings.current_time()), "Expired entries")
+        _show(
+            inv,
+            sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings)),
+            "Expired entries",
+        )

@@ -20,6 +20,7 @@ from rating.engine import history, standing
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
+from rating.schema.tables import RUN_STATUS
 from rating.sql import dicts, frame, rows, value
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
@@ -37,7 +38,7 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any
     read = standing.read_run(con, run_id)
     row = dicts(
         con,
-        "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
+        f"SELECT r.*, s.status FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE run_id = $id",
         {"id": read.run_id},
     )[0]
     row["read"] = read.as_dict()
@@ -312,9 +313,9 @@ def inputs_digest(manifest: dict[str, Any]) -> str:
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
     found = dicts(
         con,
-        """SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
+        f"""SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
                   r.summary, r.results_sha256
-           FROM runs r JOIN run_status s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
         {"limit": limit},
     )
     for r in found:

@@ -26,6 +26,7 @@ from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
 from rating.schema import CONTRACTS
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
@@ -127,7 +128,7 @@ def check(
         status = dict(
             rows(
                 con,
-                "SELECT run_id, status FROM run_status WHERE list_contains($ids, run_id)",
+                f"SELECT run_id, status FROM {RUN_STATUS} s WHERE list_contains($ids, run_id)",
                 {"ids": [r for _, r in pinned]},
             )
         )

@@ -22,7 +22,7 @@ from rating import __version__
 from rating.calendar import WorkingCalendar
 from rating.engine import evaluator, grading, history, scope, shrinkage
 from rating.engine.context import RunContext
-from rating.engine.store import RESULT_TABLES, results_digest, source_table
+from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
@@ -200,6 +200,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         ).as_dict(),
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
+        "results_digest": DIGEST,
     }
 
 

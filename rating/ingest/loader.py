@@ -11,6 +11,7 @@ review (orders waiting for an analyst to name their project) + rows quarantined.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,6 +242,13 @@ def _quarantine(
     return bad_rows + len(raw.malformed), reasons
 
 
+RawReader = Callable[[duckdb.DuckDBPyConnection, Path, str], readers.RawFile]
+
+
+def _read_here(con: duckdb.DuckDBPyConnection, path: Path, sha: str) -> readers.RawFile:
+    return readers.load_raw(con, path, sha256=sha)
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -248,7 +256,13 @@ def ingest_file(
     path: Path,
     *,
     origin: str = "cli",
+    read_raw: RawReader | None = None,
 ) -> IngestResult:
+    """Ingest one file of one kind as one batch (see the module's docstring).
+
+    `read_raw(con, path, sha256)` fills temp table `raw` and describes it; by default the
+    readers run in this process (the API reads uploads in a limited child process instead,
+    `rating.ingest.isolated`)."""
     contract = contract_for(kind)
     path = Path(path)
     readers.sniff_format(path)
@@ -262,7 +276,7 @@ def ingest_file(
         return IngestResult(kind, path.name, "already_loaded", int(earlier), sha256=sha)
     # The raw temp table is read outside the transaction: it changes nothing in the warehouse
     # and its row ids then follow the file's order.
-    raw = readers.load_raw(con, path, sha256=sha)
+    raw = (read_raw or _read_here)(con, path, sha)
     mapping, ignored = map_headers(contract, raw.headers, path.name)
     with transaction(con):
         batch_id = watermark(con) + 1

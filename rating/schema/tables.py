@@ -130,12 +130,13 @@ LEDGER_LAYOUT = [
         seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
         run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
         prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
-    # A run's status: the status set by its latest ledger record that sets one; else draft.
-    """CREATE OR REPLACE VIEW run_status AS
-        SELECT r.run_id, coalesce(s.status, 'draft') AS status
-        FROM runs r LEFT JOIN (
-          SELECT run_id, arg_max(status, seq) AS status FROM ledger
-          WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id)""",
+    # A run's status used to be a view stored in the file, which a forger could redefine; it
+    # is computed by code now (`rating.audit.ledger.RUN_STATUS`).
+    "DROP VIEW IF EXISTS run_status",
+    # Detached Ed25519 signatures of ledger records (`rating.audit.signing`).
+    """CREATE TABLE IF NOT EXISTS ledger_signatures (
+        seq BIGINT NOT NULL, hash VARCHAR NOT NULL, key_id VARCHAR NOT NULL,
+        signature VARCHAR NOT NULL)""",
     # Row hashes of published results, so `verify` can name the row that was altered.
     """CREATE TABLE IF NOT EXISTS published_rows (
         run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
@@ -147,6 +148,15 @@ LEDGER_LAYOUT = [
         report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
         candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
 ]
+
+
+# A run's status, computed from the ledger by code (never a view stored in the file, which a
+# forger could redefine): the status set by its latest ledger record that sets one; else
+# draft. A subquery to use as a table (`FROM runs r JOIN {RUN_STATUS} s USING (run_id)`).
+RUN_STATUS = """(SELECT r.run_id, coalesce(s.status, 'draft') AS status
+    FROM runs r LEFT JOIN (
+      SELECT run_id, arg_max(status, seq) AS status FROM ledger
+      WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id))"""
 
 
 # Integrity holds (`rating.analysis.integrity`). `complaint_holds` is append-only: a hold, then
