@@ -201,10 +201,10 @@ def test_the_write_lock_is_free_while_an_upload_is_read(
     real = bureau.read_isolated
 
     def watching(*args: Any) -> Any:
-        got = state.write_lock.acquire(blocking=False)
+        got = state.gate.acquire(blocking=False)  # this process's turn at the warehouse
         free.append(got)
         if got:
-            state.write_lock.release()
+            state.gate.release()
         return real(*args)
 
     monkeypatch.setattr(bureau, "read_isolated", watching)
