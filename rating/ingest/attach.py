@@ -36,7 +36,7 @@ def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: 
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_input AS
-            SELECT _line, "{contract.date_column}" AS _when, "{by}" AS community_name,
+            SELECT _rid AS _line, "{contract.date_column}" AS _when, "{by}" AS community_name,
                    company_name, district, street
             FROM checked WHERE project_id IS NULL AND "{by}" IS NOT NULL AND {clean_rows(contract)}""",
     )
@@ -47,12 +47,12 @@ def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: 
         con,
         """UPDATE checked AS c SET project_id = d.project_id, match_method = d.method,
                   match_confidence = round(d.confidence, 4)
-           FROM m_decided d WHERE d._line = c._line AND d.project_id IS NOT NULL""",
+           FROM m_decided d WHERE d._line = c._rid AND d.project_id IS NOT NULL""",
     )
     run(
         con,
         f"""UPDATE checked SET {error_column("project_id")} = 'MATCH_REJECTED'
-            WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'rejected')""",
+            WHERE _rid IN (SELECT _line FROM m_decided WHERE method = 'rejected')""",
     )
     in_review = _queue_for_review(con, contract, batch_id)
     counted = rows(
@@ -67,15 +67,15 @@ def _queue_for_review(con: duckdb.DuckDBPyConnection, contract: Contract, batch_
     run(
         con,
         f"""INSERT INTO match_review
-            SELECT 'R' || $batch || '-' || c._line, {names}, $batch, c._line,
+            SELECT 'R' || $batch || '-' || c._rid, {names}, $batch, c._line,
                    CAST(c."{contract.date_column}" AS DATE), {alias_key_sql("o")}, to_json(d.candidates)
-            FROM checked c JOIN m_decided d ON d._line = c._line AND d.method = 'review'
-            JOIN m_orders o ON o._line = c._line
-            ORDER BY c._line""",
+            FROM checked c JOIN m_decided d ON d._line = c._rid AND d.method = 'review'
+            JOIN m_orders o ON o._line = c._rid
+            ORDER BY c._rid""",
         {"batch": batch_id},
     )
     run(
         con,
-        "DELETE FROM checked WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'review')",
+        "DELETE FROM checked WHERE _rid IN (SELECT _line FROM m_decided WHERE method = 'review')",
     )
     return int(value(con, "SELECT count(*) FROM m_decided WHERE method = 'review'"))
