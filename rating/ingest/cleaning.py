@@ -9,8 +9,8 @@ references, USCCs: `Contract.identifier`):
 * safe, cleaned and counted in `normalised` by kind: a leading apostrophe or backtick;
   tabs, line breaks, spaces, no-break and ideographic spaces at either end; zero-width
   characters and byte-order marks anywhere; full-width letters, digits and signs; a `.0`
-  after at most 15 digits (a double holds those exactly); a USCC in lower case;
-* not safe, the row quarantined: scientific notation or a `.0` after more than 15 digits
+  after an integer below 2^53 (a double holds those exactly); a USCC in lower case;
+* not safe, the row quarantined: scientific notation or a `.0` after a larger integer
   (`ID_NOT_EXACT`: the digits are gone, and another id must never be loaded instead), and
   any space, control or other invisible character left inside (`BAD_CHARACTER`, naming it).
 
@@ -48,6 +48,14 @@ def plain_sql(raw: str) -> str:
     )
 
 
+def exact_decimal_sql(text: str) -> str:
+    """SQL true for digits and a `.0` a double holds exactly (below 2^53: up to 16 digits)."""
+    return (
+        f"(regexp_full_match({text}, '[0-9]{{1,16}}\\.0+') "
+        f"AND TRY_CAST(split_part({text}, '.', 1) AS HUGEINT) < {2**53})"
+    )
+
+
 def cleaned_id_sql(clean: str, kind: str) -> str:
     """The id of a cleaned (trimmed, not empty) cell after the safe repairs."""
     repaired = (
@@ -55,7 +63,7 @@ def cleaned_id_sql(clean: str, kind: str) -> str:
         f" {_q(_FULLWIDTH)}, {_q(_ASCII)}), '^[''`]', ''), {_q(_EDGE)})"
     )
     repaired = (
-        f"(CASE WHEN regexp_full_match({repaired}, '[0-9]{{1,15}}\\.0+')"
+        f"(CASE WHEN {exact_decimal_sql(repaired)}"
         f" THEN regexp_replace({repaired}, '\\.0+$', '') ELSE {repaired} END)"
     )
     if kind == "uscc":
@@ -67,7 +75,8 @@ def id_problems_sql(value: str) -> list[tuple[str, str]]:
     """(condition, code) over the repaired id, in the order they apply."""
     return [
         (
-            f"regexp_full_match({value}, '[0-9]+(\\.[0-9]*)?[Ee][+-]?[0-9]+|[0-9]{{16,}}\\.0+')",
+            f"(regexp_full_match({value}, '[0-9]+(\\.[0-9]*)?[Ee][+-]?[0-9]+')"
+            f" OR (regexp_full_match({value}, '[0-9]+\\.0+') AND NOT {exact_decimal_sql(value)}))",
             "ID_NOT_EXACT",
         ),
         (f"regexp_matches({value}, {_q(_UNSAFE_RE)})", "BAD_CHARACTER"),
@@ -83,7 +92,7 @@ CHANGES = {
     "no_break_space": "contains({r}, chr(160))",
     "ideographic_space": "contains({r}, chr(12288))",
     "fullwidth": "regexp_matches({r}, '[\\x{{FF01}}-\\x{{FF5E}}]')",
-    "decimal_suffix": "regexp_full_match(trim({r}), '[0-9]{{1,15}}\\.0+')",
+    "decimal_suffix": "regexp_full_match(trim({r}), '[0-9]{{1,16}}\\.0+') AND TRY_CAST(split_part(trim({r}), '.', 1) AS HUGEINT) < 9007199254740992",
 }
 
 

@@ -34,6 +34,7 @@ from rating.ingest.validate import (
     Mapping,
     check_sql,
     clean_rows,
+    codes_sql,
     duplicate_key_sql,
     overlap_check_sql,
     problems_sql,
@@ -228,7 +229,7 @@ def _quarantine(
             SELECT $batch, $kind, $file, q.line, q.header, q.code,
                    m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
                    q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
-            FROM ({problems_sql(contract, mapping, traits=raw.traits)}) q
+            FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=_codes(con, contract))}) q
             LEFT JOIN {messages} ON m.code = q.code
             ORDER BY q._rid, q.field""",
         {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
@@ -258,6 +259,10 @@ def _quarantine(
         )
     )
     return bad_rows + len(raw.rejected), reasons
+
+
+def _codes(con: duckdb.DuckDBPyConnection, contract: Contract) -> frozenset[str]:
+    return frozenset(value(con, codes_sql(contract)) or [])
 
 
 def ingest_file(

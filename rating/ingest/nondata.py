@@ -1,8 +1,8 @@
 """What in a file is not a record of the kind: how headers are recognised, which rows are
 not data (skipped and counted by reason), and what was cleaned (counted by kind).
 
-A row is *not data* when its key cell is empty and it is blank (only separators or spaces:
-what Excel leaves when rows are deleted), a total row (a cell starting 合计/总计/小计/共计),
+A row is *not data* when its key cell is empty and it is blank (nothing but separators or
+spaces in the columns of the kind: what Excel leaves when rows are deleted), a total row (a cell starting 合计/总计/小计/共计),
 or a note below the data (注、说明、备注、制表、审核、填表、打印、导出、数据来源 …). Such rows
 are skipped, counted by reason in `rows_skipped`, and never loaded or quarantined; a row
 with its key present is always a record, whatever else it holds.
@@ -73,7 +73,10 @@ def skip_non_data(
     if key not in mapping.source or width == 0:
         return {}
     raw_key = mapping.source[key][0]
-    cells = [f"nullif(trim(c{i}), '')" for i in range(width)]
+    # The columns of the kind (and the first, where totals are labelled), in file order: a
+    # row holding nothing in them holds no record (and a file may have thousands of others).
+    used = sorted({0, *(int(c[1:]) for c, _ in mapping.source.values())})
+    cells = [f"nullif(trim(c{i}), '')" for i in used]
     blank = f"coalesce({', '.join(cells)}) IS NULL"
     first = f"trim(coalesce({', '.join(cells)}))"
     reason = (

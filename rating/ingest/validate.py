@@ -344,14 +344,24 @@ def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
             AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
 
 
-def _detail_sql(contract: Contract, traits: FileTraits) -> str:
+def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
     """SQL over a problem (`p.code`, `value`) saying what exactly was found, or NULL: the
-    readings of an ambiguous date, the character an id may not hold."""
-    note = character_note_sql(cleaned_id_sql("fast_trim(value)", "id"))
-    return (
-        f"CASE p.code WHEN 'AMBIGUOUS_DATE' THEN when_readings(fast_trim(value), "
-        f"{sql_text(lit(traits.zone))}) WHEN 'BAD_CHARACTER' THEN {note} END"
-    )
+    readings of an ambiguous date, the character an id may not hold. Only for the `codes`
+    present (the date readings are a large expression to plan)."""
+    whens = []
+    if "AMBIGUOUS_DATE" in codes:
+        readings = f"when_readings(fast_trim(value), {sql_text(lit(traits.zone))})"
+        whens.append(f"WHEN 'AMBIGUOUS_DATE' THEN {readings}")
+    if "BAD_CHARACTER" in codes:
+        note = character_note_sql(cleaned_id_sql("fast_trim(value)", "id"))
+        whens.append(f"WHEN 'BAD_CHARACTER' THEN {note}")
+    return f"CASE p.code {' '.join(whens)} END" if whens else "NULL::VARCHAR"
+
+
+def codes_sql(contract: Contract, table: str = "checked") -> str:
+    """The distinct problem codes of the checked records, as one list."""
+    errors = ", ".join(error_column(n) for n in contract.columns)
+    return f"SELECT list(DISTINCT e) FROM (SELECT unnest([{errors}]) AS e FROM {table} WHERE NOT ({clean_rows(contract)}))"
 
 
 def problems_sql(
@@ -360,9 +370,11 @@ def problems_sql(
     table: str = "checked",
     raw_table: str = "raw",
     traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+    codes: frozenset[str] = frozenset(),
 ) -> str:
     """One row per problem: row id, line, sheet index, header, field, code, what exactly
-    was found (`detail`, or NULL), the raw cell and the raw record as JSON."""
+    was found (`detail`, or NULL, for the `codes` named), the raw cell and the raw record
+    as JSON."""
     headers = " ".join(
         f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
         for n, col in contract.columns.items()
@@ -380,7 +392,7 @@ def problems_sql(
         + "))"
     )
     errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
-    return f"""SELECT *, {_detail_sql(contract, traits)} AS detail FROM (
+    return f"""SELECT *, {_detail_sql(traits, set(codes))} AS detail FROM (
                SELECT p._rid, p._line AS line, p._sheet AS sheet,
                       CASE p.field {headers} END AS header, p.field, p.code,
                       CASE p.field {cells or "WHEN NULL THEN NULL"} END AS value, {raw_json} AS raw
