@@ -64,10 +64,16 @@ def _bom(head: bytes) -> tuple[str | None, int]:
     for mark, name in _BOMS:
         if head.startswith(mark):
             return name, len(mark)
-    if len(head) >= 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
-        return "utf-16-le", 0
-    if len(head) >= 4 and head[0] == 0 and head[2] == 0 and head[1] != 0:
-        return "utf-16-be", 0
+    # Without a mark: UTF-16 only if the start reads as text with a separator or line break
+    # (ASCII in UTF-16 has a zero in every other byte; binary content rarely reads as text).
+    for name in ("utf-16-le", "utf-16-be"):
+        text = head[: len(head) // 2 * 2].decode(name, errors="replace")
+        if (
+            b"\x00" in head
+            and any(sep in text for sep in ",\t\n")
+            and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+        ):
+            return name, 0
     return None, 0
 
 
@@ -138,7 +144,7 @@ def scan_text(path: Path, sha256: str | None = None) -> TextScan:
         if digest is not None:
             digest.update(data)
         if n == 0:
-            bom_name, bom = _bom(data[:4])
+            bom_name, bom = _bom(data[:2048])
             if bom_name is None and b"\x00" in data[: 1 << 16]:
                 raise InputFileError(
                     f"{path.name}: binary content that is neither CSV, Excel nor Parquet",
