@@ -265,6 +265,16 @@ class IngestResponse(BaseModel):
     encoding: str | None
     ignored_columns: list[str]
     sha256: str
+    rows_skipped: dict[str, int] = Field(
+        default_factory=dict, description="Rows that are not data (blank, total, note), by reason"
+    )
+    normalised: dict[str, int] = Field(
+        default_factory=dict, description="Identifier cells cleaned, by kind (tab, fullwidth …)"
+    )
+    sheets: list[dict[str, str | int]] = Field(
+        default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
+    )
+    header_line: int = Field(1, description="Line or row the header was found on")
 
 
 class QuarantineRow(BaseModel):
@@ -276,6 +286,7 @@ class QuarantineRow(BaseModel):
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None
 
 
 class QuarantineResponse(BaseModel):

@@ -228,7 +228,7 @@ def quarantine(
         return
     with inv.warehouse(read_only=True) as con:
         found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)
-    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value"]
+    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value", "sheet"]
     payload = {
         "rows": [dict(zip(cols, astuple(r), strict=True)) for r in found.rows],
         "truncated": found.truncated,
