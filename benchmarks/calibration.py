@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.calibration_report import GRADES, latest, markdown, text_table
 from benchmarks.quality.run import provenance
 from rating.engine.runner import execute_run
 from rating.ingest.folder import ingest_folder
@@ -47,7 +48,6 @@ MODES = {
 }
 END = "2026Q3"
 NOW = datetime(2026, 11, 1, 9, 0, 0)
-GRADES = ("AAA", "AA", "A", "B", "C")
 STEADY_FROM = 3  # black-list entries count from the 4th rated quarter: three earlier ones exist
 
 
@@ -103,7 +103,21 @@ COMPANY_QUARTERS = """
     WINDOW w AS (PARTITION BY c.uscc ORDER BY r.period)"""
 
 
-def quarters(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Quarter:
+    """One rated quarter of the city: `steady` once three earlier quarters are rated."""
+
+    period: str
+    graded: int
+    grades: dict[str, int]
+    black: int
+    black_entries: int
+    downgrades: int
+    vetoed: int
+    steady: bool
+
+
+def quarters(con: duckdb.DuckDBPyConnection) -> list[Quarter]:
     """Per rated quarter: companies graded, grade counts, black list, entries, downgrades."""
     grade_cols = ", ".join(f"count(*) FILTER (WHERE grade = '{g}')" for g in GRADES)
     out = []
@@ -116,29 +130,29 @@ def quarters(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ):
         period, q, graded, *grades, black, entries, downgrades, vetoed = row
         out.append(
-            {
-                "period": period,
-                "graded": int(graded),
-                "grades": dict(zip(GRADES, map(int, grades), strict=True)),
-                "black": int(black),
-                "black_entries": int(entries),
-                "downgrades": int(downgrades),
-                "vetoed": int(vetoed),
-                "steady": int(q) >= STEADY_FROM,
-            }
+            Quarter(
+                str(period),
+                int(graded),
+                dict(zip(GRADES, map(int, grades), strict=True)),
+                int(black),
+                int(entries),
+                int(downgrades),
+                int(vetoed),
+                int(q) >= STEADY_FROM,
+            )
         )
     return out
 
 
-def _grade_figures(per_quarter: list[dict[str, Any]]) -> dict[str, float | None]:
-    graded = sum(q["graded"] for q in per_quarter)
+def _grade_figures(per_quarter: list[Quarter]) -> dict[str, float | None]:
+    graded = sum(q.graded for q in per_quarter)
     out: dict[str, float | None] = {
-        f"grade_share_{g}": sum(q["grades"][g] for q in per_quarter) / graded if graded else None
+        f"grade_share_{g}": sum(q.grades[g] for q in per_quarter) / graded if graded else None
         for g in GRADES
     }
-    steady = [q for q in per_quarter if q["steady"]]
+    steady = [q for q in per_quarter if q.steady]
     out["black_entries_per_1000"] = (
-        1000 * sum(q["black_entries"] for q in steady) / sum(q["graded"] for q in steady)
+        1000 * sum(q.black_entries for q in steady) / sum(q.graded for q in steady)
         if steady
         else None
     )
@@ -212,12 +226,22 @@ DETAILS_SQL = {  # reported, no target
 }
 
 
-def measure_city(settings: Settings, n_quarters: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class City:
+    """What the report measured: each target's figure (None when it cannot be measured, e.g.
+    no quarter is steady yet), the rated quarters, and figures reported without a target."""
+
+    figures: dict[str, float | None]
+    quarters: list[Quarter]
+    details: dict[str, float]
+
+
+def measure_city(settings: Settings, n_quarters: int) -> City:
     """Every target figure and the per-quarter table of a rated warehouse."""
     con = open_warehouse(settings, read_only=True)
     con.execute(COMPANY_QUARTERS)
     per_quarter = quarters(con)
-    first, last = Period.parse(per_quarter[0]["period"]), Period.parse(per_quarter[-1]["period"])
+    first, last = Period.parse(per_quarter[0].period), Period.parse(per_quarter[-1].period)
     params = {"start": first.start, "end": last.end, "years": n_quarters / 4}
     figures: dict[str, float | None] = _grade_figures(per_quarter)
     for name, sql in FIGURES_SQL.items():
@@ -226,7 +250,7 @@ def measure_city(settings: Settings, n_quarters: int) -> dict[str, Any]:
         figures[name] = None if got is None else float(got)
     details = {k: float(value(con, sql) or 0) for k, sql in DETAILS_SQL.items()}
     con.close()
-    return {"figures": figures, "quarters": per_quarter, "details": details}
+    return City(figures, per_quarter, details)
 
 
 def compare(
@@ -262,116 +286,17 @@ def measure(mode: str, work: Path, log: Any = print, **override: Any) -> dict[st
     args = MODES[mode] | override
     settings, timings = build_city(work, args, log)
     city = measure_city(settings, int(args["quarters"]))
-    table = compare(city["figures"], load_targets(), quick=mode == "quick")
+    table = compare(city.figures, load_targets(), quick=mode == "quick")
     return {
         "mode": mode,
         "generator": {**args, "end": END},
         "provenance": provenance(),
         "timings": timings,
         "rows": [asdict(r) for r in table],
-        "quarters": city["quarters"],
-        "details": city["details"],
+        "quarters": [asdict(q) for q in city.quarters],
+        "details": city.details,
         "ok": all(r.ok for r in table),
     }
-
-
-def _fmt(x: float | None, unit: str) -> str:
-    if x is None:
-        return "—"
-    if unit == "share":
-        return f"{100 * x:.1f} %"
-    return f"{x:.2f}" if unit == "ratio" else f"{x:.1f}"
-
-
-def text_table(record: dict[str, Any]) -> str:
-    """The console report: one line per figure, then its basis and source."""
-    lines = [f"calibration ({record['mode']}): generated vs target"]
-    for r in record["rows"]:
-        mark = "ok " if r["ok"] else "OUT"
-        rng = f"[{_fmt(r['low'], r['unit'])} … {_fmt(r['high'], r['unit'])}]"
-        lines.append(
-            f"  {mark} {r['figure']}: {_fmt(r['measured'], r['unit'])}"
-            f" (target {_fmt(r['target'], r['unit'])} {rng}; {r['basis']})"
-        )
-        lines.append(f"        source: {r['source']}")
-    return "\n".join(lines)
-
-
-def latest(path: Path) -> list[dict[str, Any]]:
-    """The newest record of each mode in a results file, in MODES order."""
-    newest: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            newest[record["mode"]] = record
-    return [newest[m] for m in ("demo", "full", "quick") if m in newest]
-
-
-def _markdown_record(record: dict[str, Any]) -> list[str]:
-    g, prov, t = record["generator"], record["provenance"], record["timings"]
-    out = [
-        f"## {record['mode']}: {g['complaints']:,} complaints, {g['quarters']} quarters to "
-        f"{g['end']}, seed {g['seed']}",
-        "",
-        f"Measured {prov['at']} on {prov['machine']}, Python {prov['python']}, DuckDB "
-        f"{prov['duckdb']}, commit {prov['git_commit'][:12]}"
-        f"{' (uncommitted changes)' if prov['git_dirty'] else ''}. Generate {t['generate_s']} s, "
-        f"ingest {t['ingest_s']} s, rate {t['rate_s']} s. "
-        f"{'Every figure is within its range.' if record['ok'] else '**Some figures are out of range.**'}",
-        "",
-        "| figure | generated | target | range | | basis |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in record["rows"]:
-        out.append(
-            f"| {r['figure']} | {_fmt(r['measured'], r['unit'])} | {_fmt(r['target'], r['unit'])} "
-            f"| {_fmt(r['low'], r['unit'])} … {_fmt(r['high'], r['unit'])} "
-            f"| {'ok' if r['ok'] else '**out**'} | {r['basis']} |"
-        )
-    out += [
-        "",
-        "| quarter | graded | " + " | ".join(GRADES) + " | black list | entries | downgrades |",
-    ]
-    out.append("|---" * (len(GRADES) + 6) + "|")
-    for q in record["quarters"]:
-        cells = " | ".join(str(q["grades"][x]) for x in GRADES)
-        out.append(
-            f"| {q['period']} | {q['graded']:,} | {cells} | {q['black']} | {q['black_entries']}"
-            f"{'' if q['steady'] else ' ¹'} | {q['downgrades']} |"
-        )
-    d = record["details"]
-    out += [
-        "",
-        "¹ fewer than three earlier rated quarters: the streak of three C cannot be seen whole, "
-        "so these entries are not counted in the per-1,000 figure (the 3rd quarter takes in every "
-        "company that was C from the start).",
-        "",
-        f"Also measured (no target): {100 * d['black_list_share']:.1f} % of rated company-quarters "
-        f"on the black list, {100 * d['downgrade_share']:.1f} % downgraded (after the first "
-        f"quarter); {d['households_per_project']:,.0f} households per project on average.",
-        "",
-    ]
-    return out
-
-
-def markdown(records: list[dict[str, Any]]) -> str:
-    """CALIBRATION.md: per mode the figures with ranges, the quarters, then every source."""
-    out = [
-        "# Calibration: the generated city against published outcomes",
-        "",
-        "Written by `python -m benchmarks.calibration` (`--quick`, `--mode demo`) from the newest "
-        "line of each mode in `results/calibration.jsonl`. Targets, ranges and sources: "
-        "`rating/synth/targets.toml`. Every quarter is rated in order under `yantai-2022`, so "
-        "streaks and downgrades read the quarters before.",
-        "",
-    ]
-    for record in records:
-        out += _markdown_record(record)
-    if records:
-        out += ["## Sources", "", "| figure | basis | source |", "|---|---|---|"]
-        out += [f"| {r['figure']} | {r['basis']} | {r['source']} |" for r in records[0]["rows"]]
-        out.append("")
-    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
