@@ -24,6 +24,8 @@ from rating.synth.rates import (
     BAD_PER_YEAR,
     BAD_SHARES,
     BAD_SLOPE,
+    BAD_VALIDITY_DAYS,
+    BAD_VALIDITY_SHARES,
     FIXED_SERIOUS,
     FIXED_VETO,
     GOOD_PER_YEAR,
@@ -260,10 +262,11 @@ def _terms(
     good, veto = code < N_GOOD, code >= N_GOOD + N_BAD
     serious = np.array([c[4] for c in CODES])[code] | (~good & (rng.random(n) < 0.05))
     u = rng.random(n)
+    bad_days = BAD_VALIDITY_DAYS[pick(rng, BAD_VALIDITY_SHARES, n)]
     valid = np.where(
         good,
         np.where(star, day + 365, np.where(u < 0.6, day + np.where(code == 0, 730, 365), -1)),
-        np.where(serious, -1, np.where(u < 0.4, day + 365, np.where(u < 0.6, day + 1095, -1))),
+        np.where(serious | (bad_days < 0), -1, day + bad_days),
     )
     p_fix = np.where(good, 0.0, np.where(veto, FIXED_VETO, np.where(serious, FIXED_SERIOUS, 0.5)))
     fixed_on = day + np.where(veto | serious, rng.integers(30, 271, n), rng.integers(10, 91, n))

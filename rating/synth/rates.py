@@ -94,11 +94,15 @@ SECOND_EVALUATOR = (0.5, 0.3, 0.2)  # 社区居委会, 业主委员会, 居民�
 # --- good and bad information -----------------------------------------------------------------
 # Per company and year over the city; each leans exponentially on quality (events.py `_rate`):
 # awards on the best, penalties and vetoes clustered in a few bad companies.
-GOOD_PER_YEAR, BAD_PER_YEAR, VETO_PER_YEAR = 0.12, 0.10, 0.004
+GOOD_PER_YEAR, BAD_PER_YEAR, VETO_PER_YEAR = 0.12, 0.12, 0.004
 GOOD_SLOPE, BAD_SLOPE, VETO_SLOPE = 2.2, 1.8, 2.0
 STAR_SHARE = 0.05  # each year the best serving companies get a provincial award (G01) …
 STAR_LIST_DAY = 14  # … announced on the 15th day of a quarter, valid one year
 FIXED_SERIOUS, FIXED_VETO = 0.95, 0.8  # serious items and vetoes rectified within 30–270 days
+# Validity of bad information that is not serious (-1: none stated, so 1 year under 烟台's
+# rule): publicity periods run from 3 months to 3 years (深圳; 发改办财金〔2019〕527号).
+BAD_VALIDITY_DAYS = np.array([182, 365, 1095, -1])
+BAD_VALIDITY_SHARES = (0.3, 0.1, 0.1, 0.5)
 GOOD_SHARES = (0.10, 0.25, 0.20, 0.20, 0.25)  # G01 … G05
 BAD_SHARES = (0.14, 0.08, 0.10, 0.08, 0.07, 0.12, 0.12, 0.06, 0.10, 0.05, 0.05, 0.03)  # B01 … B12
 WITH_PROJECT = np.array([0.5, 0.6, 0.8])  # good, bad, veto events naming a project
