@@ -30,10 +30,11 @@ CAVEATS = """\
 * **Early warning** is backtested with an expanding window: the model scoring period L was
   fitted only on outcomes of periods before L (asserted in `tests/test_warning.py`). The
   baseline is the current grade (each grade's event rate in the same training rows). In the
-  generator a company's quality is fixed and its quarter-to-quarter variation is random, so a
-  downgrade is often a company falling back after a lucky quarter or sitting just above a band
-  floor — which the score margin and trend features see and a grade does not.
-  Whether that transfers to a real city is exactly what a backtest on its history will show.
+  generator a company's quality drifts slowly and grades are sticky (calibrated to 济南's
+  shares, `../CALIBRATION.md`), so most events are black-list entries of companies already C
+  and downgrades of companies sitting just above a band floor — which the grade, the score
+  margin and the trend features all see. Whether that transfers to a real city is exactly
+  what a backtest on its history will show.
 """
 
 
