@@ -31,10 +31,12 @@ CAVEATS = """\
   fitted only on outcomes of periods before L (asserted in `tests/test_warning.py`). The
   baseline is the current grade (each grade's event rate in the same training rows). In the
   generator a company's quality drifts slowly and grades are sticky (calibrated to 济南's
-  shares, `../CALIBRATION.md`), so most events are black-list entries of companies already C
-  and downgrades of companies sitting just above a band floor — which the grade, the score
-  margin and the trend features all see. Whether that transfers to a real city is exactly
-  what a backtest on its history will show.
+  shares, `../CALIBRATION.md`), so events are rare (about 6% of companies a quarter) and mostly
+  one step across a band floor (A → B, or B → C when bad information arrives), the rest
+  black-list entries of companies already C. The grade alone already sees much of that (a C
+  company is one step from the black list), so the model's margin over it is smaller than on
+  a city whose grades churn. Whether that transfers to a real city is exactly what a
+  backtest on its history will show.
 """
 
 
