@@ -39,7 +39,7 @@ def bureau() -> Bureau:
         b.project(f"P{n}", b.company(n, name), households=400)
     b.project("P1", jia, households=500)
     b.event(jia, "2025-01-10", code="B01", description="擅自停水停电", points=25)
-    for day in ("2025-04-08", "2025-07-09", "2025-08-15"):
+    for day in ("2025-02-11", "2025-04-08", "2025-07-09", "2025-08-15"):
         b.complaint("P2", day)
     return b
 
@@ -72,6 +72,18 @@ def test_missing_history_is_refused_with_the_commands_that_fix_it(
     assert err.details["commands"] == ["rating run --period 2025Q1", "rating run --period 2025Q2"]
     assert "rating run --period 2025Q3 --with-history" in err.message
     assert rows(con, "SELECT count(*) FROM runs") == [(0,)]  # nothing was made
+
+
+def test_a_register_older_than_the_rating_does_not_start_the_history(tmp_path: Path) -> None:
+    """Bad information in force for years (a register kept before any rating) is read, but
+    its first record does not make the quarters before the rated activity "missing"."""
+    b = bureau()
+    b.event(b.company(4, "丁物业"), "2023-03-01", code="B01", description="擅自停水停电", points=5)
+    con, settings, _ = load(b, tmp_path)
+    with pytest.raises(ConflictError) as refused:
+        rate(con, settings, RunRequest(Q3))
+    assert refused.value.details["first_data_period"] == "2025Q1"
+    assert refused.value.details["missing"] == ["2025Q1", "2025Q2"]
 
 
 def test_with_history_gives_what_rating_in_order_gives(tmp_path: Path) -> None:
@@ -241,3 +253,17 @@ def test_the_readme_walk_through_gives_what_rating_every_quarter_in_order_gives(
         assert main(["run", "--period", period, *db]) == 0
     capsys.readouterr()
     assert walked == black(*db) and walked
+
+
+def test_with_history_makes_the_history_of_the_history_too(tmp_path: Path) -> None:
+    """A rule set reading eight quarters back: 2025Q3 needs 2023Q3…2025Q2, and the first of
+    those needs 2023Q1 and 2023Q2 (the data starts in 2023Q1) — all made, oldest first."""
+    b = bureau()
+    for year in (2023, 2024):
+        for month in (2, 5, 8, 11):
+            b.complaint("P3", f"{year}-{month:02d}-14")
+    con, settings, _ = load(b, tmp_path)
+    made = rate(con, settings, RunRequest(Q3, with_history=True)).history_made
+    periods = [r.period for r in made]
+    assert periods == [str(Q3.previous(k)) for k in range(10, 0, -1)]
+    assert rate(con, settings, RunRequest(Q3)).history.missing == []

@@ -220,7 +220,7 @@ def _meets(d: dict[str, Any], t: dict[str, float]) -> str:
         (d["writer"]["precision"] or 0) >= t["precision"]
         and (d["writer"]["recall"] or 0) >= t["recall"]
         and d["hard_negatives_held"] <= t["hard_negatives_held"]
-        and d["campaign_recall"] >= t["campaign_recall"]
+        and (d["campaign_recall"] is None or d["campaign_recall"] >= t["campaign_recall"])
     )
     return "yes" if ok else "**no**"
 
@@ -246,7 +246,7 @@ def refiling_section(rec: dict[str, Any]) -> str:
             d["writer"]["precision"],
             d["writer"]["recall"],
             d["hard_negatives_held"],
-            d["campaign_recall"],
+            "–" if d["campaign_recall"] is None else d["campaign_recall"],
             d["city"]["precision"],
             d["city"]["recall"],
             d["scan_s"],
