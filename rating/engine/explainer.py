@@ -15,7 +15,9 @@ from typing import Any
 
 import duckdb
 
+from rating.engine import standing
 from rating.errors import NotFoundError
+from rating.ruleset import registry
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
 from rating.sql import dicts, rows, value
@@ -46,23 +48,20 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any
 
 
 def stored_ruleset(con: duckdb.DuckDBPyConnection, ref: str, files_sha: str) -> LoadedRuleSet:
-    name, _, version = ref.partition("@")
-    files = value(
-        con,
-        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
-        {"n": name, "v": version, "sha": files_sha},
-    )
+    """The rule set a run used, loaded from the files stored with it.
+
+    Raises `NotFoundError` (`RULESET_NOT_FOUND`) when the warehouse does not hold them."""
+    files = registry.stored_files(con, ref, files_sha)
     if files is None:
         raise NotFoundError(
             f"rule set {ref} ({files_sha[:12]}) is not stored", code="RULESET_NOT_FOUND"
         )
-    return _load_cached(files)
+    return _load_cached(tuple(sorted(files.items())))
 
 
 @lru_cache(maxsize=16)
-def _load_cached(files_json: str) -> LoadedRuleSet:
-    files = {k: v.encode("utf-8") for k, v in json.loads(files_json).items()}
-    return load_from_bytes(files, origin="stored rule set")
+def _load_cached(files: tuple[tuple[str, bytes], ...]) -> LoadedRuleSet:
+    return load_from_bytes(dict(files), origin="stored rule set")
 
 
 _LIST_FILTERS = {
@@ -231,8 +230,20 @@ def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
         for override in definition.grades.overrides:
             if override.id == oid:
                 return f"{override.title}" + (f" — {override.clause}" if override.clause else "")
+    if reason.startswith("cap:"):
+        cid = reason.split(":", 1)[1]
+        for cap in definition.grades.caps:
+            if cap.id == cid:
+                return (
+                    f"at most {cap.grade}: {cap.title}"
+                    + (f" — {cap.clause}" if cap.clause else "")
+                    + f" (band {row.get('band_grade')})"
+                )
     if reason == "not_rated":
-        return "not rated: the company served no project in the period"
+        return "not rated: the company had no rated project in the period"
+    by = definition.grades.by
+    if by is not None:
+        return f"{by} falls in the band of grade {row.get('band_grade')} (score {row.get('score')})"
     return f"score {row.get('score')} falls in the band of grade {row.get('band_grade')}"
 
 
@@ -254,6 +265,9 @@ def explain(
         "reasons": reasons(con, rid, uscc, rs),
         "projects": projects(con, rid, uscc),
         "fair_rates": fair_rates(con, rid, uscc, rs),
+        "ranks": [r.as_dict() for r in standing.ranks(con, rid, uscc, rs)],
+        "facts": [f.as_dict() for f in standing.facts(con, rid, uscc, rs)],
+        "evaluations": [e.as_dict() for e in standing.evaluations(con, rid, uscc, rs)],
         "evidence": evidence(con, rid, uscc, limit=limit),
     }
 

@@ -40,7 +40,7 @@ def _split(value: Any) -> tuple[Any, Any]:
     if isinstance(value, dict):
         logic, wording = {}, {}
         for k, v in value.items():
-            if k in LATER_OPTIONS and v is None:
+            if k in LATER_OPTIONS and v in (None, []):
                 continue  # unset: as if the option did not exist (published fingerprints hold)
             if k in WORDING_FIELDS:
                 wording[k] = v
