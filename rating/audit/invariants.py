@@ -9,13 +9,17 @@ and checks, with property-style searches whose order makes the first failure the
   the period re-rated over the base watermark plus that batch only; neither the project's
   score nor its company's may rise, nor the company's grade improve. The rule whose points
   rose is named.
-* `veto_lowest` — every rated company with a veto has the lowest grade.
+* `veto_lowest` — a veto always gives the lowest grade: every rated company with a veto in
+  the period has it, and for each behaviour code a veto rule counts (`rating.ruleset.codes`),
+  one such event added to the best-graded company (its own batch, re-rated) gives it.
 * `bands` — every band set (company bands, project grades, indicator bands) evaluated at and
   around each boundary: each number gets one grade, and a higher number never a worse grade
   (indicator bands: each value exactly one band).
 * `consequences` — a better grade never brings a harsher consequence: every rated company's
-  list conditions evaluated under every grade (streaks recomputed) — no better grade enters
-  the black list or leaves the red list where a worse one would not.
+  list conditions evaluated under every band grade (streaks recomputed) — no better grade
+  enters the black list or leaves the red list where a worse one would not. Extra grades
+  (`grades.extra`, given only by overrides, e.g. C(缺失)) are categories beside the ladder
+  and are not compared.
 
 Same warehouse, same seed, same findings: nothing here reads the clock or draws at random.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql, number_sql
 from rating.ingest.loader import ingest_file
 from rating.periods import Period
+from rating.ruleset.codes import code_uses
 from rating.ruleset.definition import Band
 from rating.ruleset.loader import LoadedRuleSet
 from rating.ruleset.names import streak_column
@@ -124,6 +129,7 @@ def check_ruleset(
     _check_veto(con, rs, report)
     _check_bands(con, rs, report)
     _check_consequences(con, rs, report)
+    _check_veto_events(con, settings, ctx, folder, report)
     _check_complaints(con, settings, ctx, projects, folder, report)
     return report
 
@@ -221,7 +227,8 @@ def _check_indicator_bands(rule_id: str, uptos: list[Decimal | None], report: Ch
 def _alternatives_sql(rs: LoadedRuleSet) -> str:
     """Every rated company under every grade, with the list conditions evaluated."""
     d = rs.definition
-    grades = ", ".join(f"({sql_text(lit(g))}, {i})" for i, g in enumerate(d.grade_order))
+    ladder = [b.grade for b in d.grades.bands]
+    grades = ", ".join(f"({sql_text(lit(g))}, {i})" for i, g in enumerate(ladder))
     streaks = sorted(rs.streak_grades)
     depth = d.history_periods
     recomputed = "".join(
@@ -271,17 +278,17 @@ def _check_consequences(
 
 
 def _complaint_row(
-    n: int, project_id: str, period: Period, variant: dict[str, Any]
+    n: int, project_id: str, day: date, period: Period, variant: dict[str, Any]
 ) -> dict[str, Any]:
-    """A verified, first-instance complaint in the middle of the period (see VARIANTS)."""
-    day = period.start + timedelta(days=period.days // 2)
+    """A verified, first-instance complaint received on `day` (see VARIANTS); its id carries
+    the base watermark, so checks on one warehouse never correct each other's records."""
     received = f"{day.isoformat()} 09:00:00"
     deadline = f"{day.isoformat()} 23:59:00"
     closed = f"{day.isoformat()} 18:00:00"
     if variant.get("overdue"):
         closed = f"{period.end.isoformat()} 18:00:00"
     return {
-        "complaint_id": f"CHECK-{n:04d}",
+        "complaint_id": f"CHECK-{period}-{n:04d}",
         "received_at": received,
         "channel": "12345热线",
         "order_type": "投诉举报类",
@@ -298,13 +305,60 @@ def _complaint_row(
     }
 
 
-def _write_complaint(path: Path, row: dict[str, Any]) -> Path:
-    columns = [c for c in CONTRACTS["complaints"].columns if c in row]
+def _write_row(path: Path, kind: str, row: dict[str, Any]) -> Path:
+    columns = [c for c in CONTRACTS[kind].columns if c in row]
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         writer.writerow([row[c] for c in columns])
     return path
+
+
+def _check_veto_events(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    ctx: RunContext,
+    folder: Path,
+    report: CheckReport,
+) -> None:
+    """For each code a veto rule counts, one event on the best-graded company → lowest grade."""
+    rs = ctx.ruleset
+    lowest = rs.definition.lowest_grade
+    best = rows(
+        con,
+        """SELECT uscc, name FROM decided WHERE rated AND NOT veto
+           ORDER BY list_position($order, grade), projects, uscc LIMIT 1""",
+        {"order": list(rs.definition.grade_order)},
+    )
+    if not best:
+        return
+    uscc, name = best[0]
+    day = ctx.period.start + timedelta(days=ctx.period.days // 2)
+    for use in (u for u in code_uses(rs) if u.veto):
+        event = {
+            "event_id": f"CHECK-{ctx.watermark}-{use.code}", "uscc": uscc, "info_kind": use.info_kind,
+            "code": use.code, "description": use.meaning, "authority": "rating rules check",
+            "decided_on": day.isoformat(), "points": 0, "serious": "是" if use.serious else "否",
+            "status": "有效",
+        }  # fmt: skip
+        path = _write_row(folder / f"check-{event['event_id']}.csv", "events", event)
+        result = ingest_file(con, settings, "events", path)
+        if result.rows_loaded != 1:
+            continue
+        runner.compute(con, replace(ctx, extra_batches=(result.batch_id,)))
+        grade = rows(con, "SELECT grade FROM decided WHERE uscc = $u", {"u": uscc})[0][0]
+        report.checked["veto_lowest"] = report.checked.get("veto_lowest", 0) + 1
+        if grade != lowest:
+            report.findings.append(
+                Finding(
+                    "veto_lowest",
+                    ", ".join(use.rules),
+                    f"an event {use.code} ({use.meaning}) on {name} gives grade {grade}, not {lowest}",
+                    {"company": uscc, "code": use.code, "grade": str(grade)},
+                )
+            )
+            break
+    runner.compute(con, ctx)
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection, company: str, project: str) -> dict[str, Any]:
@@ -342,18 +396,27 @@ def _check_complaints(
     report: CheckReport,
 ) -> None:
     order = ctx.ruleset.definition.grade_order
+    # the smallest units first, each with the middle day of its (first) service in the period
     units = rows(
         con,
-        "SELECT company, project_id FROM project_scores ORDER BY households, project_id, company LIMIT $n",
-        {"n": projects},
+        """SELECT u.company, u.project_id,
+                  min(greatest(s.service_start, $period_start)) + CAST(
+                    date_diff('day', min(greatest(s.service_start, $period_start)),
+                              min(least(s.service_end, $period_end))) / 2 AS INTEGER) AS day
+           FROM project_scores u
+           JOIN service s ON s.project_id = u.project_id AND s.company_uscc = u.company
+           WHERE s.service_start <= $period_end AND s.service_end >= $period_start
+           GROUP BY u.company, u.project_id, u.households
+           ORDER BY u.households, u.project_id, u.company LIMIT $n""",
+        {"n": projects, **ctx.params},
     )
-    base = {u: _snapshot(con, *u) for u in units}
+    base = {(c, p): _snapshot(con, c, p) for c, p, _day in units}
     n = 0
-    for company, project in units:
+    for company, project, day in units:
         for name, variant in VARIANTS:
             n += 1
-            row = _complaint_row(n, project, ctx.period, variant)
-            path = _write_complaint(folder / f"check-{n:04d}.csv", row)
+            row = _complaint_row(ctx.watermark * 1000 + n, project, day, ctx.period, variant)
+            path = _write_row(folder / f"check-{row['complaint_id']}.csv", "complaints", row)
             result = ingest_file(con, settings, "complaints", path)
             if result.rows_loaded != 1:
                 continue  # e.g. a project served by nobody on that day
