@@ -61,13 +61,17 @@ def hits_select(c: CompiledRule, ctx: RunContext) -> str:
     base_filter = (
         sql_text(c.of) if rule.measure == "share" and c.of is not None else sql_text(c.when)
     )
+    rated_only = ""
+    if ctx.ruleset.include is not None and rule.source != "events":
+        # records of projects the scheme does not rate (`[project] include`) count for nothing
+        rated_only = "AND EXISTS (SELECT 1 FROM units u WHERE u.project_id = _project AND u.company = _company)"
     return f"""SELECT {sql_text(lit(rule.id))} AS rule_id, {sql_text(lit(rule.source))} AS source,
                   _company, _project, _key, _batch, _row, _date,
                   {to_decimal_sql(_contribution(c), mode)} AS contribution,
                   {_evaluation_sql(c, ctx)} AS _evaluation
                FROM scope_{rule.source}
                WHERE _company IS NOT NULL AND ({window_condition(rule.window)})
-                 AND coalesce({base_filter}, false)"""
+                 AND coalesce({base_filter}, false) {rated_only}"""
 
 
 def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
