@@ -56,11 +56,12 @@ def _culprit(con: duckdb.DuckDBPyConnection, name: str, ctx: RunContext) -> str 
         select = (
             hits_select(compiled, ctx) if name == "rule hits" else rule_points_select(compiled, ctx)
         )
-        try:
+        try:  # materialised: a count alone would let DuckDB skip the failing column
             params = {k: v for k, v in ctx.params.items() if f"${k}" in select}
-            con.execute(f"SELECT count(*) FROM ({select})", params).fetchall()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE guard_probe AS {select}", params)
         except duckdb.Error:
             return compiled.rule.id
+    con.execute("DROP TABLE IF EXISTS guard_probe")
     return None
 
 
