@@ -209,6 +209,7 @@ def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
 
 
 def clamp_sql(expr: str, low: Decimal | None, high: Decimal | None) -> str:
+    """`expr` clamped to `low` … `high` (either may be None: no bound)."""
     if low is not None:
         expr = f"greatest({expr}, {number_sql(low)})"
     if high is not None:

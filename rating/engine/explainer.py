@@ -95,6 +95,7 @@ def list_companies(
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
+    """The company's row of the run; raises `NotFoundError` (`COMPANY_NOT_FOUND`)."""
     found = dicts(
         con,
         "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u",
@@ -205,6 +206,7 @@ def fair_rates(
 
 
 def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    """The company's projects in the run: attributes, days served, points, score, grade."""
     return dicts(
         con,
         """SELECT project_id, project_name, district, street, households, days_served, points, score, grade
@@ -214,6 +216,7 @@ def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dic
 
 
 def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    """The company's buckets in the run: records and points before and after the clamp."""
     return dicts(
         con,
         "SELECT bucket, records, raw_points, points FROM run_buckets WHERE run_id = $run AND company_uscc = $u ORDER BY bucket",
@@ -222,6 +225,7 @@ def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict
 
 
 def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
+    """Why a company got its grade, in words: veto, override, cap, not rated or band."""
     reason = row.get("grade_reason") or ""
     if reason == "veto":
         return f"{definition.grades.veto_title} ({', '.join(row.get('veto_rules') or [])})"
@@ -250,6 +254,9 @@ def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
 def explain(
     con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20
 ) -> dict[str, Any]:
+    """Why `uscc` got its grade in a run (default: the latest): grade reason, buckets,
+    reasons ranked by effect, projects, fair rates, rankings, facts over projects,
+    evaluations and the first `limit` evidence records per rule. Raises `NotFoundError`."""
     info = run_row(con, run_id)
     rid = info["run_id"]
     rs = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition

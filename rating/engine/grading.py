@@ -44,6 +44,7 @@ def resolve_history(
 
 
 def build_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`hist(uscc, k, grade, black)`: the grades of the pinned history runs, k periods back."""
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE hist (uscc VARCHAR, k INTEGER, grade VARCHAR, black BOOLEAN)",
@@ -145,6 +146,7 @@ def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 
 
 def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """`decided`: facts with red, black (not in a shadow period), downgrade and the reasons."""
     defn = ctx.ruleset.definition
     red = (
         f"rated AND coalesce({sql_text(ctx.ruleset.red)}, false)"
@@ -184,6 +186,7 @@ def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 
 
 def grade_counts(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, int]:
+    """Rated companies per grade, best grade first."""
     counts = dict(rows(con, "SELECT grade, count(*) FROM decided WHERE rated GROUP BY grade"))
     order = [g for g in ctx.ruleset.definition.grade_order if g in counts]
     return {g: int(counts[g]) for g in order}

@@ -158,6 +158,8 @@ def scope_predicate(kind: str) -> str:
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int:
+    """`scope_<kind>`: the records of `kind` in the run's scope with their company, the
+    columns the rules read, and the project attributes they read (`p__<attribute>`)."""
     contract = CONTRACTS[kind]
     columns = scope_columns_sql(kind, needed_columns(ctx, kind))
     extra = "".join(f", {c}" for c in columns)
@@ -187,6 +189,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
 
 
 def build_unattributed(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`unattributed`: records dated when no company served their project (kept, reported)."""
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE unattributed (source VARCHAR, record_key VARCHAR,

@@ -13,6 +13,8 @@ INDICATORS = ("count", "sum", "avg", "share")
 
 
 def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    """Structural faults of a validated rule set (bands, grades, buckets, rule fields, names,
+    the evaluation unit, disclosure), each added to `problems` with its rule id."""
     _check_header(rs, problems, origin)
     _check_bands(rs.grades.bands, "grades.bands", problems, origin)
     if rs.project_grades:

@@ -84,10 +84,6 @@ class ProjectScoring(Model):
     note: str = ""
 
     @property
-    def unit_kind(self) -> str:
-        return self.unit or "period"
-
-    @property
     def without_records(self) -> str:
         """What a project without an evaluation in the period gets (see rules/README.md)."""
         if self.not_evaluated is not None:
@@ -274,6 +270,7 @@ class RuleSet(Model):
 
     @property
     def ref(self) -> str:
+        """`name@version`."""
         return f"{self.ruleset.name}@{self.ruleset.version}"
 
     @property
@@ -291,6 +288,7 @@ class RuleSet(Model):
         return self.rounding or "half_up"
 
     def rule(self, rule_id: str) -> Rule:
+        """The rule with id `rule_id`; raises KeyError."""
         for r in self.rules:
             if r.id == rule_id:
                 return r

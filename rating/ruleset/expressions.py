@@ -120,6 +120,8 @@ class Context:
 
 
 def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expr]:
+    """A factory of the quoted engine column `name` (optionally table-qualified)."""
+
     def make() -> exp.Expr:
         return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
@@ -127,6 +129,7 @@ def column_node(name: str, table: str | None = None) -> Callable[[], exp.Expr]:
 
 
 def quoted_column(name: str) -> exp.Expr:
+    """The quoted engine column `name`."""
     return exp.column(exp.to_identifier(name, quoted=True))
 
 

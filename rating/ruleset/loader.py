@@ -74,6 +74,7 @@ class LoadedRuleSet:
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
+    """(name, version or None) of `NAME@VERSION`; raises `UsageError` (`RULESET_REF_INVALID`)."""
     name, _, version = ref.partition("@")
     if not name:
         raise UsageError(
@@ -83,10 +84,13 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 
 def version_key(version: str) -> tuple[int, ...]:
+    """A sort key ordering `1.10.0` after `1.9.0`."""
     return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
 def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
+    """The folder of `name` at `version` (None: the newest) under `rules_dir`;
+    raises `NotFoundError` (`RULESET_NOT_FOUND`) naming the known ones."""
     base = rules_dir / name
     if not base.is_dir():
         known = (
@@ -112,6 +116,9 @@ def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
 
 
 def load_ruleset(rules_dir: Path, ref: str) -> LoadedRuleSet:
+    """Load and check `NAME[@VERSION]` from `rules_dir`; raises `RuleSetError` listing every
+    problem (also `RULESET_NAME_MISMATCH` when the file names another version) or
+    `NotFoundError`."""
     name, version = parse_ref(ref)
     folder = find_version_dir(Path(rules_dir), name, version)
     files = read_files(folder)

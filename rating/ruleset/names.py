@@ -103,6 +103,7 @@ def streak_column(grade: str) -> str:
 
 
 def bucket_facts(definition: RuleSet) -> tuple[Name, ...]:
+    """`points_<bucket>` (4-place decimal) and `count_<bucket>` (records) of each bucket."""
     out: list[Name] = []
     for bucket in definition.buckets:
         out.append(Name(f"points_{bucket.id}", POINTS, f"points of bucket {bucket.id}"))
@@ -118,6 +119,7 @@ def fact_names(definition: RuleSet) -> tuple[Name, ...]:
 
 
 def rank_names(definition: RuleSet) -> tuple[Name, ...]:
+    """The three facts of each ranking: position, count in its partition, share."""
     out: list[Name] = []
     for r in definition.ranks:
         out.append(Name(r.id, "BIGINT", f"position in ranking {r.id} (1 = first)"))
