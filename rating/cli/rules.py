@@ -10,6 +10,7 @@ import typer
 
 from rating.cli.common import Invocation, JsonOption, emit, stdout, table
 from rating.ruleset.codes import code_uses
+from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import list_rulesets, load_ruleset
 from rating.settings import Settings
 
@@ -88,7 +89,9 @@ def rules_show(
                 f"{b.grade} ≥ {b.min}" if b.min is not None else b.grade
                 for b in rs.definition.grades.bands
             )
+            + (f" (bands read {rs.definition.grades.by})" if rs.definition.grades.by else "")
         )
+        _print_extras(rs.definition)
         stdout.print(
             table(
                 "Rules",
@@ -126,6 +129,26 @@ def rules_show(
         )
 
     emit(Invocation(None, json), data, render)
+
+
+def _print_extras(d: RuleSet) -> None:
+    """The unit, rankings, facts over projects and caps of a version, when it has them."""
+    p = d.project
+    if p.unit == "evaluation" and p.evaluation is not None:
+        stdout.print(
+            f"unit: each evaluation ({p.evaluation.source} by {p.evaluation.key}); "
+            f"without one: {p.without_records}"
+        )
+    elif p.without_records != "base":
+        stdout.print(f"a project without records in the period: {p.without_records}")
+    for r in d.ranks:
+        within = f" within {r.partition}" if r.partition else ""
+        keys = ", ".join([f"{r.by} {r.order}", *(f"{k.by} {k.order}" for k in r.then)])
+        stdout.print(f"rank {r.id}: {r.title} — by {keys}{within}; ties {r.ties}; among {r.among}")
+    for f in d.facts:
+        stdout.print(f"fact {f.id}: {f.title} — {f.measure} where {f.when}")
+    for c in d.grades.caps:
+        stdout.print(f"cap {c.id}: at most {c.grade} when {c.when} — {c.title}")
 
 
 @rules_app.command("validate")

@@ -32,7 +32,7 @@ from rating.synth.integrity import TRUTH_FILE
 from rating.synth.plan import Plan
 from rating.synth.world import make_world
 
-GENERATOR = "rating.synth/1"  # bump when the same arguments would produce different files
+GENERATOR = "rating.synth/2"  # bump when the same arguments would produce different files
 MANIFEST = "manifest.json"
 
 # In ingest order: a kind's references are written before it.

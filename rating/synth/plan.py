@@ -24,6 +24,7 @@ DAY = 86_400
 # Stream numbers: never reuse or renumber one (that would change every generated file).
 S_COMPANIES, S_PROJECTS, S_COMPLAINTS, S_INSPECTIONS = 1, 2, 3, 4
 S_CHECKS, S_OPINIONS, S_EVENTS, S_DIRT = 5, 6, 7, 8
+S_ATTRIBUTES = 10  # property type and year built of projects (9 is rating.synth.integrity's)
 
 MAX_PROJECTS = 300_000
 MAX_COMPANIES = 200_000
