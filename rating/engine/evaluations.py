@@ -72,16 +72,20 @@ def _grade_sql(column: str, ctx: RunContext) -> str:
 def build_target_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """`target_scores`: base + project rule points, clamped, graded, and which is in force."""
     scoring = ctx.ruleset.definition.project
+    # the period unit has one target per unit: it is the one in force
+    in_force = (
+        """row_number() OVER (PARTITION BY company, project_id
+                              ORDER BY evaluated_on DESC NULLS LAST, _eval DESC) = 1"""
+        if scoring.unit == "evaluation"
+        else "true"
+    )
     score = clamp_sql(
         f"{number_sql(scoring.base)} + coalesce(p.points, 0)", scoring.min, scoring.max
     )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE target_scores AS
-            SELECT *, {_grade_sql("score", ctx)}::VARCHAR AS grade,
-                   row_number() OVER (PARTITION BY company, project_id
-                                      ORDER BY evaluated_on DESC NULLS LAST, _eval DESC) = 1
-                     AS in_force
+            SELECT *, {_grade_sql("score", ctx)}::VARCHAR AS grade, {in_force} AS in_force
             FROM (SELECT t.*, CAST(coalesce(p.points, 0) AS {POINTS}) AS points,
                          CAST({score} AS {POINTS}) AS score
                   FROM targets t LEFT JOIN (
