@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
+from rating.analysis import backtest as backtest_mod
 from rating.analysis import integrity as integrity_mod
 from rating.analysis import warning as warning_mod
 from rating.analysis.detection import IntegrityParams
 from rating.analysis.features import describe
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.engine import standing
 from rating.errors import UsageError
 from rating.periods import Period
 
@@ -41,11 +43,18 @@ def report(
         list[str] | None, typer.Option("--company", help="USCC to add a report card for (repeat).")
     ] = None,
     cards: Annotated[
-        int, typer.Option(help="Report cards (black list, downgrades, risk).", min=0, max=500)
+        int,
+        typer.Option(
+            help="Report cards, one printed page each, for the companies that need a decision "
+            "(new black-list entries, vetoes, biggest drops).",
+            min=0,
+            max=500,
+        ),
     ] = 10,
     top: Annotated[
-        int, typer.Option(help="Rows of the early-warning ranking shown.", min=1, max=10_000)
-    ] = 20,
+        int,
+        typer.Option(help="Rows of the early-warning ranking in the summary.", min=1, max=50),
+    ] = 10,
     model: ModelOption = "logistic",
     db: DbOption = None,
     json: JsonOption = False,
@@ -55,12 +64,22 @@ def report(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
+        read = standing.read_run(con, run_id)
         result = build(
-            con, inv.settings, run_id, out, companies=company, cards=cards, top=top, model=model
+            con,
+            inv.settings,
+            read.run_id,
+            out,
+            companies=company,
+            cards=cards,
+            top=top,
+            model=model,
+            language=getattr(inv.settings, "language", "zh"),
         )
-    payload = result.as_dict()
+    payload = {**result.as_dict(), "read": read.as_dict()}
 
     def render() -> None:
+        stdout.print(f"[dim]read {read.line()}[/]")
         stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
         stdout.print(f"  {result.html}\n  {result.workbook}")
         stdout.print(
@@ -78,20 +97,35 @@ def report(
 @integrity_app.command("scan")
 def integrity_scan(
     period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
-    similarity: Annotated[
-        float,
+    min_probability: Annotated[
+        float | None,
         typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
-            min=0.05,
+            help="Probability (0–1) of the same case from which a later complaint is held as a "
+            "duplicate (default: the model's own threshold).",
+            min=0.01,
             max=1.0,
         ),
-    ] = IntegrityParams.duplicate_similarity,
+    ] = None,
     window_days: Annotated[
         int,
         typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
+            help="Days within which a refiled complaint counts as a duplicate; longer by the "
+            "duration a complaint states, up to --max-window-days.",
+            min=1,
+            max=60,
         ),
     ] = IntegrityParams.duplicate_window_days,
+    max_window_days: Annotated[
+        int,
+        typer.Option(
+            help="Longest window: a problem said to last weeks, or said to be filed before.",
+            min=1,
+            max=120,
+        ),
+    ] = IntegrityParams.duplicate_max_window_days,
+    model: Annotated[
+        str, typer.Option(help="Stored duplicate model (rating/analysis/models/<version>.json).")
+    ] = IntegrityParams.duplicate_model,
     campaign_min: Annotated[
         int,
         typer.Option(
@@ -104,8 +138,10 @@ def integrity_scan(
     """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
     inv = Invocation(db, json)
     params = IntegrityParams(
-        duplicate_similarity=similarity,
+        duplicate_model=model,
+        duplicate_probability=min_probability,
         duplicate_window_days=window_days,
+        duplicate_max_window_days=max(window_days, max_window_days),
         campaign_min_size=campaign_min,
     )
     with inv.warehouse() as con:
@@ -128,7 +164,10 @@ def _evidence_text(row: dict[str, Any]) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]
-        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        return (
+            f"repeats {m['complaint_id']} (p {m.get('probability', '–')}, similarity "
+            f"{m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        )
     if row["reason"] == "CAMPAIGN":
         return (
             f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"
@@ -223,6 +262,7 @@ def integrity_show(
                 ],
             )
         )
+        _render_evidence(found["evidence"])
         stdout.print(
             table(
                 "Trail",
@@ -241,6 +281,57 @@ def integrity_show(
         )
 
     emit(inv, found, render)
+
+
+_FACT_ROWS = (
+    ("building", "楼栋 building"),
+    ("unit", "单元 unit"),
+    ("room", "室 room"),
+    ("phone", "电话 phone"),
+    ("facility", "设施 facility"),
+    ("problem", "问题 problem"),
+    ("stated_days", "已持续 stated days"),
+    ("filed_before", "之前反映过 filed before"),
+    ("broke_again", "又坏了 broke again"),
+)
+
+
+def _render_evidence(evidence: dict[str, Any]) -> None:
+    """A near-duplicate's weighed evidence and the facts read from both texts, when recorded."""
+    if not evidence.get("evidence"):
+        return
+    best = evidence["matches"][0]
+    stdout.print(
+        table(
+            f"Why it repeats {best['complaint_id']}: model {evidence.get('model')}, probability "
+            f"{best.get('probability')} (held from {evidence.get('threshold')}); each term adds "
+            f"its log-odds to the intercept {float(evidence.get('intercept') or 0):.2f}",
+            ["feature", "meaning", "value", "weight", "log-odds"],
+            [
+                [e["feature"], e["meaning"], e["value"], e["weight"], e["log_odds"]]
+                for e in evidence["evidence"]
+            ],
+        )
+    )
+    read = evidence.get("facts", {})
+    mine, theirs = read.get("complaint", {}), read.get("match", {})
+    stdout.print(
+        table(
+            "Facts read from the texts",
+            ["fact", "this complaint", best["complaint_id"]],
+            [[label, _fact(mine.get(k)), _fact(theirs.get(k))] for k, label in _FACT_ROWS],
+        )
+    )
+
+
+def _fact(v: Any) -> str:
+    if v is None or v == []:
+        return "–"
+    if isinstance(v, list):
+        return "、".join(str(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 @integrity_app.command("review")
@@ -275,49 +366,90 @@ def integrity_review(
     )
 
 
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="What is predicted: event (a new downgrade or black-list entry) or black "
+        "(on the black list next period, new or staying)."
+    ),
+]
+
+
 @warning_app.command("backtest")
 def warning_backtest(
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     min_train_periods: Annotated[
         int, typer.Option(help="Outcome periods needed before scoring one.", min=1, max=40)
     ] = warning_mod.MIN_TRAIN_PERIODS,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Time-based backtest of the early-warning model against the current-grade baseline."""
+    """Time-based backtest of the early-warning model: ranking, calibration, against the current-grade baseline."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        result = warning_mod.backtest(con, model, min_train_periods)
+        result = backtest_mod.backtest(con, model, min_train_periods, target)
     data = result.as_dict() | {
         "beats_baseline": result.beats_baseline,
-        "verdict": warning_mod.verdict(result),
+        "verdict": backtest_mod.verdict(result),
     }
 
     def render() -> None:
         stdout.print(
+            f"{result.predicts} — {result.rows:,} company-periods, {result.events:,} events"
+        )
+        stdout.print(
             table(
-                f"Backtest ({model}): {result.rows:,} company-periods, {result.events:,} events",
-                ["", "ROC AUC", "Brier", "log loss", "top-decile share of events"],
+                f"Backtest ({model}, calibration: {result.calibration_method})",
+                ["", "ROC AUC", "Brier", "log loss", "ECE", "slope", "top-decile share"],
                 result.metric_rows(),
             )
         )
         stdout.print(
             table(
-                "Folds (each trained only on earlier outcomes)",
-                ["scored", "trained on", "train rows", "test rows", "events"],
+                "Reliability (equal-width bins of the calibrated probability)",
+                ["bin", "n", "predicted", "observed", "95% interval"],
+                [
+                    [
+                        f"{b['low']:.1f}-{b['high']:.1f}",
+                        b["n"],
+                        b["predicted"],
+                        b["observed"],
+                        ""
+                        if not b["n"]
+                        else f"{b['observed_ci95'][0]:.2f}-{b['observed_ci95'][1]:.2f}",
+                    ]
+                    for b in result.calibration["model"]
+                ],
+            )
+        )
+        stdout.print(
+            table(
+                "Folds (each trained and calibrated only on earlier outcomes)",
+                [
+                    "scored",
+                    "trained on",
+                    "calibrated with",
+                    "test rows",
+                    "events",
+                    "mean p",
+                    "observed",
+                ],
                 [
                     [
                         f["scored"],
                         ", ".join(f["trained_on"]),
-                        f["train_rows"],
+                        f["calibrated_with"],
                         f["test_rows"],
                         f["events"],
+                        q["predicted"],
+                        q["observed"],
                     ]
-                    for f in result.folds
+                    for f, q in zip(result.folds, result.per_period, strict=True)
                 ],
             )
         )
-        stdout.print(warning_mod.verdict(result))
+        stdout.print(backtest_mod.verdict(result))
 
     emit(inv, data, render)
 
@@ -328,36 +460,40 @@ def warning_rank(
         str | None, typer.Option(help="Period scored (default: the latest rated).")
     ] = None,
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Companies ordered by risk of a downgrade or black-list entry next period: who to inspect first."""
+    """Companies ordered by risk next period — who to inspect first; probabilities only where the backtest shows them calibrated."""
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        ranked = warning_mod.rank(con, period, model)
-    ranked["truncated"] = len(ranked["companies"]) > limit
-    ranked["companies"] = ranked["companies"][:limit]
+        ranking = warning_mod.rank(con, period, model, target)
+    data = ranking.as_dict()
+    data["truncated"] = len(ranking.companies) > limit
+    data["companies"] = data["companies"][:limit]
+    shown = ranking.companies[:limit]
     emit(
         inv,
-        ranked,
+        data,
         lambda: stdout.print(
             table(
-                f"Risk for {ranked['for_period']} (scored {ranked['period']}, trained on {', '.join(ranked['trained_on'])})",
-                ["#", "uscc", "name", "district", "grade", "score", "p", "baseline", "drivers"],
+                f"{ranking.predicts}: {ranking.for_period} (scored {ranking.period}, trained on "
+                f"{', '.join(ranking.trained_on)}; calibration {ranking.calibration['method']})",
+                ["#", "uscc", "name", "district", "grade", "score", "risk", "baseline", "drivers"],
                 [
                     [
-                        c["rank"],
-                        c["uscc"],
-                        c["name"],
-                        c["district"],
-                        c["grade"],
-                        c["score"],
-                        c["probability"],
-                        c["baseline"],
-                        "、".join(describe(d) for d in c["drivers"]),
+                        c.rank,
+                        c.uscc,
+                        c.name,
+                        c.district,
+                        c.grade,
+                        c.score,
+                        c.text(),
+                        c.baseline,
+                        "、".join(describe(d) for d in c.drivers),
                     ]
-                    for c in ranked["companies"]
+                    for c in shown
                 ],
             )
         ),

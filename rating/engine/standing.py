@@ -1,158 +1,123 @@
-"""Where a company stands in a stored run: its rankings, its facts over projects, and the
-evaluations behind its projects' results — each as one line an auditor can redo.
+"""Which run counts: for a period (history, early warning) and overall ("the latest run").
 
-* a rank says its position, how many were ranked, the value ranked on, the partition, and
-  how ties were broken (`rating explain`: "city 3 of 120 by score desc (80.0) …");
-* a fact over projects says its value and what it counts;
-* an evaluation says its date, score, grade, and whether it is the one in force or was
-  carried from an earlier run.
+Defined once, here, and read by every command, endpoint and report that picks a run the user
+did not name:
 
-Wording (titles) comes from the rule set stored with the run.
+* A run **counts** while it is a draft, in publicity or published. A run *discarded* by the
+  bureau (`rating runs discard`) or *superseded* by its revision after an upheld objection
+  never counts again — it stays in the warehouse and the ledger for auditors.
+* **The run of a period** is its published run (the newest, if it was published twice), else
+  its newest run that counts; `prefer_ruleset` breaks ties among unpublished runs in favour
+  of the same rule set (history under the rule set being applied).
+* **The latest run** is the newest published run, else — when nothing is published yet — the
+  newest run that counts. "Newest" means the latest period (by its last day), then the run
+  made last. A typo period can therefore never become "latest" without being published.
+
+Every output that reads a run says which one and why (`ReadRun.why`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import duckdb
 
-from rating.ruleset.definition import Rank, RuleSet
-from rating.sql import dicts
+from rating.errors import NotFoundError
+from rating.periods import Period
+from rating.schema.tables import RUN_STATUS
+from rating.sql import rows
+
+COUNTING = ("draft", "publicity", "published")
 
 
 @dataclass(frozen=True)
-class RankLine:
-    rank_id: str
-    title: str
-    position: int
-    count: int
-    value: float | None
-    partition: str | None
-    text: str
+class ReadRun:
+    """The run an output was read from, and why that one."""
 
-    def as_dict(self) -> dict[str, Any]:
+    run_id: str
+    period: str
+    status: str
+    why: str
+
+    def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+    def line(self) -> str:
+        return f"run {self.run_id} ({self.period}, {self.status}): {self.why}"
 
 
 @dataclass(frozen=True)
-class FactLine:
-    fact_id: str
-    title: str
-    value: Decimal | None
-    text: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+class PeriodRun:
+    run_id: str
+    status: str
 
 
-@dataclass(frozen=True)
-class EvaluationLine:
-    project_id: str
-    evaluation_id: str | None
-    evaluated_on: date | None
-    score: Decimal | None
-    grade: str | None
-    in_force: bool
-    carried_from: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def tie_break_text(rank: Rank) -> str:
-    """How a ranking orders companies, in words: its keys, then how remaining ties end."""
-    keys = [f"{rank.by} {rank.order}", *(f"{k.by} {k.order}" for k in rank.then)]
-    ending = (
-        "companies still equal share the position"
-        if rank.ties == "shared"
-        else "companies still equal are ordered by USCC"
-    )
-    return f"ordered by {', then '.join(keys)}; {ending}"
-
-
-def _number(x: Any) -> str:
-    return "–" if x is None else f"{float(x):,.4f}".rstrip("0").rstrip(".")
-
-
-def ranks(
-    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
-) -> list[RankLine]:
-    """The company's position in each ranking of the rule set (none when it was not ranked)."""
-    by_id = {r.id: r for r in definition.ranks}
-    if not by_id:
-        return []  # and a warehouse older than run_ranks is never asked
-    found = dicts(
+def period_runs(
+    con: duckdb.DuckDBPyConnection,
+    periods: list[str] | None = None,
+    prefer_ruleset: str | None = None,
+) -> dict[str, PeriodRun]:
+    """Period → the run that counts for it (only periods that have one; all when None)."""
+    found = rows(
         con,
-        """SELECT rank_id, position, count, value, partition FROM run_ranks
-           WHERE run_id = $run AND company_uscc = $u ORDER BY rank_id""",
-        {"run": run_id, "u": uscc},
+        f"""SELECT r.period,
+                  arg_max(r.run_id, (s.status = 'published',
+                                     coalesce(starts_with(r.ruleset, $prefix), false),
+                                     r.created_at, r.run_id)),
+                  arg_max(s.status, (s.status = 'published',
+                                     coalesce(starts_with(r.ruleset, $prefix), false),
+                                     r.created_at, r.run_id))
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id)
+           WHERE list_contains($counting, s.status)
+             AND ($periods IS NULL OR list_contains($periods, r.period))
+           GROUP BY r.period""",
+        {
+            "prefix": f"{prefer_ruleset}@" if prefer_ruleset else None,
+            "counting": list(COUNTING),
+            "periods": periods,
+        },
     )
-    out = []
-    for row in found:
-        rank = by_id.get(row["rank_id"])
-        if rank is None:
-            continue
-        within = (
-            f" within {rank.partition} = {row['partition']}" if rank.partition is not None else ""
-        )
-        text = (
-            f"{row['position']} of {row['count']}{within} (value {_number(row['value'])}); "
-            f"{tie_break_text(rank)}"
-        )
-        out.append(
-            RankLine(
-                rank.id,
-                rank.title,
-                int(row["position"]),
-                int(row["count"]),
-                row["value"],
-                row["partition"],
-                text,
-            )
-        )
-    return out
+    return {str(p): PeriodRun(str(r), str(s)) for p, r, s in found}
 
 
-def facts(
-    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
-) -> list[FactLine]:
-    """The company's `[[facts]]` values, in file order."""
-    if not definition.facts:
-        return []
-    found = {
-        r["fact_id"]: r["value"]
-        for r in dicts(
-            con,
-            "SELECT fact_id, value FROM run_facts WHERE run_id = $run AND company_uscc = $u",
-            {"run": run_id, "u": uscc},
-        )
-    }
-    out = []
-    for f in definition.facts:
-        what = f"{f.measure} of projects where {f.when}"
-        if f.value is not None:
-            what = f"{f.measure} of {f.value} over projects where {f.when}"
-        if f.of is not None:
-            what += f", of those where {f.of}"
-        out.append(FactLine(f.id, f.title, found.get(f.id), f"{_number(found.get(f.id))} = {what}"))
-    return out
-
-
-def evaluations(
-    con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
-) -> list[EvaluationLine]:
-    """Every evaluation result and carried result of the company's projects in the run."""
-    scoring = definition.project
-    if scoring.unit != "evaluation" and scoring.without_records != "latest":
-        return []
-    found = dicts(
+def latest_run(con: duckdb.DuckDBPyConnection) -> ReadRun:
+    """The newest published run, else the newest draft or run in publicity (never a
+    discarded or superseded one). Raises NotFoundError `RUN_NOT_FOUND` when none counts."""
+    found = rows(
         con,
-        """SELECT project_id, evaluation_id, evaluated_on, score, grade, in_force, carried_from
-           FROM run_evaluations WHERE run_id = $run AND company_uscc = $u
-           ORDER BY project_id, evaluated_on, evaluation_id""",
-        {"run": run_id, "u": uscc},
+        f"""SELECT r.run_id, r.period, s.status, r.created_at FROM runs r
+           JOIN {RUN_STATUS} s USING (run_id) WHERE list_contains($counting, s.status)""",
+        {"counting": list(COUNTING)},
     )
-    return [EvaluationLine(**row) for row in found]
+    if not found:
+        raise NotFoundError(
+            "no run counts yet (none, or all discarded): run `rating run --period …` first",
+            code="RUN_NOT_FOUND",
+        )
+    run_id, period, status, _ = max(
+        found, key=lambda r: (r[2] == "published", Period.parse(r[1]).end, r[3], r[0])
+    )
+    why = (
+        "the latest run: the newest published run"
+        if status == "published"
+        else f"the latest run: nothing is published yet, so the newest {status} run"
+    )
+    return ReadRun(str(run_id), str(period), str(status), why)
+
+
+def read_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> ReadRun:
+    """The run named, or the latest run; says which and why."""
+    if run_id is None:
+        return latest_run(con)
+    found = rows(
+        con,
+        f"SELECT r.period, s.status FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE run_id = $id",
+        {"id": run_id},
+    )
+    if not found:
+        raise NotFoundError(f"no run '{run_id}'", code="RUN_NOT_FOUND")
+    period, status = found[0]
+    why = "named" + (
+        "" if status in COUNTING else f" (it is {status}: it no longer counts anywhere)"
+    )
+    return ReadRun(run_id, str(period), str(status), why)

@@ -1,6 +1,6 @@
 """Exact decimal arithmetic for rule expressions and the engine's quotients.
 
-Thresholds compare exact numbers (docs/decisions/0007-exact-thresholds.md): DuckDB divides
+Thresholds compare exact numbers (docs/decisions/0009-exact-thresholds.md): DuckDB divides
 decimals in binary floating point (and gives ±inf for x / 0), so a quotient the engine makes
 — an indicator's value, a share, a company's mean score, `/` in an expression — is computed
 here in integers instead: both operands scaled to whole numbers (HUGEINT), divided, and

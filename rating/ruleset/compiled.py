@@ -89,7 +89,7 @@ class _Compiler:
         try:
             return compile_expression(text, context)
         except ExpressionError as exc:
-            self.problems.add("RULESET_EXPRESSION", f"{field}: {exc}", file=self.origin, rule=rule)
+            self.problems.add(exc.code, f"{field}: {exc}", file=self.origin, rule=rule)
             return None
 
     def rule(self, rule: Rule) -> CompiledRule | None:

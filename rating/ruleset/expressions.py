@@ -8,9 +8,14 @@ arithmetic, comparison, boolean logic, IN over literal lists, CASE, and the func
 parameter — is refused with the rule id and the reason. Names are rewritten to the engine's
 own qualified columns, so the text a user wrote never reaches DuckDB as text.
 
-Arithmetic is decimal (docs/decisions/0007-exact-thresholds.md): `/` gives the exact quotient
+Arithmetic is decimal (docs/decisions/0009-exact-thresholds.md): `/` gives the exact quotient
 to 10 places (empty when dividing by zero), `%` by zero is empty, and `round` rounds the
 decimal value half up or half to even as the rule set says (`rating.ruleset.arithmetic`).
+
+Bounded: an expression longer than `MAX_CHARS`, nested deeper than `MAX_DEPTH` or with more
+than `MAX_NODES` parts is refused (`RULESET_EXPRESSION_TOO_COMPLEX`) before the parser can
+recurse without end. Safe at run time: a cast becomes TRY_CAST (a value that does not convert
+is NULL, not an error halfway through a run) and `a % b` is empty when b is 0.
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from sqlglot.errors import SqlglotError
 
 from rating.ruleset.arithmetic import division, modulo, rounding
 from rating.sql import DIALECT
-
-MAX_LENGTH = 4000  # characters of one expression
 
 NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
@@ -82,11 +85,50 @@ FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.DateDiff: "date_diff",
 }
 CAST_TYPES = {"DOUBLE", "INT", "BIGINT", "DECIMAL", "VARCHAR", "TEXT", "DATE", "BOOLEAN"}
+MAX_CHARS = 2000
+MAX_DEPTH = 32
+MAX_NODES = 400
 DATE_UNITS = {"DAY", "MONTH", "YEAR", "HOUR", "QUARTER"}
 
 
 class ExpressionError(ValueError):
-    """An expression that is refused; the message says why in plain words."""
+    """An expression that is refused; the message says why in plain words, `code` what kind."""
+
+    def __init__(self, message: str, code: str = "RULESET_EXPRESSION") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _too_complex(why: str) -> ExpressionError:
+    return ExpressionError(
+        f"the expression is too complex: {why}", "RULESET_EXPRESSION_TOO_COMPLEX"
+    )
+
+
+def _check_size(text: str) -> None:
+    """Refuse what would make the parser recurse deeply or work long, before parsing."""
+    if len(text) > MAX_CHARS:
+        raise _too_complex(f"{len(text)} characters, at most {MAX_CHARS}")
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise _too_complex(f"parentheses nested {deepest} deep, at most {MAX_DEPTH}")
+
+
+def _check_tree(tree: exp.Expr) -> None:
+    nodes = 0
+    for node in tree.walk():
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _too_complex(f"more than {MAX_NODES} parts")
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth += 1
+            parent = parent.parent
+        if depth > MAX_DEPTH * 2:
+            raise _too_complex(f"nested more than {MAX_DEPTH * 2} levels")
 
 
 @dataclass(frozen=True)
@@ -137,10 +179,9 @@ def compile_expression(text: str, context: Context) -> exp.Expr:
     """Parse, check and rewrite `text`; raise ExpressionError on anything not allowed."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
     if ";" in text:
         raise ExpressionError("only one expression is allowed (found ';')")
+    _check_size(text)
     try:
         tree = sqlglot.parse_one(text, dialect=DIALECT)
     except SqlglotError as exc:
@@ -148,15 +189,16 @@ def compile_expression(text: str, context: Context) -> exp.Expr:
         first = errors[0]["description"] if errors else str(exc).splitlines()[0]
         raise ExpressionError(f"cannot parse: {first}") from None
     except RecursionError:
-        raise ExpressionError("the expression is nested too deeply") from None
+        raise _too_complex("nested too deeply to parse") from None
     if tree is None:
         raise ExpressionError("the expression is empty")
+    _check_tree(tree)
     for node in list(tree.walk()):
         _check_node(node, context)
     try:
-        return _bottom_up(tree.copy(), context)
+        return _made_safe(_bottom_up(tree.copy(), context))
     except RecursionError:
-        raise ExpressionError("the expression is nested too deeply") from None
+        raise _too_complex("nested too deeply to rewrite") from None
 
 
 def _bottom_up(node: exp.Expr, context: Context) -> exp.Expr:
@@ -253,6 +295,24 @@ def _rewrite(node: exp.Expr, context: Context) -> exp.Expr:
     if isinstance(node, exp.Round):
         return rounding(node.this, node.args.get("decimals"), context.rounding)
     return node
+
+
+def _made_safe(tree: exp.Expr) -> exp.Expr:
+    """What could fail halfway through a run, made total (in place, nested ones too): a cast
+    that does not convert gives NULL (TRY_CAST), a remainder by zero gives NULL."""
+    for node in list(tree.find_all(exp.Cast, exp.Mod)):
+        if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
+            safe: exp.Expr = exp.TryCast(this=node.this, to=node.args["to"])
+        elif isinstance(node, exp.Mod) and not isinstance(node.expression, exp.Nullif):
+            divisor = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
+            safe = exp.Mod(this=node.this, expression=divisor)
+        else:
+            continue
+        if node is tree:
+            tree = safe
+        else:
+            node.replace(safe)
+    return tree
 
 
 def _kind(node: exp.Expr) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -14,6 +15,8 @@ from rating.engine.runner import execute_run
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from tests.factories import Bureau, load
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def _client(settings, day: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -40,7 +43,7 @@ def test_due_process_over_http(tmp_path: Path) -> None:
     with _client(settings, "2025-10-09") as c:
         assert (
             c.post(f"/v1/bureau/runs/{run_id}/publicity", headers=bureau).json()["ends_on"]
-            == "2025-10-20"
+            == "2025-10-17"  # Sat 2025-10-11 was a working day (State Council schedule)
         )
         listed = c.get("/v1/public/lists/black", params={"period": "2025Q3"}).json()["items"]
         assert {(i["name"], i["status"]) for i in listed} == {
@@ -88,7 +91,7 @@ def test_due_process_over_http(tmp_path: Path) -> None:
             },
         )
         assert late.status_code == 409 and late.json()["error"]["code"] == "OBJECTION_LATE"
-        assert "2025-10-20" in late.json()["error"]["message"]
+        assert "2025-10-17" in late.json()["error"]["message"]
         assert c.post(f"/v1/bureau/runs/{revision}/publish", headers=bureau).status_code == 200
         early = c.post(
             "/v1/bureau/repairs", headers=bureau, json={"uscc": jia, "proof": "已归还资金"}
