@@ -46,10 +46,13 @@ CAVEATS = """\
 * **Early warning** is backtested with an expanding window: the model scoring period L was
   fitted only on outcomes of periods before L (asserted in `tests/test_warning.py`). The
   baseline is the current grade (each grade's event rate in the same training rows). In the
-  generator a company's quality is fixed and its quarter-to-quarter variation is random, so a
-  downgrade is often a company falling back after a lucky quarter or sitting just above a band
-  floor — which the score margin and trend features see and a grade does not.
-  Whether that transfers to a real city is exactly what a backtest on its history will show.
+  generator a company's quality drifts slowly and grades are sticky (calibrated to 济南's
+  shares, `../CALIBRATION.md`), so events are rare (about 6% of companies a quarter) and mostly
+  one step across a band floor (A → B, or B → C when bad information arrives), the rest
+  black-list entries of companies already C. The grade alone already sees much of that (a C
+  company is one step from the black list), so the model's margin over it is smaller than on
+  a city whose grades churn. Whether that transfers to a real city is exactly what a
+  backtest on its history will show.
 """
 
 
