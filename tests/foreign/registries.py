@@ -7,7 +7,7 @@ ingested through the ordinary path (validation, quarantine), never loaded behind
 
 | foreign id | our contract | how |
 | --- | --- | --- |
-| a property manager (RentSafeTO `PROP_MANAGEMENT_COMPANY_NAME`, 2022 registration) or a head officer (Watchlist `officer`) | `companies.uscc` | a synthetic but valid USCC: `91` + division `990000` (Toronto) or `990100` (New York) + the manager's position in the sorted list of names, check character per GB 32100-2015; the name as published is `name` |
+| a property manager (RentSafeTO `PROP_MANAGEMENT_COMPANY_NAME`, 2022 registration) or a head officer (Watchlist `officer`) | `companies.uscc` | a synthetic but valid USCC: `91` + division `990000` (Toronto) or `990100` (New York) + the manager's position in the sorted list of names as nine digits (an organisation code is digits, so no id looks like Excel's `…E32`, which ingest refuses as `ID_NOT_EXACT`), check character per GB 32100-2015; the name as published is `name` |
 | a building (RentSafeTO `RSN`, HPD `BuildingID`) | `projects.project_id` | `RSN<rsn>`, `HPD<id>`; units → `households`, ward or borough → `district` |
 | one RentSafeTO evaluation (`_id`) with its 20 item scores (1–5, N/A) | `inspections`, one row per scored item | `inspection_id` `RS<_id>`, `max_points` 5, `deducted` 5 − item score; an evaluation with no scored item is one row worth 0 |
 | a Watchlist building's open violations (HPD total; by class A, B, C, I; DOB) | `inspections`, one row per count | `inspection_id` `HPD<id>-2015`, `deducted` = `max_points` = the count of open violations; the HPD total is its own row because the source's classes do not always add up to it (4 buildings) |
@@ -28,7 +28,8 @@ import duckdb
 
 from rating.schema import CONTRACTS
 from rating.schema.contracts import NULL_TOKENS
-from tests.factories import make_uscc, write_csv
+from rating.uscc import check_char
+from tests.factories import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = (ROOT.parent / "shared" / "external", ROOT.parent.parent / "shared" / "external")
@@ -56,6 +57,12 @@ class Exports:
 
     files: tuple[tuple[str, Path], ...]
     uscc_of: dict[str, str]
+
+
+def _uscc(n: int, division: str) -> str:
+    """A valid USCC for the n-th manager: `91`, the division, n as nine digits, check character."""
+    first17 = f"91{division}{n:09d}"
+    return first17 + check_char(first17)
 
 
 def _name(text: str | None) -> str:
@@ -94,9 +101,7 @@ def rentsafe_exports(data: Path, folder: Path) -> Exports:
     company_of = {
         rsn: _name(managers.get(rsn)) or f"RSN {rsn} (no manager named)" for rsn, *_ in latest
     }
-    uscc_of = {
-        n: make_uscc(i + 1, "990000") for i, n in enumerate(sorted(set(company_of.values())))
-    }
+    uscc_of = {n: _uscc(i + 1, "990000") for i, n in enumerate(sorted(set(company_of.values())))}
     companies = [{"uscc": u, "name": n, "district": "Toronto"} for n, u in uscc_of.items()]
     projects = [
         {
@@ -171,8 +176,7 @@ def watchlist_exports(data: Path, folder: Path) -> Exports:
     folder.mkdir(parents=True, exist_ok=True)
     buildings = watchlist_buildings(data)
     uscc_of = {
-        n: make_uscc(i + 1, "990100")
-        for i, n in enumerate(sorted({b["officer"] for b in buildings}))
+        n: _uscc(i + 1, "990100") for i, n in enumerate(sorted({b["officer"] for b in buildings}))
     }
     companies = [{"uscc": u, "name": n, "district": "New York"} for n, u in uscc_of.items()]
     projects, inspections = [], []
