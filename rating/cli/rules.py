@@ -1,17 +1,21 @@
-"""Rule set commands: rules list|show|validate."""
+"""Rule set commands: rules list|show|validate|check."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rating.cli.common import Invocation, JsonOption, emit, stdout, table
 from rating.errors import RatingError
+from rating.ruleset.codes import code_uses
+from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import list_rulesets, load_ruleset
 from rating.settings import Settings
 
-rules_app = typer.Typer(help="Rule sets: list, show, validate.", no_args_is_help=True)
+rules_app = typer.Typer(help="Rule sets: list, show, validate, check.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -72,8 +76,10 @@ def rules_show(
     """A rule set: header, grades, every rule with its points, window and source clause."""
     settings = Settings.from_env()
     rs = load_ruleset(settings.rules_dir, ref)
+    codes = code_uses(rs)
     data = rs.definition.model_dump(mode="json", by_alias=True) | {
-        "fingerprint": rs.fingerprint.as_dict()
+        "fingerprint": rs.fingerprint.as_dict(),
+        "codes": [c.as_dict() for c in codes],
     }
 
     def render() -> None:
@@ -88,7 +94,9 @@ def rules_show(
                 f"{b.grade} ≥ {b.min}" if b.min is not None else b.grade
                 for b in rs.definition.grades.bands
             )
+            + (f" (bands read {rs.definition.grades.by})" if rs.definition.grades.by else "")
         )
+        _print_extras(rs.definition)
         stdout.print(
             table(
                 "Rules",
@@ -108,8 +116,44 @@ def rules_show(
                 ],
             )
         )
+        stdout.print(
+            table(
+                "Behaviour codes (行为代码) of good and bad information, and the rules counting each",
+                ["code", "信息类别", "meaning", "serious", "rules"],
+                [
+                    [
+                        c.code,
+                        c.info_kind,
+                        c.meaning,
+                        "是" if c.serious else "",
+                        ", ".join(c.rules) + (" (veto)" if c.veto else "") or "—",
+                    ]
+                    for c in codes
+                ],
+            )
+        )
 
     emit(Invocation(None, json), data, render)
+
+
+def _print_extras(d: RuleSet) -> None:
+    """The unit, rankings, facts over projects and caps of a version, when it has them."""
+    p = d.project
+    if p.unit == "evaluation" and p.evaluation is not None:
+        stdout.print(
+            f"unit: each evaluation ({p.evaluation.source} by {p.evaluation.key}); "
+            f"without one: {p.without_records}"
+        )
+    elif p.without_records != "base":
+        stdout.print(f"a project without records in the period: {p.without_records}")
+    for r in d.ranks:
+        within = f" within {r.partition}" if r.partition else ""
+        keys = ", ".join([f"{r.by} {r.order}", *(f"{k.by} {k.order}" for k in r.then)])
+        stdout.print(f"rank {r.id}: {r.title} — by {keys}{within}; ties {r.ties}; among {r.among}")
+    for f in d.facts:
+        stdout.print(f"fact {f.id}: {f.title} — {f.measure} where {f.when}")
+    for c in d.grades.caps:
+        stdout.print(f"cap {c.id}: at most {c.grade} when {c.when} — {c.title}")
 
 
 @rules_app.command("validate")
@@ -156,3 +200,52 @@ def _validated(settings: Settings, ref: str) -> dict[str, Any]:
             "message": exc.message,
             "problems": problems,
         }
+
+
+@rules_app.command("check")
+def rules_check(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    seed: Annotated[int, typer.Option(help="Seed of the generated city.")] = 1,
+    complaints: Annotated[
+        int, typer.Option(help="Complaint orders in the generated city.", min=1000)
+    ] = 4000,
+    projects: Annotated[
+        int, typer.Option(help="Projects tried with one more complaint.", min=1, max=200)
+    ] = 6,
+    json: JsonOption = False,
+) -> None:
+    """Check a version's invariants on a generated city (seeded): complaints never raise a
+    score, a veto gives the lowest grade, bands leave no gap or overlap, a better grade
+    never a harsher consequence. Names the rule and the smallest counterexample; exit 1."""
+    from rating.audit.invariants import check_periods
+    from rating.synth.city import generated_warehouse
+
+    settings = Settings.from_env()
+    rs = load_ruleset(settings.rules_dir, ref)
+    with tempfile.TemporaryDirectory(prefix="rating-check-") as tmp:
+        city = generated_warehouse(Path(tmp), settings, seed=seed, complaints=complaints)
+        try:
+            report = check_periods(
+                city.con, city.settings, rs, list(city.periods), projects=projects, folder=Path(tmp)
+            )
+        finally:
+            city.con.close()
+    payload = report.as_dict() | {"seed": seed, "complaints": complaints}
+
+    def render() -> None:
+        checked = ", ".join(f"{k} {v}" for k, v in report.checked.items())
+        stdout.print(f"{rs.ref} on a generated city (seed {seed}, {report.period}): {checked}")
+        if report.ok:
+            stdout.print("OK: every invariant holds")
+            return
+        stdout.print(
+            table(
+                "Invariants broken (smallest counterexample first)",
+                ["invariant", "rule", "what"],
+                [[f.invariant, f.rule or "—", f.message] for f in report.findings],
+            )
+        )
+
+    emit(Invocation(None, json), payload, render)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -292,6 +292,7 @@ def _render_explain(card: dict[str, Any]) -> None:
             ],
         )
     )
+    _render_standing(card)
     if card["fair_rates"]:
         stdout.print(
             table(
@@ -316,6 +317,45 @@ def _render_explain(card: dict[str, Any]) -> None:
                         e["contribution"],
                     ]
                     for e in card["evidence"]
+                ],
+            )
+        )
+
+
+def _render_standing(card: dict[str, Any]) -> None:
+    """Rankings, facts over projects and evaluations of an explanation, when the rules have them."""
+    if card.get("ranks"):
+        stdout.print(
+            table(
+                "Rankings",
+                ["rank", "title", "position"],
+                [[r["rank_id"], r["title"], r["text"]] for r in card["ranks"]],
+            )
+        )
+    if card.get("facts"):
+        stdout.print(
+            table(
+                "Facts over its projects",
+                ["fact", "title", "value"],
+                [[f["fact_id"], f["title"], f["text"]] for f in card["facts"]],
+            )
+        )
+    if card.get("evaluations"):
+        stdout.print(
+            table(
+                "Evaluations (the latest stays in force until the next)",
+                ["project", "evaluation", "date", "score", "grade", "in force", "carried from"],
+                [
+                    [
+                        e["project_id"],
+                        e["evaluation_id"],
+                        e["evaluated_on"],
+                        e["score"],
+                        e["grade"],
+                        "yes" if e["in_force"] else "",
+                        e["carried_from"] or "",
+                    ]
+                    for e in card["evaluations"]
                 ],
             )
         )

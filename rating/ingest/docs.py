@@ -10,6 +10,7 @@ from typing import Any
 
 from rating.ingest.reasons import PROBLEM_CODES, PROBLEM_EXAMPLES, SKIP_REASONS
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, logical_type
+from rating.schema.vocabularies import EVENT_CODES
 
 
 def _checks(col: Any) -> str:
@@ -118,7 +119,22 @@ def contracts_markdown() -> str:
                 f"| `{name}` | {logical_type(col)} | {required} | {headers} | {_checks(col)} | {col.description} |"
             )
         lines.append("")
-    lines += ["## Reason codes", "", "| code | meaning | example |", "|---|---|---|"]
+    lines += [
+        "## Behaviour codes (行为代码) of `events`",
+        "",
+        "What to write in `code`. G codes are good information (信息类别 良好), B codes bad",
+        "information, V codes the veto items (一票否决) every scheme names; `serious` items count",
+        "until rectified under the shipped rule sets. A code not listed is loaded but counts only",
+        "when a rule names it; `rating rules show NAME@VERSION` lists the rules counting each code.",
+        "",
+        "| code | 信息类别 | meaning | serious |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{code}` | {kind} | {text} | {'是' if serious else '否'} |"
+        for code, (kind, text, serious) in EVENT_CODES.items()
+    ]
+    lines += ["", "## Reason codes", "", "| code | meaning | example |", "|---|---|---|"]
     lines += [
         f"| `{code}` | {text} | {PROBLEM_EXAMPLES[code]} |" for code, text in PROBLEM_CODES.items()
     ]

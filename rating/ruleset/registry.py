@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from rating.ruleset.loader import (
     version_key,
 )
 from rating.schema.tables import RUN_STATUS
-from rating.sql import rows
+from rating.sql import rows, value
 
 
 def in_force(rs: LoadedRuleSet, period: Period) -> bool:
@@ -93,3 +94,19 @@ def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
             "published rule versions are immutable: copy the folder to a new version number instead",
             code="RULESET_IMMUTABLE",
         )
+
+
+def stored_files(
+    con: duckdb.DuckDBPyConnection, ref: str, files_sha: str
+) -> dict[str, bytes] | None:
+    """The files of rule set `ref` (NAME@VERSION) as stored with a run, by their files sha256;
+    None when the warehouse does not hold them. The one query for a stored rule set."""
+    name, _, version = ref.partition("@")
+    found = value(
+        con,
+        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
+        {"n": name, "v": version, "sha": files_sha},
+    )
+    if found is None:
+        return None
+    return {k: v.encode("utf-8") for k, v in json.loads(found).items()}

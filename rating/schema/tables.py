@@ -124,6 +124,19 @@ RESULT_LAYOUT = [
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
+    # Each evaluation's result (`unit = "evaluation"`) and each result carried in force from
+    # an earlier period (`not_evaluated = "latest"`); `carried_from` is the run that made it.
+    """CREATE TABLE IF NOT EXISTS run_evaluations (
+        run_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        evaluation_id VARCHAR, evaluated_on DATE, points DECIMAL(18,4), score DECIMAL(18,4),
+        grade VARCHAR, in_force BOOLEAN NOT NULL, carried_from VARCHAR)""",
+    # Company facts over projects (`[[facts]]`) and rankings (`[[ranks]]`) per company.
+    """CREATE TABLE IF NOT EXISTS run_facts (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, fact_id VARCHAR NOT NULL,
+        value DECIMAL(38,10))""",
+    """CREATE TABLE IF NOT EXISTS run_ranks (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, rank_id VARCHAR NOT NULL,
+        partition VARCHAR, value DOUBLE, position BIGINT NOT NULL, count BIGINT NOT NULL)""",
 ]
 
 

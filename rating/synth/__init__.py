@@ -34,7 +34,8 @@ from rating.synth.integrity import TRUTH_FILE
 from rating.synth.plan import Plan
 from rating.synth.world import make_world
 
-GENERATOR = "rating.synth/2"  # bump when the same arguments would produce different files
+GENERATOR = "rating.synth/3"  # bump when the same arguments would produce different files
+# /2 was the calibrated city (issue 22); /3 adds property type and year built (issue 17).
 MANIFEST = "manifest.json"
 
 # In ingest order: a kind's references are written before it.
