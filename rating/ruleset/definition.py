@@ -18,16 +18,24 @@ Measure = Literal["each", "count", "sum", "avg", "share"]
 WindowMode = Literal["period", "rolling", "calendar_year", "until_rectified"]
 
 WORDING_FIELDS = frozenset(
-    {"title", "clause", "note", "summary", "document", "design_choice", "reason"}
+    {"title", "clause", "note", "summary", "document", "design_choice", "reason", "meaning"}
 )
 
 # Options added after versions were published: while unset they are left out of the logic
 # fingerprint, so the published versions keep the fingerprints their runs recorded.
-LATER_OPTIONS = frozenset({"shrink"})
+LATER_OPTIONS = frozenset({"shrink", "rewords", "meaning"})
 
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rewords(Model):
+    """The version a wording revision rewords: its number and validity, as that file says."""
+
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    effective_from: date
+    expires_on: date | None = None
 
 
 class Header(Model):
@@ -39,6 +47,9 @@ class Header(Model):
     effective_from: date
     expires_on: date | None = None
     shadow_until: date | None = None
+    # A wording revision: only wording differs from that version, so it shares its logic
+    # fingerprint (checked when both are loaded from a rules folder).
+    rewords: Rewords | None = None
 
 
 class ProjectScoring(Model):
@@ -61,6 +72,7 @@ class Bucket(Model):
 class Band(Model):
     grade: str
     min: Decimal | None = None  # inclusive lower bound; the last band has none
+    meaning: str | None = None  # what the grade means in plain words (烟台: AAA 信用优秀)
 
 
 class Override(Model):

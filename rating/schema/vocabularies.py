@@ -93,3 +93,20 @@ INFO_KINDS = ("良好", "不良")
 INFO_KIND_SYNONYMS = {"优良": "良好", "良好信息": "良好", "不良信息": "不良", "失信": "不良"}
 AUTHORITY_LEVELS = ("部级", "省级", "市级", "区级", "街道")
 EVENT_STATUSES = ("有效", "已撤销")
+
+# Words every company name shares (legal forms and the trade), longest first so that a
+# replacement never leaves half a word: what is left is the brand (云港金鼎物业服务有限公司 →
+# 云港金鼎). The hotline matcher (`rating.matching.normalize.company_core`) and the public
+# search index (`rating.public`) both strip these.
+COMPANY_WORDS = (
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "集团",
+    "公司",
+    "物业服务",
+    "物业管理",
+    "服务",
+    "物业",
+    "管理",
+)
