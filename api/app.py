@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api import errors
 from api.deps import RateLimit
+from api.http import PublicCORS
 from api.routers import audit, bureau, pages, process, public, system
 from api.state import AppState
 from rating import __version__
@@ -25,12 +28,19 @@ Tokens: `rating token create --role bureau|auditor`, sent as `Authorization: Bea
 Every error has the shape `{"ok": false, "error": {"code", "message", "status", …}}`."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def operation_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids: the endpoint function's name (unique, pinned by a test)."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None, snapshot_dir: Path | None = None) -> FastAPI:
+    """The app over the warehouse; with `snapshot_dir`, the public lookup only, served from a
+    static snapshot directory without the warehouse (`rating serve --public-only`)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.rating = AppState(settings)
+        app.state.rating = AppState(settings, snapshot_dir=snapshot_dir)
         try:
             yield
         finally:
@@ -41,16 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     errors.install(app)
     app.add_middleware(RateLimit)
-    for router in (
-        system.router,
-        public.router,
-        bureau.router,
-        process.router,
-        audit.router,
-        pages.router,
-    ):
+    if settings.cors:
+        app.add_middleware(PublicCORS, origins=settings.cors)
+    routers = [system.router, public.router, bureau.router, process.router, audit.router]
+    if snapshot_dir is not None:
+        routers = [system.router, public.router]
+    for router in [*routers, pages.router]:
         app.include_router(router)
     return app

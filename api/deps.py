@@ -6,10 +6,12 @@ import math
 from collections.abc import Callable
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.errors import is_page
+from api.render import page
 from api.state import AppState
 from rating.errors import AuthError, ForbiddenError, RatingError
 from rating.tokens import TokenRecord, check
@@ -34,7 +36,7 @@ class RateLimit:
     path) next to nothing; bureau and audit endpoints, health and the schema are not limited.
     """
 
-    LIMITED = ("/v1/public/", "/companies/")
+    LIMITED = ("/v1/public/", "/companies/", "/compounds/", "/lists/", "/grades")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,9 +53,16 @@ class RateLimit:
                 if wait > 0:
                     seconds = math.ceil(wait)
                     body = RateLimited(f"too many requests: try again in {seconds} s").as_dict()
-                    response = JSONResponse(
-                        body, status_code=429, headers={"Retry-After": str(seconds)}
-                    )
+                    headers = {"Retry-After": str(seconds)}
+                    response: Response = JSONResponse(body, status_code=429, headers=headers)
+                    if is_page(scope["path"]):  # the same page design as every other error
+                        response = page(
+                            Request(scope),
+                            "error.html",
+                            {"status": 429, "error": body["error"]},
+                            429,
+                            headers,
+                        )
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -1,5 +1,5 @@
-"""What the running app holds: settings, one warehouse connection, the public snapshot,
-the token file's contents and the rate limiter's buckets."""
+"""What the running app holds: settings, one warehouse connection (none when serving a static
+snapshot directory), the public view, the token file's contents and the rate limiter's buckets."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from rating import public, tokens
+from rating.errors import UsageError
+from rating.public import static
 from rating.settings import Settings
 from rating.warehouse import configure, open_warehouse
 
@@ -28,10 +31,8 @@ class CardCache:
     bodies: dict[str, bytes] = field(default_factory=dict)
 
 
-def _render(card: dict[str, Any] | None) -> bytes | None:
-    from api.models import CompanyCard  # the model checks every card against the published schema
-
-    return CompanyCard.model_validate(card).model_dump_json().encode() if card else None
+def _render(card: public.shapes.CompanyCard | None) -> bytes | None:
+    return card.model_dump_json().encode() if card is not None else None
 
 
 @dataclass
@@ -58,37 +59,60 @@ class Buckets:
 
 
 class AppState:
-    def __init__(self, settings: Settings, snapshot: public.Snapshot | None = None) -> None:
+    """`snapshot_dir`: serve the public lookup from a static snapshot directory, without the
+    warehouse (`rating serve --public-only --snapshot DIR`); no bureau or audit endpoint."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        snapshot: public.PublicView | None = None,
+        snapshot_dir: Path | None = None,
+    ) -> None:
         self.settings = settings
-        self.con = open_warehouse(settings)
+        self.snapshot_dir = snapshot_dir
+        self.con = None if snapshot_dir is not None else open_warehouse(settings)
         self.write_lock = threading.RLock()
         self.buckets = Buckets(settings.rate_limit)
         self._tokens = TokenCache()
         self._cards = CardCache()
         self.snapshot = snapshot or self.build_snapshot()
 
+    @property
+    def public_only(self) -> bool:
+        return self.snapshot_dir is not None
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own for one request (DuckDB connections are not shared across threads)."""
+        if self.con is None:
+            raise UsageError("this server holds no warehouse", code="PUBLIC_ONLY")
         cur = self.con.cursor()
         configure(cur, self.settings)
         return cur
 
-    def build_snapshot(self) -> public.Snapshot:
+    def build_snapshot(self) -> public.PublicView:
+        language = str(getattr(self.settings, "language", "zh") or "zh")
+        if self.snapshot_dir is not None:
+            return static.open_directory(self.snapshot_dir, self.settings.current_time, language)
         cur = self.cursor()
         try:
-            return public.build(cur, self.settings.zone, self.settings.current_time)
+            data = public.build(cur, self.settings.zone, self.settings.current_time, language)
         finally:
             cur.close()
+        return public.WarehouseView(data, language)
 
     def refresh_snapshot(self) -> None:
+        """Rebuild what the public sees after a change of the ledger, and write the static
+        snapshot directory (`RATING_PUBLIC_DIR`) so that replicas serving it follow."""
         self.snapshot = self.build_snapshot()
         self._cards = CardCache()
+        if isinstance(self.snapshot, public.WarehouseView):
+            static.export(self.snapshot, self.settings.public_snapshot_dir)
 
     def card_json(self, uscc: str, as_of: date | None) -> bytes | None:
         """A company card as JSON bytes; today's cards are cached, so a lookup is a dict access."""
         if as_of is not None:
             return _render(self.snapshot.card(uscc, as_of))
-        today = self.settings.current_time().date()
+        today = self.snapshot.today()
         cache = self._cards
         if cache.day != today:
             cache = self._cards = CardCache(day=today)
@@ -105,12 +129,15 @@ class AppState:
         return self._tokens.records
 
     def close(self) -> None:
-        self.con.close()
+        if self.con is not None:
+            self.con.close()
 
     def info(self) -> dict[str, Any]:
-        snap = self.snapshot
+        data = self.snapshot.data
         return {
-            "published_runs": len(snap.runs),
-            "companies": len(snap.names),
-            "snapshot_built_at": snap.built_at.isoformat(),
+            "published_runs": len(data.runs),
+            "companies": len(data.index.companies),
+            "snapshot_built_at": data.built_at.isoformat(),
+            "ledger_seq": data.ledger.seq,
+            "public_only": self.public_only,
         }
