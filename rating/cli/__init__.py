@@ -12,7 +12,18 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import analysis, audit, common, data, matching, process, rules, runs, serve
+from rating.cli import (
+    analysis,
+    audit,
+    common,
+    data,
+    matching,
+    process,
+    public,
+    rules,
+    runs,
+    serve,
+)
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -41,6 +52,7 @@ serve.register(app)
 process.register(app)
 analysis.register(app)
 matching.register(app)
+public.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,19 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    public_only: Annotated[
+        bool,
+        typer.Option(
+            "--public-only",
+            help="Serve only the public lookup, from a snapshot directory (--snapshot), without the warehouse.",
+        ),
+    ] = False,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Snapshot directory to serve (default: RATING_PUBLIC_DIR, <db>.public/)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Start the API and public pages over the warehouse (uvicorn, one process)."""
@@ -28,6 +42,15 @@ def serve(
     from api.app import create_app
 
     settings = Invocation(db, False).settings
+    if public_only:
+        folder = snapshot or settings.public_snapshot_dir
+        stdout.print(
+            f"Serving the public snapshot {folder} on http://{host}:{port}/ (no warehouse)"
+        )
+        uvicorn.run(
+            create_app(settings, snapshot_dir=folder), host=host, port=port, log_level="warning"
+        )
+        return
     stdout.print(
         f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
     )

@@ -18,10 +18,13 @@ from rating.public.text import PublicWords
 
 
 def header(kind: str, words: PublicWords) -> list[str]:
-    base = ["USCC", "Company", "District", "Period", "Status", "Grade", "Score"]
-    black = ["Ground", "Veto items", "Lowest grades running", "Listed since",
-             "Removable from (credit repair)", "Listed until at the latest", "Credit repair"]  # fmt: skip
-    return [words(h) for h in base + (black if kind == "black" else [])]
+    base = [words("USCC"), words("Company"), words("District"), words("Period"),
+            words("Status"), words("Grade"), words("Score")]  # fmt: skip
+    if kind != "black":
+        return base
+    return base + [words("Ground"), words("Veto items"), words("Lowest grades running"),
+                   words("Listed since"), words("Removable from (credit repair)"),
+                   words("Listed until at the latest"), words("Credit repair")]  # fmt: skip
 
 
 def rows(page: ListPage, words: PublicWords) -> list[list[str]]:

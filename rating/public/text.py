@@ -30,6 +30,9 @@ class PublicWords(Words):
     def ngettext(self, one: str, many: str, n: int) -> str:
         return self._catalog.ngettext(one, many, n)
 
+    def grade(self, value: str | None) -> str:
+        return value if value else self("not rated")
+
     def status(self, value: str) -> str:
         return self("published") if value == "published" else self("proposed (in publicity)")
 
