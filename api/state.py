@@ -13,10 +13,12 @@ from typing import Any
 import duckdb
 
 from rating import public, tokens
-from rating.errors import UsageError
+from rating.errors import RatingError, UsageError
 from rating.public import static
 from rating.settings import Settings
 from rating.warehouse import configure, open_warehouse
+
+RELOAD_CHECK_S = 1.0
 
 
 @dataclass
@@ -75,7 +77,42 @@ class AppState:
         self.buckets = Buckets(settings.rate_limit)
         self._tokens = TokenCache()
         self._cards = CardCache()
-        self.snapshot = snapshot or self.build_snapshot()
+        self._manifest_seen = (time.monotonic(), self._manifest_id())
+        self._snapshot = snapshot or self.build_snapshot()
+
+    @property
+    def snapshot(self) -> public.PublicView:
+        """The public view; a public-only server picks up a new export of its directory within
+        `RELOAD_CHECK_S` (the export swaps the folder in by rename, so the manifest is a new file).
+        A directory that cannot be opened (mid-swap, altered) keeps the view served until now and
+        is tried again at the next check."""
+        if self.snapshot_dir is not None:
+            checked, seen = self._manifest_seen
+            if time.monotonic() - checked >= RELOAD_CHECK_S:
+                now = self._manifest_id()
+                if now is not None and now != seen:
+                    try:
+                        self._snapshot = self.build_snapshot()
+                    except (RatingError, OSError, ValueError):
+                        now = seen
+                    else:
+                        self._cards = CardCache()
+                self._manifest_seen = (time.monotonic(), now if now is not None else seen)
+        return self._snapshot
+
+    @snapshot.setter
+    def snapshot(self, view: public.PublicView) -> None:
+        self._snapshot = view
+
+    def _manifest_id(self) -> tuple[int, int] | None:
+        """(inode, mtime) of the directory's manifest: a re-export writes a new file."""
+        if self.snapshot_dir is None:
+            return None
+        try:
+            st = (self.snapshot_dir / "manifest.json").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
 
     @property
     def public_only(self) -> bool:

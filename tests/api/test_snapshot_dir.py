@@ -143,3 +143,35 @@ def test_an_altered_file_is_refused_and_verify_says_so(
     with TestClient(create_app(bureau_db["settings"], snapshot_dir=copy)) as c:
         altered = c.get(f"/v1/public/companies/{uscc}?as_of={day}")
         assert altered.status_code == 503 and altered.json()["error"]["code"] == "SNAPSHOT_ALTERED"
+
+
+def test_a_public_only_server_follows_a_new_export_of_its_directory(
+    bureau_db: dict[str, Any], folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replicas serving the directory pick up the next `rating publish` without a restart; a
+    directory caught mid-swap or altered keeps the view served until then."""
+    import shutil
+    from datetime import datetime
+
+    from api import state
+
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    copy = tmp_path / "public"
+    shutil.copytree(folder, copy)
+    settings = bureau_db["settings"].with_(rate_limit=0)
+    with TestClient(create_app(settings, snapshot_dir=copy)) as c:
+        before = c.get("/healthz").json()["snapshot_built_at"]
+        moved = (copy / "manifest.json").read_bytes()
+        (copy / "manifest.json").write_bytes(b"{not json")  # altered: keep serving
+        assert c.get("/healthz").json()["snapshot_built_at"] == before
+        (copy / "manifest.json").write_bytes(moved)
+        later = datetime.fromisoformat(before) + timedelta(hours=1)
+        db = tmp_path / "w.duckdb"  # (the apps of this module hold the warehouse open)
+        shutil.copy(settings.db_path, db)
+        con = duckdb.connect(str(db), read_only=True)
+        data = public.build(con, settings.zone, lambda: later)
+        con.close()
+        static.export(public.WarehouseView(data), copy)
+        assert c.get("/healthz").json()["snapshot_built_at"] == later.isoformat()
+        uscc = bureau_db["names"]["丁物业"]
+        assert c.get(f"/v1/public/companies/{uscc}").status_code == 200
