@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import errors
-from api.deps import RateLimit
+from api.guard import Guard
 from api.http import PublicCORS
 from api.routers import audit, bureau, pages, process, public, system
 from api.state import AppState
+from api.traffic import AccessLog, RateLimit
 from rating import __version__
 from rating.settings import Settings
 
@@ -54,9 +55,18 @@ def create_app(settings: Settings | None = None, snapshot_dir: Path | None = Non
         generate_unique_id_function=operation_id,
     )
     errors.install(app)
+    # Added innermost first. The access log sees every answer; the client address comes from
+    # trusted proxies only; the guard (request id, token, body size, uploads at once) and the
+    # rate limit refuse before a body is read.
     app.add_middleware(RateLimit)
-    if settings.cors:
+    if settings.cors:  # outside the limit, so that a 429 carries the CORS headers too
         app.add_middleware(PublicCORS, origins=settings.cors)
+    app.add_middleware(Guard)
+    if settings.trusted_proxies.strip():
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(AccessLog)
     routers = [system.router, public.router, bureau.router, process.router, audit.router]
     if snapshot_dir is not None:
         routers = [system.router, public.router]

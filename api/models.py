@@ -33,6 +33,9 @@ class ErrorDetail(BaseModel):
     status: int
     problems: list[dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    request_id: str | None = Field(
+        None, description="This request's id (also the X-Request-ID header), for the server log"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -110,6 +113,16 @@ class IngestResponse(BaseModel):
     encoding: str | None
     ignored_columns: list[str]
     sha256: str
+    rows_skipped: dict[str, int] = Field(
+        default_factory=dict, description="Rows that are not data (blank, total, note), by reason"
+    )
+    normalised: dict[str, int] = Field(
+        default_factory=dict, description="Identifier cells cleaned, by kind (tab, fullwidth …)"
+    )
+    sheets: list[dict[str, str | int]] = Field(
+        default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
+    )
+    header_line: int = Field(1, description="Line or row the header was found on")
 
 
 class QuarantineRow(BaseModel):
@@ -121,6 +134,7 @@ class QuarantineRow(BaseModel):
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None
 
 
 class QuarantineResponse(BaseModel):
@@ -137,6 +151,32 @@ class RunRequest(BaseModel):
         default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*(@\d+\.\d+\.\d+)?$"
     )
     force: bool = False
+    with_history: bool = Field(
+        False,
+        description="first rate, oldest first, the earlier periods the rules read that have no run",
+    )
+    force_period: bool = Field(
+        False,
+        description="rate a period that has not ended or holds no data (recorded in the manifest)",
+    )
+
+
+class RunRef(BaseModel):
+    run_id: str
+    status: str
+
+
+class HistoryRead(BaseModel):
+    depth: int = Field(description="periods back the rule set reads")
+    first_data_period: str | None
+    needed: list[str] = Field(description="earlier periods the run needs, oldest first")
+    runs: dict[str, RunRef] = Field(description="period → the run read for it")
+    missing: list[str]
+
+
+class Override(BaseModel):
+    code: str
+    message: str
 
 
 class RunSummary(BaseModel):
@@ -144,6 +184,13 @@ class RunSummary(BaseModel):
     period: str
     rules: str
     status: str | None = None
+    history: HistoryRead | None = None
+    history_made: list[str] = Field(
+        default_factory=list, description="runs made first for this one (with_history)"
+    )
+    overrides: list[Override] = Field(
+        default_factory=list, description="refusals overridden by force_period"
+    )
     companies: int
     grades: dict[str, int]
     red: int
@@ -177,6 +224,14 @@ class PublishResponse(BaseModel):
 class ImpactRequest(BaseModel):
     model_config = _example(rules="haikou-2019@1.0.0")
     rules: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$")
+
+
+class DiscardRequest(BaseModel):
+    model_config = _example(reason="录入了错误的期间", by="张三")
+    reason: str = Field(min_length=1, max_length=500)
+    by: str | None = Field(
+        None, max_length=100, description="who withdraws it; default: the token's name"
+    )
 
 
 class Document(BaseModel):

@@ -17,6 +17,7 @@ from rating.cli import (
     audit,
     common,
     data,
+    demo,
     matching,
     process,
     public,
@@ -24,7 +25,7 @@ from rating.cli import (
     runs,
     serve,
 )
-from rating.errors import RatingError
+from rating.errors import RatingError, resource_error
 
 app = typer.Typer(
     name="rating",
@@ -46,6 +47,7 @@ def _root(
 
 data.register(app)
 runs.register(app)
+demo.register(app)
 rules.register(app)
 audit.register(app)
 serve.register(app)
@@ -59,6 +61,13 @@ def _wants_json(argv: list[str]) -> bool:
     return "--json" in argv
 
 
+def _report(exc: RatingError, argv: list[str]) -> None:
+    if _wants_json(argv):
+        common.print_json(exc.as_dict())
+    else:
+        common.stderr.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("RATING_DEBUG") == "1"
@@ -69,14 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except RatingError as exc:
-        if _wants_json(argv):
-            common.print_json(exc.as_dict())
-        else:
-            common.stderr.print(
-                f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False
-            )
+        _report(exc, argv)
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        resource = resource_error(exc)  # a full disk, a read-only file system, …: say which
+        if resource is not None and not debug:
+            _report(resource, argv)
+            return 1
         if debug:
             raise
         common.stderr.print(

@@ -13,6 +13,7 @@ from rating.analysis import warning as warning_mod
 from rating.analysis.detection import IntegrityParams
 from rating.analysis.features import describe
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.engine import standing
 from rating.errors import UsageError
 from rating.periods import Period
 
@@ -63,10 +64,11 @@ def report(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
+        read = standing.read_run(con, run_id)
         result = build(
             con,
             inv.settings,
-            run_id,
+            read.run_id,
             out,
             companies=company,
             cards=cards,
@@ -74,9 +76,10 @@ def report(
             model=model,
             language=getattr(inv.settings, "language", "zh"),
         )
-    payload = result.as_dict()
+    payload = {**result.as_dict(), "read": read.as_dict()}
 
     def render() -> None:
+        stdout.print(f"[dim]read {read.line()}[/]")
         stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
         stdout.print(f"  {result.html}\n  {result.workbook}")
         stdout.print(
@@ -94,20 +97,35 @@ def report(
 @integrity_app.command("scan")
 def integrity_scan(
     period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
-    similarity: Annotated[
-        float,
+    min_probability: Annotated[
+        float | None,
         typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
-            min=0.05,
+            help="Probability (0–1) of the same case from which a later complaint is held as a "
+            "duplicate (default: the model's own threshold).",
+            min=0.01,
             max=1.0,
         ),
-    ] = IntegrityParams.duplicate_similarity,
+    ] = None,
     window_days: Annotated[
         int,
         typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
+            help="Days within which a refiled complaint counts as a duplicate; longer by the "
+            "duration a complaint states, up to --max-window-days.",
+            min=1,
+            max=60,
         ),
     ] = IntegrityParams.duplicate_window_days,
+    max_window_days: Annotated[
+        int,
+        typer.Option(
+            help="Longest window: a problem said to last weeks, or said to be filed before.",
+            min=1,
+            max=120,
+        ),
+    ] = IntegrityParams.duplicate_max_window_days,
+    model: Annotated[
+        str, typer.Option(help="Stored duplicate model (rating/analysis/models/<version>.json).")
+    ] = IntegrityParams.duplicate_model,
     campaign_min: Annotated[
         int,
         typer.Option(
@@ -120,8 +138,10 @@ def integrity_scan(
     """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
     inv = Invocation(db, json)
     params = IntegrityParams(
-        duplicate_similarity=similarity,
+        duplicate_model=model,
+        duplicate_probability=min_probability,
         duplicate_window_days=window_days,
+        duplicate_max_window_days=max(window_days, max_window_days),
         campaign_min_size=campaign_min,
     )
     with inv.warehouse() as con:
@@ -144,7 +164,10 @@ def _evidence_text(row: dict[str, Any]) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]
-        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        return (
+            f"repeats {m['complaint_id']} (p {m.get('probability', '–')}, similarity "
+            f"{m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        )
     if row["reason"] == "CAMPAIGN":
         return (
             f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"
@@ -239,6 +262,7 @@ def integrity_show(
                 ],
             )
         )
+        _render_evidence(found["evidence"])
         stdout.print(
             table(
                 "Trail",
@@ -257,6 +281,57 @@ def integrity_show(
         )
 
     emit(inv, found, render)
+
+
+_FACT_ROWS = (
+    ("building", "楼栋 building"),
+    ("unit", "单元 unit"),
+    ("room", "室 room"),
+    ("phone", "电话 phone"),
+    ("facility", "设施 facility"),
+    ("problem", "问题 problem"),
+    ("stated_days", "已持续 stated days"),
+    ("filed_before", "之前反映过 filed before"),
+    ("broke_again", "又坏了 broke again"),
+)
+
+
+def _render_evidence(evidence: dict[str, Any]) -> None:
+    """A near-duplicate's weighed evidence and the facts read from both texts, when recorded."""
+    if not evidence.get("evidence"):
+        return
+    best = evidence["matches"][0]
+    stdout.print(
+        table(
+            f"Why it repeats {best['complaint_id']}: model {evidence.get('model')}, probability "
+            f"{best.get('probability')} (held from {evidence.get('threshold')}); each term adds "
+            f"its log-odds to the intercept {float(evidence.get('intercept') or 0):.2f}",
+            ["feature", "meaning", "value", "weight", "log-odds"],
+            [
+                [e["feature"], e["meaning"], e["value"], e["weight"], e["log_odds"]]
+                for e in evidence["evidence"]
+            ],
+        )
+    )
+    read = evidence.get("facts", {})
+    mine, theirs = read.get("complaint", {}), read.get("match", {})
+    stdout.print(
+        table(
+            "Facts read from the texts",
+            ["fact", "this complaint", best["complaint_id"]],
+            [[label, _fact(mine.get(k)), _fact(theirs.get(k))] for k, label in _FACT_ROWS],
+        )
+    )
+
+
+def _fact(v: Any) -> str:
+    if v is None or v == []:
+        return "–"
+    if isinstance(v, list):
+        return "、".join(str(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 @integrity_app.command("review")

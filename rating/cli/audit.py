@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rating.audit import impact as impact_mod
+from rating.audit import ledger, signing
 from rating.audit import replay as replay_mod
 from rating.audit.publication import publish as publish_run
+from rating.audit.signing import load_verifier
 from rating.audit.verify import verify as verify_warehouse
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, stdout, table
 from rating.cli.public import export_snapshot
@@ -19,12 +22,64 @@ from rating.ruleset.loader import load_ruleset
 from rating.settings import Settings
 from rating.warehouse import transaction
 
+ledger_app = typer.Typer(
+    help="The publication ledger: its head (to anchor) and signing keys.", no_args_is_help=True
+)
+
 
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish)
     app.command("verify")(verify)
     app.command("replay")(replay)
     app.command("impact")(impact)
+    app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("head")
+def ledger_head(db: DbOption = None, json: JsonOption = False) -> None:
+    """The ledger's head (newest record and its hash): print it in the gazette or send it to
+    another system after every publication; `rating verify --expect-head HASH` checks it."""
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        records = ledger.records(con)
+    last = records[-1] if records else None
+    data = {
+        "seq": last.seq if last else 0,
+        "hash": last.hash if last else ledger.GENESIS,
+        "recorded_at": last.at if last else None,
+        "action": last.action if last else None,
+        "run_id": last.run_id if last else None,
+    }
+    emit(
+        inv,
+        data,
+        lambda: stdout.print(
+            f"ledger head {data['seq']} {data['hash']}"
+            + (f" ({data['action']} {data['run_id'] or ''}, {data['recorded_at']})" if last else "")
+        ),
+    )
+
+
+@ledger_app.command("keygen")
+def ledger_keygen(
+    private: Annotated[
+        Path, typer.Option(help="Where to write the private key: keep it outside the warehouse.")
+    ],
+    public: Annotated[
+        Path, typer.Option(help="Where to write the public key (give it to auditors).")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Create an Ed25519 key pair for signing ledger records (RATING_SIGNING_KEY=private)."""
+    kid = signing.generate(private, public)
+    data = {"key_id": kid, "private": str(private), "public": str(public)}
+    emit(
+        Invocation(None, json),
+        data,
+        lambda: stdout.print(
+            f"Key {kid}: private {private} (set RATING_SIGNING_KEY to it), public {public}"
+        ),
+    )
 
 
 def publish(
@@ -50,21 +105,50 @@ def publish(
     )
 
 
-def verify(db: DbOption = None, json: JsonOption = False) -> None:
-    """Recompute the ledger chain, published results, manifests and rule files; exit 1 if altered."""
+def verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="The head hash the bureau anchored outside the warehouse (gazette, another "
+            "system): the ledger's newest record must be it.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The bureau's Ed25519 public key (PEM): every record must be signed.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Recompute the ledger chain, published results, run records, manifests and rule files,
+    and check the anchored head and signatures when given; exit 1 if anything was altered."""
     inv = Invocation(db, json)
+    verifier = load_verifier(public_key) if public_key else None
     with inv.warehouse(read_only=True) as con:
-        report = verify_warehouse(con, inv.settings.rules_dir)
+        report = verify_warehouse(
+            con, inv.settings.rules_dir, expect_head=expect_head, verifier=verifier
+        )
     data = report.as_dict()
 
     def render() -> None:
         verdict = "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
+        extra = ""
+        if report.anchored is not None:
+            extra += ", anchored head matches" if report.anchored else ", anchored head NOT matched"
+        if report.key_id:
+            extra += f", {report.signed_records} signed by key {report.key_id}"
         stdout.print(
-            f"{verdict}: {report.records} ledger records, {report.published_runs} published runs; "
-            f"head {report.head_seq} {report.head_hash}"
+            f"{verdict}: {report.records} ledger records, {report.published_runs} published runs"
+            f"{extra}; head {report.head_seq} {report.head_hash}"
         )
         for p in report.problems:
             stdout.print(f"  [red]{p['code']}[/] {p['message']}")
+        for w in report.warnings:
+            stdout.print(f"  [yellow]{w['code']}[/] {w['message']}")
 
     emit(inv, data, render)
     if not report.ok:

@@ -31,6 +31,15 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document for machine use.")
 ]
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Write every row to FILE instead of printing: .xlsx (sheets + an 'about' sheet) or .csv.",
+        show_default=False,
+    ),
+]
+
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -113,3 +122,14 @@ def progress_bar(inv: Invocation, label: str) -> Iterator[Callable[[str, int, in
             bar.update(task, total=total, completed=done, step=step)
 
         yield update
+
+
+def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[str, Any]) -> None:
+    """Say what an export wrote (rows per sheet) — in JSON with --json."""
+    emit(
+        inv,
+        {"file": str(path), "rows": sheets, "about": about},
+        lambda: stdout.print(
+            f"Wrote {path}: " + ", ".join(f"{name} {n:,} rows" for name, n in sheets.items())
+        ),
+    )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.common import (
+    DbOption,
+    Invocation,
+    JsonOption,
+    OutOption,
+    emit,
+    exported,
+    stdout,
+    table,
+)
 from rating.errors import UsageError
+from rating.exports import Sheet, output_format, write_tables
+from rating.matching import bulk
 from rating.matching import review as review_mod
 
 match_app = typer.Typer(
@@ -25,12 +37,32 @@ def register(app: typer.Typer) -> None:
 @review_app.command("list")
 def review_list(
     limit: Annotated[int, typer.Option(help="Orders to show.", min=1, max=100_000)] = 50,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Orders waiting for review, each with its best candidate projects, their probability and
-    the evidence for (+) and against (−) each."""
+    the evidence for (+) and against (−) each.
+
+    With --out FILE.xlsx every waiting order is written with columns to fill (decision,
+    decided_by, note); `rating match review import FILE.xlsx` records them in one go.
+    """
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
+        with inv.warehouse(read_only=True) as con:
+            queue = bulk.review_frame(con)
+        about = {
+            "what": "hotline orders waiting for review, with their best candidate projects",
+            "how": "fill decision (a project id, or reject / 拒绝), decided_by and note; leave a "
+            "row empty to decide it later; keep review_id and check as they are. Then: "
+            f"rating match review import {out.name} --by NAME",
+            "warehouse": str(inv.settings.db_path),
+            "exported_at": inv.settings.current_time().isoformat(),
+        }
+        write_tables(out, [Sheet("review", queue)], about)
+        exported(inv, out, {"review": queue.height}, about)
+        return
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
         totals = review_mod.counts(con)
@@ -105,6 +137,41 @@ def review_resolve(
         )
 
     emit(inv, done, render)
+
+
+@review_app.command("import")
+def review_import(
+    file: Annotated[Path, typer.Argument(help="An edited `review list --out` workbook or CSV.")],
+    by: Annotated[
+        str, typer.Option("--by", help="Reviewer for rows whose decided_by is empty (recorded).")
+    ] = "",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Record the decisions of an edited review export in one go; refused rows are listed
+    with their line and reason, the others recorded (who and when) as single decisions are."""
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        report = bulk.import_decisions(con, inv.settings, file, by)
+    data = report.as_dict()
+
+    def render() -> None:
+        stdout.print(
+            f"{file.name}: {report.decided:,} decision(s) recorded, {len(report.resolved):,} "
+            f"order(s) resolved (same spellings follow)"
+            + (f", loaded as batch {report.loaded_batch}" if report.loaded_batch else "")
+            + f"; {len(report.refused):,} row(s) refused; {report.skipped:,} left undecided."
+        )
+        if report.refused:
+            stdout.print(
+                table(
+                    "Refused rows",
+                    ["line", "review", "code", "reason"],
+                    [[r["line"], r["review_id"], r["code"], r["reason"]] for r in report.refused],
+                )
+            )
+
+    emit(inv, data, render)
 
 
 @match_app.command("aliases")

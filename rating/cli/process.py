@@ -8,10 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from rating.audit import objections, repairs
+from rating.audit.discard import discard as discard_run
 from rating.audit.disclosure import history, sync_expiries
 from rating.audit.publication import publicize as publicize_run
+from rating.audit.signing import signer_for
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
 from rating.cli.public import export_snapshot
+from rating.cli.runs import runs_app
 from rating.errors import UsageError
 from rating.warehouse import transaction
 
@@ -28,6 +31,7 @@ lists_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.command("publicize")(publicize)
+    runs_app.command("discard")(discard)
     app.add_typer(objection_app, name="objection")
     app.add_typer(repair_app, name="repair")
     app.add_typer(lists_app, name="lists")
@@ -60,6 +64,23 @@ def publicize(
     with inv.warehouse() as con:
         done = publicize_run(con, inv.settings, run_id)
     _show(inv, _exported(inv, done), "publicity")
+
+
+def discard(
+    run_id: Annotated[str, typer.Argument(help="A draft or a run in publicity.")],
+    reason: Annotated[str, typer.Option(help="Why it is withdrawn (recorded).")],
+    by: Annotated[str, typer.Option("--by", help="Who withdraws it (recorded).")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Withdraw a draft or a run in publicity (a ledger record, never a delete).
+
+    The run no longer counts: not latest, not history, not public; auditors still see it.
+    """
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        done = discard_run(con, inv.settings, run_id, reason, by)
+    _show(inv, _exported(inv, done), "discarded")  # a run in publicity leaves the public view
 
 
 @objection_app.command("file")
@@ -199,6 +220,6 @@ def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        done = sync_expiries(con, inv.settings.current_time())
+        done = sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings))
     export_snapshot(inv)
     _show(inv, done, "Expired entries")

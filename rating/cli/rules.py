@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from rating.cli.common import Invocation, JsonOption, emit, stdout, table
+from rating.errors import RatingError
 from rating.ruleset.loader import list_rulesets, load_ruleset
 from rating.settings import Settings
 
@@ -23,7 +24,11 @@ def rules_list(json: JsonOption = False) -> None:
     settings = Settings.from_env()
     out: list[dict[str, Any]] = []
     for name, version in list_rulesets(settings.rules_dir):
-        rs = load_ruleset(settings.rules_dir, f"{name}@{version}")
+        try:
+            rs = load_ruleset(settings.rules_dir, f"{name}@{version}")
+        except RatingError as exc:  # listed as broken; `rules validate` says why
+            out.append({"ref": f"{name}@{version}", "title": f"[{exc.code}]", "broken": True})
+            continue
         h = rs.definition.ruleset
         out.append(
             {
@@ -47,11 +52,11 @@ def rules_list(json: JsonOption = False) -> None:
                     [
                         r["ref"],
                         r["title"],
-                        r["effective_from"],
-                        r["expires_on"] or "",
-                        r["shadow_until"] or "",
-                        r["rules"],
-                        r["logic_sha256"][:16],
+                        r.get("effective_from", ""),
+                        r.get("expires_on") or "",
+                        r.get("shadow_until") or "",
+                        r.get("rules", ""),
+                        r.get("logic_sha256", "does not check")[:16],
                     ]
                     for r in out
                 ],
@@ -115,9 +120,39 @@ def rules_validate(
     """Load and check rule sets; every problem is reported with file, rule id and reason."""
     settings = Settings.from_env()
     refs = [ref] if ref else [f"{n}@{v}" for n, v in list_rulesets(settings.rules_dir)]
-    checked = [load_ruleset(settings.rules_dir, r).ref for r in refs]
-    emit(
-        Invocation(None, json),
-        {"ok": True, "checked": checked},
-        lambda: stdout.print("OK: " + ", ".join(checked)),
-    )
+    results = [_validated(settings, r) for r in refs]
+    failed = [r for r in results if not r["ok"]]
+    data = {
+        "ok": not failed,
+        "checked": [r["ref"] for r in results if r["ok"]],
+        "failed": failed,
+    }
+
+    def render() -> None:
+        for r in results:
+            if r["ok"]:
+                stdout.print(f"[green]OK[/] {r['ref']}")
+                continue
+            stdout.print(f"[red]FAILED[/] {r['ref']}: [{r['code']}] {r['message']}")
+            for p in r["problems"]:
+                where = ", ".join(f"{k} {p[k]}" for k in ("rule", "file") if p.get(k))
+                stdout.print(f"  - [{p['code']}] {p['message']}" + (f" ({where})" if where else ""))
+
+    emit(Invocation(None, json), data, render)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _validated(settings: Settings, ref: str) -> dict[str, Any]:
+    """One version's verdict: ok, or its error with every problem (never raises for it)."""
+    try:
+        return {"ref": load_ruleset(settings.rules_dir, ref).ref, "ok": True}
+    except RatingError as exc:
+        problems = [p.as_dict() for p in exc.problems]
+        return {
+            "ref": ref,
+            "ok": False,
+            "code": exc.code,
+            "message": exc.message,
+            "problems": problems,
+        }

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,17 +11,19 @@ from rating.cli.common import (
     DbOption,
     Invocation,
     JsonOption,
+    OutOption,
     emit,
+    exported,
     progress_bar,
     stdout,
     table,
     to_jsonable,
 )
 from rating.engine import explainer
-from rating.engine.runner import RunReport, execute_run
+from rating.engine.planner import RateResult, RunRequest, rate
 from rating.errors import UsageError
+from rating.exports import Sheet, output_format, write_tables
 from rating.periods import Period
-from rating.ruleset import registry
 from rating.settings import Settings
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
@@ -34,7 +33,6 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("show")(show)
     app.command("explain")(explain)
-    app.command("demo")(demo)
     app.add_typer(runs_app, name="runs")
 
 
@@ -52,15 +50,27 @@ def _render_run(report: dict[str, Any]) -> None:
 
 
 def do_run(
-    inv: Invocation, period: str, rules: str | None, force: bool, settings: Settings | None = None
-) -> RunReport:
-    p = Period.parse(period)
+    inv: Invocation,
+    request: RunRequest,
+    settings: Settings | None = None,
+) -> RateResult:
     settings = settings or inv.settings
-    rs = registry.select(settings.rules_dir, rules, settings.ruleset, p, force)
-    with inv.warehouse() as con, progress_bar(inv, f"rating {p}") as progress:
-        return execute_run(
-            con, settings, rs, p, forced=force and not registry.in_force(rs, p), progress=progress
-        )
+    with inv.warehouse() as con, progress_bar(inv, f"rating {request.period}") as progress:
+        return rate(con, settings, request, progress=progress)
+
+
+def _render_rated(result: RateResult) -> None:
+    for made in result.history_made:
+        stdout.print(f"[dim]history run made first:[/] {made.run_id} ({made.period})")
+    _render_run(result.report.as_dict())
+    check = result.history
+    found = ", ".join(f"{p} {r.run_id} ({r.status})" for p, r in sorted(check.runs.items()))
+    stdout.print(
+        f"  history read: {found or 'none needed'}"
+        + (f" — the data starts in {check.first_data_period}" if check.first_data_period else "")
+    )
+    for o in result.overrides:
+        stdout.print(f"  [yellow]override recorded[/]: [{o.code}] {o.message}")
 
 
 def run(
@@ -71,13 +81,32 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Use a rule version outside its validity (recorded).")
     ] = False,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--with-history",
+            help="First rate, oldest first, the earlier periods the rules read that have no run.",
+        ),
+    ] = False,
+    force_period: Annotated[
+        bool,
+        typer.Option(
+            "--force-period",
+            help="Rate a period that has not ended or holds no data (recorded in the manifest).",
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Rate every project and company for a period; store grades, lists, downgrades, evidence."""
+    """Rate every project and company for a period; store grades, lists, downgrades, evidence.
+
+    Refused when the period has not ended, holds no data, or an earlier period the rules read
+    (streaks, downgrades) has no run — the message lists the commands that fix it.
+    """
     inv = Invocation(db, json)
-    report = do_run(inv, period, rules, force)
-    emit(inv, report.as_dict(), lambda: _render_run(report.as_dict()))
+    request = RunRequest(Period.parse(period), rules, force, with_history, force_period)
+    result = do_run(inv, request)
+    emit(inv, result.as_dict(), lambda: _render_rated(result))
 
 
 def _company_rows(found: list[dict[str, Any]], extra: str) -> list[list[Any]]:
@@ -103,13 +132,21 @@ def show(
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows per list.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """A run's grades, red and black lists and downgrades, with provenance."""
+    """A run's grades, red and black lists and downgrades, with provenance.
+
+    --out FILE writes whole lists: the one named with --list, else every list and the projects'
+    scores (one sheet each; a CSV holds one list, so name it).
+    """
     inv = Invocation(db, json)
     if list_ is not None and list_ not in explainer.LISTS:
         raise UsageError(f"--list must be one of {', '.join(explainer.LISTS)}", code="BAD_REQUEST")
+    if out is not None:
+        _export_lists(inv, run_id, list_, out)
+        return
     wanted = [list_] if list_ else ["red", "black", "downgrades"]
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
@@ -119,12 +156,14 @@ def show(
         "period": info["period"],
         "rules": info["ruleset"],
         "status": info["status"],
+        "read": info["read"],
         **info["summary"],
         "provenance": explainer.provenance(info),
         "lists": {w: {"rows": r, "truncated": t} for w, (r, t) in lists.items()},
     }
 
     def render() -> None:
+        _render_read(info["read"])
         _render_run(
             {
                 **info["summary"],
@@ -150,6 +189,26 @@ def show(
     emit(inv, payload, render)
 
 
+def _export_lists(inv: Invocation, run_id: str | None, which: str | None, out: Path) -> None:
+    output_format(out)
+    wanted = [which] if which else ["grades", "red", "black", "downgrades", "vetoes", "unrated"]
+    with inv.warehouse(read_only=True) as con:
+        info = explainer.run_row(con, run_id)
+        sheets = [Sheet(w, explainer.list_frame(con, info["run_id"], w)) for w in wanted]
+        if which is None:
+            sheets.append(Sheet("projects", explainer.projects_frame(con, info["run_id"])))
+    about = {
+        "what": f"run {info['run_id']} ({info['period']}, {info['status']}): {', '.join(wanted)}",
+        "read": info["read"]["why"],
+        "rules": info["ruleset"],
+        **explainer.provenance(info),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    write_tables(out, sheets, about)
+    exported(inv, out, {s.name: s.frame.height for s in sheets}, about)
+
+
 def explain(
     uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
     run_id: Annotated[
@@ -168,8 +227,15 @@ def explain(
     emit(inv, card, lambda: _render_explain(card))
 
 
+def _render_read(read: dict[str, str]) -> None:
+    stdout.print(
+        f"[dim]read run {read['run_id']} ({read['period']}, {read['status']}): {read['why']}[/]"
+    )
+
+
 def _render_explain(card: dict[str, Any]) -> None:
     c = card["company"]
+    _render_read(card["read"])
     stdout.print(
         f"[bold]{c['name']}[/] {c['uscc']} — grade [bold]{c['grade'] or 'not rated'}[/] "
         f"(score {c['score']}, previous {c['prev_grade'] or '–'}) in {card['run_id']} under {card['rules']}"
@@ -181,6 +247,8 @@ def _render_explain(card: dict[str, Any]) -> None:
         stdout.print("  [green]red list[/]")
     if c["downgrade_reason"]:
         stdout.print(f"  downgrade: {c['downgrade_reason']}")
+    if card["streak"]:
+        stdout.print(f"  streak: {card['streak']['text']}")
     stdout.print(
         f"  basic (projects) {c['project_score']}; "
         + "; ".join(
@@ -313,89 +381,3 @@ def runs_show(
         "summary": info["summary"]
     }
     emit(inv, payload, lambda: stdout.print_json(data=to_jsonable(info["manifest"])))
-
-
-def _bureau_day(inv: Invocation, period: Period, days_after: int) -> datetime | None:
-    """10:00 on the day `days_after` the period ends, or None when that lies in the future."""
-    settings = inv.settings
-    moment = datetime.combine(period.end + timedelta(days=days_after), dt_time(10), settings.zone)
-    return moment if moment <= settings.current_time() else None
-
-
-def _disclose_as_a_bureau_would(inv: Invocation, run_id: str, period: Period) -> None:
-    """Publicity five days after the quarter ends, publication twenty days later, on those
-    (past) days; a run whose days lie in the future stays in draft or publicity."""
-    from rating.audit.publication import publicize, publish
-
-    settings = inv.settings
-    publicity, published = _bureau_day(inv, period, 5), _bureau_day(inv, period, 25)
-    with inv.warehouse() as con:
-        if publicity is not None:
-            publicize(con, settings.with_(now=publicity), run_id)
-        if published is not None:
-            publish(con, settings.with_(now=published), run_id)
-
-
-def demo(
-    complaints: Annotated[
-        int, typer.Option(help="Complaint orders in the generated city.", min=1000)
-    ] = 1_000_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
-    folder: Annotated[
-        Path, typer.Option("--dir", help="Where the demo's exports and warehouse go.")
-    ] = Path("demo"),
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """Generate a city, ingest its exports, rate and publish every quarter, show the latest."""
-    from rating.ingest.folder import ingest_folder
-    from rating.synth import generate as synth_generate
-
-    inv = Invocation(db or folder / "rating.duckdb", json)
-    timings: dict[str, float] = {}
-    exports = folder / "exports"
-    started = time.perf_counter()
-    with progress_bar(inv, "generating") as progress:
-        generated = synth_generate(exports, complaints=complaints, seed=seed, progress=progress)
-    timings["generate_s"] = time.perf_counter() - started
-    db_path = inv.settings.db_path
-    for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    started = time.perf_counter()
-    with inv.warehouse() as con, progress_bar(inv, "ingesting") as progress:
-        ingested = ingest_folder(con, inv.settings, exports, progress)
-    timings["ingest_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    reports = []
-    for period in generated.periods:
-        rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
-        reports.append(do_run(inv, period, None, False, inv.settings.with_(now=rated_on)))
-        _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
-    timings["rate_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    from rating.cli.public import export_snapshot
-
-    snapshot = export_snapshot(inv)
-    timings["public_snapshot_s"] = time.perf_counter() - started
-    last = reports[-1]
-    payload = {
-        **last.as_dict(),
-        "warehouse": str(db_path),
-        "public_snapshot": snapshot["folder"],
-        "periods": [r.as_dict() for r in reports],
-        "rows_loaded": sum(r.rows_loaded for r in ingested),
-        "rows_quarantined": sum(r.rows_quarantined for r in ingested),
-        "timings": {k: round(v, 2) for k, v in timings.items()},
-    }
-    if inv.json:
-        emit(inv, payload, lambda: None)
-        return
-    stdout.print(
-        f"Generated {complaints:,} complaints into {exports} in {timings['generate_s']:.1f}s; "
-        f"loaded {payload['rows_loaded']:,} rows ({payload['rows_quarantined']:,} quarantined) "
-        f"in {timings['ingest_s']:.1f}s; rated {len(reports)} quarters in {timings['rate_s']:.1f}s."
-    )
-    show(last.run_id, None, 10, 0, db_path, False)
-    stdout.print(
-        f"\nNext: rating explain <USCC> --db {db_path}   ·   rating show --list grades --db {db_path}"
-    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
 from rating import tokens
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.warehouse import open_warehouse
 
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -36,25 +39,57 @@ def serve(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Start the API and public pages over the warehouse (uvicorn, one process)."""
+    """Start the API and public pages over the warehouse (uvicorn, one process).
+
+    The server opens the warehouse only for the moment of a request, so every `rating`
+    command keeps working beside it; public lookups come from memory. A warehouse that cannot
+    be opened is one error line before anything is served; the access log (Combined Log
+    Format) goes to standard output, errors with their request id to standard error."""
     import uvicorn
 
     from api.app import create_app
 
     settings = Invocation(db, False).settings
     if public_only:
+        from rating.public import static
+
         folder = snapshot or settings.public_snapshot_dir
+        static.open_directory(folder, settings.current_time)  # fails here, in one line
+        app = create_app(settings, snapshot_dir=folder)
         stdout.print(
             f"Serving the public snapshot {folder} on http://{host}:{port}/ (no warehouse)"
         )
-        uvicorn.run(
-            create_app(settings, snapshot_dir=folder), host=host, port=port, log_level="warning"
+    else:
+        open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+        app = create_app(settings)
+        stdout.print(
+            f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
         )
-        return
-    stdout.print(
-        f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
+        stdout.print(
+            "The warehouse stays free between requests: `rating …` commands work beside the server."
+        )
+    _log_to_console()
+    # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _log_to_console() -> None:
+    """The access log (one Combined Log Format line a request) to stdout; errors, with their
+    request id, to stderr."""
+    _console("rating.access", sys.stdout, "%(message)s")
+    _console("rating.api", sys.stderr, "%(asctime)s %(levelname)s %(message)s")
+
+
+def _console(name: str, stream: TextIO, fmt: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @token_app.command("create")

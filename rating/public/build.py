@@ -21,10 +21,18 @@ from rating import __version__
 from rating.audit import ledger
 from rating.audit.disclosure import history
 from rating.engine import explainer
+from rating.engine.history import streaks
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
-from rating.public.shapes import GradeBand, Legend, ProjectGrade, Reason, Service
+from rating.public.shapes import (
+    GradeBand,
+    GradeStreak,
+    Legend,
+    ProjectGrade,
+    Reason,
+    Service,
+)
 from rating.public.text import PublicWords, band_rules, override_rules
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
@@ -181,7 +189,22 @@ def _cards(
         info = explainer.run_row(con, run_id)
         for uscc, streak in _streaks(con, info, doc.lowest, black).items():
             cards[run_id][uscc].streak = streak
+        _grade_streaks(con, run_id, info, cards[run_id])
     return cards
+
+
+def _grade_streaks(
+    con: duckdb.DuckDBPyConnection, run_id: str, info: dict[str, Any], cards: dict[str, RunCard]
+) -> None:
+    """Each card's run of a grade the rule set counts (`rating.engine.history.streaks`), kept
+    when worth saying: more than one period, or the count starts at the first period with data
+    (so a resident reads "since the first period with data", not a streak that looks short)."""
+    counted = explainer.stored_ruleset(
+        con, info["ruleset"], info["ruleset_files_sha256"]
+    ).streak_grades  # (cached: loaded once per rule set)
+    for uscc, streak in streaks(con, run_id, info["manifest"], counted).items():
+        if uscc in cards and (streak.periods > 1 or streak.from_data_start):
+            cards[uscc].grade_streak = GradeStreak.model_validate(streak.as_dict())
 
 
 def _register(

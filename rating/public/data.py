@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rating.audit.disclosure import Entry, History, Repair
 from rating.public.search import SearchIndex
-from rating.public.shapes import Legend, ProjectGrade, Reason, Service
+from rating.public.shapes import GradeStreak, Legend, ProjectGrade, Reason, Service
 
 
 class Doc(BaseModel):
@@ -54,6 +54,7 @@ class RunCard(Doc):
     black: bool
     veto_items: list[str] = []
     streak: list[str] = []
+    grade_streak: GradeStreak | None = None
     former_names: list[str] = []
     reasons: list[Reason] = []
     projects: list[ProjectGrade] = []

@@ -72,6 +72,23 @@ class Listing(Shape):
     repair_applied_on: str | None = None
 
 
+class GradeStreak(Shape):
+    """A company's run of one grade up to the period, as the run's rules counted it (shown for
+    a grade the rule set counts, e.g. C, when it says something: more than one period, or the
+    count starts at the first period with data)."""
+
+    grade: str
+    periods: int = Field(description="consecutive periods with this grade, this one included")
+    since: str = Field(description="the first of them")
+    from_data_start: bool = Field(
+        description="the count starts at the first period with data: there is nothing earlier"
+    )
+    capped: bool = Field(description="the count reaches the deepest period the rule set reads")
+    history_missing: bool = Field(
+        False, description="the period before had no run when the run was made"
+    )
+
+
 class Current(Shape):
     period: str
     status: Status = Field(description="proposed: shown during publicity, not yet published")
@@ -82,6 +99,9 @@ class Current(Shape):
     black: bool
     list_reason: str | None = Field(description="The black-list ground in plain words")
     listing: Listing | None = None
+    streak: GradeStreak | None = Field(
+        None, description="for a grade whose consecutive count the rules read, e.g. C"
+    )
 
 
 class Provenance(Shape):
@@ -207,6 +227,43 @@ class SearchHit(Shape):
 
 
 class SearchPage(Shape):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "kind": "compound",
+                            "relevance": 1.0,
+                            "matched": "compound",
+                            "project_id": "XM000123",
+                            "compound": "阳光花园",
+                            "district": "莱山区",
+                            "street": "初家街道",
+                            "address": "港城东大街1号",
+                            "company": {
+                                "uscc": USCC,
+                                "name": "云港阳光物业服务有限公司",
+                                "district": "莱山区",
+                                "grade": "A",
+                                "period": "2026Q3",
+                                "status": "published",
+                                "red": False,
+                                "black": False,
+                            },
+                            "company_name": "云港阳光物业服务有限公司",
+                        }
+                    ],
+                    "total": 1,
+                    "page": 1,
+                    "page_size": 20,
+                    "truncated": False,
+                }
+            ]
+        },
+    )
     items: list[SearchHit]
     total: int
     page: int

@@ -174,6 +174,7 @@ class PublicView(ABC):
                 black=listing is not None,
                 list_reason=listing.reason if listing else None,
                 listing=listing,
+                streak=latest.grade_streak,
             ),
             reasons=latest.reasons,
             projects=latest.projects,

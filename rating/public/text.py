@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rating.i18n import catalog
+from rating.public.shapes import GradeStreak
 from rating.report.text import Words
 from rating.ruleset.definition import Band, RuleSet
 
@@ -46,6 +47,25 @@ class PublicWords(Words):
             n=len(periods),
             periods=self.join(periods),
         )
+
+    def grade_streak(self, streak: GradeStreak) -> str:
+        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`"""
+        head = self(
+            "Rated {grade} {n} periods running, since {since}",
+            grade=streak.grade,
+            n=streak.periods,
+            since=streak.since,
+        )
+        if streak.from_data_start:
+            note = self(
+                "{since} is the first period with data: nothing earlier to count",
+                since=streak.since,
+            )
+        elif streak.history_missing:
+            note = self("the period before had no result when this one was made")
+        else:
+            return head
+        return self("{head} ({note})", head=head, note=note)
 
     def join(self, items: list[str]) -> str:
         return self("、").join(items) if self.language == "zh" else ", ".join(items)

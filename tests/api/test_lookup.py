@@ -233,12 +233,13 @@ def test_error_pages_in_the_same_design(client: TestClient, bureau_db: dict[str,
     api = client.get("/v1/public/companies/91370600000000000X")
     assert api.status_code == 404 and api.json()["error"]["code"] == "COMPANY_NOT_FOUND"
     assert client.get("/nowhere").headers["content-type"].startswith("text/html")
-    settings = bureau_db["settings"].with_(rate_limit=60)
+    settings = bureau_db["settings"].with_(rate_limit=10)  # a minute: the 11th is refused
     with TestClient(create_app(settings)) as c:
         codes = [c.get("/grades").status_code for _ in range(15)]
         limited = c.get("/grades")
         assert 429 in codes and limited.status_code == 429 and "访问过于频繁" in limited.text
         assert int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["ratelimit-limit"] == "10"  # the limiter's headers on the page too
 
 
 def test_a_withdrawn_result_is_gone(tmp_path: Path) -> None:
