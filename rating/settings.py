@@ -62,6 +62,22 @@ class Settings:
     max_upload_mb: int = _setting(
         1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."
     )
+    cors_origins: str = _setting(
+        "",
+        "RATING_CORS_ORIGINS",
+        "Web origins allowed to call the public API from a browser, comma-separated "
+        "(e.g. https://zjj.example.gov.cn), or * for any; empty allows none.",
+    )
+    public_max_age: int = _setting(
+        60,
+        "RATING_PUBLIC_MAX_AGE",
+        "Seconds caches may keep today's public answers (Cache-Control max-age); past days are immutable.",
+    )
+    public_dir: Path | None = _setting(
+        None,
+        "RATING_PUBLIC_DIR",
+        "Where publishing writes the static public snapshot; default: beside the warehouse, <db>.public/.",
+    )
     lock_timeout: float = _setting(
         60.0,
         "RATING_LOCK_TIMEOUT",
@@ -128,15 +144,30 @@ class Settings:
     def tokens_file(self) -> Path:
         return self.tokens_path or Path(self.db_path).with_suffix(".tokens.json")
 
+    @property
+    def public_snapshot_dir(self) -> Path:
+        return self.public_dir or Path(self.db_path).with_suffix(".public")
+
+    @property
+    def cors(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("db_path", "rules_dir", "tokens_path", "signing_key"):
+        if name in ("db_path", "rules_dir", "tokens_path", "signing_key", "public_dir"):
             return Path(raw)
-        if name in ("threads", "rate_limit", "max_upload_mb", "max_uploads", "ingest_memory_mb"):
+        if name in (
+            "threads",
+            "rate_limit",
+            "max_upload_mb",
+            "max_uploads",
+            "ingest_memory_mb",
+            "public_max_age",
+        ):
             return int(raw)
         if name in ("lock_timeout", "refresh_seconds"):
             return float(raw)

@@ -67,7 +67,7 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
     code, shown = cli(
         capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse)
     )
-    assert shown["provenance"]["ruleset"] == "yantai-2022@1.0.0"
+    assert shown["provenance"]["ruleset"] == "yantai-2022@1.0.1"
     first = shown["lists"]["grades"]["rows"][0]
     assert shown["lists"]["grades"]["truncated"] is True
     code, card = cli(
@@ -97,7 +97,11 @@ def test_runs_rules_quarantine_contracts(
         manifest["manifest"]
     )
     _, listed = cli(capsys, "rules", "list")
-    assert {r["ref"] for r in listed} >= {"yantai-2022@1.0.0", "haikou-2019@1.0.0"}
+    assert {r["ref"] for r in listed} >= {
+        "yantai-2022@1.0.0",
+        "yantai-2022@1.0.1",
+        "haikou-2019@1.0.0",
+    }
     _, quarantined = cli(capsys, "quarantine", "--db", str(warehouse), "--limit", "3")
     assert sum(quarantined["reasons"].values()) > 0 and len(quarantined["rows"]) <= 3
     _, contracts = cli(capsys, "contracts")

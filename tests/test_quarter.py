@@ -24,7 +24,7 @@ from rating.engine import explainer, standing
 from rating.engine.planner import RunRequest, rate
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
-from rating.public import build
+from rating.public import WarehouseView, build
 from rating.settings import Settings
 from rating.sql import rows
 from tests.factories import Bureau, load
@@ -182,13 +182,34 @@ def test_discarding_a_run_in_publicity_hides_it_and_closes_its_objections(
     publicize(con, day, "2025Q3-01")
     event = rows(con, "SELECT event_id FROM src_events")[0][0]
     filed = objections.file(con, day, "2025Q3-01", jia, [f"events:{event}"], "处罚已撤销")
-    assert build(con, settings.zone, day.current_time).card(jia)["current"]["period"] == "2025Q3"
+    shown = WarehouseView(build(con, settings.zone, day.current_time)).card(jia)
+    assert shown is not None and shown.current.period == "2025Q3"
     discard(con, day, "2025Q3-01", "用错了规则版本", "李四")
-    assert build(con, settings.zone, day.current_time).card(jia) is None  # never published
+    hidden = WarehouseView(build(con, settings.zone, day.current_time)).card(jia)
+    assert hidden is None or hidden.current.period != "2025Q3"  # never published
     state = {o["objection_id"]: o["state"] for o in objections.objections_of(con)}
     assert state == {filed["objection_id"]: "closed"}
     redo = rate(con, settings, RunRequest(Q3)).report  # the period can be rated afresh
     assert redo.run_id == "2025Q3-02" and standing.latest_run(con).run_id == "2025Q3-02"
+
+
+def test_the_public_card_says_where_a_streak_starts(city: tuple[Any, Settings]) -> None:
+    """The resident's card (and its page) gives the streak of C behind the black listing and
+    that 2025Q1 is the first period with data, in plain Chinese."""
+    from rating.public.text import PublicWords
+
+    con, settings = city
+    for p in (Q1, Q2, Q3):
+        run_id = rate(con, settings, RunRequest(p)).report.run_id
+        publish(con, settings, run_id, force=True)
+    jia = bureau().company(1, "甲物业")
+    card = WarehouseView(build(con, settings.zone, settings.current_time)).card(jia)
+    assert card is not None and card.current.black and card.current.streak is not None
+    streak = card.current.streak
+    assert (streak.grade, streak.periods, streak.since) == ("C", 3, "2025Q1")
+    assert streak.from_data_start
+    text = PublicWords("zh").grade_streak(streak)
+    assert text == "连续3期为C级（自2025Q1起）；2025Q1为本系统数据起始期，此前无数据可计"
 
 
 def test_cli_run_discard_and_show_say_what_they_read(

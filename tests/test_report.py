@@ -166,11 +166,6 @@ def test_no_internal_code_or_python_repr_in_the_chinese_report(built: dict[str, 
     assert not LATIN_SENTENCE.search(text), "a Latin sentence"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="yantai-2022@1.0.0 quotes an English translation of Shanghai 2012 in a clause; "
-    "the wording belongs in a new rule version (issue 16)",
-)
 def test_clauses_quoted_from_the_rule_files_are_chinese(built: dict[str, Any]) -> None:
     text = _visible_text(built["result"].html.read_text(encoding="utf-8"), clauses=True)
     assert not LATIN_SENTENCE.search(text)

@@ -14,6 +14,7 @@ from rating.audit.publication import publish as publish_run
 from rating.audit.signing import load_verifier
 from rating.audit.verify import verify as verify_warehouse
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, stdout, table
+from rating.cli.public import export_snapshot
 from rating.cli.rules import rules_app
 from rating.periods import Period
 from rating.ruleset.diff import diff as diff_rulesets
@@ -93,7 +94,7 @@ def publish(
     inv = Invocation(db, json)
     with inv.warehouse() as con:
         result = publish_run(con, inv.settings, run_id, force=force)
-    data = result.as_dict()
+    data = {**result.as_dict(), "public_snapshot": export_snapshot(inv)["folder"]}
     emit(
         inv,
         data,

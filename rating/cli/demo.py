@@ -78,10 +78,16 @@ def demo(
         reports.append(rated.report)
         _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
     timings["rate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    from rating.cli.public import export_snapshot
+
+    snapshot = export_snapshot(inv)
+    timings["public_snapshot_s"] = time.perf_counter() - started
     last = reports[-1]
     payload = {
         **last.as_dict(),
         "warehouse": str(db_path),
+        "public_snapshot": snapshot["folder"],
         "periods": [r.as_dict() for r in reports],
         "rows_loaded": sum(r.rows_loaded for r in ingested),
         "rows_quarantined": sum(r.rows_quarantined for r in ingested),

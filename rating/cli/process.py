@@ -13,6 +13,7 @@ from rating.audit.disclosure import history, sync_expiries
 from rating.audit.publication import publicize as publicize_run
 from rating.audit.signing import signer_for
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.public import export_snapshot
 from rating.cli.runs import runs_app
 from rating.errors import UsageError
 from rating.warehouse import transaction
@@ -36,6 +37,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(lists_app, name="lists")
 
 
+def _exported(inv: Invocation, done: dict[str, Any]) -> dict[str, Any]:
+    """After a change of what the public sees: rewrite the public snapshot directory."""
+    return {**done, "public_snapshot": export_snapshot(inv)["folder"]}
+
+
 def _show(inv: Invocation, data: Any, title: str) -> None:
     def render() -> None:
         if isinstance(data, list):
@@ -56,7 +62,8 @@ def publicize(
     """Put a run to publicity (公示): proposed results, objections open until the deadline."""
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, publicize_run(con, inv.settings, run_id), "publicity")
+        done = publicize_run(con, inv.settings, run_id)
+    _show(inv, _exported(inv, done), "publicity")
 
 
 def discard(
@@ -72,7 +79,8 @@ def discard(
     """
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, discard_run(con, inv.settings, run_id, reason, by), "discarded")
+        done = discard_run(con, inv.settings, run_id, reason, by)
+    _show(inv, _exported(inv, done), "discarded")  # a run in publicity leaves the public view
 
 
 @objection_app.command("file")
@@ -126,11 +134,8 @@ def objection_uphold(
     """Uphold: correct the disputed records (superseding rows) and re-rate the period."""
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(
-            inv,
-            objections.uphold(con, inv.settings, objection_id, reason, _changes(set_)),
-            "upheld",
-        )
+        done = objections.uphold(con, inv.settings, objection_id, reason, _changes(set_))
+    _show(inv, _exported(inv, done), "upheld")
 
 
 @objection_app.command("reject")
@@ -156,7 +161,8 @@ def repair_apply(
     """A listed company applies for credit repair (possible after the minimum listing time)."""
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, repairs.apply(con, inv.settings, uscc.upper(), proof), "repair")
+        done = repairs.apply(con, inv.settings, uscc.upper(), proof)
+    _show(inv, _exported(inv, done), "repair")
 
 
 @repair_app.command("list")
@@ -170,7 +176,8 @@ def repair_list(db: DbOption = None, json: JsonOption = False) -> None:
 def _decide(repair_id: str, reason: str, approve: bool, db: Any, json: bool) -> None:
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, repairs.decide(con, inv.settings, repair_id, approve, reason), "decision")
+        done = repairs.decide(con, inv.settings, repair_id, approve, reason)
+    _show(inv, _exported(inv, done), "decision")
 
 
 @repair_app.command("approve")
@@ -213,8 +220,6 @@ def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        _show(
-            inv,
-            sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings)),
-            "Expired entries",
-        )
+        done = sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings))
+    export_snapshot(inv)
+    _show(inv, done, "Expired entries")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
@@ -23,6 +24,19 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    public_only: Annotated[
+        bool,
+        typer.Option(
+            "--public-only",
+            help="Serve only the public lookup, from a snapshot directory (--snapshot), without the warehouse.",
+        ),
+    ] = False,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Snapshot directory to serve (default: RATING_PUBLIC_DIR, <db>.public/)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Start the API and public pages over the warehouse (uvicorn, one process).
@@ -36,22 +50,28 @@ def serve(
     from api.app import create_app
 
     settings = Invocation(db, False).settings
-    open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+    if public_only:
+        from rating.public import static
+
+        folder = snapshot or settings.public_snapshot_dir
+        static.open_directory(folder, settings.current_time)  # fails here, in one line
+        app = create_app(settings, snapshot_dir=folder)
+        stdout.print(
+            f"Serving the public snapshot {folder} on http://{host}:{port}/ (no warehouse)"
+        )
+    else:
+        open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+        app = create_app(settings)
+        stdout.print(
+            f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
+        )
+        stdout.print(
+            "The warehouse stays free between requests: `rating …` commands work beside the server."
+        )
     _log_to_console()
-    stdout.print(
-        f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
-    )
-    stdout.print(
-        "The warehouse stays free between requests: `rating …` commands work beside the server."
-    )
     # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
     uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
     )
 
 

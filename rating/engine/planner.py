@@ -7,7 +7,8 @@ checks that keep a quarter from going wrong quietly, then the run.
    when no record of the rule set's sources is dated in it (`PERIOD_NO_DATA`: a typo such as
    2030Q1) — unless `force_period`, which the manifest records as an override.
 3. The history (`rating.engine.history`): every earlier period the results read, from the
-   first period with data on, must have a run that counts. Missing ones are refused with
+   first period with data on (`history.data_span`: registers read while in force do not
+   start it), must have a run that counts. Missing ones are refused with
    their list and the commands that fix it (`HISTORY_MISSING`), or — with `with_history` —
    rated first, oldest first, each a run of its own; the manifest lists them
    (`parameters.history_made`) and each of them names the run it was made for

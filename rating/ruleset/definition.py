@@ -26,7 +26,7 @@ Number = Annotated[Decimal, Field(allow_inf_nan=False, ge=Decimal("-1e12"), le=D
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 WORDING_FIELDS = frozenset(
-    {"title", "clause", "note", "summary", "document", "design_choice", "reason"}
+    {"title", "clause", "note", "summary", "document", "design_choice", "reason", "meaning"}
 )
 
 # Options added after versions were published: while unset (None or empty) they are left out
@@ -45,12 +45,22 @@ LATER_OPTIONS = frozenset(
         "evaluated_by",
         "not_evaluated",
         "working_days",
+        "rewords",
+        "meaning",
     }
 )
 
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rewords(Model):
+    """The version a wording revision rewords: its number and validity, as that file says."""
+
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    effective_from: date
+    expires_on: date | None = None
 
 
 class Header(Model):
@@ -62,6 +72,9 @@ class Header(Model):
     effective_from: date
     expires_on: date | None = None
     shadow_until: date | None = None
+    # A wording revision: only wording differs from that version, so it shares its logic
+    # fingerprint (checked when both are loaded from a rules folder).
+    rewords: Rewords | None = None
 
 
 class Evaluation(Model):
@@ -103,6 +116,7 @@ class Bucket(Model):
 class Band(Model):
     grade: str = Field(min_length=1, max_length=80)
     min: Number | None = None  # inclusive lower bound; the last band has none
+    meaning: str | None = None  # what the grade means in plain words (烟台: AAA 信用优秀)
 
 
 class Override(Model):

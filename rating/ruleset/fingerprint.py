@@ -56,9 +56,16 @@ def _split(value: Any) -> tuple[Any, Any]:
 
 
 def logic_and_wording(definition: RuleSet) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(logic part, wording part) of the definition, as JSON-ready values."""
+    """(logic, wording) of a version. A wording revision (`[ruleset] rewords`) is hashed with
+    the identity of the version it rewords — number and validity decide which periods a
+    version rates, not how — so the two share one logic fingerprint when only wording differs."""
     dumped = definition.model_dump(mode="json", by_alias=True)
+    rewords = dumped["ruleset"].pop("rewords", None)
+    if rewords is not None:
+        dumped["ruleset"].update(rewords)
     logic, wording = _split(dumped)
+    if rewords is not None:
+        wording.setdefault("ruleset", {})["rewords"] = rewords
     return logic, wording
 
 

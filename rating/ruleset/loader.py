@@ -15,7 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlglot import exp
 
-from rating.errors import NotFoundError, Problem, ProblemCollector, RuleSetError, UsageError
+from rating.errors import (
+    NotFoundError,
+    Problem,
+    ProblemCollector,
+    RatingError,
+    RuleSetError,
+    UsageError,
+)
 from rating.ruleset import checks
 from rating.ruleset.compiled import (
     Compiled,
@@ -131,8 +138,41 @@ def load_ruleset(rules_dir: Path, ref: str) -> LoadedRuleSet:
             f"the file says {header.name}@{header.version} but lives in {name}/{folder.name}",
             file=str(folder / RULESET_FILE),
         )
+    _check_rewording(Path(rules_dir), loaded, problems, str(folder / RULESET_FILE))
     problems.raise_if_any(RuleSetError, f"rule set {ref} does not check")
     return replace(loaded, path=folder)
+
+
+def _check_rewording(
+    rules_dir: Path, loaded: LoadedRuleSet, problems: ProblemCollector, origin: str
+) -> None:
+    """A wording revision must reword a version that exists, with its validity, and nothing else."""
+    header = loaded.definition.ruleset
+    if header.rewords is None:
+        return
+    ref = f"{header.name}@{header.rewords.version}"
+    try:
+        original = load_ruleset(rules_dir, ref)
+    except RatingError as exc:
+        problems.add("RULESET_REWORDS", f"rewords {ref}, which does not load: {exc}", file=origin)
+        return
+    was = original.definition.ruleset
+    if (was.effective_from, was.expires_on) != (
+        header.rewords.effective_from,
+        header.rewords.expires_on,
+    ):
+        problems.add(
+            "RULESET_REWORDS",
+            f"rewords {ref}, whose validity is {was.effective_from} – {was.expires_on or 'open'}",
+            file=origin,
+        )
+    elif original.fingerprint.logic != loaded.fingerprint.logic:
+        problems.add(
+            "RULESET_REWORDS",
+            f"rewords {ref} but changes more than wording: `rating rules diff {ref} "
+            f"{header.name}@{header.version}` shows what",
+            file=origin,
+        )
 
 
 def load_from_bytes(files: dict[str, bytes], origin: str = RULESET_FILE) -> LoadedRuleSet:

@@ -152,3 +152,20 @@ EVENT_CODES: dict[str, tuple[str, str, bool]] = {
     "V06": ("不良", "信用评价弄虚作假", True),
     "V07": ("不良", "引发群体性上访", True),
 }
+
+# Words every company name shares (legal forms and the trade), longest first so that a
+# replacement never leaves half a word: what is left is the brand (云港金鼎物业服务有限公司 →
+# 云港金鼎). The hotline matcher (`rating.matching.normalize.company_core`) and the public
+# search index (`rating.public`) both strip these.
+COMPANY_WORDS = (
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "集团",
+    "公司",
+    "物业服务",
+    "物业管理",
+    "服务",
+    "物业",
+    "管理",
+)
