@@ -163,5 +163,5 @@ def test_warning_commands(
     assert main(["warning", "rank", "--limit", "3", "--db", db, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["companies"]) == 3 and out["truncated"] is True
-    assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 1
+    assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "WARNING_BAD_MODEL"

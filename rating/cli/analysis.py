@@ -7,13 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from rating.analysis import integrity as integrity_mod
-from rating.analysis import warning as warning_mod
-from rating.analysis.detection import IntegrityParams
-from rating.analysis.features import describe
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
+from rating.cli.display import Col, count, listing, print_table, text, when, word
+from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
-from rating.periods import Period
 
 integrity_app = typer.Typer(
     help="Suspicious complaints (near-duplicates, bursts, campaigns): scan, list, review.",
@@ -51,26 +48,39 @@ def report(
     json: JsonOption = False,
 ) -> None:
     """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts."""
+    require_extra("matplotlib", "report", "report")
     from rating.report import build
 
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
+    with inv.warehouse(read_only=True) as con, working(inv, _("writing the report")):
         result = build(
             con, inv.settings, run_id, out, companies=company, cards=cards, top=top, model=model
         )
     payload = result.as_dict()
 
     def render() -> None:
-        stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
-        stdout.print(f"  {result.html}\n  {result.workbook}")
-        stdout.print(
-            f"  charts {', '.join(result.charts)}; {len(result.cards)} report cards; font {result.font}"
+        say(
+            _("{run_id} {period}: report written").format(
+                run_id=result.run_id, period=result.period
+            )
+        )
+        say(f"  {result.html}\n  {result.workbook}")
+        say(
+            "  "
+            + _("charts: {charts}; {cards} report cards; font {font}").format(
+                charts=listing(result.charts), cards=len(result.cards), font=result.font
+            )
         )
         if result.psi is not None:
-            color = {"warning": "red", "watch": "yellow"}.get(result.psi_level or "", "green")
-            stdout.print(f"  grade stability PSI {result.psi} [{color}]{result.psi_level}[/]")
+            level = {"warning": _("warning"), "watch": _("watch")}.get(
+                result.psi_level or "", _("stable")
+            )
+            say(
+                "  "
+                + _("grade stability PSI {psi}: {level}").format(psi=text(result.psi), level=level)
+            )
         for name, why in result.unavailable.items():
-            stdout.print(f"  [yellow]{name} not shown[/]: {why}")
+            say("  " + _("{name} not shown: {why}").format(name=name, why=error_text("text", why)))
 
     emit(inv, payload, render)
 
@@ -79,47 +89,69 @@ def report(
 def integrity_scan(
     period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
     similarity: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
+            help="Text similarity (0–1) from which a later complaint repeats an earlier one "
+            "(default 0.5).",
             min=0.05,
             max=1.0,
         ),
-    ] = IntegrityParams.duplicate_similarity,
+    ] = None,
     window_days: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
+            help="Days within which a refiled complaint counts as a duplicate (default 7).",
+            min=1,
+            max=60,
         ),
-    ] = IntegrityParams.duplicate_window_days,
+    ] = None,
     campaign_min: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="Smallest group of alike complaints that is a campaign.", min=3, max=1000
+            help="Smallest group of alike complaints that is a campaign (default 5).",
+            min=3,
+            max=1000,
         ),
-    ] = IntegrityParams.campaign_min_size,
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
+    from dataclasses import replace
+
+    from rating.analysis import integrity as integrity_mod
+    from rating.analysis.detection import IntegrityParams
+    from rating.periods import Period
+
     inv = Invocation(db, json)
-    params = IntegrityParams(
-        duplicate_similarity=similarity,
-        duplicate_window_days=window_days,
-        campaign_min_size=campaign_min,
-    )
-    with inv.warehouse() as con:
+    chosen = {
+        "duplicate_similarity": similarity,
+        "duplicate_window_days": window_days,
+        "campaign_min_size": campaign_min,
+    }
+    params = replace(IntegrityParams(), **{k: v for k, v in chosen.items() if v is not None})  # type: ignore[arg-type]
+    with inv.warehouse() as con, working(inv, _("scanning {period}").format(period=period)):
         result = integrity_mod.scan(con, inv.settings, Period.parse(period), params)
     data = result.as_dict()
+    flagged = _(", ").join(f"{k} {v:,}" for k, v in sorted(result.flagged.items()))
     emit(
         inv,
         data,
-        lambda: stdout.print(
-            f"[bold]{result.scan_id}[/]: {result.scanned:,} complaints, {result.pairs:,} pairs compared; "
-            f"flagged {', '.join(f'{k} {v:,}' for k, v in sorted(result.flagged.items())) or 'none'}; "
-            f"{result.new_holds:,} newly held ({result.already_recorded:,} already recorded); "
-            f"holds watermark {result.holds_watermark}.\n"
-            f"Next: rating integrity list · rating integrity review <ID> --release|--confirm --note … --by …"
+        lambda: say(
+            _(
+                "{scan}: {scanned:,} complaints, {pairs:,} pairs compared; flagged {flagged}; "
+                "{new:,} newly held ({already:,} already recorded); holds watermark {watermark}.\n"
+                "Next: rating integrity list · rating integrity review <ID> --release|--confirm "
+                "--note … --by …"
+            ).format(
+                scan=result.scan_id,
+                scanned=result.scanned,
+                pairs=result.pairs,
+                flagged=flagged or _("none"),
+                new=result.new_holds,
+                already=result.already_recorded,
+                watermark=result.holds_watermark,
+            )
         ),
     )
 
@@ -128,13 +160,20 @@ def _evidence_text(row: dict[str, Any]) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]
-        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
+        return _("repeats {id} (similarity {similarity}, {hours} h earlier, {channel})").format(
+            id=m["complaint_id"],
+            similarity=text(m["similarity"]),
+            hours=text(m["hours"]),
+            channel=m["channel"],
+        )
     if row["reason"] == "CAMPAIGN":
-        return (
-            f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"
+        return _("campaign {id}: {size} complaints in {hours} h").format(
+            id=e.get("campaign"), size=e.get("size"), hours=text(e.get("span_hours"))
         )
     if row["reason"] == "BURST":
-        return f"{int(e.get('score', 0))} complaints in the window, {e.get('expected', 0):.2f} expected (p={e.get('p_value', 0):.1e})"
+        return _("{n} complaints in the window, {expected:.2f} expected (p={p:.1e})").format(
+            n=int(e.get("score", 0)), expected=e.get("expected", 0), p=e.get("p_value", 0)
+        )
     return ""
 
 
@@ -145,12 +184,15 @@ def integrity_list(
     period: Annotated[
         str | None, typer.Option(help="Only complaints received in this period.")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(help="Rows to show.", min=1, max=100_000)] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Held complaints with the reason and evidence, and any review decision."""
+    from rating.analysis import integrity as integrity_mod
+    from rating.periods import Period
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         found, truncated = integrity_mod.list_holds(
@@ -159,10 +201,10 @@ def integrity_list(
     rows = [
         [
             r["complaint_id"],
-            r["received_at"],
+            when(r["received_at"]),
             r["project_id"],
             r["reason"],
-            r["status"],
+            word("status", r["status"]),
             _evidence_text(r),
             r["actor"] if r["status"] != "held" else "",
             r["note"] or "",
@@ -173,22 +215,20 @@ def integrity_list(
     emit(
         inv,
         {"rows": found, "truncated": truncated},
-        lambda: stdout.print(
-            table(
-                f"Held complaints ({len(found)}{'+' if truncated else ''})",
-                [
-                    "complaint",
-                    "received",
-                    "project",
-                    "reason",
-                    "status",
-                    "evidence",
-                    "reviewer",
-                    "note",
-                    "text",
-                ],
-                rows,
-            )
+        lambda: print_table(
+            _("Held complaints ({n}{more})").format(n=len(found), more="+" if truncated else ""),
+            [
+                Col(_("complaint"), keep=True),
+                Col(_("received"), wrap=True),
+                Col(_("project"), keep=True),
+                _("reason"),
+                _("status"),
+                Col(_("evidence"), wrap=True),
+                Col(_("reviewer"), wrap=True),
+                Col(_("note"), wrap=True),
+                Col(_("text"), wrap=True),
+            ],
+            rows,
         ),
     )
 
@@ -200,44 +240,55 @@ def integrity_show(
     json: JsonOption = False,
 ) -> None:
     """A held complaint beside those it matched, and its review trail (who, when, decision, note)."""
+    from rating.analysis import integrity as integrity_mod
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         found = integrity_mod.show(con, complaint_id)
 
     def render() -> None:
-        stdout.print(f"[bold]{complaint_id}[/] {found['reason']} — {found['status']}")
-        stdout.print(
-            table(
-                "Complaints",
-                ["complaint", "received", "channel", "project", "finding", "text"],
+        say(f"{complaint_id} {found['reason']} — {word('status', found['status'])}")
+        print_table(
+            _("Complaints"),
+            [
+                Col(_("complaint"), keep=True),
+                Col(_("received"), wrap=True),
+                _("channel"),
+                Col(_("project"), keep=True),
+                _("finding"),
+                Col(_("text"), wrap=True),
+            ],
+            [
                 [
-                    [
-                        c["complaint_id"],
-                        c["received_at"],
-                        c["channel"],
-                        c["project_id"],
-                        c["fact_finding"],
-                        c["content"],
-                    ]
-                    for c in found["complaints"]
-                ],
-            )
+                    c["complaint_id"],
+                    when(c["received_at"]),
+                    c["channel"],
+                    c["project_id"],
+                    c["fact_finding"],
+                    c["content"],
+                ]
+                for c in found["complaints"]
+            ],
         )
-        stdout.print(
-            table(
-                "Trail",
-                ["seq", "action", "by", "at", "note / evidence"],
+        print_table(
+            _("Trail"),
+            [
+                "#",
+                _("action"),
+                Col(_("by"), wrap=True),
+                Col(_("at"), wrap=True),
+                Col(_("note / evidence"), wrap=True),
+            ],
+            [
                 [
-                    [
-                        t["seq"],
-                        t["action"],
-                        t["actor"],
-                        t["recorded_at"],
-                        t["detail"].get("note") or t["detail"].get("scan"),
-                    ]
-                    for t in found["trail"]
-                ],
-            )
+                    t["seq"],
+                    word("action", t["action"]),
+                    t["actor"],
+                    when(t["recorded_at"]),
+                    text(t["detail"].get("note") or t["detail"].get("scan")),
+                ]
+                for t in found["trail"]
+            ],
         )
 
     emit(inv, found, render)
@@ -256,6 +307,8 @@ def integrity_review(
     json: JsonOption = False,
 ) -> None:
     """Record a reviewer's decision on a held complaint; the next run honours it."""
+    from rating.analysis import integrity as integrity_mod
+
     if release == confirm:
         raise UsageError(
             "give exactly one of --release or --confirm", code="INTEGRITY_BAD_DECISION"
@@ -268,9 +321,17 @@ def integrity_review(
     emit(
         inv,
         done,
-        lambda: stdout.print(
-            f"{complaint_id}: {done['status']} by {done['actor']} at {done['recorded_at']:%Y-%m-%d %H:%M} "
-            f"(seq {done['seq']}); rerun the period for it to take effect."
+        lambda: say(
+            _(
+                "{id}: {status} by {actor} at {at} (record {seq}); rate the period again for it "
+                "to take effect."
+            ).format(
+                id=complaint_id,
+                status=word("status", done["status"]),
+                actor=done["actor"],
+                at=when(done["recorded_at"]),
+                seq=done["seq"],
+            )
         ),
     )
 
@@ -279,45 +340,53 @@ def integrity_review(
 def warning_backtest(
     model: ModelOption = "logistic",
     min_train_periods: Annotated[
-        int, typer.Option(help="Outcome periods needed before scoring one.", min=1, max=40)
-    ] = warning_mod.MIN_TRAIN_PERIODS,
+        int | None,
+        typer.Option(help="Outcome periods needed before scoring one (default 2).", min=1, max=40),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Time-based backtest of the early-warning model against the current-grade baseline."""
+    from rating.analysis import warning as warning_mod
+
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
-        result = warning_mod.backtest(con, model, min_train_periods)
-    data = result.as_dict() | {
-        "beats_baseline": result.beats_baseline,
-        "verdict": warning_mod.verdict(result),
-    }
+    with inv.warehouse(read_only=True) as con, working(inv, _("backtesting")):
+        result = warning_mod.backtest(
+            con, model, min_train_periods or warning_mod.MIN_TRAIN_PERIODS
+        )
+    verdict = warning_mod.verdict(result)
+    data = result.as_dict() | {"beats_baseline": result.beats_baseline, "verdict": verdict}
+    names = {"model": _("model"), "baseline": _("baseline (current grade)")}
 
     def render() -> None:
-        stdout.print(
-            table(
-                f"Backtest ({model}): {result.rows:,} company-periods, {result.events:,} events",
-                ["", "ROC AUC", "Brier", "log loss", "top-decile share of events"],
-                result.metric_rows(),
-            )
+        print_table(
+            _("Backtest ({model}): {rows:,} company-periods, {events:,} events").format(
+                model=model, rows=result.rows, events=result.events
+            ),
+            ["", _("ROC AUC"), _("Brier"), _("log loss"), _("share of events in the top tenth")],
+            [[names.get(r[0], r[0]), *[text(v) for v in r[1:]]] for r in result.metric_rows()],
         )
-        stdout.print(
-            table(
-                "Folds (each trained only on earlier outcomes)",
-                ["scored", "trained on", "train rows", "test rows", "events"],
+        print_table(
+            _("Folds (each trained only on earlier outcomes)"),
+            [
+                _("scored"),
+                Col(_("trained on"), wrap=True),
+                _("train rows"),
+                _("test rows"),
+                _("events"),
+            ],
+            [
                 [
-                    [
-                        f["scored"],
-                        ", ".join(f["trained_on"]),
-                        f["train_rows"],
-                        f["test_rows"],
-                        f["events"],
-                    ]
-                    for f in result.folds
-                ],
-            )
+                    f["scored"],
+                    listing(f["trained_on"]),
+                    count(f["train_rows"]),
+                    count(f["test_rows"]),
+                    count(f["events"]),
+                ]
+                for f in result.folds
+            ],
         )
-        stdout.print(warning_mod.verdict(result))
+        say(error_text("text", verdict))
 
     emit(inv, data, render)
 
@@ -328,37 +397,52 @@ def warning_rank(
         str | None, typer.Option(help="Period scored (default: the latest rated).")
     ] = None,
     model: ModelOption = "logistic",
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    limit: Annotated[int, typer.Option(help="Companies to show.", min=1, max=100_000)] = 20,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Companies ordered by risk of a downgrade or black-list entry next period: who to inspect first."""
+    from rating.analysis import warning as warning_mod
+    from rating.analysis.features import describe
+
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
+    with inv.warehouse(read_only=True) as con, working(inv, _("ranking")):
         ranked = warning_mod.rank(con, period, model)
     ranked["truncated"] = len(ranked["companies"]) > limit
     ranked["companies"] = ranked["companies"][:limit]
     emit(
         inv,
         ranked,
-        lambda: stdout.print(
-            table(
-                f"Risk for {ranked['for_period']} (scored {ranked['period']}, trained on {', '.join(ranked['trained_on'])})",
-                ["#", "uscc", "name", "district", "grade", "score", "p", "baseline", "drivers"],
+        lambda: print_table(
+            _("Risk for {next} (scored {period}, trained on {trained})").format(
+                next=ranked["for_period"],
+                period=ranked["period"],
+                trained=listing(ranked["trained_on"]),
+            ),
+            [
+                "#",
+                Col(_("USCC"), keep=True),
+                Col(_("name"), wrap=True),
+                Col(_("district"), wrap=True),
+                _("grade"),
+                _("score"),
+                _("risk"),
+                _("baseline"),
+                Col(_("drivers"), wrap=True),
+            ],
+            [
                 [
-                    [
-                        c["rank"],
-                        c["uscc"],
-                        c["name"],
-                        c["district"],
-                        c["grade"],
-                        c["score"],
-                        c["probability"],
-                        c["baseline"],
-                        "、".join(describe(d) for d in c["drivers"]),
-                    ]
-                    for c in ranked["companies"]
-                ],
-            )
+                    c["rank"],
+                    c["uscc"],
+                    c["name"],
+                    c["district"],
+                    c["grade"],
+                    text(c["score"]),
+                    text(c["probability"]),
+                    text(c["baseline"]),
+                    "、".join(describe(d) for d in c["drivers"]),
+                ]
+                for c in ranked["companies"]
+            ],
         ),
     )

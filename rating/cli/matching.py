@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
+from rating.cli.display import Col, day, print_table, when, word
+from rating.cli.i18n import _
 from rating.errors import UsageError
-from rating.matching import review as review_mod
 
 match_app = typer.Typer(
     help="Hotline orders matched to projects by name: the review queue and learned aliases.",
@@ -29,6 +30,8 @@ def review_list(
     json: JsonOption = False,
 ) -> None:
     """Orders waiting for review, each with its best candidate projects and their scores."""
+    from rating.matching import review as review_mod
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
@@ -39,7 +42,7 @@ def review_list(
             [
                 i["review_id"],
                 i["complaint_id"],
-                f"{i['received_at']:%Y-%m-%d}",
+                day(i["received_at"]),
                 i["community_name"],
                 i["district"],
                 i["street"],
@@ -50,23 +53,22 @@ def review_list(
             ]
             for i in items
         ]
-        stdout.print(
-            table(
-                f"Waiting for review: {totals['pending']:,} "
-                f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})",
-                [
-                    "review",
-                    "order",
-                    "received",
-                    "compound",
-                    "district",
-                    "street",
-                    "company",
-                    "best candidates",
-                ],
-                body,
-                caption="rating match review resolve REVIEW --project ID --by NAME (or --reject)",
-            )
+        print_table(
+            _(
+                "Waiting for review: {pending:,} (resolved {resolved:,}, rejected {rejected:,})"
+            ).format(**totals),
+            [
+                Col(_("review"), keep=True),
+                Col(_("order"), keep=True),
+                _("received"),
+                Col(_("compound"), wrap=True),
+                Col(_("district"), wrap=True),
+                Col(_("street"), wrap=True),
+                Col(_("company"), wrap=True),
+                Col(_("best candidates"), wrap=True),
+            ],
+            body,
+            caption=_("rating match review resolve REVIEW --project ID --by NAME (or --reject)"),
         )
 
     emit(inv, {"items": items, **totals}, render)
@@ -86,8 +88,11 @@ def review_resolve(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Decide an order; every waiting order with the same spelling follows, and the spelling
-    is remembered so later files match it automatically."""
+    """Decide an order: every waiting order with the same spelling follows.
+
+    The spelling is remembered, so later files match it automatically."""
+    from rating.matching import review as review_mod
+
     if (project is None) == (not reject):
         raise UsageError("give exactly one of --project or --reject", code="REVIEW_BAD_DECISION")
     inv = Invocation(db, json)
@@ -95,11 +100,17 @@ def review_resolve(
         done = review_mod.resolve(con, inv.settings, review_id, project, note, by)
 
     def render() -> None:
-        target = done["project_id"] or "no project (rejected)"
-        stdout.print(
-            f"{review_id} → {target}: {len(done['resolved']):,} waiting order(s) with this spelling "
-            + (f"loaded as batch {done['loaded_batch']}" if done["loaded_batch"] else "closed")
-            + "; the spelling now matches automatically."
+        target = done["project_id"] or _("no project (rejected)")
+        outcome = (
+            _("loaded as batch {batch}").format(batch=done["loaded_batch"])
+            if done["loaded_batch"]
+            else _("closed")
+        )
+        say(
+            _(
+                "{review} → {target}: {n:,} waiting order(s) with this spelling {outcome}; "
+                "the spelling now matches automatically."
+            ).format(review=review_id, target=target, n=len(done["resolved"]), outcome=outcome)
         )
 
     emit(inv, done, render)
@@ -112,12 +123,34 @@ def aliases(
     json: JsonOption = False,
 ) -> None:
     """Spellings analysts taught (compound|district|street|company, normalised), newest first."""
+    from rating.matching import review as review_mod
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         items = review_mod.aliases(con, limit)
-    cols = ["alias_key", "project_id", "origin", "decided_by", "recorded_at", "current"]
     emit(
         inv,
         items,
-        lambda: stdout.print(table("Aliases", cols, [[i[c] for c in cols] for i in items])),
+        lambda: print_table(
+            _("Aliases"),
+            [
+                Col(_("spelling"), wrap=True),
+                Col(_("project"), keep=True),
+                _("origin"),
+                Col(_("decided by"), wrap=True),
+                Col(_("recorded at"), wrap=True),
+                _("current"),
+            ],
+            [
+                [
+                    i["alias_key"],
+                    i["project_id"] or _("no project (rejected)"),
+                    word("method", i["origin"]),
+                    i["decided_by"],
+                    when(i["recorded_at"]),
+                    i["current"],
+                ]
+                for i in items
+            ],
+        ),
     )

@@ -18,12 +18,15 @@ Measure = Literal["each", "count", "sum", "avg", "share"]
 WindowMode = Literal["period", "rolling", "calendar_year", "until_rectified"]
 
 WORDING_FIELDS = frozenset(
-    {"title", "clause", "note", "summary", "document", "design_choice", "reason"}
+    {"title", "clause", "note", "summary", "document", "design_choice", "reason", "score_places"}
 )
 
 # Options added after versions were published: while unset they are left out of the logic
 # fingerprint, so the published versions keep the fingerprints their runs recorded.
-LATER_OPTIONS = frozenset({"shrink"})
+LATER_OPTIONS = frozenset({"shrink", "score_places"})
+
+# Decimal places scores and points are shown with when a rule set does not say.
+DEFAULT_SCORE_PLACES = 2
 
 
 class Model(BaseModel):
@@ -39,6 +42,7 @@ class Header(Model):
     effective_from: date
     expires_on: date | None = None
     shadow_until: date | None = None
+    score_places: int | None = Field(default=None, ge=0, le=4)
 
 
 class ProjectScoring(Model):
@@ -184,6 +188,12 @@ class RuleSet(Model):
     def grade_order(self) -> tuple[str, ...]:
         """Best first; the last is the lowest grade (what a veto gives)."""
         return tuple(b.grade for b in self.grades.bands) + self.grades.extra
+
+    @property
+    def score_places(self) -> int:
+        """Decimal places scores and points are shown with (results keep 4)."""
+        places = self.ruleset.score_places
+        return DEFAULT_SCORE_PLACES if places is None else places
 
     @property
     def lowest_grade(self) -> str:

@@ -8,7 +8,13 @@ import duckdb
 
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
-from rating.ruleset.loader import LoadedRuleSet, list_rulesets, load_ruleset, parse_ref
+from rating.ruleset.loader import (
+    LoadedRuleSet,
+    find_version_dir,
+    list_rulesets,
+    load_ruleset,
+    parse_ref,
+)
 from rating.sql import rows
 
 
@@ -38,6 +44,8 @@ def select(
     else:
         name = default_name
     versions = [v for n, v in list_rulesets(rules_dir) if n == name]
+    if not versions:
+        find_version_dir(Path(rules_dir), name, None)  # RULESET_NOT_FOUND, naming the folder
     candidates = [load_ruleset(rules_dir, f"{name}@{v}") for v in versions]
     valid = [rs for rs in candidates if in_force(rs, period)]
     if not valid:
