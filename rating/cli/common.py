@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from rating.cli.i18n import _, error_text
+from rating.cli.i18n import NP_, _, error_text, pgettext
 from rating.errors import RatingError
 from rating.settings import Settings
 
@@ -174,7 +174,15 @@ def problem_line(problem: Any) -> str:
 Progress = Callable[[str, int, int], None]
 
 
+STEP_WORDS = (NP_("step", "done"),)
+
+
 def _step_name(step: str) -> str:
+    """A library's progress step (a run's step, a kind of export, a file name) in words."""
+    for context in ("step", "kind"):
+        found = pgettext(context, step)
+        if found != step:
+            return found
     return error_text("step", step)
 
 

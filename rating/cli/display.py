@@ -26,7 +26,9 @@ from rating.cli.i18n import NP_, _, pgettext
 NOTHING = "–"
 DEFAULT_PLACES = 2  # rating.ruleset.definition.DEFAULT_SCORE_PLACES (not imported: kept light)
 WRAP_MIN = 8
-KEY_SEPARATOR = chr(31)  # inside stored composite keys; users write "/" (rating.ingest.corrections)  # narrowest a wrapping column is made before columns are left out
+KEY_SEPARATOR = chr(
+    31
+)  # inside stored composite keys; users write "/" (rating.ingest.corrections)  # narrowest a wrapping column is made before columns are left out
 
 
 def number(value: Any, places: int) -> str:
