@@ -43,6 +43,8 @@ def score(value: Any, places: int | None = None) -> str:
     """A score or points value as the rule set shows it."""
     if value is None:
         return NOTHING
+    if isinstance(value, str):
+        return value  # a formula (a rule's points may be an expression)
     return number(value, DEFAULT_PLACES if places is None else places)
 
 
@@ -226,7 +228,9 @@ def print_table(
     text: brackets in data are never read as markup."""
     table = make_table(title, columns, rows, caption)
     if OUTPUT.wide:
-        stdout.print(table, width=max(stdout.width, 10_000), crop=False)
+        from rich.console import Console
+
+        Console(file=stdout.file, width=100_000, soft_wrap=True).print(table)
     else:
         stdout.print(table)
 

@@ -120,7 +120,7 @@ def export(
         say(
             "  "
             + _(", ").join(f"{_labels()[t]} {count(n)}" for t, n in result.rows.items())
-            + "; "
+            + _("; ")
             + _("provenance: results sha256 {sha}").format(sha=result.provenance["results_sha256"])
         )
 

@@ -377,7 +377,7 @@ def _render_explain(card: dict[str, Any], shown: Shown) -> None:
             [
                 Col(_("rule"), keep=True),
                 _("source"),
-                Col(_("record"), keep=True),
+                Col(_("record"), keep=True, wrap=False),
                 _("date"),
                 _("points"),
                 Col(_("file"), wrap=True),

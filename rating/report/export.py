@@ -65,6 +65,11 @@ QUERIES = {
 SCORE_COLUMNS = frozenset({"score", "points"})
 
 
+def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a query names (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if f"${k}" in query}
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What was written: the files (one per table for CSV and Parquet), rows per table,
@@ -160,7 +165,7 @@ def _flat(
 ) -> int:
     """One table as Parquet (provenance in the key-value metadata) or CSV (provenance in
     `#` lines above the header), written by DuckDB."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE export_rows AS {query}", params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE export_rows AS {query}", _used(query, params))
     count = int(value(con, "SELECT count(*) FROM export_rows"))
     text = json.dumps(prov, ensure_ascii=False, sort_keys=True)
     if fmt == "parquet":
@@ -195,7 +200,10 @@ def _xlsx(
     """A workbook: the provenance sheet, then one sheet per table (rows streamed)."""
     import xlsxwriter
 
-    counts = {t: int(value(con, f"SELECT count(*) FROM ({QUERIES[t]})", params)) for t in tables}
+    counts = {
+        t: int(value(con, f"SELECT count(*) FROM ({QUERIES[t]})", _used(QUERIES[t], params)))
+        for t in tables
+    }
     too_long = [t for t, n in counts.items() if n > EXCEL_MAX_ROWS]
     if too_long:
         raise LimitError(
@@ -239,7 +247,7 @@ def _sheet(
     number: Any,
     day: Any,
 ) -> None:
-    cursor = con.execute(QUERIES[table], params)
+    cursor = con.execute(QUERIES[table], _used(QUERIES[table], params))
     names = [d[0] for d in cursor.description]
     sheet.write_row(0, 0, [labels.get(n, n) for n in names], bold)
     formats = [number if n in SCORE_COLUMNS else day if n == "record_date" else None for n in names]
