@@ -64,6 +64,8 @@ def _name(node: ast.expr, taken: dict[str, str]) -> str:
         base = str(node.slice.value) if isinstance(node.slice.value, str) else "value"
     elif isinstance(node, ast.Subscript):
         base = _name(node.value, {})
+    elif isinstance(node, ast.IfExp):
+        base = "cond"  # rating.cli.i18n matches it against the templates of its branches
     else:
         base = "value"
     base = "".join(c if c.isalnum() or c == "_" else "_" for c in base).strip("_") or "value"

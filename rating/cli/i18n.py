@@ -108,16 +108,32 @@ def pgettext(context: str, message: str) -> str:
 # --- library errors -------------------------------------------------------------------------
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A placeholder for a conditional piece of a message (`… + (" (x)" if c else "")`, named
+# `cond…` by scripts/messages.py) matches only a known template of its own, or nothing: a
+# greedy or lazy `.*` could not tell "{period}{cond}" apart.
+_CONDITIONAL = "cond"
 
 
-def template_pattern(template: str) -> re.Pattern[str]:
+def template_pattern(
+    template: str, conditionals: tuple[str, ...] = (), named: bool = True
+) -> re.Pattern[str]:
     """A template's English text as a regular expression: each `{name}` captures its value
-    (a repeated name must repeat its value)."""
+    (a repeated name must repeat its value); a `{cond…}` placeholder matches one of the
+    `conditionals` (regular expressions) or nothing."""
     out, seen, pos = [], set(), 0
     for m in _FIELD.finditer(template):
         out.append(re.escape(template[pos : m.start()]))
         name = m.group(1)
-        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+        if name.startswith(_CONDITIONAL):
+            body = "(?:" + "|".join(conditionals) + ")?" if conditionals else ""
+        else:
+            body = ".*?"
+        if not named:
+            out.append(f"(?:{body})")
+        elif name in seen:
+            out.append(f"(?P={name})")
+        else:
+            out.append(f"(?P<{name}>{body})")
         seen.add(name)
         pos = m.end()
     out.append(re.escape(template[pos:]))
@@ -128,15 +144,23 @@ def template_pattern(template: str) -> re.Pattern[str]:
 def _templates() -> dict[str, list[tuple[re.Pattern[str], str]]]:
     """Code → [(pattern of the English template, its translation)], most specific first."""
     raw: dict[str, str] = getattr(_state["catalog"], "_catalog", {})
-    by_code: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+    by_code: dict[str, list[tuple[str, str]]] = {}
     for key, translated in raw.items():
         if not isinstance(key, str) or "\x04" not in key or not translated:
             continue
         context, english = key.split("\x04", 1)
-        by_code.setdefault(context, []).append((template_pattern(english), english, translated))
+        by_code.setdefault(context, []).append((english, translated))
+    pieces = tuple(
+        template_pattern(e, named=False).pattern
+        for e, _t in by_code.get(ANY_CODE, [])
+        if not _FIELD.fullmatch(e)
+    )
     # Longer literal text first: "rule set '{name}' has no versions" before "{message}".
     return {
-        code: [(p, t) for p, e, t in sorted(items, key=lambda i: -len(_FIELD.sub("", i[1])))]
+        code: [
+            (template_pattern(e, pieces), t)
+            for e, t in sorted(items, key=lambda i: -len(_FIELD.sub("", i[0])))
+        ]
         for code, items in by_code.items()
     }
 
@@ -152,7 +176,7 @@ def error_text(code: str, message: str, depth: int = 0) -> str:
     beside it, is the same in every language."""
     if not message:
         return message
-    exact = _(message)
+    exact = _(message) if depth == 0 else message  # a value is data: only templates apply
     if exact != message:
         return exact
     for context in (code, ANY_CODE):
