@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
-from rating.cli.display import Col, count, listing, print_table, text, when, word
+from rating.cli.display import Col, count, day, listing, print_table, text, when, word
 from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
 
@@ -201,11 +201,11 @@ def integrity_list(
     rows = [
         [
             r["complaint_id"],
-            when(r["received_at"]),
-            r["project_id"],
             r["reason"],
             word("status", r["status"]),
             _evidence_text(r),
+            r["project_id"],
+            day(r["received_at"]),
             r["actor"] if r["status"] != "held" else "",
             r["note"] or "",
             (r["content"] or "")[:40],
@@ -219,11 +219,11 @@ def integrity_list(
             _("Held complaints ({n}{more})").format(n=len(found), more="+" if truncated else ""),
             [
                 Col(_("complaint"), keep=True),
-                Col(_("received"), wrap=True),
-                Col(_("project"), keep=True),
                 _("reason"),
                 _("status"),
-                Col(_("evidence"), wrap=True),
+                Col(_("evidence"), keep=True, wrap=True),
+                Col(_("project"), keep=True),
+                _("received"),
                 Col(_("reviewer"), wrap=True),
                 Col(_("note"), wrap=True),
                 Col(_("text"), wrap=True),

@@ -39,7 +39,7 @@ def publish(
     from rating.audit.publication import publish as publish_run
 
     inv = Invocation(db, json)
-    with inv.warehouse() as con:
+    with inv.warehouse() as con, working(inv, _("publishing {run_id}").format(run_id=run_id)):
         result = publish_run(con, inv.settings, run_id, force=force)
     data = result.as_dict()
     emit(

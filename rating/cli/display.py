@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -134,6 +135,9 @@ class _Measure:
     natural: int
 
 
+_ASCII_RUN = re.compile(r"[!-~]+")  # a run of printable ASCII: a code, a number, a date
+
+
 def _half(header: str) -> int:
     """Cells the header needs when folded onto two lines (CJK characters fold anywhere)."""
     if " " in header or cell_len(header) == len(header):
@@ -150,7 +154,7 @@ def _measure(col: Col, values: list[str]) -> _Measure:
         least = max(longest, _half(col.header), 1)
         return _Measure(True, least, max(least, header), max(least, header))
     # An ASCII word (a date, a code) is never folded; Chinese text folds anywhere.
-    words = [len(w) for v in values for w in v.split() if cell_len(w) == len(w)]
+    words = [len(w) for v in values for w in _ASCII_RUN.findall(v)]
     least = max([_half(col.header), WRAP_MIN if longest >= WRAP_MIN else longest, *words])
     return _Measure(False, least, max(header, least), max(longest, header, least))
 

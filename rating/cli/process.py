@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, working
 from rating.cli.display import Col, listing, print_record, print_table, when, word
 from rating.cli.i18n import _
 from rating.errors import UsageError
@@ -157,7 +157,8 @@ def objection_uphold(
     from rating.audit import objections
 
     inv = Invocation(db, json)
-    with inv.warehouse() as con:
+    label = _("upholding {id}: correcting and rating again").format(id=objection_id)
+    with inv.warehouse() as con, working(inv, label):
         done = objections.uphold(con, inv.settings, objection_id, reason, _changes(set_))
     emit(
         inv,
