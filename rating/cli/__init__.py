@@ -19,7 +19,21 @@ from typing import Annotated, Any
 
 import typer
 
-from rating.cli import analysis, audit, common, data, export, matching, process, rules, runs, serve
+from rating.cli import (
+    analysis,
+    audit,
+    common,
+    data,
+    demo,
+    explain,
+    export,
+    integrity,
+    matching,
+    process,
+    rules,
+    runs,
+    serve,
+)
 from rating.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_DATA,
@@ -91,11 +105,14 @@ def _root(
 
 data.register(app)
 runs.register(app)
+explain.register(app)
+demo.register(app)
 rules.register(app)
 audit.register(app)
 serve.register(app)
 process.register(app)
 analysis.register(app)
+integrity.register(app)
 matching.register(app)
 export.register(app)
 
