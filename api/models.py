@@ -354,7 +354,16 @@ class RepairRequest(BaseModel):
 class MatchCandidate(BaseModel):
     project_id: str
     name: str | None
-    score: float
+    score: float = Field(description="Probability that the order concerns this project (0–1)")
+    district: str | None = None
+    street: str | None = None
+    company: str | None = Field(None, description="Company serving the project on the order's date")
+    evidence_for: list[str] = Field([], alias="for", description="What agrees, e.g. 街道一致：幸福")
+    evidence_against: list[str] = Field(
+        [],
+        alias="against",
+        description="What contradicts or is missing, e.g. 期/区不符：工单5，登记2",
+    )
 
 
 class ReviewItem(BaseModel):

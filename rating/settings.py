@@ -72,8 +72,8 @@ class Settings:
     language: str = _setting(
         "zh",
         "RATING_LANG",
-        "Language of the command line: zh (Chinese, the default) or en; a catalog in "
-        "rating/locale/ adds another.",
+        "Language of the command line and the director's report: zh (Chinese, the default) "
+        "or en; a catalog in rating/locale/ adds another.",
     )
     now: datetime | None = _setting(
         None,

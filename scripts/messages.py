@@ -44,8 +44,8 @@ DOMAIN = "rating"
 ANY_CODE = "error"  # rating.cli.i18n.ANY_CODE
 PINNED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": ((1, "c"), 2)}
-# Library functions whose returned sentences are shown to people: (file, function).
-TEXT_FUNCTIONS = [("rating/analysis/warning.py", "verdict")]
+# Library functions whose returned English sentences are shown to people: (file, function).
+TEXT_FUNCTIONS: list[tuple[str, str]] = []
 
 
 # --- 3. and 4.: templates from the library's source ------------------------------------------

@@ -20,6 +20,8 @@ from rating.sql import rows, run, value
 from tests.factories import RULES_DIR, Bureau, load, settings_for, write_csv
 from tests.golden import scenarios
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 Q3 = Period.parse("2025Q3")
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from rating.cli import main
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 ENV = {"RATING_NOW": "2026-11-01T09:00:00"}
 
 

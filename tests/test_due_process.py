@@ -31,6 +31,8 @@ from rating.sql import rows
 from rating.warehouse import transaction
 from tests.factories import Bureau, load
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 VETO = {
     "甲物业": ("V01", "挪用专项维修资金"),
     "乙物业": ("V03", "被解约拒不退出"),

@@ -29,6 +29,8 @@ from rating.warehouse import open_warehouse
 from tests.factories import Bureau, load
 from tests.test_warning import _CITY, QUARTERS, city_copy
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 Q3 = Period.parse("2025Q3")
 
 

@@ -26,6 +26,8 @@ from rating.synth.hotline import hotline_from_folder
 from rating.warehouse import open_warehouse
 from tests.factories import Bureau, load, write_csv
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 # The hotline export's headers, and 项目编号 for the orders that do name their project.
 HEADERS = {**HOTLINE_HEADERS, "project_id": "项目编号"}
 

@@ -13,10 +13,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 
-from rating.analysis import stability, warning
+from rating.analysis import backtest, calibration, stability, warning
 from rating.analysis.features import FEATURES, company_periods, period_chain
 from rating.engine.runner import execute_run
 from rating.errors import UsageError
@@ -26,6 +27,8 @@ from rating.ruleset import registry
 from rating.settings import Settings
 from rating.warehouse import open_warehouse
 from tests.factories import settings_for
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 QUARTERS = ("2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3")
 _CITY: dict[str, Path] = {}
@@ -79,51 +82,123 @@ def test_features_cover_every_rated_company_and_label_the_next_period(
     assert 0 < events < len(labelled)
 
 
-def test_backtest_trains_only_on_earlier_outcomes(con: duckdb.DuckDBPyConnection) -> None:
-    result = warning.backtest(con)
+def test_backtest_trains_and_calibrates_only_on_earlier_outcomes(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    result = backtest.backtest(con)
     assert result.folds, "expected at least one fold"
     for fold in result.folds:
         assert fold["trained_on"], fold
         assert max(fold["trained_on"]) < fold["scored"], fold
-    table = company_periods(con, period_chain(con))
+        assert all(p < fold["scored"] for p in fold["calibration_fitted_on"]), fold
+    assert result.folds[0]["calibrated_with"] == "none"  # nothing earlier to calibrate on
+    rows = warning.at_risk(company_periods(con, period_chain(con)), warning.TARGETS["event"])
     for fold in result.folds:
-        train, test = warning.split(table, fold["scored"])
+        train, test = warning.split(rows, fold["scored"])
         assert set(train["label_period"].to_list()) == set(fold["trained_on"])
         assert (train["label_period"] < fold["scored"]).all()
         assert (test["label_period"] == fold["scored"]).all()
 
 
-def test_backtest_reports_model_and_baseline_honestly(con: duckdb.DuckDBPyConnection) -> None:
-    result = warning.backtest(con)
+def test_backtest_reports_calibration_honestly(con: duckdb.DuckDBPyConnection) -> None:
+    result = backtest.backtest(con)
     assert result.rows == sum(f["test_rows"] for f in result.folds)
-    for name in ("model", "baseline"):
+    assert result.calibration_method in calibration.METHODS
+    assert set(result.calibration_choice) == set(calibration.METHODS)
+    assert result.calibration_choice[result.calibration_method] == min(
+        result.calibration_choice.values()
+    )
+    for name in ("model", "uncalibrated", "baseline"):
         m = result.metrics[name]
         assert m["roc_auc"] is None or 0.0 <= m["roc_auc"] <= 1.0
-        assert 0.0 <= m["brier"] <= 1.0
-        assert sum(b["n"] for b in result.calibration[name]) == result.rows
+        assert 0.0 <= m["brier"] <= 1.0 and 0.0 <= m["ece"] <= 1.0
+        assert m["ece_ci95"][0] <= m["ece"] <= m["ece_ci95"][1] + 1e-9
+        bins = result.calibration[name]
+        assert len(bins) == 10 and bins[0]["low"] == 0.0 and bins[-1]["high"] == 1.0
+        assert sum(b["n"] for b in bins) == result.rows
+    assert [q["period"] for q in result.per_period] == [f["scored"] for f in result.folds]
+    for q, f in zip(result.per_period, result.folds, strict=True):
+        assert q["n"] == f["test_rows"] and q["observed"] == pytest.approx(
+            f["events"] / q["n"], abs=1e-4
+        )
     assert result.beats_baseline in (True, False)
     preds = result.predictions
     assert preds is not None and preds["p_model"].is_between(0, 1).all()
+    assert "ECE" in backtest.verdict(result)
+
+
+def test_the_event_that_cannot_happen_is_left_out_of_the_backtest(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    table = company_periods(con, period_chain(con))
+    impossible = table.filter(~pl.col("event_possible") & pl.col("label").is_not_null())
+    assert (impossible["label"] == 0).all()  # indeed it never happens
+    result = backtest.backtest(con)
+    assert result.not_applicable == len(impossible)
+    black = backtest.backtest(con, target_name="black")
+    assert black.not_applicable == 0 and black.predicts.startswith("下期在黑名单上")
 
 
 def test_boosting_is_available_and_unknown_models_are_refused(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    assert warning.backtest(con, "boosting").metrics["model"]["brier"] <= 1.0
+    assert backtest.backtest(con, "boosting").metrics["model"]["brier"] <= 1.0
     with pytest.raises(UsageError) as err:
-        warning.backtest(con, "oracle")
+        backtest.backtest(con, "oracle")
     assert err.value.code == "WARNING_BAD_MODEL"
+    with pytest.raises(UsageError) as err:
+        warning.rank(con, target_name="weather")
+    assert err.value.code == "WARNING_BAD_TARGET"
 
 
 def test_rank_scores_the_latest_period_for_the_next(con: duckdb.DuckDBPyConnection) -> None:
     ranked = warning.rank(con)
-    assert ranked["period"] == QUARTERS[-1] and ranked["for_period"] == "2026Q4"
-    assert max(ranked["trained_on"]) <= QUARTERS[-1]
-    probs = [c["probability"] for c in ranked["companies"]]
+    assert ranked.period == QUARTERS[-1] and ranked.for_period == "2026Q4"
+    assert max(ranked.trained_on) <= QUARTERS[-1]
+    assert ranked.calibration["method"] in calibration.METHODS
+    applicable = [c for c in ranked.companies if c.shown != "not_applicable"]
+    probs = [c.probability for c in applicable]
     assert probs == sorted(probs, reverse=True)
-    assert [c["rank"] for c in ranked["companies"]] == list(range(1, len(probs) + 1))
+    assert [c.rank for c in ranked.companies] == list(range(1, len(ranked.companies) + 1))
     earlier = warning.rank(con, "2025Q4")
-    assert earlier["trained_on"] == ["2025Q4"]  # only the outcome known by then
+    assert earlier.trained_on == ["2025Q4"]  # only the outcome known by then
+
+
+def test_rank_never_shows_a_risk_for_an_event_that_cannot_happen(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    ranked = warning.rank(con)
+    table = company_periods(con, period_chain(con)).filter(pl.col("period") == QUARTERS[-1])
+    impossible = set(table.filter(~pl.col("event_possible"))["uscc"].to_list())
+    assert impossible, "the city should hold black-listed companies at the lowest grade"
+    for c in ranked.companies:
+        if c.uscc in impossible:
+            assert c.shown == "not_applicable" and c.probability is None
+            assert c.text().startswith("不适用") and "%" not in c.text()
+        else:
+            assert c.shown in ("probability", "band") and c.probability is not None
+    staying = warning.rank(con, target_name="black")
+    assert all(c.shown != "not_applicable" for c in staying.companies)
+
+
+def test_probabilities_are_printed_only_where_the_backtest_shows_them_calibrated(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    ranked = warning.rank(con)
+    for c in ranked.companies:
+        if c.probability is None:
+            continue
+        b = calibration.bin_index(np.array([c.probability]))[0]
+        if c.shown == "probability":
+            assert ranked.trusted[b]
+            cell = ranked.reliability[b]
+            assert cell.n >= warning.MIN_BIN_ROWS
+            assert abs(cell.observed - cell.predicted) <= warning.TOLERANCE  # type: ignore[operator]
+            assert c.text().endswith("%")
+        else:
+            assert not ranked.trusted[b] and c.text().startswith(c.band or "?")
+    data = ranked.as_dict()
+    assert data["tolerance"] == warning.TOLERANCE and len(data["reliability"]) == 10
 
 
 def test_rank_without_history_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
@@ -159,9 +234,13 @@ def test_warning_commands(
     assert main(["warning", "backtest", "--db", db, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["metrics"]["model"]["brier"] is not None and out["verdict"]
+    assert out["metrics"]["model"]["ece_ci95"] and out["calibration"]["model"][0]["low"] == 0.0
+    assert out["per_period"] and out["calibration_method"]
     assert all(max(f["trained_on"]) < f["scored"] for f in out["folds"])
     assert main(["warning", "rank", "--limit", "3", "--db", db, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["companies"]) == 3 and out["truncated"] is True
+    assert out["predicts"] == "下期新增降级或列入黑名单的概率" and out["calibration"]["method"]
+    assert all(c["text"] for c in out["companies"])
     assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "WARNING_BAD_MODEL"

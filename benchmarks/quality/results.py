@@ -110,27 +110,59 @@ def _integrity(rec: dict[str, Any]) -> str:
 def _warning(rec: dict[str, Any]) -> str:
     models = rec["warning"]
     first = next(iter(models.values()))
-    rows = [
-        [
-            kind,
-            bt["metrics"]["model"]["roc_auc"],
-            bt["metrics"]["model"]["brier"],
-            bt["metrics"]["model"]["log_loss"],
-            bt["top_decile"]["model"],
+
+    def row(label: str, bt: dict[str, Any], name: str) -> list[Any]:
+        m = bt["metrics"].get(name)
+        if m is None:  # a record from before calibration was measured
+            return [label, None, None, None, None, None, None, None]
+        ci = m.get("ece_ci95")
+        return [
+            label,
+            m["roc_auc"],
+            m["brier"],
+            m["log_loss"],
+            m.get("ece"),
+            None if not ci else f"{ci[0]:.3f}–{ci[1]:.3f}",
+            m.get("slope"),
+            bt["top_decile"].get(name),
         ]
-        for kind, bt in models.items()
-    ]
-    base = first["metrics"]["baseline"]
-    rows.append(
+
+    rows = []
+    for kind, bt in models.items():
+        method = bt.get("calibration_method", "none")
+        rows.append(row(f"{kind}, calibrated ({method})", bt, "model"))
+        rows.append(row(f"{kind}, uncalibrated", bt, "uncalibrated"))
+    rows.append(row("current grade (baseline)", first, "baseline"))
+    out = _table(
         [
-            "current grade (baseline)",
-            base["roc_auc"],
-            base["brier"],
-            base["log_loss"],
-            first["top_decile"]["baseline"],
-        ]
+            "",
+            "ROC AUC",
+            "Brier",
+            "log loss",
+            "ECE",
+            "ECE 95% (companies resampled)",
+            "calibration slope",
+            "share of events in top 10%",
+        ],
+        rows,
     )
-    out = _table(["", "ROC AUC", "Brier", "log loss", "share of events in top 10%"], rows)
+    if "per_period" in first:
+        per_quarter = ", ".join(
+            f"{q['period']} {_fmt(q['predicted'])} vs {_fmt(q['observed'])} (n {q['n']})"
+            for q in first["per_period"]
+        )
+        out += f"\nMean predicted (calibrated) vs observed, per scored quarter: {per_quarter}.\n"
+        out += (
+            "\nReliability of the calibrated probabilities, equal-width bins "
+            "(n, mean predicted, observed):\n\n"
+        )
+        out += _table(
+            ["bin", "n", "predicted", "observed"],
+            [
+                [f"{b['low']:.1f}–{b['high']:.1f}", b["n"], b["predicted"], b["observed"]]
+                for b in first["calibration"]["model"]
+            ],
+        )
     folds = ", ".join(f"{f['scored']} (trained on {len(f['trained_on'])})" for f in first["folds"])
     out += (
         f"\n{first['rows']:,} company-periods scored, {first['events']:,} events "

@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from benchmarks.quality.results import write_markdown
-from rating.analysis import integrity, warning
+from rating.analysis import backtest, integrity, warning
 from rating.analysis.detection import IntegrityParams
 from rating.analysis.evaluation import duplicate_sweep, integrity_quality
 from rating.engine.runner import execute_run
@@ -111,10 +111,10 @@ def measure_warning(settings: Settings, log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in warning.MODELS:
         started = time.perf_counter()
-        bt = warning.backtest(con, kind)
+        bt = backtest.backtest(con, kind)
         out[kind] = bt.as_dict() | {
             "beats_baseline": bt.beats_baseline,
-            "verdict": warning.verdict(bt),
+            "verdict": backtest.verdict(bt),
             "seconds": round(time.perf_counter() - started, 2),
         }
         log(f"warning ({kind}): model {bt.metrics['model']} vs baseline {bt.metrics['baseline']}")

@@ -5,9 +5,11 @@ A row describes a rated company at the end of period t using only that run and e
 score and grade (as a rank from 0 = best to 1 = lowest, so rule sets with other grade names
 compare), distance to the bottom of its score band, list status, points by source kind
 (complaints, inspections, contracts, opinions, events), good and bad information, complaints
-per 1,000 households, and the trend against t−1 and t−2. Its label is what happened in
-period t+1: a downgrade, or entry to the black list (NULL when t+1 has no run or the
-company is not rated in it).
+per 1,000 households, and the trend against t−1 and t−2. Its labels say what happened in
+period t+1 (NULL when t+1 has no run or the company is not rated in it): `label`, a
+downgrade or a new black-list entry — which cannot happen to a company already at the
+lowest grade and on the black list (`event_possible` is false for it) — and `label_black`,
+on the black list in t+1, new or staying.
 """
 
 from __future__ import annotations
@@ -225,7 +227,9 @@ SELECT b.period, b.run_id, b.uscc, b.name, b.district, b.grade, b.score, b.proje
        CAST(p1.uscc IS NOT NULL AS DOUBLE) AS has_history,
        n.period AS label_period,
        CASE WHEN n.uscc IS NULL THEN NULL
-            ELSE CAST(n.is_downgrade OR (n.is_black AND NOT b.is_black) AS INTEGER) END AS label
+            ELSE CAST(n.is_downgrade OR (n.is_black AND NOT b.is_black) AS INTEGER) END AS label,
+       CASE WHEN n.uscc IS NULL THEN NULL ELSE CAST(n.is_black AS INTEGER) END AS label_black,
+       NOT (b.is_lowest = 1 AND b.black = 1) AS event_possible
 FROM ew_base b
 LEFT JOIN ew_base p1 ON p1.uscc = b.uscc AND p1.pos = b.pos - 1
 LEFT JOIN ew_base p2 ON p2.uscc = b.uscc AND p2.pos = b.pos - 2

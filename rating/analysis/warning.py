@@ -1,26 +1,30 @@
-"""Early warning: the probability that a company is downgraded or black-listed next period.
+"""Early warning: how likely a company is to meet an event next period, said honestly.
 
-A model (scikit-learn; logistic regression by default, gradient boosting on request) is
-trained on company-periods whose outcome period lies strictly before the period it scores
-(`features.company_periods`). The naive baseline is the current grade: the share of
-companies of that grade that met the event next period, in the same training rows.
+Two events (`TARGETS`): `event` — a new downgrade or a new black-list entry (the default; it
+cannot happen to a company already at the lowest grade *and* on the black list, which is
+shown as "not applicable", never 0 %) — and `black` — on the black list next period, new
+or staying. A model (scikit-learn; logistic regression by default, gradient boosting on
+request) is trained on company-periods whose outcome lies strictly before the period it
+scores (`features.company_periods`); its raw probabilities are recalibrated on out-of-fold
+predictions of earlier periods (`rating.analysis.calibration`), with the method chosen by
+the backtest (`rating.analysis.backtest`). The naive baseline is the current grade.
 
-`backtest` is an expanding-window, time-based split: for each outcome period L with enough
-history, fit on outcomes before L, predict L from the period before it, and pool the
-predictions; it reports ROC AUC, Brier score and log loss of the model and the baseline, a
-calibration table, and how many events the top tenth of the ranking holds. `rank` fits on
-every known outcome and scores the latest (or a chosen) period: the inspection list.
+`rank` scores a period for the next one: the inspection list. A probability is printed only
+where the backtest shows predictions of that size calibrated within `TOLERANCE`
+(equal-width bin with at least `MIN_BIN_ROWS` company-periods); elsewhere the company gets a
+risk band (高/中/低) with the rate observed for that band in the backtest.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import numpy as np
 import polars as pl
 
+from rating.analysis.calibration import ReliabilityBin, bin_index
 from rating.analysis.features import FEATURES, company_periods, period_chain
 from rating.errors import UsageError
 from rating.periods import Period
@@ -29,74 +33,40 @@ MODELS = ("logistic", "boosting")
 MIN_TRAIN_PERIODS = 2
 BOOTSTRAP_DRAWS = 300
 PRIOR_WEIGHT = 2.0  # pseudo-companies pulling a grade's rate towards the overall rate
+TOLERANCE = 0.05  # a bin is calibrated when |observed − predicted| ≤ 5 points …
+MIN_BIN_ROWS = 30  # … over at least this many company-periods of the backtest
+BANDS = (("低", 0.0, 0.10), ("中", 0.10, 0.30), ("高", 0.30, 1.0001))
 
 
-@dataclass
-class Backtest:
-    model: str
-    folds: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    calibration: dict[str, list[dict[str, float]]] = field(default_factory=dict)
-    top_decile: dict[str, float | None] = field(default_factory=dict)
-    rows: int = 0
-    events: int = 0
-    predictions: pl.DataFrame | None = None
+@dataclass(frozen=True)
+class Target:
+    """What is predicted: its label column and its name in the bureau's words."""
 
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("predictions")
-        return out
-
-    def metric_rows(self) -> list[list[Any]]:
-        """Model, then baseline: ROC AUC, Brier, log loss, share of events in the top decile."""
-        return [
-            [
-                name,
-                self.metrics[name]["roc_auc"],
-                self.metrics[name]["brier"],
-                self.metrics[name]["log_loss"],
-                self.top_decile[name],
-            ]
-            for name in ("model", "baseline")
-        ]
-
-    @property
-    def beats_baseline(self) -> bool | None:
-        m, b = self.metrics.get("model", {}), self.metrics.get("baseline", {})
-        if m.get("roc_auc") is None or b.get("roc_auc") is None:
-            return None
-        return bool(m["roc_auc"] > b["roc_auc"] and m["brier"] < b["brier"])
+    name: str
+    label: str
+    words: str
+    not_applicable: str | None  # why the event cannot happen, for those it cannot happen to
 
 
-def verdict(bt: Backtest) -> str:
-    """One honest sentence: does the model beat the baseline, and how sure is that."""
-    d = bt.metrics.get("difference", {})
-    if bt.beats_baseline is None or d.get("roc_auc") is None:
-        return "The model and the baseline cannot be compared (one outcome class only)."
-    auc_lo, auc_hi = d["roc_auc_ci95"]
-    br_lo, br_hi = d["brier_ci95"]
-    sure = []
-    if auc_lo > 0:
-        sure.append("AUC")
-    if br_hi < 0:
-        sure.append("Brier")
-    head = (
-        "The model beats the current-grade baseline on both AUC and Brier score"
-        if bt.beats_baseline
-        else "The model does NOT beat the current-grade baseline on both AUC and Brier score"
-    )
-    return (
-        f"{head}: AUC {d['roc_auc']:+.3f} (95% interval {auc_lo:+.3f} to {auc_hi:+.3f}), "
-        f"Brier {d['brier']:+.4f} ({br_lo:+.4f} to {br_hi:+.4f}), companies resampled. "
-        + (
-            f"The gain is clear of zero for {' and '.join(sure)}."
-            if sure
-            else "Neither gain is clear of zero at this sample size."
-        )
-    )
+TARGETS = {
+    "event": Target(
+        "event",
+        "label",
+        "下期新增降级或列入黑名单的概率",
+        "不适用：已在黑名单且已是最低等级，不会再新增降级或列入黑名单",
+    ),
+    "black": Target("black", "label_black", "下期在黑名单上（新列入或继续）的概率", None),
+}
 
 
-def _estimator(kind: str) -> Any:
+def target(name: str) -> Target:
+    if name not in TARGETS:
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}", code="WARNING_BAD_TARGET")
+    return TARGETS[name]
+
+
+def estimator(kind: str) -> Any:
+    """A fresh scikit-learn classifier; `UsageError` WARNING_BAD_MODEL for an unknown kind."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -116,21 +86,22 @@ def _matrix(rows: pl.DataFrame) -> np.ndarray:
 
 
 class Fitted:
-    """A model fitted on training rows, with the grade baseline fitted on the same rows."""
+    """A model fitted on training rows (column `y`), with the grade baseline on the same rows."""
 
     def __init__(self, train: pl.DataFrame, kind: str) -> None:
-        y = train["label"].to_numpy()
+        y = train["y"].to_numpy()
         self.kind = kind
         self.base_rate = float(y.mean())
-        by_grade = train.group_by("grade").agg(pl.col("label").sum(), pl.len())
+        by_grade = train.group_by("grade").agg(pl.col("y").sum(), pl.len())
         self.grade_rate = {
             g: (s + PRIOR_WEIGHT * self.base_rate) / (n + PRIOR_WEIGHT)
             for g, s, n in by_grade.iter_rows()
         }
         self.constant = len(set(y.tolist())) < 2
-        self.estimator = None if self.constant else _estimator(kind).fit(_matrix(train), y)
+        self.estimator = None if self.constant else estimator(kind).fit(_matrix(train), y)
 
     def predict(self, rows: pl.DataFrame) -> np.ndarray:
+        """Raw (uncalibrated) probabilities, one per row."""
         if self.estimator is None:
             return np.full(len(rows), self.base_rate)
         out: np.ndarray = self.estimator.predict_proba(_matrix(rows))[:, 1]
@@ -156,187 +127,232 @@ class Fitted:
         ]
 
 
-def _labelled(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, list[Period]]:
+def labelled(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, list[Period]]:
+    """Every rated company-period with features, labels and `event_possible`; and the periods."""
     chain = period_chain(con)
     if not chain:
         raise UsageError("no runs yet: rate some periods first", code="WARNING_NO_RUNS")
-    table = company_periods(con, chain)
-    return table, [r.period for r in chain]
+    return company_periods(con, chain), [r.period for r in chain]
+
+
+def at_risk(table: pl.DataFrame, goal: Target) -> pl.DataFrame:
+    """Rows the event can happen to, with the target's label as `y` (null when unknown)."""
+    rows = table if goal.not_applicable is None else table.filter(pl.col("event_possible"))
+    return rows.with_columns(y=pl.col(goal.label))
 
 
 def split(table: pl.DataFrame, scored: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(train, test) for outcome period `scored`: train only on outcomes strictly before it."""
-    labelled = table.filter(pl.col("label").is_not_null())
-    train = labelled.filter(pl.col("label_period") < scored)
-    test = labelled.filter(pl.col("label_period") == scored)
+    known = table.filter(pl.col("y").is_not_null())
+    train = known.filter(pl.col("label_period") < scored)
+    test = known.filter(pl.col("label_period") == scored)
     assert train.is_empty() or str(train["label_period"].max()) < scored  # no look-ahead
     return train, test
 
 
-def backtest(
-    con: duckdb.DuckDBPyConnection,
-    kind: str = "logistic",
-    min_train_periods: int = MIN_TRAIN_PERIODS,
-) -> Backtest:
-    """Expanding-window backtest over every outcome period with enough history."""
-    _estimator(kind)  # fail early on an unknown model
-    table, _ = _labelled(con)
-    result = Backtest(kind)
-    pooled = []
-    for scored in sorted(table["label_period"].drop_nulls().unique().to_list()):
-        train, test = split(table, scored)
-        if train["label_period"].n_unique() < min_train_periods or test.is_empty():
-            continue
-        fitted = Fitted(train, kind)
-        pooled.append(
-            test.select("period", "label_period", "uscc", "name", "grade", "label").with_columns(
-                p_model=pl.Series(fitted.predict(test)), p_baseline=pl.Series(fitted.baseline(test))
-            )
-        )
-        result.folds.append(
-            {
-                "scored": scored,
-                "trained_on": sorted(train["label_period"].unique().to_list()),
-                "train_rows": len(train),
-                "test_rows": len(test),
-                "events": int(test["label"].sum()),
-            }
-        )
-    if not pooled:
-        raise UsageError(
-            f"a backtest needs outcomes in at least {min_train_periods + 1} periods "
-            f"(rate more consecutive periods)",
-            code="WARNING_NOT_ENOUGH_HISTORY",
-        )
-    predictions = pl.concat(pooled)
-    _score(result, predictions)
-    return result
+# ------------------------------------------------------------------------------ ranking
 
 
-def _score(result: Backtest, predictions: pl.DataFrame) -> None:
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+@dataclass(frozen=True)
+class BandRate:
+    """A risk band and how often its companies met the event in the backtest."""
 
-    y = predictions["label"].to_numpy()
-    result.rows, result.events, result.predictions = len(y), int(y.sum()), predictions
-    for name in ("model", "baseline"):
-        p = np.clip(predictions[f"p_{name}"].to_numpy(), 1e-6, 1 - 1e-6)
-        both = len(set(y.tolist())) == 2
-        result.metrics[name] = {
-            "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None,
-            "brier": round(float(brier_score_loss(y, p)), 4),
-            "log_loss": round(float(log_loss(y, p, labels=[0, 1])), 4),
+    band: str
+    low: float
+    high: float
+    n: int
+    events: int
+
+    @property
+    def observed(self) -> float | None:
+        return round(self.events / self.n, 4) if self.n else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "band": self.band,
+            "low": self.low,
+            "high": min(self.high, 1.0),
+            "n": self.n,
+            "events": self.events,
+            "observed": self.observed,
         }
-        result.calibration[name] = calibration(y, p)
-        result.top_decile[name] = _top_share(y, p)
-    result.metrics["base_rate"] = {"events_share": round(float(y.mean()), 4)}
-    result.metrics["difference"] = _gap(predictions)
 
 
-def _gap(predictions: pl.DataFrame, draws: int = BOOTSTRAP_DRAWS) -> dict[str, Any]:
-    """Model minus baseline (AUC, Brier) with a 95% interval from resampling companies.
-
-    Companies, not rows, are drawn with replacement: one company's periods are not
-    independent, and pretending they were would make the interval too narrow.
-    """
-    from scipy.stats import rankdata
-
-    def roc_auc_score(yy: np.ndarray, p: np.ndarray) -> float:  # Mann–Whitney, ties averaged
-        ranks = rankdata(p)
-        pos = int(yy.sum())
-        return float((ranks[yy == 1].sum() - pos * (pos + 1) / 2) / (pos * (len(yy) - pos)))
-
-    def brier_score_loss(yy: np.ndarray, p: np.ndarray) -> float:
-        return float(np.mean((p - yy) ** 2))
-
-    y = predictions["label"].to_numpy()
-    pm, pb = predictions["p_model"].to_numpy(), predictions["p_baseline"].to_numpy()
-    codes = predictions["uscc"].cast(pl.Categorical).to_physical().to_numpy()
-    members = [np.flatnonzero(codes == c) for c in range(int(codes.max()) + 1)]
-    rng = np.random.default_rng(0)
-
-    def gaps(idx: np.ndarray) -> tuple[float, float]:
-        yy = y[idx]
-        auc = (
-            float(roc_auc_score(yy, pm[idx]) - roc_auc_score(yy, pb[idx]))
-            if 0 < yy.sum() < len(yy)
-            else np.nan
-        )
-        return auc, float(brier_score_loss(yy, pm[idx]) - brier_score_loss(yy, pb[idx]))
-
-    point = gaps(np.arange(len(y)))
-    drawn = np.array(
-        [
-            gaps(np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))]))
-            for _ in range(draws)
-        ]
-    )
-    lo, hi = np.nanpercentile(drawn, [2.5, 97.5], axis=0)
-    return {
-        "roc_auc": None if np.isnan(point[0]) else round(point[0], 4),
-        "roc_auc_ci95": [round(float(lo[0]), 4), round(float(hi[0]), 4)],
-        "brier": round(point[1], 4),
-        "brier_ci95": [round(float(lo[1]), 4), round(float(hi[1]), 4)],
-        "draws": draws,
-        "resampled": "companies",
-    }
+def band_of(p: float) -> str:
+    return next(name for name, low, high in BANDS if low <= p < high)
 
 
-def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
-    """Mean predicted vs observed rate in (up to) `bins` quantile bins of the prediction."""
-    order = np.argsort(p, kind="stable")
+def band_rates(y: np.ndarray, p: np.ndarray) -> list[BandRate]:
+    """Count and events of each band over backtest predictions `p` with outcomes `y`."""
     out = []
-    for part in np.array_split(order, min(bins, len(order))):
-        if len(part):
-            out.append(
-                {
-                    "predicted": round(float(p[part].mean()), 4),
-                    "observed": round(float(y[part].mean()), 4),
-                    "n": int(len(part)),
-                }
-            )
+    for name, low, high in BANDS:
+        members = (p >= low) & (p < high)
+        out.append(BandRate(name, low, high, int(members.sum()), int(y[members].sum())))
     return out
 
 
-def _top_share(y: np.ndarray, p: np.ndarray) -> float | None:
-    """Share of all events found in the tenth of company-periods ranked riskiest."""
-    if y.sum() == 0:
-        return None
-    k = max(1, int(round(len(p) * 0.1)))
-    top = np.argsort(-p, kind="stable")[:k]
-    return round(float(y[top].sum() / y.sum()), 4)
+def trusted_bins(bins: list[ReliabilityBin]) -> list[bool]:
+    """Per equal-width bin: shown as a probability (calibrated within `TOLERANCE` over at
+    least `MIN_BIN_ROWS` company-periods of the backtest)?"""
+    return [
+        b.n >= MIN_BIN_ROWS
+        and b.predicted is not None
+        and b.observed is not None
+        and abs(b.observed - b.predicted) <= TOLERANCE
+        for b in bins
+    ]
+
+
+@dataclass(frozen=True)
+class CompanyRisk:
+    """One company's warning. `shown` is `probability` (calibrated and trusted), `band`
+    (a probability of that size was not calibrated in the backtest) or `not_applicable`."""
+
+    rank: int
+    uscc: str
+    name: str | None
+    district: str | None
+    grade: str | None
+    score: float | None
+    shown: str
+    probability: float | None  # calibrated; None when not applicable
+    band: str | None
+    band_observed: float | None
+    baseline: float | None
+    drivers: list[str]
+    reason: str | None = None  # why not applicable
+
+    def text(self) -> str:
+        """The warning in the bureau's words: 23%, 高风险（回测 41%）, or why not applicable."""
+        if self.shown == "not_applicable":
+            return self.reason or "不适用"
+        if self.shown == "probability" and self.probability is not None:
+            return f"{self.probability:.0%}"
+        seen = "" if self.band_observed is None else f"（回测中此档 {self.band_observed:.0%} 发生）"
+        return f"{self.band}风险{seen}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "text": self.text()}
+
+
+@dataclass
+class Ranking:
+    """Companies rated in `period`, riskiest first, for `for_period`, with the calibration
+    that turned raw scores into the probabilities shown and the evidence that they hold."""
+
+    period: str
+    for_period: str
+    model: str
+    target: str
+    predicts: str  # the target in the bureau's words
+    trained_on: list[str]
+    train_rows: int
+    calibration: dict[str, object]
+    trusted: list[bool]
+    reliability: list[ReliabilityBin]
+    bands: list[BandRate]
+    companies: list[CompanyRisk] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "for_period": self.for_period,
+            "model": self.model,
+            "target": self.target,
+            "predicts": self.predicts,
+            "trained_on": self.trained_on,
+            "train_rows": self.train_rows,
+            "calibration": self.calibration,
+            "tolerance": TOLERANCE,
+            "min_bin_rows": MIN_BIN_ROWS,
+            "reliability": [
+                {**b.as_dict(), "trusted": t}
+                for b, t in zip(self.reliability, self.trusted, strict=True)
+            ],
+            "bands": [b.as_dict() for b in self.bands],
+            "companies": [c.as_dict() for c in self.companies],
+        }
 
 
 def rank(
-    con: duckdb.DuckDBPyConnection, period: str | None = None, kind: str = "logistic"
-) -> dict[str, Any]:
-    """Companies rated in `period` (default: the latest), riskiest first, for the next period."""
-    _estimator(kind)
-    table, periods = _labelled(con)
+    con: duckdb.DuckDBPyConnection,
+    period: str | None = None,
+    kind: str = "logistic",
+    target_name: str = "event",
+) -> Ranking:
+    """Companies rated in `period` (default: the latest), riskiest first, for the next period.
+
+    The model is fitted on every outcome known at `period`; its calibration on the backtest's
+    out-of-fold predictions up to `period` (`backtest.calibrate_for`). Raises `UsageError`
+    WARNING_NO_RUN_FOR_PERIOD, WARNING_NOT_ENOUGH_HISTORY, WARNING_BAD_MODEL/TARGET.
+    """
+    from rating.analysis.backtest import calibrate_for
+
+    estimator(kind)
+    goal = target(target_name)
+    table, periods = labelled(con)
     at = Period.parse(period) if period else periods[-1]
     if at not in periods:
         raise UsageError(f"no run for period {at}", code="WARNING_NO_RUN_FOR_PERIOD")
-    labelled = table.filter(pl.col("label").is_not_null())
-    train = labelled.filter(pl.col("label_period") <= str(at))
-    if train["label_period"].n_unique() < 1 or train.is_empty():
+    rows = at_risk(table, goal)
+    train = rows.filter(pl.col("y").is_not_null() & (pl.col("label_period") <= str(at)))
+    if train.is_empty():
         raise UsageError(
             f"no outcomes known up to {at}: rate at least two consecutive periods",
             code="WARNING_NOT_ENOUGH_HISTORY",
         )
-    scored = table.filter(pl.col("period") == str(at))
     fitted = Fitted(train, kind)
-    ranked = scored.select("uscc", "name", "district", "grade", "score").with_columns(
-        probability=pl.Series(fitted.predict(scored)).round(4),
-        baseline=pl.Series(fitted.baseline(scored)).round(4),
-        drivers=pl.Series(fitted.drivers(scored), dtype=pl.List(pl.Utf8)),
+    evidence = calibrate_for(rows, str(at), kind)
+    scored = table.filter(pl.col("period") == str(at))
+    possible = scored["event_possible"].to_numpy() if goal.not_applicable else None
+    raw = fitted.predict(scored)
+    calibrated = evidence.calibrator.apply(raw)
+    trusted = trusted_bins(evidence.reliability)
+    observed = {b.band: b.observed for b in evidence.bands}
+    order = np.lexsort((scored["uscc"].to_numpy(), -raw, -calibrated))
+    if possible is not None:  # the not applicable last
+        order = np.concatenate([order[possible[order]], order[~possible[order]]])
+    drivers, baseline = fitted.drivers(scored), fitted.baseline(scored)
+    out = []
+    for n, i in enumerate(order, start=1):
+        row = scored.row(int(i), named=True)
+        applicable = possible is None or bool(possible[i])
+        p = float(calibrated[i])
+        shown = (
+            "not_applicable"
+            if not applicable
+            else "probability"
+            if trusted[int(bin_index(np.array([p]))[0])]
+            else "band"
+        )
+        out.append(
+            CompanyRisk(
+                rank=n,
+                uscc=row["uscc"],
+                name=row["name"],
+                district=row["district"],
+                grade=row["grade"],
+                score=row["score"],
+                shown=shown,
+                probability=round(p, 4) if applicable else None,
+                band=band_of(p) if applicable else None,
+                band_observed=observed.get(band_of(p)) if applicable else None,
+                baseline=round(float(baseline[i]), 4) if applicable else None,
+                drivers=drivers[i] if applicable else [],
+                reason=None if applicable else goal.not_applicable,
+            )
+        )
+    return Ranking(
+        period=str(at),
+        for_period=str(at.previous(-1)),
+        model=kind,
+        target=goal.name,
+        predicts=goal.words,
+        trained_on=sorted(train["label_period"].unique().to_list()),
+        train_rows=len(train),
+        calibration=evidence.calibrator.as_dict() | {"chosen_by": evidence.chosen_by},
+        trusted=trusted,
+        reliability=evidence.reliability,
+        bands=evidence.bands,
+        companies=out,
     )
-    ranked = ranked.sort(["probability", "uscc"], descending=[True, False]).with_row_index(
-        "rank", offset=1
-    )
-    return {
-        "period": str(at),
-        "for_period": str(at.previous(-1)),
-        "model": kind,
-        "trained_on": sorted(train["label_period"].unique().to_list()),
-        "train_rows": len(train),
-        "companies": ranked.to_dicts(),
-    }

@@ -9,13 +9,21 @@ import typer
 
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
 from rating.cli.display import Col, count, listing, print_table, text
-from rating.cli.i18n import _, error_text
+from rating.cli.i18n import _, error_text, language
 
 warning_app = typer.Typer(
     help="Early warning: risk of a downgrade or black-list entry next period.",
     no_args_is_help=True,
 )
 ModelOption = Annotated[str, typer.Option(help="logistic or boosting.")]
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="What is predicted: event (a new downgrade or black-list entry) or black "
+        "(on the black list next period, new or staying)."
+    ),
+]
+METHODS = {"none": "none", "temperature": "temperature", "platt": "Platt", "isotonic": "isotonic"}
 
 
 def register(app: typer.Typer) -> None:
@@ -32,23 +40,39 @@ def report(
         list[str] | None, typer.Option("--company", help="USCC to add a report card for (repeat).")
     ] = None,
     cards: Annotated[
-        int, typer.Option(help="Report cards (black list, downgrades, risk).", min=0, max=500)
+        int,
+        typer.Option(
+            help="Report cards, one printed page each, for the companies that need a decision "
+            "(new black-list entries, vetoes, biggest drops).",
+            min=0,
+            max=500,
+        ),
     ] = 10,
     top: Annotated[
-        int, typer.Option(help="Rows of the early-warning ranking shown.", min=1, max=10_000)
-    ] = 20,
+        int,
+        typer.Option(help="Rows of the early-warning ranking in the summary.", min=1, max=50),
+    ] = 10,
     model: ModelOption = "logistic",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts."""
-    require_extra("matplotlib", "report", "report")
+    """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts (extra 'report')."""
+    for module in ("matplotlib", "jinja2"):
+        require_extra(module, "report", "report")
     from rating.report import build
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con, working(inv, _("writing the report")):
         result = build(
-            con, inv.settings, run_id, out, companies=company, cards=cards, top=top, model=model
+            con,
+            inv.settings,
+            run_id,
+            out,
+            companies=company,
+            cards=cards,
+            top=top,
+            model=model,
+            language=language(),
         )
     payload = result.as_dict()
 
@@ -81,9 +105,14 @@ def report(
     emit(inv, payload, render)
 
 
+def _range(low: float, high: float) -> str:
+    return f"{low:.2f}–{high:.2f}"
+
+
 @warning_app.command("backtest")
 def warning_backtest(
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     min_train_periods: Annotated[
         int | None,
         typer.Option(help="Outcome periods needed before scoring one (default 2).", min=1, max=40),
@@ -91,44 +120,81 @@ def warning_backtest(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Time-based backtest of the early-warning model against the current-grade baseline."""
+    """Time-based backtest of the early-warning model: ranking, calibration, against the current-grade baseline."""
+    from rating.analysis import backtest as backtest_mod
     from rating.analysis import warning as warning_mod
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con, working(inv, _("backtesting")):
-        result = warning_mod.backtest(
-            con, model, min_train_periods or warning_mod.MIN_TRAIN_PERIODS
+        result = backtest_mod.backtest(
+            con, model, min_train_periods or warning_mod.MIN_TRAIN_PERIODS, target
         )
-    verdict = warning_mod.verdict(result)
+    verdict = backtest_mod.verdict(result)
     data = result.as_dict() | {"beats_baseline": result.beats_baseline, "verdict": verdict}
-    names = {"model": _("model"), "baseline": _("baseline (current grade)")}
+    names = {
+        "model": _("model (calibrated)"),
+        "uncalibrated": _("model (uncalibrated)"),
+        "baseline": _("baseline (current grade)"),
+    }
 
     def render() -> None:
+        say(
+            _("{predicts}: {rows:,} company-periods, {events:,} events").format(
+                predicts=result.predicts, rows=result.rows, events=result.events
+            )
+        )
         print_table(
-            _("Backtest ({model}): {rows:,} company-periods, {events:,} events").format(
-                model=model, rows=result.rows, events=result.events
+            _("Backtest ({model}, calibration: {method})").format(
+                model=model,
+                method=METHODS.get(result.calibration_method, result.calibration_method),
             ),
-            ["", _("ROC AUC"), _("Brier"), _("log loss"), _("share of events in the top tenth")],
+            [
+                "",
+                _("ROC AUC"),
+                _("Brier"),
+                _("log loss"),
+                _("ECE"),
+                _("slope"),
+                _("share of events in the top tenth"),
+            ],
             [[names.get(r[0], r[0]), *[text(v) for v in r[1:]]] for r in result.metric_rows()],
         )
         print_table(
-            _("Folds (each trained only on earlier outcomes)"),
+            _("Reliability (equal-width bins of the calibrated probability)"),
+            [_("bin"), _("companies"), _("predicted"), _("observed"), _("95% interval")],
+            [
+                [
+                    _range(b["low"], b["high"]),
+                    count(b["n"]),
+                    text(b["predicted"]),
+                    text(b["observed"]),
+                    _range(*b["observed_ci95"]) if b["n"] else "",
+                ]
+                for b in result.calibration["model"]
+            ],
+        )
+        print_table(
+            _("Folds (each trained and calibrated only on earlier outcomes)"),
             [
                 _("scored"),
                 Col(_("trained on"), wrap=True),
-                _("train rows"),
+                Col(_("calibrated with"), wrap=True),
                 _("test rows"),
                 _("events"),
+                _("mean predicted"),
+                _("observed"),
             ],
             [
                 [
                     f["scored"],
                     listing(f["trained_on"]),
-                    count(f["train_rows"]),
+                    text(f["calibrated_with"]),
                     count(f["test_rows"]),
                     count(f["events"]),
+                    text(q["predicted"]),
+                    text(q["observed"]),
                 ]
-                for f in result.folds
+                for f, q in zip(result.folds, result.per_period, strict=True)
             ],
         )
         say(error_text("text", verdict))
@@ -142,27 +208,35 @@ def warning_rank(
         str | None, typer.Option(help="Period scored (default: the latest rated).")
     ] = None,
     model: ModelOption = "logistic",
+    target: TargetOption = "event",
     limit: Annotated[int, typer.Option(help="Companies to show.", min=1, max=100_000)] = 20,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Companies ordered by risk of a downgrade or black-list entry next period: who to inspect first."""
+    """Companies ordered by risk next period, who to inspect first; probabilities only where the backtest shows them calibrated."""
     from rating.analysis import warning as warning_mod
     from rating.analysis.features import describe
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con, working(inv, _("ranking")):
-        ranked = warning_mod.rank(con, period, model)
-    ranked["truncated"] = len(ranked["companies"]) > limit
-    ranked["companies"] = ranked["companies"][:limit]
+        ranking = warning_mod.rank(con, period, model, target)
+    data = ranking.as_dict()
+    data["truncated"] = len(ranking.companies) > limit
+    data["companies"] = data["companies"][:limit]
+    shown = ranking.companies[:limit]
+    method = str(ranking.calibration.get("method", "none"))
     emit(
         inv,
-        ranked,
+        data,
         lambda: print_table(
-            _("Risk for {next} (scored {period}, trained on {trained})").format(
-                next=ranked["for_period"],
-                period=ranked["period"],
-                trained=listing(ranked["trained_on"]),
+            _(
+                "{predicts}: {next} (scored {period}, trained on {trained}; calibration {method})"
+            ).format(
+                predicts=ranking.predicts,
+                next=ranking.for_period,
+                period=ranking.period,
+                trained=listing(ranking.trained_on),
+                method=METHODS.get(method, method),
             ),
             [
                 "#",
@@ -171,23 +245,23 @@ def warning_rank(
                 Col(_("district"), wrap=True),
                 _("grade"),
                 _("score"),
-                _("risk"),
+                Col(_("risk"), keep=True, wrap=True),
                 _("baseline"),
                 Col(_("drivers"), wrap=True),
             ],
             [
                 [
-                    c["rank"],
-                    c["uscc"],
-                    c["name"],
-                    c["district"],
-                    c["grade"],
-                    text(c["score"]),
-                    text(c["probability"]),
-                    text(c["baseline"]),
-                    "、".join(describe(d) for d in c["drivers"]),
+                    c.rank,
+                    c.uscc,
+                    c.name,
+                    c.district,
+                    c.grade or "–",
+                    text(c.score),
+                    c.text(),
+                    text(c.baseline),
+                    "、".join(describe(d) for d in c.drivers),
                 ]
-                for c in ranked["companies"]
+                for c in shown
             ],
         ),
     )

@@ -24,11 +24,11 @@ from __future__ import annotations
 import gettext
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-DOMAIN = "rating"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+from rating.i18n import LOCALE_DIR
+
+DOMAIN = "rating"  # the report has its own domain, `report` (rating.report.text)
 SOURCE_LANGUAGE = "en"
 # Message context of templates that belong to no code (errors raised without one).
 ANY_CODE = "error"

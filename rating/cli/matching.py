@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +29,7 @@ def review_list(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Orders waiting for review, each with its best candidate projects and their scores."""
+    """Orders waiting for review: the best candidate projects, their probability, and the evidence for (+) and against (−) each."""
     from rating.matching import review as review_mod
 
     inv = Invocation(db, json)
@@ -38,40 +38,32 @@ def review_list(
         totals = review_mod.counts(con)
 
     def render() -> None:
-        body = [
-            [
-                i["review_id"],
-                i["complaint_id"],
-                day(i["received_at"]),
-                i["community_name"],
-                i["district"],
-                i["street"],
-                i["company_name"],
-                "; ".join(
-                    f"{c['project_id']} {c['name']} {c['score']:.2f}" for c in i["candidates"][:3]
-                ),
-            ]
-            for i in items
-        ]
-        print_table(
+        say(
             _(
                 "Waiting for review: {pending:,} (resolved {resolved:,}, rejected {rejected:,})"
-            ).format(**totals),
-            [
-                Col(_("review"), keep=True),
-                Col(_("order"), keep=True),
-                _("received"),
-                Col(_("compound"), wrap=True),
-                Col(_("district"), wrap=True),
-                Col(_("street"), wrap=True),
-                Col(_("company"), wrap=True),
-                Col(_("best candidates"), wrap=True),
-            ],
-            body,
-            caption=_("rating match review resolve REVIEW --project ID --by NAME (or --reject)"),
+            ).format(**totals)
+            + "\n"
         )
+        for i in items:  # one block per order: what the caller said, then each candidate
+            said = " | ".join(
+                str(i[k] or "—") for k in ("community_name", "district", "street", "company_name")
+            )
+            say(f"{i['review_id']}  {i['complaint_id']}  {day(i['received_at'])}  {said}")
+            lines = [_candidate_lines(c) for c in i["candidates"][:3]] or [_("(no candidate)")]
+            say("\n".join("  " + x for b in lines for x in b.split("\n")))
+        say("\n" + _("rating match review resolve REVIEW --project ID --by NAME (or --reject)"))
 
     emit(inv, {"items": items, **totals}, render)
+
+
+def _candidate_lines(candidate: dict[str, Any]) -> str:
+    """`P1 阳光花园 0.62` and, under it, the evidence for (+) and against (−)."""
+    lines = [f"{candidate['project_id']} {candidate['name']} {float(candidate['score']):.2f}"]
+    for mark, key in (("+", "for"), ("−", "against")):
+        found = candidate.get(key) or []
+        if found:
+            lines.append(f"  {mark} " + _("; ").join(str(x) for x in found))
+    return "\n".join(lines)
 
 
 @review_app.command("resolve")

@@ -9,6 +9,10 @@ that name only a compound are matched (`rating.matching.matcher`):
   and out of `checked` (so it is neither loaded nor quarantined: it is *in review*);
 * a spelling an analyst rejected before — quarantined as `MATCH_REJECTED`.
 So rows read = loaded + in review + quarantined.
+
+The caller's address (诉求地址), when the file has one, is evidence for matching (road and
+number against the project's address) but personal data: it is read from the raw file for the
+match and never stored — it stays among the file's ignored columns.
 """
 
 from __future__ import annotations
@@ -19,8 +23,22 @@ import duckdb
 
 from rating.ingest.validate import clean_rows, error_column
 from rating.matching.matcher import alias_key_sql, match
-from rating.schema import Contract
+from rating.schema import Contract, normalise_header
 from rating.sql import rows, run, value
+
+# Headers of the caller's address in real exports (ref §1.1: 12345诉求地址, 上报地址, 实际地址 …).
+ADDRESS_HEADERS = frozenset(
+    normalise_header(h)
+    for h in (
+        "诉求地址",
+        "12345诉求地址",
+        "事件发生地",
+        "发生地址",
+        "诉求详细地址",
+        "上报地址",
+        "实际地址",
+    )
+)
 
 
 @dataclass
@@ -29,16 +47,33 @@ class Attached:
     by_method: dict[str, int] = field(default_factory=dict)
 
 
-def attach_orders(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> Attached:
-    """Match the unattached clean orders of `checked`; see the module doc for what follows."""
+def address_column(headers: list[str]) -> str | None:
+    """The raw column (`c3`) holding the caller's address (诉求地址 …), if the file has one."""
+    for i, header in enumerate(headers):
+        if normalise_header(header) in ADDRESS_HEADERS:
+            return f"c{i}"
+    return None
+
+
+def attach_orders(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int, address: str | None = None
+) -> Attached:
+    """Match the unattached clean orders of `checked`; see the module doc for what follows.
+
+    `address` names the raw column (of the temp table `raw`) with the caller's address: it is
+    read for matching only and never stored (it is personal data)."""
     by = contract.matched_by
     assert by is not None
+    where = address if address and address.startswith("c") and address[1:].isdigit() else None
+    address_sql = f"r.{where}" if where else "NULL"
+    join = "LEFT JOIN raw r USING (_line)" if where else ""
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_input AS
-            SELECT _line, "{contract.date_column}" AS _when, "{by}" AS community_name,
-                   company_name, district, street
-            FROM checked WHERE project_id IS NULL AND "{by}" IS NOT NULL AND {clean_rows(contract)}""",
+            SELECT k._line, k."{contract.date_column}" AS _when, k."{by}" AS community_name,
+                   k.company_name, k.district, k.street, CAST({address_sql} AS VARCHAR) AS address
+            FROM checked k {join}
+            WHERE k.project_id IS NULL AND k."{by}" IS NOT NULL AND {clean_rows(contract)}""",
     )
     if not value(con, "SELECT count(*) FROM m_input"):
         return Attached()

@@ -19,7 +19,7 @@ import duckdb
 
 from rating.errors import InputFileError, UsageError
 from rating.ingest import readers
-from rating.ingest.attach import Attached, attach_orders
+from rating.ingest.attach import Attached, address_column, attach_orders
 from rating.ingest.validate import (
     PROBLEM_CODES,
     Mapping,
@@ -143,12 +143,17 @@ def _check_records(
 
 
 def _attach_orders(
-    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, batch_id: int
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    mapping: Mapping,
+    batch_id: int,
+    headers: list[str],
 ) -> Attached:
-    """Hotline orders that name a compound instead of a project are matched by name."""
+    """Hotline orders that name a compound instead of a project are matched by name (and by
+    the caller's address, read from the raw file, never stored)."""
     if contract.matched_by is None or contract.matched_by not in mapping.source:
         return Attached()
-    return attach_orders(con, contract, batch_id)
+    return attach_orders(con, contract, batch_id, address_column(headers))
 
 
 def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
@@ -262,7 +267,7 @@ def ingest_file(
     with transaction(con):
         batch_id = watermark(con) + 1
         _check_records(con, contract, mapping, settings)
-        attached = _attach_orders(con, contract, mapping, batch_id)
+        attached = _attach_orders(con, contract, mapping, batch_id, raw.headers)
         loaded = _load_good(con, contract, batch_id)
         superseding = _record_corrections(con, contract, batch_id)
         quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)

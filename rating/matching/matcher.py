@@ -1,185 +1,184 @@
-"""Attach hotline orders to projects by compound name, district, street and company name.
+"""Attach hotline orders to projects: compound name, district, street, address and company, weighed.
 
-Vectorised throughout: names are normalised in DuckDB SQL; distinct order spellings are
-compared with the bureau's project register by TF-IDF over character 1–2-grams (scikit-learn,
-sparse), blocked by district, keeping each spelling's three best candidates; the company the
-caller named is then compared with the company serving each candidate on the order's date,
-and the street with the candidate's street (DuckDB's Jaro–Winkler, on those few pairs only).
+Vectorised throughout (DuckDB SQL over whole tables; TF-IDF over distinct spellings):
 
-An order is matched automatically only when the evidence is strong and unambiguous:
-* `alias`  — an analyst resolved this spelling before (remembered in `match_aliases`);
-* `exact`  — the normalised name is the only project of that name in its district and the
-             company, when given, agrees;
-* `fuzzy`  — the best candidate scores at least `AUTO_SCORE` and leads the next by `MARGIN`.
-A spelling an analyst rejected (an alias to no project) is `rejected`. Everything else goes
-to the review queue (`review`) with its candidates and their scores: a wrong match would blame
-the wrong company, so it is never guessed.
+1. `_register` — the bureau's projects as of the watermark, names split into parts
+   (`rating.matching.normalize`), the company serving each period, the vocabulary of each
+   district's names, which district each street office belongs to;
+2. `_orders` — the orders' names, places and companies normalised the same way; the districts
+   each order points at; the characters of its name never seen in those districts (`oov`);
+3. `candidates` — blocking (`rating.matching.candidates`); `misheard` — which one-character
+   differences sound alike (`rating.matching.sounds`);
+4. `_pairs` — one comparison level per field and the vetoes per pair (`rating.matching.evidence`);
+5. `_score` — Fellegi–Sunter weights and each candidate's probability (`rating.matching.model`);
+6. `decide` — per order: an analyst's earlier decision on this spelling (`alias`, `rejected`),
+   else the best candidate if its probability reaches the model's threshold and nothing vetoes
+   it (`exact` when the name is the registered one, else `fuzzy`), else the review queue with
+   every candidate's evidence for and against.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
-import numpy as np
 
-from rating.matching.normalize import company_core, compound_core, place_core
+from rating.matching.candidates import candidates
+from rating.matching.evidence import levels_sql
+from rating.matching.gazetteer import places as place_names
+from rating.matching.model import Model, load_model, scored_sql
+from rating.matching.normalize import (
+    company_core,
+    compound_parts,
+    place_core,
+    road_number,
+    simplify,
+)
+from rating.matching.reasons import candidates_sql
+from rating.matching.sounds import misheard
 from rating.schema import CONTRACTS
-from rating.sql import frame, run
+from rating.sql import rows, run
 from rating.warehouse import visible_rows
 
-AUTO_SCORE = 0.9
-MARGIN = 0.1
-EXACT_COMPANY = 0.85
-TOP = 10  # ties are common (several 阳光花园 in a district): keep enough for the company to decide
-WEIGHTS = {"name": 0.6, "company": 0.25, "street": 0.15}
+SHOWN = 5  # candidates kept for the reviewer
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    auto_score: float = AUTO_SCORE
-    margin: float = MARGIN
-    exact_company: float = EXACT_COMPANY
+    """`auto_probability` overrides the model's threshold (None: the model's own)."""
+
+    auto_probability: float | None = None
 
 
-def _register(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
+def _register(con: duckdb.DuckDBPyConnection, params: dict[str, object], places: str) -> None:
     projects = CONTRACTS["projects"]
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_ref AS
         SELECT project_id, arg_max(project_name, service_start) AS project_name,
-               {compound_core("arg_max(project_name, service_start)")} AS name_n,
-               {place_core("arg_max(district, service_start)")} AS district_n,
-               {place_core("arg_max(street, service_start)")} AS street_n
+               {place_core("arg_max(district, service_start)", places)} AS district_n,
+               {place_core("arg_max(street, service_start)", places)} AS street_n,
+               {road_number("arg_max(address, service_start)")} AS rn
         FROM {visible_rows(projects)} GROUP BY project_id""",
         params,
+    )
+    simplify(con, "m_ref", ("project_name",))
+    compound_parts(con, "m_ref", "project_name", places)
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_ref_rn AS
+        SELECT * EXCLUDE (rn), nullif(rn['road'], '') AS road, nullif(rn['no'], '') AS no FROM m_ref""",
     )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_service AS
         SELECT p.project_id, p.service_start, coalesce(p.service_end, DATE '9999-12-31') AS service_end,
-               {company_core("c.name")} AS company_n
+               {company_core("c.name", places)} AS company_n, c.name AS company_name
         FROM (SELECT * FROM {visible_rows(projects)}) p
         LEFT JOIN (SELECT s.uscc, s.name FROM {visible_rows(CONTRACTS["companies"])}) c
           ON c.uscc = p.company_uscc""",
         params,
     )
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_former AS
+        SELECT project_id, list(DISTINCT company_n) FILTER (WHERE company_n IS NOT NULL) AS former
+        FROM m_service GROUP BY project_id""",
+    )
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_streets AS
+        SELECT street_n, any_value(district_n) AS district_n FROM m_ref WHERE street_n IS NOT NULL
+        GROUP BY street_n HAVING count(DISTINCT district_n) = 1""",
+    )
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_vocab AS
+        WITH c AS (SELECT DISTINCT coalesce(district_n, '') AS district_n,
+                          unnest(string_split(regexp_replace(concat(stem, suffix), '[0-9A-Z]', '', 'g'), '')) AS ch
+                   FROM m_ref)
+        SELECT DISTINCT d.district_n, c.ch FROM c, (SELECT c.district_n UNION ALL SELECT '') d(district_n)
+        WHERE c.ch <> ''""",
+    )
 
 
-def _keys(con: duckdb.DuckDBPyConnection, orders: str) -> None:
+def _orders(con: duckdb.DuckDBPyConnection, orders: str, places: str) -> None:
+    has_address = bool(
+        rows(con, f"SELECT 1 FROM (DESCRIBE {orders}) WHERE column_name = 'address'")
+    )
+    address = road_number("address") if has_address else "{'road': '', 'no': ''}"
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_orders AS
-        SELECT _line, CAST(_when AS DATE) AS day, {compound_core("community_name")} AS name_n,
-               {place_core("district")} AS district_n, {place_core("street")} AS street_n,
-               {company_core("company_name")} AS company_n
+        SELECT _line, CAST(_when AS DATE) AS day, community_name,
+               {place_core("district", places)} AS district_n, {place_core("street", places)} AS street_n,
+               {company_core("company_name", places)} AS company_n, {address} AS rn
         FROM {orders}""",
+    )
+    simplify(con, "m_orders", ("community_name",))
+    compound_parts(con, "m_orders", "community_name", places)
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_orders AS
+        SELECT o.* EXCLUDE (rn), nullif(o.rn['road'], '') AS road, nullif(o.rn['no'], '') AS no,
+               d.district_n AS district_k, s.district_n AS street_district,
+               array_to_string(list_sort(list_distinct(list_filter([d.district_n, s.district_n],
+                   lambda x: x IS NOT NULL))), '|') AS search,
+               o.stem IN (SELECT stem FROM m_ref WHERE stem IS NOT NULL) AS stem_registered
+        FROM m_orders o
+        LEFT JOIN (SELECT DISTINCT district_n FROM m_ref) d ON d.district_n = o.district_n
+        LEFT JOIN m_streets s ON s.street_n = o.street_n""",
+    )
+    _out_of_vocabulary(con)
+
+
+def _out_of_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
+    """`oov` on m_orders: characters of the name never seen in the names of its districts."""
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_oov AS
+        WITH k AS (SELECT DISTINCT concat(stem, suffix) AS nm, search FROM m_orders WHERE stem IS NOT NULL),
+        ch AS (SELECT DISTINCT nm, search,
+                      unnest(string_split(regexp_replace(nm, '[0-9A-Z]', '', 'g'), '')) AS ch FROM k),
+        sd AS (SELECT DISTINCT search, unnest(CASE WHEN search = '' THEN [''] ELSE string_split(search, '|') END) AS d FROM k),
+        known AS (SELECT DISTINCT ch.nm, ch.search, ch.ch FROM ch JOIN sd USING (search)
+                  JOIN m_vocab v ON v.district_n = sd.d AND v.ch = ch.ch)
+        SELECT nm, search, string_agg(DISTINCT ch, '' ORDER BY ch) AS oov
+        FROM (SELECT * FROM ch WHERE ch <> '' EXCEPT SELECT * FROM known) GROUP BY ALL""",
+    )
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE m_orders AS
+        SELECT o.*, v.oov FROM m_orders o
+        LEFT JOIN m_oov v ON v.nm = concat(o.stem, o.suffix) AND v.search = o.search""",
     )
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE m_keys AS
-        SELECT row_number() OVER (ORDER BY name_n, district_n) AS key_id, name_n, district_n
-        FROM (SELECT DISTINCT name_n, district_n FROM m_orders WHERE name_n IS NOT NULL)""",
+        SELECT row_number() OVER (ORDER BY core, stem, search) AS key_id, core, stem, search
+        FROM (SELECT DISTINCT core, stem, search FROM m_orders WHERE core IS NOT NULL)""",
     )
 
 
-def _candidates(con: duckdb.DuckDBPyConnection) -> None:
-    """Top candidates per distinct (name, district) by char n-gram TF-IDF cosine, per district."""
-    import polars as pl
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    ref = frame(
-        con,
-        "SELECT project_id, name_n, coalesce(district_n, '') AS d FROM m_ref "
-        "WHERE name_n IS NOT NULL ORDER BY project_id",
-    )
-    keys = frame(
-        con, "SELECT key_id, name_n, coalesce(district_n, '') AS d FROM m_keys ORDER BY key_id"
-    )
-    parts = [
-        pl.DataFrame(
-            {"key_id": [], "project_id": [], "s_name": []},
-            schema={"key_id": pl.Int64, "project_id": pl.Utf8, "s_name": pl.Float64},
-        )
-    ]
-    if ref.height and keys.height:
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-        ref_matrix = vectorizer.fit_transform(ref["name_n"].to_list())
-        key_matrix = vectorizer.transform(keys["name_n"].to_list())
-        ref_district, key_district = ref["d"].to_numpy(), keys["d"].to_numpy()
-        for district in np.unique(key_district):
-            k_idx = np.flatnonzero(key_district == district)
-            r_idx = np.flatnonzero(ref_district == district)
-            if not len(r_idx):
-                r_idx = np.arange(ref.height)  # an unknown district: compare with every project
-            parts.append(
-                _top(
-                    key_matrix[k_idx],
-                    ref_matrix[r_idx],
-                    keys["key_id"].to_numpy()[k_idx],
-                    ref["project_id"].to_numpy()[r_idx],
-                )
-            )
-    m_candidates = pl.concat(parts)
-    con.register("m_candidates_frame", m_candidates)
-    try:
-        run(con, "CREATE OR REPLACE TEMP TABLE m_candidates AS SELECT * FROM m_candidates_frame")
-    finally:
-        con.unregister("m_candidates_frame")
-
-
-def _top(queries: Any, refs: Any, key_ids: np.ndarray, project_ids: np.ndarray) -> Any:
-    """The TOP best references per query row (cosine > 0), as a frame; sparse products in chunks."""
-    import polars as pl
-
-    frames = []
-    k = min(TOP, refs.shape[0])
-    for start in range(0, queries.shape[0], 2048):
-        scores = (queries[start : start + 2048] @ refs.T).toarray()
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(scores, best, axis=1)
-        rows_idx = np.repeat(np.arange(best.shape[0]), k)
-        keep = values.ravel() > 0
-        frames.append(
-            pl.DataFrame(
-                {
-                    "key_id": key_ids[start + rows_idx[keep]].astype(np.int64),
-                    "project_id": project_ids[best.ravel()[keep]],
-                    "s_name": np.round(values.ravel()[keep], 6),
-                }
-            )
-        )
-    return pl.concat(frames) if frames else None
-
-
-def _scored(con: duckdb.DuckDBPyConnection) -> None:
-    w = WEIGHTS
+def _pairs(con: duckdb.DuckDBPyConnection) -> None:
+    """`m_pairs`: order line × candidate, its levels and vetoes (narrow: the evidence shown to
+    a reviewer is looked up again for review orders only, in `decide`)."""
     run(
         con,
-        """CREATE OR REPLACE TEMP TABLE m_scored AS
-        SELECT o._line, c.project_id, c.s_name,
-               CASE WHEN o.company_n IS NULL THEN 0.5
-                    WHEN s.company_n IS NULL THEN 0.0
-                    ELSE jaro_winkler_similarity(o.company_n, s.company_n) END AS s_company,
-               CASE WHEN o.street_n IS NULL OR r.street_n IS NULL THEN 0.5
-                    WHEN o.street_n = r.street_n THEN 1.0
-                    ELSE jaro_winkler_similarity(o.street_n, r.street_n) * 0.5 END AS s_street,
-               o.name_n = r.name_n AS same_name, r.project_name
-        FROM m_orders o JOIN m_keys k ON k.name_n = o.name_n AND k.district_n IS NOT DISTINCT FROM o.district_n
-        JOIN m_candidates c ON c.key_id = k.key_id
-        JOIN m_ref r ON r.project_id = c.project_id
-        LEFT JOIN m_service s ON s.project_id = c.project_id AND o.day BETWEEN s.service_start AND s.service_end""",
+        f"""CREATE OR REPLACE TEMP TABLE m_pairs AS
+        SELECT o._line, c.project_id, {levels_sql()}
+        FROM m_orders o
+        JOIN m_keys mk ON mk.core = o.core AND mk.stem IS NOT DISTINCT FROM o.stem AND mk.search = o.search
+        JOIN m_candidates k ON k.key_id = mk.key_id
+        JOIN m_ref_rn c ON c.project_id = k.project_id
+        LEFT JOIN m_service s ON s.project_id = c.project_id AND o.day BETWEEN s.service_start AND s.service_end
+        LEFT JOIN m_former f ON f.project_id = c.project_id
+        LEFT JOIN m_misheard h ON h.o_stem = o.stem AND h.c_stem = c.stem""",
     )
-    run(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE m_scored AS
-        SELECT *, round({w["name"]} * s_name + {w["company"]} * s_company + {w["street"]} * s_street, 4) AS score,
-               row_number() OVER (PARTITION BY _line ORDER BY
-                   {w["name"]} * s_name + {w["company"]} * s_company + {w["street"]} * s_street DESC, project_id) AS rank,
-               count(*) FILTER (WHERE same_name) OVER (PARTITION BY _line) AS same_names
-        FROM m_scored""",
-    )
+
+
+def _score(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    run(con, f"CREATE OR REPLACE TEMP TABLE m_scored AS {scored_sql(model)}")
 
 
 def _aliases(con: duckdb.DuckDBPyConnection) -> None:
@@ -193,29 +192,40 @@ def _aliases(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def decide(con: duckdb.DuckDBPyConnection, t: Thresholds) -> None:
-    """`m_decided`: per order, the project (or NULL: review), the method, the confidence, the candidates."""
+def decide(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
+    """`m_decided`: per order, the project (or NULL: review), the method, the confidence, and —
+    for orders going to review — the candidates with their evidence (those sharing something of
+    the name first, then by weight: 锦绣家园 before 阳光花园 for 锦绣花园)."""
+    auto = f"b.probability >= {float(threshold)!r} AND len(b.vetoes) = 0"
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_decided AS
-        WITH best AS (SELECT * FROM m_scored WHERE rank = 1),
-             second AS (SELECT _line, score FROM m_scored WHERE rank = 2),
-             cands AS (SELECT _line, list({{'project_id': project_id, 'name': project_name, 'score': score}}
-                                         ORDER BY rank) AS candidates FROM m_scored GROUP BY _line)
         SELECT o._line,
-               CASE WHEN a._line IS NOT NULL THEN a.project_id
-                    WHEN b.same_name AND b.same_names = 1 AND b.s_company >= {t.exact_company} THEN b.project_id
-                    WHEN b.score >= {t.auto_score} AND b.score - coalesce(s.score, 0) >= {t.margin} THEN b.project_id
-               END AS project_id,
+               CASE WHEN a._line IS NOT NULL THEN a.project_id WHEN {auto} THEN b.project_id END AS project_id,
                CASE WHEN a._line IS NOT NULL AND a.project_id IS NULL THEN 'rejected'
                     WHEN a.project_id IS NOT NULL THEN 'alias'
-                    WHEN b.same_name AND b.same_names = 1 AND b.s_company >= {t.exact_company} THEN 'exact'
-                    WHEN b.score >= {t.auto_score} AND b.score - coalesce(s.score, 0) >= {t.margin} THEN 'fuzzy'
+                    WHEN {auto} AND b.l_name = 'exact' AND b.l_part IN ('same', 'none') THEN 'exact'
+                    WHEN {auto} THEN 'fuzzy'
                     ELSE 'review' END AS method,
-               CASE WHEN a.project_id IS NOT NULL THEN 1.0 ELSE coalesce(b.score, 0) END AS confidence,
-               coalesce(c.candidates, []) AS candidates
-        FROM m_orders o LEFT JOIN m_alias a USING (_line) LEFT JOIN best b USING (_line)
-        LEFT JOIN second s USING (_line) LEFT JOIN cands c USING (_line)""",
+               CASE WHEN a.project_id IS NOT NULL THEN 1.0 ELSE coalesce(b.probability, 0) END AS confidence
+        FROM m_orders o LEFT JOIN m_alias a USING (_line)
+        LEFT JOIN (SELECT * FROM m_scored WHERE rank = 1) b USING (_line)""",
+    )
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE m_decided AS
+        SELECT d.*, coalesce(c.candidates, []) AS candidates FROM m_decided d
+        LEFT JOIN (SELECT _line, list({candidates_sql()} ORDER BY l_name = 'other', rank) AS candidates
+                   FROM (SELECT p.*, c.project_name, c.district_n, c.street_n, c.road, c.no,
+                                c.part AS c_part, c.suffix AS c_suffix, o.part AS o_part,
+                                o.suffix AS o_suffix, o.oov AS o_oov, s.company_name
+                         FROM m_scored p JOIN m_orders o USING (_line)
+                         JOIN m_ref_rn c ON c.project_id = p.project_id
+                         LEFT JOIN m_service s ON s.project_id = p.project_id
+                              AND o.day BETWEEN s.service_start AND s.service_end
+                         WHERE p.rank <= {SHOWN}
+                           AND p._line IN (SELECT _line FROM m_decided WHERE method = 'review'))
+                   GROUP BY _line) c USING (_line)""",
     )
 
 
@@ -224,17 +234,22 @@ def match(
     orders: str,
     params: dict[str, object],
     thresholds: Thresholds = Thresholds(),
+    model: Model | None = None,
 ) -> None:
-    """Match the temp table `orders` (_line, _when, community_name, company_name, district, street)."""
-    _register(con, params)
-    _keys(con, orders)
-    _candidates(con)
-    _scored(con)
+    """Match the temp table `orders` (_line, _when, community_name, company_name, district,
+    street[, address]); leaves `m_decided` (see `decide`) and the intermediate m_* tables."""
+    model = model or load_model()
+    places = place_names(con, params)
+    _register(con, params, places)
+    _orders(con, orders, places)
+    candidates(con)
+    misheard(con)
+    _pairs(con)
+    _score(con, model)
     _aliases(con)
-    decide(con, thresholds)
+    decide(con, thresholds.auto_probability or model.threshold)
 
 
 def alias_key_sql(alias: str = "o") -> str:
-    return (
-        f"concat_ws('|', {alias}.name_n, {alias}.district_n, {alias}.street_n, {alias}.company_n)"
-    )
+    """The spelling an analyst's decision is remembered under: name|district|street|company."""
+    return f"concat_ws('|', {alias}.core, {alias}.district_n, {alias}.street_n, {alias}.company_n)"

@@ -12,6 +12,8 @@ import duckdb
 from rating.report import card, figures, html, workbook
 from rating.report.data import collect
 from rating.report.fonts import cjk_family
+from rating.report.summary import summarise
+from rating.report.text import Words
 from rating.settings import Settings
 
 CHARTS = {
@@ -52,7 +54,12 @@ def build(
     cards: int = 10,
     top: int = 20,
     model: str = "logistic",
+    language: str = "zh",
 ) -> ReportResult:
+    """Write `report-<run>.html` (the director's summary, decision cards, an appendix that
+    does not print) and `report-<run>.xlsx` (every row) for `run_id` (default: the latest)
+    in `language` (`zh` or `en`). Raises `RatingError`s of collecting (RUN_NOT_FOUND,
+    COMPANY_NOT_FOUND, FONT_CJK_MISSING)."""
     steps: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -62,20 +69,29 @@ def build(
         started = time.perf_counter()
 
     font = cjk_family()  # fail before any work when no CJK font is installed
+    words = Words(language)
     data = collect(con, run_id, model)
+    summary = summarise(con, data)
     lap("collect")
-    charts = {name: draw(data) for name, draw in CHARTS.items()}
+    charts = {name: draw(data, words) for name, draw in CHARTS.items()}
     lap("charts")
-    made = card.build(con, data, [c.strip().upper() for c in companies or []], cards)
+    made = card.build(
+        con, data, summary, [c.strip().upper() for c in companies or []], cards, words
+    )
     lap("cards")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     now = settings.current_time()
-    generated = now.isoformat(timespec="seconds")
+    generated = now.date().isoformat()
     page = out / f"report-{data.run_id}.html"
-    page.write_text(html.render(data, charts, made, generated, top), encoding="utf-8")
+    page.write_text(
+        html.render(data, summary, charts, made, generated, words, top), encoding="utf-8"
+    )
     lap("html")
-    book = workbook.write(out / f"report-{data.run_id}.xlsx", data, charts, generated, now)
+    phrases = html.Page(data, summary, words)
+    book = workbook.write(
+        con, out / f"report-{data.run_id}.xlsx", phrases, summary, charts, generated, now
+    )
     lap("workbook")
     return ReportResult(
         data.run_id,

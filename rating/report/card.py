@@ -12,10 +12,13 @@ from typing import Any
 import duckdb
 
 from rating.analysis.features import period_chain
+from rating.analysis.warning import CompanyRisk
 from rating.engine import explainer
 from rating.errors import NotFoundError
 from rating.report import figures
 from rating.report.data import ReportData
+from rating.report.summary import Summary
+from rating.report.text import Words
 from rating.sql import dicts
 
 
@@ -25,12 +28,17 @@ class Card:
     why: str  # why this company has a card
     history: list[dict[str, Any]]
     reasons: list[dict[str, Any]]
-    risk: dict[str, Any] | None
+    risk: CompanyRisk | None
     chart: bytes
 
 
-def choose(data: ReportData, named: list[str], limit: int) -> list[tuple[str, str]]:
-    """(uscc, why) in order: named, black list, downgrades, highest warning, up to `limit`."""
+def choose(
+    data: ReportData, summary: Summary, named: list[str], limit: int
+) -> list[tuple[str, str]]:
+    """(uscc, why) of the companies that need a decision, in order: those named, new
+    black-list entries, veto items, the biggest score drops — up to `limit` (and every named
+    one). `why` is `requested`, `black`, `veto` or `drop`. Raises `NotFoundError`
+    COMPANY_NOT_FOUND for a named company the run did not rate."""
     known = {c["uscc"]: c for c in data.companies}
     chosen: dict[str, str] = {}
     for uscc in named:
@@ -38,14 +46,11 @@ def choose(data: ReportData, named: list[str], limit: int) -> list[tuple[str, st
             raise NotFoundError(
                 f"company {uscc} is not in run {data.run_id}", code="COMPANY_NOT_FOUND"
             )
-        chosen[uscc] = "指定 requested"
+        chosen[uscc] = "requested"
     pools = [
-        ("黑榜 black list", [c["uscc"] for c in data.where("black")]),
-        ("降级 downgraded", [c["uscc"] for c in data.where("downgrade")]),
-        (
-            "预警 early warning",
-            [c["uscc"] for c in (data.warning or {}).get("companies", [])],
-        ),
+        ("black", [e.uscc for e in summary.new_black]),
+        ("veto", [e.uscc for e in summary.vetoes]),
+        ("drop", [e.uscc for e in summary.drops]),
     ]
     for why, pool in pools:
         for uscc in pool:
@@ -74,21 +79,25 @@ def _history(
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, data: ReportData, named: list[str], limit: int
+    con: duckdb.DuckDBPyConnection,
+    data: ReportData,
+    summary: Summary,
+    named: list[str],
+    limit: int,
+    words: Words,
 ) -> list[Card]:
-    picks = choose(data, named, limit)
+    picks = choose(data, summary, named, limit)
     if not picks:
         return []
     info = data.info
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     history = _history(con, data, [u for u, _ in picks])
-    risk = {c["uscc"]: c for c in (data.warning or {}).get("companies", [])}
+    risk = {c.uscc: c for c in data.warning.companies} if data.warning else {}
     known = {c["uscc"]: c for c in data.companies}
     cards = []
     for uscc, why in picks:
         reasons = explainer.reasons(con, data.run_id, uscc, rs)
-        company = known[uscc] | {"grade_text": explainer.grade_reason_text(known[uscc], rs)}
-        title = f"{company['name']} {uscc} · {company['grade'] or '未评级'}"
-        chart = figures.card(history.get(uscc, []), reasons, title)
+        company = known[uscc]
+        chart = figures.card(history.get(uscc, []), reasons, words)
         cards.append(Card(company, why, history.get(uscc, []), reasons, risk.get(uscc), chart))
     return cards

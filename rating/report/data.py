@@ -15,12 +15,14 @@ from typing import Any
 
 import duckdb
 
-from rating.analysis import integrity, stability, warning
+from rating.analysis import backtest, integrity, stability, warning
+from rating.analysis.backtest import Backtest
 from rating.analysis.features import period_chain
-from rating.analysis.warning import Backtest
+from rating.analysis.warning import Ranking
 from rating.engine import explainer
 from rating.errors import RatingError
 from rating.periods import Period
+from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.sql import dicts
 from rating.warehouse import visible_rows
@@ -46,7 +48,10 @@ class ReportData:
     stability: dict[str, Any] | None
     stability_series: list[dict[str, Any]]
     holds: list[dict[str, Any]]
-    warning: dict[str, Any] | None = None
+    ruleset: RuleSet
+    before: list[dict[str, Any]]  # the previous period's companies (empty without one)
+    previous_info: dict[str, Any] | None  # the previous run, as `explainer.run_row` gives it
+    warning: Ranking | None = None
     backtest: Backtest | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # analysis → error
 
@@ -214,7 +219,10 @@ def collect(
         stability=stability.compare_runs(con, prev, info["run_id"]) if prev else None,
         stability_series=stability.series(con),
         holds=integrity.summary(con, period, info["manifest"].get("holds_watermark")),
+        ruleset=rs,
+        before=before,
+        previous_info=explainer.run_row(con, prev) if prev else None,
     )
     data.warning = _try(data, "warning", warning.rank, con, str(period), model)
-    data.backtest = _try(data, "backtest", warning.backtest, con, model)
+    data.backtest = _try(data, "backtest", backtest.backtest, con, model)
     return data

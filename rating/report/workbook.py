@@ -1,8 +1,11 @@
 """The report as an Excel workbook (xlsxwriter): one sheet per table, charts on their own sheet.
 
-Sheet names are Chinese (what the bureau files); headers carry both languages. Numbers stay
-numbers, so staff can sort, filter and pivot. Properties carry the run's as-of time, not
-the wall clock.
+Every row the summary only counts is here: every list, every downgrade with its reasons,
+vetoes, score drops, the companies one period from the black list, and per company and rule
+the points and the number of records behind them. Sheet names and headers are in the
+report's language (`Words`); numbers stay numbers, so staff can sort, filter and pivot; the
+provenance sheet says which run, rules and inputs the numbers come from. Properties carry
+the run's as-of time, not the wall clock.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import xlsxwriter
 
 from rating.analysis.features import describe
 from rating.report.data import ReportData
+from rating.report.html import Page, kind_names
+from rating.report.summary import Entry, Summary
+from rating.report.text import Words
+from rating.sql import dicts
 
 
 class Book:
-    def __init__(self, path: Path, created: datetime) -> None:
+    def __init__(self, path: Path, created: datetime, yes: str = "是") -> None:
+        self.yes = yes
         self.wb = xlsxwriter.Workbook(
             str(path), {"strings_to_numbers": False, "remove_timezone": True}
         )
@@ -59,7 +68,7 @@ class Book:
         if v is None:
             return
         if isinstance(v, bool):
-            ws.write_string(r, c, "是" if v else "")
+            ws.write_string(r, c, self.yes if v else "")
         elif isinstance(v, float):
             ws.write_number(r, c, v, self.num)
         elif isinstance(v, int):
@@ -73,124 +82,229 @@ class Book:
         self.wb.close()
 
 
-COMPANY_HEADS = [
-    "信用代码 USCC",
-    "企业 company",
-    "区 district",
-    "项目 projects",
-    "户数 households",
-    "得分 score",
-    "等级 grade",
-    "上期 previous",
-    "红榜 red",
-    "黑榜 black",
-    "降级 downgrade",
-    "原因 reason",
-]
-
-
-def _company_row(c: dict[str, Any], reason: str) -> list[Any]:
-    return [
-        c["uscc"],
-        c["name"],
-        c["district"],
-        c["projects"],
-        c["households"],
-        c["score"],
-        c["grade"],
-        c["prev_grade"],
-        c["red"],
-        c["black"],
-        c["downgrade"],
-        c.get(reason),
-    ]
-
-
-def _summary(book: Book, data: ReportData, generated: str) -> None:
-    s = data.info["summary"]
-    rows: list[list[Any]] = [
-        ["运行 run", data.run_id],
-        ["期间 period", str(data.period)],
-        ["规则 rules", data.info["ruleset"]],
-        ["状态 status", data.info["status"]],
-        ["参评企业 rated companies", s.get("companies")],
-        ["红榜 red", s.get("red")],
-        ["黑榜 black", s.get("black")],
-        ["降级 downgrades", s.get("downgrades")],
-        ["一票否决 vetoes", s.get("vetoes")],
-    ]
-    rows += [[f"等级 {g}", data.grades["current"].get(g, 0)] for g in data.grade_order]
-    if data.stability:
-        rows += [
-            ["PSI vs " + data.stability["before"], data.stability["psi"]],
-            ["PSI 判断 level", data.stability["level"]],
-        ]
-    rows += [[k, v] for k, v in data.provenance.items()] + [["报告生成 generated", generated]]
-    book.sheet(
-        "概要", "物业服务企业信用评价报告 Summary", ["项目 item", "值 value"], rows, [30, 70]
-    )
-
-
-def _warning(book: Book, data: ReportData) -> None:
-    w = data.warning
-    rows = (
-        []
-        if w is None
-        else [
+def _company_rows(page: Page, rows: list[dict[str, Any]], which: str) -> list[list[Any]]:
+    w = page.w
+    out = []
+    for c in rows:
+        if which == "black":
+            reason = page.ground(page._entry(c))
+        elif which == "downgrade":
+            reason = page._downgrade_words(c)
+        else:
+            reason = page.grade_words(c)
+        out.append(
             [
-                c["rank"],
                 c["uscc"],
                 c["name"],
                 c["district"],
-                c["grade"],
-                c["score"],
-                c["probability"],
-                c["baseline"],
-                [describe(d) for d in c["drivers"]],
-            ]
-            for c in w["companies"]
+                c["projects"],
+                c["households"],
+                None if c["score"] is None else round(float(c["score"]), 4),
+                w.grade(c["grade"]),
+                w.grade(c["prev_grade"]),
+                c["red"],
+                c["black"],
+                c["downgrade"],
+                reason,
+            ]  # fmt: skip
+        )
+    return out
+
+
+def _company_heads(w: Words) -> list[str]:
+    return [w("Credit code"), w("Company"), w("District"), w("Projects"), w("Households"),
+            w("Score"), w("Grade"), w("Previous"), w("Red list"), w("Black list"),
+            w("Downgrade"), w("Reason")]  # fmt: skip
+
+
+WIDE = [22, 34, 10, 8, 10, 9, 8, 8, 7, 7, 7, 50]
+
+
+def _entries(w: Words, page: Page, entries: list[Entry]) -> list[list[Any]]:
+    return [
+        [
+            e.uscc,
+            e.name,
+            e.district,
+            e.score,
+            w.grade(e.previous_grade),
+            w.grade(e.grade),
+            e.score_change if e.score_change is not None else page.ground(e),
+        ]  # fmt: skip
+        for e in entries
+    ]
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, data: ReportData) -> list[list[Any]]:
+    titles = {r.id: r.title for r in data.ruleset.rules}
+    found = dicts(
+        con,
+        """SELECT p.company_uscc AS uscc, c.name, p.rule_id, sum(p.records) AS records,
+                  CAST(sum(p.points) AS DOUBLE) AS points
+           FROM run_rule_points p JOIN run_companies c
+             ON c.run_id = p.run_id AND c.uscc = p.company_uscc
+           WHERE p.run_id = $run GROUP BY ALL ORDER BY uscc, points, rule_id""",
+        {"run": data.run_id},
+    )
+    return [
+        [
+            r["uscc"],
+            r["name"],
+            titles.get(r["rule_id"], r["rule_id"]),
+            int(r["records"]),
+            round(r["points"], 4),
+        ]  # fmt: skip
+        for r in found
+    ]
+
+
+def _lists(book: Book, page: Page, summary: Summary) -> None:
+    w, data = page.w, page.data
+    heads = _company_heads(w)
+    book.sheet(w("All companies"), w("All companies"), heads,
+               _company_rows(page, data.companies, "all"), WIDE)  # fmt: skip
+    book.sheet(w("Black list"), w("Black list"), heads,
+               _company_rows(page, data.where("black"), "black"), WIDE)  # fmt: skip
+    book.sheet(w("Downgrades"), w("Downgrades, with reasons"), heads,
+               _company_rows(page, data.where("downgrade"), "downgrade"), WIDE)  # fmt: skip
+    book.sheet(w("Red list"), w("Red list"), heads,
+               _company_rows(page, data.where("red"), "red"), WIDE)  # fmt: skip
+    entry_heads = [w("Credit code"), w("Company"), w("District"), w("Score"), w("Previous"),
+                   w("Grade"), w("Detail")]  # fmt: skip
+    for name, title, entries in (
+        (w("Vetoes"), w("Vetoes"), summary.vetoes),
+        (w("Score drops"), w("Biggest score drops"), summary.drops),
+        (w("Lowest twice"), w("At the lowest grade two periods running"), summary.streak_two),
+    ):
+        book.sheet(name, title, entry_heads, _entries(w, page, entries), [22, 34, 10, 9, 8, 8, 50])
+
+
+def _summary_sheet(book: Book, page: Page, summary: Summary, generated: str) -> None:
+    w, data = page.w, page.data
+    names = {
+        "companies": w("companies rated"), "red": w("on the red list"),
+        "black": w("on the black list"), "new_black": w("new black-list entries"),
+        "downgrades": w("downgrades"), "vetoes": w("veto items"),
+        "held": w("complaints held for review"), "quarantined": w("rows quarantined"),
+        "review_waiting": w("hotline orders waiting"),
+    }  # fmt: skip
+    rows: list[list[Any]] = [[names[f.key], f.value, f.previous] for f in summary.figures]
+    rows += [[w("Grade {grade}", grade=g), data.grades["current"].get(g, 0),
+              data.grades["previous"].get(g, 0) if data.previous else None]
+             for g in data.grade_order]  # fmt: skip
+    book.sheet(w("Summary"), w("Property service credit report, {period}", period=str(data.period)),
+               ["", w("This period"), w("Previous period")], rows, [34, 14, 14])  # fmt: skip
+
+
+def _provenance(book: Book, page: Page, generated: str) -> None:
+    w, data = page.w, page.data
+    p = data.provenance
+    rows = [
+        [w("Run"), data.run_id],
+        [w("Rule set"), p["ruleset"]],
+        [w("Engine version"), p["engine_version"]],
+        [w("Rule set logic fingerprint"), p["ruleset_logic_sha256"]],
+        [w("Inputs fingerprint"), p["inputs_sha256"]],
+        [w("As of"), p["as_of"]],
+        [w("Time zone"), p["timezone"]],
+        [w("Input watermark"), data.info["watermark"]],
+        [w("Results digest"), data.info.get("results_sha256")],
+        [w("Previous run"), data.previous or "—"],
+        [w("Generated"), generated],
+    ]
+    book.sheet(w("Provenance"), w("Provenance"), ["", ""], rows, [30, 80])
+
+
+def _analysis(book: Book, page: Page) -> None:
+    w, data = page.w, page.data
+    grades = list(data.grade_order)
+    book.sheet(w("Districts"), w("Districts"),
+               [w("District"), w("Companies"), w("Mean score"), w("Median score"), *grades,
+                w("Red list"), w("Black list"), w("Downgrades")], data.district_rows())  # fmt: skip
+    labels = sorted(
+        {*data.transitions, *(b for r in data.transitions.values() for b in r)},
+        key=lambda g: (grades + [g]).index(g),
+    )
+    shown = {g: (w("not rated") if g == "未评级" else g) for g in labels}
+    before = data.previous or w("no previous period")
+    book.sheet(w("Transitions"),
+               w("Grade transitions {before} → {after} (rows: previous period)", before=before,
+                 after=data.run_id),
+               [w("previous \\ this period"), *[shown[g] for g in labels]],
+               [[shown[a], *[data.transitions.get(a, {}).get(b, 0) for b in labels]]
+                for a in labels])  # fmt: skip
+    book.sheet(w("Categories"), w("Complaint categories by quarter"),
+               [w("Quarter"), w("Category"), w("Complaints")],
+               [[r["quarter"], r["category"], r["complaints"]] for r in data.categories],
+               [12, 20, 12])  # fmt: skip
+    book.sheet(w("Stability"), w("Population stability index of the grades"),
+               [w("Period"), w("Previous run"), w("Run"), "PSI"],
+               [[r["period"], r["before"], r["after"], r["psi"]]
+                for r in data.stability_series])  # fmt: skip
+    book.sheet(w("Held complaints"), w("Complaints held for review"),
+               [w("Reason"), w("Complaints")],
+               [[h["reason_words"], h["complaints"]] for h in page._holds()])  # fmt: skip
+
+
+def _warning(book: Book, page: Page) -> None:
+    w, data = page.w, page.data
+    r = data.warning
+    rows = (
+        []
+        if r is None
+        else [
+            [
+                c.rank,
+                c.uscc,
+                c.name,
+                c.district,
+                w.grade(c.grade),
+                c.score,
+                page.risk(c),
+                c.probability,
+                c.baseline,
+                [describe(d) for d in c.drivers] if w.language == "zh" else c.drivers,
+            ]  # fmt: skip
+            for c in r.companies
         ]
     )
-    title = "风险预警 Early warning" + (
-        f" · 下期 {w['for_period']}" if w else f" · {data.unavailable.get('warning', '')}"
-    )
-    ws = book.sheet(
-        "风险预警",
-        title,
-        [
-            "#",
-            "USCC",
-            "企业 company",
-            "区",
-            "等级",
-            "得分",
-            "概率 p",
-            "基准 baseline",
-            "主要因素 drivers",
-        ],
-        rows,
-        [5, 22, 34, 10, 8, 9, 9, 11, 40],
-    )
-    if data.backtest is not None:
-        bt = data.backtest
-        start = len(rows) + 5
-        metrics = bt.metric_rows()
-        book.table(
-            ws,
-            start,
-            ["回测 backtest", "ROC AUC", "Brier", "log loss", "top-decile share"],
-            metrics,
-        )
+    ws = book.sheet(w("Early warning"), w("Early warning: the whole ranking"),
+                    ["#", w("Credit code"), w("Company"), w("District"), w("Grade"), w("Score"),
+                     w("Risk"), w("Calibrated probability"), w("Baseline"), w("Drivers")],
+                    rows, [5, 22, 34, 10, 8, 9, 24, 10, 10, 40])  # fmt: skip
+    bt = data.backtest
+    if bt is None:
+        return
+    names = {"model": w("model, calibrated"), "uncalibrated": w("model, uncalibrated"),
+             "baseline": w("current grade (baseline)")}  # fmt: skip
+    start = book.table(ws, len(rows) + 5,
+                       [w("Backtest"), "ROC AUC", "Brier", w("log loss"), "ECE",
+                        w("calibration slope"), w("share of events in the top tenth")],
+                       [[names[m[0]], *m[1:]] for m in bt.metric_rows()])  # fmt: skip
+    book.table(ws, start + 1, [w("Quarter"), w("Companies"), w("Mean predicted"), w("Observed")],
+               [[q["period"], q["n"], q["predicted"], q["observed"]] for q in bt.per_period])  # fmt: skip
 
 
-def _charts(book: Book, charts: dict[str, bytes | None]) -> None:
-    ws = book.wb.add_worksheet("图表")
+def _quality(book: Book, page: Page) -> None:
+    w, data = page.w, page.data
+    kinds = kind_names(w)
+    ws = book.sheet(w("Data quality"), w("Data quality"),
+                    [w("Export"), w("Files"), w("Rows read"), w("Loaded"), w("Quarantined")],
+                    [[kinds.get(b["kind"], b["kind"]), b["files"], b["rows_read"],
+                      b["rows_loaded"], b["rows_quarantined"]] for b in data.batches])  # fmt: skip
+    book.table(ws, len(data.batches) + 5,
+               [w("Export"), w("Reason code"), w("Rows"), w("Files"), w("Example")],
+               [[kinds.get(q["kind"], q["kind"]), q["code"], q["rows"], q["files"],
+                 q["example"]] for q in data.quarantine])  # fmt: skip
+
+
+def _charts(book: Book, charts: dict[str, bytes | None], w: Words) -> None:
+    ws = book.wb.add_worksheet(w("Charts"))
     row = 0
     for name, chart in charts.items():
         if chart:
-            ws.write(row, 0, name, book.title)
             ws.insert_image(
-                row + 1,
+                row,
                 0,
                 f"{name}.png",
                 {"image_data": io.BytesIO(chart), "x_scale": 0.9, "y_scale": 0.9},
@@ -199,93 +313,26 @@ def _charts(book: Book, charts: dict[str, bytes | None]) -> None:
 
 
 def write(
-    path: Path, data: ReportData, charts: dict[str, bytes | None], generated: str, created: datetime
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    page: Page,
+    summary: Summary,
+    charts: dict[str, bytes | None],
+    generated: str,
+    created: datetime,
 ) -> Path:
-    book = Book(path, created)
-    _summary(book, data, generated)
-    book.sheet(
-        "企业等级",
-        "全部企业 All companies",
-        COMPANY_HEADS,
-        [_company_row(c, "grade_reason") for c in data.companies],
-        [22, 34, 10, 8, 10, 9, 8, 8, 6, 6, 6, 30],
-    )
-    book.sheet(
-        "黑榜",
-        "黑榜 Black list",
-        COMPANY_HEADS,
-        [_company_row(c, "black_reason") for c in data.where("black")],
-        [22, 34, 10, 8, 10, 9, 8, 8, 6, 6, 6, 50],
-    )
-    book.sheet(
-        "降级",
-        "降级 Downgrades",
-        COMPANY_HEADS,
-        [_company_row(c, "downgrade_reason") for c in data.where("downgrade")],
-        [22, 34, 10, 8, 10, 9, 8, 8, 6, 6, 6, 30],
-    )
-    book.sheet(
-        "红榜",
-        "红榜 Red list",
-        COMPANY_HEADS,
-        [_company_row(c, "grade_reason") for c in data.where("red")],
-        [22, 34, 10, 8, 10, 9, 8, 8, 6, 6, 6, 30],
-    )
-    grades = list(data.grade_order)
-    book.sheet(
-        "分区",
-        "分区情况 Districts",
-        ["区 district", "企业", "平均分", "中位数", *grades, "红榜", "黑榜", "降级"],
-        data.district_rows(),
-    )
-    labels = sorted(
-        {*data.transitions, *(b for r in data.transitions.values() for b in r)},
-        key=lambda g: (grades + [g]).index(g),
-    )
-    book.sheet(
-        "等级迁移",
-        f"等级迁移 {data.previous} → {data.run_id} (行=上期 rows: previous)",
-        ["上期 \\ 本期", *labels],
-        [[a, *[data.transitions.get(a, {}).get(b, 0) for b in labels]] for a in labels],
-    )
-    book.sheet(
-        "投诉类别",
-        "投诉类别 Complaint categories by quarter",
-        ["季度 quarter", "类别 category", "投诉 complaints"],
-        [[r["quarter"], r["category"], r["complaints"]] for r in data.categories],
-        [12, 20, 12],
-    )
-    book.sheet(
-        "稳定性",
-        "PSI 等级分布稳定性",
-        ["期间 period", "上期 run", "本期 run", "PSI", "判断 level"],
-        [
-            [r["period"], r["before"], r["after"], r["psi"], r["level"]]
-            for r in data.stability_series
-        ],
-    )
-    book.sheet(
-        "投诉核查",
-        "投诉核查 Complaint integrity (held out of scoring until reviewed)",
-        ["原因 reason", "状态 status", "投诉数"],
-        [[h["reason"], h["status"], h["complaints"]] for h in data.holds],
-    )
-    _warning(book, data)
-    ws = book.sheet(
-        "数据质量",
-        "数据质量 Data quality",
-        ["类型 kind", "文件 files", "读入 read", "入库 loaded", "隔离 quarantined"],
-        [
-            [b["kind"], b["files"], b["rows_read"], b["rows_loaded"], b["rows_quarantined"]]
-            for b in data.batches
-        ],
-    )
-    book.table(
-        ws,
-        len(data.batches) + 5,
-        ["类型 kind", "代码 code", "行数 rows", "文件 files", "示例 example"],
-        [[q["kind"], q["code"], q["rows"], q["files"], q["example"]] for q in data.quarantine],
-    )
-    _charts(book, charts)
+    """The workbook at `path` (see the module docstring); returns `path`."""
+    w = page.w
+    book = Book(path, created, yes=w("yes"))
+    _summary_sheet(book, page, summary, generated)
+    _lists(book, page, summary)
+    book.sheet(w("Evidence"), w("Points and records behind each company's score"),
+               [w("Credit code"), w("Company"), w("Rule"), w("Records"), w("Points")],
+               _evidence(con, page.data), [22, 34, 40, 10, 10])  # fmt: skip
+    _analysis(book, page)
+    _warning(book, page)
+    _quality(book, page)
+    _provenance(book, page, generated)
+    _charts(book, charts, w)
     book.close()
     return path

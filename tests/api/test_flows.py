@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.factories import settings_for
 from tests.golden import scenarios
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:

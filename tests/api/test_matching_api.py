@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rating import tokens
 from tests.factories import settings_for
 from tests.test_matching import FIRST_MONTH, city, write_orders
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def test_bureau_uploads_orders_reviews_and_decides(tmp_path: Path) -> None:
@@ -36,6 +39,9 @@ def test_bureau_uploads_orders_reviews_and_decides(tmp_path: Path) -> None:
         item = queue["items"][0]
         assert item["complaint_id"] == "H4" and "content" not in item
         assert {x["project_id"] for x in item["candidates"][:2]} == {"P3", "P4"}
+        # Each candidate says why: 锦绣花园 is neither 锦绣家园 nor 锦绣佳园 (suffix class).
+        assert all({"for", "against", "score"} <= set(x) for x in item["candidates"])
+        assert any("小区类别不符" in a for x in item["candidates"] for a in x["against"])
         url = f"/v1/bureau/match/review/{item['review_id']}"
         both = c.post(
             url, headers=bureau, json={"project_id": "P4", "reject": True, "decided_by": "张三"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -14,6 +15,8 @@ from rating.engine.runner import execute_run
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from tests.factories import Bureau, load
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def _client(settings, day: str) -> TestClient:  # type: ignore[no-untyped-def]

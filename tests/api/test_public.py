@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.conftest import auth
+
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
 def test_health_and_openapi(client: TestClient) -> None:

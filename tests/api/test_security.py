@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.api.conftest import auth
 
+pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
+
 SAMPLE = {
     "kind": "companies",
     "run_id": "2025Q3-01",
