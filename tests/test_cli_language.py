@@ -48,13 +48,15 @@ def as_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
 def city(generated_city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A warehouse with three rated quarters; the last in publicity."""
     db = str(tmp_path_factory.mktemp("language") / "w.duckdb")
-    os.environ.update(ENV)
-    assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
     runs = []
-    for period in ("2026Q1", "2026Q2", "2026Q3"):
-        assert main(["run", "--period", period, "--db", db, "--json"]) == 0
-        runs.append(f"{period}-01")
-    assert main(["publicize", runs[-1], "--db", db, "--json"]) == 0
+    with pytest.MonkeyPatch.context() as env:  # the pinned clock does not leak to other modules
+        for k, v in ENV.items():
+            env.setenv(k, v)
+        assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
+        for period in ("2026Q1", "2026Q2", "2026Q3"):
+            assert main(["run", "--period", period, "--db", db, "--json"]) == 0
+            runs.append(f"{period}-01")
+        assert main(["publicize", runs[-1], "--db", db, "--json"]) == 0
     return {"db": db, "runs": runs, "folder": str(generated_city)}
 
 

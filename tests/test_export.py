@@ -30,13 +30,13 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
 
 @pytest.fixture(scope="module")
 def rated(generated_city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    import os
-
-    os.environ.update(ENV)
     db = str(tmp_path_factory.mktemp("export") / "w.duckdb")
-    assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
-    for period in ("2026Q2", "2026Q3"):
-        assert main(["run", "--period", period, "--db", db, "--json"]) == 0
+    with pytest.MonkeyPatch.context() as env:  # the pinned clock does not leak to other modules
+        for k, v in ENV.items():
+            env.setenv(k, v)
+        assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
+        for period in ("2026Q2", "2026Q3"):
+            assert main(["run", "--period", period, "--db", db, "--json"]) == 0
     return {"db": db, "run": "2026Q3-01"}
 
 
@@ -145,7 +145,7 @@ def test_a_table_longer_than_a_sheet_asks_for_parquet(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from rating.report import export
+    from rating.audit import export
 
     monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 10)
     got, out = cli(

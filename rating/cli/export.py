@@ -98,7 +98,7 @@ def export(
 
     The run's provenance travels inside the file: a sheet (XLSX), key-value metadata (Parquet) or comment lines above the header (CSV)."""
     from rating.engine import explainer
-    from rating.report.export import export_run
+    from rating.audit.export import export_run
 
     inv = Invocation(db, json)
     tables = [
