@@ -97,8 +97,8 @@ def export(
     """Write a run's results, lists, quarantine or evidence to XLSX, CSV or Parquet.
 
     The run's provenance travels inside the file: a sheet (XLSX), key-value metadata (Parquet) or comment lines above the header (CSV)."""
-    from rating.engine import explainer
     from rating.audit.export import export_run
+    from rating.engine import explainer
 
     inv = Invocation(db, json)
     tables = [
