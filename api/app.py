@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.deps import RateLimit
+from api.guard import Guard
 from api.routers import audit, bureau, pages, process, public, system
 from api.state import AppState
+from api.traffic import AccessLog, RateLimit
 from rating import __version__
 from rating.settings import Settings
 
@@ -43,7 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    # Added innermost first. The access log sees every answer; the client address comes from
+    # trusted proxies only; the guard (request id, token, body size, uploads at once) and the
+    # rate limit refuse before a body is read.
     app.add_middleware(RateLimit)
+    app.add_middleware(Guard)
+    if settings.trusted_proxies.strip():
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(AccessLog)
     for router in (
         system.router,
         public.router,

@@ -23,6 +23,9 @@ class ErrorDetail(BaseModel):
     status: int
     problems: list[dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    request_id: str | None = Field(
+        None, description="This request's id (also the X-Request-ID header), for the server log"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -141,6 +144,19 @@ class HistoryEntry(BaseModel):
     black: bool
 
 
+class Streak(BaseModel):
+    grade: str
+    periods: int = Field(description="consecutive periods with this grade, this one included")
+    since: str = Field(description="the first of them")
+    from_data_start: bool = Field(
+        description="the count starts at the first period with data: there is nothing earlier"
+    )
+    capped: bool = Field(description="the count reaches the deepest period the rule set reads")
+    history_missing: bool = Field(
+        False, description="the period before had no run when the run was made"
+    )
+
+
 class Current(BaseModel):
     period: str
     status: Status = Field(description="proposed: shown during publicity, not yet published")
@@ -149,6 +165,9 @@ class Current(BaseModel):
     red: bool
     black: bool
     list_reason: str | None
+    streak: Streak | None = Field(
+        None, description="for a grade whose consecutive count the rules read, e.g. C"
+    )
 
 
 class CompanyCard(BaseModel):
@@ -246,6 +265,16 @@ class IngestResponse(BaseModel):
     encoding: str | None
     ignored_columns: list[str]
     sha256: str
+    rows_skipped: dict[str, int] = Field(
+        default_factory=dict, description="Rows that are not data (blank, total, note), by reason"
+    )
+    normalised: dict[str, int] = Field(
+        default_factory=dict, description="Identifier cells cleaned, by kind (tab, fullwidth …)"
+    )
+    sheets: list[dict[str, str | int]] = Field(
+        default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
+    )
+    header_line: int = Field(1, description="Line or row the header was found on")
 
 
 class QuarantineRow(BaseModel):
@@ -257,6 +286,7 @@ class QuarantineRow(BaseModel):
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None
 
 
 class QuarantineResponse(BaseModel):
@@ -273,6 +303,32 @@ class RunRequest(BaseModel):
         default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*(@\d+\.\d+\.\d+)?$"
     )
     force: bool = False
+    with_history: bool = Field(
+        False,
+        description="first rate, oldest first, the earlier periods the rules read that have no run",
+    )
+    force_period: bool = Field(
+        False,
+        description="rate a period that has not ended or holds no data (recorded in the manifest)",
+    )
+
+
+class RunRef(BaseModel):
+    run_id: str
+    status: str
+
+
+class HistoryRead(BaseModel):
+    depth: int = Field(description="periods back the rule set reads")
+    first_data_period: str | None
+    needed: list[str] = Field(description="earlier periods the run needs, oldest first")
+    runs: dict[str, RunRef] = Field(description="period → the run read for it")
+    missing: list[str]
+
+
+class Override(BaseModel):
+    code: str
+    message: str
 
 
 class RunSummary(BaseModel):
@@ -280,6 +336,13 @@ class RunSummary(BaseModel):
     period: str
     rules: str
     status: str | None = None
+    history: HistoryRead | None = None
+    history_made: list[str] = Field(
+        default_factory=list, description="runs made first for this one (with_history)"
+    )
+    overrides: list[Override] = Field(
+        default_factory=list, description="refusals overridden by force_period"
+    )
     companies: int
     grades: dict[str, int]
     red: int
@@ -313,6 +376,14 @@ class PublishResponse(BaseModel):
 class ImpactRequest(BaseModel):
     model_config = _example(rules="haikou-2019@1.0.0")
     rules: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$")
+
+
+class DiscardRequest(BaseModel):
+    model_config = _example(reason="录入了错误的期间", by="张三")
+    reason: str = Field(min_length=1, max_length=500)
+    by: str | None = Field(
+        None, max_length=100, description="who withdraws it; default: the token's name"
+    )
 
 
 class Document(BaseModel):

@@ -27,6 +27,7 @@ import duckdb
 from rating import __version__
 from rating.audit.disclosure import History, Shown, history
 from rating.engine import explainer
+from rating.engine.history import Streak, streaks
 from rating.sql import rows
 
 REASONS_SHOWN = 8
@@ -98,7 +99,16 @@ class Snapshot:
             "as_of": moment.date().isoformat(),
             "current": {
                 k: current[k]
-                for k in ("period", "status", "grade", "score", "red", "black", "list_reason")
+                for k in (
+                    "period",
+                    "status",
+                    "grade",
+                    "score",
+                    "red",
+                    "black",
+                    "list_reason",
+                    "streak",
+                )
             },
             "reasons": current["reasons"],
             "projects": current["projects"],
@@ -279,16 +289,22 @@ def build(
         if kind == "published" or (kind == "proposed" and run_id not in first_shown):
             first_shown[run_id] = (at, period)
     wording: dict[str, dict[str, tuple[str, str]]] = {}
+    by_run: dict[str, dict[str, Streak]] = {}
     for run_id, (at, _period) in first_shown.items():
         snap.runs[run_id] = _provenance(con, run_id, at)
         info = explainer.run_row(con, run_id)
-        rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+        loaded = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+        by_run[run_id] = streaks(con, run_id, info["manifest"], loaded.streak_grades)
+        rs = loaded.definition
         wording[run_id] = {r.id: (r.title, r.clause) for r in rs.rules}
         snap.grade_orders[run_id] = list(rs.grade_order)
         snap.cards.setdefault(run_id, {})
     for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(first_shown)}):
         card = json.loads(card_json)
         card["period"] = first_shown[run_id][1]
+        streak = by_run[run_id].get(uscc)
+        worth_saying = streak and (streak.periods > 1 or streak.from_data_start)
+        card["streak"] = streak.as_dict() if streak and worth_saying else None
         card["reasons"] = [
             {
                 **r,
@@ -298,11 +314,12 @@ def build(
             for r in card["reasons"][:REASONS_SHOWN]
         ]
         snap.cards[run_id][uscc] = card
-    for uscc, name, district in rows(
-        con,
-        "SELECT DISTINCT ON (uscc) uscc, name, district FROM src_companies ORDER BY uscc, _batch DESC",
-    ):
-        snap.names[uscc] = (name, district or "")
+    # Names come from the published results (under the publication's hash), newest period
+    # last, not from the source tables, which no publication commits to.
+    for run_id, _ in sorted(first_shown.items(), key=lambda item: (item[1][1], item[1][0])):
+        for uscc, card in snap.cards[run_id].items():
+            snap.names[uscc] = (card["name"] or "", card["district"] or "")
+    for uscc, (name, _district) in snap.names.items():
         for g in _bigrams(name):
             snap.bigrams.setdefault(g, set()).add(uscc)
     return snap

@@ -69,6 +69,34 @@ class Settings:
     max_upload_mb: int = _setting(
         1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."
     )
+    lock_timeout: float = _setting(
+        60.0,
+        "RATING_LOCK_TIMEOUT",
+        "Seconds a command or the server waits for the warehouse while another process writes.",
+    )
+    refresh_seconds: float = _setting(
+        2.0,
+        "RATING_REFRESH_SECONDS",
+        "How often `rating serve` looks for changes made beside it (CLI publish); 0 = never.",
+    )
+    signing_key: Path | None = _setting(
+        None,
+        "RATING_SIGNING_KEY",
+        "Ed25519 private key (PEM) kept outside the warehouse; when set, every ledger record is signed.",
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "RATING_TRUSTED_PROXIES",
+        "Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed; default none.",
+    )
+    max_uploads: int = _setting(
+        2, "RATING_MAX_UPLOADS", "Uploads the bureau API reads and ingests at the same time."
+    )
+    ingest_memory_mb: int = _setting(
+        2048,
+        "RATING_INGEST_MEMORY_MB",
+        "Memory an uploaded file's reader process may use, in MiB; past it the upload is refused.",
+    )
     language: str = _setting(
         "zh",
         "RATING_LANG",
@@ -119,10 +147,12 @@ class Settings:
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("db_path", "rules_dir", "tokens_path"):
+        if name in ("db_path", "rules_dir", "tokens_path", "signing_key"):
             return Path(raw)
-        if name in ("threads", "rate_limit", "max_upload_mb"):
+        if name in ("threads", "rate_limit", "max_upload_mb", "max_uploads", "ingest_memory_mb"):
             return int(raw)
+        if name in ("lock_timeout", "refresh_seconds"):
+            return float(raw)
         if name == "now":
             return datetime.fromisoformat(raw)
     except ValueError as exc:

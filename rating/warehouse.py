@@ -8,13 +8,14 @@ reconstructed from the batch watermark it recorded.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from rating.errors import WarehouseError
+from rating.errors import ResourceError, WarehouseError, resource_error
 from rating.schema import Contract, tables
 from rating.settings import Settings
 from rating.sql import rows, value
@@ -33,23 +34,67 @@ def record_batch(con: duckdb.DuckDBPyConnection, **values: object) -> None:
     )
 
 
-def open_warehouse(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and on first use create) the warehouse file."""
+def open_warehouse(
+    settings: Settings, *, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (and on first use create) the warehouse file.
+
+    DuckDB lets one process write a file, or several read it, at a time. While another process
+    holds it (a CLI command beside `rating serve`, which opens the file only for the moment of
+    a request) this waits up to `wait` seconds (default `settings.lock_timeout`), retrying,
+    then raises WarehouseError `WAREHOUSE_BUSY`.
+    """
     path = Path(settings.db_path)
     if read_only and not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}: ingest some data first", code="WAREHOUSE_MISSING"
         )
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(
-            f"cannot open {path}: {str(exc).splitlines()[0]} (is another process using it?)"
-        ) from exc
+    con = _connect(path, read_only, settings.lock_timeout if wait is None else wait)
     configure(con, settings)
     if not read_only:
         ensure_layout(con)
     return con
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException:
+            if not read_only:
+                raise
+            # This process already holds the file for writing (a notebook or a test that also
+            # runs the app): no other process can write meanwhile, so share that instance.
+            read_only = False
+        except duckdb.IOException as exc:
+            first = str(exc).splitlines()[0]
+            busy = "lock" in first.lower()
+            left = deadline - time.monotonic()
+            if busy and left > 0:
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.25)
+                continue
+            if busy:
+                raise WarehouseError(
+                    f"{path} is in use by another process and stayed so for {wait:g} s "
+                    f"({first}); try again, or wait longer with RATING_LOCK_TIMEOUT",
+                    code="WAREHOUSE_BUSY",
+                ) from exc
+            resource = resource_error(exc)  # a path too long, a read-only file system, …
+            if resource is not None:
+                raise ResourceError(
+                    f"cannot open {path}: {resource.message}", code=resource.code
+                ) from exc
+            raise WarehouseError(f"cannot open {path}: {first}") from exc
+        except duckdb.Error as exc:
+            resource = resource_error(exc)
+            if resource is not None:
+                raise ResourceError(
+                    f"cannot open {path}: {resource.message}", code=resource.code
+                ) from exc
+            raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -128,7 +128,7 @@ def _code_and_message(node: ast.Call) -> tuple[str, ast.expr] | None:
         and isinstance(node.args[0].value, str)
         and node.args[0].value.isupper()
         and "_" in node.args[0].value + "_"
-        and name in ("add", "Problem")
+        and name in ("add", "Problem", "Refusal")
     ):
         return node.args[0].value, node.args[1]
     if node.args and name.endswith("Error") and not hasattr(builtins, name):
@@ -158,7 +158,9 @@ def library_templates() -> Iterator[tuple[str, str, str]]:
                     found.append(("text", node.args[0]))
             if isinstance(node, ast.FunctionDef) and (str(rel), node.name) in TEXT_FUNCTIONS:
                 found += [
-                    ("text", r.value) for r in ast.walk(node) if isinstance(r, ast.Return) and r.value
+                    ("text", r.value)
+                    for r in ast.walk(node)
+                    if isinstance(r, ast.Return) and r.value
                 ]
                 found += [
                     ("text", a.value)
@@ -183,6 +185,26 @@ def quarantine_reasons() -> dict[str, str]:
     from rating.ingest.validate import PROBLEM_CODES
 
     return dict(PROBLEM_CODES)
+
+
+def reason_tables() -> Iterator[tuple[str, str, str]]:
+    """(code, English template, where) of reasons the library keeps in tables by code: rows a
+    review import refuses, what the machine refused (a full disk …), with its file name."""
+    from rating.errors import RESOURCE_ERRNOS
+    from rating.matching.bulk import _REASONS
+
+    for code, text in _REASONS.items():
+        yield code, text, "rating/matching/bulk.py _REASONS"
+    for code, _status, what in RESOURCE_ERRNOS.values():
+        yield code, what, "rating/errors.py RESOURCE_ERRNOS"
+        yield code, what + ": {name}", "rating/errors.py RESOURCE_ERRNOS"
+
+
+def feature_meanings() -> dict[str, str]:
+    """The duplicate model's features and what each means (shown by `rating integrity show`)."""
+    from rating.analysis.linkage import FEATURES
+
+    return {name: meaning for name, (_sql, meaning) in FEATURES.items()}
 
 
 # --- 2.: help texts ---------------------------------------------------------------------------
@@ -235,6 +257,10 @@ def extract() -> Catalog:
         catalog.add(text, auto_comments=[where])
     for code, text in quarantine_reasons().items():
         catalog.add(text, auto_comments=[f"quarantine reason {code}"])
+    for code, text, where in reason_tables():
+        catalog.add(text, context=code, auto_comments=[where])
+    for name, text in feature_meanings().items():
+        catalog.add(text, auto_comments=[f"duplicate model feature {name}"])
     for context, text, where in library_templates():
         catalog.add(text, context=context, auto_comments=[where])
     return catalog

@@ -25,6 +25,7 @@ FLOORS: list[set[str]] = [
         "rating.periods",
         "rating.calendar",
         "rating.i18n",
+        "rating.exports",
     },  # fmt: skip
     {"rating.settings", "rating.tokens"},
     {"rating.schema"},

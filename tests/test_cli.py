@@ -165,3 +165,23 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     ):
         assert main([*command, "--help"]) == 0
         assert "Usage" in capsys.readouterr().out
+
+
+def test_run_results_go_to_a_workbook_or_a_csv(
+    capsys: pytest.CaptureFixture[str], warehouse: Path, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    db = ["--db", str(warehouse)]
+    code, out = cli(capsys, "show", "--out", str(tmp_path / "run.xlsx"), *db)
+    assert code == 0 and set(out["rows"]) == {
+        "grades", "red", "black", "downgrades", "vetoes", "unrated", "projects",
+    }  # fmt: skip
+    sheets = pl.read_excel(tmp_path / "run.xlsx", sheet_id=0)
+    assert sheets["grades"].height == out["rows"]["grades"] > 0
+    about = dict(zip(*sheets["about"].get_columns(), strict=True))
+    assert about["run_id"] == out["about"]["run_id"] and "latest run" in about["read"]
+    code, black = cli(capsys, "show", "--list", "black", "--out", str(tmp_path / "b.csv"), *db)
+    assert code == 0 and pl.read_csv(tmp_path / "b.csv").height == black["rows"]["black"]
+    code, refused = cli(capsys, "show", "--out", str(tmp_path / "all.csv"), *db)
+    assert code == 2 and refused["error"]["code"] == "EXPORT_CSV_ONE_TABLE"  # a usage error

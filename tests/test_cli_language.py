@@ -263,7 +263,9 @@ def test_progress_lines_when_not_on_a_terminal(
     lines = err.strip().splitlines()
     assert lines[0] == "正在导入……" and re.match(r"正在导入：完成，用时 \d+\.\d 秒", lines[-1])
     assert any("complaints" in x and "秒" in x for x in lines)
-    code, _, err = run(capsys, "run", "--period", "2026Q3", "--db", str(tmp_path / "w.db"))
+    code, _, err = run(
+        capsys, "run", "--period", "2026Q3", "--with-history", "--db", str(tmp_path / "w.db")
+    )
     assert code == 0 and "正在评定 2026Q3" in err
 
 

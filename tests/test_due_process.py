@@ -127,9 +127,12 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_lifecycle_rules(story: dict[str, Any]) -> None:
     st = story["steps"]
-    assert st["publicity"]["ends_on"] == "2025-10-20"  # 7 working days after Thursday 2025-10-09
-    assert st["early"].code == "PUBLICITY_NOT_OVER" and "2025-10-20" in st["early"].message
-    assert st["late"].code == "OBJECTION_LATE" and "2025-10-20" in st["late"].message
+    # 7 working days after Thursday 2025-10-09: Oct 10, 11 (a Saturday worked after the National
+    # Day holiday, by the State Council's 2025 schedule), 13, 14, 15, 16, 17.
+    assert st["publicity"]["ends_on"] == "2025-10-17"
+    assert st["publicity"]["calendar"]["calendar"].startswith("chinesecalendar")
+    assert st["early"].code == "PUBLICITY_NOT_OVER" and "2025-10-17" in st["early"].message
+    assert st["late"].code == "OBJECTION_LATE" and "2025-10-17" in st["late"].message
     assert st["superseded"].code == "RUN_SUPERSEDED"
     assert (
         st["repair_too_early"].code == "REPAIR_TOO_EARLY"
@@ -271,7 +274,7 @@ def test_cycle_over_cli(
         return code, json.loads(out) if out.strip() else None
 
     _, run = cli("2025-10-08", "run", "--period", "2025Q3")
-    assert cli("2025-10-09", "publicize", run["run_id"])[1]["ends_on"] == "2025-10-20"
+    assert cli("2025-10-09", "publicize", run["run_id"])[1]["ends_on"] == "2025-10-17"
     code, obj = cli(
         "2025-10-10",
         "objection",

@@ -36,7 +36,7 @@ def rated(generated_city: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
             env.setenv(k, v)
         assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
         for period in ("2026Q2", "2026Q3"):
-            assert main(["run", "--period", period, "--db", db, "--json"]) == 0
+            assert main(["run", "--period", period, "--with-history", "--db", db, "--json"]) == 0
     return {"db": db, "run": "2026Q3-01"}
 
 

@@ -36,7 +36,7 @@ def test_the_extraction_sees_help_texts_library_errors_and_steps() -> None:
     extracted = {(m.context, str(m.id)) for m in messages.extract() if m.id}
     assert (
         None,
-        "Rate every project and company for a period; store grades, lists, downgrades, evidence.",
+        "Why a company got its grade: each rule, its points and clause, and the records behind it.",
     ) in extracted
     assert ("RUN_NOT_FOUND", "no run '{run_id}'") in extracted
     assert ("step", "rule points") in extracted

@@ -32,15 +32,11 @@ RunId = RUN_ID_PATH
 def _with(
     state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any], write: bool = False
 ) -> Any:
-    if write:
-        state.write_lock.acquire()
-    cur = state.cursor()
-    try:
-        return work(cur)
-    finally:
-        cur.close()
-        if write:
-            state.write_lock.release()
+    if write:  # replays and impact reports are saved; the public sees nothing new
+        with state.writing(refresh=False) as con:
+            return work(con)
+    with state.reading() as con:
+        return work(con)
 
 
 @router.get(
@@ -108,8 +104,21 @@ def impact_run(
     response_model=Document,
     summary="Recompute the ledger chain and every published hash",
 )
-def verify(state: AppState = Depends(get_state)) -> Any:
-    return _with(state, lambda cur: verify_warehouse(cur, state.settings.rules_dir).as_dict())
+def verify(
+    expect_head: str | None = Query(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The head hash the bureau anchored outside the warehouse: the ledger's "
+        "newest record must be it.",
+    ),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _with(
+        state,
+        lambda cur: verify_warehouse(
+            cur, state.settings.rules_dir, expect_head=expect_head
+        ).as_dict(),
+    )
 
 
 @router.get("/ledger", response_model=Document, summary="The publication ledger, oldest first")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_state, require
 from api.models import (
     ERRORS,
+    DiscardRequest,
+    Document,
     IngestResponse,
     PublishRequest,
     PublishResponse,
@@ -25,80 +27,72 @@ from api.models import (
 )
 from api.params import RUN_ID_PATH
 from api.state import AppState
+from api.upload import UPLOAD_BODY, receive_file
+from rating.audit.discard import discard
 from rating.audit.publication import publish
 from rating.engine import explainer
-from rating.engine.runner import execute_run
-from rating.errors import LimitError, UsageError
+from rating.engine.planner import RunRequest as RateRequest
+from rating.engine.planner import rate
+from rating.errors import UsageError
 from rating.ingest import quarantine as quarantine_rows
+from rating.ingest.isolated import Limits, load_read, read_isolated
 from rating.ingest.loader import ingest_file
 from rating.matching import review as match_review
 from rating.periods import Period
-from rating.ruleset import registry
+from rating.tokens import TokenRecord
 
+BUREAU = require("bureau")
 router = APIRouter(
     prefix="/v1/bureau",
     tags=["bureau"],
-    dependencies=[Depends(require("bureau"))],
+    dependencies=[Depends(BUREAU)],
     responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 413, 422, 503)},
 )
 
 Kind = Literal[
     "companies", "projects", "complaints", "inspections", "contracts", "opinions", "events"
 ]
-CHUNK = 1 << 20
-
-
-def _safe_name(name: str | None) -> str:
-    cleaned = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", FilePath(name or "upload").name)[:120]
-    return cleaned or "upload"
-
-
-async def _spool(upload: UploadFile, folder: FilePath, limit_mb: int) -> FilePath:
-    target = folder / _safe_name(upload.filename)
-    size, limit = 0, limit_mb * 1024 * 1024
-    with target.open("wb") as out:
-        while chunk := await upload.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise LimitError(f"the file is larger than {limit_mb} MiB", code="UPLOAD_TOO_LARGE")
-            out.write(chunk)
-    return target
 
 
 @router.post(
     "/ingest/{kind}",
     response_model=IngestResponse,
     summary="Upload one export file to validate and load",
+    description="Multipart form with the file in field `file`. The token is checked before the "
+    "body is read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or "
+    "while streaming); the file is read in a process of its own with bounded memory and CPU "
+    "(`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` "
+    "at once (503 `UPLOADS_BUSY`).",
+    openapi_extra=UPLOAD_BODY,
+    responses={503: ERRORS[503]},
 )
 async def ingest(
-    request: Request,
-    kind: Kind,
-    file: UploadFile = File(description="CSV (UTF-8/GB18030), XLSX or Parquet"),
-    state: AppState = Depends(get_state),
+    request: Request, kind: Kind, state: AppState = Depends(get_state)
 ) -> IngestResponse:
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > state.settings.max_upload_mb * 1024 * 1024 + 65536:
-        raise LimitError(
-            f"the file is larger than {state.settings.max_upload_mb} MiB", code="UPLOAD_TOO_LARGE"
-        )
+    settings = state.settings
+    limits = Limits(memory_mb=settings.ingest_memory_mb)
     with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
-        path = await _spool(file, FilePath(tmp), state.settings.max_upload_mb)
+        (FilePath(tmp) / "file").mkdir()
+        path = await receive_file(request, FilePath(tmp) / "file")
+        read = await run_in_threadpool(read_isolated, path, kind, FilePath(tmp) / "read", limits)
         result = await _in_thread(
-            state, lambda cur: ingest_file(cur, state.settings, kind, path, origin="api")
+            state,
+            lambda cur: ingest_file(
+                cur,
+                settings,
+                kind,
+                path,
+                origin="api",
+                read_raw=lambda con, _path, _sha: load_read(con, read),
+            ),
         )
     return IngestResponse.model_validate(result.as_dict())
 
 
 async def _in_thread(state: AppState, work: Any) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
     def locked() -> Any:
-        with state.write_lock:
-            cur = state.cursor()
-            try:
-                return work(cur)
-            finally:
-                cur.close()
+        with state.writing() as con:
+            return work(con)
 
     return await run_in_threadpool(locked)
 
@@ -116,13 +110,10 @@ def quarantine(
     page_size: int = Query(50, ge=1, le=500),
     state: AppState = Depends(get_state),
 ) -> QuarantineResponse:
-    cur = state.cursor()
-    try:
+    with state.reading() as con:
         found = quarantine_rows.read_page(
-            cur, batch=batch, kind=kind, code=code, limit=page_size, offset=(page - 1) * page_size
+            con, batch=batch, kind=kind, code=code, limit=page_size, offset=(page - 1) * page_size
         )
-    finally:
-        cur.close()
     return QuarantineResponse.model_validate(
         {
             "items": [r.as_dict() for r in found.rows],
@@ -134,32 +125,45 @@ def quarantine(
 
 
 @router.post(
-    "/runs", response_model=RunSummary, summary="Rate a period (the rule set in force unless named)"
+    "/runs",
+    response_model=RunSummary,
+    summary="Rate a period (the rule set in force unless named); refused while it has not "
+    "ended, holds no data or misses history",
 )
 def start_run(body: RunRequest, state: AppState = Depends(get_state)) -> RunSummary:
-    period = Period.parse(body.period)
-    settings = state.settings
-    rs = registry.select(settings.rules_dir, body.rules, settings.ruleset, period, body.force)
-    with state.write_lock:
-        cur = state.cursor()
-        try:
-            report = execute_run(
-                cur, settings, rs, period, forced=body.force and not registry.in_force(rs, period)
-            )
-        finally:
-            cur.close()
-    return RunSummary.model_validate({**report.as_dict(), "status": "draft"})
+    request = RateRequest(
+        Period.parse(body.period), body.rules, body.force, body.with_history, body.force_period
+    )
+    with state.writing() as con:
+        result = rate(con, state.settings, request)
+    done = result.as_dict()
+    return RunSummary.model_validate(
+        {**done, "status": "draft", "history_made": [r["run_id"] for r in done["history_made"]]}
+    )
+
+
+@router.post(
+    "/runs/{run_id}/discard",
+    response_model=Document,
+    summary="Withdraw a draft or a run in publicity (a ledger record, never a delete)",
+)
+def discard_run(
+    body: DiscardRequest,
+    run_id: str = RUN_ID_PATH,
+    state: AppState = Depends(get_state),
+    token: TokenRecord = Depends(BUREAU),
+) -> Any:
+    by = body.by or token.name or token.token_id
+    with state.writing() as con:
+        return discard(con, state.settings, run_id, body.reason, by)
 
 
 @router.get("/runs", response_model=RunList, summary="Runs, newest first")
 def list_runs(
     limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
 ) -> RunList:
-    cur = state.cursor()
-    try:
-        found = explainer.runs_list(cur, limit + 1)
-    finally:
-        cur.close()
+    with state.reading() as con:
+        found = explainer.runs_list(con, limit + 1)
     items = [
         {
             "run_id": r["run_id"],
@@ -184,13 +188,8 @@ def publish_run(
     body: PublishRequest | None = None,
     state: AppState = Depends(get_state),
 ) -> PublishResponse:
-    with state.write_lock:
-        cur = state.cursor()
-        try:
-            result = publish(cur, state.settings, run_id, force=bool(body and body.force))
-        finally:
-            cur.close()
-        state.refresh_snapshot()
+    with state.writing() as con:
+        result = publish(con, state.settings, run_id, force=bool(body and body.force))
     return PublishResponse.model_validate(result.as_dict())
 
 
@@ -205,12 +204,9 @@ REVIEW_ID = r"^R\d+-\d+$"
 def review_queue(
     limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
 ) -> ReviewQueue:
-    cur = state.cursor()
-    try:
-        items = match_review.pending(cur, limit + 1)
-        totals = match_review.counts(cur)
-    finally:
-        cur.close()
+    with state.reading() as con:
+        items = match_review.pending(con, limit + 1)
+        totals = match_review.counts(con)
     return ReviewQueue.model_validate(
         {"items": items[:limit], "truncated": len(items) > limit, **totals}
     )

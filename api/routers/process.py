@@ -15,6 +15,7 @@ from api.state import AppState
 from rating.audit import objections, repairs
 from rating.audit.disclosure import sync_expiries
 from rating.audit.publication import publicize
+from rating.audit.signing import signer_for
 from rating.warehouse import transaction
 
 router = APIRouter(
@@ -27,23 +28,15 @@ RUN_ID = RUN_ID_PATH
 
 
 def _change(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    """Run a change under the write lock, then refresh what the public sees."""
-    with state.write_lock:
-        cur = state.cursor()
-        try:
-            result = work(cur)
-        finally:
-            cur.close()
-        state.refresh_snapshot()
-    return result
+    """Make a change (the warehouse opened for writing for its moment); what the public sees
+    is rebuilt when the ledger moved."""
+    with state.writing() as con:
+        return work(con)
 
 
 def _read(state: AppState, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    cur = state.cursor()
-    try:
-        return work(cur)
-    finally:
-        cur.close()
+    with state.reading() as con:
+        return work(con)
 
 
 @router.post(
@@ -71,7 +64,9 @@ def file_objection(body: ObjectionRequest, state: AppState = Depends(get_state))
 
 @router.get("/objections", response_model=Document, summary="Objections and their state")
 def list_objections(
-    state_filter: Literal["pending", "upheld", "rejected"] | None = Query(None, alias="state"),
+    state_filter: Literal["pending", "upheld", "rejected", "closed"] | None = Query(
+        None, alias="state"
+    ),
     state: AppState = Depends(get_state),
 ) -> Any:
     found = _read(state, objections.objections_of)
@@ -146,6 +141,7 @@ def decide_repair(
 def sync_lists(state: AppState = Depends(get_state)) -> Any:
     def work(cur: duckdb.DuckDBPyConnection) -> Any:
         with transaction(cur):
-            return {"expired": sync_expiries(cur, state.settings.current_time())}
+            now = state.settings.current_time()
+            return {"expired": sync_expiries(cur, now, signer_for(state.settings))}
 
     return _change(state, work)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from rating.engine import explainer
+from rating.engine import explainer, standing
 from rating.periods import Period
 from rating.sql import dicts, frame, run
 
@@ -96,23 +96,19 @@ class PeriodRun:
 
 
 def period_chain(con: duckdb.DuckDBPyConnection) -> list[PeriodRun]:
-    """One run per period, oldest first: a published run wins, then the newest."""
-    found = dicts(
-        con,
-        """SELECT period, arg_max(run_id, (s.status = 'published', r.created_at, r.run_id)) AS run_id
-           FROM runs r JOIN run_status s USING (run_id) GROUP BY period""",
-    )
+    """One run per period, oldest first: the run that counts for it (`standing.period_runs`:
+    a published run wins, then the newest; discarded runs never count)."""
     out = []
-    for row in found:
+    for period, counted in standing.period_runs(con).items():
         info = dicts(
             con,
             "SELECT ruleset, ruleset_files_sha256, watermark FROM runs WHERE run_id = $id",
-            {"id": row["run_id"]},
+            {"id": counted.run_id},
         )[0]
         out.append(
             PeriodRun(
-                Period.parse(row["period"]),
-                row["run_id"],
+                Period.parse(period),
+                counted.run_id,
                 info["ruleset"],
                 info["ruleset_files_sha256"],
                 int(info["watermark"]),

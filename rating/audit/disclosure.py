@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.signing import Signer
 from rating.calendar import add_months
 from rating.engine import explainer
 from rating.ruleset.definition import Disclosure
@@ -111,7 +112,7 @@ def history(con: duckdb.DuckDBPyConnection) -> History:
             events.append(
                 (at, p["period"], rec.run_id, "proposed" if p.get("show_proposed") else "hidden")
             )
-        elif rec.action == "revised" and rec.run_id:
+        elif rec.action in ("revised", "discard") and rec.run_id:
             events.append((at, p["period"], rec.run_id, "hidden"))
         elif rec.action == "publish" and rec.run_id:
             events.append((at, p["period"], rec.run_id, "published"))
@@ -170,8 +171,11 @@ def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
     ).definition.disclosure
 
 
-def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str, Any]]:
-    """Write a ledger record for every entry that reached its maximum by `at` (inside a transaction)."""
+def sync_expiries(
+    con: duckdb.DuckDBPyConnection, at: datetime, signer: Signer | None = None
+) -> list[dict[str, Any]]:
+    """Write a ledger record for every entry that reached its maximum by `at` (inside a
+    transaction), signed by `signer` when the bureau keeps a signing key."""
     written = []
     for entry in history(con).entries:
         if entry.ended_on is None and entry.max_until <= at.date():
@@ -182,7 +186,9 @@ def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str
                 "effective_on": entry.max_until.isoformat(),
                 "reason": "maximum duration reached",
             }
-            ledger.append(con, "list_expired", run_id=entry.run_id, payload=payload, at=at)
+            ledger.append(
+                con, "list_expired", run_id=entry.run_id, payload=payload, at=at, signer=signer
+            )
             written.append(payload)
     return written
 
@@ -196,7 +202,9 @@ def company_history(con: duckdb.DuckDBPyConnection, uscc: str) -> list[dict[str,
     for rec in ledger.records(con):
         p = rec.payload
         entry = next((e for e in p.get("black_entries", []) if e.get("uscc") == uscc), None)
-        lifecycle = rec.action in ("publicity", "publish", "revised") and rec.run_id in rated
+        lifecycle = (
+            rec.action in ("publicity", "publish", "revised", "discard") and rec.run_id in rated
+        )
         if lifecycle or entry or p.get("uscc") == uscc:
             body = {k: v for k, v in p.items() if k != "black_entries"}
             if entry:

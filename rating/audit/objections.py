@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.corrections import internal_key, supersede
 from rating.settings import Settings
@@ -25,7 +26,8 @@ from rating.warehouse import transaction
 
 
 def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every objection with its current state (pending, upheld, rejected), from the ledger."""
+    """Every objection with its current state (pending, upheld, rejected, or closed with a
+    discarded run), from the ledger."""
     found: dict[str, dict[str, Any]] = {}
     for rec in ledger.records(con):
         p = rec.payload
@@ -40,6 +42,10 @@ def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             rec.action in ("objection_upheld", "objection_rejected") and p["objection_id"] in found
         ):
             found[p["objection_id"]].update(state=rec.action.split("_")[1], resolution=p)
+        elif rec.action == "discard":  # the run was withdrawn: its pending objections close
+            for o in found.values():
+                if o["run_id"] == rec.run_id and o["state"] == "pending":
+                    o.update(state="closed", resolution={"discarded": rec.run_id, **p})
     return list(found.values())
 
 
@@ -120,7 +126,14 @@ def file(
         "against_run": current,
     }
     with transaction(con):
-        ledger.append(con, "objection", run_id=current, payload=payload, at=settings.current_time())
+        ledger.append(
+            con,
+            "objection",
+            run_id=current,
+            payload=payload,
+            at=settings.current_time(),
+            signer=signer_for(settings),
+        )
     return {**payload, "state": "pending"}
 
 
@@ -149,6 +162,7 @@ def reject(
             run_id=objection["run_id"],
             payload=payload,
             at=settings.current_time(),
+            signer=signer_for(settings),
         )
     return {**payload, "state": "rejected"}
 
@@ -209,6 +223,7 @@ def uphold(
                 "revised_to": revision.run_id,
                 "objection_id": objection_id,
             },
+            signer=signer_for(settings),
         )
         ledger.append(
             con,
@@ -221,6 +236,7 @@ def uphold(
                 "revision_of": current,
                 "results_sha256": revision.results_sha256,
             },
+            signer=signer_for(settings),
         )
         payload = {
             "objection_id": objection_id,
@@ -230,5 +246,12 @@ def uphold(
             "revision_run": revision.run_id,
             "changed": changed,
         }
-        ledger.append(con, "objection_upheld", run_id=current, payload=payload, at=now)
+        ledger.append(
+            con,
+            "objection_upheld",
+            run_id=current,
+            payload=payload,
+            at=now,
+            signer=signer_for(settings),
+        )
     return {**payload, "state": "upheld"}

@@ -47,7 +47,7 @@ from rating.cli.common import (
     problem_line,
 )
 from rating.cli.i18n import NP_, _, error_text
-from rating.errors import RatingError, UsageError
+from rating.errors import RatingError, UsageError, resource_error
 
 app = typer.Typer(
     name="rating",
@@ -240,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             if type(exc).__name__ != "NoArgsIsHelpError":  # whose help is printed already
                 _report(_usage_error(exc), argv)
             return EXIT_USAGE
+        resource = resource_error(exc)  # a full disk, a read-only file system, …: say which
+        if resource is not None and not debug:
+            _report(resource, argv)
+            return EXIT_DATA
         if debug:
             raise
         _report(

@@ -10,6 +10,7 @@ import typer
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
 from rating.cli.display import Col, count, listing, print_table, text
 from rating.cli.i18n import _, error_text, language
+from rating.cli.shown import read_text
 
 warning_app = typer.Typer(
     help="Early warning: risk of a downgrade or black-list entry next period.",
@@ -62,11 +63,14 @@ def report(
     from rating.report import build
 
     inv = Invocation(db, json)
+    from rating.engine import standing
+
     with inv.warehouse(read_only=True) as con, working(inv, _("writing the report")):
+        read = standing.read_run(con, run_id)
         result = build(
             con,
             inv.settings,
-            run_id,
+            read.run_id,
             out,
             companies=company,
             cards=cards,
@@ -74,9 +78,10 @@ def report(
             model=model,
             language=language(),
         )
-    payload = result.as_dict()
+    payload = {**result.as_dict(), "read": read.as_dict()}
 
     def render() -> None:
+        say(read_text(read.as_dict()))
         say(
             _("{run_id} {period}: report written").format(
                 run_id=result.run_id, period=result.period

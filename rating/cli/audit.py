@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,9 +16,13 @@ from rating.cli.common import (
     say,
     working,
 )
-from rating.cli.display import Col, count, listing, print_table, text, word
+from rating.cli.display import Col, count, listing, print_table, text, when, word
 from rating.cli.i18n import _, error_text
 from rating.cli.rules import rules_app
+
+ledger_app = typer.Typer(
+    help="The publication ledger: its head (to anchor) and signing keys.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +30,66 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("replay")(replay)
     app.command("impact")(impact)
+    app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("head")
+def ledger_head(db: DbOption = None, json: JsonOption = False) -> None:
+    """The ledger's head (newest record and its hash): print it in the gazette or send it to
+    another system after every publication; `rating verify --expect-head HASH` checks it."""
+    from rating.audit import ledger
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        records = ledger.records(con)
+    last = records[-1] if records else None
+    data = {
+        "seq": last.seq if last else 0,
+        "hash": last.hash if last else ledger.GENESIS,
+        "recorded_at": last.at if last else None,
+        "action": last.action if last else None,
+        "run_id": last.run_id if last else None,
+    }
+    emit(
+        inv,
+        data,
+        lambda: say(
+            _("ledger head {seq} {hash}").format(seq=data["seq"], hash=data["hash"])
+            + (
+                _(" ({action} {run_id}, {at})").format(
+                    action=last.action, run_id=last.run_id or "", at=when(last.at)
+                )
+                if last
+                else ""
+            )
+        ),
+    )
+
+
+@ledger_app.command("keygen")
+def ledger_keygen(
+    private: Annotated[
+        Path, typer.Option(help="Where to write the private key: keep it outside the warehouse.")
+    ],
+    public: Annotated[
+        Path, typer.Option(help="Where to write the public key (give it to auditors).")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Create an Ed25519 key pair for signing ledger records (RATING_SIGNING_KEY=private)."""
+    from rating.audit import signing
+
+    kid = signing.generate(private, public)
+    data = {"key_id": kid, "private": str(private), "public": str(public)}
+    emit(
+        Invocation(None, json),
+        data,
+        lambda: say(
+            _(
+                "Key {key}: private {private} (set RATING_SIGNING_KEY to it), public {public}"
+            ).format(key=kid, private=private, public=public)
+        ),
+    )
 
 
 def publish(
@@ -58,30 +123,67 @@ def publish(
     )
 
 
-def verify(db: DbOption = None, json: JsonOption = False) -> None:
-    """Recompute the ledger chain, published results, manifests and rule files; exit 1 if altered."""
+def verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="The head hash the bureau anchored outside the warehouse (gazette, another "
+            "system): the ledger's newest record must be it.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The bureau's Ed25519 public key (PEM): every record must be signed.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Recompute the ledger chain, published results, run records, manifests and rule files,
+    and check the anchored head and signatures when given; exit 1 if anything was altered."""
+    from rating.audit.signing import load_verifier
     from rating.audit.verify import verify as verify_warehouse
 
     inv = Invocation(db, json)
+    verifier = load_verifier(public_key) if public_key else None
     with inv.warehouse(read_only=True) as con, working(inv, _("verifying")):
-        report = verify_warehouse(con, inv.settings.rules_dir)
+        report = verify_warehouse(
+            con, inv.settings.rules_dir, expect_head=expect_head, verifier=verifier
+        )
     data = report.as_dict()
 
     def render() -> None:
         verdict = _("OK") if report.ok else _("{n} problem(s)").format(n=len(report.problems))
+        extra = ""
+        if report.anchored is not None:
+            extra += (
+                _(", anchored head matches")
+                if report.anchored
+                else _(", anchored head NOT matched")
+            )
+        if report.key_id:
+            extra += _(", {n} signed by key {key}").format(
+                n=report.signed_records, key=report.key_id
+            )
         say(
             _(
-                "{verdict}: {records} ledger records, {runs} published runs; head {seq} {hash}"
+                "{verdict}: {records} ledger records, {runs} published runs{extra}; head {seq} {hash}"
             ).format(
                 verdict=verdict,
                 records=report.records,
                 runs=report.published_runs,
+                extra=extra,
                 seq=report.head_seq,
                 hash=report.head_hash,
             )
         )
         for p in report.problems:
             say(f"  [{p['code']}] {error_text(p['code'], p['message'])}")
+        for w in report.warnings:
+            say("  " + _("warning") + f" [{w['code']}] {error_text(w['code'], w['message'])}")
 
     emit(inv, data, render)
     if not report.ok:

@@ -38,6 +38,15 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document for machine use.")
 ]
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Write every row to FILE instead of printing: .xlsx (sheets + an 'about' sheet) or .csv.",
+        show_default=False,
+    ),
+]
+
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -263,3 +272,19 @@ def working(inv: Invocation, label: str) -> Iterator[None]:
     otherwise."""
     with progress_bar(inv, label) as _update:
         yield
+
+
+def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[str, Any]) -> None:
+    """Say what an export wrote (rows per sheet) — in JSON with --json."""
+    emit(
+        inv,
+        {"file": str(path), "rows": sheets, "about": about},
+        lambda: say(
+            _("Wrote {path}: {counts}").format(
+                path=path,
+                counts=_(", ").join(
+                    _("{name} {n:,} rows").format(name=name, n=n) for name, n in sheets.items()
+                ),
+            )
+        ),
+    )

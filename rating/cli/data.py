@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, say
+from rating.cli.common import (
+    DbOption,
+    Invocation,
+    JsonOption,
+    OutOption,
+    emit,
+    exported,
+    progress_bar,
+    say,
+)
 from rating.cli.display import Col, count, print_table, text, when, word
 from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
@@ -213,17 +222,33 @@ def quarantine(
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
     code: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.", min=1, max=100_000)] = 50,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Rejected rows: file, line, column, reason code and the value found."""
+    """Rejected rows: file, line, column, reason code and the value found (--out: all of them)."""
     from rating.ingest import quarantine as quarantine_rows
     from rating.ingest.validate import PROBLEM_CODES
 
     inv = Invocation(db, json)
+    if out is not None:
+        from rating.exports import Sheet, output_format, write_tables
+
+        output_format(out)
+        with inv.warehouse(read_only=True) as con:
+            rows_out = quarantine_rows.export_frame(con, batch=batch, kind=kind, code=code)
+        about = {
+            "what": _("quarantine: every rejected row with its file, line, column and reason code"),
+            "warehouse": str(inv.settings.db_path),
+            "filters": {"batch": batch, "kind": kind, "code": code},
+            "exported_at": inv.settings.current_time().isoformat(),
+        }
+        write_tables(out, [Sheet("quarantine", rows_out)], about)
+        exported(inv, out, {"quarantine": rows_out.height}, about)
+        return
     with inv.warehouse(read_only=True) as con:
         found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)
-    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value"]
+    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value", "sheet"]
     payload = {
         "rows": [dict(zip(cols, astuple(r), strict=True)) for r in found.rows],
         "truncated": found.truncated,

@@ -55,6 +55,7 @@ def demo(
     json: JsonOption = False,
 ) -> None:
     """Generate a city, ingest its exports, rate and publish every quarter, show the latest."""
+    from rating.engine.planner import RunRequest
     from rating.ingest.folder import ingest_folder
     from rating.periods import Period
     from rating.synth import generate as synth_generate
@@ -77,7 +78,8 @@ def demo(
     reports = []
     for period in generated.periods:
         rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
-        reports.append(do_run(inv, period, None, False, inv.settings.with_(now=rated_on))[0])
+        request = RunRequest(Period.parse(period))
+        reports.append(do_run(inv, request, inv.settings.with_(now=rated_on))[0].report)
         _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
     timings["rate_s"] = time.perf_counter() - started
     last = reports[-1]
@@ -108,7 +110,7 @@ def demo(
             rate=timings["rate_s"],
         )
     )
-    show(last.run_id, None, 10, 0, db_path, False)
+    show(last.run_id, None, limit=10, offset=0, out=None, db=db_path, json=False)
     example = _example_uscc(inv, last.run_id)
     say(
         "\n"

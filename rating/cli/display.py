@@ -255,6 +255,7 @@ WORDS = (
     NP_("status", "publicity"),
     NP_("status", "published"),
     NP_("status", "superseded"),
+    NP_("status", "discarded"),
     NP_("status", "loaded"),
     NP_("status", "already_loaded"),
     NP_("status", "pending"),

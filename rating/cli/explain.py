@@ -9,7 +9,7 @@ import typer
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
 from rating.cli.display import Col, count, print_table, text, when, word
 from rating.cli.i18n import _
-from rating.cli.shown import Shown, grade_reason, reason_text, shown_for
+from rating.cli.shown import Shown, grade_reason, read_text, reason_text, shown_for, streak_text
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +39,7 @@ def explain(
 
 def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:
     c = card["company"]
+    say(read_text(card["read"]))
     say(
         _(
             "{name} {uscc}: grade {grade} (score {score}, previous {previous}) in {run_id} under {rules}"
@@ -59,6 +60,8 @@ def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:
         say("  " + _("red list"))
     if c["downgrade_reason"]:
         say("  " + _("downgrade: {reason}").format(reason=reason_text(c["downgrade_reason"])))
+    if card.get("streak"):
+        say("  " + _("streak: {text}").format(text=streak_text(card["streak"])))
     titles = {b.id: b.title for b in shown.definition.buckets} if shown.definition else {}
     parts = [_("basic score (projects) {points}").format(points=shown.score(c["project_score"]))]
     parts += [

@@ -8,7 +8,7 @@ import typer
 
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, say, working
 from rating.cli.display import Col, day, print_table, text, when, word
-from rating.cli.i18n import _
+from rating.cli.i18n import N_, _
 from rating.errors import UsageError
 
 integrity_app = typer.Typer(
@@ -24,21 +24,38 @@ def register(app: typer.Typer) -> None:
 @integrity_app.command("scan")
 def integrity_scan(
     period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
-    similarity: Annotated[
+    min_probability: Annotated[
         float | None,
         typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one "
-            "(default 0.5).",
-            min=0.05,
+            help="Probability (0–1) of the same case from which a later complaint is held as a "
+            "duplicate (default: the model's own threshold).",
+            min=0.01,
             max=1.0,
         ),
     ] = None,
     window_days: Annotated[
         int | None,
         typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate (default 7).",
+            help="Days within which a refiled complaint counts as a duplicate (default 7); "
+            "longer by the duration a complaint states, up to --max-window-days.",
             min=1,
             max=60,
+        ),
+    ] = None,
+    max_window_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Longest window: a problem said to last weeks, or said to be filed before "
+            "(default 45).",
+            min=1,
+            max=120,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Stored duplicate model (rating/analysis/models/<version>.json; default "
+            "duplicates-v1)."
         ),
     ] = None,
     campaign_min: Annotated[
@@ -60,12 +77,16 @@ def integrity_scan(
     from rating.periods import Period
 
     inv = Invocation(db, json)
+    defaults = IntegrityParams()
     chosen = {
-        "duplicate_similarity": similarity,
+        "duplicate_model": model,
+        "duplicate_probability": min_probability,
         "duplicate_window_days": window_days,
         "campaign_min_size": campaign_min,
     }
-    params = replace(IntegrityParams(), **{k: v for k, v in chosen.items() if v is not None})  # type: ignore[arg-type]
+    params = replace(defaults, **{k: v for k, v in chosen.items() if v is not None})  # type: ignore[arg-type]
+    longest = max_window_days or defaults.duplicate_max_window_days
+    params = replace(params, duplicate_max_window_days=max(params.duplicate_window_days, longest))
     with inv.warehouse() as con, working(inv, _("scanning {period}").format(period=period)):
         result = integrity_mod.scan(con, inv.settings, Period.parse(period), params)
     data = result.as_dict()
@@ -96,8 +117,11 @@ def _evidence_text(row: dict[str, Any]) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]
-        return _("repeats {id} (similarity {similarity}, {hours} h earlier, {channel})").format(
+        return _(
+            "repeats {id} (p {probability}, similarity {similarity}, {hours} h earlier, {channel})"
+        ).format(
             id=m["complaint_id"],
+            probability=text(m.get("probability")),
             similarity=text(m["similarity"]),
             hours=text(m["hours"]),
             channel=m["channel"],
@@ -206,6 +230,7 @@ def integrity_show(
                 for c in found["complaints"]
             ],
         )
+        _render_evidence(found["evidence"])
         print_table(
             _("Trail"),
             [
@@ -228,6 +253,72 @@ def integrity_show(
         )
 
     emit(inv, found, render)
+
+
+_FACT_ROWS = (
+    ("building", N_("building")),
+    ("unit", N_("unit")),
+    ("room", N_("room")),
+    ("phone", N_("phone")),
+    ("facility", N_("facility")),
+    ("problem", N_("problem")),
+    ("stated_days", N_("stated days")),
+    ("filed_before", N_("filed before")),
+    ("broke_again", N_("broke again")),
+)
+
+
+def _render_evidence(evidence: dict[str, Any]) -> None:
+    """A near-duplicate's weighed evidence and the facts read from both texts, when recorded."""
+    if not evidence.get("evidence"):
+        return
+    best = evidence["matches"][0]
+    print_table(
+        _(
+            "Why it repeats {id}: model {model}, probability {probability} (held from "
+            "{threshold}); each term adds its log-odds to the intercept {intercept}"
+        ).format(
+            id=best["complaint_id"],
+            model=evidence.get("model"),
+            probability=text(best.get("probability")),
+            threshold=text(evidence.get("threshold")),
+            intercept=text(float(evidence.get("intercept") or 0), 2),
+        ),
+        [
+            Col(_("feature"), keep=True),
+            Col(_("meaning"), wrap=True),
+            _("value"),
+            _("weight"),
+            _("log-odds"),
+        ],
+        [
+            [
+                e["feature"],
+                _(e["meaning"]),
+                text(e["value"]),
+                text(e["weight"]),
+                text(e["log_odds"]),
+            ]
+            for e in evidence["evidence"]
+        ],
+    )
+    read = evidence.get("facts", {})
+    mine, theirs = read.get("complaint", {}), read.get("match", {})
+    print_table(
+        _("Facts read from the texts"),
+        [_("fact"), Col(_("this complaint"), wrap=True), Col(best["complaint_id"], wrap=True)],
+        [[_(label), _fact(mine.get(k)), _fact(theirs.get(k))] for k, label in _FACT_ROWS],
+    )
+
+
+def _fact(v: Any) -> str:
+    if v is None or v == []:
+        return "–"
+    if isinstance(v, list):
+        return "、".join(str(x) for x in v)
+    if isinstance(v, bool):
+        return _("yes") if v else _("no")
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 @integrity_app.command("review")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
+from rating.cli.common import (
+    DbOption,
+    Invocation,
+    JsonOption,
+    OutOption,
+    emit,
+    exported,
+    say,
+)
 from rating.cli.display import Col, day, print_table, when, word
-from rating.cli.i18n import _
+from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
 
 match_app = typer.Typer(
@@ -26,13 +35,21 @@ def register(app: typer.Typer) -> None:
 @review_app.command("list")
 def review_list(
     limit: Annotated[int, typer.Option(help="Orders to show.", min=1, max=100_000)] = 50,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Orders waiting for review: the best candidate projects, their probability, and the evidence for (+) and against (−) each."""
+    """Orders waiting for review: the best candidate projects, their probability, and the evidence for (+) and against (−) each.
+
+    With --out FILE.xlsx every waiting order is written with columns to fill (decision,
+    decided_by, note); `rating match review import FILE.xlsx` records them in one go.
+    """
     from rating.matching import review as review_mod
 
     inv = Invocation(db, json)
+    if out is not None:
+        _export_queue(inv, out)
+        return
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
         totals = review_mod.counts(con)
@@ -54,6 +71,28 @@ def review_list(
         say("\n" + _("rating match review resolve REVIEW --project ID --by NAME (or --reject)"))
 
     emit(inv, {"items": items, **totals}, render)
+
+
+def _export_queue(inv: Invocation, out: Path) -> None:
+    """Every waiting order to a workbook (or CSV) with the columns an analyst fills."""
+    from rating.exports import Sheet, output_format, write_tables
+    from rating.matching import bulk
+
+    output_format(out)
+    with inv.warehouse(read_only=True) as con:
+        queue = bulk.review_frame(con)
+    about = {
+        "what": _("hotline orders waiting for review, with their best candidate projects"),
+        "how": _(
+            "fill decision (a project id, or reject / 拒绝), decided_by and note; leave a "
+            "row empty to decide it later; keep review_id and check as they are. Then: "
+            "rating match review import {file} --by NAME"
+        ).format(file=out.name),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    write_tables(out, [Sheet("review", queue)], about)
+    exported(inv, out, {"review": queue.height}, about)
 
 
 def _candidate_lines(candidate: dict[str, Any]) -> str:
@@ -106,6 +145,61 @@ def review_resolve(
         )
 
     emit(inv, done, render)
+
+
+@review_app.command("import")
+def review_import(
+    file: Annotated[Path, typer.Argument(help="An edited `review list --out` workbook or CSV.")],
+    by: Annotated[
+        str, typer.Option("--by", help="Reviewer for rows whose decided_by is empty (recorded).")
+    ] = "",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Record the decisions of an edited review export in one go; refused rows are listed
+    with their line and reason, the others recorded (who and when) as single decisions are."""
+    from rating.matching import bulk
+
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        report = bulk.import_decisions(con, inv.settings, file, by)
+
+    def render() -> None:
+        batch = (
+            _(", loaded as batch {batch}").format(batch=report.loaded_batch)
+            if report.loaded_batch
+            else ""
+        )
+        say(
+            _(
+                "{file}: {decided:,} decision(s) recorded, {resolved:,} order(s) resolved "
+                "(same spellings follow){batch}; {refused:,} row(s) refused; "
+                "{skipped:,} left undecided."
+            ).format(
+                file=file.name,
+                decided=report.decided,
+                resolved=len(report.resolved),
+                batch=batch,
+                refused=len(report.refused),
+                skipped=report.skipped,
+            )
+        )
+        if report.refused:
+            print_table(
+                _("Refused rows"),
+                [
+                    _("line"),
+                    Col(_("review"), keep=True),
+                    Col(_("code"), keep=True),
+                    Col(_("reason"), wrap=True),
+                ],
+                [
+                    [r["line"], r["review_id"], r["code"], error_text(r["code"], r["reason"])]
+                    for r in report.refused
+                ],
+            )
+
+    emit(inv, report.as_dict(), render)
 
 
 @match_app.command("aliases")

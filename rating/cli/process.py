@@ -10,6 +10,7 @@ import typer
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, working
 from rating.cli.display import Col, listing, print_record, print_table, when, word
 from rating.cli.i18n import _
+from rating.cli.runs import runs_app
 from rating.errors import UsageError
 
 objection_app = typer.Typer(
@@ -25,6 +26,7 @@ lists_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.command("publicize")(publicize)
+    runs_app.command("discard")(discard)
     app.add_typer(objection_app, name="objection")
     app.add_typer(repair_app, name="repair")
     app.add_typer(lists_app, name="lists")
@@ -59,6 +61,39 @@ def publicize(
 
 def _records(records: list[dict[str, Any]]) -> str:
     return listing([f"{r['source']}:{r['key']}" for r in records])
+
+
+def discard(
+    run_id: Annotated[str, typer.Argument(help="A draft or a run in publicity.")],
+    reason: Annotated[str, typer.Option(help="Why it is withdrawn (recorded).")],
+    by: Annotated[str, typer.Option("--by", help="Who withdraws it (recorded).")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Withdraw a draft or a run in publicity (a ledger record, never a delete).
+
+    The run no longer counts: not latest, not history, not public; auditors still see it.
+    """
+    from rating.audit.discard import discard as discard_run
+
+    inv = Invocation(db, json)
+    with inv.warehouse() as con:
+        done = discard_run(con, inv.settings, run_id, reason, by)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("{run_id} is discarded: it no longer counts anywhere").format(run_id=run_id),
+            [
+                (_("period"), done["period"]),
+                (_("was"), word("status", done["was"])),
+                (_("reason"), done["reason"]),
+                (_("by"), done["by"]),
+                (_("objections closed"), listing(done["objections_closed"]) or "–"),
+                (_("ledger record"), done["ledger_seq"]),
+            ],
+        ),
+    )
 
 
 @objection_app.command("file")
@@ -357,11 +392,12 @@ def lists_show(
 def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
     from rating.audit.disclosure import sync_expiries
+    from rating.audit.signing import signer_for
     from rating.warehouse import transaction
 
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        done = sync_expiries(con, inv.settings.current_time())
+        done = sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings))
     emit(
         inv,
         done,

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rating.cli.common import CheckFailed, Invocation, JsonOption, emit, say
-from rating.cli.display import Col, print_table, score, text, when, word
+from rating.cli.common import (
+    EXIT_CHECK_FAILED,
+    Invocation,
+    JsonOption,
+    emit,
+    error_line,
+    problem_line,
+    say,
+    stderr,
+)
+from rating.cli.display import Col, print_table, score, when, word
 from rating.cli.i18n import _
+from rating.errors import RatingError
+
+if TYPE_CHECKING:
+    from rating.settings import Settings
 
 rules_app = typer.Typer(help="Rule sets: list, show, validate.", no_args_is_help=True)
 
@@ -26,7 +39,11 @@ def rules_list(json: JsonOption = False) -> None:
     settings = Settings.from_env()
     out: list[dict[str, Any]] = []
     for name, version in list_rulesets(settings.rules_dir):
-        rs = load_ruleset(settings.rules_dir, f"{name}@{version}")
+        try:
+            rs = load_ruleset(settings.rules_dir, f"{name}@{version}")
+        except RatingError as exc:  # listed as broken; `rules validate` says why
+            out.append({"ref": f"{name}@{version}", "title": f"[{exc.code}]", "broken": True})
+            continue
         h = rs.definition.ruleset
         out.append(
             {
@@ -55,12 +72,16 @@ def rules_list(json: JsonOption = False) -> None:
             [
                 [
                     r["ref"],
-                    r["title"],
-                    when(r["effective_from"]),
-                    when(r["expires_on"]) if r["expires_on"] else _("open"),
-                    when(r["shadow_until"]),
-                    r["rules"],
-                    r["logic_sha256"][:16],
+                    r["title"]
+                    if not r.get("broken")
+                    else _("does not check: {code}").format(code=r["title"]),
+                    when(r.get("effective_from")),
+                    _("open")
+                    if r.get("effective_from") and not r.get("expires_on")
+                    else when(r.get("expires_on")),
+                    when(r.get("shadow_until")),
+                    r.get("rules", "–"),
+                    r.get("logic_sha256", "–")[:16],
                 ]
                 for r in out
             ],
@@ -139,18 +160,47 @@ def rules_validate(
     json: JsonOption = False,
 ) -> None:
     """Load and check rule sets; every problem is reported with file, rule id and reason (exit 1)."""
-    from rating.errors import RuleSetError
-    from rating.ruleset.loader import list_rulesets, load_ruleset
+    from rating.ruleset.loader import list_rulesets
     from rating.settings import Settings
 
     settings = Settings.from_env()
     refs = [ref] if ref else [f"{n}@{v}" for n, v in list_rulesets(settings.rules_dir)]
+    results = [_validated(settings, r) for r in refs]
+    failed = [r for r, _exc in results if not r["ok"]]
+    data = {
+        "ok": not failed,
+        "checked": [r["ref"] for r, _exc in results if r["ok"]],
+        "failed": failed,
+    }
+
+    def render() -> None:
+        for r, exc in results:
+            if exc is None:
+                say(_("OK: {refs}").format(refs=r["ref"]))
+                continue
+            stderr.print(
+                f"{r['ref']}: {error_line(exc.code, exc.message)}", markup=False, highlight=False
+            )
+            for problem in exc.problems:
+                stderr.print("  - " + problem_line(problem), markup=False, highlight=False)
+
+    emit(Invocation(None, json), data, render)
+    if failed:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _validated(settings: Settings, ref: str) -> tuple[dict[str, Any], RatingError | None]:
+    """One version's verdict: ok, or its error with every problem (never raises for it)."""
+    from rating.ruleset.loader import load_ruleset
+
     try:
-        checked = [load_ruleset(settings.rules_dir, r).ref for r in refs]
-    except RuleSetError as exc:
-        raise CheckFailed(exc.message, problems=exc.problems, code=exc.code) from exc
-    emit(
-        Invocation(None, json),
-        {"ok": True, "checked": checked},
-        lambda: say(_("OK: {refs}").format(refs=text(checked))),
-    )
+        return {"ref": load_ruleset(settings.rules_dir, ref).ref, "ok": True}, None
+    except RatingError as exc:
+        problems = [p.as_dict() for p in exc.problems]
+        return {
+            "ref": ref,
+            "ok": False,
+            "code": exc.code,
+            "message": exc.message,
+            "problems": problems,
+        }, exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,20 +11,22 @@ from rating.cli.common import (
     DbOption,
     Invocation,
     JsonOption,
+    OutOption,
     emit,
+    exported,
     progress_bar,
     say,
     stdout,
     to_jsonable,
 )
 from rating.cli.display import Col, count, listing, print_table, when, word
-from rating.cli.i18n import _
-from rating.cli.shown import Shown, grade_reason, reason_text, render_run, shown_for
+from rating.cli.i18n import _, error_text
+from rating.cli.shown import Shown, grade_reason, read_text, reason_text, render_run, shown_for
 from rating.errors import UsageError
 from rating.settings import Settings
 
 if TYPE_CHECKING:
-    from rating.engine.runner import RunReport
+    from rating.engine.planner import RateResult, RunRequest
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
 
@@ -35,23 +38,48 @@ def register(app: typer.Typer) -> None:
 
 
 def do_run(
-    inv: Invocation, period: str, rules: str | None, force: bool, settings: Settings | None = None
-) -> tuple[RunReport, Shown]:
-    from rating.engine.runner import execute_run
-    from rating.periods import Period
+    inv: Invocation, request: RunRequest, settings: Settings | None = None
+) -> tuple[RateResult, Shown]:
+    """Rate a period (with its missing history first when asked): rating.engine.planner.rate."""
+    from rating.engine.planner import rate
     from rating.ruleset import registry
 
-    p = Period.parse(period)
     settings = settings or inv.settings
-    rs = registry.select(settings.rules_dir, rules, settings.ruleset, p, force)
-    label = _("rating {period}").format(period=p)
+    rs = registry.select(
+        settings.rules_dir, request.rules, settings.ruleset, request.period, request.force
+    )
+    label = _("rating {period}").format(period=request.period)
     with inv.warehouse() as con, progress_bar(inv, label, each_step=False) as progress:
-        report = execute_run(
-            con, settings, rs, p, forced=force and not registry.in_force(rs, p), progress=progress
-        )
+        result = rate(con, settings, request, progress=progress)
     shown = Shown(rs.definition.grade_order, rs.definition.score_places, rs.definition)
-    report.summary["grades"] = shown.grades(report.summary["grades"])
-    return report, shown
+    for report in (result.report, *result.history_made):
+        report.summary["grades"] = shown.grades(report.summary["grades"])
+    return result, shown
+
+
+def _render_rated(result: RateResult, shown: Shown) -> None:
+    for made in result.history_made:
+        say(
+            _("history run made first: {run_id} ({period})").format(
+                run_id=made.run_id, period=made.period
+            )
+        )
+    render_run(result.report.as_dict(), shown)
+    check = result.history
+    found = _(", ").join(
+        f"{p} {r.run_id} ({word('status', r.status)})" for p, r in sorted(check.runs.items())
+    )
+    line = _("history read: {found}").format(found=found or _("none needed"))
+    if check.first_data_period:
+        line += _(" — the data starts in {period}").format(period=check.first_data_period)
+    say("  " + line)
+    for o in result.overrides:
+        say(
+            "  "
+            + _("override recorded: [{code}] {message}").format(
+                code=o.code, message=error_text(o.code, o.message)
+            )
+        )
 
 
 def run(
@@ -62,13 +90,36 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Use a rule version outside its validity (recorded).")
     ] = False,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--with-history",
+            help="First rate, oldest first, the earlier periods the rules read that have no run.",
+        ),
+    ] = False,
+    force_period: Annotated[
+        bool,
+        typer.Option(
+            "--force-period",
+            help="Rate a period that has not ended or holds no data (recorded in the manifest).",
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Rate every project and company for a period; store grades, lists, downgrades, evidence."""
+    """Rate every project and company for a period; store grades, lists, downgrades, evidence.
+
+    Refused when the period has not ended, holds no data, or an earlier period the rules read
+    (streaks, downgrades) has no run — the message lists the commands that fix it.
+    """
     inv = Invocation(db, json)
-    report, shown = do_run(inv, period, rules, force)
-    emit(inv, report.as_dict(), lambda: render_run(report.as_dict(), shown))
+    from rating.engine.planner import RunRequest
+    from rating.periods import Period
+
+    inv = Invocation(db, json)
+    request = RunRequest(Period.parse(period), rules, force, with_history, force_period)
+    result, shown = do_run(inv, request)
+    emit(inv, result.as_dict(), lambda: _render_rated(result, shown))
 
 
 def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list[list[Any]]:
@@ -102,15 +153,23 @@ def show(
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows per list.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """A run's grades, red and black lists and downgrades, with provenance."""
+    """A run's grades, red and black lists and downgrades, with provenance.
+
+    --out FILE writes whole lists: the one named with --list, else every list and the projects'
+    scores (one sheet each; a CSV holds one list, so name it).
+    """
     from rating.engine import explainer
 
     inv = Invocation(db, json)
     if list_ is not None and list_ not in explainer.LISTS:
         raise UsageError(f"--list must be one of {', '.join(explainer.LISTS)}", code="BAD_REQUEST")
+    if out is not None:
+        _export_lists(inv, run_id, list_, out)
+        return
     wanted = [list_] if list_ else ["red", "black", "downgrades"]
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
@@ -122,12 +181,14 @@ def show(
         "period": info["period"],
         "rules": info["ruleset"],
         "status": info["status"],
+        "read": info["read"],
         **info["summary"],
         "provenance": explainer.provenance(info),
         "lists": {w: {"rows": r, "truncated": t} for w, (r, t) in lists.items()},
     }
 
     def render() -> None:
+        say(read_text(info["read"]))
         render_run(
             {
                 **info["summary"],
@@ -166,6 +227,29 @@ def show(
         )
 
     emit(inv, payload, render)
+
+
+def _export_lists(inv: Invocation, run_id: str | None, which: str | None, out: Path) -> None:
+    from rating.engine import explainer
+    from rating.exports import Sheet, output_format, write_tables
+
+    output_format(out)
+    wanted = [which] if which else ["grades", "red", "black", "downgrades", "vetoes", "unrated"]
+    with inv.warehouse(read_only=True) as con:
+        info = explainer.run_row(con, run_id)
+        sheets = [Sheet(w, explainer.list_frame(con, info["run_id"], w)) for w in wanted]
+        if which is None:
+            sheets.append(Sheet("projects", explainer.projects_frame(con, info["run_id"])))
+    about = {
+        "what": f"run {info['run_id']} ({info['period']}, {info['status']}): {', '.join(wanted)}",
+        "read": info["read"]["why"],
+        "rules": info["ruleset"],
+        **explainer.provenance(info),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    write_tables(out, sheets, about)
+    exported(inv, out, {s.name: s.frame.height for s in sheets}, about)
 
 
 @runs_app.command("list")

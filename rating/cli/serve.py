@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import sys
+from typing import Annotated, TextIO
 
 import typer
 
@@ -23,20 +25,54 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Start the API and public pages over the warehouse (uvicorn, one process; extra 'api')."""
-    for module in ("uvicorn", "fastapi", "jinja2", "multipart"):
+    """Start the API and public pages over the warehouse (uvicorn, one process; extra 'api').
+
+    The server opens the warehouse only for the moment of a request, so every `rating`
+    command keeps working beside it; public lookups come from memory. A warehouse that cannot
+    be opened is one error line before anything is served; the access log (Combined Log
+    Format) goes to standard output, errors with their request id to standard error."""
+    for module in ("uvicorn", "fastapi", "jinja2", "multipart", "limits"):
         require_extra(module, "api", "serve")
     import uvicorn
 
     from api.app import create_app
+    from rating.warehouse import open_warehouse
 
     settings = Invocation(db, False).settings
+    open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+    _log_to_console()
     say(
         _(
             "Serving {db} on http://{host}:{port}/  (API documentation: /docs, schema: /openapi.json)"
         ).format(db=settings.db_path, host=host, port=port)
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    say(_("The warehouse stays free between requests: `rating …` commands work beside the server."))
+    # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _log_to_console() -> None:
+    """The access log (one Combined Log Format line a request) to stdout; errors, with their
+    request id, to stderr."""
+    _console("rating.access", sys.stdout, "%(message)s")
+    _console("rating.api", sys.stderr, "%(asctime)s %(levelname)s %(message)s")
+
+
+def _console(name: str, stream: TextIO, fmt: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @token_app.command("create")

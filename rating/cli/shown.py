@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rating.cli.common import say
-from rating.cli.display import listing, score
+from rating.cli.display import listing, score, word
 from rating.cli.i18n import _
 
 if TYPE_CHECKING:
@@ -95,3 +95,45 @@ def grade_reason(row: dict[str, Any], shown: Shown) -> str:
     return _("score {score} is in the range of grade {grade}").format(
         score=shown.score(row.get("score")), grade=row.get("band_grade") or row.get("grade")
     )
+
+
+def read_text(read: dict[str, str]) -> str:
+    """Which run an output read and why (rating.engine.standing.ReadRun), in words."""
+    status = read["status"]
+    if read["why"].startswith("the latest run"):
+        why = (
+            _("the latest run: the newest published run")
+            if status == "published"
+            else _("the latest run: nothing is published yet, so the newest {status} run").format(
+                status=word("status", status)
+            )
+        )
+    else:
+        why = _("named") + (
+            _(" (it is {status}: it no longer counts anywhere)").format(
+                status=word("status", status)
+            )
+            if read["why"] != "named"
+            else ""
+        )
+    return _("read run {run_id} ({period}, {status}): {why}").format(
+        run_id=read["run_id"], period=read["period"], status=word("status", status), why=why
+    )
+
+
+def streak_text(streak: dict[str, Any]) -> str:
+    """A company's streak of one grade (rating.engine.history.Streak), in words."""
+    head = _("{periods} consecutive period(s) graded {grade}, since {since}").format(
+        periods=streak["periods"], grade=streak["grade"], since=streak["since"]
+    )
+    if streak["from_data_start"]:
+        return _("{head}: {since} is the first period with data, so the count starts there").format(
+            head=head, since=streak["since"]
+        )
+    if streak["capped"]:
+        return _("{head}: the rule set reads no further back").format(head=head)
+    if streak["history_missing"]:
+        return _(
+            "{head}: the period before had no run when this run was made (history missing)"
+        ).format(head=head)
+    return head

@@ -14,32 +14,34 @@ from functools import lru_cache
 from typing import Any
 
 import duckdb
+import polars as pl
 
+from rating.engine import history, standing
 from rating.errors import NotFoundError
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
-from rating.sql import dicts, rows, value
+from rating.schema.tables import RUN_STATUS
+from rating.sql import dicts, frame, rows, value
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
-    found = value(con, "SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 1")
-    if found is None:
-        raise NotFoundError("no runs yet: run `rating run --period …` first", code="RUN_NOT_FOUND")
-    return str(found)
+    """The latest run as `rating.engine.standing` defines it (newest published, else newest
+    draft; never a discarded one)."""
+    return standing.latest_run(con).run_id
 
 
 def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
-    run_id = run_id or latest_run_id(con)
-    found = dicts(
+    """A run's row with its status, manifest and summary; `read` says which run was read and
+    why (named, or the latest run). None reads the latest run."""
+    read = standing.read_run(con, run_id)
+    row = dicts(
         con,
-        "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
-        {"id": run_id},
-    )
-    if not found:
-        raise NotFoundError(f"no run '{run_id}'", code="RUN_NOT_FOUND")
-    row = found[0]
+        f"SELECT r.*, s.status FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE run_id = $id",
+        {"id": read.run_id},
+    )[0]
+    row["read"] = read.as_dict()
     row["manifest"] = json.loads(row["manifest"])
     row["summary"] = json.loads(row["summary"])
     return row
@@ -93,6 +95,31 @@ def list_companies(
         {"run": run_id, "limit": limit + 1, "offset": offset},
     )
     return found[:limit], len(found) > limit
+
+
+def list_frame(con: duckdb.DuckDBPyConnection, run_id: str, which: str) -> pl.DataFrame:
+    """Every company of one list of a run (no page limit), best score first: for exports."""
+    found: pl.DataFrame = frame(
+        con,
+        f"""SELECT uscc, name, district, projects, households, score, grade, prev_grade, red,
+                   black, black_reason, downgrade, downgrade_reason, veto_rules, grade_reason
+            FROM run_companies WHERE run_id = $run AND {_LIST_FILTERS[which]}
+            ORDER BY score DESC NULLS LAST, uscc""",
+        {"run": run_id},
+    )
+    return found
+
+
+def projects_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """Every rated (project, company) pair of a run with its score and grade: for exports."""
+    found: pl.DataFrame = frame(
+        con,
+        """SELECT project_id, company_uscc, project_name, district, street, households,
+                  floor_area, days_served, weight, points, score, grade
+           FROM run_projects WHERE run_id = $run ORDER BY project_id, company_uscc""",
+        {"run": run_id},
+    )
+    return found
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
@@ -241,15 +268,20 @@ def explain(
 ) -> dict[str, Any]:
     info = run_row(con, run_id)
     rid = info["run_id"]
-    rs = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    loaded = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    rs = loaded.definition
     row = company_row(con, rid, uscc)
+    streak = history.streaks(con, rid, info["manifest"], loaded.streak_grades, uscc).get(uscc)
     return {
         "run_id": rid,
         "period": info["period"],
         "rules": info["ruleset"],
+        "read": info["read"],
         "provenance": provenance(info),
         "company": row,
         "grade_reason": grade_reason_text(row, rs),
+        "streak": {**streak.as_dict(), "text": streak.text()} if streak else None,
+        "history": info["manifest"].get("history"),
         "buckets": buckets(con, rid, uscc),
         "reasons": reasons(con, rid, uscc, rs),
         "projects": projects(con, rid, uscc),
@@ -281,9 +313,9 @@ def inputs_digest(manifest: dict[str, Any]) -> str:
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
     found = dicts(
         con,
-        """SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
+        f"""SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
                   r.summary, r.results_sha256
-           FROM runs r JOIN run_status s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
         {"limit": limit},
     )
     for r in found:

@@ -12,6 +12,7 @@ import duckdb
 
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql
+from rating.engine.standing import period_runs
 from rating.periods import Period
 from rating.ruleset.expressions import streak_column
 from rating.sql import lit, rows, run, sql_text, value
@@ -20,22 +21,12 @@ from rating.sql import lit, rows, run, sql_text, value
 def resolve_history(
     con: duckdb.DuckDBPyConnection, period: Period, ruleset_name: str, depth: int
 ) -> tuple[tuple[int, str], ...]:
-    """For each earlier period, the run whose grades count as that period's grades.
-
-    A published run wins; then a run under the same rule set; then the newest run.
-    """
-    chosen = []
-    for k in range(1, depth + 1):
-        run_id = value(
-            con,
-            """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id) WHERE r.period = $period
-               ORDER BY s.status = 'published' DESC, starts_with(r.ruleset, $prefix) DESC,
-                        r.created_at DESC, r.run_id DESC LIMIT 1""",
-            {"period": str(period.previous(k)), "prefix": ruleset_name + "@"},
-        )
-        if run_id is not None:
-            chosen.append((k, str(run_id)))
-    return tuple(chosen)
+    """For each earlier period, the run whose grades count as that period's grades: its
+    published run, else its newest draft or run in publicity under the same rule set, else
+    its newest (`rating.engine.standing.period_runs`; discarded runs never count)."""
+    wanted = {str(period.previous(k)): k for k in range(1, depth + 1)}
+    found = period_runs(con, list(wanted), prefer_ruleset=ruleset_name)
+    return tuple((k, found[p].run_id) for p, k in wanted.items() if p in found)
 
 
 def build_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:

@@ -19,9 +19,10 @@ from typing import Any
 import duckdb
 
 from rating import __version__
-from rating.engine import evaluator, grading, scope, shrinkage
+from rating.calendar import WorkingCalendar
+from rating.engine import evaluator, grading, history, scope, shrinkage
 from rating.engine.context import RunContext
-from rating.engine.store import RESULT_TABLES, results_digest, source_table
+from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
@@ -187,9 +188,19 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         "holds_watermark": ctx.holds_watermark,
         "as_of": ctx.as_of.isoformat(),
         "timezone": settings.timezone,
+        # The working days the run's publicity and objection deadlines will count.
+        "calendar": WorkingCalendar.official(
+            rs.definition.disclosure.holidays, rs.definition.disclosure.working_days
+        ).describe(),
         "history_runs": [{"periods_back": k, "run_id": r} for k, r in ctx.history_runs],
+        # The periods the results read, from the first with data on, and the run (and its
+        # status) pinned for each: a streak that reaches the first period is complete.
+        "history": history.check(
+            con, rs, ctx.period, ctx.watermark, pinned=ctx.history_runs
+        ).as_dict(),
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
+        "results_digest": DIGEST,
     }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import duckdb
+import polars as pl
 
-from rating.sql import rows
+from rating.sql import frame, rows
 
 _WHERE = """($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind)
             AND ($code IS NULL OR code = $code)"""
@@ -27,6 +28,7 @@ class QuarantineRow:
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None  # the workbook sheet the row came from
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -55,9 +57,9 @@ def read_page(
     params: dict[str, object] = {"batch": batch, "kind": kind, "code": code}
     found = rows(
         con,
-        f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value
+        f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value, sheet
             FROM quarantine WHERE {_WHERE}
-            ORDER BY batch_id, line, column_name LIMIT $limit OFFSET $offset""",
+            ORDER BY batch_id, sheet NULLS FIRST, line, column_name LIMIT $limit OFFSET $offset""",
         {**params, "limit": limit + 1, "offset": offset},
     )
     totals = rows(
@@ -70,3 +72,22 @@ def read_page(
         truncated=len(found) > limit,
         reasons={c: int(n) for c, n in totals},
     )
+
+
+def export_frame(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    batch: int | None = None,
+    kind: str | None = None,
+    code: str | None = None,
+) -> pl.DataFrame:
+    """Every problem matching the filter, in (batch, line, column) order, with the raw row as
+    it was read (JSON): for exports (`rating quarantine --out FILE`)."""
+    found: pl.DataFrame = frame(
+        con,
+        f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value,
+                   CAST(raw AS VARCHAR) AS raw
+            FROM quarantine WHERE {_WHERE} ORDER BY batch_id, line, column_name""",
+        {"batch": batch, "kind": kind, "code": code},
+    )
+    return found

@@ -53,44 +53,47 @@ def _next_seq(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(value(con, f"SELECT coalesce(max(seq), 0) + 1 FROM {table}"))
 
 
-def _load(
+def load_orders(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    review_ids: list[str],
-    project_id: str,
-    method: str,
+    decided: list[tuple[str, str]],
+    label: str,
 ) -> int:
-    """Load resolved orders into the complaints as one new batch; returns the batch id."""
+    """Load resolved orders — (review id, project id) pairs — into the complaints as one new
+    batch (`label` names it); returns the batch id. Call inside the caller's transaction."""
     complaints = CONTRACTS["complaints"]
     names = [
         n for n in complaints.columns if n not in ("project_id", "match_method", "match_confidence")
     ]
-    cols = ", ".join(f'"{n}"' for n in names)
+    cols = ", ".join(f'm."{n}"' for n in names)
     batch = watermark(con) + 1
+    pairs = {"ids": [r for r, _ in decided], "projects": [p for _, p in decided]}
+    chosen = "(SELECT unnest($ids) AS review_id, unnest($projects) AS project_id)"
     run(
         con,
-        f"""INSERT INTO src_complaints ({cols}, project_id, match_method, match_confidence, _batch, _row, _date)
-                 SELECT {cols}, $project, $method, 1.0, $batch, row_number() OVER (ORDER BY _batch, _row), _date
-                 FROM match_review WHERE list_contains($ids, review_id)""",
-        {"project": project_id, "method": method, "batch": batch, "ids": review_ids},
+        f"""INSERT INTO src_complaints ({cols.replace("m.", "")}, project_id, match_method,
+                                        match_confidence, _batch, _row, _date)
+            SELECT {cols}, d.project_id, 'review', 1.0, $batch,
+                   row_number() OVER (ORDER BY m._batch, m._row), m._date
+            FROM match_review m JOIN {chosen} d USING (review_id)""",
+        {**pairs, "batch": batch},
     )
     run(
         con,
         f"""INSERT INTO supersessions SELECT 'complaints', {key_sql(complaints, "s")}, s._batch, $batch
-                 FROM {visible_rows(complaints)} AND s._batch < $batch AND s.complaint_id IN
-                      (SELECT complaint_id FROM match_review WHERE list_contains($ids, review_id))""",
-        {"batch": batch, "watermark": batch - 1, "ids": review_ids},
+            FROM {visible_rows(complaints)} AND s._batch < $batch AND s.complaint_id IN
+                 (SELECT complaint_id FROM match_review WHERE list_contains($ids, review_id))""",
+        {"batch": batch, "watermark": batch - 1, "ids": pairs["ids"]},
     )
-    n = len(review_ids)
     record_batch(
         con,
         batch_id=batch,
         kind="complaints",
-        file_name=f"review decisions → {project_id}",
-        sha256=f"review:{batch}:{project_id}",
+        file_name=label,
+        sha256=f"review:{batch}:{label}",
         format="review",
-        rows_read=n,
-        rows_loaded=n,
+        rows_read=len(decided),
+        rows_loaded=len(decided),
         rows_quarantined=0,
         rows_superseding=0,
         ignored_columns=[],
@@ -139,7 +142,13 @@ def resolve(
     ]
     now = settings.current_time()
     with transaction(con):
-        batch = _load(con, settings, same, project_id, "review") if project_id else None
+        batch = (
+            load_orders(
+                con, settings, [(r, project_id) for r in same], f"review decisions → {project_id}"
+            )
+            if project_id
+            else None
+        )
         seq = _next_seq(con, "match_decisions")
         for i, rid in enumerate(same):
             run(

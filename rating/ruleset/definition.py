@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["complaints", "inspections", "contracts", "opinions", "events"]
 Measure = Literal["each", "count", "sum", "avg", "share"]
@@ -23,7 +23,7 @@ WORDING_FIELDS = frozenset(
 
 # Options added after versions were published: while unset they are left out of the logic
 # fingerprint, so the published versions keep the fingerprints their runs recorded.
-LATER_OPTIONS = frozenset({"shrink", "score_places"})
+LATER_OPTIONS = frozenset({"shrink", "working_days", "score_places"})
 
 # Decimal places scores and points are shown with when a rule set does not say.
 DEFAULT_SCORE_PLACES = 2
@@ -160,10 +160,18 @@ class Disclosure(Model):
     publicity_working_days: int = Field(default=7, ge=0, le=60)
     show_proposed: bool = True
     objection_working_days: int | None = Field(default=None, ge=0, le=60)
-    holidays: tuple[date, ...] = ()
+    holidays: tuple[date, ...] = ()  # local days off, beyond the State Council's schedule
+    working_days: tuple[date, ...] | None = None  # local working days (e.g. a local 调休)
     black_list: ListDuration = ListDuration()
     repair: bool = True
     note: str = ""
+
+    @model_validator(mode="after")
+    def _days_are_one_or_the_other(self) -> Disclosure:
+        both = sorted(set(self.holidays) & set(self.working_days or ()))
+        if both:
+            raise ValueError(f"days listed both as holidays and as working_days: {both}")
+        return self
 
 
 class RuleSet(Model):

@@ -7,6 +7,11 @@ arithmetic, comparison, boolean logic, IN over literal lists, CASE, and the func
 `FUNCTIONS`. Anything else — a subquery, a table-qualified column, an unknown function, a
 parameter — is refused with the rule id and the reason. Names are rewritten to the engine's
 own qualified columns, so the text a user wrote never reaches DuckDB as text.
+
+Bounded: an expression longer than `MAX_CHARS`, nested deeper than `MAX_DEPTH` or with more
+than `MAX_NODES` parts is refused (`RULESET_EXPRESSION_TOO_COMPLEX`) before the parser can
+recurse without end. Safe at run time: a cast becomes TRY_CAST (a value that does not convert
+is NULL, not an error halfway through a run) and `a % b` becomes `a % NULLIF(b, 0)`.
 """
 
 from __future__ import annotations
@@ -75,11 +80,50 @@ FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.DateDiff: "date_diff",
 }
 CAST_TYPES = {"DOUBLE", "INT", "BIGINT", "DECIMAL", "VARCHAR", "TEXT", "DATE", "BOOLEAN"}
+MAX_CHARS = 2000
+MAX_DEPTH = 32
+MAX_NODES = 400
 DATE_UNITS = {"DAY", "MONTH", "YEAR", "HOUR", "QUARTER"}
 
 
 class ExpressionError(ValueError):
-    """An expression that is refused; the message says why in plain words."""
+    """An expression that is refused; the message says why in plain words, `code` what kind."""
+
+    def __init__(self, message: str, code: str = "RULESET_EXPRESSION") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _too_complex(why: str) -> ExpressionError:
+    return ExpressionError(
+        f"the expression is too complex: {why}", "RULESET_EXPRESSION_TOO_COMPLEX"
+    )
+
+
+def _check_size(text: str) -> None:
+    """Refuse what would make the parser recurse deeply or work long, before parsing."""
+    if len(text) > MAX_CHARS:
+        raise _too_complex(f"{len(text)} characters, at most {MAX_CHARS}")
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise _too_complex(f"parentheses nested {deepest} deep, at most {MAX_DEPTH}")
+
+
+def _check_tree(tree: exp.Expr) -> None:
+    nodes = 0
+    for node in tree.walk():
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _too_complex(f"more than {MAX_NODES} parts")
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth += 1
+            parent = parent.parent
+        if depth > MAX_DEPTH * 2:
+            raise _too_complex(f"nested more than {MAX_DEPTH * 2} levels")
 
 
 @dataclass
@@ -110,16 +154,20 @@ def compile_expression(text: str, context: Context) -> exp.Expr:
         raise ExpressionError("the expression is empty")
     if ";" in text:
         raise ExpressionError("only one expression is allowed (found ';')")
+    _check_size(text)
     try:
         tree = sqlglot.parse_one(text, dialect=DIALECT)
     except ParseError as exc:
         first = exc.errors[0]["description"] if exc.errors else str(exc)
         raise ExpressionError(f"cannot parse: {first}") from None
+    except RecursionError:
+        raise _too_complex("nested too deeply to parse") from None
     if tree is None:
         raise ExpressionError("the expression is empty")
+    _check_tree(tree)
     for node in list(tree.walk()):
         _check_node(node, context)
-    return tree.transform(lambda n: _rewrite(n, context))
+    return _made_safe(tree.transform(lambda n: _rewrite(n, context)))
 
 
 def _check_node(node: exp.Expr, context: Context) -> None:
@@ -169,6 +217,24 @@ def _rewrite(node: exp.Expr, context: Context) -> exp.Expr:
     if isinstance(node, exp.Anonymous):
         return exp.column(exp.to_identifier(streak_column(node.expressions[0].this), quoted=True))
     return node
+
+
+def _made_safe(tree: exp.Expr) -> exp.Expr:
+    """What could fail halfway through a run, made total (in place, nested ones too): a cast
+    that does not convert gives NULL (TRY_CAST), a remainder by zero gives NULL."""
+    for node in list(tree.find_all(exp.Cast, exp.Mod)):
+        if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
+            safe: exp.Expr = exp.TryCast(this=node.this, to=node.args["to"])
+        elif isinstance(node, exp.Mod) and not isinstance(node.expression, exp.Nullif):
+            divisor = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
+            safe = exp.Mod(this=node.this, expression=divisor)
+        else:
+            continue
+        if node is tree:
+            tree = safe
+        else:
+            node.replace(safe)
+    return tree
 
 
 def _kind(node: exp.Expr) -> str:

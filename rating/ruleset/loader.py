@@ -193,7 +193,7 @@ def _compile(definition: RuleSet, problems: ProblemCollector, origin: str) -> tu
         try:
             return compile_expression(text, context)
         except ExpressionError as exc:
-            problems.add("RULESET_EXPRESSION", f"{field}: {exc}", file=origin, rule=rule)
+            problems.add(exc.code, f"{field}: {exc}", file=origin, rule=rule)
             return None
 
     rules = []

@@ -55,10 +55,24 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
             ).json()["error"]["code"]
             == "FILE_NOT_TEXT"
         )
-        run = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"}).json()
+        refused = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"})
+        assert refused.status_code == 409, refused.json()
+        error = refused.json()["error"]
+        # The rules read 8 periods back; the data (events) starts in 2024Q1.
+        assert error["code"] == "HISTORY_MISSING" and error["details"]["missing"] == [
+            "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2",
+        ]  # fmt: skip
+        assert "rating run --period 2024Q1" in error["message"]
+        run = c.post(
+            "/v1/bureau/runs", headers=bureau, json={"period": "2025Q3", "with_history": True}
+        ).json()
+        assert [r.split("-")[0] for r in run["history_made"]] == error["details"]["missing"]
         assert (
-            run["grades"]["AAA"] == 1 and run["black"] == 1
-        )  # no history yet: 丁 has one C, not three
+            run["history"]["missing"] == []
+            and run["history"]["runs"]["2025Q2"]["status"] == "draft"
+        )
+        # 丙's veto, and 丁's third C in a row now that its history is read (not one C alone).
+        assert run["grades"]["AAA"] == 1 and run["black"] == 2
         assert c.get("/v1/public/companies").json()["items"] == []  # nothing disclosed yet
         early = c.post(f"/v1/bureau/runs/{run['run_id']}/publish", headers=bureau)
         assert early.status_code == 409 and early.json()["error"]["code"] == "PUBLICITY_NOT_OVER"

@@ -43,7 +43,7 @@ def test_due_process_over_http(tmp_path: Path) -> None:
     with _client(settings, "2025-10-09") as c:
         assert (
             c.post(f"/v1/bureau/runs/{run_id}/publicity", headers=bureau).json()["ends_on"]
-            == "2025-10-20"
+            == "2025-10-17"  # Sat 2025-10-11 was a working day (State Council schedule)
         )
         listed = c.get("/v1/public/lists/black", params={"period": "2025Q3"}).json()["items"]
         assert {(i["name"], i["status"]) for i in listed} == {
@@ -91,7 +91,7 @@ def test_due_process_over_http(tmp_path: Path) -> None:
             },
         )
         assert late.status_code == 409 and late.json()["error"]["code"] == "OBJECTION_LATE"
-        assert "2025-10-20" in late.json()["error"]["message"]
+        assert "2025-10-17" in late.json()["error"]["message"]
         assert c.post(f"/v1/bureau/runs/{revision}/publish", headers=bureau).status_code == 200
         early = c.post(
             "/v1/bureau/repairs", headers=bureau, json={"uscc": jia, "proof": "已归还资金"}

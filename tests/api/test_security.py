@@ -100,7 +100,8 @@ def test_revoked_tokens_are_refused(bureau_db: dict[str, Any], tmp_path) -> None
 def assert_canonical_error(body: dict[str, Any], status: int) -> None:
     assert set(body) == {"ok", "error"} and body["ok"] is False
     err = body["error"]
-    assert set(err) <= {"code", "message", "status", "problems", "details"}
+    assert set(err) <= {"code", "message", "status", "problems", "details", "request_id"}
+    assert re.fullmatch(r"[0-9a-f]{16}", err["request_id"])
     assert re.fullmatch(r"[A-Z][A-Z_]+", err["code"]) and isinstance(err["message"], str)
     assert err["status"] == status
     for p in err.get("problems", []):

@@ -1,0 +1,172 @@
+"""Rating a period as a user asks for it (CLI `rating run`, `POST /v1/bureau/runs`): the
+checks that keep a quarter from going wrong quietly, then the run.
+
+1. The rule set: the version named (refused outside its validity without `force`), else the
+   version in force for the period.
+2. The period: refused while it has not ended by the bureau's clock (`PERIOD_NOT_ENDED`) or
+   when no record of the rule set's sources is dated in it (`PERIOD_NO_DATA`: a typo such as
+   2030Q1) — unless `force_period`, which the manifest records as an override.
+3. The history (`rating.engine.history`): every earlier period the results read, from the
+   first period with data on, must have a run that counts. Missing ones are refused with
+   their list and the commands that fix it (`HISTORY_MISSING`), or — with `with_history` —
+   rated first, oldest first, each a run of its own; the manifest lists them
+   (`parameters.history_made`) and each of them names the run it was made for
+   (`parameters.history_for`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from rating.engine import history
+from rating.engine.runner import Progress, RunReport, execute_run
+from rating.errors import ConflictError
+from rating.periods import Period
+from rating.ruleset import registry
+from rating.ruleset.loader import LoadedRuleSet
+from rating.settings import Settings
+from rating.warehouse import watermark
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a user asks for; `command()` writes it back as the CLI command that does it."""
+
+    period: Period
+    rules: str | None = None
+    force: bool = False
+    with_history: bool = False
+    force_period: bool = False
+
+    def command(self, period: Period | None = None, with_history: bool = False) -> str:
+        words = ["rating run --period", str(period or self.period)]
+        words += [f"--rules {self.rules}"] if self.rules else []
+        words += ["--force"] if self.force else []
+        words += ["--with-history"] if with_history else []
+        return " ".join(words)
+
+
+@dataclass
+class RateResult:
+    report: RunReport
+    history: history.HistoryCheck
+    history_made: list[RunReport] = field(default_factory=list)
+    overrides: list[Refusal] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.report.as_dict(),
+            "history": self.history.as_dict(),
+            "history_made": [r.as_dict() for r in self.history_made],
+            "overrides": [o.as_dict() for o in self.overrides],
+        }
+
+
+def period_refusals(
+    con: duckdb.DuckDBPyConnection, settings: Settings, ruleset: LoadedRuleSet, period: Period
+) -> list[Refusal]:
+    """Why `period` may not be rated now (empty when it may)."""
+    out = []
+    today = settings.current_time().date()
+    if today <= period.end:
+        out.append(
+            Refusal(
+                "PERIOD_NOT_ENDED",
+                f"{period} runs until {period.end} and today is {today} ({settings.timezone}): "
+                "rate a period after it has ended",
+            )
+        )
+    span = history.data_span(con, ruleset, period, watermark(con))
+    if span.in_scope == 0:
+        where = f"; the data starts on {span.first_day}" if span.first_day else ""
+        out.append(
+            Refusal(
+                "PERIOD_NO_DATA",
+                f"no record of {', '.join(ruleset.sources())} is in the scope of {period} "
+                f"(up to {period.end}){where}: is the period right?",
+            )
+        )
+    return out
+
+
+def _missing_history(request: RunRequest, check: history.HistoryCheck) -> ConflictError:
+    fixes = [request.command(Period.parse(p)) for p in check.missing]
+    found = ", ".join(f"{p} {r.run_id} ({r.status})" for p, r in sorted(check.runs.items()))
+    return ConflictError(
+        f"{request.period} reads the grades of {', '.join(check.needed)} (streaks, downgrades; "
+        f"the data starts in {check.first_data_period}) but no run counts for "
+        f"{', '.join(check.missing)}"
+        + (f" (found: {found})" if found else "")
+        + f". Rate them first, oldest first: {', '.join(f'`{c}`' for c in fixes)} — or `"
+        + request.command(with_history=True)
+        + "` rates them in order, then this period",
+        code="HISTORY_MISSING",
+        details={**check.as_dict(), "commands": fixes},
+    )
+
+
+def rate(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    request: RunRequest,
+    *,
+    progress: Progress | None = None,
+    extra: dict[str, Any] | None = None,
+) -> RateResult:
+    """Check the period and its history, make the missing history runs when asked, then rate.
+
+    Raises ConflictError `PERIOD_NOT_ENDED`, `PERIOD_NO_DATA` (unless `force_period`) and
+    `HISTORY_MISSING` (unless `with_history`), and whatever rule set selection and the run raise.
+    """
+    period = request.period
+    ruleset = registry.select(
+        settings.rules_dir, request.rules, settings.ruleset, period, request.force
+    )
+    refusals = period_refusals(con, settings, ruleset, period)
+    if refusals and not request.force_period:
+        first = refusals[0]
+        raise ConflictError(
+            first.message + " (--force-period rates it anyway; the manifest records that)",
+            code=first.code,
+            details={"refusals": [r.as_dict() for r in refusals]},
+        )
+    check = history.check(con, ruleset, period, watermark(con))
+    made: list[RunReport] = []
+    if check.missing and not request.with_history:
+        raise _missing_history(request, check)
+    for missing in check.missing:
+        earlier = RunRequest(Period.parse(missing), request.rules, request.force)
+        made.append(
+            rate(
+                con, settings, earlier, progress=progress, extra={"history_for": str(period)}
+            ).report
+        )
+    if made:
+        check = history.check(con, ruleset, period, watermark(con))
+    parameters = dict(extra or {})
+    if made:
+        parameters["history_made"] = [r.run_id for r in made]
+    if refusals:
+        parameters["overrides"] = [r.as_dict() for r in refusals]
+    report = execute_run(
+        con,
+        settings,
+        ruleset,
+        period,
+        forced=request.force and not registry.in_force(ruleset, period),
+        progress=progress,
+        extra=parameters,
+    )
+    return RateResult(report, check, made, refusals)
