@@ -18,8 +18,15 @@ from rating.errors import UsageError
 
 
 def _default_rules_dir() -> Path:
-    beside_package = Path(__file__).resolve().parent.parent / "rules"
-    return beside_package if beside_package.is_dir() else Path("rules")
+    """The repository's `rules/` in a checkout (the source of truth), else the copy a wheel
+    ships as `rating/_rules/` (scripts/build_hooks.py). When neither exists, the checkout's
+    path, so that "no rule set … in <folder>" names where it looked."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "rules"
+    if (package.parent / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    shipped = package / "_rules"
+    return shipped if shipped.is_dir() else checkout
 
 
 def _setting(default: Any, env: str, help: str, **kw: Any) -> Any:
@@ -106,6 +113,12 @@ class Settings:
         "RATING_INGEST_MEMORY_MB",
         "Memory an uploaded file's reader process may use, in MiB; past it the upload is refused.",
     )
+    language: str = _setting(
+        "zh",
+        "RATING_LANG",
+        "Language of the command line and the director's report: zh (Chinese, the default) "
+        "or en; a catalog in rating/locale/ adds another.",
+    )
     now: datetime | None = _setting(
         None,
         "RATING_NOW",
@@ -176,6 +189,13 @@ def _convert(name: str, raw: str) -> Any:
     except ValueError as exc:
         raise UsageError(f"setting {name}: cannot read '{raw}'", code="SETTING_INVALID") from exc
     return raw
+
+
+def language_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """RATING_LANG alone, read without checking the other settings: the command line needs
+    its language before it can report a bad setting in it."""
+    env = os.environ if environ is None else environ
+    return env.get("RATING_LANG", "") or Settings.language
 
 
 def documented_settings() -> list[tuple[str, str]]:

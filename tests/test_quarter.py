@@ -226,7 +226,7 @@ def test_cli_run_discard_and_show_say_what_they_read(
         return code, json.loads(capsys.readouterr().out)
 
     code, refused = cli("run", "--period", "2025Q3")
-    assert code == 1 and refused["error"]["code"] == "HISTORY_MISSING"
+    assert code == 3 and refused["error"]["code"] == "HISTORY_MISSING"
     code, made = cli("run", "--period", "2025Q3", "--with-history")
     assert code == 0 and made["black"] == 1
     assert [r["run_id"] for r in made["history_made"]] == ["2025Q1-01", "2025Q2-01"]

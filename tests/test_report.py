@@ -214,4 +214,4 @@ def test_report_command(
     assert code == 0 and out["run_id"] == "2026Q2-01" and out["cards"] == [uscc]
     assert Path(out["html"]).exists()
     code = main(["report", "1999Q1-01", "--out", str(tmp_path), "--db", str(city), "--json"])
-    assert code == 1 and json.loads(capsys.readouterr().out)["error"]["code"] == "RUN_NOT_FOUND"
+    assert code == 3 and json.loads(capsys.readouterr().out)["error"]["code"] == "RUN_NOT_FOUND"

@@ -26,7 +26,17 @@ Number = Annotated[Decimal, Field(allow_inf_nan=False, ge=Decimal("-1e12"), le=D
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 WORDING_FIELDS = frozenset(
-    {"title", "clause", "note", "summary", "document", "design_choice", "reason", "meaning"}
+    {
+        "title",
+        "clause",
+        "note",
+        "summary",
+        "document",
+        "design_choice",
+        "reason",
+        "meaning",
+        "score_places",
+    }
 )
 
 # Options added after versions were published: while unset (None or empty) they are left out
@@ -47,8 +57,12 @@ LATER_OPTIONS = frozenset(
         "working_days",
         "rewords",
         "meaning",
+        "score_places",
     }
 )
+
+# Decimal places scores and points are shown with when a rule set does not say.
+DEFAULT_SCORE_PLACES = 2
 
 
 class Model(BaseModel):
@@ -75,6 +89,7 @@ class Header(Model):
     # A wording revision: only wording differs from that version, so it shares its logic
     # fingerprint (checked when both are loaded from a rules folder).
     rewords: Rewords | None = None
+    score_places: int | None = Field(default=None, ge=0, le=4)
 
 
 class Evaluation(Model):
@@ -300,6 +315,12 @@ class RuleSet(Model):
     def grade_order(self) -> tuple[str, ...]:
         """Best first; the last is the lowest grade (what a veto gives)."""
         return tuple(b.grade for b in self.grades.bands) + self.grades.extra
+
+    @property
+    def score_places(self) -> int:
+        """Decimal places scores and points are shown with (results keep 4)."""
+        places = self.ruleset.score_places
+        return DEFAULT_SCORE_PLACES if places is None else places
 
     @property
     def lowest_grade(self) -> str:

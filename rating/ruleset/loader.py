@@ -104,7 +104,8 @@ def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
             sorted(p.name for p in rules_dir.iterdir() if p.is_dir()) if rules_dir.is_dir() else []
         )
         raise NotFoundError(
-            f"no rule set '{name}' in {rules_dir} (known: {', '.join(known) or 'none'})",
+            f"no rule set '{name}' in {rules_dir} (known: {', '.join(known) or 'none'}); "
+            "RATING_RULES_DIR names the folder of rule sets",
             code="RULESET_NOT_FOUND",
         )
     versions = sorted(

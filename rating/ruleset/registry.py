@@ -15,6 +15,7 @@ from rating.ruleset.definition import Header
 from rating.ruleset.loader import (
     RULESET_FILE,
     LoadedRuleSet,
+    find_version_dir,
     list_rulesets,
     load_ruleset,
     parse_ref,
@@ -49,6 +50,8 @@ def select(
     else:
         name = default_name
     versions = [v for n, v in list_rulesets(rules_dir) if n == name]
+    if not versions:
+        find_version_dir(Path(rules_dir), name, None)  # RULESET_NOT_FOUND, naming the folder
     # Only headers are read to choose: a draft of a later version with a fault in its rules
     # (or a folder whose header cannot be read) does not block this period's run; the
     # version chosen is then loaded and checked in full. `rating rules validate` reports all.

@@ -513,5 +513,5 @@ def test_serve_on_a_warehouse_it_cannot_open_says_so_first(tmp_path: Path) -> No
             timeout=120,
         )
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-        assert done.returncode == 1 and len(lines) == 1 and code in lines[0], lines
+        assert done.returncode == 3 and len(lines) == 1 and code in lines[0], lines
         assert "Serving" not in done.stdout
