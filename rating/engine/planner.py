@@ -99,6 +99,17 @@ def period_refusals(
                 f"(up to {period.end}){where}: is the period right?",
             )
         )
+    elif span.first_day is not None and period.end < span.first_day:
+        # Only a register in force reaches back here (bad information valid for years): a
+        # grade of this period would be made of it alone, and later streaks would count it.
+        out.append(
+            Refusal(
+                "PERIOD_NO_DATA",
+                f"{period} ends on {period.end}, before the rated data starts "
+                f"({span.first_day}); only records in force from a register reach back to it: "
+                "is the period right?",
+            )
+        )
     return out
 
 

@@ -59,7 +59,11 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
         # the Q3 activity; a run of Q3 reads them. Bad information is a register: its records
         # from 2024 do not make 2024's quarters "missing".
         for p in ("2025Q1", "2025Q2"):
-            assert c.post("/v1/bureau/runs", headers=bureau, json={"period": p}).status_code == 200
+            body = {"period": p}
+            refused = c.post("/v1/bureau/runs", headers=bureau, json=body)
+            assert refused.json()["error"]["code"] == "PERIOD_NO_DATA"  # registers only
+            body["force_period"] = True  # the bureau says it rated them
+            assert c.post("/v1/bureau/runs", headers=bureau, json=body).status_code == 200
         run = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"}).json()
         assert run["history"]["missing"] == [] and run["history"]["first_data_period"] == "2025Q3"
         # 丙's veto, and 丁's third C in a row now that its history is read (not one C alone).
