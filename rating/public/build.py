@@ -178,7 +178,9 @@ def _cards(
             score=raw["score"],
             red=bool(raw["red"]),
             black=bool(raw["black"]),
-            veto_items=[wording[v].title if v in wording else v for v in raw["veto_rules"]]
+            veto_items=[
+                veto_item(wording[v].title) if v in wording else v for v in raw["veto_rules"]
+            ]
             if raw["veto"]
             else [],
             reasons=reasons,
@@ -316,3 +318,16 @@ def build(
         compounds=compounds,
         index=index,
     )
+
+
+VETO_WORDS = "一票否决事项"
+
+
+def veto_item(title: str) -> str:
+    """A veto rule's title as an item of "一票否决事项：{items}": without the words the
+    sentence already says (一票否决事项：重大安全责任事故 → 重大安全责任事故; 一票否决事项（挪用…）
+    → 挪用…), so the ground never reads 一票否决事项：一票否决事项…"""
+    item = title.removeprefix(VETO_WORDS).lstrip("：: ")
+    if item.startswith("（") and item.endswith("）"):
+        item = item[1:-1]
+    return item or title
