@@ -36,12 +36,15 @@ PROBLEM_CODES = {
     "BAD_FORMAT": "does not have the expected form",
     "OUT_OF_RANGE": "outside the allowed range",
     "BAD_USCC": "not a valid unified social credit code (GB 32100-2015 checksum)",
+    "BAD_ID_NUMBER": "not a valid citizen identity number (GB 11643-1999 checksum)",
     "FUTURE_DATE": "a date in the future",
     "BAD_DATE_ORDER": "dates in the wrong order",
     "UNKNOWN_COMPANY": "the company is not known: ingest companies first",
     "UNKNOWN_PROJECT": "the project is not known: ingest projects first",
+    "UNKNOWN_MANAGER": "the project manager is not known: ingest managers first",
     "DUPLICATE_KEY": "the same key appears earlier in this file",
     "OVERLAPPING_SERVICE": "the service period overlaps another company's period for this project",
+    "OVERLAPPING_ASSIGNMENT": "the assignment overlaps another manager's period for this project",
     "MATCH_REJECTED": "an analyst decided this compound spelling is no project of ours",
 }
 
@@ -105,6 +108,8 @@ def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
         return f"NOT {_in(value, stats['allowed_values'])}", "BAD_ENUM"
     if check.name == "uscc_checksum":
         return f"NOT uscc_valid({value})", "BAD_USCC"
+    if check.name == "id_number_checksum":
+        return f"NOT id_number_valid({value})", "BAD_ID_NUMBER"
     if check.name == "str_matches":
         return f"NOT regexp_full_match({value}, {sql_text(lit(stats['pattern']))})", "BAD_FORMAT"
     bounds = {
@@ -161,6 +166,11 @@ def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
         if default is not None
         else f"CAST({p} AS {target})"
     )
+    # A personal cell is checked in clear and kept only as its keyed hash (`id_hash`, a
+    # function the loader registers for the file; NULL without a key).
+    checked = p if col.metadata["personal"] else v
+    if col.metadata["personal"]:
+        value = f"id_hash({p})"
     whens = [(f"contains({raw}, '\ufffd')", "BAD_ENCODING")]
     dtype = logical_type(col)
     if dtype == "bool":
@@ -170,8 +180,8 @@ def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
     if not col.nullable and default is None:
         whens.append((f"{v} IS NULL", "MISSING_VALUE"))
     for check in col.checks:
-        fails, code = _check_failure(check, v)
-        whens.append((f"{v} IS NOT NULL AND {fails}", code))
+        fails, code = _check_failure(check, checked)
+        whens.append((f"{checked} IS NOT NULL AND {fails}", code))
     if dtype in ("date", "timestamp") and not col.metadata["future_ok"]:
         limit = "$today" if dtype == "date" else "$now"
         whens.append((f"{v} > {limit}", "FUTURE_DATE"))
@@ -207,6 +217,13 @@ def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> s
     return f"SELECT _line, {names}, {relational_errors_sql(contract)} FROM {rows} AS v"
 
 
+_UNKNOWN = {
+    "companies": "UNKNOWN_COMPANY",
+    "projects": "UNKNOWN_PROJECT",
+    "managers": "UNKNOWN_MANAGER",
+}
+
+
 def _relational_checks(contract: Contract) -> dict[str, list[tuple[str, str]]]:
     """Per column, (condition, code) of problems that need other tables or other columns, in
     the order they apply: known references, then checks across columns. Duplicate keys are
@@ -215,7 +232,7 @@ def _relational_checks(contract: Contract) -> dict[str, list[tuple[str, str]]]:
     checks: dict[str, list[tuple[str, str]]] = {name: [] for name in contract.columns}
     for column, kind in contract.references.items():
         ref = CONTRACTS[kind]
-        code = "UNKNOWN_COMPANY" if kind == "companies" else "UNKNOWN_PROJECT"
+        code = _UNKNOWN[kind]
         checks[column].append(
             (
                 f'v."{column}" IS NOT NULL AND v."{column}" NOT IN (SELECT s."{ref.key[0]}" FROM {visible_rows(ref)})',
@@ -256,20 +273,24 @@ def clean_rows(contract: Contract) -> str:
 
 
 def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
-    """Projects only: a new service period may not overlap another period of the project."""
-    if contract.kind != "projects":
+    """A new period may not overlap another period of its group (`Contract.no_overlap`): a
+    project has one company, and one manager, at a time. The period already loaded with the
+    same start is the one being corrected, not another."""
+    rule = contract.no_overlap
+    if rule is None:
         return None
+    g, start, end = _q(rule.group), _q(rule.start), _q(rule.end)
     ok = clean_rows(contract)
-    other = f"""(SELECT s.project_id, s.service_start, s.service_end FROM {visible_rows(contract)}
-                   AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.project_id = s.project_id
-                                   AND n.service_start = s.service_start)
-                 UNION ALL SELECT project_id, service_start, service_end FROM {table} WHERE {ok})"""
-    return f"""UPDATE {table} AS v SET "e__service_start" = 'OVERLAPPING_SERVICE'
+    other = f"""(SELECT s.{g}, s.{start}, s.{end} FROM {visible_rows(contract)}
+                   AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.{g} = s.{g}
+                                   AND n.{start} = s.{start})
+                 UNION ALL SELECT {g}, {start}, {end} FROM {table} WHERE {ok})"""
+    return f"""UPDATE {table} AS v SET {error_column(rule.start)} = {sql_text(lit(rule.code))}
         WHERE {ok.replace('"e__', 'v."e__')} AND EXISTS (
-          SELECT 1 FROM {other} o WHERE o.project_id = v.project_id
-            AND o.service_start <> v.service_start
-            AND o.service_start <= coalesce(v.service_end, DATE '9999-12-31')
-            AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
+          SELECT 1 FROM {other} o WHERE o.{g} = v.{g}
+            AND o.{start} <> v.{start}
+            AND o.{start} <= coalesce(v.{end}, DATE '9999-12-31')
+            AND v.{start} <= coalesce(o.{end}, DATE '9999-12-31'))"""
 
 
 def problems_sql(
@@ -280,14 +301,19 @@ def problems_sql(
         f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
         for n, col in contract.columns.items()
     )
+    personal = {n for n, col in contract.columns.items() if col.metadata["personal"]}
+
+    def cell(name: str, raw: str) -> str:  # a personal cell is masked wherever it is shown
+        return f"mask_id(r.{raw})" if name in personal else f"r.{raw}"
+
     cells = " ".join(
-        f"WHEN {sql_text(lit(n))} THEN r.{raw}" for n, (raw, _) in mapping.source.items()
+        f"WHEN {sql_text(lit(n))} THEN {cell(n, raw)}" for n, (raw, _) in mapping.source.items()
     )
     raw_json = (
         "to_json(struct_pack("
         + ", ".join(
-            f"{_q(h)} := r.{c}"
-            for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+            f"{_q(h)} := {cell(n, c)}"
+            for n, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
         )
         + "))"
     )

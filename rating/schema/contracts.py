@@ -21,6 +21,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
+from rating.idnumber import is_valid as _id_number_is_valid
 from rating.uscc import is_valid as _uscc_is_valid
 
 # Cells that mean "empty" in real exports (`无` is common in 12345 extracts).
@@ -40,6 +41,16 @@ def uscc_check() -> pa.Check:
     return pa.Check(check, name="uscc_checksum", error="not a valid unified social credit code")
 
 
+def id_number_check() -> pa.Check:
+    def check(data: Any) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(
+            col.map_elements(_id_number_is_valid, return_dtype=pl.Boolean).fill_null(True)
+        )
+
+    return pa.Check(check, name="id_number_checksum", error="not a valid citizen identity number")
+
+
 def column(
     dtype: Any,
     headers: tuple[str, ...],
@@ -52,10 +63,13 @@ def column(
     default: Any = None,
     free_text: bool = False,
     system: bool = False,
+    personal: bool = False,
 ) -> pa.Column:
     """One declared column; `headers` lists accepted header spellings, Chinese first.
 
-    A `system` column is filled by the loader, never read from a file (its headers only name it)."""
+    A `system` column is filled by the loader, never read from a file (its headers only name it).
+    A `personal` column (a citizen identity number) is never stored in clear: ingest keeps its
+    keyed hash (`rating.idnumber`), masks it in the quarantine, and without a key ignores it."""
     return pa.Column(
         dtype,
         checks=list(checks),
@@ -69,6 +83,7 @@ def column(
             "default": default,
             "free_text": free_text,
             "system": system,
+            "personal": personal,
         },
     )
 
@@ -87,6 +102,17 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class NoOverlap:
+    """Periods that may not overlap within a group: a project has one company (one manager)
+    at a time. `end` empty means open; a row overlapping another is quarantined with `code`."""
+
+    group: str
+    start: str
+    end: str
+    code: str
+
+
+@dataclass(frozen=True)
 class Contract:
     kind: str
     title: str
@@ -99,6 +125,7 @@ class Contract:
     # complaints: a file without `project_id` must name the compound in this column instead,
     # and its rows are matched to projects by name (rating.matching)
     matched_by: str | None = None
+    no_overlap: NoOverlap | None = None
 
     @property
     def columns(self) -> dict[str, pa.Column]:

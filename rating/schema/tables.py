@@ -9,7 +9,7 @@ the file (`_row`) and the date they happened on (`_date`).
 
 from __future__ import annotations
 
-from rating import uscc
+from rating import idnumber, uscc
 from rating.schema.contracts import Contract, logical_type
 from rating.schema.macros import PARSE_MACROS
 from rating.schema.sources import CONTRACTS
@@ -199,6 +199,8 @@ def layout_ddl() -> list[str]:
     return [
         *INGEST_LAYOUT,
         uscc.sql_macro(),
+        idnumber.sql_macro(),
+        idnumber.MASK_MACRO,
         *PARSE_MACROS,
         *(source_table_ddl(c) for c in CONTRACTS.values()),
     ]
