@@ -149,3 +149,113 @@ def test_survey_checks(tmp_path: Path) -> None:
         ("第三方机构", 90, None),
         ("街道办事处", None, 88),
     ]
+
+
+# ---------------------------------------------------------------- the manager part, by hand
+
+
+def _shanghai_bureau() -> Bureau:
+    """Two companies; 甲's project P1 passes to 乙 on 2026-08-01 with a new manager, and its
+    old manager M001 moves to 乙's project P2 the same day."""
+    b = Bureau()
+    c1, c2 = b.company(1, "甲物业"), b.company(2, "乙物业")
+    b.project("P1", c1, service_end="2026-07-31")
+    b.project("P1", c2, service_start="2026-08-01", households=500)
+    b.project("P2", c2)
+    b.manager("M001", "张三", c2)  # now employed by 乙
+    b.manager("M002", "李四", c2)
+    b.manager("M003", "王五", c1)  # in charge of nothing this quarter
+    b.assign("P1", "M001", "2024-01-01", "2026-07-31")
+    b.assign("P1", "M002", "2026-08-01")
+    b.assign("P2", "M001", "2026-08-01")
+    late = {"deadline": "2026-07-12 18:00:00", "closed_at": "2026-07-20 10:00:00"}
+    b.complaint("P1", "2026-07-10", complaint_id="GD-LATE", **late)  # M001, on P1 (甲)
+    b.complaint("P1", "2026-08-15", complaint_id="GD-POOR", satisfaction="不满意")  # M002
+    b.complaint("P2", "2026-09-05", complaint_id="GD-MASS", petitioners=12)  # M001, on P2 (乙)
+    b.complaint("P2", "2026-07-20", complaint_id="GD-NOBODY", satisfaction="不满意")  # no manager
+    b.event(c2, "2026-09-01", event_id="EV-M2", manager_no="M002", code="B05", points=10)
+    b.event(c1, "2026-09-10", event_id="EV-M3", manager_no="M003", code="V01", points=18)
+    b.survey("P2", "2026-09-20", survey_id="CP-1", respondents=12, satisfaction_rate=100, score=95)
+    b.survey("P2", "2026-09-25", survey_id="CP-2", respondents=200, satisfaction_rate=None, score=92)
+    return b
+
+
+@pytest.fixture(scope="module")
+def shanghai(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, str]:
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+
+    tmp = tmp_path_factory.mktemp("shanghai")
+    con, settings, results = load(_shanghai_bureau(), tmp)
+    assert all(r.rows_quarantined == 0 for r in results), [r.as_dict() for r in results]
+    rs = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    report = execute_run(con, settings, rs, Period.parse("2026Q3"), forced=True)
+    return con, report.run_id
+
+
+def test_managers_are_scored_on_the_records_of_their_days_in_charge(shanghai) -> None:  # type: ignore[no-untyped-def]
+    con, run_id = shanghai
+    managers = rows(
+        con,
+        """SELECT certificate_no, projects, days_in_charge, points, score, grade, veto
+           FROM run_managers WHERE run_id = $r ORDER BY 1""",
+        {"r": run_id},
+    )
+    # M001: P1 from 07-01 to 07-31 (31 days) and P2 from 08-01 to 09-30 (61 days).
+    #   GD-LATE on P1 closed late −5; GD-MASS on P2, 12 petitioners −5; two third-party
+    #   surveys of P2 scoring 95 and 92: +3 each, capped at +3 → −7 → 93 正常.
+    # M002: P1 from 08-01 (61 days). GD-POOR follow-up 不满意 −3; EV-M2 记10分 −10 → 87 警示.
+    # M003: no project; EV-M3 (V01, 18 points) −18 → 82, and an 18-point item → 记满18分.
+    # GD-NOBODY: P2 had no manager on 07-20, so it counts against nobody.
+    assert managers == [
+        ("M001", ["P1", "P2"], 92, -7, 93, "正常", False),
+        ("M002", ["P1"], 61, -13, 87, "警示", False),
+        ("M003", [], 0, -18, 82, "记满18分", True),
+    ]
+    points = rows(
+        con,
+        """SELECT certificate_no, rule_id, records, raw_points, points FROM run_manager_points
+           WHERE run_id = $r ORDER BY 1, 2""",
+        {"r": run_id},
+    )
+    assert points == [
+        ("M001", "SH-M-COLLECTIVE", 1, -5, -5),
+        ("M001", "SH-M-LATE", 1, -5, -5),
+        ("M001", "SH-M-SURVEY", 2, 6, 3),
+        ("M002", "SH-M-EVENT", 1, -10, -10),
+        ("M002", "SH-M-POOR", 1, -3, -3),
+        ("M003", "SH-M-18", 1, 0, 0),
+        ("M003", "SH-M-EVENT", 1, -18, -18),
+    ]
+    # the evidence of a manager's points names the record, its project and the company then
+    evidence = rows(
+        con,
+        """SELECT record_key, project_id, company_uscc FROM run_manager_evidence
+           WHERE run_id = $r AND certificate_no = 'M001' AND source = 'complaints' ORDER BY 1""",
+        {"r": run_id},
+    )
+    names = dict(rows(con, "SELECT name, uscc FROM src_companies"))
+    assert evidence == [("GD-LATE", "P1", names["甲物业"]), ("GD-MASS", "P2", names["乙物业"])]
+
+
+def test_hotline_handling_and_surveys_score_projects(shanghai) -> None:  # type: ignore[no-untyped-def]
+    con, run_id = shanghai
+    got = rows(
+        con,
+        """SELECT rule_id, project_id, c.name, round(value, 4), records, points
+           FROM run_rule_points p JOIN src_companies c ON c.uscc = p.company_uscc
+           WHERE run_id = $r AND rule_id IN ('SH-HOTLINE-ONTIME', 'SH-SURVEY', 'SH-HOTLINE-REOPENED')
+           ORDER BY 1, 2, 3""",
+        {"r": run_id},
+    )
+    # P1 under 甲: GD-LATE, 0 of 1 on time → ≤ 0.8 → −5. P1 under 乙: GD-POOR on time, 1 of 1.
+    # P2: GD-MASS and GD-NOBODY on time: 2 of 2. Survey CP-1: 100 % of 12 respondents reads
+    # as its Wilson lower bound, (1 + 1.3530/12 − 1.645 × √(0 + 0.6765/144)) ÷ (1 + 2.7060/12)
+    # = 81.5992 % ≤ 85 → −2 (CP-2 has a score but no rate: not averaged).
+    assert got == [
+        ("SH-HOTLINE-ONTIME", "P1", "乙物业", 1.0, 1, 0),
+        ("SH-HOTLINE-ONTIME", "P1", "甲物业", 0.0, 1, -5),
+        ("SH-HOTLINE-ONTIME", "P2", "乙物业", 1.0, 2, 0),
+        ("SH-SURVEY", "P2", "乙物业", 81.5992, 1, -2),
+    ]

@@ -52,8 +52,13 @@ def hits_select(c: CompiledRule) -> str:
                  AND coalesce({base_filter}, false)"""
 
 
+def company_side(ctx: RunContext) -> list[CompiledRule]:
+    """The rules scoring projects and companies (manager rules: `rating.engine.managers`)."""
+    return [c for c in ctx.ruleset.rules if c.rule.target != "manager"]
+
+
 def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    selects = [hits_select(c) for c in ctx.ruleset.rules]
+    selects = [hits_select(c) for c in company_side(ctx)]
     if not selects:
         selects = [
             "SELECT NULL::VARCHAR rule_id, NULL::VARCHAR source, NULL::VARCHAR _company, "
@@ -138,7 +143,7 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
 
 
 def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    selects = [rule_points_select(c, ctx) for c in ctx.ruleset.rules]
+    selects = [rule_points_select(c, ctx) for c in company_side(ctx)]
     if not selects:
         run(
             con,

@@ -20,7 +20,7 @@ import duckdb
 
 from rating import __version__
 from rating.calendar import WorkingCalendar
-from rating.engine import evaluator, grading, history, scope, shrinkage
+from rating.engine import evaluator, grading, history, managers, scope, shrinkage
 from rating.engine.context import RunContext
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
@@ -81,6 +81,7 @@ def _steps(
         ("history", grading.build_history),
         ("grades", grading.build_grades),
         ("lists and downgrades", grading.build_decisions),
+        ("project managers", managers.build_managers),
     ]
     return steps
 
@@ -118,6 +119,13 @@ STORE = {
         raw_rate, pool_records, pool_households, pool_rate, prior_households, fair_rate, fair_low,
         fair_high FROM fair_rates ORDER BY rule_id, company, project_id""",
     "run_unattributed": "SELECT $run, source, record_key, batch_id, line, project_id, record_date FROM unattributed",
+    "run_managers": """SELECT $run, certificate_no, name, employer_uscc, projects, days_in_charge,
+        points, score, grade, veto, veto_rules FROM manager_scores ORDER BY certificate_no""",
+    "run_manager_points": """SELECT $run, certificate_no, rule_id, target, value, records,
+        raw_points, points FROM manager_points WHERE records > 0 OR points <> 0
+        ORDER BY certificate_no, rule_id""",
+    "run_manager_evidence": """SELECT $run, rule_id, _manager, _company, _project, source, _key,
+        _batch, _row, _date, contribution FROM manager_hits""",
 }
 
 

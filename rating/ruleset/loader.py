@@ -210,6 +210,8 @@ def _compile(definition: RuleSet, problems: ProblemCollector, origin: str) -> tu
         used = set(ctx.used) | {
             c for c in (rule.window.until_column, rule.window.rectified_column) if c
         }
+        if rule.target == "manager" and rule.source == "events":
+            used.add("manager_no")  # events against a manager name them
         if when is not None:
             rules.append(CompiledRule(rule, when, value, of, points, frozenset(used)))
     overrides = []
