@@ -176,7 +176,9 @@ def _shanghai_bureau() -> Bureau:
     b.event(c2, "2026-09-01", event_id="EV-M2", manager_no="M002", code="B05", points=10)
     b.event(c1, "2026-09-10", event_id="EV-M3", manager_no="M003", code="V01", points=18)
     b.survey("P2", "2026-09-20", survey_id="CP-1", respondents=12, satisfaction_rate=100, score=95)
-    b.survey("P2", "2026-09-25", survey_id="CP-2", respondents=200, satisfaction_rate=None, score=92)
+    b.survey(
+        "P2", "2026-09-25", survey_id="CP-2", respondents=200, satisfaction_rate=None, score=92
+    )
     return b
 
 
