@@ -261,3 +261,14 @@ def test_hotline_handling_and_surveys_score_projects(shanghai) -> None:  # type:
         ("SH-HOTLINE-ONTIME", "P2", "乙物业", 1.0, 2, 0),
         ("SH-SURVEY", "P2", "乙物业", 81.5992, 1, -2),
     ]
+
+
+def test_cli_shows_and_explains_a_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from rating.engine import managers
+
+    con, run_id = shanghai
+    worst = managers.results(con, run_id, limit=1)[0]
+    assert (worst.certificate_no, worst.grade, worst.veto) == ("M003", "记满18分", True)
+    explained = {p.rule_id: p for p in managers.explain(con, run_id, "M001")}
+    assert explained["SH-M-LATE"].evidence[0][:2] == ("complaints", "GD-LATE")
+    assert explained["SH-M-SURVEY"].points == 3 and explained["SH-M-SURVEY"].records == 2

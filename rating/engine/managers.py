@@ -21,6 +21,8 @@ the points of the records on their days in charge of their earlier projects.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from rating.engine.context import RunContext, window_condition
@@ -34,7 +36,7 @@ from rating.engine.evaluator import (
 )
 from rating.ruleset.loader import CompiledRule
 from rating.schema import CONTRACTS
-from rating.sql import lit, run, sql_text, value
+from rating.sql import lit, rows, run, sql_text, value
 from rating.warehouse import visible_rows
 
 FAR_FUTURE = "DATE '9999-12-31'"
@@ -223,3 +225,67 @@ def _build_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                          GROUP BY ALL) v USING (certificate_no))""",
         ctx.params,
     )
+
+
+@dataclass(frozen=True)
+class ManagerResult:
+    """One manager's result in a run: score and grade, projects and days in charge."""
+
+    certificate_no: str
+    name: str | None
+    employer_uscc: str | None
+    projects: list[str]
+    days_in_charge: int
+    score: float
+    grade: str
+    veto: bool
+
+
+@dataclass(frozen=True)
+class ManagerPoint:
+    """Points of one rule for a manager, with the records behind them (source, key, project,
+    the company serving the project then, date, points)."""
+
+    rule_id: str
+    target: str
+    value: float | None
+    records: int
+    points: float
+    evidence: list[tuple[str, str, str | None, str | None, str, float | None]]
+
+
+def results(
+    con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 50, offset: int = 0
+) -> list[ManagerResult]:
+    """A run's managers, worst score first (then by certificate number)."""
+    found = rows(
+        con,
+        """SELECT certificate_no, name, employer_uscc, projects, days_in_charge,
+                  CAST(score AS DOUBLE), grade, veto
+           FROM run_managers WHERE run_id = $run ORDER BY score, certificate_no
+           LIMIT $limit OFFSET $offset""",
+        {"run": run_id, "limit": limit, "offset": offset},
+    )
+    return [ManagerResult(*r) for r in found]
+
+
+def explain(con: duckdb.DuckDBPyConnection, run_id: str, certificate_no: str) -> list[ManagerPoint]:
+    """Every rule that gave the manager points in the run, with its evidence."""
+    points = rows(
+        con,
+        """SELECT rule_id, target, value, records, CAST(points AS DOUBLE) FROM run_manager_points
+           WHERE run_id = $run AND certificate_no = $cert ORDER BY points, rule_id""",
+        {"run": run_id, "cert": certificate_no},
+    )
+    evidence = rows(
+        con,
+        """SELECT rule_id, source, record_key, project_id, company_uscc,
+                  CAST(record_date AS VARCHAR), CAST(points AS DOUBLE)
+           FROM run_manager_evidence WHERE run_id = $run AND certificate_no = $cert
+           ORDER BY record_date, record_key""",
+        {"run": run_id, "cert": certificate_no},
+    )
+    return [
+        ManagerPoint(rid, target, val, n, pts, [tuple(e[1:]) for e in evidence if e[0] == rid])
+        for rid, target, val, n, pts in points
+    ]
