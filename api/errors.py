@@ -5,6 +5,9 @@
 
 Validation errors (422) list each field in `problems` with its location; no stack trace
 ever leaves the server (an unexpected error is logged and answered with code INTERNAL).
+
+The public pages (every path outside `/v1/`, the docs and the schema) answer errors with a page
+in the same design instead — 404, 410 for a withdrawn result, 429, … — with the same status.
 Every error carries the request's id (`request_id`, also the `X-Request-ID` header): a
 message that would show a server path or a piece of SQL is cut, and the full text goes to
 the server log under that id.
@@ -18,7 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
@@ -73,11 +76,31 @@ def error_body(
     return {"ok": False, "error": error}
 
 
+API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi", "/healthz")
+
+
+def is_page(path: str) -> bool:
+    """Whether a path is one of the public pages (errors are then a page, not JSON)."""
+    return not path.startswith(API_PREFIXES)
+
+
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-async def rating_error(request: Request, exc: Exception) -> JSONResponse:
+def _answer(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if is_page(request.url.path) and hasattr(request.app.state, "rating"):
+        from api.render import page
+
+        return page(
+            request, "error.html", {"status": status, "error": body["error"]}, status, headers
+        )
+    return _json(status, body, headers)
+
+
+async def rating_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RatingError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     retry = exc.details.get("retry_after") if exc.details else None
@@ -86,10 +109,10 @@ async def rating_error(request: Request, exc: Exception) -> JSONResponse:
     body = exc.as_dict()
     body["error"]["message"] = public_message(request, exc.message)
     body["error"]["request_id"] = request_id(request.scope)
-    return _json(exc.status, body, headers)
+    return _answer(request, exc.status, body, headers)
 
 
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for err in exc.errors():
@@ -106,7 +129,7 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     body = error_body(
         "VALIDATION_FAILED", f"invalid request: {fields}", 422, problems, None, request
     )
-    return _json(422, body)
+    return _answer(request, 422, body)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -126,7 +149,7 @@ def allowed_methods(request: Request) -> list[str]:
     )
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
@@ -134,10 +157,10 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     body = error_body(code, message, exc.status_code, request=request)
-    return _json(exc.status_code, body, headers or None)
+    return _answer(request, exc.status_code, body, headers or None)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     rid = request_id(request.scope)
     resource = resource_error(exc)
     if resource is not None:  # disk full, read-only file system, …: not a bug, say which

@@ -113,7 +113,7 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path = scope["path"]
         role = next((r for prefix, r in ROLES.items() if path.startswith(prefix)), None)
-        if role is not None:
+        if role is not None and not state.public_only:  # (public-only: those paths are 404)
             try:
                 record = authenticate(state, headers.get("authorization"), role)
             except RatingError as exc:

@@ -21,17 +21,23 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+from fastapi import Request
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.guard import error_response
+from api.errors import is_page
+from api.guard import error_response, request_id
+from api.render import page
 from rating.errors import RatingError
 
 access_log = logging.getLogger("rating.access")
-LIMITED = ("/v1/public/", "/companies/")
+# The public API and the resident's pages (the search page is "/"); bureau, audit, health and
+# the schema are not limited.
+LIMITED = ("/v1/public/", "/companies/", "/compounds/", "/lists/", "/grades")
 
 
 class RateLimited(RatingError):
@@ -73,6 +79,16 @@ def client_key(scope: Scope) -> str:
     return str(address)
 
 
+def refusal(scope: Scope, exc: RatingError, headers: dict[str, str]) -> Any:
+    """JSON for the API, the error page (same design as the others) for a public page."""
+    if not is_page(scope["path"]):
+        return error_response(scope, exc, headers)
+    body = exc.as_dict()
+    body["error"]["request_id"] = request_id(scope)
+    context = {"status": exc.status, "error": body["error"]}
+    return page(Request(scope), "error.html", context, exc.status, headers)
+
+
 class RateLimit:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -92,7 +108,7 @@ class RateLimit:
         }
         if not allowed:
             refused = RateLimited(f"too many requests: try again in {reset} s")
-            response = error_response(scope, refused, {**headers, "Retry-After": str(reset)})
+            response = refusal(scope, refused, {**headers, "Retry-After": str(reset)})
             await response(scope, receive, send)
             return
         extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]

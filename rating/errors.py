@@ -108,6 +108,13 @@ class NotFoundError(RatingError):
     status = 404
 
 
+class GoneError(RatingError):
+    """Something the public could see before and no longer can (a withdrawn result)."""
+
+    code = "GONE"
+    status = 410
+
+
 class ConflictError(RatingError):
     """The request contradicts the state of the warehouse (e.g. editing a used rule version)."""
 

@@ -221,6 +221,7 @@ def test_cli_show_prints_the_evidence(
 ) -> None:
     monkeypatch.setenv("RATING_NOW", "2026-11-01T09:00:00")
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("RATING_LANG", "en")  # the assertions read the English words
     con, _settings, _ = load(fact_bureau(), tmp_path)
     con.close()
     db = str(tmp_path / "warehouse.duckdb")
@@ -231,7 +232,7 @@ def test_cli_show_prints_the_evidence(
     assert "Why it repeats L1" in out and "same_room" in out and "Facts read" in out
     assert main(["integrity", "list", "--db", db]) == 0
     assert "repeats L1 (p " in capsys.readouterr().out
-    assert main(["integrity", "scan", "--period", "2025Q3", "--model", "nope", "--db", db]) == 1
+    assert main(["integrity", "scan", "--period", "2025Q3", "--model", "nope", "--db", db]) == 2
 
 
 @pytest.mark.slow  # ingests a bureau or a city: not in `make test-fast`

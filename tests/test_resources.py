@@ -43,7 +43,7 @@ def test_database_wording_and_memory_are_classified() -> None:
 
 def test_a_path_too_long_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / ("w" * 300 + ".duckdb")
-    assert main(["batches", "--db", str(db), "--json"]) == 1
+    assert main(["batches", "--db", str(db), "--json"]) == 3
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "PATH_TOO_LONG"
 
 
@@ -56,4 +56,4 @@ def test_a_full_disk_is_said_so_not_internal(
     monkeypatch.setattr(Path, "write_text", full)
     code = main(["token", "create", "--role", "bureau", "--db", str(tmp_path / "t.duckdb")])
     err = capsys.readouterr().err
-    assert code == 1 and "[DISK_FULL]" in err and "INTERNAL" not in err
+    assert code == 3 and "[DISK_FULL]" in err and "INTERNAL" not in err

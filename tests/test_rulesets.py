@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -141,6 +143,47 @@ def test_shrink_is_logic_and_leaves_published_fingerprints_alone() -> None:
     assert "shrink" not in str(logic_and_wording(base.definition)[0])
 
 
+def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> None:
+    """yantai-2022@1.0.1 rewords 1.0.0 (a Chinese clause instead of an English translation,
+    what each grade means): one logic fingerprint; 2026Q3 on are rated under 1.0.1."""
+    from rating.periods import Period
+    from rating.ruleset import registry
+    from rating.ruleset.diff import diff
+
+    old, new = (load_ruleset(RULES_DIR, f"yantai-2022@{v}") for v in ("1.0.0", "1.0.1"))
+    assert new.fingerprint.logic == old.fingerprint.logic
+    assert new.fingerprint.wording != old.fingerprint.wording
+    changes = diff(old, new)
+    kinds = {c["kind"] for c in changes["settings"]} | {
+        c["kind"] for found in changes["rules_changed"].values() for c in found
+    }
+    assert changes["same_logic"] and kinds == {"wording", "version"}
+    assert not re.search(r"[A-Za-z]{4,}", new.definition.rule("P-CMP-RATE").clause)
+    assert [b.meaning for b in new.definition.grades.bands][0] == "信用优秀"
+    chosen = {
+        p: registry.select(RULES_DIR, None, "yantai-2022", Period.parse(p), False).ref
+        for p in ("2026Q2", "2026Q3", "2026Q4")
+    }
+    assert chosen == {
+        "2026Q2": "yantai-2022@1.0.0",
+        "2026Q3": "yantai-2022@1.0.1",
+        "2026Q4": "yantai-2022@1.0.1",
+    }
+
+
+def test_a_wording_revision_that_changes_logic_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(RULES_DIR / "yantai-2022", tmp_path / "yantai-2022")
+    path = tmp_path / "yantai-2022" / "1.0.1" / "ruleset.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("points = -0.5", "points = -0.6"),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleSetError) as err:
+        load_ruleset(tmp_path, "yantai-2022@1.0.1")
+    assert [p.code for p in err.value.problems] == ["RULESET_REWORDS"]
+    assert "rating rules diff yantai-2022@1.0.0 yantai-2022@1.0.1" in err.value.problems[0].message
+
+
 def _bad_rule(when: str) -> str:
     return (
         f'[[rule]]\nid = "X-BIG"\ntitle = "big"\nclause = "none"\nsource = "complaints"\n'
@@ -179,7 +222,8 @@ def test_casts_cannot_fail_a_run(tmp_path: Path) -> None:
     (rules / "yantai-2022" / "1.2.0" / "ruleset.toml").write_text(text, encoding="utf-8")
     rs = load_ruleset(rules, "yantai-2022@1.2.0")
     sql = [c for c in rs.rules if c.rule.id == "X-BIG"][0].when.sql()
-    assert "TRY_CAST" in sql and "NULLIF" in sql
+    # `%` is the exact-arithmetic macro, empty when the divisor is 0 (rating.ruleset.arithmetic)
+    assert "TRY_CAST" in sql and "RATING_MOD(" in sql
     con, settings, _ = load(scenarios.yantai(), tmp_path)
     report = execute_run(con, settings.with_(rules_dir=rules), rs, Period.parse("2025Q3"))
     hits = con.execute(

@@ -110,6 +110,8 @@ def test_without_the_option_nothing_changes(fair: dict[str, Any]) -> None:
     rates and has the digest it had before the table existed (the other tables only)."""
     fingerprints = {
         "yantai-2022@1.0.0": "1255c6d16d70260d505fce53e28fbea52ba19ea6c2a4bd82619e495d30834806",
+        # a wording revision of 1.0.0: same logic (rules/README.md, `rewords`)
+        "yantai-2022@1.0.1": "1255c6d16d70260d505fce53e28fbea52ba19ea6c2a4bd82619e495d30834806",
         "haikou-2019@1.0.0": "d6106b892043b2e0903ee7e190904656366ec3d8034a07cdbf5a21aba4a94a68",
     }
     for ref, logic in fingerprints.items():

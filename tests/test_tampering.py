@@ -629,5 +629,5 @@ def test_the_anchoring_routine_on_the_command_line(
         assert main(["verify", "--expect-head", head["hash"], *key, *base]) == 1
         codes = {p["code"] for p in json.loads(capsys.readouterr().out)["problems"]}
         assert codes == {"LEDGER_AFTER_ANCHOR", "LEDGER_UNSIGNED"}
-        assert main(["verify", "--public-key", str(tmp_path / "missing.pub"), *base]) == 1
+        assert main(["verify", "--public-key", str(tmp_path / "missing.pub"), *base]) == 2
         assert json.loads(capsys.readouterr().out)["error"]["code"] == "KEY_UNREADABLE"

@@ -74,7 +74,7 @@ async def ingest(
     with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
         (FilePath(tmp) / "file").mkdir()
         path = await receive_file(request, FilePath(tmp) / "file")
-        read = await run_in_threadpool(read_isolated, path, FilePath(tmp) / "read", limits)
+        read = await run_in_threadpool(read_isolated, path, kind, FilePath(tmp) / "read", limits)
         result = await _in_thread(
             state,
             lambda cur: ingest_file(

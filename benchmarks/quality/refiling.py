@@ -258,7 +258,10 @@ def measure_draw(
         "writer": _pr(written, flagged, pl.col("duplicate")),
         "city": _pr(data, dup_flag, pl.col("duplicate")),
         "hard_negatives_held": round(float(hard["reason"].is_not_null().mean()), 4),
-        "campaign_recall": round(float((campaign["reason"] == "CAMPAIGN").mean()), 4),
+        # a small draw may hold no campaign at all: no recall to measure then, not 0 or 1
+        "campaign_recall": (
+            round(float((campaign["reason"] == "CAMPAIGN").mean()), 4) if campaign.height else None
+        ),
         "kinds": kinds,
         "cross_channel_by_style": per_style,
     }

@@ -15,7 +15,6 @@ none. Runs published before a safeguard existed are reported as warnings, not pr
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from rating.engine.store import (
     row_text_sql,
     table_digest,
 )
+from rating.ruleset import registry
 from rating.ruleset.fingerprint import files_digest, read_files
 from rating.sql import rows, value
 
@@ -285,17 +285,12 @@ def _check_rules(
 ) -> None:
     ref, files_sha = payload["ruleset"], payload["ruleset_files_sha256"]
     name, _, version = ref.partition("@")
-    stored = value(
-        con,
-        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $s",
-        {"n": name, "v": version, "s": files_sha},
-    )
-    if stored is None:
+    files = registry.stored_files(con, ref, files_sha)
+    if files is None:
         report.add(
             "RULESET_MISSING", f"the rule set {ref} used by run {run_id} is gone", run_id=run_id
         )
         return
-    files = {k: v.encode("utf-8") for k, v in json.loads(stored).items()}
     if files_digest(files) != files_sha:
         report.add(
             "RULESET_STORE_ALTERED",

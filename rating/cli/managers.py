@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rating import idnumber
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
-from rating.engine import explainer, managers
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
+from rating.cli.display import Col, count, listing, print_table, score, word
+from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    from rating.engine.managers import ManagerPoint, ManagerResult
 
 managers_app = typer.Typer(
     help="Project managers: their scores and grades, keys for identity numbers.",
@@ -31,12 +34,18 @@ def managers_keygen(
     json: JsonOption = False,
 ) -> None:
     """Create the key for keyed hashes of managers' identity numbers (RATING_ID_KEY=FILE)."""
+    from rating import idnumber
+
     kid = idnumber.generate_key(out)
     data = {"key_id": kid, "key": str(out)}
     emit(
         Invocation(None, json),
         data,
-        lambda: stdout.print(f"Key {kid} written to {out} (set RATING_ID_KEY to it)"),
+        lambda: say(
+            _("Key {key_id} written to {path} (set RATING_ID_KEY to it)").format(
+                key_id=kid, path=out
+            )
+        ),
     )
 
 
@@ -49,24 +58,39 @@ def managers_show(
     json: JsonOption = False,
 ) -> None:
     """A run's project managers, worst score first: grade, projects and days in charge."""
+    from rating.engine import explainer, managers
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
         found = managers.results(con, info["run_id"], limit, offset)
     data = {"run_id": info["run_id"], "managers": [asdict(m) for m in found]}
-    emit(
-        inv,
-        data,
-        lambda: stdout.print(table(
-            f"Project managers, run {info['run_id']}",
-            ["certificate", "name", "score", "grade", "projects", "days"],
+    emit(inv, data, lambda: _render_show(info["run_id"], found))
+
+
+def _render_show(run_id: str, found: list[ManagerResult]) -> None:
+    print_table(
+        _("Project managers, run {run_id}").format(run_id=run_id),
+        [
+            Col(_("certificate"), keep=True),
+            _("name"),
+            _("score"),
+            _("grade"),
+            Col(_("projects"), wrap=True),
+            _("days in charge"),
+        ],
+        [
             [
-                [m.certificate_no, m.name, f"{m.score:g}", m.grade, " ".join(m.projects),
-                 m.days_in_charge]
-                for m in found
-            ],
-        )),
-    )  # fmt: skip
+                m.certificate_no,
+                m.name,
+                score(m.score),
+                m.grade,
+                listing(m.projects),
+                count(m.days_in_charge),
+            ]
+            for m in found
+        ],
+    )
 
 
 @managers_app.command("explain")
@@ -80,17 +104,43 @@ def managers_explain(
 ) -> None:
     """Why a manager has their score: each rule's points and the records behind them, with
     the project and the company serving it on the record's date."""
+    from rating.engine import explainer, managers
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
         points = managers.explain(con, info["run_id"], certificate_no)
-    data = {"run_id": info["run_id"], "certificate_no": certificate_no,
-            "points": [asdict(p) for p in points]}  # fmt: skip
+    data = {
+        "run_id": info["run_id"],
+        "certificate_no": certificate_no,
+        "points": [asdict(p) for p in points],
+    }
+    emit(inv, data, lambda: _render_explain(points))
 
-    def render() -> None:
-        for p in points:
-            stdout.print(f"{p.rule_id} ({p.target}): {p.points:+g} over {p.records} records")
-            for source, key, project, company, day, pts in p.evidence:
-                stdout.print(f"  {day} {source} {key} project {project} company {company} {pts}")
 
-    emit(inv, data, render)
+def _render_explain(points: list[ManagerPoint]) -> None:
+    for p in points:
+        say(
+            _("{rule} ({target}): {points} over {records} records").format(
+                rule=p.rule_id,
+                target=word("target", p.target),
+                points=score(p.points),
+                records=count(p.records),
+            )
+        )
+        if p.evidence:
+            print_table(
+                None,
+                [
+                    _("date"),
+                    _("source"),
+                    Col(_("record"), keep=True),
+                    _("project"),
+                    _("company"),
+                    _("points"),
+                ],
+                [
+                    [day, word("kind", source), key, project, company, score(pts)]
+                    for source, key, project, company, day, pts in p.evidence
+                ],
+            )

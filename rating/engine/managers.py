@@ -27,14 +27,15 @@ import duckdb
 
 from rating.engine.context import RunContext, window_condition
 from rating.engine.evaluator import (
-    POINTS,
     _capped,
-    _clamp,
     _contribution,
     _raw_points_sql,
     band_sql,
+    clamp_sql,
 )
-from rating.ruleset.loader import CompiledRule
+from rating.ruleset.arithmetic import quotient_sql, to_decimal_sql
+from rating.ruleset.compiled import CompiledRule
+from rating.ruleset.names import POINTS, RATIO
 from rating.schema import CONTRACTS
 from rating.sql import lit, rows, run, sql_text, value
 from rating.warehouse import visible_rows
@@ -101,7 +102,7 @@ def _build_units(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     )
 
 
-def _hits_select(c: CompiledRule) -> str:
+def _hits_select(c: CompiledRule, mode: str) -> str:
     """Hits of one manager rule: the manager named by the event, or the one in charge of the
     record's project on the record's date."""
     rule = c.rule
@@ -110,7 +111,7 @@ def _hits_select(c: CompiledRule) -> str:
     )
     head = f"""SELECT {sql_text(lit(rule.id))} AS rule_id, {sql_text(lit(rule.source))} AS source"""
     tail = f"""_company, _project, _key, _batch, _row, _date,
-                  CAST({_contribution(c)} AS {POINTS}) AS contribution"""
+                  {to_decimal_sql(_contribution(c), mode)} AS contribution"""
     where = f"({window_condition(rule.window)}) AND coalesce({base_filter}, false)"
     if rule.source == "events":
         return f"""{head}, manager_no AS _manager, {tail} FROM scope_events
@@ -139,7 +140,8 @@ def _followed_select(ctx: RunContext) -> str | None:
 
 
 def _build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    selects = [_hits_select(c) for c in manager_rules(ctx)]
+    mode = ctx.ruleset.definition.rounding_mode
+    selects = [_hits_select(c, mode) for c in manager_rules(ctx)]
     followed = _followed_select(ctx)
     if followed:
         selects.append(followed)
@@ -153,34 +155,38 @@ def _build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     )
 
 
-def _value_sql(c: CompiledRule) -> str:
+def _value_sql(c: CompiledRule, mode: str) -> str:
+    """The exact indicator value of a manager (DECIMAL(38,10)), as `evaluator._value_sql`."""
     measure = c.rule.measure
     if measure == "each":
-        return "CAST(NULL AS DOUBLE)"
+        return f"CAST(NULL AS {RATIO})"
     if measure in ("avg", "share"):
-        return "CAST(total AS DOUBLE) / n"
-    return "CAST(coalesce(n, 0) AS DOUBLE)" if measure == "count" else "coalesce(total, 0)"
+        return quotient_sql("total", "n", mode)
+    amount = "coalesce(n, 0)" if measure == "count" else "coalesce(total, 0)"
+    return f"CAST({amount} AS {RATIO})"
 
 
-def _points_select(c: CompiledRule, target: str) -> str:
+def _points_select(c: CompiledRule, target: str, mode: str) -> str:
     """Points of one rule for every manager scored (an empty count still meets its bands)."""
     rid = sql_text(lit(c.rule.id))
-    raw = f"CAST({_raw_points_sql(c)} AS {POINTS})"
-    return f"""SELECT certificate_no, {rid} AS rule_id, '{target}' AS target, value,
+    raw = to_decimal_sql(_raw_points_sql(c), mode)
+    return f"""SELECT certificate_no, {rid} AS rule_id, '{target}' AS target,
+                  CAST(value AS DOUBLE) AS value,
                   coalesce(n, 0) AS records, raw_points,
                   CAST({_capped("raw_points", c.rule.cap)} AS {POINTS}) AS points
                FROM (SELECT *, {raw} AS raw_points FROM (
-                 SELECT m.certificate_no, a.n, a.total, {_value_sql(c)} AS value
+                 SELECT m.certificate_no, a.n, a.total, {_value_sql(c, mode)} AS value
                  FROM manager_units m LEFT JOIN (
                    SELECT _manager AS certificate_no, count(*) AS n, sum(contribution) AS total
                    FROM manager_hits WHERE rule_id = {rid} GROUP BY ALL) a USING (certificate_no)))"""
 
 
 def _build_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    selects = [_points_select(c, "manager") for c in manager_rules(ctx)]
+    mode = ctx.ruleset.definition.rounding_mode
+    selects = [_points_select(c, "manager", mode) for c in manager_rules(ctx)]
     if ctx.ruleset.definition.managers.follow_projects:  # type: ignore[union-attr]
         selects += [
-            _points_select(c, "project")
+            _points_select(c, "project", mode)
             for c in ctx.ruleset.rules
             if c.rule.target == "project" and c.rule.measure == "each"
         ]
@@ -197,7 +203,7 @@ def _build_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 def _build_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     part = ctx.ruleset.definition.managers
     assert part is not None
-    score = _clamp(f"{part.base} + coalesce(p.points, 0)", part.min, part.max)
+    score = clamp_sql(f"{part.base} + coalesce(p.points, 0)", part.min, part.max)
     vetoes = [c.rule.id for c in manager_rules(ctx) if c.rule.veto]
     veto_list = "[" + ", ".join(sql_text(lit(v)) for v in vetoes) + "]::VARCHAR[]"
     lowest = sql_text(lit(part.bands[-1].grade))

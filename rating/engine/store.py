@@ -94,6 +94,19 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
         "fair_low",
         "fair_high",
     ),
+    "run_evaluations": (
+        "project_id",
+        "company_uscc",
+        "evaluation_id",
+        "evaluated_on",
+        "points",
+        "score",
+        "grade",
+        "in_force",
+        "carried_from",
+    ),
+    "run_facts": ("company_uscc", "fact_id", "value"),
+    "run_ranks": ("company_uscc", "rank_id", "partition", "value", "position", "count"),
 }
 
 RESULT_TABLES |= {
@@ -132,10 +145,19 @@ RESULT_TABLES |= {
     ),
 }
 
-# Tables only some rule sets fill (`shrink` rules): a run with no rows in them leaves them out
-# of its digest, so the results of runs made before the tables existed keep their digests.
+# Tables only some rule sets fill (`shrink` rules, evaluations, `[[facts]]`, `[[ranks]]`, a
+# `[managers]` part): a run with no rows in them leaves them out of its digest, so the results
+# of runs made before the tables existed keep their digests.
 OPTIONAL_TABLES = frozenset(
-    {"run_fair_rates", "run_managers", "run_manager_points", "run_manager_evidence"}
+    {
+        "run_fair_rates",
+        "run_evaluations",
+        "run_facts",
+        "run_ranks",
+        "run_managers",
+        "run_manager_points",
+        "run_manager_evidence",
+    }
 )
 
 
@@ -148,6 +170,9 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "run_evidence": ("rule_id", "company_uscc", "project_id", "source", "record_key", "batch_id"),
     "run_unattributed": ("source", "record_key", "batch_id"),
     "run_fair_rates": ("company_uscc", "project_id", "rule_id"),
+    "run_evaluations": ("project_id", "company_uscc", "evaluation_id", "in_force"),
+    "run_facts": ("company_uscc", "fact_id"),
+    "run_ranks": ("company_uscc", "rank_id"),
     "run_managers": ("certificate_no",),
     "run_manager_points": ("certificate_no", "rule_id"),
     "run_manager_evidence": ("rule_id", "certificate_no", "source", "record_key", "batch_id"),

@@ -9,7 +9,8 @@ one clear error (`UPLOAD_TOO_COMPLEX`). The child writes the raw table (`readers
 all-text columns plus `_line`) as Parquet and its description as JSON; the server then
 validates and loads it as usual, under its write lock — the reading happens outside it.
 
-`python -m rating.ingest.isolated FILE OUT_DIR MEMORY_MB CPU_SECONDS` is the child.
+`python -m rating.ingest.isolated FILE KIND OUT_DIR MEMORY_MB CPU_SECONDS` is the child (the
+kind tells the readers which header, and which sheets, to look for).
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ import resource
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from rating.errors import InputFileError, LimitError
 from rating.ingest import readers
-from rating.ingest.readers import RawFile
+from rating.ingest.nondata import kind_probe
+from rating.ingest.readers import RawFile, Rejected
+from rating.ingest.sheets import SheetInfo
+from rating.ingest.validate import FileTraits
+from rating.schema import CONTRACTS
 
 RAW_PARQUET = "raw.parquet"
 DESCRIPTION = "raw.json"
@@ -40,7 +47,7 @@ class Limits:
     wall_seconds: int = 600
 
 
-def _child(path: Path, out: Path, memory_mb: int, cpu_seconds: int) -> int:
+def _child(path: Path, kind: str, out: Path, memory_mb: int, cpu_seconds: int) -> int:
     limit = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
@@ -49,19 +56,48 @@ def _child(path: Path, out: Path, memory_mb: int, cpu_seconds: int) -> int:
     con.execute("SET memory_limit = $m", {"m": f"{max(64, memory_mb // 3)}MB"})
     con.execute("SET temp_directory = $t", {"t": str(out / "spill")})
     try:
-        raw = readers.load_raw(con, path)
+        raw = readers.load_raw(con, path, kind_probe(CONTRACTS[kind]))
     except InputFileError as exc:
         (out / DESCRIPTION).write_text(json.dumps({"error": exc.as_dict()}), encoding="utf-8")
         return FAILED
     target = str(out / RAW_PARQUET).replace("'", "''")
     con.execute(f"COPY (SELECT * FROM raw ORDER BY _line) TO '{target}' (FORMAT parquet)")
-    described = {**asdict(raw), "path": str(raw.path)}
-    (out / DESCRIPTION).write_text(json.dumps(described, ensure_ascii=False), encoding="utf-8")
+    (out / DESCRIPTION).write_text(
+        json.dumps(_described(raw), ensure_ascii=False), encoding="utf-8"
+    )
     con.close()
     return 0
 
 
-def read_isolated(path: Path, out: Path, limits: Limits) -> Path:
+def _described(raw: RawFile) -> dict[str, object]:
+    described = asdict(raw)
+    described["path"] = str(raw.path)
+    described["traits"] = {
+        "epoch": raw.traits.epoch.isoformat(),
+        "zone": raw.traits.zone,
+        "marks": sorted(raw.traits.marks),
+    }
+    return described
+
+
+def _raw_file(described: dict[str, Any]) -> RawFile:
+    traits = described["traits"]
+    return RawFile(
+        **{
+            **described,
+            "path": Path(described["path"]),
+            "rejected": [Rejected(**r) for r in described["rejected"]],
+            "sheets": [SheetInfo(**s) for s in described["sheets"]],
+            "traits": FileTraits(
+                epoch=date.fromisoformat(traits["epoch"]),
+                zone=traits["zone"],
+                marks=frozenset(traits["marks"]),
+            ),
+        }
+    )
+
+
+def read_isolated(path: Path, kind: str, out: Path, limits: Limits) -> Path:
     """Read `path` in a limited child process; returns the folder holding its raw table.
 
     Raises InputFileError as the readers would (a file they refuse), or LimitError
@@ -72,6 +108,7 @@ def read_isolated(path: Path, out: Path, limits: Limits) -> Path:
         "-m",
         "rating.ingest.isolated",
         str(path),
+        kind,
         str(out),
         str(limits.memory_mb),
         str(limits.cpu_seconds),
@@ -107,10 +144,12 @@ def load_read(con: duckdb.DuckDBPyConnection, folder: Path, table: str = "raw") 
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet($p) ORDER BY _line",
         {"p": str(folder / RAW_PARQUET)},
     )
-    described["path"] = Path(described["path"])
-    described["malformed"] = [tuple(m) for m in described["malformed"]]
-    return RawFile(**described)
+    return _raw_file(described)
 
 
 if __name__ == "__main__":
-    sys.exit(_child(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+    sys.exit(
+        _child(
+            Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        )
+    )

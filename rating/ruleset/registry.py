@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -14,13 +15,14 @@ from rating.ruleset.definition import Header
 from rating.ruleset.loader import (
     RULESET_FILE,
     LoadedRuleSet,
+    find_version_dir,
     list_rulesets,
     load_ruleset,
     parse_ref,
     version_key,
 )
 from rating.schema.tables import RUN_STATUS
-from rating.sql import rows
+from rating.sql import rows, value
 
 
 def in_force(rs: LoadedRuleSet, period: Period) -> bool:
@@ -48,6 +50,8 @@ def select(
     else:
         name = default_name
     versions = [v for n, v in list_rulesets(rules_dir) if n == name]
+    if not versions:
+        find_version_dir(Path(rules_dir), name, None)  # RULESET_NOT_FOUND, naming the folder
     # Only headers are read to choose: a draft of a later version with a fault in its rules
     # (or a folder whose header cannot be read) does not block this period's run; the
     # version chosen is then loaded and checked in full. `rating rules validate` reports all.
@@ -93,3 +97,19 @@ def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
             "published rule versions are immutable: copy the folder to a new version number instead",
             code="RULESET_IMMUTABLE",
         )
+
+
+def stored_files(
+    con: duckdb.DuckDBPyConnection, ref: str, files_sha: str
+) -> dict[str, bytes] | None:
+    """The files of rule set `ref` (NAME@VERSION) as stored with a run, by their files sha256;
+    None when the warehouse does not hold them. The one query for a stored rule set."""
+    name, _, version = ref.partition("@")
+    found = value(
+        con,
+        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
+        {"n": name, "v": version, "sha": files_sha},
+    )
+    if found is None:
+        return None
+    return {k: v.encode("utf-8") for k, v in json.loads(found).items()}

@@ -47,6 +47,9 @@ def added_columns_ddl(present: set[tuple[str, str]]) -> list[str]:
 # Layout changes since schema version 1, applied to older warehouses when opened for writing.
 MIGRATIONS = [
     "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_in_review BIGINT DEFAULT 0",
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0",
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS reading JSON",
+    "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS sheet VARCHAR",
 ]
 
 
@@ -57,11 +60,11 @@ INGEST_LAYOUT = [
         sha256 VARCHAR NOT NULL, format VARCHAR, encoding VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_superseding BIGINT,
         ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL,
-        rows_in_review BIGINT DEFAULT 0)""",
+        rows_in_review BIGINT DEFAULT 0, rows_skipped BIGINT DEFAULT 0, reading JSON)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
         line BIGINT, column_name VARCHAR, code VARCHAR NOT NULL, message VARCHAR,
-        value VARCHAR, raw JSON)""",
+        value VARCHAR, raw JSON, sheet VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS supersessions (
         kind VARCHAR NOT NULL, key VARCHAR NOT NULL, old_batch INTEGER NOT NULL,
         new_batch INTEGER NOT NULL)""",
@@ -71,7 +74,7 @@ INGEST_LAYOUT = [
 BATCH_COLUMNS = (
     "batch_id", "kind", "file_name", "sha256", "format", "encoding", "rows_read", "rows_loaded",
     "rows_quarantined", "rows_superseding", "rows_in_review", "ignored_columns", "columns",
-    "origin", "ingested_at",
+    "origin", "ingested_at", "rows_skipped", "reading",
 )  # fmt: skip
 
 
@@ -136,6 +139,19 @@ RESULT_LAYOUT = [
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
+    # Each evaluation's result (`unit = "evaluation"`) and each result carried in force from
+    # an earlier period (`not_evaluated = "latest"`); `carried_from` is the run that made it.
+    """CREATE TABLE IF NOT EXISTS run_evaluations (
+        run_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        evaluation_id VARCHAR, evaluated_on DATE, points DECIMAL(18,4), score DECIMAL(18,4),
+        grade VARCHAR, in_force BOOLEAN NOT NULL, carried_from VARCHAR)""",
+    # Company facts over projects (`[[facts]]`) and rankings (`[[ranks]]`) per company.
+    """CREATE TABLE IF NOT EXISTS run_facts (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, fact_id VARCHAR NOT NULL,
+        value DECIMAL(38,10))""",
+    """CREATE TABLE IF NOT EXISTS run_ranks (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, rank_id VARCHAR NOT NULL,
+        partition VARCHAR, value DOUBLE, position BIGINT NOT NULL, count BIGINT NOT NULL)""",
 ]
 
 

@@ -17,10 +17,9 @@ import polars as pl
 
 from rating.idnumber import CHECKS, WEIGHTS
 from rating.synth.context import Context, GeneratedFile, headers
-from rating.synth.plan import dates
+from rating.synth.plan import S_MANAGERS, dates, day_of
 from rating.synth.writers import CsvFile, format_temporal, with_headers
 
-S_MANAGERS = 9
 TURNOVER = 0.25
 STAYS = 0.5
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -147,8 +146,11 @@ def write_surveys(ctx: Context) -> list[GeneratedFile]:
     households = world.projects["households"].to_numpy()[p.project[idx]]
     respondents = np.maximum(10, (households * rng.uniform(0.03, 0.3, n)).astype(int))
     sample = respondents + rng.binomial(respondents, 0.15)
-    quality = world.companies["quality"].to_numpy()[p.company[idx]]
-    mean = np.clip(0.92 - 0.08 * np.log(quality), 0.5, 0.99)
+    # the serving company's complaint factor (median 1, higher is worse) in the survey's quarter
+    starts = np.array([day_of(q.start) for q in ctx.plan.periods], dtype=np.int64)
+    quarter = np.searchsorted(starts, day, side="right") - 1
+    factor = world.quality.factor(p.company[idx], quarter)
+    mean = np.clip(0.92 - 0.08 * np.log(factor), 0.5, 0.99)
     rate = np.round(100 * rng.beta(mean * 40, (1 - mean) * 40), 1)
     score = np.round(np.clip(rate * 0.95 + rng.normal(3, 2, n), 0, 100), 1)
     organiser = rng.choice(list(ORGANISER_SHARES), n, p=list(ORGANISER_SHARES.values()))

@@ -65,5 +65,5 @@ def test_schema_is_complete(fuzz_app: Any) -> None:
             assert op.get("summary"), f"{method} {path} has no summary"
             assert "422" in op["responses"] or not op.get("parameters"), f"{method} {path}"
     examples = [n for n, s in spec["components"]["schemas"].items() if s.get("examples")]
-    assert {"CompanyCard", "SearchResponse", "Health", "RunRequest"} <= set(examples)
+    assert {"CompanyCard", "SearchPage", "Health", "RunRequest"} <= set(examples)
     assert Path  # noqa: B018

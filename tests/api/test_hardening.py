@@ -181,10 +181,14 @@ def test_a_hostile_workbook_costs_only_its_request(
         "/v1/bureau/ingest/companies", headers=token, files={"file": ("bomb.xlsx", data)}
     )
     assert answer.status_code in (413, 422), answer.text
+    # the readers bound a sparse sheet themselves (issue 12), so the far-away cell is read
+    # as what it is: a sheet without this kind's header
     assert answer.json()["error"]["code"] in (
         "UPLOAD_TOO_COMPLEX",
         "FILE_UNREADABLE",
         "FILE_TOO_LARGE",
+        "FILE_WRONG_KIND",
+        "FILE_NO_HEADER",
     )
     assert psutil.Process().memory_info().rss - before < 256 << 20  # the server's own memory
     assert client.get("/healthz").status_code == 200  # still serving
@@ -509,5 +513,5 @@ def test_serve_on_a_warehouse_it_cannot_open_says_so_first(tmp_path: Path) -> No
             timeout=120,
         )
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-        assert done.returncode == 1 and len(lines) == 1 and code in lines[0], lines
+        assert done.returncode == 3 and len(lines) == 1 and code in lines[0], lines
         assert "Serving" not in done.stdout
