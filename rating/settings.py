@@ -100,6 +100,12 @@ class Settings:
         "RATING_SIGNING_KEY",
         "Ed25519 private key (PEM) kept outside the warehouse; when set, every ledger record is signed.",
     )
+    id_key: Path | None = _setting(
+        None,
+        "RATING_ID_KEY",
+        "Key file (32+ bytes, outside the warehouse) for keyed hashes of managers' identity "
+        "numbers; unset: identity numbers are checked, never kept.",
+    )
     trusted_proxies: str = _setting(
         "",
         "RATING_TRUSTED_PROXIES",
@@ -171,7 +177,7 @@ class Settings:
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("db_path", "rules_dir", "tokens_path", "signing_key", "public_dir"):
+        if name in ("db_path", "rules_dir", "tokens_path", "signing_key", "public_dir", "id_key"):
             return Path(raw)
         if name in (
             "threads",

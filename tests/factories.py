@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from rating.idnumber import check_char as id_check_char
 from rating.ingest.loader import IngestResult, ingest_file
 from rating.schema import CONTRACTS, KINDS
 from rating.settings import Settings
@@ -22,6 +23,12 @@ from rating.warehouse import open_warehouse
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 NOW = datetime(2026, 11, 1, 9, 0, 0)
+
+
+def make_id_number(n: int, birth: str = "19800101", region: str = "370602") -> str:
+    """A valid, deterministic citizen identity number (GB 11643-1999) for test person n."""
+    first17 = f"{region}{birth}{n % 1000:03d}"
+    return first17 + id_check_char(first17)
 
 
 def make_uscc(n: int, division: str = "370600") -> str:
@@ -68,6 +75,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "rectification": "无需整改",
     },
     "contracts": {"obligation": "收费标准公示", "performance": "已履行"},
+    "surveys": {"organiser": "第三方机构", "respondents": 100, "satisfaction_rate": 90},
     "opinions": {"evaluator": "街道办事处", "rating": "良好", "score": 85},
     "events": {
         "info_kind": "不良",
@@ -161,6 +169,24 @@ class Bureau:
             **kw,
         )
         return oid
+
+    def manager(self, certificate_no: str, name: str, employer: str | None, **kw: Any) -> str:
+        self.add("managers", certificate_no=certificate_no, name=name, employer_uscc=employer, **kw)
+        return certificate_no
+
+    def assign(self, project_id: str, certificate_no: str, start: str, end: str = "") -> None:
+        self.add(
+            "assignments",
+            project_id=project_id,
+            certificate_no=certificate_no,
+            start_on=start,
+            end_on=end,
+        )
+
+    def survey(self, project_id: str, day: str, **kw: Any) -> str:
+        sid = kw.pop("survey_id", None) or self._next("CP")
+        self.add("surveys", survey_id=sid, project_id=project_id, surveyed_on=day, **kw)
+        return sid
 
     def write(self, folder: Path, kinds: tuple[str, ...] = KINDS) -> list[tuple[str, Path]]:
         folder.mkdir(parents=True, exist_ok=True)

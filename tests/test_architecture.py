@@ -21,6 +21,7 @@ FLOORS: list[set[str]] = [
         "rating",
         "rating.errors",
         "rating.uscc",
+        "rating.idnumber",
         "rating.sql",
         "rating.periods",
         "rating.calendar",

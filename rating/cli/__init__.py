@@ -28,6 +28,7 @@ from rating.cli import (
     explain,
     export,
     integrity,
+    managers,
     matching,
     process,
     public,
@@ -115,6 +116,7 @@ process.register(app)
 analysis.register(app)
 integrity.register(app)
 matching.register(app)
+managers.register(app)
 public.register(app)
 export.register(app)
 

@@ -74,9 +74,14 @@ def hits_select(c: CompiledRule, ctx: RunContext) -> str:
                  AND coalesce({base_filter}, false) {rated_only}"""
 
 
+def company_side(ctx: RunContext) -> list[CompiledRule]:
+    """The rules scoring projects and companies (manager rules: `rating.engine.managers`)."""
+    return [c for c in ctx.ruleset.rules if c.rule.target != "manager"]
+
+
 def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """`hits`: every (rule, record) a rule counts — the evidence behind every point."""
-    selects = [hits_select(c, ctx) for c in ctx.ruleset.rules]
+    selects = [hits_select(c, ctx) for c in company_side(ctx)]
     if not selects:
         selects = [
             "SELECT NULL::VARCHAR rule_id, NULL::VARCHAR source, NULL::VARCHAR _company, "
@@ -184,7 +189,7 @@ def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
 
 def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """`rule_points`: per rule and target, the value, records and points before/after cap."""
-    selects = [rule_points_select(c, ctx) for c in ctx.ruleset.rules]
+    selects = [rule_points_select(c, ctx) for c in company_side(ctx)]
     if not selects:
         run(
             con,

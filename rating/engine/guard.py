@@ -33,6 +33,7 @@ RULE_STEPS = frozenset(
         "company scores",
         "grades",
         "lists and downgrades",
+        "project managers",
     }
 )
 

@@ -27,6 +27,7 @@ from rating.engine import (
     grading,
     guard,
     history,
+    managers,
     scope,
     shrinkage,
 )
@@ -92,6 +93,7 @@ def _steps(
         ("history", grading.build_history),
         ("grades", grading.build_grades),
         ("lists and downgrades", grading.build_decisions),
+        ("project managers", managers.build_managers),
     ]
     return steps
 
@@ -138,6 +140,13 @@ STORE = {
     "run_facts": "SELECT $run, company, fact_id, value FROM fact_rows ORDER BY company, fact_id",
     "run_ranks": """SELECT $run, uscc, rank_id, partition, value, position, count FROM rank_rows
         ORDER BY rank_id, uscc""",
+    "run_managers": """SELECT $run, certificate_no, name, employer_uscc, projects, days_in_charge,
+        points, score, grade, veto, veto_rules FROM manager_scores ORDER BY certificate_no""",
+    "run_manager_points": """SELECT $run, certificate_no, rule_id, target, value, records,
+        raw_points, points FROM manager_points WHERE records > 0 OR points <> 0
+        ORDER BY certificate_no, rule_id""",
+    "run_manager_evidence": """SELECT $run, rule_id, _manager, _company, _project, source, _key,
+        _batch, _row, _date, contribution FROM manager_hits""",
 }
 
 

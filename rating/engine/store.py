@@ -109,10 +109,56 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
     "run_ranks": ("company_uscc", "rank_id", "partition", "value", "position", "count"),
 }
 
-# Tables only some rule sets fill (`shrink` rules, evaluations, `[[facts]]`, `[[ranks]]`): a
-# run with no rows in them leaves them out of its digest, so the results of runs made before
-# the tables existed keep their digests.
-OPTIONAL_TABLES = frozenset({"run_fair_rates", "run_evaluations", "run_facts", "run_ranks"})
+RESULT_TABLES |= {
+    "run_managers": (
+        "certificate_no",
+        "name",
+        "employer_uscc",
+        "projects",
+        "days_in_charge",
+        "points",
+        "score",
+        "grade",
+        "veto",
+        "veto_rules",
+    ),
+    "run_manager_points": (
+        "certificate_no",
+        "rule_id",
+        "target",
+        "value",
+        "records",
+        "raw_points",
+        "points",
+    ),
+    "run_manager_evidence": (
+        "rule_id",
+        "certificate_no",
+        "company_uscc",
+        "project_id",
+        "source",
+        "record_key",
+        "batch_id",
+        "line",
+        "record_date",
+        "points",
+    ),
+}
+
+# Tables only some rule sets fill (`shrink` rules, evaluations, `[[facts]]`, `[[ranks]]`, a
+# `[managers]` part): a run with no rows in them leaves them out of its digest, so the results
+# of runs made before the tables existed keep their digests.
+OPTIONAL_TABLES = frozenset(
+    {
+        "run_fair_rates",
+        "run_evaluations",
+        "run_facts",
+        "run_ranks",
+        "run_managers",
+        "run_manager_points",
+        "run_manager_evidence",
+    }
+)
 
 
 # Key columns of each result table: what identifies a row when two runs are compared.
@@ -127,6 +173,9 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "run_evaluations": ("project_id", "company_uscc", "evaluation_id", "in_force"),
     "run_facts": ("company_uscc", "fact_id"),
     "run_ranks": ("company_uscc", "rank_id"),
+    "run_managers": ("certificate_no",),
+    "run_manager_points": ("certificate_no", "rule_id"),
+    "run_manager_evidence": ("rule_id", "certificate_no", "source", "record_key", "batch_id"),
 }
 
 

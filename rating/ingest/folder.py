@@ -13,8 +13,12 @@ from rating.ingest.loader import IngestResult, ingest_file
 from rating.schema import KINDS
 from rating.settings import Settings
 
-# File-name prefixes that name a kind when a folder has no manifest.json.
+# File-name prefixes that name a kind when a folder has no manifest.json (the first kind
+# whose prefix matches wins: 项目经理… before 项目…).
 PREFIXES = {
+    "managers": ("managers", "项目经理"),
+    "assignments": ("assignments", "任职"),
+    "surveys": ("surveys", "满意度", "测评"),
     "companies": ("companies", "企业"),
     "projects": ("projects", "项目"),
     "complaints": ("complaints", "投诉", "工单", "12345"),

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 
+from rating import idnumber
 from rating.errors import InputFileError, UsageError
 from rating.ingest import readers
 from rating.ingest.attach import Attached, address_column, attach_orders
@@ -141,6 +143,30 @@ def _date_sql(contract: Contract) -> str:
     return f'CAST("{contract.date_column}" AS DATE)'
 
 
+def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """`id_hash(n)`: the keyed hash of a valid identity number under RATING_ID_KEY, else NULL
+    (no key: nothing of the number is kept). A Python function, but a register is small."""
+    key = idnumber.load_key(settings.id_key) if settings.id_key else None
+
+    def id_hash(number: str | None) -> str | None:
+        if key is None or number is None or not idnumber.is_valid(number):
+            return None
+        return idnumber.keyed_hash(key, number)
+
+    try:
+        con.remove_function("id_hash")
+    except duckdb.InvalidInputException:
+        pass  # not registered on this connection yet
+    con.create_function(
+        "id_hash",
+        id_hash,
+        ["VARCHAR"],
+        "VARCHAR",
+        null_handling=FunctionNullHandling.SPECIAL,
+        side_effects=False,
+    )
+
+
 def _check_records(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -148,6 +174,8 @@ def _check_records(
     settings: Settings,
     traits: FileTraits,
 ) -> None:
+    if any(c.metadata["personal"] for c in contract.columns.values()):
+        _register_id_hash(con, settings)
     now = settings.current_time().replace(tzinfo=None)
     run(
         con,

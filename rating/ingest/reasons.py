@@ -21,6 +21,7 @@ PROBLEM_CODES = {
     "BAD_FORMAT": "does not have the expected form",
     "OUT_OF_RANGE": "outside the allowed range",
     "BAD_USCC": "not a valid unified social credit code (GB 32100-2015 checksum)",
+    "BAD_ID_NUMBER": "not a valid citizen identity number (GB 11643-1999 checksum)",
     "ID_NOT_EXACT": "the id was stored as a number and its digits are lost (Excel keeps 15): "
     "export the column as text",
     "BAD_CHARACTER": "the id holds a character that cannot be part of it",
@@ -32,8 +33,10 @@ PROBLEM_CODES = {
     "BAD_DATE_ORDER": "dates in the wrong order",
     "UNKNOWN_COMPANY": "the company is not known: ingest companies first",
     "UNKNOWN_PROJECT": "the project is not known: ingest projects first",
+    "UNKNOWN_MANAGER": "the project manager is not known: ingest managers first",
     "DUPLICATE_KEY": "the same key appears earlier in this file",
     "OVERLAPPING_SERVICE": "the service period overlaps another company's period for this project",
+    "OVERLAPPING_ASSIGNMENT": "the assignment overlaps another manager's period for this project",
     "MATCH_REJECTED": "an analyst decided this compound spelling is no project of ours",
 }
 
@@ -52,6 +55,7 @@ PROBLEM_EXAMPLES = {
     "BAD_FORMAT": "评价周期 `2025年三季度`",
     "OUT_OF_RANGE": "户数 `0`",
     "BAD_USCC": "`91370602MA3C4XYZ10` (wrong check character)",
+    "BAD_ID_NUMBER": "身份证号 `11010519491231002Y` (wrong check character)",
     "ID_NOT_EXACT": "工单编号 `2.02607E+17` or a number cell holding 2.026070300000124E+17",
     "BAD_CHARACTER": "工单编号 `2026 0703001` (U+0020 SPACE inside)",
     "CELL_ERROR": "`#DIV/0!`, `#N/A`, `#VALUE!`",
@@ -61,8 +65,10 @@ PROBLEM_EXAMPLES = {
     "BAD_DATE_ORDER": "结案时间 before 受理时间",
     "UNKNOWN_COMPANY": "a USCC not in the companies ingested",
     "UNKNOWN_PROJECT": "项目编号 `XM999999`",
+    "UNKNOWN_MANAGER": "an assignment naming 证书编号 `WYJL999999`, not in the managers ingested",
     "DUPLICATE_KEY": "工单编号 `2026070300000101` twice in one file",
     "OVERLAPPING_SERVICE": "two companies serving XM000038 in 2025",
+    "OVERLAPPING_ASSIGNMENT": "two managers in charge of XM000038 in 2025",
     "MATCH_REJECTED": "小区名称 `某某商务楼` an analyst marked as not ours",
 }
 

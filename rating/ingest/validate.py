@@ -129,6 +129,8 @@ def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
         return f"NOT {_in(value, stats['allowed_values'])}", "BAD_ENUM"
     if check.name == "uscc_checksum":
         return f"NOT uscc_valid({value})", "BAD_USCC"
+    if check.name == "id_number_checksum":
+        return f"NOT id_number_valid({value})", "BAD_ID_NUMBER"
     if check.name == "str_matches":
         return f"NOT regexp_full_match({value}, {sql_text(lit(stats['pattern']))})", "BAD_FORMAT"
     bounds = {
@@ -208,6 +210,11 @@ def column_sql(
         if default is not None
         else f"CAST({p} AS {target})"
     )
+    # A personal cell is checked in clear and kept only as its keyed hash (`id_hash`, a
+    # function the loader registers for the file; NULL without a key).
+    checked = p if col.metadata["personal"] else v
+    if col.metadata["personal"]:
+        value = f"id_hash({p})"
     whens = _cell_problems(raw, t, col, traits)
     dtype = logical_type(col)
     if dtype == "bool":
@@ -222,8 +229,8 @@ def column_sql(
     if not col.nullable and default is None:
         whens.append((f"{v} IS NULL", "'MISSING_VALUE'"))
     for check in col.checks:
-        fails, code = _check_failure(check, v)
-        whens.append((f"{v} IS NOT NULL AND {fails}", f"'{code}'"))
+        fails, code = _check_failure(check, checked)
+        whens.append((f"{checked} IS NOT NULL AND {fails}", f"'{code}'"))
     if dtype in ("date", "timestamp"):
         whens.append((f"{v} < DATE '{col.metadata['earliest'].isoformat()}'", "'DATE_TOO_EARLY'"))
         if not col.metadata["future_ok"]:
@@ -279,6 +286,13 @@ def check_sql(
     )
 
 
+_UNKNOWN = {
+    "companies": "UNKNOWN_COMPANY",
+    "projects": "UNKNOWN_PROJECT",
+    "managers": "UNKNOWN_MANAGER",
+}
+
+
 def _relational_checks(contract: Contract) -> dict[str, list[tuple[str, str]]]:
     """Per column, (condition, code) of problems that need other tables or other columns, in
     the order they apply: known references, then checks across columns. Duplicate keys are
@@ -287,7 +301,7 @@ def _relational_checks(contract: Contract) -> dict[str, list[tuple[str, str]]]:
     checks: dict[str, list[tuple[str, str]]] = {name: [] for name in contract.columns}
     for column, kind in contract.references.items():
         ref = CONTRACTS[kind]
-        code = "UNKNOWN_COMPANY" if kind == "companies" else "UNKNOWN_PROJECT"
+        code = _UNKNOWN[kind]
         checks[column].append(
             (
                 f'v."{column}" IS NOT NULL AND v."{column}" NOT IN (SELECT s."{ref.key[0]}" FROM {visible_rows(ref)})',
@@ -328,20 +342,24 @@ def clean_rows(contract: Contract) -> str:
 
 
 def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
-    """Projects only: a new service period may not overlap another period of the project."""
-    if contract.kind != "projects":
+    """A new period may not overlap another period of its group (`Contract.no_overlap`): a
+    project has one company, and one manager, at a time. The period already loaded with the
+    same start is the one being corrected, not another."""
+    rule = contract.no_overlap
+    if rule is None:
         return None
+    g, start, end = _q(rule.group), _q(rule.start), _q(rule.end)
     ok = clean_rows(contract)
-    other = f"""(SELECT s.project_id, s.service_start, s.service_end FROM {visible_rows(contract)}
-                   AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.project_id = s.project_id
-                                   AND n.service_start = s.service_start)
-                 UNION ALL SELECT project_id, service_start, service_end FROM {table} WHERE {ok})"""
-    return f"""UPDATE {table} AS v SET "e__service_start" = 'OVERLAPPING_SERVICE'
+    other = f"""(SELECT s.{g}, s.{start}, s.{end} FROM {visible_rows(contract)}
+                   AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.{g} = s.{g}
+                                   AND n.{start} = s.{start})
+                 UNION ALL SELECT {g}, {start}, {end} FROM {table} WHERE {ok})"""
+    return f"""UPDATE {table} AS v SET {error_column(rule.start)} = {sql_text(lit(rule.code))}
         WHERE {ok.replace('"e__', 'v."e__')} AND EXISTS (
-          SELECT 1 FROM {other} o WHERE o.project_id = v.project_id
-            AND o.service_start <> v.service_start
-            AND o.service_start <= coalesce(v.service_end, DATE '9999-12-31')
-            AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
+          SELECT 1 FROM {other} o WHERE o.{g} = v.{g}
+            AND o.{start} <> v.{start}
+            AND o.{start} <= coalesce(v.{end}, DATE '9999-12-31')
+            AND v.{start} <= coalesce(o.{end}, DATE '9999-12-31'))"""
 
 
 def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
@@ -379,15 +397,20 @@ def problems_sql(
         f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
         for n, col in contract.columns.items()
     )
+    personal = {n for n, col in contract.columns.items() if col.metadata["personal"]}
+
+    def cell(name: str, raw: str) -> str:  # a personal cell is masked wherever it is shown
+        shown = f"replace(r.{raw}, '{FORMULA_MARK}', '')"
+        return f"mask_id({shown})" if name in personal else shown
+
     cells = " ".join(
-        f"WHEN {sql_text(lit(n))} THEN replace(r.{raw}, '{FORMULA_MARK}', '')"
-        for n, (raw, _) in mapping.source.items()
+        f"WHEN {sql_text(lit(n))} THEN {cell(n, raw)}" for n, (raw, _) in mapping.source.items()
     )
     raw_json = (
         "to_json(struct_pack("
         + ", ".join(
-            f"{_q(h)} := replace(r.{c}, '{FORMULA_MARK}', '')"
-            for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
+            f"{_q(h)} := {cell(n, c)}"
+            for n, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
         )
         + "))"
     )

@@ -413,6 +413,9 @@ def kind_names(w: Words) -> dict[str, str]:
         "contracts": w("contract-performance checks"),
         "opinions": w("street-office opinions"),
         "events": w("good and bad information"),
+        "managers": w("project managers"),
+        "assignments": w("project manager assignments"),
+        "surveys": w("satisfaction surveys"),
     }
     assert set(words) == set(KINDS)
     return words

@@ -46,6 +46,10 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
     for rule in rs.rules:
         for message in rule_faults(rule, set(buckets)):
             problems.add("RULESET_RULE", message, file=origin, rule=rule.id)
+    if rs.managers is not None:
+        _check_bands(rs.managers.bands, "managers.bands", problems, origin)
+    elif any(r.target == "manager" for r in rs.rules):
+        problems.add("RULESET_RULE", "manager rules need a [managers] part", file=origin)
     _check_names(rs, problems, origin)
     _check_units(rs, problems, origin)
     ids = {r.id for r in rs.rules}
@@ -102,9 +106,14 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
         faults.append(f"company rules need a bucket from {sorted(buckets)}; got '{rule.bucket}'")
     if rule.target == "project" and rule.bucket is not None:
         faults.append("project rules add to the project score: drop `bucket`")
-    if rule.source == "events" and rule.target != "company":
+    if rule.source == "events" and rule.target == "project":
         faults.append(
-            "rules over events target the company (events name a company, not always a project)"
+            "rules over events target the company or the manager (events name a company, "
+            "not always a project)"
+        )
+    if rule.target == "manager" and (rule.bucket is not None or rule.per_1000_households):
+        faults.append(
+            "manager rules add to the manager's score: no `bucket`, no per_1000_households"
         )
     if rule.measure == "each":
         if rule.points is None:

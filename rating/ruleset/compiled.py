@@ -110,6 +110,8 @@ class _Compiler:
         elif rule.points is not None:
             points = exp.Literal.number(format(rule.points, "f"))
         used |= {c for c in (rule.window.until_column, rule.window.rectified_column) if c}
+        if rule.target == "manager" and rule.source == "events":
+            used.add("manager_no")  # events against a manager name them
         if when is None:
             return None
         project = frozenset(

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Kind = Literal["complaints", "inspections", "contracts", "opinions", "events"]
+Kind = Literal["complaints", "inspections", "contracts", "opinions", "events", "surveys"]
 Measure = Literal["each", "count", "sum", "avg", "share"]
 FactMeasure = Literal["count", "share", "sum", "max", "min", "avg"]
 WindowMode = Literal["period", "rolling", "calendar_year", "until_rectified"]
@@ -58,6 +58,7 @@ LATER_OPTIONS = frozenset(
         "rewords",
         "meaning",
         "score_places",
+        "managers",
     }
 )
 
@@ -195,7 +196,7 @@ class Rule(Model):
     design_choice: bool = False
     note: str = ""
     source: Kind
-    target: Literal["project", "company"] = "project"
+    target: Literal["project", "company", "manager"] = "project"
     bucket: str | None = None
     when: str = "true"
     measure: Measure = "each"
@@ -208,6 +209,22 @@ class Rule(Model):
     cap: Number | None = Field(default=None, ge=0)
     window: Window = Window()
     veto: bool = False
+
+
+class ManagerScoring(Model):
+    """The manager part (项目经理信用): each manager in charge of a project during the period is
+    scored from `base`, plus the points of `target = "manager"` rules over the records on
+    the days they were in charge (and events naming them), plus — with `follow_projects`
+    (Yinchuan: the manager also loses the points deducted from the project) — the points of
+    every per-record (`each`) project rule over those records."""
+
+    base: Decimal
+    min: Decimal | None = None
+    max: Decimal | None = None
+    follow_projects: bool = False
+    bands: tuple[Band, ...]
+    publish: Literal["none", "name_and_certificate"] = "none"
+    note: str = ""
 
 
 class RankKey(Model):
@@ -302,6 +319,7 @@ class RuleSet(Model):
     downgrade: Downgrade = Downgrade()
     disclosure: Disclosure = Disclosure()
     history_periods: int = Field(default=8, ge=1, le=40)
+    managers: ManagerScoring | None = None
     rounding: Rounding | None = None  # None: half_up
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -2,11 +2,11 @@
 
 - `contracts`: how a source kind is declared (columns, headers, checks, keys);
 - `vocabularies`: the values enumerated columns hold, and their synonyms;
-- `sources`: the seven kinds a bureau hands over, declared;
+- `sources`: the ten kinds a bureau hands over, declared (three of them in `managers`);
 - `derived`: the columns rules may read beyond a source's own (verified, overdue, …);
 - `macros` and `tables`: every SQL macro and table of the warehouse.
 
-Only `rating.errors`, `rating.uscc` and `rating.sql` lie below it.
+Only `rating.errors`, `rating.uscc`, `rating.idnumber` and `rating.sql` lie below it.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 A contract is declared once, here, with pandera (polars dtypes, nullability and checks) and
 executed twice: by `rating.ingest.validate`, which renders every check as DuckDB SQL so a
 100-million-row file is validated in the warehouse, and in the tests by pandera itself on
-random small frames, which proves the SQL executor agrees with the declaration. The seven
-declarations themselves are in `rating.schema.sources`; value lists in `rating.schema.vocabularies`.
+random small frames, which proves the SQL executor agrees with the declaration. The ten
+declarations themselves are in `rating.schema.sources` (managers, assignments and surveys in
+`rating.schema.managers`); value lists in `rating.schema.vocabularies`.
 
 Column metadata carries what pandera has no slot for: the headers a bureau export may use
 (Chinese first), value synonyms, whether a date may lie in the future, and defaults.
@@ -23,6 +24,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
+from rating.idnumber import is_valid as _id_number_is_valid
 from rating.uscc import is_valid as _uscc_is_valid
 
 # Cells that mean "empty" in real exports (`无` is common in 12345 extracts). Excel's `#N/A`
@@ -47,6 +49,16 @@ def uscc_check() -> pa.Check:
     return pa.Check(check, name="uscc_checksum", error="not a valid unified social credit code")
 
 
+def id_number_check() -> pa.Check:
+    def check(data: Any) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(
+            col.map_elements(_id_number_is_valid, return_dtype=pl.Boolean).fill_null(True)
+        )
+
+    return pa.Check(check, name="id_number_checksum", error="not a valid citizen identity number")
+
+
 def column(
     dtype: Any,
     headers: tuple[str, ...],
@@ -59,11 +71,14 @@ def column(
     default: Any = None,
     free_text: bool = False,
     system: bool = False,
+    personal: bool = False,
     earliest: date = EARLIEST_DATE,
 ) -> pa.Column:
     """One declared column; `headers` lists accepted header spellings, Chinese first.
 
     A `system` column is filled by the loader, never read from a file (its headers only name it).
+    A `personal` column (a citizen identity number) is never stored in clear: ingest keeps its
+    keyed hash (`rating.idnumber`), masks it in the quarantine, and without a key ignores it.
     `earliest` is the first date a date column may hold (DATE_TOO_EARLY before it)."""
     return pa.Column(
         dtype,
@@ -78,6 +93,7 @@ def column(
             "default": default,
             "free_text": free_text,
             "system": system,
+            "personal": personal,
             "earliest": earliest,
         },
     )
@@ -97,6 +113,17 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class NoOverlap:
+    """Periods that may not overlap within a group: a project has one company (one manager)
+    at a time. `end` empty means open; a row overlapping another is quarantined with `code`."""
+
+    group: str
+    start: str
+    end: str
+    code: str
+
+
+@dataclass(frozen=True)
 class Contract:
     kind: str
     title: str
@@ -109,6 +136,7 @@ class Contract:
     # complaints: a file without `project_id` must name the compound in this column instead,
     # and its rows are matched to projects by name (rating.matching)
     matched_by: str | None = None
+    no_overlap: NoOverlap | None = None
 
     @property
     def columns(self) -> dict[str, pa.Column]:

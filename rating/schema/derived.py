@@ -30,6 +30,10 @@ DERIVED: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "dissatisfied": ("satisfaction = '不满意'", "follow-up satisfaction is 不满意"),
         "collective": ("coalesce(petitioners, 1) >= 10", "10 or more petitioners (集体上访)"),
+        "reopened": (
+            "coalesce(is_repeat, false) OR repeat_of IS NOT NULL OR result = '未解决'",
+            "the order came back or stayed open: a repeat (是否重复, 重复工单号) or 未解决",
+        ),
     },
     "inspections": {
         "rectified": (
@@ -54,6 +58,22 @@ DERIVED: dict[str, dict[str, tuple[str, str]]] = {
         "for_period": (
             "_date BETWEEN $period_start AND $period_end",
             "the opinion rates the run's period",
+        ),
+    },
+    "surveys": {
+        "third_party": ("organiser = '第三方机构'", "organised by a third party (第三方机构)"),
+        "satisfied": (
+            "round(respondents * satisfaction_rate / 100.0)",
+            "respondents satisfied: respondents × satisfaction rate",
+        ),
+        # Wilson score lower bound (z = 1.645, 90 % two-sided): what the rate is at least,
+        # given how many answered; 100 % of 12 is 81.6, 100 % of 1,200 is 99.8.
+        "rate_lower": (
+            "100.0 * (satisfaction_rate / 100.0 + 1.3530125 / respondents - 1.645 * sqrt("
+            "(satisfaction_rate / 100.0) * (1 - satisfaction_rate / 100.0) / respondents"
+            " + 0.67650625 / (respondents * respondents))) / (1 + 2.706025 / respondents)",
+            "lower bound of the satisfaction rate (Wilson, 90 %): a rate from 12 respondents "
+            "counts for less than the same rate from 1,200",
         ),
     },
     "events": {

@@ -1,4 +1,5 @@
-"""The seven source kinds a bureau hands over, declared once (see `rating.schema.contracts`).
+"""The source kinds a bureau hands over, declared once (see `rating.schema.contracts`): the
+seven rating inputs here, managers, their assignments and surveys in `rating.schema.managers`.
 
 `datasets/CONTRACTS.md` is generated from these declarations (`rating contracts --markdown`)
 and a test keeps it current.
@@ -10,7 +11,8 @@ import pandera.polars as pa
 import polars as pl
 
 from rating.periods import CANONICAL_PERIOD_PATTERN
-from rating.schema.contracts import Contract, CrossCheck, column, enum, uscc_check
+from rating.schema.contracts import Contract, CrossCheck, NoOverlap, column, enum, uscc_check
+from rating.schema.managers import ASSIGNMENTS, MANAGERS, SURVEYS
 from rating.schema.vocabularies import (
     AUTHORITY_LEVELS,
     CATEGORIES,
@@ -41,7 +43,19 @@ from rating.schema.vocabularies import (
     SEVERITIES,
 )
 
-KINDS = ("companies", "projects", "complaints", "inspections", "contracts", "opinions", "events")
+# Loading order: a kind comes after the kinds it references.
+KINDS = (
+    "companies",
+    "projects",
+    "managers",
+    "assignments",
+    "complaints",
+    "inspections",
+    "contracts",
+    "opinions",
+    "events",
+    "surveys",
+)
 
 _PERIOD = pa.Check.str_matches(CANONICAL_PERIOD_PATTERN)
 
@@ -84,6 +98,7 @@ PROJECTS = Contract(
     date_column="service_start",
     references={"company_uscc": "companies"},
     cross_checks=(CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),),
+    no_overlap=NoOverlap("project_id", "service_start", "service_end", "OVERLAPPING_SERVICE"),
     schema=pa.DataFrameSchema(
         {
             "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Bureau's id of the compound."),
@@ -444,7 +459,7 @@ EVENTS = Contract(
     title="良好/不良信用信息 (good and bad information from other departments)",
     key=("event_id",),
     date_column="decided_on",
-    references={"uscc": "companies", "project_id": "projects"},
+    references={"uscc": "companies", "project_id": "projects", "manager_no": "managers"},
     cross_checks=(
         CrossCheck("valid_until", "BAD_DATE_ORDER", "valid_until < decided_on"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < decided_on"),
@@ -460,6 +475,13 @@ EVENTS = Contract(
             ),
             "project_id": column(
                 pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False
+            ),
+            "manager_no": column(
+                pl.Utf8,
+                ("项目经理证书编号", "项目经理登记编号"),
+                "Project manager the record is against, when there is one; must be a known "
+                "manager (a record against a manager also names the employing company).",
+                required=False,
             ),
             "info_kind": column(
                 pl.Utf8,
@@ -526,7 +548,6 @@ EVENTS = Contract(
     ),
 )
 
-CONTRACTS: dict[str, Contract] = {
-    c.kind: c
-    for c in (COMPANIES, PROJECTS, COMPLAINTS, INSPECTIONS, CONTRACT_CHECKS, OPINIONS, EVENTS)
-}
+_ALL = (COMPANIES, PROJECTS, MANAGERS, ASSIGNMENTS, COMPLAINTS, INSPECTIONS, CONTRACT_CHECKS)
+CONTRACTS: dict[str, Contract] = {c.kind: c for c in (*_ALL, OPINIONS, EVENTS, SURVEYS)}
+assert tuple(CONTRACTS) == KINDS

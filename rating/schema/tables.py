@@ -9,7 +9,7 @@ the file (`_row`) and the date they happened on (`_date`).
 
 from __future__ import annotations
 
-from rating import uscc
+from rating import idnumber, uscc
 from rating.schema.contracts import Contract, logical_type
 from rating.schema.macros import PARSE_MACROS
 from rating.schema.sources import CONTRACTS
@@ -121,6 +121,21 @@ RESULT_LAYOUT = [
         pool_households DECIMAL(18,6) NOT NULL, pool_rate DECIMAL(18,6),
         prior_households INTEGER NOT NULL, fair_rate DECIMAL(18,6), fair_low DECIMAL(18,6),
         fair_high DECIMAL(18,6))""",
+    # The manager part of a rule set (`rating.engine.managers`).
+    """CREATE TABLE IF NOT EXISTS run_managers (
+        run_id VARCHAR NOT NULL, certificate_no VARCHAR NOT NULL, name VARCHAR,
+        employer_uscc VARCHAR, projects VARCHAR[], days_in_charge INTEGER,
+        points DECIMAL(18,4), score DECIMAL(18,4), grade VARCHAR, veto BOOLEAN,
+        veto_rules VARCHAR[])""",
+    """CREATE TABLE IF NOT EXISTS run_manager_points (
+        run_id VARCHAR NOT NULL, certificate_no VARCHAR NOT NULL, rule_id VARCHAR NOT NULL,
+        target VARCHAR NOT NULL, value DOUBLE, records BIGINT NOT NULL,
+        raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS run_manager_evidence (
+        run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, certificate_no VARCHAR NOT NULL,
+        company_uscc VARCHAR, project_id VARCHAR, source VARCHAR NOT NULL,
+        record_key VARCHAR NOT NULL, batch_id INTEGER NOT NULL, line BIGINT, record_date DATE,
+        points DECIMAL(18,4))""",
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
@@ -215,6 +230,8 @@ def layout_ddl() -> list[str]:
     return [
         *INGEST_LAYOUT,
         uscc.sql_macro(),
+        idnumber.sql_macro(),
+        idnumber.MASK_MACRO,
         *PARSE_MACROS,
         *(source_table_ddl(c) for c in CONTRACTS.values()),
     ]

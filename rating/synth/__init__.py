@@ -27,26 +27,29 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from rating.synth import assessments, events, inspections, registers
+from rating.synth import assessments, events, inspections, managers, registers
 from rating.synth import complaints as _complaints
 from rating.synth.context import Context, GeneratedFile, GenerateResult, Progress
 from rating.synth.integrity import TRUTH_FILE
 from rating.synth.plan import Plan
 from rating.synth.world import make_world
 
-GENERATOR = "rating.synth/3"  # bump when the same arguments would produce different files
-# /2 was the calibrated city (issue 22); /3 adds property type and year built (issue 17).
+GENERATOR = "rating.synth/4"  # bump when the same arguments would produce different files
+# /2 was the calibrated city (issue 22); /3 adds property type and year built (issue 17);
+# /4 adds managers, assignments and surveys (issue 19, random stream 12).
 MANIFEST = "manifest.json"
 
 # In ingest order: a kind's references are written before it.
 STEPS: tuple[Callable[[Context], list[GeneratedFile]], ...] = (
     registers.write_companies,
     registers.write_projects,
+    managers.write,
     _complaints.write,
     inspections.write,
     assessments.write_checks,
     assessments.write_opinions,
     events.write,
+    managers.write_surveys,
 )
 
 

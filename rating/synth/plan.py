@@ -26,6 +26,7 @@ S_COMPANIES, S_PROJECTS, S_COMPLAINTS, S_INSPECTIONS = 1, 2, 3, 4
 S_CHECKS, S_OPINIONS, S_EVENTS, S_DIRT = 5, 6, 7, 8
 S_QUALITY = 10  # 9 is synth/integrity.py's
 S_ATTRIBUTES = 11  # property type and year built of projects
+S_MANAGERS = 12  # managers, assignments and surveys (synth/managers.py)
 
 MAX_PROJECTS = 300_000
 MAX_COMPANIES = 200_000

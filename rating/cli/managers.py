@@ -1,0 +1,146 @@
+"""`rating managers …`: project managers (项目经理), people whose identity numbers are never
+kept in clear (`rating.idnumber`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
+from rating.cli.display import Col, count, listing, print_table, score, word
+from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    from rating.engine.managers import ManagerPoint, ManagerResult
+
+managers_app = typer.Typer(
+    help="Project managers: their scores and grades, keys for identity numbers.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(managers_app, name="managers")
+
+
+@managers_app.command("keygen")
+def managers_keygen(
+    out: Annotated[
+        Path, typer.Option(help="Where to write the key: outside the warehouse, backed up.")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Create the key for keyed hashes of managers' identity numbers (RATING_ID_KEY=FILE)."""
+    from rating import idnumber
+
+    kid = idnumber.generate_key(out)
+    data = {"key_id": kid, "key": str(out)}
+    emit(
+        Invocation(None, json),
+        data,
+        lambda: say(
+            _("Key {key_id} written to {path} (set RATING_ID_KEY to it)").format(
+                key_id=kid, path=out
+            )
+        ),
+    )
+
+
+@managers_app.command("show")
+def managers_show(
+    run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.", min=1, max=100_000)] = 20,
+    offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """A run's project managers, worst score first: grade, projects and days in charge."""
+    from rating.engine import explainer, managers
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        info = explainer.run_row(con, run_id)
+        found = managers.results(con, info["run_id"], limit, offset)
+    data = {"run_id": info["run_id"], "managers": [asdict(m) for m in found]}
+    emit(inv, data, lambda: _render_show(info["run_id"], found))
+
+
+def _render_show(run_id: str, found: list[ManagerResult]) -> None:
+    print_table(
+        _("Project managers, run {run_id}").format(run_id=run_id),
+        [
+            Col(_("certificate"), keep=True),
+            _("name"),
+            _("score"),
+            _("grade"),
+            Col(_("projects"), wrap=True),
+            _("days in charge"),
+        ],
+        [
+            [
+                m.certificate_no,
+                m.name,
+                score(m.score),
+                m.grade,
+                listing(m.projects),
+                count(m.days_in_charge),
+            ]
+            for m in found
+        ],
+    )
+
+
+@managers_app.command("explain")
+def managers_explain(
+    certificate_no: Annotated[str, typer.Argument(help="The manager's certificate number.")],
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="Run id (default: the latest).")
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Why a manager has their score: each rule's points and the records behind them, with
+    the project and the company serving it on the record's date."""
+    from rating.engine import explainer, managers
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        info = explainer.run_row(con, run_id)
+        points = managers.explain(con, info["run_id"], certificate_no)
+    data = {
+        "run_id": info["run_id"],
+        "certificate_no": certificate_no,
+        "points": [asdict(p) for p in points],
+    }
+    emit(inv, data, lambda: _render_explain(points))
+
+
+def _render_explain(points: list[ManagerPoint]) -> None:
+    for p in points:
+        say(
+            _("{rule} ({target}): {points} over {records} records").format(
+                rule=p.rule_id,
+                target=word("target", p.target),
+                points=score(p.points),
+                records=count(p.records),
+            )
+        )
+        if p.evidence:
+            print_table(
+                None,
+                [
+                    _("date"),
+                    _("source"),
+                    Col(_("record"), keep=True),
+                    _("project"),
+                    _("company"),
+                    _("points"),
+                ],
+                [
+                    [day, word("kind", source), key, project, company, score(pts)]
+                    for source, key, project, company, day, pts in p.evidence
+                ],
+            )

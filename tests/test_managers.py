@@ -1,0 +1,274 @@
+"""Project managers, their assignments and satisfaction surveys as inputs (issue 19).
+
+A manager is a person: the identity number is checked (GB 11643-1999), kept only as a keyed
+hash, and masked wherever a rejected row is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rating import idnumber
+from rating.errors import UsageError
+from rating.schema.tables import layout_ddl
+from rating.sql import rows, value
+from tests.factories import Bureau, load, make_id_number, settings_for
+
+# GB 11643-1999's own example: 北京市朝阳区, born 1949-12-31, check X.
+STANDARD_EXAMPLE = "11010519491231002X"
+
+
+def test_the_standards_example_and_a_wrong_check_character() -> None:
+    assert idnumber.is_valid(STANDARD_EXAMPLE)
+    assert idnumber.is_valid(STANDARD_EXAMPLE.lower())  # x read as X
+    assert not idnumber.is_valid("110105194912310021")
+    assert not idnumber.is_valid("11010519491231002")  # 17 characters
+    assert not idnumber.is_valid("１１0105194912310020")  # full-width digits
+    # by hand: 1×7+1×9+0×10+1×5+0×8+5×4+1×2+9×1+4×6+9×3+1×7+2×9+3×10+1×5+0×8+0×4+2×2 = 167;
+    # 167 mod 11 = 2 → check character X
+    assert idnumber.check_char("11010519491231002") == "X"
+
+
+_CON = duckdb.connect()
+for _ddl in layout_ddl()[:8]:
+    if "MACRO" in _ddl:
+        _CON.execute(_ddl)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789Xx", min_size=16, max_size=19),
+        st.from_regex(r"[0-9]{17}", fullmatch=True).map(lambda b: b + idnumber.check_char(b)),
+    )
+)
+def test_python_and_sql_checks_agree(number: str) -> None:
+    assert _CON.execute("SELECT id_number_valid($n)", {"n": number}).fetchone() == (
+        idnumber.is_valid(number),
+    )
+    assert _CON.execute("SELECT mask_id($n)", {"n": number}).fetchone() == (idnumber.mask(number),)
+
+
+def _register(tmp: Path, numbers: list[str]) -> Bureau:
+    b = Bureau()
+    firm = b.company(1, "甲物业")
+    b.project("P1", firm)
+    for i, number in enumerate(numbers, start=1):
+        b.manager(f"M{i:03d}", f"经理{i}", firm, id_hash=number)
+    return b
+
+
+def test_identity_numbers_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
+    key_file = tmp_path / "id.key"
+    idnumber.generate_key(key_file)
+    good, bad = make_id_number(7), STANDARD_EXAMPLE[:-1] + "1"
+    con, _, results = load(
+        _register(tmp_path, [good, bad, ""]), tmp_path, settings_for(tmp_path, id_key=key_file)
+    )
+    managers = results[-1]
+    assert (managers.rows_read, managers.rows_loaded, managers.rows_quarantined) == (3, 2, 1)
+    assert managers.reasons == {"BAD_ID_NUMBER": 1}
+    key = idnumber.load_key(key_file)
+    assert rows(con, "SELECT certificate_no, id_hash FROM src_managers ORDER BY 1") == [
+        ("M001", idnumber.keyed_hash(key, good)),
+        ("M003", None),
+    ]
+    # the quarantine shows the rejected number masked, in the cell and in the raw row
+    cell, raw = rows(con, "SELECT value, CAST(raw AS VARCHAR) FROM quarantine")[0]
+    assert cell == "11**************21" and bad not in raw and cell in raw
+    # nowhere in the warehouse is a number in clear
+    dump = str(rows(con, "SELECT * FROM src_managers")) + str(rows(con, "SELECT * FROM quarantine"))
+    assert good not in dump and bad not in dump
+
+
+def test_without_a_key_numbers_are_checked_and_nothing_is_kept(tmp_path: Path) -> None:
+    con, _, results = load(_register(tmp_path, [make_id_number(7), "12345"]), tmp_path)
+    assert results[-1].reasons == {"BAD_ID_NUMBER": 1}
+    assert value(con, "SELECT count(id_hash) FROM src_managers") == 0
+    assert value(con, "SELECT value FROM quarantine") == "*****"
+
+
+def test_keys_are_made_once_and_must_be_long_enough(tmp_path: Path) -> None:
+    key_file = tmp_path / "k"
+    kid = idnumber.generate_key(key_file)
+    assert len(kid) == 16 and key_file.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(UsageError) as exists:
+        idnumber.generate_key(key_file)
+    assert exists.value.code == "ID_KEY_EXISTS"
+    (tmp_path / "short").write_text("abcd")
+    with pytest.raises(UsageError) as short:
+        idnumber.load_key(tmp_path / "short")
+    assert short.value.code == "ID_KEY_INVALID"
+
+
+def test_assignments_name_known_managers_one_at_a_time(tmp_path: Path) -> None:
+    b = _register(tmp_path, [make_id_number(1), make_id_number(2)])
+    b.project("P2", b.rows["companies"][0]["uscc"])
+    b.assign("P1", "M001", "2024-01-01", "2025-06-30")
+    b.assign("P1", "M002", "2025-07-01")  # a clean hand-over
+    b.assign("P2", "M001", "2025-07-01")  # the manager moves on: fine
+    b.assign("P2", "M009", "2024-01-01", "2024-12-31")  # unknown manager
+    b.assign("P2", "M002", "2025-06-01", "2025-05-01")  # ends before it starts
+    con, _, results = load(b, tmp_path)
+    assignments = results[-1]
+    assert assignments.kind == "assignments" and assignments.rows_loaded == 3
+    assert assignments.reasons == {"BAD_DATE_ORDER": 1, "UNKNOWN_MANAGER": 1}
+    # a later file overlapping a loaded period is refused; the same start is a correction
+    extra = tmp_path / "more.csv"
+    extra.write_text(
+        "项目编号,证书编号,任职开始日期,任职结束日期\n"
+        "P1,M002,2025-06-01,2025-06-15\n"
+        "P1,M002,2025-07-01,2026-01-31\n",
+        encoding="utf-8",
+    )
+    from rating.ingest.loader import ingest_file
+
+    result = ingest_file(con, settings_for(tmp_path), "assignments", extra)
+    assert result.reasons == {"OVERLAPPING_ASSIGNMENT": 1} and result.rows_superseding == 1
+
+
+def test_survey_checks(tmp_path: Path) -> None:
+    b = Bureau()
+    b.project("P1", b.company(1, "甲物业"))
+    b.survey("P1", "2026-09-20", organiser="第三方", respondents=120, sample_size=150)
+    b.survey("P1", "2026-09-20", respondents=12, sample_size=10)  # more answers than asked
+    b.survey("P1", "2026-09-20", satisfaction_rate=None, score=None)  # nothing measured
+    b.survey("P1", "2026-09-20", satisfaction_rate=100.5)
+    b.survey("P1", "2026-09-20", satisfaction_rate=None, score=88, organiser="街镇")
+    b.survey("P9", "2026-09-20")
+    con, _, results = load(b, tmp_path)
+    surveys = results[-1]
+    assert (surveys.rows_loaded, surveys.rows_quarantined) == (2, 4)
+    assert surveys.reasons == {"MISSING_VALUE": 1, "OUT_OF_RANGE": 2, "UNKNOWN_PROJECT": 1}
+    assert rows(con, "SELECT organiser, satisfaction_rate, score FROM src_surveys ORDER BY 1") == [
+        ("第三方机构", 90, None),
+        ("街道办事处", None, 88),
+    ]
+
+
+# ---------------------------------------------------------------- the manager part, by hand
+
+
+def _shanghai_bureau() -> Bureau:
+    """Two companies; 甲's project P1 passes to 乙 on 2026-08-01 with a new manager, and its
+    old manager M001 moves to 乙's project P2 the same day."""
+    b = Bureau()
+    c1, c2 = b.company(1, "甲物业"), b.company(2, "乙物业")
+    b.project("P1", c1, service_end="2026-07-31")
+    b.project("P1", c2, service_start="2026-08-01", households=500)
+    b.project("P2", c2)
+    b.manager("M001", "张三", c2)  # now employed by 乙
+    b.manager("M002", "李四", c2)
+    b.manager("M003", "王五", c1)  # in charge of nothing this quarter
+    b.assign("P1", "M001", "2024-01-01", "2026-07-31")
+    b.assign("P1", "M002", "2026-08-01")
+    b.assign("P2", "M001", "2026-08-01")
+    late = {"deadline": "2026-07-12 18:00:00", "closed_at": "2026-07-20 10:00:00"}
+    b.complaint("P1", "2026-07-10", complaint_id="GD-LATE", **late)  # M001, on P1 (甲)
+    b.complaint("P1", "2026-08-15", complaint_id="GD-POOR", satisfaction="不满意")  # M002
+    b.complaint("P2", "2026-09-05", complaint_id="GD-MASS", petitioners=12)  # M001, on P2 (乙)
+    b.complaint("P2", "2026-07-20", complaint_id="GD-NOBODY", satisfaction="不满意")  # no manager
+    b.event(c2, "2026-09-01", event_id="EV-M2", manager_no="M002", code="B05", points=10)
+    b.event(c1, "2026-09-10", event_id="EV-M3", manager_no="M003", code="V01", points=18)
+    b.survey("P2", "2026-09-20", survey_id="CP-1", respondents=12, satisfaction_rate=100, score=95)
+    b.survey(
+        "P2", "2026-09-25", survey_id="CP-2", respondents=200, satisfaction_rate=None, score=92
+    )
+    return b
+
+
+@pytest.fixture(scope="module")
+def shanghai(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, str]:
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+
+    tmp = tmp_path_factory.mktemp("shanghai")
+    con, settings, results = load(_shanghai_bureau(), tmp)
+    assert all(r.rows_quarantined == 0 for r in results), [r.as_dict() for r in results]
+    rs = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    report = execute_run(con, settings, rs, Period.parse("2026Q3"), forced=True)
+    return con, report.run_id
+
+
+def test_managers_are_scored_on_the_records_of_their_days_in_charge(shanghai) -> None:  # type: ignore[no-untyped-def]
+    con, run_id = shanghai
+    managers = rows(
+        con,
+        """SELECT certificate_no, projects, days_in_charge, points, score, grade, veto
+           FROM run_managers WHERE run_id = $r ORDER BY 1""",
+        {"r": run_id},
+    )
+    # M001: P1 from 07-01 to 07-31 (31 days) and P2 from 08-01 to 09-30 (61 days).
+    #   GD-LATE on P1 closed late −5; GD-MASS on P2, 12 petitioners −5; two third-party
+    #   surveys of P2 scoring 95 and 92: +3 each, capped at +3 → −7 → 93 正常.
+    # M002: P1 from 08-01 (61 days). GD-POOR follow-up 不满意 −3; EV-M2 记10分 −10 → 87 警示.
+    # M003: no project; EV-M3 (V01, 18 points) −18 → 82, and an 18-point item → 记满18分.
+    # GD-NOBODY: P2 had no manager on 07-20, so it counts against nobody.
+    assert managers == [
+        ("M001", ["P1", "P2"], 92, -7, 93, "正常", False),
+        ("M002", ["P1"], 61, -13, 87, "警示", False),
+        ("M003", [], 0, -18, 82, "记满18分", True),
+    ]
+    points = rows(
+        con,
+        """SELECT certificate_no, rule_id, records, raw_points, points FROM run_manager_points
+           WHERE run_id = $r ORDER BY 1, 2""",
+        {"r": run_id},
+    )
+    assert points == [
+        ("M001", "SH-M-COLLECTIVE", 1, -5, -5),
+        ("M001", "SH-M-LATE", 1, -5, -5),
+        ("M001", "SH-M-SURVEY", 2, 6, 3),
+        ("M002", "SH-M-EVENT", 1, -10, -10),
+        ("M002", "SH-M-POOR", 1, -3, -3),
+        ("M003", "SH-M-18", 1, 0, 0),
+        ("M003", "SH-M-EVENT", 1, -18, -18),
+    ]
+    # the evidence of a manager's points names the record, its project and the company then
+    evidence = rows(
+        con,
+        """SELECT record_key, project_id, company_uscc FROM run_manager_evidence
+           WHERE run_id = $r AND certificate_no = 'M001' AND source = 'complaints' ORDER BY 1""",
+        {"r": run_id},
+    )
+    names = dict(rows(con, "SELECT name, uscc FROM src_companies"))
+    assert evidence == [("GD-LATE", "P1", names["甲物业"]), ("GD-MASS", "P2", names["乙物业"])]
+
+
+def test_hotline_handling_and_surveys_score_projects(shanghai) -> None:  # type: ignore[no-untyped-def]
+    con, run_id = shanghai
+    got = rows(
+        con,
+        """SELECT rule_id, project_id, c.name, round(value, 4), records, points
+           FROM run_rule_points p JOIN src_companies c ON c.uscc = p.company_uscc
+           WHERE run_id = $r AND rule_id IN ('SH-HOTLINE-ONTIME', 'SH-SURVEY', 'SH-HOTLINE-REOPENED')
+           ORDER BY 1, 2, 3""",
+        {"r": run_id},
+    )
+    # P1 under 甲: GD-LATE, 0 of 1 on time → ≤ 0.8 → −5. P1 under 乙: GD-POOR on time, 1 of 1.
+    # P2: GD-MASS and GD-NOBODY on time: 2 of 2. Survey CP-1: 100 % of 12 respondents reads
+    # as its Wilson lower bound, (1 + 1.3530/12 − 1.645 × √(0 + 0.6765/144)) ÷ (1 + 2.7060/12)
+    # = 81.5992 % ≤ 85 → −2 (CP-2 has a score but no rate: not averaged).
+    assert got == [
+        ("SH-HOTLINE-ONTIME", "P1", "乙物业", 1.0, 1, 0),
+        ("SH-HOTLINE-ONTIME", "P1", "甲物业", 0.0, 1, -5),
+        ("SH-HOTLINE-ONTIME", "P2", "乙物业", 1.0, 2, 0),
+        ("SH-SURVEY", "P2", "乙物业", 81.5992, 1, -2),
+    ]
+
+
+def test_cli_shows_and_explains_a_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from rating.engine import managers
+
+    con, run_id = shanghai
+    worst = managers.results(con, run_id, limit=1)[0]
+    assert (worst.certificate_no, worst.grade, worst.veto) == ("M003", "记满18分", True)
+    explained = {p.rule_id: p for p in managers.explain(con, run_id, "M001")}
+    assert explained["SH-M-LATE"].evidence[0][:2] == ("complaints", "GD-LATE")
+    assert explained["SH-M-SURVEY"].points == 3 and explained["SH-M-SURVEY"].records == 2
