@@ -85,7 +85,10 @@ def skip_non_data(
     )
     # The key is empty, or holds the total / note label itself (no id starts with 合计).
     suspect = f"{raw_key} IS NULL OR fast_trim({raw_key}) = '' OR ({_starts(f'fast_trim({raw_key})', TOTAL_WORDS + NOTE_WORDS)})"
-    candidates = f"(SELECT _rid, {reason} AS reason FROM {table} WHERE {suspect})"
+    # Materialised: else DuckDB pushes `reason IS NOT NULL` into the scan and trims every
+    # cell of every row, not only those of the few suspect rows.
+    candidates = f"""(WITH s AS MATERIALIZED (SELECT * FROM {table} WHERE {suspect})
+                      SELECT _rid, {reason} AS reason FROM s)"""
     found = dict(
         rows(
             con,
