@@ -22,7 +22,7 @@ RESULTS = HERE / "results" / "results.jsonl"
 
 def parse(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="small city, for CI (< 1 minute)")
+    ap.add_argument("--quick", action="store_true", help="small city, for CI (a few minutes)")
     ap.add_argument("--sizes", default="1M,10M,100M", help="comma-separated: quick, 1M, 10M, 100M")
     ap.add_argument("--work", type=Path, help="data and warehouses (default benchmarks/work)")
     ap.add_argument("--results", type=Path, help=f"JSON-lines file (default {RESULTS})")

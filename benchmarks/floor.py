@@ -9,10 +9,20 @@ the numbers and nothing else, so engine time / floor time is the price of everyt
 
 It is written for `yantai-2022@1.0.0` by hand (not generated from the rule files) and it
 ignores corrections (`supersessions`): the harness checks there are none in its data.
+
+`python -m benchmarks.floor DB PERIOD WATERMARK OUT [--threads N] [--memory-limit X]` is the
+floor as a whole process, timed the way `rating run` is: interpreter start-up, importing
+DuckDB (nothing of `rating`), opening the warehouse read-only, the query, and its result
+written to OUT as Parquet by DuckDB. It prints `{"seconds": …, "rows": …}` (the query and
+write alone, for the in-process breakdown).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import time as clock
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -127,3 +137,43 @@ def floor(
 ) -> duckdb.DuckDBPyConnection:
     """The floor's result: (rule_id, company, project_id, records, value)."""
     return con.execute(FLOOR_SQL, floor_params(period_start, period_end, watermark))
+
+
+def quarter(period: str) -> tuple[date, date]:
+    """'2026Q3' → (first day, last day); the floor imports nothing of `rating`."""
+    year, q = int(period[:4]), int(period[-1])
+    start = date(year, 3 * q - 2, 1)
+    after = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
+    return start, after - timedelta(days=1)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.floor")
+    ap.add_argument("db")
+    ap.add_argument("period")
+    ap.add_argument("watermark", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--memory-limit", default="")
+    args = ap.parse_args(argv)
+    config: dict[str, Any] = {}
+    if args.threads:
+        config["threads"] = args.threads
+    if args.memory_limit:
+        config["memory_limit"] = args.memory_limit
+    con = duckdb.connect(args.db, read_only=True, config=config)
+    start, end = quarter(args.period)
+    started = clock.perf_counter()
+    con.execute(
+        f"COPY ({FLOOR_SQL}) TO '{args.out}' (FORMAT parquet)",
+        floor_params(start, end, args.watermark),
+    )
+    seconds = clock.perf_counter() - started
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{args.out}')").fetchone()
+    con.close()
+    print(json.dumps({"seconds": seconds, "rows": rows[0] if rows else 0}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,13 @@ from typing import Any
 import duckdb
 
 from benchmarks import agreement, probes
-from benchmarks.measure import REPO, GiB, Measured, logged_task, machine
+from benchmarks.measure import REPO, GiB, Measured, logged_command, logged_task, machine
 from benchmarks.sizes import PERIOD, Size
+from benchmarks.tasks import NOW
 from rating.ingest.folder import plan_folder
+
+HARNESS = 2  # records of version 1 rated 2026Q3 alone and timed the run in-process
+RATING = Path(sys.executable).parent / "rating"  # the entry point a user runs
 
 Log = Any  # a callable taking one line of text
 
@@ -70,28 +75,69 @@ def ingest_summary(files: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _engine_steps(db: Path, opts: Options, log: Log) -> dict[str, Measured]:
+def _env(opts: Options) -> dict[str, str]:
+    """The settings every `rating` command of the benchmark runs under (clock pinned)."""
+    env = {"RATING_NOW": NOW}
+    if opts.threads:
+        env["RATING_THREADS"] = str(opts.threads)
+    if opts.memory_limit:
+        env["RATING_MEMORY_LIMIT"] = opts.memory_limit
+    return env
+
+
+def _rating(*args: str) -> list[str]:
+    return [str(RATING), *args]
+
+
+def _history(db: Path, opts: Options, log: Log) -> dict[str, Any]:
+    """Rate every quarter before PERIOD, from the first that holds data, oldest first, as the
+    bureau did: the timed run then reads their streaks and downgrades (a run without them is
+    a run no bureau makes)."""
     tuning = {"threads": opts.threads, "memory_limit": opts.memory_limit}
-    run = logged_task(log, "engine run", "engine_run", {"db": str(db), "period": PERIOD, **tuning})
-    if run.result["history_runs"]:
-        raise RuntimeError("the benchmark warehouse must hold no earlier runs")
-    replay = logged_task(
-        log, "replay", "replay", {"db": str(db), "run_id": run.result["run_id"], **tuning}
+    m = logged_task(
+        log, "history (earlier quarters)", "history", {"db": str(db), "period": PERIOD, **tuning}
     )
-    return {"run": run, "replay": replay}
+    return {**m.as_dict(), "runs": m.result["runs"]}
 
 
-def _peers(db: Path, out: Path, watermark: int, opts: Options, log: Log) -> dict[str, Measured]:
-    floor = logged_task(
-        log,
-        "floor (DuckDB query)",
-        "floor",
-        {"db": str(db), "period": PERIOD, "watermark": watermark, "out": str(out / "floor.parquet"),
-         "threads": opts.threads, "memory_limit": opts.memory_limit},
+def _engine_steps(db: Path, out: Path, opts: Options, log: Log) -> dict[str, Measured]:
+    """The timed run and replay as whole processes (`rating run`, `rating replay` as a user
+    types them), then the same run in-process on a copy of the warehouse as it was before,
+    for the phase breakdown."""
+    copy = out / "breakdown.duckdb"
+    shutil.copyfile(db, copy)
+    run = logged_command(
+        log, f"rating run {PERIOD}", "engine_run",
+        _rating("run", "--period", PERIOD, "--db", str(db), "--json"), env=_env(opts),
     )  # fmt: skip
+    if not run.result["history"]["runs"]:
+        raise RuntimeError("the timed run read no history: the earlier quarters must be rated")
+    replay = logged_command(
+        log, "rating replay", "replay",
+        _rating("replay", run.result["run_id"], "--db", str(db), "--json"), env=_env(opts),
+    )  # fmt: skip
+    tuning = {"threads": opts.threads, "memory_limit": opts.memory_limit}
+    inner = logged_task(
+        log, "  in-process run (copy)", "engine_run", {"db": str(copy), "period": PERIOD, **tuning}
+    )
+    copy.unlink()
+    if inner.result["results_sha256"] != run.result["results_sha256"]:
+        raise RuntimeError("the in-process run and `rating run` disagree on the results digest")
+    return {"run": run, "replay": replay, "inner": inner}
+
+
+def _peers(
+    db: Path, out: Path, run: dict[str, Any], opts: Options, log: Log
+) -> dict[str, Measured]:
+    watermark = run["watermark"]
+    cmd = [sys.executable, "-m", "benchmarks.floor", str(db), PERIOD, str(watermark)]
+    cmd += [str(out / "floor.parquet"), "--threads", str(opts.threads)]
+    cmd += ["--memory-limit", opts.memory_limit] if opts.memory_limit else []
+    floor = logged_command(log, "floor (whole process)", "floor", cmd)
     export = logged_task(
         log, "export for pandas", "export",
-        {"db": str(db), "out_dir": str(out / "export"), "watermark": watermark},
+        {"db": str(db), "out_dir": str(out / "export"), "watermark": watermark,
+         "history": run["history_runs"]},
     )  # fmt: skip
     pandas = logged_task(
         log, "pandas peer", "pandas_peer",
@@ -99,6 +145,17 @@ def _peers(db: Path, out: Path, watermark: int, opts: Options, log: Log) -> dict
         memory_cap=int(opts.pandas_cap_gib * GiB),
     )  # fmt: skip
     return {"floor": floor, "export": export, "pandas": pandas}
+
+
+def _ingest_floor(db: Path, files: list[dict[str, Any]], opts: Options, log: Log) -> Measured:
+    """The complaint files of the folder loaded bare (`benchmarks.tasks.ingest_floor`)."""
+    plan = [[f["encoding"] or f["format"], f["path"]] for f in files if f["kind"] == "complaints"]
+    tuning = {"threads": opts.threads, "memory_limit": opts.ingest_memory_limit}
+    m = logged_task(
+        log, "ingest floor (complaints)", "ingest_floor", {"db": str(db), "files": plan, **tuning}
+    )
+    db.unlink()
+    return m
 
 
 def _agreement(db: Path, run_id: str, out: Path, peers: dict[str, Measured]) -> dict[str, Any]:
@@ -153,10 +210,15 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
     build = logged_task(
         log, "ingest (whole folder)", "ingest", {"db": str(db), "files": files, **tuning}
     )
-    engine = _engine_steps(db, opts, log)
-    run = engine["run"].result
-    peers = _peers(db, out, run["watermark"], opts, log)
-    agree = _agreement(db, run["run_id"], out, peers)
+    for f, (_, path) in zip(build.result["files"], files, strict=True):
+        f["path"] = path
+    bare = _ingest_floor(out / "ingest_floor.duckdb", build.result["files"], opts, log)
+    history = _history(db, opts, log)
+    startup = logged_command(log, "rating --help", "startup", _rating("--help"), json_out=False)
+    engine = _engine_steps(db, out, opts, log)
+    run = engine["inner"].result
+    peers = _peers(db, out, run, opts, log)
+    agree = _agreement(db, engine["run"].result["run_id"], out, peers)
     format_probes = probes.measure(folder, out, opts, log) if opts.probes else {}
     http = (
         logged_task(log, "HTTP lookup", "http_lookup", {"db": str(db), "run_id": run["run_id"]})
@@ -164,6 +226,7 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         else None
     )
     return {
+        "harness": HARNESS,
         "size": size.name,
         "complaints": size.complaints,
         "period": PERIOD,
@@ -180,15 +243,25 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         },
         "data": _data_sizes(folder, db),
         "ingest": {**build.as_dict(), "by": ingest_summary(build.result["files"])},
+        "ingest_floor": {**bare.as_dict(), "files": bare.result["files"]},
         "format_probes": format_probes,
+        "history": history,
+        "startup": startup.as_dict(),  # `rating --help`: the CLI's start-up alone
         "run": {
             **engine["run"].as_dict(),
-            "phases": run["phases"],
-            "steps": run["steps"],
+            "history_runs": run["history_runs"],
+            "in_process": {
+                **engine["inner"].as_dict(),
+                "phases": run["phases"],
+                "steps": run["steps"],
+            },
             "summary": run["summary"],
         },
         "replay": {**engine["replay"].as_dict(), "status": engine["replay"].result.get("status")},
-        "floor": peers["floor"].as_dict(),
+        "floor": {
+            **peers["floor"].as_dict(),
+            "in_process_seconds": peers["floor"].result["seconds"],
+        },
         "export_for_pandas": peers["export"].as_dict(),
         "pandas": peers["pandas"].as_dict(),
         "http_lookup": _http_record(http),

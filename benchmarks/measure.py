@@ -102,6 +102,40 @@ def run_task(task: str, args: dict[str, Any], *, memory_cap: int | None = None) 
         return Measured(task, "ok", result.pop("seconds", seconds), peak, result)
 
 
+def run_command(
+    task: str, cmd: list[str], env: dict[str, str] | None = None, *, json_out: bool = True
+) -> Measured:
+    """Time a command as a user runs it: a whole process, start-up, imports and opening the
+    warehouse included. Wall time from spawn to exit; peak RSS sampled every 50 ms (the
+    command is not ours to instrument). With `json_out`, its stdout is parsed as the result."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out, err = Path(tmp) / "stdout.txt", Path(tmp) / "stderr.txt"
+        started = time.perf_counter()
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            child = subprocess.Popen(
+                cmd, stdout=stdout, stderr=stderr, cwd=REPO, env={**os.environ, **(env or {})}
+            )
+            dog = _Watchdog(child.pid, None)
+            dog.start()
+            child.wait()
+            dog.done.set()
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            text = err.read_text(errors="replace") + out.read_text(errors="replace")
+            return Measured(task, "failed", seconds, dog.peak, error=text.strip()[-2000:])
+        result = json.loads(out.read_text(encoding="utf-8")) if json_out else {}
+        return Measured(task, "ok", seconds, dog.peak, result)
+
+
+def logged_command(log: Any, label: str, task: str, cmd: list[str], **kw: Any) -> Measured:
+    """`run_command` with one line of progress; a failed command stops the run."""
+    m = run_command(task, cmd, **kw)
+    log(f"  {label:<28} {m.status:<14} {m.seconds:9.2f} s  peak {m.peak_rss / GiB:6.2f} GiB")
+    if m.status != "ok":
+        raise RuntimeError(f"{label} failed:\n{m.error}")
+    return m
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()

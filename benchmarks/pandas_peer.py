@@ -7,8 +7,9 @@ to the company serving its project on its date (merge, then keep the matching se
 count per project and company, apply bands and caps, weight project scores into company
 scores, add the good and bad buckets, grade, apply the overrides, the veto and the lists.
 
-No history: the harness rates one quarter of a fresh warehouse, so there is no previous
-grade (no grade-drop downgrade, a C streak of one) and the peer assumes that.
+History: the earlier quarters' published grades (`history.parquet`: uscc, periods_back,
+grade) give each company's run of consecutive C grades; three make the black list, as the
+rule set says (`veto OR streak('C') >= 3`). Without that file every streak is one.
 """
 
 from __future__ import annotations
@@ -220,6 +221,25 @@ def grade(score: float, count_bad: int, registered: bool, veto: bool, rated: boo
     return next((g for floor, g in GRADE_BANDS if score >= floor), "C")
 
 
+BLACK_STREAK = 3  # three consecutive C grades
+
+
+def c_streak(folder: Path, grades: pd.Series) -> pd.Series:
+    """Per company (the index of `grades`): consecutive quarters graded exactly C, this one
+    included, from the earlier quarters' grades (0 when this quarter is not C)."""
+    streak = (grades == "C").astype(int)
+    path = folder / "history.parquet"
+    if not path.exists():
+        return streak
+    hist = pd.read_parquet(path)
+    alive = streak.astype(bool)
+    for k in range(1, int(hist.periods_back.max() or 0) + 1):
+        was_c = hist[(hist.periods_back == k) & (hist.grade == "C")].uscc
+        alive &= grades.index.isin(was_c)
+        streak += alive.astype(int)
+    return streak
+
+
 def companies(
     folder: Path, u: pd.DataFrame, rule_points: pd.DataFrame, vetoed: set[str]
 ) -> pd.DataFrame:
@@ -246,7 +266,7 @@ def companies(
         for s, n, r, v, rt in zip(c.score, c.count_bad, c.registered, c.veto, c.rated, strict=True)
     ]
     c["red"] = c.rated & (c.grade == "AAA") & (c.count_bad == 0)
-    c["black"] = c.rated & c.veto
+    c["black"] = c.rated & (c.veto | (c_streak(folder, c.grade) >= BLACK_STREAK))
     return c.rename_axis("uscc").reset_index()[
         ["uscc", "rated", "project_score", "score", "grade", "red", "black"]
     ]

@@ -4,7 +4,10 @@ The probe rows are the first `PROBE_ROWS` lines of the last quarter's complaint 
 whole file when it is smaller), as generated (GB18030), transcoded to UTF-8, and converted
 to Parquet (all columns text, as read; lines DuckDB cannot split are left out of that one).
 Each is ingested into a fresh copy of a warehouse holding only companies and projects, so
-every probe does the same work: reading, every check, loading, quarantine.
+every probe does the same work: reading, every check, loading, quarantine. Beside each, its
+floor (`benchmarks.tasks.ingest_floor`): the same file loaded with no check into a new
+DuckDB file (GB18030 through `iconv` first); `vs_floor` is the floor's seconds over
+ingest's, i.e. ingest's speed as a fraction of the floor's.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ def prepare(folder: Path, out: Path) -> dict[str, Path]:
     return {"csv:gb18030": gb, "csv:utf-8": utf8, "parquet": parquet}
 
 
+FLOOR_ENCODING = {"csv:gb18030": "gb18030", "csv:utf-8": "utf-8", "parquet": "parquet"}
+
+
 def measure(folder: Path, out: Path, opts: Any, log: Any) -> dict[str, Any]:
     base = out / "probe_base.duckdb"
     registers = [["companies", str(p)] for p in sorted(folder.glob("companies*"))]
@@ -74,6 +80,11 @@ def measure(folder: Path, out: Path, opts: Any, log: Any) -> dict[str, Any]:
             log, f"ingest probe {fmt}", "ingest", {"db": str(db), "files": [["complaints", str(path)]], **tuning}
         )  # fmt: skip
         f = m.result["files"][0]
+        bare = logged_task(
+            log, f"ingest floor {fmt}", "ingest_floor",
+            {"db": str(out / "probe_floor.duckdb"), "files": [[FLOOR_ENCODING[fmt], str(path)]], **tuning},
+        )  # fmt: skip
+        (out / "probe_floor.duckdb").unlink()
         results[fmt] = {
             **m.as_dict(),
             "seconds": f["seconds"],
@@ -81,6 +92,10 @@ def measure(folder: Path, out: Path, opts: Any, log: Any) -> dict[str, Any]:
             "quarantined": f["rows_quarantined"],
             "bytes": path.stat().st_size,
             "rows_per_second": round(f["rows_read"] / f["seconds"]),
+            "floor_seconds": bare.seconds,
+            "floor_rows": bare.result["files"][0]["rows"],
+            "floor_peak_rss_gib": round(bare.peak_rss / (1 << 30), 3),
+            "vs_floor": round(bare.seconds / f["seconds"], 3),
         }
         db.unlink()
         path.unlink()

@@ -23,6 +23,14 @@ def test_quick_benchmark_runs_and_the_engine_agrees_with_its_peers(tmp_path: Pat
     for part in ("rule_points", "projects", "companies"):
         assert agreement["pandas"][part]["compared"] > 50, part
     assert record["replay"]["status"] == "MATCH"
+    # The timed run is the one a bureau makes: earlier quarters rated first, read as history.
+    assert len(record["history"]["runs"]) >= 3
+    assert [h["periods_back"] for h in record["run"]["history_runs"]][:3] == [1, 2, 3]
+    # Whole processes: `rating run` includes start-up, the floor its own; both are timed.
+    assert record["run"]["seconds"] > record["run"]["in_process"]["seconds"] > 0
+    assert record["floor"]["seconds"] > record["floor"]["in_process_seconds"] > 0
+    assert record["ingest_floor"]["files"] and record["ingest_floor"]["seconds"] > 0
+    assert all(p["vs_floor"] > 0 for p in record["format_probes"].values())
     assert record["run"]["status"] == record["floor"]["status"] == "ok"
     assert record["pandas"]["status"] == "ok"
     assert {f: p["rows_per_second"] > 0 for f, p in record["format_probes"].items()} == {

@@ -31,16 +31,16 @@ from rating.ingest.nondata import (
     required_columns,
     skip_non_data,
 )
+from rating.ingest.problems import codes_sql, problems_sql
 from rating.ingest.validate import (
     PROBLEM_CODES,
     FileTraits,
     Mapping,
     check_sql,
     clean_rows,
-    codes_sql,
     duplicate_key_sql,
     overlap_check_sql,
-    problems_sql,
+    slow_dates_sql,
 )
 from rating.schema import CONTRACTS, Contract, normalise_header
 from rating.settings import Settings
@@ -177,11 +177,17 @@ def _check_records(
     if any(c.metadata["personal"] for c in contract.columns.values()):
         _register_id_hash(con, settings)
     now = settings.current_time().replace(tzinfo=None)
+    for statement in slow_dates_sql(contract, mapping, traits=traits):
+        run(con, statement)
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping, traits=traits)}",
         {"today": now.date(), "now": now, "watermark": watermark(con)},
     )
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
+    ).fetchall():
+        con.execute(f'DROP TABLE "{table}"')  # the slow dates were joined into `checked`
     run(con, duplicate_key_sql(contract))
     overlap = overlap_check_sql(contract)
     if overlap:

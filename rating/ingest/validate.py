@@ -22,9 +22,9 @@ from typing import Any
 import pandera.polars as pa
 from sqlglot import exp
 
+from rating.ingest import whens as slow
 from rating.ingest.cleaning import (
     changes_sql,
-    character_note_sql,
     cleaned_id_sql,
     id_problems_sql,
 )
@@ -95,7 +95,9 @@ def _synonyms(clean: str, col: pa.Column) -> str:
     return f"(CASE {clean} {whens} ELSE {clean} END)"
 
 
-def _parsed(clean: str, col: pa.Column, identifier: str | None, traits: FileTraits) -> str:
+def _parsed(
+    clean: str, col: pa.Column, identifier: str | None, traits: FileTraits, name: str
+) -> str:
     dtype = logical_type(col)
     clean = _synonyms(clean, col)
     if identifier:
@@ -107,10 +109,9 @@ def _parsed(clean: str, col: pa.Column, identifier: str | None, traits: FileTrai
             f"CASE WHEN {_in(clean, TRUE_WORDS)} THEN true "
             f"WHEN {_in(clean, FALSE_WORDS)} THEN false END"
         )
-    macro, _ = _PARSE_CODES[dtype]
     if dtype in ("date", "timestamp"):
-        return f"{macro}({clean}, {_when_args(col, traits)})"
-    return f"{macro}({clean})"
+        return slow.parsed_sql(clean, name, dtype)
+    return f"{_PARSE_CODES[dtype][0]}({clean})"
 
 
 def _when_args(col: pa.Column, traits: FileTraits) -> str:
@@ -161,6 +162,7 @@ class ColumnSQL:
     value: str  # over the parsed column "p__name"
     error: str  # over "k__name", "p__name", the final "name" and the raw column
     changes: str | None = None  # over the raw column
+    slow: str | None = None  # dates: CREATE of the slow table the parse stage joins
 
 
 def _q(name: str) -> str:
@@ -220,8 +222,7 @@ def column_sql(
     if dtype == "bool":
         whens.append((f"{k} IS NOT NULL AND {p} IS NULL", "'BAD_BOOLEAN'"))
     elif dtype in ("date", "timestamp"):
-        problem = f"when_problem({k}, {_when_args(col, traits)})"
-        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", problem))
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", slow.problem_column(name)))
     elif dtype in _PARSE_CODES:
         whens.append((f"{k} IS NOT NULL AND {p} IS NULL", f"'{_PARSE_CODES[dtype][1]}'"))
     if identifier:
@@ -237,14 +238,44 @@ def column_sql(
             limit = "$today" if dtype == "date" else "$now"
             whens.append((f"{v} > {limit}", "'FUTURE_DATE'"))
     cases = " ".join(f"WHEN {cond} THEN {code}" for cond, code in whens)
+    trimmed, clean = f"fast_trim({raw})", _clean(t, col)
     return ColumnSQL(
-        f"fast_trim({raw})",
-        _clean(t, col),
-        _parsed(k, col, identifier, traits),
+        trimmed,
+        clean,
+        _parsed(k, col, identifier, traits, name),
         value,
         f"CASE {cases} END",
         changes_sql(raw, identifier) if identifier else None,
+        slow.slow_table_sql(
+            name, trimmed, clean, _synonyms(k, col), _when_args(col, traits), "{raw_table}"
+        )
+        if dtype in ("date", "timestamp")
+        else None,
     )
+
+
+def slow_dates_sql(
+    contract: Contract,
+    mapping: Mapping,
+    raw_table: str = "raw",
+    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+) -> list[str]:
+    """The statements creating the slow-date tables `check_sql` joins (`rating.ingest.whens`):
+    run them first, over the same raw table."""
+    return [
+        c.slow.replace("{raw_table}", raw_table)
+        for c in _staged(contract, mapping, traits).values()
+        if c.slow is not None
+    ]
+
+
+def _staged(contract: Contract, mapping: Mapping, traits: FileTraits) -> dict[str, ColumnSQL]:
+    return {
+        name: column_sql(
+            name, col, mapping.source.get(name, (None, ""))[0], contract.identifier(name), traits
+        )
+        for name, col in contract.columns.items()
+    }
 
 
 def check_sql(
@@ -260,22 +291,21 @@ def check_sql(
     checks), each a subquery over the previous, so every expression names the stage before
     instead of repeating its text (and DuckDB computes each once).
     """
-    staged = {
-        name: column_sql(
-            name, col, mapping.source.get(name, (None, ""))[0], contract.identifier(name), traits
-        )
-        for name, col in contract.columns.items()
-    }
+    staged = _staged(contract, mapping, traits)
+    dated = [n for n, c in staged.items() if c.slow is not None]
+    parse = ", ".join(f"{c.parsed} AS {_q('p__' + n)}" for n, c in staged.items())
+    parse += "".join(f", {slow.slow_alias(n)}.problem AS {slow.problem_column(n)}" for n in dated)
     stages = [
         ", ".join(f"{c.trimmed} AS {_q('t__' + n)}" for n, c in staged.items()),
         ", ".join(f"{c.clean} AS {_q('k__' + n)}" for n, c in staged.items()),
-        ", ".join(f"{c.parsed} AS {_q('p__' + n)}" for n, c in staged.items()),
+        parse,
         ", ".join(f"{c.value} AS {_q(n)}" for n, c in staged.items()),
         ", ".join(f"{c.error} AS {error_column(n)}" for n, c in staged.items()),
     ]
     rows = raw_table
-    for stage in stages:
-        rows = f"(SELECT *, {stage} FROM {rows})"
+    for i, stage in enumerate(stages):
+        joins = "".join(slow.join_sql(n) for n in dated) if i == 2 else ""
+        rows = f"(SELECT v.*, {stage} FROM {rows} AS v{joins})"
     names = ", ".join(_q(n) for n in staged)
     changes = "".join(
         f", {c.changes} AS {_q('x__' + n)}" for n, c in staged.items() if c.changes is not None
@@ -362,67 +392,11 @@ def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
             AND v.{start} <= coalesce(o.{end}, DATE '9999-12-31'))"""
 
 
-def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
-    """SQL over a problem (`p.code`, `value`) saying what exactly was found, or NULL: the
-    readings of an ambiguous date, the character an id may not hold. Only for the `codes`
-    present (the date readings are a large expression to plan)."""
-    whens = []
-    if "AMBIGUOUS_DATE" in codes:
-        readings = f"when_readings(fast_trim(value), {sql_text(lit(traits.zone))})"
-        whens.append(f"WHEN 'AMBIGUOUS_DATE' THEN {readings}")
-    if "BAD_CHARACTER" in codes:
-        note = character_note_sql(cleaned_id_sql("fast_trim(value)", "id"))
-        whens.append(f"WHEN 'BAD_CHARACTER' THEN {note}")
-    return f"CASE p.code {' '.join(whens)} END" if whens else "NULL::VARCHAR"
-
-
-def codes_sql(contract: Contract, table: str = "checked") -> str:
-    """The distinct problem codes of the checked records, as one list."""
-    errors = ", ".join(error_column(n) for n in contract.columns)
-    return f"SELECT list(DISTINCT e) FROM (SELECT unnest([{errors}]) AS e FROM {table} WHERE NOT ({clean_rows(contract)}))"
-
-
-def problems_sql(
-    contract: Contract,
-    mapping: Mapping,
-    table: str = "checked",
-    raw_table: str = "raw",
-    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
-    codes: frozenset[str] = frozenset(),
-) -> str:
-    """One row per problem: row id, line, sheet index, header, field, code, what exactly
-    was found (`detail`, or NULL, for the `codes` named), the raw cell and the raw record
-    as JSON."""
-    headers = " ".join(
-        f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
-        for n, col in contract.columns.items()
-    )
-    personal = {n for n, col in contract.columns.items() if col.metadata["personal"]}
-
-    def cell(name: str, raw: str) -> str:  # a personal cell is masked wherever it is shown
-        shown = f"replace(r.{raw}, '{FORMULA_MARK}', '')"
-        return f"mask_id({shown})" if name in personal else shown
-
-    cells = " ".join(
-        f"WHEN {sql_text(lit(n))} THEN {cell(n, raw)}" for n, (raw, _) in mapping.source.items()
-    )
-    raw_json = (
-        "to_json(struct_pack("
-        + ", ".join(
-            f"{_q(h)} := {cell(n, c)}"
-            for n, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
-        )
-        + "))"
-    )
-    errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
-    return f"""SELECT *, {_detail_sql(traits, set(codes))} AS detail FROM (
-               SELECT p._rid, p._line AS line, p._sheet AS sheet,
-                      CASE p.field {headers} END AS header, p.field, p.code,
-                      CASE p.field {cells or "WHEN NULL THEN NULL"} END AS value, {raw_json} AS raw
-               FROM (SELECT _rid, _line, _sheet, {errors} FROM {table}
-                     WHERE NOT ({clean_rows(contract)})) e
-               UNPIVOT (code FOR field IN ({", ".join(_q(n) for n in contract.columns)})) p
-               JOIN {raw_table} r ON r._rid = p._rid) p"""
-
-
-__all__ = ["PROBLEM_CODES", "FileTraits", "Mapping", "check_sql", "clean_rows", "problems_sql"]
+__all__ = [
+    "PROBLEM_CODES",
+    "FileTraits",
+    "Mapping",
+    "check_sql",
+    "clean_rows",
+    "slow_dates_sql",
+]

@@ -119,13 +119,15 @@ DATE_MACROS = [
         WHEN c[2] >= earliest AND (c[1] IS NULL OR c[1] < earliest) THEN c[2] END""",
     """CREATE OR REPLACE MACRO dt_slow(t, epoch, zone, earliest) AS coalesce(
         dt_serial(t, epoch), list_transform([dt_cands(t, zone)], lambda c: dt_pick(c, earliest))[1])""",
-    f"""CREATE OR REPLACE MACRO parse_ts(t, epoch, zone, earliest) AS coalesce(
+    # The cells a cast or `try_strptime` reads (nearly all of an export); NULL for the rest.
+    f"""CREATE OR REPLACE MACRO parse_ts_fast(t) AS coalesce(
         CASE WHEN (length(t) = 19 AND substr(t, 17, 1) = ':')
                   OR (length(t) = 10 AND substr(t, 5, 1) = '-' AND substr(t, 8, 1) = '-')
              THEN TRY_CAST(t AS TIMESTAMP) END,
         CASE WHEN regexp_full_match(substr(t, 1, 5), '[12][0-9]{{3}}[-/.年]')
-             THEN try_strptime(t, {_FAST_FORMATS}) END,
-        dt_slow(t, epoch, zone, earliest))""",
+             THEN try_strptime(t, {_FAST_FORMATS}) END)""",
+    """CREATE OR REPLACE MACRO parse_ts(t, epoch, zone, earliest) AS coalesce(
+        parse_ts_fast(t), dt_slow(t, epoch, zone, earliest))""",
     """CREATE OR REPLACE MACRO parse_date(t, epoch, zone, earliest) AS
         CAST(parse_ts(t, epoch, zone, earliest) AS DATE)""",
     # Why a non-empty cell gave no instant: AMBIGUOUS_DATE, DATE_TOO_EARLY or BAD_DATE.

@@ -1,0 +1,58 @@
+"""Dates and times of a column in two passes: the common cell by a cast, the rest once each.
+
+Nearly every cell of an export is canonical (`2026-07-03 15:20:15`) or one of the usual
+spellings `try_strptime` reads (`parse_ts_fast`). The general reader (`dt_slow`, and
+`when_problem` for the reason a cell did not parse) understands everything else, but it is a
+large expression of lambdas and regular expressions whose set-up DuckDB pays for every vector
+of 2,048 rows it sees, even a vector where no cell needs it — about twenty times the price of
+the cast on a clean column. So it runs on its own table: the distinct cleaned cells of the
+column that the fast reader leaves empty (`slow__<column>`: cell, value, problem), joined back
+by the cell. Same value and the same reason for every cell as `parse_ts` and `when_problem`
+over the whole column (`rating.schema.macros`).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from rating.sql import sql_text
+
+
+def _q(name: str) -> str:
+    return sql_text(exp.to_identifier(name, quoted=True))
+
+
+def slow_alias(name: str) -> str:
+    return _q(f"s__{name}")
+
+
+def problem_column(name: str) -> str:
+    """Where the check stage finds why a non-empty cell of `name` gave no instant."""
+    return _q(f"w__{name}")
+
+
+def parsed_sql(text: str, name: str, dtype: str) -> str:
+    """The instant of cell `text` (cleaned, synonyms applied): fast reader, else the slow
+    table's value; a DATE for a date column."""
+    value = f"coalesce(parse_ts_fast({text}), {slow_alias(name)}.value)"
+    return f"CAST({value} AS DATE)" if dtype == "date" else value
+
+
+def slow_table_sql(
+    name: str, trimmed: str, clean: str, text: str, when_args: str, raw_table: str
+) -> str:
+    """CREATE the slow table of column `name`: `trimmed` is over the raw table, `clean` over
+    `t__name`, `text` (synonyms applied) over `k__name`; `when_args` the date macros'
+    arguments after the cell."""
+    t, k = _q(f"t__{name}"), _q(f"k__{name}")
+    cells = f"(SELECT {clean} AS {k} FROM (SELECT {trimmed} AS {t} FROM {raw_table}))"
+    return f"""CREATE OR REPLACE TEMP TABLE {_q(f"slow__{name}")} AS
+        SELECT cell, dt_slow({text.replace(k, "cell")}, {when_args}) AS value,
+               when_problem(cell, {when_args}) AS problem
+        FROM (SELECT DISTINCT {k} AS cell FROM {cells}
+              WHERE {k} IS NOT NULL AND parse_ts_fast({text}) IS NULL)"""
+
+
+def join_sql(name: str) -> str:
+    alias = slow_alias(name)
+    return f" LEFT JOIN {_q(f'slow__{name}')} AS {alias} ON {alias}.cell = v.{_q(f'k__{name}')}"
