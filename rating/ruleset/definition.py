@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rating.ruleset.consequences import Consequences
+
 Kind = Literal["complaints", "inspections", "contracts", "opinions", "events"]
 Measure = Literal["each", "count", "sum", "avg", "share"]
 WindowMode = Literal["period", "rolling", "calendar_year", "until_rectified"]
@@ -23,7 +25,7 @@ WORDING_FIELDS = frozenset(
 
 # Options added after versions were published: while unset they are left out of the logic
 # fingerprint, so the published versions keep the fingerprints their runs recorded.
-LATER_OPTIONS = frozenset({"shrink", "working_days"})
+LATER_OPTIONS = frozenset({"shrink", "working_days", "consequences"})
 
 
 class Model(BaseModel):
@@ -181,6 +183,7 @@ class RuleSet(Model):
     downgrade: Downgrade = Downgrade()
     disclosure: Disclosure = Disclosure()
     history_periods: int = Field(default=8, ge=1, le=40)
+    consequences: Consequences | None = None  # what each grade sets in motion (分级分类监管)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
