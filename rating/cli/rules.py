@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rating.cli.common import Invocation, JsonOption, emit, stdout, table
+from rating.ruleset.consequence_logic import monotone_problems
 from rating.ruleset.loader import list_rulesets, load_ruleset
 from rating.settings import Settings
 
@@ -112,12 +114,25 @@ def rules_validate(
     ref: Annotated[str | None, typer.Argument(help="NAME@VERSION (default: all).")] = None,
     json: JsonOption = False,
 ) -> None:
-    """Load and check rule sets; every problem is reported with file, rule id and reason."""
+    """Load and check rule sets; every problem is reported with file, rule id and reason.
+
+    Warns (without failing) when a consequence table is not monotone: a better grade must
+    never bring more inspections or fewer rewards.
+    """
     settings = Settings.from_env()
     refs = [ref] if ref else [f"{n}@{v}" for n, v in list_rulesets(settings.rules_dir)]
-    checked = [load_ruleset(settings.rules_dir, r).ref for r in refs]
-    emit(
-        Invocation(None, json),
-        {"ok": True, "checked": checked},
-        lambda: stdout.print("OK: " + ", ".join(checked)),
-    )
+    loaded = [load_ruleset(settings.rules_dir, r) for r in refs]
+    checked = [rs.ref for rs in loaded]
+    warnings = [
+        {"ruleset": rs.ref, **p.as_dict()}
+        for rs in loaded
+        for p in monotone_problems(rs.definition, str(rs.path or rs.ref))
+    ]
+
+    def render() -> None:
+        for w in warnings:
+            text = escape(f"{w['ruleset']}: [{w['code']}] {w['message']}")
+            stdout.print(f"[yellow]Warning[/] {text}")
+        stdout.print("OK: " + ", ".join(checked))
+
+    emit(Invocation(None, json), {"ok": True, "checked": checked, "warnings": warnings}, render)
