@@ -12,7 +12,19 @@ import sys
 import typer
 from rich.markup import escape
 
-from rating.cli import analysis, audit, common, data, demo, matching, process, rules, runs, serve
+from rating.cli import (
+    analysis,
+    audit,
+    common,
+    consequences,
+    data,
+    demo,
+    matching,
+    process,
+    rules,
+    runs,
+    serve,
+)
 from rating.errors import RatingError
 
 app = typer.Typer(
@@ -42,6 +54,7 @@ serve.register(app)
 process.register(app)
 analysis.register(app)
 matching.register(app)
+consequences.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

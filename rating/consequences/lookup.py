@@ -43,7 +43,10 @@ def company_measures(
     con: duckdb.DuckDBPyConnection, uscc: str, run_id: str, on: date
 ) -> CompanyMeasures:
     """Measures of `uscc` in force at the end of `on`, and those run `run_id` proposes
-    when it is not published (its measures start on its publication)."""
+    when it is not published (its measures start on its publication).
+
+    Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know."""
+    _name(con, uscc)
     book = company_book(con, uscc, run_id)
     read = next(b for b in book.bases if b.run_id == run_id)
     out = CompanyMeasures(uscc, on, run_id, read.status, book.in_force(uscc, on))
@@ -111,6 +114,12 @@ def tender(con: duckdb.DuckDBPyConnection, uscc: str, on: date) -> TenderCredit:
 
     Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know.
     """
+    name = _name(con, uscc)
+    book = company_book(con, uscc)
+    return tender_from(book, uscc, name, on)
+
+
+def _name(con: duckdb.DuckDBPyConnection, uscc: str) -> str:
     name = value(
         con,
         "SELECT arg_max(name, _batch) FROM src_companies WHERE uscc = $u",
@@ -118,5 +127,4 @@ def tender(con: duckdb.DuckDBPyConnection, uscc: str, on: date) -> TenderCredit:
     )
     if name is None:
         raise NotFoundError(f"no company {uscc}", code="COMPANY_NOT_FOUND")
-    book = company_book(con, uscc)
-    return tender_from(book, uscc, str(name), on)
+    return str(name)
