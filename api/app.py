@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.deps import RateLimit
-from api.routers import audit, bureau, pages, process, public, system
+from api.routers import audit, bureau, consequences, pages, process, public, system
 from api.state import AppState
 from rating import __version__
 from rating.settings import Settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         system.router,
         public.router,
         bureau.router,
+        consequences.router,
         process.router,
         audit.router,
         pages.router,
