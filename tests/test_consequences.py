@@ -241,3 +241,50 @@ def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[s
     capsys.readouterr()
     code = main(["tender", bureau["names"]["丁物业"], "--on", "2026-02-01", "--db", db, "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
+
+
+def test_the_bureau_api(bureau: dict[str, Any]) -> None:
+    """The endpoints over the real app and DuckDB file: bureau token only."""
+    from datetime import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating import tokens
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    keys = {r: tokens.create(settings.tokens_file, r, r, dt(2026, 1, 1))[1] for r in tokens.ROLES}
+    head = {"Authorization": f"Bearer {keys['bureau']}"}
+    ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
+    bureau["con"].close()  # the server opens the file per request
+    try:
+        with TestClient(create_app(settings)) as c:
+            r = c.get(f"/v1/bureau/tender/{ding}", params={"on": "2026-02-01"}, headers=head)
+            assert r.status_code == 200 and r.json()["excluded"] is True, r.json()
+            r = c.get(f"/v1/bureau/tender/{ding}", params={"on": "2026-02-01"},
+                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
+            assert r.status_code == 403
+            assert c.get(f"/v1/bureau/tender/{ding}").status_code == 401
+            r = c.get(f"/v1/bureau/companies/{yi}/measures", params={"on": "2026-02-01"},
+                      headers=head)  # fmt: skip
+            keys_found = {(x["key"], x["project_id"]) for x in r.json()["in_force"]}
+            assert ("fee_ceiling", "P2") in keys_found
+            r = c.get(f"/v1/bureau/companies/{yi}/path", headers=head)
+            assert r.json()["goals"][0]["options"][0]["grade"] == "A"
+            r = c.post("/v1/bureau/supervision/plans", json={"period": "2026Q1", "limit": 2, "run": bureau["runs"]["2025Q3"]},
+                       headers=head)  # fmt: skip
+            assert r.status_code == 200, r.json()
+            assert r.json()["basis_run"] == bureau["runs"]["2025Q3"] and len(r.json()["items"]) == 2
+            r = c.get("/v1/bureau/supervision/plans", params={"period": "2026Q1"}, headers=head)
+            assert r.json()["items_total"] > 2
+            r = c.get("/v1/bureau/supervision/review", params={"period": "2026Q1"}, headers=head)
+            assert r.status_code == 200 and r.json()["done"] == 0
+            r = c.get("/v1/bureau/supervision/review", params={"period": "2030Q1"}, headers=head)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "PLAN_NOT_FOUND"
+            r = c.get("/v1/public/companies/" + ding)
+            assert "path" not in r.json()  # the way back up is never on the public card
+    finally:
+        from rating.warehouse import open_warehouse
+
+        bureau["con"] = open_warehouse(settings)
