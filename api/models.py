@@ -168,6 +168,19 @@ class Current(BaseModel):
     )
 
 
+class PublicMeasure(BaseModel):
+    """A public measure in force: what it is, for which project, until when, on what clause."""
+
+    kind: str
+    kind_name: str
+    text: str
+    project_id: str | None = None
+    project_name: str | None = None
+    until: str
+    ends: str | None = None
+    clauses: list[str] = Field(default_factory=list)
+
+
 class CompanyCard(BaseModel):
     model_config = _example(
         uscc=USCC,
@@ -220,6 +233,10 @@ class CompanyCard(BaseModel):
     reasons: list[Reason]
     projects: list[ProjectGrade]
     history: list[HistoryEntry]
+    measures: list[PublicMeasure] = Field(
+        default_factory=list,
+        description="public measures in force on the day (tenders, fees, rewards, honours …)",
+    )
     provenance: Provenance
 
 

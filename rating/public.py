@@ -26,6 +26,9 @@ import duckdb
 
 from rating import __version__
 from rating.audit.disclosure import History, Shown, history
+from rating.consequences.basis import published_bases
+from rating.consequences.inforce import Book
+from rating.consequences.words import KIND_NAMES
 from rating.engine import explainer
 from rating.engine.history import Streak, streaks
 from rating.sql import rows
@@ -59,6 +62,7 @@ class Snapshot:
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # uscc -> (name, district)
     bigrams: dict[str, set[str]] = field(default_factory=dict)  # bigram -> usccs
     grade_orders: dict[str, list[str]] = field(default_factory=dict)  # run -> grades, best first
+    book: Book | None = None  # the measures of every published run (`rating.consequences`)
 
     # ---------------------------------------------------------------- visibility
     def _moment(self, on: date | None) -> datetime:
@@ -116,8 +120,28 @@ class Snapshot:
                 {k: c[k] for k in ("period", "status", "grade", "score", "red", "black")}
                 for _, c in visible
             ],
+            "measures": self.measures(uscc, moment.date()),
             "provenance": self.runs[shown[latest_period].run_id],
         }
+
+    def measures(self, uscc: str, day: date) -> list[dict[str, Any]]:
+        """The public measures in force for `uscc` at the end of `day` (published runs only):
+        what, for which project, until when, on which clause."""
+        if self.book is None:
+            return []
+        return [
+            {
+                "kind": x.kind,
+                "kind_name": KIND_NAMES[x.kind],
+                "text": x.text,
+                "project_id": x.project_id,
+                "project_name": x.project_name,
+                "until": x.span.text,
+                "ends": x.span.ends.isoformat() if x.span.ends else None,
+                "clauses": sorted({m["clause"] for m in x.measures}),
+            }
+            for x in self.book.in_force(uscc, day, public_only=True)
+        ]
 
     def _latest_cards(self) -> dict[str, dict[str, Any]]:
         moment = self.clock()
@@ -321,4 +345,10 @@ def build(
         snap.names[uscc] = (name, district or "")
         for g in _bigrams(name):
             snap.bigrams.setdefault(g, set()).add(uscc)
+    bases = [
+        b
+        for b in published_bases(con, snap.disclosure)
+        if b.ruleset.definition.consequences is not None
+    ]
+    snap.book = Book.build(con, bases, snap.disclosure) if bases else None
     return snap

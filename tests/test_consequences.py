@@ -282,8 +282,19 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             assert r.status_code == 200 and r.json()["done"] == 0
             r = c.get("/v1/bureau/supervision/review", params={"period": "2030Q1"}, headers=head)
             assert r.status_code == 404 and r.json()["error"]["code"] == "PLAN_NOT_FOUND"
-            r = c.get("/v1/public/companies/" + ding)
-            assert "path" not in r.json()  # the way back up is never on the public card
+            card = c.get("/v1/public/companies/" + ding, params={"as_of": "2026-02-01"}).json()
+            assert "path" not in card  # the way back up is never on the public card
+            shown = {m["kind"]: m for m in card["measures"]}
+            # no inspections (internal); P4 scores 80 → 优秀 → fee tier 一级; the list bars the reward
+            assert set(shown) == {"tender", "new_projects", "reward", "honours", "fee_ceiling"}
+            assert (
+                shown["fee_ceiling"]["project_id"] == "P4"
+                and "一级" in shown["fee_ceiling"]["text"]
+            )
+            assert shown["reward"]["text"] == "不予达标奖励"
+            assert shown["tender"]["ends"] == "2029-01-20"
+            page = c.get(f"/companies/{ding}", params={"as_of": "2026-02-01"})
+            assert page.status_code == 200 and "不得参与物业项目招投标" in page.text
     finally:
         from rating.warehouse import open_warehouse
 
