@@ -299,3 +299,17 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
         from rating.warehouse import open_warehouse
 
         bureau["con"] = open_warehouse(settings)
+
+
+def test_the_reports_measures_sheet(bureau: dict[str, Any]) -> None:
+    """The quarterly report's data carry every company's measures decided by the run: 丁's
+    list measures and P4's fee tier, each with its clause."""
+    from rating.report.data import collect
+
+    data = collect(bureau["con"], bureau["runs"]["2025Q3"])
+    mine = {(m.kind, m.project_id): m for m in data.measures if m.uscc == bureau["names"]["丁物业"]}
+    assert {("tender", None), ("new_projects", None), ("fee_ceiling", "P4")} <= set(mine)
+    assert (
+        mine[("tender", None)].measure_ids == ["YT-TENDER-BLACK"] and mine[("tender", None)].clauses
+    )
+    assert len({m.uscc for m in data.measures}) == 10  # all ten serve a project in 2025Q3

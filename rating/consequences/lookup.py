@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from rating.audit.disclosure import history
+from rating.consequences.basis import basis_of
 from rating.consequences.inforce import Book, Line, company_book
 from rating.errors import NotFoundError
 from rating.sql import value
@@ -128,3 +130,44 @@ def _name(con: duckdb.DuckDBPyConnection, uscc: str) -> str:
     if name is None:
         raise NotFoundError(f"no company {uscc}", code="COMPANY_NOT_FOUND")
     return str(name)
+
+
+@dataclass(frozen=True)
+class RunMeasure:
+    """One line of a run's measures sheet: a company (or one of its projects) and a measure
+    the run decides (or proposes while unpublished), with its span and source."""
+
+    uscc: str
+    kind: str
+    text: str
+    project_id: str | None
+    project_name: str | None
+    until: str
+    public: bool
+    measure_ids: list[str]
+    clauses: list[str]
+
+
+def run_measures(con: duckdb.DuckDBPyConnection, run_id: str) -> list[RunMeasure]:
+    """Every company's measures decided by `run_id` (one matching statement), by credit
+    code, then kind. Empty when the run's rule set has no `[consequences]`."""
+    disclosure = history(con)
+    b = basis_of(con, run_id, disclosure)
+    if b.ruleset.definition.consequences is None:
+        return []
+    book = Book.build(con, [b], disclosure)
+    return [
+        RunMeasure(
+            uscc,
+            x.kind,
+            x.text,
+            x.project_id,
+            x.project_name,
+            x.span.text,
+            x.public,
+            [m["id"] for m in x.measures],
+            sorted({m["clause"] for m in x.measures}),
+        )
+        for uscc in sorted(book.matches.get(run_id, {}))
+        for x in book.of_run(b, uscc)
+    ]
