@@ -313,3 +313,58 @@ def test_the_reports_measures_sheet(bureau: dict[str, Any]) -> None:
         mine[("tender", None)].measure_ids == ["YT-TENDER-BLACK"] and mine[("tender", None)].clauses
     )
     assert len({m.uscc for m in data.measures}) == 10  # all ten serve a project in 2025Q3
+
+
+# ------------------------------------------------------------------ haikou-2019@1.1.0
+
+
+@pytest.fixture(scope="module")
+def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The golden Haikou bureau (tests/golden/haikou-2019.toml) under haikou-2019@1.1.0,
+    2021Q1 published on 2021-04-20."""
+    con, settings, _ = load(scenarios.haikou(), tmp_path_factory.mktemp("haikou"))
+    rs = load_ruleset(settings.rules_dir, "haikou-2019@1.1.0")
+    runs = {
+        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
+        for p in ("2020Q4", "2021Q1")
+    }
+    publish_after_publicity(con, settings, runs["2021Q1"], datetime(2021, 4, 20, 10, 0))
+    names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
+    return {"con": con, "runs": runs, "names": names}
+
+
+def test_haikou_d_and_the_black_list(haikou: dict[str, Any]) -> None:
+    """寅 (90 but D by the veto of a major safety accident, black-listed in 2021Q1): tender
+    −2 (HK-TENDER-D: Haikou names no tender bar); honours excluded (the list's, stricter than
+    D's «reduced»); 市 twice a year while listed; 区 4 a year at 30 %, 街道 12 (D). A safety
+    matter stays listed at least 12 months: 2021-04-20 → 2022-04-20, at most 36."""
+    con, uscc = haikou["con"], haikou["names"]["寅物业"]
+    credit = tender(con, uscc, date(2021, 5, 1))
+    assert (credit.excluded, credit.points, credit.grade) == (False, Decimal(-2), "D")
+    lines = _lines(company_measures(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1)))
+    assert lines[("honours", None)].values["honours"] == "excluded"
+    assert lines[("inspection:市", None)].values["per_year"] == 2
+    district = lines[("inspection:区", None)]
+    assert (district.values["per_year"], district.values["sampling"]) == (4, Decimal("0.30"))
+    assert lines[("inspection:街道", None)].values["per_year"] == 12
+    found = remedy(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1))
+    assert found.listing is not None and found.listing["min_until"] == date(2022, 4, 20)
+    for goal in found.goals:  # the veto item gone: 100, A
+        assert (goal.options[0].score, goal.options[0].grade) == (Decimal("100.0000"), "A")
+
+
+def test_haikou_b_company(haikou: dict[str, Any]) -> None:
+    """丑 (85, B in 2021Q1): 区 twice a year at 10 %, 街道 4; no tender points. Up to A (≥ 90):
+    30 complaints in 2021 at −0.5 each = −15; 10 fewer → −10 → 90, A (additive, exact), and
+    they count until 2021-12-31 (the calendar-year reset)."""
+    con, uscc = haikou["con"], haikou["names"]["丑物业"]
+    assert tender(con, uscc, date(2021, 5, 1)).points == 0
+    lines = _lines(company_measures(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1)))
+    assert lines[("inspection:区", None)].values["sampling"] == Decimal("0.10")
+    assert lines[("inspection:街道", None)].values["per_year"] == 4
+    (goal,) = remedy(con, uscc, haikou["runs"]["2021Q1"]).goals
+    assert goal.target == "A" and goal.reachable
+    ((change,),) = [o.changes for o in goal.options]
+    assert (change.source, change.records, change.counted) == ("complaints", 10, 30)
+    assert (goal.options[0].score, goal.options[0].grade) == (Decimal("90.0000"), "A")
+    assert change.counts_until is not None and "2021-12-31" in change.counts_until
