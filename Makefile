@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast lint bench-quick bench-http
+.PHONY: setup demo test test-fast test-wheel lint messages bench-quick bench-http
 
 setup: $(VENV)/.installed
 	bash scripts/setup-system.sh
@@ -20,10 +20,23 @@ demo: setup
 test: setup lint
 	bash scripts/setup-browser.sh
 	RATING_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+	bash scripts/check-wheel.sh
+
+# The package as a user installs it: build the wheel, install it in a fresh venv outside the
+# checkout, run --version, rules list, a small demo, matching, replay, verify, export.
+test-wheel: setup
+	bash scripts/check-wheel.sh
 
 # Unit and golden tests while you work (no end-to-end runs over generated cities, no browser).
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow"
+
+# Message catalogs of the command line: extract new strings into every rating/locale/*/….po,
+# then compile the .mo files (translate the empty msgstr lines in between, and run it again).
+messages: setup
+	$(BIN)/python scripts/messages.py update
+	$(BIN)/python scripts/messages.py compile
+	$(BIN)/python scripts/messages.py todo
 
 lint: setup
 	$(BIN)/ruff check rating api tests benchmarks

@@ -1,25 +1,17 @@
-"""Dependencies: the app state, the rate limit, and role checks on bearer tokens."""
+"""Dependencies: the app state and role checks on bearer tokens."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.guard import authenticate
 from api.state import AppState
-from rating.errors import AuthError, ForbiddenError, RatingError
-from rating.tokens import TokenRecord, check
+from rating.tokens import TokenRecord
 
 bearer = HTTPBearer(auto_error=False, description="A token from `rating token create --role …`.")
-
-
-class RateLimited(RatingError):
-    code = "RATE_LIMITED"
-    status = 429
 
 
 def get_state(request: Request) -> AppState:
@@ -27,52 +19,14 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-class RateLimit:
-    """Per-client rate limit for the public endpoints and pages, as plain ASGI middleware.
-
-    Done outside FastAPI's dependency system so that it costs the public lookup (the hottest
-    path) next to nothing; bureau and audit endpoints, health and the schema are not limited.
-    """
-
-    LIMITED = ("/v1/public/", "/companies/")
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    def _limited(self, path: str) -> bool:
-        return path == "/" or path.startswith(self.LIMITED)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._limited(scope["path"]):
-            state: AppState = scope["app"].state.rating
-            if state.settings.rate_limit > 0:
-                client = scope["client"][0] if scope.get("client") else "unknown"
-                wait = state.buckets.take(client)
-                if wait > 0:
-                    seconds = math.ceil(wait)
-                    body = RateLimited(f"too many requests: try again in {seconds} s").as_dict()
-                    response = JSONResponse(
-                        body, status_code=429, headers={"Retry-After": str(seconds)}
-                    )
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
 def require(role: str) -> Callable[..., TokenRecord]:
     def checker(
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
         state: AppState = Depends(get_state),
     ) -> TokenRecord:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise AuthError(
-                "this endpoint needs a token: Authorization: Bearer …", code="UNAUTHORIZED"
-            )
-        record = check(state.token_records(), credentials.credentials)
-        if record.role != role:
-            raise ForbiddenError(
-                f"a '{record.role}' token cannot use '{role}' endpoints", code="FORBIDDEN"
-            )
-        return record
+        # The guard (api.guard) already refused a bad token before the body was read; this
+        # checks it again for the route and documents the scheme in OpenAPI.
+        header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+        return authenticate(state, header, role)
 
     return checker

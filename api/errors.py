@@ -5,6 +5,12 @@
 
 Validation errors (422) list each field in `problems` with its location; no stack trace
 ever leaves the server (an unexpected error is logged and answered with code INTERNAL).
+
+The public pages (every path outside `/v1/`, the docs and the schema) answer errors with a page
+in the same design instead — 404, 410 for a withdrawn result, 429, … — with the same status.
+Every error carries the request's id (`request_id`, also the `X-Request-ID` header): a
+message that would show a server path or a piece of SQL is cut, and the full text goes to
+the server log under that id.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rating.errors import RatingError
+from api.guard import request_id
+from rating.errors import RatingError, resource_error
 
 log = logging.getLogger("rating.api")
 
@@ -33,14 +40,35 @@ HTTP_CODES = {
 }
 
 
+# A server path (two components or more), or a database error's text, in a message.
+PATH = re.compile(r"(?<![\w.])/(?:[^\s/'\"()]+/)+[^\s/'\"()]*")
+DATABASE_DETAIL = re.compile(
+    r"\s*\((?:[^()]*\b(?:[A-Z][a-z]+ )*Error:|[^()]*\b(?:SELECT|FROM|LINE \d+|read_csv|read_parquet|CAST)\b)[^()]*(?:\([^()]*\)[^()]*)*\)"
+)
+
+
+def public_message(request: Request, message: str) -> str:
+    """The message without server paths or database detail; the original is logged."""
+    cleaned = DATABASE_DETAIL.sub("", message)
+    cleaned = PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1] or "…", cleaned)
+    if cleaned == message:
+        return message
+    rid = request_id(request.scope)
+    log.warning("request %s: %s", rid, message)
+    return f"{cleaned} (details in the server log, request {rid})"
+
+
 def error_body(
     code: str,
     message: str,
     status: int,
     problems: list[dict[str, Any]] | None = None,
     details: dict[str, Any] | None = None,
+    request: Request | None = None,
 ) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if request is not None:
+        error["request_id"] = request_id(request.scope)
     if problems:
         error["problems"] = problems
     if details:
@@ -48,20 +76,43 @@ def error_body(
     return {"ok": False, "error": error}
 
 
+API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi", "/healthz")
+
+
+def is_page(path: str) -> bool:
+    """Whether a path is one of the public pages (errors are then a page, not JSON)."""
+    return not path.startswith(API_PREFIXES)
+
+
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-async def rating_error(_: Request, exc: Exception) -> JSONResponse:
+def _answer(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if is_page(request.url.path) and hasattr(request.app.state, "rating"):
+        from api.render import page
+
+        return page(
+            request, "error.html", {"status": status, "error": body["error"]}, status, headers
+        )
+    return _json(status, body, headers)
+
+
+async def rating_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RatingError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     retry = exc.details.get("retry_after") if exc.details else None
     if retry is not None:
         headers = {**(headers or {}), "Retry-After": str(retry)}
-    return _json(exc.status, exc.as_dict(), headers)
+    body = exc.as_dict()
+    body["error"]["message"] = public_message(request, exc.message)
+    body["error"]["request_id"] = request_id(request.scope)
+    return _answer(request, exc.status, body, headers)
 
 
-async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for err in exc.errors():
@@ -75,7 +126,10 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
             }
         )
     fields = ", ".join(p["field"] for p in problems)
-    return _json(422, error_body("VALIDATION_FAILED", f"invalid request: {fields}", 422, problems))
+    body = error_body(
+        "VALIDATION_FAILED", f"invalid request: {fields}", 422, problems, None, request
+    )
+    return _answer(request, 422, body)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -95,19 +149,28 @@ def allowed_methods(request: Request) -> list[str]:
     )
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
-    return _json(exc.status_code, error_body(code, message, exc.status_code), headers or None)
+    body = error_body(code, message, exc.status_code, request=request)
+    return _answer(request, exc.status_code, body, headers or None)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _json(500, error_body("INTERNAL", "internal error: the incident was logged", 500))
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    rid = request_id(request.scope)
+    resource = resource_error(exc)
+    if resource is not None:  # disk full, read-only file system, …: not a bug, say which
+        log.error("request %s: %s %s: %s", rid, request.method, request.url.path, exc)
+        return await rating_error(request, resource)
+    log.exception(
+        "request %s: unexpected error on %s %s", rid, request.method, request.url.path, exc_info=exc
+    )
+    message = f"internal error: the incident was logged (request {rid})"
+    return _json(500, error_body("INTERNAL", message, 500, request=request))
 
 
 HANDLERS = {

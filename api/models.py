@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -10,6 +9,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rating.periods import PERIOD_MAX_LENGTH, PERIOD_PATTERN, RUN_ID_MAX_LENGTH, RUN_ID_PATTERN
+from rating.public.shapes import (
+    CompanyCard,
+    CompanyPage,
+    CompanySummary,
+    CompoundCard,
+    Legend,
+    ListEntry,
+    ListPage,
+    Provenance,
+    PublicMeasure,
+    SearchPage,
+)
 
 USCC = "91370600MA3C4ULK6X"
 
@@ -24,6 +35,9 @@ class ErrorDetail(BaseModel):
     status: int
     problems: list[dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    request_id: str | None = Field(
+        None, description="This request's id (also the X-Request-ID header), for the server log"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -38,6 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "No or bad token"),
         (403, "Token of another role"),
         (404, "Not found"),
+        (410, "Gone: a result the public could see before was withdrawn"),
         (409, "Conflicts with the warehouse's state (e.g. already published)"),
         (413, "Upload too large"),
         (422, "Invalid request: `error.problems` names each field"),
@@ -47,22 +62,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Provenance(BaseModel):
-    run_id: str
-    engine_version: str
-    ruleset: str
-    ruleset_logic_sha256: str
-    inputs_sha256: str
-    period: str
-    as_of: str
-    timezone: str
-    results_sha256: str
-    disclosed_at: str = Field(
-        description="When the run became public: its publication, or the start of its publicity"
-    )
-    served_by: str
-
-
 class Health(BaseModel):
     model_config = _example(
         ok=True,
@@ -70,194 +69,31 @@ class Health(BaseModel):
         published_runs=4,
         companies=5000,
         snapshot_built_at="2026-11-01T09:00:00+08:00",
+        ledger_seq=12,
+        public_only=False,
     )
     ok: bool
     engine_version: str
     published_runs: int
     companies: int
     snapshot_built_at: str
+    ledger_seq: int = Field(description="The ledger record the public snapshot was built at")
+    public_only: bool = Field(description="Served from a static snapshot, without the warehouse")
 
 
-Status = Literal["published", "proposed"]
-
-
-class CompanySummary(BaseModel):
-    uscc: str
-    name: str
-    district: str
-    grade: str | None
-    period: str
-    status: Status
-    red: bool
-    black: bool
-
-
-class SearchResponse(BaseModel):
-    model_config = _example(
-        items=[
-            {
-                "uscc": USCC,
-                "name": "云港阳光物业服务有限公司",
-                "district": "海港区",
-                "grade": "A",
-                "period": "2026Q3",
-                "status": "published",
-                "red": False,
-                "black": False,
-            }
-        ],
-        page=1,
-        page_size=20,
-        truncated=False,
-    )
-    items: list[CompanySummary]
-    page: int
-    page_size: int
-    truncated: bool
-
-
-class Reason(BaseModel):
-    rule_id: str
-    title: str
-    points: float
-    clause: str
-
-
-class ProjectGrade(BaseModel):
-    project_id: str
-    name: str | None
-    district: str | None
-    street: str | None
-    households: int | None
-    score: float | None
-    grade: str | None
-
-
-class HistoryEntry(BaseModel):
-    period: str
-    status: Status
-    grade: str | None
-    score: float | None
-    red: bool
-    black: bool
-
-
-class Streak(BaseModel):
-    grade: str
-    periods: int = Field(description="consecutive periods with this grade, this one included")
-    since: str = Field(description="the first of them")
-    from_data_start: bool = Field(
-        description="the count starts at the first period with data: there is nothing earlier"
-    )
-    capped: bool = Field(description="the count reaches the deepest period the rule set reads")
-    history_missing: bool = Field(
-        False, description="the period before had no run when the run was made"
-    )
-
-
-class Current(BaseModel):
-    period: str
-    status: Status = Field(description="proposed: shown during publicity, not yet published")
-    grade: str | None
-    score: float | None
-    red: bool
-    black: bool
-    list_reason: str | None
-    streak: Streak | None = Field(
-        None, description="for a grade whose consecutive count the rules read, e.g. C"
-    )
-
-
-class PublicMeasure(BaseModel):
-    """A public measure in force: what it is, for which project, until when, on what clause."""
-
-    kind: str
-    kind_name: str
-    text: str
-    project_id: str | None = None
-    project_name: str | None = None
-    until: str
-    ends: str | None = None
-    clauses: list[str] = Field(default_factory=list)
-
-
-class CompanyCard(BaseModel):
-    model_config = _example(
-        uscc=USCC,
-        name="云港阳光物业服务有限公司",
-        district="海港区",
-        as_of="2026-11-01",
-        current={
-            "period": "2026Q3",
-            "grade": "A",
-            "score": 74.5,
-            "red": False,
-            "black": False,
-            "list_reason": None,
-        },
-        reasons=[
-            {
-                "rule_id": "P-CMP-RATE",
-                "title": "有效投诉率偏高（每千户有效投诉件数）",
-                "points": -2.0,
-                "clause": "只计有效(属实)投诉",
-            }
-        ],
-        projects=[
-            {
-                "project_id": "XM000123",
-                "name": "阳光花园",
-                "district": "海港区",
-                "street": "港城街道",
-                "households": 820,
-                "score": 74.5,
-                "grade": "优秀",
-            }
-        ],
-        history=[
-            {
-                "period": "2026Q2",
-                "status": "published",
-                "grade": "AA",
-                "score": 81.0,
-                "red": False,
-                "black": False,
-            }
-        ],
-    )
-    uscc: str
-    name: str
-    district: str | None
-    as_of: str
-    current: Current
-    reasons: list[Reason]
-    projects: list[ProjectGrade]
-    history: list[HistoryEntry]
-    measures: list[PublicMeasure] = Field(
-        default_factory=list,
-        description="public measures in force on the day (tenders, fees, rewards, honours …)",
-    )
-    provenance: Provenance
-
-
-class ListEntry(BaseModel):
-    uscc: str
-    name: str
-    district: str | None
-    grade: str | None
-    score: float | None
-    period: str
-    status: Status
-    reason: str | None
-
-
-class ListResponse(BaseModel):
-    list: Literal["red", "black"]
-    period: str | None
-    items: builtins.list[ListEntry]
-    page: int
-    page_size: int
-    truncated: bool
+# The public answers' shapes have one home: rating.public.shapes (re-exported here).
+__all__ = [
+    "CompanyCard",
+    "CompanyPage",
+    "CompanySummary",
+    "CompoundCard",
+    "Legend",
+    "ListEntry",
+    "ListPage",
+    "Provenance",
+    "PublicMeasure",
+    "SearchPage",
+]
 
 
 class IngestResponse(BaseModel):
@@ -280,6 +116,16 @@ class IngestResponse(BaseModel):
     encoding: str | None
     ignored_columns: list[str]
     sha256: str
+    rows_skipped: dict[str, int] = Field(
+        default_factory=dict, description="Rows that are not data (blank, total, note), by reason"
+    )
+    normalised: dict[str, int] = Field(
+        default_factory=dict, description="Identifier cells cleaned, by kind (tab, fullwidth …)"
+    )
+    sheets: list[dict[str, str | int]] = Field(
+        default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
+    )
+    header_line: int = Field(1, description="Line or row the header was found on")
 
 
 class QuarantineRow(BaseModel):
@@ -291,6 +137,7 @@ class QuarantineRow(BaseModel):
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None
 
 
 class QuarantineResponse(BaseModel):

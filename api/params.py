@@ -22,7 +22,11 @@ def period_query(description: str = "A period such as 2026Q3.") -> str | None:
     )
 
 
-DAY = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+# A day from 1990 to 2099 (the pattern documents the range in the schema; `to_day` checks it).
+DAY = r"^(199\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+# The days `as_of` may name: earlier than any credit scheme, later than any plan; beyond them
+# a day's arithmetic would overflow (9999-12-31 + 1 day).
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
 
 
 def as_of_query(description: str) -> str | None:
@@ -30,7 +34,7 @@ def as_of_query(description: str) -> str | None:
     return Query(
         None,
         pattern=DAY,
-        description=description,
+        description=f"{description} From {EARLIEST} to {LATEST}.",
         examples=["2026-10-01"],
         json_schema_extra={"format": "date"},
     )
@@ -40,14 +44,15 @@ def to_day(text: str | None, field: str = "as_of") -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", field),
-                    "msg": f"'{text}' is not a calendar date",
-                    "type": "value_error",
-                }
-            ]
-        ) from None
+        raise _invalid(field, f"'{text}' is not a calendar date") from None
+    if not EARLIEST <= day <= LATEST:
+        raise _invalid(field, f"{text} is outside {EARLIEST} … {LATEST}")
+    return day
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
+    )

@@ -1,5 +1,5 @@
-"""What the running app holds: settings, the public snapshot, the token file's contents and the
-rate limiter's buckets — and *not* the warehouse.
+"""What the running app holds: settings, the public snapshot, the token file's contents, the rate
+limiter and the uploads being read — and *not* the warehouse.
 
 The server opens the warehouse file only for the moment of a request that needs it (a bureau
 or auditor endpoint): read-only for reads, for writing for writes, one at a time in this
@@ -7,7 +7,11 @@ process, each waiting a bounded time (`RATING_LOCK_TIMEOUT`) for a CLI command t
 Between requests the file is free, so an analyst's `rating ingest`, `rating run`, `rating
 show`, … work beside `rating serve`. Public lookups are answered from the in-memory snapshot;
 a watcher thread notices changes made beside the server (the file changed, then the ledger
-head moved — e.g. `rating publish` from the CLI) and rebuilds the snapshot.
+head moved — e.g. `rating publish` from the CLI) and rebuilds the snapshot, writing the static
+snapshot directory (`RATING_PUBLIC_DIR`) again so that replicas serving it follow.
+
+A public-only server (`rating serve --public-only --snapshot DIR`) holds no warehouse at all:
+it answers from the static snapshot directory and picks up a new export of it by its manifest.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ import duckdb
 
 from rating import public, tokens
 from rating.audit import ledger
-from rating.errors import RatingError, WarehouseError
+from rating.errors import RatingError, UsageError, WarehouseError
+from rating.public import static
 from rating.settings import Settings
 from rating.warehouse import open_warehouse
+
+RELOAD_CHECK_S = 1.0
 
 
 @dataclass
@@ -42,54 +49,51 @@ class CardCache:
     bodies: dict[str, bytes] = field(default_factory=dict)
 
 
-def _render(card: dict[str, Any] | None) -> bytes | None:
-    from api.models import CompanyCard  # the model checks every card against the published schema
-
-    return CompanyCard.model_validate(card).model_dump_json().encode() if card else None
+def _render(card: public.shapes.CompanyCard | None) -> bytes | None:
+    return card.model_dump_json().encode() if card is not None else None
 
 
-@dataclass
-class Buckets:
-    """Per-client token buckets: `rate` requests a minute, bursts up to a tenth of it (≥ 10)."""
+def _limiter(per_minute: int) -> Any:
+    from api.traffic import Limiter
 
-    rate: int
-    level: dict[str, tuple[float, float]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, client: str) -> float:
-        """0 when the request may go ahead, else seconds until it may."""
-        capacity = max(10.0, self.rate / 10)
-        per_second = self.rate / 60.0
-        now = time.monotonic()
-        with self.lock:
-            tokens_left, last = self.level.get(client, (capacity, now))
-            tokens_left = min(capacity, tokens_left + (now - last) * per_second)
-            if tokens_left < 1:
-                self.level[client] = (tokens_left, now)
-                return (1 - tokens_left) / per_second
-            self.level[client] = (tokens_left - 1, now)
-            return 0.0
+    return Limiter(per_minute) if per_minute > 0 else None
 
 
 class AppState:
-    def __init__(self, settings: Settings, snapshot: public.Snapshot | None = None) -> None:
+    """`snapshot_dir`: serve the public lookup from a static snapshot directory, without the
+    warehouse (`rating serve --public-only --snapshot DIR`); no bureau or audit endpoint."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        snapshot: public.PublicView | None = None,
+        snapshot_dir: Path | None = None,
+    ) -> None:
         self.settings = settings
+        self.snapshot_dir = snapshot_dir
         # One warehouse connection at a time in this process (DuckDB refuses a read-only and a
         # writing connection to one file side by side in a process); reentrant for helpers.
         self.gate = threading.RLock()
-        self.buckets = Buckets(settings.rate_limit)
+        self.limiter = _limiter(settings.rate_limit)
+        self.uploads = 0  # uploads being read now (counted on the event loop's thread)
         self._tokens = TokenCache()
         self._cards = CardCache()
-        with self.writing(refresh=False):  # create the file (and its layout) on first use
-            pass
+        if not self.public_only:
+            with self.writing(refresh=False):  # create the file (and its layout) on first use
+                pass
         self.head = (0, ledger.GENESIS)
         self._seen = self._file_state()
-        self.snapshot = snapshot or self.build_snapshot()
+        self._manifest_seen = (time.monotonic(), self._manifest_id())
+        self._snapshot = snapshot or self.build_snapshot()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
-        if settings.refresh_seconds > 0:
+        if settings.refresh_seconds > 0 and not self.public_only:
             self._watcher = threading.Thread(target=self._watch, name="snapshot-watch", daemon=True)
             self._watcher.start()
+
+    @property
+    def public_only(self) -> bool:
+        return self.snapshot_dir is not None
 
     # ------------------------------------------------------------------ the warehouse
     @contextmanager
@@ -108,6 +112,8 @@ class AppState:
 
     @contextmanager
     def _opened(self, write: bool, wait: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.public_only:
+            raise UsageError("this server holds no warehouse", code="PUBLIC_ONLY")
         with self._held(wait):
             con = open_warehouse(self.settings, read_only=not write, wait=wait)
             try:
@@ -132,16 +138,61 @@ class AppState:
                 self.refresh_if_changed(force=True)
 
     # ------------------------------------------------------------------ the snapshot
-    def build_snapshot(self) -> public.Snapshot:
+    @property
+    def snapshot(self) -> public.PublicView:
+        """The public view; a public-only server picks up a new export of its directory within
+        `RELOAD_CHECK_S` (the export swaps the folder in by rename, so the manifest is a new file).
+        A directory that cannot be opened (mid-swap, altered) keeps the view served until now and
+        is tried again at the next check."""
+        if self.snapshot_dir is not None:
+            checked, seen = self._manifest_seen
+            if time.monotonic() - checked >= RELOAD_CHECK_S:
+                now = self._manifest_id()
+                if now is not None and now != seen:
+                    try:
+                        self._snapshot = self.build_snapshot()
+                    except (RatingError, OSError, ValueError):
+                        now = seen
+                    else:
+                        self._cards = CardCache()
+                self._manifest_seen = (time.monotonic(), now if now is not None else seen)
+        return self._snapshot
+
+    @snapshot.setter
+    def snapshot(self, view: public.PublicView) -> None:
+        self._snapshot = view
+
+    def _manifest_id(self) -> tuple[int, int] | None:
+        """(inode, mtime) of the directory's manifest: a re-export writes a new file."""
+        if self.snapshot_dir is None:
+            return None
+        try:
+            st = (self.snapshot_dir / "manifest.json").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def build_snapshot(self) -> public.PublicView:
+        language = str(getattr(self.settings, "language", "zh") or "zh")
+        if self.snapshot_dir is not None:
+            return static.open_directory(self.snapshot_dir, self.settings.current_time, language)
         with self.reading() as con:
             self.head = ledger.head(con)
-            return public.build(con, self.settings.zone, self.settings.current_time)
+            data = public.build(con, self.settings.zone, self.settings.current_time, language)
+        return public.WarehouseView(data, language)
 
     def refresh_snapshot(self) -> None:
-        self.snapshot = self.build_snapshot()
+        """Rebuild what the public sees after a change of the ledger, and write the static
+        snapshot directory (`RATING_PUBLIC_DIR`) so that replicas serving it follow."""
+        view = self.build_snapshot()
+        self.snapshot = view
         self._cards = CardCache()
+        if isinstance(view, public.WarehouseView):
+            static.export(view, self.settings.public_snapshot_dir)
 
     def _file_state(self) -> tuple[tuple[int, int], ...]:
+        if self.public_only:
+            return ()
         path = Path(self.settings.db_path)
         files = (path, path.with_name(path.name + ".wal"))
         return tuple(
@@ -153,7 +204,7 @@ class AppState:
         when the file changed, unless `force`); True when it was rebuilt. Never waits for a
         busy warehouse: the next check sees the change."""
         state = self._file_state()
-        if state == self._seen and not force:
+        if self.public_only or (state == self._seen and not force):
             return False
         try:
             with self._opened(False, wait=0) as con:
@@ -178,7 +229,7 @@ class AppState:
         """A company card as JSON bytes; today's cards are cached, so a lookup is a dict access."""
         if as_of is not None:
             return _render(self.snapshot.card(uscc, as_of))
-        today = self.settings.current_time().date()
+        today = self.snapshot.today()
         cache = self._cards
         if cache.day != today:
             cache = self._cards = CardCache(day=today)
@@ -200,9 +251,11 @@ class AppState:
             self._watcher.join(timeout=5)
 
     def info(self) -> dict[str, Any]:
-        snap = self.snapshot
+        data = self.snapshot.data
         return {
-            "published_runs": len(snap.runs),
-            "companies": len(snap.names),
-            "snapshot_built_at": snap.built_at.isoformat(),
+            "published_runs": len(data.runs),
+            "companies": len(data.index.companies),
+            "snapshot_built_at": data.built_at.isoformat(),
+            "ledger_seq": data.ledger.seq,
+            "public_only": self.public_only,
         }

@@ -5,8 +5,10 @@ whole city grows with the complaints: one project per 333⅓ complaints (about 8
 a project a quarter) and one company per five projects, so inspections, contract checks,
 opinions and events (all generated per project or company) grow in proportion too and
 1M → 10M → 100M is ten times everything. The 100M city reaches the generator's cap of
-300,000 projects, which fixes that ratio. `quick` (CI) keeps the generator's own defaults
-(ten complaints a project a quarter) for a more varied small city.
+300,000 projects, which fixes that ratio. The generator sizes households to the complaints
+(about 50 12345 orders a year per 1,000 households), so these projects hold ≈ 4,900
+households each and their complaint rates stay realistic. `quick` (CI) keeps the
+generator's own defaults (ten complaints a project a quarter) for a more varied small city.
 """
 
 from __future__ import annotations

@@ -114,6 +114,25 @@ def replay(db: str, run_id: str, threads: int = 0, memory_limit: str = "") -> di
     return {"seconds": seconds, "status": report.status, "differences": report.differences}
 
 
+def digest(db: str, run_id: str, scheme: str, threads: int = 0, memory_limit: str = "") -> dict:
+    """The results digest of a stored run alone, under one scheme (`rating.engine.store`)."""
+    from rating.engine.store import RESULT_TABLES, results_digest
+    from rating.sql import value
+    from rating.warehouse import open_warehouse
+
+    settings = _settings(db, threads, memory_limit)
+    con = open_warehouse(settings, read_only=True)
+    started = time.perf_counter()
+    found, _ = results_digest(con, run_id, scheme=scheme)
+    seconds = time.perf_counter() - started
+    rows = sum(
+        int(value(con, f"SELECT count(*) FROM {t} WHERE run_id = $r", {"r": run_id}))
+        for t in RESULT_TABLES
+    )
+    con.close()
+    return {"seconds": seconds, "digest": found, "rows": rows}
+
+
 def floor(
     db: str, period: str, watermark: int, out: str, threads: int = 0, memory_limit: str = ""
 ) -> dict:
@@ -178,7 +197,8 @@ def http_lookup(db: str, run_id: str, requests: int = 2000) -> dict:
 
 
 TASKS = {
-    f.__name__: f for f in (ingest, engine_run, replay, floor, export, pandas_peer, http_lookup)
+    f.__name__: f
+    for f in (ingest, engine_run, replay, digest, floor, export, pandas_peer, http_lookup)
 }
 
 

@@ -8,6 +8,7 @@ rule). Callers never parse messages; they read codes.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,6 +108,13 @@ class NotFoundError(RatingError):
     status = 404
 
 
+class GoneError(RatingError):
+    """Something the public could see before and no longer can (a withdrawn result)."""
+
+    code = "GONE"
+    status = 410
+
+
 class ConflictError(RatingError):
     """The request contradicts the state of the warehouse (e.g. editing a used rule version)."""
 
@@ -148,3 +156,55 @@ class ProblemCollector:
     def raise_if_any(self, error: type[RatingError], message: str) -> None:
         if self.problems:
             raise error(message, problems=self.problems)
+
+
+class ResourceError(RatingError):
+    """The machine refused, not the request: a full disk, a read-only file system, a path too
+    long, no memory. Its own code, so a user knows what to fix — not `INTERNAL`."""
+
+    code = "RESOURCE_EXHAUSTED"
+    status = 507
+
+
+# errno -> (code, HTTP status, what to say)
+RESOURCE_ERRNOS = {
+    errno.ENOSPC: ("DISK_FULL", 507, "the disk is full"),
+    errno.EDQUOT: ("DISK_FULL", 507, "the disk quota is used up"),
+    errno.EROFS: ("READ_ONLY_FS", 503, "the file system is read-only"),
+    errno.ENAMETOOLONG: ("PATH_TOO_LONG", 400, "a file name or path is too long"),
+    errno.EMFILE: ("TOO_MANY_OPEN_FILES", 503, "too many files are open"),
+}
+# The same, as the database engine words them (it reports OS errors as text).
+RESOURCE_TEXTS = {
+    "no space left on device": errno.ENOSPC,
+    "disk quota exceeded": errno.EDQUOT,
+    "read-only file system": errno.EROFS,
+    "file name too long": errno.ENAMETOOLONG,
+    "too many open files": errno.EMFILE,
+}
+
+
+def resource_error(exc: BaseException) -> ResourceError | None:
+    """A ResourceError for an exception (or one it was raised from) that a full disk, a
+    read-only file system, a too long path or exhausted memory caused; else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        number = current.errno if isinstance(current, OSError) else None
+        text = str(current).lower()
+        if number not in RESOURCE_ERRNOS:
+            number = next((n for t, n in RESOURCE_TEXTS.items() if t in text), None)
+        if number is not None:
+            code, status, what = RESOURCE_ERRNOS[number]
+            name = getattr(current, "filename", None)
+            error = ResourceError(f"{what}" + (f": {name}" if name else ""), code=code)
+            error.status = status
+            return error
+        if isinstance(current, MemoryError) or "out of memory" in text:
+            return ResourceError(
+                "not enough memory for this work: set RATING_MEMORY_LIMIT or use a larger machine",
+                code="OUT_OF_MEMORY",
+            )
+        current = current.__cause__ or current.__context__
+    return None

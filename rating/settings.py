@@ -18,8 +18,15 @@ from rating.errors import UsageError
 
 
 def _default_rules_dir() -> Path:
-    beside_package = Path(__file__).resolve().parent.parent / "rules"
-    return beside_package if beside_package.is_dir() else Path("rules")
+    """The repository's `rules/` in a checkout (the source of truth), else the copy a wheel
+    ships as `rating/_rules/` (scripts/build_hooks.py). When neither exists, the checkout's
+    path, so that "no rule set … in <folder>" names where it looked."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "rules"
+    if (package.parent / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    shipped = package / "_rules"
+    return shipped if shipped.is_dir() else checkout
 
 
 def _setting(default: Any, env: str, help: str, **kw: Any) -> Any:
@@ -62,6 +69,22 @@ class Settings:
     max_upload_mb: int = _setting(
         1024, "RATING_MAX_UPLOAD_MB", "Largest file the bureau API accepts for ingest, in MiB."
     )
+    cors_origins: str = _setting(
+        "",
+        "RATING_CORS_ORIGINS",
+        "Web origins allowed to call the public API from a browser, comma-separated "
+        "(e.g. https://zjj.example.gov.cn), or * for any; empty allows none.",
+    )
+    public_max_age: int = _setting(
+        60,
+        "RATING_PUBLIC_MAX_AGE",
+        "Seconds caches may keep today's public answers (Cache-Control max-age); past days are immutable.",
+    )
+    public_dir: Path | None = _setting(
+        None,
+        "RATING_PUBLIC_DIR",
+        "Where publishing writes the static public snapshot; default: beside the warehouse, <db>.public/.",
+    )
     lock_timeout: float = _setting(
         60.0,
         "RATING_LOCK_TIMEOUT",
@@ -71,6 +94,30 @@ class Settings:
         2.0,
         "RATING_REFRESH_SECONDS",
         "How often `rating serve` looks for changes made beside it (CLI publish); 0 = never.",
+    )
+    signing_key: Path | None = _setting(
+        None,
+        "RATING_SIGNING_KEY",
+        "Ed25519 private key (PEM) kept outside the warehouse; when set, every ledger record is signed.",
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "RATING_TRUSTED_PROXIES",
+        "Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed; default none.",
+    )
+    max_uploads: int = _setting(
+        2, "RATING_MAX_UPLOADS", "Uploads the bureau API reads and ingests at the same time."
+    )
+    ingest_memory_mb: int = _setting(
+        2048,
+        "RATING_INGEST_MEMORY_MB",
+        "Memory an uploaded file's reader process may use, in MiB; past it the upload is refused.",
+    )
+    language: str = _setting(
+        "zh",
+        "RATING_LANG",
+        "Language of the command line and the director's report: zh (Chinese, the default) "
+        "or en; a catalog in rating/locale/ adds another.",
     )
     now: datetime | None = _setting(
         None,
@@ -110,15 +157,30 @@ class Settings:
     def tokens_file(self) -> Path:
         return self.tokens_path or Path(self.db_path).with_suffix(".tokens.json")
 
+    @property
+    def public_snapshot_dir(self) -> Path:
+        return self.public_dir or Path(self.db_path).with_suffix(".public")
+
+    @property
+    def cors(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("db_path", "rules_dir", "tokens_path"):
+        if name in ("db_path", "rules_dir", "tokens_path", "signing_key", "public_dir"):
             return Path(raw)
-        if name in ("threads", "rate_limit", "max_upload_mb"):
+        if name in (
+            "threads",
+            "rate_limit",
+            "max_upload_mb",
+            "max_uploads",
+            "ingest_memory_mb",
+            "public_max_age",
+        ):
             return int(raw)
         if name in ("lock_timeout", "refresh_seconds"):
             return float(raw)
@@ -127,6 +189,13 @@ def _convert(name: str, raw: str) -> Any:
     except ValueError as exc:
         raise UsageError(f"setting {name}: cannot read '{raw}'", code="SETTING_INVALID") from exc
     return raw
+
+
+def language_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """RATING_LANG alone, read without checking the other settings: the command line needs
+    its language before it can report a bad setting in it."""
+    env = os.environ if environ is None else environ
+    return env.get("RATING_LANG", "") or Settings.language
 
 
 def documented_settings() -> list[tuple[str, str]]:

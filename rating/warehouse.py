@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from rating.errors import WarehouseError
+from rating.errors import ResourceError, WarehouseError, resource_error
 from rating.schema import Contract, tables
 from rating.settings import Settings
 from rating.sql import rows, value
@@ -82,7 +82,19 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
                     f"({first}); try again, or wait longer with RATING_LOCK_TIMEOUT",
                     code="WAREHOUSE_BUSY",
                 ) from exc
+            resource = resource_error(exc)  # a path too long, a read-only file system, …
+            if resource is not None:
+                raise ResourceError(
+                    f"cannot open {path}: {resource.message}", code=resource.code
+                ) from exc
             raise WarehouseError(f"cannot open {path}: {first}") from exc
+        except duckdb.Error as exc:
+            resource = resource_error(exc)
+            if resource is not None:
+                raise ResourceError(
+                    f"cannot open {path}: {resource.message}", code=resource.code
+                ) from exc
+            raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -1,12 +1,13 @@
-"""Message catalogs of the director's report (GNU gettext domain `report`, with Babel).
+"""Message catalogs (GNU gettext, with Babel): the director's report (domain `report`) and
+the public lookup's pages, lists and spreadsheets (domain `public`).
 
-    python scripts/report_messages.py update   # extract the report's strings into each .po
+    python scripts/report_messages.py update   # extract the strings into each domain's .po
     python scripts/report_messages.py check    # exit 1 when a string lacks a translation or a
                                                # .mo is stale
 
-Strings are the English sources of `words("…")`/`w("…")` calls in rating/report/*.py and of
-`_("…")` in rating/report/templates/*.html. A language is one file:
-rating/locale/<lang>/LC_MESSAGES/report.po (translators edit the msgstr lines).
+Strings are the English sources of `words("…")`/`w("…")`/`self("…")` calls in the domain's
+Python files and of `_("…")` in its templates. A language is one file per domain:
+rating/locale/<lang>/LC_MESSAGES/<domain>.po (translators edit the msgstr lines).
 """
 
 from __future__ import annotations
@@ -25,15 +26,23 @@ LOCALE = ROOT / "rating" / "locale"
 KEYWORDS = {"w": None, "words": None, "self": None, "_": None}
 
 
-def extract() -> Catalog:
+# domain -> (Python files, templates)
+DOMAINS = {
+    "report": ("rating/report/*.py", "rating/report/templates/*.html"),
+    "public": ("rating/public/*.py", "api/templates/*.html"),
+}
+
+
+def extract(domain: str = "report") -> Catalog:
     from jinja2.ext import babel_extract
 
-    catalog = Catalog(project="property-credit-rating", domain="report")
-    for path in sorted((ROOT / "rating" / "report").glob("*.py")):
+    python, html = DOMAINS[domain]
+    catalog = Catalog(project="property-credit-rating", domain=domain)
+    for path in sorted(ROOT.glob(python)):
         for lineno, msg, _comments, _ctx in extract_from_file("python", path, keywords=KEYWORDS):
             if isinstance(msg, str):
                 catalog.add(msg, locations=[(str(path.relative_to(ROOT)), lineno)])
-    for path in sorted((ROOT / "rating" / "report" / "templates").glob("*.html")):
+    for path in sorted(ROOT.glob(html)):
         with path.open("rb") as fh:
             for lineno, _func, found, _c in babel_extract(fh, ["_"], [], {"trim_blocks": "true"}):
                 # a call with keyword values gives (message, None, …)
@@ -43,13 +52,13 @@ def extract() -> Catalog:
     return catalog
 
 
-def _po_files() -> list[Path]:
-    return sorted(LOCALE.glob("*/LC_MESSAGES/report.po"))
+def _po_files(domain: str = "report") -> list[Path]:
+    return sorted(LOCALE.glob(f"*/LC_MESSAGES/{domain}.po"))
 
 
 def _read(path: Path) -> Catalog:
     with path.open("rb") as fh:
-        return read_po(fh, domain="report")
+        return read_po(fh, domain=path.stem)
 
 
 def _mo_bytes(catalog: Catalog) -> bytes:
@@ -59,8 +68,13 @@ def _mo_bytes(catalog: Catalog) -> bytes:
 
 
 def update() -> None:
-    template = extract()
-    for po in _po_files():
+    for domain in DOMAINS:
+        _update(domain)
+
+
+def _update(domain: str) -> None:
+    template = extract(domain)
+    for po in _po_files(domain):
         catalog = _read(po)
         catalog.update(template, no_fuzzy_matching=True)
         with po.open("wb") as fh:
@@ -69,11 +83,18 @@ def update() -> None:
         print(f"updated {po.relative_to(ROOT)} and its .mo")
 
 
-def problems() -> list[str]:
+def problems(domains: tuple[str, ...] = tuple(DOMAINS)) -> list[str]:
     """Strings without a translation, translations of strings no longer used, stale .mo files."""
-    wanted = {m.id for m in extract() if m.id}
     out = []
-    for po in _po_files():
+    for domain in domains:
+        out += _problems(domain)
+    return out
+
+
+def _problems(domain: str) -> list[str]:
+    wanted = {m.id for m in extract(domain) if m.id}
+    out = []
+    for po in _po_files(domain):
         catalog = _read(po)
         have = {m.id: m.string for m in catalog if m.id}
         out += [
@@ -94,7 +115,7 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[1:] == ["check"]:
         found = problems()
-        print("\n".join(found) or "report catalogs complete")
+        print("\n".join(found) or "catalogs complete")
         return 1 if found else 0
     print(__doc__)
     return 2

@@ -146,7 +146,7 @@ def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
         {"r": golden["runs"]["2025Q2"]},
     )
     codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
-    assert codes == {"RESULT_ALTERED", "MANIFEST_ALTERED"}
+    assert codes == {"RESULT_ALTERED", "MANIFEST_ALTERED", "RUN_RECORD_ALTERED"}
     run(con, "UPDATE ledger SET payload = json_object('forged', true) WHERE seq = 1")
     codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
     assert "LEDGER_RECORD_ALTERED" in codes

@@ -67,7 +67,7 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
     code, shown = cli(
         capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse)
     )
-    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.0"
+    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.1"
     first = shown["lists"]["grades"]["rows"][0]
     assert shown["lists"]["grades"]["truncated"] is True
     code, card = cli(
@@ -97,7 +97,11 @@ def test_runs_rules_quarantine_contracts(
         manifest["manifest"]
     )
     _, listed = cli(capsys, "rules", "list")
-    assert {r["ref"] for r in listed} >= {"yantai-2022@1.0.0", "haikou-2019@1.0.0"}
+    assert {r["ref"] for r in listed} >= {
+        "yantai-2022@1.0.0",
+        "yantai-2022@1.0.1",
+        "haikou-2019@1.0.0",
+    }
     _, quarantined = cli(capsys, "quarantine", "--db", str(warehouse), "--limit", "3")
     assert sum(quarantined["reasons"].values()) > 0 and len(quarantined["rows"]) <= 3
     _, contracts = cli(capsys, "contracts")
@@ -105,21 +109,21 @@ def test_runs_rules_quarantine_contracts(
 
 
 @pytest.mark.parametrize(
-    ("args", "code"),
+    ("args", "code", "exit_code"),
     [
-        (["run", "--period", "2025Q5"], "PERIOD_INVALID"),
-        (["run", "--period", "2026Q3", "--rules", "nope@1.0.0"], "RULESET_NOT_FOUND"),
-        (["run", "--period", "2026Q3", "--rules", "haikou-2019@1.0.0"], "RULESET_NOT_IN_FORCE"),
-        (["explain", "91370600AAAAAAAAAA"], "COMPANY_NOT_FOUND"),
-        (["show", "2019Q1-01"], "RUN_NOT_FOUND"),
-        (["ingest", "people", "x.csv"], "UNKNOWN_KIND"),
+        (["run", "--period", "2025Q5"], "PERIOD_INVALID", 2),
+        (["run", "--period", "2026Q3", "--rules", "nope@1.0.0"], "RULESET_NOT_FOUND", 3),
+        (["run", "--period", "2026Q3", "--rules", "haikou-2019@1.0.0"], "RULESET_NOT_IN_FORCE", 2),
+        (["explain", "91370600AAAAAAAAAA"], "COMPANY_NOT_FOUND", 3),
+        (["show", "2019Q1-01"], "RUN_NOT_FOUND", 3),
+        (["ingest", "people", "x.csv"], "UNKNOWN_KIND", 2),
     ],
 )
 def test_errors_have_codes(
-    capsys: pytest.CaptureFixture[str], warehouse: Path, args: list[str], code: str
+    capsys: pytest.CaptureFixture[str], warehouse: Path, args: list[str], code: str, exit_code: int
 ) -> None:
-    exit_code, out = cli(capsys, *args, "--db", str(warehouse))
-    assert exit_code == 1 and out["ok"] is False and out["error"]["code"] == code
+    got, out = cli(capsys, *args, "--db", str(warehouse))
+    assert got == exit_code and out["ok"] is False and out["error"]["code"] == code
 
 
 def test_a_wrong_file_is_one_line_and_no_traceback(tmp_path: Path) -> None:
@@ -141,7 +145,7 @@ def test_a_wrong_file_is_one_line_and_no_traceback(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    assert done.returncode == 1
+    assert done.returncode == 3
     assert "FILE_WRONG_KIND" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3
 
@@ -184,4 +188,4 @@ def test_run_results_go_to_a_workbook_or_a_csv(
     code, black = cli(capsys, "show", "--list", "black", "--out", str(tmp_path / "b.csv"), *db)
     assert code == 0 and pl.read_csv(tmp_path / "b.csv").height == black["rows"]["black"]
     code, refused = cli(capsys, "show", "--out", str(tmp_path / "all.csv"), *db)
-    assert code == 1 and refused["error"]["code"] == "EXPORT_CSV_ONE_TABLE"
+    assert code == 2 and refused["error"]["code"] == "EXPORT_CSV_ONE_TABLE"  # a usage error

@@ -243,6 +243,30 @@ def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
 
 
+def test_the_cli_speaks_chinese(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every consequences command renders for people, in Chinese by default (rating.cli.i18n)."""
+    from rating.cli import main
+
+    monkeypatch.setenv("RATING_LANG", "zh")
+    db = str(bureau["settings"].db_path)
+    bureau["con"].execute("CHECKPOINT")
+    ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
+    expected = {
+        ("measures", ding, "--on", "2026-02-01"): "生效的措施",
+        ("tender", ding, "--on", "2026-02-01"): "不得参与",
+        ("path", yi): "信用修复路径",
+        ("explain", yi, "--path"): "信用修复路径",
+        ("supervision", "show", "--period", "2025Q4"): "检查计划",
+        ("supervision", "review", "--period", "2025Q4"): "按层级",
+    }
+    for args, words in expected.items():
+        code = main([*args, "--db", db])
+        out = capsys.readouterr().out
+        assert code == 0 and words in out, (args, out)
+
+
 def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     """The endpoints over the real app and DuckDB file: bureau token only."""
     from datetime import datetime as dt
@@ -299,6 +323,26 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
         from rating.warehouse import open_warehouse
 
         bureau["con"] = open_warehouse(settings)
+
+
+def test_the_static_snapshot_shows_the_same_measures(bureau: dict[str, Any]) -> None:
+    """The snapshot directory (rating public export) carries each card's public measures, a
+    new card version from each day a measure starts or ends: the same as the warehouse view."""
+    from rating import public
+    from rating.public import static
+
+    settings, ding = bureau["settings"], bureau["names"]["丁物业"]
+    data = public.build(bureau["con"], settings.zone, settings.current_time)
+    view = public.WarehouseView(data)
+    folder = bureau["tmp"] / "public-snapshot"
+    static.export(view, folder)
+    files = static.StaticView(folder, settings.current_time)
+    for day in ("2025-10-14", "2025-11-01", "2026-02-01", "2029-01-19", "2029-01-20"):
+        on = date.fromisoformat(day)
+        assert files.card(ding, on) == view.card(ding, on), day
+    shown = {m.kind: m for m in view.card(ding, date(2026, 2, 1)).measures}  # type: ignore[union-attr]
+    assert shown["tender"].ends == "2029-01-20" and "honours" in shown
+    assert date(2029, 1, 20) in files.card_days(ding)  # the day the bar ends changes the card
 
 
 def test_the_reports_measures_sheet(bureau: dict[str, Any]) -> None:

@@ -42,6 +42,13 @@ def test_every_derived_column_is_documented() -> None:
             assert f"`{name}` | {meaning}" in RULES_README, (kind, name)
 
 
+def test_every_name_a_rule_may_use_is_documented() -> None:
+    from rating.ruleset.names import COMPANY_FACTS, PROJECT_RESULTS, project_attributes
+
+    for name in (*COMPANY_FACTS, *PROJECT_RESULTS, *project_attributes()):
+        assert f"| `{name.name}` | {name.meaning} |" in RULES_README, name.name
+
+
 def test_contracts_doc_is_current() -> None:
     committed = (ROOT / "datasets" / "CONTRACTS.md").read_text(encoding="utf-8")
     assert committed.strip() == contracts_markdown().strip(), (

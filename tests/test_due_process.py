@@ -289,7 +289,7 @@ def test_cycle_over_cli(
     assert code == 0 and obj["state"] == "pending"
     code, refused = cli("2025-10-21", "publish", run["run_id"])
     assert (
-        code == 1 and refused["error"]["code"] == "PUBLICITY_NOT_OVER"
+        code == 3 and refused["error"]["code"] == "PUBLICITY_NOT_OVER"
     )  # the objection is unresolved
     assert (
         cli("2025-10-21", "objection", "reject", obj["objection_id"], "--reason", "属实")[1][

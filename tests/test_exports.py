@@ -180,4 +180,4 @@ def test_cli_exports_and_import(
     counted = pl.read_csv(tmp / "quarantine.csv")
     assert counted.height == out["rows"]["quarantine"] > 0 and "raw" in counted.columns
     code, bad = cli("quarantine", "--out", str(tmp / "quarantine.txt"))
-    assert code == 1 and bad["error"]["code"] == "EXPORT_FORMAT"
+    assert code == 2 and bad["error"]["code"] == "EXPORT_FORMAT"

@@ -254,7 +254,7 @@ def test_cli_scan_list_review_show(
     code, shown = cli(capsys, "integrity", "show", "A2", "--db", db)
     assert shown["trail"][-1]["detail"]["note"] == "两位业主"
     code, err = cli(capsys, "integrity", "review", "A2", "--db", db)
-    assert code == 1 and err["error"]["code"] == "INTEGRITY_BAD_DECISION"
+    assert code == 2 and err["error"]["code"] == "INTEGRITY_BAD_DECISION"
     for command in (
         ["integrity", "scan"],
         ["integrity", "review"],

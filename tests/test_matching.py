@@ -360,7 +360,7 @@ def test_cli_generate_ingest_review_resolve(
     assert code == 0 and done["project_id"] == best
     assert (
         cli(capsys, "match", "review", "resolve", first["review_id"], "--by", "张三", "--db", db)[0]
-        == 1
+        == 2
     )
     code, shown = cli(capsys, "match", "aliases", "--db", db, "--json")
     assert code == 0 and shown[0]["project_id"] == best

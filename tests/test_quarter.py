@@ -24,7 +24,7 @@ from rating.engine import explainer, standing
 from rating.engine.planner import RunRequest, rate
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
-from rating.public import build
+from rating.public import WarehouseView, build
 from rating.settings import Settings
 from rating.sql import rows
 from tests.factories import Bureau, load
@@ -39,7 +39,7 @@ def bureau() -> Bureau:
         b.project(f"P{n}", b.company(n, name), households=400)
     b.project("P1", jia, households=500)
     b.event(jia, "2025-01-10", code="B01", description="擅自停水停电", points=25)
-    for day in ("2025-04-08", "2025-07-09", "2025-08-15"):
+    for day in ("2025-02-11", "2025-04-08", "2025-07-09", "2025-08-15"):
         b.complaint("P2", day)
     return b
 
@@ -72,6 +72,18 @@ def test_missing_history_is_refused_with_the_commands_that_fix_it(
     assert err.details["commands"] == ["rating run --period 2025Q1", "rating run --period 2025Q2"]
     assert "rating run --period 2025Q3 --with-history" in err.message
     assert rows(con, "SELECT count(*) FROM runs") == [(0,)]  # nothing was made
+
+
+def test_a_register_older_than_the_rating_does_not_start_the_history(tmp_path: Path) -> None:
+    """Bad information in force for years (a register kept before any rating) is read, but
+    its first record does not make the quarters before the rated activity "missing"."""
+    b = bureau()
+    b.event(b.company(4, "丁物业"), "2023-03-01", code="B01", description="擅自停水停电", points=5)
+    con, settings, _ = load(b, tmp_path)
+    with pytest.raises(ConflictError) as refused:
+        rate(con, settings, RunRequest(Q3))
+    assert refused.value.details["first_data_period"] == "2025Q1"
+    assert refused.value.details["missing"] == ["2025Q1", "2025Q2"]
 
 
 def test_with_history_gives_what_rating_in_order_gives(tmp_path: Path) -> None:
@@ -170,13 +182,34 @@ def test_discarding_a_run_in_publicity_hides_it_and_closes_its_objections(
     publicize(con, day, "2025Q3-01")
     event = rows(con, "SELECT event_id FROM src_events")[0][0]
     filed = objections.file(con, day, "2025Q3-01", jia, [f"events:{event}"], "处罚已撤销")
-    assert build(con, settings.zone, day.current_time).card(jia)["current"]["period"] == "2025Q3"
+    shown = WarehouseView(build(con, settings.zone, day.current_time)).card(jia)
+    assert shown is not None and shown.current.period == "2025Q3"
     discard(con, day, "2025Q3-01", "用错了规则版本", "李四")
-    assert build(con, settings.zone, day.current_time).card(jia) is None  # never published
+    hidden = WarehouseView(build(con, settings.zone, day.current_time)).card(jia)
+    assert hidden is None or hidden.current.period != "2025Q3"  # never published
     state = {o["objection_id"]: o["state"] for o in objections.objections_of(con)}
     assert state == {filed["objection_id"]: "closed"}
     redo = rate(con, settings, RunRequest(Q3)).report  # the period can be rated afresh
     assert redo.run_id == "2025Q3-02" and standing.latest_run(con).run_id == "2025Q3-02"
+
+
+def test_the_public_card_says_where_a_streak_starts(city: tuple[Any, Settings]) -> None:
+    """The resident's card (and its page) gives the streak of C behind the black listing and
+    that 2025Q1 is the first period with data, in plain Chinese."""
+    from rating.public.text import PublicWords
+
+    con, settings = city
+    for p in (Q1, Q2, Q3):
+        run_id = rate(con, settings, RunRequest(p)).report.run_id
+        publish(con, settings, run_id, force=True)
+    jia = bureau().company(1, "甲物业")
+    card = WarehouseView(build(con, settings.zone, settings.current_time)).card(jia)
+    assert card is not None and card.current.black and card.current.streak is not None
+    streak = card.current.streak
+    assert (streak.grade, streak.periods, streak.since) == ("C", 3, "2025Q1")
+    assert streak.from_data_start
+    text = PublicWords("zh").grade_streak(streak)
+    assert text == "连续3期为C级（自2025Q1起）；2025Q1为本系统数据起始期，此前无数据可计"
 
 
 def test_cli_run_discard_and_show_say_what_they_read(
@@ -193,7 +226,7 @@ def test_cli_run_discard_and_show_say_what_they_read(
         return code, json.loads(capsys.readouterr().out)
 
     code, refused = cli("run", "--period", "2025Q3")
-    assert code == 1 and refused["error"]["code"] == "HISTORY_MISSING"
+    assert code == 3 and refused["error"]["code"] == "HISTORY_MISSING"
     code, made = cli("run", "--period", "2025Q3", "--with-history")
     assert code == 0 and made["black"] == 1
     assert [r["run_id"] for r in made["history_made"]] == ["2025Q1-01", "2025Q2-01"]
@@ -241,3 +274,17 @@ def test_the_readme_walk_through_gives_what_rating_every_quarter_in_order_gives(
         assert main(["run", "--period", period, *db]) == 0
     capsys.readouterr()
     assert walked == black(*db) and walked
+
+
+def test_with_history_makes_the_history_of_the_history_too(tmp_path: Path) -> None:
+    """A rule set reading eight quarters back: 2025Q3 needs 2023Q3…2025Q2, and the first of
+    those needs 2023Q1 and 2023Q2 (the data starts in 2023Q1) — all made, oldest first."""
+    b = bureau()
+    for year in (2023, 2024):
+        for month in (2, 5, 8, 11):
+            b.complaint("P3", f"{year}-{month:02d}-14")
+    con, settings, _ = load(b, tmp_path)
+    made = rate(con, settings, RunRequest(Q3, with_history=True)).history_made
+    periods = [r.period for r in made]
+    assert periods == [str(Q3.previous(k)) for k in range(10, 0, -1)]
+    assert rate(con, settings, RunRequest(Q3)).history.missing == []

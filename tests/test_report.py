@@ -166,11 +166,6 @@ def test_no_internal_code_or_python_repr_in_the_chinese_report(built: dict[str, 
     assert not LATIN_SENTENCE.search(text), "a Latin sentence"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="yantai-2022@1.0.0 quotes an English translation of Shanghai 2012 in a clause; "
-    "the wording belongs in a new rule version (issue 16)",
-)
 def test_clauses_quoted_from_the_rule_files_are_chinese(built: dict[str, Any]) -> None:
     text = _visible_text(built["result"].html.read_text(encoding="utf-8"), clauses=True)
     assert not LATIN_SENTENCE.search(text)
@@ -219,4 +214,4 @@ def test_report_command(
     assert code == 0 and out["run_id"] == "2026Q2-01" and out["cards"] == [uscc]
     assert Path(out["html"]).exists()
     code = main(["report", "1999Q1-01", "--out", str(tmp_path), "--db", str(city), "--json"])
-    assert code == 1 and json.loads(capsys.readouterr().out)["error"]["code"] == "RUN_NOT_FOUND"
+    assert code == 3 and json.loads(capsys.readouterr().out)["error"]["code"] == "RUN_NOT_FOUND"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,162 @@ def test_shrink_is_logic_and_leaves_published_fingerprints_alone() -> None:
     # unset, the option is not part of the fingerprint: versions published before it existed
     # keep the logic fingerprint their runs recorded (pinned in tests/test_shrinkage.py)
     assert "shrink" not in str(logic_and_wording(base.definition)[0])
+
+
+def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> None:
+    """yantai-2022@1.0.1 rewords 1.0.0 (a Chinese clause instead of an English translation,
+    what each grade means): one logic fingerprint; 2026Q3 on are rated under 1.0.1."""
+    from rating.periods import Period
+    from rating.ruleset import registry
+    from rating.ruleset.diff import diff
+
+    old, new = (load_ruleset(RULES_DIR, f"yantai-2022@{v}") for v in ("1.0.0", "1.0.1"))
+    assert new.fingerprint.logic == old.fingerprint.logic
+    assert new.fingerprint.wording != old.fingerprint.wording
+    changes = diff(old, new)
+    kinds = {c["kind"] for c in changes["settings"]} | {
+        c["kind"] for found in changes["rules_changed"].values() for c in found
+    }
+    assert changes["same_logic"] and kinds == {"wording", "version"}
+    assert not re.search(r"[A-Za-z]{4,}", new.definition.rule("P-CMP-RATE").clause)
+    assert [b.meaning for b in new.definition.grades.bands][0] == "信用优秀"
+    chosen = {
+        p: registry.select(RULES_DIR, None, "yantai-2022", Period.parse(p), False).ref
+        for p in ("2026Q2", "2026Q3", "2026Q4")
+    }
+    # 1.1.0 (1.0.0's logic with consequences) and its rewording 1.1.1 (1.0.1's words with the
+    # same consequences) are chosen over them: same start, higher number
+    assert chosen == {
+        "2026Q2": "yantai-2022@1.1.0",
+        "2026Q3": "yantai-2022@1.1.1",
+        "2026Q4": "yantai-2022@1.1.1",
+    }
+
+
+def test_the_consequences_version_is_reworded_as_1_0_1_rewords_1_0_0() -> None:
+    """yantai-2022@1.1.1 is to 1.1.0 what 1.0.1 is to 1.0.0: one logic fingerprint, the same
+    consequences, 1.0.1's words; published 1.0.0 and 1.0.1 keep their fingerprints."""
+    from rating.ruleset.diff import diff
+
+    v = {
+        x: load_ruleset(RULES_DIR, f"yantai-2022@{x}") for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1")
+    }
+    assert v["1.1.1"].fingerprint.logic == v["1.1.0"].fingerprint.logic
+    assert v["1.1.0"].fingerprint.logic != v["1.0.0"].fingerprint.logic
+    assert v["1.1.1"].definition.consequences == v["1.1.0"].definition.consequences
+    assert diff(v["1.1.0"], v["1.1.1"])["same_logic"]
+    meanings = {x: [b.meaning for b in v[x].definition.grades.bands] for x in ("1.0.1", "1.1.1")}
+    assert meanings["1.1.1"] == meanings["1.0.1"] and meanings["1.1.1"][0] == "信用优秀"
+    clause = v["1.1.1"].definition.rule("P-CMP-RATE").clause
+    assert clause == v["1.0.1"].definition.rule("P-CMP-RATE").clause
+
+
+def test_a_wording_revision_that_changes_logic_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(RULES_DIR / "yantai-2022", tmp_path / "yantai-2022")
+    path = tmp_path / "yantai-2022" / "1.0.1" / "ruleset.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("points = -0.5", "points = -0.6"),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleSetError) as err:
+        load_ruleset(tmp_path, "yantai-2022@1.0.1")
+    assert [p.code for p in err.value.problems] == ["RULESET_REWORDS"]
+    assert "rating rules diff yantai-2022@1.0.0 yantai-2022@1.0.1" in err.value.problems[0].message
+
+
+def _bad_rule(when: str) -> str:
+    return (
+        f'[[rule]]\nid = "X-BIG"\ntitle = "big"\nclause = "none"\nsource = "complaints"\n'
+        f'when = "{when}"\nmeasure = "each"\npoints = -1\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "(" * 40 + "true" + ")" * 40,  # nested too deep
+        "petitioners > 0 AND " * 120 + "true",  # too long
+        "petitioners IN (" + ", ".join(["1"] * 450) + ")",  # too many parts
+        "NOT " * 300 + "true",  # the parser would recurse without end
+    ],
+)
+def test_expression_size_and_depth_are_bounded_with_their_own_code(when: str) -> None:
+    with pytest.raises(RuleSetError) as err:
+        load_from_bytes(_with_rule(_bad_rule(when)))
+    codes = {(p.code, p.rule) for p in err.value.problems}
+    assert ("RULESET_EXPRESSION_TOO_COMPLEX", "X-BIG") in codes, codes
+
+
+def test_casts_cannot_fail_a_run(tmp_path: Path) -> None:
+    """A cast of text that does not convert is NULL (TRY_CAST), a remainder by zero NULL:
+    the run completes and the rule simply does not match those records."""
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from tests.factories import load
+    from tests.golden import scenarios
+
+    rules = tmp_path / "rules"
+    (rules / "yantai-2022" / "1.2.0").mkdir(parents=True)
+    extra = _bad_rule("CAST(category AS INT) > 3 OR petitioners % (petitioners - petitioners) = 1")
+    text = YANTAI.replace('version = "1.0.0"', 'version = "1.2.0"') + "\n" + extra
+    (rules / "yantai-2022" / "1.2.0" / "ruleset.toml").write_text(text, encoding="utf-8")
+    rs = load_ruleset(rules, "yantai-2022@1.2.0")
+    sql = [c for c in rs.rules if c.rule.id == "X-BIG"][0].when.sql()
+    # `%` is the exact-arithmetic macro, empty when the divisor is 0 (rating.ruleset.arithmetic)
+    assert "TRY_CAST" in sql and "RATING_MOD(" in sql
+    con, settings, _ = load(scenarios.yantai(), tmp_path)
+    report = execute_run(con, settings.with_(rules_dir=rules), rs, Period.parse("2025Q3"))
+    hits = con.execute(
+        "SELECT count(*) FROM run_rule_points WHERE run_id = $r AND rule_id = 'X-BIG' AND records > 0",
+        {"r": report.run_id},
+    ).fetchone()
+    con.close()
+    assert hits == (0,)
+
+
+def _broken_copy(tmp_path: Path) -> Path:
+    """The shipped rules plus a draft 9.0.0 of Yantai with a faulty rule and a folder whose
+    TOML does not parse."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    draft = rules / "yantai-2022" / "9.0.0"
+    draft.mkdir()
+    text = YANTAI.replace('version = "1.0.0"', 'version = "9.0.0"')
+    text = text.replace("effective_from = ", "effective_from = 2099-01-01\n# was: ", 1)
+    (draft / "ruleset.toml").write_text(text + "\n" + _bad_rule("nope > 1"), encoding="utf-8")
+    (rules / "yantai-2022" / "9.1.0").mkdir()
+    (rules / "yantai-2022" / "9.1.0" / "ruleset.toml").write_text("[ruleset\n", encoding="utf-8")
+    return rules
+
+
+def test_rules_validate_reports_every_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from rating.cli import main
+
+    monkeypatch.setenv("RATING_RULES_DIR", str(_broken_copy(tmp_path)))
+    assert main(["rules", "validate", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert {"yantai-2022@1.0.0", "haikou-2019@1.0.0"} <= set(out["checked"])
+    failed = {f["ref"]: f for f in out["failed"]}
+    assert set(failed) == {"yantai-2022@9.0.0", "yantai-2022@9.1.0"}
+    assert any(p["rule"] == "X-BIG" for p in failed["yantai-2022@9.0.0"]["problems"])
+    assert main(["rules", "list", "--json"]) == 0
+    listed = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed["yantai-2022@9.1.0"]["broken"] and "logic_sha256" in listed["yantai-2022@1.0.0"]
+
+
+def test_a_broken_folder_does_not_block_runs(tmp_path: Path) -> None:
+    from rating.periods import Period
+    from rating.ruleset import registry
+
+    rules = _broken_copy(tmp_path)
+    chosen = registry.select(rules, None, "yantai-2022", Period.parse("2025Q3"), False)
+    assert chosen.ref == "yantai-2022@1.1.0"
+    assert registry.select(rules, "haikou-2019@1.0.0", "yantai-2022", Period.parse("2020Q3"), False)
+    with pytest.raises(RuleSetError):  # the draft itself, once in force, is refused in full
+        registry.select(rules, None, "yantai-2022", Period.parse("2099Q1"), False)

@@ -210,7 +210,8 @@ def test_complaint_values_and_shares(data: Path) -> None:
     orders = read_kind(data, "complaints")
     assert orders["工单来源"].is_in(c.CHANNELS).all()
     assert (orders["工单来源"] == "12345热线").mean() > 0.6  # type: ignore[operator]
-    assert 0.45 < (orders["工单类型"] == "投诉举报类").mean() < 0.65  # type: ignore[operator]
+    complaint_share = (orders["工单类型"] == "投诉举报类").mean()
+    assert abs(complaint_share - rates.ORDER_TYPE_SHARES["投诉举报类"]) < 0.04  # type: ignore[operator]
     assert orders["事实认定"].is_in(c.FINDINGS).all()
     assert orders["办理结果"].drop_nulls().is_in(c.RESULTS).all()
     assert orders["是否满意"].drop_nulls().is_in(c.SATISFACTION).all()

@@ -242,5 +242,5 @@ def test_warning_commands(
     assert len(out["companies"]) == 3 and out["truncated"] is True
     assert out["predicts"] == "下期新增降级或列入黑名单的概率" and out["calibration"]["method"]
     assert all(c["text"] for c in out["companies"])
-    assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 1
+    assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "WARNING_BAD_MODEL"

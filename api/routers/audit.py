@@ -104,8 +104,21 @@ def impact_run(
     response_model=Document,
     summary="Recompute the ledger chain and every published hash",
 )
-def verify(state: AppState = Depends(get_state)) -> Any:
-    return _with(state, lambda cur: verify_warehouse(cur, state.settings.rules_dir).as_dict())
+def verify(
+    expect_head: str | None = Query(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The head hash the bureau anchored outside the warehouse: the ledger's "
+        "newest record must be it.",
+    ),
+    state: AppState = Depends(get_state),
+) -> Any:
+    return _with(
+        state,
+        lambda cur: verify_warehouse(
+            cur, state.settings.rules_dir, expect_head=expect_head
+        ).as_dict(),
+    )
 
 
 @router.get("/ledger", response_model=Document, summary="The publication ledger, oldest first")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_state, require
 from api.models import (
@@ -27,13 +27,15 @@ from api.models import (
 )
 from api.params import RUN_ID_PATH
 from api.state import AppState
+from api.upload import UPLOAD_BODY, receive_file
 from rating.audit.discard import discard
 from rating.audit.publication import publish
 from rating.engine import explainer
 from rating.engine.planner import RunRequest as RateRequest
 from rating.engine.planner import rate
-from rating.errors import LimitError, UsageError
+from rating.errors import UsageError
 from rating.ingest import quarantine as quarantine_rows
+from rating.ingest.isolated import Limits, load_read, read_isolated
 from rating.ingest.loader import ingest_file
 from rating.matching import review as match_review
 from rating.periods import Period
@@ -50,53 +52,44 @@ router = APIRouter(
 Kind = Literal[
     "companies", "projects", "complaints", "inspections", "contracts", "opinions", "events"
 ]
-CHUNK = 1 << 20
-
-
-def _safe_name(name: str | None) -> str:
-    cleaned = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", FilePath(name or "upload").name)[:120]
-    return cleaned or "upload"
-
-
-async def _spool(upload: UploadFile, folder: FilePath, limit_mb: int) -> FilePath:
-    target = folder / _safe_name(upload.filename)
-    size, limit = 0, limit_mb * 1024 * 1024
-    with target.open("wb") as out:
-        while chunk := await upload.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise LimitError(f"the file is larger than {limit_mb} MiB", code="UPLOAD_TOO_LARGE")
-            out.write(chunk)
-    return target
 
 
 @router.post(
     "/ingest/{kind}",
     response_model=IngestResponse,
     summary="Upload one export file to validate and load",
+    description="Multipart form with the file in field `file`. The token is checked before the "
+    "body is read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or "
+    "while streaming); the file is read in a process of its own with bounded memory and CPU "
+    "(`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` "
+    "at once (503 `UPLOADS_BUSY`).",
+    openapi_extra=UPLOAD_BODY,
+    responses={503: ERRORS[503]},
 )
 async def ingest(
-    request: Request,
-    kind: Kind,
-    file: UploadFile = File(description="CSV (UTF-8/GB18030), XLSX or Parquet"),
-    state: AppState = Depends(get_state),
+    request: Request, kind: Kind, state: AppState = Depends(get_state)
 ) -> IngestResponse:
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > state.settings.max_upload_mb * 1024 * 1024 + 65536:
-        raise LimitError(
-            f"the file is larger than {state.settings.max_upload_mb} MiB", code="UPLOAD_TOO_LARGE"
-        )
+    settings = state.settings
+    limits = Limits(memory_mb=settings.ingest_memory_mb)
     with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
-        path = await _spool(file, FilePath(tmp), state.settings.max_upload_mb)
+        (FilePath(tmp) / "file").mkdir()
+        path = await receive_file(request, FilePath(tmp) / "file")
+        read = await run_in_threadpool(read_isolated, path, kind, FilePath(tmp) / "read", limits)
         result = await _in_thread(
-            state, lambda cur: ingest_file(cur, state.settings, kind, path, origin="api")
+            state,
+            lambda cur: ingest_file(
+                cur,
+                settings,
+                kind,
+                path,
+                origin="api",
+                read_raw=lambda con, _path, _sha: load_read(con, read),
+            ),
         )
     return IngestResponse.model_validate(result.as_dict())
 
 
 async def _in_thread(state: AppState, work: Any) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
     def locked() -> Any:
         with state.writing() as con:
             return work(con)

@@ -1,37 +1,40 @@
-"""Public HTML pages, rendered on the server: search, and a company's card with its history."""
+"""Public HTML pages, rendered on the server, phone first: search by compound, address or
+company; a compound; a company's card; the red and black lists of each period; what the
+grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from api.deps import get_state
-from api.params import as_of_query, to_day
+from api.params import as_of_query, period_query, to_day
+from api.render import page
+from api.routers.public import PROJECT_ID, legend_of, raise_missing
 from api.state import AppState
 from rating.errors import NotFoundError
+from rating.periods import Period
+from rating.public.shapes import CompanyCard, HistoryEntry
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
 
 CHART_W, CHART_H, PAD = 640, 220, 36
 
 
-def history_chart(history: list[dict[str, Any]], order: list[str]) -> dict[str, Any]:
+def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
     """Points of an SVG line chart: periods left to right, best grade at the top."""
-    grades = [g for g in order if any(h["grade"] == g for h in history)] or order
+    grades = [g for g in order if any(h.grade == g for h in history)] or order
     rank = {g: i for i, g in enumerate(grades)}
     step_x = (CHART_W - 2 * PAD) / max(1, len(history) - 1)
     step_y = (CHART_H - 2 * PAD) / max(1, len(grades) - 1)
     points = [
         {
             "x": round(PAD + i * step_x, 1),
-            "y": round(PAD + rank.get(h["grade"], len(grades) - 1) * step_y, 1),
-            "grade": h["grade"] or "–",
-            "period": h["period"],
+            "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
+            "grade": h.grade or "–",
+            "period": h.period,
         }
         for i, h in enumerate(history)
     ]
@@ -52,13 +55,17 @@ def index(
     district: str | None = Query(None, max_length=50),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    items, truncated = (
-        state.snapshot.search(q, district, limit=50) if (q or district) else ([], False)
-    )
-    return templates.TemplateResponse(
+    found = state.snapshot.search(q, district or None, limit=30) if (q or district) else None
+    return page(
         request,
         "index.html",
-        {"q": q, "items": items, "truncated": truncated, "searched": bool(q or district)},
+        {
+            "q": q,
+            "district": district or "",
+            "districts": state.snapshot.districts(),
+            "found": found,
+            "periods": state.snapshot.periods(),
+        },
     )
 
 
@@ -69,21 +76,75 @@ def company_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    card = state.snapshot.card(uscc.upper(), to_day(as_of))
+    day = to_day(as_of)
+    card = state.snapshot.card(uscc.upper(), day)
     if card is None:
-        raise NotFoundError(f"no published rating for {uscc.upper()}", code="COMPANY_NOT_FOUND")
+        raise_missing(state, uscc.upper(), day, as_of)
+        raise AssertionError  # raise_missing always raises
     order = _grade_order(state, card)
-    return templates.TemplateResponse(
-        request, "company.html", {"c": card, "chart": history_chart(card["history"], order)}
+    legend = state.snapshot.data.legends.get(card.provenance.ruleset)
+    return page(
+        request,
+        "company.html",
+        {"c": card, "chart": history_chart(card.history, order), "legend": legend},
     )
 
 
-def _grade_order(state: AppState, card: dict[str, Any]) -> list[str]:
+@router.get("/compounds/{project_id}", response_class=HTMLResponse)
+def compound_page(
+    request: Request,
+    project_id: str = PROJECT_ID,
+    as_of: str | None = as_of_query("Day"),
+    state: AppState = Depends(get_state),
+) -> HTMLResponse:
+    card = state.snapshot.compound(project_id, to_day(as_of))
+    if card is None:
+        raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
+    serving = state.snapshot.card(card.serving.uscc, to_day(as_of)) if card.serving else None
+    return page(request, "compound.html", {"p": card, "company": serving})
+
+
+@router.get("/lists/{kind}", response_class=HTMLResponse)
+def list_page(
+    request: Request,
+    kind: Literal["red", "black"],
+    period: str | None = period_query(),
+    as_of: str | None = as_of_query("Day"),
+    page_no: int = Query(1, ge=1, le=10_000, alias="page"),
+    state: AppState = Depends(get_state),
+) -> HTMLResponse:
+    name = str(Period.parse(period)) if period else None
+    day = to_day(as_of)
+    shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)
+    periods = state.snapshot.periods(day)
+    if name is not None and name not in {p.period for p in periods}:
+        raise NotFoundError(f"no published {kind} list for {name}", code="LIST_NOT_FOUND")
+    ruleset = next((p.ruleset for p in periods if p.period == shown.period), None)
+    legend = legend_of(state, ruleset) if periods else None
+    return page(
+        request,
+        "list.html",
+        {"l": shown, "kind": kind, "periods": periods, "legend": legend, "as_of": as_of},
+    )
+
+
+@router.get("/grades", response_class=HTMLResponse)
+def grades_page(
+    request: Request,
+    ruleset: str | None = Query(
+        None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$"
+    ),
+    state: AppState = Depends(get_state),
+) -> HTMLResponse:
+    legend = legend_of(state, ruleset)
+    others = sorted(state.snapshot.data.legends, reverse=True)
+    return page(request, "grades.html", {"g": legend, "others": others})
+
+
+def _grade_order(state: AppState, card: CompanyCard) -> list[str]:
     seen: list[str] = []
-    for grades in (
-        state.snapshot.grade_orders.get(card["provenance"]["run_id"], []),
-        [h["grade"] for h in card["history"]],
-    ):
+    run = state.snapshot.data.runs.get(card.provenance.run_id)
+    for grades in (run.grade_order if run else [], [h.grade for h in card.history]):
         for g in grades:
             if g and g not in seen:
                 seen.append(g)

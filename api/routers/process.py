@@ -15,6 +15,7 @@ from api.state import AppState
 from rating.audit import objections, repairs
 from rating.audit.disclosure import sync_expiries
 from rating.audit.publication import publicize
+from rating.audit.signing import signer_for
 from rating.warehouse import transaction
 
 router = APIRouter(
@@ -140,6 +141,7 @@ def decide_repair(
 def sync_lists(state: AppState = Depends(get_state)) -> Any:
     def work(cur: duckdb.DuckDBPyConnection) -> Any:
         with transaction(cur):
-            return {"expired": sync_expiries(cur, state.settings.current_time())}
+            now = state.settings.current_time()
+            return {"expired": sync_expiries(cur, now, signer_for(state.settings))}
 
     return _change(state, work)

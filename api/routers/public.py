@@ -1,52 +1,88 @@
-"""Public endpoints: no login, only published results, never personal data."""
+"""Public endpoints: no login, only what was disclosed, never personal data.
+
+Cards, compounds and lists carry an ETag and Cache-Control (immutable for a past `as_of`) and
+answer a conditional request with 304 (`api.http`).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import get_state
-from api.models import ERRORS, CompanyCard, ListResponse, SearchResponse
+from api.http import cache_control, cached
+from api.models import ERRORS
 from api.params import as_of_query, period_query, to_day
 from api.state import AppState
-from rating.errors import NotFoundError
-from rating.periods import Period
+from rating.errors import GoneError, NotFoundError
+from rating.periods import Period as PeriodName
+from rating.public import tables
+from rating.public.shapes import (
+    CompanyCard,
+    CompanyPage,
+    CompoundCard,
+    Legend,
+    ListPage,
+    Period,
+    SearchPage,
+)
 
 router = APIRouter(
     prefix="/v1/public",
     tags=["public"],
-    responses={k: ERRORS[k] for k in (400, 404, 422, 429, 503)},
+    responses={k: ERRORS[k] for k in (400, 404, 410, 422, 429, 503)},
 )
+PROJECT_ID = Path(pattern=r"^[\w\-.]{1,64}$", description="The bureau's id of the compound.")
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _json(request: Request, state: AppState, body: bytes, as_of: date | None) -> Response:
+    cache = cache_control(as_of, state.snapshot.today(), state.settings.public_max_age)
+    return cached(request, body, MEDIA["json"], cache)
 
 
 @router.get(
-    "/companies",
-    response_model=SearchResponse,
-    summary="Search companies by name, USCC or district",
+    "/search",
+    response_model=SearchPage,
+    summary="Find a compound or a company: name, address, former name or USCC, by relevance",
 )
 def search(
     q: str = Query(
         "",
         max_length=100,
-        description="Part of the Chinese name (close matches too) or of the USCC.",
+        description="A compound's name (with its district or street if you like), part of an "
+        "address, a company's name, short name or former name, or a USCC.",
     ),
+    district: str | None = Query(None, max_length=50, description="Only this district."),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(20, ge=1, le=200),
+    state: AppState = Depends(get_state),
+) -> SearchPage:
+    return state.snapshot.search(q, district, limit=page_size, offset=(page - 1) * page_size)
+
+
+@router.get(
+    "/companies",
+    response_model=CompanyPage,
+    summary="Search companies by name, short or former name, USCC, district or a compound served",
+)
+def search_companies(
+    q: str = Query("", max_length=100, description="As for /v1/public/search."),
     district: str | None = Query(
         None, max_length=50, description="Only companies of this district."
     ),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(20, ge=1, le=200),
     state: AppState = Depends(get_state),
-) -> SearchResponse:
-    items, truncated = state.snapshot.search(
-        q, district, limit=page_size, offset=(page - 1) * page_size
-    )
-    return SearchResponse.model_validate(
-        {"items": items, "page": page, "page_size": page_size, "truncated": truncated}
-    )
+) -> CompanyPage:
+    return state.snapshot.companies(q, district, limit=page_size, offset=(page - 1) * page_size)
 
 
 @router.get(
@@ -54,7 +90,7 @@ def search(
     response_model=CompanyCard,
     summary="A company's published grade, lists, reasons, history and projects",
 )
-async def company(
+async def get_company(
     request: Request,
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
     as_of: str | None = as_of_query("Show exactly what was visible on this day (YYYY-MM-DD)."),
@@ -62,64 +98,126 @@ async def company(
     # The hottest path: the state is read directly (no dependency to resolve) and the card
     # is served as cached JSON bytes.
     state: AppState = request.app.state.rating
-    body = state.card_json(uscc.upper(), to_day(as_of))
+    day = to_day(as_of)
+    body = state.card_json(uscc.upper(), day)
     if body is None:
-        raise NotFoundError(
-            f"no published rating for {uscc.upper()}" + (f" on {as_of}" if as_of else ""),
-            code="COMPANY_NOT_FOUND",
+        raise_missing(state, uscc.upper(), day, as_of)
+    return _json(request, state, body or b"", day)
+
+
+def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | None) -> None:
+    """404, or 410 when a result the public could see before has been withdrawn."""
+    gone = state.snapshot.withdrawn(uscc, day)
+    if gone is not None:
+        raise GoneError(
+            f"the result shown for {uscc} was withdrawn on {gone.isoformat()}",
+            code="RESULT_WITHDRAWN",
+            details={"withdrawn_on": gone.isoformat()},
         )
-    return Response(content=body, media_type="application/json")
+    raise NotFoundError(
+        f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
+        code="COMPANY_NOT_FOUND",
+    )
+
+
+@router.get(
+    "/compounds/{project_id}",
+    response_model=CompoundCard,
+    summary="A compound: the company serving it, its hand-overs, its grade",
+)
+def get_compound(
+    request: Request,
+    project_id: str = PROJECT_ID,
+    as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
+    state: AppState = Depends(get_state),
+) -> Response:
+    day = to_day(as_of)
+    card = state.snapshot.compound(project_id, day)
+    if card is None:
+        raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
+    return _json(request, state, card.model_dump_json().encode(), day)
 
 
 @router.get(
     "/lists/{kind}",
-    response_model=ListResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "The list (JSON or CSV)"}},
-    summary="A red or black list, paginated; format=csv downloads the whole list",
+    response_model=ListPage,
+    responses={
+        200: {
+            "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
+            "description": "The list (JSON, or the whole list as CSV or XLSX)",
+        }
+    },
+    summary="A red or black list, paginated with totals; format=csv or xlsx downloads it whole",
     description="With `period`: that period's list as visible on `as_of` (today by default). "
-    "Without: the red list of the latest period, or every black-list entry in force.",
+    "Without: the red list of the latest period, or every black-list entry in force. Each "
+    "black-list entry says its ground (veto item or streak of lowest grades), since when, the "
+    "earliest removal and latest expiry dates, and any credit-repair application.",
 )
-def lists(
+def get_list(
+    request: Request,
     kind: Literal["red", "black"],
     period: str | None = period_query(),
     as_of: str | None = as_of_query("The list as visible at the end of this day."),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
-    format: Literal["json", "csv"] = Query("json"),
+    format: Literal["json", "csv", "xlsx"] = Query("json"),
     state: AppState = Depends(get_state),
-) -> ListResponse | Response:
-    period = str(Period.parse(period)) if period else None
-    if format == "csv":
-        shown, items, _ = state.snapshot.list_members(
-            kind, period, limit=10_000_000, on=to_day(as_of)
+) -> Response:
+    period = str(PeriodName.parse(period)) if period else None
+    day = to_day(as_of)
+    if format == "json":
+        found = state.snapshot.list_page(
+            kind, period, day, limit=page_size, offset=(page - 1) * page_size
         )
-        return _csv(kind, shown, items)
-    shown, items, truncated = state.snapshot.list_members(
-        kind, period, limit=page_size, offset=(page - 1) * page_size, on=to_day(as_of)
-    )
-    return ListResponse.model_validate(
-        {
-            "list": kind,
-            "period": shown,
-            "items": items,
-            "page": page,
-            "page_size": page_size,
-            "truncated": truncated,
-        }
+        return _json(request, state, found.model_dump_json().encode(), day)
+    whole = state.snapshot.list_page(kind, period, day, limit=10_000_000)
+    words = state.snapshot.words
+    body = tables.to_csv(whole, words) if format == "csv" else tables.to_xlsx(whole, words)
+    name = f"{kind}-list-{whole.period or 'in-force'}-{whole.as_of}.{format}"
+    cache = cache_control(day, state.snapshot.today(), state.settings.public_max_age)
+    return cached(
+        request,
+        body,
+        MEDIA[format],
+        cache,
+        {"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
-def _csv(kind: str, period: str | None, items: list[dict[str, object]]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["统一社会信用代码", "企业名称", "行政区", "信用等级", "信用得分", "列入原因"])
-    for i in items:
-        writer.writerow(
-            [i["uscc"], i["name"], i["district"], i["grade"], i["score"], i["reason"] or ""]
-        )
-    name = f"{kind}-list-{period or 'none'}.csv"
-    return Response(
-        content="\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+@router.get(
+    "/periods",
+    response_model=list[Period],
+    summary="The periods whose results are visible (newest first), with their rule versions",
+)
+def list_periods(
+    as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
+    state: AppState = Depends(get_state),
+) -> list[Period]:
+    return state.snapshot.periods(to_day(as_of))
+
+
+@router.get(
+    "/grades",
+    response_model=Legend,
+    summary="What each grade means, and what the lists are, under a rule version",
+)
+def get_legend(
+    ruleset: str | None = Query(
+        None,
+        max_length=100,
+        pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$",
+        description="NAME@VERSION; default: the version of the latest visible period.",
+    ),
+    state: AppState = Depends(get_state),
+) -> Legend:
+    return legend_of(state, ruleset)
+
+
+def legend_of(state: AppState, ruleset: str | None) -> Legend:
+    legends = state.snapshot.data.legends
+    if ruleset is None:
+        periods = state.snapshot.periods()
+        ruleset = periods[0].ruleset if periods else max(legends, default=None)
+    if ruleset is None or ruleset not in legends:
+        raise NotFoundError(f"no published results under '{ruleset}'", code="RULESET_NOT_FOUND")
+    return legends[ruleset]

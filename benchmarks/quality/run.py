@@ -6,7 +6,8 @@
 
 Steps: generate a city with `integrity=True` (unmarked near-duplicates and campaigns, with a
 truth file) → ingest → rate every quarter → scan every quarter for suspicious complaints →
-precision/recall against the truth, and over a sweep of similarity thresholds → early-warning
+precision/recall against the truth, and over a sweep of the duplicate model's probability
+thresholds → early-warning
 backtests (logistic regression and gradient boosting) against the current-grade baseline.
 Each invocation appends one JSON line with provenance to `results.jsonl` and rewrites
 `RESULTS.md` from the newest line of each mode. The detector's thresholds were chosen on
@@ -31,6 +32,7 @@ from benchmarks.quality.results import write_markdown
 from rating.analysis import backtest, integrity, warning
 from rating.analysis.detection import IntegrityParams
 from rating.analysis.evaluation import duplicate_sweep, integrity_quality
+from rating.analysis.linkage import load_model
 from rating.engine.runner import execute_run
 from rating.ingest.folder import ingest_folder
 from rating.periods import Period
@@ -46,7 +48,7 @@ MODES = {
     "full": {"complaints": 200_000, "quarters": 8, "seed": 2026},
     "large": {"complaints": 1_000_000, "quarters": 8, "seed": 2028},
 }
-THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8]
+THRESHOLDS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]  # and the model's own
 NOW = datetime(2026, 11, 1, 9, 0, 0)
 
 
@@ -89,7 +91,8 @@ def measure_integrity(
     seconds = round(time.perf_counter() - started, 2)
     truth = pl.read_parquet(truth_path)
     quality = integrity_quality(con, truth, periods)
-    sweep = duplicate_sweep(con, truth, periods, THRESHOLDS, params)
+    model = load_model(params.duplicate_model)
+    sweep = duplicate_sweep(con, truth, periods, sorted({*THRESHOLDS, model.threshold}), params)
     con.close()
     log(f"integrity: scanned {sum(s['scanned'] for s in scans):,} complaint rows in {seconds} s")
     return {

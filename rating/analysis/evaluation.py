@@ -6,10 +6,10 @@ detector said, before any review) with a truth table such as the generator's
 campaign_id). Only complaints loaded into the warehouse and received in the scanned periods
 count; complaints already marked as repeats are outside the task (the rule set excludes them).
 
-`duplicate_sweep` gives precision and recall of near-duplicates over a range of similarity
-thresholds: detection runs once per period at the lowest threshold, and a complaint counts as
-flagged at τ when its best match reaches τ (campaign members are never near-duplicates, as in
-a scan). It is how `duplicate_similarity` was chosen.
+`duplicate_sweep` gives precision and recall of near-duplicates over a range of probability
+thresholds of the duplicate model: detection runs once per period at the lowest threshold, and
+a complaint counts as flagged at τ when its best match reaches τ (campaign members are never
+near-duplicates, as in a scan). It shows what `--min-probability` would trade.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def duplicate_sweep(
     thresholds: list[float],
     params: IntegrityParams | None = None,
 ) -> list[dict[str, Any]]:
-    low = replace(params or IntegrityParams(), duplicate_similarity=min(thresholds))
+    low = replace(params or IntegrityParams(), duplicate_probability=min(thresholds))
     mark = watermark(con)
     scores = {
         f.complaint_id: f.score

@@ -10,13 +10,14 @@ entry that reached its maximum, so every change of visibility is in the ledger w
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.signing import Signer
 from rating.calendar import add_months
 from rating.engine import explainer
 from rating.ruleset.definition import Disclosure
@@ -53,11 +54,32 @@ class Shown:
 
 
 @dataclass
+class Repair:
+    """A credit-repair application against a black-list entry, as the ledger records it."""
+
+    repair_id: str
+    entry_id: str
+    uscc: str
+    applied_on: date
+    state: str = "pending"  # "pending" | "approved" | "rejected"
+    decided_on: date | None = None
+
+    def state_on(self, day: date) -> str | None:
+        """The application's state at the end of `day` (None before it was filed)."""
+        if day < self.applied_on:
+            return None
+        if self.decided_on is not None and self.decided_on <= day:
+            return self.state
+        return "pending"
+
+
+@dataclass
 class History:
     """Ledger-derived disclosure state, queryable for any moment."""
 
     zone_events: list[tuple[datetime, str, str, str]]  # (at, period, run id, kind)
     entries: list[Entry]
+    repairs: list[Repair] = field(default_factory=list)
 
     def runs_at(self, at: datetime) -> dict[str, Shown]:
         """Period -> the run the public saw at `at`, and whether it was proposed or published.
@@ -104,9 +126,17 @@ def _entry_from(payload: dict[str, Any], run_id: str, period: str) -> Entry:
 def history(con: duckdb.DuckDBPyConnection) -> History:
     events: list[tuple[datetime, str, str, str]] = []
     entries: dict[str, Entry] = {}
+    repairs: dict[str, Repair] = {}
     for rec in ledger.records(con):
         at = datetime.fromisoformat(rec.at)
         p = rec.payload
+        if rec.action == "repair_applied":
+            repairs[p["repair_id"]] = Repair(
+                p["repair_id"], p["entry_id"], p["uscc"], date.fromisoformat(p["applied_on"])
+            )
+        elif rec.action in ("repair_approved", "repair_rejected") and p["repair_id"] in repairs:
+            repairs[p["repair_id"]].state = rec.action.split("_")[1]
+            repairs[p["repair_id"]].decided_on = at.date()
         if rec.action == "publicity" and rec.run_id:
             events.append(
                 (at, p["period"], rec.run_id, "proposed" if p.get("show_proposed") else "hidden")
@@ -124,7 +154,7 @@ def history(con: duckdb.DuckDBPyConnection) -> History:
                 ended.ended_on = date.fromisoformat(p["effective_on"])
                 ended.end_reason = "repaired" if rec.action == "repair_approved" else "expired"
     events.sort(key=lambda e: e[0])
-    return History(events, list(entries.values()))
+    return History(events, list(entries.values()), list(repairs.values()))
 
 
 def new_black_entries(
@@ -170,8 +200,11 @@ def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
     ).definition.disclosure
 
 
-def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str, Any]]:
-    """Write a ledger record for every entry that reached its maximum by `at` (inside a transaction)."""
+def sync_expiries(
+    con: duckdb.DuckDBPyConnection, at: datetime, signer: Signer | None = None
+) -> list[dict[str, Any]]:
+    """Write a ledger record for every entry that reached its maximum by `at` (inside a
+    transaction), signed by `signer` when the bureau keeps a signing key."""
     written = []
     for entry in history(con).entries:
         if entry.ended_on is None and entry.max_until <= at.date():
@@ -182,7 +215,9 @@ def sync_expiries(con: duckdb.DuckDBPyConnection, at: datetime) -> list[dict[str
                 "effective_on": entry.max_until.isoformat(),
                 "reason": "maximum duration reached",
             }
-            ledger.append(con, "list_expired", run_id=entry.run_id, payload=payload, at=at)
+            ledger.append(
+                con, "list_expired", run_id=entry.run_id, payload=payload, at=at, signer=signer
+            )
             written.append(payload)
     return written
 

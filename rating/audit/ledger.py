@@ -2,9 +2,11 @@
 public may see (publicity, publication, objections, repairs, visibility changes).
 
 Each record holds the hash of the previous one; `hash = sha256(prev_hash + canonical JSON
-of the record)`. A run's status is never stored on the run: it is read from the ledger, so
-publishing changes nothing in place. The chain's head hash is what a bureau anchors outside
-the warehouse (e.g. prints in its quarterly notice); `rating verify` recomputes everything.
+of the record)`. A run's status is never stored on the run: it is read from the ledger
+records by the query in `RUN_STATUS` (in code, not a view in the file a forger could
+redefine), so publishing changes nothing in place. The chain's head hash is what a bureau
+anchors outside the warehouse (e.g. prints in its quarterly notice); with a signing key
+each record is also signed (`rating.audit.signing`); `rating verify` recomputes everything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import duckdb
 
+from rating.audit.signing import Signer
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows, run, value
 
 GENESIS = "0" * 64
@@ -73,8 +77,10 @@ def append(
     payload: dict[str, Any],
     at: datetime,
     status: str | None = None,
+    signer: Signer | None = None,
 ) -> Record:
-    """Add one record to the chain (call inside the caller's transaction)."""
+    """Add one record to the chain (call inside the caller's transaction); with a `signer`
+    (the bureau's key, `RATING_SIGNING_KEY`), its hash is signed in the same transaction."""
     seq, prev = head(con)
     seq += 1
     stamp = at.isoformat()
@@ -94,6 +100,12 @@ def append(
             "hash": digest,
         },
     )
+    if signer is not None:
+        run(
+            con,
+            "INSERT INTO ledger_signatures VALUES ($seq, $hash, $key, $sig)",
+            {"seq": seq, "hash": digest, "key": signer.key_id, "sig": signer.sign(digest)},
+        )
     return Record(seq, stamp, action, run_id, status, clean, prev, digest)
 
 
@@ -112,5 +124,5 @@ def records(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[R
 
 def status_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     return str(
-        value(con, "SELECT status FROM run_status WHERE run_id = $r", {"r": run_id}) or "draft"
+        value(con, f"SELECT status FROM {RUN_STATUS} s WHERE run_id = $r", {"r": run_id}) or "draft"
     )

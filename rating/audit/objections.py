@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.corrections import internal_key, supersede
 from rating.settings import Settings
@@ -125,7 +126,14 @@ def file(
         "against_run": current,
     }
     with transaction(con):
-        ledger.append(con, "objection", run_id=current, payload=payload, at=settings.current_time())
+        ledger.append(
+            con,
+            "objection",
+            run_id=current,
+            payload=payload,
+            at=settings.current_time(),
+            signer=signer_for(settings),
+        )
     return {**payload, "state": "pending"}
 
 
@@ -154,6 +162,7 @@ def reject(
             run_id=objection["run_id"],
             payload=payload,
             at=settings.current_time(),
+            signer=signer_for(settings),
         )
     return {**payload, "state": "rejected"}
 
@@ -214,6 +223,7 @@ def uphold(
                 "revised_to": revision.run_id,
                 "objection_id": objection_id,
             },
+            signer=signer_for(settings),
         )
         ledger.append(
             con,
@@ -226,6 +236,7 @@ def uphold(
                 "revision_of": current,
                 "results_sha256": revision.results_sha256,
             },
+            signer=signer_for(settings),
         )
         payload = {
             "objection_id": objection_id,
@@ -235,5 +246,12 @@ def uphold(
             "revision_run": revision.run_id,
             "changed": changed,
         }
-        ledger.append(con, "objection_upheld", run_id=current, payload=payload, at=now)
+        ledger.append(
+            con,
+            "objection_upheld",
+            run_id=current,
+            payload=payload,
+            at=now,
+            signer=signer_for(settings),
+        )
     return {**payload, "state": "upheld"}

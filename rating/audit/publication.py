@@ -12,10 +12,19 @@ import duckdb
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
 from rating.audit.objections import objections_of
+from rating.audit.signing import signer_for
 from rating.calendar import WorkingCalendar
 from rating.engine import explainer
-from rating.engine.store import RESULT_KEYS, RESULT_TABLES, results_digest, row_text_sql
+from rating.engine.store import (
+    DIGEST,
+    RESULT_KEYS,
+    RESULT_TABLES,
+    digest_scheme,
+    results_digest,
+    row_text_sql,
+)
 from rating.errors import ConflictError
+from rating.schema.tables import RUN_STATUS
 from rating.settings import Settings
 from rating.sql import rows, run, value
 from rating.warehouse import transaction
@@ -39,15 +48,58 @@ def row_key_sql(table: str) -> str:
     )
 
 
-def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str, scheme: str = DIGEST) -> None:
     for table in RESULT_TABLES:
         run(
             con,
             f"""INSERT INTO published_rows
-                SELECT run_id, '{table}', {row_key_sql(table)}, sha256({row_text_sql(table)})
+                SELECT run_id, '{table}', {row_key_sql(table)}, sha256({row_text_sql(table, scheme)})
                 FROM {table} WHERE run_id = $r""",
             {"r": run_id},
         )
+
+
+def run_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every column of `runs`, in table order: all of them go under the publication's hash."""
+    return [
+        str(c)
+        for (c,) in rows(
+            con,
+            """SELECT column_name FROM information_schema.columns
+               WHERE table_name = 'runs' AND table_schema = 'main' ORDER BY ordinal_position""",
+        )
+    ]
+
+
+def run_row_sha256(con: duckdb.DuckDBPyConnection, run_id: str, columns: list[str]) -> str | None:
+    """sha256 of the run's row as a typed JSON array of `columns` (None if a column or the
+    run is gone). Instants are encoded as epoch microseconds, JSON as its stored text, so the
+    hash does not depend on the session's time zone. Covers what clients show about a run:
+    period, rules, as-of, time zone, summary, results digest, manifest, …"""
+    present = set(run_columns(con))
+    if not set(columns) <= present:
+        return None
+    types = dict(
+        rows(
+            con,
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'runs' AND table_schema = 'main'",
+        )
+    )
+    parts = []
+    for c in columns:
+        kind = str(types[c]).upper()
+        if kind.startswith("TIMESTAMP"):
+            parts.append(f'epoch_us("{c}")')
+        elif kind == "JSON":
+            parts.append(f'CAST("{c}" AS VARCHAR)')
+        else:
+            parts.append(f'"{c}"')
+    found = value(
+        con,
+        f"SELECT sha256(json_array({', '.join(parts)})) FROM runs WHERE run_id = $r",
+        {"r": run_id},
+    )
+    return None if found is None else str(found)
 
 
 @dataclass
@@ -68,8 +120,10 @@ class Publication:
 
 
 def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> dict[str, Any]:
-    """What a publication record commits to: results, manifest and rule files, by hash."""
-    digest, per_table = results_digest(con, info["run_id"])
+    """What a publication record commits to, by hash: results (with the digest scheme), the
+    whole run row (manifest, summary, as-of, …) and the rule files."""
+    scheme = digest_scheme(info["manifest"])
+    digest, per_table = results_digest(con, info["run_id"], scheme=scheme)
     if digest != info["results_sha256"]:
         raise ConflictError(
             f"run {info['run_id']}'s stored results no longer match what the run recorded; "
@@ -78,15 +132,18 @@ def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) ->
         )
     previous = value(
         con,
-        """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id)
+        f"""SELECT r.run_id FROM runs r JOIN {RUN_STATUS} s USING (run_id)
            WHERE r.period = $p AND s.status = 'published' AND r.run_id <> $r
            ORDER BY r.created_at DESC LIMIT 1""",
         {"p": info["period"], "r": info["run_id"]},
     )
+    columns = run_columns(con)
     return {
         "period": info["period"],
         "results_sha256": digest,
+        "results_digest": scheme,
         "tables": per_table,
+        "run_row": {"columns": columns, "sha256": run_row_sha256(con, info["run_id"], columns)},
         "manifest_sha256": manifest_sha256(stored_manifest_text(con, info["run_id"])),
         "ruleset": info["ruleset"],
         "ruleset_files_sha256": info["ruleset_files_sha256"],
@@ -123,7 +180,13 @@ def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -
     }
     with transaction(con):
         record = ledger.append(
-            con, "publicity", run_id=run_id, payload=payload, at=now, status="publicity"
+            con,
+            "publicity",
+            run_id=run_id,
+            payload=payload,
+            at=now,
+            status="publicity",
+            signer=signer_for(settings),
         )
     return {"run_id": run_id, "status": "publicity", "ledger_seq": record.seq, **payload}
 
@@ -184,14 +247,21 @@ def publish(
         "forced_over": refusal,
         **(extra or {}),
     }
+    signer = signer_for(settings)
     with transaction(con):
-        sync_expiries(con, now)
+        sync_expiries(con, now, signer)
         payload["black_entries"] = new_black_entries(
             con, run_id, now.date(), disclosure_rules(con, run_id)
         )
-        record_row_hashes(con, run_id)
+        record_row_hashes(con, run_id, payload["results_digest"])
         record = ledger.append(
-            con, "publish", run_id=run_id, payload=payload, at=now, status="published"
+            con,
+            "publish",
+            run_id=run_id,
+            payload=payload,
+            at=now,
+            status="published",
+            signer=signer,
         )
     return Publication(run_id, record.seq, record.hash, payload)
 
@@ -200,6 +270,6 @@ def published_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         r
         for (r,) in rows(
-            con, "SELECT run_id FROM run_status WHERE status = 'published' ORDER BY run_id"
+            con, f"SELECT run_id FROM {RUN_STATUS} s WHERE status = 'published' ORDER BY run_id"
         )
     ]

@@ -10,6 +10,7 @@ import duckdb
 
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, history
+from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.settings import Settings
 from rating.warehouse import transaction
@@ -56,7 +57,14 @@ def apply(
         "applied_on": now.date().isoformat(),
     }
     with transaction(con):
-        ledger.append(con, "repair_applied", run_id=entry.run_id, payload=payload, at=now)
+        ledger.append(
+            con,
+            "repair_applied",
+            run_id=entry.run_id,
+            payload=payload,
+            at=now,
+            signer=signer_for(settings),
+        )
     return {**payload, "state": "pending"}
 
 
@@ -83,6 +91,11 @@ def decide(
     action = "repair_approved" if approve else "repair_rejected"
     with transaction(con):
         ledger.append(
-            con, action, run_id=application["entry_id"].split(":")[0], payload=payload, at=now
+            con,
+            action,
+            run_id=application["entry_id"].split(":")[0],
+            payload=payload,
+            at=now,
+            signer=signer_for(settings),
         )
     return {**payload, "state": action.split("_")[1]}

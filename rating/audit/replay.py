@@ -22,7 +22,7 @@ from rating.audit.compare import diff_table
 from rating.engine import explainer
 from rating.engine.context import RunContext
 from rating.engine.runner import compute, input_fingerprints, store
-from rating.engine.store import RESULT_TABLES, recorded_digest, results_digest
+from rating.engine.store import RESULT_TABLES, digest_scheme, recorded_digest, results_digest
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
 from rating.settings import Settings
@@ -69,8 +69,9 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
     ctx = context_from_manifest(info, ruleset)
     compute(con, ctx)
     store(con, run_id, prefix="replay_")
-    digest, per_table = results_digest(con, run_id, prefix="replay_")
-    stored_now, stored_tables = results_digest(con, run_id)
+    scheme = digest_scheme(info["manifest"])  # as the run was hashed
+    digest, per_table = results_digest(con, run_id, prefix="replay_", scheme=scheme)
+    stored_now, stored_tables = results_digest(con, run_id, scheme=scheme)
     inputs_now = input_fingerprints(con, ctx)
     report = ReplayReport(
         run_id=run_id,
@@ -84,7 +85,7 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
             k: {"run": v, "now": inputs_now.get(k)} for k, v in info["manifest"]["inputs"].items()
         },
     )
-    _explain_differences(con, report, info, per_table, stored_tables, inputs_now)
+    _explain_differences(con, report, info, (per_table, stored_tables, scheme), inputs_now)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -93,10 +94,10 @@ def _explain_differences(
     con: duckdb.DuckDBPyConnection,
     report: ReplayReport,
     info: dict[str, Any],
-    replayed: dict[str, str],
-    stored: dict[str, str],
+    digests: tuple[dict[str, str], dict[str, str], str],
     inputs_now: dict[str, Any],
 ) -> None:
+    replayed, stored, scheme = digests
     if report.replay_sha256 != report.original_sha256:
         report.differences.append("the recomputed results differ from the results the run recorded")
     if report.stored_sha256_now != report.original_sha256:
@@ -113,7 +114,7 @@ def _explain_differences(
             f"engine version {report.engine_version['run']} made the run, {__version__} replays it"
         )
     for table in RESULT_TABLES:
-        if recorded_digest(replayed, table) != recorded_digest(stored, table):
+        if recorded_digest(replayed, table, scheme) != recorded_digest(stored, table, scheme):
             report.tables[table] = diff_table(
                 con, table, ("", report.run_id), ("replay_", report.run_id)
             )

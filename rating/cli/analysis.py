@@ -1,36 +1,34 @@
-"""Analysis commands: report, integrity scan|list|show|review, warning backtest|rank."""
+"""Analysis commands: report, warning backtest|rank."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from rating.analysis import backtest as backtest_mod
-from rating.analysis import integrity as integrity_mod
-from rating.analysis import warning as warning_mod
-from rating.analysis.detection import IntegrityParams
-from rating.analysis.features import describe
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
-from rating.engine import standing
-from rating.errors import UsageError
-from rating.periods import Period
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
+from rating.cli.display import Col, count, listing, print_table, text
+from rating.cli.i18n import _, error_text, language
+from rating.cli.shown import read_text
 
-integrity_app = typer.Typer(
-    help="Suspicious complaints (near-duplicates, bursts, campaigns): scan, list, review.",
-    no_args_is_help=True,
-)
 warning_app = typer.Typer(
     help="Early warning: risk of a downgrade or black-list entry next period.",
     no_args_is_help=True,
 )
 ModelOption = Annotated[str, typer.Option(help="logistic or boosting.")]
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="What is predicted: event (a new downgrade or black-list entry) or black "
+        "(on the black list next period, new or staying)."
+    ),
+]
+METHODS = {"none": "none", "temperature": "temperature", "platt": "Platt", "isotonic": "isotonic"}
 
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
-    app.add_typer(integrity_app, name="integrity")
     app.add_typer(warning_app, name="warning")
 
 
@@ -59,11 +57,15 @@ def report(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts."""
+    """Quarterly report of a run: self-contained HTML and an Excel workbook, with charts (extra 'report')."""
+    for module in ("matplotlib", "jinja2"):
+        require_extra(module, "report", "report")
     from rating.report import build
 
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
+    from rating.engine import standing
+
+    with inv.warehouse(read_only=True) as con, working(inv, _("writing the report")):
         read = standing.read_run(con, run_id)
         result = build(
             con,
@@ -74,233 +76,42 @@ def report(
             cards=cards,
             top=top,
             model=model,
-            language=getattr(inv.settings, "language", "zh"),
+            language=language(),
         )
     payload = {**result.as_dict(), "read": read.as_dict()}
 
     def render() -> None:
-        stdout.print(f"[dim]read {read.line()}[/]")
-        stdout.print(f"[bold]{result.run_id}[/] {result.period}: report written")
-        stdout.print(f"  {result.html}\n  {result.workbook}")
-        stdout.print(
-            f"  charts {', '.join(result.charts)}; {len(result.cards)} report cards; font {result.font}"
+        say(read_text(read.as_dict()))
+        say(
+            _("{run_id} {period}: report written").format(
+                run_id=result.run_id, period=result.period
+            )
+        )
+        say(f"  {result.html}\n  {result.workbook}")
+        say(
+            "  "
+            + _("charts: {charts}; {cards} report cards; font {font}").format(
+                charts=listing(result.charts), cards=len(result.cards), font=result.font
+            )
         )
         if result.psi is not None:
-            color = {"warning": "red", "watch": "yellow"}.get(result.psi_level or "", "green")
-            stdout.print(f"  grade stability PSI {result.psi} [{color}]{result.psi_level}[/]")
+            level = {"warning": _("warning"), "watch": _("watch")}.get(
+                result.psi_level or "", _("stable")
+            )
+            say(
+                "  "
+                + _("grade stability PSI {psi}: {level}").format(psi=text(result.psi), level=level)
+            )
         for name, why in result.unavailable.items():
-            stdout.print(f"  [yellow]{name} not shown[/]: {why}")
+            code, _sep, message = why.removeprefix("[").partition("] ")
+            shown = f"[{code}] {error_text(code, message)}" if message else why
+            say("  " + _("{name} not shown: {why}").format(name=name, why=shown))
 
     emit(inv, payload, render)
 
 
-@integrity_app.command("scan")
-def integrity_scan(
-    period: Annotated[str, typer.Option(help="Period whose complaints are scanned, e.g. 2026Q3.")],
-    similarity: Annotated[
-        float,
-        typer.Option(
-            help="Text similarity (0–1) from which a later complaint repeats an earlier one.",
-            min=0.05,
-            max=1.0,
-        ),
-    ] = IntegrityParams.duplicate_similarity,
-    window_days: Annotated[
-        int,
-        typer.Option(
-            help="Days within which a refiled complaint counts as a duplicate.", min=1, max=60
-        ),
-    ] = IntegrityParams.duplicate_window_days,
-    campaign_min: Annotated[
-        int,
-        typer.Option(
-            help="Smallest group of alike complaints that is a campaign.", min=3, max=1000
-        ),
-    ] = IntegrityParams.campaign_min_size,
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """Find near-duplicate complaints, bursts and campaigns; hold them out of scoring until reviewed."""
-    inv = Invocation(db, json)
-    params = IntegrityParams(
-        duplicate_similarity=similarity,
-        duplicate_window_days=window_days,
-        campaign_min_size=campaign_min,
-    )
-    with inv.warehouse() as con:
-        result = integrity_mod.scan(con, inv.settings, Period.parse(period), params)
-    data = result.as_dict()
-    emit(
-        inv,
-        data,
-        lambda: stdout.print(
-            f"[bold]{result.scan_id}[/]: {result.scanned:,} complaints, {result.pairs:,} pairs compared; "
-            f"flagged {', '.join(f'{k} {v:,}' for k, v in sorted(result.flagged.items())) or 'none'}; "
-            f"{result.new_holds:,} newly held ({result.already_recorded:,} already recorded); "
-            f"holds watermark {result.holds_watermark}.\n"
-            f"Next: rating integrity list · rating integrity review <ID> --release|--confirm --note … --by …"
-        ),
-    )
-
-
-def _evidence_text(row: dict[str, Any]) -> str:
-    e = row["evidence"]
-    if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
-        m = e["matches"][0]
-        return f"repeats {m['complaint_id']} (similarity {m['similarity']}, {m['hours']} h earlier, {m['channel']})"
-    if row["reason"] == "CAMPAIGN":
-        return (
-            f"campaign {e.get('campaign')}: {e.get('size')} complaints in {e.get('span_hours')} h"
-        )
-    if row["reason"] == "BURST":
-        return f"{int(e.get('score', 0))} complaints in the window, {e.get('expected', 0):.2f} expected (p={e.get('p_value', 0):.1e})"
-    return ""
-
-
-@integrity_app.command("list")
-def integrity_list(
-    status: Annotated[str | None, typer.Option(help="held, released or confirmed.")] = None,
-    reason: Annotated[str | None, typer.Option(help="NEAR_DUPLICATE, CAMPAIGN or BURST.")] = None,
-    period: Annotated[
-        str | None, typer.Option(help="Only complaints received in this period.")
-    ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """Held complaints with the reason and evidence, and any review decision."""
-    inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
-        found, truncated = integrity_mod.list_holds(
-            con, status, reason, Period.parse(period) if period else None, limit, offset
-        )
-    rows = [
-        [
-            r["complaint_id"],
-            r["received_at"],
-            r["project_id"],
-            r["reason"],
-            r["status"],
-            _evidence_text(r),
-            r["actor"] if r["status"] != "held" else "",
-            r["note"] or "",
-            (r["content"] or "")[:40],
-        ]
-        for r in found
-    ]
-    emit(
-        inv,
-        {"rows": found, "truncated": truncated},
-        lambda: stdout.print(
-            table(
-                f"Held complaints ({len(found)}{'+' if truncated else ''})",
-                [
-                    "complaint",
-                    "received",
-                    "project",
-                    "reason",
-                    "status",
-                    "evidence",
-                    "reviewer",
-                    "note",
-                    "text",
-                ],
-                rows,
-            )
-        ),
-    )
-
-
-@integrity_app.command("show")
-def integrity_show(
-    complaint_id: Annotated[str, typer.Argument(help="Complaint (work order) id.")],
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """A held complaint beside those it matched, and its review trail (who, when, decision, note)."""
-    inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
-        found = integrity_mod.show(con, complaint_id)
-
-    def render() -> None:
-        stdout.print(f"[bold]{complaint_id}[/] {found['reason']} — {found['status']}")
-        stdout.print(
-            table(
-                "Complaints",
-                ["complaint", "received", "channel", "project", "finding", "text"],
-                [
-                    [
-                        c["complaint_id"],
-                        c["received_at"],
-                        c["channel"],
-                        c["project_id"],
-                        c["fact_finding"],
-                        c["content"],
-                    ]
-                    for c in found["complaints"]
-                ],
-            )
-        )
-        stdout.print(
-            table(
-                "Trail",
-                ["seq", "action", "by", "at", "note / evidence"],
-                [
-                    [
-                        t["seq"],
-                        t["action"],
-                        t["actor"],
-                        t["recorded_at"],
-                        t["detail"].get("note") or t["detail"].get("scan"),
-                    ]
-                    for t in found["trail"]
-                ],
-            )
-        )
-
-    emit(inv, found, render)
-
-
-@integrity_app.command("review")
-def integrity_review(
-    complaint_id: Annotated[str, typer.Argument(help="Complaint (work order) id.")],
-    release: Annotated[bool, typer.Option("--release", help="Genuine: count it again.")] = False,
-    confirm: Annotated[
-        bool, typer.Option("--confirm", help="Duplicate or campaign: keep it out.")
-    ] = False,
-    note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
-    by: Annotated[str, typer.Option("--by", help="Reviewer's name (recorded).")] = "",
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """Record a reviewer's decision on a held complaint; the next run honours it."""
-    if release == confirm:
-        raise UsageError(
-            "give exactly one of --release or --confirm", code="INTEGRITY_BAD_DECISION"
-        )
-    inv = Invocation(db, json)
-    with inv.warehouse() as con:
-        done = integrity_mod.review(
-            con, inv.settings, complaint_id, "release" if release else "confirm", note, by
-        )
-    emit(
-        inv,
-        done,
-        lambda: stdout.print(
-            f"{complaint_id}: {done['status']} by {done['actor']} at {done['recorded_at']:%Y-%m-%d %H:%M} "
-            f"(seq {done['seq']}); rerun the period for it to take effect."
-        ),
-    )
-
-
-TargetOption = Annotated[
-    str,
-    typer.Option(
-        help="What is predicted: event (a new downgrade or black-list entry) or black "
-        "(on the black list next period, new or staying)."
-    ),
-]
+def _range(low: float, high: float) -> str:
+    return f"{low:.2f}–{high:.2f}"
 
 
 @warning_app.command("backtest")
@@ -308,76 +119,90 @@ def warning_backtest(
     model: ModelOption = "logistic",
     target: TargetOption = "event",
     min_train_periods: Annotated[
-        int, typer.Option(help="Outcome periods needed before scoring one.", min=1, max=40)
-    ] = warning_mod.MIN_TRAIN_PERIODS,
+        int | None,
+        typer.Option(help="Outcome periods needed before scoring one (default 2).", min=1, max=40),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Time-based backtest of the early-warning model: ranking, calibration, against the current-grade baseline."""
+    from rating.analysis import backtest as backtest_mod
+    from rating.analysis import warning as warning_mod
+
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
-        result = backtest_mod.backtest(con, model, min_train_periods, target)
-    data = result.as_dict() | {
-        "beats_baseline": result.beats_baseline,
-        "verdict": backtest_mod.verdict(result),
+    with inv.warehouse(read_only=True) as con, working(inv, _("backtesting")):
+        result = backtest_mod.backtest(
+            con, model, min_train_periods or warning_mod.MIN_TRAIN_PERIODS, target
+        )
+    verdict = backtest_mod.verdict(result)
+    data = result.as_dict() | {"beats_baseline": result.beats_baseline, "verdict": verdict}
+    names = {
+        "model": _("model (calibrated)"),
+        "uncalibrated": _("model (uncalibrated)"),
+        "baseline": _("baseline (current grade)"),
     }
 
     def render() -> None:
-        stdout.print(
-            f"{result.predicts} — {result.rows:,} company-periods, {result.events:,} events"
-        )
-        stdout.print(
-            table(
-                f"Backtest ({model}, calibration: {result.calibration_method})",
-                ["", "ROC AUC", "Brier", "log loss", "ECE", "slope", "top-decile share"],
-                result.metric_rows(),
+        say(
+            _("{predicts}: {rows:,} company-periods, {events:,} events").format(
+                predicts=result.predicts, rows=result.rows, events=result.events
             )
         )
-        stdout.print(
-            table(
-                "Reliability (equal-width bins of the calibrated probability)",
-                ["bin", "n", "predicted", "observed", "95% interval"],
-                [
-                    [
-                        f"{b['low']:.1f}-{b['high']:.1f}",
-                        b["n"],
-                        b["predicted"],
-                        b["observed"],
-                        ""
-                        if not b["n"]
-                        else f"{b['observed_ci95'][0]:.2f}-{b['observed_ci95'][1]:.2f}",
-                    ]
-                    for b in result.calibration["model"]
-                ],
-            )
+        print_table(
+            _("Backtest ({model}, calibration: {method})").format(
+                model=model,
+                method=METHODS.get(result.calibration_method, result.calibration_method),
+            ),
+            [
+                "",
+                _("ROC AUC"),
+                _("Brier"),
+                _("log loss"),
+                _("ECE"),
+                _("slope"),
+                _("share of events in the top tenth"),
+            ],
+            [[names.get(r[0], r[0]), *[text(v) for v in r[1:]]] for r in result.metric_rows()],
         )
-        stdout.print(
-            table(
-                "Folds (each trained and calibrated only on earlier outcomes)",
+        print_table(
+            _("Reliability (equal-width bins of the calibrated probability)"),
+            [_("bin"), _("companies"), _("predicted"), _("observed"), _("95% interval")],
+            [
                 [
-                    "scored",
-                    "trained on",
-                    "calibrated with",
-                    "test rows",
-                    "events",
-                    "mean p",
-                    "observed",
-                ],
-                [
-                    [
-                        f["scored"],
-                        ", ".join(f["trained_on"]),
-                        f["calibrated_with"],
-                        f["test_rows"],
-                        f["events"],
-                        q["predicted"],
-                        q["observed"],
-                    ]
-                    for f, q in zip(result.folds, result.per_period, strict=True)
-                ],
-            )
+                    _range(b["low"], b["high"]),
+                    count(b["n"]),
+                    text(b["predicted"]),
+                    text(b["observed"]),
+                    _range(*b["observed_ci95"]) if b["n"] else "",
+                ]
+                for b in result.calibration["model"]
+            ],
         )
-        stdout.print(backtest_mod.verdict(result))
+        print_table(
+            _("Folds (each trained and calibrated only on earlier outcomes)"),
+            [
+                _("scored"),
+                Col(_("trained on"), wrap=True),
+                Col(_("calibrated with"), wrap=True),
+                _("test rows"),
+                _("events"),
+                _("mean predicted"),
+                _("observed"),
+            ],
+            [
+                [
+                    f["scored"],
+                    listing(f["trained_on"]),
+                    text(f["calibrated_with"]),
+                    count(f["test_rows"]),
+                    count(f["events"]),
+                    text(q["predicted"]),
+                    text(q["observed"]),
+                ]
+                for f, q in zip(result.folds, result.per_period, strict=True)
+            ],
+        )
+        say(error_text("text", verdict))
 
     emit(inv, data, render)
 
@@ -389,40 +214,59 @@ def warning_rank(
     ] = None,
     model: ModelOption = "logistic",
     target: TargetOption = "event",
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    limit: Annotated[int, typer.Option(help="Companies to show.", min=1, max=100_000)] = 20,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Companies ordered by risk next period — who to inspect first; probabilities only where the backtest shows them calibrated."""
+    """Companies ordered by risk next period, who to inspect first; probabilities only where the backtest shows them calibrated."""
+    from rating.analysis import warning as warning_mod
+    from rating.analysis.features import describe
+
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
+    with inv.warehouse(read_only=True) as con, working(inv, _("ranking")):
         ranking = warning_mod.rank(con, period, model, target)
     data = ranking.as_dict()
     data["truncated"] = len(ranking.companies) > limit
     data["companies"] = data["companies"][:limit]
     shown = ranking.companies[:limit]
+    method = str(ranking.calibration.get("method", "none"))
     emit(
         inv,
         data,
-        lambda: stdout.print(
-            table(
-                f"{ranking.predicts}: {ranking.for_period} (scored {ranking.period}, trained on "
-                f"{', '.join(ranking.trained_on)}; calibration {ranking.calibration['method']})",
-                ["#", "uscc", "name", "district", "grade", "score", "risk", "baseline", "drivers"],
+        lambda: print_table(
+            _(
+                "{predicts}: {next} (scored {period}, trained on {trained}; calibration {method})"
+            ).format(
+                predicts=ranking.predicts,
+                next=ranking.for_period,
+                period=ranking.period,
+                trained=listing(ranking.trained_on),
+                method=METHODS.get(method, method),
+            ),
+            [
+                "#",
+                Col(_("USCC"), keep=True),
+                Col(_("name"), wrap=True),
+                Col(_("district"), wrap=True),
+                _("grade"),
+                _("score"),
+                Col(_("risk"), keep=True, wrap=True),
+                _("baseline"),
+                Col(_("drivers"), wrap=True),
+            ],
+            [
                 [
-                    [
-                        c.rank,
-                        c.uscc,
-                        c.name,
-                        c.district,
-                        c.grade,
-                        c.score,
-                        c.text(),
-                        c.baseline,
-                        "、".join(describe(d) for d in c.drivers),
-                    ]
-                    for c in shown
-                ],
-            )
+                    c.rank,
+                    c.uscc,
+                    c.name,
+                    c.district,
+                    c.grade or "–",
+                    text(c.score),
+                    c.text(),
+                    text(c.baseline),
+                    "、".join(describe(d) for d in c.drivers),
+                ]
+                for c in shown
+            ],
         ),
     )

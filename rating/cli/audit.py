@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rating.audit import impact as impact_mod
-from rating.audit import replay as replay_mod
-from rating.audit.publication import publish as publish_run
-from rating.audit.verify import verify as verify_warehouse
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, stdout, table
+from rating.cli.common import (
+    EXIT_CHECK_FAILED,
+    DbOption,
+    Invocation,
+    JsonOption,
+    emit,
+    say,
+    working,
+)
+from rating.cli.display import Col, count, listing, print_table, text, when, word
+from rating.cli.i18n import _, error_text
+from rating.cli.public import export_snapshot
 from rating.cli.rules import rules_app
-from rating.periods import Period
-from rating.ruleset.diff import diff as diff_rulesets
-from rating.ruleset.loader import load_ruleset
-from rating.settings import Settings
-from rating.warehouse import transaction
+
+ledger_app = typer.Typer(
+    help="The publication ledger: its head (to anchor) and signing keys.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +31,66 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("replay")(replay)
     app.command("impact")(impact)
+    app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("head")
+def ledger_head(db: DbOption = None, json: JsonOption = False) -> None:
+    """The ledger's head (newest record and its hash): print it in the gazette or send it to
+    another system after every publication; `rating verify --expect-head HASH` checks it."""
+    from rating.audit import ledger
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        records = ledger.records(con)
+    last = records[-1] if records else None
+    data = {
+        "seq": last.seq if last else 0,
+        "hash": last.hash if last else ledger.GENESIS,
+        "recorded_at": last.at if last else None,
+        "action": last.action if last else None,
+        "run_id": last.run_id if last else None,
+    }
+    emit(
+        inv,
+        data,
+        lambda: say(
+            _("ledger head {seq} {hash}").format(seq=data["seq"], hash=data["hash"])
+            + (
+                _(" ({action} {run_id}, {at})").format(
+                    action=last.action, run_id=last.run_id or "", at=when(last.at)
+                )
+                if last
+                else ""
+            )
+        ),
+    )
+
+
+@ledger_app.command("keygen")
+def ledger_keygen(
+    private: Annotated[
+        Path, typer.Option(help="Where to write the private key: keep it outside the warehouse.")
+    ],
+    public: Annotated[
+        Path, typer.Option(help="Where to write the public key (give it to auditors).")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Create an Ed25519 key pair for signing ledger records (RATING_SIGNING_KEY=private)."""
+    from rating.audit import signing
+
+    kid = signing.generate(private, public)
+    data = {"key_id": kid, "private": str(private), "public": str(public)}
+    emit(
+        Invocation(None, json),
+        data,
+        lambda: say(
+            _(
+                "Key {key}: private {private} (set RATING_SIGNING_KEY to it), public {public}"
+            ).format(key=kid, private=private, public=public)
+        ),
+    )
 
 
 def publish(
@@ -35,79 +102,155 @@ def publish(
     json: JsonOption = False,
 ) -> None:
     """Publish a run: its results, manifest and rule files are hashed into the ledger chain."""
+    from rating.audit.publication import publish as publish_run
+
     inv = Invocation(db, json)
-    with inv.warehouse() as con:
+    with inv.warehouse() as con, working(inv, _("publishing {run_id}").format(run_id=run_id)):
         result = publish_run(con, inv.settings, run_id, force=force)
-    data = result.as_dict()
+    data = {**result.as_dict(), "public_snapshot": export_snapshot(inv)["folder"]}
     emit(
         inv,
         data,
-        lambda: stdout.print(
-            f"Published {run_id}: ledger record {data['ledger_seq']}, hash {data['ledger_hash'][:16]}…, "
-            f"results {data['results_sha256'][:16]}…"
+        lambda: say(
+            _(
+                "Published {run_id}: ledger record {seq}, hash {hash}; results sha256 {results}"
+            ).format(
+                run_id=run_id,
+                seq=data["ledger_seq"],
+                hash=data["ledger_hash"],
+                results=data["results_sha256"],
+            )
         ),
     )
 
 
-def verify(db: DbOption = None, json: JsonOption = False) -> None:
-    """Recompute the ledger chain, published results, manifests and rule files; exit 1 if altered."""
+def verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="The head hash the bureau anchored outside the warehouse (gazette, another "
+            "system): the ledger's newest record must be it.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The bureau's Ed25519 public key (PEM): every record must be signed.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Recompute the ledger chain, published results, run records, manifests and rule files,
+    and check the anchored head and signatures when given; exit 1 if anything was altered."""
+    from rating.audit.signing import load_verifier
+    from rating.audit.verify import verify as verify_warehouse
+
     inv = Invocation(db, json)
-    with inv.warehouse(read_only=True) as con:
-        report = verify_warehouse(con, inv.settings.rules_dir)
+    verifier = load_verifier(public_key) if public_key else None
+    with inv.warehouse(read_only=True) as con, working(inv, _("verifying")):
+        report = verify_warehouse(
+            con, inv.settings.rules_dir, expect_head=expect_head, verifier=verifier
+        )
     data = report.as_dict()
 
     def render() -> None:
-        verdict = "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
-        stdout.print(
-            f"{verdict}: {report.records} ledger records, {report.published_runs} published runs; "
-            f"head {report.head_seq} {report.head_hash}"
+        verdict = _("OK") if report.ok else _("{n} problem(s)").format(n=len(report.problems))
+        extra = ""
+        if report.anchored is not None:
+            extra += (
+                _(", anchored head matches")
+                if report.anchored
+                else _(", anchored head NOT matched")
+            )
+        if report.key_id:
+            extra += _(", {n} signed by key {key}").format(
+                n=report.signed_records, key=report.key_id
+            )
+        say(
+            _(
+                "{verdict}: {records} ledger records, {runs} published runs{extra}; head {seq} {hash}"
+            ).format(
+                verdict=verdict,
+                records=report.records,
+                runs=report.published_runs,
+                extra=extra,
+                seq=report.head_seq,
+                hash=report.head_hash,
+            )
         )
         for p in report.problems:
-            stdout.print(f"  [red]{p['code']}[/] {p['message']}")
+            say(f"  [{p['code']}] {error_text(p['code'], p['message'])}")
+        for w in report.warnings:
+            say("  " + _("warning") + f" [{w['code']}] {error_text(w['code'], w['message'])}")
 
     emit(inv, data, render)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _render_impact(report: dict[str, Any]) -> None:
-    stdout.print(
-        f"Impact on {report['period']}: {report['base']} → {report['candidate']}: "
-        f"{report['grades_changed']} of {report['companies']} companies change grade"
+    say(
+        _(
+            "Impact on {period}: {base} → {candidate}: {changed} of {companies} companies change grade"
+        ).format(
+            period=report["period"],
+            base=report["base"],
+            candidate=report["candidate"],
+            changed=report["grades_changed"],
+            companies=report["companies"],
+        )
     )
-    grades = sorted(
+    order = report.get("grade_order") or sorted(
         {g for row in report["transitions"].values() for g in row} | set(report["transitions"])
     )
-    stdout.print(
-        table(
-            "Grade transitions (rows: before, columns: after)",
-            ["", *grades],
-            [[g, *[report["transitions"].get(g, {}).get(h, "") for h in grades]] for g in grades],
-        )
+    print_table(
+        _("Grade transitions (rows: before, columns: after)"),
+        ["", *order],
+        [[g, *[report["transitions"].get(g, {}).get(h, "") for h in order]] for g in order],
     )
     for name, moves in report["lists"].items():
-        stdout.print(
-            f"{name} list: {len(moves['entering'])} entering, {len(moves['leaving'])} leaving"
+        say(
+            _("{list}: {entering} entering, {leaving} leaving").format(
+                list=word("list", name),
+                entering=len(moves["entering"]),
+                leaving=len(moves["leaving"]),
+            )
         )
-    stdout.print(
-        f"downgrades: {len(report['downgrades']['added'])} added, {len(report['downgrades']['removed'])} removed"
+    say(
+        _("downgrades: {added} added, {removed} removed").format(
+            added=len(report["downgrades"]["added"]), removed=len(report["downgrades"]["removed"])
+        )
     )
-    stdout.print(
-        table(
-            "Largest changes",
-            ["uscc", "name", "grade", "score", "rules changed"],
+    print_table(
+        _("Largest changes"),
+        [
+            Col(_("USCC"), keep=True),
+            Col(_("name"), wrap=True),
+            _("grade"),
+            _("score"),
+            Col(_("rules changed"), wrap=True),
+        ],
+        [
             [
-                [
-                    c["uscc"],
-                    c["name"],
-                    f"{c['grade'][0]} → {c['grade'][1]}",
-                    f"{c['score'][0]} → {c['score'][1]}",
-                    ", ".join(r["rule_id"] for r in c["rules"][:4]),
-                ]
-                for c in report["changed"][:15]
-            ],
-        )
+                c["uscc"],
+                c["name"],
+                f"{c['grade'][0] or '–'} → {c['grade'][1] or '–'}",
+                f"{text(c['score'][0])} → {text(c['score'][1])}",
+                listing([r["rule_id"] for r in c["rules"][:4]]),
+            ]
+            for c in report["changed"][:15]
+        ],
     )
+
+
+def _grade_order(*rulesets: Any) -> list[str]:
+    order: list[str] = []
+    for rs in rulesets:
+        order += [g for g in rs.definition.grade_order if g not in order]
+    return order
 
 
 def replay(
@@ -118,10 +261,15 @@ def replay(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Re-execute a run from its manifest: MATCH (byte-identical) or a precise diff."""
+    """Re-execute a run from its manifest: MATCH (byte-identical) or a precise diff; exit 1 on MISMATCH."""
+    from rating.audit import impact as impact_mod
+    from rating.audit import replay as replay_mod
+    from rating.ruleset.loader import load_ruleset
+    from rating.warehouse import transaction
+
     inv = Invocation(db, json)
     settings = inv.settings
-    with inv.warehouse() as con, progress_bar(inv, f"replaying {run_id}"):
+    with inv.warehouse() as con, working(inv, _("replaying {run_id}").format(run_id=run_id)):
         if rules:
             candidate = load_ruleset(settings.rules_dir, rules)
             report = impact_mod.impact_of_run(con, run_id, candidate)
@@ -132,30 +280,44 @@ def replay(
                 "report_id": saved,
                 **report.as_dict(),
             }
-            emit(inv, data, lambda: _render_impact(data))
-            return
-        result = replay_mod.replay(con, settings, run_id)
-        with transaction(con):
-            saved = replay_mod.save(con, result, settings.current_time())
+        else:
+            result = replay_mod.replay(con, settings, run_id)
+            with transaction(con):
+                saved = replay_mod.save(con, result, settings.current_time())
+    if rules:
+        emit(inv, data, lambda: _render_impact(data | {"grade_order": _grade_order(candidate)}))
+        return
     data = {**result.as_dict(), "replay_id": saved}
 
     def render() -> None:
-        colour = "green" if result.status == "MATCH" else "red"
-        stdout.print(
-            f"[{colour}]{result.status}[/] {run_id} under {result.rules} in {result.seconds}s "
-            f"(results {result.replay_sha256[:16]}…)"
+        say(
+            _("{status} {run_id} under {rules} in {seconds} s (results sha256 {sha})").format(
+                status=word("status", result.status),
+                run_id=run_id,
+                rules=result.rules,
+                seconds=result.seconds,
+                sha=result.replay_sha256,
+            )
         )
         for d in result.differences:
-            stdout.print(f"  - {d}")
+            say(f"  - {error_text('text', d)}")
         for name, diff in result.tables.items():
-            stdout.print(
-                f"  {name}: {diff['only_in_original']} only in the run, {diff['only_in_replay']} only in "
-                f"the replay, {diff['changed']} changed"
+            say(
+                "  "
+                + _(
+                    "{table}: {only_run} only in the run, {only_replay} only in the replay, "
+                    "{changed} changed"
+                ).format(
+                    table=name,
+                    only_run=count(diff["only_in_original"]),
+                    only_replay=count(diff["only_in_replay"]),
+                    changed=count(diff["changed"]),
+                )
             )
 
     emit(inv, data, render)
     if result.status != "MATCH":
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def impact(
@@ -166,16 +328,21 @@ def impact(
     json: JsonOption = False,
 ) -> None:
     """Rate a period under two rule versions over the same data and report what would change."""
+    from rating.audit import impact as impact_mod
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+    from rating.warehouse import transaction
+
     inv = Invocation(db, json)
     settings = inv.settings
     base = load_ruleset(settings.rules_dir, rules)
     candidate = load_ruleset(settings.rules_dir, vs)
-    with inv.warehouse() as con, progress_bar(inv, "comparing"):
+    with inv.warehouse() as con, working(inv, _("comparing")):
         report = impact_mod.impact_between(con, settings, Period.parse(period), base, candidate)
         with transaction(con):
             saved = impact_mod.save(con, report, settings.current_time())
     data = {"report_id": saved, **report.as_dict()}
-    emit(inv, data, lambda: _render_impact(data))
+    emit(inv, data, lambda: _render_impact(data | {"grade_order": _grade_order(base, candidate)}))
 
 
 @rules_app.command("diff")
@@ -185,22 +352,40 @@ def rules_diff(
     json: JsonOption = False,
 ) -> None:
     """Rule by rule, what changed between two versions (logic or wording)."""
+    from rating.ruleset.diff import diff as diff_rulesets
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
     settings = Settings.from_env()
     data = diff_rulesets(load_ruleset(settings.rules_dir, a), load_ruleset(settings.rules_dir, b))
 
     def render() -> None:
-        stdout.print(
+        say(
             f"{data['from']} → {data['to']}: "
-            + ("same logic" if data["same_logic"] else "logic differs")
+            + (_("same logic") if data["same_logic"] else _("logic differs"))
         )
-        body = [["(settings)", c["field"], c["kind"], c["from"], c["to"]] for c in data["settings"]]
-        body += [[r, "(added)", "", "", ""] for r in data["rules_added"]]
-        body += [[r, "(removed)", "", "", ""] for r in data["rules_removed"]]
+        kind = {"logic": _("logic"), "wording": _("wording"), "version": _("version")}
+        body = [
+            [_("(settings)"), c["field"], kind[c["kind"]], text(c["from"]), text(c["to"])]
+            for c in data["settings"]
+        ]
+        body += [[r, _("(added)"), "", "", ""] for r in data["rules_added"]]
+        body += [[r, _("(removed)"), "", "", ""] for r in data["rules_removed"]]
         body += [
-            [r, c["field"], c["kind"], c["from"], c["to"]]
+            [r, c["field"], kind[c["kind"]], text(c["from"]), text(c["to"])]
             for r, cs in data["rules_changed"].items()
             for c in cs
         ]
-        stdout.print(table("Changes", ["rule", "field", "kind", "from", "to"], body))
+        print_table(
+            _("Changes"),
+            [
+                Col(_("rule"), keep=True),
+                Col(_("field"), keep=True),
+                _("kind"),
+                Col(_("from"), wrap=True),
+                Col(_("to"), wrap=True),
+            ],
+            body,
+        )
 
     emit(Invocation(None, json), data, render)

@@ -1,25 +1,32 @@
-"""What every command shares: options, settings, output (table or JSON), errors, progress."""
+"""What every command shares: options, settings, output (table or JSON), errors, progress.
+
+Light on purpose: `rating --help` imports this and the command modules only, so nothing here
+(or at the top of a command module) imports DuckDB, polars, pandera or scikit-learn; a command
+imports the library it needs inside its body.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from rating.cli.i18n import NP_, _, error_text, pgettext
+from rating.errors import RatingError
 from rating.settings import Settings
-from rating.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    import duckdb
 
 DbOption = Annotated[
     Path | None,
@@ -43,6 +50,49 @@ OutOption = Annotated[
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
+# Exit codes, the same in every command (README: "Exit codes").
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # the command ran and its check failed: verify, replay, rules validate
+EXIT_USAGE = 2  # the command line is wrong
+EXIT_DATA = 3  # a file, the warehouse, a rule set or the installation cannot serve the request
+EXIT_UNEXPECTED = 4  # a defect: please report it (rating --debug … shows the traceback)
+
+
+@dataclass
+class Output:
+    """How tables are laid out: `--wide` prints every column at full width."""
+
+    wide: bool = False
+
+
+OUTPUT = Output()
+
+
+class CheckFailed(RatingError):
+    """The check a command performs found a problem (exit code 1), already reported."""
+
+    code = "CHECK_FAILED"
+    status = 409
+
+
+class MissingExtra(RatingError):
+    """A command needs an optional part of the package that is not installed."""
+
+    code = "EXTRA_MISSING"
+    status = 501
+
+
+def require_extra(module: str, extra: str, command: str) -> None:
+    """Raise `MissingExtra` naming the extra to install when `module` cannot be imported."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise MissingExtra(
+            f"`rating {command}` needs the optional part '{extra}': "
+            f"pip install 'property-credit-rating[{extra}]'",
+            details={"extra": extra, "module": module},
+        )
+
 
 @dataclass
 class Invocation:
@@ -57,6 +107,8 @@ class Invocation:
 
     @contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        from rating.warehouse import open_warehouse
+
         con = open_warehouse(self.settings, read_only=read_only)
         try:
             yield con
@@ -90,24 +142,114 @@ def emit(inv: Invocation, data: Any, render: Callable[[], None]) -> None:
         render()
 
 
-def table(
-    title: str | None, columns: list[str], rows: list[list[Any]], caption: str | None = None
-) -> Table:
-    t = Table(title=title, caption=caption, show_lines=False, header_style="bold")
-    for c in columns:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*["" if v is None else str(to_jsonable(v)) for v in r])
-    return t
+def say(text: str) -> None:
+    """One line of plain text on stdout (no markup is read from the values in it)."""
+    stdout.print(text, markup=False, highlight=False)
+
+
+def error_line(code: str, message: str) -> str:
+    """`Error: [CODE] message` in the user's language (the code never changes)."""
+    return _("Error: [{code}] {message}").format(code=code, message=error_text(code, message))
+
+
+def error_document(exc: RatingError) -> dict[str, Any]:
+    """The JSON error shape shared with the API, its message in the user's language."""
+    body = exc.as_dict()
+    body["error"]["message"] = error_text(exc.code, exc.message)
+    for p in body["error"].get("problems", []):
+        p["message"] = error_text(p["code"], p["message"])
+    return body
+
+
+def problem_line(problem: Any) -> str:
+    """One problem of an error: `[CODE] message (file …, line …, column …, rule …)`."""
+    where = [
+        text
+        for text, value in (
+            (_("file {value}"), problem.file),
+            (_("line {value}"), problem.line),
+            (_("column {value}"), problem.column),
+            (_("rule {value}"), problem.rule),
+        )
+        if value is not None
+        for text in [text.format(value=value)]
+    ]
+    line = f"[{problem.code}] {error_text(problem.code, problem.message)}"
+    return line + (f" ({_(', ').join(where)})" if where else "")
+
+
+# --- progress -------------------------------------------------------------------------------
+
+Progress = Callable[[str, int, int], None]
+
+
+STEP_WORDS = (NP_("step", "done"),)
+
+
+def _step_name(step: str) -> str:
+    """A library's progress step (a run's step, a kind of export, a file name) in words."""
+    for context in ("step", "kind"):
+        found = pgettext(context, step)
+        if found != step:
+            return found
+    return error_text("step", step)
+
+
+class LineProgress:
+    """Progress as plain lines on stderr, for logs and pipes: one line per step (with its
+    counts and the time so far) and one when the job ends. `each_step=False` prints a step
+    only when at least `every` seconds passed since the last line (short steps fold into the
+    final line)."""
+
+    def __init__(self, label: str, each_step: bool, every: float = 2.0) -> None:
+        self.label, self.each_step, self.every = label, each_step, every
+        self.started = self.last_line = time.perf_counter()
+        self.step = ""
+
+    def line(self, text: str) -> None:
+        stderr.print(text, markup=False, highlight=False)
+        self.last_line = time.perf_counter()
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        changed = step != self.step
+        self.step = step
+        if (changed and self.each_step) or now - self.last_line >= self.every:
+            self.line(
+                _("{label}: {step} ({done:,}/{total:,}) · {seconds:.1f} s").format(
+                    label=self.label,
+                    step=_step_name(step),
+                    done=done,
+                    total=total,
+                    seconds=now - self.started,
+                )
+            )
+
+    def finish(self) -> None:
+        self.line(
+            _("{label}: done in {seconds:.1f} s").format(
+                label=self.label, seconds=time.perf_counter() - self.started
+            )
+        )
 
 
 @contextmanager
-def progress_bar(inv: Invocation, label: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback; draws a bar on an interactive stderr, stays silent otherwise."""
-    if inv.json or not stderr.is_terminal:
+def progress_bar(inv: Invocation, label: str, each_step: bool = True) -> Iterator[Progress]:
+    """A progress callback `(step, done, total)`: a bar on an interactive stderr, a line per
+    step otherwise (logs, `make demo` in CI), nothing with --json."""
+    if inv.json:
         yield lambda step, done, total: None
         return
-    bar = Progress(
+    if not stderr.is_terminal:
+        lines = LineProgress(label, each_step)
+        lines.line(_("{label} …").format(label=label))
+        yield lines
+        lines.finish()
+        return
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    bar = Bar(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[step]}"),
@@ -119,9 +261,17 @@ def progress_bar(inv: Invocation, label: str) -> Iterator[Callable[[str, int, in
         task = bar.add_task(label, total=1, step="")
 
         def update(step: str, done: int, total: int) -> None:
-            bar.update(task, total=total, completed=done, step=step)
+            bar.update(task, total=total, completed=done, step=_step_name(step))
 
         yield update
+
+
+@contextmanager
+def working(inv: Invocation, label: str) -> Iterator[None]:
+    """A single long step without counts: a spinner on a terminal, a start and an end line
+    otherwise."""
+    with progress_bar(inv, label) as _update:
+        yield
 
 
 def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[str, Any]) -> None:
@@ -129,7 +279,12 @@ def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[st
     emit(
         inv,
         {"file": str(path), "rows": sheets, "about": about},
-        lambda: stdout.print(
-            f"Wrote {path}: " + ", ".join(f"{name} {n:,} rows" for name, n in sheets.items())
+        lambda: say(
+            _("Wrote {path}: {counts}").format(
+                path=path,
+                counts=_(", ").join(
+                    _("{name} {n:,} rows").format(name=name, n=n) for name, n in sheets.items()
+                ),
+            )
         ),
     )

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from rich.markup import escape
 
 from rating.cli.common import (
     DbOption,
@@ -18,17 +16,18 @@ from rating.cli.common import (
     OutOption,
     emit,
     exported,
-    stdout,
-    table,
+    say,
     to_jsonable,
 )
-from rating.consequences.lookup import CompanyMeasures, company_measures, tender
-from rating.consequences.plan import PLAN_COLUMNS, latest_plan, make_plan, plan_items
-from rating.consequences.remedy import Remedy, goal_lines, remedy
-from rating.consequences.review import review
-from rating.engine import explainer
-from rating.errors import NotFoundError
-from rating.exports import Sheet, output_format, write_tables
+from rating.cli.display import Col, count, print_table, score, when, word
+from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from rating.consequences.lookup import CompanyMeasures
+    from rating.consequences.plan import Plan
+    from rating.consequences.remedy import Remedy
 
 supervision_app = typer.Typer(
     help="分级分类监管: the next period's inspection plan per project, and plan against actual.",
@@ -54,7 +53,7 @@ def _day(inv: Invocation, text: str | None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a day (YYYY-MM-DD)") from exc
+        raise typer.BadParameter(_("{text!r} is not a day (YYYY-MM-DD)").format(text=text)) from exc
 
 
 # ------------------------------------------------------------------------ per company
@@ -63,32 +62,34 @@ def _day(inv: Invocation, text: str | None) -> date:
 def render_measures(found: CompanyMeasures) -> None:
     """The measures in force (and proposed) as tables."""
     if not found.has_consequences:
-        stdout.print(f"[dim]{found.run_id}'s rule set has no [consequences]: no measures[/]")
-    for title, lines in (
-        (f"Measures in force on {found.on}", found.in_force),
-        (
-            f"Proposed by {found.run_id} ({found.run_status}): start on its publication",
-            found.proposed,
-        ),
-    ):
-        if not lines and title.startswith("Proposed"):
-            continue
-        stdout.print(
-            table(
-                title,
-                ["kind", "measure", "project", "until", "public", "basis"],
+        say(_("{run_id}'s rule set has no [consequences]: no measures").format(run_id=found.run_id))
+    tables = [(_("Measures in force on {day}").format(day=when(found.on)), found.in_force)]
+    if found.proposed:
+        title = _("Proposed by {run_id} ({status}): they start on its publication")
+        status = word("status", found.run_status)
+        tables.append((title.format(run_id=found.run_id, status=status), found.proposed))
+    for title, lines in tables:
+        print_table(
+            title,
+            [
+                _("kind"),
+                Col(_("measure"), wrap=True),
+                Col(_("project"), wrap=True),
+                Col(_("until"), wrap=True),
+                _("public"),
+                Col(_("basis"), wrap=True),
+            ],
+            [
                 [
-                    [
-                        x.kind,
-                        x.text,
-                        x.project_name or x.project_id or "",
-                        x.span.text,
-                        "yes" if x.public else "",
-                        "; ".join(f"{m['id']} ({m['period']})" for m in x.measures),
-                    ]
-                    for x in lines
-                ],
-            )
+                    x.kind,
+                    x.text,
+                    x.project_name or x.project_id or "",
+                    x.span.text,
+                    _("yes") if x.public else "",
+                    _("; ").join(f"{m['id']} ({m['period']})" for m in x.measures),
+                ]
+                for x in lines
+            ],
         )
 
 
@@ -101,6 +102,9 @@ def measures(
 ) -> None:
     """The measures a company faces: in force on a day (from published results), each with its
     clause, basis run and until when; and those an unpublished run proposes."""
+    from rating.consequences.lookup import company_measures
+    from rating.engine import explainer
+
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
@@ -117,20 +121,31 @@ def tender_credit(
 ) -> None:
     """A company's credit points for a tender opened on a day (or its exclusion), from the
     results published by then — what the tendering office asks."""
+    from rating.consequences.lookup import tender
+
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         found = tender(con, uscc.strip().upper(), day)
 
     def render() -> None:
-        head = "[red]excluded[/]" if found.excluded else f"[bold]{found.points:+}[/] points"
-        stdout.print(f"[bold]{escape(found.name or found.uscc)}[/] {found.uscc} on {day}: {head}")
-        stdout.print(
-            f"  {escape(found.text)}" + (f" ({escape(found.until)})" if found.until else "")
+        head = (
+            _("excluded")
+            if found.excluded
+            else _("{points} points").format(points=f"{found.points:+}")
         )
+        say(
+            _("{name} {uscc} on {day}: {head}").format(
+                name=found.name or found.uscc, uscc=found.uscc, day=when(day), head=head
+            )
+        )
+        say("  " + found.text + (f" ({found.until})" if found.until else ""))
         if found.rated:
-            stdout.print(
-                f"  from the published result of {found.period} ({found.run_id}): {found.grade}"
+            say(
+                "  "
+                + _("from the published result of {period} ({run_id}): {grade}").format(
+                    period=found.period, run_id=found.run_id, grade=found.grade
+                )
             )
 
     emit(inv, found.as_dict(), render)
@@ -138,20 +153,25 @@ def tender_credit(
 
 def render_path(found: Remedy) -> None:
     """The way back up in lines."""
-    stdout.print(
-        f"[bold]The way back up[/] for {escape(found.name or found.uscc)} "
-        f"({found.grade}, score {found.score}{', black list' if found.black else ''}) "
-        f"in {found.run_id} under {found.rules}"
+    from rating.consequences.remedy import goal_lines
+
+    state = (
+        _("{grade}, score {score}, black list") if found.black else _("{grade}, score {score}")
+    ).format(grade=found.grade or "–", score=score(found.score))
+    say(
+        _("The way back up for {name} ({state}) in {run_id} under {rules}").format(
+            name=found.name or found.uscc, state=state, run_id=found.run_id, rules=found.rules
+        )
     )
     if not found.goals:
-        stdout.print("  already at the best grade and off the black list")
+        say("  " + _("already at the best grade and off the black list"))
     for goal in found.goals:
         for line in goal_lines(goal):
-            stdout.print("  " + escape(line))
+            say("  " + line)
     if found.listing:
-        stdout.print("  " + escape(found.listing["text"]))
+        say("  " + found.listing["text"])
     for note in found.notes:
-        stdout.print(f"  [dim]{escape(note)}[/]")
+        say("  " + note)
 
 
 def path(
@@ -165,6 +185,8 @@ def path(
     """The way back up (信用修复 path): the fewest records, not counted, that would move the
     company up one grade or off the black list — each option checked by recomputing the grade
     under the run's rule set — and the minimum listing time (same as `explain --path`)."""
+    from rating.consequences.remedy import remedy
+
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
@@ -175,44 +197,73 @@ def path(
 # ------------------------------------------------------------------------ supervision
 
 
-def _plan_payload(con: Any, plan: Any, street: str | None, limit: int | None) -> dict[str, Any]:
+def _plan_payload(
+    con: duckdb.DuckDBPyConnection, plan: Plan, street: str | None, limit: int | None
+) -> dict[str, Any]:
+    from rating.consequences.plan import plan_items
+
     items = plan_items(con, plan.plan_id, street)
     return {**plan.as_dict(), "items": items[:limit] if limit else items, "items_total": len(items)}
 
 
 def _render_plan(payload: dict[str, Any]) -> None:
     s = payload["summary"]
-    stdout.print(
-        f"[bold]{payload['plan_id']}[/] for {payload['period']} from {payload['basis_run']} "
-        f"under {payload['ruleset']}: {s['inspections']:,} inspections at {s['projects']:,} projects"
+    say(
+        _(
+            "{plan_id} for {period} from {run_id} under {rules}: "
+            "{inspections:,} inspections at {projects:,} projects"
+        ).format(
+            plan_id=payload["plan_id"],
+            period=payload["period"],
+            run_id=payload["basis_run"],
+            rules=payload["ruleset"],
+            inspections=int(s["inspections"]),
+            projects=int(s["projects"]),
+        )
     )
-    stdout.print(
+    by_level = _("{level} {inspections:,} (routine {routine}, 双随机 {sampled}, raised {raised})")
+    say(
         "  "
-        + ", ".join(
-            f"{r['level']} {int(r['inspections']):,} (routine {r['routine']}, 双随机 {r['sampled']}, "
-            f"raised {r['raised']})"
+        + _(", ").join(
+            by_level.format(
+                level=r["level"],
+                inspections=int(r["inspections"]),
+                routine=r["routine"],
+                sampled=r["sampled"],
+                raised=r["raised"],
+            )
             for r in s["by_level"]
         )
     )
-    stdout.print(
-        table(
-            f"Items ({len(payload['items'])} of {payload['items_total']:,})",
-            ["project", "name", "street", "company", "grade", "level", "planned", "due", "why"],
+    print_table(
+        _("Items ({shown} of {total:,})").format(
+            shown=len(payload["items"]), total=payload["items_total"]
+        ),
+        [
+            Col(_("project"), keep=True),
+            Col(_("name"), wrap=True),
+            Col(_("street"), wrap=True),
+            Col(_("company"), wrap=True),
+            _("grade"),
+            _("level"),
+            _("planned"),
+            _("due"),
+            Col(_("why"), wrap=True),
+        ],
+        [
             [
-                [
-                    i["project_id"],
-                    i["project_name"],
-                    i["street"],
-                    i["company_name"],
-                    f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
-                    i["level"],
-                    i["planned"],
-                    i["next_due"],
-                    i["reasons"],
-                ]
-                for i in payload["items"]
-            ],
-        )
+                i["project_id"],
+                i["project_name"],
+                i["street"],
+                i["company_name"],
+                f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
+                i["level"],
+                count(i["planned"]),
+                when(i["next_due"]),
+                _("; ").join(i["reasons"]) if isinstance(i["reasons"], list) else i["reasons"],
+            ]
+            for i in payload["items"]
+        ],
     )
 
 
@@ -220,7 +271,12 @@ def _cell(v: Any) -> Any:
     return "; ".join(v) if isinstance(v, list) else to_jsonable(v)
 
 
-def _export_plan(inv: Invocation, con: Any, plan: Any, out: Path) -> None:
+def _export_plan(inv: Invocation, con: duckdb.DuckDBPyConnection, plan: Plan, out: Path) -> None:
+    import polars as pl
+
+    from rating.consequences.plan import PLAN_COLUMNS, plan_items
+    from rating.exports import Sheet, write_tables
+
     items = plan_items(con, plan.plan_id)
     frame = pl.DataFrame(
         [{k: _cell(v) for k, v in i.items()} for i in items],
@@ -250,6 +306,9 @@ def supervision_plan(
     """Make and store the next period's inspection plan: per project and level (市/区/街道), by
     the company's and project's grade, raised for early-warning band 高 and held complaints,
     with the reason for each. --out plan.xlsx writes every item for the street offices."""
+    from rating.consequences.plan import make_plan
+    from rating.exports import output_format
+
     inv = Invocation(db, json)
     if out is not None:
         output_format(out)
@@ -272,6 +331,10 @@ def supervision_show(
     json: JsonOption = False,
 ) -> None:
     """The newest stored plan of a period (--out plan.xlsx: every item)."""
+    from rating.consequences.plan import latest_plan
+    from rating.errors import NotFoundError
+    from rating.exports import output_format
+
     inv = Invocation(db, json)
     if out is not None:
         output_format(out)
@@ -298,30 +361,47 @@ def supervision_review(
 ) -> None:
     """Plan against actual: which planned inspections the ingested inspections show made,
     which were missed, and inspections made outside the plan, per level."""
+    from rating.consequences.review import review
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         found = review(con, period)
 
     def render() -> None:
-        stdout.print(found.line())
-        stdout.print(
-            table(
-                "By level",
-                ["level", "planned", "done", "missed", "unplanned"],
-                [
-                    [r["level"], r["planned"], r["done"], r["missed"], r["unplanned"]]
-                    for r in found.by_level
-                ],
+        share = f" ({found.completion:.0%})" if found.completion is not None else ""
+        say(
+            _(
+                "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
+                "{missed} missed, {unplanned} unplanned"
+            ).format(
+                plan_id=found.plan_id,
+                done=found.done,
+                planned=found.planned,
+                share=share,
+                missed=found.missed,
+                unplanned=found.unplanned,
             )
+        )
+        print_table(
+            _("By level"),
+            [_("level"), _("planned"), _("done"), _("missed"), _("unplanned")],
+            [
+                [
+                    r["level"],
+                    count(r["planned"]),
+                    count(r["done"]),
+                    count(r["missed"]),
+                    count(r["unplanned"]),
+                ]  # fmt: skip
+                for r in found.by_level
+            ],
         )
         if found.items:
             cols = list(found.items[0])
-            stdout.print(
-                table(
-                    f"Items (first {limit})",
-                    cols,
-                    [[i[c] for c in cols] for i in found.items[:limit]],
-                )
+            print_table(
+                _("Items (first {n})").format(n=limit),
+                [Col(c, wrap=True) for c in cols],
+                [[i[c] for c in cols] for i in found.items[:limit]],
             )
 
     emit(inv, found.as_dict(), render)

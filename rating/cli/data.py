@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import astuple
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,16 +16,14 @@ from rating.cli.common import (
     emit,
     exported,
     progress_bar,
-    stdout,
-    table,
+    say,
 )
+from rating.cli.display import Col, count, print_table, text, when, word
+from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
-from rating.exports import Sheet, output_format, write_tables
-from rating.ingest import docs
-from rating.ingest import quarantine as quarantine_rows
-from rating.ingest.folder import ingest_folder
-from rating.ingest.loader import IngestResult, contract_for, ingest_file
-from rating.sql import rows
+
+if TYPE_CHECKING:
+    from rating.ingest.loader import IngestResult
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +72,7 @@ def generate(
 
     Period.parse(end)
     inv = Invocation(db, json)
-    with progress_bar(inv, "generating") as progress:
+    with progress_bar(inv, _("generating")) as progress:
         result = synth_generate(
             out,
             complaints=complaints,
@@ -97,67 +95,79 @@ def generate(
         data["hotline"] = {"path": str(path), "truth": str(truth), "rows": n, "noise": hotline}
 
     def render() -> None:
-        stdout.print(
-            table(
-                f"Generated into {out} (periods {', '.join(result.periods)})",
-                ["kind", "file", "rows", "format", "encoding"],
-                [
-                    [f.kind, f.path.name, f"{f.rows:,}", f.format, f.encoding or ""]
-                    for f in result.files
-                ],
-            )
+        print_table(
+            _("Generated into {folder} (periods {periods})").format(
+                folder=out, periods=_(", ").join(result.periods)
+            ),
+            [_("kind"), _("file"), _("rows"), _("format"), _("encoding")],
+            [
+                [word("kind", f.kind), f.path.name, count(f.rows), f.format, f.encoding or ""]
+                for f in result.files
+            ],
         )
         if hotline is not None:
-            stdout.print(
-                f"Hotline export (noise {hotline}): {data['hotline']['path']}, "
-                f"{data['hotline']['rows']:,} orders; truth in {data['hotline']['truth']}"
+            say(
+                _(
+                    "Hotline export (noise {noise}): {path}, {rows:,} orders; truth in {truth}"
+                ).format(
+                    noise=hotline,
+                    path=data["hotline"]["path"],
+                    rows=data["hotline"]["rows"],
+                    truth=data["hotline"]["truth"],
+                )
             )
 
     emit(inv, data, render)
 
 
+def _reasons(reasons: dict[str, int]) -> str:
+    return _(", ").join(f"{code} {n:,}" for code, n in reasons.items())
+
+
 def _render_ingest(results: list[IngestResult]) -> None:
-    body = []
-    for r in results:
-        reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
-        body.append(
-            [
-                r.kind,
-                r.file,
-                r.status,
-                r.batch_id,
-                f"{r.rows_read:,}",
-                f"{r.rows_loaded:,}",
-                f"{r.rows_in_review:,}" if r.rows_in_review else "",
-                f"{r.rows_quarantined:,}",
-                r.rows_superseding or "",
-                reasons,
-            ]
-        )
-    stdout.print(
-        table(
-            "Ingest",
-            [
-                "kind",
-                "file",
-                "status",
-                "batch",
-                "read",
-                "loaded",
-                "in review",
-                "quarantined",
-                "corrections",
-                "reasons",
-            ],
-            body,
-            caption="rows read = loaded + in review + quarantined; see `rating quarantine` for "
-            "each rejected row, `rating match review list` for orders waiting for a project",
-        )
+    body = [
+        [
+            word("kind", r.kind),
+            r.file,
+            word("status", r.status),
+            r.batch_id,
+            count(r.rows_read),
+            count(r.rows_loaded),
+            count(r.rows_in_review) if r.rows_in_review else "",
+            count(r.rows_quarantined),
+            count(r.rows_superseding) if r.rows_superseding else "",
+            _reasons(r.reasons),
+        ]
+        for r in results
+    ]
+    print_table(
+        _("Ingest"),
+        [
+            _("kind"),
+            Col(_("file"), keep=True),
+            _("status"),
+            _("batch"),
+            _("read"),
+            _("loaded"),
+            _("in review"),
+            _("quarantined"),
+            _("corrections"),
+            _("reasons"),
+        ],
+        body,
+        caption=_(
+            "rows read = loaded + in review + quarantined; `rating quarantine` lists each "
+            "rejected row, `rating match review list` the orders waiting for a project"
+        ),
     )
     for r in results:
         if r.matched:
-            found = ", ".join(f"{m} {n:,}" for m, n in r.matched.items())
-            stdout.print(f"{r.file}: orders matched to projects by name — {found}")
+            found = _(", ").join(f"{word('method', m)} {n:,}" for m, n in r.matched.items())
+            say(
+                _("{file}: orders matched to projects by name — {found}").format(
+                    file=r.file, found=found
+                )
+            )
 
 
 def ingest(
@@ -177,17 +187,22 @@ def ingest(
     json: JsonOption = False,
 ) -> None:
     """Validate and load one export file (or a whole folder); rejected rows go to quarantine."""
+    from rating.ingest.folder import ingest_folder
+    from rating.ingest.loader import contract_for, ingest_file
+
     inv = Invocation(db, json)
     if all_ is None and (kind is None or file is None):
         raise UsageError("give KIND FILE, or --all FOLDER", code="BAD_REQUEST")
     if kind is not None and all_ is None:
         contract_for(kind)
-    with inv.warehouse() as con, progress_bar(inv, "ingesting") as progress:
+    with inv.warehouse() as con, progress_bar(inv, _("ingesting")) as progress:
         if all_ is not None:
             results = ingest_folder(con, inv.settings, all_, progress)
         else:
             assert kind is not None and file is not None
+            progress(file.name, 0, 1)
             results = [ingest_file(con, inv.settings, kind, file)]
+            progress(file.name, 1, 1)
     payload: Any = (
         results[0].as_dict()
         if all_ is None
@@ -212,13 +227,18 @@ def quarantine(
     json: JsonOption = False,
 ) -> None:
     """Rejected rows: file, line, column, reason code and the value found (--out: all of them)."""
+    from rating.ingest import quarantine as quarantine_rows
+    from rating.ingest.validate import PROBLEM_CODES
+
     inv = Invocation(db, json)
     if out is not None:
+        from rating.exports import Sheet, output_format, write_tables
+
         output_format(out)
         with inv.warehouse(read_only=True) as con:
             rows_out = quarantine_rows.export_frame(con, batch=batch, kind=kind, code=code)
         about = {
-            "what": "quarantine: every rejected row with its file, line, column and reason code",
+            "what": _("quarantine: every rejected row with its file, line, column and reason code"),
             "warehouse": str(inv.settings.db_path),
             "filters": {"batch": batch, "kind": kind, "code": code},
             "exported_at": inv.settings.current_time().isoformat(),
@@ -228,7 +248,7 @@ def quarantine(
         return
     with inv.warehouse(read_only=True) as con:
         found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)
-    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value"]
+    cols = ["batch", "kind", "file", "line", "column", "code", "message", "value", "sheet"]
     payload = {
         "rows": [dict(zip(cols, astuple(r), strict=True)) for r in found.rows],
         "truncated": found.truncated,
@@ -236,39 +256,103 @@ def quarantine(
     }
 
     def render() -> None:
-        more = "more rows: use --limit" if found.truncated else None
-        stdout.print(
-            table("Quarantine", cols, [list(astuple(r)) for r in found.rows], caption=more)
+        body = [
+            [
+                r.batch_id,
+                r.file_name,
+                r.line,
+                r.column_name,
+                r.code,
+                _(PROBLEM_CODES[r.code])
+                if r.code in PROBLEM_CODES
+                else error_text(r.code, r.message or ""),
+                r.value or "",
+                word("kind", r.kind),
+            ]
+            for r in found.rows
+        ]
+        print_table(
+            _("Quarantine"),
+            [
+                _("batch"),
+                Col(_("file"), keep=True),
+                Col(_("line"), keep=True),
+                _("column"),
+                Col(_("code"), keep=True),
+                Col(_("reason"), keep=True, wrap=True),
+                _("value"),
+                _("kind"),
+            ],
+            body,
+            caption=_("more rows: use --limit") if found.truncated else None,
         )
-        by_reason = ", ".join(f"{c} {n}" for c, n in found.reasons.items())
-        stdout.print("By reason: " + (by_reason or "nothing quarantined"))
+        say(
+            _("By reason: {reasons}").format(
+                reasons=_reasons(found.reasons) or _("nothing quarantined")
+            )
+        )
 
     emit(inv, payload, render)
 
 
+BATCH_COLUMNS = [
+    "batch_id",
+    "kind",
+    "file_name",
+    "format",
+    "encoding",
+    "rows_read",
+    "rows_loaded",
+    "rows_in_review",
+    "rows_quarantined",
+    "rows_superseding",
+    "ingested_at",
+    "sha256",
+]
+
+
 def batches(db: DbOption = None, json: JsonOption = False) -> None:
     """Every ingest batch: file, fingerprint, rows read, loaded and quarantined."""
+    from rating.sql import rows
+
     inv = Invocation(db, json)
-    cols = [
-        "batch_id",
-        "kind",
-        "file_name",
-        "format",
-        "encoding",
-        "rows_read",
-        "rows_loaded",
-        "rows_in_review",
-        "rows_quarantined",
-        "rows_superseding",
-        "ingested_at",
-        "sha256",
-    ]
+    cols = BATCH_COLUMNS
     with inv.warehouse(read_only=True) as con:
         found = rows(con, f"SELECT {', '.join(cols)} FROM ingest_batches ORDER BY batch_id")
+    body = [
+        [
+            r[0],
+            word("kind", r[1]),
+            r[2],
+            *[count(n) for n in r[5:10]],
+            r[3],
+            r[4] or "",
+            when(r[10]),
+            str(r[11])[:12],
+        ]
+        for r in found
+    ]
     emit(
         inv,
         [dict(zip(cols, r, strict=True)) for r in found],
-        lambda: stdout.print(table("Ingest batches", cols[:-1], [list(r[:-1]) for r in found])),
+        lambda: print_table(
+            _("Ingest batches"),
+            [
+                _("batch"),
+                _("kind"),
+                Col(_("file"), keep=True),
+                _("read"),
+                _("loaded"),
+                _("in review"),
+                _("quarantined"),
+                _("corrections"),
+                _("format"),
+                _("encoding"),
+                Col(_("ingested at"), wrap=True),
+                _("sha256 (start)"),
+            ],
+            body,
+        ),
     )
 
 
@@ -279,12 +363,13 @@ def contracts(
     json: JsonOption = False,
 ) -> None:
     """The columns each kind of export must carry, with the headers accepted for each."""
+    from rating.ingest import docs
+
     if markdown:
-        stdout.print(docs.contracts_markdown(), markup=False, highlight=False)
+        say(docs.contracts_markdown())
         return
     inv = Invocation(None, json)
-    emit(
-        inv,
-        docs.contracts_json(),
-        lambda: stdout.print(docs.contracts_markdown(), markup=False, highlight=False),
-    )
+    emit(inv, docs.contracts_json(), lambda: say(docs.contracts_markdown()))
+
+
+__all__ = ["text"]

@@ -1,4 +1,4 @@
-"""`rating demo`: generate a city, ingest it, rate and disclose every quarter as a bureau would."""
+"""`rating demo`: a generated city, ingested, rated and published quarter by quarter."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, stdout
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, progress_bar, say
+from rating.cli.i18n import _
 from rating.cli.runs import do_run, show
-from rating.engine.planner import RunRequest
-from rating.periods import Period
+
+if TYPE_CHECKING:
+    from rating.periods import Period
 
 
 def register(app: typer.Typer) -> None:
@@ -53,35 +55,43 @@ def demo(
     json: JsonOption = False,
 ) -> None:
     """Generate a city, ingest its exports, rate and publish every quarter, show the latest."""
+    from rating.engine.planner import RunRequest
     from rating.ingest.folder import ingest_folder
+    from rating.periods import Period
     from rating.synth import generate as synth_generate
 
     inv = Invocation(db or folder / "rating.duckdb", json)
     timings: dict[str, float] = {}
     exports = folder / "exports"
     started = time.perf_counter()
-    with progress_bar(inv, "generating") as progress:
+    with progress_bar(inv, _("generating")) as progress:
         generated = synth_generate(exports, complaints=complaints, seed=seed, progress=progress)
     timings["generate_s"] = time.perf_counter() - started
     db_path = inv.settings.db_path
     for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
         leftover.unlink(missing_ok=True)
     started = time.perf_counter()
-    with inv.warehouse() as con, progress_bar(inv, "ingesting") as progress:
+    with inv.warehouse() as con, progress_bar(inv, _("ingesting")) as progress:
         ingested = ingest_folder(con, inv.settings, exports, progress)
     timings["ingest_s"] = time.perf_counter() - started
     started = time.perf_counter()
     reports = []
     for period in generated.periods:
         rated_on = _bureau_day(inv, Period.parse(period), 3)  # rated three days after the quarter
-        rated = do_run(inv, RunRequest(Period.parse(period)), inv.settings.with_(now=rated_on))
-        reports.append(rated.report)
+        request = RunRequest(Period.parse(period))
+        reports.append(do_run(inv, request, inv.settings.with_(now=rated_on))[0].report)
         _disclose_as_a_bureau_would(inv, reports[-1].run_id, Period.parse(period))
     timings["rate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    from rating.cli.public import export_snapshot
+
+    snapshot = export_snapshot(inv)
+    timings["public_snapshot_s"] = time.perf_counter() - started
     last = reports[-1]
     payload = {
         **last.as_dict(),
         "warehouse": str(db_path),
+        "public_snapshot": snapshot["folder"],
         "periods": [r.as_dict() for r in reports],
         "rows_loaded": sum(r.rows_loaded for r in ingested),
         "rows_quarantined": sum(r.rows_quarantined for r in ingested),
@@ -90,12 +100,39 @@ def demo(
     if inv.json:
         emit(inv, payload, lambda: None)
         return
-    stdout.print(
-        f"Generated {complaints:,} complaints into {exports} in {timings['generate_s']:.1f}s; "
-        f"loaded {payload['rows_loaded']:,} rows ({payload['rows_quarantined']:,} quarantined) "
-        f"in {timings['ingest_s']:.1f}s; rated {len(reports)} quarters in {timings['rate_s']:.1f}s."
+    say(
+        _(
+            "Generated {complaints:,} complaints into {exports} in {generate:.1f} s; loaded "
+            "{loaded:,} rows ({quarantined:,} quarantined) in {ingest:.1f} s; rated {quarters} "
+            "quarters in {rate:.1f} s."
+        ).format(
+            complaints=complaints,
+            exports=exports,
+            generate=timings["generate_s"],
+            loaded=payload["rows_loaded"],
+            quarantined=payload["rows_quarantined"],
+            ingest=timings["ingest_s"],
+            quarters=len(reports),
+            rate=timings["rate_s"],
+        )
     )
     show(last.run_id, None, limit=10, offset=0, out=None, db=db_path, json=False)
-    stdout.print(
-        f"\nNext: rating explain <USCC> --db {db_path}   ·   rating show --list grades --db {db_path}"
+    example = _example_uscc(inv, last.run_id)
+    say(
+        "\n"
+        + _(
+            "Next: rating explain {uscc} --db {db}   ·   rating show --list grades --db {db}"
+        ).format(uscc=example, db=db_path)
     )
+
+
+def _example_uscc(inv: Invocation, run_id: str) -> str:
+    """A company worth explaining: black-listed, else downgraded, else the first rated."""
+    from rating.engine import explainer
+
+    with inv.warehouse(read_only=True) as con:
+        for which in ("black", "downgrades", "grades"):
+            found, _more = explainer.list_companies(con, run_id, which, 1, 0)
+            if found:
+                return str(found[0]["uscc"])
+    return "<USCC>"

@@ -14,13 +14,11 @@ from rating.cli.common import (
     OutOption,
     emit,
     exported,
-    stdout,
-    table,
+    say,
 )
+from rating.cli.display import Col, day, print_table, when, word
+from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
-from rating.exports import Sheet, output_format, write_tables
-from rating.matching import bulk
-from rating.matching import review as review_mod
 
 match_app = typer.Typer(
     help="Hotline orders matched to projects by name: the review queue and learned aliases.",
@@ -41,59 +39,60 @@ def review_list(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Orders waiting for review, each with its best candidate projects, their probability and
-    the evidence for (+) and against (−) each.
+    """Orders waiting for review: the best candidate projects, their probability, and the evidence for (+) and against (−) each.
 
     With --out FILE.xlsx every waiting order is written with columns to fill (decision,
     decided_by, note); `rating match review import FILE.xlsx` records them in one go.
     """
+    from rating.matching import review as review_mod
+
     inv = Invocation(db, json)
     if out is not None:
-        output_format(out)
-        with inv.warehouse(read_only=True) as con:
-            queue = bulk.review_frame(con)
-        about = {
-            "what": "hotline orders waiting for review, with their best candidate projects",
-            "how": "fill decision (a project id, or reject / 拒绝), decided_by and note; leave a "
-            "row empty to decide it later; keep review_id and check as they are. Then: "
-            f"rating match review import {out.name} --by NAME",
-            "warehouse": str(inv.settings.db_path),
-            "exported_at": inv.settings.current_time().isoformat(),
-        }
-        write_tables(out, [Sheet("review", queue)], about)
-        exported(inv, out, {"review": queue.height}, about)
+        _export_queue(inv, out)
         return
     with inv.warehouse(read_only=True) as con:
         items = review_mod.pending(con, limit)
         totals = review_mod.counts(con)
 
     def render() -> None:
-        stdout.print(
-            f"Waiting for review: {totals['pending']:,} "
-            f"(resolved {totals['resolved']:,}, rejected {totals['rejected']:,})\n",
-            markup=False,
+        say(
+            _(
+                "Waiting for review: {pending:,} (resolved {resolved:,}, rejected {rejected:,})"
+            ).format(**totals)
+            + "\n"
         )
         for i in items:  # one block per order: what the caller said, then each candidate
             said = " | ".join(
                 str(i[k] or "—") for k in ("community_name", "district", "street", "company_name")
             )
-            stdout.print(
-                f"{i['review_id']}  {i['complaint_id']}  {i['received_at']:%Y-%m-%d}  {said}",
-                markup=False,
-                highlight=False,
-            )
-            lines = [_candidate_lines(c) for c in i["candidates"][:3]] or ["(no candidate)"]
-            stdout.print(
-                "\n".join("  " + x for b in lines for x in b.split("\n")),
-                markup=False,
-                highlight=False,
-            )
-        stdout.print(
-            "\nrating match review resolve REVIEW --project ID --by NAME (or --reject)",
-            markup=False,
-        )
+            say(f"{i['review_id']}  {i['complaint_id']}  {day(i['received_at'])}  {said}")
+            lines = [_candidate_lines(c) for c in i["candidates"][:3]] or [_("(no candidate)")]
+            say("\n".join("  " + x for b in lines for x in b.split("\n")))
+        say("\n" + _("rating match review resolve REVIEW --project ID --by NAME (or --reject)"))
 
     emit(inv, {"items": items, **totals}, render)
+
+
+def _export_queue(inv: Invocation, out: Path) -> None:
+    """Every waiting order to a workbook (or CSV) with the columns an analyst fills."""
+    from rating.exports import Sheet, output_format, write_tables
+    from rating.matching import bulk
+
+    output_format(out)
+    with inv.warehouse(read_only=True) as con:
+        queue = bulk.review_frame(con)
+    about = {
+        "what": _("hotline orders waiting for review, with their best candidate projects"),
+        "how": _(
+            "fill decision (a project id, or reject / 拒绝), decided_by and note; leave a "
+            "row empty to decide it later; keep review_id and check as they are. Then: "
+            "rating match review import {file} --by NAME"
+        ).format(file=out.name),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    write_tables(out, [Sheet("review", queue)], about)
+    exported(inv, out, {"review": queue.height}, about)
 
 
 def _candidate_lines(candidate: dict[str, Any]) -> str:
@@ -102,7 +101,7 @@ def _candidate_lines(candidate: dict[str, Any]) -> str:
     for mark, key in (("+", "for"), ("−", "against")):
         found = candidate.get(key) or []
         if found:
-            lines.append(f"  {mark} " + "; ".join(str(x) for x in found))
+            lines.append(f"  {mark} " + _("; ").join(str(x) for x in found))
     return "\n".join(lines)
 
 
@@ -120,8 +119,11 @@ def review_resolve(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Decide an order; every waiting order with the same spelling follows, and the spelling
-    is remembered so later files match it automatically."""
+    """Decide an order: every waiting order with the same spelling follows.
+
+    The spelling is remembered, so later files match it automatically."""
+    from rating.matching import review as review_mod
+
     if (project is None) == (not reject):
         raise UsageError("give exactly one of --project or --reject", code="REVIEW_BAD_DECISION")
     inv = Invocation(db, json)
@@ -129,11 +131,17 @@ def review_resolve(
         done = review_mod.resolve(con, inv.settings, review_id, project, note, by)
 
     def render() -> None:
-        target = done["project_id"] or "no project (rejected)"
-        stdout.print(
-            f"{review_id} → {target}: {len(done['resolved']):,} waiting order(s) with this spelling "
-            + (f"loaded as batch {done['loaded_batch']}" if done["loaded_batch"] else "closed")
-            + "; the spelling now matches automatically."
+        target = done["project_id"] or _("no project (rejected)")
+        outcome = (
+            _("loaded as batch {batch}").format(batch=done["loaded_batch"])
+            if done["loaded_batch"]
+            else _("closed")
+        )
+        say(
+            _(
+                "{review} → {target}: {n:,} waiting order(s) with this spelling {outcome}; "
+                "the spelling now matches automatically."
+            ).format(review=review_id, target=target, n=len(done["resolved"]), outcome=outcome)
         )
 
     emit(inv, done, render)
@@ -150,28 +158,48 @@ def review_import(
 ) -> None:
     """Record the decisions of an edited review export in one go; refused rows are listed
     with their line and reason, the others recorded (who and when) as single decisions are."""
+    from rating.matching import bulk
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
         report = bulk.import_decisions(con, inv.settings, file, by)
-    data = report.as_dict()
 
     def render() -> None:
-        stdout.print(
-            f"{file.name}: {report.decided:,} decision(s) recorded, {len(report.resolved):,} "
-            f"order(s) resolved (same spellings follow)"
-            + (f", loaded as batch {report.loaded_batch}" if report.loaded_batch else "")
-            + f"; {len(report.refused):,} row(s) refused; {report.skipped:,} left undecided."
+        batch = (
+            _(", loaded as batch {batch}").format(batch=report.loaded_batch)
+            if report.loaded_batch
+            else ""
+        )
+        say(
+            _(
+                "{file}: {decided:,} decision(s) recorded, {resolved:,} order(s) resolved "
+                "(same spellings follow){batch}; {refused:,} row(s) refused; "
+                "{skipped:,} left undecided."
+            ).format(
+                file=file.name,
+                decided=report.decided,
+                resolved=len(report.resolved),
+                batch=batch,
+                refused=len(report.refused),
+                skipped=report.skipped,
+            )
         )
         if report.refused:
-            stdout.print(
-                table(
-                    "Refused rows",
-                    ["line", "review", "code", "reason"],
-                    [[r["line"], r["review_id"], r["code"], r["reason"]] for r in report.refused],
-                )
+            print_table(
+                _("Refused rows"),
+                [
+                    _("line"),
+                    Col(_("review"), keep=True),
+                    Col(_("code"), keep=True),
+                    Col(_("reason"), wrap=True),
+                ],
+                [
+                    [r["line"], r["review_id"], r["code"], error_text(r["code"], r["reason"])]
+                    for r in report.refused
+                ],
             )
 
-    emit(inv, data, render)
+    emit(inv, report.as_dict(), render)
 
 
 @match_app.command("aliases")
@@ -181,12 +209,34 @@ def aliases(
     json: JsonOption = False,
 ) -> None:
     """Spellings analysts taught (compound|district|street|company, normalised), newest first."""
+    from rating.matching import review as review_mod
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         items = review_mod.aliases(con, limit)
-    cols = ["alias_key", "project_id", "origin", "decided_by", "recorded_at", "current"]
     emit(
         inv,
         items,
-        lambda: stdout.print(table("Aliases", cols, [[i[c] for c in cols] for i in items])),
+        lambda: print_table(
+            _("Aliases"),
+            [
+                Col(_("spelling"), wrap=True),
+                Col(_("project"), keep=True),
+                _("origin"),
+                Col(_("decided by"), wrap=True),
+                Col(_("recorded at"), wrap=True),
+                _("current"),
+            ],
+            [
+                [
+                    i["alias_key"],
+                    i["project_id"] or _("no project (rejected)"),
+                    word("method", i["origin"]),
+                    i["decided_by"],
+                    when(i["recorded_at"]),
+                    i["current"],
+                ]
+                for i in items
+            ],
+        ),
     )

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from rating.audit import objections, repairs
-from rating.audit.discard import discard as discard_run
-from rating.audit.disclosure import history, sync_expiries
-from rating.audit.publication import publicize as publicize_run
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, working
+from rating.cli.display import Col, listing, print_record, print_table, when, word
+from rating.cli.i18n import _
+from rating.cli.public import export_snapshot
 from rating.cli.runs import runs_app
 from rating.errors import UsageError
-from rating.warehouse import transaction
 
 objection_app = typer.Typer(
     help="Objections (异议) during publicity: file, list, uphold, reject.", no_args_is_help=True
@@ -35,16 +33,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(lists_app, name="lists")
 
 
-def _show(inv: Invocation, data: Any, title: str) -> None:
-    def render() -> None:
-        if isinstance(data, list):
-            cols = sorted({k for d in data for k in d if not isinstance(d[k], dict | list)})
-            stdout.print(table(title, cols, [[d.get(c) for c in cols] for d in data]))
-        else:
-            for k, v in data.items():
-                stdout.print(f"  {k}: {v}")
-
-    emit(inv, data, render)
+def _exported(inv: Invocation, done: dict[str, Any]) -> dict[str, Any]:
+    """After a change of what the public sees: rewrite the public snapshot directory."""
+    return {**done, "public_snapshot": export_snapshot(inv)["folder"]}
 
 
 def publicize(
@@ -53,9 +44,30 @@ def publicize(
     json: JsonOption = False,
 ) -> None:
     """Put a run to publicity (公示): proposed results, objections open until the deadline."""
+    from rating.audit.publication import publicize as publicize_run
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, publicize_run(con, inv.settings, run_id), "publicity")
+        done = publicize_run(con, inv.settings, run_id)
+    done = _exported(inv, done)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("{run_id} is in publicity").format(run_id=run_id),
+            [
+                (_("period"), done["period"]),
+                (_("publicity"), f"{when(done['starts_on'])} – {when(done['ends_on'])}"),
+                (_("objections until"), when(done["objections_until"])),
+                (_("proposed results shown to the public"), done["show_proposed"]),
+                (_("ledger record"), done["ledger_seq"]),
+            ],
+        ),
+    )
+
+
+def _records(records: list[dict[str, Any]]) -> str:
+    return listing([f"{r['source']}:{r['key']}" for r in records])
 
 
 def discard(
@@ -69,9 +81,27 @@ def discard(
 
     The run no longer counts: not latest, not history, not public; auditors still see it.
     """
+    from rating.audit.discard import discard as discard_run
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, discard_run(con, inv.settings, run_id, reason, by), "discarded")
+        done = discard_run(con, inv.settings, run_id, reason, by)
+    done = _exported(inv, done)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("{run_id} is discarded: it no longer counts anywhere").format(run_id=run_id),
+            [
+                (_("period"), done["period"]),
+                (_("was"), word("status", done["was"])),
+                (_("reason"), done["reason"]),
+                (_("by"), done["by"]),
+                (_("objections closed"), listing(done["objections_closed"]) or "–"),
+                (_("ledger record"), done["ledger_seq"]),
+            ],
+        ),
+    )
 
 
 @objection_app.command("file")
@@ -84,21 +114,65 @@ def objection_file(
     json: JsonOption = False,
 ) -> None:
     """File a company's objection before the deadline (the bureau files it on its behalf)."""
+    from rating.audit import objections
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(
-            inv,
-            objections.file(con, inv.settings, run_id, uscc.upper(), record, reason),
-            "objection",
-        )
+        done = objections.file(con, inv.settings, run_id, uscc.upper(), record, reason)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("Objection {id} filed").format(id=done["objection_id"]),
+            [
+                (_("company"), done["uscc"]),
+                (_("against run"), done["against_run"]),
+                (_("disputed records"), _records(done["records"])),
+                (_("reasons"), done["reasons"]),
+                (_("filed on"), when(done["filed_on"])),
+                (_("deadline"), when(done["deadline"])),
+                (_("state"), word("status", done["state"])),
+            ],
+        ),
+    )
 
 
 @objection_app.command("list")
 def objection_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Objections with their state."""
+    from rating.audit import objections
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        _show(inv, objections.objections_of(con), "Objections")
+        found = objections.objections_of(con)
+    emit(
+        inv,
+        found,
+        lambda: print_table(
+            _("Objections"),
+            [
+                Col(_("objection"), keep=True),
+                Col(_("company"), keep=True),
+                _("period"),
+                _("state"),
+                _("filed on"),
+                Col(_("disputed records"), wrap=True),
+                Col(_("reasons"), wrap=True),
+            ],
+            [
+                [
+                    o["objection_id"],
+                    o["uscc"],
+                    o["period"],
+                    word("status", o["state"]),
+                    when(o["filed_on"]),
+                    _records(o["records"]),
+                    o["reasons"],
+                ]
+                for o in found
+            ],
+        ),
+    )
 
 
 def _changes(values: list[str]) -> dict[str, str] | None:
@@ -123,13 +197,27 @@ def objection_uphold(
     json: JsonOption = False,
 ) -> None:
     """Uphold: correct the disputed records (superseding rows) and re-rate the period."""
+    from rating.audit import objections
+
     inv = Invocation(db, json)
-    with inv.warehouse() as con:
-        _show(
-            inv,
-            objections.uphold(con, inv.settings, objection_id, reason, _changes(set_)),
-            "upheld",
-        )
+    label = _("upholding {id}: correcting and rating again").format(id=objection_id)
+    with inv.warehouse() as con, working(inv, label):
+        done = objections.uphold(con, inv.settings, objection_id, reason, _changes(set_))
+    done = _exported(inv, done)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("Objection {id} upheld").format(id=objection_id),
+            [
+                (_("company"), done["uscc"]),
+                (_("reason"), done["reason"]),
+                (_("correction batches"), listing(done["correction_batches"])),
+                (_("revised run (now in publicity)"), done["revision_run"]),
+                (_("companies whose result changed"), listing(done["changed"])),
+            ],
+        ),
+    )
 
 
 @objection_app.command("reject")
@@ -140,9 +228,19 @@ def objection_reject(
     json: JsonOption = False,
 ) -> None:
     """Reject an objection, with reasons."""
+    from rating.audit import objections
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, objections.reject(con, inv.settings, objection_id, reason), "rejected")
+        done = objections.reject(con, inv.settings, objection_id, reason)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("Objection {id} rejected").format(id=objection_id),
+            [(_("company"), done["uscc"]), (_("reason"), done["reason"])],
+        ),
+    )
 
 
 @repair_app.command("apply")
@@ -153,23 +251,84 @@ def repair_apply(
     json: JsonOption = False,
 ) -> None:
     """A listed company applies for credit repair (possible after the minimum listing time)."""
+    from rating.audit import repairs
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, repairs.apply(con, inv.settings, uscc.upper(), proof), "repair")
+        done = repairs.apply(con, inv.settings, uscc.upper(), proof)
+    done = _exported(inv, done)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            _("Repair application {id} received").format(id=done["repair_id"]),
+            [
+                (_("company"), done["uscc"]),
+                (_("list entry"), done["entry_id"]),
+                (_("proof"), done["proof"]),
+                (_("applied on"), when(done["applied_on"])),
+                (_("state"), word("status", done["state"])),
+            ],
+        ),
+    )
 
 
 @repair_app.command("list")
 def repair_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Repair applications and their state."""
+    from rating.audit import repairs
+
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        _show(inv, repairs.repairs_of(con), "Repair applications")
+        found = repairs.repairs_of(con)
+    emit(
+        inv,
+        found,
+        lambda: print_table(
+            _("Repair applications"),
+            [
+                Col(_("application"), keep=True),
+                Col(_("company"), keep=True),
+                _("state"),
+                _("applied on"),
+                Col(_("proof"), wrap=True),
+                Col(_("decision"), wrap=True),
+            ],
+            [
+                [
+                    r["repair_id"],
+                    r["uscc"],
+                    word("status", r["state"]),
+                    when(r["applied_on"]),
+                    r["proof"],
+                    (r.get("decision") or {}).get("reason", ""),
+                ]
+                for r in found
+            ],
+        ),
+    )
 
 
 def _decide(repair_id: str, reason: str, approve: bool, db: Any, json: bool) -> None:
+    from rating.audit import repairs
+
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        _show(inv, repairs.decide(con, inv.settings, repair_id, approve, reason), "decision")
+        done = repairs.decide(con, inv.settings, repair_id, approve, reason)
+    title = (
+        _("Repair {id} approved: the entry leaves public view from {day}")
+        if approve
+        else _("Repair {id} rejected")
+    )
+    done = _exported(inv, done)
+    emit(
+        inv,
+        done,
+        lambda: print_record(
+            title.format(id=repair_id, day=when(done["effective_on"])),
+            [(_("company"), done["uscc"]), (_("reason"), done["reason"])],
+        ),
+    )
 
 
 @repair_app.command("approve")
@@ -201,15 +360,62 @@ def lists_show(
     json: JsonOption = False,
 ) -> None:
     """Black-list entries in force on a day, with start, minimum and maximum."""
+    from rating.audit.disclosure import history
+
     inv = Invocation(db, json)
-    day = date.fromisoformat(on) if on else inv.settings.current_time().date()
+    try:
+        day = date.fromisoformat(on) if on else inv.settings.current_time().date()
+    except ValueError as exc:
+        raise UsageError(f"'{on}' is not a day: write YYYY-MM-DD", code="BAD_DATE") from exc
     with inv.warehouse(read_only=True) as con:
-        _show(inv, [e.as_dict() for e in history(con).active(day)], f"Black list in force on {day}")
+        entries = history(con).active(day)
+    emit(
+        inv,
+        [e.as_dict() for e in entries],
+        lambda: print_table(
+            _("Black list in force on {day}").format(day=day),
+            [
+                Col(_("company"), keep=True),
+                Col(_("run"), keep=True),
+                _("period"),
+                _("listed from"),
+                _("repair possible from"),
+                _("ends at the latest"),
+                _("safety matter"),
+            ],
+            [
+                [
+                    e.uscc,
+                    e.run_id,
+                    e.period,
+                    when(e.start),
+                    when(e.min_until),
+                    when(e.end()),
+                    e.safety,
+                ]
+                for e in entries
+            ],
+        ),
+    )
 
 
 @lists_app.command("sync")
 def lists_sync(db: DbOption = None, json: JsonOption = False) -> None:
     """Record in the ledger every entry that reached its maximum duration."""
+    from rating.audit.disclosure import sync_expiries
+    from rating.audit.signing import signer_for
+    from rating.warehouse import transaction
+
     inv = Invocation(db, json)
     with inv.warehouse() as con, transaction(con):
-        _show(inv, sync_expiries(con, inv.settings.current_time()), "Expired entries")
+        done = sync_expiries(con, inv.settings.current_time(), signer_for(inv.settings))
+    export_snapshot(inv)
+    emit(
+        inv,
+        done,
+        lambda: print_table(
+            _("Entries that reached their maximum duration: {n}").format(n=len(done)),
+            [Col(_("company"), keep=True), Col(_("list entry"), keep=True), _("ended on")],
+            [[e["uscc"], e["entry_id"], when(e["effective_on"])] for e in done],
+        ),
+    )

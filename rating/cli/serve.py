@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
 
-from rating import tokens
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, stdout, table
+from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say
+from rating.cli.display import Col, print_table, when, word
+from rating.cli.i18n import _
 
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -20,25 +24,81 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    public_only: Annotated[
+        bool,
+        typer.Option(
+            "--public-only",
+            help="Serve only the public lookup, from a snapshot directory (--snapshot), without the warehouse.",
+        ),
+    ] = False,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Snapshot directory to serve (default: RATING_PUBLIC_DIR, <db>.public/)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Start the API and public pages over the warehouse (uvicorn, one process).
+    """Start the API and public pages over the warehouse (uvicorn, one process; extra 'api').
 
     The server opens the warehouse only for the moment of a request, so every `rating`
-    command keeps working beside it; public lookups come from memory.
-    """
+    command keeps working beside it; public lookups come from memory. A warehouse that cannot
+    be opened is one error line before anything is served; the access log (Combined Log
+    Format) goes to standard output, errors with their request id to standard error."""
+    for module in ("uvicorn", "fastapi", "jinja2", "multipart", "limits"):
+        require_extra(module, "api", "serve")
     import uvicorn
 
     from api.app import create_app
+    from rating.warehouse import open_warehouse
 
     settings = Invocation(db, False).settings
-    stdout.print(
-        f"Serving {settings.db_path} on http://{host}:{port}/  (API docs: /docs, schema: /openapi.json)"
+    if public_only:
+        from rating.public import static
+
+        folder = snapshot or settings.public_snapshot_dir
+        static.open_directory(folder, settings.current_time)  # fails here, in one line
+        app = create_app(settings, snapshot_dir=folder)
+        say(
+            _(
+                "Serving the public snapshot {folder} on http://{host}:{port}/ (no warehouse)"
+            ).format(folder=folder, host=host, port=port)
+        )
+    else:
+        open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
+        app = create_app(settings)
+        say(
+            _(
+                "Serving {db} on http://{host}:{port}/  (API documentation: /docs, schema: /openapi.json)"
+            ).format(db=settings.db_path, host=host, port=port)
+        )
+        say(
+            _(
+                "The warehouse stays free between requests: `rating …` commands work beside the server."
+            )
+        )
+    _log_to_console()
+    # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
     )
-    stdout.print(
-        "The warehouse stays free between requests: `rating …` commands work beside the server."
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _log_to_console() -> None:
+    """The access log (one Combined Log Format line a request) to stdout; errors, with their
+    request id, to stderr."""
+    _console("rating.access", sys.stdout, "%(message)s")
+    _console("rating.api", sys.stderr, "%(asctime)s %(levelname)s %(message)s")
+
+
+def _console(name: str, stream: TextIO, fmt: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @token_app.command("create")
@@ -49,6 +109,8 @@ def token_create(
     json: JsonOption = False,
 ) -> None:
     """Create a token; it is printed once and stored only as a hash."""
+    from rating import tokens
+
     inv = Invocation(db, json)
     settings = inv.settings
     record, secret = tokens.create(settings.tokens_file, role, name, settings.current_time())
@@ -56,15 +118,20 @@ def token_create(
     emit(
         inv,
         data,
-        lambda: stdout.print(
-            f"Token {record.token_id} ({record.role}) — keep it, it will not be shown again:\n{secret}"
+        lambda: say(
+            _("Token {id} ({role}): keep it, it will not be shown again:").format(
+                id=record.token_id, role=word("role", record.role)
+            )
+            + f"\n{secret}"
         ),
     )
 
 
 @token_app.command("list")
 def token_list(db: DbOption = None, json: JsonOption = False) -> None:
-    """Tokens (ids, roles, names, created, revoked) — never the secrets."""
+    """Tokens (ids, roles, names, created, revoked): never the secrets."""
+    from rating import tokens
+
     inv = Invocation(db, json)
     records = tokens.load(inv.settings.tokens_file)
     data = [
@@ -80,12 +147,25 @@ def token_list(db: DbOption = None, json: JsonOption = False) -> None:
     emit(
         inv,
         data,
-        lambda: stdout.print(
-            table(
-                "Tokens",
-                ["id", "role", "name", "created", "revoked"],
-                [list(d.values()) for d in data],
-            )
+        lambda: print_table(
+            _("Tokens"),
+            [
+                Col(_("token"), keep=True),
+                _("role"),
+                Col(_("name"), wrap=True),
+                Col(_("created"), wrap=True),
+                Col(_("revoked"), wrap=True),
+            ],
+            [
+                [
+                    d["token_id"],
+                    word("role", d["role"]),
+                    d["name"],
+                    when(d["created_at"]),
+                    when(d["revoked_at"]) if d["revoked_at"] else "",
+                ]
+                for d in data
+            ],
         ),
     )
 
@@ -97,10 +177,14 @@ def token_revoke(
     json: JsonOption = False,
 ) -> None:
     """Revoke a token: the API refuses it from the next request on."""
+    from rating import tokens
+
     inv = Invocation(db, json)
     record = tokens.revoke(inv.settings.tokens_file, token_id, inv.settings.current_time())
     emit(
         inv,
         {"token_id": record.token_id, "revoked_at": record.revoked_at},
-        lambda: stdout.print(f"Token {record.token_id} revoked at {record.revoked_at}"),
+        lambda: say(
+            _("Token {id} revoked at {at}").format(id=record.token_id, at=when(record.revoked_at))
+        ),
     )

@@ -254,6 +254,17 @@ class Book:
         names = {p: n for b in self.bases for p, n in self.names.get(b.run_id, {}).items()}
         return lines_of(hits, names)
 
+    def days(self, uscc: str, public_only: bool = False) -> set[date]:
+        """The days a measure of `uscc` starts or ends (what is in force changes only then)."""
+        return {
+            d
+            for b in self.bases
+            for h in self.hits(b, uscc)
+            if h.measure.public or not public_only
+            for d in (h.span.starts, h.span.ends)
+            if d is not None
+        }
+
     def of_run(self, b: Basis, uscc: str, public_only: bool = False) -> list[Line]:
         """What run `b` decides (or proposes) for `uscc`, whatever the day."""
         hits = [h for h in self.hits(b, uscc) if h.measure.public or not public_only]

@@ -26,8 +26,8 @@ from rating.engine import explainer
 from rating.engine.evaluator import band_sql
 from rating.errors import NotFoundError
 from rating.ruleset.definition import Rule
-from rating.ruleset.expressions import streak_column
 from rating.ruleset.loader import LoadedRuleSet
+from rating.ruleset.names import streak_column
 from rating.sql import dicts, lit, rows, sql_text
 
 Q4 = Decimal("0.0001")

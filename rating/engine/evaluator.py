@@ -18,12 +18,17 @@ import duckdb
 from sqlglot import exp
 
 from rating.engine.context import RunContext, exposure_window, window_condition
-from rating.ruleset.loader import CompiledRule
+from rating.ruleset.arithmetic import quotient_sql, to_decimal_sql
+from rating.ruleset.compiled import CompiledRule
+from rating.ruleset.names import POINTS, RATIO, project_column
 from rating.schema import CONTRACTS
 from rating.sql import lit, run, sql_text, value
 from rating.warehouse import visible_rows
 
-POINTS = "DECIMAL(18,4)"
+
+def number_sql(n: Decimal) -> str:
+    """A rule-set number as an exact SQL decimal literal (never `1E+2`)."""
+    return format(n, "f")
 
 
 def _contribution(c: CompiledRule) -> str:
@@ -39,34 +44,57 @@ def _contribution(c: CompiledRule) -> str:
     return sql_text(c.value)
 
 
-def hits_select(c: CompiledRule) -> str:
+def _evaluation_sql(c: CompiledRule, ctx: RunContext) -> str:
+    """The evaluation a hit belongs to: its key when the rule reads the evaluation source."""
+    scoring = ctx.ruleset.definition.project
+    evaluation = scoring.evaluation
+    if scoring.unit == "evaluation" and evaluation is not None:
+        if c.rule.target == "project" and c.rule.source == evaluation.source:
+            return f'CAST("{evaluation.key}" AS VARCHAR)'
+    return "NULL::VARCHAR"
+
+
+def hits_select(c: CompiledRule, ctx: RunContext) -> str:
+    """One row per record the rule counts, with its contribution rounded to 4 places."""
     rule = c.rule
+    mode = ctx.ruleset.definition.rounding_mode
     base_filter = (
         sql_text(c.of) if rule.measure == "share" and c.of is not None else sql_text(c.when)
     )
+    rated_only = ""
+    if ctx.ruleset.include is not None and rule.source != "events":
+        # records of projects the scheme does not rate (`[project] include`) count for nothing
+        rated_only = "AND EXISTS (SELECT 1 FROM units u WHERE u.project_id = _project AND u.company = _company)"
     return f"""SELECT {sql_text(lit(rule.id))} AS rule_id, {sql_text(lit(rule.source))} AS source,
                   _company, _project, _key, _batch, _row, _date,
-                  CAST({_contribution(c)} AS {POINTS}) AS contribution
+                  {to_decimal_sql(_contribution(c), mode)} AS contribution,
+                  {_evaluation_sql(c, ctx)} AS _evaluation
                FROM scope_{rule.source}
                WHERE _company IS NOT NULL AND ({window_condition(rule.window)})
-                 AND coalesce({base_filter}, false)"""
+                 AND coalesce({base_filter}, false) {rated_only}"""
 
 
 def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    selects = [hits_select(c) for c in ctx.ruleset.rules]
+    """`hits`: every (rule, record) a rule counts — the evidence behind every point."""
+    selects = [hits_select(c, ctx) for c in ctx.ruleset.rules]
     if not selects:
         selects = [
             "SELECT NULL::VARCHAR rule_id, NULL::VARCHAR source, NULL::VARCHAR _company, "
             "NULL::VARCHAR _project, NULL::VARCHAR _key, NULL::INTEGER _batch, NULL::BIGINT _row, "
-            f"NULL::DATE _date, NULL::{POINTS} contribution WHERE false"
+            f"NULL::DATE _date, NULL::{POINTS} contribution, NULL::VARCHAR _evaluation WHERE false"
         ]
     run(con, "CREATE OR REPLACE TEMP TABLE hits AS " + "\nUNION ALL\n".join(selects), ctx.params)
     return int(value(con, "SELECT count(*) FROM hits"))
 
 
 def _bands_sql(c: CompiledRule) -> str:
-    whens = [f"WHEN value <= {b.upto} THEN {b.points}" for b in c.rule.bands if b.upto is not None]
-    return f"CASE WHEN value IS NULL THEN 0 {' '.join(whens)} ELSE {c.rule.bands[-1].points} END"
+    whens = [
+        f"WHEN value <= {number_sql(b.upto)} THEN {number_sql(b.points)}"
+        for b in c.rule.bands
+        if b.upto is not None
+    ]
+    last = number_sql(c.rule.bands[-1].points)
+    return f"CASE WHEN value IS NULL THEN 0 {' '.join(whens)} ELSE {last} END"
 
 
 def _raw_points_sql(c: CompiledRule) -> str:
@@ -78,24 +106,25 @@ def _raw_points_sql(c: CompiledRule) -> str:
     return f"coalesce({sql_text(c.points)}, 0)"
 
 
-def _value_sql(c: CompiledRule, ctx: RunContext) -> str:
+def _value_sql(c: CompiledRule, mode: str) -> str:
+    """The exact indicator value (DECIMAL(38,10)); rates divide exact household-days."""
     measure = c.rule.measure
     if measure == "each":
-        return "CAST(NULL AS DOUBLE)"
+        return f"CAST(NULL AS {RATIO})"
     if measure in ("avg", "share"):
-        return "CAST(total AS DOUBLE) / n"
+        return quotient_sql("total", "n", mode)
     amount = "coalesce(n, 0)" if measure == "count" else "coalesce(total, 0)"
     if not c.rule.per_1000_households:
-        return f"CAST({amount} AS DOUBLE)"
+        return f"CAST({amount} AS {RATIO})"
     if c.rule.shrink is not None:
-        return "fair_rate"  # the fair rate (rating.engine.shrinkage) is what the bands read
-    return f"CASE WHEN exposure > 0 THEN {amount} * 1000.0 / exposure END"
+        return f"CAST(fair_rate AS {RATIO})"  # the fair rate (rating.engine.shrinkage)
+    return quotient_sql(f"{amount} * 1000 * window_days", "household_days", mode)
 
 
 def _fair_join(c: CompiledRule) -> str:
     if c.rule.shrink is None:
         return ""
-    return f"""LEFT JOIN (SELECT company, project_id, CAST(fair_rate AS DOUBLE) AS fair_rate
+    return f"""LEFT JOIN (SELECT company, project_id, fair_rate
                             FROM fair_rates WHERE rule_id = {sql_text(lit(c.rule.id))}) f
                    USING (company, project_id)"""
 
@@ -103,54 +132,72 @@ def _fair_join(c: CompiledRule) -> str:
 def _capped(raw: str, cap: Decimal | None) -> str:
     if cap is None:
         return raw
-    return f"sign({raw}) * least(abs({raw}), {cap})"
+    return f"sign({raw}) * least(abs({raw}), {number_sql(cap)})"
+
+
+def _targets(c: CompiledRule) -> tuple[str, str, str, str]:
+    """(targets, join keys, aggregate keys, project attribute columns) of one rule."""
+    if c.rule.target == "project":
+        attributes = "".join(
+            f', pu."{a}" AS "{project_column(a)}"' for a in sorted(c.project_columns)
+        )
+        targets = f"""SELECT t.company, t.project_id, t._eval{attributes} FROM targets t
+                      LEFT JOIN units pu USING (company, project_id)"""
+        return (
+            targets,
+            "company, project_id, _eval",
+            "_company AS company, _project AS project_id, _eval",
+            "company, project_id",
+        )
+    targets = "SELECT DISTINCT company, NULL::VARCHAR AS project_id, '' AS _eval FROM units"
+    return targets, "company", "_company AS company", "company"
 
 
 def rule_points_select(c: CompiledRule, ctx: RunContext) -> str:
-    """Points of one rule for every target (so an empty count still meets its bands)."""
+    """Points of one rule for every target (so an empty count still meets its bands):
+    each evaluation of a project for project rules, each company for company rules."""
     rule = c.rule
+    mode = ctx.ruleset.definition.rounding_mode
     rid = sql_text(lit(rule.id))
     start, end = exposure_window(rule.window, ctx.period)
     window_id = sql_text(lit(f"{start}:{end}"))
-    if rule.target == "project":
-        keys = "company, project_id"
-        targets = "SELECT company, project_id FROM units"
-        agg_keys = "_company AS company, _project AS project_id"
-    else:
-        keys = "company"
-        targets = "SELECT DISTINCT company, NULL::VARCHAR AS project_id FROM units"
-        agg_keys = "_company AS company"
-    # hit_totals holds count and sum per (rule, company, project): summing them again per
-    # target is the same as counting and summing the rule's hits.
-    raw = f"CAST({_raw_points_sql(c)} AS {POINTS})"
+    targets, keys, agg_keys, exposure_keys = _targets(c)
+    # hit_totals holds count and sum per (rule, company, project, evaluation): summing them
+    # again per target is the same as counting and summing the rule's hits.
+    raw = to_decimal_sql(_raw_points_sql(c), mode)
     return f"""SELECT {rid} AS rule_id, {sql_text(lit(rule.target))} AS target,
-                  {sql_text(lit(rule.bucket))}::VARCHAR AS bucket, company, project_id, value,
-                  coalesce(n, 0) AS records, raw_points,
-                  CAST({_capped("raw_points", rule.cap)} AS {POINTS}) AS points
+                  {sql_text(lit(rule.bucket))}::VARCHAR AS bucket, company, project_id, _eval,
+                  CAST(value AS DOUBLE) AS value, coalesce(n, 0) AS records, raw_points,
+                  CAST({_capped("raw_points", rule.cap)} AS {POINTS}) AS points,
+                  CAST(value AS {RATIO}) AS value_exact
                FROM (SELECT *, {raw} AS raw_points FROM (
-                 SELECT t.company, t.project_id, a.n, a.total, {_value_sql(c, ctx)} AS value
+                 SELECT t.*, a.n, a.total, e.household_days, e.window_days,
+                        {_value_sql(c, mode)} AS value
                  FROM ({targets}) t
                  LEFT JOIN (SELECT {agg_keys}, CAST(sum(n) AS BIGINT) AS n, sum(total) AS total
                             FROM hit_totals WHERE rule_id = {rid} GROUP BY ALL) a USING ({keys})
-                 LEFT JOIN (SELECT {keys}, sum(households) AS exposure FROM exposure
-                            WHERE window_id = {window_id} GROUP BY ALL) e USING ({keys})
+                 LEFT JOIN (SELECT {exposure_keys}, sum(household_days) AS household_days,
+                                   any_value(window_days) AS window_days FROM exposure
+                            WHERE window_id = {window_id} GROUP BY ALL) e USING ({exposure_keys})
                  {_fair_join(c)}))"""
 
 
 def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`rule_points`: per rule and target, the value, records and points before/after cap."""
     selects = [rule_points_select(c, ctx) for c in ctx.ruleset.rules]
     if not selects:
         run(
             con,
             f"""CREATE OR REPLACE TEMP TABLE rule_points (rule_id VARCHAR, target VARCHAR,
-            bucket VARCHAR, company VARCHAR, project_id VARCHAR, value DOUBLE, records BIGINT,
-            raw_points {POINTS}, points {POINTS})""",
+            bucket VARCHAR, company VARCHAR, project_id VARCHAR, _eval VARCHAR, value DOUBLE,
+            records BIGINT, raw_points {POINTS}, points {POINTS}, value_exact {RATIO})""",
         )
         return 0
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE hit_totals AS
-           SELECT rule_id, _company, _project, count(*) AS n, sum(contribution) AS total
+           SELECT rule_id, _company, _project, coalesce(_evaluation, '') AS _eval,
+                  count(*) AS n, sum(contribution) AS total
            FROM hits GROUP BY ALL""",
     )
     run(
@@ -161,54 +208,36 @@ def build_rule_points(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     return int(value(con, "SELECT count(*) FROM rule_points"))
 
 
-def _clamp(expr: str, low: Decimal | None, high: Decimal | None) -> str:
+def clamp_sql(expr: str, low: Decimal | None, high: Decimal | None) -> str:
+    """`expr` clamped to `low` … `high` (either may be None: no bound)."""
     if low is not None:
-        expr = f"greatest({expr}, {low})"
+        expr = f"greatest({expr}, {number_sql(low)})"
     if high is not None:
-        expr = f"least({expr}, {high})"
+        expr = f"least({expr}, {number_sql(high)})"
     return expr
 
 
 def band_sql(column: str, bands: tuple[Any, ...]) -> str:
+    """The grade of the first band whose inclusive `min` the column reaches (NULL stays NULL)."""
     whens = " ".join(
-        f"WHEN {column} >= {b.min} THEN {sql_text(lit(b.grade))}"
+        f"WHEN {column} >= {number_sql(b.min)} THEN {sql_text(lit(b.grade))}"
         for b in bands
         if b.min is not None
     )
     return f"CASE WHEN {column} IS NULL THEN NULL {whens} ELSE {sql_text(lit(bands[-1].grade))} END"
 
 
-def build_project_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    scoring = ctx.ruleset.definition.project
-    score = _clamp(f"{scoring.base} + coalesce(p.points, 0)", scoring.min, scoring.max)
-    grade = (
-        band_sql("score", ctx.ruleset.definition.project_grades)
-        if ctx.ruleset.definition.project_grades
-        else "NULL"
-    )
-    run(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE project_scores AS
-            SELECT *, {grade}::VARCHAR AS grade FROM (
-              SELECT u.*, CAST(coalesce(p.points, 0) AS {POINTS}) AS points,
-                     CAST({score} AS {POINTS}) AS score
-              FROM units u LEFT JOIN (
-                SELECT company, project_id, sum(points) AS points FROM rule_points
-                WHERE target = 'project' GROUP BY ALL) p USING (company, project_id))""",
-    )
-    return int(value(con, "SELECT count(*) FROM project_scores"))
-
-
 def build_buckets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """`buckets`: company rule points summed per bucket and clamped to its min … max."""
     buckets = ctx.ruleset.definition.buckets
     clamps = " ".join(
-        f"WHEN {sql_text(lit(b.id))} THEN {_clamp('raw', b.min, b.max)}" for b in buckets
+        f"WHEN {sql_text(lit(b.id))} THEN {clamp_sql('raw', b.min, b.max)}" for b in buckets
     )
+    clamped = f"CASE bucket {clamps} ELSE raw END" if clamps else "raw"
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE buckets AS
-            SELECT company, bucket, records, raw AS raw_points,
-                   CAST(CASE bucket {clamps} ELSE raw END AS {POINTS}) AS points
+            SELECT company, bucket, records, raw AS raw_points, CAST({clamped} AS {POINTS}) AS points
             FROM (SELECT company, bucket, sum(records) AS records, sum(points) AS raw
                   FROM rule_points WHERE target = 'company' GROUP BY ALL)""",
     )
@@ -227,17 +256,34 @@ def _bucket_facts(ctx: RunContext) -> str:
     return ", ".join(["company", *cols])
 
 
+def _weight_sql(ctx: RunContext) -> str:
+    """A project's weight in its company's mean as an exact number: size × days served (the
+    days ÷ days in the period of `run_projects.weight` cancel out in the mean)."""
+    scoring = ctx.ruleset.definition.project
+    size = {"households": "households", "floor_area": "floor_area", "equal": "1"}[scoring.weight]
+    return f"{size} * days_served" if scoring.weight_by_days else size
+
+
 def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    """Company facts: the names grade overrides and list conditions may use."""
+    """Company facts: the names grade overrides and list conditions may use.
+
+    The basic score is the exact weighted mean of the rated projects' scores, rounded once
+    to 4 places; `[[facts]]` come from `company_facts` (rating.engine.companyfacts)."""
     defn = ctx.ruleset.definition
+    mode = defn.rounding_mode
     bucket_total = " + ".join(f'coalesce(bk."points_{b.id}", 0)' for b in defn.buckets) or "0"
     bucket_cols = "".join(
         f', coalesce(bk."points_{b.id}", 0) AS "points_{b.id}", coalesce(bk."count_{b.id}", 0) AS "count_{b.id}"'
         for b in defn.buckets
     )
+    fact_cols = "".join(f', cf."{f.fact.id}"' for f in ctx.ruleset.facts)
     veto_ids = [c.rule.id for c in ctx.ruleset.rules if c.rule.veto]
     veto_list = (
         sql_text(exp.Array(expressions=[lit(v) for v in veto_ids])) if veto_ids else "[]::VARCHAR[]"
+    )
+    rated = "score IS NOT NULL"
+    mean = quotient_sql(
+        f"sum(score * w) FILTER (WHERE {rated})", f"sum(w) FILTER (WHERE {rated})", mode, 4
     )
     run(
         con,
@@ -245,8 +291,8 @@ def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int
             WITH proj AS (
               SELECT company, count(DISTINCT project_id) AS projects,
                      sum(households) AS households, sum(floor_area) AS floor_area,
-                     CAST(sum(score * weight) / nullif(sum(weight), 0) AS {POINTS}) AS project_score
-              FROM project_scores GROUP BY company),
+                     CAST({mean} AS {POINTS}) AS project_score
+              FROM (SELECT *, {_weight_sql(ctx)} AS w FROM project_scores) GROUP BY company),
             bk AS (SELECT {_bucket_facts(ctx)} FROM buckets GROUP BY company),
             veto AS (SELECT _company AS company, list(DISTINCT rule_id ORDER BY rule_id) AS veto_rules
                      FROM hits WHERE list_contains({veto_list}, rule_id) GROUP BY ALL)
@@ -256,10 +302,11 @@ def build_company_scores(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int
                    coalesce(p.floor_area, 0) AS floor_area, p.project_score,
                    CAST(p.project_score + {bucket_total} AS {POINTS}) AS score,
                    v.veto_rules IS NOT NULL AS veto, coalesce(v.veto_rules, []) AS veto_rules
-                   {bucket_cols}
+                   {bucket_cols}{fact_cols}
             FROM (SELECT s.* FROM {visible_rows(CONTRACTS["companies"], extras=True)}) c
             LEFT JOIN proj p ON p.company = c.uscc
             LEFT JOIN bk ON bk.company = c.uscc
+            LEFT JOIN company_facts cf ON cf.company = c.uscc
             LEFT JOIN veto v ON v.company = c.uscc""",
         ctx.params,
     )

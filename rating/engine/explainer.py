@@ -16,11 +16,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from rating.engine import history, standing
+from rating.engine import history, positions, standing
 from rating.errors import NotFoundError
+from rating.ruleset import registry
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
-from rating.sql import dicts, frame, rows, value
+from rating.schema.tables import RUN_STATUS
+from rating.sql import dicts, frame, rows
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 
@@ -37,7 +39,7 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any
     read = standing.read_run(con, run_id)
     row = dicts(
         con,
-        "SELECT r.*, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
+        f"SELECT r.*, s.status FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE run_id = $id",
         {"id": read.run_id},
     )[0]
     row["read"] = read.as_dict()
@@ -47,23 +49,20 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any
 
 
 def stored_ruleset(con: duckdb.DuckDBPyConnection, ref: str, files_sha: str) -> LoadedRuleSet:
-    name, _, version = ref.partition("@")
-    files = value(
-        con,
-        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
-        {"n": name, "v": version, "sha": files_sha},
-    )
+    """The rule set a run used, loaded from the files stored with it.
+
+    Raises `NotFoundError` (`RULESET_NOT_FOUND`) when the warehouse does not hold them."""
+    files = registry.stored_files(con, ref, files_sha)
     if files is None:
         raise NotFoundError(
             f"rule set {ref} ({files_sha[:12]}) is not stored", code="RULESET_NOT_FOUND"
         )
-    return _load_cached(files)
+    return _load_cached(tuple(sorted(files.items())))
 
 
 @lru_cache(maxsize=16)
-def _load_cached(files_json: str) -> LoadedRuleSet:
-    files = {k: v.encode("utf-8") for k, v in json.loads(files_json).items()}
-    return load_from_bytes(files, origin="stored rule set")
+def _load_cached(files: tuple[tuple[str, bytes], ...]) -> LoadedRuleSet:
+    return load_from_bytes(dict(files), origin="stored rule set")
 
 
 _LIST_FILTERS = {
@@ -122,6 +121,7 @@ def projects_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
 
 
 def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
+    """The company's row of the run; raises `NotFoundError` (`COMPANY_NOT_FOUND`)."""
     found = dicts(
         con,
         "SELECT * FROM run_companies WHERE run_id = $run AND uscc = $u",
@@ -232,6 +232,7 @@ def fair_rates(
 
 
 def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    """The company's projects in the run: attributes, days served, points, score, grade."""
     return dicts(
         con,
         """SELECT project_id, project_name, district, street, households, days_served, points, score, grade
@@ -241,6 +242,7 @@ def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dic
 
 
 def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+    """The company's buckets in the run: records and points before and after the clamp."""
     return dicts(
         con,
         "SELECT bucket, records, raw_points, points FROM run_buckets WHERE run_id = $run AND company_uscc = $u ORDER BY bucket",
@@ -249,6 +251,7 @@ def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict
 
 
 def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
+    """Why a company got its grade, in words: veto, override, cap, not rated or band."""
     reason = row.get("grade_reason") or ""
     if reason == "veto":
         return f"{definition.grades.veto_title} ({', '.join(row.get('veto_rules') or [])})"
@@ -257,14 +260,29 @@ def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
         for override in definition.grades.overrides:
             if override.id == oid:
                 return f"{override.title}" + (f" — {override.clause}" if override.clause else "")
+    if reason.startswith("cap:"):
+        cid = reason.split(":", 1)[1]
+        for cap in definition.grades.caps:
+            if cap.id == cid:
+                return (
+                    f"at most {cap.grade}: {cap.title}"
+                    + (f" — {cap.clause}" if cap.clause else "")
+                    + f" (band {row.get('band_grade')})"
+                )
     if reason == "not_rated":
-        return "not rated: the company served no project in the period"
+        return "not rated: the company had no rated project in the period"
+    by = definition.grades.by
+    if by is not None:
+        return f"{by} falls in the band of grade {row.get('band_grade')} (score {row.get('score')})"
     return f"score {row.get('score')} falls in the band of grade {row.get('band_grade')}"
 
 
 def explain(
     con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20
 ) -> dict[str, Any]:
+    """Why `uscc` got its grade in a run (default: the latest): grade reason, buckets,
+    reasons ranked by effect, projects, fair rates, rankings, facts over projects,
+    evaluations and the first `limit` evidence records per rule. Raises `NotFoundError`."""
     info = run_row(con, run_id)
     rid = info["run_id"]
     loaded = stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
@@ -285,6 +303,9 @@ def explain(
         "reasons": reasons(con, rid, uscc, rs),
         "projects": projects(con, rid, uscc),
         "fair_rates": fair_rates(con, rid, uscc, rs),
+        "ranks": [r.as_dict() for r in positions.ranks(con, rid, uscc, rs)],
+        "facts": [f.as_dict() for f in positions.facts(con, rid, uscc, rs)],
+        "evaluations": [e.as_dict() for e in positions.evaluations(con, rid, uscc, rs)],
         "evidence": evidence(con, rid, uscc, limit=limit),
     }
 
@@ -312,9 +333,9 @@ def inputs_digest(manifest: dict[str, Any]) -> str:
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
     found = dicts(
         con,
-        """SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
+        f"""SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
                   r.summary, r.results_sha256
-           FROM runs r JOIN run_status s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id) ORDER BY r.created_at DESC, r.run_id DESC LIMIT $limit""",
         {"limit": limit},
     )
     for r in found:

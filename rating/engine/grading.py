@@ -1,7 +1,11 @@
 """Company facts → grade → red/black list → downgrade.
 
-Order of precedence for a grade: not rated (no project served in the period) → a veto gives
-the lowest grade → the first override whose condition holds → the score band. History (the
+Order of precedence for a grade: not rated (no rated project in the period) → a veto gives
+the lowest grade → the first override whose condition holds → the band of the score (or of
+`grades.by`; a rated company whose `by` is empty gets the lowest band); then every cap whose
+condition holds lowers the grade to at most its grade (`grade_reason` `cap:<id>`, the first
+cap in file order giving the lowest). Rankings are computed before grades, so grades,
+overrides, caps and lists may read them. History (the
 previous periods' grades, for streaks and downgrades) comes from earlier runs, pinned by id
 in the run's manifest so a replay sees the same history.
 """
@@ -10,11 +14,12 @@ from __future__ import annotations
 
 import duckdb
 
+from rating.engine.companyfacts import build_ranks
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql
 from rating.engine.standing import period_runs
 from rating.periods import Period
-from rating.ruleset.expressions import streak_column
+from rating.ruleset.names import streak_column
 from rating.sql import lit, rows, run, sql_text, value
 
 
@@ -30,6 +35,7 @@ def resolve_history(
 
 
 def build_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`hist(uscc, k, grade, black)`: the grades of the pinned history runs, k periods back."""
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE hist (uscc VARCHAR, k INTEGER, grade VARCHAR, black BOOLEAN)",
@@ -61,6 +67,35 @@ def _grade_sql(ctx: RunContext) -> tuple[str, str]:
     return " ".join(grade), " ".join(reason)
 
 
+def _band_sql(ctx: RunContext) -> str:
+    """The band grade of a company: of its score, or of `grades.by` (empty → lowest band)."""
+    defn = ctx.ruleset.definition
+    if ctx.ruleset.grade_by is None:
+        return band_sql("f.score", defn.grades.bands)
+    by = f"({sql_text(ctx.ruleset.grade_by)})"
+    lowest = sql_text(lit(defn.lowest_grade))
+    return f"CASE WHEN NOT f.rated THEN NULL WHEN {by} IS NULL THEN {lowest} ELSE {band_sql(by, defn.grades.bands)} END"
+
+
+def _capped_sql(ctx: RunContext) -> tuple[str, str]:
+    """(grade, reason) after the caps: the worst grade of the caps that hold, when worse."""
+    order = ctx.ruleset.definition.grade_order
+    holding = [
+        (f"coalesce({sql_text(node)}, false)", order.index(cap.grade), cap.id)
+        for cap, node in ctx.ruleset.caps
+    ]
+    worst = "greatest(" + ", ".join(f"CASE WHEN {c} THEN {r} END" for c, r, _ in holding) + ")"
+    applies = f"rated AND NOT veto AND coalesce({worst} > {_rank_sql('grade', order)}, false)"
+    names = " ".join(f"WHEN {i} THEN {sql_text(lit(g))}" for i, g in enumerate(order))
+    reasons = " ".join(
+        f"WHEN {c} AND {r} = {worst} THEN {sql_text(lit('cap:' + cap_id))}"
+        for c, r, cap_id in holding
+    )
+    grade = f"CASE WHEN {applies} THEN (CASE {worst} {names} END) ELSE grade END"
+    reason = f"CASE WHEN {applies} THEN (CASE {reasons} END) ELSE grade_reason END"
+    return grade, reason
+
+
 def _streak_sql(grade: str, depth: int) -> str:
     g = sql_text(lit(grade))
     earlier = f"""(SELECT coalesce(min(r.k), {depth + 1}) - 1 FROM range(1, {depth + 1}) r(k)
@@ -70,19 +105,31 @@ def _streak_sql(grade: str, depth: int) -> str:
 
 
 def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """`facts`: company scores, the previous period, rankings, band grade, grade and reason."""
     defn = ctx.ruleset.definition
     grade, reason = _grade_sql(ctx)
     run(
         con,
-        f"""CREATE OR REPLACE TEMP TABLE facts AS
-            SELECT c.*, h.grade AS prev_grade, coalesce(h.black, false) AS prev_black,
-                   {band_sql("c.score", defn.grades.bands)} AS band_grade
+        """CREATE OR REPLACE TEMP TABLE facts AS
+            SELECT c.*, h.grade AS prev_grade, coalesce(h.black, false) AS prev_black
             FROM company_scores c LEFT JOIN (SELECT * FROM hist WHERE k = 1) h USING (uscc)""",
+    )
+    build_ranks(con, ctx)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE facts AS SELECT f.*, {_band_sql(ctx)} AS band_grade FROM facts f",
     )
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE facts AS SELECT *, {grade} AS grade, {reason} AS grade_reason FROM facts",
     )
+    if ctx.ruleset.caps:
+        capped, capped_reason = _capped_sql(ctx)
+        run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE facts AS
+                SELECT * REPLACE ({capped} AS grade, {capped_reason} AS grade_reason) FROM facts""",
+        )
     streaks = "".join(
         ", " + _streak_sql(g, defn.history_periods) for g in sorted(ctx.ruleset.streak_grades)
     )
@@ -90,6 +137,7 @@ def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 
 
 def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """`decided`: facts with red, black (not in a shadow period), downgrade and the reasons."""
     defn = ctx.ruleset.definition
     red = (
         f"rated AND coalesce({sql_text(ctx.ruleset.red)}, false)"
@@ -129,6 +177,7 @@ def build_decisions(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 
 
 def grade_counts(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, int]:
+    """Rated companies per grade, best grade first."""
     counts = dict(rows(con, "SELECT grade, count(*) FROM decided WHERE rated GROUP BY grade"))
     order = [g for g in ctx.ruleset.definition.grade_order if g in counts]
     return {g: int(counts[g]) for g in order}

@@ -21,11 +21,12 @@ from typing import Any
 
 import duckdb
 
-from rating.engine.context import window_start
+from rating.engine.context import OPEN_START, window_start
 from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
 from rating.schema import CONTRACTS
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
@@ -42,19 +43,22 @@ def period_containing(day: date, like: Period) -> Period:
 
 @dataclass(frozen=True)
 class DataSpan:
-    """What the rule set's sources hold as of a watermark: the first dated record, and how
-    many records are in the period's scope — dated within the windows of the rules reading
+    """What the rule set's sources hold as of a watermark: the first dated record (of the
+    sources read by period or rolling windows; of registers read while in force only when
+    there is nothing else), and how many records are in the period's scope — dated within the windows of the rules reading
     them and not after the period (an event in force from earlier counts; a period before
     the data, or a typo, holds none)."""
 
     first_day: date | None
     in_scope: int
+    first_record: date | None = None  # the first dated record of any source, registers too
 
 
 def data_span(
     con: duckdb.DuckDBPyConnection, ruleset: LoadedRuleSet, period: Period, watermark: int
 ) -> DataSpan:
     first: list[date] = []
+    registers: list[date] = []
     count = 0
     for kind in ruleset.sources():
         start = min(
@@ -67,9 +71,13 @@ def data_span(
             {"watermark": watermark, "start": start, "end": period.end},
         )[0]
         if found[0] is not None:
-            first.append(found[0])
+            # A source read only while its records are in force (bad information valid for
+            # years, until rectified) is a register older than the rating: its first record
+            # does not mark when rated activity began.
+            (registers if start == OPEN_START else first).append(found[0])
         count += int(found[1])
-    return DataSpan(min(first) if first else None, count)
+    every = first + registers
+    return DataSpan(min(first or registers) if every else None, count, min(every, default=None))
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,7 @@ def check(
         status = dict(
             rows(
                 con,
-                "SELECT run_id, status FROM run_status WHERE list_contains($ids, run_id)",
+                f"SELECT run_id, status FROM {RUN_STATUS} s WHERE list_contains($ids, run_id)",
                 {"ids": [r for _, r in pinned]},
             )
         )

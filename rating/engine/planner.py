@@ -7,7 +7,8 @@ checks that keep a quarter from going wrong quietly, then the run.
    when no record of the rule set's sources is dated in it (`PERIOD_NO_DATA`: a typo such as
    2030Q1) — unless `force_period`, which the manifest records as an override.
 3. The history (`rating.engine.history`): every earlier period the results read, from the
-   first period with data on, must have a run that counts. Missing ones are refused with
+   first period with data on (`history.data_span`: registers read while in force do not
+   start it), must have a run that counts. Missing ones are refused with
    their list and the commands that fix it (`HISTORY_MISSING`), or — with `with_history` —
    rated first, oldest first, each a run of its own; the manifest lists them
    (`parameters.history_made`) and each of them names the run it was made for
@@ -90,7 +91,7 @@ def period_refusals(
         )
     span = history.data_span(con, ruleset, period, watermark(con))
     if span.in_scope == 0:
-        where = f"; the data starts on {span.first_day}" if span.first_day else ""
+        where = f"; the data starts on {span.first_record}" if span.first_record else ""
         out.append(
             Refusal(
                 "PERIOD_NO_DATA",
@@ -146,15 +147,22 @@ def rate(
     made: list[RunReport] = []
     if check.missing and not request.with_history:
         raise _missing_history(request, check)
-    for missing in check.missing:
-        earlier = RunRequest(Period.parse(missing), request.rules, request.force)
-        made.append(
-            rate(
-                con, settings, earlier, progress=progress, extra={"history_for": str(period)}
-            ).report
+    while check.missing:
+        # Oldest first; an earlier period may need history of its own (a rule set reading
+        # eight quarters back needs, for the first of them, the eight before it): it makes
+        # that first, so the loop re-reads what is still missing after each.
+        earlier = RunRequest(
+            Period.parse(check.missing[0]),
+            request.rules,
+            request.force,
+            with_history=True,
+            force_period=request.force_period,
         )
-    if made:
+        done = rate(con, settings, earlier, progress=progress, extra={"history_for": str(period)})
+        made += [*done.history_made, done.report]
         check = history.check(con, ruleset, period, watermark(con))
+        if str(earlier.period) in check.missing:  # made, yet it does not count: say so
+            raise _missing_history(request, check)
     parameters = dict(extra or {})
     if made:
         parameters["history_made"] = [r.run_id for r in made]

@@ -20,9 +20,18 @@ import duckdb
 
 from rating import __version__
 from rating.calendar import WorkingCalendar
-from rating.engine import evaluator, grading, history, scope, shrinkage
+from rating.engine import (
+    companyfacts,
+    evaluations,
+    evaluator,
+    grading,
+    guard,
+    history,
+    scope,
+    shrinkage,
+)
 from rating.engine.context import RunContext
-from rating.engine.store import RESULT_TABLES, results_digest, source_table
+from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
@@ -72,11 +81,13 @@ def _steps(
         steps.append((f"scope {kind}", functools.partial(_scope_of, kind)))
     steps += [
         ("unattributed records", scope.build_unattributed),
+        ("evaluations", evaluations.build_targets),
         ("rule hits", evaluator.build_hits),
         ("fair rates", shrinkage.build_fair_rates),
         ("rule points", evaluator.build_rule_points),
-        ("project scores", evaluator.build_project_scores),
+        ("project scores", evaluations.build_project_scores),
         ("buckets", evaluator.build_buckets),
+        ("company facts", companyfacts.build_company_facts),
         ("company scores", evaluator.build_company_scores),
         ("history", grading.build_history),
         ("grades", grading.build_grades),
@@ -91,9 +102,10 @@ def compute(
     """Run every step into temp tables; returns the step log."""
     log = []
     steps = _steps(ctx)
+    guard.prepare(con)
     for i, (name, step) in enumerate(steps):
         started = time.perf_counter()
-        out = step(con, ctx)
+        out = guard.run_step(name, step, con, ctx)
         log.append(
             {"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)}
         )
@@ -110,7 +122,9 @@ STORE = {
         floor_area, days_served, weight, points, score, grade FROM project_scores ORDER BY project_id, company""",
     "run_buckets": "SELECT $run, company, bucket, records, raw_points, points FROM buckets ORDER BY company, bucket",
     "run_rule_points": """SELECT $run, company, project_id, rule_id, target, bucket, value, records,
-        raw_points, points FROM rule_points WHERE records > 0 OR points <> 0
+        raw_points, points FROM rule_points rp WHERE (records > 0 OR points <> 0)
+        AND (target = 'company' OR EXISTS (SELECT 1 FROM target_scores t WHERE t.in_force
+             AND t.company = rp.company AND t.project_id = rp.project_id AND t._eval = rp._eval))
         ORDER BY company, project_id, rule_id""",
     "run_evidence": """SELECT $run, rule_id, _company, _project, source, _key, _batch, _row, _date,
         contribution FROM hits""",
@@ -118,6 +132,12 @@ STORE = {
         raw_rate, pool_records, pool_households, pool_rate, prior_households, fair_rate, fair_low,
         fair_high FROM fair_rates ORDER BY rule_id, company, project_id""",
     "run_unattributed": "SELECT $run, source, record_key, batch_id, line, project_id, record_date FROM unattributed",
+    "run_evaluations": """SELECT $run, project_id, company, evaluation_id, evaluated_on, points, score,
+        grade, in_force, carried_from FROM evaluation_results
+        ORDER BY project_id, company, evaluated_on, evaluation_id""",
+    "run_facts": "SELECT $run, company, fact_id, value FROM fact_rows ORDER BY company, fact_id",
+    "run_ranks": """SELECT $run, uscc, rank_id, partition, value, position, count FROM rank_rows
+        ORDER BY rank_id, uscc""",
 }
 
 
@@ -200,6 +220,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         ).as_dict(),
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
+        "results_digest": DIGEST,
     }
 
 

@@ -1,10 +1,14 @@
 """Scope: the inputs a run sees, as of its batch watermark, attributed to companies.
 
 * `service`   — every visible service period (project → company, from/to).
-* `units`     — each (project, company) pair that served within the period: what is rated.
-* `exposure`  — households × days served / days in window, per unit and rate window.
+* `units`     — each (project, company) pair that served within the period: what is rated,
+                with the project's attributes (newest service row) and the days served;
+                `[project] include` keeps only the projects the scheme rates.
+* `exposure`  — households × days served / days in window, per unit and rate window (and
+                the exact household-days and window days the engine's rates divide).
 * `scope_<k>` — the records of source k a rule may count, each with `_company`: the company
-                serving the record's project on the record's date (events name their company).
+                serving the record's project on the record's date (events name their company),
+                and `p__<attribute>` for the project attributes the rules read.
 * Complaints held by an integrity scan (waiting for review, or confirmed duplicates) are left
   out, as of the holds watermark the run pins (`analysis.layout.held_complaints_sql`).
 * `unattributed` — records on a date no company served their project: kept and reported.
@@ -17,20 +21,28 @@ from datetime import date
 import duckdb
 
 from rating.engine.context import RunContext, exposure_window, window_start
+from rating.ruleset.names import project_attributes, project_column
 from rating.schema import CONTRACTS
 from rating.schema.derived import scope_columns_sql
 from rating.schema.holds import held_complaints_sql
-from rating.sql import run, value
+from rating.sql import run, sql_text, value
 from rating.warehouse import key_sql, visible_rows
 
 FAR_FUTURE = "DATE '9999-12-31'"
 
 
+def _attributes() -> list[str]:
+    """Project attributes held on each service row (all but `project_id` and `days_served`)."""
+    return [a.name for a in project_attributes() if a.name not in ("project_id", "days_served")]
+
+
 def build_service(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`service`: every visible service period, with the project's attributes."""
+    attributes = "".join(f', "{a}"' for a in _attributes())
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE service AS
-            SELECT project_id, company_uscc, project_name, district, street, households, floor_area,
+            SELECT project_id, company_uscc{attributes},
                    service_start, coalesce(service_end, {FAR_FUTURE}) AS service_end
             FROM {visible_rows(CONTRACTS["projects"], extras=True)}""",
         ctx.params,
@@ -39,30 +51,30 @@ def build_service(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
 
 
 def build_units(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`units`: each (project, company) pair that served in the period and that the scheme
+    rates (`[project] include`), with its attributes, days served and score weight."""
     scoring = ctx.ruleset.definition.project
     size = {"households": "households", "floor_area": "floor_area", "equal": "1"}[scoring.weight]
     days = "days_served / $period_days" if scoring.weight_by_days else "1"
+    newest = "".join(f', arg_max("{a}", service_start) AS "{a}"' for a in _attributes())
     run(
         con,
-        """CREATE OR REPLACE TEMP TABLE units AS
+        f"""CREATE OR REPLACE TEMP TABLE units AS
             WITH served AS (
               SELECT *, date_diff('day', greatest(service_start, $period_start),
                                   least(service_end, $period_end)) + 1 AS days
               FROM service WHERE service_start <= $period_end AND service_end >= $period_start)
-            SELECT project_id, company_uscc AS company,
-                   arg_max(project_name, service_start) AS project_name,
-                   arg_max(district, service_start) AS district,
-                   arg_max(street, service_start) AS street,
-                   arg_max(households, service_start) AS households,
-                   arg_max(floor_area, service_start) AS floor_area,
+            SELECT project_id, company_uscc AS company{newest},
                    CAST(sum(days) AS INTEGER) AS days_served
             FROM served GROUP BY project_id, company_uscc""",
         ctx.params,
     )
+    include = ctx.ruleset.include
+    where = f"WHERE coalesce(({sql_text(include)}), false)" if include is not None else ""
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE units AS
-            SELECT *, CAST({size} * {days} AS DECIMAL(24,6)) AS weight FROM units""",
+            SELECT *, CAST({size} * {days} AS DECIMAL(24,6)) AS weight FROM units {where}""",
         ctx.params,
     )
     return int(value(con, "SELECT count(*) FROM units"))
@@ -79,37 +91,61 @@ def exposure_windows(ctx: RunContext) -> dict[str, tuple[date, date]]:
 
 
 def build_exposure(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """`exposure`: per unit and rate window, households × days served ÷ days in the window
+    (`households`, a double, for fair rates), and the exact integers behind it
+    (`household_days` ÷ `window_days`) that rates per 1,000 households divide by."""
     run(
         con,
-        "CREATE OR REPLACE TEMP TABLE exposure (window_id VARCHAR, project_id VARCHAR, company VARCHAR, households DOUBLE)",
+        """CREATE OR REPLACE TEMP TABLE exposure (window_id VARCHAR, project_id VARCHAR,
+           company VARCHAR, households DOUBLE, household_days HUGEINT, window_days INTEGER)""",
     )
     for window_id, (start, end) in exposure_windows(ctx).items():
         run(
             con,
             """INSERT INTO exposure
-               SELECT $window_id, s.project_id, s.company_uscc,
-                      sum(s.households * (date_diff('day', greatest(s.service_start, $w_start),
-                                                    least(s.service_end, $w_end)) + 1))
-                      / (date_diff('day', $w_start, $w_end) + 1)
-               FROM service s JOIN units u ON u.project_id = s.project_id AND u.company = s.company_uscc
-               WHERE s.service_start <= $w_end AND s.service_end >= $w_start
-               GROUP BY s.project_id, s.company_uscc""",
+               SELECT $window_id, project_id, company_uscc, household_days / window_days,
+                      household_days, window_days
+               FROM (SELECT s.project_id, s.company_uscc,
+                            sum(CAST(s.households AS HUGEINT)
+                                * (date_diff('day', greatest(s.service_start, $w_start),
+                                             least(s.service_end, $w_end)) + 1)) AS household_days,
+                            date_diff('day', $w_start, $w_end) + 1 AS window_days
+                     FROM service s JOIN units u
+                       ON u.project_id = s.project_id AND u.company = s.company_uscc
+                     WHERE s.service_start <= $w_end AND s.service_end >= $w_start
+                     GROUP BY s.project_id, s.company_uscc)""",
             {"window_id": window_id, "w_start": start, "w_end": end},
         )
 
 
 def needed_columns(ctx: RunContext, kind: str) -> set[str]:
+    """The columns of `kind` the rules read (and the key naming each evaluation)."""
     names: set[str] = set()
     for compiled in ctx.ruleset.rules:
         if compiled.rule.source == kind:
             names |= compiled.columns
+    evaluation = ctx.ruleset.definition.project.evaluation
+    if evaluation is not None and evaluation.source == kind:
+        names.add(evaluation.key)
+    return names
+
+
+def needed_project_columns(ctx: RunContext, kind: str) -> set[str]:
+    """The project attributes the rules over `kind` read beside each record."""
+    names: set[str] = set()
+    for compiled in ctx.ruleset.rules:
+        if compiled.rule.source == kind:
+            names |= compiled.project_columns
     return names
 
 
 def scope_start(ctx: RunContext, kind: str) -> date:
-    return min(
+    """The first date a record of `kind` may carry and still count (the period's start when
+    only evaluations read the source)."""
+    starts = [
         window_start(c.rule.window, ctx.period) for c in ctx.ruleset.rules if c.rule.source == kind
-    )
+    ]
+    return min(starts, default=ctx.period.start)
 
 
 def scope_predicate(kind: str) -> str:
@@ -122,6 +158,8 @@ def scope_predicate(kind: str) -> str:
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int:
+    """`scope_<kind>`: the records of `kind` in the run's scope with their company, the
+    columns the rules read, and the project attributes they read (`p__<attribute>`)."""
     contract = CONTRACTS[kind]
     columns = scope_columns_sql(kind, needed_columns(ctx, kind))
     extra = "".join(f", {c}" for c in columns)
@@ -137,6 +175,11 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
         select = f"""SELECT i.*, sv.company_uscc AS _company FROM ({inner}) i
                      LEFT JOIN service sv ON sv.project_id = i._project
                       AND i._date BETWEEN sv.service_start AND sv.service_end"""
+    attributes = sorted(needed_project_columns(ctx, kind))
+    if attributes:
+        cols = "".join(f', u."{a}" AS "{project_column(a)}"' for a in attributes)
+        select = f"""SELECT r.*{cols} FROM ({select}) r
+                     LEFT JOIN units u ON u.project_id = r._project AND u.company = r._company"""
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE scope_{kind} AS {select}",
@@ -146,6 +189,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
 
 
 def build_unattributed(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """`unattributed`: records dated when no company served their project (kept, reported)."""
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE unattributed (source VARCHAR, record_key VARCHAR,

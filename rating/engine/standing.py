@@ -24,6 +24,7 @@ import duckdb
 
 from rating.errors import NotFoundError
 from rating.periods import Period
+from rating.schema.tables import RUN_STATUS
 from rating.sql import rows
 
 COUNTING = ("draft", "publicity", "published")
@@ -59,14 +60,14 @@ def period_runs(
     """Period → the run that counts for it (only periods that have one; all when None)."""
     found = rows(
         con,
-        """SELECT r.period,
+        f"""SELECT r.period,
                   arg_max(r.run_id, (s.status = 'published',
                                      coalesce(starts_with(r.ruleset, $prefix), false),
                                      r.created_at, r.run_id)),
                   arg_max(s.status, (s.status = 'published',
                                      coalesce(starts_with(r.ruleset, $prefix), false),
                                      r.created_at, r.run_id))
-           FROM runs r JOIN run_status s USING (run_id)
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id)
            WHERE list_contains($counting, s.status)
              AND ($periods IS NULL OR list_contains($periods, r.period))
            GROUP BY r.period""",
@@ -84,8 +85,8 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> ReadRun:
     discarded or superseded one). Raises NotFoundError `RUN_NOT_FOUND` when none counts."""
     found = rows(
         con,
-        """SELECT r.run_id, r.period, s.status, r.created_at FROM runs r
-           JOIN run_status s USING (run_id) WHERE list_contains($counting, s.status)""",
+        f"""SELECT r.run_id, r.period, s.status, r.created_at FROM runs r
+           JOIN {RUN_STATUS} s USING (run_id) WHERE list_contains($counting, s.status)""",
         {"counting": list(COUNTING)},
     )
     if not found:
@@ -110,7 +111,7 @@ def read_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> ReadRun:
         return latest_run(con)
     found = rows(
         con,
-        "SELECT r.period, s.status FROM runs r JOIN run_status s USING (run_id) WHERE run_id = $id",
+        f"SELECT r.period, s.status FROM runs r JOIN {RUN_STATUS} s USING (run_id) WHERE run_id = $id",
         {"id": run_id},
     )
     if not found:

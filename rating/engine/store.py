@@ -2,7 +2,9 @@
 
 Result tables are keyed by `run_id` and only ever appended to. `results_digest` hashes a
 run's results in a canonical order without the run id, so two runs over the same inputs
-with the same rules have the same digest: that is what "byte-identical" is checked on.
+with the same rules have the same digest: that is what "byte-identical" is checked on. The
+digest is SHA-256 over each row's typed JSON in a canonical order: collision-resistant, so a
+forger with write access cannot craft other rows with the same digest.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+import pyarrow as pa
 
 from rating.sql import rows
 
@@ -91,11 +94,25 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
         "fair_low",
         "fair_high",
     ),
+    "run_evaluations": (
+        "project_id",
+        "company_uscc",
+        "evaluation_id",
+        "evaluated_on",
+        "points",
+        "score",
+        "grade",
+        "in_force",
+        "carried_from",
+    ),
+    "run_facts": ("company_uscc", "fact_id", "value"),
+    "run_ranks": ("company_uscc", "rank_id", "partition", "value", "position", "count"),
 }
 
-# Tables only some rule sets fill (`shrink` rules): a run with no rows in them leaves them out
-# of its digest, so the results of runs made before the tables existed keep their digests.
-OPTIONAL_TABLES = frozenset({"run_fair_rates"})
+# Tables only some rule sets fill (`shrink` rules, evaluations, `[[facts]]`, `[[ranks]]`): a
+# run with no rows in them leaves them out of its digest, so the results of runs made before
+# the tables existed keep their digests.
+OPTIONAL_TABLES = frozenset({"run_fair_rates", "run_evaluations", "run_facts", "run_ranks"})
 
 
 # Key columns of each result table: what identifies a row when two runs are compared.
@@ -107,6 +124,9 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "run_evidence": ("rule_id", "company_uscc", "project_id", "source", "record_key", "batch_id"),
     "run_unattributed": ("source", "record_key", "batch_id"),
     "run_fair_rates": ("company_uscc", "project_id", "rule_id"),
+    "run_evaluations": ("project_id", "company_uscc", "evaluation_id", "in_force"),
+    "run_facts": ("company_uscc", "fact_id"),
+    "run_ranks": ("company_uscc", "rank_id"),
 }
 
 
@@ -117,59 +137,121 @@ def source_table(table: str, prefix: str = "") -> str:
     return f"{prefix}{table}"
 
 
-def row_text_sql(table: str) -> str:
-    """A row's canonical text: its columns in order, unit-separated, NULL as \\N."""
-    return " || chr(31) || ".join(
-        f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_TABLES[table]
-    )
+# Results digest schemes. A run's manifest names the scheme it was hashed with
+# (`results_digest`); runs made before the key existed used the legacy one.
+DIGEST = "sha256-sorted-v2"
+LEGACY_DIGEST = "md5-sum-v1"
+BATCH_ROWS = 1 << 17
 
 
-def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix: str = "") -> str:
-    """A digest of a result table's rows for one run, without the run id, in linear time.
+def digest_scheme(manifest: dict[str, object]) -> str:
+    """The results digest scheme a run was hashed with, from its manifest."""
+    scheme = str(manifest.get("results_digest") or LEGACY_DIGEST)
+    if scheme not in (DIGEST, LEGACY_DIGEST):
+        raise ValueError(f"unknown results digest scheme {scheme!r}")
+    return scheme
 
-    Each row's canonical text is hashed with MD5 by DuckDB and the 128-bit values are summed
-    (as two 64-bit halves, exactly, in HUGEINT); the digest is sha256 of the table name, the
-    row count and the two sums. A sum does not depend on row order, so nothing is sorted; rows
-    are unique within a table (their key), and a changed, added or removed row changes a sum
-    unless someone finds a second MD5 preimage. `published_rows` keeps a sha256 per row of
-    published runs on top of this, to name the row `rating verify` finds altered.
+
+def row_text_sql(table: str, scheme: str = DIGEST) -> str:
+    """A row's canonical text: its columns in order as a typed JSON array (RFC 8259 values:
+    NULL is `null`, text a quoted and escaped string, numbers and booleans bare), so a NULL,
+    the text `\\N` and text holding a separator all encode differently. The legacy scheme
+    joined the columns' text with U+001F and wrote NULL as `\\N`."""
+    columns = RESULT_TABLES[table]
+    if scheme == LEGACY_DIGEST:
+        return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in columns)
+    return "json_array(" + ", ".join(f'"{c}"' for c in columns) + ")"
+
+
+def table_digest(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    run_id: str,
+    prefix: str = "",
+    scheme: str = DIGEST,
+) -> str:
+    """A digest of a result table's rows for one run, without the run id, that a forger
+    cannot match with other rows short of breaking SHA-256.
+
+    sha256 of the scheme, the table, the row count and every row's typed JSON
+    (`row_text_sql`) in a canonical order: by the row's MD5 (a cheap, fixed-width sort key)
+    and then its text, so the order is a function of the set of rows alone. JSON values are
+    self-delimiting, so the concatenation is unambiguous: equal digests mean equal
+    multisets of rows unless SHA-256 collides. DuckDB encodes and sorts (spilling to disk
+    when it must); the sorted text streams to `hashlib` in Arrow batches. (The legacy scheme
+    summed MD5s: a sum can be matched by crafted rows — a generalised birthday attack — so
+    it is kept only to check runs made with it.)
     """
+    if scheme == LEGACY_DIGEST:
+        return _legacy_digest(con, table, run_id, prefix)
+    hasher = hashlib.sha256()
+    body = hashlib.sha256()
+    count = 0
+    ordered = con.sql(
+        f"""SELECT j FROM (SELECT {row_text_sql(table)} AS j
+                           FROM {source_table(table, prefix)} WHERE run_id = $run)
+            ORDER BY md5_number(j), j""",
+        params={"run": run_id},
+    )
+    for batch in ordered.to_arrow_reader(BATCH_ROWS):
+        column = batch.column(0)
+        body.update(_concatenated(column))
+        count += len(column)
+    hasher.update(f"{DIGEST}|{table}|{count}\n".encode())
+    hasher.update(body.digest())
+    return hasher.hexdigest()
+
+
+def _concatenated(column: pa.Array) -> memoryview:
+    """The values of an Arrow string column, concatenated (its data buffer, as sliced)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = column.cast(pa.large_string())
+    width = 8 if pa.types.is_large_string(column.type) else 4
+    offsets = memoryview(column.buffers()[1]).cast("q" if width == 8 else "i")
+    first, last = offsets[column.offset], offsets[column.offset + len(column)]
+    data = column.buffers()[2]
+    return memoryview(data)[first:last] if data is not None else memoryview(b"")
+
+
+def _legacy_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix: str) -> str:
     found = rows(
         con,
         f"""SELECT count(*), coalesce(sum((h >> 64)::HUGEINT), 0),
                    coalesce(sum((h & 18446744073709551615::UHUGEINT)::HUGEINT), 0)
-            FROM (SELECT md5_number({row_text_sql(table)}) AS h
+            FROM (SELECT md5_number({row_text_sql(table, LEGACY_DIGEST)}) AS h
                   FROM {source_table(table, prefix)} WHERE run_id = $run)""",
         {"run": run_id},
     )[0]
     count, high, low = (int(v) for v in found)
-    return _digest(table, count, high, low)
-
-
-def _digest(table: str, count: int, high: int, low: int) -> str:
     return hashlib.sha256(f"{table}|{count}|{high}|{low}".encode()).hexdigest()
 
 
-def empty_digest(table: str) -> str:
+def empty_digest(table: str, scheme: str = DIGEST) -> str:
     """The digest of a table with no rows for the run."""
-    return _digest(table, 0, 0, 0)
+    if scheme == LEGACY_DIGEST:
+        return hashlib.sha256(f"{table}|0|0|0".encode()).hexdigest()
+    hasher = hashlib.sha256(f"{DIGEST}|{table}|0\n".encode())
+    hasher.update(hashlib.sha256().digest())
+    return hasher.hexdigest()
 
 
 def results_digest(
-    con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = ""
+    con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "", scheme: str = DIGEST
 ) -> tuple[str, dict[str, str]]:
     """(digest of the run's results, digest per table); an empty optional table is left out."""
-    per_table = {t: table_digest(con, t, run_id, prefix) for t in RESULT_TABLES}
+    per_table = {t: table_digest(con, t, run_id, prefix, scheme) for t in RESULT_TABLES}
     per_table = {
-        t: d for t, d in per_table.items() if t not in OPTIONAL_TABLES or d != empty_digest(t)
+        t: d
+        for t, d in per_table.items()
+        if t not in OPTIONAL_TABLES or d != empty_digest(t, scheme)
     }
     return combine_digests(per_table), per_table
 
 
-def recorded_digest(per_table: dict[str, str], table: str) -> str:
+def recorded_digest(per_table: dict[str, str], table: str, scheme: str = DIGEST) -> str:
     """A table's digest as recorded in `per_table` (an optional table left out was empty)."""
     if table not in per_table and table in OPTIONAL_TABLES:
-        return empty_digest(table)
+        return empty_digest(table, scheme)
     return per_table[table]
 
 

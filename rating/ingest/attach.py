@@ -66,11 +66,11 @@ def attach_orders(
     assert by is not None
     where = address if address and address.startswith("c") and address[1:].isdigit() else None
     address_sql = f"r.{where}" if where else "NULL"
-    join = "LEFT JOIN raw r USING (_line)" if where else ""
+    join = "LEFT JOIN raw r ON r._rid = k._rid" if where else ""
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE m_input AS
-            SELECT k._line, k."{contract.date_column}" AS _when, k."{by}" AS community_name,
+            SELECT k._rid AS _line, k."{contract.date_column}" AS _when, k."{by}" AS community_name,
                    k.company_name, k.district, k.street, CAST({address_sql} AS VARCHAR) AS address
             FROM checked k {join}
             WHERE k.project_id IS NULL AND k."{by}" IS NOT NULL AND {clean_rows(contract)}""",
@@ -82,12 +82,12 @@ def attach_orders(
         con,
         """UPDATE checked AS c SET project_id = d.project_id, match_method = d.method,
                   match_confidence = round(d.confidence, 4)
-           FROM m_decided d WHERE d._line = c._line AND d.project_id IS NOT NULL""",
+           FROM m_decided d WHERE d._line = c._rid AND d.project_id IS NOT NULL""",
     )
     run(
         con,
         f"""UPDATE checked SET {error_column("project_id")} = 'MATCH_REJECTED'
-            WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'rejected')""",
+            WHERE _rid IN (SELECT _line FROM m_decided WHERE method = 'rejected')""",
     )
     in_review = _queue_for_review(con, contract, batch_id)
     counted = rows(
@@ -102,15 +102,15 @@ def _queue_for_review(con: duckdb.DuckDBPyConnection, contract: Contract, batch_
     run(
         con,
         f"""INSERT INTO match_review
-            SELECT 'R' || $batch || '-' || c._line, {names}, $batch, c._line,
+            SELECT 'R' || $batch || '-' || c._rid, {names}, $batch, c._line,
                    CAST(c."{contract.date_column}" AS DATE), {alias_key_sql("o")}, to_json(d.candidates)
-            FROM checked c JOIN m_decided d ON d._line = c._line AND d.method = 'review'
-            JOIN m_orders o ON o._line = c._line
-            ORDER BY c._line""",
+            FROM checked c JOIN m_decided d ON d._line = c._rid AND d.method = 'review'
+            JOIN m_orders o ON o._line = c._rid
+            ORDER BY c._rid""",
         {"batch": batch_id},
     )
     run(
         con,
-        "DELETE FROM checked WHERE _line IN (SELECT _line FROM m_decided WHERE method = 'review')",
+        "DELETE FROM checked WHERE _rid IN (SELECT _line FROM m_decided WHERE method = 'review')",
     )
     return int(value(con, "SELECT count(*) FROM m_decided WHERE method = 'review'"))

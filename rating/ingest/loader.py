@@ -1,17 +1,20 @@
 """Ingest: one file of one kind into the warehouse, append-only, as one batch.
 
 Steps (each a named function below, run in this order inside one transaction):
-fingerprint → read raw → map headers → check records → match hotline orders to projects →
+fingerprint → read raw (the header and, in a workbook, the sheets of this kind) → map
+headers → skip rows that are not data → check records → match hotline orders to projects →
 load good records → record corrections → quarantine the rest → record the batch. A
 file that cannot be read at all raises before anything is written; a file read once is
 recognised by its sha256 and not loaded twice. Always: rows read = rows loaded + rows in
-review (orders waiting for an analyst to name their project) + rows quarantined.
+review (orders waiting for an analyst to name their project) + rows quarantined + rows
+skipped (blank, total and note rows, counted by reason).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,19 @@ import duckdb
 from rating.errors import InputFileError, UsageError
 from rating.ingest import readers
 from rating.ingest.attach import Attached, address_column, attach_orders
+from rating.ingest.nondata import (
+    kind_probe,
+    normalised_counts,
+    required_columns,
+    skip_non_data,
+)
 from rating.ingest.validate import (
     PROBLEM_CODES,
+    FileTraits,
     Mapping,
     check_sql,
     clean_rows,
+    codes_sql,
     duplicate_key_sql,
     overlap_check_sql,
     problems_sql,
@@ -52,6 +63,10 @@ class IngestResult:
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     sha256: str = ""
+    rows_skipped: dict[str, int] = field(default_factory=dict)  # not data, by reason
+    normalised: dict[str, int] = field(default_factory=dict)  # identifier repairs, by kind
+    sheets: list[dict[str, object]] = field(default_factory=list)  # workbooks: read / skipped
+    header_line: int = 1  # where the header was found (title rows above it skipped)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,7 +82,7 @@ def contract_for(kind: str) -> Contract:
 
 
 def map_headers(
-    contract: Contract, headers: list[str], file_name: str
+    contract: Contract, headers: list[str], file_name: str, header_line: int = 1
 ) -> tuple[Mapping, list[str]]:
     """Match a file's headers to the contract; refuse a file of the wrong kind."""
     known = contract.header_map()
@@ -84,19 +99,18 @@ def map_headers(
             )
         else:
             source[name] = (f"c{i}", header)
-    required = [
-        n
-        for n, c in contract.columns.items()
-        if not c.nullable and c.metadata["default"] is None and n not in source
-    ]
-    if contract.matched_by and not ({"project_id", contract.matched_by} & set(source)):
-        required.append("project_id")  # or the compound's name, to match it by
+    required = required_columns(contract, set(source))
     if required:
         wanted = ", ".join(f"{contract.columns[n].title} ({n})" for n in required)
         guess = _guess_kind(headers, contract.kind)
         hint = f"; it looks like a '{guess}' file" if guess else ""
+        where = (
+            f" (the header was looked for in the first 30 lines; line {header_line} came closest)"
+            if not source
+            else ""
+        )
         raise InputFileError(
-            f"{file_name} is not a '{contract.kind}' file: missing columns {wanted}{hint}",
+            f"{file_name} is not a '{contract.kind}' file: missing columns {wanted}{hint}{where}",
             code="FILE_WRONG_KIND",
             details={"missing": required, "headers": headers},
         )
@@ -128,12 +142,16 @@ def _date_sql(contract: Contract) -> str:
 
 
 def _check_records(
-    con: duckdb.DuckDBPyConnection, contract: Contract, mapping: Mapping, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    mapping: Mapping,
+    settings: Settings,
+    traits: FileTraits,
 ) -> None:
     now = settings.current_time().replace(tzinfo=None)
     run(
         con,
-        f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping)}",
+        f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping, traits=traits)}",
         {"today": now.date(), "now": now, "watermark": watermark(con)},
     )
     run(con, duplicate_key_sql(contract))
@@ -161,7 +179,7 @@ def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int
     con.execute(
         f"""INSERT INTO src_{contract.kind} ({names}, _batch, _row, _date)
             SELECT {names}, $batch, _line, {_date_sql(contract)} FROM checked
-            WHERE {clean_rows(contract)} ORDER BY _line""",
+            WHERE {clean_rows(contract)} ORDER BY _rid""",
         {"batch": batch_id},
     )
     return int(value(con, f"SELECT count(*) FROM checked WHERE {clean_rows(contract)}"))
@@ -210,24 +228,32 @@ def _quarantine(
         )
         + ") AS m(code, message)"
     )
+    sheet_names = "[" + ", ".join(sql_text(lit(n)) for n in raw.sheet_names) + "]::VARCHAR[]"
     con.execute(
-        f"""INSERT INTO quarantine
-            SELECT $batch, $kind, $file, q.line, q.header, q.code, m.message || ' (' || q.field || ')',
-                   q.value, q.raw
-            FROM ({problems_sql(contract, mapping)}) q LEFT JOIN {messages} ON m.code = q.code
-            ORDER BY q.line, q.field""",
+        f"""INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code, message,
+                                    value, raw, sheet)
+            SELECT $batch, $kind, $file, q.line, q.header, q.code,
+                   m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
+                   q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
+            FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=_codes(con, contract))}) q
+            LEFT JOIN {messages} ON m.code = q.code
+            ORDER BY q._rid, q.field""",
         {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
     )
-    for line, kind, text in raw.malformed:
+    for r in raw.rejected:
         con.execute(
-            "INSERT INTO quarantine VALUES ($batch, $kind, $file, $line, NULL, 'MALFORMED_LINE', $msg, $text, NULL)",
+            """INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code,
+                                       message, value, raw, sheet)
+               VALUES ($batch, $kind, $file, $line, NULL, $code, $msg, $text, NULL, $sheet)""",
             {
                 "batch": batch_id,
                 "kind": contract.kind,
                 "file": raw.path.name,
-                "line": line,
-                "msg": f"{PROBLEM_CODES['MALFORMED_LINE']} ({kind.lower()})",
-                "text": text[:1000],
+                "line": r.line,
+                "code": r.code,
+                "msg": f"{PROBLEM_CODES[r.code]} ({r.detail})",
+                "text": r.text[:1000],
+                "sheet": r.sheet,
             },
         )
     bad_rows = int(value(con, f"SELECT count(*) FROM checked WHERE NOT ({clean_rows(contract)})"))
@@ -238,7 +264,23 @@ def _quarantine(
             {"batch": batch_id},
         )
     )
-    return bad_rows + len(raw.malformed), reasons
+    return bad_rows + len(raw.rejected), reasons
+
+
+def _codes(con: duckdb.DuckDBPyConnection, contract: Contract) -> frozenset[str]:
+    return frozenset(value(con, codes_sql(contract)) or [])
+
+
+RawReader = Callable[[duckdb.DuckDBPyConnection, Path, str], readers.RawFile]
+
+
+def _reader(contract: Contract) -> RawReader:
+    """Read in this process, finding the header (and sheets) of `contract`'s kind."""
+
+    def read(con: duckdb.DuckDBPyConnection, path: Path, sha: str) -> readers.RawFile:
+        return readers.load_raw(con, path, kind_probe(contract), sha256=sha)
+
+    return read
 
 
 def ingest_file(
@@ -248,7 +290,14 @@ def ingest_file(
     path: Path,
     *,
     origin: str = "cli",
+    read_raw: RawReader | None = None,
 ) -> IngestResult:
+    """Read, check and load one export of `kind` as one batch (see the module docstring).
+
+    `read_raw(con, path, sha256)` fills temp table `raw` and describes it; by default the
+    readers run in this process (the API reads uploads in a limited child process instead,
+    `rating.ingest.isolated`). Raises InputFileError (a FILE_* code) when the file cannot
+    be read at all; nothing is written then."""
     contract = contract_for(kind)
     path = Path(path)
     readers.sniff_format(path)
@@ -262,11 +311,15 @@ def ingest_file(
         return IngestResult(kind, path.name, "already_loaded", int(earlier), sha256=sha)
     # The raw temp table is read outside the transaction: it changes nothing in the warehouse
     # and its row ids then follow the file's order.
-    raw = readers.load_raw(con, path, sha256=sha)
-    mapping, ignored = map_headers(contract, raw.headers, path.name)
+    raw = (read_raw or _reader(contract))(con, path, sha)
+    raw.traits = replace(raw.traits, zone=settings.timezone)
+    mapping, ignored = map_headers(contract, raw.headers, path.name, raw.header_line)
+    skipped = skip_non_data(con, contract, mapping, len(raw.headers))
+    if raw.empty_lines:
+        skipped["blank"] = skipped.get("blank", 0) + raw.empty_lines
     with transaction(con):
         batch_id = watermark(con) + 1
-        _check_records(con, contract, mapping, settings)
+        _check_records(con, contract, mapping, settings, raw.traits)
         attached = _attach_orders(con, contract, mapping, batch_id, raw.headers)
         loaded = _load_good(con, contract, batch_id)
         superseding = _record_corrections(con, contract, batch_id)
@@ -276,7 +329,7 @@ def ingest_file(
             path.name,
             "loaded",
             batch_id,
-            rows_read=raw.rows + len(raw.malformed),
+            rows_read=raw.rows + len(raw.rejected) + raw.empty_lines,
             rows_loaded=loaded,
             rows_quarantined=quarantined,
             rows_superseding=superseding,
@@ -287,6 +340,10 @@ def ingest_file(
             encoding=raw.encoding,
             ignored_columns=ignored,
             sha256=sha,
+            rows_skipped=skipped,
+            normalised=normalised_counts(con, contract, mapping),
+            sheets=[i.as_dict() for i in raw.sheets],
+            header_line=raw.header_line,
         )
         _record_batch(con, result, mapping, origin, settings)
         con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
@@ -300,12 +357,19 @@ def _record_batch(
     origin: str,
     settings: Settings,
 ) -> None:
-    if r.rows_read != r.rows_loaded + r.rows_in_review + r.rows_quarantined:  # the promise
-        raise AssertionError(
+    skipped = sum(r.rows_skipped.values())
+    if r.rows_read != r.rows_loaded + r.rows_in_review + r.rows_quarantined + skipped:
+        raise AssertionError(  # the promise
             f"ingest lost rows: {r.rows_read} != {r.rows_loaded} + {r.rows_in_review} "
-            f"+ {r.rows_quarantined}"
+            f"+ {r.rows_quarantined} + {skipped}"
         )
     columns = {name: header for name, (_, header) in mapping.source.items()}
+    reading = {
+        "header_line": r.header_line,
+        "sheets": r.sheets,
+        "rows_skipped": r.rows_skipped,
+        "normalised": r.normalised,
+    }
     record_batch(
         con,
         batch_id=r.batch_id,
@@ -319,6 +383,8 @@ def _record_batch(
         rows_quarantined=r.rows_quarantined,
         rows_superseding=r.rows_superseding,
         rows_in_review=r.rows_in_review,
+        rows_skipped=skipped,
+        reading=json.dumps(reading, ensure_ascii=False),
         ignored_columns=r.ignored_columns,
         columns=json.dumps(columns, ensure_ascii=False),
         origin=origin,

@@ -28,6 +28,7 @@ class QuarantineRow:
     code: str
     message: str | None
     value: str | None
+    sheet: str | None = None  # the workbook sheet the row came from
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -56,9 +57,9 @@ def read_page(
     params: dict[str, object] = {"batch": batch, "kind": kind, "code": code}
     found = rows(
         con,
-        f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value
+        f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value, sheet
             FROM quarantine WHERE {_WHERE}
-            ORDER BY batch_id, line, column_name LIMIT $limit OFFSET $offset""",
+            ORDER BY batch_id, sheet NULLS FIRST, line, column_name LIMIT $limit OFFSET $offset""",
         {**params, "limit": limit + 1, "offset": offset},
     )
     totals = rows(

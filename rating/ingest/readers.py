@@ -2,31 +2,50 @@
 
 The raw table has positional columns `c0 … cN` (the file's headers are kept aside, so a
 header never enters SQL as an identifier), `_line` (the line or sheet row the record came
-from) and nothing else. Lines the CSV parser cannot split into the header's columns are
-returned as `malformed` so they can be quarantined: rows read = loaded + quarantined.
+from, as a text editor or Excel shows it), `_sheet` (which sheet read, 0 for text) and
+`_rid` (the record's position in the file, unique). Lines that cannot become a record (not
+splitting into the header's columns, not in the file's encoding, too long) are returned as
+`rejected` so they are quarantined: rows read = loaded + in review + quarantined + skipped.
 
-Formats: CSV in UTF-8 (with or without BOM) or GB18030/GBK, XLSX/XLS (the first sheet),
-Parquet. The format is recognised from the file's bytes, not its name.
+Formats, recognised from the bytes, not the name: CSV and tab-separated text in UTF-8 (with
+or without BOM), GB18030/GBK or UTF-16 (Excel's "Unicode text") — `rating.ingest.textfile`;
+XLSX — `rating.ingest.xlsx`; XLS (BIFF, through calamine); an `.xls` that is an HTML table
+(what web systems download) — `rating.ingest.webtable`; Parquet.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import io
 import tempfile
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from rating.errors import InputFileError
+from rating.ingest import sheets, textfile, webtable, xlsx
+from rating.ingest.validate import FileTraits
 from rating.sql import ident, sql_text, value
 
+EPOCH_1900 = date(1899, 12, 30)  # serial 0 in Excel's 1900 system (past its 1900-02-29)
+EPOCH_1904 = date(1904, 1, 1)
 SNIFF_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 24
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A line that could not become a record, with its reason code and what was there."""
+
+    line: int
+    code: str  # MALFORMED_LINE, BAD_ENCODING or LINE_TOO_LONG
+    detail: str
+    text: str
+    sheet: str | None = None
 
 
 @dataclass
@@ -37,7 +56,12 @@ class RawFile:
     sha256: str
     headers: list[str]
     rows: int = 0
-    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, code, text)
+    rejected: list[Rejected] = field(default_factory=list)
+    sheets: list[sheets.SheetInfo] = field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)  # the sheets read, by `_sheet`
+    header_line: int = 1
+    traits: FileTraits = field(default_factory=FileTraits)
+    empty_lines: int = 0  # text files: lines with nothing at all below the header
 
 
 def file_sha256(path: Path) -> str:
@@ -53,7 +77,7 @@ def sniff_format(path: Path) -> str:
         raise InputFileError(f"{path}: no such file", code="FILE_NOT_FOUND")
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
         raise InputFileError(f"{path.name}: the file is empty", code="FILE_EMPTY")
     if head.startswith(b"PAR1"):
         return "parquet"
@@ -61,154 +85,157 @@ def sniff_format(path: Path) -> str:
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
-    if b"\x00" in head:
-        raise InputFileError(
-            f"{path.name}: binary content that is neither CSV, Excel nor Parquet",
-            code="FILE_NOT_TEXT",
-        )
+    if webtable.is_html(head):
+        return "html"
     return "csv"
 
 
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig, utf-8 or gb18030, decided on the first 64 KiB."""
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise InputFileError(
-        f"{path.name}: text is neither UTF-8 nor GB18030/GBK", code="FILE_BAD_ENCODING"
+def _load_text(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    tmp: Path,
+    probe: sheets.KindProbe,
+    sha: str | None,
+) -> RawFile:
+    scan = textfile.scan_text(path, sha)
+    header = textfile.find_header(path, scan, probe.score)
+    names = [f"c{i}" for i in range(len(header.cells))]
+    fast = scan.encoding in ("utf-8", "utf-8-sig", "gb18030") and not (
+        scan.bad_lines or scan.long_lines
+    )
+    rejected: list[Rejected] = []
+    if fast:
+        source = path
+        if scan.encoding == "gb18030":
+            source = tmp / "transcoded.csv"
+            _transcode(path, scan, source)
+        found = textfile.read_csv(con, source, table, names, header)
+        rows = int(value(con, f"SELECT count(*) FROM {table}"))
+        lines = {line for line, _, _ in found}
+        fast = header.line + rows + len(lines) == scan.lines
+        if fast:
+            _number_lines(con, table, sorted(lines), header.line)
+            rejected = [Rejected(line, "MALFORMED_LINE", kind.lower(), text) for line, kind, text in _first(found)]  # fmt: skip
+    if not fast:
+        numbered = tmp / "numbered.csv"
+        textfile.write_numbered(path, scan, header, numbered)
+        plain = textfile.Header(1, header.cells, header.delimiter)
+        found = textfile.read_csv(con, numbered, table, ["_line", *names], plain)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT {", ".join(names)},
+                CAST(_line AS BIGINT) AS _rid, CAST(_line AS BIGINT) AS _line, 0 AS _sheet
+                FROM {table}"""
+        )
+        rejected = [
+            Rejected(_numbered_line(text, line), "MALFORMED_LINE", kind.lower(), _unnumbered(text))
+            for line, kind, text in _first(found)
+        ]
+    rejected += [Rejected(n, "BAD_ENCODING", why, "") for n, why in scan.bad_lines.items()]
+    rejected += [
+        Rejected(n, "LINE_TOO_LONG", f"{size:,} bytes", "") for n, size in scan.long_lines.items()
+    ]
+    marks = frozenset({"excel_errors"} if scan.excel_errors else ())
+    return RawFile(
+        path,
+        "csv",
+        scan.encoding,
+        scan.sha256,
+        header.cells,
+        rejected=sorted(rejected, key=lambda r: r.line),
+        header_line=header.line,
+        traits=FileTraits(marks=marks),
+        empty_lines=scan.empty_lines,
     )
 
 
-def _transcode_to_utf8(path: Path, encoding: str, target: Path, hash_it: bool = True) -> str:
-    """Rewrite a GB18030 file as UTF-8 in chunks; returns the original bytes' sha256
-    (or "" when `hash_it` is false because the caller knows it already).
-
-    Undecodable bytes become U+FFFD, which validation reports as BAD_ENCODING on that row.
-    """
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    with path.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK_BYTES):
-            if hash_it:
-                digest.update(chunk)
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return digest.hexdigest() if hash_it else ""
-
-
-def _read_header(text_path: Path) -> list[str]:
-    with text_path.open("r", encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    return next(csv.reader(io.StringIO(first), delimiter=delimiter))
-
-
-def _positional(headers: list[str]) -> str:
-    return ", ".join(f"c{i}" for i in range(len(headers)))
-
-
-def _load_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, tmpdir: Path, sha: str | None
-) -> RawFile:
-    encoding = detect_encoding(path)
-    text_path = path
-    if encoding == "gb18030":
-        text_path = tmpdir / "transcoded.csv"
-        digest = _transcode_to_utf8(path, encoding, text_path, hash_it=sha is None)
-        sha = sha or digest
-    else:
-        sha = sha or file_sha256(path)
-    headers = _read_header(text_path)
-    if not any(h.strip() for h in headers):
-        raise InputFileError(
-            f"{path.name}: the first line holds no column headers", code="FILE_NO_HEADER"
-        )
-    names = [f"c{i}" for i in range(len(headers))]
-    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                SELECT {_positional(headers)} FROM read_csv($path, header = true, all_varchar = true,
-                    names = $names, store_rejects = true, quote = '"', escape = '"',
-                    null_padding = false, parallel = true)""",
-            {"path": str(text_path), "names": names},
-        )
-    except duckdb.Error as exc:
-        raise InputFileError(
-            f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})"
-        ) from exc
-    malformed = [
-        (int(line), str(kind), str(text or ""))
-        for line, kind, text in con.execute(
-            "SELECT line, error_type, csv_line FROM reject_errors ORDER BY line"
-        ).fetchall()
-    ]
-    _add_line_numbers(con, table, [m[0] for m in malformed], header_lines=1)
-    return RawFile(path, "csv", encoding, sha, headers, malformed=_dedupe_lines(malformed))
-
-
-def _dedupe_lines(malformed: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+def _first(found: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """One reject per line (DuckDB may report several errors of one line)."""
     seen: dict[int, tuple[int, str, str]] = {}
-    for m in malformed:
-        seen.setdefault(m[0], m)
+    for f in found:
+        seen.setdefault(f[0], f)
     return sorted(seen.values())
 
 
-def _add_line_numbers(
-    con: duckdb.DuckDBPyConnection, table: str, rejected_lines: list[int], header_lines: int
+def _numbered_line(text: str, fallback: int) -> int:
+    head = text.split(",", 1)[0].split("\t", 1)[0].split(";", 1)[0].split("|", 1)[0]
+    return int(head) if head.isdigit() else fallback
+
+
+def _unnumbered(text: str) -> str:
+    for d in (",", "\t", ";", "|"):
+        head, sep, rest = text.partition(d)
+        if sep and head.isdigit():
+            return rest
+    return text
+
+
+def _transcode(path: Path, scan: textfile.TextScan, target: Path) -> None:
+    """Rewrite a GB18030 file as UTF-8 in chunks; undecodable bytes become U+FFFD, which
+    validation reports as BAD_ENCODING on that row."""
+    decoder = codecs.getincrementaldecoder(scan.encoding)(errors="replace")
+    with path.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(CHUNK_BYTES):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+def _number_lines(
+    con: duckdb.DuckDBPyConnection, table: str, rejected_lines: list[int], header_line: int
 ) -> None:
-    """Record k (0-based, in file order) sits on line k + header + 1 + rejected lines before it."""
-    con.execute(f"ALTER TABLE {table} ADD COLUMN _line BIGINT")
-    shifts = sorted(set(rejected_lines))
-    adjusted = [line - header_lines - 1 - j for j, line in enumerate(shifts)]
+    """Record k (0-based, in file order) sits on line k + header line + 1 + rejected lines
+    before it (every record on one line: checked by the caller against the line count)."""
+    con.execute(
+        f"ALTER TABLE {table} ADD COLUMN _line BIGINT; ALTER TABLE {table} ADD COLUMN _rid BIGINT;"
+        f"ALTER TABLE {table} ADD COLUMN _sheet INTEGER DEFAULT 0"
+    )
+    adjusted = [line - header_line - 1 - j for j, line in enumerate(rejected_lines)]
     con.execute(
         f"""UPDATE {table} SET _line = rowid + 1 + $header
+               + (SELECT count(*) FROM unnest($adjusted::BIGINT[]) a(v) WHERE a.v <= {table}.rowid),
+               _rid = rowid + 1 + $header
                + (SELECT count(*) FROM unnest($adjusted::BIGINT[]) a(v) WHERE a.v <= {table}.rowid)""",
-        {"header": header_lines, "adjusted": adjusted},
+        {"header": header_line, "adjusted": adjusted},
     )
 
 
-def _load_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> None:
-    headers = frame.columns
-    renamed = frame.rename({h: f"c{i}" for i, h in enumerate(headers)})
-    renamed = renamed.with_columns(pl.all().cast(pl.Utf8)).with_row_index("_idx")
-    con.register("_frame", renamed)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_positional(headers)}, "
-            "_idx + 2 AS _line FROM _frame ORDER BY _idx"
-        )
-    finally:
-        con.unregister("_frame")
-
-
-def _load_excel(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str, sha: str | None
+def _load_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str, probe: sheets.KindProbe
 ) -> RawFile:
-    sha = sha or file_sha256(path)
     try:
-        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
-    except Exception as exc:  # noqa: BLE001 - calamine raises many types; the user needs one message
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
         raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
-    _load_frame(con, frame, table)
-    return RawFile(path, fmt, None, sha, list(frame.columns))
+    with book:
+        xlsx.check_bounds(book, path.name, xlsx.Limits())
+        try:
+            listed, date1904 = xlsx.workbook_sheets(book)
+            strings = xlsx.shared_strings(book)
+            dates = xlsx.date_styles(book)
+        except (KeyError, ValueError, SyntaxError) as exc:
+            raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+        seen, budget = xlsx.CellKinds(), [xlsx.Limits().max_cells]
+
+        def rows_of(s: xlsx.Sheet) -> Iterator[sheets.Row]:
+            return xlsx.sheet_rows(book, s, strings, dates, date1904, seen, budget)
+
+        sources = [
+            sheets.SourceSheet(s.name, s.state, lambda s=s: rows_of(s))  # type: ignore[misc]
+            for s in listed
+        ]
+        try:
+            headers, infos, names = sheets.read_sheets(con, path.name, sources, probe, table)
+        except (KeyError, ValueError, SyntaxError, zipfile.BadZipFile) as exc:
+            raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+    marks = {m for m, on in (("excel_errors", seen.errors), ("formulas", seen.formulas)) if on}
+    traits = FileTraits(epoch=EPOCH_1904 if date1904 else EPOCH_1900, marks=frozenset(marks))
+    return RawFile(
+        path, "xlsx", None, sha, headers, sheets=infos, sheet_names=names, traits=traits,
+        header_line=next((i.header_row or 1 for i in infos if i.status == "read"), 1),
+    )  # fmt: skip
 
 
-def _load_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str | None
-) -> RawFile:
-    sha = sha or file_sha256(path)
+def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str) -> RawFile:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
         headers = [str(row[0]) for row in described.fetchall()]
@@ -217,7 +244,8 @@ def _load_parquet(
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                SELECT {columns}, file_row_number + 1 AS _line
+                SELECT {columns}, file_row_number + 1 AS _rid, file_row_number + 1 AS _line,
+                       0 AS _sheet
                 FROM read_parquet($path, file_row_number = true) ORDER BY file_row_number""",
             {"path": str(path)},
         )
@@ -227,18 +255,31 @@ def _load_parquet(
 
 
 def load_raw(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw", sha256: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    probe: sheets.KindProbe,
+    table: str = "raw",
+    sha256: str | None = None,
 ) -> RawFile:
-    """Read any supported file into temp table `table` (c0…cN text columns plus `_line`).
+    """Read any supported file into temp table `table` (c0…cN text columns, `_rid`, `_line`,
+    `_sheet`); `probe` finds the header (and the sheets) of the kind being ingested.
 
-    `sha256`, when the caller has already hashed the file, saves reading it once more."""
+    `sha256`, when the caller has already hashed the file, saves reading it once more.
+    Raises InputFileError with a FILE_* code when the file cannot be read at all."""
     fmt = sniff_format(path)
     with tempfile.TemporaryDirectory(prefix="rating-ingest-") as tmp:
         if fmt == "csv":
-            raw = _load_csv(con, path, table, Path(tmp), sha256)
-        elif fmt in ("xlsx", "xls"):
-            raw = _load_excel(con, path, fmt, table, sha256)
+            raw = _load_text(con, path, table, Path(tmp), probe, sha256)
+        elif fmt == "xlsx":
+            raw = _load_xlsx(con, path, table, sha256 or file_sha256(path), probe)
+        elif fmt in ("xls", "html"):
+            grid = webtable.load_grid(con, path, fmt, table, probe)
+            raw = RawFile(
+                path, fmt, grid.encoding, sha256 or file_sha256(path), grid.headers,
+                sheets=grid.sheets, sheet_names=grid.names,
+                traits=FileTraits(marks=grid.marks),
+            )  # fmt: skip
         else:
-            raw = _load_parquet(con, path, table, sha256)
+            raw = _load_parquet(con, path, table, sha256 or file_sha256(path))
     raw.rows = int(value(con, f"SELECT count(*) FROM {table}"))
     return raw

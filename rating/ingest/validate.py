@@ -8,42 +8,53 @@ record is reported at once; a record with any problem goes to quarantine, the re
 Keeping codes in plain columns (not a list of structs per row) keeps a clean 10-million-row
 file cheap to check.
 
-Problem codes are part of the public interface (documented in datasets/CONTRACTS.md):
+Problem codes are part of the public interface (`rating.ingest.reasons`, documented in
+datasets/CONTRACTS.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandera.polars as pa
 from sqlglot import exp
 
+from rating.ingest.cleaning import (
+    changes_sql,
+    character_note_sql,
+    cleaned_id_sql,
+    id_problems_sql,
+)
+from rating.ingest.reasons import PROBLEM_CODES
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, Contract, logical_type
 from rating.schema.tables import SQL_TYPES
 from rating.sql import lit, sql_text
 from rating.warehouse import visible_rows
 
-PROBLEM_CODES = {
-    "MALFORMED_LINE": "the line does not split into the header's columns",
-    "BAD_ENCODING": "a cell holds bytes that are not valid in the file's encoding",
-    "MISSING_VALUE": "a required cell is empty",
-    "BAD_NUMBER": "not a number (or not a whole number where one is needed)",
-    "BAD_DATE": "not a date: write 2025-07-03, 2025/7/3 or 2025年7月3日",
-    "BAD_BOOLEAN": "not yes/no: write 是/否",
-    "BAD_ENUM": "not one of the known values",
-    "BAD_FORMAT": "does not have the expected form",
-    "OUT_OF_RANGE": "outside the allowed range",
-    "BAD_USCC": "not a valid unified social credit code (GB 32100-2015 checksum)",
-    "FUTURE_DATE": "a date in the future",
-    "BAD_DATE_ORDER": "dates in the wrong order",
-    "UNKNOWN_COMPANY": "the company is not known: ingest companies first",
-    "UNKNOWN_PROJECT": "the project is not known: ingest projects first",
-    "DUPLICATE_KEY": "the same key appears earlier in this file",
-    "OVERLAPPING_SERVICE": "the service period overlaps another company's period for this project",
-    "MATCH_REJECTED": "an analyst decided this compound spelling is no project of ours",
-}
+# Excel's error values: a cell holding one gets CELL_ERROR, never a value or empty.
+EXCEL_ERRORS = (
+    "#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+    "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+)  # fmt: skip
+# The reader puts this before the formula of a cell that has no computed value.
+FORMULA_MARK = "\ue000"
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+
+
+@dataclass(frozen=True)
+class FileTraits:
+    """What the reader learnt about a file that parsing its cells needs: the Excel date
+    system (serial numbers count days from `epoch`: 1899-12-30, or 1904-01-01 for a workbook
+    saved with the 1904 system), the bureau's time zone (times with an offset are converted
+    to it), and which kinds of damaged cells it saw (`excel_errors`, `formulas`), so that
+    clean files pay for no test they cannot fail."""
+
+    epoch: date = date(1899, 12, 30)
+    zone: str = "Asia/Shanghai"
+    marks: frozenset[str] = field(default_factory=frozenset)
 
 
 _PARSE_CODES = {
@@ -84,9 +95,11 @@ def _synonyms(clean: str, col: pa.Column) -> str:
     return f"(CASE {clean} {whens} ELSE {clean} END)"
 
 
-def _parsed(clean: str, col: pa.Column) -> str:
+def _parsed(clean: str, col: pa.Column, identifier: str | None, traits: FileTraits) -> str:
     dtype = logical_type(col)
     clean = _synonyms(clean, col)
+    if identifier:
+        return cleaned_id_sql(clean, identifier)
     if dtype == "text":
         return clean
     if dtype == "bool":
@@ -95,7 +108,18 @@ def _parsed(clean: str, col: pa.Column) -> str:
             f"WHEN {_in(clean, FALSE_WORDS)} THEN false END"
         )
     macro, _ = _PARSE_CODES[dtype]
+    if dtype in ("date", "timestamp"):
+        return f"{macro}({clean}, {_when_args(col, traits)})"
     return f"{macro}({clean})"
+
+
+def _when_args(col: pa.Column, traits: FileTraits) -> str:
+    """The date macros' arguments after the cell: epoch, zone, earliest instant."""
+    earliest = col.metadata["earliest"]
+    return (
+        f"DATE '{traits.epoch.isoformat()}', {sql_text(lit(traits.zone))}, "
+        f"TIMESTAMP '{earliest.isoformat()}'"
+    )
 
 
 def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
@@ -126,13 +150,15 @@ def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ColumnSQL:
-    """One contract column as staged SQL: trimmed, cleaned, parsed, final value, error code."""
+    """One contract column as staged SQL: trimmed, cleaned, parsed, final value, error code,
+    and for an identifier the list of repairs its raw cell needed (`changes`)."""
 
     trimmed: str  # over the raw column
     clean: str  # over the trimmed column "t__name"
     parsed: str  # over the cleaned column "k__name"
     value: str  # over the parsed column "p__name"
     error: str  # over "k__name", "p__name", the final "name" and the raw column
+    changes: str | None = None  # over the raw column
 
 
 def _q(name: str) -> str:
@@ -143,7 +169,28 @@ def error_column(name: str) -> str:
     return _q(f"e__{name}")
 
 
-def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
+def _cell_problems(raw: str, t: str, col: pa.Column, traits: FileTraits) -> list[tuple[str, str]]:
+    """(condition, code as SQL) for problems of the cell as a cell, before its value is read
+    (the reader said which kinds of damage the file holds; a clean file pays for none of
+    these tests)."""
+    whens = [(f"contains({raw}, '\ufffd')", "'BAD_ENCODING'")]
+    if "formulas" in traits.marks:
+        whens.append((f"starts_with({raw}, '{FORMULA_MARK}')", "'FORMULA_NO_VALUE'"))
+    if "excel_errors" in traits.marks:
+        whens.append((_in(t, EXCEL_ERRORS), "'CELL_ERROR'"))
+    if logical_type(col) == "text":
+        too_long = f"strlen({t}) > {MAX_CELL_CHARS} AND length({t}) > {MAX_CELL_CHARS}"
+        whens.append((too_long, "'CELL_TOO_LONG'"))
+    return whens
+
+
+def column_sql(
+    name: str,
+    col: pa.Column,
+    raw: str | None,
+    identifier: str | None = None,
+    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+) -> ColumnSQL:
     target = SQL_TYPES[logical_type(col)]
     default = col.metadata["default"]
     t, k, p, v = _q(f"t__{name}"), _q(f"k__{name}"), _q(f"p__{name}"), _q(name)
@@ -161,36 +208,55 @@ def column_sql(name: str, col: pa.Column, raw: str | None) -> ColumnSQL:
         if default is not None
         else f"CAST({p} AS {target})"
     )
-    whens = [(f"contains({raw}, '\ufffd')", "BAD_ENCODING")]
+    whens = _cell_problems(raw, t, col, traits)
     dtype = logical_type(col)
     if dtype == "bool":
-        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", "BAD_BOOLEAN"))
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", "'BAD_BOOLEAN'"))
+    elif dtype in ("date", "timestamp"):
+        problem = f"when_problem({k}, {_when_args(col, traits)})"
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", problem))
     elif dtype in _PARSE_CODES:
-        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", _PARSE_CODES[dtype][1]))
+        whens.append((f"{k} IS NOT NULL AND {p} IS NULL", f"'{_PARSE_CODES[dtype][1]}'"))
+    if identifier:
+        whens += [(cond, f"'{code}'") for cond, code in id_problems_sql(v)]
     if not col.nullable and default is None:
-        whens.append((f"{v} IS NULL", "MISSING_VALUE"))
+        whens.append((f"{v} IS NULL", "'MISSING_VALUE'"))
     for check in col.checks:
         fails, code = _check_failure(check, v)
-        whens.append((f"{v} IS NOT NULL AND {fails}", code))
-    if dtype in ("date", "timestamp") and not col.metadata["future_ok"]:
-        limit = "$today" if dtype == "date" else "$now"
-        whens.append((f"{v} > {limit}", "FUTURE_DATE"))
-    cases = " ".join(f"WHEN {cond} THEN '{code}'" for cond, code in whens)
+        whens.append((f"{v} IS NOT NULL AND {fails}", f"'{code}'"))
+    if dtype in ("date", "timestamp"):
+        whens.append((f"{v} < DATE '{col.metadata['earliest'].isoformat()}'", "'DATE_TOO_EARLY'"))
+        if not col.metadata["future_ok"]:
+            limit = "$today" if dtype == "date" else "$now"
+            whens.append((f"{v} > {limit}", "'FUTURE_DATE'"))
+    cases = " ".join(f"WHEN {cond} THEN {code}" for cond, code in whens)
     return ColumnSQL(
-        f"fast_trim({raw})", _clean(t, col), _parsed(k, col), value, f"CASE {cases} END"
+        f"fast_trim({raw})",
+        _clean(t, col),
+        _parsed(k, col, identifier, traits),
+        value,
+        f"CASE {cases} END",
+        changes_sql(raw, identifier) if identifier else None,
     )
 
 
-def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> str:
-    """SELECT producing `_line`, one typed column and one error-code column per contract column.
+def check_sql(
+    contract: Contract,
+    mapping: Mapping,
+    raw_table: str = "raw",
+    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+) -> str:
+    """SELECT producing `_line`, `_sheet`, one typed column and one error-code column per
+    contract column, and `x__<column>` (the repairs made) per identifier column.
 
     Built in stages (trim → clean → parse → value → errors → references and cross-column
-    checks), each a
-    subquery over the previous, so every expression names the stage before instead of
-    repeating its text (and DuckDB computes each once).
+    checks), each a subquery over the previous, so every expression names the stage before
+    instead of repeating its text (and DuckDB computes each once).
     """
     staged = {
-        name: column_sql(name, col, mapping.source.get(name, (None, ""))[0])
+        name: column_sql(
+            name, col, mapping.source.get(name, (None, ""))[0], contract.identifier(name), traits
+        )
         for name, col in contract.columns.items()
     }
     stages = [
@@ -204,7 +270,13 @@ def check_sql(contract: Contract, mapping: Mapping, raw_table: str = "raw") -> s
     for stage in stages:
         rows = f"(SELECT *, {stage} FROM {rows})"
     names = ", ".join(_q(n) for n in staged)
-    return f"SELECT _line, {names}, {relational_errors_sql(contract)} FROM {rows} AS v"
+    changes = "".join(
+        f", {c.changes} AS {_q('x__' + n)}" for n, c in staged.items() if c.changes is not None
+    )
+    return (
+        f"SELECT _rid, _line, _sheet, {names}, {relational_errors_sql(contract)}{changes} "
+        f"FROM {rows} AS v"
+    )
 
 
 def _relational_checks(contract: Contract) -> dict[str, list[tuple[str, str]]]:
@@ -245,9 +317,9 @@ def duplicate_key_sql(contract: Contract, table: str = "checked") -> str:
     e = error_column(contract.key[0])
     key_cols = ", ".join(f'"{k}"' for k in contract.key)
     not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
-    return f"""UPDATE {table} AS v SET {e} = 'DUPLICATE_KEY' WHERE {e} IS NULL AND v._line IN (
-        SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY {key_cols} ORDER BY _line) AS n
-                           FROM {table} WHERE {not_null}) WHERE n > 1)"""
+    return f"""UPDATE {table} AS v SET {e} = 'DUPLICATE_KEY' WHERE {e} IS NULL AND v._rid IN (
+        SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key_cols} ORDER BY _rid) AS n
+                          FROM {table} WHERE {not_null}) WHERE n > 1)"""
 
 
 def clean_rows(contract: Contract) -> str:
@@ -272,31 +344,62 @@ def overlap_check_sql(contract: Contract, table: str = "checked") -> str | None:
             AND v.service_start <= coalesce(o.service_end, DATE '9999-12-31'))"""
 
 
+def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
+    """SQL over a problem (`p.code`, `value`) saying what exactly was found, or NULL: the
+    readings of an ambiguous date, the character an id may not hold. Only for the `codes`
+    present (the date readings are a large expression to plan)."""
+    whens = []
+    if "AMBIGUOUS_DATE" in codes:
+        readings = f"when_readings(fast_trim(value), {sql_text(lit(traits.zone))})"
+        whens.append(f"WHEN 'AMBIGUOUS_DATE' THEN {readings}")
+    if "BAD_CHARACTER" in codes:
+        note = character_note_sql(cleaned_id_sql("fast_trim(value)", "id"))
+        whens.append(f"WHEN 'BAD_CHARACTER' THEN {note}")
+    return f"CASE p.code {' '.join(whens)} END" if whens else "NULL::VARCHAR"
+
+
+def codes_sql(contract: Contract, table: str = "checked") -> str:
+    """The distinct problem codes of the checked records, as one list."""
+    errors = ", ".join(error_column(n) for n in contract.columns)
+    return f"SELECT list(DISTINCT e) FROM (SELECT unnest([{errors}]) AS e FROM {table} WHERE NOT ({clean_rows(contract)}))"
+
+
 def problems_sql(
-    contract: Contract, mapping: Mapping, table: str = "checked", raw_table: str = "raw"
+    contract: Contract,
+    mapping: Mapping,
+    table: str = "checked",
+    raw_table: str = "raw",
+    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+    codes: frozenset[str] = frozenset(),
 ) -> str:
-    """One row per problem: line, header, field, code, the raw cell and the raw record as JSON."""
+    """One row per problem: row id, line, sheet index, header, field, code, what exactly
+    was found (`detail`, or NULL, for the `codes` named), the raw cell and the raw record
+    as JSON."""
     headers = " ".join(
         f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(mapping.source.get(n, (None, col.title or n))[1]))}"
         for n, col in contract.columns.items()
     )
     cells = " ".join(
-        f"WHEN {sql_text(lit(n))} THEN r.{raw}" for n, (raw, _) in mapping.source.items()
+        f"WHEN {sql_text(lit(n))} THEN replace(r.{raw}, '{FORMULA_MARK}', '')"
+        for n, (raw, _) in mapping.source.items()
     )
     raw_json = (
         "to_json(struct_pack("
         + ", ".join(
-            f"{_q(h)} := r.{c}"
+            f"{_q(h)} := replace(r.{c}, '{FORMULA_MARK}', '')"
             for _, (c, h) in sorted(mapping.source.items(), key=lambda kv: kv[1][0])
         )
         + "))"
     )
     errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
-    return f"""SELECT p._line AS line, CASE p.field {headers} END AS header, p.field, p.code,
+    return f"""SELECT *, {_detail_sql(traits, set(codes))} AS detail FROM (
+               SELECT p._rid, p._line AS line, p._sheet AS sheet,
+                      CASE p.field {headers} END AS header, p.field, p.code,
                       CASE p.field {cells or "WHEN NULL THEN NULL"} END AS value, {raw_json} AS raw
-               FROM (SELECT _line, {errors} FROM {table} WHERE NOT ({clean_rows(contract)})) e
+               FROM (SELECT _rid, _line, _sheet, {errors} FROM {table}
+                     WHERE NOT ({clean_rows(contract)})) e
                UNPIVOT (code FOR field IN ({", ".join(_q(n) for n in contract.columns)})) p
-               JOIN {raw_table} r ON r._line = p._line"""
+               JOIN {raw_table} r ON r._rid = p._rid) p"""
 
 
-__all__ = ["PROBLEM_CODES", "Mapping", "check_sql", "clean_rows", "problems_sql"]
+__all__ = ["PROBLEM_CODES", "FileTraits", "Mapping", "check_sql", "clean_rows", "problems_sql"]

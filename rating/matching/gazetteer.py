@@ -20,6 +20,7 @@ import re
 import duckdb
 
 from rating.schema import CONTRACTS
+from rating.schema.vocabularies import COMPANY_WORDS
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
@@ -34,7 +35,7 @@ MIN_SHARED = 3
 
 def register_places(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> list[str]:
     """Place names of the bureau's register (districts, its city), longest first."""
-    from rating.matching.normalize import COMPANY_WORDS, bare
+    from rating.matching.normalize import bare
 
     projects, companies = CONTRACTS["projects"], CONTRACTS["companies"]
     districts = rows(

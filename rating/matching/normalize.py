@@ -22,6 +22,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from rating.schema.vocabularies import COMPANY_WORDS
 from rating.sql import frame, lit, run, sql_text
 
 FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -38,10 +39,6 @@ NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"
             "十一", "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十")  # fmt: skip
 ROMAN = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "Ⅵ", "Ⅶ", "Ⅷ", "Ⅸ", "Ⅹ", "Ⅺ", "Ⅻ")
 ASCII_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
-COMPANY_WORDS = (
-    "有限责任公司", "股份有限公司", "有限公司", "集团", "公司", "物业服务", "物业管理", "服务",
-    "物业", "管理",
-)  # fmt: skip
 PLACE_TAIL = "(街道办事处|街道办|街道|镇|乡|区|县)$"
 GENERIC_TAIL = "(小区|社区)$"
 BUILDING = "(\\d+)(?:至(\\d+))?(?:号楼|栋|幢|座|号院|号)(?:\\d+单元)?(?:\\d+室?)?$"

@@ -7,12 +7,15 @@ from collections import Counter
 from rating.errors import ProblemCollector
 from rating.ruleset.consequence_logic import check_consequences
 from rating.ruleset.definition import Band, Rule, RuleSet
+from rating.ruleset.names import COMPANY_FACTS, LIST_FACTS, bucket_facts
 from rating.schema import CONTRACTS
 
 INDICATORS = ("count", "sum", "avg", "share")
 
 
 def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    """Structural faults of a validated rule set (bands, grades, buckets, rule fields, names,
+    the evaluation unit, disclosure), each added to `problems` with its rule id."""
     _check_header(rs, problems, origin)
     _check_bands(rs.grades.bands, "grades.bands", problems, origin)
     if rs.project_grades:
@@ -29,6 +32,11 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
                 file=origin,
                 rule=override.id,
             )
+    for cap in rs.grades.caps:
+        if cap.grade not in grades:
+            problems.add(
+                "RULESET_GRADES", f"cap gives unknown grade '{cap.grade}'", file=origin, rule=cap.id
+            )
     buckets = [b.id for b in rs.buckets]
     for bucket, n in Counter(buckets).items():
         if n > 1:
@@ -39,6 +47,8 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
     for rule in rs.rules:
         for message in rule_faults(rule, set(buckets)):
             problems.add("RULESET_RULE", message, file=origin, rule=rule.id)
+    _check_names(rs, problems, origin)
+    _check_units(rs, problems, origin)
     ids = {r.id for r in rs.rules}
     durations = rs.disclosure.black_list
     for rule_id in durations.safety_rules:
@@ -134,3 +144,77 @@ def rule_faults(rule: Rule, buckets: set[str]) -> list[str]:
     if rule.window.mode == "until_rectified" and rule.window.rectified_column is None:
         faults.append("window 'until_rectified' needs `rectified_column`")
     return faults
+
+
+def _check_names(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    """Fact and rank ids are unique and do not hide a company fact or a bucket's facts."""
+    taken = {n.name for n in (*COMPANY_FACTS, *LIST_FACTS, *bucket_facts(rs))}
+    seen: set[str] = set()
+    for item_id, names in [(f.id, [f.id]) for f in rs.facts] + [
+        (r.id, [r.id, f"{r.id}_count", f"{r.id}_share"]) for r in rs.ranks
+    ]:
+        for name in names:
+            if name in taken or name in seen:
+                problems.add(
+                    "RULESET_NAMES",
+                    f"'{name}' is already a company fact name: choose another id",
+                    file=origin,
+                    rule=item_id,
+                )
+            seen.add(name)
+
+
+def _check_units(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:
+    """What the evaluation unit and `not_evaluated` need (rules/README.md, [project])."""
+    p = rs.project
+    if p.unit == "evaluation":
+        if p.evaluation is None:
+            problems.add(
+                "RULESET_UNIT",
+                "unit 'evaluation' needs `evaluation = { source = …, key = … }`",
+                file=origin,
+            )
+        elif p.evaluation.key not in CONTRACTS[p.evaluation.source].columns:
+            problems.add(
+                "RULESET_UNIT",
+                f"evaluation key '{p.evaluation.key}' is not a column of {p.evaluation.source}",
+                file=origin,
+            )
+        if p.not_evaluated == "base":
+            problems.add(
+                "RULESET_UNIT",
+                "with unit 'evaluation' a project without an evaluation is 'not_rated' or keeps "
+                "its 'latest' result; 'base' has no evaluation to score",
+                file=origin,
+            )
+        if p.evaluated_by:
+            problems.add(
+                "RULESET_UNIT",
+                "with unit 'evaluation' the evaluation's source decides: drop `evaluated_by`",
+                file=origin,
+            )
+        for rule in rs.rules:
+            if rule.target != "project" or p.evaluation is None:
+                continue
+            if rule.source != p.evaluation.source:
+                problems.add(
+                    "RULESET_UNIT",
+                    f"project rules score one evaluation: read {p.evaluation.source}, not {rule.source}",
+                    file=origin,
+                    rule=rule.id,
+                )
+            if rule.window.mode != "period" or rule.shrink is not None:
+                problems.add(
+                    "RULESET_UNIT",
+                    "project rules of an evaluation read only its records: window 'period', no shrink",
+                    file=origin,
+                    rule=rule.id,
+                )
+    elif p.evaluation is not None:
+        problems.add("RULESET_UNIT", "`evaluation` needs unit = 'evaluation'", file=origin)
+    if p.evaluated_by and p.without_records == "base":
+        problems.add(
+            "RULESET_UNIT",
+            "`evaluated_by` matters only with not_evaluated = 'not_rated' or 'latest'",
+            file=origin,
+        )

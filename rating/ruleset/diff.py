@@ -1,7 +1,8 @@
 """`rating rules diff A B`: what changed between two versions, rule by rule.
 
 Each change names its field path, the old and new value, and whether it can change a
-result (`logic`) or only what people read (`wording`).
+result (`logic`), only what people read (`wording`), or only which periods the version
+rates (`version`: its number, validity, and the version a wording revision rewords).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 from rating.ruleset.definition import WORDING_FIELDS
 from rating.ruleset.loader import LoadedRuleSet
 
+VERSION_FIELDS = frozenset({"ruleset.version", "ruleset.effective_from", "ruleset.expires_on"})
+
 
 def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
     if isinstance(a, dict) and isinstance(b, dict):
@@ -18,17 +21,19 @@ def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
         for key in sorted(set(a) | set(b)):
             out += _changes(a.get(key), b.get(key), f"{path}.{key}" if path else key)
         return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            c
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for c in _changes(x, y, f"{path}[{i}]")
+        ]
     if a == b:
         return []
-    leaf = path.rsplit(".", 1)[-1]
-    return [
-        {
-            "field": path,
-            "from": a,
-            "to": b,
-            "kind": "wording" if leaf in WORDING_FIELDS else "logic",
-        }
-    ]
+    leaf = path.rsplit(".", 1)[-1].split("[")[0]
+    kind = "wording" if leaf in WORDING_FIELDS else "logic"
+    if path in VERSION_FIELDS or path.startswith("ruleset.rewords"):
+        kind = "version"
+    return [{"field": path, "from": a, "to": b, "kind": kind}]
 
 
 def diff(a: LoadedRuleSet, b: LoadedRuleSet) -> dict[str, Any]:

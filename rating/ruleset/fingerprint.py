@@ -40,7 +40,7 @@ def _split(value: Any) -> tuple[Any, Any]:
     if isinstance(value, dict):
         logic, wording = {}, {}
         for k, v in value.items():
-            if k in LATER_OPTIONS and v is None:
+            if k in LATER_OPTIONS and v in (None, []):
                 continue  # unset: as if the option did not exist (published fingerprints hold)
             if k in WORDING_FIELDS:
                 wording[k] = v
@@ -56,12 +56,21 @@ def _split(value: Any) -> tuple[Any, Any]:
 
 
 def logic_and_wording(definition: RuleSet) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(logic, wording) of a version. A wording revision (`[ruleset] rewords`) is hashed with
+    the identity of the version it rewords — number and validity decide which periods a
+    version rates, not how — so the two share one logic fingerprint when only wording differs."""
     dumped = definition.model_dump(mode="json", by_alias=True)
+    rewords = dumped["ruleset"].pop("rewords", None)
+    if rewords is not None:
+        dumped["ruleset"].update(rewords)
     logic, wording = _split(dumped)
+    if rewords is not None:
+        wording.setdefault("ruleset", {})["rewords"] = rewords
     return logic, wording
 
 
 def files_digest(files: dict[str, bytes]) -> str:
+    """sha256 over the sorted file names and each file's sha256."""
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -69,6 +78,7 @@ def files_digest(files: dict[str, bytes]) -> str:
 
 
 def fingerprint(definition: RuleSet, files: dict[str, bytes]) -> Fingerprint:
+    """The three sha256 fingerprints of a version (see the module doc)."""
     logic, wording = logic_and_wording(definition)
     return Fingerprint(
         sha256_text(canonical_json(logic)),
@@ -78,6 +88,7 @@ def fingerprint(definition: RuleSet, files: dict[str, bytes]) -> Fingerprint:
 
 
 def read_files(folder: Path) -> dict[str, bytes]:
+    """A version folder's files (relative path → bytes), hidden files left out."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))

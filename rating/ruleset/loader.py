@@ -8,37 +8,41 @@ reported at once as one `RuleSetError` naming the file, the rule id and the reas
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlglot import exp
 
-from rating.errors import NotFoundError, Problem, ProblemCollector, RuleSetError, UsageError
+from rating.errors import (
+    NotFoundError,
+    Problem,
+    ProblemCollector,
+    RatingError,
+    RuleSetError,
+    UsageError,
+)
 from rating.ruleset import checks
-from rating.ruleset.definition import Override, Rule, RuleSet
-from rating.ruleset.expressions import Context, ExpressionError, column_node, compile_expression
+from rating.ruleset.compiled import (
+    Compiled,
+    CompiledFact,
+    CompiledRank,
+    CompiledRule,
+    compile_ruleset,
+)
+from rating.ruleset.definition import Cap, Override, RuleSet
 from rating.ruleset.fingerprint import Fingerprint, fingerprint, read_files
 from rating.ruleset.typecheck import check_types
-from rating.schema import CONTRACTS
-from rating.schema.derived import record_names
 
 RULESET_FILE = "ruleset.toml"
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Rule
-    when: exp.Expr
-    value: exp.Expr | None  # sum/avg: per-record value; share: the `when` as 0/1
-    of: exp.Expr | None  # share: base filter
-    points: exp.Expr | None  # each: per-record points; indicators: formula of value
-    columns: frozenset[str]  # source names the rule reads
+MAX_FILE_BYTES = 1_000_000  # a rule file is a page of text, not a data set
 
 
 @dataclass(frozen=True)
 class LoadedRuleSet:
+    """A checked rule set: its definition, compiled expressions, fingerprints and files."""
+
     definition: RuleSet
     rules: tuple[CompiledRule, ...]
     overrides: tuple[tuple[Override, exp.Expr], ...]
@@ -48,16 +52,36 @@ class LoadedRuleSet:
     fingerprint: Fingerprint
     files: dict[str, bytes]
     path: Path | None = None
+    caps: tuple[tuple[Cap, exp.Expr], ...] = ()
+    facts: tuple[CompiledFact, ...] = ()
+    ranks: tuple[CompiledRank, ...] = ()
+    grade_by: exp.Expr | None = None
+    include: exp.Expr | None = None
 
     @property
     def ref(self) -> str:
         return self.definition.ref
 
     def sources(self) -> list[str]:
-        return sorted({r.rule.source for r in self.rules})
+        """The source kinds a run reads: the rules' and those that make evaluations, sorted."""
+        kinds: set[str] = {r.rule.source for r in self.rules}
+        if self.definition.project.without_records != "base":
+            kinds |= set(self.evaluated_by())
+        return sorted(kinds)
+
+    def evaluated_by(self) -> tuple[str, ...]:
+        """The sources whose records in the period make a project evaluated (rules/README.md):
+        the evaluation's source, else `evaluated_by`, else every source a project rule reads."""
+        scoring = self.definition.project
+        if scoring.evaluation is not None and scoring.unit == "evaluation":
+            return (scoring.evaluation.source,)
+        if scoring.evaluated_by:
+            return tuple(scoring.evaluated_by)
+        return tuple(sorted({r.rule.source for r in self.rules if r.rule.target == "project"}))
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
+    """(name, version or None) of `NAME@VERSION`; raises `UsageError` (`RULESET_REF_INVALID`)."""
     name, _, version = ref.partition("@")
     if not name:
         raise UsageError(
@@ -67,17 +91,21 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 
 def version_key(version: str) -> tuple[int, ...]:
+    """A sort key ordering `1.10.0` after `1.9.0`."""
     return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
 def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
+    """The folder of `name` at `version` (None: the newest) under `rules_dir`;
+    raises `NotFoundError` (`RULESET_NOT_FOUND`) naming the known ones."""
     base = rules_dir / name
     if not base.is_dir():
         known = (
             sorted(p.name for p in rules_dir.iterdir() if p.is_dir()) if rules_dir.is_dir() else []
         )
         raise NotFoundError(
-            f"no rule set '{name}' in {rules_dir} (known: {', '.join(known) or 'none'})",
+            f"no rule set '{name}' in {rules_dir} (known: {', '.join(known) or 'none'}); "
+            "RATING_RULES_DIR names the folder of rule sets",
             code="RULESET_NOT_FOUND",
         )
     versions = sorted(
@@ -96,6 +124,9 @@ def find_version_dir(rules_dir: Path, name: str, version: str | None) -> Path:
 
 
 def load_ruleset(rules_dir: Path, ref: str) -> LoadedRuleSet:
+    """Load and check `NAME[@VERSION]` from `rules_dir`; raises `RuleSetError` listing every
+    problem (also `RULESET_NAME_MISMATCH` when the file names another version) or
+    `NotFoundError`."""
     name, version = parse_ref(ref)
     folder = find_version_dir(Path(rules_dir), name, version)
     files = read_files(folder)
@@ -108,34 +139,95 @@ def load_ruleset(rules_dir: Path, ref: str) -> LoadedRuleSet:
             f"the file says {header.name}@{header.version} but lives in {name}/{folder.name}",
             file=str(folder / RULESET_FILE),
         )
+    _check_rewording(Path(rules_dir), loaded, problems, str(folder / RULESET_FILE))
     problems.raise_if_any(RuleSetError, f"rule set {ref} does not check")
-    return LoadedRuleSet(**{**loaded.__dict__, "path": folder})
+    return replace(loaded, path=folder)
+
+
+def _check_rewording(
+    rules_dir: Path, loaded: LoadedRuleSet, problems: ProblemCollector, origin: str
+) -> None:
+    """A wording revision must reword a version that exists, with its validity, and nothing else."""
+    header = loaded.definition.ruleset
+    if header.rewords is None:
+        return
+    ref = f"{header.name}@{header.rewords.version}"
+    try:
+        original = load_ruleset(rules_dir, ref)
+    except RatingError as exc:
+        problems.add("RULESET_REWORDS", f"rewords {ref}, which does not load: {exc}", file=origin)
+        return
+    was = original.definition.ruleset
+    if (was.effective_from, was.expires_on) != (
+        header.rewords.effective_from,
+        header.rewords.expires_on,
+    ):
+        problems.add(
+            "RULESET_REWORDS",
+            f"rewords {ref}, whose validity is {was.effective_from} – {was.expires_on or 'open'}",
+            file=origin,
+        )
+    elif original.fingerprint.logic != loaded.fingerprint.logic:
+        problems.add(
+            "RULESET_REWORDS",
+            f"rewords {ref} but changes more than wording: `rating rules diff {ref} "
+            f"{header.name}@{header.version}` shows what",
+            file=origin,
+        )
 
 
 def load_from_bytes(files: dict[str, bytes], origin: str = RULESET_FILE) -> LoadedRuleSet:
-    """Load from the files themselves (as stored in the warehouse for replay)."""
+    """Load from the files themselves (as stored in the warehouse for replay).
+
+    `files` maps file names to bytes and must hold `ruleset.toml`. Raises `RuleSetError`
+    listing every problem (syntax, fields, structure, expressions, types), each with the
+    file and the rule id.
+    """
     if RULESET_FILE not in files:
         raise RuleSetError(f"{origin}: no {RULESET_FILE}", code="RULESET_INVALID")
-    try:
-        data = tomllib.loads(files[RULESET_FILE].decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RuleSetError(
-            f"{origin} is not valid TOML",
-            problems=[Problem("RULESET_SYNTAX", str(exc), file=origin)],
-        ) from None
+    data = _parse_toml(files[RULESET_FILE], origin)
     definition = _validate_model(data, origin)
     problems = ProblemCollector()
     checks.check_structure(definition, problems, origin)
-    compiled = _compile(definition, problems, origin)
+    compiled = compile_ruleset(definition, problems, origin)
     problems.raise_if_any(RuleSetError, f"rule set in {origin} does not check")
-    rules, overrides, red, black, streaks = compiled
-    conditions = [(o.id, node) for o, node in overrides]
-    conditions += [(f"lists.{k}", n) for k, n in (("red", red), ("black", black)) if n is not None]
-    check_types(definition, rules, conditions, streaks, problems, origin)
+    check_types(definition, compiled, problems, origin)
     problems.raise_if_any(RuleSetError, f"rule set in {origin} does not check")
+    return _loaded(definition, compiled, files)
+
+
+def _loaded(definition: RuleSet, c: Compiled, files: dict[str, bytes]) -> LoadedRuleSet:
     return LoadedRuleSet(
-        definition, rules, overrides, red, black, streaks, fingerprint(definition, files), files
+        definition,
+        c.rules,
+        c.overrides,
+        c.red,
+        c.black,
+        c.streak_grades,
+        fingerprint(definition, files),
+        files,
+        caps=c.caps,
+        facts=c.facts,
+        ranks=c.ranks,
+        grade_by=c.grade_by,
+        include=c.include,
     )
+
+
+def _parse_toml(raw: bytes, origin: str) -> dict[str, Any]:
+    if len(raw) > MAX_FILE_BYTES:
+        raise RuleSetError(
+            f"{origin} is larger than {MAX_FILE_BYTES:,} bytes",
+            problems=[Problem("RULESET_SYNTAX", "file too large", file=origin)],
+        )
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        message = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise RuleSetError(
+            f"{origin} is not valid TOML",
+            problems=[Problem("RULESET_SYNTAX", message, file=origin)],
+        ) from None
 
 
 def _validate_model(data: dict[str, Any], origin: str) -> RuleSet:
@@ -145,11 +237,7 @@ def _validate_model(data: dict[str, Any], origin: str) -> RuleSet:
         problems = []
         for err in exc.errors():
             loc = err["loc"]
-            rule_id = None
-            if len(loc) >= 2 and loc[0] == "rule" and isinstance(loc[1], int):
-                rules = data.get("rule") or []
-                if loc[1] < len(rules) and isinstance(rules[loc[1]], dict):
-                    rule_id = rules[loc[1]].get("id")
+            rule_id = _item_id(data, loc)
             where = ".".join(str(p) for p in loc)
             problems.append(
                 Problem("RULESET_FIELD", f"{where}: {err['msg']}", file=origin, rule=rule_id)
@@ -157,73 +245,15 @@ def _validate_model(data: dict[str, Any], origin: str) -> RuleSet:
         raise RuleSetError(f"rule set in {origin} does not check", problems=problems) from None
 
 
-def record_context(kind: str) -> Context:
-    return Context({n: column_node(n) for n in record_names(kind)}, f"a rule over {kind}")
-
-
-def value_context() -> Context:
-    return Context({"value": column_node("value")}, "an indicator formula (only `value`)")
-
-
-def company_context(definition: RuleSet, *, lists: bool) -> Context:
-    names = [
-        "score",
-        "project_score",
-        "projects",
-        "households",
-        "floor_area",
-        "registered",
-        "veto",
-        "prev_grade",
-        "prev_black",
-    ]
-    for bucket in definition.buckets:
-        names += [f"points_{bucket.id}", f"count_{bucket.id}"]
-    if lists:
-        names.append("grade")
-    what = "a list condition" if lists else "a grade override"
-    return Context({n: column_node(n) for n in names}, what, allow_streak=lists)
-
-
-def _compile(definition: RuleSet, problems: ProblemCollector, origin: str) -> tuple[Any, ...]:
-    def attempt(text: str | None, context: Context, rule: str, field: str) -> exp.Expr | None:
-        if text is None:
-            return None
-        try:
-            return compile_expression(text, context)
-        except ExpressionError as exc:
-            problems.add("RULESET_EXPRESSION", f"{field}: {exc}", file=origin, rule=rule)
-            return None
-
-    rules = []
-    for rule in definition.rules:
-        ctx = record_context(rule.source)
-        when = attempt(rule.when, ctx, rule.id, "when")
-        value = attempt(rule.value, ctx, rule.id, "value")
-        of = attempt(rule.of, ctx, rule.id, "of")
-        points = None
-        if isinstance(rule.points, str):
-            points_ctx = ctx if rule.measure == "each" else value_context()
-            points = attempt(rule.points, points_ctx, rule.id, "points")
-        elif rule.points is not None:
-            points = exp.Literal.number(str(rule.points))
-        used = set(ctx.used) | {
-            c for c in (rule.window.until_column, rule.window.rectified_column) if c
-        }
-        if when is not None:
-            rules.append(CompiledRule(rule, when, value, of, points, frozenset(used)))
-    overrides = []
-    for override in definition.grades.overrides:
-        node = attempt(override.when, company_context(definition, lists=False), override.id, "when")
-        if node is not None:
-            overrides.append((override, node))
-    lists_ctx = company_context(definition, lists=True)
-    red = black = None
-    if definition.lists.red:
-        red = attempt(definition.lists.red.when, lists_ctx, "lists.red", "when")
-    if definition.lists.black:
-        black = attempt(definition.lists.black.when, lists_ctx, "lists.black", "when")
-    return tuple(rules), tuple(overrides), red, black, frozenset(lists_ctx.streak_grades)
+def _item_id(data: dict[str, Any], loc: tuple[int | str, ...]) -> str | None:
+    """The `id` of the rule (fact, rank) a validation error is about, when it has one."""
+    if len(loc) < 2 or loc[0] not in ("rule", "facts", "ranks") or not isinstance(loc[1], int):
+        return None
+    items = data.get(str(loc[0]))
+    if not isinstance(items, list) or loc[1] >= len(items) or not isinstance(items[loc[1]], dict):
+        return None
+    found = items[loc[1]].get("id")
+    return None if found is None else str(found)
 
 
 def list_rulesets(rules_dir: Path) -> list[tuple[str, str]]:
@@ -240,7 +270,6 @@ def list_rulesets(rules_dir: Path) -> list[tuple[str, str]]:
 
 
 __all__ = [
-    "CONTRACTS",
     "LoadedRuleSet",
     "CompiledRule",
     "load_ruleset",

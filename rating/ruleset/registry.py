@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
 
 import duckdb
+from pydantic import ValidationError
 
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
-from rating.ruleset.loader import LoadedRuleSet, list_rulesets, load_ruleset, parse_ref
-from rating.sql import rows
+from rating.ruleset.definition import Header
+from rating.ruleset.loader import (
+    RULESET_FILE,
+    LoadedRuleSet,
+    find_version_dir,
+    list_rulesets,
+    load_ruleset,
+    parse_ref,
+    version_key,
+)
+from rating.schema.tables import RUN_STATUS
+from rating.sql import rows, value
 
 
 def in_force(rs: LoadedRuleSet, period: Period) -> bool:
     """A version is in force for a period when it is in force on the period's last day."""
-    h = rs.definition.ruleset
-    return h.effective_from <= period.end and (h.expires_on is None or period.end <= h.expires_on)
+    return _header_in_force(rs.definition.ruleset, period)
 
 
 def select(
@@ -38,24 +50,43 @@ def select(
     else:
         name = default_name
     versions = [v for n, v in list_rulesets(rules_dir) if n == name]
-    candidates = [load_ruleset(rules_dir, f"{name}@{v}") for v in versions]
-    valid = [rs for rs in candidates if in_force(rs, period)]
+    if not versions:
+        find_version_dir(Path(rules_dir), name, None)  # RULESET_NOT_FOUND, naming the folder
+    # Only headers are read to choose: a draft of a later version with a fault in its rules
+    # (or a folder whose header cannot be read) does not block this period's run; the
+    # version chosen is then loaded and checked in full. `rating rules validate` reports all.
+    headers = [hd for v in versions if (hd := read_header(rules_dir, name, v)) is not None]
+    valid = [hd for hd in headers if _header_in_force(hd, period)]
     if not valid:
         raise NotFoundError(
             f"no version of rule set '{name}' is in force for {period}"
             + (f" (versions: {', '.join(versions)})" if versions else ""),
             code="RULESET_NOT_IN_FORCE",
         )
-    return max(
-        valid, key=lambda rs: (rs.definition.ruleset.effective_from, rs.definition.ruleset.version)
-    )
+    chosen = max(valid, key=lambda h: (h.effective_from, version_key(h.version)))
+    return load_ruleset(rules_dir, f"{name}@{chosen.version}")
+
+
+def read_header(rules_dir: Path, name: str, version: str) -> Header | None:
+    """The `[ruleset]` header of a version folder, or None when it cannot be read."""
+    path = Path(rules_dir) / name / version / RULESET_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        header = Header.model_validate(data.get("ruleset"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        return None
+    return header if (header.name, header.version) == (name, version) else None
+
+
+def _header_in_force(h: Header, period: Period) -> bool:
+    return h.effective_from <= period.end and (h.expires_on is None or period.end <= h.expires_on)
 
 
 def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
     """A version used by a published run may not change: a change needs a new version."""
     found = rows(
         con,
-        """SELECT r.run_id FROM runs r JOIN run_status s USING (run_id)
+        f"""SELECT r.run_id FROM runs r JOIN {RUN_STATUS} s USING (run_id)
            WHERE r.ruleset = $ref AND s.status = 'published' AND r.ruleset_files_sha256 <> $sha
            ORDER BY r.run_id LIMIT 1""",
         {"ref": rs.ref, "sha": rs.fingerprint.files},
@@ -66,3 +97,19 @@ def assert_unchanged(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet) -> None:
             "published rule versions are immutable: copy the folder to a new version number instead",
             code="RULESET_IMMUTABLE",
         )
+
+
+def stored_files(
+    con: duckdb.DuckDBPyConnection, ref: str, files_sha: str
+) -> dict[str, bytes] | None:
+    """The files of rule set `ref` (NAME@VERSION) as stored with a run, by their files sha256;
+    None when the warehouse does not hold them. The one query for a stored rule set."""
+    name, _, version = ref.partition("@")
+    found = value(
+        con,
+        "SELECT files FROM rulesets WHERE name = $n AND version = $v AND files_sha256 = $sha",
+        {"n": name, "v": version, "sha": files_sha},
+    )
+    if found is None:
+        return None
+    return {k: v.encode("utf-8") for k, v in json.loads(found).items()}

@@ -15,7 +15,9 @@ and a test keeps it current.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandera.polars as pa
@@ -23,8 +25,13 @@ import polars as pl
 
 from rating.uscc import is_valid as _uscc_is_valid
 
-# Cells that mean "empty" in real exports (`无` is common in 12345 extracts).
-NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a", "#N/A")
+# Cells that mean "empty" in real exports (`无` is common in 12345 extracts). Excel's `#N/A`
+# is not one: it is an error cell (CELL_ERROR), never an empty value.
+NULL_TOKENS = ("", "无", "-", "--", "— —", "NULL", "null", "None", "N/A", "n/a")
+
+# No export of a bureau holds a date before this, unless a column says otherwise: a year
+# before it is a two-digit year or a number misread as a date (DATE_TOO_EARLY).
+EARLIEST_DATE = date(1990, 1, 1)
 
 TRUE_WORDS = ("是", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1", "有")
 FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0")
@@ -52,10 +59,12 @@ def column(
     default: Any = None,
     free_text: bool = False,
     system: bool = False,
+    earliest: date = EARLIEST_DATE,
 ) -> pa.Column:
     """One declared column; `headers` lists accepted header spellings, Chinese first.
 
-    A `system` column is filled by the loader, never read from a file (its headers only name it)."""
+    A `system` column is filled by the loader, never read from a file (its headers only name it).
+    `earliest` is the first date a date column may hold (DATE_TOO_EARLY before it)."""
     return pa.Column(
         dtype,
         checks=list(checks),
@@ -69,6 +78,7 @@ def column(
             "default": default,
             "free_text": free_text,
             "system": system,
+            "earliest": earliest,
         },
     )
 
@@ -104,6 +114,20 @@ class Contract:
     def columns(self) -> dict[str, pa.Column]:
         return dict(self.schema.columns)
 
+    def identifier(self, name: str) -> str | None:
+        """'uscc' for a unified social credit code, 'id' for another key or reference
+        (an order number, a project id), None for any other column. Identifiers are the
+        cells exporters and Excel damage most (tabs, apostrophes, full-width digits, numbers
+        in scientific notation), and the ones a wrong value hurts most."""
+        col = self.columns[name]
+        if logical_type(col) != "text" or col.metadata["system"]:
+            return None
+        if any(check.name == "uscc_checksum" for check in col.checks):
+            return "uscc"
+        if name in self.key or name in self.references or name.endswith("_id"):
+            return "id"
+        return "id" if name == "repeat_of" else None
+
     def header_map(self) -> dict[str, str]:
         """Accepted header spelling (normalised) -> column name."""
         out: dict[str, str] = {}
@@ -131,9 +155,17 @@ def logical_type(col: pa.Column) -> str:
     raise TypeError(f"no logical type for {dtype}")
 
 
+_REQUIRED_MARKS = re.compile(r"^[*※★☆#]+|[*※★☆]+$")
+_NOTES = re.compile(r"[(\[【〔〖][^)\]】〕〗]*[)\]】〕〗]")
+
+
 def normalise_header(text: str) -> str:
-    """Headers match ignoring case, spaces, underscores, a bracketed note such as
-    `是否重复（0：否；1：是）` or `建筑面积(平方米)`, and a `12345` prefix."""
-    t = text.strip().lower().replace(" ", "").replace("\u3000", "").replace("_", "")
-    t = re.sub(r"[(（][^)）]*[)）]", "", t)
+    """Headers match ignoring case, width (full-width letters, digits and brackets), spaces
+    and line breaks anywhere, underscores, required-field marks (`*统一社会信用代码`, `※`),
+    a bracketed note such as `（必填）`, `（18位）`, `是否重复（0：否；1：是）`, `【必填】` or
+    `建筑面积(平方米)`, a trailing colon, and a `12345` prefix."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = "".join(t.split()).replace("_", "")
+    t = _NOTES.sub("", t)
+    t = _REQUIRED_MARKS.sub("", t).rstrip(":")
     return t.removeprefix("12345") or t

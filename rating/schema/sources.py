@@ -31,6 +31,8 @@ from rating.schema.vocabularies import (
     OPINION_RATINGS,
     ORDER_TYPES,
     PERFORMANCE,
+    PROPERTY_TYPE_SYNONYMS,
+    PROPERTY_TYPES,
     RECTIFICATION,
     RECTIFICATION_SYNONYMS,
     RESULTS,
@@ -117,6 +119,21 @@ PROJECTS = Contract(
                 "Last day served; empty while still serving.",
                 required=False,
                 future_ok=True,
+            ),
+            "property_type": column(
+                pl.Utf8,
+                ("物业类型", "项目类型", "物业性质"),
+                "Property type (rule sets may grade types differently; e.g. Beijing rates 住宅 projects).",
+                required=False,
+                checks=(enum(*PROPERTY_TYPES),),
+                synonyms=PROPERTY_TYPE_SYNONYMS,
+            ),
+            "built_year": column(
+                pl.Int64,
+                ("建成年份", "竣工年份", "建成年代"),
+                "Year the buildings were completed (1800–2100).",
+                required=False,
+                checks=(pa.Check.in_range(1800, 2100),),
             ),
         }
     ),
@@ -451,7 +468,12 @@ EVENTS = Contract(
                 checks=(enum(*INFO_KINDS),),
                 synonyms=INFO_KIND_SYNONYMS,
             ),
-            "code": column(pl.Utf8, ("行为代码",), "Behaviour code (G../B../V..)."),
+            "code": column(
+                pl.Utf8,
+                ("行为代码",),
+                "Behaviour code: G01–G05 good, B01–B12 bad, V01–V07 veto items (table below; "
+                "`rating rules show` lists the rules counting each).",
+            ),
             "description": column(
                 pl.Utf8, ("行为内容", "不良行为内容"), "What happened.", free_text=True
             ),

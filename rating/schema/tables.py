@@ -47,6 +47,9 @@ def added_columns_ddl(present: set[tuple[str, str]]) -> list[str]:
 # Layout changes since schema version 1, applied to older warehouses when opened for writing.
 MIGRATIONS = [
     "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_in_review BIGINT DEFAULT 0",
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0",
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS reading JSON",
+    "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS sheet VARCHAR",
 ]
 
 
@@ -57,11 +60,11 @@ INGEST_LAYOUT = [
         sha256 VARCHAR NOT NULL, format VARCHAR, encoding VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_superseding BIGINT,
         ignored_columns VARCHAR[], columns JSON, origin VARCHAR, ingested_at TIMESTAMPTZ NOT NULL,
-        rows_in_review BIGINT DEFAULT 0)""",
+        rows_in_review BIGINT DEFAULT 0, rows_skipped BIGINT DEFAULT 0, reading JSON)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
         line BIGINT, column_name VARCHAR, code VARCHAR NOT NULL, message VARCHAR,
-        value VARCHAR, raw JSON)""",
+        value VARCHAR, raw JSON, sheet VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS supersessions (
         kind VARCHAR NOT NULL, key VARCHAR NOT NULL, old_batch INTEGER NOT NULL,
         new_batch INTEGER NOT NULL)""",
@@ -71,7 +74,7 @@ INGEST_LAYOUT = [
 BATCH_COLUMNS = (
     "batch_id", "kind", "file_name", "sha256", "format", "encoding", "rows_read", "rows_loaded",
     "rows_quarantined", "rows_superseding", "rows_in_review", "ignored_columns", "columns",
-    "origin", "ingested_at",
+    "origin", "ingested_at", "rows_skipped", "reading",
 )  # fmt: skip
 
 
@@ -121,6 +124,19 @@ RESULT_LAYOUT = [
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",
+    # Each evaluation's result (`unit = "evaluation"`) and each result carried in force from
+    # an earlier period (`not_evaluated = "latest"`); `carried_from` is the run that made it.
+    """CREATE TABLE IF NOT EXISTS run_evaluations (
+        run_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
+        evaluation_id VARCHAR, evaluated_on DATE, points DECIMAL(18,4), score DECIMAL(18,4),
+        grade VARCHAR, in_force BOOLEAN NOT NULL, carried_from VARCHAR)""",
+    # Company facts over projects (`[[facts]]`) and rankings (`[[ranks]]`) per company.
+    """CREATE TABLE IF NOT EXISTS run_facts (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, fact_id VARCHAR NOT NULL,
+        value DECIMAL(38,10))""",
+    """CREATE TABLE IF NOT EXISTS run_ranks (
+        run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, rank_id VARCHAR NOT NULL,
+        partition VARCHAR, value DOUBLE, position BIGINT NOT NULL, count BIGINT NOT NULL)""",
 ]
 
 
@@ -130,12 +146,13 @@ LEDGER_LAYOUT = [
         seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, action VARCHAR NOT NULL,
         run_id VARCHAR, status VARCHAR, payload JSON NOT NULL,
         prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
-    # A run's status: the status set by its latest ledger record that sets one; else draft.
-    """CREATE OR REPLACE VIEW run_status AS
-        SELECT r.run_id, coalesce(s.status, 'draft') AS status
-        FROM runs r LEFT JOIN (
-          SELECT run_id, arg_max(status, seq) AS status FROM ledger
-          WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id)""",
+    # A run's status used to be a view stored in the file, which a forger could redefine; it
+    # is computed by code now (`rating.audit.ledger.RUN_STATUS`).
+    "DROP VIEW IF EXISTS run_status",
+    # Detached Ed25519 signatures of ledger records (`rating.audit.signing`).
+    """CREATE TABLE IF NOT EXISTS ledger_signatures (
+        seq BIGINT NOT NULL, hash VARCHAR NOT NULL, key_id VARCHAR NOT NULL,
+        signature VARCHAR NOT NULL)""",
     # Row hashes of published results, so `verify` can name the row that was altered.
     """CREATE TABLE IF NOT EXISTS published_rows (
         run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
@@ -147,6 +164,15 @@ LEDGER_LAYOUT = [
         report_id VARCHAR PRIMARY KEY, made_at TIMESTAMPTZ NOT NULL, base VARCHAR NOT NULL,
         candidate VARCHAR NOT NULL, summary JSON NOT NULL, report JSON NOT NULL)""",
 ]
+
+
+# A run's status, computed from the ledger by code (never a view stored in the file, which a
+# forger could redefine): the status set by its latest ledger record that sets one; else
+# draft. A subquery to use as a table (`FROM runs r JOIN {RUN_STATUS} s USING (run_id)`).
+RUN_STATUS = """(SELECT r.run_id, coalesce(s.status, 'draft') AS status
+    FROM runs r LEFT JOIN (
+      SELECT run_id, arg_max(status, seq) AS status FROM ledger
+      WHERE status IS NOT NULL GROUP BY run_id) s USING (run_id))"""
 
 
 # Integrity holds (`rating.analysis.integrity`). `complaint_holds` is append-only: a hold, then

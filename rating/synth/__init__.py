@@ -13,7 +13,9 @@ receives — in the mix of formats real exports come in — plus `manifest.json`
 | opinions.xlsx | opinions | Excel (one workbook per quarter when one sheet cannot hold them) |
 | events.parquet | events | Parquet, English column names |
 
-The same arguments give byte-identical files. Big kinds are generated and written in chunks
+The city is calibrated: rated quarter by quarter under the shipped rules it looks like a
+real one (`targets.toml`, checked by `python -m benchmarks.calibration`). The same
+arguments give byte-identical files. Big kinds are generated and written in chunks
 of about a million rows with numpy and polars, so memory stays flat whatever the size.
 A `dirty` fraction of complaint, project and inspection rows carries a realistic defect;
 the manifest counts them per kind (`dirty_rows`).
@@ -32,7 +34,8 @@ from rating.synth.integrity import TRUTH_FILE
 from rating.synth.plan import Plan
 from rating.synth.world import make_world
 
-GENERATOR = "rating.synth/1"  # bump when the same arguments would produce different files
+GENERATOR = "rating.synth/3"  # bump when the same arguments would produce different files
+# /2 was the calibrated city (issue 22); /3 adds property type and year built (issue 17).
 MANIFEST = "manifest.json"
 
 # In ingest order: a kind's references are written before it.

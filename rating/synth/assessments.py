@@ -1,15 +1,15 @@
 """Contract-performance checks (合同履行) and street-office opinions (街道评价意见).
 
-Checks: about one visit per project and half-year, each looking at 3–5 obligations, one
-row per obligation. Opinions: one or two per project and quarter (the street office, and
-sometimes a residents' committee, owners' committee or residents' representatives), dated
-in the last ten days of the quarter. Both lean on the serving company's quality tier.
+Checks: about one visit per project and quarter, each looking at every obligation, one
+row per obligation; what a project got wrong last quarter it mostly gets wrong again
+(`PERFORMANCE_KEPT`), and posting notices is missed less often than staffing or upkeep
+(`OBLIGATION_DIFFICULTY`). Opinions: one or two per project and quarter (the street office,
+and sometimes a residents' committee, owners' committee or residents' representatives),
+dated in the last ten days of the quarter, with a persistent lean per project. Both follow
+the serving company's quality at the time.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from datetime import date
 
 import numpy as np
 import polars as pl
@@ -24,10 +24,20 @@ from rating.synth.plan import (
     day_of,
     kept,
     pick,
-    pick_by_row,
+    pick_each,
+    sticky_uniforms,
     uniform_days,
 )
-from rating.synth.rates import PERFORMANCE_BY_TIER, SECOND_EVALUATOR, SECOND_OPINION
+from rating.synth.quality import by_position
+from rating.synth.rates import (
+    OBLIGATION_DIFFICULTY,
+    OPINION_BY_TIER,
+    OPINION_SPREAD,
+    PERFORMANCE_BY_TIER,
+    PERFORMANCE_KEPT,
+    SECOND_EVALUATOR,
+    SECOND_OPINION,
+)
 from rating.synth.writers import EXCEL_MAX_ROWS, CsvFile, XlsxFile, format_temporal, with_headers
 
 BLOCK_PERIODS = 200_000
@@ -47,19 +57,6 @@ OPINION_COLUMNS = (
 OPINION_EXTRA = {"street": "街道", "project_name": "项目名称"}
 
 
-def _halves(ctx: Context) -> Iterator[tuple[int, int, int]]:
-    """(year, first day, last day) of each half-year, clipped to the covered time."""
-    plan = ctx.plan
-    for year in range(plan.periods[0].year, plan.periods[-1].year + 1):
-        for first, last in (
-            (date(year, 1, 1), date(year, 6, 30)),
-            (date(year, 7, 1), date(year, 12, 31)),
-        ):
-            lo, hi = max(day_of(first), plan.start_day), min(day_of(last), plan.end_day)
-            if lo <= hi:
-                yield year, lo, hi
-
-
 def _checks(ctx: Context, lo: int, hi: int, block: slice, rng: np.random.Generator) -> pl.DataFrame:
     p, world = ctx.world.periods, ctx.world
     ids = np.arange(len(p))[block]
@@ -67,15 +64,18 @@ def _checks(ctx: Context, lo: int, hi: int, block: slice, rng: np.random.Generat
     visited = ids[rng.random(len(ids)) < served / (hi - lo + 1)]
     n = len(visited)
     day = uniform_days(rng, np.maximum(p.start[visited], lo), np.minimum(p.last[visited], hi))
-    pool = len(OBLIGATIONS) - 1  # 其他 only now and then
-    k = rng.integers(3, 6, n)
-    chosen = np.argsort(rng.random((n, pool)), axis=1)[:, :5]
-    chosen = np.where(rng.random((n, 5)) < 0.03, pool, chosen)
-    keep = np.arange(5) < k[:, None]
-    parent = np.repeat(np.arange(n), 5)[keep.ravel()]
-    obligation = chosen[keep]
-    tier = world.companies["tier"].to_numpy()[p.company[visited]][parent]
-    performance = pick_by_row(rng, PERFORMANCE_BY_TIER, tier)
+    pool = len(OBLIGATIONS) - 1  # every regular obligation; now and then one recorded as 其他
+    parent = np.repeat(np.arange(n), pool)
+    obligation = np.tile(np.arange(pool), n)
+    obligation = np.where(rng.random(len(obligation)) < 0.03, pool, obligation)
+    pos = world.quality.position(p.company[visited], _quarter_of(ctx, day))[parent]
+    key = p.project[visited][parent] * len(OBLIGATIONS) + obligation
+    sticky = sticky_uniforms(
+        ctx.plan, S_CHECKS, key, ctx.plan.projects * len(OBLIGATIONS), PERFORMANCE_KEPT, rng
+    )
+    probs = by_position(PERFORMANCE_BY_TIER, pos)
+    probs[:, 2] *= OBLIGATION_DIFFICULTY[obligation]  # renormalised by pick_each
+    performance = pick_each(rng, probs, sticky)
     findings = [(o, f) for o in OBLIGATIONS for f in vocab.OBLIGATION_FINDINGS[o]]
     f_count = np.array([len(vocab.OBLIGATION_FINDINGS[o]) for o in OBLIGATIONS])
     f_offset = np.concatenate([[0], np.cumsum(f_count)[:-1]])
@@ -94,16 +94,23 @@ def _checks(ctx: Context, lo: int, hi: int, block: slice, rng: np.random.Generat
     )[order]
 
 
+def _quarter_of(ctx: Context, day: np.ndarray) -> np.ndarray:
+    """Index of the covered quarter each day falls in."""
+    starts = np.array([day_of(q.start) for q in ctx.plan.periods])
+    out: np.ndarray = np.searchsorted(starts, day, side="right") - 1
+    return out
+
+
 def write_checks(ctx: Context) -> list[GeneratedFile]:
     plan = ctx.plan
     path = ctx.out_dir / "contracts.csv"
-    halves = list(_halves(ctx))
+    quarters = [(q.year, day_of(q.start), day_of(q.end)) for q in plan.periods]
     blocks = [
         slice(i, i + BLOCK_PERIODS) for i in range(0, max(len(ctx.world.periods), 1), BLOCK_PERIODS)
     ]
     number = 0
     with CsvFile(path, CHECK_COLUMNS, encoding="utf-8") as out:
-        for h, (year, lo, hi) in enumerate(halves):
+        for h, (year, lo, hi) in enumerate(quarters):
             for b, block in enumerate(blocks):
                 frame = _checks(ctx, lo, hi, block, plan.rng(S_CHECKS, h, b))
                 ids = (
@@ -116,7 +123,7 @@ def write_checks(ctx: Context) -> list[GeneratedFile]:
                     frame.with_columns(check_id=f"HT{year}" + ids), {"checked_on": "%Y-%m-%d"}
                 )
                 out.write(frame.select(CHECK_COLUMNS))
-            ctx.report("contracts", h + 1, len(halves))
+            ctx.report("contracts", h + 1, len(quarters))
     return [GeneratedFile("contracts", path, out.rows, "csv", "utf-8")]
 
 
@@ -132,8 +139,11 @@ def _opinions(ctx: Context, q: int) -> pl.DataFrame:
     second = np.concatenate([[False], rows[1:] == rows[:-1]])
     evaluator = np.where(second, 1 + pick(rng, SECOND_EVALUATOR, len(rows)), 0)
     day = uniform_days(rng, np.maximum(p.start[rows], lo), np.minimum(p.last[rows], hi))
-    tier = world.companies["tier"].to_numpy()[p.company[rows]]
-    score = np.round(np.clip(86 - 5.5 * (tier - 2) + rng.normal(0, 5, len(rows)), 40, 100), 1)
+    pos = world.quality.position(p.company[rows], q)
+    spread, project_spread = OPINION_SPREAD
+    local = plan.rng(S_OPINIONS).normal(0, project_spread, plan.projects)[p.project[rows]]
+    centre = by_position(OPINION_BY_TIER, pos)
+    score = np.round(np.clip(centre + local + rng.normal(0, spread, len(rows)), 40, 100), 1)
     rating = np.digitize(score, [60, 80, 90])
     ratings = ("不合格", "合格", "良好", "优秀")
     texts = [t for r in ratings for t in vocab.OPINION_TEXTS[r]]

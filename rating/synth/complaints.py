@@ -3,7 +3,9 @@
 The covered months share the requested total in proportion to the projects served in them
 and a seasonal factor (July–August busiest). A month with more than `CHUNK_ROWS` orders is
 split into runs of days. Within a chunk, a service period receives orders in proportion to
-households × company quality × project noise × days served; about 30% of orders repeat an
+households × the company's complaint factor that quarter × project noise × days served;
+how cases are found, handled and rated, and how often they are collective petitions,
+follows the company's quality that quarter; about a third of orders repeat an
 earlier case of the chunk (same project and text, arriving again within days, often through
 another channel). Orders are sorted by time and numbered `yyyymmdd` + an 8-digit sequence
 of the day, so a repeat always carries a later id than the order it repeats.
@@ -30,11 +32,13 @@ from rating.synth.plan import (
     day_of,
     kept,
     pick,
-    pick_by_row,
+    pick_each,
     uniform_days,
 )
+from rating.synth.quality import by_position
 from rating.synth.rates import (
     CHANNEL_SHARES,
+    COLLECTIVE_BY_TIER,
     DEADLINE_DAYS,
     DEADLINE_SHARES,
     FINDING_BY_TIER,
@@ -83,10 +87,13 @@ def _months(plan: Plan) -> Iterator[tuple[int, int, int, int]]:
 
 
 def plan_chunks(plan: Plan, world: World) -> list[Chunk]:
-    base = period_weights(world)
+    bases = [period_weights(world, q) for q in range(len(plan.periods))]
     months = list(_months(plan))
     weights = np.array(
-        [(base * world.periods.overlap(lo, hi)).sum() * SEASON[m - 1] for _, m, lo, hi in months]
+        [
+            (bases[q] * world.periods.overlap(lo, hi)).sum() * SEASON[m - 1]
+            for q, m, lo, hi in months
+        ]
     )
     counts = allocate(plan.complaints, weights)
     chunks: list[Chunk] = []
@@ -99,12 +106,13 @@ def plan_chunks(plan: Plan, world: World) -> list[Chunk]:
     return chunks
 
 
-def period_weights(world: World) -> np.ndarray:
-    """Expected complaints per served day, up to a constant, for every service period."""
+def period_weights(world: World, quarter: int) -> np.ndarray:
+    """Expected complaints per served day in a covered quarter, up to a constant, for every
+    service period."""
     p = world.periods
     households = world.projects["households"].to_numpy()[p.project]
     noise = world.projects["noise"].to_numpy()[p.project]
-    out: np.ndarray = households * noise * world.companies["quality"].to_numpy()[p.company]
+    out: np.ndarray = households * noise * world.quality.factor(p.company, quarter)
     return out
 
 
@@ -189,21 +197,21 @@ def _content(
 
 
 def _handling(
-    plan: Plan, rng: np.random.Generator, orders: _Orders, tier: np.ndarray
+    plan: Plan, rng: np.random.Generator, orders: _Orders, pos: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Deadline, closing time, finding, result and satisfaction (quality-dependent)."""
     n = len(orders.time)
     deadline = orders.time + DEADLINE_DAYS[pick(rng, DEADLINE_SHARES, n)] * DAY
-    late = rng.random(n) < LATE_BY_TIER[tier]
+    late = rng.random(n) < by_position(LATE_BY_TIER, pos)
     allowed = deadline - orders.time
     on_time = orders.time + np.floor(rng.uniform(0.05, 0.95, n) * allowed).astype(np.int64)
     overdue = deadline + rng.integers(DAY // 2, 12 * DAY, n)
     closed = np.where(late, overdue, on_time)
     is_open = (closed > plan.end_ts) | (rng.random(n) < STILL_OPEN)
-    finding = _inherit(pick_by_row(rng, FINDING_BY_TIER, tier), orders)
+    finding = _inherit(pick_each(rng, by_position(FINDING_BY_TIER, pos)), orders)
     finding = np.where(is_open, FINDINGS.index("未认定"), finding)
-    result = pick_by_row(rng, RESULT_BY_TIER, np.minimum(tier + late, 4))
-    satisfaction = pick_by_row(rng, SATISFACTION_BY_RESULT, result)
+    result = pick_each(rng, by_position(RESULT_BY_TIER, np.minimum(pos + late, 4)))
+    satisfaction = pick_each(rng, SATISFACTION_BY_RESULT[result])
     return {
         "deadline": deadline,
         "closed": closed,
@@ -214,11 +222,15 @@ def _handling(
     }
 
 
-def _petitioners(rng: np.random.Generator, n: int) -> np.ndarray:
+def _petitioners(rng: np.random.Generator, pos: np.ndarray) -> np.ndarray:
+    """Mostly one caller; a few cases of 2–9; collective cases (≥ 10) lean on bad companies."""
+    n = len(pos)
     u = rng.random(n)
-    return np.where(
-        u < 0.93, 1, np.where(u < 0.995, rng.integers(2, 10, n), rng.integers(10, 61, n))
+    collective = rng.random(n) < by_position(COLLECTIVE_BY_TIER, pos)
+    out: np.ndarray = np.where(
+        collective, rng.integers(10, 61, n), np.where(u < 0.93, 1, rng.integers(2, 10, n))
     )
+    return out
 
 
 def _ids(time: np.ndarray) -> pl.Series:
@@ -235,18 +247,19 @@ def _timestamps(seconds: np.ndarray, keep: np.ndarray | None = None) -> pl.Serie
 
 
 def complaint_chunk(plan: Plan, world: World, chunk: Chunk, base: np.ndarray) -> pl.DataFrame:
-    """One chunk of orders, typed (datetimes as datetimes), sorted by receipt time."""
+    """One chunk of orders, typed (datetimes as datetimes), sorted by receipt time; `base` is
+    `period_weights` of the chunk's quarter."""
     rng = plan.rng(S_COMPLAINTS, chunk.index)
     orders = _arrivals(plan, world, chunk, rng, base)
     n = len(orders.time)
     p = world.periods
     project, company = p.project[orders.period], p.company[orders.period]
-    tier = world.companies["tier"].to_numpy()[company]
+    pos = world.quality.position(company, chunk.quarter)
     category = _inherit(pick(rng, list(vocab.CATEGORY_SHARES.values()), n), orders)
     order_type = _inherit(pick(rng, list(ORDER_TYPE_SHARES.values()), n), orders)
     channel = pick(rng, list(CHANNEL_SHARES.values()), n)
     channel = np.where(rng.random(n) < 0.5, _inherit(channel, orders), channel)
-    h = _handling(plan, rng, orders, tier)
+    h = _handling(plan, rng, orders, pos)
     proj = world.projects.select("district", "street", "project_name", "project_id")[project]
     frame = (
         pl.DataFrame(
@@ -267,7 +280,7 @@ def complaint_chunk(plan: Plan, world: World, chunk: Chunk, base: np.ndarray) ->
             result=kept(pl.Series(RESULTS)[h["result"]], ~h["open"]),
             satisfaction=kept(pl.Series(SATISFACTION)[h["satisfaction"]], ~h["open"]),
             is_repeat=pl.Series(np.where(orders.src >= 0, "是", "否")),
-            petitioners=_petitioners(rng, n),
+            petitioners=_petitioners(rng, pos),
         )
     )
     return _number(frame, orders)
@@ -317,7 +330,6 @@ def write(ctx: Context) -> list[GeneratedFile]:
     """One file per covered quarter, written chunk by chunk."""
     plan = ctx.plan
     chunks = plan_chunks(plan, ctx.world)
-    base = period_weights(ctx.world)
     header = headers("complaints", COLUMNS, EXTRA_HEADERS)
     defects = dirt.COMPLAINTS_TYPED if plan.parquet else dirt.COMPLAINTS_TEXT
     files: list[GeneratedFile] = []
@@ -329,6 +341,7 @@ def write(ctx: Context) -> list[GeneratedFile]:
             if plan.parquet
             else CsvFile(path, list(header.values()), encoding="gb18030", crlf=True)
         )
+        base = period_weights(ctx.world, q)
         with out:
             for chunk in (c for c in chunks if c.quarter == q):
                 frame = complaint_chunk(plan, ctx.world, chunk, base)

@@ -1,27 +1,40 @@
 """Good and bad credit information from other departments (良好/不良信息), one row per event.
 
-About 0.3 awards and 0.5 penalties per company and year, and a handful of veto items
-(一票否决) per thousand companies: penalties and vetoes fall more often on low-quality
-companies, awards on high-quality ones. The best 2% of the companies serving a project get
-a provincial award (10 points) and no bad information, so an AAA company exists under the
-Yantai rules (basic ≤ 80 + good ≤ 40, AAA ≥ 85).
+Events are drawn quarter by quarter from the company's quality that quarter, for the
+covered time and the `PRE_QUARTERS` before it (so the first rated quarter already sees the
+information still in force). Rates per company and year (`rates.py`) lean exponentially on
+quality: awards on the best companies, penalties and a few veto items (一票否决) per
+thousand companies clustered in a few bad ones. Each year the best `STAR_SHARE` of the
+serving companies get the provincial award (10 points, valid a year, announced on the same
+day every year), so AAA companies exist under the Yantai rules (basic ≤ 80 + good ≤ 40,
+AAA ≥ 85) in every quarter.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from rating.synth import vocab
 from rating.synth.context import Context, GeneratedFile
-from rating.synth.plan import S_EVENTS, dates, kept, pick, uniform_days
+from rating.synth.plan import S_EVENTS, dates, day_of, kept, pick, uniform_days
 from rating.synth.rates import (
     BAD_PER_YEAR,
     BAD_SHARES,
+    BAD_SLOPE,
+    BAD_VALIDITY_DAYS,
+    BAD_VALIDITY_SHARES,
+    FIXED_SERIOUS,
+    FIXED_VETO,
     GOOD_PER_YEAR,
     GOOD_SHARES,
+    GOOD_SLOPE,
+    STAR_LIST_DAY,
     STAR_SHARE,
     VETO_PER_YEAR,
+    VETO_SLOPE,
     WITH_PROJECT,
 )
 from rating.synth.writers import write_parquet
@@ -56,43 +69,99 @@ COLUMNS = (
 )
 
 
-def _counts(ctx: Context, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(company, code index, is a star's award) of every event."""
-    quality = ctx.world.companies["quality"].to_numpy()
-    n = len(quality)
-    worse = np.minimum(quality / quality.mean(), 4)
-    better = np.minimum((1 / quality) / (1 / quality).mean(), 4)
-    serving = np.isin(np.arange(n), ctx.world.periods.company)
-    ranked = np.flatnonzero(serving)[np.argsort(quality[serving], kind="stable")]
-    stars = ranked[: max(1, round(STAR_SHARE * len(ranked)))]
-    years = ctx.plan.years
-    good = rng.poisson(GOOD_PER_YEAR * years * better)
-    bad = np.where(np.isin(np.arange(n), stars), 0, rng.poisson(BAD_PER_YEAR * years * worse))
-    veto = np.where(np.isin(np.arange(n), stars), 0, rng.poisson(VETO_PER_YEAR * years * worse))
-    company = np.concatenate(
-        [
-            np.repeat(np.arange(n), good),
-            np.repeat(np.arange(n), bad),
-            np.repeat(np.arange(n), veto),
-            stars,
-        ]
+def _quarters(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """(first day, last day) of every quarter of `ctx.world.quality`: the year before the
+    covered time, then the covered quarters."""
+    first = ctx.plan.periods[0]
+    pre = ctx.world.quality.pre
+    spans = [first.previous(pre - k) for k in range(pre)] + list(ctx.plan.periods)
+    return (
+        np.array([day_of(q.start) for q in spans], dtype=np.int64),
+        np.array([day_of(q.end) for q in spans], dtype=np.int64),
     )
+
+
+def _serving(ctx: Context, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(companies, quarters): does the company serve some project in that quarter?"""
+    p = ctx.world.periods
+    out = np.zeros((ctx.plan.companies, len(lo)), dtype=bool)
+    for k in range(len(lo)):
+        out[p.company[p.overlap(int(lo[k]), int(hi[k])) > 0], k] = True
+    return out
+
+
+def _rate(per_year: float, slope: float, z: np.ndarray) -> np.ndarray:
+    """Events per company and quarter: `per_year` on average over a N(0, 1) city, leaning
+    exponentially on quality (slope > 0: on bad companies; < 0: on good ones)."""
+    out: np.ndarray = per_year / 4 * np.exp(slope * z - slope**2 / 2)
+    return out
+
+
+def _stars(ctx: Context, serving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(company, quarter) of the provincial awards: each year (four quarters counted back
+    from the last), the best `STAR_SHARE` of the serving companies by mean quality."""
+    z, k_all = ctx.world.quality.z, serving.shape[1]
+    companies, quarters = [], []
+    for last in range(k_all - 1, -1, -4):
+        block = np.arange(max(0, last - 3), last + 1)
+        active = np.flatnonzero(serving[:, block].any(axis=1))
+        if not len(active):
+            continue
+        mean = np.where(serving[active][:, block], z[active][:, block], np.nan)
+        ranked = active[np.argsort(np.nanmean(mean, axis=1), kind="stable")]
+        best = ranked[: max(1, round(STAR_SHARE * len(active)))]
+        companies.append(best)
+        quarters.append(np.full(len(best), block[len(block) // 2]))
+    return np.concatenate(companies), np.concatenate(quarters)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """Every event's company, quarter (a column of the quality matrix), code index and
+    whether it is a star's award; the quarters' first and last days."""
+
+    company: np.ndarray
+    quarter: np.ndarray
+    code: np.ndarray
+    star: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _counts(ctx: Context, rng: np.random.Generator) -> _Drawn:
+    lo, hi = _quarters(ctx)
+    serving = _serving(ctx, lo, hi)
+    z = ctx.world.quality.z
+    kinds = (
+        (GOOD_PER_YEAR, -GOOD_SLOPE),
+        (BAD_PER_YEAR, BAD_SLOPE),
+        (VETO_PER_YEAR, VETO_SLOPE),
+    )
+    counts = [np.where(serving, rng.poisson(_rate(r, s, z)), 0) for r, s in kinds]
+    who = [np.repeat(np.arange(c.size), c.ravel()) for c in counts]  # flat (company, quarter)
+    star_c, star_k = _stars(ctx, serving)
+    n_good, n_bad, n_veto = (len(w) for w in who)
+    width = z.shape[1]
+    company = np.concatenate([w // width for w in who] + [star_c])
+    quarter = np.concatenate([w % width for w in who] + [star_k])
     code = np.concatenate(
         [
-            pick(rng, GOOD_SHARES, int(good.sum())),
-            N_GOOD + pick(rng, BAD_SHARES, int(bad.sum())),
-            N_GOOD + N_BAD + pick(rng, np.ones(len(vocab.VETO_CODES)), int(veto.sum())),
-            np.zeros(len(stars), dtype=np.int64),  # G01
+            pick(rng, GOOD_SHARES, n_good),
+            N_GOOD + pick(rng, BAD_SHARES, n_bad),
+            N_GOOD + N_BAD + pick(rng, np.ones(len(vocab.VETO_CODES)), n_veto),
+            np.zeros(len(star_c), dtype=np.int64),  # G01
         ]
     )
-    return company, code, np.arange(len(company)) >= len(company) - len(stars)
+    star = np.arange(len(company)) >= len(company) - len(star_c)
+    return _Drawn(company, quarter, code, star, lo, hi)
 
 
 def _places(
-    ctx: Context, rng: np.random.Generator, company: np.ndarray, code: np.ndarray, star: np.ndarray
+    ctx: Context, rng: np.random.Generator, events: _Drawn
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(service period or -1, decision day) of every event; stars' awards in the last half-year."""
-    p, plan = ctx.world.periods, ctx.plan
+    """(service period or -1, decision day) of every event, inside its quarter."""
+    company, code, star = events.company, events.code, events.star
+    p = ctx.world.periods
     kind = np.where(code < N_GOOD, 0, np.where(code < N_GOOD + N_BAD, 1, 2))
     by_company = np.argsort(p.company, kind="stable")
     first = np.searchsorted(p.company[by_company], company, side="left")
@@ -108,11 +177,16 @@ def _places(
         if len(by_company)
         else np.zeros(len(company), dtype=np.int64)
     )
-    period = np.where(wanted & (count > 0), chosen, -1)
-    lo = np.where(period >= 0, np.maximum(p.start[period], plan.start_day), plan.start_day)
-    hi = np.where(period >= 0, np.minimum(p.last[period], plan.end_day), plan.end_day)
-    lo = np.where(star, np.maximum(lo, np.minimum(hi, plan.end_day - 180)), lo)
-    return period, uniform_days(rng, lo, hi)
+    lo, hi = events.lo[events.quarter], events.hi[events.quarter]
+    served_lo = np.maximum(p.start[chosen], lo) if len(by_company) else lo
+    served_hi = np.minimum(p.last[chosen], hi) if len(by_company) else hi
+    on_project = wanted & (count > 0) & (served_lo <= served_hi)
+    period = np.where(on_project, chosen, -1)
+    first, last = np.where(on_project, served_lo, lo), np.where(on_project, served_hi, hi)
+    day = uniform_days(rng, first, last)
+    # The provincial list comes out on the same day every year: one award in force at a time.
+    day = np.where(star, np.clip(lo + STAR_LIST_DAY, first, last), day)
+    return period, day
 
 
 def _authority(frame: pl.DataFrame) -> pl.DataFrame:
@@ -146,8 +220,9 @@ def _authority(frame: pl.DataFrame) -> pl.DataFrame:
 
 def make_events(ctx: Context) -> pl.DataFrame:
     rng, plan, world = ctx.plan.rng(S_EVENTS), ctx.plan, ctx.world
-    company, code, star = _counts(ctx, rng)
-    period, day = _places(ctx, rng, company, code, star)
+    events = _counts(ctx, rng)
+    company, code, star = events.company, events.code, events.star
+    period, day = _places(ctx, rng, events)
     n = len(company)
     has_project = period >= 0
     pidx = np.where(has_project, world.periods.project[np.maximum(period, 0)], 0)
@@ -182,18 +257,19 @@ def make_events(ctx: Context) -> pl.DataFrame:
 def _terms(
     rng: np.random.Generator, end_day: int, day: np.ndarray, code: np.ndarray, star: np.ndarray
 ) -> list[pl.Series]:
-    """valid_until, serious, rectified_on and status (stars' awards valid two years, never revoked)."""
+    """valid_until, serious, rectified_on and status (stars' awards valid a year, never revoked)."""
     n = len(day)
     good, veto = code < N_GOOD, code >= N_GOOD + N_BAD
     serious = np.array([c[4] for c in CODES])[code] | (~good & (rng.random(n) < 0.05))
     u = rng.random(n)
+    bad_days = BAD_VALIDITY_DAYS[pick(rng, BAD_VALIDITY_SHARES, n)]
     valid = np.where(
         good,
-        np.where((u < 0.6) | star, day + np.where(code == 0, 730, 365), -1),
-        np.where(serious, -1, np.where(u < 0.4, day + 365, np.where(u < 0.6, day + 1095, -1))),
+        np.where(star, day + 365, np.where(u < 0.6, day + np.where(code == 0, 730, 365), -1)),
+        np.where(serious | (bad_days < 0), -1, day + bad_days),
     )
-    p_fix = np.where(good, 0.0, np.where(veto, 0.1, np.where(serious, 0.3, 0.5)))
-    fixed_on = day + rng.integers(10, 91, n)
+    p_fix = np.where(good, 0.0, np.where(veto, FIXED_VETO, np.where(serious, FIXED_SERIOUS, 0.5)))
+    fixed_on = day + np.where(veto | serious, rng.integers(30, 271, n), rng.integers(10, 91, n))
     fixed = (rng.random(n) < p_fix) & (fixed_on <= end_day)
 
     return [

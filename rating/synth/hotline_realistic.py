@@ -42,6 +42,9 @@ from rating.warehouse import visible_rows
 
 VERSION = "hotline-realistic/2"
 UNREGISTERED = 0.12
+# A new compound's suffix: not 小区, which callers append to any compound's name (华府小区 is
+# how people say 华府府), so it names no other compound.
+DISTINCT_SUFFIXES = tuple(s for s in vocab.COMPOUND_SUFFIXES if s != "小区")
 UNREGISTERED_KINDS = {"new_name": 0.45, "new_phase": 0.15, "new_suffix": 0.2, "elsewhere": 0.2}
 NAME = {
     "as_registered": 0.50, "xiaoqu_appended": 0.08, "stem_only": 0.05, "generic_xiaoqu": 0.03,
@@ -161,7 +164,7 @@ def _unregistered(
         kind=kind.replace("new_name", "fresh"),
         fresh=pl.when(pl.Series(rng.random(n) < 0.2)).then(unit).otherwise(fresh),
         new_phase=base + _phase_text(pl.lit(pl.Series(rng.integers(4, 9, n))), pl.lit(_rand(rng, n, 5))),
-        new_suffix=stem + pl.Series(vocab.COMPOUND_SUFFIXES)[rng.integers(0, len(vocab.COMPOUND_SUFFIXES), n)],
+        new_suffix=stem + pl.Series(DISTINCT_SUFFIXES)[rng.integers(0, len(DISTINCT_SUFFIXES), n)],
         elsewhere=other,
     ).with_columns(
         name=pl.when(pl.col("kind") == "new_phase").then("new_phase")

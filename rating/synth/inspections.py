@@ -2,7 +2,8 @@
 
 Each project is inspected about 0.5–1.5 times a quarter, on a working day inside one of
 its service periods; each inspection checks 4–8 distinct items of the sheet. Deductions are
-rare for good companies and frequent for bad ones, never above the item's points; deducted
+rare for good companies and frequent for bad ones (the company's quality that quarter),
+never above the item's points; deducted
 items carry a rectification deadline and, when rectified by the end of the covered time,
 the date it was confirmed.
 """
@@ -21,9 +22,10 @@ from rating.synth.plan import (
     dates,
     day_of,
     pick,
-    pick_by_row,
+    pick_each,
     uniform_days,
 )
+from rating.synth.quality import by_position
 from rating.synth.rates import (
     AMOUNT_BY_TIER,
     AMOUNTS,
@@ -94,7 +96,7 @@ def _inspections(ctx: Context, q: int, block: slice, rng: np.random.Generator) -
             "inspector_org": org,
             "project_id": proj["project_id"],
             "project_name": proj["project_name"],
-            "tier": ctx.world.companies["tier"].to_numpy()[p.company[period]],
+            "pos": ctx.world.quality.position(p.company[period], q),
             "n_items": rng.integers(4, MAX_ITEMS + 1, len(period)),
         }
     )[order]
@@ -120,9 +122,11 @@ def _items(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 
 def _findings(items: pl.DataFrame, rng: np.random.Generator, end_day: int) -> pl.DataFrame:
     n = len(items)
-    tier = items["tier"].to_numpy()
+    pos = items["pos"].to_numpy()
     deducted = np.where(
-        rng.random(n) < DEDUCT_BY_TIER[tier], AMOUNTS[pick_by_row(rng, AMOUNT_BY_TIER, tier)], 0.0
+        rng.random(n) < by_position(DEDUCT_BY_TIER, pos),
+        AMOUNTS[pick_each(rng, by_position(AMOUNT_BY_TIER, pos))],
+        0.0,
     )
     deducted = np.minimum(deducted, items["max_points"].to_numpy())
     severity = np.where(deducted >= 3, 2, np.where(deducted >= 1.5, 1, 0))
@@ -130,7 +134,7 @@ def _findings(items: pl.DataFrame, rng: np.random.Generator, end_day: int) -> pl
     limit = day + np.array([30, 15, 7])[severity]
     fixed_on = day + 1 + np.floor(rng.random(n) * 1.3 * (limit - day)).astype(np.int64)
     found = deducted > 0
-    fixed = found & (rng.random(n) < FIXED_BY_TIER[tier]) & (fixed_on <= end_day)
+    fixed = found & (rng.random(n) < by_position(FIXED_BY_TIER, pos)) & (fixed_on <= end_day)
     status = np.where(
         ~found,
         RECTIFICATION.index("无需整改"),

@@ -24,6 +24,8 @@ DAY = 86_400
 # Stream numbers: never reuse or renumber one (that would change every generated file).
 S_COMPANIES, S_PROJECTS, S_COMPLAINTS, S_INSPECTIONS = 1, 2, 3, 4
 S_CHECKS, S_OPINIONS, S_EVENTS, S_DIRT = 5, 6, 7, 8
+S_QUALITY = 10  # 9 is synth/integrity.py's
+S_ATTRIBUTES = 11  # property type and year built of projects
 
 MAX_PROJECTS = 300_000
 MAX_COMPANIES = 200_000
@@ -140,6 +142,31 @@ def pick_by_row(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) ->
     u = rng.random(len(row))
     idx = (u[:, None] >= cdf[row]).sum(axis=1)
     out: np.ndarray = np.minimum(idx, table.shape[1] - 1)
+    return out
+
+
+def pick_each(
+    rng: np.random.Generator, probs: np.ndarray, u: np.ndarray | None = None
+) -> np.ndarray:
+    """One categorical draw per row of `probs` (rows need not sum to 1), from the uniforms
+    `u` when given (see `sticky_uniforms`)."""
+    if len(probs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    cdf = np.cumsum(probs, axis=1)
+    cdf = cdf / cdf[:, -1:]
+    idx = ((rng.random(len(probs)) if u is None else u)[:, None] >= cdf).sum(axis=1)
+    out: np.ndarray = np.minimum(idx, probs.shape[1] - 1)
+    return out
+
+
+def sticky_uniforms(
+    plan: Plan, stream: int, keys: np.ndarray, n_keys: int, keep: float, rng: np.random.Generator
+) -> np.ndarray:
+    """A uniform per element that, with probability `keep`, is the same for every element of
+    the same key (one fixed draw per key from `stream`), else fresh from `rng`: what a project
+    got wrong last quarter it tends to get wrong again."""
+    fixed = plan.rng(stream).random(n_keys)[keys]
+    out: np.ndarray = np.where(rng.random(len(keys)) < keep, fixed, rng.random(len(keys)))
     return out
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 from rating.synth import dirt
 from rating.synth.context import Context, GeneratedFile, headers
-from rating.synth.plan import S_DIRT, S_PROJECTS, dates
+from rating.synth.plan import S_ATTRIBUTES, S_DIRT, S_PROJECTS, dates
 from rating.synth.writers import CsvFile, format_temporal, with_headers, write_xlsx_small
 
 COMPANY_COLUMNS = ("uscc", "name", "district", "registered", "registered_on")
@@ -25,8 +26,13 @@ PROJECT_COLUMNS = (
     "company_uscc",
     "service_start",
     "service_end",
+    "property_type",
+    "built_year",
 )
 PROJECT_EXTRA = {"company_name": "物业服务企业"}
+# Mostly residential compounds, some public housing, a few mixed or commercial ones; built
+# between 1980 and 2024 (older ones in the old districts would be a refinement).
+PROPERTY_TYPE_SHARES = {"住宅": 0.86, "保障性住房": 0.09, "混合": 0.03, "商业": 0.02}
 
 
 def write_companies(ctx: Context) -> list[GeneratedFile]:
@@ -51,14 +57,31 @@ def write_companies(ctx: Context) -> list[GeneratedFile]:
     return [GeneratedFile("companies", path, len(frame), "xlsx", None)]
 
 
+def project_attributes(ctx: Context) -> pl.DataFrame:
+    """Property type and year built per project, from their own random stream (so adding
+    them changed no other generated value)."""
+    rng, n = ctx.plan.rng(S_ATTRIBUTES), ctx.plan.projects
+    kinds = list(PROPERTY_TYPE_SHARES)
+    shares = np.array(list(PROPERTY_TYPE_SHARES.values()))
+    return pl.DataFrame(
+        {
+            "property_type": pl.Series(kinds)[rng.choice(len(kinds), n, p=shares / shares.sum())],
+            "built_year": rng.integers(1980, 2025, n),
+        }
+    )
+
+
 def project_rows(ctx: Context) -> pl.DataFrame:
     """One row per service period, typed (dates as dates), sorted by project then start."""
     p, world = ctx.world.periods, ctx.world
+    attributes = project_attributes(ctx)[p.project]
     return world.projects.drop("noise")[p.project].with_columns(
         company_name=world.companies["name"][p.company],
         company_uscc=world.companies["uscc"][p.company],
         service_start=dates(p.start),
         service_end=dates(p.last, ~p.open),
+        property_type=attributes["property_type"],
+        built_year=attributes["built_year"],
     )
 
 

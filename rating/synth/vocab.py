@@ -7,6 +7,8 @@ texts as a hotline operator writes them. Lists only; no logic.
 
 from __future__ import annotations
 
+from rating.schema.vocabularies import EVENT_CODES
+
 # Tables read better one row to a line.
 # fmt: off
 CITY = "云港市"
@@ -161,35 +163,28 @@ OPINION_TEXTS: dict[str, tuple[str, ...]] = {
     "不合格": ("服务不到位，居民投诉较多", "环境卫生差，整改不及时"),
 }
 
-# Behaviour codes: (code, text, points, authority key, serious).
-GOOD_CODES: tuple[tuple[str, str, float, str, bool], ...] = (
-    ("G01", "获评省级物业服务示范项目", 10, "province", False),
-    ("G02", "获评市级物业服务优秀项目", 6, "city", False),
-    ("G03", "受到市级以上表彰奖励", 5, "city", False),
-    ("G04", "抢险救灾、疫情防控表现突出", 3, "district", False),
-    ("G05", "参与社区治理成效明显", 2, "street", False),
-)
-BAD_CODES: tuple[tuple[str, str, float, str, bool], ...] = (
-    ("B01", "未按规定公示物业服务收费标准", 3, "district", False),
-    ("B02", "擅自提高收费标准或增加收费项目", 5, "market", False),
-    ("B03", "未按规定办理物业服务合同备案", 2, "district", False),
-    ("B04", "未按规定建立物业管理档案", 2, "district", False),
-    ("B05", "违规收取装修押金", 3, "market", False),
-    ("B06", "占用消防通道未及时整改", 5, "fire", False),
-    ("B07", "生活垃圾未日产日清", 3, "street", False),
-    ("B08", "电梯维保不到位引发困人事件", 6, "city", False),
-    ("B09", "未按合同约定配置服务人员", 4, "district", False),
-    ("B10", "拒不配合主管部门监督检查", 8, "city", False),
-    ("B11", "发生安全责任事故造成人员受伤", 12, "city", True),
-    ("B12", "违反物业管理规定受到行政处罚", 15, "city", True),
-)
-VETO_CODES: tuple[tuple[str, str, float, str, bool], ...] = (
-    ("V01", "挪用专项维修资金", 20, "city", True),
-    ("V02", "挪用公共收益", 20, "city", True),
-    ("V03", "拒不退出/拒不移交物业服务项目", 20, "city", True),
-    ("V04", "发生重大安全责任事故", 20, "city", True),
-    ("V05", "串通投标", 20, "city", True),
-    ("V06", "信用评价弄虚作假", 20, "city", True),
-    ("V07", "引发群体性上访", 20, "city", True),
-)
+# Behaviour codes: (code, text, points, authority key, serious); the codes, their meaning and
+# seriousness are the contract's vocabulary (`rating.schema.vocabularies.EVENT_CODES`).
+_POINTS_AND_AUTHORITY: dict[str, tuple[float, str]] = {
+    "G01": (10, "province"), "G02": (6, "city"), "G03": (5, "city"), "G04": (3, "district"),
+    "G05": (2, "street"),
+    "B01": (3, "district"), "B02": (5, "market"), "B03": (2, "district"), "B04": (2, "district"),
+    "B05": (3, "market"), "B06": (5, "fire"), "B07": (3, "street"), "B08": (6, "city"),
+    "B09": (4, "district"), "B10": (8, "city"), "B11": (12, "city"), "B12": (15, "city"),
+    "V01": (20, "city"), "V02": (20, "city"), "V03": (20, "city"), "V04": (20, "city"),
+    "V05": (20, "city"), "V06": (20, "city"), "V07": (20, "city"),
+}
 # fmt: on
+
+
+def _codes(prefix: str) -> tuple[tuple[str, str, float, str, bool], ...]:
+    return tuple(
+        (code, text, *_POINTS_AND_AUTHORITY[code], serious)
+        for code, (_kind, text, serious) in EVENT_CODES.items()
+        if code.startswith(prefix)
+    )
+
+
+GOOD_CODES = _codes("G")
+BAD_CODES = _codes("B")
+VETO_CODES = _codes("V")

@@ -1,8 +1,10 @@
 """The city behind the exports: companies, projects and who served which project when.
 
-Each company has a latent quality: a lognormal complaint factor (`quality`, > 1 is worse
-than typical) and its tier 0 (best) … 4 (worst). Every other kind reads the world; nothing
-writes back to it. Projects change hands at most once in the covered time.
+Each company has a latent quality that drifts slowly from quarter to quarter
+(`World.quality`, see `quality.py`); the companies frame keeps where it starts (`z0`).
+Households are scaled so that the requested complaints make the city's 12345 complaint
+density the published one (`rates.HOTLINE_PER_1000_HOUSEHOLDS`). Every other kind reads the world;
+nothing writes back to it. Projects change hands at most once in the covered time.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from rating.synth.plan import (
     DAY,
     S_COMPANIES,
     S_PROJECTS,
+    S_QUALITY,
     Plan,
     day_of,
     pick,
     quality_tier,
     uniform_days,
 )
+from rating.synth.quality import Quality, drift
+from rating.synth.rates import CHANNEL_SHARES, HOTLINE_PER_1000_HOUSEHOLDS, MIN_HOUSEHOLDS
 from rating.uscc import ALPHABET, WEIGHTS
 
-QUALITY_SIGMA = 0.75
 HANDOVER_SHARE = 0.10
 LOCAL_COMPANY_SHARE = 0.6  # projects served by a company registered in their district
 
@@ -55,20 +59,23 @@ class Periods:
 
 @dataclass(frozen=True)
 class World:
-    companies: pl.DataFrame  # uscc, name, district, registered, registered_on, quality, tier
+    companies: pl.DataFrame  # uscc, name, district, registered, registered_on, z0, size
     projects: (
         pl.DataFrame
     )  # project_id, project_name, district, street, address, households, floor_area, noise
     periods: Periods
+    quality: Quality  # z per company and quarter
 
     def period_frame(self) -> pl.DataFrame:
-        """One row per period with the project's and company's attributes (small kinds only)."""
+        """One row per period with the project's and company's attributes (small kinds only);
+        `tier` is the company's in the first covered quarter."""
         p = self.periods
         return pl.DataFrame(
             {"pi": p.project, "ci": p.company, "start": p.start, "last": p.last}
         ).with_columns(
             self.projects.select("project_id", "project_name", "street", "district")[p.project],
-            self.companies.select("uscc", "tier")[p.company],
+            self.companies.select("uscc")[p.company],
+            tier=quality_tier(self.quality.at(p.company, 0)),
         )
 
 
@@ -129,8 +136,7 @@ def make_companies(plan: Plan) -> pl.DataFrame:
             "registered_on": pl.Series(
                 uniform_days(rng, np.full(n, oldest), np.full(n, newest))
             ).cast(pl.Date),
-            "quality": np.exp(QUALITY_SIGMA * z),
-            "tier": quality_tier(z),
+            "z0": z,
             "size": rng.lognormal(0.0, 1.2, n),
             "district_idx": district,
         }
@@ -186,11 +192,25 @@ def _assign_companies(
     return out
 
 
-def make_projects(plan: Plan, companies: pl.DataFrame) -> tuple[pl.DataFrame, Periods]:
+def _households(plan: Plan, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Lognormal sizes (median 450, 50 … 3,000) scaled so that the 12345 share of the
+    complaints asked for is `HOTLINE_PER_1000_HOUSEHOLDS` a year: a city's households follow
+    its complaint volume (the other channels come on top, as they do in a bureau's export)."""
+    shape = np.clip(rng.lognormal(np.log(450), 0.7, n), 50, 3000)
+    hotline = plan.complaints * CHANNEL_SHARES["12345热线"] / sum(CHANNEL_SHARES.values())
+    wanted = hotline / plan.years / HOTLINE_PER_1000_HOUSEHOLDS * 1000
+    scale = wanted / shape.sum() if plan.complaints else 1.0
+    out: np.ndarray = np.maximum(np.round(shape * scale), MIN_HOUSEHOLDS).astype(np.int64)
+    return out
+
+
+def make_projects(
+    plan: Plan, companies: pl.DataFrame, quality: Quality
+) -> tuple[pl.DataFrame, Periods]:
     rng = plan.rng(S_PROJECTS)
     n = plan.projects
     district = pick(rng, DISTRICT_SHARES, n)
-    households = np.clip(np.round(rng.lognormal(np.log(450), 0.7, n)), 50, 3000).astype(np.int64)
+    households = _households(plan, rng, n)
     road = pl.Series(vocab.ROADS)[pick(rng, np.ones(len(vocab.ROADS)), n)]
     number = pl.Series(rng.integers(1, 999, n)).cast(pl.Utf8)
     projects = pl.DataFrame(
@@ -205,11 +225,15 @@ def make_projects(plan: Plan, companies: pl.DataFrame) -> tuple[pl.DataFrame, Pe
             "noise": rng.lognormal(0.0, 0.3, n),
         }
     )
-    return projects, _periods(plan, rng, companies, district)
+    return projects, _periods(plan, rng, companies, quality, district)
 
 
 def _periods(
-    plan: Plan, rng: np.random.Generator, companies: pl.DataFrame, district: np.ndarray
+    plan: Plan,
+    rng: np.random.Generator,
+    companies: pl.DataFrame,
+    quality: Quality,
+    district: np.ndarray,
 ) -> Periods:
     n = len(district)
     company = _assign_companies(rng, companies, district)
@@ -220,8 +244,8 @@ def _periods(
         plan.start_day - rng.integers(30, 3650, n),
         plan.start_day + np.floor(rng.random(n) * max(span - 20, 1)).astype(np.int64),
     )
-    quality = companies["quality"].to_numpy()[company]
-    p_hand = np.clip(HANDOVER_SHARE * np.sqrt(quality) / np.sqrt(quality).mean(), 0, 0.5)
+    factor = np.sqrt(quality.factor(company, 0))  # worse companies lose projects more often
+    p_hand = np.clip(HANDOVER_SHARE * factor / factor.mean(), 0, 0.5)
     lo = np.maximum(start + 60, plan.start_day + 10)
     hi = np.full(n, plan.end_day - 10)
     hand = (rng.random(n) < p_hand) & (lo <= hi) & (plan.companies > 1)
@@ -245,8 +269,9 @@ def _periods(
 
 def make_world(plan: Plan) -> World:
     companies = make_companies(plan)
-    projects, periods = make_projects(plan, companies)
-    return World(companies, projects, periods)
+    quality = drift(plan.rng(S_QUALITY), companies["z0"].to_numpy(), len(plan.periods))
+    projects, periods = make_projects(plan, companies, quality)
+    return World(companies, projects, periods, quality)
 
 
 def seconds(days: np.ndarray) -> np.ndarray:

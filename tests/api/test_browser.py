@@ -1,5 +1,8 @@
-"""The public pages in a real headless Chromium (Debian's chromium + chromedriver):
-search by name, open a company, see its grade, reasons and history."""
+"""The public pages in a real headless Chromium (Debian's chromium + chromedriver): search by
+compound, open it and its company, read the grade, why, and the listing; on phones (360 and
+414 px wide) and a desktop (1280 px): nothing wider than the screen, screenshots compared with
+stored references (tests/api/screens/, a few pixels of tolerance; RATING_UPDATE_SCREENSHOTS=1
+rewrites them), and axe-core's WCAG 2 A/AA rules with no violation (tests/api/vendor/)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +22,11 @@ from api.app import create_app
 
 pytestmark = pytest.mark.slow
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+HERE = Path(__file__).resolve().parent
+SCREENS = HERE / "screens"
+AXE = (HERE / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+WIDTHS = (360, 414, 1280)
+TOLERANCE = 60  # pixels that may differ (anti-aliasing), of a few hundred thousand
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +36,10 @@ def served(bureau_db: dict[str, Any]) -> Iterator[str]:
         port = s.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(bureau_db["settings"]), host="127.0.0.1", port=port, log_level="warning"
+            create_app(bureau_db["settings"].with_(rate_limit=0)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -63,33 +75,124 @@ def browser() -> Iterator[Any]:
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        "--font-render-hinting=none",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
     yield driver
     driver.quit()
 
 
-def test_search_open_a_company_and_read_its_card(served: str, browser: Any) -> None:
+def test_search_a_compound_open_it_and_its_company(served: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    _width(browser, 1280)
     wait = WebDriverWait(browser, 20)  # each click navigates: wait for the page it leads to
     browser.get(served + "/")
-    box = browser.find_element(By.ID, "q")
-    box.send_keys("丁物业")
+    browser.find_element(By.ID, "q").send_keys("金色公寓")
     browser.find_element(By.ID, "search").click()
-    links = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results a.company"))
-    assert [a.text for a in links] == ["丁物业"]
+    links = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results a.compound"))
+    assert links[0].text == "金色公寓"
     links[0].click()
+    wait.until(lambda b: b.find_elements(By.ID, "company"))
+    assert browser.find_element(By.ID, "company").text == "丙物业"
+    browser.find_element(By.ID, "company").click()
     wait.until(lambda b: b.find_elements(By.ID, "grade"))
-    assert browser.find_element(By.ID, "name").text == "丁物业"
+    assert browser.find_element(By.ID, "name").text == "丙物业"
     assert browser.find_element(By.ID, "grade").text == "C"
     assert browser.find_element(By.ID, "black").text == "黑名单"
+    assert browser.find_element(By.ID, "ground").text.startswith("存在严重违法违规行为")
+    assert browser.find_element(By.ID, "expiry").text == "2029年1月20日"
     reasons = browser.find_element(By.ID, "reasons").text
-    assert "B-INFO" in reasons and "不良信用信息" in reasons
+    assert "严重不良信用信息" in reasons and "B-SERIOUS" not in reasons
     history = browser.find_element(By.ID, "history-table").text
     assert "2025Q2" in history and "2025Q3" in history
     chart = browser.find_element(By.ID, "history")
     assert chart.size["width"] > 100 and len(chart.find_elements(By.TAG_NAME, "circle")) == 2
+
+
+PAGES = {
+    "search": "/?q=%E9%98%B3%E5%85%89%E8%8A%B1%E5%9B%AD",  # 阳光花园: two, in two districts
+    "company": "/companies/{丁物业}",
+    "compound": "/compounds/P5",
+    "black-list": "/lists/black?period=2025Q3",
+    "grades": "/grades",
+    "not-found": "/companies/91370600000000000X",
+}
+
+
+def _width(browser: Any, width: int) -> None:
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def _screenshot(browser: Any) -> bytes:
+    import base64
+
+    size = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    shot = browser.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+        },
+    )
+    return base64.b64decode(shot["data"])
+
+
+def _differing_pixels(a: bytes, b: bytes) -> int | None:
+    """Pixels differing by more than 24 in a channel; None when the sizes differ."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    first, second = (Image.open(io.BytesIO(x)).convert("RGB") for x in (a, b))
+    if first.size != second.size:
+        return None
+    diff = ImageChops.difference(first, second).convert("L").point(lambda v: 255 if v > 24 else 0)
+    return int(diff.histogram()[255])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_pages_at_phone_and_desktop_widths(
+    served: str, browser: Any, bureau_db: dict[str, Any], name: str, width: int
+) -> None:
+    url = PAGES[name].replace("{丁物业}", bureau_db["names"]["丁物业"])
+    _width(browser, width)
+    browser.get(served + url)
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - window.innerWidth"
+    )
+    assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+    found = browser.execute_async_script(
+        AXE
+        + """;
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+           .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+           .catch(e => done(['axe failed: ' + e]));"""
+    )
+    assert found == [], found
+    image = _screenshot(browser)
+    reference = SCREENS / f"{name}-{width}.png"
+    if os.environ.get("RATING_UPDATE_SCREENSHOTS") == "1" or not reference.exists():
+        SCREENS.mkdir(exist_ok=True)
+        reference.write_bytes(image)
+        if os.environ.get("RATING_UPDATE_SCREENSHOTS") != "1":
+            pytest.fail(f"no reference screenshot {reference.name}: written now, commit it")
+    differing = _differing_pixels(reference.read_bytes(), image)
+    if differing is None or differing > TOLERANCE:
+        (SCREENS / f"{name}-{width}.actual.png").write_bytes(image)
+    assert differing is not None, f"{name} at {width}px changed size (see *.actual.png)"
+    assert differing <= TOLERANCE, f"{name} at {width}px: {differing} pixels differ"

@@ -55,22 +55,13 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
             ).json()["error"]["code"]
             == "FILE_NOT_TEXT"
         )
-        refused = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"})
-        assert refused.status_code == 409, refused.json()
-        error = refused.json()["error"]
-        # The rules read 8 periods back; the data (events) starts in 2024Q1.
-        assert error["code"] == "HISTORY_MISSING" and error["details"]["missing"] == [
-            "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2",
-        ]  # fmt: skip
-        assert "rating run --period 2024Q1" in error["message"]
-        run = c.post(
-            "/v1/bureau/runs", headers=bureau, json={"period": "2025Q3", "with_history": True}
-        ).json()
-        assert [r.split("-")[0] for r in run["history_made"]] == error["details"]["missing"]
-        assert (
-            run["history"]["missing"] == []
-            and run["history"]["runs"]["2025Q2"]["status"] == "draft"
-        )
+        # The bureau rated 2025Q1 and Q2 (its first quarters: 丁's penalty, 甲's award) before
+        # the Q3 activity; a run of Q3 reads them. Bad information is a register: its records
+        # from 2024 do not make 2024's quarters "missing".
+        for p in ("2025Q1", "2025Q2"):
+            assert c.post("/v1/bureau/runs", headers=bureau, json={"period": p}).status_code == 200
+        run = c.post("/v1/bureau/runs", headers=bureau, json={"period": "2025Q3"}).json()
+        assert run["history"]["missing"] == [] and run["history"]["first_data_period"] == "2025Q3"
         # 丙's veto, and 丁's third C in a row now that its history is read (not one C alone).
         assert run["grades"]["AAA"] == 1 and run["black"] == 2
         assert c.get("/v1/public/companies").json()["items"] == []  # nothing disclosed yet

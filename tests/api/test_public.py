@@ -7,9 +7,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.api.conftest import auth
-
 pytestmark = pytest.mark.slow  # end to end (CLI, API, generated cities): not in `make test-fast`
 
 
@@ -86,21 +83,6 @@ def test_pages(client: TestClient, bureau_db: dict[str, Any]) -> None:
     uscc = bureau_db["names"]["丁物业"]
     card = client.get(f"/companies/{uscc}")
     assert "黑名单" in card.text and 'id="history"' in card.text and "polyline" in card.text
-
-
-def test_rate_limit(bureau_db: dict[str, Any]) -> None:
-    settings = bureau_db["settings"].with_(rate_limit=60)
-    with TestClient(create_app(settings)) as c:
-        codes = [c.get("/v1/public/companies").status_code for _ in range(15)]
-        assert codes[:10] == [200] * 10 and 429 in codes
-        limited = c.get("/v1/public/companies")
-        assert (
-            limited.json()["error"]["code"] == "RATE_LIMITED"
-            and int(limited.headers["Retry-After"]) >= 1
-        )
-        assert (
-            c.get("/v1/bureau/runs", headers=auth(bureau_db, "bureau")).status_code == 200
-        )  # not limited
 
 
 def test_input_limits(client: TestClient) -> None:

@@ -21,6 +21,7 @@ SAMPLE = {
     "repair_id": "REP-0001",
     "decision": "approve",
     "review_id": "R1-1",
+    "project_id": "P1",
 }
 BODIES = {
     "/v1/bureau/runs": {"period": "2025Q3"},
@@ -100,7 +101,8 @@ def test_revoked_tokens_are_refused(bureau_db: dict[str, Any], tmp_path) -> None
 def assert_canonical_error(body: dict[str, Any], status: int) -> None:
     assert set(body) == {"ok", "error"} and body["ok"] is False
     err = body["error"]
-    assert set(err) <= {"code", "message", "status", "problems", "details"}
+    assert set(err) <= {"code", "message", "status", "problems", "details", "request_id"}
+    assert re.fullmatch(r"[0-9a-f]{16}", err["request_id"])
     assert re.fullmatch(r"[A-Z][A-Z_]+", err["code"]) and isinstance(err["message"], str)
     assert err["status"] == status
     for p in err.get("problems", []):
@@ -110,7 +112,7 @@ def assert_canonical_error(body: dict[str, Any], status: int) -> None:
 def test_one_error_shape(client: TestClient, bureau_db: dict[str, Any]) -> None:
     cases = [
         client.get("/v1/public/companies/91370600000000000X"),  # 404 from the library
-        client.get("/nowhere"),  # 404 from routing
+        client.get("/v1/nowhere"),  # 404 from routing (outside /v1/ it is a page: test_lookup)
         client.post("/v1/public/companies"),  # 405
         client.get("/v1/public/companies", params={"page": 0}),  # 422
         client.get("/v1/bureau/runs"),  # 401
@@ -164,17 +166,68 @@ def test_no_personal_data_in_any_public_response(
             response = client.get(url)
             assert not PERSONAL.search(response.text), (url, PERSONAL.search(response.text))
             seen += 1
-    for kind in ("red", "black"):
-        for fmt in ("json", "csv"):
-            response = client.get(
-                f"/v1/public/lists/{kind}", params={"format": fmt, "period": "2025Q3"}
-            )
-            assert response.status_code == 200 and not PERSONAL.search(response.text)
+    for pid in ("P1", "P2", "P3", "P4", "P5", "P7", "P8", "P9", "P10"):
+        for url in (f"/v1/public/compounds/{pid}", f"/compounds/{pid}"):
+            response = client.get(url)
+            assert response.status_code == 200 and not PERSONAL.search(response.text), url
             seen += 1
-    assert seen > 40
+    for url in (
+        "/grades",
+        "/v1/public/grades",
+        "/v1/public/periods",
+        "/?q=阳光",
+        "/v1/public/search?q=物业",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and not PERSONAL.search(response.text), url
+        seen += 1
+    for kind in ("red", "black"):
+        for period in ("2025Q2", "2025Q3"):
+            page = client.get(f"/lists/{kind}", params={"period": period})
+            assert page.status_code == 200 and not PERSONAL.search(page.text)
+            for fmt in ("json", "csv", "xlsx"):
+                response = client.get(
+                    f"/v1/public/lists/{kind}", params={"format": fmt, "period": period}
+                )
+                assert response.status_code == 200 and not PERSONAL.search(_text(response.content))
+                seen += 1
+    assert seen > 80
     public_paths = {p for _, p in _routes("/v1/public")}
     assert public_paths == {
+        "/v1/public/search",
         "/v1/public/companies",
         "/v1/public/companies/{uscc}",
+        "/v1/public/compounds/{project_id}",
         "/v1/public/lists/{kind}",
+        "/v1/public/periods",
+        "/v1/public/grades",
     }
+
+
+def _text(body: bytes) -> str:
+    """Text of a response: an XLSX's XML parts unzipped, anything else decoded."""
+    import io
+    import zipfile
+
+    if body.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+    return body.decode("utf-8")
+
+
+def test_no_personal_data_in_the_static_snapshot(bureau_db: dict[str, Any], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every file a city would hand to a web server or CDN."""
+    import duckdb
+
+    from rating import public
+    from rating.public import static
+
+    settings = bureau_db["settings"]
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    data = public.build(con, settings.zone, settings.current_time)
+    con.close()
+    manifest = static.export(public.WarehouseView(data), tmp_path / "public")
+    assert len(manifest["files"]) > 40
+    for name in manifest["files"]:
+        text = _text((tmp_path / "public" / name).read_bytes())
+        assert not PERSONAL.search(text), (name, PERSONAL.search(text))

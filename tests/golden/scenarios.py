@@ -173,3 +173,107 @@ def fair_rates() -> Bureau:
     for i in range(30):
         b.complaint("LL", (q3 + timedelta(days=3 * i)).isoformat())
     return b
+
+
+def beijing() -> Bureau:
+    """Eleven companies in two districts, 2026H1, Beijing 2026 rules (expected:
+    beijing-2026.toml): grades by proportion after ranking, shared ties, a district's
+    bottom five, residential projects only, a threshold that depends on the project's size."""
+    b = Bureau()
+    names = [
+        "甲物业",
+        "乙物业",
+        "丙物业",
+        "丁物业",
+        "戊物业",
+        "己物业",
+        "庚物业",
+        "辛物业",
+        "壬物业",
+        "癸物业",
+        "子物业",
+    ]
+    districts = ["朝阳区"] * 6 + ["海淀区"] * 4 + ["朝阳区"]
+    c = {
+        n: b.company(30 + n, name, district=d)
+        for n, (name, d) in enumerate(zip(names, districts, strict=True), 1)
+    }
+    for n in (1, 2, 3, 5, 6, 7, 8, 9, 10):
+        b.project(f"B{n}", c[n], households=400 if n == 5 else 500, district=districts[n - 1])
+    b.project("B4", c[4], households=200, district="朝阳区")  # under 300: allowed 10 per 1,000
+    b.project("B6C", c[6], households=300, property_type="商业")  # not residential: not rated
+    b.project("B7B", c[7], households=500, floor_area=60000, district="海淀区")
+    b.project("B11C", c[11], households=300, property_type="商业")
+    b.event(
+        c[1],
+        "2026-03-01",
+        info_kind="良好",
+        code="G01",
+        description="获评省级物业服务示范项目",
+        points=10,
+    )
+    for day in ("2026-02-03", "2026-04-09"):
+        b.complaint("B4", day)  # 2 over 200 households: 10 per 1,000, exactly the allowance
+    for day in ("2026-01-15", "2026-03-20", "2026-05-25"):
+        b.complaint("B5", day)  # 3 over 400: 7.5 per 1,000, above 5 → −5
+    for day in ("2026-02-01", "2026-02-02", "2026-02-03", "2026-02-04"):
+        b.complaint("B6C", day)  # a commercial project's complaints count for nothing
+    b.contract("B6", "2026-03-10", obligation="应急演练", performance="未履行")
+    b.contract("B7", "2026-04-10", obligation="收费标准公示", performance="未履行")
+    b.event(c[8], "2026-04-01", code="B02", description="擅自提高收费标准", points=5)
+    b.event(c[9], "2026-04-02", code="B05", description="违规收取装修押金", points=5)
+    b.event(
+        c[10], "2026-05-10", code="V04", description="发生安全生产事故", points=20, serious="是"
+    )
+    return b
+
+
+def suzhou() -> Bureau:
+    """Eight companies, 2025Q4–2026Q1, Suzhou 2025 rules (expected: suzhou-2025.toml): each
+    inspection graded on its own, the latest in force until the next, a cap from a failed
+    project, deductions without floor, a company never evaluated."""
+    b = Bureau()
+    names = ["甲物业", "乙物业", "丙物业", "丁物业", "戊物业", "己物业", "庚物业", "辛物业"]
+    c = {n: b.company(50 + n, name, district="姑苏区") for n, name in enumerate(names, 1)}
+    for n in (1, 2, 5, 6, 7, 8):
+        b.project(f"S{n}", c[n], households=500, built_year=2010)
+    b.project("S2B", c[2], households=500, built_year=2010)
+    b.project("S3", c[3], households=900, built_year=2012)
+    b.project("S3B", c[3], households=100, built_year=2012)
+    b.project("S4", c[4], households=500, built_year=1995)  # 老旧小区
+
+    def inspect(project: str, day: str, iid: str, *items: tuple[float, str, str]) -> None:
+        for no, (deducted, section, severity) in enumerate(items, 1):
+            b.inspection(
+                project, day, inspection_id=iid, item_no=no, level="区", section=section,
+                max_points=max(deducted, 5), deducted=deducted, severity=severity,
+                rectification="已整改" if deducted else "无需整改",
+                rectified_on=day if deducted else "",
+            )  # fmt: skip
+
+    inspect("S1", "2025-11-10", "JC-S1", (3, "保洁服务", "轻微"), (2, "秩序维护", "轻微"))
+    inspect("S2", "2025-10-15", "JC-S2A", (45, "秩序维护", "一般"))
+    inspect("S2", "2025-12-01", "JC-S2B", (15, "保洁服务", "一般"))
+    inspect("S2B", "2025-11-20", "JC-S2C", (5, "绿化养护", "轻微"))
+    inspect("S2", "2026-02-10", "JC-S2D", (50, "秩序维护", "一般"))
+    inspect("S3", "2025-11-05", "JC-S3", (0, "保洁服务", "轻微"))
+    inspect("S3B", "2025-11-06", "JC-S3B", (45, "保洁服务", "一般"))
+    inspect("S4", "2025-11-12", "JC-S4", (10, "共用设施设备维护", "一般"), (5, "保洁服务", "轻微"))
+    inspect("S6", "2025-10-20", "JC-S6", (5, "保洁服务", "轻微"))
+    inspect("S7", "2025-10-25", "JC-S7", (5, "保洁服务", "轻微"))
+    b.inspection(
+        "S8", "2025-12-10", inspection_id="JC-S8", item_no=1, level="市", section="消防管理",
+        max_points=10, deducted=10, severity="严重", rectify_by="2025-12-20", rectification="未整改",
+    )  # fmt: skip
+    b.event(c[6], "2025-10-20", code="B02", description="擅自提高收费标准", points=40)
+    b.event(c[6], "2025-12-05", code="B10", description="拒不配合主管部门监督检查", points=40)
+    b.event(c[7], "2025-11-01", code="V01", description="挪用专项维修资金", points=20, serious="是")
+    b.event(
+        c[8],
+        "2025-11-15",
+        info_kind="良好",
+        code="G03",
+        description="受到市级以上表彰奖励",
+        points=5,
+    )
+    return b

@@ -22,6 +22,8 @@ CASES = {
     "yantai-2022": scenarios.yantai,
     "haikou-2019": scenarios.haikou,
     "yantai-2022-fair": scenarios.fair_rates,
+    "beijing-2026": scenarios.beijing,
+    "suzhou-2025": scenarios.suzhou,
 }
 
 
@@ -80,6 +82,8 @@ def _plain(field: str, actual: Any) -> Any:
         return float(actual)
     if field in ("red", "black", "downgrade") and actual is None:
         return False
+    if field == "grade" and actual is None:
+        return ""  # not rated (TOML has no null)
     return actual
 
 
@@ -161,9 +165,30 @@ def test_run_summaries_match(golden: dict[str, Any]) -> None:
 
 
 def test_every_point_has_evidence(golden: dict[str, Any]) -> None:
-    """Each rule's points on a target equal the sum of its per-record contributions (each rules)."""
+    """Each rule's points on a target equal the sum of its per-record contributions (each rules).
+
+    Scoring each evaluation on its own, a project's stored rule points are those of the
+    evaluation in force, while the evidence holds the records of every evaluation (their keys
+    name the evaluation, e.g. `JC-S2A|1`): there, the points of all the period's evaluations
+    (`run_evaluations`) add up to all the project rules' evidence."""
     con = golden["con"]
     for report in golden["reports"].values():
+        if rows(
+            con, "SELECT 1 FROM run_evaluations WHERE run_id = $r LIMIT 1", {"r": report.run_id}
+        ):
+            unmatched = rows(
+                con,
+                """SELECT ev.project_id, ev.points, coalesce(e.total, 0)
+                   FROM (SELECT project_id, company_uscc, sum(points) AS points FROM run_evaluations
+                         WHERE run_id = $r AND carried_from IS NULL GROUP BY ALL) ev
+                   LEFT JOIN (SELECT project_id, company_uscc, sum(points) AS total
+                              FROM run_evidence WHERE run_id = $r AND project_id IS NOT NULL
+                                AND source = 'inspections' GROUP BY ALL) e USING (project_id, company_uscc)
+                   WHERE ev.points <> coalesce(e.total, 0)""",
+                {"r": report.run_id},
+            )
+            assert unmatched == []
+            continue
         mismatches = rows(
             con,
             """
@@ -184,3 +209,63 @@ def test_every_point_has_evidence(golden: dict[str, Any]) -> None:
             {"r": report.run_id},
         )
         assert missing == []
+
+
+def _one(golden: dict[str, Any], sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    cur = golden["con"].execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    found = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    assert len(found) == 1, (sql, params, found)
+    return found[0]
+
+
+def test_evaluations_match_the_hand_computation(golden: dict[str, Any]) -> None:
+    """Each `[[evaluation]]`: one evaluation's (or carried result's) score, grade, in force."""
+    expected = golden["expected"].get("evaluation", [])
+    if not expected:
+        pytest.skip("this case's rules score one result per period")
+    for want in expected:
+        got = _one(
+            golden,
+            """SELECT score, grade, in_force, carried_from IS NOT NULL AS carried
+               FROM run_evaluations WHERE run_id = $r AND project_id = $p AND evaluation_id = $e""",
+            {
+                "r": golden["reports"][want["period"]].run_id,
+                "p": want["project"],
+                "e": want["evaluation_id"],
+            },
+        )
+        for field in ("score", "grade", "in_force", "carried"):
+            if field in want or field == "carried":
+                assert _plain(field, got[field]) == want.get(field, False), (want, field, got)
+
+
+def test_ranks_and_facts_match_the_hand_computation(golden: dict[str, Any]) -> None:
+    """Each `[[rank]]` (position, count, partition) and `[[fact]]` (value) of a company."""
+    ranks, facts = golden["expected"].get("rank", []), golden["expected"].get("fact", [])
+    if not ranks and not facts:
+        pytest.skip("this case's rules have no rankings or facts over projects")
+    for want in ranks:
+        got = _one(
+            golden,
+            "SELECT * FROM run_ranks WHERE run_id = $r AND company_uscc = $u AND rank_id = $k",
+            {
+                "r": golden["reports"][want["period"]].run_id,
+                "u": golden["names"][want["name"]],
+                "k": want["rank_id"],
+            },
+        )
+        for field in ("position", "count", "partition"):
+            if field in want:
+                assert got[field] == want[field], (want, field, got)
+    for want in facts:
+        got = _one(
+            golden,
+            "SELECT value FROM run_facts WHERE run_id = $r AND company_uscc = $u AND fact_id = $f",
+            {
+                "r": golden["reports"][want["period"]].run_id,
+                "u": golden["names"][want["name"]],
+                "f": want["fact_id"],
+            },
+        )
+        assert float(got["value"]) == want["value"], (want, got)

@@ -1,0 +1,139 @@
+"""What every screen of a run shares: the rule set's grade order and decimal places, the
+run's summary lines, and the reasons the engine stores as codes, in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rating.cli.common import say
+from rating.cli.display import listing, score, word
+from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from rating.ruleset.definition import RuleSet
+
+SHADOW_SUFFIX = " (shadow period: not in effect)"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a screen of a run needs from its rule set: the grade order and the places."""
+
+    order: tuple[str, ...]
+    places: int
+    definition: RuleSet | None = None
+
+    def grades(self, counts: dict[str, int]) -> dict[str, int]:
+        """Grade counts best grade first (the rule set's order, not the alphabet)."""
+        known = [g for g in self.order if g in counts]
+        return {g: counts[g] for g in known + sorted(set(counts) - set(known))}
+
+    def score(self, value: Any) -> str:
+        return score(value, self.places)
+
+
+def shown_for(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> Shown:
+    """The stored rule set of a run (what it was rated under), as `Shown`."""
+    from rating.engine import explainer
+
+    rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    return Shown(rs.grade_order, rs.score_places, rs)
+
+
+def reason_text(text_: str | None) -> str:
+    """A stored list or downgrade reason (the rule set's words), its engine suffix translated."""
+    if not text_:
+        return ""
+    return text_.replace(SHADOW_SUFFIX, _(" (shadow period: not in effect)"))
+
+
+def render_run(report: dict[str, Any], shown: Shown) -> None:
+    grades = _(", ").join(f"{g} {n:,}" for g, n in shown.grades(report["grades"]).items())
+    say(
+        _("{run_id} {period} under {rules}").format(
+            run_id=report["run_id"], period=report["period"], rules=report["rules"]
+        )
+        + (_(" (shadow period: no sanctions)") if report.get("shadow") else "")
+    )
+    say(
+        "  "
+        + _("companies rated {companies:,}; grades: {grades}").format(
+            companies=report["companies"], grades=grades or "–"
+        )
+    )
+    say(
+        "  "
+        + _(
+            "red list {red:,}; black list {black:,}; downgrades {downgrades:,}; vetoes {vetoes:,}; "
+            "records no company could be given {unattributed:,}"
+        ).format(
+            red=report["red"],
+            black=report["black"],
+            downgrades=report["downgrades"],
+            vetoes=report["vetoes"],
+            unattributed=report["unattributed_records"],
+        )
+    )
+
+
+def grade_reason(row: dict[str, Any], shown: Shown) -> str:
+    """Why the company has its grade, in words (the engine stores a code)."""
+    code = row.get("grade_reason") or ""
+    defn = shown.definition
+    if code == "veto":
+        title = defn.grades.veto_title if defn else _("veto")
+        return f"{title} ({listing(row.get('veto_rules'))})"
+    if code.startswith("override:") and defn is not None:
+        for override in defn.grades.overrides:
+            if override.id == code.split(":", 1)[1]:
+                return override.title + (f" — {override.clause}" if override.clause else "")
+    if code == "not_rated":
+        return _("not rated: the company served no project in the period")
+    return _("score {score} is in the range of grade {grade}").format(
+        score=shown.score(row.get("score")), grade=row.get("band_grade") or row.get("grade")
+    )
+
+
+def read_text(read: dict[str, str]) -> str:
+    """Which run an output read and why (rating.engine.standing.ReadRun), in words."""
+    status = read["status"]
+    if read["why"].startswith("the latest run"):
+        why = (
+            _("the latest run: the newest published run")
+            if status == "published"
+            else _("the latest run: nothing is published yet, so the newest {status} run").format(
+                status=word("status", status)
+            )
+        )
+    else:
+        why = _("named") + (
+            _(" (it is {status}: it no longer counts anywhere)").format(
+                status=word("status", status)
+            )
+            if read["why"] != "named"
+            else ""
+        )
+    return _("read run {run_id} ({period}, {status}): {why}").format(
+        run_id=read["run_id"], period=read["period"], status=word("status", status), why=why
+    )
+
+
+def streak_text(streak: dict[str, Any]) -> str:
+    """A company's streak of one grade (rating.engine.history.Streak), in words."""
+    head = _("{periods} consecutive period(s) graded {grade}, since {since}").format(
+        periods=streak["periods"], grade=streak["grade"], since=streak["since"]
+    )
+    if streak["from_data_start"]:
+        return _("{head}: {since} is the first period with data, so the count starts there").format(
+            head=head, since=streak["since"]
+        )
+    if streak["capped"]:
+        return _("{head}: the rule set reads no further back").format(head=head)
+    if streak["history_missing"]:
+        return _(
+            "{head}: the period before had no run when this run was made (history missing)"
+        ).format(head=head)
+    return head

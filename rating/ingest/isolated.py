@@ -1,0 +1,155 @@
+"""Reading an untrusted file in a process of its own, with limits on memory and CPU time.
+
+A file can be built to make a reader allocate without bound (an XLSX whose one cell sits at
+XFD1048576 makes the Excel reader ask for 512 GB and abort its process) or spin (a CSV whose
+header line is 90 KB long). The API therefore reads uploads in a child process limited with
+`resource.setrlimit` (RLIMIT_DATA: its private memory; RLIMIT_CPU: its CPU seconds) and a
+wall-clock timeout: when a file breaks a limit, only that child dies and the request gets
+one clear error (`UPLOAD_TOO_COMPLEX`). The child writes the raw table (`readers.load_raw`:
+all-text columns plus `_line`) as Parquet and its description as JSON; the server then
+validates and loads it as usual, under its write lock — the reading happens outside it.
+
+`python -m rating.ingest.isolated FILE KIND OUT_DIR MEMORY_MB CPU_SECONDS` is the child (the
+kind tells the readers which header, and which sheets, to look for).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rating.errors import InputFileError, LimitError
+from rating.ingest import readers
+from rating.ingest.nondata import kind_probe
+from rating.ingest.readers import RawFile, Rejected
+from rating.ingest.sheets import SheetInfo
+from rating.ingest.validate import FileTraits
+from rating.schema import CONTRACTS
+
+RAW_PARQUET = "raw.parquet"
+DESCRIPTION = "raw.json"
+FAILED = 3  # the child's exit status for a file the readers refused (InputFileError)
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048
+    cpu_seconds: int = 300
+    wall_seconds: int = 600
+
+
+def _child(path: Path, kind: str, out: Path, memory_mb: int, cpu_seconds: int) -> int:
+    limit = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    con = duckdb.connect(str(out / "read.duckdb"))
+    con.execute("SET threads = 1")
+    con.execute("SET memory_limit = $m", {"m": f"{max(64, memory_mb // 3)}MB"})
+    con.execute("SET temp_directory = $t", {"t": str(out / "spill")})
+    try:
+        raw = readers.load_raw(con, path, kind_probe(CONTRACTS[kind]))
+    except InputFileError as exc:
+        (out / DESCRIPTION).write_text(json.dumps({"error": exc.as_dict()}), encoding="utf-8")
+        return FAILED
+    target = str(out / RAW_PARQUET).replace("'", "''")
+    con.execute(f"COPY (SELECT * FROM raw ORDER BY _line) TO '{target}' (FORMAT parquet)")
+    (out / DESCRIPTION).write_text(
+        json.dumps(_described(raw), ensure_ascii=False), encoding="utf-8"
+    )
+    con.close()
+    return 0
+
+
+def _described(raw: RawFile) -> dict[str, object]:
+    described = asdict(raw)
+    described["path"] = str(raw.path)
+    described["traits"] = {
+        "epoch": raw.traits.epoch.isoformat(),
+        "zone": raw.traits.zone,
+        "marks": sorted(raw.traits.marks),
+    }
+    return described
+
+
+def _raw_file(described: dict[str, Any]) -> RawFile:
+    traits = described["traits"]
+    return RawFile(
+        **{
+            **described,
+            "path": Path(described["path"]),
+            "rejected": [Rejected(**r) for r in described["rejected"]],
+            "sheets": [SheetInfo(**s) for s in described["sheets"]],
+            "traits": FileTraits(
+                epoch=date.fromisoformat(traits["epoch"]),
+                zone=traits["zone"],
+                marks=frozenset(traits["marks"]),
+            ),
+        }
+    )
+
+
+def read_isolated(path: Path, kind: str, out: Path, limits: Limits) -> Path:
+    """Read `path` in a limited child process; returns the folder holding its raw table.
+
+    Raises InputFileError as the readers would (a file they refuse), or LimitError
+    (UPLOAD_TOO_COMPLEX) when reading it breaks a limit or kills the child."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "rating.ingest.isolated",
+        str(path),
+        kind,
+        str(out),
+        str(limits.memory_mb),
+        str(limits.cpu_seconds),
+    ]
+    env = {**os.environ, "POLARS_MAX_THREADS": "1", "RUST_BACKTRACE": "0"}
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, timeout=limits.wall_seconds, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise _too_complex(path, limits) from None
+    if done.returncode == FAILED:
+        error = json.loads((out / DESCRIPTION).read_text(encoding="utf-8"))["error"]["error"]
+        raise InputFileError(error["message"], code=error["code"])
+    if done.returncode != 0 or not (out / RAW_PARQUET).is_file():
+        raise _too_complex(path, limits)
+    return out
+
+
+def _too_complex(path: Path, limits: Limits) -> LimitError:
+    return LimitError(
+        f"{path.name} cannot be read within the limits of an upload ({limits.memory_mb} MiB of "
+        f"memory, {limits.cpu_seconds} s of CPU): check the file (an Excel sheet whose used range "
+        "reaches far beyond its data, an extremely long line), or ingest it with `rating ingest`",
+        code="UPLOAD_TOO_COMPLEX",
+    )
+
+
+def load_read(con: duckdb.DuckDBPyConnection, folder: Path, table: str = "raw") -> RawFile:
+    """Load what the child read into temp table `table`, in file order; its description."""
+    described = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet($p) ORDER BY _line",
+        {"p": str(folder / RAW_PARQUET)},
+    )
+    return _raw_file(described)
+
+
+if __name__ == "__main__":
+    sys.exit(
+        _child(
+            Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        )
+    )

@@ -1,0 +1,321 @@
+"""Text exports (CSV, tab-separated "Unicode text") into the raw table, in bounded time.
+
+One pass over the bytes decides everything a file's first 64 KiB cannot: its sha256, its
+encoding (a byte-order mark says UTF-8, UTF-16 LE or BE; otherwise the verdict is on the
+whole file: UTF-8 when at most as many lines fail as UTF-8 as lines with non-ASCII text
+pass, else GB18030), the lines that are not in that encoding (`BAD_ENCODING`, wherever
+they sit), lines longer than `MAX_LINE_BYTES` (`LINE_TOO_LONG`: a picture pasted into a
+cell; the rest of the file loads), and whether Excel error values (`#DIV/0!` …) occur.
+
+DuckDB then reads the file in parallel. Each record sits on one line and no line was
+skipped in a clean file, so record k is line k + the lines above it: checked against the
+number of lines, and when the count disagrees (blank lines, line breaks inside quoted
+cells, lines taken out) the file is rewritten with each record's true line number in a
+first column, so every reason names the line a text editor shows.
+
+The header is the first line among the first `HEADER_SCAN_LINES` that names the most
+columns of the kind (title and note lines above it are skipped). The delimiter is the
+most frequent of `, TAB ; |` in the header line, counted outside quotes (linear; the
+standard library's sniffer is quadratic on long lines).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rating.errors import InputFileError
+
+CHUNK_BYTES = 1 << 24
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: far beyond any real row, far below a pasted screenshot
+HEADER_SCAN_LINES = 30
+MAX_HEADER_BYTES = 1 << 16  # a header line longer than 64 KiB is no header
+DELIMITERS = (",", "\t", ";", "|")
+ERROR_VALUES = (b"#DIV/0!", b"#N/A", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#NULL!")
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass
+class TextScan:
+    """What one pass over a text file found."""
+
+    sha256: str
+    encoding: str  # utf-8, utf-8-sig, utf-16-le, utf-16-be or gb18030
+    bom: int  # bytes of byte-order mark to skip
+    lines: int  # physical lines (a last line without a line break counts)
+    bad_lines: dict[int, str] = field(default_factory=dict)  # line -> why (not in the encoding)
+    long_lines: dict[int, int] = field(default_factory=dict)  # line -> bytes
+    excel_errors: bool = False
+    empty_lines: int = 0  # lines with nothing at all, after the header (set by write_numbered)
+
+
+def _bom(head: bytes) -> tuple[str | None, int]:
+    for mark, name in _BOMS:
+        if head.startswith(mark):
+            return name, len(mark)
+    # Without a mark: UTF-16 only if the start reads as text with a separator or line break
+    # (ASCII in UTF-16 has a zero in every other byte; binary content rarely reads as text).
+    for name in ("utf-16-le", "utf-16-be"):
+        text = head[: len(head) // 2 * 2].decode(name, errors="replace")
+        if (
+            b"\x00" in head
+            and any(sep in text for sep in ",\t\n")
+            and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+        ):
+            return name, 0
+    return None, 0
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The file in pieces of about CHUNK_BYTES that end after a line break (so lines are whole)."""
+    carry = b""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and len(block) < 4 * CHUNK_BYTES:
+                carry = block
+                continue
+            cut = cut or len(block)
+            carry = block[cut:]
+            yield block[:cut]
+    if carry:
+        yield carry
+
+
+class _Verdict:
+    """Counts for the UTF-8 / GB18030 verdict over the whole file."""
+
+    def __init__(self) -> None:
+        self.utf8_good = 0  # lines with non-ASCII text that are valid UTF-8
+        self.utf8_bad: dict[int, str] = {}
+        self.gb_bad: dict[int, str] = {}
+
+    def chunk(self, data: bytes, first_line: int) -> None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            self._lines(data, first_line)
+            return
+        if not data.isascii():
+            self.utf8_good += max(1, data.count(b"\n"))
+
+    def _lines(self, data: bytes, first_line: int) -> None:
+        for i, line in enumerate(data.split(b"\n")):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                self.utf8_good += 1
+            except UnicodeDecodeError:
+                shown = line.decode("gb18030", errors="replace")[:200]
+                self.utf8_bad[first_line + i] = f"not UTF-8; read as GBK it says: {shown}"
+            try:
+                line.decode("gb18030")
+            except UnicodeDecodeError:
+                self.gb_bad[first_line + i] = "not GB18030"
+
+    def clearly_gb(self) -> bool:
+        return len(self.utf8_bad) >= 10_000 and len(self.utf8_bad) > 10 * self.utf8_good
+
+
+def scan_text(path: Path, sha256: str | None = None) -> TextScan:
+    """One pass: fingerprint (unless `sha256` is given), encoding verdict, bad and over-long
+    lines, Excel errors.
+
+    Raises InputFileError (FILE_NOT_TEXT) for binary content."""
+    digest = hashlib.sha256() if sha256 is None else None
+    verdict = _Verdict()
+    lines, errors, fixed, last = 0, False, None, b""
+    long_lines: dict[int, int] = {}
+    bom_name, bom = None, 0
+    for n, data in enumerate(_chunks(path)):
+        if digest is not None:
+            digest.update(data)
+        if n == 0:
+            bom_name, bom = _bom(data[:2048])
+            if bom_name is None and b"\x00" in data[: 1 << 16]:
+                raise InputFileError(
+                    f"{path.name}: binary content that is neither CSV, Excel nor Parquet",
+                    code="FILE_NOT_TEXT",
+                )
+            fixed = bom_name
+        if fixed is None and not verdict.clearly_gb():
+            verdict.chunk(data[bom:] if n == 0 else data, lines + 1)
+        errors = errors or any(e in data for e in ERROR_VALUES)
+        if len(data) > MAX_LINE_BYTES and fixed is None:
+            long_lines.update(_long_lines(data, lines + 1))
+        lines += data.count(b"\n")
+        last = data
+    if lines == 0 or not last.endswith(b"\n"):
+        lines += 1
+    sha = digest.hexdigest() if digest is not None else str(sha256)
+    if fixed is not None:
+        return TextScan(sha, fixed, bom, lines, excel_errors=errors)
+    gb = len(verdict.utf8_bad) > verdict.utf8_good
+    encoding = "gb18030" if gb else "utf-8"
+    bad = verdict.gb_bad if gb else verdict.utf8_bad
+    if gb and verdict.clearly_gb():
+        bad = {}  # decided early: undecodable bytes become U+FFFD and BAD_ENCODING per cell
+    if 1 in bad or len(bad) * 2 > lines:
+        raise InputFileError(
+            f"{path.name}: text is neither UTF-8 nor GB18030/GBK (line 1 and "
+            f"{len(bad):,} of {lines:,} lines cannot be read in either)",
+            code="FILE_BAD_ENCODING",
+        )
+    return TextScan(sha, encoding, 0, lines, bad, long_lines, errors)
+
+
+def _long_lines(data: bytes, first_line: int) -> dict[int, int]:
+    return {
+        first_line + i: len(line)
+        for i, line in enumerate(data.split(b"\n"))
+        if len(line) > MAX_LINE_BYTES
+    }
+
+
+def decoded_lines(path: Path, scan: TextScan) -> Iterator[str]:
+    """The file's lines as text (undecodable bytes as U+FFFD), line breaks removed."""
+    decoder = codecs.getincrementaldecoder(scan.encoding.replace("-sig", ""))(errors="replace")
+    pending = ""
+    with path.open("rb") as fh:
+        fh.seek(scan.bom)
+        while block := fh.read(CHUNK_BYTES):
+            text = pending + decoder.decode(block)
+            parts = text.split("\n")
+            pending = parts.pop()
+            for part in parts:
+                yield part.removesuffix("\r")
+    tail = pending + decoder.decode(b"", final=True)
+    if tail:
+        yield tail.removesuffix("\r")
+
+
+def sniff_delimiter(line: str) -> str:
+    """The most frequent of `, TAB ; |` outside quotes (ties: the earlier one)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return max(DELIMITERS, key=lambda d: counts[d])
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header line: its 1-based line number, cells and delimiter."""
+
+    line: int
+    cells: list[str]
+    delimiter: str
+
+
+def find_header(path: Path, scan: TextScan, score: Callable[[list[str]], int]) -> Header:
+    """The line among the first HEADER_SCAN_LINES whose cells name most columns of the kind
+    (the first line when none names any)."""
+    best: Header | None = None
+    best_score = 0
+    for i, line in enumerate(decoded_lines(path, scan)):
+        if i >= HEADER_SCAN_LINES:
+            break
+        if len(line) > MAX_HEADER_BYTES:
+            if i == 0:
+                raise InputFileError(
+                    f"{path.name}: the first line is {len(line):,} characters long; no header "
+                    f"is longer than {MAX_HEADER_BYTES:,}",
+                    code="FILE_NO_HEADER",
+                )
+            continue
+        delimiter = sniff_delimiter(line)
+        cells = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+        found = score(cells)
+        if best is None or found > best_score:
+            best, best_score = Header(i + 1, cells, delimiter), found
+    if best is None or not any(c.strip() for c in best.cells):
+        raise InputFileError(
+            f"{path.name}: the first line holds no column headers", code="FILE_NO_HEADER"
+        )
+    return best
+
+
+def write_numbered(path: Path, scan: TextScan, header: Header, target: Path) -> None:
+    """The file as UTF-8 from its header on, each record's first line led by its line number
+    (`_line` column); lines not in the encoding and over-long lines are left out (the caller
+    quarantines them from `scan`), and so are empty lines (counted in `scan.empty_lines`)."""
+    skip = set(scan.bad_lines) | set(scan.long_lines)
+    quoted = False
+    d = header.delimiter
+    with target.open("w", encoding="utf-8", newline="\n") as out:
+        for n, line in enumerate(decoded_lines(path, scan), start=1):
+            if n < header.line or (n in skip and not quoted):
+                continue
+            if not quoted and not line.strip():
+                scan.empty_lines += 1
+                continue
+            if n == header.line:
+                out.write(f"_line{d}{line}\n")
+            elif quoted:
+                out.write(line + "\n")
+            else:
+                out.write(f"{n}{d}{line}\n")
+            if line.count('"') % 2:
+                quoted = not quoted
+
+
+def read_csv(
+    con: duckdb.DuckDBPyConnection, source: Path, table: str, names: list[str], header: Header
+) -> list[tuple[int, str, str]]:
+    """DuckDB's parallel CSV reader into `table` (all text); returns the lines it could not
+    split, as (line in `source`, DuckDB's error type, text)."""
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    columns = ", ".join(names)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT {columns} FROM read_csv($path, header = true, all_varchar = true,
+                    names = $names, store_rejects = true, quote = '"', escape = '"',
+                    delim = $delim, null_padding = false, parallel = true,
+                    max_line_size = $max_line, skip = $skip)""",
+            {
+                "path": str(source),
+                "names": names,
+                "delim": header.delimiter,
+                "max_line": 2 * MAX_LINE_BYTES + 1024,
+                "skip": header.line - 1,
+            },
+        )
+    except duckdb.Error as exc:
+        raise InputFileError(
+            f"{source.name}: not a readable CSV file ({str(exc).splitlines()[0]})"
+        ) from exc
+    return [
+        (int(line), str(kind), str(text or ""))
+        for line, kind, text in con.execute(
+            "SELECT line, error_type, csv_line FROM reject_errors ORDER BY line"
+        ).fetchall()
+    ]
+
+
+__all__ = [
+    "Header",
+    "TextScan",
+    "decoded_lines",
+    "find_header",
+    "read_csv",
+    "scan_text",
+    "sniff_delimiter",
+    "write_numbered",
+]

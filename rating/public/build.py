@@ -1,0 +1,329 @@
+"""Building the public snapshot from the warehouse: one pass of whole-table SQL.
+
+What enters: every run the ledger ever disclosed (proposed or published) with its companies'
+public fields (grade, score, lists, veto items, the streak behind a black listing, reasons with
+their rule wording, projects' grades), each rule version's legend, the compound register as of
+the newest disclosed run's batch watermark (names, places, addresses, service periods) and the
+search index. Nothing else: no complaint, complainant or evidence record id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from rating import __version__
+from rating.audit import ledger
+from rating.audit.disclosure import History, history
+from rating.consequences.basis import published_bases
+from rating.consequences.inforce import Book
+from rating.engine import explainer
+from rating.engine.history import streaks
+from rating.matching.gazetteer import places as place_names
+from rating.public import search
+from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
+from rating.public.shapes import (
+    GradeBand,
+    GradeStreak,
+    Legend,
+    ProjectGrade,
+    Reason,
+    Service,
+)
+from rating.public.text import PublicWords, band_rules, override_rules
+from rating.ruleset.definition import RuleSet
+from rating.schema import CONTRACTS
+from rating.sql import rows
+from rating.warehouse import visible_rows
+
+REASONS_SHOWN = 8
+
+
+def _cards_sql() -> str:
+    """One JSON card per (disclosed run, company), assembled in DuckDB."""
+    return """
+    WITH pub AS (SELECT DISTINCT unnest($runs::VARCHAR[]) AS run_id),
+    w AS (SELECT run_id, company_uscc, project_id, weight,
+                 sum(weight) OVER (PARTITION BY run_id, company_uscc) AS total
+          FROM run_projects WHERE run_id IN (SELECT run_id FROM pub)),
+    eff AS (SELECT rp.run_id, rp.company_uscc, rp.rule_id,
+                   CAST(sum(CASE WHEN rp.target = 'project' THEN rp.points * w.weight / nullif(w.total, 0)
+                            ELSE rp.points END) AS DECIMAL(18,2)) AS points
+            FROM run_rule_points rp LEFT JOIN w USING (run_id, company_uscc, project_id)
+            WHERE rp.run_id IN (SELECT run_id FROM pub) GROUP BY ALL HAVING sum(rp.points) <> 0),
+    reasons AS (SELECT run_id, company_uscc, list({'rule_id': rule_id, 'points': points}
+                       ORDER BY points, rule_id) AS reasons FROM eff GROUP BY ALL),
+    projects AS (SELECT run_id, company_uscc, list({'project_id': project_id, 'name': project_name,
+                        'district': district, 'street': street, 'households': households,
+                        'score': CAST(score AS DECIMAL(18,2)), 'grade': grade} ORDER BY project_id) AS projects
+                 FROM run_projects WHERE run_id IN (SELECT run_id FROM pub) GROUP BY ALL)
+    SELECT c.run_id, c.uscc, to_json({'name': c.name, 'district': c.district,
+             'grade': c.grade, 'score': CAST(c.score AS DECIMAL(18,2)), 'red': c.red, 'black': c.black,
+             'veto': coalesce(c.veto, false), 'veto_rules': coalesce(c.veto_rules, []),
+             'reasons': coalesce(r.reasons, []), 'projects': coalesce(p.projects, [])})
+    FROM run_companies c JOIN pub USING (run_id)
+    LEFT JOIN reasons r ON r.run_id = c.run_id AND r.company_uscc = c.uscc
+    LEFT JOIN projects p ON p.run_id = c.run_id AND p.company_uscc = c.uscc
+    WHERE c.rated"""
+
+
+def streak_needed(rs: RuleSet) -> int | None:
+    """Consecutive lowest grades that list a company, when the black-list condition counts
+    them (`streak('C') >= 3`)."""
+    text = rs.lists.black.when if rs.lists.black else ""
+    m = re.search(rf"streak\(\s*'{re.escape(rs.lowest_grade)}'\s*\)\s*>=\s*(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def _streaks(
+    con: duckdb.DuckDBPyConnection, info: dict[str, Any], lowest: str, black: list[str]
+) -> dict[str, list[str]]:
+    """uscc -> the periods of its run of lowest grades ending with this run, oldest first
+    (from the history runs pinned in the run's manifest)."""
+    pinned = sorted(info["manifest"].get("history_runs", []), key=lambda h: h["periods_back"])
+    grades: dict[str, dict[int, tuple[str, str | None]]] = {u: {} for u in black}
+    for h in pinned:
+        for uscc, period, grade in rows(
+            con,
+            """SELECT c.uscc, r.period, c.grade FROM run_companies c JOIN runs r USING (run_id)
+               WHERE c.run_id = $r AND list_contains($u, c.uscc)""",
+            {"r": h["run_id"], "u": black},
+        ):
+            grades[uscc][h["periods_back"]] = (period, grade)
+    out = {}
+    for uscc in black:
+        streak = [info["period"]]
+        k = 1
+        while grades[uscc].get(k, ("", None))[1] == lowest:
+            streak.insert(0, grades[uscc][k][0])
+            k += 1
+        out[uscc] = streak
+    return out
+
+
+def legend(rs: RuleSet, words: PublicWords) -> Legend:
+    d, black = rs.disclosure.black_list, rs.lists.black
+    return Legend(
+        ruleset=rs.ref,
+        title=rs.ruleset.title,
+        document=rs.ruleset.document,
+        effective_from=rs.ruleset.effective_from.isoformat(),
+        grades=[
+            GradeBand(grade=g, meaning=m, rule=r)
+            for g, m, r in band_rules(rs.grades.bands, words) + override_rules(rs, words)
+        ],
+        project_grades=[
+            GradeBand(grade=g, meaning=m, rule=r)
+            for g, m, r in band_rules(rs.project_grades, words)
+        ],
+        red=rs.lists.red.title if rs.lists.red else None,
+        red_clause=rs.lists.red.clause if rs.lists.red else None,
+        black=black.title if black else None,
+        black_clause=black.clause if black else None,
+        black_minimum_months=d.min_months,
+        black_minimum_months_safety=d.min_months_safety,
+        black_maximum_months=d.max_months,
+        repair=rs.disclosure.repair,
+    )
+
+
+def _run_doc(
+    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, period: str
+) -> tuple[RunDoc, RuleSet]:
+    info = explainer.run_row(con, run_id)
+    rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
+    prov = {
+        **explainer.provenance(info),
+        "disclosed_at": at.isoformat(),
+        "served_by": __version__,
+    }
+    return RunDoc(
+        run_id=run_id,
+        period=period,
+        ruleset=rs.ref,
+        provenance=prov,
+        grade_order=list(rs.grade_order),
+        meanings={b.grade: b.meaning for b in rs.grades.bands if b.meaning},
+        streak_needed=streak_needed(rs),
+        lowest=rs.lowest_grade,
+    ), rs
+
+
+def _cards(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, RunDoc], rulesets: dict[str, RuleSet]
+) -> dict[str, dict[str, RunCard]]:
+    cards: dict[str, dict[str, RunCard]] = {r: {} for r in docs}
+    for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(docs)}):
+        raw = json.loads(card_json)
+        rs = rulesets[run_id]
+        wording = {r.id: r for r in rs.rules}
+        reasons = [
+            Reason(
+                rule_id=r["rule_id"],
+                title=wording[r["rule_id"]].title if r["rule_id"] in wording else r["rule_id"],
+                points=r["points"],
+                clause=wording[r["rule_id"]].clause if r["rule_id"] in wording else "",
+            )
+            for r in raw["reasons"][:REASONS_SHOWN]
+        ]
+        cards[run_id][uscc] = RunCard(
+            uscc=uscc,
+            name=raw["name"] or uscc,
+            district=raw["district"],
+            period=docs[run_id].period,
+            grade=raw["grade"],
+            score=raw["score"],
+            red=bool(raw["red"]),
+            black=bool(raw["black"]),
+            veto_items=[wording[v].title if v in wording else v for v in raw["veto_rules"]]
+            if raw["veto"]
+            else [],
+            reasons=reasons,
+            projects=[ProjectGrade.model_validate(p) for p in raw["projects"]],
+        )
+    for run_id, doc in docs.items():
+        black = sorted(u for u, c in cards[run_id].items() if c.black)
+        info = explainer.run_row(con, run_id)
+        for uscc, streak in _streaks(con, info, doc.lowest, black).items():
+            cards[run_id][uscc].streak = streak
+        _grade_streaks(con, run_id, info, cards[run_id])
+    return cards
+
+
+def _grade_streaks(
+    con: duckdb.DuckDBPyConnection, run_id: str, info: dict[str, Any], cards: dict[str, RunCard]
+) -> None:
+    """Each card's run of a grade the rule set counts (`rating.engine.history.streaks`), kept
+    when worth saying: more than one period, or the count starts at the first period with data
+    (so a resident reads "since the first period with data", not a streak that looks short)."""
+    counted = explainer.stored_ruleset(
+        con, info["ruleset"], info["ruleset_files_sha256"]
+    ).streak_grades  # (cached: loaded once per rule set)
+    for uscc, streak in streaks(con, run_id, info["manifest"], counted).items():
+        if uscc in cards and (streak.periods > 1 or streak.from_data_start):
+            cards[uscc].grade_streak = GradeStreak.model_validate(streak.as_dict())
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection, watermark: int
+) -> tuple[dict[str, CompoundDoc], dict[str, tuple[str, list[str], str]]]:
+    """Compounds with their service periods, and companies' names (current, former), as of
+    the batch `watermark`."""
+    params = {"watermark": watermark}
+    names: dict[str, tuple[str, list[str], str]] = {}
+    current = {
+        u: (n, d or "")
+        for u, n, d in rows(
+            con,
+            f"SELECT s.uscc, s.name, s.district FROM {visible_rows(CONTRACTS['companies'])}",
+            params,
+        )
+    }
+    former: dict[str, list[str]] = {}
+    for uscc, name in rows(
+        con,
+        """SELECT uscc, name FROM src_companies WHERE _batch <= $watermark
+           GROUP BY uscc, name ORDER BY uscc, min(_batch)""",
+        params,
+    ):
+        if uscc in current and name != current[uscc][0] and name not in former.get(uscc, []):
+            former.setdefault(uscc, []).append(name)
+    for uscc, (name, district) in current.items():
+        names[uscc] = (name, former.get(uscc, []), district)
+    compounds: dict[str, CompoundDoc] = {}
+    for pid, name, district, street, address, households, uscc, start, end in rows(
+        con,
+        f"""SELECT s.project_id, s.project_name, s.district, s.street, s.address, s.households,
+                   s.company_uscc, s.service_start, s.service_end
+            FROM {visible_rows(CONTRACTS["projects"])} ORDER BY s.project_id, s.service_start""",
+        params,
+    ):
+        doc = compounds.get(pid) or CompoundDoc(project_id=pid, name=name)
+        doc.name, doc.district, doc.street, doc.address, doc.households = (
+            name,
+            district,
+            street,
+            address,
+            households,
+        )
+        doc.services.insert(
+            0,
+            Service(
+                uscc=uscc,
+                company=names.get(uscc, (uscc, [], ""))[0],
+                start=start.isoformat(),
+                end=end.isoformat() if end else None,
+            ),
+        )
+        compounds[pid] = doc
+    return compounds, names
+
+
+def _book(con: duckdb.DuckDBPyConnection, disclosure: History) -> Book | None:
+    """The measures of every published run whose rule set has consequences, or None."""
+    bases = [
+        b for b in published_bases(con, disclosure) if b.ruleset.definition.consequences is not None
+    ]
+    return Book.build(con, bases, disclosure) if bases else None
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    zone: Any,
+    clock: Callable[[], datetime],
+    language: str = "zh",
+) -> PublicData:
+    """The public snapshot of the warehouse (see the module docstring)."""
+    disclosure = history(con)
+    first_shown: dict[str, tuple[datetime, str]] = {}  # run -> when it was disclosed, its period
+    for at, period, run_id, kind in disclosure.zone_events:
+        if kind == "published" or (kind == "proposed" and run_id not in first_shown):
+            first_shown[run_id] = (at, period)
+    words = PublicWords(language)
+    docs: dict[str, RunDoc] = {}
+    rulesets: dict[str, RuleSet] = {}
+    legends: dict[str, Legend] = {}
+    for run_id, (at, period) in first_shown.items():
+        docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
+        legends.setdefault(rulesets[run_id].ref, legend(rulesets[run_id], words))
+    cards = _cards(con, docs, rulesets)
+    watermark = max(
+        (int(explainer.run_row(con, r)["watermark"]) for r in docs),
+        default=-1,
+    )
+    compounds, names = _register(con, watermark)
+    for run_id, by_company in cards.items():
+        for uscc, card in by_company.items():
+            card.former_names = names.get(uscc, ("", [], ""))[1]
+            for p in card.projects:
+                if p.project_id in compounds:
+                    compounds[p.project_id].grades.setdefault(run_id, []).append(
+                        (uscc, p.grade, p.score)
+                    )
+    places = place_names(con, {"watermark": watermark}) if watermark >= 0 else ""
+    rated = {u for by_company in cards.values() for u in by_company}
+    index = search.build_index(
+        places,
+        list(compounds.values()),
+        {u: v for u, v in names.items() if u in rated},
+    )
+    records = ledger.records(con)
+    head = records[-1] if records else None
+    return PublicData(
+        zone=str(zone),
+        built_at=clock(),
+        clock=clock,
+        ledger=LedgerHead(seq=head.seq, hash=head.hash) if head else LedgerHead(seq=0, hash=""),
+        disclosure=disclosure,
+        runs=docs,
+        cards=cards,
+        legends=legends,
+        compounds=compounds,
+        index=index,
+        book=_book(con, disclosure),
+    )

@@ -1,0 +1,304 @@
+"""Search by what residents know: a compound's name (and its district or street), an address
+fragment, a company's name — its brand, a former name — or its USCC; ranked by relevance.
+
+Names are split with the hotline matcher's normalisation (`rating.matching.normalize`, DuckDB
+SQL: width, punctuation, traditional characters, place prefixes, 有限公司 and trade words,
+phase notation, suffix classes), on both sides: the register when the snapshot is built, and
+each query in a private in-memory DuckDB (cached per spelling) — never the warehouse. Places a
+query names (a registered district or street) narrow it: compounds there come first.
+
+Relevance (0–1), best first, ties by name:
+
+| what matched | relevance |
+| --- | --- |
+| the USCC (prefix), a company's full name | 1.0 |
+| a compound's name, phase and suffix class (阳光花园二期) | 1.0 |
+| a company's brand (金鼎 of 云港金鼎物业服务有限公司) | 0.95; a former name 0.9 |
+| a compound's stem and suffix class, any phase (阳光花园 → 阳光花园二期) | 0.9 |
+| a compound's address (road and number) | 0.85 |
+| part of a company's name 0.8, of a compound's 0.75, of an address 0.7 |
+| the same stem with another suffix class (金色公寓 → 金色名邸) | 0.6 |
+| close spellings: 0.5 × Dice similarity of character bigrams (≥ 0.5) |
+
+Naming a place adds 0.05 to the compounds there and takes 0.3 from the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from rating.matching.normalize import bare, company_core, compound_parts, place_core, simplify
+from rating.sql import frame, run
+
+PLACE_BOOST, PLACE_PENALTY = 0.05, 0.3
+
+
+class CompoundKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    project_id: str
+    name: str
+    district: str | None
+    street: str | None
+    address: str | None
+    core: str | None
+    stem: str | None
+    suffix: str | None
+    part: str | None
+    district_n: str | None
+    street_n: str | None
+    address_bare: str | None
+
+
+class CompanyKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    uscc: str
+    name: str
+    district: str
+    former_names: list[str]
+    cores: list[str]  # the brand of the name, then of each former name ('' when none)
+    bares: list[str]
+
+
+class SearchIndex(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    places: str  # the regular-expression alternation of place prefixes (gazetteer)
+    compounds: list[CompoundKey]
+    companies: list[CompanyKey]
+    place_names: list[
+        str
+    ]  # registered districts and streets, bare and without 区/街道, longest first
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "compound" | "company"
+    key: str  # project id or USCC
+    relevance: float
+    matched: str
+    sort_name: str
+
+
+# ------------------------------------------------------------------ normalising names
+
+_QUERIES = duckdb.connect()  # queries are normalised here, one at a time (never the warehouse)
+_QUERIES_LOCK = threading.Lock()
+
+
+def _normalise_compounds(
+    con: duckdb.DuckDBPyConnection, names: pl.DataFrame, places: str
+) -> pl.DataFrame:
+    con.register("p_names_in", names)
+    try:
+        run(con, "CREATE OR REPLACE TEMP TABLE p_names AS SELECT * FROM p_names_in")
+    finally:
+        con.unregister("p_names_in")
+    simplify(con, "p_names", ("name",))
+    compound_parts(con, "p_names", "name", places)
+    return frame(
+        con,
+        f"""SELECT *, {place_core("district", places)} AS district_n, {place_core("street", places)} AS street_n,
+                   nullif({bare("address")}, '') AS address_bare, {bare("name")} AS name_bare
+            FROM p_names""",
+    )
+
+
+def build_index(
+    places: str,
+    compounds: Iterable[object],
+    names: dict[str, tuple[str, list[str], str]],
+) -> SearchIndex:
+    """The index of `compounds` (CompoundDoc) and companies (`uscc -> (name, former, district)`)."""
+    con = duckdb.connect()
+    rows = [
+        {
+            "project_id": c.project_id,  # type: ignore[attr-defined]
+            "name": c.name,  # type: ignore[attr-defined]
+            "district": c.district,  # type: ignore[attr-defined]
+            "street": c.street,  # type: ignore[attr-defined]
+            "address": c.address,  # type: ignore[attr-defined]
+        }
+        for c in compounds
+    ]
+    schema = {k: pl.Utf8 for k in ("project_id", "name", "district", "street", "address")}
+    parts = _normalise_compounds(con, pl.DataFrame(rows, schema=schema), places)
+    keys = _compound_keys(parts, rows)
+    all_names = sorted({n for u, (n, former, _d) in names.items() for n in [n, *former]})
+    cores = _company_cores(con, all_names, places)
+    companies = [
+        CompanyKey(
+            uscc=u,
+            name=n,
+            district=d,
+            former_names=former,
+            cores=[cores[x][0] or "" for x in [n, *former]],
+            bares=[cores[x][1] for x in [n, *former]],
+        )
+        for u, (n, former, d) in sorted(names.items())
+    ]
+    place_list = sorted(
+        {p for k in keys for p in (k.district_n, k.street_n) if p and len(p) >= 2},
+        key=lambda p: (-len(p), p),
+    )
+    con.close()
+    return SearchIndex(places=places, compounds=keys, companies=companies, place_names=place_list)
+
+
+def _compound_keys(parts: pl.DataFrame, rows: list[dict[str, str | None]]) -> list[CompoundKey]:
+    raw = {r["project_id"]: r["name"] for r in rows}
+    return [
+        CompoundKey(
+            project_id=r["project_id"],
+            name=raw[r["project_id"]] or "",
+            district=r["district"],
+            street=r["street"],
+            address=r["address"],
+            core=r["core"],
+            stem=r["stem"],
+            suffix=r["suffix"],
+            part=r["part"],
+            district_n=r["district_n"],
+            street_n=r["street_n"],
+            address_bare=r["address_bare"],
+        )
+        for r in parts.sort("project_id").iter_rows(named=True)
+    ]
+
+
+def _company_cores(
+    con: duckdb.DuckDBPyConnection, names: list[str], places: str
+) -> dict[str, tuple[str | None, str]]:
+    if not names:
+        return {}
+    con.register("p_companies_in", pl.DataFrame({"name": names}, schema={"name": pl.Utf8}))
+    try:
+        found = frame(
+            con,
+            f"SELECT name, {company_core('name', places)} AS core, {bare('name')} AS b FROM p_companies_in",
+        )
+    finally:
+        con.unregister("p_companies_in")
+    return {r["name"]: (r["core"], r["b"]) for r in found.iter_rows(named=True)}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # bare: upper case, half width, no spaces or punctuation
+    places: tuple[str, ...]  # registered places the query names
+    core: str | None
+    stem: str | None
+    suffix: str | None
+    part: str | None
+    company_core: str | None
+
+
+@lru_cache(maxsize=4096)
+def normalise_query(q: str, places: str, place_names: tuple[str, ...]) -> Query:
+    """A query as the index's names are: places it names taken out, then split into parts."""
+    with _QUERIES_LOCK:
+        return _normalise(_QUERIES, q, places, place_names)
+
+
+def _normalise(
+    cur: duckdb.DuckDBPyConnection, q: str, places: str, place_names: tuple[str, ...]
+) -> Query:
+    text = str(cur.execute(f"SELECT {bare('$q')}", {"q": q}).fetchall()[0][0] or "")
+    named = []
+    rest = text
+    for place in place_names:
+        for form in (place + "街道", place + "区", place + "县", place + "镇", place):
+            if form in rest and len(rest) > len(form):
+                named.append(place)
+                rest = rest.replace(form, "", 1)
+                break
+    parts = _normalise_compounds(
+        cur,
+        pl.DataFrame(
+            {
+                "project_id": ["q"],
+                "name": [rest],
+                "district": [None],
+                "street": [None],
+                "address": [None],
+            },
+            schema={k: pl.Utf8 for k in ("project_id", "name", "district", "street", "address")},
+        ),
+        places,
+    ).row(0, named=True)
+    brand = _company_cores(cur, [rest], places).get(rest, (None, rest))[0]
+    return Query(
+        text, tuple(named), parts["core"], parts["stem"], parts["suffix"], parts["part"], brand
+    )
+
+
+# ------------------------------------------------------------------ ranking
+
+
+def bigrams(text: str | None) -> set[str]:
+    t = text or ""
+    return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
+
+
+def dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def looks_like_uscc(q: str) -> bool:
+    q = q.strip()
+    return 2 <= len(q) <= 18 and q.isascii() and q.isalnum()
+
+
+def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
+    """(relevance, what matched) of one compound for a query; relevance 0 when nothing did."""
+    best, matched = 0.0, "compound"
+    if q.core and q.core == k.core:
+        best = 1.0
+    elif q.stem and q.stem == k.stem and (q.suffix is None or q.suffix == k.suffix):
+        best = 0.9 if q.part is None else 0.6
+    elif q.stem and q.stem == k.stem:
+        best = 0.6
+    elif len(q.text) >= 2 and q.text in bare_name(k):
+        best = 0.75
+    if k.address_bare and len(q.text) >= 3 and q.text in k.address_bare and best < 0.85:
+        best, matched = (0.85 if any(c.isdigit() for c in q.text) else 0.7), "address"
+    if best == 0.0 and q.core and k.core:
+        similarity = dice(bigrams(q.core), bigrams(k.core))
+        best = 0.5 * similarity if similarity >= 0.5 else 0.0
+    if best and q.places:
+        here = {k.district_n, k.street_n}
+        best = best + PLACE_BOOST if here & set(q.places) else best - PLACE_PENALTY
+    return round(max(best, 0.0), 4), matched
+
+
+def bare_name(k: CompoundKey) -> str:
+    return (k.stem or "") + (k.suffix or "")
+
+
+def score_company(q: Query, raw: str, k: CompanyKey) -> tuple[float, str]:
+    if looks_like_uscc(raw) and k.uscc.startswith(raw.strip().upper()):
+        return 1.0, "uscc"
+    best, matched = 0.0, "name"
+    for i, (core, whole) in enumerate(zip_cores(k)):
+        former = i > 0
+        if q.text == whole:
+            value = 1.0 if not former else 0.9
+        elif q.company_core and q.company_core == core:
+            value = 0.95 if not former else 0.9
+        elif len(q.text) >= 2 and q.text in whole:
+            value = 0.8 if not former else 0.75
+        else:
+            similarity = dice(bigrams(q.company_core), bigrams(core))
+            value = 0.5 * similarity if similarity >= 0.5 else 0.0
+        if value > best:
+            best, matched = value, ("former_name" if former else "name")
+    return round(best, 4), matched
+
+
+def zip_cores(k: CompanyKey) -> list[tuple[str, str]]:
+    return list(zip(k.cores, k.bares, strict=True))

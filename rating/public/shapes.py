@@ -1,0 +1,351 @@
+"""The typed shapes of everything the public sees — one home (issue 20).
+
+The snapshot builds these models from the warehouse, the static snapshot directory stores them
+as JSON files and reads them back, and the API declares them as its response models
+(`api/models.py` imports them from here), so a card's shape is written once. Dates are ISO
+strings (`2026-01-20`), scores decimals with two places, grades as the rule set writes them.
+Nothing personal ever has a field here: no complainant, no complaint text, no record id.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["published", "proposed"]
+Ground = Literal["veto", "streak"]
+RepairState = Literal["pending", "rejected"]
+USCC = "91370600MA3C4ULK6X"
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reason(Shape):
+    rule_id: str = Field(description="The rule's id (for machines; the pages show the title)")
+    title: str = Field(description="The reason in plain words, as the rule file words it")
+    points: float
+    clause: str = Field(description="The source clause, as the rule file cites it")
+
+
+class ProjectGrade(Shape):
+    project_id: str
+    name: str | None
+    district: str | None
+    street: str | None
+    households: int | None
+    score: float | None
+    grade: str | None
+
+
+class HistoryEntry(Shape):
+    period: str
+    status: Status
+    grade: str | None
+    score: float | None
+    red: bool
+    black: bool
+
+
+class Listing(Shape):
+    """Why and until when a company is on the black list (or proposed for it)."""
+
+    grounds: list[Ground] = Field(
+        description="veto: a veto item (严重违法违规行为); streak: the lowest grade N times running"
+    )
+    veto_items: list[str] = Field(description="The veto items found, in plain words")
+    streak: list[str] = Field(
+        description="The periods of the streak of lowest grades, oldest first"
+    )
+    reason: str = Field(description="The ground in plain words")
+    clause: str = Field(description="The legal basis, as the rule file cites it")
+    since: str | None = Field(description="Listed from (the publication); None while proposed")
+    earliest_removal: str | None = Field(
+        description="From this day credit repair may end the listing (the minimum duration)"
+    )
+    latest_expiry: str | None = Field(description="The listing ends on this day at the latest")
+    safety: bool = Field(description="A safety matter: the minimum duration is longer")
+    repair: RepairState | None = Field(description="A credit-repair application, if any")
+    repair_applied_on: str | None = None
+
+
+class GradeStreak(Shape):
+    """A company's run of one grade up to the period, as the run's rules counted it (shown for
+    a grade the rule set counts, e.g. C, when it says something: more than one period, or the
+    count starts at the first period with data)."""
+
+    grade: str
+    periods: int = Field(description="consecutive periods with this grade, this one included")
+    since: str = Field(description="the first of them")
+    from_data_start: bool = Field(
+        description="the count starts at the first period with data: there is nothing earlier"
+    )
+    capped: bool = Field(description="the count reaches the deepest period the rule set reads")
+    history_missing: bool = Field(
+        False, description="the period before had no run when the run was made"
+    )
+
+
+class Current(Shape):
+    period: str
+    status: Status = Field(description="proposed: shown during publicity, not yet published")
+    grade: str | None
+    grade_meaning: str | None = Field(None, description="What the grade means, from the rule set")
+    score: float | None
+    red: bool
+    black: bool
+    list_reason: str | None = Field(description="The black-list ground in plain words")
+    listing: Listing | None = None
+    streak: GradeStreak | None = Field(
+        None, description="for a grade whose consecutive count the rules read, e.g. C"
+    )
+
+
+class Provenance(Shape):
+    run_id: str
+    engine_version: str
+    ruleset: str
+    ruleset_logic_sha256: str
+    inputs_sha256: str
+    period: str
+    as_of: str
+    timezone: str
+    results_sha256: str
+    disclosed_at: str = Field(
+        description="When the run became public: its publication, or the start of its publicity"
+    )
+    served_by: str
+
+
+class PublicMeasure(Shape):
+    """A public measure in force (rule set's `[consequences]`): what it is, for which project,
+    until when, on what clause. Inspection frequencies and the way back up stay internal."""
+
+    kind: str = Field(description="tender, fee_tier, reward, honours, market_exit …")
+    kind_name: str = Field(description="The kind in plain words (招投标, 收费等级 …)")
+    text: str = Field(description="The measure in plain words, the strictest when several apply")
+    project_id: str | None = None
+    project_name: str | None = None
+    until: str = Field(description="Its span in words, e.g. 至下次评价结果公布")
+    ends: str | None = Field(None, description="The day it ends (ISO); None: no fixed end")
+    clauses: list[str] = Field(default=[], description="The legal basis, as the rule file cites it")
+
+
+class CompanyCard(Shape):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "uscc": USCC,
+                    "name": "云港阳光物业服务有限公司",
+                    "former_names": ["云港市阳光物业管理有限公司"],
+                    "district": "海港区",
+                    "as_of": "2026-11-01",
+                    "current": {
+                        "period": "2026Q3",
+                        "status": "published",
+                        "grade": "A",
+                        "grade_meaning": "信用一般",
+                        "score": 74.5,
+                        "red": False,
+                        "black": False,
+                        "list_reason": None,
+                        "listing": None,
+                    },
+                    "reasons": [
+                        {
+                            "rule_id": "P-CMP-RATE",
+                            "title": "有效投诉率偏高（每千户有效投诉件数）",
+                            "points": -2.0,
+                            "clause": "只计有效(属实)投诉",
+                        }
+                    ],
+                    "projects": [],
+                    "history": [],
+                }
+            ]
+        },
+    )
+    uscc: str
+    name: str
+    former_names: list[str] = Field(default=[], description="Names the register held before")
+    district: str | None
+    as_of: str
+    current: Current
+    reasons: list[Reason]
+    projects: list[ProjectGrade]
+    history: list[HistoryEntry]
+    measures: list[PublicMeasure] = Field(
+        default=[],
+        description="Public measures in force on the day (tenders, fees, rewards, honours …)",
+    )
+    provenance: Provenance
+
+
+class CompanySummary(Shape):
+    uscc: str
+    name: str
+    district: str
+    grade: str | None
+    period: str
+    status: Status
+    red: bool
+    black: bool
+
+
+class Service(Shape):
+    """One company's service of a compound (a hand-over starts the next)."""
+
+    uscc: str
+    company: str
+    start: str
+    end: str | None = Field(description="Last day served; None while still serving")
+
+
+class CompoundGrade(Shape):
+    period: str
+    status: Status
+    uscc: str
+    grade: str | None
+    score: float | None
+
+
+class CompoundCard(Shape):
+    project_id: str
+    name: str
+    district: str | None
+    street: str | None
+    address: str | None
+    households: int | None
+    as_of: str
+    serving: CompanySummary | None = Field(
+        description="The company serving the compound on `as_of`, with its published grade"
+    )
+    serving_company: str | None = Field(description="Its name, also when it has no grade")
+    grade: CompoundGrade | None = Field(description="The compound's own (project) grade")
+    services: list[Service] = Field(description="Who served it, newest first")
+
+
+class SearchHit(Shape):
+    kind: Literal["compound", "company"]
+    relevance: float = Field(description="0–1; results are ordered by it")
+    matched: str = Field(description="What matched: name, former_name, address, uscc, compound")
+    project_id: str | None = None
+    compound: str | None = None
+    district: str | None = None
+    street: str | None = None
+    address: str | None = None
+    company: CompanySummary | None = None
+    company_name: str | None = None
+
+
+class SearchPage(Shape):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "kind": "compound",
+                            "relevance": 1.0,
+                            "matched": "compound",
+                            "project_id": "XM000123",
+                            "compound": "阳光花园",
+                            "district": "莱山区",
+                            "street": "初家街道",
+                            "address": "港城东大街1号",
+                            "company": {
+                                "uscc": USCC,
+                                "name": "云港阳光物业服务有限公司",
+                                "district": "莱山区",
+                                "grade": "A",
+                                "period": "2026Q3",
+                                "status": "published",
+                                "red": False,
+                                "black": False,
+                            },
+                            "company_name": "云港阳光物业服务有限公司",
+                        }
+                    ],
+                    "total": 1,
+                    "page": 1,
+                    "page_size": 20,
+                    "truncated": False,
+                }
+            ]
+        },
+    )
+    items: list[SearchHit]
+    total: int
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class CompanyPage(Shape):
+    items: list[CompanySummary]
+    total: int
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class ListEntry(Shape):
+    uscc: str
+    name: str
+    district: str | None
+    grade: str | None
+    score: float | None
+    period: str
+    status: Status
+    reason: str | None
+    listing: Listing | None = None
+
+
+class ListPage(Shape):
+    list: Literal["red", "black"]
+    period: str | None
+    as_of: str
+    title: str = Field(description="What the list is, from the rule set")
+    clause: str = Field(description="Its legal basis, as the rule file cites it")
+    items: builtins.list[ListEntry]
+    total: int
+    page: int
+    page_size: int
+    truncated: bool
+
+
+class GradeBand(Shape):
+    grade: str
+    meaning: str | None
+    rule: str = Field(description="The score range or condition, in plain words")
+
+
+class Legend(Shape):
+    ruleset: str
+    title: str
+    document: str
+    effective_from: str
+    grades: list[GradeBand]
+    project_grades: list[GradeBand]
+    red: str | None
+    red_clause: str | None
+    black: str | None
+    black_clause: str | None
+    black_minimum_months: int
+    black_minimum_months_safety: int
+    black_maximum_months: int
+    repair: bool
+
+
+class Period(Shape):
+    period: str
+    status: Status
+    ruleset: str

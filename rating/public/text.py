@@ -1,0 +1,124 @@
+"""The public lookup's words (gettext domain `public`), Chinese by default.
+
+Source strings are English; `rating/locale/zh/LC_MESSAGES/public.po` gives Chinese (`python
+scripts/report_messages.py update|check` keeps it complete). Dates in the reader's form
+(2026年1月20日), scores with two decimals — the formatting of the director's report
+(`rating.report.text.Words`), with this domain's catalog.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rating.i18n import catalog
+from rating.public.shapes import GradeStreak
+from rating.report.text import Words
+from rating.ruleset.definition import Band, RuleSet
+
+DOMAIN = "public"
+
+
+class PublicWords(Words):
+    """`words("Black list")` in the public pages' language; `words.day(...)` etc. as the report's."""
+
+    def __init__(self, language: str = "zh") -> None:
+        super().__init__(language)
+        self._catalog = catalog(DOMAIN, self.language)
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    def ngettext(self, one: str, many: str, n: int) -> str:
+        return self._catalog.ngettext(one, many, n)
+
+    def grade(self, value: str | None) -> str:
+        return value if value else self("not rated")
+
+    def status(self, value: str) -> str:
+        return self("published") if value == "published" else self("proposed (in publicity)")
+
+    def veto_reason(self, items: list[str]) -> str:
+        return self("Serious violation (veto item: {items})", items=self.join(items))
+
+    def streak_reason(self, grade: str, periods: list[str]) -> str:
+        return self(
+            "Rated {grade} {n} times running ({periods})",
+            grade=grade,
+            n=len(periods),
+            periods=self.join(periods),
+        )
+
+    def grade_streak(self, streak: GradeStreak) -> str:
+        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`"""
+        head = self(
+            "Rated {grade} {n} periods running, since {since}",
+            grade=streak.grade,
+            n=streak.periods,
+            since=streak.since,
+        )
+        if streak.from_data_start:
+            note = self(
+                "{since} is the first period with data: nothing earlier to count",
+                since=streak.since,
+            )
+        elif streak.history_missing:
+            note = self("the period before had no result when this one was made")
+        else:
+            return head
+        return self("{head} ({note})", head=head, note=note)
+
+    def join(self, items: list[str]) -> str:
+        return self("、").join(items) if self.language == "zh" else ", ".join(items)
+
+    def repair(self, state: str | None, applied_on: str | None) -> str:
+        if state == "pending":
+            return self(
+                "credit repair applied for on {day}, under review", day=self.day(applied_on)
+            )
+        if state == "rejected":
+            return self(
+                "credit repair applied for on {day}, not approved", day=self.day(applied_on)
+            )
+        return self("no credit repair applied for")
+
+
+def band_rules(bands: tuple[Band, ...], words: PublicWords) -> list[tuple[str, str | None, str]]:
+    """(grade, meaning, score range in words) for bands best first: `85分（含）以上` …"""
+    out = []
+    upper: Decimal | None = None
+    for band in bands:
+        low = _number(band.min) if band.min is not None else None
+        high = _number(upper) if upper is not None else None
+        if low is not None and high is None:
+            rule = words("{low} points or more", low=low)
+        elif low is not None:
+            rule = words("{low} to under {high} points", low=low, high=high)
+        else:
+            rule = words("under {high} points", high=high)
+        out.append((band.grade, band.meaning, rule))
+        upper = band.min
+    return out
+
+
+def override_rules(definition: RuleSet, words: PublicWords) -> list[tuple[str, str | None, str]]:
+    """The grades given by a condition, not a score: overrides, and the veto."""
+    out: list[tuple[str, str | None, str]] = [
+        (o.grade, None, o.title) for o in definition.grades.overrides
+    ]
+    if any(r.veto for r in definition.rules):
+        out.append(
+            (
+                definition.lowest_grade,
+                None,
+                words(
+                    "{veto}: rated {grade} whatever the score",
+                    veto=definition.grades.veto_title,
+                    grade=definition.lowest_grade,
+                ),
+            )
+        )
+    return out
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"

@@ -1,0 +1,315 @@
+"""The command line as a bureau analyst meets it: Chinese by default and English on request,
+no Python reprs, identifiers never cut at 80 columns, the same exit codes in every command,
+usage errors as one coded line, progress on stderr, and a --help that loads no heavy library.
+
+One generated city is rated three quarters; every screen of a walk-through is read in both
+languages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rating.cli import main
+
+ENV = {"RATING_NOW": "2026-11-01T09:00:00", "COLUMNS": "80"}
+REPRS = re.compile(r"Decimal\(|\bNone\b|\bTrue\b|\bFalse\b|\[\{'|\{'|datetime\.|\x1f|not_rated")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("RATING_LANG", raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    got = capsys.readouterr()
+    return code, got.out, got.err
+
+
+def as_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def city(generated_city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A warehouse with three rated quarters; the last in publicity."""
+    db = str(tmp_path_factory.mktemp("language") / "w.duckdb")
+    runs = []
+    with pytest.MonkeyPatch.context() as env:  # the pinned clock does not leak to other modules
+        for k, v in ENV.items():
+            env.setenv(k, v)
+        assert main(["ingest", "--all", str(generated_city), "--db", db, "--json"]) == 0
+        for period in ("2026Q1", "2026Q2", "2026Q3"):
+            assert main(["run", "--period", period, "--db", db, "--json"]) == 0
+            runs.append(f"{period}-01")
+        assert main(["publicize", runs[-1], "--db", db, "--json"]) == 0
+    return {"db": db, "runs": runs, "folder": str(generated_city)}
+
+
+def width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def screens(city: dict[str, Any], uscc: str, replayed: str) -> list[list[str]]:
+    db, last = ["--db", city["db"]], city["runs"][-1]
+    return [
+        ["show", *db],
+        ["show", "--list", "grades", "--limit", "30", *db],
+        ["show", "--list", "black", *db],
+        ["explain", uscc, *db],
+        ["runs", "list", *db],
+        ["runs", "show", last, *db],
+        ["quarantine", "--limit", "5", *db],
+        ["batches", *db],
+        ["rules", "list"],
+        ["rules", "show", "yantai-2022@1.0.0"],
+        ["rules", "validate"],
+        ["rules", "diff", "yantai-2022@1.0.0", "haikou-2019@1.0.0"],
+        ["replay", replayed, *db],
+        ["verify", *db],
+        ["lists", "show", *db],
+        ["objection", "list", *db],
+        ["repair", "list", *db],
+        ["match", "aliases", *db],
+        ["match", "review", "list", *db],
+        ["integrity", "list", *db],
+        [
+            "impact",
+            "--period",
+            "2026Q3",
+            "--rules",
+            "yantai-2022@1.0.0",
+            "--vs",
+            "haikou-2019@1.0.0",
+            *db,
+        ],
+    ]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_walk_through_has_no_python_reprs(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    city: dict[str, Any],
+    language: str,
+) -> None:
+    monkeypatch.setenv("RATING_LANG", language)
+    # Replays and impact reports are stored under the (pinned) time: one minute per language.
+    monkeypatch.setenv(
+        "RATING_NOW", {"zh": "2026-11-01T09:01:00", "en": "2026-11-01T09:02:00"}[language]
+    )
+    shown = as_json(capsys, "show", "--list", "downgrades", "--db", city["db"])
+    uscc = shown["lists"]["downgrades"]["rows"][0]["uscc"]
+    # A replay is stored under the (pinned) time: each language replays its own run.
+    for args in screens(city, uscc, city["runs"][0 if language == "zh" else 1]):
+        code, out, err = run(capsys, *args)
+        assert code == 0, (args, err)
+        assert not REPRS.search(out), (args, REPRS.search(out), out)
+        assert "Traceback" not in err
+        for line in out.splitlines():
+            if line[:1] in "┏┃┡│└":
+                assert width(line) <= 80, (args, line)
+
+
+def test_chinese_by_default_english_on_request(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
+) -> None:
+    db = ["--db", city["db"]]
+    _, zh, _ = run(capsys, "show", *db)
+    assert "统一社会信用代码" in zh and "红榜" in zh and "得分" in zh and "USCC" not in zh
+    monkeypatch.setenv("RATING_LANG", "en")
+    _, en, _ = run(capsys, "show", *db)
+    assert "USCC" in en and "red" in en and "score" in en and "统一社会信用代码" not in en
+    for word in ("band", "not_rated"):
+        assert word not in en
+    _, help_en, _ = run(capsys, "run", "--help")
+    monkeypatch.setenv("RATING_LANG", "zh_CN.UTF-8")
+    _, help_zh, _ = run(capsys, "run", "--help")
+    assert "Period to rate" in help_en and "评定期间" in help_zh
+    monkeypatch.setenv("RATING_LANG", "fr")
+    code, _, err = run(capsys, "rules", "list")
+    assert code == 2 and "SETTING_INVALID" in err and "zh" in err
+
+
+def test_grades_in_rank_order(capsys: pytest.CaptureFixture[str], city: dict[str, Any]) -> None:
+    shown = as_json(capsys, "show", "--db", city["db"])
+    assert list(shown["grades"]) == [
+        g for g in ("AAA", "AA", "A", "B", "C", "C(缺失)") if g in shown["grades"]
+    ]
+    _, out, _ = run(capsys, "show", "--db", city["db"])
+    line = next(x for x in out.splitlines() if "AA" in x and "、" in x)
+    positions = [line.index(f"{g} ") for g in shown["grades"]]
+    assert positions == sorted(positions)
+
+
+def test_identifiers_are_never_cut_at_80_columns(
+    capsys: pytest.CaptureFixture[str], city: dict[str, Any]
+) -> None:
+    db = ["--db", city["db"]]
+    rows = as_json(capsys, "show", "--list", "grades", "--limit", "50", *db)["lists"]["grades"]
+    _, out, _ = run(capsys, "show", "--list", "grades", "--limit", "50", *db)
+    assert all(r["uscc"] in out for r in rows["rows"])
+    runs = as_json(capsys, "runs", "list", *db)
+    _, out, _ = run(capsys, "runs", "list", *db)
+    assert all(r["run_id"] in out and r["ruleset"] in out for r in runs)
+    card = as_json(capsys, "explain", rows["rows"][0]["uscc"], *db)
+    _, out, _ = run(capsys, "explain", rows["rows"][0]["uscc"], *db)
+    assert all(e["record_key"].replace("\x1f", "/") in out for e in card["evidence"])
+    assert all(r["rule_id"] in out for r in card["reasons"])
+    # nothing ellipsised: every "…" in a table is one the clauses quote (……)
+    shown = sum(x.count("…") for x in out.splitlines() if x[:1] in "┃│")
+    assert shown == sum(r["clause"].count("…") for r in card["reasons"])
+    assert "--wide" in run(capsys, "batches", *db)[1]  # columns left out, with the note
+    _, wide, _ = run(capsys, "batches", "--wide", *db)
+    assert "sha256" in wide and "--wide" not in wide
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "exit_code"),
+    [
+        (["objection", "file", "2026Q3-01", "91370600MA3C4ULK6X"], "MISSING_PARAMETER", 2),
+        (["show", "--limit", "abc"], "BAD_VALUE", 2),
+        (["show", "--limit", "0"], "BAD_VALUE", 2),
+        (["show", "--nope"], "NO_SUCH_OPTION", 2),
+        (["shw"], "NO_SUCH_COMMAND", 2),
+        (["show", "a", "b"], "EXTRA_ARGUMENT", 2),
+        (["run", "--period", "2026Q5"], "PERIOD_INVALID", 2),
+        (["show", "--db", "/nonexistent/w.duckdb"], "WAREHOUSE_MISSING", 3),
+        (["show", "2019Q1-01"], "RUN_NOT_FOUND", 3),
+        (["ingest", "complaints", "/nonexistent.csv"], "FILE_NOT_FOUND", 3),
+    ],
+)
+def test_errors_are_one_coded_line_with_the_documented_exit_code(
+    capsys: pytest.CaptureFixture[str],
+    city: dict[str, Any],
+    args: list[str],
+    code: str,
+    exit_code: int,
+) -> None:
+    db = [] if "--db" in args else ["--db", city["db"]]
+    got, out, err = run(capsys, *args, *db)
+    assert got == exit_code, err
+    errors = [x for x in err.strip().splitlines() if x.startswith("错误：")]
+    assert len(errors) == 1 and f"[{code}]" in errors[0] and err.strip().endswith(errors[0]), err
+    assert "Usage" not in err + out and "╭" not in err + out
+    got, out, _ = run(capsys, *args, *db, "--json")
+    assert got == exit_code and json.loads(out)["error"]["code"] == code
+
+
+def test_library_errors_reach_the_user_in_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
+) -> None:
+    _, _, err = run(capsys, "show", "2019Q1-01", "--db", city["db"])
+    assert "没有评定 '2019Q1-01'" in err
+    monkeypatch.setenv("RATING_LANG", "en")
+    _, _, err = run(capsys, "show", "2019Q1-01", "--db", city["db"])
+    assert "no run '2019Q1-01'" in err and "[RUN_NOT_FOUND]" in err
+
+
+def test_a_missing_rule_set_says_where_it_looked(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    city: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("RATING_RULES_DIR", str(tmp_path))
+    code, out, _ = run(capsys, "run", "--period", "2026Q3", "--db", city["db"], "--json")
+    error = json.loads(out)["error"]
+    assert code == 3 and error["code"] == "RULESET_NOT_FOUND" and str(tmp_path) in error["message"]
+
+
+def test_a_refused_rule_set_is_a_failed_check(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "broken" / "1.0.0"
+    folder.mkdir(parents=True)
+    (folder / "ruleset.toml").write_text("[ruleset]\nname = 'broken'\n", encoding="utf-8")
+    monkeypatch.setenv("RATING_RULES_DIR", str(tmp_path))
+    code, _, err = run(capsys, "rules", "validate")
+    assert code == 1 and "[RULESET_INVALID]" in err
+
+
+def test_an_unexpected_error_is_exit_4(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
+) -> None:
+    from rating.engine import explainer
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(explainer, "runs_list", broken)
+    code, _, err = run(capsys, "runs", "list", "--db", city["db"])
+    assert code == 4 and "[INTERNAL]" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_progress_lines_when_not_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], city: dict[str, Any], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "ingest", "--all", city["folder"], "--db", str(tmp_path / "w.db"))
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert lines[0] == "正在导入……" and re.match(r"正在导入：完成，用时 \d+\.\d 秒", lines[-1])
+    assert any("complaints" in x and "秒" in x for x in lines)
+    code, _, err = run(
+        capsys, "run", "--period", "2026Q3", "--with-history", "--db", str(tmp_path / "w.db")
+    )
+    assert code == 0 and "正在评定 2026Q3" in err
+
+
+def test_version_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    from rating import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"rating {__version__}"
+    env = {
+        **os.environ,
+        "_RATING_COMPLETE": "complete_bash",
+        "COMP_WORDS": "rating ru",
+        "COMP_CWORD": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "rating.cli"], capture_output=True, text=True, env=env
+    )
+    assert {"run", "runs", "rules"} <= set(done.stdout.split())
+
+
+HEAVY = (
+    "duckdb",
+    "polars",
+    "pandera",
+    "pandas",
+    "numpy",
+    "sklearn",
+    "scipy",
+    "pyarrow",
+    "matplotlib",
+    "sqlglot",
+)
+
+
+def test_help_loads_no_heavy_library() -> None:
+    """`rating --help` answers at once: the command modules import the library inside
+    commands (benchmarks: README "Exit codes and speed of --help")."""
+    probe = (
+        "import sys, time; t = time.perf_counter(); from rating.cli import main; "
+        "code = main(['--help']); "
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})); "
+        "print('RESULT', code, heavy, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "RESULT 0 []" in done.stderr, done.stderr
