@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.guard import Guard
 from api.http import PublicCORS
-from api.routers import audit, bureau, pages, process, public, system
+from api.routers import audit, bureau, consequences, pages, process, public, system
 from api.state import AppState
 from api.traffic import AccessLog, RateLimit
 from rating import __version__
@@ -67,7 +67,14 @@ def create_app(settings: Settings | None = None, snapshot_dir: Path | None = Non
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(AccessLog)
-    routers = [system.router, public.router, bureau.router, process.router, audit.router]
+    routers = [
+        system.router,
+        public.router,
+        bureau.router,
+        consequences.router,
+        process.router,
+        audit.router,
+    ]
     if snapshot_dir is not None:
         routers = [system.router, public.router]
     for router in [*routers, pages.router]:

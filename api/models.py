@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,7 @@ from rating.public.shapes import (
     ListEntry,
     ListPage,
     Provenance,
+    PublicMeasure,
     SearchPage,
 )
 
@@ -89,6 +91,7 @@ __all__ = [
     "ListEntry",
     "ListPage",
     "Provenance",
+    "PublicMeasure",
     "SearchPage",
 ]
 
@@ -322,3 +325,30 @@ class ReviewDecided(BaseModel):
     resolved: list[str]
     loaded_batch: int | None
     alias: str
+
+
+class PlanRequest(BaseModel):
+    """Make a supervision plan: `period` is a period (2026Q4) or `next` (after the run read)."""
+
+    model_config = _example(period="next")
+    period: str = Field("next", max_length=10, pattern=r"^(next|NEXT|\d{4}([QqHh]\d)?)$")
+    run: str | None = Field(None, pattern=RUN_ID_PATTERN, max_length=RUN_ID_MAX_LENGTH)
+    use_warning: bool = Field(True, description="raise projects by the early warning's band 高")
+    limit: int = Field(500, ge=1, le=100_000, description="items returned (all are stored)")
+
+
+class TenderCreditOut(BaseModel):
+    """A company's credit for a tender opened on `on`: excluded, or points."""
+
+    uscc: str
+    name: str | None
+    on: date
+    rated: bool = Field(description="a published result was in force on that day")
+    grade: str | None
+    period: str | None
+    run_id: str | None
+    excluded: bool
+    points: Decimal
+    text: str
+    until: str | None = None
+    measures: list[dict[str, str | bool | None]] = Field(default_factory=list)

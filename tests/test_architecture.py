@@ -35,7 +35,7 @@ FLOORS: list[set[str]] = [
     {"rating.ingest"},
     {"rating.engine"},
     {"rating.analysis", "rating.audit"},
-    {"rating.public", "rating.report", "rating.synth"},
+    {"rating.public", "rating.report", "rating.synth", "rating.consequences"},
     {"rating.cli"},
 ]
 FLOOR_OF = {room: n for n, rooms in enumerate(FLOORS) for room in rooms}

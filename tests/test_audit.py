@@ -32,7 +32,7 @@ def _rules_copy(tmp: Path) -> Path:
 
 
 def _variant(
-    rules_dir: Path, edit: dict[str, str], version: str = "1.1.0", name: str = "yantai-2022"
+    rules_dir: Path, edit: dict[str, str], version: str = "1.9.0", name: str = "yantai-2022"
 ) -> str:
     """A new version of Yantai with text replacements applied; returns its ref."""
     src = rules_dir / name / "1.0.0" / "ruleset.toml"
@@ -252,7 +252,7 @@ def test_the_version_in_force_is_chosen_and_force_is_recorded(golden: dict[str, 
     )
     assert (
         registry.select(rules_dir, None, "yantai-2022", Period.parse("2025Q2"), False).ref
-        == "yantai-2022@1.0.0"
+        == "yantai-2022@1.1.0"
     )
     assert registry.select(rules_dir, None, "yantai-2022", Q3, False).ref == "yantai-2022@2.0.0"
     haikou = registry.select(rules_dir, "haikou-2019@1.0.0", "yantai-2022", Q3, True)

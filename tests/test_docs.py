@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from rating.cli import app
 from rating.ingest.docs import contracts_markdown
-from rating.ruleset import definition
+from rating.ruleset import consequences, definition
 from rating.schema.derived import DERIVED
 from rating.settings import documented_settings
 
@@ -26,8 +26,9 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 def test_every_rule_file_field_is_documented() -> None:
     models = [
         m
-        for m in vars(definition).values()
-        if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == definition.__name__
+        for module in (definition, consequences)
+        for m in vars(module).values()
+        if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == module.__name__
     ]
     for model in models:
         for name, field in model.model_fields.items():

@@ -36,7 +36,9 @@ def test_the_extraction_sees_help_texts_library_errors_and_steps() -> None:
     extracted = {(m.context, str(m.id)) for m in messages.extract() if m.id}
     assert (
         None,
-        "Why a company got its grade: each rule, its points and clause, and the records behind it.",
+        "Why a company got its grade: each rule, its points and clause, and the records behind it;\n"
+        "the measures it faces (in force today, or proposed by an unpublished run) with their\n"
+        "clauses and until when; with --path, the way back up.",
     ) in extracted
     assert ("RUN_NOT_FOUND", "no run '{run_id}'") in extracted
     assert ("step", "rule points") in extracted

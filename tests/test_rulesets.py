@@ -164,11 +164,31 @@ def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> 
         p: registry.select(RULES_DIR, None, "yantai-2022", Period.parse(p), False).ref
         for p in ("2026Q2", "2026Q3", "2026Q4")
     }
+    # 1.1.0 (1.0.0's logic with consequences) and its rewording 1.1.1 (1.0.1's words with the
+    # same consequences) are chosen over them: same start, higher number
     assert chosen == {
-        "2026Q2": "yantai-2022@1.0.0",
-        "2026Q3": "yantai-2022@1.0.1",
-        "2026Q4": "yantai-2022@1.0.1",
+        "2026Q2": "yantai-2022@1.1.0",
+        "2026Q3": "yantai-2022@1.1.1",
+        "2026Q4": "yantai-2022@1.1.1",
     }
+
+
+def test_the_consequences_version_is_reworded_as_1_0_1_rewords_1_0_0() -> None:
+    """yantai-2022@1.1.1 is to 1.1.0 what 1.0.1 is to 1.0.0: one logic fingerprint, the same
+    consequences, 1.0.1's words; published 1.0.0 and 1.0.1 keep their fingerprints."""
+    from rating.ruleset.diff import diff
+
+    v = {
+        x: load_ruleset(RULES_DIR, f"yantai-2022@{x}") for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1")
+    }
+    assert v["1.1.1"].fingerprint.logic == v["1.1.0"].fingerprint.logic
+    assert v["1.1.0"].fingerprint.logic != v["1.0.0"].fingerprint.logic
+    assert v["1.1.1"].definition.consequences == v["1.1.0"].definition.consequences
+    assert diff(v["1.1.0"], v["1.1.1"])["same_logic"]
+    meanings = {x: [b.meaning for b in v[x].definition.grades.bands] for x in ("1.0.1", "1.1.1")}
+    assert meanings["1.1.1"] == meanings["1.0.1"] and meanings["1.1.1"][0] == "信用优秀"
+    clause = v["1.1.1"].definition.rule("P-CMP-RATE").clause
+    assert clause == v["1.0.1"].definition.rule("P-CMP-RATE").clause
 
 
 def test_a_wording_revision_that_changes_logic_is_refused(tmp_path: Path) -> None:
@@ -276,7 +296,7 @@ def test_a_broken_folder_does_not_block_runs(tmp_path: Path) -> None:
 
     rules = _broken_copy(tmp_path)
     chosen = registry.select(rules, None, "yantai-2022", Period.parse("2025Q3"), False)
-    assert chosen.ref == "yantai-2022@1.0.0"
+    assert chosen.ref == "yantai-2022@1.1.0"
     assert registry.select(rules, "haikou-2019@1.0.0", "yantai-2022", Period.parse("2020Q3"), False)
     with pytest.raises(RuleSetError):  # the draft itself, once in force, is refused in full
         registry.select(rules, None, "yantai-2022", Period.parse("2099Q1"), False)

@@ -23,6 +23,7 @@ from rating.cli import (
     analysis,
     audit,
     common,
+    consequences,
     data,
     demo,
     explain,
@@ -117,6 +118,7 @@ analysis.register(app)
 integrity.register(app)
 matching.register(app)
 managers.register(app)
+consequences.register(app)
 public.register(app)
 export.register(app)
 

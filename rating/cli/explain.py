@@ -24,17 +24,40 @@ def explain(
     evidence: Annotated[
         int, typer.Option(help="Evidence records to show per rule.", min=0, max=100_000)
     ] = 5,
+    way_up: Annotated[
+        bool,
+        typer.Option("--path", help="Add the way back up (as `rating path`): company's eyes only."),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Why a company got its grade: each rule, its points and clause, and the records behind it."""
+    """Why a company got its grade: each rule, its points and clause, and the records behind it;
+    the measures it faces (in force today, or proposed by an unpublished run) with their
+    clauses and until when; with --path, the way back up."""
+    from rating.cli.consequences import render_measures, render_path
+    from rating.consequences.lookup import company_measures
+    from rating.consequences.remedy import remedy
     from rating.engine import explainer
 
     inv = Invocation(db, json)
+    today = inv.settings.current_time().date()
     with inv.warehouse(read_only=True) as con:
         card = explainer.explain(con, run_id, uscc.strip().upper(), limit=evidence)
         shown = shown_for(con, explainer.run_row(con, card["run_id"]))
-    emit(inv, card, lambda: _render_explain(card, shown))
+        found = company_measures(con, card["company"]["uscc"], card["run_id"], today)
+        card["measures"] = found.as_dict()
+        way = None
+        if way_up and card["company"]["rated"]:
+            way = remedy(con, card["company"]["uscc"], card["run_id"], today=today)
+            card["path"] = way.as_dict()
+
+    def render() -> None:
+        _render_explain(card, shown)
+        render_measures(found)
+        if way is not None:
+            render_path(way)
+
+    emit(inv, card, render)
 
 
 def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:

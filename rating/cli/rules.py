@@ -228,7 +228,11 @@ def rules_validate(
     ref: Annotated[str | None, typer.Argument(help="NAME@VERSION (default: all).")] = None,
     json: JsonOption = False,
 ) -> None:
-    """Load and check rule sets; every problem is reported with file, rule id and reason (exit 1)."""
+    """Load and check rule sets; every problem is reported with file, rule id and reason (exit 1).
+
+    Warns (without failing) when a consequence table is not monotone: a better grade must
+    never bring more inspections or fewer rewards.
+    """
     from rating.ruleset.loader import list_rulesets
     from rating.settings import Settings
 
@@ -240,11 +244,18 @@ def rules_validate(
         "ok": not failed,
         "checked": [r["ref"] for r, _exc in results if r["ok"]],
         "failed": failed,
+        "warnings": [w for r, _exc in results for w in r.get("warnings", [])],
     }
 
     def render() -> None:
         for r, exc in results:
             if exc is None:
+                for w in r["warnings"]:
+                    say(
+                        _("{ref}: warning [{code}] {message}").format(
+                            ref=r["ref"], code=w["code"], message=w["message"]
+                        )
+                    )
                 say(_("OK: {refs}").format(refs=r["ref"]))
                 continue
             stderr.print(
@@ -260,10 +271,16 @@ def rules_validate(
 
 def _validated(settings: Settings, ref: str) -> tuple[dict[str, Any], RatingError | None]:
     """One version's verdict: ok, or its error with every problem (never raises for it)."""
+    from rating.ruleset.consequence_logic import monotone_problems
     from rating.ruleset.loader import load_ruleset
 
     try:
-        return {"ref": load_ruleset(settings.rules_dir, ref).ref, "ok": True}, None
+        rs = load_ruleset(settings.rules_dir, ref)
+        warnings = [
+            {"ruleset": rs.ref, **p.as_dict()}
+            for p in monotone_problems(rs.definition, str(rs.path or rs.ref))
+        ]
+        return {"ref": rs.ref, "ok": True, "warnings": warnings}, None
     except RatingError as exc:
         problems = [p.as_dict() for p in exc.problems]
         return {

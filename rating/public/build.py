@@ -19,7 +19,9 @@ import duckdb
 
 from rating import __version__
 from rating.audit import ledger
-from rating.audit.disclosure import history
+from rating.audit.disclosure import History, history
+from rating.consequences.basis import published_bases
+from rating.consequences.inforce import Book
 from rating.engine import explainer
 from rating.engine.history import streaks
 from rating.matching.gazetteer import places as place_names
@@ -264,6 +266,14 @@ def _register(
     return compounds, names
 
 
+def _book(con: duckdb.DuckDBPyConnection, disclosure: History) -> Book | None:
+    """The measures of every published run whose rule set has consequences, or None."""
+    bases = [
+        b for b in published_bases(con, disclosure) if b.ruleset.definition.consequences is not None
+    ]
+    return Book.build(con, bases, disclosure) if bases else None
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     zone: Any,
@@ -317,6 +327,7 @@ def build(
         legends=legends,
         compounds=compounds,
         index=index,
+        book=_book(con, disclosure),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from rating.audit.disclosure import Entry, History, Repair
+from rating.consequences.inforce import Book
 from rating.public.search import SearchIndex
 from rating.public.shapes import GradeStreak, Legend, ProjectGrade, Reason, Service
 
@@ -156,3 +157,4 @@ class PublicData:
     compounds: dict[str, CompoundDoc]
     index: SearchIndex
     cards: dict[str, dict[str, RunCard]] = field(default_factory=dict)  # run -> uscc -> card
+    book: Book | None = None  # the measures of every published run (`rating.consequences`)

@@ -120,6 +120,20 @@ class Provenance(Shape):
     served_by: str
 
 
+class PublicMeasure(Shape):
+    """A public measure in force (rule set's `[consequences]`): what it is, for which project,
+    until when, on what clause. Inspection frequencies and the way back up stay internal."""
+
+    kind: str = Field(description="tender, fee_tier, reward, honours, market_exit …")
+    kind_name: str = Field(description="The kind in plain words (招投标, 收费等级 …)")
+    text: str = Field(description="The measure in plain words, the strictest when several apply")
+    project_id: str | None = None
+    project_name: str | None = None
+    until: str = Field(description="Its span in words, e.g. 至下次评价结果公布")
+    ends: str | None = Field(None, description="The day it ends (ISO); None: no fixed end")
+    clauses: list[str] = Field(default=[], description="The legal basis, as the rule file cites it")
+
+
 class CompanyCard(Shape):
     model_config = ConfigDict(
         frozen=True,
@@ -166,6 +180,10 @@ class CompanyCard(Shape):
     reasons: list[Reason]
     projects: list[ProjectGrade]
     history: list[HistoryEntry]
+    measures: list[PublicMeasure] = Field(
+        default=[],
+        description="Public measures in force on the day (tenders, fees, rewards, honours …)",
+    )
     provenance: Provenance
 
 

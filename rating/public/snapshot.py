@@ -16,6 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Shown
+from rating.consequences.words import KIND_NAMES
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
 from rating.public.shapes import (
@@ -30,6 +31,7 @@ from rating.public.shapes import (
     Listing,
     ListPage,
     Period,
+    PublicMeasure,
     SearchHit,
     SearchPage,
 )
@@ -189,8 +191,29 @@ class PublicView(ABC):
                 )
                 for c, s, listing_ in visible
             ],
+            measures=self.measures(uscc, day),
             provenance=doc.provenance,  # type: ignore[arg-type]
         )
+
+    def measures(self, uscc: str, day: date) -> list[PublicMeasure]:
+        """The public measures in force for `uscc` at the end of `day`, from published runs:
+        what, for which project, until when, on which clause (`rating.consequences`)."""
+        book = self.data.book
+        if book is None:
+            return []
+        return [
+            PublicMeasure(
+                kind=x.kind,
+                kind_name=KIND_NAMES[x.kind],
+                text=x.text,
+                project_id=x.project_id,
+                project_name=x.project_name,
+                until=x.span.text,
+                ends=x.span.ends.isoformat() if x.span.ends else None,
+                clauses=sorted({m["clause"] for m in x.measures}),
+            )
+            for x in book.in_force(uscc, day, public_only=True)
+        ]
 
     @abstractmethod
     def run_card(self, run_id: str, uscc: str) -> RunCard | None:
@@ -428,4 +451,6 @@ class WarehouseView(PublicView):
         for r in history.repairs:
             if r.uscc == uscc:
                 days |= {r.applied_on} | ({r.decided_on} if r.decided_on else set())
+        if self.data.book is not None:  # a public measure starting or ending changes the card
+            days |= self.data.book.days(uscc, public_only=True)
         return sorted(days)

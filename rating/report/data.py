@@ -19,6 +19,7 @@ from rating.analysis import backtest, integrity, stability, warning
 from rating.analysis.backtest import Backtest
 from rating.analysis.features import period_chain
 from rating.analysis.warning import Ranking
+from rating.consequences.lookup import RunMeasure, run_measures
 from rating.engine import explainer
 from rating.errors import RatingError
 from rating.periods import Period
@@ -51,6 +52,7 @@ class ReportData:
     ruleset: RuleSet
     before: list[dict[str, Any]]  # the previous period's companies (empty without one)
     previous_info: dict[str, Any] | None  # the previous run, as `explainer.run_row` gives it
+    measures: list[RunMeasure] = field(default_factory=list)  # what the run sets in motion
     warning: Ranking | None = None
     backtest: Backtest | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # analysis → error
@@ -223,6 +225,7 @@ def collect(
         before=before,
         previous_info=explainer.run_row(con, prev) if prev else None,
     )
+    data.measures = run_measures(con, info["run_id"])
     data.warning = _try(data, "warning", warning.rank, con, str(period), model)
     data.backtest = _try(data, "backtest", backtest.backtest, con, model)
     return data

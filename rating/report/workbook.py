@@ -179,6 +179,19 @@ def _lists(book: Book, page: Page, summary: Summary) -> None:
         book.sheet(name, title, entry_heads, _entries(w, page, entries), [22, 34, 10, 9, 8, 8, 50])
 
 
+def _measures(book: Book, page: Page) -> None:
+    """What the run sets in motion, per company and project (分级分类监管): the bureau's list
+    of measures with their clauses and spans."""
+    w, data = page.w, page.data
+    names = {c["uscc"]: c["name"] for c in data.companies}
+    rows = [[m.uscc, names.get(m.uscc), m.project_name or m.project_id, m.text, m.until,
+             m.public, m.measure_ids, m.clauses] for m in data.measures]  # fmt: skip
+    book.sheet(w("Measures"), w("Measures the results set in motion"),
+               [w("Credit code"), w("Company"), w("Project"), w("Measure"), w("Until"),
+                w("Public"), w("Measure ids"), w("Clause")], rows,
+               [22, 34, 18, 40, 40, 8, 24, 60])  # fmt: skip
+
+
 def _summary_sheet(book: Book, page: Page, summary: Summary, generated: str) -> None:
     w, data = page.w, page.data
     names = {
@@ -326,6 +339,7 @@ def write(
     book = Book(path, created, yes=w("yes"))
     _summary_sheet(book, page, summary, generated)
     _lists(book, page, summary)
+    _measures(book, page)
     book.sheet(w("Evidence"), w("Points and records behind each company's score"),
                [w("Credit code"), w("Company"), w("Rule"), w("Records"), w("Points")],
                _evidence(con, page.data), [22, 34, 40, 10, 10])  # fmt: skip

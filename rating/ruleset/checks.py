@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rating.errors import ProblemCollector
+from rating.ruleset.consequence_logic import check_consequences
 from rating.ruleset.definition import Band, Rule, RuleSet
 from rating.ruleset.names import COMPANY_FACTS, LIST_FACTS, bucket_facts
 from rating.schema import CONTRACTS
@@ -68,6 +69,7 @@ def check_structure(rs: RuleSet, problems: ProblemCollector, origin: str) -> Non
         problems.add(
             "RULESET_DISCLOSURE", "a minimum list duration exceeds the maximum", file=origin
         )
+    check_consequences(rs, problems, origin)
 
 
 def _check_header(rs: RuleSet, problems: ProblemCollector, origin: str) -> None:

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rating.ruleset.consequences import Consequences
+
 Kind = Literal["complaints", "inspections", "contracts", "opinions", "events", "surveys"]
 Measure = Literal["each", "count", "sum", "avg", "share"]
 FactMeasure = Literal["count", "share", "sum", "max", "min", "avg"]
@@ -59,6 +61,7 @@ LATER_OPTIONS = frozenset(
         "meaning",
         "score_places",
         "managers",
+        "consequences",
     }
 )
 
@@ -321,6 +324,7 @@ class RuleSet(Model):
     history_periods: int = Field(default=8, ge=1, le=40)
     managers: ManagerScoring | None = None
     rounding: Rounding | None = None  # None: half_up
+    consequences: Consequences | None = None  # what each grade sets in motion (分级分类监管)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

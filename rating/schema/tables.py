@@ -204,6 +204,23 @@ ANALYSIS_LAYOUT = [
 ]
 
 
+# Supervision plans (`rating.consequences.plan`): append-only; a new plan for a period is a new
+# plan id, the newest is the plan of the period. Each item: one project at one inspection level.
+SUPERVISION_LAYOUT = [
+    """CREATE TABLE IF NOT EXISTS supervision_plans (
+        plan_id VARCHAR PRIMARY KEY, period VARCHAR NOT NULL, basis_run VARCHAR NOT NULL,
+        ruleset VARCHAR NOT NULL, watermark INTEGER NOT NULL, holds_watermark BIGINT NOT NULL,
+        made_at TIMESTAMPTZ NOT NULL, parameters JSON NOT NULL, summary JSON NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS supervision_plan_items (
+        plan_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL, project_name VARCHAR,
+        district VARCHAR, street VARCHAR, company_uscc VARCHAR, company_name VARCHAR,
+        company_grade VARCHAR, project_grade VARCHAR, black BOOLEAN, level VARCHAR NOT NULL,
+        per_year DECIMAL(9,4), sampling DECIMAL(9,4), last_inspected DATE, next_due DATE,
+        routine INTEGER NOT NULL, sampled INTEGER NOT NULL, raised INTEGER NOT NULL,
+        planned INTEGER NOT NULL, measures VARCHAR[], reasons VARCHAR)""",
+]
+
+
 def review_layout() -> list[str]:
     """The hotline review queue (`rating.matching.review`): orders typed as they would load."""
     complaints = CONTRACTS["complaints"]
@@ -246,4 +263,5 @@ def later_ddl(present: set[tuple[str, str]]) -> list[str]:
         *LEDGER_LAYOUT,
         *ANALYSIS_LAYOUT,
         *review_layout(),
+        *SUPERVISION_LAYOUT,
     ]

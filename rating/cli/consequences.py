@@ -1,0 +1,407 @@
+"""What a grade sets in motion: `rating measures`, `rating tender`, `rating path` and
+`rating supervision plan|show|review` (thin clients of `rating.consequences`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rating.cli.common import (
+    DbOption,
+    Invocation,
+    JsonOption,
+    OutOption,
+    emit,
+    exported,
+    say,
+    to_jsonable,
+)
+from rating.cli.display import Col, count, print_table, score, when, word
+from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from rating.consequences.lookup import CompanyMeasures
+    from rating.consequences.plan import Plan
+    from rating.consequences.remedy import Remedy
+
+supervision_app = typer.Typer(
+    help="分级分类监管: the next period's inspection plan per project, and plan against actual.",
+    no_args_is_help=True,
+)
+OnOption = Annotated[
+    str | None,
+    typer.Option("--on", help="The day, YYYY-MM-DD (default: today on the bureau's clock)."),
+]
+RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("measures")(measures)
+    app.command("tender")(tender_credit)
+    app.command("path")(path)
+    app.add_typer(supervision_app, name="supervision")
+
+
+def _day(inv: Invocation, text: str | None) -> date:
+    if text is None:
+        return inv.settings.current_time().date()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(_("{text!r} is not a day (YYYY-MM-DD)").format(text=text)) from exc
+
+
+# ------------------------------------------------------------------------ per company
+
+
+def render_measures(found: CompanyMeasures) -> None:
+    """The measures in force (and proposed) as tables."""
+    if not found.has_consequences:
+        say(_("{run_id}'s rule set has no [consequences]: no measures").format(run_id=found.run_id))
+    tables = [(_("Measures in force on {day}").format(day=when(found.on)), found.in_force)]
+    if found.proposed:
+        title = _("Proposed by {run_id} ({status}): they start on its publication")
+        status = word("status", found.run_status)
+        tables.append((title.format(run_id=found.run_id, status=status), found.proposed))
+    for title, lines in tables:
+        print_table(
+            title,
+            [
+                _("kind"),
+                Col(_("measure"), wrap=True),
+                Col(_("project"), wrap=True),
+                Col(_("until"), wrap=True),
+                _("public"),
+                Col(_("basis"), wrap=True),
+            ],
+            [
+                [
+                    x.kind,
+                    x.text,
+                    x.project_name or x.project_id or "",
+                    x.span.text,
+                    _("yes") if x.public else "",
+                    _("; ").join(f"{m['id']} ({m['period']})" for m in x.measures),
+                ]
+                for x in lines
+            ],
+        )
+
+
+def measures(
+    uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
+    on: OnOption = None,
+    run_id: RunOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The measures a company faces: in force on a day (from published results), each with its
+    clause, basis run and until when; and those an unpublished run proposes."""
+    from rating.consequences.lookup import company_measures
+    from rating.engine import explainer
+
+    inv = Invocation(db, json)
+    day = _day(inv, on)
+    with inv.warehouse(read_only=True) as con:
+        read = explainer.run_row(con, run_id)
+        found = company_measures(con, uscc.strip().upper(), read["run_id"], day)
+    emit(inv, found.as_dict(), lambda: render_measures(found))
+
+
+def tender_credit(
+    uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
+    on: OnOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """A company's credit points for a tender opened on a day (or its exclusion), from the
+    results published by then — what the tendering office asks."""
+    from rating.consequences.lookup import tender
+
+    inv = Invocation(db, json)
+    day = _day(inv, on)
+    with inv.warehouse(read_only=True) as con:
+        found = tender(con, uscc.strip().upper(), day)
+
+    def render() -> None:
+        head = (
+            _("excluded")
+            if found.excluded
+            else _("{points} points").format(points=f"{found.points:+}")
+        )
+        say(
+            _("{name} {uscc} on {day}: {head}").format(
+                name=found.name or found.uscc, uscc=found.uscc, day=when(day), head=head
+            )
+        )
+        say("  " + found.text + (f" ({found.until})" if found.until else ""))
+        if found.rated:
+            say(
+                "  "
+                + _("from the published result of {period} ({run_id}): {grade}").format(
+                    period=found.period, run_id=found.run_id, grade=found.grade
+                )
+            )
+
+    emit(inv, found.as_dict(), render)
+
+
+def render_path(found: Remedy) -> None:
+    """The way back up in lines."""
+    from rating.consequences.remedy import goal_lines
+
+    state = (
+        _("{grade}, score {score}, black list") if found.black else _("{grade}, score {score}")
+    ).format(grade=found.grade or "–", score=score(found.score))
+    say(
+        _("The way back up for {name} ({state}) in {run_id} under {rules}").format(
+            name=found.name or found.uscc, state=state, run_id=found.run_id, rules=found.rules
+        )
+    )
+    if not found.goals:
+        say("  " + _("already at the best grade and off the black list"))
+    for goal in found.goals:
+        for line in goal_lines(goal):
+            say("  " + line)
+    if found.listing:
+        say("  " + found.listing["text"])
+    for note in found.notes:
+        say("  " + note)
+
+
+def path(
+    uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
+    run_id: RunOption = None,
+    options: Annotated[int, typer.Option(help="Options per goal.", min=1, max=10)] = 3,
+    on: OnOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The way back up (信用修复 path): the fewest records, not counted, that would move the
+    company up one grade or off the black list — each option checked by recomputing the grade
+    under the run's rule set — and the minimum listing time (same as `explain --path`)."""
+    from rating.consequences.remedy import remedy
+
+    inv = Invocation(db, json)
+    day = _day(inv, on)
+    with inv.warehouse(read_only=True) as con:
+        found = remedy(con, uscc.strip().upper(), run_id, today=day, max_options=options)
+    emit(inv, found.as_dict(), lambda: render_path(found))
+
+
+# ------------------------------------------------------------------------ supervision
+
+
+def _plan_payload(
+    con: duckdb.DuckDBPyConnection, plan: Plan, street: str | None, limit: int | None
+) -> dict[str, Any]:
+    from rating.consequences.plan import plan_items
+
+    items = plan_items(con, plan.plan_id, street)
+    return {**plan.as_dict(), "items": items[:limit] if limit else items, "items_total": len(items)}
+
+
+def _render_plan(payload: dict[str, Any]) -> None:
+    s = payload["summary"]
+    say(
+        _(
+            "{plan_id} for {period} from {run_id} under {rules}: "
+            "{inspections:,} inspections at {projects:,} projects"
+        ).format(
+            plan_id=payload["plan_id"],
+            period=payload["period"],
+            run_id=payload["basis_run"],
+            rules=payload["ruleset"],
+            inspections=int(s["inspections"]),
+            projects=int(s["projects"]),
+        )
+    )
+    by_level = _("{level} {inspections:,} (routine {routine}, 双随机 {sampled}, raised {raised})")
+    say(
+        "  "
+        + _(", ").join(
+            by_level.format(
+                level=r["level"],
+                inspections=int(r["inspections"]),
+                routine=r["routine"],
+                sampled=r["sampled"],
+                raised=r["raised"],
+            )
+            for r in s["by_level"]
+        )
+    )
+    print_table(
+        _("Items ({shown} of {total:,})").format(
+            shown=len(payload["items"]), total=payload["items_total"]
+        ),
+        [
+            Col(_("project"), keep=True),
+            Col(_("name"), wrap=True),
+            Col(_("street"), wrap=True),
+            Col(_("company"), wrap=True),
+            _("grade"),
+            _("level"),
+            _("planned"),
+            _("due"),
+            Col(_("why"), wrap=True),
+        ],
+        [
+            [
+                i["project_id"],
+                i["project_name"],
+                i["street"],
+                i["company_name"],
+                f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
+                i["level"],
+                count(i["planned"]),
+                when(i["next_due"]),
+                _("; ").join(i["reasons"]) if isinstance(i["reasons"], list) else i["reasons"],
+            ]
+            for i in payload["items"]
+        ],
+    )
+
+
+def _cell(v: Any) -> Any:
+    return "; ".join(v) if isinstance(v, list) else to_jsonable(v)
+
+
+def _export_plan(inv: Invocation, con: duckdb.DuckDBPyConnection, plan: Plan, out: Path) -> None:
+    import polars as pl
+
+    from rating.consequences.plan import PLAN_COLUMNS, plan_items
+    from rating.exports import Sheet, write_tables
+
+    items = plan_items(con, plan.plan_id)
+    frame = pl.DataFrame(
+        [{k: _cell(v) for k, v in i.items()} for i in items],
+        schema={c: pl.String for c in PLAN_COLUMNS[1:]},
+        strict=False,
+    )
+    about = {"plan": plan.plan_id, "period": plan.period, "basis_run": plan.basis_run,
+             "rules": plan.ruleset, "made_at": plan.made_at}  # fmt: skip
+    write_tables(out, [Sheet("plan", frame)], about)
+    exported(inv, out, {"plan": frame.height}, about)
+
+
+@supervision_app.command("plan")
+def supervision_plan(
+    period: Annotated[str, typer.Option(help="The period to plan, or 'next'.")] = "next",
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="The run the classes come from.")
+    ] = None,
+    no_warning: Annotated[
+        bool, typer.Option("--no-warning", help="Do not raise projects by the early warning.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Items to show.", min=1)] = 20,
+    out: OutOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Make and store the next period's inspection plan: per project and level (市/区/街道), by
+    the company's and project's grade, raised for early-warning band 高 and held complaints,
+    with the reason for each. --out plan.xlsx writes every item for the street offices."""
+    from rating.consequences.plan import make_plan
+    from rating.exports import output_format
+
+    inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
+    with inv.warehouse() as con:
+        plan = make_plan(con, inv.settings, period, run_id, use_warning=not no_warning)
+        if out is not None:
+            _export_plan(inv, con, plan, out)
+            return
+        payload = _plan_payload(con, plan, None, limit)
+    emit(inv, payload, lambda: _render_plan(payload))
+
+
+@supervision_app.command("show")
+def supervision_show(
+    period: Annotated[str, typer.Option(help="The planned period.")],
+    street: Annotated[str | None, typer.Option(help="Only this street's projects.")] = None,
+    limit: Annotated[int, typer.Option(help="Items to show.", min=1)] = 20,
+    out: OutOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The newest stored plan of a period (--out plan.xlsx: every item)."""
+    from rating.consequences.plan import latest_plan
+    from rating.errors import NotFoundError
+    from rating.exports import output_format
+
+    inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
+    with inv.warehouse(read_only=True) as con:
+        plan = latest_plan(con, period)
+        if plan is None:
+            raise NotFoundError(
+                f"no supervision plan for {period}: `rating supervision plan --period {period}`",
+                code="PLAN_NOT_FOUND",
+            )
+        if out is not None:
+            _export_plan(inv, con, plan, out)
+            return
+        payload = _plan_payload(con, plan, street, limit)
+    emit(inv, payload, lambda: _render_plan(payload))
+
+
+@supervision_app.command("review")
+def supervision_review(
+    period: Annotated[str, typer.Option(help="The planned period.")],
+    limit: Annotated[int, typer.Option(help="Items to show.", min=1)] = 20,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Plan against actual: which planned inspections the ingested inspections show made,
+    which were missed, and inspections made outside the plan, per level."""
+    from rating.consequences.review import review
+
+    inv = Invocation(db, json)
+    with inv.warehouse(read_only=True) as con:
+        found = review(con, period)
+
+    def render() -> None:
+        share = f" ({found.completion:.0%})" if found.completion is not None else ""
+        say(
+            _(
+                "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
+                "{missed} missed, {unplanned} unplanned"
+            ).format(
+                plan_id=found.plan_id,
+                done=found.done,
+                planned=found.planned,
+                share=share,
+                missed=found.missed,
+                unplanned=found.unplanned,
+            )
+        )
+        print_table(
+            _("By level"),
+            [_("level"), _("planned"), _("done"), _("missed"), _("unplanned")],
+            [
+                [
+                    r["level"],
+                    count(r["planned"]),
+                    count(r["done"]),
+                    count(r["missed"]),
+                    count(r["unplanned"]),
+                ]  # fmt: skip
+                for r in found.by_level
+            ],
+        )
+        if found.items:
+            cols = list(found.items[0])
+            print_table(
+                _("Items (first {n})").format(n=limit),
+                [Col(c, wrap=True) for c in cols],
+                [[i[c] for c in cols] for i in found.items[:limit]],
+            )
+
+    emit(inv, found.as_dict(), render)

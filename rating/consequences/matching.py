@@ -1,0 +1,134 @@
+"""Which measures of a run's consequence table apply to which companies and projects.
+
+One DuckDB statement over the run's stored results: the table's selectors (as a JSON
+parameter) joined to `run_companies` (grade, red list, black list, streak) and, for the
+kinds that apply to a project, to `run_projects` (project grade). A company counts as
+black-listed when the run lists it or a black-list entry of it is in force on the day asked
+(`listed`), so the measures of an entry that outlives the run that started it stay in force.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import duckdb
+
+from rating.consequences.basis import Basis
+from rating.engine.explainer import run_row
+from rating.engine.history import streaks
+from rating.ruleset.consequences import PROJECT_KINDS, Consequences
+from rating.sql import rows
+
+_SCHEMA = json.dumps(
+    [
+        {
+            "id": "VARCHAR",
+            "grades": ["VARCHAR"],
+            "project_grades": ["VARCHAR"],
+            "rated": "BOOLEAN",
+            "red": "BOOLEAN",
+            "black": "BOOLEAN",
+            "streak_grade": "VARCHAR",
+            "streak_min": "INTEGER",
+            "per_project": "BOOLEAN",
+            "project_kind": "BOOLEAN",
+        }
+    ]
+)
+
+CONDITION = """(m.rated IS NULL OR m.rated = c.rated)
+    AND (len(m.grades) = 0 OR list_contains(m.grades, c.grade))
+    AND (m.red IS NULL OR m.red = c.red)
+    AND (m.black IS NULL OR m.black = c.black)
+    AND (m.streak_grade IS NULL OR (c.grade = m.streak_grade AND c.streak >= m.streak_min))"""
+
+MATCH_SQL = f"""
+WITH m AS (SELECT unnest(from_json($measures, '{_SCHEMA}'), recursive := true)),
+st AS (SELECT unnest(from_json($streaks, '[{{"uscc": "VARCHAR", "periods": "INTEGER"}}]'),
+                     recursive := true)),
+c AS (SELECT r.uscc, r.rated, r.grade, coalesce(r.red, false) AS red,
+             coalesce(r.black, false) OR list_contains($listed::VARCHAR[], r.uscc) AS black,
+             coalesce(st.periods, 0) AS streak
+      FROM run_companies r LEFT JOIN st USING (uscc)
+      WHERE r.run_id = $run AND ($uscc IS NULL OR r.uscc = $uscc))
+SELECT c.uscc, NULL::VARCHAR AS project_id, m.id FROM c JOIN m ON NOT m.per_project AND {CONDITION}
+UNION ALL
+SELECT c.uscc, p.project_id, m.id
+FROM c JOIN run_projects p ON p.run_id = $run AND p.company_uscc = c.uscc
+JOIN m ON m.project_kind AND {CONDITION}
+  AND (len(m.project_grades) = 0 OR list_contains(m.project_grades, p.grade))
+ORDER BY 1, 2 NULLS FIRST, 3"""
+
+
+def selectors_json(table: Consequences) -> str:
+    """The table's selectors as the JSON the statement reads (constants of the rule set)."""
+    return json.dumps(
+        [
+            {
+                "id": m.id,
+                "grades": list(m.when.grades),
+                "project_grades": list(m.when.project_grades),
+                "rated": m.when.rated,
+                "red": m.when.red,
+                "black": m.when.black,
+                "streak_grade": m.when.streak.grade if m.when.streak else None,
+                "streak_min": m.when.streak.min if m.when.streak else None,
+                "per_project": m.when.per_project,
+                "project_kind": m.kind in PROJECT_KINDS,
+            }
+            for m in table.measures
+        ],
+        ensure_ascii=False,
+    )
+
+
+def streak_grades(table: Consequences) -> set[str]:
+    return {m.when.streak.grade for m in table.measures if m.when.streak is not None}
+
+
+def streaks_json(
+    con: duckdb.DuckDBPyConnection, basis: Basis, table: Consequences, uscc: str | None
+) -> str:
+    """Per company graded one of the grades a streak selector reads: the periods in a row."""
+    grades = streak_grades(table)
+    if not grades:
+        return "[]"
+    manifest = run_row(con, basis.run_id)["manifest"]
+    found = streaks(con, basis.run_id, manifest, grades, uscc)
+    return json.dumps([{"uscc": u, "periods": s.periods} for u, s in sorted(found.items())])
+
+
+@dataclass(frozen=True)
+class Match:
+    """Measure `measure_id` applies to company `uscc` (and to its project `project_id`)."""
+
+    uscc: str
+    project_id: str | None
+    measure_id: str
+
+
+def match(
+    con: duckdb.DuckDBPyConnection,
+    basis: Basis,
+    *,
+    uscc: str | None = None,
+    listed: Collection[str] = (),
+) -> list[Match]:
+    """Every (company, project or none, measure) the run's table gives, ordered."""
+    table = basis.table
+    if not table.measures:
+        return []
+    found = rows(
+        con,
+        MATCH_SQL,
+        {
+            "measures": selectors_json(table),
+            "streaks": streaks_json(con, basis, table, uscc),
+            "listed": sorted(listed),
+            "run": basis.run_id,
+            "uscc": uscc,
+        },
+    )
+    return [Match(u, p, m) for u, p, m in found]

@@ -1,0 +1,414 @@
+"""What a grade sets in motion, on the golden Yantai bureau rated under yantai-2022@1.1.0
+(the same scores as 1.0.0: see tests/golden/yantai-2022.toml), 2025Q2 published on
+2025-10-15 and 2025Q3 on 2026-01-20. Every expected number below is worked out by hand from
+the rule set's `[consequences]` and the scenario (comments give the working)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rating.consequences.lookup import company_measures, tender
+from rating.consequences.plan import make_plan, plan_items
+from rating.consequences.remedy import remedy
+from rating.consequences.review import review
+from rating.engine.runner import execute_run
+from rating.errors import NotFoundError
+from rating.ingest.loader import ingest_file
+from rating.periods import Period
+from rating.ruleset.loader import load_ruleset
+from rating.sql import rows
+from tests.factories import Bureau, load, publish_after_publicity
+from tests.golden import scenarios
+
+PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
+
+
+@pytest.fixture(scope="module")
+def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("consequences")
+    con, settings, results = load(scenarios.yantai(), tmp)
+    assert all(r.rows_quarantined == 0 for r in results)
+    rs = load_ruleset(settings.rules_dir, "yantai-2022@1.1.0")
+    runs = {
+        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
+        for p in ("2025Q1", "2025Q2", "2025Q3")
+    }
+    for period, at in PUBLISHED.items():
+        publish_after_publicity(con, settings, runs[period], at)
+    names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
+    return {"con": con, "settings": settings, "runs": runs, "names": names, "tmp": tmp}
+
+
+# ------------------------------------------------------------------ tender credit
+
+
+@pytest.mark.parametrize(
+    ("name", "on", "excluded", "points", "grade"),
+    [
+        # nothing published before 2025-10-15: no credit either way
+        ("甲物业", "2025-10-14", False, 0, None),
+        # 2025Q2 (published 2025-10-15): 甲 AAA → YT-TENDER-AAA +3; 丁 C, not yet listed → 0
+        ("甲物业", "2025-11-01", False, 3, "AAA"),
+        ("丁物业", "2025-11-01", False, 0, "C"),
+        ("乙物业", "2025-11-01", False, 2, "AA"),
+        # 2025Q3 (published 2026-01-20): 乙 B → 0; 庚 AA → +2; 戊 A → +1;
+        # 丙 (veto) and 丁 (third C) are black-listed → YT-TENDER-BLACK, excluded
+        ("乙物业", "2026-02-01", False, 0, "B"),
+        ("庚物业", "2026-02-01", False, 2, "AA"),
+        ("戊物业", "2026-02-01", False, 1, "A"),
+        ("丙物业", "2026-02-01", True, 0, "C"),
+        ("丁物业", "2026-02-01", True, 0, "C"),
+    ],
+)
+def test_tender_credit_on_a_day(
+    bureau: dict[str, Any], name: str, on: str, excluded: bool, points: int, grade: str | None
+) -> None:
+    found = tender(bureau["con"], bureau["names"][name], date.fromisoformat(on))
+    assert (found.excluded, found.points, found.grade) == (excluded, Decimal(points), grade)
+    assert found.rated == (grade is not None)
+
+
+def test_tender_lookup_of_an_unknown_company_is_refused(bureau: dict[str, Any]) -> None:
+    with pytest.raises(NotFoundError) as err:
+        tender(bureau["con"], "91370600XXXXXXXXX0", date(2026, 2, 1))
+    assert err.value.code == "COMPANY_NOT_FOUND"
+
+
+# ------------------------------------------------------------------ measures in force
+
+
+def _lines(found: Any) -> dict[tuple[str, str | None], Any]:
+    return {(x.key, x.project_id): x for x in found.in_force}
+
+
+def test_measures_of_a_b_company_until_the_next_results(bureau: dict[str, Any]) -> None:
+    """乙 is B in 2025Q3: 区 twice a year with a 10 % 双随机 ratio, 街道 four times a year
+    (YT-INSP-B-*), from the publication on 2026-01-20 until the next results; its P2 scores
+    80 − 15 − 20 = 45 → project grade 不合格 (< 48): 街道 12 a year (YT-INSP-PROJECT-FAIL,
+    the strictest of 4 and 12), fee tier 四级, no reward tier."""
+    con, uscc = bureau["con"], bureau["names"]["乙物业"]
+    found = company_measures(con, uscc, bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    assert found.proposed == []
+    lines = _lines(found)
+    district = lines[("inspection:区", None)]
+    assert (district.values["per_year"], district.values["sampling"]) == (2, Decimal("0.10"))
+    assert district.span.starts == date(2026, 1, 20) and district.span.ends is None
+    assert lines[("inspection:街道", None)].values["per_year"] == 4
+    assert lines[("inspection:街道", "P2")].values["per_year"] == 12
+    assert lines[("fee_ceiling", "P2")].values["tier"] == "四级"
+    assert not any(k == "tender" for k, _ in lines)
+    # the day before the publication, 2025Q2's AA measures were still in force
+    before = _lines(company_measures(con, uscc, bureau["runs"]["2025Q3"], date(2026, 1, 19)))
+    assert before[("inspection:区", None)].values["per_year"] == 1
+    assert before[("tender", None)].values["points"] == 2
+
+
+def test_black_list_measures_last_as_long_as_the_entry(bureau: dict[str, Any]) -> None:
+    """丁's third C (2025Q3) lists it from 2026-01-20: 市 twice a year (YT-INSP-BLACK, the
+    strictest of C's 1 and the list's 2), barred from tenders, new projects, rewards and
+    honours while listed — at least 3 months (to 2026-04-20), at most 36 (to 2029-01-20)."""
+    con, uscc = bureau["con"], bureau["names"]["丁物业"]
+    found = company_measures(con, uscc, bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    lines = _lines(found)
+    assert lines[("inspection:市", None)].values["per_year"] == 2
+    for key in ("tender", "new_projects", "reward", "honours"):
+        line = lines[(key, None)]
+        assert line.span.starts == date(2026, 1, 20) and line.span.ends == date(2029, 1, 20)
+        assert line.public
+    assert "2026年4月20日" in lines[("tender", None)].span.text
+    assert not lines[("inspection:市", None)].public  # inspection frequencies stay internal
+
+
+# ------------------------------------------------------------------ the way back up
+
+
+def test_the_way_up_for_a_b_company_combines_levers(bureau: dict[str, Any]) -> None:
+    """乙 (45, B by «stays-b»): up one grade is A (≥ 70). Alone, no lever gets there: all five
+    complaints (25‰ → 0‰) give 60, both contract items 65. Together, best points per record
+    first: the two contract items (+20, 10 a record) → 65, then complaints trimmed — 5 − 2 = 3
+    on 200 households is 15‰, band ≤ 16 → −10 → 70, A. Four records."""
+    found = remedy(bureau["con"], bureau["names"]["乙物业"], bureau["runs"]["2025Q3"])
+    (goal,) = found.goals
+    assert (goal.kind, goal.target, goal.reachable) == ("up", "A", True)
+    (option,) = goal.options
+    assert option.combined and (option.score, option.grade) == (Decimal("70.0000"), "A")
+    by_source = {c.source: c.records for c in option.changes}
+    assert by_source == {"contracts": 2, "complaints": 2}
+    complaints = next(c for c in option.changes if c.source == "complaints")
+    assert (complaints.value_before, complaints.value_after) == (25.0, 15.0)
+    assert "band" in " ".join(complaints.notes)  # not additive: points move by band
+
+
+def test_the_way_off_the_black_list_and_its_minimum_time(bureau: dict[str, Any]) -> None:
+    """丁 (55, C, third C → black list): the 25-point penalty lifted gives 80, AA — up a grade
+    and off the list at once; the entry of 2026-01-20 cannot end before 2026-04-20."""
+    found = remedy(
+        bureau["con"], bureau["names"]["丁物业"], bureau["runs"]["2025Q3"], date(2026, 2, 1)
+    )
+    assert [g.kind for g in found.goals] == ["up", "off_black"]
+    for goal in found.goals:
+        option = goal.options[0]
+        assert (option.score, option.grade, option.black) == (Decimal("80.0000"), "AA", False)
+        assert [(c.source, c.records) for c in option.changes] == [("events", 1)]
+    assert found.listing is not None
+    assert (found.listing["min_until"], found.listing["max_until"]) == (
+        date(2026, 4, 20),
+        date(2029, 1, 20),
+    )
+
+
+def test_a_veto_item_is_part_of_every_option(bureau: dict[str, Any]) -> None:
+    """丙 (60 but C by veto): only the veto item rectified or revoked gets it up: 80, AA."""
+    found = remedy(bureau["con"], bureau["names"]["丙物业"], bureau["runs"]["2025Q3"])
+    for goal in found.goals:
+        (option,) = goal.options
+        assert (option.score, option.grade) == (Decimal("80.0000"), "AA")
+        assert "veto item" in option.changes[0].text
+
+
+def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
+    found = remedy(bureau["con"], bureau["names"]["甲物业"], bureau["runs"]["2025Q3"])
+    assert found.goals == [] and found.grade == "AAA"
+
+
+# ------------------------------------------------------------------ supervision plan
+
+
+def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
+    """2025Q4 (91 days from 10-01 to 12-31) from 2025Q3, no inspection before: each due on
+    the first day, then every 365 ÷ per_year days — 1 a year → 1, 2 → 1, 4 → 1 (91 < 91.25),
+    12 → 1 + floor(91 / 30.42) = 3. 乙's P2 (B, project 不合格): 区 1, 街道 3. 丁's P4 (C,
+    black): 市 1 (2 a year), 区 1 (4 a year), 街道 3. In the 区 class at 30 % (the C
+    companies' P3, P4 and P9) ceil(0.3 × 3) = 1 project is drawn."""
+    con = bureau["con"]
+    plan = make_plan(con, bureau["settings"], "next", bureau["runs"]["2025Q3"], use_warning=False)
+    assert (plan.period, plan.basis_run) == ("2025Q4", bureau["runs"]["2025Q3"])
+    items = plan_items(con, plan.plan_id)
+    routine = {(i["project_id"], i["level"]): i["routine"] for i in items}
+    assert {k: v for k, v in routine.items() if k[0] == "P2"} == {
+        ("P2", "区"): 1,
+        ("P2", "街道"): 3,
+    }
+    assert {k: v for k, v in routine.items() if k[0] == "P4"} == {
+        ("P4", "市"): 1,
+        ("P4", "区"): 1,
+        ("P4", "街道"): 3,
+    }
+    drawn = [i for i in items if i["level"] == "区" and i["sampling"] == Decimal("0.3")]
+    assert {i["project_id"] for i in drawn} == {"P3", "P4", "P9"}
+    assert sum(i["sampled"] for i in drawn) == 1
+    assert all(i["reasons"] for i in items)
+    again = make_plan(con, bureau["settings"], "2025Q4", use_warning=False)
+    assert again.plan_id == "2025Q4-P02"  # append-only: a new plan, the same draw
+    assert [
+        (i["project_id"], i["level"], i["planned"]) for i in plan_items(con, again.plan_id)
+    ] == [(i["project_id"], i["level"], i["planned"]) for i in items]
+
+
+def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
+    """One 市 inspection of P4 in November 2025 is a planned one made; one 市 inspection of P1
+    (甲, AAA: no 市 inspection planned) is unplanned."""
+    con, settings = bureau["con"], bureau["settings"]
+    make_plan(con, settings, "2025Q4", use_warning=False)
+    before = review(con, "2025Q4")
+    b = Bureau()
+    for pid, iid in (("P4", "JC-Q4-1"), ("P1", "JC-Q4-2")):
+        b.inspection(pid, "2025-11-05", inspection_id=iid, level="市", deducted=0,
+                     severity="一般", rectification="无需整改")  # fmt: skip
+    for kind, path in b.write(tmp_path, kinds=("inspections",)):
+        assert ingest_file(con, settings, kind, path).rows_quarantined == 0
+    after = review(con, "2025Q4")
+    city = {r["level"]: r for r in after.by_level}["市"]
+    assert after.done == before.done + 1 and int(city["unplanned"]) == 1
+    p4 = next(i for i in after.items if (i["project_id"], i["level"]) == ("P4", "市"))
+    assert p4["status"] == "done"
+
+
+def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from rating.cli import main
+
+    db = str(bureau["settings"].db_path)
+    bureau["con"].execute("CHECKPOINT")
+    out = bureau["tmp"] / "plan.xlsx"
+    code = main(["supervision", "show", "--period", "2025Q4", "--out", str(out), "--db", db])
+    assert code == 0 and out.stat().st_size > 0
+    capsys.readouterr()
+    code = main(["tender", bureau["names"]["丁物业"], "--on", "2026-02-01", "--db", db, "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
+
+
+def test_the_cli_speaks_chinese(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every consequences command renders for people, in Chinese by default (rating.cli.i18n)."""
+    from rating.cli import main
+
+    monkeypatch.setenv("RATING_LANG", "zh")
+    db = str(bureau["settings"].db_path)
+    bureau["con"].execute("CHECKPOINT")
+    ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
+    expected = {
+        ("measures", ding, "--on", "2026-02-01"): "生效的措施",
+        ("tender", ding, "--on", "2026-02-01"): "不得参与",
+        ("path", yi): "信用修复路径",
+        ("explain", yi, "--path"): "信用修复路径",
+        ("supervision", "show", "--period", "2025Q4"): "检查计划",
+        ("supervision", "review", "--period", "2025Q4"): "按层级",
+    }
+    for args, words in expected.items():
+        code = main([*args, "--db", db])
+        out = capsys.readouterr().out
+        assert code == 0 and words in out, (args, out)
+
+
+def test_the_bureau_api(bureau: dict[str, Any]) -> None:
+    """The endpoints over the real app and DuckDB file: bureau token only."""
+    from datetime import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating import tokens
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    keys = {r: tokens.create(settings.tokens_file, r, r, dt(2026, 1, 1))[1] for r in tokens.ROLES}
+    head = {"Authorization": f"Bearer {keys['bureau']}"}
+    ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
+    bureau["con"].close()  # the server opens the file per request
+    try:
+        with TestClient(create_app(settings)) as c:
+            r = c.get(f"/v1/bureau/tender/{ding}", params={"on": "2026-02-01"}, headers=head)
+            assert r.status_code == 200 and r.json()["excluded"] is True, r.json()
+            r = c.get(f"/v1/bureau/tender/{ding}", params={"on": "2026-02-01"},
+                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
+            assert r.status_code == 403
+            assert c.get(f"/v1/bureau/tender/{ding}").status_code == 401
+            r = c.get(f"/v1/bureau/companies/{yi}/measures", params={"on": "2026-02-01"},
+                      headers=head)  # fmt: skip
+            keys_found = {(x["key"], x["project_id"]) for x in r.json()["in_force"]}
+            assert ("fee_ceiling", "P2") in keys_found
+            r = c.get(f"/v1/bureau/companies/{yi}/path", headers=head)
+            assert r.json()["goals"][0]["options"][0]["grade"] == "A"
+            r = c.post("/v1/bureau/supervision/plans", json={"period": "2026Q1", "limit": 2, "run": bureau["runs"]["2025Q3"]},
+                       headers=head)  # fmt: skip
+            assert r.status_code == 200, r.json()
+            assert r.json()["basis_run"] == bureau["runs"]["2025Q3"] and len(r.json()["items"]) == 2
+            r = c.get("/v1/bureau/supervision/plans", params={"period": "2026Q1"}, headers=head)
+            assert r.json()["items_total"] > 2
+            r = c.get("/v1/bureau/supervision/review", params={"period": "2026Q1"}, headers=head)
+            assert r.status_code == 200 and r.json()["done"] == 0
+            r = c.get("/v1/bureau/supervision/review", params={"period": "2030Q1"}, headers=head)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "PLAN_NOT_FOUND"
+            card = c.get("/v1/public/companies/" + ding, params={"as_of": "2026-02-01"}).json()
+            assert "path" not in card  # the way back up is never on the public card
+            shown = {m["kind"]: m for m in card["measures"]}
+            # no inspections (internal); P4 scores 80 → 优秀 → fee tier 一级; the list bars the reward
+            assert set(shown) == {"tender", "new_projects", "reward", "honours", "fee_ceiling"}
+            assert (
+                shown["fee_ceiling"]["project_id"] == "P4"
+                and "一级" in shown["fee_ceiling"]["text"]
+            )
+            assert shown["reward"]["text"] == "不予达标奖励"
+            assert shown["tender"]["ends"] == "2029-01-20"
+            page = c.get(f"/companies/{ding}", params={"as_of": "2026-02-01"})
+            assert page.status_code == 200 and "不得参与物业项目招投标" in page.text
+    finally:
+        from rating.warehouse import open_warehouse
+
+        bureau["con"] = open_warehouse(settings)
+
+
+def test_the_static_snapshot_shows_the_same_measures(bureau: dict[str, Any]) -> None:
+    """The snapshot directory (rating public export) carries each card's public measures, a
+    new card version from each day a measure starts or ends: the same as the warehouse view."""
+    from rating import public
+    from rating.public import static
+
+    settings, ding = bureau["settings"], bureau["names"]["丁物业"]
+    data = public.build(bureau["con"], settings.zone, settings.current_time)
+    view = public.WarehouseView(data)
+    folder = bureau["tmp"] / "public-snapshot"
+    static.export(view, folder)
+    files = static.StaticView(folder, settings.current_time)
+    for day in ("2025-10-14", "2025-11-01", "2026-02-01", "2029-01-19", "2029-01-20"):
+        on = date.fromisoformat(day)
+        assert files.card(ding, on) == view.card(ding, on), day
+    shown = {m.kind: m for m in view.card(ding, date(2026, 2, 1)).measures}  # type: ignore[union-attr]
+    assert shown["tender"].ends == "2029-01-20" and "honours" in shown
+    assert date(2029, 1, 20) in files.card_days(ding)  # the day the bar ends changes the card
+
+
+def test_the_reports_measures_sheet(bureau: dict[str, Any]) -> None:
+    """The quarterly report's data carry every company's measures decided by the run: 丁's
+    list measures and P4's fee tier, each with its clause."""
+    from rating.report.data import collect
+
+    data = collect(bureau["con"], bureau["runs"]["2025Q3"])
+    mine = {(m.kind, m.project_id): m for m in data.measures if m.uscc == bureau["names"]["丁物业"]}
+    assert {("tender", None), ("new_projects", None), ("fee_ceiling", "P4")} <= set(mine)
+    assert (
+        mine[("tender", None)].measure_ids == ["YT-TENDER-BLACK"] and mine[("tender", None)].clauses
+    )
+    assert len({m.uscc for m in data.measures}) == 10  # all ten serve a project in 2025Q3
+
+
+# ------------------------------------------------------------------ haikou-2019@1.1.0
+
+
+@pytest.fixture(scope="module")
+def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The golden Haikou bureau (tests/golden/haikou-2019.toml) under haikou-2019@1.1.0,
+    2021Q1 published on 2021-04-20."""
+    con, settings, _ = load(scenarios.haikou(), tmp_path_factory.mktemp("haikou"))
+    rs = load_ruleset(settings.rules_dir, "haikou-2019@1.1.0")
+    runs = {
+        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
+        for p in ("2020Q4", "2021Q1")
+    }
+    publish_after_publicity(con, settings, runs["2021Q1"], datetime(2021, 4, 20, 10, 0))
+    names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
+    return {"con": con, "runs": runs, "names": names}
+
+
+def test_haikou_d_and_the_black_list(haikou: dict[str, Any]) -> None:
+    """寅 (90 but D by the veto of a major safety accident, black-listed in 2021Q1): tender
+    −2 (HK-TENDER-D: Haikou names no tender bar); honours excluded (the list's, stricter than
+    D's «reduced»); 市 twice a year while listed; 区 4 a year at 30 %, 街道 12 (D). A safety
+    matter stays listed at least 12 months: 2021-04-20 → 2022-04-20, at most 36."""
+    con, uscc = haikou["con"], haikou["names"]["寅物业"]
+    credit = tender(con, uscc, date(2021, 5, 1))
+    assert (credit.excluded, credit.points, credit.grade) == (False, Decimal(-2), "D")
+    lines = _lines(company_measures(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1)))
+    assert lines[("honours", None)].values["honours"] == "excluded"
+    assert lines[("inspection:市", None)].values["per_year"] == 2
+    district = lines[("inspection:区", None)]
+    assert (district.values["per_year"], district.values["sampling"]) == (4, Decimal("0.30"))
+    assert lines[("inspection:街道", None)].values["per_year"] == 12
+    found = remedy(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1))
+    assert found.listing is not None and found.listing["min_until"] == date(2022, 4, 20)
+    for goal in found.goals:  # the veto item gone: 100, A
+        assert (goal.options[0].score, goal.options[0].grade) == (Decimal("100.0000"), "A")
+
+
+def test_haikou_b_company(haikou: dict[str, Any]) -> None:
+    """丑 (85, B in 2021Q1): 区 twice a year at 10 %, 街道 4; no tender points. Up to A (≥ 90):
+    30 complaints in 2021 at −0.5 each = −15; 10 fewer → −10 → 90, A (additive, exact), and
+    they count until 2021-12-31 (the calendar-year reset)."""
+    con, uscc = haikou["con"], haikou["names"]["丑物业"]
+    assert tender(con, uscc, date(2021, 5, 1)).points == 0
+    lines = _lines(company_measures(con, uscc, haikou["runs"]["2021Q1"], date(2021, 5, 1)))
+    assert lines[("inspection:区", None)].values["sampling"] == Decimal("0.10")
+    assert lines[("inspection:街道", None)].values["per_year"] == 4
+    (goal,) = remedy(con, uscc, haikou["runs"]["2021Q1"]).goals
+    assert goal.target == "A" and goal.reachable
+    ((change,),) = [o.changes for o in goal.options]
+    assert (change.source, change.records, change.counted) == ("complaints", 10, 30)
+    assert (goal.options[0].score, goal.options[0].grade) == (Decimal("90.0000"), "A")
+    assert change.counts_until is not None and "2021-12-31" in change.counts_until
