@@ -313,3 +313,17 @@ def test_help_loads_no_heavy_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert "RESULT 0 []" in done.stderr, done.stderr
+
+
+def test_a_score_shows_the_same_on_screen_in_the_report_and_on_the_public_page() -> None:
+    """Rounded down everywhere: never above the score, so never across a band's minimum."""
+    from decimal import Decimal
+
+    from rating.cli.display import score
+    from rating.public.text import PublicWords
+    from rating.report.text import Words
+
+    for text, shown in (("-23.425", "-23.43"), ("59.996", "59.99"), ("80", "80.00")):
+        value = Decimal(text)
+        assert score(value, 2) == Words("zh").score(value) == PublicWords("zh").score(value)
+        assert score(value, 2) == shown

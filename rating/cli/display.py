@@ -1,7 +1,7 @@
 """How values and tables look on screen: no Python reprs, identifiers never cut.
 
 * `text(value)` renders any value a command prints: numbers as numbers (scores and points to
-  the rule set's `score_places`, cut rather than rounded so a shown score never crosses a
+  the rule set's `score_places`, rounded down (never above the value) so a shown score never crosses a
   grade's lower bound), dates as dates, yes/no as words, lists as lists, nothing as "–".
 * `print_table` lays a table out for the terminal: a cell without spaces (a USCC, a run id, a
   number, a date) is never cut or folded; text wraps; when the identifiers alone do not fit,
@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from rich.cells import cell_len
@@ -33,8 +33,9 @@ KEY_SEPARATOR = chr(
 
 
 def number(value: Any, places: int) -> str:
-    """A decimal number with exactly `places` places, cut towards zero, thousands grouped."""
-    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    """A decimal number with exactly `places` places, rounded down (−23.425 → −23.43: never
+    above the value, so never across a band's minimum), thousands grouped."""
+    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
     if d == 0:
         d = abs(d)  # never "-0.00"
     return f"{d:,.{places}f}"

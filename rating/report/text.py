@@ -8,7 +8,7 @@ them. Source strings are English; `rating/locale/zh/LC_MESSAGES/report.po` gives
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from rating.i18n import catalog
@@ -39,11 +39,13 @@ class Words:
     # -------------------------------------------------------------------------- values
 
     def score(self, value: Any) -> str:
-        """A score rounded half-up to `SCORE_DECIMALS` places (— when missing)."""
+        """A score to `SCORE_DECIMALS` places, rounded down (— when missing): a shown score
+        never reaches a band's minimum the score itself does not (59.996 shows 59.99, grade C
+        under a B from 60), and the command line shows the same figure."""
         if value is None:
             return "—"
         q = Decimal(10) ** -SCORE_DECIMALS
-        return str(Decimal(str(value)).quantize(q, rounding=ROUND_HALF_UP))
+        return str(Decimal(str(value)).quantize(q, rounding=ROUND_FLOOR))
 
     def count(self, value: Any) -> str:
         return "—" if value is None else f"{int(value):,}"
