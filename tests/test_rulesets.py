@@ -123,7 +123,7 @@ def test_shrink_is_refused_where_it_has_no_meaning() -> None:
         {"prior_households": 500, "towards": "street"},
     ):
         with pytest.raises(RuleSetError) as err:
-            with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", bad, "1.1.0")
+            with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", bad, "1.9.0")
         assert [p.code for p in err.value.problems] == ["RULESET_FIELD"], bad
         assert err.value.problems[0].rule == "P-CMP-RATE"
 

@@ -66,7 +66,7 @@ def test_wilson_hilferty_is_close_to_the_exact_gamma_quantile(level: float) -> N
 def fair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("fair")
     con, settings, _ = load(scenarios.fair_rates(), tmp)
-    rs = with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", SHRINK, "1.1.0")
+    rs = with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", SHRINK, "1.9.0")
     runs = {str(p): execute_run(con, settings, rs, p, forced=True).run_id for p in (Q2, Q3)}
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     return {"con": con, "settings": settings, "runs": runs, "names": names, "tmp": tmp}
@@ -91,7 +91,7 @@ def test_a_run_with_fair_rates_replays_publishes_and_verifies(fair: dict[str, An
         assert replay.replay(con, settings, run_id).status == "MATCH"
     published = publication.publish(con, settings, q3, force=True)
     assert "run_fair_rates" in published.payload["tables"]
-    # the 1.1.0 variant lives in memory only: verify says its rule folder is missing
+    # the 1.9.0 variant lives in memory only: verify says its rule folder is missing
     codes = [p["code"] for p in verify.verify(con, RULES_DIR).problems]
     assert codes == ["RULE_FOLDER_MISSING"]
     run(
@@ -138,7 +138,7 @@ def test_the_city_as_pool(tmp_path: Path) -> None:
     FS: (2,000 + 500 × 2.5) ÷ 550 = 5.909091; LN: (0 + 1,250) ÷ 1,500 = 0.833333."""
     con, settings, _ = load(scenarios.fair_rates(), tmp_path)
     city = {**SHRINK, "towards": "city"}
-    rs = with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", city, "1.1.0")
+    rs = with_rule_option("yantai-2022@1.0.0", "P-CMP-RATE", "shrink", city, "1.9.0")
     report = execute_run(con, settings, rs, Q3, forced=True)
     found = dict(
         rows(
