@@ -3,9 +3,10 @@ checks that keep a quarter from going wrong quietly, then the run.
 
 1. The rule set: the version named (refused outside its validity without `force`), else the
    version in force for the period.
-2. The period: refused while it has not ended by the bureau's clock (`PERIOD_NOT_ENDED`) or
-   when no record of the rule set's sources is dated in it (`PERIOD_NO_DATA`: a typo such as
-   2030Q1) — unless `force_period`, which the manifest records as an override.
+2. The period: refused while it has not ended by the bureau's clock (`PERIOD_NOT_ENDED`: a
+   typo such as 2030Q1), when no record of the rule set's sources is in its scope, or when it
+   ends before the rated data starts and only a register in force reaches back to it
+   (`PERIOD_NO_DATA`) — unless `force_period`, which the manifest records as an override.
 3. The history (`rating.engine.history`): every earlier period the results read, from the
    first period with data on (`history.data_span`: registers read while in force do not
    start it), must have a run that counts. Missing ones are refused with
