@@ -9,6 +9,12 @@ one clear error (`UPLOAD_TOO_COMPLEX`). The child writes the raw table (`readers
 all-text columns plus `_line`) as Parquet and its description as JSON; the server then
 validates and loads it as usual, under its write lock — the reading happens outside it.
 
+A file may carry personal data in clear (a managers register: 身份证号). The warehouse keeps
+only its keyed hash (`rating.idnumber`), so every clear copy on disk is short-lived: the child
+deletes its working database and spill once the Parquet is written (or the file refused), and
+`consume_read` deletes the Parquet, its description and the upload itself as soon as the raw
+table is in memory — before validation starts, under the write lock.
+
 `python -m rating.ingest.isolated FILE KIND OUT_DIR MEMORY_MB CPU_SECONDS` is the child (the
 kind tells the readers which header, and which sheets, to look for).
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -37,6 +44,8 @@ from rating.schema import CONTRACTS
 
 RAW_PARQUET = "raw.parquet"
 DESCRIPTION = "raw.json"
+WORK_DB = "read.duckdb"
+SPILL = "spill"
 FAILED = 3  # the child's exit status for a file the readers refused (InputFileError)
 
 
@@ -51,22 +60,32 @@ def _child(path: Path, kind: str, out: Path, memory_mb: int, cpu_seconds: int) -
     limit = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-    con = duckdb.connect(str(out / "read.duckdb"))
-    con.execute("SET threads = 1")
-    con.execute("SET memory_limit = $m", {"m": f"{max(64, memory_mb // 3)}MB"})
-    con.execute("SET temp_directory = $t", {"t": str(out / "spill")})
+    con = duckdb.connect(str(out / WORK_DB))
     try:
-        raw = readers.load_raw(con, path, kind_probe(CONTRACTS[kind]))
-    except InputFileError as exc:
-        (out / DESCRIPTION).write_text(json.dumps({"error": exc.as_dict()}), encoding="utf-8")
-        return FAILED
-    target = str(out / RAW_PARQUET).replace("'", "''")
-    con.execute(f"COPY (SELECT * FROM raw ORDER BY _line) TO '{target}' (FORMAT parquet)")
-    (out / DESCRIPTION).write_text(
-        json.dumps(_described(raw), ensure_ascii=False), encoding="utf-8"
-    )
-    con.close()
-    return 0
+        con.execute("SET threads = 1")
+        con.execute("SET memory_limit = $m", {"m": f"{max(64, memory_mb // 3)}MB"})
+        con.execute("SET temp_directory = $t", {"t": str(out / SPILL)})
+        try:
+            raw = readers.load_raw(con, path, kind_probe(CONTRACTS[kind]))
+        except InputFileError as exc:
+            (out / DESCRIPTION).write_text(json.dumps({"error": exc.as_dict()}), encoding="utf-8")
+            return FAILED
+        target = str(out / RAW_PARQUET).replace("'", "''")
+        con.execute(f"COPY (SELECT * FROM raw ORDER BY _line) TO '{target}' (FORMAT parquet)")
+        (out / DESCRIPTION).write_text(
+            json.dumps(_described(raw), ensure_ascii=False), encoding="utf-8"
+        )
+        return 0
+    finally:
+        con.close()
+        _remove_work(out)
+
+
+def _remove_work(out: Path) -> None:
+    """The child's working database, its WAL and spill: copies of the file's cells."""
+    for name in (WORK_DB, WORK_DB + ".wal"):
+        (out / name).unlink(missing_ok=True)
+    shutil.rmtree(out / SPILL, ignore_errors=True)
 
 
 def _described(raw: RawFile) -> dict[str, object]:
@@ -145,6 +164,20 @@ def load_read(con: duckdb.DuckDBPyConnection, folder: Path, table: str = "raw") 
         {"p": str(folder / RAW_PARQUET)},
     )
     return _raw_file(described)
+
+
+def consume_read(
+    con: duckdb.DuckDBPyConnection, folder: Path, upload: Path, table: str = "raw"
+) -> RawFile:
+    """`load_read`, then delete what the child wrote and the `upload` it read: from here on
+    the file's cells (an identity number in clear) exist only in memory, until validation
+    has kept what may be kept (a keyed hash, a masked number in the quarantine)."""
+    try:
+        return load_read(con, folder, table)
+    finally:
+        for name in (RAW_PARQUET, DESCRIPTION):
+            (folder / name).unlink(missing_ok=True)
+        upload.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

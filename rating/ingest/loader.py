@@ -143,9 +143,10 @@ def _date_sql(contract: Contract) -> str:
     return f'CAST("{contract.date_column}" AS DATE)'
 
 
-def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> bytes | None:
     """`id_hash(n)`: the keyed hash of a valid identity number under RATING_ID_KEY, else NULL
-    (no key: nothing of the number is kept). A Python function, but a register is small."""
+    (no key: nothing of the number is kept). A Python function, but a register is small.
+    Returns the key (None without one)."""
     key = idnumber.load_key(settings.id_key) if settings.id_key else None
 
     def id_hash(number: str | None) -> str | None:
@@ -165,6 +166,21 @@ def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         null_handling=FunctionNullHandling.SPECIAL,
         side_effects=False,
     )
+    return key
+
+
+def _name_the_key(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes | None) -> None:
+    """Each kept hash names the key that made it (`id_key`: `idnumber.key_id`, never the key),
+    so a key rotation can tell the hashes of the old key from those of the new one."""
+    personal = [n for n, c in contract.columns.items() if c.metadata["personal"]]
+    if key is None or not personal or "id_key" not in contract.columns:
+        return
+    hashed = " OR ".join(f'"{n}" IS NOT NULL' for n in personal)
+    run(
+        con,
+        f"UPDATE checked SET id_key = CASE WHEN {hashed} THEN $kid END",
+        {"kid": idnumber.key_id(key)},
+    )
 
 
 def _check_records(
@@ -174,8 +190,8 @@ def _check_records(
     settings: Settings,
     traits: FileTraits,
 ) -> None:
-    if any(c.metadata["personal"] for c in contract.columns.values()):
-        _register_id_hash(con, settings)
+    personal = any(c.metadata["personal"] for c in contract.columns.values())
+    key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
     for statement in slow_dates_sql(contract, mapping, traits=traits):
         run(con, statement)
@@ -188,6 +204,7 @@ def _check_records(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():
         con.execute(f'DROP TABLE "{table}"')  # the slow dates were joined into `checked`
+    _name_the_key(con, contract, key)
     run(con, duplicate_key_sql(contract))
     overlap = overlap_check_sql(contract)
     if overlap:
@@ -343,6 +360,22 @@ def ingest_file(
     )
     if earlier is not None:
         return IngestResult(kind, path.name, "already_loaded", int(earlier), sha256=sha)
+    try:
+        return _load_read(con, settings, contract, path, sha, origin, read_raw)
+    finally:  # the raw cells (an identity number in clear) leave memory, also on a failure
+        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
+
+
+def _load_read(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    contract: Contract,
+    path: Path,
+    sha: str,
+    origin: str,
+    read_raw: RawReader | None,
+) -> IngestResult:
+    kind = contract.kind
     # The raw temp table is read outside the transaction: it changes nothing in the warehouse
     # and its row ids then follow the file's order.
     raw = (read_raw or _reader(contract))(con, path, sha)
@@ -380,7 +413,6 @@ def ingest_file(
             header_line=raw.header_line,
         )
         _record_batch(con, result, mapping, origin, settings)
-        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
     return result
 
 
