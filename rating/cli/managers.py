@@ -76,6 +76,7 @@ def _render_show(run_id: str, found: list[ManagerResult]) -> None:
             _("name"),
             _("score"),
             _("grade"),
+            _("list"),
             Col(_("projects"), wrap=True),
             _("days in charge"),
         ],
@@ -85,6 +86,7 @@ def _render_show(run_id: str, found: list[ManagerResult]) -> None:
                 m.name,
                 score(m.score),
                 m.grade,
+                listing([word("list", x) for x in m.lists]),
                 listing(m.projects),
                 count(m.days_in_charge),
             ]
