@@ -420,3 +420,23 @@ def test_a_manager_streak_of_an_unknown_grade_is_refused(tmp_path: Path) -> None
     with pytest.raises(RuleSetError) as refused:
         load_ruleset(rules, "shanghai-2023@1.0.0")
     assert "streak('C'): not a manager grade" in str(refused.value.as_dict())
+
+
+def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from rating.report.builder import build
+
+    con, run_id = shanghai
+    page = build(con, settings_for(tmp_path), run_id, tmp_path / "report").html.read_text("utf-8")
+    section = page[page.index('id="list-managers"') : page.index('id="list-grades"')]
+    assert "共评价项目经理 3 名，此处按得分从低到高列出 3 名" in section
+    cells = [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    ]
+    assert [c for c in cells if c] == [
+        ["M003", "王五", "82.00", "记满18分", "", "", "0"],
+        ["M002", "李四", "87.00", "警示", "", "P1", "61"],
+        ["M001", "张三", "93.00", "正常", "", "P1、P2", "92"],
+    ]
