@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from rating import idnumber
 from rating.errors import UsageError
 from rating.schema.tables import layout_ddl
+from rating.settings import Settings
 from rating.sql import rows, value
 from tests.factories import Bureau, load, make_id_number, settings_for
 
@@ -392,8 +393,28 @@ def test_manager_lists_read_grades_and_streaks(
         "M002": [],
         "M003": ["black"],
     }
+    _replayed_and_guarded(con, settings, q3)
     con.close()
     _shows_lists_in_chinese(settings.db_path, q3, capsys)
+
+
+def _replayed_and_guarded(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> None:
+    """The lists are results like the rest: a replay gives them again (its streaks from the
+    pinned history run), and once published `verify` notices an entry changed afterwards."""
+    from datetime import datetime
+
+    from rating.audit import replay, verify
+    from tests.factories import publish_after_publicity
+
+    report = replay.replay(con, settings, run_id)
+    assert report.status == "MATCH", report.as_dict()
+    assert report.replay_sha256 == report.original_sha256
+    publish_after_publicity(con, settings, run_id, datetime(2026, 10, 30, 9))
+    assert not verify.verify(con, settings.rules_dir).problems
+    con.execute("UPDATE run_manager_lists SET list = 'red' WHERE certificate_no = 'M003'")
+    codes = {p["code"] for p in verify.verify(con, settings.rules_dir).problems}
+    assert "RESULT_ALTERED" in codes, codes
+    con.execute("UPDATE run_manager_lists SET list = 'black' WHERE certificate_no = 'M003'")
 
 
 def _shows_lists_in_chinese(db: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
