@@ -38,7 +38,7 @@ from rating.engine.planner import RunRequest as RateRequest
 from rating.engine.planner import rate
 from rating.errors import UsageError
 from rating.ingest import quarantine as quarantine_rows
-from rating.ingest.isolated import Limits, consume_read, read_isolated
+from rating.ingest.isolated import UPLOAD_PREFIX, Limits, consume_read, read_isolated
 from rating.ingest.loader import ingest_file
 from rating.matching import review as match_review
 from rating.periods import Period
@@ -83,7 +83,7 @@ async def ingest(
 ) -> IngestResponse:
     settings = state.settings
     limits = Limits(memory_mb=settings.ingest_memory_mb)
-    with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as tmp:
         (FilePath(tmp) / "file").mkdir()
         path = await receive_file(request, FilePath(tmp) / "file")
         read = await run_in_threadpool(read_isolated, path, kind, FilePath(tmp) / "read", limits)

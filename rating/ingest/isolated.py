@@ -13,7 +13,9 @@ A file may carry personal data in clear (a managers register: 身份证号). The
 only its keyed hash (`rating.idnumber`), so every clear copy on disk is short-lived: the child
 deletes its working database and spill once the Parquet is written (or the file refused), and
 `consume_read` deletes the Parquet, its description and the upload itself as soon as the raw
-table is in memory — before validation starts, under the write lock.
+table is in memory — before validation starts, under the write lock. A server killed in the
+middle of an upload leaves its folder behind: `sweep_stale_uploads` removes such folders when
+the API starts.
 
 `python -m rating.ingest.isolated FILE KIND OUT_DIR MEMORY_MB CPU_SECONDS` is the child (the
 kind tells the readers which header, and which sheets, to look for).
@@ -27,6 +29,8 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +50,8 @@ RAW_PARQUET = "raw.parquet"
 DESCRIPTION = "raw.json"
 WORK_DB = "read.duckdb"
 SPILL = "spill"
+UPLOAD_PREFIX = "rating-upload-"  # the API's temporary folder of one upload
+STALE_SECONDS = 3600  # no upload takes an hour: the wall-clock limit of a read is 10 minutes
 FAILED = 3  # the child's exit status for a file the readers refused (InputFileError)
 
 
@@ -178,6 +184,26 @@ def consume_read(
         for name in (RAW_PARQUET, DESCRIPTION):
             (folder / name).unlink(missing_ok=True)
         upload.unlink(missing_ok=True)
+
+
+def sweep_stale_uploads(
+    root: Path | None = None, older_than: float = STALE_SECONDS, now: float | None = None
+) -> list[Path]:
+    """Remove this user's upload folders (`UPLOAD_PREFIX`) under `root` (default: the
+    temporary directory) whose newest entry is older than `older_than` seconds: what a
+    killed server left, possibly a file with identity numbers in clear. Returns them."""
+    base = Path(root or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for folder in sorted(base.glob(UPLOAD_PREFIX + "*")):
+        st = folder.lstat()
+        if not folder.is_dir() or folder.is_symlink() or st.st_uid != os.getuid():
+            continue
+        newest = max([st.st_mtime, *(p.lstat().st_mtime for p in folder.rglob("*"))])
+        if now - newest > older_than:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 if __name__ == "__main__":

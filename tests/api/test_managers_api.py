@@ -231,3 +231,30 @@ def test_no_identity_number_in_clear_on_disk_after_an_upload(published: dict[str
     for path in [db, *db.parent.glob(db.name + "*")]:
         if path.is_file():
             assert needle not in path.read_bytes(), path
+
+
+def test_a_killed_server_s_upload_folders_are_swept_at_start(
+    published: dict[str, Any], tmp_path: Path
+) -> None:
+    """A server killed mid-upload leaves its folder (the file in clear) behind: the next start
+    removes folders untouched for an hour, and leaves a running upload's alone."""
+    import os
+    import time
+
+    from rating.ingest.isolated import UPLOAD_PREFIX
+
+    stale, running = tmp_path / (UPLOAD_PREFIX + "old"), tmp_path / (UPLOAD_PREFIX + "now")
+    for folder in (stale, running):
+        (folder / "file").mkdir(parents=True)
+        (folder / "file" / "managers.csv").write_text(f"身份证号\n{ID_NUMBER}\n")
+    hours_ago = time.time() - 2 * 3600
+    for p in (stale / "file" / "managers.csv", stale / "file", stale):
+        os.utime(p, (hours_ago, hours_ago))
+    old_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    try:
+        with TestClient(create_app(published["settings"])):
+            pass
+    finally:
+        tempfile.tempdir = old_tempdir
+    assert not stale.exists() and (running / "file" / "managers.csv").exists()
