@@ -449,7 +449,8 @@ def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None: 
     from rating.report.builder import build
 
     con, run_id = shanghai
-    page = build(con, settings_for(tmp_path), run_id, tmp_path / "report").html.read_text("utf-8")
+    built = build(con, settings_for(tmp_path), run_id, tmp_path / "report")
+    page = built.html.read_text("utf-8")
     section = page[page.index('id="list-managers"') : page.index('id="list-grades"')]
     assert "共评价项目经理 3 名，此处按得分从低到高列出 3 名" in section
     cells = [
@@ -461,3 +462,9 @@ def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None: 
         ["M002", "李四", "87.00", "警示", "", "P1", "61"],
         ["M001", "张三", "93.00", "正常", "", "P1、P2", "92"],
     ]
+    # the workbook holds every manager
+    import polars as pl
+
+    sheet = pl.read_excel(built.workbook, sheet_name="项目经理", read_options={"header_row": 2})
+    assert sheet["证书编号"].to_list() == ["M003", "M002", "M001"]
+    assert sheet["红黑榜"].null_count() == 3 and sheet["负责项目"].to_list()[1:] == ["P1", "P1、P2"]
