@@ -230,6 +230,19 @@ def test_cli_run_discard_and_show_say_what_they_read(
     code, made = cli("run", "--period", "2025Q3", "--with-history")
     assert code == 0 and made["black"] == 1
     assert [r["run_id"] for r in made["history_made"]] == ["2025Q1-01", "2025Q2-01"]
+    code, black = cli("show", "--list", "black")
+    (jia,) = black["lists"]["black"]["rows"]  # listed for its third C, which the row says
+    assert (jia["name"], jia["streak"]["periods"], jia["streak"]["since"]) == (
+        "甲物业",
+        3,
+        "2025Q1",
+    )
+    monkeypatch.setenv("RATING_LANG", "zh")
+    monkeypatch.setenv("COLUMNS", "240")  # one line per row: the reason is not wrapped
+    main(["show", "--list", "black", "--db", str(settings.db_path)])
+    assert "；自 2025Q1 起连续 3 期评为 C" in capsys.readouterr().out
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.delenv("RATING_LANG")
     code, done = cli("runs", "discard", "2025Q3-01", "--reason", "重算", "--by", "张三")
     assert code == 0 and done["status"] == "discarded"
     code, shown = cli("show")
