@@ -87,6 +87,28 @@ def test_identity_numbers_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
     assert good not in dump and bad not in dump
 
 
+def test_a_line_that_cannot_be_read_keeps_no_identity_number(tmp_path: Path) -> None:
+    """A malformed line is kept whole in the quarantine for the reader — with any identity
+    number in it masked, as in a rejected cell."""
+    from rating.ingest.loader import ingest_file
+
+    con, settings, _ = load(_register(tmp_path, []), tmp_path)
+    number, old = make_id_number(9), "370602800101123"  # and a 15-digit number of before 1999
+    register = tmp_path / "register.csv"
+    register.write_text(
+        f"证书编号,姓名,身份证号\nM009,经理9,{number},多出的一格\nM010,经理10,{old},又多\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(con, settings, "managers", register)
+    assert result.reasons == {"MALFORMED_LINE": 2}
+    kept = rows(con, "SELECT value FROM quarantine WHERE code = 'MALFORMED_LINE' ORDER BY line")
+    assert kept == [
+        (f"M009,经理9,{idnumber.mask(number)},多出的一格",),
+        (f"M010,经理10,{idnumber.mask(old)},又多",),
+    ]
+    assert number not in str(rows(con, "SELECT * FROM quarantine"))
+
+
 def test_each_hash_names_the_key_that_made_it(tmp_path: Path) -> None:
     """After a key rotation the register holds hashes of two keys: `id_key` tells which."""
     from rating.ingest.loader import ingest_file
