@@ -109,6 +109,27 @@ def test_a_line_that_cannot_be_read_keeps_no_identity_number(tmp_path: Path) -> 
     assert number not in str(rows(con, "SELECT * FROM quarantine"))
 
 
+def test_the_isolated_reader_writes_no_identity_number_in_clear(tmp_path: Path) -> None:
+    """The API's reader (a child process) seals personal cells and masks number-like runs of
+    unreadable lines before anything reaches its folder; the server unseals in memory."""
+    from rating.ingest.isolated import Limits, consume_read, read_isolated
+
+    number = make_id_number(11)
+    upload = tmp_path / "managers.csv"
+    upload.write_text(
+        f"证书编号,姓名,身份证号\nM001,经理1,{number}\nM002,经理2,\nM003,经理3,{number},多\n",
+        encoding="utf-8",
+    )
+    read = read_isolated(upload, "managers", tmp_path / "read", Limits(memory_mb=512))
+    written = [p for p in read.folder.rglob("*") if p.is_file()]
+    assert written and all(number.encode() not in p.read_bytes() for p in written), written
+    con = duckdb.connect()
+    raw = consume_read(con, read, upload)
+    assert rows(con, "SELECT c0, c2 FROM raw ORDER BY _line") == [("M001", number), ("M002", None)]
+    assert [r.text for r in raw.rejected] == [f"M003,经理3,{idnumber.mask(number)},多"]
+    assert not upload.exists() and not [p for p in read.folder.rglob("*") if p.is_file()]
+
+
 def test_each_hash_names_the_key_that_made_it(tmp_path: Path) -> None:
     """After a key rotation the register holds hashes of two keys: `id_key` tells which."""
     from rating.ingest.loader import ingest_file

@@ -13,7 +13,6 @@ skipped (blank, total and note rows, counted by reason).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -144,16 +143,6 @@ def _date_sql(contract: Contract) -> str:
             f"ELSE make_date({year}, 12, 31) END"
         )
     return f'CAST("{contract.date_column}" AS DATE)'
-
-
-# An identity number inside a line that could not be split into cells (15 or 18 characters).
-_ID_LIKE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
-
-
-def _masked_numbers(text: str) -> str:
-    """A rejected line of a file with personal columns, every identity-number-like run masked
-    (`idnumber.mask`): the quarantine keeps the line for the reader, never the number."""
-    return _ID_LIKE.sub(lambda m: idnumber.mask(m.group()) or "", text)
 
 
 def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> bytes | None:
@@ -333,7 +322,7 @@ def _quarantine(
                 "line": r.line,
                 "code": r.code,
                 "msg": f"{PROBLEM_CODES[r.code]} ({r.detail})",
-                "text": _masked_numbers(r.text[:1000]) if personal else r.text[:1000],
+                "text": idnumber.mask_numbers(r.text[:1000]) if personal else r.text[:1000],
                 "sheet": r.sheet,
             },
         )
