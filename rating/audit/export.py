@@ -30,6 +30,7 @@ import duckdb
 
 from rating import __version__
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.errors import LimitError, UsageError
 from rating.settings import Settings
 from rating.sql import lit, sql_text, value
@@ -102,7 +103,7 @@ def choose_format(out: Path, fmt: str | None) -> str:
     return chosen
 
 
-def provenance(settings: Settings, info: dict[str, Any]) -> dict[str, Any]:
+def provenance(settings: Settings, info: RunRow) -> dict[str, Any]:
     """The run's provenance plus when and by which engine the file was written."""
     return {
         **explainer.provenance(info),

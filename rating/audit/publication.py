@@ -15,6 +15,7 @@ from rating.audit.objections import objections_of
 from rating.audit.signing import signer_for
 from rating.calendar import WorkingCalendar
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.engine.store import (
     DIGEST,
     RESULT_KEYS,
@@ -119,7 +120,7 @@ class Publication:
         }
 
 
-def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> dict[str, Any]:
+def publication_payload(con: duckdb.DuckDBPyConnection, info: RunRow) -> dict[str, Any]:
     """What a publication record commits to, by hash: results (with the digest scheme), the
     whole run row (manifest, summary, as-of, …) and the rule files."""
     scheme = digest_scheme(info["manifest"])
@@ -196,7 +197,7 @@ def _publicity_record(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, 
     return found[-1].payload if found else None
 
 
-def _refusal(con: duckdb.DuckDBPyConnection, info: dict[str, Any], today: date) -> str | None:
+def _refusal(con: duckdb.DuckDBPyConnection, info: RunRow, today: date) -> str | None:
     """Why a run may not be published today without --force (None when it may)."""
     run_id, status = info["run_id"], info["status"]
     if disclosure_rules(con, run_id).publicity_working_days == 0:

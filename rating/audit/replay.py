@@ -22,6 +22,7 @@ from rating.audit.compare import diff_table
 from rating.engine import explainer
 from rating.engine.context import RunContext
 from rating.engine.runner import compute, input_fingerprints, store
+from rating.engine.shapes import RunRow
 from rating.engine.store import RESULT_TABLES, digest_scheme, recorded_digest, results_digest
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
@@ -47,7 +48,7 @@ class ReplayReport:
         return asdict(self)
 
 
-def context_from_manifest(info: dict[str, Any], ruleset: LoadedRuleSet) -> RunContext:
+def context_from_manifest(info: RunRow, ruleset: LoadedRuleSet) -> RunContext:
     m = info["manifest"]
     return RunContext(
         period=Period.parse(m["period"]["name"]),
@@ -93,7 +94,7 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
 def _explain_differences(
     con: duckdb.DuckDBPyConnection,
     report: ReplayReport,
-    info: dict[str, Any],
+    info: RunRow,
     digests: tuple[dict[str, str], dict[str, str], str],
     inputs_now: dict[str, Any],
 ) -> None:

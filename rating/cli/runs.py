@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +28,7 @@ from rating.settings import Settings
 
 if TYPE_CHECKING:
     from rating.engine.planner import RateResult, RunRequest
+    from rating.engine.shapes import CompanyListRow
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
 
@@ -122,7 +124,7 @@ def run(
     emit(inv, result.as_dict(), lambda: _render_rated(result, shown))
 
 
-def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list[list[Any]]:
+def _company_rows(found: list[CompanyListRow], extra: str, shown: Shown) -> list[list[Any]]:
     return [
         [
             r["uscc"],
@@ -137,7 +139,7 @@ def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list
     ]
 
 
-def _list_reason(row: dict[str, Any], extra: str, shown: Shown) -> str:
+def _list_reason(row: Mapping[str, Any], extra: str, shown: Shown) -> str:
     if extra == "veto_rules":
         return listing(row.get("veto_rules"))
     if extra == "grade_reason":

@@ -32,6 +32,7 @@ from rating.engine import (
     shrinkage,
 )
 from rating.engine.context import RunContext
+from rating.engine.shapes import InputFingerprint, Manifest, RunSummary
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
@@ -52,8 +53,8 @@ class RunReport:
     period: str
     rules: str
     results_sha256: str
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
+    summary: RunSummary
+    manifest: Manifest
     steps: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -161,14 +162,16 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "") -> None
         run(con, f"INSERT INTO {source_table(table, prefix)} {select}", {"run": run_id})
 
 
-def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+def input_fingerprints(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext
+) -> dict[str, InputFingerprint]:
     """Rows each input contributes to the run, and an order-free hash of their content.
 
     A source's rows in scope are selected with the predicate `scope.build_scope` selects them
     with (visible at the watermark, dated within the scope): the same rows as `scope_<kind>`,
     without joining back to it (a row is identified by its key and batch, unique after ingest).
     """
-    out = {}
+    out: dict[str, InputFingerprint] = {}
     kinds = ["companies", "projects", *ctx.ruleset.sources()]
     for kind in kinds:
         contract = CONTRACTS[kind]
@@ -193,7 +196,7 @@ def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:
     return f"{period}-{n + 1:02d}"
 
 
-def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> dict[str, Any]:
+def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> Manifest:
     rs = ctx.ruleset
     header = rs.definition.ruleset
     return {
@@ -233,7 +236,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
     }
 
 
-def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> RunSummary:
     counts = rows(
         con,
         """SELECT count(*), count(*) FILTER (WHERE rated), count(*) FILTER (WHERE red),

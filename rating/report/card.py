@@ -14,6 +14,7 @@ import duckdb
 from rating.analysis.features import period_chain
 from rating.analysis.warning import CompanyRisk
 from rating.engine import explainer
+from rating.engine.shapes import ReasonRow
 from rating.errors import NotFoundError
 from rating.report import figures
 from rating.report.data import ReportData
@@ -27,7 +28,7 @@ class Card:
     company: dict[str, Any]
     why: str  # why this company has a card
     history: list[dict[str, Any]]
-    reasons: list[dict[str, Any]]
+    reasons: list[ReasonRow]
     risk: CompanyRisk | None
     chart: bytes
 

@@ -7,13 +7,16 @@ None when there is nothing to draw).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rating.analysis.stability import WARN_AT, WATCH_AT
 from rating.report.data import NOT_RATED, ReportData
 from rating.report.fonts import charting, png
+
+if TYPE_CHECKING:
+    from rating.engine.shapes import ReasonRow
 from rating.report.text import Words
 
 TOP_CATEGORIES = 10
@@ -216,7 +219,7 @@ def calibration(data: ReportData, w: Words) -> bytes | None:
         return png(fig)
 
 
-def card(history: list[dict[str, Any]], reasons: list[dict[str, Any]], w: Words) -> bytes:
+def card(history: list[dict[str, Any]], reasons: list[ReasonRow], w: Words) -> bytes:
     """One company: score and grade over the periods, and the rules that moved its score
     (bars numbered as the card's table of rules, so no title is cut)."""
     with charting() as figure:

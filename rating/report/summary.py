@@ -10,6 +10,7 @@ number to its rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +114,7 @@ def _streak_needed(data: ReportData) -> int | None:
 
 def _figures(data: ReportData, s: Summary) -> list[Figure]:
     now = data.info["summary"]
-    before = data.previous_info["summary"] if data.previous_info else None
+    before: Mapping[str, Any] | None = data.previous_info["summary"] if data.previous_info else None
 
     def prev(key: str) -> int | None:
         return None if before is None else int(before.get(key) or 0)

@@ -12,9 +12,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from rating.ruleset.definition import LATER_OPTIONS, WORDING_FIELDS, RuleSet
+
+
+class FingerprintRecord(TypedDict):
+    """A rule set's three fingerprints (sha256, hex) as `Fingerprint.as_dict` gives them."""
+
+    logic: str
+    wording: str
+    files: str
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Fingerprint:
     wording: str
     files: str
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> FingerprintRecord:
         return {"logic": self.logic, "wording": self.wording, "files": self.files}
 
 
