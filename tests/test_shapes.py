@@ -122,3 +122,15 @@ def test_the_stored_manifest_is_plain_json_unchanged_by_typing(
     assert type(parsed) is dict
     assert json.loads(stored[0]) == parsed
     assert isinstance(date.fromisoformat(parsed["period"]["start"]), date)
+
+
+def test_a_replay_compares_tables_in_the_declared_shape(rated: tuple[Any, str, str]) -> None:
+    from rating.audit import shapes as audit_shapes
+    from rating.audit.compare import diff_table
+
+    con, run_id, _ = rated
+    same = diff_table(con, "run_companies", ("", run_id), ("", run_id))
+    assert same == {"only_in_original": 0, "only_in_replay": 0, "changed": 0, "examples": []}
+    other = diff_table(con, "run_companies", ("", run_id), ("", "2025Q2-01"))
+    assert other["only_in_original"] > 0 and other["examples"]
+    assert mismatches(other, audit_shapes.DiffCounts) == []

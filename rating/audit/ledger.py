@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,7 +75,7 @@ def append(
     action: str,
     *,
     run_id: str | None,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any],
     at: datetime,
     status: str | None = None,
     signer: Signer | None = None,

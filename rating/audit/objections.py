@@ -17,6 +17,15 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.shapes import (
+    ChangedCompany,
+    ObjectionFiled,
+    ObjectionPayload,
+    ObjectionRejected,
+    ObjectionRejectedPayload,
+    ObjectionUpheld,
+    ObjectionUpheldPayload,
+)
 from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.corrections import internal_key, supersede
@@ -81,7 +90,7 @@ def file(
     uscc: str,
     records: list[str],
     reasons: str,
-) -> dict[str, Any]:
+) -> ObjectionFiled:
     if not reasons.strip():
         raise UsageError("an objection needs its reasons", code="OBJECTION_NO_REASONS")
     found = rows(con, "SELECT period FROM runs WHERE run_id = $r", {"r": run_id})
@@ -115,7 +124,7 @@ def file(
             code="OBJECTION_RECORD_UNRELATED",
         )
     objection_id = f"OBJ-{len(objections_of(con)) + 1:04d}"
-    payload = {
+    payload: ObjectionPayload = {
         "objection_id": objection_id,
         "period": period,
         "uscc": uscc,
@@ -150,11 +159,15 @@ def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> dict[str, Any
 
 def reject(
     con: duckdb.DuckDBPyConnection, settings: Settings, objection_id: str, reason: str
-) -> dict[str, Any]:
+) -> ObjectionRejected:
     objection = _pending(con, objection_id)
     if not reason.strip():
         raise UsageError("a rejection needs its reason", code="OBJECTION_NO_REASONS")
-    payload = {"objection_id": objection_id, "uscc": objection["uscc"], "reason": reason.strip()}
+    payload: ObjectionRejectedPayload = {
+        "objection_id": objection_id,
+        "uscc": objection["uscc"],
+        "reason": reason.strip(),
+    }
     with transaction(con):
         ledger.append(
             con,
@@ -173,7 +186,7 @@ def uphold(
     objection_id: str,
     reason: str,
     changes: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ObjectionUpheld:
     """Correct the disputed records and re-rate the period in a revision of the run."""
     from rating.audit.impact import compare
     from rating.audit.replay import context_from_manifest
@@ -206,7 +219,7 @@ def uphold(
     impact = compare(
         con, ("", current), ("", revision.run_id), (current, revision.run_id), objection["period"]
     )
-    changed = [
+    changed: list[ChangedCompany] = [
         {"uscc": c["uscc"], "name": c["name"], "grade": c["grade"], "score": c["score"]}
         for c in impact.changed
     ]
@@ -238,7 +251,7 @@ def uphold(
             },
             signer=signer_for(settings),
         )
-        payload = {
+        payload: ObjectionUpheldPayload = {
             "objection_id": objection_id,
             "uscc": objection["uscc"],
             "reason": reason.strip(),

@@ -12,6 +12,7 @@ import duckdb
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
 from rating.audit.objections import objections_of
+from rating.audit.shapes import PublicationPayload, PublicityPayload, Publicized
 from rating.audit.signing import signer_for
 from rating.calendar import WorkingCalendar
 from rating.engine import explainer
@@ -120,7 +121,7 @@ class Publication:
         }
 
 
-def publication_payload(con: duckdb.DuckDBPyConnection, info: RunRow) -> dict[str, Any]:
+def publication_payload(con: duckdb.DuckDBPyConnection, info: RunRow) -> PublicationPayload:
     """What a publication record commits to, by hash: results (with the digest scheme), the
     whole run row (manifest, summary, as-of, …) and the rule files."""
     scheme = digest_scheme(info["manifest"])
@@ -152,7 +153,7 @@ def publication_payload(con: duckdb.DuckDBPyConnection, info: RunRow) -> dict[st
     }
 
 
-def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, Any]:
+def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Publicized:
     """Put a draft run to publicity (公示): proposed results, objections open until the deadline."""
     info = explainer.run_row(con, run_id)
     if info["status"] != "draft":
@@ -169,7 +170,7 @@ def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -
         if rules.objection_working_days is None
         else rules.objection_working_days
     )
-    payload = {
+    payload: PublicityPayload = {
         "period": info["period"],
         "starts_on": today.isoformat(),
         "ends_on": calendar.add_working_days(today, rules.publicity_working_days).isoformat(),

@@ -10,6 +10,7 @@ import duckdb
 
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, history
+from rating.audit.shapes import RepairApplied, RepairDecided, RepairDecisionPayload, RepairPayload
 from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.settings import Settings
@@ -29,7 +30,7 @@ def repairs_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def apply(
     con: duckdb.DuckDBPyConnection, settings: Settings, uscc: str, proof: str
-) -> dict[str, Any]:
+) -> RepairApplied:
     if not proof.strip():
         raise UsageError("an application needs its proof of correction", code="REPAIR_NO_PROOF")
     now = settings.current_time()
@@ -49,7 +50,7 @@ def apply(
         )
     if any(r["entry_id"] == entry.entry_id and r["state"] == "pending" for r in repairs_of(con)):
         raise ConflictError(f"an application for {uscc} is already pending", code="REPAIR_PENDING")
-    payload = {
+    payload: RepairPayload = {
         "repair_id": f"REP-{len(repairs_of(con)) + 1:04d}",
         "entry_id": entry.entry_id,
         "uscc": uscc,
@@ -70,7 +71,7 @@ def apply(
 
 def decide(
     con: duckdb.DuckDBPyConnection, settings: Settings, repair_id: str, approve: bool, reason: str
-) -> dict[str, Any]:
+) -> RepairDecided:
     application = next((r for r in repairs_of(con) if r["repair_id"] == repair_id), None)
     if application is None:
         raise NotFoundError(f"no repair application '{repair_id}'", code="REPAIR_NOT_FOUND")
@@ -81,7 +82,7 @@ def decide(
     if not reason.strip():
         raise UsageError("a decision needs its reason", code="REPAIR_NO_REASON")
     now = settings.current_time()
-    payload = {
+    payload: RepairDecisionPayload = {
         "repair_id": repair_id,
         "entry_id": application["entry_id"],
         "uscc": application["uscc"],
