@@ -125,6 +125,10 @@ def _entry_from(payload: dict[str, Any], run_id: str, period: str) -> Entry:
 
 
 def history(con: duckdb.DuckDBPyConnection) -> History:
+    """The disclosure state every ledger record has built so far, in ledger order: publicity,
+    publication, revision and discard events per period, black-list entries (started by a
+    publication, ended by an approved repair or by expiry) and credit-repair applications. Reads the
+    ledger only; raises nothing of its own."""
     events: list[tuple[datetime, str, str, str]] = []
     entries: dict[str, Entry] = {}
     repairs: dict[str, Repair] = {}
@@ -195,6 +199,9 @@ def new_black_entries(
 
 
 def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
+    """The `[disclosure]` section of the rule set `run_id` was rated under (publicity and objection
+    working days, black-list durations, repair, holidays), read from the rule files stored with the
+    run. Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`)."""
     info = explainer.run_row(con, run_id)
     return explainer.stored_ruleset(
         con, info["ruleset"], info["ruleset_files_sha256"]

@@ -91,6 +91,13 @@ def file(
     records: list[str],
     reasons: str,
 ) -> ObjectionFiled:
+    """File a company's objection (异议) against the run of `run_id`'s period now in publicity (公示),
+    naming the disputed records as `KIND:KEY` (e.g. `complaints:GD2025070300001`); writes an
+    `objection` ledger record signed when a signing key is set and returns it with state "pending".
+    Raises `UsageError` (`OBJECTION_NO_REASONS`, `BAD_RECORD`, `OBJECTION_RECORD_UNRELATED`: a
+    record not behind the company's result), `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError`
+    (`OBJECTION_CLOSED`: no run in publicity; `OBJECTION_LATE`: after the objection deadline,
+    counted in working days)."""
     if not reasons.strip():
         raise UsageError("an objection needs its reasons", code="OBJECTION_NO_REASONS")
     found = rows(con, "SELECT period FROM runs WHERE run_id = $r", {"r": run_id})
@@ -160,6 +167,9 @@ def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> dict[str, Any
 def reject(
     con: duckdb.DuckDBPyConnection, settings: Settings, objection_id: str, reason: str
 ) -> ObjectionRejected:
+    """Reject a pending objection with the bureau's reason; writes an `objection_rejected` ledger
+    record against the run objected to. Raises `NotFoundError` (`OBJECTION_NOT_FOUND`),
+    `ConflictError` (`OBJECTION_DECIDED`) and `UsageError` (`OBJECTION_NO_REASONS`)."""
     objection = _pending(con, objection_id)
     if not reason.strip():
         raise UsageError("a rejection needs its reason", code="OBJECTION_NO_REASONS")

@@ -33,16 +33,20 @@ from rating.warehouse import transaction
 
 
 def manifest_sha256(manifest_text: str) -> str:
+    """Hex SHA-256 of a run's manifest text exactly as stored (UTF-8)."""
     return hashlib.sha256(manifest_text.encode("utf-8")).hexdigest()
 
 
 def stored_manifest_text(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """A run's manifest as the warehouse holds it, as text (the bytes a publication hashes)."""
     return str(
         value(con, "SELECT CAST(manifest AS VARCHAR) FROM runs WHERE run_id = $r", {"r": run_id})
     )
 
 
 def row_key_sql(table: str) -> str:
+    """SQL text of a result row's key: its key columns (`RESULT_KEYS`) as text joined with U+001F,
+    NULL written `\\N`. `table` must be a result table (KeyError otherwise)."""
     return (
         "concat_ws(chr(31), "
         + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_KEYS[table])
@@ -51,6 +55,9 @@ def row_key_sql(table: str) -> str:
 
 
 def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str, scheme: str = DIGEST) -> None:
+    """Record the SHA-256 of every result row of `run_id` in `published_rows` (key, hash per table,
+    hashed with the digest `scheme`), so `rating verify` can name a row altered after publication.
+    """
     for table in RESULT_TABLES:
         run(
             con,
@@ -224,6 +231,12 @@ def publish(
     force: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Publication:
+    """Publish a run: write a `publish` ledger record committing to its results, run row, manifest
+    and rule files by hash, start the black-list entries it makes, expire entries that reached their
+    maximum and record every row's hash. `force` publishes a run not through publicity (公示), still
+    in it, or with objections unresolved, and the record says so; `extra` adds fields to the payload. Raises
+    `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError` (`ALREADY_PUBLISHED`, `RUN_DISCARDED`,
+    `RUN_SUPERSEDED`, `PUBLICITY_NOT_OVER`, `RESULTS_ALTERED`)."""
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
@@ -269,6 +282,7 @@ def publish(
 
 
 def published_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Ids of every published run, in id order."""
     return [
         r
         for (r,) in rows(

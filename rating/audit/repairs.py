@@ -18,6 +18,8 @@ from rating.warehouse import transaction
 
 
 def repairs_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every credit-repair (信用修复) application from the ledger, each its `repair_applied` payload
+    with `state` (pending, approved, rejected) and, once decided, the `decision` payload."""
     found: dict[str, dict[str, Any]] = {}
     for rec in ledger.records(con):
         p = rec.payload
@@ -31,6 +33,11 @@ def repairs_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def apply(
     con: duckdb.DuckDBPyConnection, settings: Settings, uscc: str, proof: str
 ) -> RepairApplied:
+    """Apply for credit repair (信用修复) of `uscc`'s active black-list entry with the proof of
+    correction; writes a `repair_applied` ledger record. The minimum listing time comes from the
+    rule set's `[disclosure]` (a year for safety matters, as the Yantai measures set). Raises
+    `UsageError` (`REPAIR_NO_PROOF`), `NotFoundError` (`NOT_LISTED`) and `ConflictError`
+    (`REPAIR_NOT_ALLOWED`, `REPAIR_TOO_EARLY` with `possible_from`, `REPAIR_PENDING`)."""
     if not proof.strip():
         raise UsageError("an application needs its proof of correction", code="REPAIR_NO_PROOF")
     now = settings.current_time()
@@ -72,6 +79,9 @@ def apply(
 def decide(
     con: duckdb.DuckDBPyConnection, settings: Settings, repair_id: str, approve: bool, reason: str
 ) -> RepairDecided:
+    """Approve or reject a pending repair application with the bureau's reason; an approval ends the
+    black-list entry today (`effective_on`). Raises `NotFoundError` (`REPAIR_NOT_FOUND`),
+    `ConflictError` (`REPAIR_DECIDED`) and `UsageError` (`REPAIR_NO_REASON`)."""
     application = next((r for r in repairs_of(con) if r["repair_id"] == repair_id), None)
     if application is None:
         raise NotFoundError(f"no repair application '{repair_id}'", code="REPAIR_NOT_FOUND")

@@ -49,6 +49,10 @@ class ReplayReport:
 
 
 def context_from_manifest(info: RunRow, ruleset: LoadedRuleSet) -> RunContext:
+    """The `RunContext` a stored run was made with, rebuilt from its manifest: period, watermark,
+    correction batches, holds watermark, as-of time, pinned history runs and parameters, under
+    `ruleset` (the rule set stored with the run). Raises `KeyError` for a manifest without period,
+    watermark, as_of, history_runs or parameters."""
     m = info["manifest"]
     return RunContext(
         period=Period.parse(m["period"]["name"]),
@@ -64,6 +68,10 @@ def context_from_manifest(info: RunRow, ruleset: LoadedRuleSet) -> RunContext:
 
 
 def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> ReplayReport:
+    """Recompute stored run `run_id` from its manifest into `replay_` temp tables and compare: MATCH
+    when the recomputed results digest (the run's own digest scheme) equals the stored one and every
+    input still fingerprints the same, MISMATCH with the differing tables and rows otherwise. Takes
+    seconds (`seconds`). Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`)."""
     started = time.perf_counter()
     info = explainer.run_row(con, run_id)
     ruleset = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
@@ -124,6 +132,8 @@ def _explain_differences(
 
 
 def save(con: duckdb.DuckDBPyConnection, report: ReplayReport, at: datetime) -> str:
+    """Store a replay report in `replays` under the id `<run id>/replay-<at, to the microsecond>`;
+    returns the id."""
     replay_id = f"{report.run_id}/replay-{at.strftime('%Y%m%dT%H%M%S%f')}"
     run(
         con,

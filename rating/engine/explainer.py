@@ -332,6 +332,10 @@ def explain(
 
 
 def provenance(info: RunRow) -> Provenance:
+    """Where an output read from run `info` came from: run id, engine version, rule set
+    (name@version) and its logic fingerprint, the inputs digest (`inputs_digest`), period, as-of
+    time and time zone, and the results digest — the fields STYLE.md asks of every output. Raises
+    `KeyError` for a manifest without them."""
     m = info["manifest"]
     return {
         "run_id": info["run_id"],
@@ -347,11 +351,15 @@ def provenance(info: RunRow) -> Provenance:
 
 
 def inputs_digest(manifest: Manifest) -> str:
+    """One hex SHA-256 for a run's inputs: the watermark and the per-source rows and hashes of the
+    manifest's `inputs` as compact sorted JSON, joined by `|`. Equal digests, equal inputs."""
     text = json.dumps(manifest["inputs"], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{manifest['watermark']}|{text}".encode()).hexdigest()
 
 
 def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[RunListItem]:
+    """The newest `limit` runs (by creation time, then id, newest first) with their status from the
+    ledger and their summary parsed."""
     found = dicts(
         con,
         f"""SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,

@@ -58,6 +58,10 @@ class DataSpan:
 def data_span(
     con: duckdb.DuckDBPyConnection, ruleset: LoadedRuleSet, period: Period, watermark: int
 ) -> DataSpan:
+    """What the rule set's sources hold at `watermark` for `period` (`DataSpan`): the first dated
+    record — of the sources read by period or rolling windows, of registers read while in force only
+    when nothing else has one — and how many records fall in the windows of the rules that read
+    them, up to the period's end."""
     first: list[date] = []
     registers: list[date] = []
     count = 0

@@ -192,11 +192,18 @@ def input_fingerprints(
 
 
 def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:
+    """The id the next run of `period` gets: `<period>-NN`, NN one more than the runs of the period
+    so far (two digits, from 01; discarded runs count, so ids are never reused)."""
     n = int(value(con, "SELECT count(*) FROM runs WHERE period = $p", {"p": str(period)}))
     return f"{period}-{n + 1:02d}"
 
 
 def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> Manifest:
+    """The run's manifest (`shapes.Manifest`): engine and DuckDB versions, the rule set with its
+    fingerprints and validity, the period, watermarks and correction batches, as-of time and zone,
+    the working-day calendar, the pinned history runs and the history check, the parameters, each
+    input's rows and hash, and the results digest scheme — everything `rating replay` needs to
+    recompute the run. Reads the temp tables `compute` made."""
     rs = ctx.ruleset
     header = rs.definition.ruleset
     return {
@@ -237,6 +244,9 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
 
 
 def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> RunSummary:
+    """The run's counts (`shapes.RunSummary`) from the computed `decided` table: rated and known
+    companies, rated companies per grade, red, black, downgrades, vetoes on rated companies, project
+    scores and records no project or company could be attributed."""
     counts = rows(
         con,
         """SELECT count(*), count(*) FILTER (WHERE rated), count(*) FILTER (WHERE red),

@@ -306,4 +306,6 @@ def recorded_digest(per_table: dict[str, str], table: str, scheme: str = DIGEST)
 
 
 def combine_digests(per_table: dict[str, str]) -> str:
+    """One hex SHA-256 over per-table digests: each `table=digest` line in the order given (the
+    order of `RESULT_TABLES`), newline-terminated."""
     return hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode()).hexdigest()

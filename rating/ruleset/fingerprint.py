@@ -36,10 +36,13 @@ class Fingerprint:
 
 
 def canonical_json(value: Any) -> str:
+    """The canonical JSON text fingerprints hash: keys sorted, UTF-8 kept, no spaces, other values
+    (dates, decimals) as `str`."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def sha256_text(text: str) -> str:
+    """Hex SHA-256 of `text` encoded as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
