@@ -384,6 +384,8 @@ def evaluate(
 
 
 def require_rated(company: Company) -> None:
+    """Raise `NotFoundError` (`COMPANY_NOT_RATED`) when the company was not rated in the run: an
+    unrated company has no grade to improve."""
     if not company.row["rated"]:
         raise NotFoundError(
             f"company {company.uscc} was not rated in {company.run_id}: no way up to compute",

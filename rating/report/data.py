@@ -87,6 +87,8 @@ class ReportData:
 
 
 def previous_run(con: duckdb.DuckDBPyConnection, info: RunRow) -> str | None:
+    """The run the report compares with: the run pinned one period back in the manifest's history,
+    else the run that counts for the period before (`period_chain`), else None."""
     for h in info["manifest"].get("history_runs", []):
         if h.get("periods_back") == 1:
             return str(h["run_id"])
@@ -198,6 +200,13 @@ def _try(data: ReportData, name: str, fn: Any, *args: Any) -> Any:
 def collect(
     con: duckdb.DuckDBPyConnection, run_id: str | None, model: str = "logistic"
 ) -> ReportData:
+    """Everything the quarterly report shows of run `run_id` (None: the latest), read once
+    (`ReportData`): provenance, companies and grade counts now and one period back, transitions,
+    districts and their scores, complaint categories, stability (PSI) series, the early-warning
+    backtest with `model` (`logistic` or `boosting`), integrity holds and measures in force. The
+    early warning and backtest, when they fail (too little history, an unknown model), are left
+    out with the reason in `unavailable`. Raises `NotFoundError` (`RUN_NOT_FOUND`,
+    `RULESET_NOT_FOUND`)."""
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     order = rs.grade_order

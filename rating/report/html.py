@@ -405,6 +405,8 @@ class Page:
 
 
 def kind_names(w: Words) -> dict[str, str]:
+    """Source kind → its name in the report's language, for every kind of `KINDS` (an
+    `AssertionError` when a kind is added without a name)."""
     words = {
         "companies": w("property service companies"),
         "projects": w("projects"),
@@ -422,6 +424,7 @@ def kind_names(w: Words) -> dict[str, str]:
 
 
 def figure_names(w: Words) -> dict[str, str]:
+    """Headline figure key → its label in the report's language."""
     return {
         "companies": w("companies rated"),
         "red": w("on the red list"),
@@ -436,6 +439,7 @@ def figure_names(w: Words) -> dict[str, str]:
 
 
 def card_reasons(w: Words) -> dict[str, str]:
+    """Why a company has a card (`card.choose`'s `why`) → the words in the report's language."""
     return {
         "requested": w("requested"),
         "black": w("new black-list entry"),
