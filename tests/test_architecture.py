@@ -123,3 +123,36 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     found = [n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom)]
     assert found == ["rating.engine"]
     assert FLOOR_OF[_room("rating.engine.runner")] > FLOOR_OF["rating.schema"]
+
+
+def undocumented(source: str) -> list[str]:
+    """Public module-level functions of one module's source that have no docstring."""
+    return [
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("_")
+        and not ast.get_docstring(node)
+    ]
+
+
+def test_every_public_function_has_a_docstring() -> None:
+    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule.
+    A function whose name starts with `_` is private to its module and needs none."""
+    missing = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "rating").rglob("*.py"))
+        for name in undocumented(path.read_text(encoding="utf-8"))
+    ]
+    assert not missing, "public functions without a docstring:\n" + "\n".join(missing)
+
+
+def test_the_docstring_check_sees_a_missing_one() -> None:
+    source = (
+        'def told():\n    """Says."""\n\n'
+        "def silent():\n    return 1\n\n"
+        "async def quiet():\n    return 2\n\n"
+        "def _private():\n    return 3\n\n"
+        "class Holder:\n    def method(self):\n        return 4\n"
+    )
+    assert undocumented(source) == ["silent", "quiet"]

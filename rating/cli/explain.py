@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating explain` to the `rating` command line app (`rating.cli.app`)."""
     app.command("explain")(explain)
 
 

@@ -27,6 +27,8 @@ lists_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating publicize`, `rating runs discard`, `rating objection …`, `rating repair …` and
+    `rating lists …` to the `rating` command line app (`rating.cli.app`)."""
     app.command("publicize")(publicize)
     runs_app.command("discard")(discard)
     app.add_typer(objection_app, name="objection")

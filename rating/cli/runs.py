@@ -34,6 +34,8 @@ runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_a
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating run`, `rating show` and `rating runs …` to the `rating` command line app
+    (`rating.cli.app`)."""
     app.command("run")(run)
     app.command("show")(show)
     app.add_typer(runs_app, name="runs")

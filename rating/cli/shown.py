@@ -53,6 +53,9 @@ def reason_text(text_: str | None) -> str:
 
 
 def render_run(report: dict[str, Any], shown: Shown) -> None:
+    """Print what a run made (`RunReport.as_dict`: run id, period, rules and the summary's counts):
+    shadow mark, companies rated and grade counts, red and black lists, downgrades, vetoes and
+    unattributed records, in the current language."""
     grades = _(", ").join(f"{g} {n:,}" for g, n in shown.grades(report["grades"]).items())
     say(
         _("{run_id} {period} under {rules}").format(

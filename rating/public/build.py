@@ -108,6 +108,10 @@ def _streaks(
 
 
 def legend(rs: RuleSet, words: PublicWords) -> Legend:
+    """The legend the public pages print beside a run's grades, from its rule set: the rule set
+    (ref, title, document, effective date), what each company and project grade means and the band
+    or override that gives it, the red and black lists with their clauses and the black list's
+    durations (minimum, safety minimum, maximum, in months) — in the words of `words`."""
     d, black = rs.disclosure.black_list, rs.lists.black
     return Legend(
         ruleset=rs.ref,

@@ -43,6 +43,7 @@ def uscc_check() -> pa.Check:
     """A pandera check that every value of the column is a valid USCC (GB 32100-2015); nulls pass
     (whether a column may be null is the contract's `nullable`). Failures read "not a valid unified
     social credit code" (`uscc_checksum`)."""
+
     def check(data: Any) -> pl.LazyFrame:
         col = pl.col(data.key)
         return data.lazyframe.select(
@@ -56,6 +57,7 @@ def id_number_check() -> pa.Check:
     """A pandera check that every value of the column is a valid citizen identity number (GB
     11643-1999); nulls pass. Failures read "not a valid citizen identity number"
     (`id_number_checksum`)."""
+
     def check(data: Any) -> pl.LazyFrame:
         col = pl.col(data.key)
         return data.lazyframe.select(
