@@ -333,3 +333,8 @@ def test_every_due_process_answer_has_its_declared_shape(story: dict[str, Any]) 
     assert st["expired"] and all(mismatches(e, shapes.ExpiryRecord) == [] for e in st["expired"])
     events = company_history(story["con"], story["uscc"]["丙物业"])
     assert events and all(mismatches(e, shapes.LedgerEvent) == [] for e in events)
+    filed = objections.objections_of(story["con"])
+    assert {o["state"] for o in filed} == {"rejected", "upheld"}
+    assert all(mismatches(o, shapes.ObjectionRecord) == [] for o in filed)
+    applied = repairs.repairs_of(story["con"])
+    assert applied and all(mismatches(r, shapes.RepairRecord) == [] for r in applied)

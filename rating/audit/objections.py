@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -21,6 +21,7 @@ from rating.audit.shapes import (
     ChangedCompany,
     ObjectionFiled,
     ObjectionPayload,
+    ObjectionRecord,
     ObjectionRejected,
     ObjectionRejectedPayload,
     ObjectionUpheld,
@@ -34,7 +35,7 @@ from rating.sql import rows
 from rating.warehouse import transaction
 
 
-def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def objections_of(con: duckdb.DuckDBPyConnection) -> list[ObjectionRecord]:
     """Every objection with its current state (pending, upheld, rejected, or closed with a
     discarded run), from the ledger."""
     found: dict[str, dict[str, Any]] = {}
@@ -55,7 +56,7 @@ def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             for o in found.values():
                 if o["run_id"] == rec.run_id and o["state"] == "pending":
                     o.update(state="closed", resolution={"discarded": rec.run_id, **p})
-    return list(found.values())
+    return cast(list[ObjectionRecord], list(found.values()))
 
 
 def _current_publicity_run(
@@ -153,7 +154,7 @@ def file(
     return {**payload, "state": "pending"}
 
 
-def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> dict[str, Any]:
+def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> ObjectionRecord:
     for o in objections_of(con):
         if o["objection_id"] == objection_id:
             if o["state"] != "pending":

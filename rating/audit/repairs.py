@@ -4,20 +4,26 @@ that day on — it leaves public view — while the runs and their evidence stay
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, history
-from rating.audit.shapes import RepairApplied, RepairDecided, RepairDecisionPayload, RepairPayload
+from rating.audit.shapes import (
+    RepairApplied,
+    RepairDecided,
+    RepairDecisionPayload,
+    RepairPayload,
+    RepairRecord,
+)
 from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.settings import Settings
 from rating.warehouse import transaction
 
 
-def repairs_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def repairs_of(con: duckdb.DuckDBPyConnection) -> list[RepairRecord]:
     """Every credit-repair (信用修复) application from the ledger, each its `repair_applied` payload
     with `state` (pending, approved, rejected) and, once decided, the `decision` payload."""
     found: dict[str, dict[str, Any]] = {}
@@ -27,7 +33,7 @@ def repairs_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             found[p["repair_id"]] = {**p, "state": "pending"}
         elif rec.action in ("repair_approved", "repair_rejected") and p["repair_id"] in found:
             found[p["repair_id"]].update(state=rec.action.split("_")[1], decision=p)
-    return list(found.values())
+    return cast(list[RepairRecord], list(found.values()))
 
 
 def apply(

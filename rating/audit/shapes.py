@@ -8,9 +8,20 @@ No `from __future__ import annotations`: TypedDict reads `NotRequired` from eval
 annotations.
 """
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from rating.calendar import CalendarRecord
+from rating.engine.shapes import Provenance
+
+
+class ExportProvenance(Provenance):
+    """What an exported file says of itself (`export.provenance`): the run's provenance, its
+    status and watermark, and when and by which engine the file was written."""
+
+    status: str
+    watermark: int
+    exported_at: str  # ISO time, to the second
+    exported_by: str  # property-credit-rating <version>
 
 
 class DiffExample(TypedDict):
@@ -148,6 +159,15 @@ class ObjectionFiled(ObjectionPayload):
     state: str
 
 
+class ObjectionRecord(ObjectionPayload):
+    """An objection as `objections.objections_of` reads it back from the ledger."""
+
+    run_id: str | None  # the run objected to
+    state: str  # pending, upheld, rejected, or closed (its run was discarded)
+    filed_seq: int  # the ledger record that filed it
+    resolution: NotRequired[dict[str, Any]]  # the deciding record's payload, once decided
+
+
 class ObjectionRejectedPayload(TypedDict):
     """A rejected objection as the ledger holds it."""
 
@@ -196,6 +216,13 @@ class RepairPayload(TypedDict):
     uscc: str
     proof: str
     applied_on: str
+
+
+class RepairRecord(RepairPayload):
+    """A repair application as `repairs.repairs_of` reads it back from the ledger."""
+
+    state: str  # pending, approved or rejected
+    decision: NotRequired[dict[str, Any]]  # the deciding record's payload, once decided
 
 
 class RepairApplied(RepairPayload):

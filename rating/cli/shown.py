@@ -52,7 +52,7 @@ def reason_text(text_: str | None) -> str:
     return text_.replace(SHADOW_SUFFIX, _(" (shadow period: not in effect)"))
 
 
-def render_run(report: dict[str, Any], shown: Shown) -> None:
+def render_run(report: Mapping[str, Any], shown: Shown) -> None:
     """Print what a run made (`RunReport.as_dict`: run id, period, rules and the summary's counts):
     shadow mark, companies rated and grade counts, red and black lists, downgrades, vetoes and
     unattributed records, in the current language."""

@@ -32,7 +32,7 @@ from rating.engine import (
     shrinkage,
 )
 from rating.engine.context import RunContext
-from rating.engine.shapes import InputFingerprint, Manifest, RunSummary
+from rating.engine.shapes import InputFingerprint, Manifest, RunReportRecord, RunSummary
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
@@ -57,7 +57,7 @@ class RunReport:
     manifest: Manifest
     steps: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RunReportRecord:
         return {
             "run_id": self.run_id,
             "period": self.period,

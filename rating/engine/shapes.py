@@ -283,6 +283,49 @@ class StreakRecord(TypedDict):
     text: NotRequired[str]
 
 
+class RankRecord(TypedDict):
+    """A company's place in one ranking of a run (`positions.RankLine`)."""
+
+    rank_id: str
+    title: str
+    position: int  # 1 is first
+    count: int  # companies ranked in the partition
+    value: float | None  # the value ranked on
+    partition: str | None  # e.g. the district, None for the city
+    text: str  # the line an auditor can redo
+
+
+class FactRecord(TypedDict):
+    """A fact over a company's projects in a run (`positions.FactLine`)."""
+
+    fact_id: str
+    title: str
+    value: Decimal | None
+    text: str
+
+
+class EvaluationRecord(TypedDict):
+    """An evaluation behind a project's result in a run (`positions.EvaluationLine`)."""
+
+    project_id: str
+    evaluation_id: str | None
+    evaluated_on: date | None
+    score: Decimal | None
+    grade: str | None
+    in_force: bool  # the evaluation that counts in the period
+    carried_from: str | None  # the run it was carried from, if not made in this one
+
+
+class RunReportRecord(RunSummary):
+    """A run just made (`runner.RunReport.as_dict`): its id, period, rules, the summary's counts
+    and the results digest."""
+
+    run_id: str
+    period: str
+    rules: str  # name@version
+    results_sha256: str
+
+
 class Explanation(TypedDict):
     """Why a company got its grade in a run (`explainer.explain`)."""
 
@@ -299,9 +342,9 @@ class Explanation(TypedDict):
     reasons: list[ReasonRow]
     projects: list[ProjectRow]
     fair_rates: list[FairRateRow]
-    ranks: list[dict[str, Any]]  # `positions.RankLine` as a dict
-    facts: list[dict[str, Any]]  # `positions.FactLine` as a dict
-    evaluations: list[dict[str, Any]]  # `positions.EvaluationLine` as a dict
+    ranks: list[RankRecord]
+    facts: list[FactRecord]
+    evaluations: list[EvaluationRecord]
     evidence: list[EvidenceRow]
     # `rating explain` (the CLI) adds the measures the company faces and, with --path,
     # the way back up; the API answers without them.

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import objections
+from rating.audit.shapes import ObjectionRecord
 from rating.report.data import ReportData
 from rating.sql import dicts, value
 
@@ -75,7 +76,7 @@ class Summary:
     streak_two: list[Entry]  # at the lowest grade twice running, not yet listed
     streak_needed: int | None  # consecutive lowest grades that list a company
     publicity_until: str | None
-    objections_open: list[dict[str, Any]]
+    objections_open: list[ObjectionRecord]
     review_waiting: int
     quarantined: int
     held: int
