@@ -91,6 +91,8 @@ def test_a_run_just_made_reports_in_its_declared_shape(
         assert mismatches(report.as_dict(), shapes.RunReportRecord) == []
         assert mismatches(report.summary, shapes.RunSummary) == []
         assert mismatches(report.manifest, shapes.Manifest) == []
+        assert report.steps and all(mismatches(s, shapes.StepLog) == [] for s in report.steps)
+    assert mismatches(result.as_dict(), shapes.RateRecord) == []
 
 
 def test_an_export_says_its_provenance_in_the_declared_shape(

@@ -31,7 +31,6 @@ from rating.engine.shapes import (
     ReasonRow,
     RunListItem,
     RunRow,
-    StreakRecord,
 )
 from rating.errors import NotFoundError
 from rating.ruleset import registry
@@ -316,9 +315,7 @@ def explain(
         "provenance": provenance(info),
         "company": row,
         "grade_reason": grade_reason_text(row, rs),
-        "streak": cast(StreakRecord, {**streak.as_dict(), "text": streak.text()})
-        if streak
-        else None,
+        "streak": {**streak.as_dict(), "text": streak.text()} if streak else None,
         "history": info["manifest"].get("history"),
         "buckets": buckets(con, rid, uscc),
         "reasons": reasons(con, rid, uscc, rs),

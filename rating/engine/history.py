@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from rating.engine.context import OPEN_START, window_start
-from rating.engine.shapes import HistoryRecord, Manifest
+from rating.engine.shapes import HistoryRecord, Manifest, StreakRecord
 from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
@@ -174,7 +174,7 @@ class Streak:
             return f"{head}: the period before had no run when this run was made (history missing)"
         return head
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> StreakRecord:
         return {
             "grade": self.grade,
             "periods": self.periods,

@@ -32,7 +32,13 @@ from rating.engine import (
     shrinkage,
 )
 from rating.engine.context import RunContext
-from rating.engine.shapes import InputFingerprint, Manifest, RunReportRecord, RunSummary
+from rating.engine.shapes import (
+    InputFingerprint,
+    Manifest,
+    RunReportRecord,
+    RunSummary,
+    StepLog,
+)
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
@@ -55,7 +61,7 @@ class RunReport:
     results_sha256: str
     summary: RunSummary
     manifest: Manifest
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[StepLog] = field(default_factory=list)
 
     def as_dict(self) -> RunReportRecord:
         return {
@@ -101,9 +107,9 @@ def _steps(
 
 def compute(
     con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None
-) -> list[dict[str, Any]]:
+) -> list[StepLog]:
     """Run every step into temp tables; returns the step log."""
-    log = []
+    log: list[StepLog] = []
     steps = _steps(ctx)
     guard.prepare(con)
     for i, (name, step) in enumerate(steps):

@@ -316,6 +316,14 @@ class EvaluationRecord(TypedDict):
     carried_from: str | None  # the run it was carried from, if not made in this one
 
 
+class StepLog(TypedDict):
+    """One step of a run as `runner.compute` logs it."""
+
+    step: str  # the step's name, e.g. "rule hits"
+    rows: int | None  # rows the step made, None when it makes no table
+    ms: float  # wall time in milliseconds, one decimal
+
+
 class RunReportRecord(RunSummary):
     """A run just made (`runner.RunReport.as_dict`): its id, period, rules, the summary's counts
     and the results digest."""
@@ -324,6 +332,22 @@ class RunReportRecord(RunSummary):
     period: str
     rules: str  # name@version
     results_sha256: str
+
+
+class RefusalRecord(TypedDict):
+    """A refusal a user overrode (`planner.Refusal`): its code and message."""
+
+    code: str
+    message: str
+
+
+class RateRecord(RunReportRecord):
+    """`rating run`'s answer (`planner.RateResult.as_dict`): the run made, the history it
+    needed and had, the history runs made first, and the refusals overridden."""
+
+    history: HistoryRecord
+    history_made: list[RunReportRecord]
+    overrides: list[RefusalRecord]
 
 
 class Explanation(TypedDict):
