@@ -156,3 +156,37 @@ def test_the_docstring_check_sees_a_missing_one() -> None:
         "class Holder:\n    def method(self):\n        return 4\n"
     )
     assert undocumented(source) == ["silent", "quiet"]
+
+
+def untyped_returns(source: str) -> list[str]:
+    """Public module-level functions of one module's source that return `dict[str, Any]`
+    (alone or inside a list, tuple or union) instead of a typed shape."""
+    return [
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("_")
+        and node.returns is not None
+        and "dict[str, Any]" in ast.unparse(node.returns)
+    ]
+
+
+@pytest.mark.parametrize("room", ["engine", "audit"])
+def test_what_engine_and_audit_hand_out_has_a_typed_shape(room: str) -> None:
+    """GUIDE.md: what crosses a module boundary has a typed shape (rating/engine/shapes.py,
+    rating/audit/shapes.py), no dict[str, Any]."""
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "rating" / room).rglob("*.py"))
+        for name in untyped_returns(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "public functions returning dict[str, Any]:\n" + "\n".join(found)
+
+
+def test_the_shape_check_sees_an_untyped_return() -> None:
+    source = (
+        "def typed() -> Manifest:\n    return {}\n\n"
+        "def loose() -> list[dict[str, Any]]:\n    return []\n\n"
+        "def _private() -> dict[str, Any]:\n    return {}\n"
+    )
+    assert untyped_returns(source) == ["loose"]
