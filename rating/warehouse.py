@@ -99,7 +99,7 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Apply the settings a connection needs: DuckDB threads and memory limit when set, and the
-    bureau's time zone (`RATING_TIMEZONE`) for TIMESTAMPTZ arithmetic."""
+    bureau's time zone (`RATING_TZ`) for TIMESTAMPTZ arithmetic."""
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:

@@ -204,7 +204,7 @@ def impact_between(
 def save(con: duckdb.DuckDBPyConnection, report: ImpactReport, at: datetime) -> str:
     """Store an impact report in `impact_reports` under the id `impact-<at, to the microsecond>`
     with its counts (grades changed, list entries and leavers, downgrades) and the whole report as
-    JSON; returns the id. Call inside the caller's transaction."""
+    JSON; returns the id."""
     report_id = f"impact-{at.strftime('%Y%m%dT%H%M%S%f')}"
     summary = {
         "grades_changed": report.grades_changed,

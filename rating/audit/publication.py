@@ -234,9 +234,9 @@ def publish(
     """Publish a run: write a `publish` ledger record committing to its results, run row, manifest
     and rule files by hash, start the black-list entries it makes, expire entries that reached their
     maximum and record every row's hash. `force` publishes a run not through publicity (公示), still
-    in it, or with objections unresolved, and the record says so; `extra` adds fields to the payload. Raises
-    `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError` (`ALREADY_PUBLISHED`, `RUN_DISCARDED`,
-    `RUN_SUPERSEDED`, `PUBLICITY_NOT_OVER`, `RESULTS_ALTERED`)."""
+    in it, or with objections unresolved, and the record says so; `extra` adds fields to the
+    payload. Raises `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError` (`ALREADY_PUBLISHED`,
+    `RUN_DISCARDED`, `RUN_SUPERSEDED`, `PUBLICITY_NOT_OVER`, `RESULTS_ALTERED`)."""
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")

@@ -70,8 +70,9 @@ def context_from_manifest(info: RunRow, ruleset: LoadedRuleSet) -> RunContext:
 def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> ReplayReport:
     """Recompute stored run `run_id` from its manifest into `replay_` temp tables and compare: MATCH
     when the recomputed results digest (the run's own digest scheme) equals the stored one and every
-    input still fingerprints the same, MISMATCH with the differing tables and rows otherwise. Takes
-    seconds (`seconds`). Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`)."""
+    input still fingerprints the same, MISMATCH with the differing tables and rows otherwise;
+    `seconds` says how long it took. Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`).
+    """
     started = time.perf_counter()
     info = explainer.run_row(con, run_id)
     ruleset = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])

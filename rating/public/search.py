@@ -248,7 +248,7 @@ def bigrams(text: str | None) -> set[str]:
 
 
 def dice(a: set[str], b: set[str]) -> float:
-    """Dice similarity of two bigram sets, 2·|a∩b| ÷ (|a| + |b|), in [0, 1]; 0 when either is empty."""
+    """Dice similarity of two bigram sets: 2·|a∩b| ÷ (|a| + |b|), in [0, 1]; 0 if one is empty."""
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 

@@ -97,7 +97,7 @@ def transition_matrix(data: ReportData, w: Words) -> bytes | None:
 
 
 def scores_by_district(data: ReportData, w: Words) -> bytes | None:
-    """PNG box plots of company scores per district (lowest median first, companies counted in the
+    """PNG box plots of company scores per district (ordered by median, companies counted in each
     label); None when no district has a score."""
     if not data.district_scores:
         return None

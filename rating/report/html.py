@@ -393,7 +393,8 @@ class Page:
     def provenance_table(self, generated: str) -> Markup:
         w = self.w
         p = self.data.provenance
-        rows: list[list[Any]] = [[w("Run"), self.data.run_id], [w("Rule set"), self.data.info["ruleset"]],
+        rows: list[list[Any]] = [
+                [w("Run"), self.data.run_id], [w("Rule set"), self.data.info["ruleset"]],
                 [w("Engine version"), p.get("engine_version")],
                 [w("Rule set logic fingerprint"), (p.get("ruleset_logic_sha256"), "id")],
                 [w("Inputs fingerprint"), (p.get("inputs_sha256"), "id")],
