@@ -121,9 +121,14 @@ def read_text(read: Mapping[str, Any]) -> str:
             if read["why"] != "named"
             else ""
         )
-    return _("read run {run_id} ({period}, {status}): {why}").format(
+    text = _("read run {run_id} ({period}, {status}): {why}").format(
         run_id=read["run_id"], period=read["period"], status=word("status", status), why=why
     )
+    if read.get("in_publicity"):
+        text += _("; run {run_id} is in publicity: residents see its proposed lists").format(
+            run_id=read["in_publicity"]
+        )
+    return text
 
 
 def streak_text(streak: Mapping[str, Any]) -> str:

@@ -113,6 +113,7 @@ class ReadRecord(TypedDict):
     period: str
     status: str
     why: str
+    in_publicity: str | None  # another run in publicity, if any (what residents see proposed)
 
 
 class RunRow(TypedDict):
@@ -167,6 +168,18 @@ class Provenance(TypedDict):
     results_sha256: str
 
 
+class StreakRecord(TypedDict):
+    """A company's run of one grade (`history.Streak.as_dict`) and its words."""
+
+    grade: str
+    periods: int
+    since: str
+    from_data_start: bool
+    capped: bool
+    history_missing: bool
+    text: NotRequired[str]
+
+
 class CompanyListRow(TypedDict):
     """A company in one list of a run (`explainer.list_companies`)."""
 
@@ -185,6 +198,8 @@ class CompanyListRow(TypedDict):
     downgrade_reason: str | None
     veto_rules: list[str] | None
     grade_reason: str | None
+    # `rating show` adds each black-list row's streak (the ground it may meet).
+    streak: NotRequired[StreakRecord | None]
 
 
 class CompanyRow(CompanyListRow):
@@ -269,18 +284,6 @@ class BucketRow(TypedDict):
     records: int
     raw_points: Decimal
     points: Decimal
-
-
-class StreakRecord(TypedDict):
-    """A company's run of one grade (`history.Streak.as_dict`) and its words."""
-
-    grade: str
-    periods: int
-    since: str
-    from_data_start: bool
-    capped: bool
-    history_missing: bool
-    text: NotRequired[str]
 
 
 class RankRecord(TypedDict):
