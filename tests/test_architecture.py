@@ -125,15 +125,19 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     assert FLOOR_OF[_room("rating.engine.runner")] > FLOOR_OF["rating.schema"]
 
 
-def undocumented(source: str) -> list[str]:
-    """Public module-level functions of one module's source that have no docstring."""
+def public_functions(source: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The public module-level functions (name not starting with `_`) of one module's source."""
     return [
-        node.name
+        node
         for node in ast.parse(source).body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and not node.name.startswith("_")
-        and not ast.get_docstring(node)
     ]
+
+
+def undocumented(source: str) -> list[str]:
+    """Public module-level functions of one module's source that have no docstring."""
+    return [node.name for node in public_functions(source) if not ast.get_docstring(node)]
 
 
 def test_every_public_function_has_a_docstring() -> None:
@@ -163,11 +167,8 @@ def untyped_returns(source: str) -> list[str]:
     (alone or inside a list, tuple or union) instead of a typed shape."""
     return [
         node.name
-        for node in ast.parse(source).body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and not node.name.startswith("_")
-        and node.returns is not None
-        and "dict[str, Any]" in ast.unparse(node.returns)
+        for node in public_functions(source)
+        if node.returns is not None and "dict[str, Any]" in ast.unparse(node.returns)
     ]
 
 
