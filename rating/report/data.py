@@ -23,6 +23,7 @@ from rating.consequences.lookup import RunMeasure, run_measures
 from rating.engine import explainer
 from rating.engine import managers as manager_results
 from rating.engine.managers import ManagerResult
+from rating.engine.shapes import Provenance, RunRow
 from rating.errors import RatingError
 from rating.periods import Period
 from rating.ruleset.definition import RuleSet
@@ -37,8 +38,8 @@ MANAGERS_SHOWN = 50  # the report lists the worst managers; `rating managers sho
 
 @dataclass
 class ReportData:
-    info: dict[str, Any]
-    provenance: dict[str, Any]
+    info: RunRow
+    provenance: Provenance
     grade_order: tuple[str, ...]
     previous: str | None
     companies: list[dict[str, Any]]
@@ -54,7 +55,7 @@ class ReportData:
     holds: list[dict[str, Any]]
     ruleset: RuleSet
     before: list[dict[str, Any]]  # the previous period's companies (empty without one)
-    previous_info: dict[str, Any] | None  # the previous run, as `explainer.run_row` gives it
+    previous_info: RunRow | None  # the previous run, as `explainer.run_row` gives it
     measures: list[RunMeasure] = field(default_factory=list)  # what the run sets in motion
     managers: list[ManagerResult] = field(default_factory=list)  # the worst MANAGERS_SHOWN
     manager_count: int = 0  # managers the run scored (a `[managers]` part)
@@ -90,7 +91,9 @@ class ReportData:
         ]
 
 
-def previous_run(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> str | None:
+def previous_run(con: duckdb.DuckDBPyConnection, info: RunRow) -> str | None:
+    """The run the report compares with: the run pinned one period back in the manifest's history,
+    else the run that counts for the period before (`period_chain`), else None."""
     for h in info["manifest"].get("history_runs", []):
         if h.get("periods_back") == 1:
             return str(h["run_id"])
@@ -202,6 +205,13 @@ def _try(data: ReportData, name: str, fn: Any, *args: Any) -> Any:
 def collect(
     con: duckdb.DuckDBPyConnection, run_id: str | None, model: str = "logistic"
 ) -> ReportData:
+    """Everything the quarterly report shows of run `run_id` (None: the latest), read once
+    (`ReportData`): provenance, companies and grade counts now and one period back, transitions,
+    districts and their scores, complaint categories, stability (PSI) series, the early-warning
+    backtest with `model` (`logistic` or `boosting`), integrity holds and measures in force. The
+    early warning and backtest, when they fail (too little history, an unknown model), are left
+    out with the reason in `unavailable`. Raises `NotFoundError` (`RUN_NOT_FOUND`,
+    `RULESET_NOT_FOUND`)."""
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     order = rs.grade_order
