@@ -45,7 +45,9 @@ ANY_CODE = "error"  # rating.cli.i18n.ANY_CODE
 PINNED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": ((1, "c"), 2)}
 # Library functions whose returned English sentences are shown to people: (file, function).
-TEXT_FUNCTIONS: list[tuple[str, str]] = []
+TEXT_FUNCTIONS: list[tuple[str, str]] = [
+    ("rating/audit/publication.py", "_refusal"),  # why a run may not be published yet
+]
 
 
 # --- 3. and 4.: templates from the library's source ------------------------------------------
@@ -78,10 +80,19 @@ def _name(node: ast.expr, taken: dict[str, str]) -> str:
     return name
 
 
-def template(node: ast.expr, taken: dict[str, str], parts: list[str]) -> str | None:
-    """The English template of a message expression; conditional pieces (`a if c else b`)
-    become placeholders and their branches are collected in `parts` as templates of their
-    own. None when the expression is not text."""
+def template(
+    node: ast.expr,
+    taken: dict[str, str],
+    parts: list[str],
+    local: dict[str, ast.IfExp] | None = None,
+) -> str | None:
+    """The English template of a message expression; conditional pieces (`a if c else b`,
+    also through a local variable assigned one: `hint = f"…" if x else ""`) become
+    placeholders and their branches are collected in `parts` as templates of their own.
+    None when the expression is not text."""
+    local = local or {}
+    if isinstance(node, ast.Name) and node.id in local:
+        node = local[node.id]
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.JoinedStr):
@@ -90,10 +101,15 @@ def template(node: ast.expr, taken: dict[str, str], parts: list[str]) -> str | N
             if isinstance(piece, ast.Constant):
                 out.append(str(piece.value))
             elif isinstance(piece, ast.FormattedValue):
-                out.append("{" + _name(piece.value, taken) + "}")
+                value = piece.value
+                if isinstance(value, ast.Name) and value.id in local:
+                    out.append(template(local[value.id], taken, parts) or "")
+                else:
+                    out.append("{" + _name(value, taken) + "}")
         return "".join(out)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = template(node.left, taken, parts), template(node.right, taken, parts)
+        left = template(node.left, taken, parts, local)
+        right = template(node.right, taken, parts, local)
         if left is None and right is None:
             return None
         return (left or "{" + _name(node.left, taken) + "}") + (
@@ -136,11 +152,47 @@ def _code_and_message(node: ast.Call) -> tuple[str, ast.expr] | None:
     return None
 
 
+def _is_text_choice(node: ast.expr) -> bool:
+    """`f"…" if c else ""`: a choice between two texts (not between two values)."""
+
+    def text(n: ast.expr) -> bool:
+        return isinstance(n, ast.JoinedStr) or (
+            isinstance(n, ast.Constant) and isinstance(n.value, str)
+        )
+
+    return (
+        isinstance(node, ast.IfExp)
+        and text(node.body)
+        and (text(node.orelse) or _is_text_choice(node.orelse))
+    )
+
+
+def _conditional_locals(tree: ast.AST) -> dict[int, dict[str, ast.IfExp]]:
+    """id(call) → the local variables of its function assigned a conditional text
+    (`hint = f"; it looks like a '{guess}' file" if guess else ""`), innermost function last."""
+    found: dict[int, dict[str, ast.IfExp]] = {}
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        names = {
+            t.id: a.value
+            for a in ast.walk(func)
+            if isinstance(a, ast.Assign) and _is_text_choice(a.value)
+            for t in a.targets
+            if isinstance(t, ast.Name)
+        }
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call):
+                found[id(node)] = names
+    return found
+
+
 def library_templates() -> Iterator[tuple[str, str, str]]:
     """(context, English template, where) for every message the library shows to people."""
     for path in sorted((ROOT / "rating").rglob("*.py")):
         rel = path.relative_to(ROOT)
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        conditionals = _conditional_locals(tree)
         for node in ast.walk(tree):
             found: list[tuple[str, ast.expr]] = []
             if isinstance(node, ast.Call):
@@ -175,7 +227,7 @@ def library_templates() -> Iterator[tuple[str, str, str]]:
                 ]
             for context, expr in found:
                 parts: list[str] = []
-                text = template(expr, {}, parts)
+                text = template(expr, {}, parts, conditionals.get(id(node)))
                 for t in [text, *parts]:
                     if t and len(_literal(t)) >= 3:
                         yield (context if t == text else ANY_CODE), t, f"{rel}:{node.lineno}"

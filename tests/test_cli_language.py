@@ -220,6 +220,39 @@ def test_library_errors_reach_the_user_in_chinese(
     assert "no run '2019Q1-01'" in err and "[RUN_NOT_FOUND]" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["run", "--period"],
+            "错误：[BAD_USAGE] 选项 '--period' 后面需要一个值；请看 `rating run --help`",
+        ),
+        (
+            ["runs", "show", "--json=1", "x"],
+            "错误：[BAD_USAGE] 选项 '--json' 不接受值；请看 `rating runs show --help`",
+        ),
+    ],
+)
+def test_click_usage_errors_in_chinese_pointing_at_the_command(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2 and err.strip() == expected
+
+
+def test_a_fake_workbook_is_refused_in_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import zipfile
+
+    fake = tmp_path / "工单.xlsx"
+    with zipfile.ZipFile(fake, "w") as z:
+        z.writestr("readme.txt", "not a workbook")
+    code, _, err = run(capsys, "ingest", "complaints", str(fake), "--db", str(tmp_path / "w.db"))
+    assert code == 3 and "[FILE_UNREADABLE] 工单.xlsx 不是真正的 Excel 工作簿" in err
+    assert "There is no item" not in err
+
+
 def test_a_missing_rule_set_says_where_it_looked(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -32,6 +32,8 @@ DOMAIN = "rating"  # the report has its own domain, `report` (rating.report.text
 SOURCE_LANGUAGE = "en"
 # Message context of templates that belong to no code (errors raised without one).
 ANY_CODE = "error"
+# Message context of sentences library functions return for people (scripts/messages.py).
+TEXT = "text"
 
 _state: dict[str, Any] = {"language": SOURCE_LANGUAGE, "catalog": gettext.NullTranslations()}
 
@@ -179,12 +181,15 @@ def error_text(code: str, message: str, depth: int = 0) -> str:
     exact = _(message) if depth == 0 else message  # a value is data: only templates apply
     if exact != message:
         return exact
-    for context in (code, ANY_CODE):
+    # A value may itself be a message: of the same code (a refusal wrapped with a hint, as
+    # PERIOD_NOT_ENDED is), of no code, or a sentence a library function returns ("text").
+    contexts = (code, ANY_CODE) if depth == 0 else (code, ANY_CODE, TEXT)
+    for context in contexts:
         for pattern, translated in _templates().get(context, []):
             found = pattern.fullmatch(message)
             if found is not None:
                 values = {
-                    k: error_text(ANY_CODE, v, depth + 1) if depth < 2 else v
+                    k: error_text(code, v, depth + 1) if depth < 2 else v
                     for k, v in found.groupdict().items()
                 }
                 return _fill(translated, values)
