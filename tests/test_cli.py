@@ -168,7 +168,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["rules", "validate"],
     ):
         assert main([*command, "--help"]) == 0
-        assert "Usage" in capsys.readouterr().out
+        assert "用法：rating" in capsys.readouterr().out  # Chinese by default
 
 
 def test_run_results_go_to_a_workbook_or_a_csv(

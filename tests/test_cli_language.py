@@ -360,3 +360,35 @@ def test_a_score_shows_the_same_on_screen_in_the_report_and_on_the_public_page()
         value = Decimal(text)
         assert score(value, 2) == Words("zh").score(value) == PublicWords("zh").score(value)
         assert score(value, 2) == shown
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    from rating.cli import app
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        subs = getattr(command, "commands", {})
+        return [path] + [p for name, sub in subs.items() for p in walk(sub, [*path, name])]
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_chinese_help_wraps_and_speaks_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """Every command's --help at 80 columns and on a phone (40): no line cut with "…", no
+    English `Usage:`, no `<bool>` beside a flag, no `[默认：no-force]`."""
+    monkeypatch.setenv("COLUMNS", columns)
+    paths = _command_paths()  # every command on a phone; the top two levels at 80 columns
+    for path in paths if columns == "40" else [p for p in paths if len(p) <= 1]:
+        code, out, _ = run(capsys, *path, "--help")
+        assert code == 0, path
+        lines = out.splitlines()
+        assert any(line.strip().startswith("用法：rating") for line in lines), path
+        cut = [x for x in lines if re.search(r"…\s*│?\s*$", x)]
+        assert cut == [], (path, cut)
+        assert max(width(x) for x in lines) <= int(columns), path
+        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]"):
+            assert not [x for x in lines if stray in x and "--no-" not in x], (path, stray)
