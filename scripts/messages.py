@@ -259,6 +259,15 @@ def feature_meanings() -> dict[str, str]:
     return {name: meaning for name, (_sql, meaning) in FEATURES.items()}
 
 
+def contract_descriptions() -> Iterator[tuple[str, str]]:
+    """(where, meaning) of every column of the data contracts (shown by `rating contracts`)."""
+    from rating.schema import CONTRACTS
+
+    for kind, contract in CONTRACTS.items():
+        for name, col in contract.columns.items():
+            yield f"data contract {kind}.{name}", col.description
+
+
 # --- 2.: help texts ---------------------------------------------------------------------------
 
 
@@ -313,6 +322,8 @@ def extract() -> Catalog:
         catalog.add(text, context=code, auto_comments=[where])
     for name, text in feature_meanings().items():
         catalog.add(text, auto_comments=[f"duplicate model feature {name}"])
+    for where, text in contract_descriptions():
+        catalog.add(text, auto_comments=[where])
     for context, text, where in library_templates():
         catalog.add(text, context=context, auto_comments=[where])
     return catalog

@@ -392,3 +392,18 @@ def test_chinese_help_wraps_and_speaks_chinese(
         assert max(width(x) for x in lines) <= int(columns), path
         for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]"):
             assert not [x for x in lines if stray in x and "--no-" not in x], (path, stray)
+
+
+def test_contracts_are_tables_in_the_users_language(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rating contracts` in Chinese: the same declarations as datasets/CONTRACTS.md, every
+    column's meaning translated; English with RATING_LANG=en; the Markdown stays English."""
+    code, out, _ = run(capsys, "contracts")
+    assert code == 0 and "物业服务企业" in out and "登记名称。" in out and "原因代码" in out
+    assert "Registered name" not in out and "| column |" not in out
+    monkeypatch.setenv("RATING_LANG", "en")
+    code, out, _ = run(capsys, "contracts")
+    assert code == 0 and "Registered name." in out and "登记名称" not in out
+    code, out, _ = run(capsys, "contracts", "--markdown")
+    assert out.startswith("# Data contracts")

@@ -368,8 +368,10 @@ def contracts(
     if markdown:
         say(docs.contracts_markdown())
         return
+    from rating.cli.contractview import print_contracts
+
     inv = Invocation(None, json)
-    emit(inv, docs.contracts_json(), lambda: say(docs.contracts_markdown()))
+    emit(inv, docs.contracts_json(), print_contracts)
 
 
 __all__ = ["text"]
