@@ -12,7 +12,6 @@ from rating.ingest.reasons import PROBLEM_CODES, PROBLEM_EXAMPLES, SKIP_REASONS
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, logical_type
 from rating.schema.vocabularies import EVENT_CODES
 
-
 # How a check reads in English: {value} is the check's own value (a list, a bound, a pattern).
 CHECK_WORDS = {
     "one_of": "one of: {value}",
