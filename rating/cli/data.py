@@ -228,6 +228,7 @@ def quarantine(
 ) -> None:
     """Rejected rows: file, line, column, reason code and the value found (--out: all of them)."""
     from rating.ingest import quarantine as quarantine_rows
+    from rating.cli.shown import problem_text
     from rating.ingest.validate import PROBLEM_CODES
 
     inv = Invocation(db, json)
@@ -263,9 +264,7 @@ def quarantine(
                 r.line,
                 r.column_name,
                 r.code,
-                _(PROBLEM_CODES[r.code])
-                if r.code in PROBLEM_CODES
-                else error_text(r.code, r.message or ""),
+                problem_text(r.code, r.message or _(PROBLEM_CODES.get(r.code, ""))),
                 r.value or "",
                 word("kind", r.kind),
             ]
