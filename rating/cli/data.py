@@ -19,7 +19,7 @@ from rating.cli.common import (
     say,
 )
 from rating.cli.display import Col, count, print_table, text, when, word
-from rating.cli.i18n import _, error_text
+from rating.cli.i18n import _
 from rating.errors import UsageError
 
 if TYPE_CHECKING:
@@ -227,8 +227,8 @@ def quarantine(
     json: JsonOption = False,
 ) -> None:
     """Rejected rows: file, line, column, reason code and the value found (--out: all of them)."""
-    from rating.ingest import quarantine as quarantine_rows
     from rating.cli.shown import problem_text
+    from rating.ingest import quarantine as quarantine_rows
     from rating.ingest.validate import PROBLEM_CODES
 
     inv = Invocation(db, json)

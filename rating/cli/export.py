@@ -84,9 +84,11 @@ def _grade_reason(code: str, row: Mapping[str, Any], definition: RuleSet) -> str
     grades = definition.grades
     if kind == "veto":
         return f"{grades.veto_title} ({row.get('veto_rules') or ''})"
-    for item in (*grades.overrides, *grades.caps) if ref else ():
-        if item.id == ref:
-            return item.title + (f" — {item.clause}" if item.clause else "")
+    titled = {o.id: (o.title, o.clause) for o in grades.overrides}
+    titled |= {c.id: (c.title, c.clause) for c in grades.caps}
+    if ref in titled:
+        title, clause = titled[ref]
+        return title + (f" — {clause}" if clause else "")
     if kind == "not_rated":
         return _("not rated: the company served no project in the period")
     if kind == "band":
