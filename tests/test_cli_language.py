@@ -407,3 +407,23 @@ def test_contracts_are_tables_in_the_users_language(
     assert code == 0 and "Registered name." in out and "登记名称" not in out
     code, out, _ = run(capsys, "contracts", "--markdown")
     assert out.startswith("# Data contracts")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["quarantine", "--kind", "complaint"], "UNKNOWN_KIND", "是否想用 'complaints'"),
+        (["quarantine", "--code", "BAD_DAT"], "UNKNOWN_CODE", "是否想用 'BAD_DATE'"),
+        (["explain", "123"], "USCC_INVALID", "它有 3 个字符"),
+        (["explain", "913799715UKNLNPLOD"], "USCC_INVALID", "'O' 不是代码可用的字符"),
+    ],
+)
+def test_a_typo_is_refused_not_answered_with_nothing(
+    capsys: pytest.CaptureFixture[str],
+    city: dict[str, Any],
+    args: list[str],
+    code: str,
+    says: str,
+) -> None:
+    got, out, err = run(capsys, *args, "--db", city["db"])
+    assert got == 2 and f"[{code}]" in err and says in err, err
