@@ -145,7 +145,7 @@ def _code_and_message(node: ast.Call) -> tuple[str, ast.expr] | None:
         and isinstance(node.args[0].value, str)
         and node.args[0].value.isupper()
         and "_" in node.args[0].value + "_"
-        and name in ("add", "Problem", "Refusal")
+        and name in ("add", "Problem", "Refusal", "IngestWarning")
     ):
         return node.args[0].value, node.args[1]
     if node.args and name.endswith("Error") and not hasattr(builtins, name):

@@ -427,3 +427,13 @@ def test_a_typo_is_refused_not_answered_with_nothing(
 ) -> None:
     got, out, err = run(capsys, *args, "--db", city["db"])
     assert got == 2 and f"[{code}]" in err and says in err, err
+
+
+def test_a_header_only_file_is_loaded_with_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "企业.csv"
+    empty.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
+    code, _, err = run(capsys, "ingest", "companies", str(empty), "--db", str(tmp_path / "w.db"))
+    assert code == 0
+    assert "警告：[EMPTY_FILE] 企业.csv 只有表头，没有数据行：已记为批次 1，0 行" in err

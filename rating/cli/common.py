@@ -152,6 +152,11 @@ def error_line(code: str, message: str) -> str:
     return _("Error: [{code}] {message}").format(code=code, message=error_text(code, message))
 
 
+def warning_line(code: str, message: str) -> str:
+    """`Warning: [CODE] message` in the user's language: done, but worth a look."""
+    return _("Warning: [{code}] {message}").format(code=code, message=error_text(code, message))
+
+
 def error_document(exc: RatingError) -> dict[str, Any]:
     """The JSON error shape shared with the API, its message in the user's language."""
     body = exc.as_dict()

@@ -17,6 +17,8 @@ from rating.cli.common import (
     exported,
     progress_bar,
     say,
+    stderr,
+    warning_line,
 )
 from rating.cli.display import Col, count, print_table, text, when, word
 from rating.cli.i18n import _
@@ -161,6 +163,8 @@ def _render_ingest(results: list[IngestResult]) -> None:
         ),
     )
     for r in results:
+        for w in r.warnings:
+            stderr.print(warning_line(w.code, w.message), markup=False, highlight=False)
         if r.matched:
             found = _(", ").join(f"{word('method', m)} {n:,}" for m, n in r.matched.items())
             say(
