@@ -437,3 +437,33 @@ def test_a_header_only_file_is_loaded_with_a_warning(
     code, _, err = run(capsys, "ingest", "companies", str(empty), "--db", str(tmp_path / "w.db"))
     assert code == 0
     assert "警告：[EMPTY_FILE] 企业.csv 只有表头，没有数据行：已记为批次 1，0 行" in err
+
+
+def test_progress_lines_grow_and_end_at_each_steps_total(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step's line shows its final count (not the first chunk's), counts never go back,
+    and a long step gets lines while it runs."""
+    from rating.cli import common
+
+    clock = iter(float(t) for t in range(0, 1000))
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    lines = common.LineProgress("生成", each_step=True, every=5.0)
+    for step, total in (("complaints", 1500), ("inspections", 4)):
+        for done in range(1, total + 1, 100 if total > 100 else 1):
+            lines(step, done, total)
+        lines(step, total, total)
+    lines.finish()
+    err = capsys.readouterr().err.strip().splitlines()
+    counts = [
+        (m.group(1), int(m.group(2).replace(",", "")), int(m.group(3).replace(",", "")))
+        for m in (re.search(r"：(\S+)（([\d,]+)/([\d,]+)）", x) for x in err)
+        if m
+    ]
+    by_step: dict[str, list[int]] = {}
+    for step, done, _total in counts:
+        by_step.setdefault(step, []).append(done)
+    assert by_step["投诉"][-1] == 1500 and by_step["检查"][-1] == 4
+    assert all(a < b for done in by_step.values() for a, b in zip(done, done[1:]))
+    assert len(by_step["投诉"]) > 1  # 15 calls, one clock second each: a line every 5
+    assert err[-1].startswith("生成：完成")
