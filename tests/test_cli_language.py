@@ -173,7 +173,12 @@ def test_identifiers_are_never_cut_at_80_columns(
     # nothing ellipsised: every "…" in a table is one the clauses quote (……)
     shown = sum(x.count("…") for x in out.splitlines() if x[:1] in "┃│")
     assert shown == sum(r["clause"].count("…") for r in card["reasons"])
-    assert "--wide" in run(capsys, "batches", *db)[1]  # columns left out, with the note
+    narrow = run(capsys, "batches", *db)[1]  # too many columns: a record per batch, none left out
+    assert "--wide" in narrow and "sha256" in narrow and "┃" not in narrow
+    batches = as_json(capsys, "batches", *db)
+    assert all(b["file_name"] in narrow for b in batches)
+    quarantine = run(capsys, "quarantine", *db)[1]
+    assert "值" in quarantine and "类别" in quarantine  # was: left out at 80 columns
     _, wide, _ = run(capsys, "batches", "--wide", *db)
     assert "sha256" in wide and "--wide" not in wide
 
