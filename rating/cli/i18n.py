@@ -256,8 +256,8 @@ def _patch_typer(rich_utils: Any) -> None:
     def no_bool_type(self: Any, ctx: Any) -> str | None:
         return None if self.is_flag else display_type(self, ctx)
 
-    def no_bool_default(self: Any, **kw: Any) -> Any:
-        return "" if self.is_flag else default_string(self, **kw)
+    def no_bool_default(self: Any, **kw: Any) -> Any:  # a flag is off unless given
+        return "" if self.is_flag and not self.default else default_string(self, **kw)
 
     option.display_type_rich = no_bool_type  # type: ignore[method-assign]
     option._get_default_string = no_bool_default  # type: ignore[method-assign]
