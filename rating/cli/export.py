@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating export` to the `rating` command line app (`rating.cli.app`)."""
     app.command("export")(export)
 
 
