@@ -169,7 +169,7 @@ def export_run(
     return ExportResult(info["run_id"], chosen, files, counts, prov)
 
 
-def _red_reason(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> str | None:
+def _red_reason(con: duckdb.DuckDBPyConnection, info: Mapping[str, Any]) -> str | None:
     """Why a company is on the run's red list: the rule set's red list title and clause."""
     loaded = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
     red = loaded.definition.lists.red
