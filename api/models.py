@@ -96,6 +96,11 @@ __all__ = [
 ]
 
 
+class IngestWarning(BaseModel):
+    code: str
+    message: str
+
+
 class IngestResponse(BaseModel):
     kind: str
     file: str
@@ -129,6 +134,10 @@ class IngestResponse(BaseModel):
         default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
     )
     header_line: int = Field(1, description="Line or row the header was found on")
+    warnings: list[IngestWarning] = Field(
+        default_factory=list,
+        description="Loaded, but worth a look: EMPTY_FILE (a header without data rows)",
+    )
 
 
 class QuarantineRow(BaseModel):

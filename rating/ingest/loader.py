@@ -32,6 +32,7 @@ from rating.ingest.nondata import (
     skip_non_data,
 )
 from rating.ingest.problems import codes_sql, problems_sql
+from rating.ingest.reasons import IngestWarning, empty_file_warnings
 from rating.ingest.validate import (
     PROBLEM_CODES,
     FileTraits,
@@ -71,6 +72,7 @@ class IngestResult:
     normalised: dict[str, int] = field(default_factory=dict)  # identifier repairs, by kind
     sheets: list[dict[str, object]] = field(default_factory=list)  # workbooks: read / skipped
     header_line: int = 1  # where the header was found (title rows above it skipped)
+    warnings: list[IngestWarning] = field(default_factory=list)  # loaded, but worth a look
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -434,6 +436,8 @@ def _load_read(
             sheets=[i.as_dict() for i in raw.sheets],
             header_line=raw.header_line,
         )
+        data = loaded + quarantined + attached.in_review + superseding
+        result.warnings = empty_file_warnings(path.name, batch_id, data, sum(skipped.values()))
         _record_batch(con, result, mapping, origin, settings)
     return result
 
