@@ -107,6 +107,10 @@ def test_with_history_gives_what_rating_in_order_gives(tmp_path: Path) -> None:
     assert card["streak"]["periods"] == 3 and card["streak"]["since"] == "2025Q1"
     assert card["streak"]["from_data_start"] is True
     assert "2025Q1 is the first period with data" in card["streak"]["text"]
+    from rating.engine.shapes import StreakRecord
+    from tests.test_shapes import mismatches
+
+    assert mismatches(card["streak"], StreakRecord) == []
 
 
 def test_a_run_reads_what_its_sources_hold_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,11 +28,14 @@ from rating.settings import Settings
 
 if TYPE_CHECKING:
     from rating.engine.planner import RateResult, RunRequest
+    from rating.engine.shapes import CompanyListRow, RunRow
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating run`, `rating show` and `rating runs …` to the `rating` command line app
+    (`rating.cli.app`)."""
     app.command("run")(run)
     app.command("show")(show)
     app.add_typer(runs_app, name="runs")
@@ -129,7 +133,7 @@ def run(
     emit(inv, result.as_dict(), lambda: _render_rated(result, shown))
 
 
-def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list[list[Any]]:
+def _company_rows(found: list[CompanyListRow], extra: str, shown: Shown) -> list[list[Any]]:
     return [
         [
             r["uscc"],
@@ -144,7 +148,7 @@ def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list
     ]
 
 
-def _list_reason(row: dict[str, Any], extra: str, shown: Shown) -> str:
+def _list_reason(row: Mapping[str, Any], extra: str, shown: Shown) -> str:
     if extra == "veto_rules":
         return listing(row.get("veto_rules"))
     if extra == "grade_reason":
@@ -160,7 +164,7 @@ def _list_reason(row: dict[str, Any], extra: str, shown: Shown) -> str:
     return text
 
 
-def _add_streaks(con: Any, info: dict[str, Any], found: list[dict[str, Any]]) -> None:
+def _add_streaks(con: Any, info: RunRow, found: list[CompanyListRow]) -> None:
     """Each black-list row gains `streak` (rating.engine.history.Streak) when it has one."""
     from rating.engine import explainer, history
 

@@ -11,6 +11,7 @@ digest.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -207,7 +208,7 @@ DIGEST_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def digest_scheme(manifest: dict[str, object]) -> str:
+def digest_scheme(manifest: Mapping[str, object]) -> str:
     """The results digest scheme a run was hashed with, from its manifest."""
     scheme = str(manifest.get("results_digest") or LEGACY_DIGEST)
     if scheme not in SCHEMES:
@@ -329,4 +330,6 @@ def recorded_digest(per_table: dict[str, str], table: str, scheme: str = DIGEST)
 
 
 def combine_digests(per_table: dict[str, str]) -> str:
+    """One hex SHA-256 over per-table digests: each `table=digest` line in the order given (the
+    order of `RESULT_TABLES`), newline-terminated."""
     return hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode()).hexdigest()
