@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks.harness import git_commit
 from benchmarks.measure import machine, run_task
-from rating.engine.store import DIGEST, LEGACY_DIGEST
+from rating.engine.store import DIGEST, LEGACY_DIGEST, SORTED_V2
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "digest.jsonl"
@@ -38,12 +38,14 @@ def _round(db: str, period: str, memory_limit: str) -> dict[str, Any]:
         raise RuntimeError(f"replay did not match: {replay.error or replay.result}")
     new = run_task("digest", {**base, "run_id": run_id, "scheme": DIGEST})
     old = run_task("digest", {**base, "run_id": run_id, "scheme": LEGACY_DIGEST})
+    v2 = run_task("digest", {**base, "run_id": run_id, "scheme": SORTED_V2})
     return {
         "run_id": run_id,
         "run": run.as_dict() | {"phases": run.result["phases"]},
         "replay": replay.as_dict(),
         "digest": new.as_dict() | {"rows": new.result["rows"]},
         "legacy_digest": old.as_dict(),
+        "v2_digest": v2.as_dict(),
     }
 
 
@@ -51,11 +53,12 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, float]:
     def median(key: str) -> float:
         return round(statistics.median(r[key]["seconds"] for r in rounds), 3)
 
-    out = {k: median(k) for k in ("run", "replay", "digest", "legacy_digest")}
+    out = {k: median(k) for k in ("run", "replay", "digest", "legacy_digest", "v2_digest")}
     out["replay_over_run"] = round(
         statistics.median(r["replay"]["seconds"] / r["run"]["seconds"] for r in rounds), 3
     )
     out["digest_over_legacy"] = round(out["digest"] / out["legacy_digest"], 3)
+    out["digest_over_v2"] = round(out["digest"] / out["v2_digest"], 3)
     out["result_rows"] = rounds[0]["digest"]["rows"]
     return out
 
@@ -81,8 +84,10 @@ seconds are inflated and noisy; ratios within a round less so (replay / run per 
 | engine run (computes the digest once) | {s["run"]} |
 | replay (computes it twice) | {s["replay"]} |
 | **replay / run** (wanted ≤ 1.2) | **{s["replay_over_run"]}** |
-| digest alone, `{DIGEST}` (SHA-256 over the typed JSON rows in canonical order) | {s["digest"]} |
+| digest alone, `{DIGEST}` (SHA-256 over the typed JSON rows; evidence sorted by batch and line, then text) | {s["digest"]} |
+| digest alone, `{SORTED_V2}` (the same rows sorted by their MD5, then text; runs before issue 21) | {s["v2_digest"]} |
 | digest alone, `{LEGACY_DIGEST}` (sum of MD5s, forgeable) | {s["legacy_digest"]} |
+| current / `{SORTED_V2}` | {s["digest_over_v2"]} |
 | current / legacy digest | {s["digest_over_legacy"]} |
 """
 

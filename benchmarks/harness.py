@@ -19,7 +19,15 @@ from typing import Any
 import duckdb
 
 from benchmarks import agreement, probes
-from benchmarks.measure import REPO, GiB, Measured, logged_command, logged_task, machine
+from benchmarks.measure import (
+    REPO,
+    GiB,
+    Measured,
+    compile_sources,
+    logged_command,
+    logged_task,
+    machine,
+)
 from benchmarks.sizes import PERIOD, Size
 from benchmarks.tasks import NOW
 from rating.ingest.folder import plan_folder
@@ -214,6 +222,7 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         f["path"] = path
     bare = _ingest_floor(out / "ingest_floor.duckdb", build.result["files"], opts, log)
     history = _history(db, opts, log)
+    compile_sources()
     startup = logged_command(log, "rating --help", "startup", _rating("--help"), json_out=False)
     engine = _engine_steps(db, out, opts, log)
     run = engine["inner"].result

@@ -56,6 +56,13 @@ class Settings:
     memory_limit: str = _setting(
         "", "RATING_MEMORY_LIMIT", "DuckDB memory limit such as '4GB'; empty lets DuckDB choose."
     )
+    ingest_memory_limit: str = _setting(
+        "1GB",
+        "RATING_INGEST_MEMORY_LIMIT",
+        "DuckDB memory limit while a file is ingested (its raw and checked rows spill to disk "
+        "beyond it, so a quarter of a large city is read in bounded memory); empty: "
+        "RATING_MEMORY_LIMIT's.",
+    )
     tokens_path: Path | None = _setting(
         None,
         "RATING_TOKENS",

@@ -152,6 +152,36 @@ def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
     assert "LEDGER_RECORD_ALTERED" in codes
 
 
+def test_a_run_hashed_under_the_previous_digest_still_replays_publishes_and_verifies(
+    golden: dict[str, Any],
+) -> None:
+    """Runs keep the scheme they were made with (`sha256-sorted-v2` before issue 21): a run
+    whose manifest names it is replayed, published and verified under it, and an altered
+    row still fails under it."""
+    from rating.engine.store import DIGEST, SORTED_V2, results_digest
+
+    con, settings = golden["con"], golden["settings"]
+    q3 = golden["runs"]["2025Q3"]
+    v2, _ = results_digest(con, q3, scheme=SORTED_V2)
+    v3 = value(con, "SELECT results_sha256 FROM runs WHERE run_id = $r", {"r": q3})
+    assert v3 == results_digest(con, q3, scheme=DIGEST)[0] != v2
+    run(
+        con,
+        """UPDATE runs SET results_sha256 = $d,
+               manifest = json_merge_patch(manifest, json_object('results_digest', $s))
+           WHERE run_id = $r""",
+        {"d": v2, "s": SORTED_V2, "r": q3},
+    )
+    report = replay.replay(con, settings, q3)
+    assert report.status == "MATCH" and report.replay_sha256 == v2, report.as_dict()
+    publication.publish(con, settings, q3, force=True)
+    assert verify.verify(con, golden["rules_dir"]).ok
+    run(con, "UPDATE run_companies SET black = NOT black WHERE run_id = $r", {"r": q3})
+    codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
+    assert codes == {"RESULT_ALTERED"}
+    assert replay.replay(con, settings, q3).status == "MISMATCH"
+
+
 def test_publishing_twice_or_altered_results_is_refused(golden: dict[str, Any]) -> None:
     con, settings, q3 = golden["con"], golden["settings"], golden["runs"]["2025Q3"]
     publication.publish(con, settings, q3, force=True)

@@ -113,6 +113,29 @@ def test_with_history_gives_what_rating_in_order_gives(tmp_path: Path) -> None:
     assert mismatches(card["streak"], StreakRecord) == []
 
 
+def test_a_run_reads_what_its_sources_hold_once(
+    city: tuple[Any, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusals, the history check and the manifest share one reading of every source
+    (`history.data_span`, a query per source over the whole warehouse)."""
+    from rating.engine import history
+
+    con, settings = city
+    read: list[str] = []
+    real = history.data_span
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        read.append(str(args[2]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(history, "data_span", counted)
+    made = rate(con, settings, RunRequest(Q3, with_history=True))
+    assert read == ["2025Q3", "2025Q1", "2025Q2"]  # once per rate(): the period, its history
+    manifest = explainer.run_row(con, made.report.run_id)["manifest"]
+    assert manifest["history"]["first_data_period"] == "2025Q1"
+    assert manifest["history"]["missing"] == []
+
+
 def test_periods_that_cannot_be_rated_yet(city: tuple[Any, Settings]) -> None:
     con, settings = city  # the clock reads 2026-11-01
     with pytest.raises(ConflictError) as open_period:

@@ -575,14 +575,38 @@ def test_the_digest_depends_on_the_multiset_of_rows_only(tmp_path: Path) -> None
     assert found == [(50,)]
 
 
+def test_evidence_rows_tied_on_their_line_hash_the_same_in_any_order(tmp_path: Path) -> None:
+    """`sha256-sorted-v3` sorts evidence by batch and line first: rows of one record hit by
+    several rules (tied on both) are ordered by their text, so any stored order gives one
+    digest, and changing any of them gives another."""
+    con = open_warehouse(settings_for(tmp_path))
+    evidence = [
+        (rule, "91A", "P1", "complaints", f"K{line}", 1, line, None, -0.5)
+        for line in (7, 3, 3, 12)
+        for rule in ("C02", "C01")
+    ] + [("C01", "91A", "P1", "complaints", "K0", 2, None, None, -1.0)]
+
+    def digest(order: list[Any]) -> str:
+        run(con, "DELETE FROM run_evidence WHERE run_id = 'X'")
+        for row in order:
+            con.execute("INSERT INTO run_evidence VALUES ('X', ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        return table_digest(con, "run_evidence", "X")
+
+    first = digest(evidence)
+    assert digest(list(reversed(evidence))) == first
+    assert digest(evidence[1::2] + evidence[::2]) == first
+    assert digest([*evidence[:-2], ("C03", *evidence[-2][1:]), evidence[-1]]) != first
+    con.close()
+
+
 def test_publication_records_the_digest_scheme_and_the_run_row(copy: Copy) -> None:
     rec = [r for r in ledger.records(copy.con) if r.action == "publish"][-1]
-    assert rec.payload["results_digest"] == "sha256-sorted-v2"
+    assert rec.payload["results_digest"] == "sha256-sorted-v3"
     assert set(rec.payload["run_row"]["columns"]) >= {"as_of", "summary", "manifest", "period"}
     manifest = json.loads(
         str(value(copy.con, "SELECT manifest FROM runs WHERE run_id = $r", {"r": rec.run_id}))
     )
-    assert manifest["results_digest"] == "sha256-sorted-v2"
+    assert manifest["results_digest"] == "sha256-sorted-v3"
 
 
 def test_the_anchoring_routine_on_the_command_line(

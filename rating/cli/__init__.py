@@ -230,12 +230,13 @@ def _report(exc: RatingError, argv: list[str]) -> None:
         )
 
 
-def _command() -> Any:
-    """The click command tree, its help texts in the user's language."""
-    from rating.cli import i18n
+def _command(argv: list[str] | None = None) -> Any:
+    """The click command tree `argv` needs (all of it when None; `rating.cli.tree`), its
+    help texts in the user's language."""
+    from rating.cli import i18n, tree
 
     i18n.localise_typer()
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(app if argv is None else tree.needed(app, argv))
     i18n.translate_tree(command)
     return command
 
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("RATING_DEBUG") == "1"
     try:
         argv = _start(argv)
-        code = _command().main(args=argv, prog_name="rating", standalone_mode=False)
+        code = _command(argv).main(args=argv, prog_name="rating", standalone_mode=False)
         return code if isinstance(code, int) else EXIT_OK
     except typer.Abort:
         common.stderr.print(_("Aborted."))

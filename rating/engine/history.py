@@ -55,6 +55,7 @@ class DataSpan:
     first_day: date | None
     in_scope: int
     first_record: date | None = None  # the first dated record of any source, registers too
+    watermark: int | None = None  # the batch watermark it was read at
 
 
 def data_span(
@@ -84,7 +85,9 @@ def data_span(
             (registers if start == OPEN_START else first).append(found[0])
         count += int(found[1])
     every = first + registers
-    return DataSpan(min(first or registers) if every else None, count, min(every, default=None))
+    return DataSpan(
+        min(first or registers) if every else None, count, min(every, default=None), watermark
+    )
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,14 @@ def check(
     period: Period,
     watermark: int,
     pinned: tuple[tuple[int, str], ...] | None = None,
+    span: DataSpan | None = None,
 ) -> HistoryCheck:
     """The history a run of `period` needs and has: the runs that count now, or — for a run
-    already made — the runs it pinned (`pinned`, as (periods back, run id))."""
-    first, needed = needed_periods(
-        ruleset, period, data_span(con, ruleset, period, watermark).first_day
-    )
+    already made — the runs it pinned (`pinned`, as (periods back, run id)). `span` is
+    `data_span` at `watermark` when the caller has it already (it reads every source)."""
+    if span is None or span.watermark != watermark:
+        span = data_span(con, ruleset, period, watermark)
+    first, needed = needed_periods(ruleset, period, span.first_day)
     if pinned is None:
         found = period_runs(con, needed, prefer_ruleset=ruleset.definition.ruleset.name)
     else:

@@ -88,9 +88,14 @@ class RateResult:
 
 
 def period_refusals(
-    con: duckdb.DuckDBPyConnection, settings: Settings, ruleset: LoadedRuleSet, period: Period
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    ruleset: LoadedRuleSet,
+    period: Period,
+    span: history.DataSpan | None = None,
 ) -> list[Refusal]:
-    """Why `period` may not be rated now (empty when it may)."""
+    """Why `period` may not be rated now (empty when it may); `span`: `history.data_span`
+    at the current watermark, when the caller has it."""
     out = []
     today = settings.current_time().date()
     if today <= period.end:
@@ -101,7 +106,8 @@ def period_refusals(
                 "rate a period after it has ended",
             )
         )
-    span = history.data_span(con, ruleset, period, watermark(con))
+    if span is None or span.watermark != watermark(con):
+        span = history.data_span(con, ruleset, period, watermark(con))
     if span.in_scope == 0:
         where = f"; the data starts on {span.first_record}" if span.first_record else ""
         out.append(
@@ -203,7 +209,10 @@ def rate(
     ruleset = registry.select(
         settings.rules_dir, request.rules, settings.ruleset, period, request.force
     )
-    refusals = period_refusals(con, settings, ruleset, period)
+    # What the sources hold depends on the ingested batches only (making history runs below
+    # ingests nothing), so one reading serves the refusals and every history check.
+    span = history.data_span(con, ruleset, period, watermark(con))
+    refusals = period_refusals(con, settings, ruleset, period, span)
     if refusals and not request.force_period:
         first = refusals[0]
         raise ConflictError(
@@ -211,7 +220,7 @@ def rate(
             code=first.code,
             details={"refusals": [r.as_dict() for r in refusals]},
         )
-    check = history.check(con, ruleset, period, watermark(con))
+    check = history.check(con, ruleset, period, watermark(con), span=span)
     made: list[RunReport] = []
     if check.missing and not request.with_history:
         raise _missing_history(request, check)
@@ -231,7 +240,7 @@ def rate(
         )
         done = rate(con, settings, earlier, progress=progress, extra={"history_for": str(period)})
         made += [*done.history_made, done.report]
-        check = history.check(con, ruleset, period, watermark(con))
+        check = history.check(con, ruleset, period, watermark(con), span=span)
         if str(earlier.period) in check.missing:  # made, yet it does not count: say so
             raise _missing_history(request, check)
     parameters = dict(extra or {})
@@ -247,5 +256,6 @@ def rate(
         forced=request.force and not registry.in_force(ruleset, period),
         progress=progress,
         extra=parameters,
+        span=span,
     )
     return RateResult(report, check, made, refusals)

@@ -208,12 +208,19 @@ def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:
     return f"{period}-{n + 1:02d}"
 
 
-def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> Manifest:
+def manifest(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    settings: Settings,
+    span: history.DataSpan | None = None,
+) -> Manifest:
     """The run's manifest (`shapes.Manifest`): engine and DuckDB versions, the rule set with its
     fingerprints and validity, the period, watermarks and correction batches, as-of time and zone,
     the working-day calendar, the pinned history runs and the history check, the parameters, each
     input's rows and hash, and the results digest scheme — everything `rating replay` needs to
-    recompute the run. Reads the temp tables `compute` made."""
+    recompute the run. Reads the temp tables `compute` made. `span`: `history.data_span` at
+    the run's watermark when the caller read it already (used only if its watermark is the
+    run's)."""
     rs = ctx.ruleset
     header = rs.definition.ruleset
     return {
@@ -245,7 +252,7 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
         # The periods the results read, from the first with data on, and the run (and its
         # status) pinned for each: a streak that reaches the first period is complete.
         "history": history.check(
-            con, rs, ctx.period, ctx.watermark, pinned=ctx.history_runs
+            con, rs, ctx.period, ctx.watermark, pinned=ctx.history_runs, span=span
         ).as_dict(),
         "parameters": {"forced": ctx.forced, "shadow": ctx.shadow, **ctx.extra},
         "inputs": input_fingerprints(con, ctx),
@@ -307,11 +314,14 @@ def execute_run(
     progress: Progress | None = None,
     revision_of: RunContext | None = None,
     extra: dict[str, Any] | None = None,
+    span: history.DataSpan | None = None,
 ) -> RunReport:
     """Rate `period` under `ruleset` over everything ingested so far, and store the results.
 
     `revision_of` re-rates an earlier run's inputs (its watermark, correction batches and
     history) instead: used when an upheld objection corrects records during publicity.
+    `span`: `history.data_span` as the caller read it (`planner.rate`), not read again when
+    its watermark is the run's.
     """
     if int(value(con, "SELECT count(*) FROM src_companies")) == 0:
         raise UsageError("the warehouse holds no companies: ingest data first", code="NO_DATA")
@@ -337,7 +347,7 @@ def execute_run(
         run_id = next_run_id(con, period)
         store(con, run_id)
         digest, _ = results_digest(con, run_id)
-        made = manifest(con, ctx, settings)
+        made = manifest(con, ctx, settings, span)
         made["run_id"] = run_id
         info = summary(con, ctx)
         _store_ruleset(con, ruleset, now)

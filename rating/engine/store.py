@@ -3,8 +3,9 @@
 Result tables are keyed by `run_id` and only ever appended to. `results_digest` hashes a
 run's results in a canonical order without the run id, so two runs over the same inputs
 with the same rules have the same digest: that is what "byte-identical" is checked on. The
-digest is SHA-256 over each row's typed JSON in a canonical order: collision-resistant, so a
-forger with write access cannot craft other rows with the same digest.
+digest is SHA-256 over each row's typed JSON in a canonical order (`table_digest`):
+collision-resistant, so a forger with write access cannot craft other rows with the same
+digest.
 """
 
 from __future__ import annotations
@@ -191,18 +192,39 @@ def source_table(table: str, prefix: str = "") -> str:
 
 
 # Results digest schemes. A run's manifest names the scheme it was hashed with
-# (`results_digest`); runs made before the key existed used the legacy one.
-DIGEST = "sha256-sorted-v2"
+# (`results_digest`); runs made before the key existed used the legacy one. Runs keep the
+# scheme they were made with: replay, publication and verify hash them with it.
+DIGEST = "sha256-sorted-v3"
+SORTED_V2 = "sha256-sorted-v2"
 LEGACY_DIGEST = "md5-sum-v1"
+SCHEMES = (DIGEST, SORTED_V2, LEGACY_DIGEST)
 BATCH_ROWS = 1 << 17
+
+# The canonical order of `sha256-sorted-v3`: these integer columns first (NULLs last), then
+# the row's text. A record's batch and line nearly identify an evidence row, so the sort
+# compares two integers and reaches the text only for a record hit by several rules; that
+# took half the time of v2's order (each row's MD5, then its text) on the 1M city.
+DIGEST_ORDER: dict[str, tuple[str, ...]] = {
+    "run_evidence": ("batch_id", "line"),
+    "run_manager_evidence": ("batch_id", "line"),
+    "run_unattributed": ("batch_id", "line"),
+}
 
 
 def digest_scheme(manifest: Mapping[str, object]) -> str:
     """The results digest scheme a run was hashed with, from its manifest."""
     scheme = str(manifest.get("results_digest") or LEGACY_DIGEST)
-    if scheme not in (DIGEST, LEGACY_DIGEST):
+    if scheme not in SCHEMES:
         raise ValueError(f"unknown results digest scheme {scheme!r}")
     return scheme
+
+
+def canonical_order(table: str, scheme: str = DIGEST) -> str:
+    """ORDER BY terms of a scheme's canonical row order over `j`, the row's text; a total
+    order that depends on the set of rows alone (rows tied on every term are equal text)."""
+    if scheme == SORTED_V2:
+        return "md5_number(j), j"
+    return "".join(f'"{c}" NULLS LAST, ' for c in DIGEST_ORDER.get(table, ())) + "j"
 
 
 def row_text_sql(table: str, scheme: str = DIGEST) -> str:
@@ -226,14 +248,16 @@ def table_digest(
     """A digest of a result table's rows for one run, without the run id, that a forger
     cannot match with other rows short of breaking SHA-256.
 
-    sha256 of the scheme, the table, the row count and every row's typed JSON
-    (`row_text_sql`) in a canonical order: by the row's MD5 (a cheap, fixed-width sort key)
-    and then its text, so the order is a function of the set of rows alone. JSON values are
-    self-delimiting, so the concatenation is unambiguous: equal digests mean equal
-    multisets of rows unless SHA-256 collides. DuckDB encodes and sorts (spilling to disk
-    when it must); the sorted text streams to `hashlib` in Arrow batches. (The legacy scheme
-    summed MD5s: a sum can be matched by crafted rows — a generalised birthday attack — so
-    it is kept only to check runs made with it.)
+    SHA-256 over the line `{scheme}|{table}|{row count}` and the SHA-256 of every row's
+    typed JSON (`row_text_sql`) concatenated in a canonical order (`canonical_order`:
+    `sha256-sorted-v3` sorts by the table's `DIGEST_ORDER` integer columns, NULLs last, then
+    by the text's bytes; `sha256-sorted-v2` by the text's MD5, then the text), so the order
+    is a function of the set of rows alone. JSON values are self-delimiting, so the
+    concatenation is unambiguous: equal digests mean equal multisets of rows unless SHA-256
+    collides. DuckDB encodes and sorts (spilling to disk when it must); the sorted text
+    streams to `hashlib` in Arrow batches. (The legacy scheme summed MD5s: a sum can be
+    matched by crafted rows — a generalised birthday attack — so it is kept only to check
+    runs made with it.)
     """
     if scheme == LEGACY_DIGEST:
         return _legacy_digest(con, table, run_id, prefix)
@@ -241,16 +265,16 @@ def table_digest(
     body = hashlib.sha256()
     count = 0
     ordered = con.sql(
-        f"""SELECT j FROM (SELECT {row_text_sql(table)} AS j
+        f"""SELECT j FROM (SELECT {row_text_sql(table)} AS j, *
                            FROM {source_table(table, prefix)} WHERE run_id = $run)
-            ORDER BY md5_number(j), j""",
+            ORDER BY {canonical_order(table, scheme)}""",
         params={"run": run_id},
     )
     for batch in ordered.to_arrow_reader(BATCH_ROWS):
         column = batch.column(0)
         body.update(_concatenated(column))
         count += len(column)
-    hasher.update(f"{DIGEST}|{table}|{count}\n".encode())
+    hasher.update(f"{scheme}|{table}|{count}\n".encode())
     hasher.update(body.digest())
     return hasher.hexdigest()
 
@@ -283,7 +307,7 @@ def empty_digest(table: str, scheme: str = DIGEST) -> str:
     """The digest of a table with no rows for the run."""
     if scheme == LEGACY_DIGEST:
         return hashlib.sha256(f"{table}|0|0|0".encode()).hexdigest()
-    hasher = hashlib.sha256(f"{DIGEST}|{table}|0\n".encode())
+    hasher = hashlib.sha256(f"{scheme}|{table}|0\n".encode())
     hasher.update(hashlib.sha256().digest())
     return hasher.hexdigest()
 
