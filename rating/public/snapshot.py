@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from rating.audit.disclosure import Shown
+from rating.audit.disclosure import Entry, Shown
 from rating.consequences.words import KIND_NAMES
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
@@ -31,6 +31,9 @@ from rating.public.shapes import (
     Listing,
     ListPage,
     Period,
+    Proposal,
+    ProposedList,
+    Publicity,
     PublicMeasure,
     SearchHit,
     SearchPage,
@@ -106,23 +109,23 @@ class PublicView(ABC):
             status=c.status,
             red=c.red,
             black=c.black,
+            proposed=[p.kind for p in c.proposed],
         )
 
-    def public_listing(self, card: RunCard, shown: Shown, day: date) -> Listing | None:
-        """Whether `card` shows on the black list at the end of `day`, and on which ground."""
-        doc = self.data.runs[shown.run_id]
-        entry = self.data.disclosure.entry(card.uscc, day) if shown.status == "published" else None
-        if (shown.status == "published" and entry is None) or not card.black:
-            return None
+    def _listing(self, piece: RunCard, run_id: str, day: date, entry: Entry | None) -> Listing:
+        """The black listing `piece` (of run `run_id`) states: its ground(s) in plain words;
+        with `entry` (the black-list entry of a publication) its dates and credit repair,
+        without it a proposal."""
+        doc = self.data.runs[run_id]
         grounds: list[str] = []
         reasons = []
-        if card.veto_items:
+        if piece.veto_items:
             grounds.append("veto")
-            reasons.append(self.words.veto_reason(card.veto_items))
+            reasons.append(self.words.veto_reason(piece.veto_items))
         needed = doc.streak_needed
-        if needed and len(card.streak) >= needed and card.grade == doc.lowest:
+        if needed and len(piece.streak) >= needed and piece.grade == doc.lowest:
             grounds.append("streak")
-            reasons.append(self.words.streak_reason(doc.lowest, card.streak[-needed:]))
+            reasons.append(self.words.streak_reason(doc.lowest, piece.streak[-needed:]))
         legend = self.data.legends[doc.ruleset]
         repair = None
         if entry is not None:
@@ -134,8 +137,8 @@ class PublicView(ABC):
             repair = max(states) if states else None
         return Listing(
             grounds=grounds,  # type: ignore[arg-type]
-            veto_items=card.veto_items,
-            streak=card.streak[-needed:] if "streak" in grounds and needed else [],
+            veto_items=piece.veto_items,
+            streak=piece.streak[-needed:] if "streak" in grounds and needed else [],
             reason="；".join(reasons) or (legend.black or ""),
             clause=legend.black_clause or "",
             since=entry.start.isoformat() if entry else None,
@@ -146,20 +149,56 @@ class PublicView(ABC):
             repair_applied_on=repair[0].isoformat() if repair else None,
         )
 
-    def assemble(self, uscc: str, day: date) -> CompanyCard | None:
-        """A card from the runs' pieces (`run_card`), as visible at the end of `day`."""
-        shown = self.shown(day)
-        visible = []
-        for period in sorted(shown):
-            piece = self.run_card(shown[period].run_id, uscc)
-            if piece is not None:
-                visible.append(
-                    (piece, shown[period], self.public_listing(piece, shown[period], day))
+    def in_force_listing(self, uscc: str, day: date) -> Listing | None:
+        """The black listing in force at the end of `day`: an entry started by a publication
+        and not ended (maximum reached, credit repair approved); its ground is the listing run's."""
+        entry = self.data.disclosure.entry(uscc, day)
+        piece = self.run_card(entry.run_id, uscc) if entry else None
+        return self._listing(piece, entry.run_id, day, entry) if piece and entry else None
+
+    def proposals(self, piece: RunCard, shown: Shown, day: date) -> list[Proposal]:
+        """The lists a run in publicity proposes `piece` for (公示中（拟列入）); a company already
+        on the black list in force is not proposed for it again."""
+        doc = self.data.runs[shown.run_id]
+        if shown.status != "proposed":
+            return []
+        publicity = doc.publicity or Publicity(period=doc.period)
+        legend = self.data.legends[doc.ruleset]
+        out = []
+        if piece.red:
+            out.append(Proposal(kind="red", publicity=publicity, clause=legend.red_clause or ""))
+        if piece.black and self.data.disclosure.entry(piece.uscc, day) is None:
+            reason = self._listing(piece, shown.run_id, day, None).reason
+            out.append(
+                Proposal(
+                    kind="black",
+                    publicity=publicity,
+                    reason=reason,
+                    clause=legend.black_clause or "",
                 )
+            )
+        return out
+
+    def assemble(self, uscc: str, day: date) -> CompanyCard | None:
+        """A card from the runs' pieces (`run_card`), as visible at the end of `day`: the latest
+        period's grade (proposed while in publicity); the lists in force (the latest published
+        period's red list, the black-list entries of publications); proposals apart."""
+        shown = self.shown(day)
+        visible = [
+            (piece, shown[period])
+            for period in sorted(shown)
+            if (piece := self.run_card(shown[period].run_id, uscc)) is not None
+        ]
         if not visible:
             return None
-        latest, status, listing = visible[-1]
+        latest, status = visible[-1]
         doc = self.data.runs[status.run_id]
+        published = [p for p in sorted(shown) if shown[p].status == "published"]
+        red = bool(published) and any(
+            piece.red and piece.period == published[-1] for piece, _ in visible
+        )
+        listing = self.in_force_listing(uscc, day)
+        black_now = self.data.disclosure.entry(uscc, day) is not None
         return CompanyCard(
             uscc=uscc,
             name=latest.name,
@@ -172,11 +211,13 @@ class PublicView(ABC):
                 grade=latest.grade,
                 grade_meaning=doc.meanings.get(latest.grade or ""),
                 score=latest.score,
-                red=latest.red,
+                red=red,
                 black=listing is not None,
                 list_reason=listing.reason if listing else None,
                 listing=listing,
                 streak=latest.grade_streak,
+                publicity=doc.publicity if status.status == "proposed" else None,
+                proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
             projects=latest.projects,
@@ -187,9 +228,9 @@ class PublicView(ABC):
                     grade=c.grade,
                     score=c.score,
                     red=c.red,
-                    black=listing_ is not None,
+                    black=c.black and (black_now or s.status == "proposed"),
                 )
-                for c, s, listing_ in visible
+                for c, s in visible
             ],
             measures=self.measures(uscc, day),
             provenance=doc.provenance,  # type: ignore[arg-type]
@@ -235,33 +276,44 @@ class PublicView(ABC):
         limit: int = 50,
         offset: int = 0,
     ) -> ListPage:
-        """A period's red or black list as visible on `on`; no period: the latest period's,
-        except for the black list, which without a period is every entry in force."""
+        """A red or black list as visible at the end of `on`. Without a period, the list in
+        force — the black list: every entry of a publication not ended; the red list: the
+        latest published period's — with, apart (`proposed`), who a period in publicity
+        proposes for it. With a period, that period's list (proposed while in publicity)."""
         day = self.day(on)
         shown = self.shown(day)
-        members: list[ListEntry] = []
-        if kind == "black" and period is None:
-            for entry in self.data.disclosure.active(day):
-                piece = self.run_card(entry.run_id, entry.uscc)
-                if piece is not None:
-                    members.append(self._entry(piece, Shown(entry.run_id, "published"), day, kind))
-            ruleset = max((self.data.runs[s.run_id].ruleset for s in shown.values()), default=None)
+        published = [p for p in sorted(shown) if shown[p].status == "published"]
+        in_publicity = [p for p in sorted(shown) if shown[p].status == "proposed"]
+        proposed: ProposedList | None = None
+        if period is None:
+            if kind == "black":
+                members = [
+                    m
+                    for e in self.data.disclosure.active(day)
+                    if (m := self._in_force_entry(e.uscc, e.run_id, day)) is not None
+                ]
+            else:
+                period = published[-1] if published else None
+                members = self._members(kind, period, shown, day) if period else []
+            if in_publicity:
+                proposed = self._proposed(kind, shown[in_publicity[-1]], day)
+            rulesets = [self.data.runs[shown[p].run_id].ruleset for p in published]
+            ruleset = max(rulesets, default=None)
         else:
-            period = period or (max(shown) if shown else None)
-            if period is not None and period in shown:
-                for piece in self.listed(shown[period].run_id):
-                    row = self._entry(piece, shown[period], day, kind)
-                    if (kind == "red" and piece.red) or (kind == "black" and row.listing):
-                        members.append(row)
+            members = self._members(kind, period, shown, day) if period in shown else []
             ruleset = self.data.runs[shown[period].run_id].ruleset if period in shown else None
         members.sort(key=lambda m: (m.name, m.uscc))
         legend = self.data.legends.get(ruleset or "")
         title = (legend.red if kind == "red" else legend.black) if legend else None
         clause = (legend.red_clause if kind == "red" else legend.black_clause) if legend else None
+        status = shown[period] if period in shown else None
         return ListPage(
             list=kind,  # type: ignore[arg-type]
             period=period,
             as_of=day.isoformat(),
+            in_force=status is None or status.status == "published",
+            publicity=self._publicity(status),
+            proposed=proposed,
             title=title or "",
             clause=clause or "",
             items=members[offset : offset + limit],
@@ -271,8 +323,50 @@ class PublicView(ABC):
             truncated=offset + limit < len(members),
         )
 
-    def _entry(self, piece: RunCard, shown: Shown, day: date, kind: str) -> ListEntry:
-        listing = self.public_listing(piece, shown, day)
+    def _publicity(self, shown: Shown | None) -> Publicity | None:
+        if shown is None or shown.status != "proposed":
+            return None
+        doc = self.data.runs[shown.run_id]
+        return doc.publicity or Publicity(period=doc.period)
+
+    def _members(
+        self, kind: str, period: str, shown: dict[str, Shown], day: date
+    ) -> list[ListEntry]:
+        """A period's list: published, who it listed (the black list: while the entry lasts);
+        in publicity, who it proposes."""
+        run = shown[period]
+        out = []
+        for piece in self.listed(run.run_id):
+            if kind == "red" and piece.red:
+                out.append(self._entry(piece, run, kind, None))
+            elif kind == "black" and piece.black:
+                listing = self.in_force_listing(piece.uscc, day)
+                if listing is None and run.status == "proposed":
+                    listing = self._listing(piece, run.run_id, day, None)
+                if listing is not None:
+                    out.append(self._entry(piece, run, kind, listing))
+        return out
+
+    def _proposed(self, kind: str, run: Shown, day: date) -> ProposedList:
+        """Who a run in publicity proposes for the list, beside the list in force (a company on
+        the black list in force already is not proposed again)."""
+        items = []
+        for piece in self.listed(run.run_id):
+            for p in self.proposals(piece, run, day):
+                if p.kind == kind:
+                    listing = self._listing(piece, run.run_id, day, None)
+                    items.append(self._entry(piece, run, kind, listing))
+        items.sort(key=lambda m: (m.name, m.uscc))
+        return ProposedList(publicity=self._publicity(run) or Publicity(period=""), items=items)
+
+    def _in_force_entry(self, uscc: str, run_id: str, day: date) -> ListEntry | None:
+        piece = self.run_card(run_id, uscc)
+        listing = self.in_force_listing(uscc, day)
+        if piece is None or listing is None:
+            return None
+        return self._entry(piece, Shown(run_id, "published"), "black", listing)
+
+    def _entry(self, piece: RunCard, shown: Shown, kind: str, listing: Listing | None) -> ListEntry:
         return ListEntry(
             uscc=piece.uscc,
             name=piece.name,
