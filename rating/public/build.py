@@ -121,7 +121,7 @@ def legend(rs: RuleSet, words: PublicWords) -> Legend:
         ],
         project_grades=[
             GradeBand(grade=g, meaning=m, rule=r)
-            for g, m, r in band_rules(rs.project_grades, words)
+            for g, m, r in band_rules(rs.project_grades, words, project=True)
         ],
         red=rs.lists.red.title if rs.lists.red else None,
         red_clause=rs.lists.red.clause if rs.lists.red else None,

@@ -149,6 +149,8 @@ def test_the_pages_say_the_rule_and_label_proposals(
     assert "存在严重违法违规行为" in box and "公示至2026年1月12日" in box and "异议" in box
     compound = client.get("/compounds/P3", params={"as_of": IN_PUBLICITY}).text  # served by 丙
     assert "黑名单 · 公示中（拟列入）" in compound and 'class="tag black"' not in compound
+    assert "公示至2026年1月12日" in _text(compound, "publicity")
+    assert "2026年1月12日（含当日）前提出异议" in _text(compound, "what-to-do")
     listed = client.get(f"/companies/{names['丙物业']}", params={"as_of": AFTER}).text
     assert _text(listed, "black") == "黑名单" and 'id="proposed-black"' not in listed
 
@@ -236,4 +238,21 @@ def test_a_cards_reasons_are_ordered_by_size_whatever_their_sign(tmp_path: Path)
         ("P-INSP-DEDUCT", -1.5),
     ]
     rows = re.findall(r'data-label="分值">([^<]+)<', page)
-    assert rows == ["3.00", "-3.00", "-2.00", "-1.50"]
+    assert rows == ["加3.00分", "扣3.00分", "扣2.00分", "扣1.50分"]
+
+
+def test_a_resident_learns_why_and_what_to_do(client: TestClient) -> None:
+    """From a compound: a link to why the grade is what it is; on compound and card: whom to
+    call about the service (12345); the compound grades' legend speaks of the project's score."""
+    compound = client.get("/compounds/P3").text
+    assert _text(compound, "why") == "查看等级原因及列入名单情况"
+    for page in (compound, client.get(f"/companies/{_uscc(client, '丙物业')}").text):
+        advice = _text(page, "what-to-do")
+        assert "12345" in advice and "属实的投诉计入企业信用评价" in advice
+        assert "异议" not in advice  # nothing in publicity on 2026-11-01
+    legend = _text(client.get("/grades").text, "project-legend")
+    assert "项目得分" in legend and "信用得分" not in legend
+
+
+def _uscc(client: TestClient, name: str) -> str:
+    return str(client.get("/v1/public/companies", params={"q": name}).json()["items"][0]["uscc"])
