@@ -131,7 +131,7 @@ def test_the_pages_say_the_rule_and_label_proposals(
 ) -> None:
     names = bureau_db["names"]
     html = client.get("/lists/black", params={"as_of": IN_PUBLICITY}).text
-    assert 'id="members"' not in html and "本名单暂无企业" in _text(html, "empty")
+    assert 'id="members"' not in html and "现行名单暂无企业" in _text(html, "empty")
     assert "公示期满后正式公布" in _text(html, "rule")
     proposed = _text(html, "proposed")
     assert "公示中（拟列入）·2025Q3" in proposed and "丙物业" in proposed and "丁物业" in proposed
