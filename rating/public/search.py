@@ -15,6 +15,7 @@ Relevance (0–1), best first, ties by name:
 | a compound's name, phase and suffix class (阳光花园二期) | 1.0 |
 | a company's brand (金鼎 of 云港金鼎物业服务有限公司) | 0.95; a former name 0.9 |
 | a compound's stem and suffix class, any phase (阳光花园 → 阳光花园二期) | 0.9 |
+| the same stem and suffix class, another phase (阳光花园三期 → 阳光花园二期, 阳光花园) | 0.7 |
 | a compound's address (road and number) | 0.85 |
 | part of a company's name 0.8, of a compound's 0.75, of an address 0.7 |
 | the same stem with another suffix class (金色公寓 → 金色名邸) | 0.6 |
@@ -38,6 +39,9 @@ from rating.matching.normalize import bare, company_core, compound_parts, place_
 from rating.sql import frame, run
 
 PLACE_BOOST, PLACE_PENALTY = 0.05, 0.3
+# The name with another phase than the query's (世纪花园二期 asked, 世纪花园 registered): the
+# same compound more likely than one of another suffix class (世纪佳苑), so above its 0.6.
+OTHER_PHASE = 0.7
 
 
 class CompoundKey(BaseModel):
@@ -260,7 +264,7 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
     if q.core and q.core == k.core:
         best = 1.0
     elif q.stem and q.stem == k.stem and (q.suffix is None or q.suffix == k.suffix):
-        best = 0.9 if q.part is None else 0.6
+        best = 0.9 if q.part is None else OTHER_PHASE
     elif q.stem and q.stem == k.stem:
         best = 0.6
     elif len(q.text) >= 2 and q.text in bare_name(k):

@@ -72,6 +72,10 @@ def test_addresses_phases_former_names_and_codes(
     phases = _search(client, "翠竹新村")
     assert {h["compound"] for h in phases[:2]} == {"翠竹新村一期", "翠竹新村二期"}
     assert _search(client, "翠竹新村2期")[0]["compound"] == "翠竹新村二期"  # 2期 = 二期
+    # A phase the register does not have: the same name's other phases before another suffix
+    other = [(h["compound"], h["relevance"]) for h in _search(client, "金色公寓三期")]
+    assert other == [("金色公寓", 0.7), ("金色名邸", 0.6)]
+    assert {h["relevance"] for h in _search(client, "翠竹新村三期")[:2]} == {0.7}
     former = _search(client, "烟台癸水物业管理有限公司")[0]
     assert former["company"]["name"] == "癸物业" and former["matched"] == "former_name"
     uscc = bureau_db["names"]["乙物业"]
