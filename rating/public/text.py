@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rating.i18n import catalog
+from rating.periods import Period
 from rating.public.shapes import GradeStreak
 from rating.report.text import Words
 from rating.ruleset.definition import Band, RuleSet
@@ -43,6 +44,20 @@ class PublicWords(Words):
         if shown.startswith("-"):
             return self("{n} points taken", n=shown[1:])
         return self("{n} points added", n=shown)
+
+    def period(self, value: str | None) -> str:
+        """A period as a resident reads it: 2026Q3 → `2026年第3季度`, 2026H1 → `2026年上半年`,
+        2026 → `2026年度` (tables and charts keep the short code)."""
+        if not value:
+            return ""
+        p = Period.parse(value)
+        if p.kind == "Q":
+            return self("{year}, quarter {n}", year=p.year, n=p.n)
+        if p.kind == "H":
+            if p.n == 1:
+                return self("{year}, first half", year=p.year)
+            return self("{year}, second half", year=p.year)
+        return self("the year {year}", year=p.year)
 
     def status(self, value: str) -> str:
         return self("published") if value == "published" else self("proposed (in publicity)")

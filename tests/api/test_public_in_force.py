@@ -134,22 +134,23 @@ def test_the_pages_say_the_rule_and_label_proposals(
     assert 'id="members"' not in html and "现行名单暂无企业" in _text(html, "empty")
     assert "公示期满后正式公布" in _text(html, "rule")
     proposed = _text(html, "proposed")
-    assert "公示中（拟列入）·2025Q3" in proposed and "丙物业" in proposed and "丁物业" in proposed
+    assert "公示中（拟列入）·2025年第3季度" in proposed and "丙物业" in proposed and "丁物业" in proposed
     assert "公示至2026年1月12日" in proposed and "异议" in proposed
     assert "2026年1月12日（含当日）前" in proposed
     red = client.get("/lists/red", params={"as_of": IN_PUBLICITY}).text
-    assert _text(red, "title") == "红榜·现行2025Q2" and "甲物业" in _text(red, "members")
+    assert _text(red, "title") == "红榜·现行·2025年第2季度" and "甲物业" in _text(red, "members")
     assert "甲物业" in _text(red, "proposed")
     period = client.get("/lists/black", params={"as_of": IN_PUBLICITY, "period": "2025Q3"}).text
     assert _text(period, "status") == "公示中（拟列入）" and "2026年1月12日" in period
     card = client.get(f"/companies/{names['丙物业']}", params={"as_of": IN_PUBLICITY}).text
+    assert _text(card, "grade-heading") == "2025年第3季度信用等级"  # periods in words, not codes
     assert 'id="black"' not in card and 'class="tag black"' not in card
     assert _text(card, "proposed-black") == "黑名单·公示中（拟列入）"
     box = _text(card, "proposal-black")
     assert "存在严重违法违规行为" in box and "公示至2026年1月12日" in box and "异议" in box
     compound = client.get("/compounds/P3", params={"as_of": IN_PUBLICITY}).text  # served by 丙
     assert "黑名单 · 公示中（拟列入）" in compound and 'class="tag black"' not in compound
-    assert "公示至2026年1月12日" in _text(compound, "publicity")
+    assert _text(compound, "publicity").startswith("2025年第3季度评价结果公示至2026年1月12日")
     assert "2026年1月12日（含当日）前提出异议" in _text(compound, "what-to-do")
     listed = client.get(f"/companies/{names['丙物业']}", params={"as_of": AFTER}).text
     assert _text(listed, "black") == "黑名单" and 'id="proposed-black"' not in listed
