@@ -134,7 +134,11 @@ def test_the_pages_say_the_rule_and_label_proposals(
     assert 'id="members"' not in html and "现行名单暂无企业" in _text(html, "empty")
     assert "公示期满后正式公布" in _text(html, "rule")
     proposed = _text(html, "proposed")
-    assert "公示中（拟列入）·2025年第3季度" in proposed and "丙物业" in proposed and "丁物业" in proposed
+    assert (
+        "公示中（拟列入）·2025年第3季度" in proposed
+        and "丙物业" in proposed
+        and "丁物业" in proposed
+    )
     assert "公示至2026年1月12日" in proposed and "异议" in proposed
     assert "2026年1月12日（含当日）前" in proposed
     red = client.get("/lists/red", params={"as_of": IN_PUBLICITY}).text
