@@ -69,6 +69,9 @@ def test_addresses_phases_former_names_and_codes(
 ) -> None:
     assert _search(client, "中山路12号")[0]["compound"] == "金色公寓"
     assert _search(client, "中山路12号")[0]["matched"] == "address"
+    for q in ("中山路12号金色公寓", "金色公寓 中山路12号"):  # address and name in one query
+        first = _search(client, q)[0]
+        assert (first["compound"], first["matched"]) == ("金色公寓", "address"), q
     phases = _search(client, "翠竹新村")
     assert {h["compound"] for h in phases[:2]} == {"翠竹新村一期", "翠竹新村二期"}
     assert _search(client, "翠竹新村2期")[0]["compound"] == "翠竹新村二期"  # 2期 = 二期
