@@ -41,6 +41,8 @@ RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: t
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating measures`, `rating tender`, `rating path` and `rating supervision …` to the
+    `rating` command line app (`rating.cli.app`)."""
     app.command("measures")(measures)
     app.command("tender")(tender_credit)
     app.command("path")(path)

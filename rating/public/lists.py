@@ -2,7 +2,7 @@
 (现行) is what a publication made so — the black list: the entries publications started and
 nothing ended; the red list: the latest published period's — and what a period in publicity
 (公示) proposes is shown apart, 公示中（拟列入）, with its last day and the last day to object
-(docs/decisions/0011-public-in-force.md). `PublicView` (`rating.public.snapshot`) is one.
+(docs/decisions/0012-public-in-force.md). `PublicView` (`rating.public.snapshot`) is one.
 """
 
 from __future__ import annotations
