@@ -62,11 +62,21 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class HealthRun(BaseModel):
+    period: str
+    run_id: str
+    publicity_ends: str | None = Field(
+        default=None, description="In publicity: its last day (inclusive)"
+    )
+
+
 class Health(BaseModel):
     model_config = _example(
         ok=True,
         engine_version="0.1.0",
         published_runs=4,
+        current={"period": "2026Q2", "run_id": "2026Q2-01"},
+        in_publicity=[{"period": "2026Q3", "run_id": "2026Q3-01", "publicity_ends": "2026-10-22"}],
         companies=5000,
         snapshot_built_at="2026-11-01T09:00:00+08:00",
         ledger_seq=12,
@@ -74,7 +84,16 @@ class Health(BaseModel):
     )
     ok: bool
     engine_version: str
-    published_runs: int
+    published_runs: int = Field(
+        description="Runs published (after their publicity) by now; a run in publicity is not one"
+    )
+    current: HealthRun | None = Field(
+        default=None,
+        description="The run the public sees as current: the latest published period's",
+    )
+    in_publicity: list[HealthRun] = Field(
+        default=[], description="Runs in publicity now: shown as proposed, not in force"
+    )
     companies: int
     snapshot_built_at: str
     ledger_seq: int = Field(description="The ledger record the public snapshot was built at")

@@ -251,9 +251,28 @@ class AppState:
             self._watcher.join(timeout=5)
 
     def info(self) -> dict[str, Any]:
+        """What /healthz reports: runs published by now (not those in publicity), the run the
+        public sees as current, the runs in publicity, the snapshot's size and ledger head."""
         data = self.snapshot.data
+        now = data.clock()
+        published = {
+            run for at, _p, run, kind in data.disclosure.zone_events
+            if kind == "published" and at <= now
+        }  # fmt: skip
+        shown = data.disclosure.runs_at(now)
+        latest = max((p for p, s in shown.items() if s.status == "published"), default=None)
+
+        def run(period: str) -> dict[str, Any]:
+            doc = data.runs[shown[period].run_id]
+            ends = doc.publicity.ends_on if doc.publicity else None
+            return {"period": period, "run_id": doc.run_id} | (
+                {"publicity_ends": ends} if shown[period].status == "proposed" else {}
+            )
+
         return {
-            "published_runs": len(data.runs),
+            "published_runs": len(published),
+            "current": run(latest) if latest else None,
+            "in_publicity": [run(p) for p in sorted(shown) if shown[p].status == "proposed"],
             "companies": len(data.index.companies),
             "snapshot_built_at": data.built_at.isoformat(),
             "ledger_seq": data.ledger.seq,

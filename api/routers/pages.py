@@ -124,7 +124,14 @@ def list_page(
     return page(
         request,
         "list.html",
-        {"l": shown, "kind": kind, "periods": periods, "legend": legend, "as_of": as_of},
+        {
+            "l": shown,
+            "kind": kind,
+            "periods": periods,
+            "legend": legend,
+            "as_of": as_of,
+            "is_current": name is None,
+        },
     )
 
 

@@ -151,9 +151,12 @@ def get_compound(
     },
     summary="A red or black list, paginated with totals; format=csv or xlsx downloads it whole",
     description="With `period`: that period's list as visible on `as_of` (today by default). "
-    "Without: the red list of the latest period, or every black-list entry in force. Each "
-    "black-list entry says its ground (veto item or streak of lowest grades), since when, the "
-    "earliest removal and latest expiry dates, and any credit-repair application.",
+    "Without: the list in force — the red list of the latest *published* period, every "
+    "black-list entry of a publication not ended — and, apart in `proposed`, who a period in "
+    "publicity (公示) proposes for it, with the publicity's end and the last day to object "
+    "(异议). A period in publicity has `in_force: false`. Each black-list entry says its ground "
+    "(veto item or streak of lowest grades), since when, the earliest removal and latest "
+    "expiry dates, and any credit-repair application. Downloads hold the page's own entries.",
 )
 def get_list(
     request: Request,

@@ -33,6 +33,7 @@ from rating.public.shapes import (
     GradeStreak,
     Legend,
     ProjectGrade,
+    Publicity,
     Reason,
     Service,
 )
@@ -57,8 +58,9 @@ def _cards_sql() -> str:
                             ELSE rp.points END) AS DECIMAL(18,2)) AS points
             FROM run_rule_points rp LEFT JOIN w USING (run_id, company_uscc, project_id)
             WHERE rp.run_id IN (SELECT run_id FROM pub) GROUP BY ALL HAVING sum(rp.points) <> 0),
+    -- the largest effect first, whatever its sign; the rule id breaks a tie
     reasons AS (SELECT run_id, company_uscc, list({'rule_id': rule_id, 'points': points}
-                       ORDER BY points, rule_id) AS reasons FROM eff GROUP BY ALL),
+                       ORDER BY abs(points) DESC, rule_id) AS reasons FROM eff GROUP BY ALL),
     projects AS (SELECT run_id, company_uscc, list({'project_id': project_id, 'name': project_name,
                         'district': district, 'street': street, 'households': households,
                         'score': CAST(score AS DECIMAL(18,2)), 'grade': grade} ORDER BY project_id) AS projects
@@ -124,7 +126,7 @@ def legend(rs: RuleSet, words: PublicWords) -> Legend:
         ],
         project_grades=[
             GradeBand(grade=g, meaning=m, rule=r)
-            for g, m, r in band_rules(rs.project_grades, words)
+            for g, m, r in band_rules(rs.project_grades, words, project=True)
         ],
         red=rs.lists.red.title if rs.lists.red else None,
         red_clause=rs.lists.red.clause if rs.lists.red else None,
@@ -134,6 +136,20 @@ def legend(rs: RuleSet, words: PublicWords) -> Legend:
         black_minimum_months_safety=d.min_months_safety,
         black_maximum_months=d.max_months,
         repair=rs.disclosure.repair,
+    )
+
+
+def publicity_of(records: list[ledger.Record], run_id: str, period: str) -> Publicity | None:
+    """The run's publicity (公示) as its last `publicity` ledger record states it, or None."""
+    found = [r.payload for r in records if r.action == "publicity" and r.run_id == run_id]
+    if not found:
+        return None
+    p = found[-1]
+    return Publicity(
+        period=period,
+        starts_on=p.get("starts_on"),
+        ends_on=p.get("ends_on"),
+        objections_until=p.get("objections_until") or p.get("ends_on"),
     )
 
 
@@ -295,8 +311,10 @@ def build(
     docs: dict[str, RunDoc] = {}
     rulesets: dict[str, RuleSet] = {}
     legends: dict[str, Legend] = {}
+    records = ledger.records(con)
     for run_id, (at, period) in first_shown.items():
         docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
+        docs[run_id].publicity = publicity_of(records, run_id, period)
         legends.setdefault(rulesets[run_id].ref, legend(rulesets[run_id], words))
     cards = _cards(con, docs, rulesets)
     watermark = max(
@@ -319,7 +337,6 @@ def build(
         list(compounds.values()),
         {u: v for u, v in names.items() if u in rated},
     )
-    records = ledger.records(con)
     head = records[-1] if records else None
     return PublicData(
         zone=str(zone),

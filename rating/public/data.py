@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from rating.audit.disclosure import Entry, History, Repair
 from rating.consequences.inforce import Book
 from rating.public.search import SearchIndex
-from rating.public.shapes import GradeStreak, Legend, ProjectGrade, Reason, Service
+from rating.public.shapes import GradeStreak, Legend, ProjectGrade, Publicity, Reason, Service
 
 
 class Doc(BaseModel):
@@ -42,6 +42,7 @@ class RunDoc(Doc):
     meanings: dict[str, str]
     streak_needed: int | None
     lowest: str
+    publicity: Publicity | None = None  # its 公示: first day, last day, last day to object
 
 
 class RunCard(Doc):

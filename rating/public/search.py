@@ -15,7 +15,8 @@ Relevance (0–1), best first, ties by name:
 | a compound's name, phase and suffix class (阳光花园二期) | 1.0 |
 | a company's brand (金鼎 of 云港金鼎物业服务有限公司) | 0.95; a former name 0.9 |
 | a compound's stem and suffix class, any phase (阳光花园 → 阳光花园二期) | 0.9 |
-| a compound's address (road and number) | 0.85 |
+| the same stem and suffix class, another phase (阳光花园三期 → 阳光花园二期, 阳光花园) | 0.7 |
+| a compound's address (road and number), or a query holding it whole (中山路12号金色公寓) | 0.85 |
 | part of a company's name 0.8, of a compound's 0.75, of an address 0.7 |
 | the same stem with another suffix class (金色公寓 → 金色名邸) | 0.6 |
 | close spellings: 0.5 × Dice similarity of character bigrams (≥ 0.5) |
@@ -34,10 +35,21 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from rating.matching.normalize import bare, company_core, compound_parts, place_core, simplify
+from rating.matching.normalize import (
+    bare,
+    company_core,
+    compound_parts,
+    place_core,
+    simplify,
+    strip_places,
+)
 from rating.sql import frame, run
 
 PLACE_BOOST, PLACE_PENALTY = 0.05, 0.3
+# The name with another phase than the query's (世纪花园二期 asked, 世纪花园 registered): the
+# same compound more likely than one of another suffix class (世纪佳苑), so above its 0.6.
+OTHER_PHASE = 0.7
+ADDRESS_IN_QUERY = 0.85
 
 
 class CompoundKey(BaseModel):
@@ -54,6 +66,7 @@ class CompoundKey(BaseModel):
     district_n: str | None
     street_n: str | None
     address_bare: str | None
+    address_tail: str | None = None  # the address without its leading place names
 
 
 class CompanyKey(BaseModel):
@@ -104,7 +117,8 @@ def _normalise_compounds(
     return frame(
         con,
         f"""SELECT *, {place_core("district", places)} AS district_n, {place_core("street", places)} AS street_n,
-                   nullif({bare("address")}, '') AS address_bare, {bare("name")} AS name_bare
+                   nullif({bare("address")}, '') AS address_bare, {bare("name")} AS name_bare,
+                   nullif({strip_places(bare("address"), places)}, '') AS address_tail
             FROM p_names""",
     )
 
@@ -166,6 +180,7 @@ def _compound_keys(parts: pl.DataFrame, rows: list[dict[str, str | None]]) -> li
             district_n=r["district_n"],
             street_n=r["street_n"],
             address_bare=r["address_bare"],
+            address_tail=r["address_tail"],
         )
         for r in parts.sort("project_id").iter_rows(named=True)
     ]
@@ -265,13 +280,19 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
     if q.core and q.core == k.core:
         best = 1.0
     elif q.stem and q.stem == k.stem and (q.suffix is None or q.suffix == k.suffix):
-        best = 0.9 if q.part is None else 0.6
+        best = 0.9 if q.part is None else OTHER_PHASE
     elif q.stem and q.stem == k.stem:
         best = 0.6
     elif len(q.text) >= 2 and q.text in bare_name(k):
         best = 0.75
     if k.address_bare and len(q.text) >= 3 and q.text in k.address_bare and best < 0.85:
         best, matched = (0.85 if any(c.isdigit() for c in q.text) else 0.7), "address"
+    tail = k.address_tail
+    if tail and len(tail) >= 4 and any(c.isdigit() for c in tail) and tail in q.text:
+        if (
+            best < ADDRESS_IN_QUERY
+        ):  # the whole address (road and number) and more: 中山路12号金色公寓
+            best, matched = ADDRESS_IN_QUERY, "address"
     if best == 0.0 and q.core and k.core:
         similarity = dice(bigrams(q.core), bigrams(k.core))
         best = 0.5 * similarity if similarity >= 0.5 else 0.0

@@ -72,6 +72,29 @@ class Listing(Shape):
     repair_applied_on: str | None = None
 
 
+class Publicity(Shape):
+    """A period whose results are in publicity (公示): proposed, not in force until published."""
+
+    period: str
+    starts_on: str | None = Field(default=None, description="The first day of the publicity")
+    ends_on: str | None = Field(
+        default=None, description="The last day of the publicity (inclusive)"
+    )
+    objections_until: str | None = Field(
+        default=None, description="The last day to raise an objection (异议), inclusive"
+    )
+
+
+class Proposal(Shape):
+    """A company proposed for the red or black list in publicity (公示中（拟列入）). Not in force:
+    `Current.red`/`Current.black` say what is in force; this is shown beside them."""
+
+    kind: Literal["red", "black"]
+    publicity: Publicity
+    reason: str | None = Field(default=None, description="The black-list ground in plain words")
+    clause: str = Field(default="", description="The list's legal basis, as the rule file cites it")
+
+
 class GradeStreak(Shape):
     """A company's run of one grade up to the period, as the run's rules counted it (shown for
     a grade the rule set counts, e.g. C, when it says something: more than one period, or the
@@ -95,10 +118,16 @@ class Current(Shape):
     grade: str | None
     grade_meaning: str | None = Field(None, description="What the grade means, from the rule set")
     score: float | None
-    red: bool
-    black: bool
+    red: bool = Field(description="On the red list in force: the latest published period's")
+    black: bool = Field(description="On the black list in force: an entry of a publication")
     list_reason: str | None = Field(description="The black-list ground in plain words")
-    listing: Listing | None = None
+    listing: Listing | None = Field(None, description="The black-list entry in force")
+    publicity: Publicity | None = Field(
+        None, description="When `status` is proposed: until when, and until when to object"
+    )
+    proposed: list[Proposal] = Field(
+        default=[], description="Lists the company is proposed for in publicity (not in force)"
+    )
     streak: GradeStreak | None = Field(
         None, description="for a grade whose consecutive count the rules read, e.g. C"
     )
@@ -194,8 +223,11 @@ class CompanySummary(Shape):
     grade: str | None
     period: str
     status: Status
-    red: bool
-    black: bool
+    red: bool = Field(description="On the red list in force")
+    black: bool = Field(description="On the black list in force")
+    proposed: list[Literal["red", "black"]] = Field(
+        default=[], description="Lists it is proposed for in publicity (公示中（拟列入）)"
+    )
 
 
 class Service(Shape):
@@ -309,10 +341,24 @@ class ListEntry(Shape):
     listing: Listing | None = None
 
 
+class ProposedList(Shape):
+    """The companies proposed for a list in publicity, shown apart from the list in force."""
+
+    publicity: Publicity
+    items: builtins.list[ListEntry]
+
+
 class ListPage(Shape):
     list: Literal["red", "black"]
     period: str | None
     as_of: str
+    in_force: bool = Field(
+        True, description="False when the period is in publicity: its entries are proposed"
+    )
+    publicity: Publicity | None = Field(None, description="The period's publicity, if in it")
+    proposed: ProposedList | None = Field(
+        None, description="Beside the list in force: who is proposed for it in publicity"
+    )
     title: str = Field(description="What the list is, from the rule set")
     clause: str = Field(description="Its legal basis, as the rule file cites it")
     items: builtins.list[ListEntry]

@@ -4,13 +4,14 @@ Visibility comes from the ledger (`rating.audit.disclosure`): a run is shown *pr
 start of its publicity (when its rule set says so) and *published* from its publication; a
 black-list entry shows from the publication that started it until its maximum duration or an
 approved credit repair. A day `D` means the end of that day in the bureau's time zone; no day
-means today. `PublicView` holds the logic; `WarehouseView` assembles cards from the runs held in
+means today. `PublicView` holds the logic (the lists and the in-force rule in
+`rating.public.lists`); `WarehouseView` assembles cards from the runs held in
 memory, `rating.public.static.StaticView` reads them from the snapshot directory.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from rating.audit.disclosure import Shown
 from rating.consequences.words import KIND_NAMES
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
+from rating.public.lists import Lists
 from rating.public.shapes import (
     CompanyCard,
     CompanyPage,
@@ -27,9 +29,6 @@ from rating.public.shapes import (
     CompoundGrade,
     Current,
     HistoryEntry,
-    ListEntry,
-    Listing,
-    ListPage,
     Period,
     PublicMeasure,
     SearchHit,
@@ -38,7 +37,7 @@ from rating.public.shapes import (
 from rating.public.text import PublicWords
 
 
-class PublicView(ABC):
+class PublicView(Lists):
     def __init__(self, data: PublicData, language: str = "zh") -> None:
         self.data = data
         self.zone = ZoneInfo(data.zone)
@@ -106,60 +105,29 @@ class PublicView(ABC):
             status=c.status,
             red=c.red,
             black=c.black,
-        )
-
-    def public_listing(self, card: RunCard, shown: Shown, day: date) -> Listing | None:
-        """Whether `card` shows on the black list at the end of `day`, and on which ground."""
-        doc = self.data.runs[shown.run_id]
-        entry = self.data.disclosure.entry(card.uscc, day) if shown.status == "published" else None
-        if (shown.status == "published" and entry is None) or not card.black:
-            return None
-        grounds: list[str] = []
-        reasons = []
-        if card.veto_items:
-            grounds.append("veto")
-            reasons.append(self.words.veto_reason(card.veto_items))
-        needed = doc.streak_needed
-        if needed and len(card.streak) >= needed and card.grade == doc.lowest:
-            grounds.append("streak")
-            reasons.append(self.words.streak_reason(doc.lowest, card.streak[-needed:]))
-        legend = self.data.legends[doc.ruleset]
-        repair = None
-        if entry is not None:
-            states = [
-                (r.applied_on, r.state_on(day))
-                for r in self.data.disclosure.repairs
-                if r.entry_id == entry.entry_id and r.state_on(day) in ("pending", "rejected")
-            ]
-            repair = max(states) if states else None
-        return Listing(
-            grounds=grounds,  # type: ignore[arg-type]
-            veto_items=card.veto_items,
-            streak=card.streak[-needed:] if "streak" in grounds and needed else [],
-            reason="；".join(reasons) or (legend.black or ""),
-            clause=legend.black_clause or "",
-            since=entry.start.isoformat() if entry else None,
-            earliest_removal=entry.min_until.isoformat() if entry else None,
-            latest_expiry=entry.end().isoformat() if entry else None,
-            safety=entry.safety if entry else False,
-            repair=repair[1] if repair else None,  # type: ignore[arg-type]
-            repair_applied_on=repair[0].isoformat() if repair else None,
+            proposed=[p.kind for p in c.proposed],
         )
 
     def assemble(self, uscc: str, day: date) -> CompanyCard | None:
-        """A card from the runs' pieces (`run_card`), as visible at the end of `day`."""
+        """A card from the runs' pieces (`run_card`), as visible at the end of `day`: the latest
+        period's grade (proposed while in publicity); the lists in force (the latest published
+        period's red list, the black-list entries of publications); proposals apart."""
         shown = self.shown(day)
-        visible = []
-        for period in sorted(shown):
-            piece = self.run_card(shown[period].run_id, uscc)
-            if piece is not None:
-                visible.append(
-                    (piece, shown[period], self.public_listing(piece, shown[period], day))
-                )
+        visible = [
+            (piece, shown[period])
+            for period in sorted(shown)
+            if (piece := self.run_card(shown[period].run_id, uscc)) is not None
+        ]
         if not visible:
             return None
-        latest, status, listing = visible[-1]
+        latest, status = visible[-1]
         doc = self.data.runs[status.run_id]
+        published = [p for p in sorted(shown) if shown[p].status == "published"]
+        red = bool(published) and any(
+            piece.red and piece.period == published[-1] for piece, _ in visible
+        )
+        listing = self.in_force_listing(uscc, day)
+        black_now = self.data.disclosure.entry(uscc, day) is not None
         return CompanyCard(
             uscc=uscc,
             name=latest.name,
@@ -172,11 +140,13 @@ class PublicView(ABC):
                 grade=latest.grade,
                 grade_meaning=doc.meanings.get(latest.grade or ""),
                 score=latest.score,
-                red=latest.red,
+                red=red,
                 black=listing is not None,
                 list_reason=listing.reason if listing else None,
                 listing=listing,
                 streak=latest.grade_streak,
+                publicity=doc.publicity if status.status == "proposed" else None,
+                proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
             projects=latest.projects,
@@ -187,9 +157,9 @@ class PublicView(ABC):
                     grade=c.grade,
                     score=c.score,
                     red=c.red,
-                    black=listing_ is not None,
+                    black=c.black and (black_now or s.status == "proposed"),
                 )
-                for c, s, listing_ in visible
+                for c, s in visible
             ],
             measures=self.measures(uscc, day),
             provenance=doc.provenance,  # type: ignore[arg-type]
@@ -216,74 +186,7 @@ class PublicView(ABC):
         ]
 
     @abstractmethod
-    def run_card(self, run_id: str, uscc: str) -> RunCard | None:
-        """One company's piece of one run."""
-
-    @abstractmethod
-    def listed(self, run_id: str) -> list[RunCard]:
-        """The pieces of a run's red- and black-listed companies."""
-
-    @abstractmethod
     def compound_doc(self, project_id: str) -> CompoundDoc | None: ...
-
-    # ------------------------------------------------------------- lists
-    def list_page(
-        self,
-        kind: str,
-        period: str | None = None,
-        on: date | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> ListPage:
-        """A period's red or black list as visible on `on`; no period: the latest period's,
-        except for the black list, which without a period is every entry in force."""
-        day = self.day(on)
-        shown = self.shown(day)
-        members: list[ListEntry] = []
-        if kind == "black" and period is None:
-            for entry in self.data.disclosure.active(day):
-                piece = self.run_card(entry.run_id, entry.uscc)
-                if piece is not None:
-                    members.append(self._entry(piece, Shown(entry.run_id, "published"), day, kind))
-            ruleset = max((self.data.runs[s.run_id].ruleset for s in shown.values()), default=None)
-        else:
-            period = period or (max(shown) if shown else None)
-            if period is not None and period in shown:
-                for piece in self.listed(shown[period].run_id):
-                    row = self._entry(piece, shown[period], day, kind)
-                    if (kind == "red" and piece.red) or (kind == "black" and row.listing):
-                        members.append(row)
-            ruleset = self.data.runs[shown[period].run_id].ruleset if period in shown else None
-        members.sort(key=lambda m: (m.name, m.uscc))
-        legend = self.data.legends.get(ruleset or "")
-        title = (legend.red if kind == "red" else legend.black) if legend else None
-        clause = (legend.red_clause if kind == "red" else legend.black_clause) if legend else None
-        return ListPage(
-            list=kind,  # type: ignore[arg-type]
-            period=period,
-            as_of=day.isoformat(),
-            title=title or "",
-            clause=clause or "",
-            items=members[offset : offset + limit],
-            total=len(members),
-            page=offset // max(limit, 1) + 1,
-            page_size=limit,
-            truncated=offset + limit < len(members),
-        )
-
-    def _entry(self, piece: RunCard, shown: Shown, day: date, kind: str) -> ListEntry:
-        listing = self.public_listing(piece, shown, day)
-        return ListEntry(
-            uscc=piece.uscc,
-            name=piece.name,
-            district=piece.district,
-            grade=piece.grade,
-            score=piece.score,
-            period=piece.period,
-            status=shown.status,  # type: ignore[arg-type]
-            reason=listing.reason if listing and kind == "black" else None,
-            listing=listing if kind == "black" else None,
-        )
 
     # ------------------------------------------------------------- compounds
     def compound(self, project_id: str, on: date | None = None) -> CompoundCard | None:

@@ -12,8 +12,9 @@
     companies/index.json              per company: the days its card changes, and its file
     companies/<uscc>/<day>.json       the card as visible from that day (one per change)
     compounds/<project id>.json       a compound: places, service periods, its grade per run
-    lists/<red|black>/<period>.{json,csv,xlsx}, lists/black/in-force.{…}
-                                      the lists as visible on the day of the export
+    lists/<red|black>/<period>.{json,csv,xlsx}, lists/<red|black>/in-force.{…}
+                                      the lists as visible on the day of the export (in force:
+                                      published after publicity; the JSON adds who is proposed)
 
 Any web server or CDN can serve the folder as it is (a client picks the card file whose day is
 the latest on or before the day it wants); `rating serve --public-only --snapshot DIR` answers
@@ -97,7 +98,7 @@ def _files(view: WarehouseView) -> dict[str, bytes]:
     for pid, compound in data.compounds.items():
         files[f"compounds/{_safe(pid)}.json"] = compound.model_dump_json().encode()
     today = view.today()
-    for kind, period in [("black", None)] + [
+    for kind, period in [("red", None), ("black", None)] + [
         (k, p.period) for p in view.periods(today) for k in ("red", "black")
     ]:
         page = view.list_page(kind, period, today, limit=10_000_000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rating.i18n import catalog
+from rating.periods import Period
 from rating.public.shapes import GradeStreak
 from rating.report.text import Words
 from rating.ruleset.definition import Band, RuleSet
@@ -33,6 +34,30 @@ class PublicWords(Words):
 
     def grade(self, value: str | None) -> str:
         return value if value else self("not rated")
+
+    def points(self, value: float | None) -> str:
+        """A reason's points as a resident reads them: `扣8.12分`, `加3.00分` (the score's
+        figure, rounded down as everywhere)."""
+        shown = self.score(value)
+        if value is None:
+            return shown
+        if shown.startswith("-"):
+            return self("{n} points taken", n=shown[1:])
+        return self("{n} points added", n=shown)
+
+    def period(self, value: str | None) -> str:
+        """A period as a resident reads it: 2026Q3 → `2026年第3季度`, 2026H1 → `2026年上半年`,
+        2026 → `2026年度` (tables and charts keep the short code)."""
+        if not value:
+            return ""
+        p = Period.parse(value)
+        if p.kind == "Q":
+            return self("{year}, quarter {n}", year=p.year, n=p.n)
+        if p.kind == "H":
+            if p.n == 1:
+                return self("{year}, first half", year=p.year)
+            return self("{year}, second half", year=p.year)
+        return self("the year {year}", year=p.year)
 
     def status(self, value: str) -> str:
         return self("published") if value == "published" else self("proposed (in publicity)")
@@ -82,19 +107,34 @@ class PublicWords(Words):
         return self("no credit repair applied for")
 
 
-def band_rules(bands: tuple[Band, ...], words: PublicWords) -> list[tuple[str, str | None, str]]:
-    """(grade, meaning, score range in words) for bands best first: `85分（含）以上` …"""
+def band_rules(
+    bands: tuple[Band, ...], words: PublicWords, project: bool = False
+) -> list[tuple[str, str | None, str]]:
+    """(grade, meaning, score range in words) for bands best first: `信用得分85分（含）以上` …;
+    `project`: a compound's (project's) score, `项目得分72分（含）以上`."""
     out = []
     upper: Decimal | None = None
     for band in bands:
         low = _number(band.min) if band.min is not None else None
         high = _number(upper) if upper is not None else None
         if low is not None and high is None:
-            rule = words("{low} points or more", low=low)
+            rule = (
+                words("project score {low} or more", low=low)
+                if project
+                else words("{low} points or more", low=low)
+            )
         elif low is not None:
-            rule = words("{low} to under {high} points", low=low, high=high)
+            rule = (
+                words("project score {low} to under {high}", low=low, high=high)
+                if project
+                else words("{low} to under {high} points", low=low, high=high)
+            )
         else:
-            rule = words("under {high} points", high=high)
+            rule = (
+                words("project score under {high}", high=high)
+                if project
+                else words("under {high} points", high=high)
+            )
         out.append((band.grade, band.meaning, rule))
         upper = band.min
     return out

@@ -69,9 +69,16 @@ def test_addresses_phases_former_names_and_codes(
 ) -> None:
     assert _search(client, "中山路12号")[0]["compound"] == "金色公寓"
     assert _search(client, "中山路12号")[0]["matched"] == "address"
+    for q in ("中山路12号金色公寓", "金色公寓 中山路12号"):  # address and name in one query
+        first = _search(client, q)[0]
+        assert (first["compound"], first["matched"]) == ("金色公寓", "address"), q
     phases = _search(client, "翠竹新村")
     assert {h["compound"] for h in phases[:2]} == {"翠竹新村一期", "翠竹新村二期"}
     assert _search(client, "翠竹新村2期")[0]["compound"] == "翠竹新村二期"  # 2期 = 二期
+    # A phase the register does not have: the same name's other phases before another suffix
+    other = [(h["compound"], h["relevance"]) for h in _search(client, "金色公寓三期")]
+    assert other == [("金色公寓", 0.7), ("金色名邸", 0.6)]
+    assert {h["relevance"] for h in _search(client, "翠竹新村三期")[:2]} == {0.7}
     former = _search(client, "烟台癸水物业管理有限公司")[0]
     assert former["company"]["name"] == "癸物业" and former["matched"] == "former_name"
     uscc = bureau_db["names"]["乙物业"]
@@ -229,7 +236,7 @@ def test_operation_ids_are_stable(client: TestClient) -> None:
 def test_error_pages_in_the_same_design(client: TestClient, bureau_db: dict[str, Any]) -> None:
     page = client.get("/companies/91370600000000000X")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    assert "未找到" in page.text and "返回查询" in page.text and 'lang="zh-CN"' in page.text
+    assert "没有查到该企业" in page.text and "返回查询" in page.text and 'lang="zh-CN"' in page.text
     api = client.get("/v1/public/companies/91370600000000000X")
     assert api.status_code == 404 and api.json()["error"]["code"] == "COMPANY_NOT_FOUND"
     assert client.get("/nowhere").headers["content-type"].startswith("text/html")
