@@ -142,7 +142,28 @@ def test_the_way_up_for_a_b_company_combines_levers(bureau: dict[str, Any]) -> N
     assert by_source == {"contracts": 2, "complaints": 2}
     complaints = next(c for c in option.changes if c.source == "complaints")
     assert (complaints.value_before, complaints.value_after) == (25.0, 15.0)
-    assert "band" in " ".join(complaints.notes)  # not additive: points move by band
+    assert "档次" in " ".join(complaints.notes)  # not additive: points move by band (按档次计分)
+
+
+def test_the_way_up_in_chinese_and_in_english(bureau: dict[str, Any]) -> None:
+    """The way back up speaks the catalog's words: Chinese by default, English on request —
+    the same options, numbers and record keys in both (rating/locale/zh/…/consequences.po)."""
+    from rating.consequences.remedy import goal_lines
+
+    con, yi, run = bureau["con"], bureau["names"]["乙物业"], bureau["runs"]["2025Q3"]
+    zh, en = remedy(con, yi, run), remedy(con, yi, run, language="en")
+    assert (zh.language, en.language) == ("zh", "en")
+    (gz,), (ge,) = zh.goals, en.goals
+    assert gz.aim == "升一级至A" and ge.aim == "up one grade, to A"
+    assert "项未履行合同事项履行完毕" in gz.options[0].text and "少计2件投诉" in gz.options[0].text
+    assert "→ 70.00分，A" in gz.options[0].text
+    assert "open contract items" in ge.options[0].text and "2 fewer complaints" in ge.options[0].text
+    assert "points change by band" in " ".join(ge.options[0].changes[-1].notes)
+    assert [c.keys for c in gz.options[0].changes] == [c.keys for c in ge.options[0].changes]
+    assert "依据本次评价计入的记录" in zh.notes[-1] and en.notes[-1].startswith("computed from")
+    lines_zh, lines_en = goal_lines(gz, "zh"), goal_lines(ge, "en")
+    assert lines_zh[0] == "升一级至A：" and lines_en[0] == "up one grade, to A:"
+    assert "fewer" not in "".join(lines_zh) and "少计" in "".join(lines_en + lines_zh)
 
 
 def test_the_way_off_the_black_list_and_its_minimum_time(bureau: dict[str, Any]) -> None:
@@ -169,12 +190,63 @@ def test_a_veto_item_is_part_of_every_option(bureau: dict[str, Any]) -> None:
     for goal in found.goals:
         (option,) = goal.options
         assert (option.score, option.grade) == (Decimal("80.0000"), "AA")
-        assert "veto item" in option.changes[0].text
+        assert option.changes[0].veto and "一票否决事项" in option.changes[0].text
+    (goal, *_) = remedy(bureau["con"], bureau["names"]["丙物业"], bureau["runs"]["2025Q3"],
+                        language="en").goals  # fmt: skip
+    assert goal.options[0].changes[0].text.startswith("the veto item «")
 
 
 def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
     found = remedy(bureau["con"], bureau["names"]["甲物业"], bureau["runs"]["2025Q3"])
     assert found.goals == [] and found.grade == "AAA"
+
+
+def test_every_company_below_standard_and_its_way_back_up(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[consequences] standard = "B"`: below it are C and C(缺失), and the black list —
+    丙 (veto, listed), 丁 (third C, listed) and 壬 (C(缺失), unregistered). Worked by hand:
+    丁 55 + 25 (EV0003 lifted) = 80 → AA, and its entry of 2026-01-20 cannot end before
+    2026-04-20 (3 months); 壬's grade comes from the override, no record gets it up, and the
+    2025Q4 results (after 2025-12-31) are its earliest chance. Same rows in the XLSX and CSV
+    the command writes, each with the run's provenance."""
+    from rating.cli import main
+    from rating.consequences.paths import below_standard
+    from rating.exports import read_table
+
+    con, run = bureau["con"], bureau["runs"]["2025Q3"]
+    found = below_standard(con, run, date(2026, 2, 1))
+    names = {v: k for k, v in bureau["names"].items()}
+    assert [names[r.uscc] for r in found.rows] == ["丙物业", "丁物业", "壬物业"]
+    assert found.below == ("C", "C(缺失)")
+    bing, ding, ren = found.rows
+    assert (ding.grade, ding.score, ding.black) == ("C", Decimal("55.0000"), True)
+    assert ding.earliest == date(2026, 4, 20) and "2026年4月20日" in ding.earliest_text
+    assert [g.split("：")[0] for g in ding.goals] == ["升一级至B", "移出黑名单"]
+    assert all("[EV0003] → 80.00分，AA" in g for g in ding.goals)
+    assert any(m.startswith("招投标信用分：不得参与物业项目招投标") for m in ding.measures)
+    assert "一票否决事项" in bing.goals[0] and bing.earliest == date(2026, 4, 20)
+    assert ren.earliest == date(2026, 1, 1) and "无法达到" in ren.goals[0]
+    assert (ding.run_id, ding.rules) == (run, "yantai-2022@1.1.0") and ding.results_sha256
+    db = str(bureau["settings"].db_path)
+    con.execute("CHECKPOINT")
+    for suffix in ("xlsx", "csv"):
+        out = bureau["tmp"] / f"paths.{suffix}"
+        args = ["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--out", str(out)]
+        assert main([*args, "--db", db]) == 0
+        table = read_table(out)
+        assert table["uscc"].to_list() == [r.uscc for r in found.rows], suffix
+        row = table.row(1, named=True)
+        assert (row["earliest"][:10], row["results_sha256"]) == ("2026-04-20", ding.results_sha256)
+        assert row["goals"].split("\n") == ding.goals and row["score"] == "55.0000"
+    about = read_table(bureau["tmp"] / "paths.xlsx", sheet="about")
+    assert run in str(about.rows()) and ding.ruleset_logic_sha256 in str(about.rows())
+    capsys.readouterr()
+    assert main(["path", "--below-standard", "--run", run, "--db", db, "--json"]) == 0
+    assert [r["uscc"] for r in json.loads(capsys.readouterr().out)["rows"]] == [
+        r.uscc for r in found.rows
+    ]
+    assert main(["path", "--db", db]) != 0  # neither a credit code nor --below-standard
 
 
 # ------------------------------------------------------------------ supervision plan
@@ -296,6 +368,19 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             assert ("fee_ceiling", "P2") in keys_found
             r = c.get(f"/v1/bureau/companies/{yi}/path", headers=head)
             assert r.json()["goals"][0]["options"][0]["grade"] == "A"
+            assert r.json()["goals"][0]["aim"] == "升一级至A"  # the server's language (zh)
+            r = c.get("/v1/bureau/paths/below-standard", params={"run": bureau["runs"]["2025Q3"]},
+                      headers=head)  # fmt: skip
+            assert r.status_code == 200 and len(r.json()["rows"]) == 3, r.json()
+            assert r.json()["rows"][1]["uscc"] == ding and r.json()["rows"][1]["black"]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "csv"}, headers=head)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+            assert ding in r.text and "earliest" in r.text.splitlines()[0]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "xlsx"}, headers=head)
+            assert r.status_code == 200 and r.content[:2] == b"PK"
+            r = c.get("/v1/bureau/paths/below-standard",
+                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
+            assert r.status_code == 403
             r = c.post("/v1/bureau/supervision/plans", json={"period": "2026Q1", "limit": 2, "run": bureau["runs"]["2025Q3"]},
                        headers=head)  # fmt: skip
             assert r.status_code == 200, r.json()
@@ -411,4 +496,4 @@ def test_haikou_b_company(haikou: dict[str, Any]) -> None:
     ((change,),) = [o.changes for o in goal.options]
     assert (change.source, change.records, change.counted) == ("complaints", 10, 30)
     assert (goal.options[0].score, goal.options[0].grade) == (Decimal("90.0000"), "A")
-    assert change.counts_until is not None and "2021-12-31" in change.counts_until
+    assert change.counts_until is not None and "2021年12月31日" in change.counts_until
