@@ -157,7 +157,9 @@ def test_the_way_up_in_chinese_and_in_english(bureau: dict[str, Any]) -> None:
     assert gz.aim == "升一级至A" and ge.aim == "up one grade, to A"
     assert "项未履行合同事项履行完毕" in gz.options[0].text and "少计2件投诉" in gz.options[0].text
     assert "→ 70.00分，A" in gz.options[0].text
-    assert "open contract items" in ge.options[0].text and "2 fewer complaints" in ge.options[0].text
+    assert (
+        "open contract items" in ge.options[0].text and "2 fewer complaints" in ge.options[0].text
+    )
     assert "points change by band" in " ".join(ge.options[0].changes[-1].notes)
     assert [c.keys for c in gz.options[0].changes] == [c.keys for c in ge.options[0].changes]
     assert "依据本次评价计入的记录" in zh.notes[-1] and en.notes[-1].startswith("computed from")
