@@ -371,18 +371,6 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             r = c.get(f"/v1/bureau/companies/{yi}/path", headers=head)
             assert r.json()["goals"][0]["options"][0]["grade"] == "A"
             assert r.json()["goals"][0]["aim"] == "升一级至A"  # the server's language (zh)
-            r = c.get("/v1/bureau/paths/below-standard", params={"run": bureau["runs"]["2025Q3"]},
-                      headers=head)  # fmt: skip
-            assert r.status_code == 200 and len(r.json()["rows"]) == 3, r.json()
-            assert r.json()["rows"][1]["uscc"] == ding and r.json()["rows"][1]["black"]
-            r = c.get("/v1/bureau/paths/below-standard", params={"format": "csv"}, headers=head)
-            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-            assert ding in r.text and "earliest" in r.text.splitlines()[0]
-            r = c.get("/v1/bureau/paths/below-standard", params={"format": "xlsx"}, headers=head)
-            assert r.status_code == 200 and r.content[:2] == b"PK"
-            r = c.get("/v1/bureau/paths/below-standard",
-                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
-            assert r.status_code == 403
             r = c.post("/v1/bureau/supervision/plans", json={"period": "2026Q1", "limit": 2, "run": bureau["runs"]["2025Q3"]},
                        headers=head)  # fmt: skip
             assert r.status_code == 200, r.json()
@@ -394,7 +382,7 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             r = c.get("/v1/bureau/supervision/review", params={"period": "2030Q1"}, headers=head)
             assert r.status_code == 404 and r.json()["error"]["code"] == "PLAN_NOT_FOUND"
             card = c.get("/v1/public/companies/" + ding, params={"as_of": "2026-02-01"}).json()
-            assert "path" not in card  # the way back up is never on the public card
+            assert card["path"] is None  # public_path = false: the way back up stays internal
             shown = {m["kind"]: m for m in card["measures"]}
             # no inspections (internal); P4 scores 80 → 优秀 → fee tier 一级; the list bars the reward
             assert set(shown) == {"tender", "new_projects", "reward", "honours", "fee_ceiling"}
@@ -409,6 +397,40 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     finally:
         from rating.warehouse import open_warehouse
 
+        bureau["con"] = open_warehouse(settings)
+
+
+def test_the_bureau_api_below_standard(bureau: dict[str, Any]) -> None:
+    """GET /v1/bureau/paths/below-standard as JSON, CSV and XLSX: bureau token only."""
+    from datetime import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating import tokens
+    from rating.warehouse import open_warehouse
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    keys = {r: tokens.create(settings.tokens_file, r, r, dt(2026, 1, 1))[1] for r in tokens.ROLES}
+    head = {"Authorization": f"Bearer {keys['bureau']}"}
+    ding = bureau["names"]["丁物业"]
+    bureau["con"].close()
+    try:
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/v1/bureau/paths/below-standard", params={"run": bureau["runs"]["2025Q3"]},
+                      headers=head)  # fmt: skip
+            assert r.status_code == 200 and len(r.json()["rows"]) == 3, r.json()
+            assert r.json()["rows"][1]["uscc"] == ding and r.json()["rows"][1]["black"]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "csv"}, headers=head)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+            assert ding in r.text and "earliest" in r.text.splitlines()[0]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "xlsx"}, headers=head)
+            assert r.status_code == 200 and r.content[:2] == b"PK"
+            r = c.get("/v1/bureau/paths/below-standard",
+                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
+            assert r.status_code == 403
+    finally:
         bureau["con"] = open_warehouse(settings)
 
 

@@ -124,7 +124,8 @@ def below_grades(rs: RuleSet) -> tuple[str, ...]:
     return order[order.index(standard) + 1 :]
 
 
-def _below(con: duckdb.DuckDBPyConnection, run_id: str, grades: tuple[str, ...]) -> list[str]:
+def below_usccs(con: duckdb.DuckDBPyConnection, run_id: str, grades: tuple[str, ...]) -> list[str]:
+    """Credit codes of the run's rated companies graded one of `grades` or black-listed."""
     return [
         u
         for (u,) in rows(
@@ -137,7 +138,8 @@ def _below(con: duckdb.DuckDBPyConnection, run_id: str, grades: tuple[str, ...])
     ]
 
 
-def _earliest(found: Remedy, w: PathWords) -> tuple[date | None, str]:
+def earliest_day(found: Remedy, w: PathWords) -> tuple[date | None, str]:
+    """The earliest day `found`'s company can come back, and that in words (module doc)."""
     after = Period.parse(found.period).previous(-1)
     day = after.end + timedelta(days=1)
     text = words.next_results_text(w, after, day)
@@ -181,10 +183,10 @@ def below_standard(
     disclosure = history(con)
     out = []
     below = below_grades(rs.definition)
-    for uscc in _below(con, info["run_id"], below):
+    for uscc in below_usccs(con, info["run_id"], below):
         company = load_company(con, info["run_id"], uscc)
         found = remedy_of(con, company, info, today, max_options, language, disclosure)
-        earliest, why = _earliest(found, w)
+        earliest, why = earliest_day(found, w)
         out.append(
             PathRow(
                 uscc=uscc,

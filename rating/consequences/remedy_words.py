@@ -125,11 +125,12 @@ def _head(w: PathWords, c: Change) -> str:
     return w("{n} fewer records of «{title}»{where}", n=n, title=title, where=where)
 
 
-def change_text(w: PathWords, c: Change) -> str:
-    """One change in a sentence, with its records' keys (the first six)."""
-    shown = ", ".join(c.keys[:6]) + (" …" if len(c.keys) > 6 else "")
+def change_text(w: PathWords, c: Change, keys: bool = True) -> str:
+    """One change in a sentence, with its records' keys (the first six) unless `keys` is
+    False (the public card: no record ids)."""
+    shown = (" [" + ", ".join(c.keys[:6]) + (" …" if len(c.keys) > 6 else "") + "]") if keys else ""
     if c.veto:
-        return w("the veto item «{title}» rectified or revoked", title=c.title) + f" [{shown}]"
+        return w("the veto item «{title}» rectified or revoked", title=c.title) + shown
     head = _head(w, c)
     if c.value_before is not None and c.value_after is not None:
         head += w(
@@ -143,11 +144,12 @@ def change_text(w: PathWords, c: Change) -> str:
             before=_signed(c.points_before),
             after=_signed(c.points_after),
         )
-    return f"{head} [{shown}]"
+    return head + shown
 
 
-def option_text(w: PathWords, o: Option) -> str:
-    text = w(" and ").join(c.text for c in o.changes)
+def option_text(w: PathWords, o: Option, keys: bool = True) -> str:
+    """An option's changes and the score and grade they give (`keys`: as `change_text`)."""
+    text = w(" and ").join(c.text if keys else change_text(w, c, keys=False) for c in o.changes)
     if o.score is not None:
         text += w(" → {score}, {grade}", score=_fixed(o.score), grade=o.grade or "–")
     return text

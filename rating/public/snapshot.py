@@ -192,6 +192,7 @@ class PublicView(ABC):
                 for c, s, listing_ in visible
             ],
             measures=self.measures(uscc, day),
+            path=latest.path,
             provenance=doc.provenance,  # type: ignore[arg-type]
         )
 
