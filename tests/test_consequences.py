@@ -254,6 +254,55 @@ def test_every_company_below_standard_and_its_way_back_up(
 # ------------------------------------------------------------------ supervision plan
 
 
+def test_supervision_classes_after_the_run(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2025Q3's classes, by hand (a quarter is 3/12 of the rules' inspections a year):
+    A级以上 — 甲 AAA, 庚 辛 AA, 戊 己 癸 A: 6 companies, 6 project rows (P5 changed hands);
+    区 1/yr → 6 × 0.25 = 1.5, 街道 2/yr → 3; the one inspection of the quarter (JC-10, 市,
+    P10, two rows) counts once. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) = 2 →
+    1.0, 区 4 → 2, 街道 12 → 6. B级 — 乙 (P2, 不合格): 区 2 → 0.5, 街道 its own 12 → 3.
+    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made. `rating run` prints the table
+    in Chinese and puts the same under "supervision" with --json."""
+    import shutil
+
+    from rating.cli import main
+    from rating.consequences.classes import supervision_status
+
+    found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    assert found is not None and found.review is None  # no plan stored for 2025Q3
+    by_label = {c.label: c for c in found.classes}
+    assert {k: (c.companies, c.projects) for k, c in by_label.items()} == {
+        "A级以上": (6, 6), "C级、黑名单企业": (2, 2), "B级": (1, 1), "C级": (1, 1)
+    }  # fmt: skip
+    loads = {
+        k: {x.level: (x.per_year, x.due, x.done) for x in c.levels} for k, c in by_label.items()
+    }
+    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, Decimal("1.5"), 0), "街道": (2, 3, 0)}
+    assert loads["C级、黑名单企业"] == {"市": (2, 1, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
+    assert loads["B级"] == {"区": (2, Decimal("0.5"), 0), "街道": (4, 3, 0)}
+    assert (found.due, found.done) == (Decimal("21.25"), 1)
+    bureau["con"].execute("CHECKPOINT")
+    copy = bureau["tmp"] / "rerun.duckdb"
+    shutil.copy(bureau["settings"].db_path, copy)
+    capsys.readouterr()
+    assert main(["run", "--period", "2025Q3", "--db", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "分级分类监管" in out and "C级、黑名" in out and "A级以上" in out, out
+    assert "2025Q3：按上述类别规则应检查21.25次，已检查1次" in out, out
+    assert "没有已存的检查计划" in out
+    # with a plan for 2025Q3 (from 2025Q2's classes) the run also says plan against actual
+    assert main(["supervision", "plan", "--period", "2025Q3", "--db", str(copy)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--period", "2025Q3", "--db", str(copy), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["supervision"]["done"] == 1 and len(payload["supervision"]["classes"]) == 4
+    plan = payload["supervision"]["review"]
+    assert plan["plan_id"] == "2025Q3-P01" and plan["planned"] > 0 and "items" not in plan
+    assert main(["run", "--period", "2025Q3", "--db", str(copy)]) == 0
+    assert f"监管计划 2025Q3-P01：计划检查 {plan['planned']} 次" in capsys.readouterr().out
+
+
 def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
     """2025Q4 (91 days from 10-01 to 12-31) from 2025Q3, no inspection before: each due on
     the first day, then every 365 ÷ per_year days — 1 a year → 1, 2 → 1, 4 → 1 (91 < 91.25),
