@@ -48,9 +48,7 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 # ------------------------------------------------------------------ tender credit
 
 
-@pytest.mark.parametrize(
-    ("name", "on", "excluded", "points", "grade"),
-    [
+TENDER_CASES = [
         # nothing published before 2025-10-15: no credit either way
         ("甲物业", "2025-10-14", False, 0, None),
         # 2025Q2 (published 2025-10-15): 甲 AAA → YT-TENDER-AAA +3; 丁 C, not yet listed → 0
@@ -64,8 +62,10 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ("戊物业", "2026-02-01", False, 1, "A"),
         ("丙物业", "2026-02-01", True, 0, "C"),
         ("丁物业", "2026-02-01", True, 0, "C"),
-    ],
-)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "on", "excluded", "points", "grade"), TENDER_CASES)
 def test_tender_credit_on_a_day(
     bureau: dict[str, Any], name: str, on: str, excluded: bool, points: int, grade: str | None
 ) -> None:
@@ -78,6 +78,40 @@ def test_tender_lookup_of_an_unknown_company_is_refused(bureau: dict[str, Any]) 
     with pytest.raises(NotFoundError) as err:
         tender(bureau["con"], "91370600XXXXXXXXX0", date(2026, 2, 1))
     assert err.value.code == "COMPANY_NOT_FOUND"
+
+
+def test_the_public_may_ask_whether_a_company_may_bid(bureau: dict[str, Any]) -> None:
+    """GET /v1/public/tender/{uscc}?on= (no login) gives the bureau's numbers for every case
+    above: the shipped rule sets mark their tender measures public (rating/public/tender.py)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating.warehouse import open_warehouse
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    bureau["con"].close()
+    try:
+        with TestClient(create_app(settings)) as c:
+            for name, on, excluded, points, grade in TENDER_CASES:
+                r = c.get(f"/v1/public/tender/{bureau['names'][name]}", params={"on": on})
+                assert r.status_code == 200, (name, on, r.json())
+                got = r.json()
+                assert (got["excluded"], got["points"], got["grade"]) == (excluded, points, grade)
+                assert got["rated"] == (grade is not None) and got["text"], got
+            ding = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}",
+                         params={"on": "2026-02-01"}).json()  # fmt: skip
+            assert ding["text"] == "不得参与物业项目招投标" and ding["ends"] == "2029-01-20"
+            assert ding["clauses"] and ding["period"] == "2025Q3"
+            nothing = c.get(f"/v1/public/tender/{bureau['names']['甲物业']}",
+                            params={"on": "2025-10-14"}).json()  # fmt: skip
+            assert nothing["text"] == "当日无已公布的信用评价结果，不计信用分"
+            r = c.get("/v1/public/tender/91370600XXXXXXXXX0", params={"on": "2026-02-01"})
+            assert r.status_code == 404 and r.json()["error"]["code"] == "COMPANY_NOT_FOUND"
+            r = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}", params={"on": "x"})
+            assert r.status_code == 422
+    finally:
+        bureau["con"] = open_warehouse(settings)
 
 
 # ------------------------------------------------------------------ measures in force

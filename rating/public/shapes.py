@@ -132,6 +132,8 @@ class PublicMeasure(Shape):
     until: str = Field(description="Its span in words, e.g. 至下次评价结果公布")
     ends: str | None = Field(None, description="The day it ends (ISO); None: no fixed end")
     clauses: list[str] = Field(default=[], description="The legal basis, as the rule file cites it")
+    points: float | None = Field(None, description="tender: credit points (negative: deducted)")
+    excluded: bool | None = Field(None, description="tender: barred from tenders; reward: none")
 
 
 class PathGoal(Shape):

@@ -212,6 +212,8 @@ class PublicView(ABC):
                 until=x.span.text,
                 ends=x.span.ends.isoformat() if x.span.ends else None,
                 clauses=sorted({m["clause"] for m in x.measures}),
+                points=float(x.values["points"]) if "points" in x.values else None,
+                excluded=x.values.get("excluded"),
             )
             for x in book.in_force(uscc, day, public_only=True)
         ]
