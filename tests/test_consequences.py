@@ -424,6 +424,26 @@ def test_the_cli_speaks_chinese(
         assert code == 0 and words in out, (args, out)
 
 
+def test_the_way_up_speaks_english_under_rating_lang_en(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's sentences follow the command line's language, as its own words do."""
+    from rating.cli import main
+
+    db = str(bureau["settings"].db_path)
+    bureau["con"].execute("CHECKPOINT")
+    yi = bureau["names"]["乙物业"]
+    monkeypatch.setenv("RATING_LANG", "en")
+    assert main(["path", yi, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "up one grade, to A:" in out and "2 fewer complaints counted by" in out, out
+    assert "升一级" not in out and "computed from the records this run counted" in out
+    monkeypatch.setenv("RATING_LANG", "zh")
+    assert main(["path", yi, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "升一级至A：" in out and "少计2件投诉" in out and "fewer" not in out, out
+
+
 def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     """The endpoints over the real app and DuckDB file: bureau token only."""
     from datetime import datetime as dt

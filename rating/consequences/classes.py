@@ -16,7 +16,7 @@ how far this period's inspections fall short of what the new classes ask.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -127,6 +127,44 @@ def supervision_status(
                    company, own, served)  # fmt: skip
 
 
+def _done(
+    con: duckdb.DuckDBPyConnection, period: Period, projects: list[dict[str, Any]]
+) -> dict[tuple[int, str], int]:
+    """(class, level) → distinct inspections of the class's projects made in the period."""
+    found = rows(
+        con,
+        DONE_SQL,
+        {"projects": json.dumps(projects), "start": period.start, "end": period.end,
+         "watermark": watermark(con)},
+    )  # fmt: skip
+    return {(c, lv): int(n) for c, lv, n in found}
+
+
+def _class(
+    key: tuple[str, ...],
+    i: int,
+    inspections: dict[str, Measure],
+    members: int,
+    projects: int,
+    due: dict[tuple[int, str], Decimal],
+    done: dict[tuple[int, str], int],
+) -> SupervisionClass:
+    order = list(inspections)  # the rule file's order: C级 before 黑名单企业
+    measures = sorted((inspections[m] for m in key), key=lambda m: order.index(m.id))
+    strict = _strictest(measures)
+    return SupervisionClass(
+        label=_label(measures),
+        measure_ids=list(key),
+        companies=members,
+        projects=projects,
+        levels=[
+            LevelLoad(lv, strict.get(lv, Decimal(0)), due[(i, lv)], done.get((i, lv), 0))
+            for lv in LEVEL_ORDER
+            if strict.get(lv) or due.get((i, lv)) or done.get((i, lv))
+        ],
+    )
+
+
 def _status(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -137,50 +175,25 @@ def _status(
     own: dict[tuple[str, str], list[str]],
     served: list[tuple[str, str]],
 ) -> SupervisionStatus:
-    keys = sorted({tuple(sorted(ids)) for ids in company.values()})
-    index = {k: i for i, k in enumerate(keys)}
+    key_of = {u: tuple(sorted(ids)) for u, ids in company.items()}
+    index = {k: i for i, k in enumerate(sorted(set(key_of.values())))}
     months = Decimal(period.months) / 12
     due: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     projects: list[dict[str, Any]] = []
     for uscc, project_id in served:
         if uscc not in company:
             continue
-        cls = index[tuple(sorted(company[uscc]))]
+        cls = index[key_of[uscc]]
         projects.append({"project_id": project_id, "cls": cls})
         ids = company[uscc] + own.get((uscc, project_id), [])
         for level, per_year in _strictest([inspections[i] for i in ids]).items():
             due[(cls, level)] += per_year * months
-    done = {
-        (c, lv): int(n)
-        for c, lv, n in rows(
-            con,
-            DONE_SQL,
-            {
-                "projects": json.dumps(projects),
-                "start": period.start,
-                "end": period.end,
-                "watermark": watermark(con),
-            },
-        )  # fmt: skip
-    }
-    classes = []
-    order = list(inspections)  # the rule file's order: C级 before 黑名单企业
-    for key, i in index.items():
-        measures = sorted((inspections[m] for m in key), key=lambda m: order.index(m.id))
-        strict = _strictest(measures)
-        classes.append(
-            SupervisionClass(
-                label=_label(measures),
-                measure_ids=list(key),
-                companies=sum(1 for ids in company.values() if tuple(sorted(ids)) == key),
-                projects=sum(1 for p in projects if p["cls"] == i),
-                levels=[
-                    LevelLoad(lv, strict.get(lv, Decimal(0)), due[(i, lv)], done.get((i, lv), 0))
-                    for lv in LEVEL_ORDER
-                    if strict.get(lv) or due.get((i, lv)) or done.get((i, lv))
-                ],
-            )
-        )
+    done = _done(con, period, projects)
+    members = Counter(index[k] for k in key_of.values())
+    served_by = Counter(p["cls"] for p in projects)
+    classes = [
+        _class(k, i, inspections, members[i], served_by[i], due, done) for k, i in index.items()
+    ]
     classes.sort(key=lambda c: (-c.companies, c.label))
     return SupervisionStatus(
         run_id,

@@ -162,6 +162,26 @@ def _measure_words(lines: list[RunMeasure], words: dict[str, str]) -> list[str]:
     ]
 
 
+def _row(found: Remedy, w: PathWords, measures: list[str], prov: dict[str, Any]) -> PathRow:
+    earliest, why = earliest_day(found, w)
+    return PathRow(
+        uscc=found.uscc,
+        name=found.name,
+        grade=found.grade,
+        score=found.score,
+        black=found.black,
+        measures=measures,
+        goals=[g.text for g in found.goals],
+        earliest=earliest,
+        earliest_text=why,
+        run_id=found.run_id,
+        period=found.period,
+        rules=found.rules,
+        ruleset_logic_sha256=prov["ruleset_logic_sha256"],
+        results_sha256=prov["results_sha256"],
+    )
+
+
 def below_standard(
     con: duckdb.DuckDBPyConnection,
     run_id: str | None = None,
@@ -186,25 +206,7 @@ def below_standard(
     for uscc in below_usccs(con, info["run_id"], below):
         company = load_company(con, info["run_id"], uscc)
         found = remedy_of(con, company, info, today, max_options, language, disclosure)
-        earliest, why = earliest_day(found, w)
-        out.append(
-            PathRow(
-                uscc=uscc,
-                name=found.name,
-                grade=found.grade,
-                score=found.score,
-                black=found.black,
-                measures=_measure_words(measures.get(uscc, []), KIND_NAMES),
-                goals=[g.text for g in found.goals],
-                earliest=earliest,
-                earliest_text=why,
-                run_id=found.run_id,
-                period=found.period,
-                rules=found.rules,
-                ruleset_logic_sha256=prov["ruleset_logic_sha256"],
-                results_sha256=prov["results_sha256"],
-            )
-        )
+        out.append(_row(found, w, _measure_words(measures.get(uscc, []), KIND_NAMES), prov))
     return BelowStandard(
         info["run_id"],
         info["period"],
