@@ -105,6 +105,9 @@ class IngestResponse(BaseModel):
     rows_loaded: int
     rows_quarantined: int
     rows_superseding: int
+    rows_repeated: int = Field(
+        0, description="Of the superseding rows, those re-sent with every value unchanged"
+    )
     rows_in_review: int = Field(
         0, description="Hotline orders waiting for an analyst to name their project"
     )
@@ -161,6 +164,10 @@ class RunRequest(BaseModel):
     force_period: bool = Field(
         False,
         description="rate a period that has not ended or holds no data (recorded in the manifest)",
+    )
+    again: bool = Field(
+        False,
+        description="rate again when a run of the period over the same records and rules exists",
     )
 
 

@@ -59,7 +59,7 @@ def test_ingest_all_adds_up(
 
 
 def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -> None:
-    code, run = cli(capsys, "run", "--period", "2026Q3", "--db", str(warehouse))
+    code, run = cli(capsys, "run", "--period", "2026Q3", "--again", "--db", str(warehouse))
     assert code == 0
     for key in ("run_id", "period", "rules", "companies", "grades", "red", "black", "downgrades"):
         assert key in run
@@ -82,8 +82,10 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
 def test_same_run_twice_is_byte_identical(
     capsys: pytest.CaptureFixture[str], warehouse: Path
 ) -> None:
-    _, a = cli(capsys, "run", "--period", "2026Q2", "--db", str(warehouse))
-    _, b = cli(capsys, "run", "--period", "2026Q2", "--db", str(warehouse))
+    code, refused = cli(capsys, "run", "--period", "2026Q2", "--db", str(warehouse))
+    assert code != 0  # a run of 2026Q2 over the same records exists: RUN_UNCHANGED
+    _, a = cli(capsys, "run", "--period", "2026Q2", "--again", "--db", str(warehouse))
+    _, b = cli(capsys, "run", "--period", "2026Q2", "--again", "--db", str(warehouse))
     assert a["run_id"] != b["run_id"] and a["results_sha256"] == b["results_sha256"]
 
 

@@ -320,7 +320,7 @@ def test_supervision_classes_after_the_run(
     copy = bureau["tmp"] / "rerun.duckdb"
     shutil.copy(bureau["settings"].db_path, copy)
     capsys.readouterr()
-    assert main(["run", "--period", "2025Q3", "--db", str(copy)]) == 0
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
     out = capsys.readouterr().out
     assert "分级分类监管" in out and "C级、黑名" in out and "A级以上" in out, out
     assert "2025Q3：按上述类别规则应检查21.25次，已检查1次" in out, out
@@ -328,12 +328,12 @@ def test_supervision_classes_after_the_run(
     # with a plan for 2025Q3 (from 2025Q2's classes) the run also says plan against actual
     assert main(["supervision", "plan", "--period", "2025Q3", "--db", str(copy)]) == 0
     capsys.readouterr()
-    assert main(["run", "--period", "2025Q3", "--db", str(copy), "--json"]) == 0
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["supervision"]["done"] == 1 and len(payload["supervision"]["classes"]) == 4
     plan = payload["supervision"]["review"]
     assert plan["plan_id"] == "2025Q3-P01" and plan["planned"] > 0 and "items" not in plan
-    assert main(["run", "--period", "2025Q3", "--db", str(copy)]) == 0
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
     assert f"监管计划 2025Q3-P01：计划检查 {plan['planned']} 次" in capsys.readouterr().out
 
 

@@ -272,6 +272,27 @@ def test_unreadable_files_change_nothing(con, settings, tmp_path, content, code)
     assert before == after
 
 
+def test_the_same_rows_sent_again_are_not_counted_as_corrections(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An export sent twice in another encoding (other bytes, same rows): both rows supersede
+    their earlier versions, but nothing was corrected — the result and the batch say so."""
+    ingest_file(con, settings, "companies", _companies(tmp_path))
+    changed = tmp_path / "mixed.csv"
+    changed.write_text(
+        ",".join(COMPANY_HEADERS) + f"\n{A},阳光物业服务有限公司,是\n{B},锦绣物业有限公司,否\n",
+        encoding="utf-8",
+    )
+    resent = ingest_file(con, settings, "companies", _companies(tmp_path, "gb18030"))
+    assert (resent.rows_superseding, resent.rows_repeated) == (2, 2)
+    mixed = ingest_file(con, settings, "companies", changed)
+    assert (mixed.rows_superseding, mixed.rows_repeated) == (2, 1)
+    stored = rows(
+        con,
+        "SELECT reading->>'$.rows_repeated' FROM ingest_batches WHERE batch_id = $b",
+        {"b": mixed.batch_id},
+    )
+    assert stored == [("1",)]
+
+
 def test_missing_file_and_unknown_kind(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputFileError) as err:
         ingest_file(con, settings, "companies", tmp_path / "nope.csv")
@@ -291,7 +312,7 @@ def test_reingest_is_a_no_op_and_corrections_are_new_rows(con, settings, tmp_pat
         ",".join(COMPANY_HEADERS) + f"\n{A},阳光物业服务有限公司(更名),是\n", encoding="utf-8"
     )
     corrected = ingest_file(con, settings, "companies", fix)
-    assert corrected.rows_superseding == 1
+    assert (corrected.rows_superseding, corrected.rows_repeated) == (1, 0)
     assert _loaded(con, "companies") == 3  # the old row is still there, untouched
     assert rows(
         con, "SELECT name FROM src_companies WHERE uscc = $u ORDER BY _batch", {"u": A}

@@ -287,4 +287,39 @@ def test_with_history_makes_the_history_of_the_history_too(tmp_path: Path) -> No
     made = rate(con, settings, RunRequest(Q3, with_history=True)).history_made
     periods = [r.period for r in made]
     assert periods == [str(Q3.previous(k)) for k in range(10, 0, -1)]
-    assert rate(con, settings, RunRequest(Q3)).history.missing == []
+    assert rate(con, settings, RunRequest(Q3, again=True)).history.missing == []
+
+
+def test_a_run_that_would_repeat_one_that_counts_is_refused_until_again(
+    city: tuple[Any, Settings],
+) -> None:
+    """Rating 2025Q3 twice over the same records makes nothing new: refused with the run it
+    would repeat (in publicity too); `again` makes it; new records make a new run welcome."""
+    con, settings = city
+    for p in (Q1, Q2, Q3):
+        rate(con, settings, RunRequest(p))
+    with pytest.raises(ConflictError) as same:
+        rate(con, settings, RunRequest(Q3))
+    assert same.value.code == "RUN_UNCHANGED"
+    assert same.value.details == {"run_id": "2025Q3-01", "status": "draft"}
+    assert "--again" in same.value.message
+    publicize(con, settings.with_(now=datetime(2025, 10, 9, 10)), "2025Q3-01")
+    with pytest.raises(ConflictError) as in_publicity:
+        rate(con, settings, RunRequest(Q3))
+    assert in_publicity.value.details == {"run_id": "2025Q3-01", "status": "publicity"}
+    again = rate(con, settings, RunRequest(Q3, again=True)).report
+    assert again.run_id == "2025Q3-02"
+    latest = standing.latest_run(con)  # staff read the new draft; residents see the other
+    assert (latest.run_id, latest.in_publicity) == ("2025Q3-02", "2025Q3-01")
+    assert latest.line().endswith("; run 2025Q3-01 is in publicity")
+    first, second = (
+        value
+        for (value,) in rows(
+            con, "SELECT results_sha256 FROM runs WHERE period = '2025Q3' ORDER BY run_id"
+        )
+    )
+    assert first == second  # byte for byte, as the refusal said
+    # Discarding the repeat leaves the run in publicity, which still counts: still refused.
+    discard(con, settings, "2025Q3-02", "重复", "李四")
+    with pytest.raises(ConflictError):
+        rate(con, settings, RunRequest(Q3))

@@ -132,7 +132,12 @@ def quarantine(
 )
 def start_run(body: RunRequest, state: AppState = Depends(get_state)) -> RunSummary:
     request = RateRequest(
-        Period.parse(body.period), body.rules, body.force, body.with_history, body.force_period
+        Period.parse(body.period),
+        body.rules,
+        body.force,
+        body.with_history,
+        body.force_period,
+        body.again,
     )
     with state.writing() as con:
         result = rate(con, state.settings, request)

@@ -124,6 +124,15 @@ def _reasons(reasons: dict[str, int]) -> str:
     return _(", ").join(f"{code} {n:,}" for code, n in reasons.items())
 
 
+def _corrections(r: IngestResult) -> str:
+    changed = r.rows_superseding - r.rows_repeated
+    if not r.rows_repeated:
+        return count(changed) if changed else ""
+    return _("{changed} (+{same} re-sent unchanged)").format(
+        changed=count(changed), same=count(r.rows_repeated)
+    )
+
+
 def _render_ingest(results: list[IngestResult]) -> None:
     body = [
         [
@@ -135,7 +144,7 @@ def _render_ingest(results: list[IngestResult]) -> None:
             count(r.rows_loaded),
             count(r.rows_in_review) if r.rows_in_review else "",
             count(r.rows_quarantined),
-            count(r.rows_superseding) if r.rows_superseding else "",
+            _corrections(r),
             _reasons(r.reasons),
         ]
         for r in results

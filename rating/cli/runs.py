@@ -104,22 +104,29 @@ def run(
             help="Rate a period that has not ended or holds no data (recorded in the manifest).",
         ),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Rate again when a run of the period over the same records and rules exists.",
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Rate every project and company for a period; store grades, lists, downgrades, evidence.
 
     Refused when the period has not ended, holds no data, or an earlier period the rules read
-    (streaks, downgrades) has no run — the message lists the commands that fix it.
+    (streaks, downgrades) has no run — the message lists the commands that fix it — and
+    when a run of the period over the same records and rules exists (`--again` rates anyway).
     """
-    inv = Invocation(db, json)
     from rating.engine.planner import RunRequest
     from rating.periods import Period
 
     inv = Invocation(db, json)
     from rating.cli.supervision_status import render_supervision, supervision_after
 
-    request = RunRequest(Period.parse(period), rules, force, with_history, force_period)
+    request = RunRequest(Period.parse(period), rules, force, with_history, force_period, again)
     result, shown = do_run(inv, request)
     supervision = supervision_after(inv, result.report.run_id)
 

@@ -97,7 +97,7 @@ def grade_reason(row: dict[str, Any], shown: Shown) -> str:
     )
 
 
-def read_text(read: dict[str, str]) -> str:
+def read_text(read: dict[str, Any]) -> str:
     """Which run an output read and why (rating.engine.standing.ReadRun), in words."""
     status = read["status"]
     if read["why"].startswith("the latest run"):
@@ -116,9 +116,14 @@ def read_text(read: dict[str, str]) -> str:
             if read["why"] != "named"
             else ""
         )
-    return _("read run {run_id} ({period}, {status}): {why}").format(
+    text = _("read run {run_id} ({period}, {status}): {why}").format(
         run_id=read["run_id"], period=read["period"], status=word("status", status), why=why
     )
+    if read.get("in_publicity"):
+        text += _("; run {run_id} is in publicity: residents see its proposed lists").format(
+            run_id=read["in_publicity"]
+        )
+    return text
 
 
 def streak_text(streak: dict[str, Any]) -> str:

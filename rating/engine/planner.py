@@ -14,22 +14,31 @@ checks that keep a quarter from going wrong quietly, then the run.
    rated first, oldest first, each a run of its own; the manifest lists them
    (`parameters.history_made`) and each of them names the run it was made for
    (`parameters.history_for`).
+4. Nothing new to rate: a run of the period that still counts (draft, in publicity or published)
+   made under the same rule set files, over the same ingested records, holds and history runs,
+   would be made again byte for byte. It is refused (`RUN_UNCHANGED`, naming that run) unless
+   `again`: two identical drafts — one of them perhaps in publicity — leave staff unsure which
+   one the public sees.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
-from rating.engine import history
+from rating.engine import grading, history
 from rating.engine.runner import Progress, RunReport, execute_run
 from rating.errors import ConflictError
 from rating.periods import Period
 from rating.ruleset import registry
 from rating.ruleset.loader import LoadedRuleSet
+from rating.schema.holds import holds_watermark
+from rating.schema.tables import RUN_STATUS
 from rating.settings import Settings
+from rating.sql import rows
 from rating.warehouse import watermark
 
 
@@ -51,6 +60,7 @@ class RunRequest:
     force: bool = False
     with_history: bool = False
     force_period: bool = False
+    again: bool = False
 
     def command(self, period: Period | None = None, with_history: bool = False) -> str:
         words = ["rating run --period", str(period or self.period)]
@@ -130,6 +140,51 @@ def _missing_history(request: RunRequest, check: history.HistoryCheck) -> Confli
     )
 
 
+def unchanged_run(
+    con: duckdb.DuckDBPyConnection, ruleset: LoadedRuleSet, period: Period
+) -> tuple[str, str] | None:
+    """The newest run of `period` that still counts and that a new run would repeat byte for
+    byte — same rule set files, watermark, holds watermark and pinned history runs — as
+    `(run_id, status)`; None when a new run would differ (or there is no such run)."""
+    history_runs = grading.resolve_history(
+        con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
+    )
+    found = rows(
+        con,
+        f"""SELECT r.run_id, s.status, r.manifest->>'$.holds_watermark',
+                  coalesce(CAST(r.manifest->'$.history_runs' AS VARCHAR), '[]')
+           FROM runs r JOIN {RUN_STATUS} s USING (run_id)
+           WHERE r.period = $period AND r.ruleset = $ref AND r.ruleset_files_sha256 = $files
+             AND r.watermark = $wm AND NOT r.shadow
+             AND s.status IN ('draft', 'publicity', 'published')
+           ORDER BY r.created_at DESC, r.run_id DESC""",
+        {
+            "period": str(period),
+            "ref": ruleset.ref,
+            "files": ruleset.fingerprint.files,
+            "wm": watermark(con),
+        },
+    )
+    holds = holds_watermark(con)
+    pinned = [[k, r] for k, r in history_runs]
+    for run_id, status, run_holds, run_history in found:
+        same_holds = (None if run_holds is None else int(run_holds)) == holds
+        same_history = [[h["periods_back"], h["run_id"]] for h in json.loads(run_history)] == pinned
+        if same_holds and same_history:
+            return str(run_id), str(status)
+    return None
+
+
+def _unchanged(request: RunRequest, run_id: str, status: str) -> ConflictError:
+    return ConflictError(
+        f"{request.period} already has run {run_id} ({status}) made under the same rule set over "
+        "the same records, holds and history: a new run would repeat it byte for byte. "
+        f"See it with `rating show --run {run_id}`; `{request.command()} --again` rates anyway",
+        code="RUN_UNCHANGED",
+        details={"run_id": run_id, "status": status},
+    )
+
+
 def rate(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -140,8 +195,8 @@ def rate(
 ) -> RateResult:
     """Check the period and its history, make the missing history runs when asked, then rate.
 
-    Raises ConflictError `PERIOD_NOT_ENDED`, `PERIOD_NO_DATA` (unless `force_period`) and
-    `HISTORY_MISSING` (unless `with_history`), and whatever rule set selection and the run raise.
+    Raises ConflictError `PERIOD_NOT_ENDED`, `PERIOD_NO_DATA` (unless `force_period`),
+    `HISTORY_MISSING` (unless `with_history`), `RUN_UNCHANGED` (unless `again`), and whatever rule set selection and the run raise.
     """
     period = request.period
     ruleset = registry.select(
@@ -159,6 +214,9 @@ def rate(
     made: list[RunReport] = []
     if check.missing and not request.with_history:
         raise _missing_history(request, check)
+    same = None if request.again or check.missing else unchanged_run(con, ruleset, period)
+    if same is not None:
+        raise _unchanged(request, *same)
     while check.missing:
         # Oldest first; an earlier period may need history of its own (a rule set reading
         # eight quarters back needs, for the first of them, the eight before it): it makes

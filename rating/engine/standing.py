@@ -38,12 +38,15 @@ class ReadRun:
     period: str
     status: str
     why: str
+    # Another run in publicity, if any: what residents see proposed while staff read this one.
+    in_publicity: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
 
     def line(self) -> str:
-        return f"run {self.run_id} ({self.period}, {self.status}): {self.why}"
+        seen = f"; run {self.in_publicity} is in publicity" if self.in_publicity else ""
+        return f"run {self.run_id} ({self.period}, {self.status}): {self.why}{seen}"
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,18 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> ReadRun:
         if status == "published"
         else f"the latest run: nothing is published yet, so the newest {status} run"
     )
-    return ReadRun(str(run_id), str(period), str(status), why)
+    return ReadRun(str(run_id), str(period), str(status), why, _in_publicity(con, str(run_id)))
+
+
+def _in_publicity(con: duckdb.DuckDBPyConnection, other_than: str) -> str | None:
+    found = rows(
+        con,
+        f"""SELECT r.run_id FROM runs r JOIN {RUN_STATUS} s USING (run_id)
+           WHERE s.status = 'publicity' AND r.run_id <> $id
+           ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1""",
+        {"id": other_than},
+    )
+    return str(found[0][0]) if found else None
 
 
 def read_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> ReadRun:
@@ -120,4 +134,4 @@ def read_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> ReadRun:
     why = "named" + (
         "" if status in COUNTING else f" (it is {status}: it no longer counts anywhere)"
     )
-    return ReadRun(run_id, str(period), str(status), why)
+    return ReadRun(run_id, str(period), str(status), why, _in_publicity(con, run_id))

@@ -58,6 +58,8 @@ class IngestResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_superseding: int = 0
+    # Of those, rows re-sent with every value as before (an export sent twice): not corrections.
+    rows_repeated: int = 0
     rows_in_review: int = 0  # hotline orders waiting for an analyst to name their project
     matched: dict[str, int] = field(default_factory=dict)  # orders attached, by match method
     reasons: dict[str, int] = field(default_factory=dict)
@@ -219,10 +221,13 @@ def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int
     return int(value(con, f"SELECT count(*) FROM checked WHERE {clean_rows(contract)}"))
 
 
-def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
+def _record_corrections(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int
+) -> tuple[int, int]:
     """A loaded key that was already visible supersedes the earlier version (no update in place).
 
-    Only earlier rows whose first key column lies within the new batch's range can match:
+    Returns (superseding rows, of them rows whose every value equals the earlier version's —
+    re-sent, not corrected). Only earlier rows whose first key column lies within the new batch's range can match:
     saying so lets DuckDB skip the row groups of other periods instead of reading them all."""
     first = f'"{contract.key[0]}"'
     low, high = rows(
@@ -238,13 +243,26 @@ def _record_corrections(con: duckdb.DuckDBPyConnection, contract: Contract, batc
                   (SELECT {key_sql(contract, "n")} FROM src_{contract.kind} n WHERE n._batch = $batch)""",
         {"batch": batch_id, "watermark": batch_id - 1, "low": low, "high": high},
     )
-    return int(
+    superseding = int(
         value(
             con,
             "SELECT count(*) FROM supersessions WHERE kind = $kind AND new_batch = $batch",
             {"kind": contract.kind, "batch": batch_id},
         )
     )
+    if superseding == 0:
+        return 0, 0
+    same = " AND ".join(f's."{c}" IS NOT DISTINCT FROM n."{c}"' for c in contract.columns)
+    repeated = value(
+        con,
+        f"""SELECT count(DISTINCT {key_sql(contract, "n")})
+            FROM src_{contract.kind} n JOIN (SELECT * FROM {visible_rows(contract)}
+                 AND s._batch < $batch AND s.{first} BETWEEN $low AND $high) s
+              ON {key_sql(contract, "s")} = {key_sql(contract, "n")} AND {same}
+            WHERE n._batch = $batch""",
+        {"batch": batch_id, "watermark": batch_id - 1, "low": low, "high": high},
+    )
+    return superseding, int(repeated)
 
 
 def _quarantine(
@@ -356,7 +374,7 @@ def ingest_file(
         _check_records(con, contract, mapping, settings, raw.traits)
         attached = _attach_orders(con, contract, mapping, batch_id, raw.headers)
         loaded = _load_good(con, contract, batch_id)
-        superseding = _record_corrections(con, contract, batch_id)
+        superseding, repeated = _record_corrections(con, contract, batch_id)
         quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
         result = IngestResult(
             kind,
@@ -367,6 +385,7 @@ def ingest_file(
             rows_loaded=loaded,
             rows_quarantined=quarantined,
             rows_superseding=superseding,
+            rows_repeated=repeated,
             rows_in_review=attached.in_review,
             matched=attached.by_method,
             reasons=reasons,
@@ -403,6 +422,7 @@ def _record_batch(
         "sheets": r.sheets,
         "rows_skipped": r.rows_skipped,
         "normalised": r.normalised,
+        "rows_repeated": r.rows_repeated,
     }
     record_batch(
         con,
