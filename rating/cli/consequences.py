@@ -21,6 +21,7 @@ from rating.cli.common import (
 )
 from rating.cli.display import Col, count, print_table, when, word
 from rating.cli.i18n import _
+from rating.cli.supervision_status import review_line
 from rating.cli.way_up import OnOption, RunOption
 
 if TYPE_CHECKING:
@@ -312,20 +313,7 @@ def supervision_review(
         found = review(con, period)
 
     def render() -> None:
-        share = f" ({found.completion:.0%})" if found.completion is not None else ""
-        say(
-            _(
-                "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
-                "{missed} missed, {unplanned} unplanned"
-            ).format(
-                plan_id=found.plan_id,
-                done=found.done,
-                planned=found.planned,
-                share=share,
-                missed=found.missed,
-                unplanned=found.unplanned,
-            )
-        )
+        say(review_line(found))
         print_table(
             _("By level"),
             [_("level"), _("planned"), _("done"), _("missed"), _("unplanned")],

@@ -13,6 +13,7 @@ from rating.cli.i18n import _
 
 if TYPE_CHECKING:
     from rating.consequences.classes import LevelLoad, SupervisionStatus
+    from rating.consequences.review import Review
 
 
 def supervision_after(inv: Invocation, run_id: str) -> SupervisionStatus | None:
@@ -62,18 +63,14 @@ def render_supervision(found: SupervisionStatus) -> None:
         say("  " + _("no supervision plan stored for {period}: `rating supervision plan "
                      "--period {period}` makes one").format(period=found.period))  # fmt: skip
         return
+    say("  " + review_line(r))
+
+
+def review_line(r: Review) -> str:
+    """「监管计划 …：计划检查 N 次，已完成 …」: a stored plan against actual in one line."""
     share = f" ({r.completion:.0%})" if r.completion is not None else ""
-    say(
-        "  "
-        + _(
-            "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
-            "{missed} missed, {unplanned} unplanned"
-        ).format(
-            plan_id=r.plan_id,
-            done=r.done,
-            planned=r.planned,
-            share=share,
-            missed=r.missed,
-            unplanned=r.unplanned,
-        )  # fmt: skip
-    )
+    return _(
+        "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
+        "{missed} missed, {unplanned} unplanned"
+    ).format(plan_id=r.plan_id, done=r.done, planned=r.planned, share=share, missed=r.missed,
+             unplanned=r.unplanned)  # fmt: skip
