@@ -26,11 +26,20 @@ from datetime import date, timedelta
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import TypedDict
 
 from rating.errors import UsageError
 
 CALENDAR_PACKAGE = "chinesecalendar"
+
+
+class CalendarRecord(TypedDict):
+    """What `WorkingCalendar.describe` says: enough to recompute a deadline years later."""
+
+    calendar: str  # package and version of the official schedule
+    covers: list[int]  # first and last year the schedule covers
+    local_holidays: list[str]  # ISO dates the rule set adds as days off
+    local_working_days: list[str]  # ISO dates the rule set makes working days
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ class WorkingCalendar:
                 counted += 1
         return day
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> CalendarRecord:
         """Name, version, covered years and local days: enough to recompute a deadline."""
         s = self.schedule
         return {

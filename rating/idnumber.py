@@ -36,11 +36,16 @@ def normalise(number: str) -> str:
 
 
 def check_char(first17: str) -> str:
+    """The check character (0-9 or X) of a citizen identity number's first 17 digits, by GB
+    11643-1999: Σ digit × (2^(18-i) mod 11), then `CHECKS`[sum mod 11]. Raises `ValueError` when
+    `first17` is not 17 digits long or holds a non-digit."""
     total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return CHECKS[total % 11]
 
 
 def is_valid(number: str) -> bool:
+    """Whether `number` (trimmed, x read as X) is a citizen identity number by GB 11643-1999: 18
+    characters, 17 ASCII digits and the right check character. Never raises."""
     n = normalise(number)
     if len(n) != 18 or not n[:17].isdigit() or not n[:17].isascii():
         return False

@@ -86,4 +86,5 @@ def quarters_between(first: Period, last: Period) -> list[Period]:
 
 
 def quarter_of(day: date) -> Period:
+    """The calendar quarter (`YYYYQn`) holding `day`."""
     return Period(day.year, "Q", (day.month - 1) // 3 + 1)

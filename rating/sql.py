@@ -37,14 +37,19 @@ def lit(value: Any) -> exp.Expr:
 
 
 def lit_list(values: Iterable[Any]) -> exp.Expr:
+    """A tuple node `(v1, v2, …)` of literals (`lit`) for trusted constants, e.g. the right side of
+    an `IN`."""
     return exp.Tuple(expressions=[lit(v) for v in values])
 
 
 def sql_text(node: exp.Expr | str) -> str:
+    """DuckDB SQL text of a node (text passes through unchanged)."""
     return node if isinstance(node, str) else node.sql(dialect=DIALECT)
 
 
 def parse(text: str) -> exp.Expr:
+    """Parse one DuckDB SQL statement or expression into a sqlglot tree. Raises
+    `sqlglot.errors.ParseError` for text that does not parse."""
     return sqlglot.parse_one(text, dialect=DIALECT)
 
 
@@ -85,6 +90,7 @@ def dicts(
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the connection's database has a table or view called `name` (any schema)."""
     return bool(
         value(
             con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}

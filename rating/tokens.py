@@ -37,6 +37,8 @@ def _digest(secret: str) -> str:
 
 
 def load(path: Path) -> dict[str, TokenRecord]:
+    """Token id → record of every token in the token file at `path` ({} when the file does not
+    exist). Raises `json.JSONDecodeError` or `TypeError` for a file not written by this module."""
     if not path.exists():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -67,6 +69,8 @@ def create(path: Path, role: str, name: str, now: datetime) -> tuple[TokenRecord
 
 
 def revoke(path: Path, token_id: str, now: datetime) -> TokenRecord:
+    """Mark token `token_id` revoked at `now` (ISO time; an earlier revocation is kept) and save the
+    file; returns the record. Raises `NotFoundError` (`TOKEN_NOT_FOUND`)."""
     records = load(path)
     if token_id not in records:
         raise NotFoundError(f"no token '{token_id}'", code="TOKEN_NOT_FOUND")

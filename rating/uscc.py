@@ -14,11 +14,17 @@ WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
 def check_char(first17: str) -> str:
+    """The check character of a USCC's first 17 characters, by GB 32100-2015: Σ value × (3^(i-1) mod
+    31), check = `ALPHABET`[(31 − sum mod 31) mod 31]. Raises `KeyError` for a character outside the
+    alphabet and `ValueError` when `first17` is not 17 long."""
     total = sum(VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 
 def is_valid(code: str) -> bool:
+    """Whether `code` is a unified social credit code by GB 32100-2015: 18 characters of the
+    31-character alphabet (upper case, no I, O, S, V, Z) with the right check character. Never
+    raises."""
     if len(code) != 18 or any(c not in VALUE for c in code):
         return False
     return check_char(code[:17]) == code[17]

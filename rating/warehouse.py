@@ -98,6 +98,8 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Apply the settings a connection needs: DuckDB threads and memory limit when set, and the
+    bureau's time zone (`RATING_TZ`) for TIMESTAMPTZ arithmetic."""
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:
@@ -136,6 +138,8 @@ def watermark(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def key_sql(contract: Contract, alias: str = "") -> str:
+    """SQL text of a source row's key as VARCHAR: its one key column, or its key columns joined with
+    U+001F (`chr(31)`); `alias` qualifies the columns."""
     prefix = f"{alias}." if alias else ""
     cols = [f'CAST({prefix}"{c}" AS VARCHAR)' for c in contract.key]
     return cols[0] if len(cols) == 1 else f"concat_ws(chr(31), {', '.join(cols)})"

@@ -123,3 +123,71 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     found = [n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom)]
     assert found == ["rating.engine"]
     assert FLOOR_OF[_room("rating.engine.runner")] > FLOOR_OF["rating.schema"]
+
+
+def public_functions(source: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The public module-level functions (name not starting with `_`) of one module's source."""
+    return [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("_")
+    ]
+
+
+def undocumented(source: str) -> list[str]:
+    """Public module-level functions of one module's source that have no docstring."""
+    return [node.name for node in public_functions(source) if not ast.get_docstring(node)]
+
+
+def test_every_public_function_has_a_docstring() -> None:
+    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule.
+    A function whose name starts with `_` is private to its module and needs none."""
+    missing = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "rating").rglob("*.py"))
+        for name in undocumented(path.read_text(encoding="utf-8"))
+    ]
+    assert not missing, "public functions without a docstring:\n" + "\n".join(missing)
+
+
+def test_the_docstring_check_sees_a_missing_one() -> None:
+    source = (
+        'def told():\n    """Says."""\n\n'
+        "def silent():\n    return 1\n\n"
+        "async def quiet():\n    return 2\n\n"
+        "def _private():\n    return 3\n\n"
+        "class Holder:\n    def method(self):\n        return 4\n"
+    )
+    assert undocumented(source) == ["silent", "quiet"]
+
+
+def untyped_returns(source: str) -> list[str]:
+    """Public module-level functions of one module's source that return `dict[str, Any]`
+    (alone or inside a list, tuple or union) instead of a typed shape."""
+    return [
+        node.name
+        for node in public_functions(source)
+        if node.returns is not None and "dict[str, Any]" in ast.unparse(node.returns)
+    ]
+
+
+@pytest.mark.parametrize("room", ["engine", "audit"])
+def test_what_engine_and_audit_hand_out_has_a_typed_shape(room: str) -> None:
+    """GUIDE.md: what crosses a module boundary has a typed shape (rating/engine/shapes.py,
+    rating/audit/shapes.py), no dict[str, Any]."""
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "rating" / room).rglob("*.py"))
+        for name in untyped_returns(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "public functions returning dict[str, Any]:\n" + "\n".join(found)
+
+
+def test_the_shape_check_sees_an_untyped_return() -> None:
+    source = (
+        "def typed() -> Manifest:\n    return {}\n\n"
+        "def loose() -> list[dict[str, Any]]:\n    return []\n\n"
+        "def _private() -> dict[str, Any]:\n    return {}\n"
+    )
+    assert untyped_returns(source) == ["loose"]

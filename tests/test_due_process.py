@@ -301,3 +301,40 @@ def test_cycle_over_cli(
     assert cli("2026-01-22", "repair", "apply", u, "--proof", "已整改")[1]["state"] == "pending"
     listed = cli("2026-01-22", "lists", "show")[1]
     assert [e["uscc"] for e in listed] == [u]
+
+
+def test_every_due_process_answer_has_its_declared_shape(story: dict[str, Any]) -> None:
+    """What publicity, objections, repairs, publication and expiry hand back is what
+    `rating.audit.shapes` declares: every key, nothing more (see tests/test_shapes.py)."""
+    from rating.audit import shapes
+    from tests.test_shapes import mismatches
+
+    st = story["steps"]
+    declared = {
+        "publicity": shapes.Publicized,
+        "obj_jia": shapes.ObjectionFiled,
+        "rejected": shapes.ObjectionRejected,
+        "upheld": shapes.ObjectionUpheld,
+        "repair": shapes.RepairApplied,
+        "repaired": shapes.RepairDecided,
+    }
+    for step, shape in declared.items():
+        assert mismatches(st[step], shape) == [], step
+    assert st["upheld"]["changed"]  # the nested rows are checked too
+    payload = {
+        k: v
+        for k, v in st["published"].payload.items()
+        if k in shapes.PublicationPayload.__annotations__
+    }
+    assert mismatches(payload, shapes.PublicationPayload) == []
+    assert st["published"].payload["black_entries"]
+    for entry in st["published"].payload["black_entries"]:
+        assert mismatches(entry, shapes.BlackEntryRecord) == []
+    assert st["expired"] and all(mismatches(e, shapes.ExpiryRecord) == [] for e in st["expired"])
+    events = company_history(story["con"], story["uscc"]["丙物业"])
+    assert events and all(mismatches(e, shapes.LedgerEvent) == [] for e in events)
+    filed = objections.objections_of(story["con"])
+    assert {o["state"] for o in filed} == {"rejected", "upheld"}
+    assert all(mismatches(o, shapes.ObjectionRecord) == [] for o in filed)
+    applied = repairs.repairs_of(story["con"])
+    assert applied and all(mismatches(r, shapes.RepairRecord) == [] for r in applied)

@@ -107,6 +107,10 @@ def test_with_history_gives_what_rating_in_order_gives(tmp_path: Path) -> None:
     assert card["streak"]["periods"] == 3 and card["streak"]["since"] == "2025Q1"
     assert card["streak"]["from_data_start"] is True
     assert "2025Q1 is the first period with data" in card["streak"]["text"]
+    from rating.engine.shapes import StreakRecord
+    from tests.test_shapes import mismatches
+
+    assert mismatches(card["streak"], StreakRecord) == []
 
 
 def test_periods_that_cannot_be_rated_yet(city: tuple[Any, Settings]) -> None:
@@ -230,6 +234,19 @@ def test_cli_run_discard_and_show_say_what_they_read(
     code, made = cli("run", "--period", "2025Q3", "--with-history")
     assert code == 0 and made["black"] == 1
     assert [r["run_id"] for r in made["history_made"]] == ["2025Q1-01", "2025Q2-01"]
+    code, black = cli("show", "--list", "black")
+    (jia,) = black["lists"]["black"]["rows"]  # listed for its third C, which the row says
+    assert (jia["name"], jia["streak"]["periods"], jia["streak"]["since"]) == (
+        "甲物业",
+        3,
+        "2025Q1",
+    )
+    monkeypatch.setenv("RATING_LANG", "zh")
+    monkeypatch.setenv("COLUMNS", "240")  # one line per row: the reason is not wrapped
+    main(["show", "--list", "black", "--db", str(settings.db_path)])
+    assert "；自 2025Q1 起连续 3 期评为 C" in capsys.readouterr().out
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.delenv("RATING_LANG")
     code, done = cli("runs", "discard", "2025Q3-01", "--reason", "重算", "--by", "张三")
     assert code == 0 and done["status"] == "discarded"
     code, shown = cli("show")

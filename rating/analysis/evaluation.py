@@ -150,6 +150,10 @@ def duplicate_sweep(
     thresholds: list[float],
     params: IntegrityParams | None = None,
 ) -> list[dict[str, Any]]:
+    """Precision, recall and F1 of near-duplicate detection (`NEAR_DUPLICATE` flags) against the
+    generator's `truth` over `periods`, one row per threshold (ascending): threshold, predicted,
+    true positives (`tp`), precision, recall and f1 rounded to 4 places, None where a denominator is
+    zero. Flags are scored once at the lowest threshold."""
     low = replace(params or IntegrityParams(), duplicate_probability=min(thresholds))
     mark = watermark(con)
     scores = {

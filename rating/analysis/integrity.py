@@ -138,6 +138,9 @@ def scan(
 
 
 def history(con: duckdb.DuckDBPyConnection, complaint_id: str) -> list[dict[str, Any]]:
+    """The hold and review history of one complaint, oldest first: seq, action, reason, detail
+    (parsed JSON, {} when empty), actor, recorded_at and the `status` the action leads to; [] when
+    the warehouse has no `complaint_holds` table yet."""
     if not has_table(con, "complaint_holds"):
         return []
     found = dicts(

@@ -24,6 +24,7 @@ WARN_AT = 0.25
 
 
 def grade_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Rated companies per grade in run `run_id`, grades in alphabetical order."""
     found = dicts(
         con,
         """SELECT grade, count(*) AS n FROM run_companies WHERE run_id = $run AND rated
@@ -34,6 +35,8 @@ def grade_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 
 def shares(counts: dict[str, int], grades: set[str]) -> dict[str, float]:
+    """Smoothed share of each grade in `grades` (sorted): (count + `SMOOTHING`) ÷ (total +
+    `SMOOTHING` × number of grades); the shares sum to 1. See the module doc for why."""
     total = sum(counts.values()) + SMOOTHING * len(grades)
     return {g: (counts.get(g, 0) + SMOOTHING) / total for g in sorted(grades)}
 
@@ -48,6 +51,9 @@ def psi(expected: dict[str, int], actual: dict[str, int]) -> float:
 
 
 def level(value: float, threshold: float = WARN_AT) -> str:
+    """The reading of a PSI value: "warning" above `threshold` (default `WARN_AT` 0.25), "watch"
+    above 0.1 (`WATCH_AT`, or the threshold if lower), else "stable" — the conventional
+    credit-scoring reading, not a bureau rule."""
     if value > threshold:
         return "warning"
     return "watch" if value > min(WATCH_AT, threshold) else "stable"
@@ -56,6 +62,8 @@ def level(value: float, threshold: float = WARN_AT) -> str:
 def compare_runs(
     con: duckdb.DuckDBPyConnection, before: str, after: str, threshold: float = WARN_AT
 ) -> dict[str, Any]:
+    """PSI of the grade distributions of two runs (`before` the expected, `after` the actual) with
+    its level, the threshold and both runs' grade counts."""
     e, a = grade_counts(con, before), grade_counts(con, after)
     value = psi(e, a)
     return {

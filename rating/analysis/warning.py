@@ -60,6 +60,8 @@ TARGETS = {
 
 
 def target(name: str) -> Target:
+    """The prediction target named `name` (`event` or `black`, see `TARGETS`). Raises `UsageError`
+    (`WARNING_BAD_TARGET`) for another name."""
     if name not in TARGETS:
         raise UsageError(f"--target must be one of {', '.join(TARGETS)}", code="WARNING_BAD_TARGET")
     return TARGETS[name]
@@ -179,6 +181,8 @@ class BandRate:
 
 
 def band_of(p: float) -> str:
+    """The risk band (低/中/高) of a probability `p` in [0, 1]: below 0.10, below 0.30, the rest
+    (`BANDS`). Raises `StopIteration` for p outside [0, 1.0001)."""
     return next(name for name, low, high in BANDS if low <= p < high)
 
 

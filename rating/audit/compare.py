@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
 
+from rating.audit.shapes import DiffCounts
 from rating.engine.store import RESULT_KEYS, RESULT_TABLES, source_table
 from rating.sql import rows
 
@@ -25,7 +24,7 @@ def diff_table(
     left: tuple[str, str],
     right: tuple[str, str],
     limit: int = 20,
-) -> dict[str, Any]:
+) -> DiffCounts:
     """Counts of rows only left, only right, and changed (same key), with examples.
 
     `left` and `right` are (prefix, run_id): prefix "" is the stored table.

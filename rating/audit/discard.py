@@ -11,12 +11,11 @@ with it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
 
 from rating.audit import ledger
 from rating.audit.objections import objections_of
+from rating.audit.shapes import Discarded, DiscardPayload
 from rating.engine import explainer
 from rating.errors import ConflictError, UsageError
 from rating.settings import Settings
@@ -27,7 +26,7 @@ DISCARDABLE = ("draft", "publicity")
 
 def discard(
     con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, reason: str, by: str
-) -> dict[str, Any]:
+) -> Discarded:
     """Withdraw a draft or a run in publicity; returns the ledger record's payload.
 
     Raises NotFoundError `RUN_NOT_FOUND`, ConflictError `RUN_NOT_DISCARDABLE` (published,
@@ -54,7 +53,7 @@ def discard(
         for o in objections_of(con)
         if o["run_id"] == run_id and o["state"] == "pending"
     ]
-    payload = {
+    payload: DiscardPayload = {
         "period": info["period"],
         "reason": reason.strip(),
         "by": by.strip(),

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.shapes import BlackEntryRecord, ExpiryRecord, LedgerEvent
 from rating.audit.signing import Signer
 from rating.calendar import add_months
 from rating.engine import explainer
@@ -124,6 +125,10 @@ def _entry_from(payload: dict[str, Any], run_id: str, period: str) -> Entry:
 
 
 def history(con: duckdb.DuckDBPyConnection) -> History:
+    """The disclosure state every ledger record has built so far, in ledger order: publicity,
+    publication, revision and discard events per period, black-list entries (started by a
+    publication, ended by an approved repair or by expiry) and credit-repair applications. Reads the
+    ledger only; raises nothing of its own."""
     events: list[tuple[datetime, str, str, str]] = []
     entries: dict[str, Entry] = {}
     repairs: dict[str, Repair] = {}
@@ -159,7 +164,7 @@ def history(con: duckdb.DuckDBPyConnection) -> History:
 
 def new_black_entries(
     con: duckdb.DuckDBPyConnection, run_id: str, day: date, rules: Disclosure
-) -> list[dict[str, Any]]:
+) -> list[BlackEntryRecord]:
     """Entries a publication on `day` starts: listed companies without an active entry."""
     durations = rules.black_list
     current = history(con)
@@ -172,7 +177,7 @@ def new_black_entries(
             {"r": run_id, "rules": list(durations.safety_rules)},
         )
     }
-    out = []
+    out: list[BlackEntryRecord] = []
     for (uscc,) in rows(
         con,
         "SELECT uscc FROM run_companies WHERE run_id = $r AND black ORDER BY uscc",
@@ -194,6 +199,9 @@ def new_black_entries(
 
 
 def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
+    """The `[disclosure]` section of the rule set `run_id` was rated under (publicity and objection
+    working days, black-list durations, repair, holidays), read from the rule files stored with the
+    run. Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`)."""
     info = explainer.run_row(con, run_id)
     return explainer.stored_ruleset(
         con, info["ruleset"], info["ruleset_files_sha256"]
@@ -202,13 +210,13 @@ def disclosure_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> Disclosure:
 
 def sync_expiries(
     con: duckdb.DuckDBPyConnection, at: datetime, signer: Signer | None = None
-) -> list[dict[str, Any]]:
+) -> list[ExpiryRecord]:
     """Write a ledger record for every entry that reached its maximum by `at` (inside a
     transaction), signed by `signer` when the bureau keeps a signing key."""
-    written = []
+    written: list[ExpiryRecord] = []
     for entry in history(con).entries:
         if entry.ended_on is None and entry.max_until <= at.date():
-            payload = {
+            payload: ExpiryRecord = {
                 "entry_id": entry.entry_id,
                 "uscc": entry.uscc,
                 "list": "black",
@@ -222,12 +230,12 @@ def sync_expiries(
     return written
 
 
-def company_history(con: duckdb.DuckDBPyConnection, uscc: str) -> list[dict[str, Any]]:
+def company_history(con: duckdb.DuckDBPyConnection, uscc: str) -> list[LedgerEvent]:
     """Every ledger record that changed what the public saw of this company, in order."""
     rated = {
         r for (r,) in rows(con, "SELECT run_id FROM run_companies WHERE uscc = $u", {"u": uscc})
     }
-    out = []
+    out: list[LedgerEvent] = []
     for rec in ledger.records(con):
         p = rec.payload
         entry = next((e for e in p.get("black_entries", []) if e.get("uscc") == uscc), None)

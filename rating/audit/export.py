@@ -29,7 +29,9 @@ from typing import Any
 import duckdb
 
 from rating import __version__
+from rating.audit.shapes import ExportProvenance
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.errors import LimitError, UsageError
 from rating.settings import Settings
 from rating.sql import lit, sql_text, value
@@ -79,7 +81,7 @@ class ExportResult:
     format: str
     files: list[Path]
     rows: dict[str, int] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)  # `ExportProvenance`
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,7 +104,7 @@ def choose_format(out: Path, fmt: str | None) -> str:
     return chosen
 
 
-def provenance(settings: Settings, info: dict[str, Any]) -> dict[str, Any]:
+def provenance(settings: Settings, info: RunRow) -> ExportProvenance:
     """The run's provenance plus when and by which engine the file was written."""
     return {
         **explainer.provenance(info),
@@ -193,7 +195,7 @@ def _xlsx(
     out: Path,
     tables: Sequence[str],
     params: dict[str, Any],
-    prov: dict[str, Any],
+    prov: Mapping[str, Any],
     labels: Mapping[str, str],
     places: int,
 ) -> dict[str, int]:

@@ -75,6 +75,11 @@ def compare(
     labels: tuple[str, str],
     period: str,
 ) -> ImpactReport:
+    """Compare two result sets of `period` company by company: `base` and `cand` are (table prefix,
+    run id) — prefix "" is the stored results, another prefix a candidate computed into temp tables
+    — and `labels` name the two sides. Returns the grade transition matrix (not rated counts as a
+    grade), companies entering and leaving the red and black lists, downgrades added and removed,
+    and every company whose grade, score or rule points changed, largest score move first."""
     report = ImpactReport(labels[0], labels[1], period)
     found = rows(
         con,
@@ -197,6 +202,9 @@ def impact_between(
 
 
 def save(con: duckdb.DuckDBPyConnection, report: ImpactReport, at: datetime) -> str:
+    """Store an impact report in `impact_reports` under the id `impact-<at, to the microsecond>`
+    with its counts (grades changed, list entries and leavers, downgrades) and the whole report as
+    JSON; returns the id."""
     report_id = f"impact-{at.strftime('%Y%m%dT%H%M%S%f')}"
     summary = {
         "grades_changed": report.grades_changed,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,8 @@ class Record:
 
 
 def canonical(value: Any) -> str:
+    """The canonical JSON text of `value` that the ledger hashes: keys sorted, UTF-8 kept
+    (`ensure_ascii=False`), no spaces, anything JSON lacks (dates, decimals) as `str`."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -51,6 +54,9 @@ def record_hash(
     status: str | None,
     payload: dict[str, Any],
 ) -> str:
+    """A record's hash: hex SHA-256 of the previous record's hash followed by the canonical JSON of
+    the record's seq, time, action, run id, status and payload — the hash chain that makes any edit
+    of an earlier record visible (`rating verify`)."""
     body = canonical(
         {
             "seq": seq,
@@ -65,6 +71,8 @@ def record_hash(
 
 
 def head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The chain's head: (seq, hash) of the newest record, or (0, `GENESIS`, 64 zeros) for an empty
+    ledger."""
     found = rows(con, "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
     return (int(found[0][0]), str(found[0][1])) if found else (0, GENESIS)
 
@@ -74,7 +82,7 @@ def append(
     action: str,
     *,
     run_id: str | None,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any],
     at: datetime,
     status: str | None = None,
     signer: Signer | None = None,
@@ -110,6 +118,8 @@ def append(
 
 
 def records(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[Record]:
+    """Every ledger record in seq order (only the records of `run_id` when given), payloads parsed
+    from JSON."""
     found = rows(
         con,
         """SELECT seq, recorded_at, action, run_id, status, payload, prev_hash, hash FROM ledger
@@ -123,6 +133,8 @@ def records(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[R
 
 
 def status_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """A run's status (draft, publicity, published, superseded, discarded) as the ledger makes it
+    (`RUN_STATUS`); "draft" for a run the ledger has no record of."""
     return str(
         value(con, f"SELECT status FROM {RUN_STATUS} s WHERE run_id = $r", {"r": run_id}) or "draft"
     )

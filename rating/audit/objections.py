@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
 from rating.audit import ledger
+from rating.audit.shapes import (
+    ChangedCompany,
+    ObjectionFiled,
+    ObjectionPayload,
+    ObjectionRecord,
+    ObjectionRejected,
+    ObjectionRejectedPayload,
+    ObjectionUpheld,
+    ObjectionUpheldPayload,
+)
 from rating.audit.signing import signer_for
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.corrections import internal_key, supersede
@@ -25,7 +35,7 @@ from rating.sql import rows
 from rating.warehouse import transaction
 
 
-def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def objections_of(con: duckdb.DuckDBPyConnection) -> list[ObjectionRecord]:
     """Every objection with its current state (pending, upheld, rejected, or closed with a
     discarded run), from the ledger."""
     found: dict[str, dict[str, Any]] = {}
@@ -46,7 +56,7 @@ def objections_of(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             for o in found.values():
                 if o["run_id"] == rec.run_id and o["state"] == "pending":
                     o.update(state="closed", resolution={"discarded": rec.run_id, **p})
-    return list(found.values())
+    return cast(list[ObjectionRecord], list(found.values()))
 
 
 def _current_publicity_run(
@@ -81,7 +91,14 @@ def file(
     uscc: str,
     records: list[str],
     reasons: str,
-) -> dict[str, Any]:
+) -> ObjectionFiled:
+    """File a company's objection (异议) against the run of `run_id`'s period now in publicity (公示),
+    naming the disputed records as `KIND:KEY` (e.g. `complaints:GD2025070300001`); writes an
+    `objection` ledger record signed when a signing key is set and returns it with state "pending".
+    Raises `UsageError` (`OBJECTION_NO_REASONS`, `BAD_RECORD`, `OBJECTION_RECORD_UNRELATED`: a
+    record not behind the company's result), `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError`
+    (`OBJECTION_CLOSED`: no run in publicity; `OBJECTION_LATE`: after the objection deadline,
+    counted in working days)."""
     if not reasons.strip():
         raise UsageError("an objection needs its reasons", code="OBJECTION_NO_REASONS")
     found = rows(con, "SELECT period FROM runs WHERE run_id = $r", {"r": run_id})
@@ -115,7 +132,7 @@ def file(
             code="OBJECTION_RECORD_UNRELATED",
         )
     objection_id = f"OBJ-{len(objections_of(con)) + 1:04d}"
-    payload = {
+    payload: ObjectionPayload = {
         "objection_id": objection_id,
         "period": period,
         "uscc": uscc,
@@ -137,7 +154,7 @@ def file(
     return {**payload, "state": "pending"}
 
 
-def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> dict[str, Any]:
+def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> ObjectionRecord:
     for o in objections_of(con):
         if o["objection_id"] == objection_id:
             if o["state"] != "pending":
@@ -150,11 +167,18 @@ def _pending(con: duckdb.DuckDBPyConnection, objection_id: str) -> dict[str, Any
 
 def reject(
     con: duckdb.DuckDBPyConnection, settings: Settings, objection_id: str, reason: str
-) -> dict[str, Any]:
+) -> ObjectionRejected:
+    """Reject a pending objection with the bureau's reason; writes an `objection_rejected` ledger
+    record against the run objected to. Raises `NotFoundError` (`OBJECTION_NOT_FOUND`),
+    `ConflictError` (`OBJECTION_DECIDED`) and `UsageError` (`OBJECTION_NO_REASONS`)."""
     objection = _pending(con, objection_id)
     if not reason.strip():
         raise UsageError("a rejection needs its reason", code="OBJECTION_NO_REASONS")
-    payload = {"objection_id": objection_id, "uscc": objection["uscc"], "reason": reason.strip()}
+    payload: ObjectionRejectedPayload = {
+        "objection_id": objection_id,
+        "uscc": objection["uscc"],
+        "reason": reason.strip(),
+    }
     with transaction(con):
         ledger.append(
             con,
@@ -173,7 +197,7 @@ def uphold(
     objection_id: str,
     reason: str,
     changes: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ObjectionUpheld:
     """Correct the disputed records and re-rate the period in a revision of the run."""
     from rating.audit.impact import compare
     from rating.audit.replay import context_from_manifest
@@ -206,7 +230,7 @@ def uphold(
     impact = compare(
         con, ("", current), ("", revision.run_id), (current, revision.run_id), objection["period"]
     )
-    changed = [
+    changed: list[ChangedCompany] = [
         {"uscc": c["uscc"], "name": c["name"], "grade": c["grade"], "score": c["score"]}
         for c in impact.changed
     ]
@@ -238,7 +262,7 @@ def uphold(
             },
             signer=signer_for(settings),
         )
-        payload = {
+        payload: ObjectionUpheldPayload = {
             "objection_id": objection_id,
             "uscc": objection["uscc"],
             "reason": reason.strip(),

@@ -12,9 +12,11 @@ import duckdb
 from rating.audit import ledger
 from rating.audit.disclosure import disclosure_rules, new_black_entries, sync_expiries
 from rating.audit.objections import objections_of
+from rating.audit.shapes import PublicationPayload, PublicityPayload, Publicized
 from rating.audit.signing import signer_for
 from rating.calendar import WorkingCalendar
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.engine.store import (
     DIGEST,
     RESULT_KEYS,
@@ -31,16 +33,20 @@ from rating.warehouse import transaction
 
 
 def manifest_sha256(manifest_text: str) -> str:
+    """Hex SHA-256 of a run's manifest text exactly as stored (UTF-8)."""
     return hashlib.sha256(manifest_text.encode("utf-8")).hexdigest()
 
 
 def stored_manifest_text(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """A run's manifest as the warehouse holds it, as text (the bytes a publication hashes)."""
     return str(
         value(con, "SELECT CAST(manifest AS VARCHAR) FROM runs WHERE run_id = $r", {"r": run_id})
     )
 
 
 def row_key_sql(table: str) -> str:
+    """SQL text of a result row's key: its key columns (`RESULT_KEYS`) as text joined with U+001F,
+    NULL written `\\N`. `table` must be a result table (KeyError otherwise)."""
     return (
         "concat_ws(chr(31), "
         + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_KEYS[table])
@@ -49,6 +55,9 @@ def row_key_sql(table: str) -> str:
 
 
 def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str, scheme: str = DIGEST) -> None:
+    """Record the SHA-256 of every result row of `run_id` in `published_rows` (key, hash per table,
+    hashed with the digest `scheme`), so `rating verify` can name a row altered after publication.
+    """
     for table in RESULT_TABLES:
         run(
             con,
@@ -119,7 +128,7 @@ class Publication:
         }
 
 
-def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> dict[str, Any]:
+def publication_payload(con: duckdb.DuckDBPyConnection, info: RunRow) -> PublicationPayload:
     """What a publication record commits to, by hash: results (with the digest scheme), the
     whole run row (manifest, summary, as-of, …) and the rule files."""
     scheme = digest_scheme(info["manifest"])
@@ -151,7 +160,7 @@ def publication_payload(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) ->
     }
 
 
-def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, Any]:
+def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Publicized:
     """Put a draft run to publicity (公示): proposed results, objections open until the deadline."""
     info = explainer.run_row(con, run_id)
     if info["status"] != "draft":
@@ -168,7 +177,7 @@ def publicize(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -
         if rules.objection_working_days is None
         else rules.objection_working_days
     )
-    payload = {
+    payload: PublicityPayload = {
         "period": info["period"],
         "starts_on": today.isoformat(),
         "ends_on": calendar.add_working_days(today, rules.publicity_working_days).isoformat(),
@@ -196,7 +205,7 @@ def _publicity_record(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, 
     return found[-1].payload if found else None
 
 
-def _refusal(con: duckdb.DuckDBPyConnection, info: dict[str, Any], today: date) -> str | None:
+def _refusal(con: duckdb.DuckDBPyConnection, info: RunRow, today: date) -> str | None:
     """Why a run may not be published today without --force (None when it may)."""
     run_id, status = info["run_id"], info["status"]
     if disclosure_rules(con, run_id).publicity_working_days == 0:
@@ -222,6 +231,12 @@ def publish(
     force: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Publication:
+    """Publish a run: write a `publish` ledger record committing to its results, run row, manifest
+    and rule files by hash, start the black-list entries it makes, expire entries that reached their
+    maximum and record every row's hash. `force` publishes a run not through publicity (公示), still
+    in it, or with objections unresolved, and the record says so; `extra` adds fields to the
+    payload. Raises `NotFoundError` (`RUN_NOT_FOUND`) and `ConflictError` (`ALREADY_PUBLISHED`,
+    `RUN_DISCARDED`, `RUN_SUPERSEDED`, `PUBLICITY_NOT_OVER`, `RESULTS_ALTERED`)."""
     info = explainer.run_row(con, run_id)
     if info["status"] == "published":
         raise ConflictError(f"run {run_id} is already published", code="ALREADY_PUBLISHED")
@@ -267,6 +282,7 @@ def publish(
 
 
 def published_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Ids of every published run, in id order."""
     return [
         r
         for (r,) in rows(

@@ -22,6 +22,7 @@ from rating.audit.compare import diff_table
 from rating.engine import explainer
 from rating.engine.context import RunContext
 from rating.engine.runner import compute, input_fingerprints, store
+from rating.engine.shapes import RunRow
 from rating.engine.store import RESULT_TABLES, digest_scheme, recorded_digest, results_digest
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
@@ -47,7 +48,11 @@ class ReplayReport:
         return asdict(self)
 
 
-def context_from_manifest(info: dict[str, Any], ruleset: LoadedRuleSet) -> RunContext:
+def context_from_manifest(info: RunRow, ruleset: LoadedRuleSet) -> RunContext:
+    """The `RunContext` a stored run was made with, rebuilt from its manifest: period, watermark,
+    correction batches, holds watermark, as-of time, pinned history runs and parameters, under
+    `ruleset` (the rule set stored with the run). Raises `KeyError` for a manifest without period,
+    watermark, as_of, history_runs or parameters."""
     m = info["manifest"]
     return RunContext(
         period=Period.parse(m["period"]["name"]),
@@ -63,6 +68,11 @@ def context_from_manifest(info: dict[str, Any], ruleset: LoadedRuleSet) -> RunCo
 
 
 def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> ReplayReport:
+    """Recompute stored run `run_id` from its manifest into `replay_` temp tables and compare: MATCH
+    when the recomputed results digest (the run's own digest scheme) equals the stored one and every
+    input still fingerprints the same, MISMATCH with the differing tables and rows otherwise;
+    `seconds` says how long it took. Raises `NotFoundError` (`RUN_NOT_FOUND`, `RULESET_NOT_FOUND`).
+    """
     started = time.perf_counter()
     info = explainer.run_row(con, run_id)
     ruleset = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
@@ -93,7 +103,7 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
 def _explain_differences(
     con: duckdb.DuckDBPyConnection,
     report: ReplayReport,
-    info: dict[str, Any],
+    info: RunRow,
     digests: tuple[dict[str, str], dict[str, str], str],
     inputs_now: dict[str, Any],
 ) -> None:
@@ -123,6 +133,8 @@ def _explain_differences(
 
 
 def save(con: duckdb.DuckDBPyConnection, report: ReplayReport, at: datetime) -> str:
+    """Store a replay report in `replays` under the id `<run id>/replay-<at, to the microsecond>`;
+    returns the id."""
     replay_id = f"{report.run_id}/replay-{at.strftime('%Y%m%dT%H%M%S%f')}"
     run(
         con,

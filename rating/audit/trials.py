@@ -153,6 +153,11 @@ def check_complaints(
     folder: Path,
     report: CheckReport,
 ) -> None:
+    """The complaint-monotonicity invariant: for the `projects` smallest rated projects, add one
+    verified complaint of each variant on a day the project is served, re-rate, and record a finding
+    in `report` when the company's score or the project's score rises or the grade gets better (one
+    more complaint must never help). Trial files are written to `folder`; the base is computed again
+    afterwards."""
     order = ctx.ruleset.definition.grade_order
     # the smallest units first, each with the middle day of its (first) service in the period
     units = rows(

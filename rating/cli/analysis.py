@@ -28,6 +28,8 @@ METHODS = {"none": "none", "temperature": "temperature", "platt": "Platt", "isot
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating report` and `rating warning …` to the `rating` command line app
+    (`rating.cli.app`)."""
     app.command("report")(report)
     app.add_typer(warning_app, name="warning")
 

@@ -27,6 +27,8 @@ ledger_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating publish`, `rating verify`, `rating replay`, `rating impact` and `rating ledger …`
+    to the `rating` command line app (`rating.cli.app`)."""
     app.command("publish")(publish)
     app.command("verify")(verify)
     app.command("replay")(replay)

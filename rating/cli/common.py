@@ -117,6 +117,9 @@ class Invocation:
 
 
 def to_jsonable(value: Any) -> Any:
+    """`value` in the shapes `json.dumps` takes, for `--json` output: a whole Decimal → int, other
+    Decimals → float, dates and times → ISO text, paths → text, dict keys → text, tuples and sets →
+    lists, recursively; anything else unchanged."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
@@ -131,6 +134,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
+    """Print `data` as indented JSON on stdout (UTF-8 kept, `to_jsonable` first): the `--json`
+    output of every command."""
     sys.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
 
 

@@ -38,6 +38,8 @@ _day = way_up.day_of
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating measures`, `rating tender`, `rating path` and `rating supervision …` to the
+    `rating` command line app (`rating.cli.app`)."""
     app.command("measures")(measures)
     app.command("tender")(tender_credit)
     app.command("path")(way_up.path)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating generate`, `rating ingest`, `rating quarantine`, `rating batches` and `rating
+    contracts` to the `rating` command line app (`rating.cli.app`)."""
     app.command("generate")(generate)
     app.command("ingest")(ingest)
     app.command("quarantine")(quarantine)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating demo` to the `rating` command line app (`rating.cli.app`)."""
     app.command("demo")(demo)
 
 

@@ -106,6 +106,7 @@ def shown(value: Any) -> str:
 
 
 def count(value: int | None) -> str:
+    """A count with thousands separators (12,345), or "–" for None."""
     return NOTHING if value is None else f"{value:,}"
 
 

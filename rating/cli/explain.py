@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,8 +12,12 @@ from rating.cli.display import Col, count, print_table, text, when, word
 from rating.cli.i18n import _
 from rating.cli.shown import Shown, grade_reason, read_text, reason_text, shown_for, streak_text
 
+if TYPE_CHECKING:
+    from rating.engine.shapes import Explanation
+
 
 def register(app: typer.Typer) -> None:
+    """Add `rating explain` to the `rating` command line app (`rating.cli.app`)."""
     app.command("explain")(explain)
 
 
@@ -64,7 +69,7 @@ def explain(
     emit(inv, card, render)
 
 
-def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:
+def _render_explain_head(card: Explanation, shown: Shown) -> None:
     c = card["company"]
     say(read_text(card["read"]))
     say(
@@ -87,8 +92,8 @@ def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:
         say("  " + _("red list"))
     if c["downgrade_reason"]:
         say("  " + _("downgrade: {reason}").format(reason=reason_text(c["downgrade_reason"])))
-    if card.get("streak"):
-        say("  " + _("streak: {text}").format(text=streak_text(card["streak"])))
+    if streak := card.get("streak"):
+        say("  " + _("streak: {text}").format(text=streak_text(streak)))
     titles = {b.id: b.title for b in shown.definition.buckets} if shown.definition else {}
     parts = [_("basic score (projects) {points}").format(points=shown.score(c["project_score"]))]
     parts += [
@@ -102,7 +107,7 @@ def _render_explain_head(card: dict[str, Any], shown: Shown) -> None:
     say("  " + _("; ").join(parts))
 
 
-def _render_explain(card: dict[str, Any], shown: Shown) -> None:
+def _render_explain(card: Explanation, shown: Shown) -> None:
     _render_explain_head(card, shown)
     print_table(
         _("Reasons, most harmful first"),
@@ -186,7 +191,7 @@ def _render_explain(card: dict[str, Any], shown: Shown) -> None:
         )
 
 
-def _render_standing(card: dict[str, Any], shown: Shown) -> None:
+def _render_standing(card: Explanation, shown: Shown) -> None:
     """Rankings, facts over projects and evaluations, when the rules have them."""
     if card.get("ranks"):
         print_table(
@@ -231,7 +236,7 @@ def _render_standing(card: dict[str, Any], shown: Shown) -> None:
         )
 
 
-def fair_rate_text(row: dict[str, Any]) -> str:
+def fair_rate_text(row: Mapping[str, Any]) -> str:
     """The fair rate behind a shrunk rule, in numbers an auditor can redo."""
     if row.get("fair_rate") is None:
         return _("{records:,} records, no households served in the rate window: no rate").format(

@@ -13,6 +13,7 @@ from rating.cli.i18n import _
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating export` to the `rating` command line app (`rating.cli.app`)."""
     app.command("export")(export)
 
 

@@ -75,10 +75,12 @@ def set_language(language: str) -> str:
 
 
 def language() -> str:
+    """The language messages are shown in now (e.g. "zh_CN", "en"), as `set_language` set it."""
     return str(_state["language"])
 
 
 def is_chinese() -> bool:
+    """Whether messages are shown in Chinese (the language starts with "zh")."""
     return language().startswith("zh")
 
 
@@ -98,10 +100,12 @@ def NP_(context: str, message: str) -> str:  # noqa: N802 - gettext convention: 
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """`singular` or `plural` translated for the count `n` (the language's plural rule)."""
     return str(_state["catalog"].ngettext(singular, plural, n))
 
 
 def pgettext(context: str, message: str) -> str:
+    """`message` translated in `context` (for a word that translates differently by use)."""
     return str(_state["catalog"].pgettext(context, message))
 
 

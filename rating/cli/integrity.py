@@ -18,6 +18,7 @@ integrity_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating integrity …` to the `rating` command line app (`rating.cli.app`)."""
     app.add_typer(integrity_app, name="integrity")
 
 

@@ -23,6 +23,7 @@ managers_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating managers …` to the `rating` command line app (`rating.cli.app`)."""
     app.add_typer(managers_app, name="managers")
 
 

@@ -28,6 +28,8 @@ review_app = typer.Typer(help="Orders waiting for an analyst.", no_args_is_help=
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating match …` and its `rating match review …` to the `rating` command line app
+    (`rating.cli.app`)."""
     match_app.add_typer(review_app, name="review")
     app.add_typer(match_app, name="match")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ lists_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating publicize`, `rating runs discard`, `rating objection …`, `rating repair …` and
+    `rating lists …` to the `rating` command line app (`rating.cli.app`)."""
     app.command("publicize")(publicize)
     runs_app.command("discard")(discard)
     app.add_typer(objection_app, name="objection")
@@ -33,7 +36,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(lists_app, name="lists")
 
 
-def _exported(inv: Invocation, done: dict[str, Any]) -> dict[str, Any]:
+def _exported(inv: Invocation, done: Mapping[str, Any]) -> dict[str, Any]:
     """After a change of what the public sees: rewrite the public snapshot directory."""
     return {**done, "public_snapshot": export_snapshot(inv)["folder"]}
 
@@ -48,7 +51,7 @@ def publicize(
 
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        done = publicize_run(con, inv.settings, run_id)
+        done: Mapping[str, Any] = publicize_run(con, inv.settings, run_id)
     done = _exported(inv, done)
     emit(
         inv,
@@ -66,7 +69,7 @@ def publicize(
     )
 
 
-def _records(records: list[dict[str, Any]]) -> str:
+def _records(records: Sequence[Mapping[str, Any]]) -> str:
     return listing([f"{r['source']}:{r['key']}" for r in records])
 
 
@@ -85,7 +88,7 @@ def discard(
 
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        done = discard_run(con, inv.settings, run_id, reason, by)
+        done: Mapping[str, Any] = discard_run(con, inv.settings, run_id, reason, by)
     done = _exported(inv, done)
     emit(
         inv,
@@ -202,7 +205,9 @@ def objection_uphold(
     inv = Invocation(db, json)
     label = _("upholding {id}: correcting and rating again").format(id=objection_id)
     with inv.warehouse() as con, working(inv, label):
-        done = objections.uphold(con, inv.settings, objection_id, reason, _changes(set_))
+        done: Mapping[str, Any] = objections.uphold(
+            con, inv.settings, objection_id, reason, _changes(set_)
+        )
     done = _exported(inv, done)
     emit(
         inv,
@@ -255,7 +260,7 @@ def repair_apply(
 
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        done = repairs.apply(con, inv.settings, uscc.upper(), proof)
+        done: Mapping[str, Any] = repairs.apply(con, inv.settings, uscc.upper(), proof)
     done = _exported(inv, done)
     emit(
         inv,
@@ -314,7 +319,7 @@ def _decide(repair_id: str, reason: str, approve: bool, db: Any, json: bool) -> 
 
     inv = Invocation(db, json)
     with inv.warehouse() as con:
-        done = repairs.decide(con, inv.settings, repair_id, approve, reason)
+        done: Mapping[str, Any] = repairs.decide(con, inv.settings, repair_id, approve, reason)
     title = (
         _("Repair {id} approved: the entry leaves public view from {day}")
         if approve

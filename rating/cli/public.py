@@ -18,6 +18,7 @@ public_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating public …` to the `rating` command line app (`rating.cli.app`)."""
     app.add_typer(public_app, name="public")
 
 

@@ -30,6 +30,7 @@ rules_app = typer.Typer(help="Rule sets: list, show, validate, check.", no_args_
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating rules …` to the `rating` command line app (`rating.cli.app`)."""
     app.add_typer(rules_app, name="rules")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,11 +28,14 @@ from rating.settings import Settings
 
 if TYPE_CHECKING:
     from rating.engine.planner import RateResult, RunRequest
+    from rating.engine.shapes import CompanyListRow, RunRow
 
 runs_app = typer.Typer(help="Stored runs: list them, show one's manifest.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating run`, `rating show` and `rating runs …` to the `rating` command line app
+    (`rating.cli.app`)."""
     app.command("run")(run)
     app.command("show")(show)
     app.add_typer(runs_app, name="runs")
@@ -139,7 +143,7 @@ def run(
     emit(inv, payload, render)
 
 
-def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list[list[Any]]:
+def _company_rows(found: list[CompanyListRow], extra: str, shown: Shown) -> list[list[Any]]:
     return [
         [
             r["uscc"],
@@ -154,12 +158,31 @@ def _company_rows(found: list[dict[str, Any]], extra: str, shown: Shown) -> list
     ]
 
 
-def _list_reason(row: dict[str, Any], extra: str, shown: Shown) -> str:
+def _list_reason(row: Mapping[str, Any], extra: str, shown: Shown) -> str:
     if extra == "veto_rules":
         return listing(row.get("veto_rules"))
     if extra == "grade_reason":
         return grade_reason(row, shown)
-    return reason_text(row.get(extra))
+    text = reason_text(row.get(extra))
+    streak = row.get("streak")
+    if extra == "black_reason" and streak and streak["periods"] > 1:
+        # The list's title names every ground ("three C in a row, or serious violations"):
+        # say which one this company meets — the streak here, the veto rules in brackets.
+        text += _("; ") + _("{periods} consecutive period(s) graded {grade}, since {since}").format(
+            periods=streak["periods"], grade=streak["grade"], since=streak["since"]
+        )
+    return text
+
+
+def _add_streaks(con: Any, info: RunRow, found: list[CompanyListRow]) -> None:
+    """Each black-list row gains `streak` (rating.engine.history.Streak) when it has one."""
+    from rating.engine import explainer, history
+
+    loaded = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    streaks = history.streaks(con, info["run_id"], info["manifest"], loaded.streak_grades)
+    for row in found:
+        streak = streaks.get(row["uscc"])
+        row["streak"] = streak.as_dict() if streak else None
 
 
 def show(
@@ -192,6 +215,8 @@ def show(
         info = explainer.run_row(con, run_id)
         shown = shown_for(con, info)
         lists = {w: explainer.list_companies(con, info["run_id"], w, limit, offset) for w in wanted}
+        if "black" in lists:
+            _add_streaks(con, info, lists["black"][0])
     info["summary"]["grades"] = shown.grades(info["summary"]["grades"])
     payload = {
         "run_id": info["run_id"],

@@ -17,6 +17,7 @@ token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_hel
 
 
 def register(app: typer.Typer) -> None:
+    """Add `rating serve` and `rating token …` to the command line app (`rating.cli.app`)."""
     app.command("serve")(serve)
     app.add_typer(token_app, name="token")
 

@@ -3,6 +3,7 @@ run's summary lines, and the reasons the engine stores as codes, in words."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from rating.cli.i18n import _
 if TYPE_CHECKING:
     import duckdb
 
+    from rating.engine.shapes import RunRow
     from rating.ruleset.definition import RuleSet
 
 SHADOW_SUFFIX = " (shadow period: not in effect)"
@@ -35,7 +37,7 @@ class Shown:
         return score(value, self.places)
 
 
-def shown_for(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> Shown:
+def shown_for(con: duckdb.DuckDBPyConnection, info: RunRow) -> Shown:
     """The stored rule set of a run (what it was rated under), as `Shown`."""
     from rating.engine import explainer
 
@@ -50,7 +52,10 @@ def reason_text(text_: str | None) -> str:
     return text_.replace(SHADOW_SUFFIX, _(" (shadow period: not in effect)"))
 
 
-def render_run(report: dict[str, Any], shown: Shown) -> None:
+def render_run(report: Mapping[str, Any], shown: Shown) -> None:
+    """Print what a run made (`RunReport.as_dict`: run id, period, rules and the summary's counts):
+    shadow mark, companies rated and grade counts, red and black lists, downgrades, vetoes and
+    unattributed records, in the current language."""
     grades = _(", ").join(f"{g} {n:,}" for g, n in shown.grades(report["grades"]).items())
     say(
         _("{run_id} {period} under {rules}").format(
@@ -79,7 +84,7 @@ def render_run(report: dict[str, Any], shown: Shown) -> None:
     )
 
 
-def grade_reason(row: dict[str, Any], shown: Shown) -> str:
+def grade_reason(row: Mapping[str, Any], shown: Shown) -> str:
     """Why the company has its grade, in words (the engine stores a code)."""
     code = row.get("grade_reason") or ""
     defn = shown.definition
@@ -97,7 +102,7 @@ def grade_reason(row: dict[str, Any], shown: Shown) -> str:
     )
 
 
-def read_text(read: dict[str, Any]) -> str:
+def read_text(read: Mapping[str, Any]) -> str:
     """Which run an output read and why (rating.engine.standing.ReadRun), in words."""
     status = read["status"]
     if read["why"].startswith("the latest run"):
@@ -126,7 +131,7 @@ def read_text(read: dict[str, Any]) -> str:
     return text
 
 
-def streak_text(streak: dict[str, Any]) -> str:
+def streak_text(streak: Mapping[str, Any]) -> str:
     """A company's streak of one grade (rating.engine.history.Streak), in words."""
     head = _("{periods} consecutive period(s) graded {grade}, since {since}").format(
         periods=streak["periods"], grade=streak["grade"], since=streak["since"]

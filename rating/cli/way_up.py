@@ -25,6 +25,7 @@ RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: t
 
 
 def day_of(inv: Invocation, text: str | None) -> date:
+    """The day `--on` names (default: today on the bureau's clock); BadParameter otherwise."""
     if text is None:
         return inv.settings.current_time().date()
     try:

@@ -85,6 +85,8 @@ def selectors_json(table: Consequences) -> str:
 
 
 def streak_grades(table: Consequences) -> set[str]:
+    """The grades whose streaks the measures table's conditions read (`when.streak`), so only those
+    streaks are computed."""
     return {m.when.streak.grade for m in table.measures if m.when.streak is not None}
 
 

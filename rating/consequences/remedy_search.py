@@ -89,6 +89,8 @@ def levers(company: Company, w: PathWords) -> tuple[list[Lever], list[str]]:
 
 
 def meets(goal: str, target_rank: int, order: tuple[str, ...], o: Outcome) -> bool:
+    """Whether outcome `o` reaches the goal: off the list, or a grade ranked `target_rank`
+    or better in `order` (best first)."""
     if goal == "off_black":
         return not o.black
     return o.grade is not None and o.grade in order and order.index(o.grade) <= target_rank

@@ -171,6 +171,7 @@ def lever_note(w: PathWords, slot: Slotted) -> str:
 
 
 def goal_aim(w: PathWords, kind: str, target: str | None) -> str:
+    """The goal in words: up one grade (to `target`), or off the black list."""
     return (
         w("up one grade, to {target}", target=target) if kind == "up" else w("off the black list")
     )
@@ -193,6 +194,7 @@ def goal_text(w: PathWords, goal: Goal, company: Company) -> str:
 
 
 def unreachable_note(w: PathWords, best: Option | None) -> str:
+    """Why a goal cannot be reached: the best score with every lever pulled, or none."""
     if best is None:
         return w("nothing this run counted takes points off")
     return w(
@@ -235,6 +237,7 @@ def listing_text(w: PathWords, durations: Any, entry: Any | None) -> str:
 
 
 def basis_note(w: PathWords) -> str:
+    """What every path is computed from (this run's records, its own rule set)."""
     return w(
         "computed from the records this run counted, under its own rule set: each option is "
         "checked by recomputing the grade; the next run counts its own period's records"
@@ -242,8 +245,10 @@ def basis_note(w: PathWords) -> str:
 
 
 def next_results_text(w: PathWords, period: Period, day: date) -> str:
+    """With the results of `period`, not before `day`."""
     return w("with the results of {period} (not before {day})", period=period, day=w.day(day))
 
 
 def off_list_text(w: PathWords, day: date) -> str:
+    """Off the black list not before `day` (the minimum listing time)."""
     return w("off the black list not before {day} (minimum listing time)", day=w.day(day))

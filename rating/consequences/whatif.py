@@ -24,6 +24,7 @@ import polars as pl
 
 from rating.engine import explainer
 from rating.engine.evaluator import band_sql
+from rating.engine.shapes import CompanyRow, Manifest
 from rating.errors import NotFoundError
 from rating.ruleset.definition import Rule
 from rating.ruleset.loader import LoadedRuleSet
@@ -70,7 +71,7 @@ class Company:
     run_id: str
     uscc: str
     ruleset: LoadedRuleSet
-    row: dict[str, Any]
+    row: CompanyRow
     projects: dict[str, dict[str, Any]]  # project id → name, weight, score
     slots: dict[Slot, Slotted]
     fair: dict[Slot, dict[str, Any]]
@@ -88,7 +89,7 @@ class Company:
         self.index = dict(found)
 
 
-def _earlier(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], uscc: str) -> dict[str, int]:
+def _earlier(con: duckdb.DuckDBPyConnection, manifest: Manifest, uscc: str) -> dict[str, int]:
     pinned = sorted((h["periods_back"], h["run_id"]) for h in manifest.get("history_runs", []))
     grades = dict(
         rows(
@@ -383,6 +384,8 @@ def evaluate(
 
 
 def require_rated(company: Company) -> None:
+    """Raise `NotFoundError` (`COMPANY_NOT_RATED`) when the company was not rated in the run: an
+    unrated company has no grade to improve."""
     if not company.row["rated"]:
         raise NotFoundError(
             f"company {company.uscc} was not rated in {company.run_id}: no way up to compute",

@@ -33,10 +33,14 @@ def number(x: Decimal) -> str:
 
 
 def share(x: Decimal) -> str:
+    """A ratio as a percentage without trailing zeros: 0.05 → "5%", 0.125 → "12.5%"."""
     return number(x * 100) + "%"
 
 
 def inspection_text(level: str | None, per_year: Decimal | None, sampling: Decimal | None) -> str:
+    """An inspection measure in the bureau's words: its level's inspections per year and the 双随机
+    (double-random) spot-check sampling ratio, e.g. "区级检查每年4次，双随机抽查比例20%"; "" when neither is set.
+    """
     parts = []
     name = LEVELS.get(level or "", f"{level}检查")
     if per_year is not None:
@@ -76,4 +80,5 @@ def combined_text(c: Combined) -> str:
 
 
 def day(d: date | None) -> str:
+    """A date as Chinese documents write it (2026年1月5日); "" for None."""
     return "" if d is None else f"{d.year}年{d.month}月{d.day}日"

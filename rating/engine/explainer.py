@@ -10,13 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
 
 from rating.engine import history, positions, standing
+from rating.engine.shapes import (
+    BucketRow,
+    CompanyListRow,
+    CompanyRow,
+    EvidenceRow,
+    Explanation,
+    FairRateRow,
+    Manifest,
+    ProjectRow,
+    Provenance,
+    ReasonRow,
+    RunListItem,
+    RunRow,
+)
 from rating.errors import NotFoundError
 from rating.ruleset import registry
 from rating.ruleset.definition import RuleSet
@@ -33,7 +48,7 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
     return standing.latest_run(con).run_id
 
 
-def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any]:
+def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> RunRow:
     """A run's row with its status, manifest and summary; `read` says which run was read and
     why (named, or the latest run). None reads the latest run."""
     read = standing.read_run(con, run_id)
@@ -45,7 +60,7 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, Any
     row["read"] = read.as_dict()
     row["manifest"] = json.loads(row["manifest"])
     row["summary"] = json.loads(row["summary"])
-    return row
+    return cast(RunRow, row)
 
 
 def stored_ruleset(con: duckdb.DuckDBPyConnection, ref: str, files_sha: str) -> LoadedRuleSet:
@@ -81,7 +96,7 @@ def list_companies(
     which: str = "grades",
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[CompanyListRow], bool]:
     """(rows, truncated) of one list of a run, fetching one extra row to know truncation."""
     where = _LIST_FILTERS[which]
     found = dicts(
@@ -92,7 +107,7 @@ def list_companies(
             ORDER BY score DESC NULLS LAST, uscc LIMIT $limit OFFSET $offset""",
         {"run": run_id, "limit": limit + 1, "offset": offset},
     )
-    return found[:limit], len(found) > limit
+    return cast(list[CompanyListRow], found[:limit]), len(found) > limit
 
 
 def list_frame(con: duckdb.DuckDBPyConnection, run_id: str, which: str) -> pl.DataFrame:
@@ -120,7 +135,7 @@ def projects_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     return found
 
 
-def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[str, Any]:
+def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> CompanyRow:
     """The company's row of the run; raises `NotFoundError` (`COMPANY_NOT_FOUND`)."""
     found = dicts(
         con,
@@ -129,12 +144,12 @@ def company_row(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> dict[
     )
     if not found:
         raise NotFoundError(f"company {uscc} is not in run {run_id}", code="COMPANY_NOT_FOUND")
-    return found[0]
+    return cast(CompanyRow, found[0])
 
 
 def reasons(
     con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
-) -> list[dict[str, Any]]:
+) -> list[ReasonRow]:
     """Every rule that moved this company's score, most harmful first."""
     found = dicts(
         con,
@@ -160,7 +175,7 @@ def reasons(
         item["clause"] = rule.clause if rule else ""
         item["design_choice"] = rule.design_choice if rule else False
         item["veto"] = rule.veto if rule else False
-    return found
+    return cast(list[ReasonRow], found)
 
 
 def evidence(
@@ -169,9 +184,9 @@ def evidence(
     uscc: str,
     rule_id: str | None = None,
     limit: int = 20,
-) -> list[dict[str, Any]]:
+) -> list[EvidenceRow]:
     """The records behind a company's points: source table, record key, batch, file line."""
-    return dicts(
+    found = dicts(
         con,
         """SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
                   e.record_date, e.points AS contribution
@@ -182,6 +197,7 @@ def evidence(
            WHERE e.n <= $limit ORDER BY e.rule_id, e.record_date, e.record_key""",
         {"run": run_id, "u": uscc, "rule": rule_id, "limit": limit},
     )
+    return cast(list[EvidenceRow], found)
 
 
 def _number(x: Any, places: int = 2) -> str:
@@ -211,7 +227,7 @@ def fair_rate_text(row: dict[str, Any], source: str, level: float) -> str:
 
 def fair_rates(
     con: duckdb.DuckDBPyConnection, run_id: str, uscc: str, definition: RuleSet
-) -> list[dict[str, Any]]:
+) -> list[FairRateRow]:
     """The fair rates behind this company's shrunk rules (rules with `shrink`), per project."""
     shrunk = {r.id: r for r in definition.rules if r.shrink is not None}
     if not shrunk:
@@ -228,29 +244,31 @@ def fair_rates(
         rule = shrunk.get(item["rule_id"])
         if rule is not None and rule.shrink is not None:
             item["text"] = fair_rate_text(item, rule.source, rule.shrink.interval)
-    return found
+    return cast(list[FairRateRow], found)
 
 
-def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+def projects(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[ProjectRow]:
     """The company's projects in the run: attributes, days served, points, score, grade."""
-    return dicts(
+    found = dicts(
         con,
         """SELECT project_id, project_name, district, street, households, days_served, points, score, grade
            FROM run_projects WHERE run_id = $run AND company_uscc = $u ORDER BY project_id""",
         {"run": run_id, "u": uscc},
     )
+    return cast(list[ProjectRow], found)
 
 
-def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[dict[str, Any]]:
+def buckets(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> list[BucketRow]:
     """The company's buckets in the run: records and points before and after the clamp."""
-    return dicts(
+    found = dicts(
         con,
         "SELECT bucket, records, raw_points, points FROM run_buckets WHERE run_id = $run AND company_uscc = $u ORDER BY bucket",
         {"run": run_id, "u": uscc},
     )
+    return cast(list[BucketRow], found)
 
 
-def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
+def grade_reason_text(row: Mapping[str, Any], definition: RuleSet) -> str:
     """Why a company got its grade, in words: veto, override, cap, not rated or band."""
     reason = row.get("grade_reason") or ""
     if reason == "veto":
@@ -279,7 +297,7 @@ def grade_reason_text(row: dict[str, Any], definition: RuleSet) -> str:
 
 def explain(
     con: duckdb.DuckDBPyConnection, run_id: str | None, uscc: str, limit: int = 20
-) -> dict[str, Any]:
+) -> Explanation:
     """Why `uscc` got its grade in a run (default: the latest): grade reason, buckets,
     reasons ranked by effect, projects, fair rates, rankings, facts over projects,
     evaluations and the first `limit` evidence records per rule. Raises `NotFoundError`."""
@@ -310,7 +328,11 @@ def explain(
     }
 
 
-def provenance(info: dict[str, Any]) -> dict[str, Any]:
+def provenance(info: RunRow) -> Provenance:
+    """Where an output read from run `info` came from: run id, engine version, rule set
+    (name@version) and its logic fingerprint, the inputs digest (`inputs_digest`), period, as-of
+    time and time zone, and the results digest — the fields STYLE.md asks of every output. Raises
+    `KeyError` for a manifest without them."""
     m = info["manifest"]
     return {
         "run_id": info["run_id"],
@@ -325,12 +347,16 @@ def provenance(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inputs_digest(manifest: dict[str, Any]) -> str:
+def inputs_digest(manifest: Manifest) -> str:
+    """One hex SHA-256 for a run's inputs: the watermark and the per-source rows and hashes of the
+    manifest's `inputs` as compact sorted JSON, joined by `|`. Equal digests, equal inputs."""
     text = json.dumps(manifest["inputs"], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{manifest['watermark']}|{text}".encode()).hexdigest()
 
 
-def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
+def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[RunListItem]:
+    """The newest `limit` runs (by creation time, then id, newest first) with their status from the
+    ledger and their summary parsed."""
     found = dicts(
         con,
         f"""SELECT r.run_id, r.period, r.ruleset, s.status, r.shadow, r.forced, r.watermark, r.as_of,
@@ -340,7 +366,7 @@ def runs_list(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str,
     )
     for r in found:
         r["summary"] = json.loads(r["summary"])
-    return found
+    return cast(list[RunListItem], found)
 
 
 __all__ = ["LISTS", "explain", "list_companies", "run_row", "runs_list", "latest_run_id", "rows"]

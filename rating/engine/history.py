@@ -14,7 +14,7 @@ record of a source the rule set reads is dated, as of the run's batch watermark.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from rating.engine.context import OPEN_START, window_start
+from rating.engine.shapes import HistoryRecord, Manifest, StreakRecord
 from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
@@ -57,6 +58,10 @@ class DataSpan:
 def data_span(
     con: duckdb.DuckDBPyConnection, ruleset: LoadedRuleSet, period: Period, watermark: int
 ) -> DataSpan:
+    """What the rule set's sources hold at `watermark` for `period` (`DataSpan`): the first dated
+    record — of the sources read by period or rolling windows, of registers read while in force only
+    when nothing else has one — and how many records fall in the windows of the rules that read
+    them, up to the period's end."""
     first: list[date] = []
     registers: list[date] = []
     count = 0
@@ -94,7 +99,7 @@ class HistoryCheck:
     def missing(self) -> list[str]:
         return [p for p in self.needed if p not in self.runs]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> HistoryRecord:
         return {
             "depth": self.depth,
             "first_data_period": self.first_data_period,
@@ -169,7 +174,7 @@ class Streak:
             return f"{head}: the period before had no run when this run was made (history missing)"
         return head
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> StreakRecord:
         return {
             "grade": self.grade,
             "periods": self.periods,
@@ -183,7 +188,7 @@ class Streak:
 def streaks(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     grades: Collection[str],
     uscc: str | None = None,
 ) -> dict[str, Streak]:
@@ -193,7 +198,9 @@ def streaks(
         return {}
     period = Period.parse(manifest["period"]["name"])
     pinned = manifest.get("history_runs", [])
-    recorded = manifest.get("history") or {}  # runs made before history checks lack it
+    recorded: Mapping[str, Any] = (
+        manifest.get("history") or {}
+    )  # runs made before history checks lack it
     depth = int(recorded.get("depth") or max([h["periods_back"] for h in pinned], default=0))
     first = (
         Period.parse(recorded["first_data_period"]) if recorded.get("first_data_period") else None

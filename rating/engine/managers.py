@@ -55,6 +55,8 @@ EMPTY = {
 
 
 def manager_rules(ctx: RunContext) -> list[CompiledRule]:
+    """The compiled rules of the run's rule set that score project managers (`target = "manager"`),
+    in rule-set order."""
     return [c for c in ctx.ruleset.rules if c.rule.target == "manager"]
 
 

@@ -31,6 +31,7 @@ import duckdb
 
 from rating.engine import grading, history
 from rating.engine.runner import Progress, RunReport, execute_run
+from rating.engine.shapes import RateRecord, RefusalRecord
 from rating.errors import ConflictError
 from rating.periods import Period
 from rating.ruleset import registry
@@ -47,7 +48,7 @@ class Refusal:
     code: str
     message: str
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> RefusalRecord:
         return {"code": self.code, "message": self.message}
 
 
@@ -77,7 +78,7 @@ class RateResult:
     history_made: list[RunReport] = field(default_factory=list)
     overrides: list[Refusal] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RateRecord:
         return {
             **self.report.as_dict(),
             "history": self.history.as_dict(),

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
+from rating.engine.shapes import EvaluationRecord, FactRecord, RankRecord
 from rating.ruleset.definition import Rank, RuleSet
 from rating.sql import dicts
 
@@ -33,8 +34,8 @@ class RankLine:
     partition: str | None
     text: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> RankRecord:
+        return cast(RankRecord, asdict(self))
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class FactLine:
     value: Decimal | None
     text: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> FactRecord:
+        return cast(FactRecord, asdict(self))
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class EvaluationLine:
     in_force: bool
     carried_from: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> EvaluationRecord:
+        return cast(EvaluationRecord, asdict(self))
 
 
 def tie_break_text(rank: Rank) -> str:

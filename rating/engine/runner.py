@@ -32,6 +32,13 @@ from rating.engine import (
     shrinkage,
 )
 from rating.engine.context import RunContext
+from rating.engine.shapes import (
+    InputFingerprint,
+    Manifest,
+    RunReportRecord,
+    RunSummary,
+    StepLog,
+)
 from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
 from rating.errors import UsageError
 from rating.periods import Period
@@ -52,11 +59,11 @@ class RunReport:
     period: str
     rules: str
     results_sha256: str
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    summary: RunSummary
+    manifest: Manifest
+    steps: list[StepLog] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RunReportRecord:
         return {
             "run_id": self.run_id,
             "period": self.period,
@@ -100,9 +107,9 @@ def _steps(
 
 def compute(
     con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None
-) -> list[dict[str, Any]]:
+) -> list[StepLog]:
     """Run every step into temp tables; returns the step log."""
-    log = []
+    log: list[StepLog] = []
     steps = _steps(ctx)
     guard.prepare(con)
     for i, (name, step) in enumerate(steps):
@@ -161,14 +168,16 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "") -> None
         run(con, f"INSERT INTO {source_table(table, prefix)} {select}", {"run": run_id})
 
 
-def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+def input_fingerprints(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext
+) -> dict[str, InputFingerprint]:
     """Rows each input contributes to the run, and an order-free hash of their content.
 
     A source's rows in scope are selected with the predicate `scope.build_scope` selects them
     with (visible at the watermark, dated within the scope): the same rows as `scope_<kind>`,
     without joining back to it (a row is identified by its key and batch, unique after ingest).
     """
-    out = {}
+    out: dict[str, InputFingerprint] = {}
     kinds = ["companies", "projects", *ctx.ruleset.sources()]
     for kind in kinds:
         contract = CONTRACTS[kind]
@@ -189,11 +198,18 @@ def input_fingerprints(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[
 
 
 def next_run_id(con: duckdb.DuckDBPyConnection, period: Period) -> str:
+    """The id the next run of `period` gets: `<period>-NN`, NN one more than the runs of the period
+    so far (two digits, from 01; discarded runs count, so ids are never reused)."""
     n = int(value(con, "SELECT count(*) FROM runs WHERE period = $p", {"p": str(period)}))
     return f"{period}-{n + 1:02d}"
 
 
-def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> dict[str, Any]:
+def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings) -> Manifest:
+    """The run's manifest (`shapes.Manifest`): engine and DuckDB versions, the rule set with its
+    fingerprints and validity, the period, watermarks and correction batches, as-of time and zone,
+    the working-day calendar, the pinned history runs and the history check, the parameters, each
+    input's rows and hash, and the results digest scheme — everything `rating replay` needs to
+    recompute the run. Reads the temp tables `compute` made."""
     rs = ctx.ruleset
     header = rs.definition.ruleset
     return {
@@ -233,7 +249,10 @@ def manifest(con: duckdb.DuckDBPyConnection, ctx: RunContext, settings: Settings
     }
 
 
-def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> RunSummary:
+    """The run's counts (`shapes.RunSummary`) from the computed `decided` table: rated and known
+    companies, rated companies per grade, red, black, downgrades, vetoes on rated companies, project
+    scores and records no project or company could be attributed."""
     counts = rows(
         con,
         """SELECT count(*), count(*) FILTER (WHERE rated), count(*) FILTER (WHERE red),

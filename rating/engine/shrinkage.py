@@ -51,6 +51,7 @@ COLUMNS = f"""rule_id VARCHAR, company VARCHAR, project_id VARCHAR, pool VARCHAR
 
 
 def shrunk(c: CompiledRule) -> bool:
+    """Whether a compiled rule reads fair (shrunk) rates: it has a `shrink` option."""
     return c.rule.shrink is not None
 
 

@@ -10,6 +10,7 @@ forger with write access cannot craft other rows with the same digest.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -193,7 +194,7 @@ LEGACY_DIGEST = "md5-sum-v1"
 BATCH_ROWS = 1 << 17
 
 
-def digest_scheme(manifest: dict[str, object]) -> str:
+def digest_scheme(manifest: Mapping[str, object]) -> str:
     """The results digest scheme a run was hashed with, from its manifest."""
     scheme = str(manifest.get("results_digest") or LEGACY_DIGEST)
     if scheme not in (DIGEST, LEGACY_DIGEST):
@@ -305,4 +306,6 @@ def recorded_digest(per_table: dict[str, str], table: str, scheme: str = DIGEST)
 
 
 def combine_digests(per_table: dict[str, str]) -> str:
+    """One hex SHA-256 over per-table digests: each `table=digest` line in the order given (the
+    order of `RESULT_TABLES`), newline-terminated."""
     return hashlib.sha256("".join(f"{t}={d}\n" for t, d in per_table.items()).encode()).hexdigest()

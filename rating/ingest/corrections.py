@@ -31,6 +31,9 @@ KEY_SEPARATOR = "/"  # how users write composite keys, e.g. inspections JC-10/2
 
 
 def internal_key(text: str) -> str:
+    """A record key as the warehouse joins it: a composite key written by a user with `/`
+    (`KEY_SEPARATOR`, e.g. inspections `JC-10/2`) becomes its parts joined with U+001F, as
+    `warehouse.key_sql` builds it."""
     return text.replace(KEY_SEPARATOR, chr(31))
 
 

@@ -34,6 +34,9 @@ def _checks(col: Any) -> str:
 
 
 def contracts_json() -> dict[str, Any]:
+    """Every source contract as JSON-ready data, by kind: title, key columns, date column,
+    references, and per column its name, logical type, whether it is required, the headers it is
+    read from, its help text, default and checks (`rating contracts --json`)."""
     return {
         kind: {
             "title": c.title,
@@ -58,6 +61,9 @@ def contracts_json() -> dict[str, Any]:
 
 
 def contracts_markdown() -> str:
+    """datasets/CONTRACTS.md as text (`rating contracts --markdown`): how headers, empty cells,
+    yes/no, dates and identifiers are read, then a table of columns per contract. Generated from
+    `rating/schema/sources.py`; a test keeps the file equal to it."""
     lines = [
         "# Data contracts",
         "",

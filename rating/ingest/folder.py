@@ -67,6 +67,10 @@ def ingest_folder(
     folder: Path,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[IngestResult]:
+    """Ingest every file of `folder` in load order (`plan_folder`: its manifest.json, or kinds read
+    from the file names), one batch per file; `progress(file name, done, total)` is called before
+    each file and once at the end. Raises what `plan_folder` and `ingest_file` raise (`UsageError`
+    `FOLDER_NOT_FOUND`, `InputFileError`, …); files before a failing one stay loaded."""
     plan = plan_folder(folder)
     results = []
     for i, (kind, path) in enumerate(plan):

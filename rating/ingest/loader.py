@@ -77,6 +77,8 @@ class IngestResult:
 
 
 def contract_for(kind: str) -> Contract:
+    """The source contract of `kind` (companies, projects, complaints, …). Raises `UsageError`
+    (`UNKNOWN_KIND`) naming the kinds there are."""
     try:
         return CONTRACTS[kind]
     except KeyError:

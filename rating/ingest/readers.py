@@ -65,6 +65,7 @@ class RawFile:
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 16 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
@@ -73,6 +74,9 @@ def file_sha256(path: Path) -> str:
 
 
 def sniff_format(path: Path) -> str:
+    """The format of an export from its first 64 KiB, not its name: parquet, xlsx, xls, html (a web
+    page with a table, as some systems save "Excel" exports) or csv. Raises `InputFileError`
+    (`FILE_NOT_FOUND`, `FILE_EMPTY`: nothing but blanks and byte-order marks)."""
     if not path.is_file():
         raise InputFileError(f"{path}: no such file", code="FILE_NOT_FOUND")
     with path.open("rb") as fh:

@@ -170,6 +170,7 @@ def _q(name: str) -> str:
 
 
 def error_column(name: str) -> str:
+    """The quoted name of the staged column holding `name`'s error code (`e__<name>`)."""
     return _q(f"e__{name}")
 
 
@@ -195,6 +196,11 @@ def column_sql(
     identifier: str | None = None,
     traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
 ) -> ColumnSQL:
+    """The staged SQL of one contract column (`ColumnSQL`): trim, clean, parse, final value and
+    error code, read from the file's column `raw` (None when the file lacks it: the default, or
+    `MISSING_VALUE` for a required column without one). `identifier` names the kind of identifier to
+    clean (USCC, key, reference); `traits` carries what the file says of itself (e.g. the date
+    system of a workbook)."""
     target = SQL_TYPES[logical_type(col)]
     default = col.metadata["default"]
     t, k, p, v = _q(f"t__{name}"), _q(f"k__{name}"), _q(f"p__{name}"), _q(name)

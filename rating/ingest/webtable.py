@@ -32,6 +32,8 @@ MAX_HTML_BYTES = 512 << 20
 
 
 def is_html(head: bytes) -> bool:
+    """Whether a file's first bytes are an HTML page with a table (after a byte-order mark and
+    blanks: starts with `<` and holds `<table` or `<html`)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return text.startswith(b"<") and (b"<table" in text or b"<html" in text)
 

@@ -23,6 +23,7 @@ def _q(name: str) -> str:
 
 
 def slow_alias(name: str) -> str:
+    """The quoted alias of the slow-parse table joined for column `name` (`s__<name>`)."""
     return _q(f"s__{name}")
 
 
@@ -54,5 +55,7 @@ def slow_table_sql(
 
 
 def join_sql(name: str) -> str:
+    """The `LEFT JOIN` of column `name`'s slow-parse table (`slow__<name>`) on its cleaned cell, as
+    the parse stage appends it."""
     alias = slow_alias(name)
     return f" LEFT JOIN {_q(f'slow__{name}')} AS {alias} ON {alias}.cell = v.{_q(f'k__{name}')}"

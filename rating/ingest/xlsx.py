@@ -153,6 +153,8 @@ def date_styles(book: zipfile.ZipFile) -> set[int]:
 
 
 def column_index(letters: str) -> int:
+    """The 0-based index of a spreadsheet column from its letters (A → 0, Z → 25, AA → 26);
+    `letters` must be upper-case A-Z."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64

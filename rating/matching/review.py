@@ -27,6 +27,9 @@ PENDING = "SELECT r.* FROM match_review r WHERE r.review_id NOT IN (SELECT revie
 
 
 def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+    """The first `limit` orders waiting for review, in file order (batch, line): ids, received time,
+    the spelling (compound, company, district, street), the candidates with their scores (parsed
+    JSON) and where the order came from (`batch_id`, `line`)."""
     out = dicts(
         con,
         f"""SELECT review_id, complaint_id, received_at, community_name, company_name, district, street,
@@ -40,6 +43,8 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, 
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Orders in the review queue: `pending`, `resolved` (to a project) and `rejected` (no project
+    of ours)."""
     found = rows(con, f"SELECT count(*) FROM ({PENDING})")
     decided = rows(
         con,

@@ -24,6 +24,7 @@ from rating.consequences.basis import published_bases
 from rating.consequences.inforce import Book
 from rating.engine import explainer
 from rating.engine.history import streaks
+from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
@@ -82,7 +83,7 @@ def streak_needed(rs: RuleSet) -> int | None:
 
 
 def _streaks(
-    con: duckdb.DuckDBPyConnection, info: dict[str, Any], lowest: str, black: list[str]
+    con: duckdb.DuckDBPyConnection, info: RunRow, lowest: str, black: list[str]
 ) -> dict[str, list[str]]:
     """uscc -> the periods of its run of lowest grades ending with this run, oldest first
     (from the history runs pinned in the run's manifest)."""
@@ -108,6 +109,10 @@ def _streaks(
 
 
 def legend(rs: RuleSet, words: PublicWords) -> Legend:
+    """The legend the public pages print beside a run's grades, from its rule set: the rule set
+    (ref, title, document, effective date), what each company and project grade means and the band
+    or override that gives it, the red and black lists with their clauses and the black list's
+    durations (minimum, safety minimum, maximum, in months) — in the words of `words`."""
     d, black = rs.disclosure.black_list, rs.lists.black
     return Legend(
         ruleset=rs.ref,
@@ -199,7 +204,7 @@ def _cards(
 
 
 def _grade_streaks(
-    con: duckdb.DuckDBPyConnection, run_id: str, info: dict[str, Any], cards: dict[str, RunCard]
+    con: duckdb.DuckDBPyConnection, run_id: str, info: RunRow, cards: dict[str, RunCard]
 ) -> None:
     """Each card's run of a grade the rule set counts (`rating.engine.history.streaks`), kept
     when worth saying: more than one period, or the count starts at the first period with data

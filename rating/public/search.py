@@ -241,15 +241,20 @@ def _normalise(
 
 
 def bigrams(text: str | None) -> set[str]:
+    """The set of two-character pieces of `text` (Chinese names have no spaces to split on); a
+    one-character text is its own piece, None or "" gives the empty set."""
     t = text or ""
     return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
 
 
 def dice(a: set[str], b: set[str]) -> float:
+    """Dice similarity of two bigram sets: 2·|a∩b| ÷ (|a| + |b|), in [0, 1]; 0 if one is empty."""
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def looks_like_uscc(q: str) -> bool:
+    """Whether a query could be (the start of) a USCC: 2 to 18 ASCII letters and digits after
+    trimming."""
     q = q.strip()
     return 2 <= len(q) <= 18 and q.isascii() and q.isalnum()
 
@@ -277,10 +282,15 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
 
 
 def bare_name(k: CompoundKey) -> str:
+    """A compound's name without its place words: stem and suffix (e.g. 阳光花园)."""
     return (k.stem or "") + (k.suffix or "")
 
 
 def score_company(q: Query, raw: str, k: CompanyKey) -> tuple[float, str]:
+    """(relevance in [0, 1], what matched) of one company for a query: 1.0 for a USCC prefix; for
+    the name — then each former name, a little lower — an exact name, the same brand core, the query
+    inside the name, or half the Dice similarity of the cores when that is at least 0.5; 0 when
+    nothing did. What matched is "uscc", "name" or "former_name"."""
     if looks_like_uscc(raw) and k.uscc.startswith(raw.strip().upper()):
         return 1.0, "uscc"
     best, matched = 0.0, "name"
@@ -301,4 +311,5 @@ def score_company(q: Query, raw: str, k: CompanyKey) -> tuple[float, str]:
 
 
 def zip_cores(k: CompanyKey) -> list[tuple[str, str]]:
+    """(brand core, bare name) of a company's name, then of each former name."""
     return list(zip(k.cores, k.bares, strict=True))

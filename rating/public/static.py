@@ -222,4 +222,7 @@ class StaticView(PublicView):
 
 
 def open_directory(folder: Path, clock: Callable[[], datetime], language: str = "zh") -> StaticView:
+    """The public lookup served from a snapshot directory (`StaticView`), pages and answers in
+    `language`, today's date from `clock`. Raises `SnapshotError` when the directory is not a
+    snapshot of this format or a file does not match the manifest's hash."""
     return StaticView(folder, clock, language)

@@ -18,6 +18,9 @@ from rating.public.text import PublicWords
 
 
 def header(kind: str, words: PublicWords) -> list[str]:
+    """The column titles of a public list download: USCC, company, district, period, status, grade
+    and score; for the black list also the ground, veto items, lowest grades running, since,
+    removable from (credit repair), listed until at the latest and credit repair."""
     base = [words("USCC"), words("Company"), words("District"), words("Period"),
             words("Status"), words("Grade"), words("Score")]  # fmt: skip
     if kind != "black":
@@ -28,6 +31,8 @@ def header(kind: str, words: PublicWords) -> list[str]:
 
 
 def rows(page: ListPage, words: PublicWords) -> list[list[str]]:
+    """One row of text cells per company of a public list page, in `header`'s order, dates and
+    statuses in the words of `words`."""
     out = []
     for e in page.items:
         row = [e.uscc, e.name, e.district or "", e.period, words.status(e.status),
@@ -48,6 +53,8 @@ def rows(page: ListPage, words: PublicWords) -> list[list[str]]:
 
 
 def title(page: ListPage, words: PublicWords) -> str:
+    """A list download's title: "<list> <period>, as on <day>" (the period "in force" for the
+    current list)."""
     name = words("Red list") if page.list == "red" else words("Black list")
     period = page.period or words("in force")
     return words(
@@ -56,6 +63,8 @@ def title(page: ListPage, words: PublicWords) -> str:
 
 
 def to_csv(page: ListPage, words: PublicWords) -> bytes:
+    """A public list page as CSV bytes: UTF-8 with a byte-order mark and CRLF line ends, so Excel
+    opens the Chinese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header(page.list, words))
@@ -64,6 +73,9 @@ def to_csv(page: ListPage, words: PublicWords) -> bytes:
 
 
 def to_xlsx(page: ListPage, words: PublicWords) -> bytes:
+    """A public list page as an .xlsx workbook (bytes): title, the list's basis and clause, the
+    header and one row per company; dated the page's as-of day so the same page gives the same
+    bytes."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     day = date.fromisoformat(page.as_of)

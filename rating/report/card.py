@@ -14,6 +14,7 @@ import duckdb
 from rating.analysis.features import period_chain
 from rating.analysis.warning import CompanyRisk
 from rating.engine import explainer
+from rating.engine.shapes import ReasonRow
 from rating.errors import NotFoundError
 from rating.report import figures
 from rating.report.data import ReportData
@@ -27,7 +28,7 @@ class Card:
     company: dict[str, Any]
     why: str  # why this company has a card
     history: list[dict[str, Any]]
-    reasons: list[dict[str, Any]]
+    reasons: list[ReasonRow]
     risk: CompanyRisk | None
     chart: bytes
 
@@ -86,6 +87,11 @@ def build(
     limit: int,
     words: Words,
 ) -> list[Card]:
+    """The company cards of the quarterly report for the companies `choose` picks (named ones, new
+    black-list entries, veto items, the biggest score drops, up to `limit`): each with its row, why
+    it has a card, its score and grade over the periods, the rules that moved its score
+    (`explainer.reasons`, most harmful first), its early-warning risk when a model ran, and a PNG
+    chart. Raises `NotFoundError` (`COMPANY_NOT_FOUND`, `RULESET_NOT_FOUND`)."""
     picks = choose(data, summary, named, limit)
     if not picks:
         return []

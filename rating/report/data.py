@@ -21,6 +21,7 @@ from rating.analysis.features import period_chain
 from rating.analysis.warning import Ranking
 from rating.consequences.lookup import RunMeasure, run_measures
 from rating.engine import explainer
+from rating.engine.shapes import Provenance, RunRow
 from rating.errors import RatingError
 from rating.periods import Period
 from rating.ruleset.definition import RuleSet
@@ -34,8 +35,8 @@ CATEGORY_QUARTERS = 8
 
 @dataclass
 class ReportData:
-    info: dict[str, Any]
-    provenance: dict[str, Any]
+    info: RunRow
+    provenance: Provenance
     grade_order: tuple[str, ...]
     previous: str | None
     companies: list[dict[str, Any]]
@@ -51,7 +52,7 @@ class ReportData:
     holds: list[dict[str, Any]]
     ruleset: RuleSet
     before: list[dict[str, Any]]  # the previous period's companies (empty without one)
-    previous_info: dict[str, Any] | None  # the previous run, as `explainer.run_row` gives it
+    previous_info: RunRow | None  # the previous run, as `explainer.run_row` gives it
     measures: list[RunMeasure] = field(default_factory=list)  # what the run sets in motion
     warning: Ranking | None = None
     backtest: Backtest | None = None
@@ -85,7 +86,9 @@ class ReportData:
         ]
 
 
-def previous_run(con: duckdb.DuckDBPyConnection, info: dict[str, Any]) -> str | None:
+def previous_run(con: duckdb.DuckDBPyConnection, info: RunRow) -> str | None:
+    """The run the report compares with: the run pinned one period back in the manifest's history,
+    else the run that counts for the period before (`period_chain`), else None."""
     for h in info["manifest"].get("history_runs", []):
         if h.get("periods_back") == 1:
             return str(h["run_id"])
@@ -197,6 +200,13 @@ def _try(data: ReportData, name: str, fn: Any, *args: Any) -> Any:
 def collect(
     con: duckdb.DuckDBPyConnection, run_id: str | None, model: str = "logistic"
 ) -> ReportData:
+    """Everything the quarterly report shows of run `run_id` (None: the latest), read once
+    (`ReportData`): provenance, companies and grade counts now and one period back, transitions,
+    districts and their scores, complaint categories, stability (PSI) series, the early-warning
+    backtest with `model` (`logistic` or `boosting`), integrity holds and measures in force. The
+    early warning and backtest, when they fail (too little history, an unknown model), are left
+    out with the reason in `unavailable`. Raises `NotFoundError` (`RUN_NOT_FOUND`,
+    `RULESET_NOT_FOUND`)."""
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     order = rs.grade_order

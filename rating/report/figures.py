@@ -7,19 +7,24 @@ None when there is nothing to draw).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rating.analysis.stability import WARN_AT, WATCH_AT
 from rating.report.data import NOT_RATED, ReportData
 from rating.report.fonts import charting, png
+
+if TYPE_CHECKING:
+    from rating.engine.shapes import ReasonRow
 from rating.report.text import Words
 
 TOP_CATEGORIES = 10
 
 
 def grade_colors(order: tuple[str, ...]) -> dict[str, Any]:
+    """Grade → RGBA colour, best grade green to worst red (matplotlib `RdYlGn_r`), and grey for "not
+    rated"."""
     from matplotlib import colormaps
 
     cmap = colormaps["RdYlGn_r"]
@@ -30,6 +35,7 @@ def grade_colors(order: tuple[str, ...]) -> dict[str, Any]:
 
 
 def grade_distribution(data: ReportData, w: Words) -> bytes:
+    """PNG bar chart of rated companies per grade, this period beside the previous one."""
     order = list(data.grade_order)
     cur = [data.grades["current"].get(g, 0) for g in order]
     prev = [data.grades["previous"].get(g, 0) for g in order]
@@ -62,6 +68,8 @@ def grade_distribution(data: ReportData, w: Words) -> bytes:
 
 
 def transition_matrix(data: ReportData, w: Words) -> bytes | None:
+    """PNG heat map of companies by grade last period (rows) and this period (columns), with counts;
+    None without a previous run."""
     if not data.transitions:
         return None
     labels = [
@@ -89,6 +97,8 @@ def transition_matrix(data: ReportData, w: Words) -> bytes | None:
 
 
 def scores_by_district(data: ReportData, w: Words) -> bytes | None:
+    """PNG box plots of company scores per district (ordered by median, companies counted in each
+    label); None when no district has a score."""
     if not data.district_scores:
         return None
     names = sorted(data.district_scores, key=lambda d: float(np.median(data.district_scores[d])))
@@ -105,6 +115,8 @@ def scores_by_district(data: ReportData, w: Words) -> bytes | None:
 
 
 def complaint_categories(data: ReportData, w: Words) -> bytes | None:
+    """PNG stacked bars of complaints per quarter by category: the `TOP_CATEGORIES` largest over all
+    quarters, the rest as "other categories"; None without complaints."""
     if not data.categories:
         return None
     quarters = sorted({r["quarter"] for r in data.categories})
@@ -134,6 +146,8 @@ def complaint_categories(data: ReportData, w: Words) -> bytes | None:
 
 
 def stability(data: ReportData, w: Words) -> bytes | None:
+    """PNG line of the grades' population stability index (PSI) per period, with the watch (0.1) and
+    warning (0.25) lines of `rating.analysis.stability`; None without a series."""
     if not data.stability_series:
         return None
     periods = [r["period"] for r in data.stability_series]
@@ -216,7 +230,7 @@ def calibration(data: ReportData, w: Words) -> bytes | None:
         return png(fig)
 
 
-def card(history: list[dict[str, Any]], reasons: list[dict[str, Any]], w: Words) -> bytes:
+def card(history: list[dict[str, Any]], reasons: list[ReasonRow], w: Words) -> bytes:
     """One company: score and grade over the periods, and the rules that moved its score
     (bars numbered as the card's table of rules, so no title is cut)."""
     with charting() as figure:

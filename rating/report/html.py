@@ -393,7 +393,8 @@ class Page:
     def provenance_table(self, generated: str) -> Markup:
         w = self.w
         p = self.data.provenance
-        rows = [[w("Run"), self.data.run_id], [w("Rule set"), self.data.info["ruleset"]],
+        rows: list[list[Any]] = [
+                [w("Run"), self.data.run_id], [w("Rule set"), self.data.info["ruleset"]],
                 [w("Engine version"), p.get("engine_version")],
                 [w("Rule set logic fingerprint"), (p.get("ruleset_logic_sha256"), "id")],
                 [w("Inputs fingerprint"), (p.get("inputs_sha256"), "id")],
@@ -405,6 +406,8 @@ class Page:
 
 
 def kind_names(w: Words) -> dict[str, str]:
+    """Source kind → its name in the report's language, for every kind of `KINDS` (an
+    `AssertionError` when a kind is added without a name)."""
     words = {
         "companies": w("property service companies"),
         "projects": w("projects"),
@@ -422,6 +425,7 @@ def kind_names(w: Words) -> dict[str, str]:
 
 
 def figure_names(w: Words) -> dict[str, str]:
+    """Headline figure key → its label in the report's language."""
     return {
         "companies": w("companies rated"),
         "red": w("on the red list"),
@@ -436,6 +440,7 @@ def figure_names(w: Words) -> dict[str, str]:
 
 
 def card_reasons(w: Words) -> dict[str, str]:
+    """Why a company has a card (`card.choose`'s `why`) → the words in the report's language."""
     return {
         "requested": w("requested"),
         "black": w("new black-list entry"),

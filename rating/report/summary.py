@@ -10,12 +10,14 @@ number to its rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from rating.audit import objections
+from rating.audit.shapes import ObjectionRecord
 from rating.report.data import ReportData
 from rating.sql import dicts, value
 
@@ -74,7 +76,7 @@ class Summary:
     streak_two: list[Entry]  # at the lowest grade twice running, not yet listed
     streak_needed: int | None  # consecutive lowest grades that list a company
     publicity_until: str | None
-    objections_open: list[dict[str, Any]]
+    objections_open: list[ObjectionRecord]
     review_waiting: int
     quarantined: int
     held: int
@@ -113,7 +115,7 @@ def _streak_needed(data: ReportData) -> int | None:
 
 def _figures(data: ReportData, s: Summary) -> list[Figure]:
     now = data.info["summary"]
-    before = data.previous_info["summary"] if data.previous_info else None
+    before: Mapping[str, Any] | None = data.previous_info["summary"] if data.previous_info else None
 
     def prev(key: str) -> int | None:
         return None if before is None else int(before.get(key) or 0)

@@ -212,7 +212,7 @@ def _summary_sheet(book: Book, page: Page, summary: Summary, generated: str) -> 
 def _provenance(book: Book, page: Page, generated: str) -> None:
     w, data = page.w, page.data
     p = data.provenance
-    rows = [
+    rows: list[list[Any]] = [
         [w("Run"), data.run_id],
         [w("Rule set"), p["ruleset"]],
         [w("Engine version"), p["engine_version"]],

@@ -37,6 +37,10 @@ def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
 
 
 def diff(a: LoadedRuleSet, b: LoadedRuleSet) -> dict[str, Any]:
+    """What changed from rule set `a` to `b`: their refs, whether the logic fingerprint is the
+    same, both fingerprints, the changed settings, the rules added and removed (ids, sorted) and,
+    per rule kept, its changed fields. A change reads {field (dotted path), from, to, kind}, kind
+    "logic" (changes results), "wording" (titles, clauses) or "version"."""
     da = a.definition.model_dump(mode="json", by_alias=True)
     db = b.definition.model_dump(mode="json", by_alias=True)
     rules_a = {r["id"]: r for r in da.pop("rule")}

@@ -12,9 +12,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from rating.ruleset.definition import LATER_OPTIONS, WORDING_FIELDS, RuleSet
+
+
+class FingerprintRecord(TypedDict):
+    """A rule set's three fingerprints (sha256, hex) as `Fingerprint.as_dict` gives them."""
+
+    logic: str
+    wording: str
+    files: str
 
 
 @dataclass(frozen=True)
@@ -23,15 +31,18 @@ class Fingerprint:
     wording: str
     files: str
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> FingerprintRecord:
         return {"logic": self.logic, "wording": self.wording, "files": self.files}
 
 
 def canonical_json(value: Any) -> str:
+    """The canonical JSON text fingerprints hash: keys sorted, UTF-8 kept, no spaces, other values
+    (dates, decimals) as `str`."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def sha256_text(text: str) -> str:
+    """Hex SHA-256 of `text` encoded as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -40,6 +40,10 @@ FALSE_WORDS = ("否", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0"
 
 
 def uscc_check() -> pa.Check:
+    """A pandera check that every value of the column is a valid USCC (GB 32100-2015); nulls pass
+    (whether a column may be null is the contract's `nullable`). Failures read "not a valid unified
+    social credit code" (`uscc_checksum`)."""
+
     def check(data: Any) -> pl.LazyFrame:
         col = pl.col(data.key)
         return data.lazyframe.select(
@@ -50,6 +54,10 @@ def uscc_check() -> pa.Check:
 
 
 def id_number_check() -> pa.Check:
+    """A pandera check that every value of the column is a valid citizen identity number (GB
+    11643-1999); nulls pass. Failures read "not a valid citizen identity number"
+    (`id_number_checksum`)."""
+
     def check(data: Any) -> pl.LazyFrame:
         col = pl.col(data.key)
         return data.lazyframe.select(
@@ -100,6 +108,7 @@ def column(
 
 
 def enum(*values: str) -> pa.Check:
+    """A pandera check that every value is one of `values` (a contract's vocabulary)."""
     return pa.Check.isin(list(values))
 
 

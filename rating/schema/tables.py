@@ -27,6 +27,9 @@ SQL_TYPES = {
 
 
 def source_table_ddl(contract: Contract) -> str:
+    """`CREATE TABLE IF NOT EXISTS src_<kind>` for a source contract: its columns with their SQL
+    types, then `_batch` (ingest batch), `_row` (line in the file) and `_date` (the day the record
+    happened on)."""
     cols = [f'"{name}" {SQL_TYPES[logical_type(col)]}' for name, col in contract.columns.items()]
     cols += ["_batch INTEGER NOT NULL", "_row BIGINT NOT NULL", "_date DATE"]
     return f"CREATE TABLE IF NOT EXISTS src_{contract.kind} ({', '.join(cols)})"

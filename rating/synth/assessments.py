@@ -102,6 +102,9 @@ def _quarter_of(ctx: Context, day: np.ndarray) -> np.ndarray:
 
 
 def write_checks(ctx: Context) -> list[GeneratedFile]:
+    """Write contracts.csv (UTF-8): the contract-performance checks of every covered quarter, ids
+    `HT<year><8 digits>`, in blocks of `BLOCK_PERIODS` service periods so memory stays flat at any
+    size; returns the one file written."""
     plan = ctx.plan
     path = ctx.out_dir / "contracts.csv"
     quarters = [(q.year, day_of(q.start), day_of(q.end)) for q in plan.periods]

@@ -87,6 +87,10 @@ def _months(plan: Plan) -> Iterator[tuple[int, int, int, int]]:
 
 
 def plan_chunks(plan: Plan, world: World) -> list[Chunk]:
+    """Split the plan's complaints over months in proportion to each month's exposure (service days
+    weighted by company quality) times its season factor (`SEASON`), then into chunks of at most
+    `CHUNK_ROWS` (1,000,000) rows over consecutive days, so any city size is written in bounded
+    memory. Counts are exact (`allocate`, largest remainder)."""
     bases = [period_weights(world, q) for q in range(len(plan.periods))]
     months = list(_months(plan))
     weights = np.array(

@@ -219,6 +219,10 @@ def _authority(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def make_events(ctx: Context) -> pl.DataFrame:
+    """The good and bad information (良好/不良信息) of the covered time and the `PRE_QUARTERS` quarters
+    before it (in force when the first quarter is rated) as a frame in the `events` contract's
+    columns: counts per company by quality, codes and points from `CODES`, a project when the event
+    belongs to one."""
     rng, plan, world = ctx.plan.rng(S_EVENTS), ctx.plan, ctx.world
     events = _counts(ctx, rng)
     company, code, star = events.company, events.code, events.star
@@ -292,6 +296,7 @@ def _number(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write(ctx: Context) -> list[GeneratedFile]:
+    """Write events.parquet (typed columns, zstd) from `make_events`; returns the file written."""
     frame = make_events(ctx)
     path = ctx.out_dir / "events.parquet"
     write_parquet(path, frame)

@@ -151,6 +151,10 @@ def _findings(items: pl.DataFrame, rng: np.random.Generator, end_day: int) -> pl
 
 
 def write(ctx: Context) -> list[GeneratedFile]:
+    """Write the inspections of every covered quarter — inspections.parquet, or a UTF-8 CSV with
+    byte-order mark and the bureau's headers — one row per inspection item, ids numbered per year,
+    with the plan's share of dirty cells (`dirt`); in blocks of `BLOCK_PERIODS` service periods.
+    Returns the one file written."""
     plan, p = ctx.plan, ctx.world.periods
     header = headers("inspections", COLUMNS, EXTRA)
     path = ctx.out_dir / ("inspections.parquet" if plan.parquet else "inspections.csv")

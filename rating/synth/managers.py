@@ -80,6 +80,9 @@ def _stints(ctx: Context) -> pl.DataFrame:
 
 
 def write(ctx: Context) -> list[GeneratedFile]:
+    """Write the project-manager register (managers.csv, UTF-8; certificate numbers `WYJL<6
+    digits>`, identity numbers as keyed hashes only) and the assignments of managers to projects
+    (assignments.csv, GB18030); returns both files."""
     stints = _stints(ctx)
     rng = ctx.plan.rng(S_MANAGERS, 1)
     world = ctx.world

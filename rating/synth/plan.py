@@ -33,6 +33,7 @@ MAX_COMPANIES = 200_000
 
 
 def day_of(d: date) -> int:
+    """Days since 1970-01-01 (`EPOCH`): the integer day the generator counts in."""
     return (d - EPOCH).days
 
 

@@ -64,6 +64,8 @@ def drift(rng: np.random.Generator, start: np.ndarray, quarters: int) -> Quality
 
 
 def position(z: np.ndarray) -> np.ndarray:
+    """Quality z (standard normal, higher is worse) → position 0 (best) … 4 (worst), piecewise
+    linear through the tier centres (`rates.TIER_CENTRES`), clamped at both ends (`np.interp`)."""
     out: np.ndarray = np.interp(z, TIER_CENTRES, np.arange(len(TIER_CENTRES), dtype=np.float64))
     return out
 

@@ -36,6 +36,9 @@ PROPERTY_TYPE_SHARES = {"住宅": 0.86, "保障性住房": 0.09, "混合": 0.03,
 
 
 def write_companies(ctx: Context) -> list[GeneratedFile]:
+    """Write companies.xlsx: the company register (USCC, name, district, registered 是/否,
+    registration date written 2021年3月5日 as bureaus do), the workbook dated the last covered day so
+    the same plan gives the same bytes; returns the file written."""
     frame = ctx.world.companies.select(
         "uscc",
         "name",
@@ -86,6 +89,8 @@ def project_rows(ctx: Context) -> pl.DataFrame:
 
 
 def write_projects(ctx: Context) -> list[GeneratedFile]:
+    """Write projects.csv (GB18030, CRLF, the bureau's headers, dates as 2021/3/5) with the plan's
+    share of dirty cells; returns the file written."""
     frame = format_temporal(
         project_rows(ctx), dict.fromkeys(("service_start", "service_end"), "%Y/%-m/%-d")
     )

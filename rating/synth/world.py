@@ -106,6 +106,9 @@ def _usccs(rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
 
 
 def make_companies(plan: Plan) -> pl.DataFrame:
+    """The plan's companies: USCC (valid check character), a realistic name from
+    `vocab.COMPANY_PATTERNS`, district by the city's shares, registration, starting quality `z0` and
+    size."""
     rng = plan.rng(S_COMPANIES)
     n = plan.companies
     district = pick(rng, DISTRICT_SHARES, n)
@@ -207,6 +210,9 @@ def _households(plan: Plan, rng: np.random.Generator, n: int) -> np.ndarray:
 def make_projects(
     plan: Plan, companies: pl.DataFrame, quality: Quality
 ) -> tuple[pl.DataFrame, Periods]:
+    """The plan's projects (id `XM<6 digits>`, name, district, street, address, households scaled to
+    the published hotline density, floor area 60–120 m² a household) and their service periods: who
+    served which project when, at most one change of hands in the covered time."""
     rng = plan.rng(S_PROJECTS)
     n = plan.projects
     district = pick(rng, DISTRICT_SHARES, n)
@@ -268,6 +274,8 @@ def _periods(
 
 
 def make_world(plan: Plan) -> World:
+    """The city of a plan: companies, projects, service periods and each company's quality per
+    quarter (`quality.drift`), all from the plan's seeded streams (same plan, same world)."""
     companies = make_companies(plan)
     quality = drift(plan.rng(S_QUALITY), companies["z0"].to_numpy(), len(plan.periods))
     projects, periods = make_projects(plan, companies, quality)
@@ -275,4 +283,5 @@ def make_world(plan: Plan) -> World:
 
 
 def seconds(days: np.ndarray) -> np.ndarray:
+    """Integer days since 1970-01-01 → seconds (int64)."""
     return days.astype(np.int64) * DAY

@@ -108,6 +108,7 @@ class ParquetFile:
 
 
 def write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    """Write a frame as a Parquet file (zstd compression) at `path`."""
     pq.write_table(frame.to_arrow(), path, compression="zstd")
 
 

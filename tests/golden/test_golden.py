@@ -269,3 +269,18 @@ def test_ranks_and_facts_match_the_hand_computation(golden: dict[str, Any]) -> N
             },
         )
         assert float(got["value"]) == want["value"], (want, got)
+
+
+def test_explanations_have_their_declared_shape(golden: dict[str, Any]) -> None:
+    """Every company's explanation in the last period, rankings, facts and evaluations
+    included, is what `rating.engine.shapes.Explanation` declares (tests/test_shapes.py)."""
+    from rating.engine import explainer
+    from rating.engine.shapes import Explanation
+    from tests.test_shapes import mismatches
+
+    run_id = golden["reports"][max(golden["reports"])].run_id
+    cards = [explainer.explain(golden["con"], run_id, uscc) for uscc in golden["names"].values()]
+    for card in cards:
+        assert mismatches(card, Explanation) == [], card["company"]["uscc"]
+    if golden["expected"].get("rank") or golden["expected"].get("evaluation"):
+        assert any(c["ranks"] or c["evaluations"] for c in cards)
