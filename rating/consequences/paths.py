@@ -30,6 +30,7 @@ from rating.consequences.remedy_shapes import Remedy
 from rating.consequences.remedy_words import PathWords
 from rating.consequences.whatif import load_company
 from rating.engine import explainer
+from rating.engine.shapes import Provenance
 from rating.exports import Sheet, write_tables
 from rating.periods import Period
 from rating.ruleset.definition import RuleSet
@@ -162,7 +163,7 @@ def _measure_words(lines: list[RunMeasure], words: dict[str, str]) -> list[str]:
     ]
 
 
-def _row(found: Remedy, w: PathWords, measures: list[str], prov: dict[str, Any]) -> PathRow:
+def _row(found: Remedy, w: PathWords, measures: list[str], prov: Provenance) -> PathRow:
     earliest, why = earliest_day(found, w)
     return PathRow(
         uscc=found.uscc,

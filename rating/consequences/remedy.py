@@ -22,6 +22,7 @@ from rating.consequences.remedy_shapes import Change, Goal, Option, Remedy
 from rating.consequences.remedy_words import PathWords, goal_lines
 from rating.consequences.whatif import Company, load_company, require_rated
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.periods import Period
 
 __all__ = ["Change", "Goal", "Option", "Remedy", "goal_lines", "remedy"]
@@ -68,7 +69,7 @@ def remedy(
 def remedy_of(
     con: duckdb.DuckDBPyConnection,
     company: Company,
-    info: dict[str, Any],
+    info: RunRow,
     today: date | None,
     max_options: int,
     language: str,
