@@ -16,6 +16,7 @@ from api.routers import audit, bureau, consequences, pages, process, public, sys
 from api.state import AppState
 from api.traffic import AccessLog, RateLimit
 from rating import __version__
+from rating.ingest.isolated import sweep_stale_uploads
 from rating.settings import Settings
 
 DESCRIPTION = """Property service credit engine.
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, snapshot_dir: Path | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rating = AppState(settings, snapshot_dir=snapshot_dir)
+        if snapshot_dir is None:  # what a killed server left of its uploads
+            sweep_stale_uploads()
         try:
             yield
         finally:

@@ -96,6 +96,11 @@ __all__ = [
 ]
 
 
+class IngestWarning(BaseModel):
+    code: str
+    message: str
+
+
 class IngestResponse(BaseModel):
     kind: str
     file: str
@@ -129,6 +134,10 @@ class IngestResponse(BaseModel):
         default_factory=list, description="Each sheet of a workbook: read or skipped, and why"
     )
     header_line: int = Field(1, description="Line or row the header was found on")
+    warnings: list[IngestWarning] = Field(
+        default_factory=list,
+        description="Loaded, but worth a look: EMPTY_FILE (a header without data rows)",
+    )
 
 
 class QuarantineRow(BaseModel):
@@ -359,3 +368,67 @@ class TenderCreditOut(BaseModel):
     text: str
     until: str | None = None
     measures: list[dict[str, str | bool | None]] = Field(default_factory=list)
+
+
+class ManagerOut(BaseModel):
+    """A project manager's result in a run (bureau only: the public sees `PublicManagerOut`)."""
+
+    certificate_no: str
+    name: str | None
+    employer_uscc: str | None = Field(description="the company employing them, per the register")
+    projects: list[str] = Field(description="projects they were in charge of during the period")
+    days_in_charge: int
+    score: float
+    grade: str
+    veto: bool = Field(description="a veto rule put them in the lowest grade")
+    lists: list[str] = Field(description="lists entered: red, black (`[managers.lists]`)")
+
+
+class ManagerList(BaseModel):
+    run_id: str
+    total: int
+    items: list[ManagerOut]
+
+
+class ManagerEvidence(BaseModel):
+    """A record behind a manager's points, with the project and the company serving it then."""
+
+    source: str
+    record_key: str
+    project_id: str | None
+    company_uscc: str | None
+    date: str
+    points: float | None
+
+
+class ManagerRulePoints(BaseModel):
+    rule_id: str
+    target: str = Field(description="manager: a manager rule; project: a project rule followed")
+    value: float | None
+    records: int
+    points: float
+    evidence: list[ManagerEvidence]
+
+
+class ManagerExplanation(ManagerOut):
+    run_id: str
+    rules: list[ManagerRulePoints]
+
+
+class PublicManagerOut(BaseModel):
+    certificate_no: str
+    name: str | None
+    grade: str
+
+
+class PublicManagerPage(BaseModel):
+    """What the scheme publishes of managers: `shown` is false (and `items` empty) when its
+    rule set publishes nothing of them (`[managers] publish = "none"`)."""
+
+    run_id: str
+    period: str
+    ruleset: str
+    publish: str
+    shown: bool
+    total: int
+    items: list[PublicManagerOut]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -76,6 +77,16 @@ def mask(number: str | None) -> str | None:
 
 
 MASK_MIN_LENGTH = 10
+# An identity number inside free text (a line that could not be split into cells): 18
+# characters, or the 15 digits of a number issued before 1999.
+_ID_LIKE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every identity-number-like run masked (`mask`)."""
+    return _ID_LIKE.sub(lambda m: mask(m.group()) or "", text)
+
+
 MASK_MACRO = f"""CREATE OR REPLACE MACRO mask_id(n) AS CASE
     WHEN length(trim(n)) < {MASK_MIN_LENGTH} THEN repeat('*', length(trim(n)))
     ELSE left(trim(n), 2) || repeat('*', length(trim(n)) - 4) || right(trim(n), 2) END"""

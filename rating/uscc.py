@@ -40,3 +40,27 @@ CREATE OR REPLACE MACRO uscc_valid(code) AS (
           lambda i: (instr('{ALPHABET}', substr(code, i + 1, 1)) - 1) * [{weights}][i + 1])) % 31)
           % 31)::INTEGER + 1, 1) = substr(code, 18, 1), false))
 """
+
+
+def require(code: str) -> str:
+    """`code` cleaned (spaces around, lower case) when it is a well-formed USCC; else raises
+    UsageError USCC_INVALID saying what is wrong (its length, a character outside the
+    alphabet, or the check character GB 32100-2015 computes), so that a mistyped code is not
+    answered with "no such company"."""
+    from rating.errors import UsageError
+
+    cleaned = code.strip().upper()
+    bad = [c for c in cleaned if c not in VALUE]
+    if not bad and len(cleaned) == 18 and check_char(cleaned[:17]) == cleaned[17]:
+        return cleaned
+    why = (
+        f"it has {len(cleaned)} characters, a USCC has 18"
+        if len(cleaned) != 18
+        else f"'{bad[0]}' is not one of its characters (digits and letters except I, O, S, V, Z)"
+        if bad
+        else f"its check character should be {check_char(cleaned[:17])}, not {cleaned[17]}"
+    )
+    raise UsageError(
+        f"'{code}' is not a unified social credit code (GB 32100-2015): {why}",
+        code="USCC_INVALID",
+    )

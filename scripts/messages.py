@@ -45,7 +45,10 @@ ANY_CODE = "error"  # rating.cli.i18n.ANY_CODE
 PINNED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": ((1, "c"), 2)}
 # Library functions whose returned English sentences are shown to people: (file, function).
-TEXT_FUNCTIONS: list[tuple[str, str]] = []
+TEXT_FUNCTIONS: list[tuple[str, str]] = [
+    ("rating/audit/publication.py", "_refusal"),  # why a run may not be published yet
+    ("rating/ingest/quarantine.py", "_closest"),  # the closest allowed value to a typo
+]
 
 
 # --- 3. and 4.: templates from the library's source ------------------------------------------
@@ -78,10 +81,19 @@ def _name(node: ast.expr, taken: dict[str, str]) -> str:
     return name
 
 
-def template(node: ast.expr, taken: dict[str, str], parts: list[str]) -> str | None:
-    """The English template of a message expression; conditional pieces (`a if c else b`)
-    become placeholders and their branches are collected in `parts` as templates of their
-    own. None when the expression is not text."""
+def template(
+    node: ast.expr,
+    taken: dict[str, str],
+    parts: list[str],
+    local: dict[str, ast.IfExp] | None = None,
+) -> str | None:
+    """The English template of a message expression; conditional pieces (`a if c else b`,
+    also through a local variable assigned one: `hint = f"…" if x else ""`) become
+    placeholders and their branches are collected in `parts` as templates of their own.
+    None when the expression is not text."""
+    local = local or {}
+    if isinstance(node, ast.Name) and node.id in local:
+        node = local[node.id]
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.JoinedStr):
@@ -90,10 +102,15 @@ def template(node: ast.expr, taken: dict[str, str], parts: list[str]) -> str | N
             if isinstance(piece, ast.Constant):
                 out.append(str(piece.value))
             elif isinstance(piece, ast.FormattedValue):
-                out.append("{" + _name(piece.value, taken) + "}")
+                value = piece.value
+                if isinstance(value, ast.Name) and value.id in local:
+                    out.append(template(local[value.id], taken, parts) or "")
+                else:
+                    out.append("{" + _name(value, taken) + "}")
         return "".join(out)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = template(node.left, taken, parts), template(node.right, taken, parts)
+        left = template(node.left, taken, parts, local)
+        right = template(node.right, taken, parts, local)
         if left is None and right is None:
             return None
         return (left or "{" + _name(node.left, taken) + "}") + (
@@ -128,7 +145,7 @@ def _code_and_message(node: ast.Call) -> tuple[str, ast.expr] | None:
         and isinstance(node.args[0].value, str)
         and node.args[0].value.isupper()
         and "_" in node.args[0].value + "_"
-        and name in ("add", "Problem", "Refusal")
+        and name in ("add", "Problem", "Refusal", "IngestWarning")
     ):
         return node.args[0].value, node.args[1]
     if node.args and name.endswith("Error") and not hasattr(builtins, name):
@@ -136,11 +153,47 @@ def _code_and_message(node: ast.Call) -> tuple[str, ast.expr] | None:
     return None
 
 
+def _is_text_choice(node: ast.expr) -> bool:
+    """`f"…" if c else ""`: a choice between two texts (not between two values)."""
+
+    def text(n: ast.expr) -> bool:
+        return isinstance(n, ast.JoinedStr) or (
+            isinstance(n, ast.Constant) and isinstance(n.value, str)
+        )
+
+    return (
+        isinstance(node, ast.IfExp)
+        and text(node.body)
+        and (text(node.orelse) or _is_text_choice(node.orelse))
+    )
+
+
+def _conditional_locals(tree: ast.AST) -> dict[int, dict[str, ast.IfExp]]:
+    """id(call) → the local variables of its function assigned a conditional text
+    (`hint = f"; it looks like a '{guess}' file" if guess else ""`), innermost function last."""
+    found: dict[int, dict[str, ast.IfExp]] = {}
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        names = {
+            t.id: a.value
+            for a in ast.walk(func)
+            if isinstance(a, ast.Assign) and _is_text_choice(a.value)
+            for t in a.targets
+            if isinstance(t, ast.Name)
+        }
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call):
+                found[id(node)] = names
+    return found
+
+
 def library_templates() -> Iterator[tuple[str, str, str]]:
     """(context, English template, where) for every message the library shows to people."""
     for path in sorted((ROOT / "rating").rglob("*.py")):
         rel = path.relative_to(ROOT)
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        conditionals = _conditional_locals(tree)
         for node in ast.walk(tree):
             found: list[tuple[str, ast.expr]] = []
             if isinstance(node, ast.Call):
@@ -175,7 +228,7 @@ def library_templates() -> Iterator[tuple[str, str, str]]:
                 ]
             for context, expr in found:
                 parts: list[str] = []
-                text = template(expr, {}, parts)
+                text = template(expr, {}, parts, conditionals.get(id(node)))
                 for t in [text, *parts]:
                     if t and len(_literal(t)) >= 3:
                         yield (context if t == text else ANY_CODE), t, f"{rel}:{node.lineno}"
@@ -205,6 +258,15 @@ def feature_meanings() -> dict[str, str]:
     from rating.analysis.linkage import FEATURES
 
     return {name: meaning for name, (_sql, meaning) in FEATURES.items()}
+
+
+def contract_descriptions() -> Iterator[tuple[str, str]]:
+    """(where, meaning) of every column of the data contracts (shown by `rating contracts`)."""
+    from rating.schema import CONTRACTS
+
+    for kind, contract in CONTRACTS.items():
+        for name, col in contract.columns.items():
+            yield f"data contract {kind}.{name}", col.description
 
 
 # --- 2.: help texts ---------------------------------------------------------------------------
@@ -261,6 +323,8 @@ def extract() -> Catalog:
         catalog.add(text, context=code, auto_comments=[where])
     for name, text in feature_meanings().items():
         catalog.add(text, auto_comments=[f"duplicate model feature {name}"])
+    for where, text in contract_descriptions():
+        catalog.add(text, auto_comments=[where])
     for context, text, where in library_templates():
         catalog.add(text, context=context, auto_comments=[where])
     return catalog

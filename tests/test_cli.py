@@ -116,7 +116,8 @@ def test_runs_rules_quarantine_contracts(
         (["run", "--period", "2025Q5"], "PERIOD_INVALID", 2),
         (["run", "--period", "2026Q3", "--rules", "nope@1.0.0"], "RULESET_NOT_FOUND", 3),
         (["run", "--period", "2026Q3", "--rules", "haikou-2019@1.0.0"], "RULESET_NOT_IN_FORCE", 2),
-        (["explain", "91370600AAAAAAAAAA"], "COMPANY_NOT_FOUND", 3),
+        (["explain", "91370600AAAAAAAAA9"], "COMPANY_NOT_FOUND", 3),
+        (["explain", "91370600AAAAAAAAAA"], "USCC_INVALID", 2),
         (["show", "2019Q1-01"], "RUN_NOT_FOUND", 3),
         (["ingest", "people", "x.csv"], "UNKNOWN_KIND", 2),
     ],
@@ -170,7 +171,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["rules", "validate"],
     ):
         assert main([*command, "--help"]) == 0
-        assert "Usage" in capsys.readouterr().out
+        assert "用法：rating" in capsys.readouterr().out  # Chinese by default
 
 
 def test_run_results_go_to_a_workbook_or_a_csv(

@@ -173,7 +173,12 @@ def test_identifiers_are_never_cut_at_80_columns(
     # nothing ellipsised: every "…" in a table is one the clauses quote (……)
     shown = sum(x.count("…") for x in out.splitlines() if x[:1] in "┃│")
     assert shown == sum(r["clause"].count("…") for r in card["reasons"])
-    assert "--wide" in run(capsys, "batches", *db)[1]  # columns left out, with the note
+    narrow = run(capsys, "batches", *db)[1]  # too many columns: a record per batch, none left out
+    assert "--wide" in narrow and "sha256" in narrow and "┃" not in narrow
+    batches = as_json(capsys, "batches", *db)
+    assert all(b["file_name"] in narrow for b in batches)
+    quarantine = run(capsys, "quarantine", *db)[1]
+    assert "值" in quarantine and "类别" in quarantine  # was: left out at 80 columns
     _, wide, _ = run(capsys, "batches", "--wide", *db)
     assert "sha256" in wide and "--wide" not in wide
 
@@ -218,6 +223,39 @@ def test_library_errors_reach_the_user_in_chinese(
     monkeypatch.setenv("RATING_LANG", "en")
     _, _, err = run(capsys, "show", "2019Q1-01", "--db", city["db"])
     assert "no run '2019Q1-01'" in err and "[RUN_NOT_FOUND]" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["run", "--period"],
+            "错误：[BAD_USAGE] 选项 '--period' 后面需要一个值；请看 `rating run --help`",
+        ),
+        (
+            ["runs", "show", "--json=1", "x"],
+            "错误：[BAD_USAGE] 选项 '--json' 不接受值；请看 `rating runs show --help`",
+        ),
+    ],
+)
+def test_click_usage_errors_in_chinese_pointing_at_the_command(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2 and err.strip() == expected
+
+
+def test_a_fake_workbook_is_refused_in_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import zipfile
+
+    fake = tmp_path / "工单.xlsx"
+    with zipfile.ZipFile(fake, "w") as z:
+        z.writestr("readme.txt", "not a workbook")
+    code, _, err = run(capsys, "ingest", "complaints", str(fake), "--db", str(tmp_path / "w.db"))
+    assert code == 3 and "[FILE_UNREADABLE] 工单.xlsx 不是真正的 Excel 工作簿" in err
+    assert "There is no item" not in err
 
 
 def test_a_missing_rule_set_says_where_it_looked(
@@ -327,3 +365,110 @@ def test_a_score_shows_the_same_on_screen_in_the_report_and_on_the_public_page()
         value = Decimal(text)
         assert score(value, 2) == Words("zh").score(value) == PublicWords("zh").score(value)
         assert score(value, 2) == shown
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    from rating.cli import app
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        subs = getattr(command, "commands", {})
+        return [path] + [p for name, sub in subs.items() for p in walk(sub, [*path, name])]
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_chinese_help_wraps_and_speaks_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """Every command's --help at 80 columns and on a phone (40): no line cut with "…", no
+    English `Usage:`, no `<bool>` beside a flag, no `[默认：no-force]`."""
+    monkeypatch.setenv("COLUMNS", columns)
+    paths = _command_paths()  # every command on a phone; the top two levels at 80 columns
+    for path in paths if columns == "40" else [p for p in paths if len(p) <= 1]:
+        code, out, _ = run(capsys, *path, "--help")
+        assert code == 0, path
+        lines = out.splitlines()
+        assert any(line.strip().startswith("用法：rating") for line in lines), path
+        cut = [x for x in lines if re.search(r"…\s*│?\s*$", x)]
+        assert cut == [], (path, cut)
+        assert max(width(x) for x in lines) <= int(columns), path
+        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]"):
+            assert not [x for x in lines if stray in x and "--no-" not in x], (path, stray)
+
+
+def test_contracts_are_tables_in_the_users_language(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rating contracts` in Chinese: the same declarations as datasets/CONTRACTS.md, every
+    column's meaning translated; English with RATING_LANG=en; the Markdown stays English."""
+    code, out, _ = run(capsys, "contracts")
+    assert code == 0 and "物业服务企业" in out and "登记名称。" in out and "原因代码" in out
+    assert "Registered name" not in out and "| column |" not in out
+    monkeypatch.setenv("RATING_LANG", "en")
+    code, out, _ = run(capsys, "contracts")
+    assert code == 0 and "Registered name." in out and "登记名称" not in out
+    code, out, _ = run(capsys, "contracts", "--markdown")
+    assert out.startswith("# Data contracts")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["quarantine", "--kind", "complaint"], "UNKNOWN_KIND", "是否想用 'complaints'"),
+        (["quarantine", "--code", "BAD_DAT"], "UNKNOWN_CODE", "是否想用 'BAD_DATE'"),
+        (["explain", "123"], "USCC_INVALID", "它有 3 个字符"),
+        (["explain", "913799715UKNLNPLOD"], "USCC_INVALID", "'O' 不是代码可用的字符"),
+    ],
+)
+def test_a_typo_is_refused_not_answered_with_nothing(
+    capsys: pytest.CaptureFixture[str],
+    city: dict[str, Any],
+    args: list[str],
+    code: str,
+    says: str,
+) -> None:
+    got, out, err = run(capsys, *args, "--db", city["db"])
+    assert got == 2 and f"[{code}]" in err and says in err, err
+
+
+def test_a_header_only_file_is_loaded_with_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "企业.csv"
+    empty.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
+    code, _, err = run(capsys, "ingest", "companies", str(empty), "--db", str(tmp_path / "w.db"))
+    assert code == 0
+    assert "警告：[EMPTY_FILE] 企业.csv 只有表头，没有数据行：已记为批次 1，0 行" in err
+
+
+def test_progress_lines_grow_and_end_at_each_steps_total(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step's line shows its final count (not the first chunk's), counts never go back,
+    and a long step gets lines while it runs."""
+    from rating.cli import common
+
+    clock = iter(float(t) for t in range(0, 1000))
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    lines = common.LineProgress("生成", each_step=True, every=5.0)
+    for step, total in (("complaints", 1500), ("inspections", 4)):
+        for done in range(1, total + 1, 100 if total > 100 else 1):
+            lines(step, done, total)
+        lines(step, total, total)
+    lines.finish()
+    err = capsys.readouterr().err.strip().splitlines()
+    counts = [
+        (m.group(1), int(m.group(2).replace(",", "")), int(m.group(3).replace(",", "")))
+        for m in (re.search(r"：(\S+)（([\d,]+)/([\d,]+)）", x) for x in err)
+        if m
+    ]
+    by_step: dict[str, list[int]] = {}
+    for step, done, _total in counts:
+        by_step.setdefault(step, []).append(done)
+    assert by_step["投诉"][-1] == 1500 and by_step["检查"][-1] == 4
+    assert all(a < b for done in by_step.values() for a, b in zip(done, done[1:], strict=False))
+    assert len(by_step["投诉"]) > 1  # 15 calls, one clock second each: a line every 5
+    assert err[-1].startswith("生成：完成")

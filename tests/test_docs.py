@@ -43,9 +43,14 @@ def test_every_derived_column_is_documented() -> None:
 
 
 def test_every_name_a_rule_may_use_is_documented() -> None:
-    from rating.ruleset.names import COMPANY_FACTS, PROJECT_RESULTS, project_attributes
+    from rating.ruleset.names import (
+        COMPANY_FACTS,
+        MANAGER_FACTS,
+        PROJECT_RESULTS,
+        project_attributes,
+    )
 
-    for name in (*COMPANY_FACTS, *PROJECT_RESULTS, *project_attributes()):
+    for name in (*COMPANY_FACTS, *PROJECT_RESULTS, *MANAGER_FACTS, *project_attributes()):
         assert f"| `{name.name}` | {name.meaning} |" in RULES_README, name.name
 
 

@@ -4,6 +4,7 @@ each file carrying the run's provenance."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from rating.cli import main
+from rating.ingest.reasons import PROBLEM_CODES
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 ENV = {"RATING_NOW": "2026-11-01T09:00:00"}
 
@@ -57,6 +61,35 @@ def test_xlsx_has_a_provenance_sheet_and_a_sheet_per_table(
     assert "统一社会信用代码" in results.columns and results["得分"].dtype == pl.Float64
     lists = sheets["红黑榜与降级"]
     assert lists.height == shown["red"] + shown["black"] + shown["downgrades"]
+    # people read words, not codes: 名单 and 定级依据 in Chinese, every entry with its reason
+    assert set(lists["名单"]) <= {"红榜", "黑榜", "降级"} and lists["原因"].null_count() == 0
+    assert not {"band", "not_rated", "veto"} & set(results["定级依据"])
+    assert all(CJK.search(r) for r in results["定级依据"])
+    quarantine = sheets["隔离区"]
+    assert quarantine.height > 0 and all(CJK.search(m) for m in quarantine["说明"])
+    assert set(quarantine["代码"]) <= set(PROBLEM_CODES)  # the codes stay codes
+
+
+def test_a_red_list_entry_says_why(
+    capsys: pytest.CaptureFixture[str], rated: dict[str, Any], tmp_path: Path
+) -> None:
+    """The engine stores no reason for a red list entry (all meet the same condition): the
+    export gives the rule set's red list title."""
+    import duckdb
+
+    from rating.audit.export import QUERIES, _red_reason
+    from rating.engine import explainer
+
+    with duckdb.connect(rated["db"], read_only=True) as con:
+        info = explainer.run_row(con, rated["run"])
+        reason = _red_reason(con, info)
+        red = con.execute(
+            QUERIES["lists"],
+            {"run": rated["run"], "red_reason": reason},
+        ).fetchall()
+    assert reason and reason.startswith("红榜: 信用优秀(AAA)")
+    reds = [row for row in red if row[0] == "red"]
+    assert reds and all(row[-1] == reason for row in reds)
 
 
 def test_csv_carries_provenance_in_comment_lines(

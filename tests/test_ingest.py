@@ -361,3 +361,17 @@ def test_an_older_warehouse_gains_new_contract_columns_when_opened(tmp_path: Pat
     columns = {r[0] for r in rows(con, "SELECT column_name FROM (DESCRIBE src_complaints)")}
     assert set(CONTRACTS["complaints"].columns) <= columns
     con.close()
+
+
+def test_uscc_require_says_what_is_wrong() -> None:
+    from rating.errors import UsageError
+    from rating.uscc import check_char, require
+
+    good = "91370600" + "MA3C4F5G6"
+    good += check_char(good)
+    assert require(f" {good.lower()} ") == good
+    wrong = good[:17] + ("0" if good[17] != "0" else "1")
+    for bad, why in ((good[:10], "18"), (good[:16] + "I" + good[17], "'I'"), (wrong, "check")):
+        with pytest.raises(UsageError) as err:
+            require(bad)
+        assert err.value.code == "USCC_INVALID" and why in err.value.message

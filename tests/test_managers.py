@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from rating import idnumber
 from rating.errors import UsageError
 from rating.schema.tables import layout_ddl
+from rating.settings import Settings
 from rating.sql import rows, value
 from tests.factories import Bureau, load, make_id_number, settings_for
 
@@ -86,10 +87,75 @@ def test_identity_numbers_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
     assert good not in dump and bad not in dump
 
 
+def test_a_line_that_cannot_be_read_keeps_no_identity_number(tmp_path: Path) -> None:
+    """A malformed line is kept whole in the quarantine for the reader — with any identity
+    number in it masked, as in a rejected cell."""
+    from rating.ingest.loader import ingest_file
+
+    con, settings, _ = load(_register(tmp_path, []), tmp_path)
+    number, old = make_id_number(9), "370602800101123"  # and a 15-digit number of before 1999
+    register = tmp_path / "register.csv"
+    register.write_text(
+        f"证书编号,姓名,身份证号\nM009,经理9,{number},多出的一格\nM010,经理10,{old},又多\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(con, settings, "managers", register)
+    assert result.reasons == {"MALFORMED_LINE": 2}
+    kept = rows(con, "SELECT value FROM quarantine WHERE code = 'MALFORMED_LINE' ORDER BY line")
+    assert kept == [
+        (f"M009,经理9,{idnumber.mask(number)},多出的一格",),
+        (f"M010,经理10,{idnumber.mask(old)},又多",),
+    ]
+    assert number not in str(rows(con, "SELECT * FROM quarantine"))
+
+
+def test_the_isolated_reader_writes_no_identity_number_in_clear(tmp_path: Path) -> None:
+    """The API's reader (a child process) seals personal cells and masks number-like runs of
+    unreadable lines before anything reaches its folder; the server unseals in memory."""
+    from rating.ingest.isolated import Limits, consume_read, read_isolated
+
+    number = make_id_number(11)
+    upload = tmp_path / "managers.csv"
+    upload.write_text(
+        f"证书编号,姓名,身份证号\nM001,经理1,{number}\nM002,经理2,\nM003,经理3,{number},多\n",
+        encoding="utf-8",
+    )
+    read = read_isolated(upload, "managers", tmp_path / "read", Limits(memory_mb=512))
+    written = [p for p in read.folder.rglob("*") if p.is_file()]
+    assert written and all(number.encode() not in p.read_bytes() for p in written), written
+    con = duckdb.connect()
+    raw = consume_read(con, read, upload)
+    assert rows(con, "SELECT c0, c2 FROM raw ORDER BY _line") == [("M001", number), ("M002", None)]
+    assert [r.text for r in raw.rejected] == [f"M003,经理3,{idnumber.mask(number)},多"]
+    assert not upload.exists() and not [p for p in read.folder.rglob("*") if p.is_file()]
+
+
+def test_each_hash_names_the_key_that_made_it(tmp_path: Path) -> None:
+    """After a key rotation the register holds hashes of two keys: `id_key` tells which."""
+    from rating.ingest.loader import ingest_file
+
+    old_key, new_key = tmp_path / "old.key", tmp_path / "new.key"
+    old_id, new_id = idnumber.generate_key(old_key), idnumber.generate_key(new_key)
+    first, second = make_id_number(7), make_id_number(8)
+    con, settings, _ = load(
+        _register(tmp_path, [first, ""]), tmp_path, settings_for(tmp_path, id_key=old_key)
+    )
+    later = tmp_path / "rotated.csv"
+    later.write_text(f"证书编号,姓名,身份证号\nM009,经理9,{second}\n", encoding="utf-8")
+    assert ingest_file(con, settings.with_(id_key=new_key), "managers", later).rows_loaded == 1
+    got = rows(con, "SELECT certificate_no, id_hash, id_key FROM src_managers ORDER BY 1")
+    assert got == [
+        ("M001", idnumber.keyed_hash(idnumber.load_key(old_key), first), old_id),
+        ("M002", None, None),  # no number, no hash: no key named
+        ("M009", idnumber.keyed_hash(idnumber.load_key(new_key), second), new_id),
+    ]
+    assert old_id != new_id and all(len(k) == 16 for k in (old_id, new_id))
+
+
 def test_without_a_key_numbers_are_checked_and_nothing_is_kept(tmp_path: Path) -> None:
     con, _, results = load(_register(tmp_path, [make_id_number(7), "12345"]), tmp_path)
     assert results[-1].reasons == {"BAD_ID_NUMBER": 1}
-    assert value(con, "SELECT count(id_hash) FROM src_managers") == 0
+    assert value(con, "SELECT count(id_hash) + count(id_key) FROM src_managers") == 0
     assert value(con, "SELECT value FROM quarantine") == "*****"
 
 
@@ -148,6 +214,41 @@ def test_survey_checks(tmp_path: Path) -> None:
     assert rows(con, "SELECT organiser, satisfaction_rate, score FROM src_surveys ORDER BY 1") == [
         ("第三方机构", 90, None),
         ("街道办事处", None, 88),
+    ]
+
+
+def test_satisfaction_rates_written_with_a_percent_sign(tmp_path: Path) -> None:
+    """Exports write a rate as 92.5, 92.5% or 92.5％: all are 92.5; a word is a coded problem
+    naming the file, the line and the column."""
+    from rating.ingest.loader import ingest_file
+
+    b = Bureau()
+    b.project("P1", b.company(1, "甲物业"))
+    con, settings, _ = load(b, tmp_path)
+    surveys = tmp_path / "surveys.csv"
+    surveys.write_text(
+        "测评编号,项目编号,测评日期,组织方,有效问卷数,满意率\n"
+        "CP-1,P1,2026-09-20,第三方,120,92.5%\n"
+        "CP-2,P1,2026-09-20,第三方,120,92.5％\n"
+        "CP-3,P1,2026-09-20,第三方,120,８８．５ ％\n"
+        "CP-4,P1,2026-09-20,第三方,120,92.5\n"
+        "CP-5,P1,2026-09-20,第三方,120,abc\n"
+        "CP-6,P1,2026-09-20,第三方,120,100.5%\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(con, settings, "surveys", surveys)
+    assert (result.rows_loaded, result.reasons) == (4, {"BAD_NUMBER": 1, "OUT_OF_RANGE": 1})
+    assert rows(con, "SELECT survey_id, satisfaction_rate FROM src_surveys ORDER BY 1") == [
+        ("CP-1", 92.5),
+        ("CP-2", 92.5),
+        ("CP-3", 88.5),
+        ("CP-4", 92.5),
+    ]
+    assert rows(
+        con, "SELECT file_name, line, column_name, code, value FROM quarantine ORDER BY line"
+    ) == [
+        ("surveys.csv", 6, "满意率", "BAD_NUMBER", "abc"),
+        ("surveys.csv", 7, "满意率", "OUT_OF_RANGE", "100.5%"),
     ]
 
 
@@ -272,3 +373,141 @@ def test_cli_shows_and_explains_a_run_s_managers(shanghai, tmp_path: Path) -> No
     explained = {p.rule_id: p for p in managers.explain(con, run_id, "M001")}
     assert explained["SH-M-LATE"].evidence[0][:2] == ("complaints", "GD-LATE")
     assert explained["SH-M-SURVEY"].points == 3 and explained["SH-M-SURVEY"].records == 2
+
+
+# ---------------------------------------------------------------- manager lists and streaks
+
+MANAGER_LISTS = """
+[managers.lists.red]
+when = "streak('正常') >= 2 AND NOT veto"
+title = "项目经理守信名单"
+
+[managers.lists.black]
+when = "grade = '记满18分' OR streak('警示') >= 2"
+title = "项目经理失信名单"
+"""
+
+
+def _rules_with(tmp: Path, extra: str) -> Path:
+    """A copy of the shipped rules whose shanghai-2023@1.0.0 `[managers]` part adds `extra`."""
+    import shutil
+
+    from tests.factories import RULES_DIR
+
+    rules = tmp / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    toml = rules / "shanghai-2023" / "1.0.0" / "ruleset.toml"
+    text = toml.read_text(encoding="utf-8")
+    at = text.index("\n", text.index("note =", text.index("[managers]")))
+    toml.write_text(text[:at] + "\n" + extra + text[at:], encoding="utf-8")
+    return rules
+
+
+def test_manager_lists_read_grades_and_streaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+
+    settings = settings_for(tmp_path).with_(rules_dir=_rules_with(tmp_path, MANAGER_LISTS))
+    con, settings, _ = load(_shanghai_bureau(), tmp_path, settings)
+    rs = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    q2 = execute_run(con, settings, rs, Period.parse("2026Q2"), forced=True).run_id
+    q3 = execute_run(con, settings, rs, Period.parse("2026Q3"), forced=True).run_id
+    listed = (
+        "SELECT certificate_no, list, reason FROM run_manager_lists WHERE run_id = $r ORDER BY 1"
+    )
+    # 2026Q2: M001 in charge of P1 with no record: 100, 正常 — a streak of 1, not yet 2.
+    assert rows(
+        con, "SELECT certificate_no, grade FROM run_managers WHERE run_id = $r", {"r": q2}
+    ) == [("M001", "正常")]
+    assert rows(con, listed, {"r": q2}) == []
+    # 2026Q3 (grades by hand in test_managers_are_scored_on_…): M001 正常 again → streak 2 →
+    # red; M003 记满18分 → black; M002 警示 for the first time → neither.
+    assert rows(con, listed, {"r": q3}) == [
+        ("M001", "red", "项目经理守信名单"),
+        ("M003", "black", "项目经理失信名单"),
+    ]
+    from rating.engine import managers
+
+    assert {m.certificate_no: m.lists for m in managers.results(con, q3)} == {
+        "M001": ["red"],
+        "M002": [],
+        "M003": ["black"],
+    }
+    _replayed_and_guarded(con, settings, q3)
+    con.close()
+    _shows_lists_in_chinese(settings.db_path, q3, capsys)
+
+
+def _replayed_and_guarded(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> None:
+    """The lists are results like the rest: a replay gives them again (its streaks from the
+    pinned history run), and once published `verify` notices an entry changed afterwards."""
+    from datetime import datetime
+
+    from rating.audit import replay, verify
+    from tests.factories import publish_after_publicity
+
+    report = replay.replay(con, settings, run_id)
+    assert report.status == "MATCH", report.as_dict()
+    assert report.replay_sha256 == report.original_sha256
+    publish_after_publicity(con, settings, run_id, datetime(2026, 10, 30, 9))
+    assert not verify.verify(con, settings.rules_dir).problems
+    con.execute("UPDATE run_manager_lists SET list = 'red' WHERE certificate_no = 'M003'")
+    codes = {p["code"] for p in verify.verify(con, settings.rules_dir).problems}
+    assert "RESULT_ALTERED" in codes, codes
+    con.execute("UPDATE run_manager_lists SET list = 'black' WHERE certificate_no = 'M003'")
+
+
+def _shows_lists_in_chinese(db: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from rating.cli import main
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RATING_LANG", "zh")
+        mp.setenv("COLUMNS", "200")
+        assert main(["managers", "show", run_id, "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
+    lists = {row[0]: row[4] for row in cells if row and row[0].startswith("M")}
+    assert lists == {"M001": "红榜", "M002": "–", "M003": "黑榜"}, out
+
+
+def test_a_manager_streak_of_an_unknown_grade_is_refused(tmp_path: Path) -> None:
+    from rating.errors import RuleSetError
+    from rating.ruleset.loader import load_ruleset
+
+    rules = _rules_with(
+        tmp_path, '[managers.lists.black]\nwhen = "streak(\'C\') >= 2"\ntitle = "失信"\n'
+    )
+    with pytest.raises(RuleSetError) as refused:
+        load_ruleset(rules, "shanghai-2023@1.0.0")
+    assert "streak('C'): not a manager grade" in str(refused.value.as_dict())
+
+
+def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from rating.report.builder import build
+
+    con, run_id = shanghai
+    built = build(con, settings_for(tmp_path), run_id, tmp_path / "report")
+    page = built.html.read_text("utf-8")
+    section = page[page.index('id="list-managers"') : page.index('id="list-grades"')]
+    assert "共评价项目经理 3 名，此处按得分从低到高列出 3 名" in section
+    cells = [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    ]
+    assert [c for c in cells if c] == [
+        ["M003", "王五", "82.00", "记满18分", "", "", "0"],
+        ["M002", "李四", "87.00", "警示", "", "P1", "61"],
+        ["M001", "张三", "93.00", "正常", "", "P1、P2", "92"],
+    ]
+    # the workbook holds every manager
+    import polars as pl
+
+    sheet = pl.read_excel(built.workbook, sheet_name="项目经理", read_options={"header_row": 2})
+    assert sheet["证书编号"].to_list() == ["M003", "M002", "M001"]
+    assert sheet["红黑榜"].null_count() == 3 and sheet["负责项目"].to_list()[1:] == ["P1", "P1、P2"]

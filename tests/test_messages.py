@@ -7,6 +7,7 @@ the empty msgstr lines of rating/locale/zh/LC_MESSAGES/rating.po, run `make mess
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -98,3 +99,73 @@ def test_an_unknown_language_is_refused_with_the_ones_available() -> None:
     with pytest.raises(UsageError) as err:
         i18n.set_language("xx")
     assert err.value.code == "SETTING_INVALID" and "zh" in err.value.message
+
+
+def _filled(template: str) -> str:
+    """A template with a made-up value per placeholder (the same name, the same value) and
+    its conditional pieces left out."""
+    names: dict[str, str] = {}
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name.startswith("cond"):
+            return ""
+        return names.setdefault(name, f"v{len(names)}x")
+
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", value, template)
+
+
+def test_every_library_message_reaches_the_user_in_chinese() -> None:
+    """Every message the library raises with a code (and every sentence it returns for
+    people), filled with values, is found by its template and printed in Chinese: a message
+    whose template cannot be matched at run time would reach the CLI in English."""
+    extracted = [
+        (m.context, str(m.id))
+        for m in messages.extract()
+        if m.id and m.context and (m.context.isupper() or m.context in ("error", "text"))
+    ]
+    i18n.set_language("zh")
+    untranslated = [
+        (context, english)
+        for context, english in extracted
+        if i18n.error_text(context, _filled(english)) == _filled(english)
+    ]
+    assert len(extracted) > 250
+    assert untranslated == []
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "chinese"),
+    [
+        (  # a refusal of the same code inside the hint that wraps it
+            "PERIOD_NOT_ENDED",
+            "2030Q1 runs until 2030-03-31 and today is 2026-11-30 (Asia/Shanghai): rate a period"
+            " after it has ended (--force-period rates it anyway; the manifest records that)",
+            "2030Q1 到 2030-03-31 才结束，今天是 2026-11-30（Asia/Shanghai）：请在期间结束后再评定"
+            "（--force-period 仍可评定；清单会记录这一点）",
+        ),
+        (  # a sentence a library function returns, inside an error
+            "PUBLICITY_NOT_OVER",
+            "the publicity of run 2026Q3-02 lasts until 2026-12-09 (inclusive); --force publishes"
+            " anyway (recorded)",
+            "评定 2026Q3-02 的公示期到 2026-12-09（含当日）才结束；加 --force 仍可公布（会被记录）",
+        ),
+        (  # a hint kept in a local variable
+            "FILE_WRONG_KIND",
+            "p.csv is not a 'complaints' file: missing columns 工单编号 (complaint_id);"
+            " it looks like a 'projects' file",
+            "p.csv 不是 'complaints' 文件：缺少列 工单编号 (complaint_id)；它看起来是 'projects' 文件",
+        ),
+        (
+            "FILE_UNREADABLE",
+            "a.xlsx is not a real Excel workbook: it is a ZIP archive without the parts of a"
+            " workbook (xl/workbook.xml); save it again from Excel as .xlsx",
+            "a.xlsx 不是真正的 Excel 工作簿：它是 ZIP 压缩包，但缺少工作簿的组成部分"
+            "（xl/workbook.xml）；请在 Excel 中另存为 .xlsx 后再导入",
+        ),
+        ("BAD_USAGE", "Option '--period' requires an argument.", "选项 '--period' 后面需要一个值"),
+    ],
+)
+def test_messages_users_met_in_english(code: str, message: str, chinese: str) -> None:
+    i18n.set_language("zh")
+    assert i18n.error_text(code, message) == chinese

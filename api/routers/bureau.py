@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ from api.models import (
     DiscardRequest,
     Document,
     IngestResponse,
+    ManagerExplanation,
+    ManagerList,
     PublishRequest,
     PublishResponse,
     QuarantineResponse,
@@ -30,12 +33,12 @@ from api.state import AppState
 from api.upload import UPLOAD_BODY, receive_file
 from rating.audit.discard import discard
 from rating.audit.publication import publish
-from rating.engine import explainer
+from rating.engine import explainer, managers
 from rating.engine.planner import RunRequest as RateRequest
 from rating.engine.planner import rate
 from rating.errors import UsageError
 from rating.ingest import quarantine as quarantine_rows
-from rating.ingest.isolated import Limits, load_read, read_isolated
+from rating.ingest.isolated import UPLOAD_PREFIX, Limits, consume_read, read_isolated
 from rating.ingest.loader import ingest_file
 from rating.matching import review as match_review
 from rating.periods import Period
@@ -50,7 +53,16 @@ router = APIRouter(
 )
 
 Kind = Literal[
-    "companies", "projects", "complaints", "inspections", "contracts", "opinions", "events"
+    "companies",
+    "projects",
+    "complaints",
+    "inspections",
+    "contracts",
+    "opinions",
+    "events",
+    "managers",
+    "assignments",
+    "surveys",
 ]
 
 
@@ -71,7 +83,7 @@ async def ingest(
 ) -> IngestResponse:
     settings = state.settings
     limits = Limits(memory_mb=settings.ingest_memory_mb)
-    with tempfile.TemporaryDirectory(prefix="rating-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as tmp:
         (FilePath(tmp) / "file").mkdir()
         path = await receive_file(request, FilePath(tmp) / "file")
         read = await run_in_threadpool(read_isolated, path, kind, FilePath(tmp) / "read", limits)
@@ -83,7 +95,7 @@ async def ingest(
                 kind,
                 path,
                 origin="api",
-                read_raw=lambda con, _path, _sha: load_read(con, read),
+                read_raw=lambda con, _path, _sha: consume_read(con, read, path),
             ),
         )
     return IngestResponse.model_validate(result.as_dict())
@@ -196,6 +208,52 @@ def publish_run(
     with state.writing() as con:
         result = publish(con, state.settings, run_id, force=bool(body and body.force))
     return PublishResponse.model_validate(result.as_dict())
+
+
+CERTIFICATE_PATH = Path(pattern=r"^[\w\-.]{1,64}$", description="The manager's certificate number.")
+
+
+@router.get(
+    "/runs/{run_id}/managers",
+    response_model=ManagerList,
+    summary="A run's project managers, worst score first: grade, projects and days in charge",
+)
+def list_run_managers(
+    run_id: str = RUN_ID_PATH,
+    limit: int = Query(50, ge=1, le=10_000),
+    offset: int = Query(0, ge=0),
+    state: AppState = Depends(get_state),
+) -> ManagerList:
+    with state.reading() as con:
+        rid = explainer.run_row(con, run_id)["run_id"]
+        found = managers.results(con, rid, limit, offset)
+        total = managers.count(con, rid)
+    return ManagerList.model_validate(
+        {"run_id": rid, "total": total, "items": [asdict(m) for m in found]}
+    )
+
+
+@router.get(
+    "/runs/{run_id}/managers/{certificate_no}",
+    response_model=ManagerExplanation,
+    summary="Why a manager has their score: each rule's points and the records behind them, "
+    "with the project and the company serving it on the record's date",
+)
+def explain_manager(
+    run_id: str = RUN_ID_PATH,
+    certificate_no: str = CERTIFICATE_PATH,
+    state: AppState = Depends(get_state),
+) -> ManagerExplanation:
+    with state.reading() as con:
+        rid = explainer.run_row(con, run_id)["run_id"]
+        found = managers.result(con, rid, certificate_no)
+        points = managers.explain(con, rid, certificate_no)
+    fields = ("source", "record_key", "project_id", "company_uscc", "date", "points")
+    rules = [
+        {**asdict(p), "evidence": [dict(zip(fields, e, strict=True)) for e in p.evidence]}
+        for p in points
+    ]
+    return ManagerExplanation.model_validate({**asdict(found), "run_id": rid, "rules": rules})
 
 
 REVIEW_ID = r"^R\d+-\d+$"

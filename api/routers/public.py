@@ -6,6 +6,7 @@ answer a conditional request with 304 (`api.http`).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Literal
 
@@ -14,12 +15,13 @@ from fastapi.responses import Response
 
 from api.deps import get_state
 from api.http import cache_control, cached
-from api.models import ERRORS
+from api.models import ERRORS, PublicManagerPage
 from api.params import as_of_query, period_query, to_day
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
 from rating.periods import Period as PeriodName
 from rating.public import tables
+from rating.public.managers import public_managers
 from rating.public.shapes import (
     CompanyCard,
     CompanyPage,
@@ -244,3 +246,33 @@ def legend_of(state: AppState, ruleset: str | None) -> Legend:
     if ruleset is None or ruleset not in legends:
         raise NotFoundError(f"no published results under '{ruleset}'", code="RULESET_NOT_FOUND")
     return legends[ruleset]
+
+
+@router.get(
+    "/managers",
+    response_model=PublicManagerPage,
+    summary="Project managers of the newest published run, as the scheme publishes them: name, "
+    "certificate number and grade, or nothing (`shown` false)",
+)
+def list_public_managers(
+    period: str | None = period_query("The period (default: the newest published run)."),
+    certificate_no: str | None = Query(
+        None, pattern=r"^[\w\-.]{1,64}$", description="Only this certificate number."
+    ),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(50, ge=1, le=200),
+    state: AppState = Depends(get_state),
+) -> PublicManagerPage:
+    if state.public_only:  # a static snapshot holds companies only
+        raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
+    with state.reading() as con:
+        found = public_managers(
+            con,
+            str(PeriodName.parse(period)) if period else None,
+            certificate_no,
+            limit=page_size,
+            offset=(page - 1) * page_size,
+        )
+    return PublicManagerPage.model_validate(
+        {**asdict(found), "items": [asdict(m) for m in found.managers]}
+    )

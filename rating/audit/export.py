@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ QUERIES = {
                   FROM run_companies WHERE run_id = $run
                   ORDER BY score DESC NULLS LAST, uscc""",
     "lists": """SELECT l.list, c.uscc, c.name, c.district, c.score, c.grade, c.prev_grade,
-                       CASE l.list WHEN 'black' THEN c.black_reason
+                       CASE l.list WHEN 'red' THEN $red_reason WHEN 'black' THEN c.black_reason
                                    WHEN 'downgrades' THEN c.downgrade_reason END AS reason
                 FROM run_companies c
                 JOIN (VALUES ('red', 1), ('black', 2), ('downgrades', 3)) l(list, pos)
@@ -65,6 +65,10 @@ QUERIES = {
                    ORDER BY uscc, e.rule_id, e.record_date, e.record_key""",
 }
 SCORE_COLUMNS = frozenset({"score", "points"})
+# What a workbook cell says for a stored code, given the cell's value and its row (column →
+# function): `rating export` passes words of the user's language ("red" → "红榜"); CSV and
+# Parquet, for machines, keep the codes.
+CellWords = Mapping[str, Callable[[Any, Mapping[str, Any]], str]]
 
 
 def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -124,11 +128,14 @@ def export_run(
     fmt: str | None = None,
     labels: Mapping[str, str] | None = None,
     score_places: int = 2,
+    words: CellWords | None = None,
 ) -> ExportResult:
     """Write `tables` of a run (default: the latest) to `out`.
 
     XLSX: one workbook, a sheet per table after the `provenance` sheet; `labels` renames
-    column headers and sheet names for people (codes stay the keys). CSV and Parquet: one
+    column headers and sheet names for people (codes stay the keys), `words` the cells that
+    hold codes (see CellWords). A red list entry's reason is the rule set's red list title
+    and clause (the engine stores none: every entry meets the same condition). CSV and Parquet: one
     file per table, `out` itself when there is one table, else `<stem>-<table>.<suffix>`.
     Raises UsageError (EXPORT_TABLE, EXPORT_FORMAT), NotFoundError (RUN_NOT_FOUND) and
     LimitError (EXPORT_TOO_LARGE: a table longer than an Excel sheet)."""
@@ -140,11 +147,16 @@ def export_run(
         )
     chosen = choose_format(out, fmt)
     info = explainer.run_row(con, run_id)
-    params = {"run": info["run_id"], "watermark": info["watermark"]}
+    params = {
+        "run": info["run_id"],
+        "watermark": info["watermark"],
+        "red_reason": _red_reason(con, info),
+    }
     prov = provenance(settings, info)
     out.parent.mkdir(parents=True, exist_ok=True)
     if chosen == "xlsx":
-        counts = _xlsx(con, out, tables, params, prov, labels or {}, score_places)
+        book = _Book(labels or {}, score_places, words or {})
+        counts = _xlsx(con, out, tables, params, prov, book)
         files = [out]
     else:
         files, counts = [], {}
@@ -155,6 +167,24 @@ def export_run(
             )
             files.append(target)
     return ExportResult(info["run_id"], chosen, files, counts, prov)
+
+
+def _red_reason(con: duckdb.DuckDBPyConnection, info: Mapping[str, Any]) -> str | None:
+    """Why a company is on the run's red list: the rule set's red list title and clause."""
+    loaded = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    red = loaded.definition.lists.red
+    if red is None:
+        return None
+    return red.title + (f" — {red.clause}" if red.clause else "")
+
+
+@dataclass(frozen=True)
+class _Book:
+    """How a workbook speaks to people: headers, score places, words for codes."""
+
+    labels: Mapping[str, str]
+    places: int
+    words: CellWords
 
 
 def _flat(
@@ -196,8 +226,7 @@ def _xlsx(
     tables: Sequence[str],
     params: dict[str, Any],
     prov: Mapping[str, Any],
-    labels: Mapping[str, str],
-    places: int,
+    book: _Book,
 ) -> dict[str, int]:
     """A workbook: the provenance sheet, then one sheet per table (rows streamed)."""
     import xlsxwriter
@@ -214,6 +243,7 @@ def _xlsx(
             code="EXPORT_TOO_LARGE",
         )
     wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False})
+    labels, places = book.labels, book.places
     try:
         bold = wb.add_format({"bold": True})
         number = wb.add_format({"num_format": "0" + ("." + "0" * places if places else "")})
@@ -224,16 +254,9 @@ def _xlsx(
             sheet.write_row(r, 0, [key, str(val), labels.get(key, "")])
         sheet.write_row(len(prov) + 1, 0, ["tables", json.dumps(counts, ensure_ascii=False)])
         for table in tables:
-            _sheet(
-                con,
-                wb.add_worksheet(labels.get(table, table)),
-                table,
-                params,
-                labels,
-                bold,
-                number,
-                day,
-            )
+            formats = {"bold": bold, "number": number, "day": day}
+            sheet = wb.add_worksheet(labels.get(table, table))
+            _sheet(con, sheet, table, params, book, formats)
     finally:
         wb.close()
     return counts
@@ -244,26 +267,32 @@ def _sheet(
     sheet: Any,
     table: str,
     params: dict[str, Any],
-    labels: Mapping[str, str],
-    bold: Any,
-    number: Any,
-    day: Any,
+    book: _Book,
+    formats: dict[str, Any],
 ) -> None:
     cursor = con.execute(QUERIES[table], _used(QUERIES[table], params))
     names = [d[0] for d in cursor.description]
-    sheet.write_row(0, 0, [labels.get(n, n) for n in names], bold)
-    formats = [number if n in SCORE_COLUMNS else day if n == "record_date" else None for n in names]
+    sheet.write_row(0, 0, [book.labels.get(n, n) for n in names], formats["bold"])
+    number, day = formats["number"], formats["day"]
+    kinds = [number if n in SCORE_COLUMNS else day if n == "record_date" else None for n in names]
+    worded = {i: book.words[n] for i, n in enumerate(names) if n in book.words}
     r = 1
     while batch := cursor.fetchmany(10_000):
         for row in batch:
+            if worded:
+                record = dict(zip(names, row, strict=True))
+                row = tuple(
+                    worded[i](v, record) if i in worded and v is not None else v
+                    for i, v in enumerate(row)
+                )
             for c, v in enumerate(row):
                 if v is None:
                     continue
                 if isinstance(v, bool):
                     sheet.write_boolean(r, c, v)
-                elif formats[c] is number:
+                elif kinds[c] is number:
                     sheet.write_number(r, c, float(v), number)
-                elif formats[c] is day:
+                elif kinds[c] is day:
                     sheet.write_datetime(r, c, v, day)
                 elif isinstance(v, int | float):
                     sheet.write_number(r, c, v)

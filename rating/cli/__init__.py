@@ -142,9 +142,38 @@ VALUE_PROBLEMS = (
     NP_("error", "Input should be greater than {limit}"),
     NP_("error", "Input should be less than {limit}"),
 )
+# Click's own words for a badly used option or argument (click/parser.py, click/core.py).
+USAGE_PROBLEMS = (
+    NP_("error", "Option '{name}' requires an argument."),
+    NP_("error", "Option '{name}' requires {nargs} arguments."),
+    NP_("error", "Option '{name}' does not take a value."),
+    NP_("error", "Argument '{name}' takes {nargs} values."),
+    NP_("error", "Missing command."),
+    NP_("error", "{value} is not a valid {number_type}."),
+    NP_("error", "{value} is not in the range {range}."),
+    NP_("error", "{value} is not one of {choices}."),
+    NP_("error", "{name} '{filename}' does not exist."),
+    NP_("error", "{name} '{filename}' is a file."),
+    NP_("error", "{name} '{filename}' is a directory."),
+)
 
 
-def _usage_error(exc: Any) -> RatingError:
+def _command_path(argv: list[str]) -> str:
+    """The deepest command named on the line (`rating runs show`): where its help is, when
+    click's parser raised without a context."""
+    command: Any = typer.main.get_command(app)
+    path = ["rating"]
+    for word in argv:
+        if word.startswith("-"):
+            continue
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        command, path = sub, [*path, word]
+    return " ".join(path)
+
+
+def _usage_error(exc: Any, argv: list[str] | None = None) -> RatingError:
     """A typer/click usage error as one of ours: a stable code, one line in the user's
     language, and where to look for help."""
     kind = type(exc).__name__
@@ -179,7 +208,11 @@ def _usage_error(exc: Any) -> RatingError:
         message = _("unexpected extra argument: {args}").format(args=args)
     else:
         code = "BAD_USAGE"
-    command = ctx.command_path if ctx is not None else "rating"
+        message = error_text("error", message)
+    # click's parser raises some errors in the group's context: the command line says more
+    command = max(
+        (ctx.command_path if ctx is not None else "rating", _command_path(argv or [])), key=len
+    )
     message += _("; see `{command} --help`").format(command=command)
     return UsageError(message, code=code)
 
@@ -244,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, TyperException) and getattr(exc, "exit_code", 1) == EXIT_USAGE:
             if type(exc).__name__ != "NoArgsIsHelpError":  # whose help is printed already
-                _report(_usage_error(exc), argv)
+                _report(_usage_error(exc, argv), argv)
             return EXIT_USAGE
         resource = resource_error(exc)  # a full disk, a read-only file system, …: say which
         if resource is not None and not debug:

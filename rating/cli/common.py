@@ -157,6 +157,11 @@ def error_line(code: str, message: str) -> str:
     return _("Error: [{code}] {message}").format(code=code, message=error_text(code, message))
 
 
+def warning_line(code: str, message: str) -> str:
+    """`Warning: [CODE] message` in the user's language: done, but worth a look."""
+    return _("Warning: [{code}] {message}").format(code=code, message=error_text(code, message))
+
+
 def error_document(exc: RatingError) -> dict[str, Any]:
     """The JSON error shape shared with the API, its message in the user's language."""
     body = exc.as_dict()
@@ -201,36 +206,53 @@ def _step_name(step: str) -> str:
 
 
 class LineProgress:
-    """Progress as plain lines on stderr, for logs and pipes: one line per step (with its
-    counts and the time so far) and one when the job ends. `each_step=False` prints a step
-    only when at least `every` seconds passed since the last line (short steps fold into the
-    final line)."""
+    """Progress as plain lines on stderr, for logs and pipes. A step's line is printed when
+    the step ends, with its final counts (a library reports `(step, done, total)` as work
+    is done), so counts only ever grow and each step's last line shows its total; a step
+    still running after `every` seconds gets a line with its counts so far. `each_step=False`
+    prints a step only when at least `every` seconds passed since the last line (short steps
+    fold into the final line)."""
 
     def __init__(self, label: str, each_step: bool, every: float = 2.0) -> None:
         self.label, self.each_step, self.every = label, each_step, every
         self.started = self.last_line = time.perf_counter()
         self.step = ""
+        self.counts = (0, 0)
+        self.printed: tuple[str, int, int] | None = None
 
     def line(self, text: str) -> None:
         stderr.print(text, markup=False, highlight=False)
         self.last_line = time.perf_counter()
 
-    def __call__(self, step: str, done: int, total: int) -> None:
-        now = time.perf_counter()
-        changed = step != self.step
-        self.step = step
-        if (changed and self.each_step) or now - self.last_line >= self.every:
-            self.line(
-                _("{label}: {step} ({done:,}/{total:,}) · {seconds:.1f} s").format(
-                    label=self.label,
-                    step=_step_name(step),
-                    done=done,
-                    total=total,
-                    seconds=now - self.started,
-                )
+    def _step_line(self) -> None:
+        done, total = self.counts
+        self.printed = (self.step, done, total)
+        self.line(
+            _("{label}: {step} ({done:,}/{total:,}) · {seconds:.1f} s").format(
+                label=self.label,
+                step=_step_name(self.step),
+                done=done,
+                total=total,
+                seconds=time.perf_counter() - self.started,
             )
+        )
+
+    def _end_step(self) -> None:
+        """The step that just ended, with its final counts (unless already shown so)."""
+        finished = self.step and self.step != "done" and self.each_step
+        if finished and self.printed != (self.step, *self.counts):
+            self._step_line()
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self._end_step()
+            self.step = step
+        self.counts = (done, total)
+        if time.perf_counter() - self.last_line >= self.every:
+            self._step_line()
 
     def finish(self) -> None:
+        self._end_step()
         self.line(
             _("{label}: done in {seconds:.1f} s").format(
                 label=self.label, seconds=time.perf_counter() - self.started

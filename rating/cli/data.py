@@ -17,9 +17,11 @@ from rating.cli.common import (
     exported,
     progress_bar,
     say,
+    stderr,
+    warning_line,
 )
 from rating.cli.display import Col, count, print_table, text, when, word
-from rating.cli.i18n import _, error_text
+from rating.cli.i18n import _
 from rating.errors import UsageError
 
 if TYPE_CHECKING:
@@ -172,6 +174,8 @@ def _render_ingest(results: list[IngestResult]) -> None:
         ),
     )
     for r in results:
+        for w in r.warnings:
+            stderr.print(warning_line(w.code, w.message), markup=False, highlight=False)
         if r.matched:
             found = _(", ").join(f"{word('method', m)} {n:,}" for m, n in r.matched.items())
             say(
@@ -238,6 +242,7 @@ def quarantine(
     json: JsonOption = False,
 ) -> None:
     """Rejected rows: file, line, column, reason code and the value found (--out: all of them)."""
+    from rating.cli.shown import problem_text
     from rating.ingest import quarantine as quarantine_rows
     from rating.ingest.validate import PROBLEM_CODES
 
@@ -274,9 +279,7 @@ def quarantine(
                 r.line,
                 r.column_name,
                 r.code,
-                _(PROBLEM_CODES[r.code])
-                if r.code in PROBLEM_CODES
-                else error_text(r.code, r.message or ""),
+                problem_text(r.code, r.message or _(PROBLEM_CODES.get(r.code, ""))),
                 r.value or "",
                 word("kind", r.kind),
             ]
@@ -379,8 +382,10 @@ def contracts(
     if markdown:
         say(docs.contracts_markdown())
         return
+    from rating.cli.contractview import print_contracts
+
     inv = Invocation(None, json)
-    emit(inv, docs.contracts_json(), lambda: say(docs.contracts_markdown()))
+    emit(inv, docs.contracts_json(), print_contracts)
 
 
 __all__ = ["text"]

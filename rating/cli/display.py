@@ -4,8 +4,8 @@
   the rule set's `score_places`, rounded down (never above the value) so a shown score never crosses a
   grade's lower bound), dates as dates, yes/no as words, lists as lists, nothing as "–".
 * `print_table` lays a table out for the terminal: a cell without spaces (a USCC, a run id, a
-  number, a date) is never cut or folded; text wraps; when the identifiers alone do not fit,
-  columns on the right are left out with a note, and `rating --wide …` prints them all.
+  number, a date) is never cut or folded; text wraps; when the columns do not fit, each row
+  is printed as a record instead (`print_records`), and `rating --wide …` prints the table.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from rich.cells import cell_len
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -230,15 +231,47 @@ def print_table(
     rows: Sequence[Sequence[Any]],
     caption: str | None = None,
 ) -> None:
-    """Print a table (all columns at full width with `rating --wide …`). Cells are plain
-    text: brackets in data are never read as markup."""
-    table = make_table(title, columns, rows, caption)
+    """Print a table (all columns at full width with `rating --wide …`). When the terminal
+    is too narrow for every column, each row is printed as a record (`label  value` lines)
+    instead, so that nothing is left out. Cells are plain text: brackets in data are never
+    read as markup."""
     if OUTPUT.wide:
         from rich.console import Console
 
+        table = make_table(title, columns, rows, caption)
         Console(file=stdout.file, width=100_000, soft_wrap=True).print(table)
+        return
+    cols = [c if isinstance(c, Col) else Col(c) for c in columns]
+    cells = [[shown(v) for v in r] for r in rows]
+    measures = [_measure(c, [r[i] for r in cells]) for i, c in enumerate(cols)]
+    keep = [c.keep or i == 0 for i, c in enumerate(cols)]
+    if len(_layout(measures, keep, stdout.width)) < len(cols):
+        print_records(title, cols, cells, caption)
     else:
-        stdout.print(table)
+        stdout.print(make_table(title, columns, rows, caption))
+
+
+def print_records(
+    title: str | None, cols: Sequence[Col], cells: Sequence[Sequence[str]], caption: str | None
+) -> None:
+    """Rows one under the other, each a record headed by its first cell: for a terminal too
+    narrow for a table of every column (a long value folds, never cut)."""
+    if title:
+        stdout.print(Text(f"{title} ({len(cells)})", style="bold"))
+    label_width = max(cell_len(c.header) for c in cols[1:]) if len(cols) > 1 else 0
+    for row in cells:
+        stdout.print(Text(f"{cols[0].header} {row[0]}", style="bold"), overflow="fold")
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(width=label_width, no_wrap=True)
+        grid.add_column(overflow="fold")
+        for col, cell in zip(cols[1:], row[1:], strict=True):
+            grid.add_row(Text(col.header), Text(cell))
+        stdout.print(Padding(grid, (0, 0, 0, 2)))
+    notes = [caption] if caption else []
+    notes.append(
+        _("Too narrow for every column: one record per row (rating --wide … prints a table)")
+    )
+    stdout.print(Text("\n".join(notes)))
 
 
 # --- words ----------------------------------------------------------------------------------

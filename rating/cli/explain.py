@@ -45,11 +45,12 @@ def explain(
     from rating.consequences.lookup import company_measures
     from rating.consequences.remedy import remedy
     from rating.engine import explainer
+    from rating.uscc import require as require_uscc
 
     inv = Invocation(db, json)
     today = inv.settings.current_time().date()
     with inv.warehouse(read_only=True) as con:
-        card = explainer.explain(con, run_id, uscc.strip().upper(), limit=evidence)
+        card = explainer.explain(con, run_id, require_uscc(uscc), limit=evidence)
         shown = shown_for(con, explainer.run_row(con, card["run_id"]))
         found = company_measures(con, card["company"]["uscc"], card["run_id"], today)
         card["measures"] = found.as_dict()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, say, working
-from rating.cli.display import count, listing
+from rating.cli.display import count, listing, word
 from rating.cli.i18n import _
+
+if TYPE_CHECKING:
+    from rating.audit.export import CellWords
+    from rating.ruleset.definition import RuleSet
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +56,7 @@ def _labels() -> dict[str, str]:
         "red": _("red list"),
         "black": _("black list"),
         "downgrade": _("downgraded"),
-        "grade_reason": _("grade reason (code)"),
+        "grade_reason": _("grade reason"),
         "veto_rules": _("veto rules"),
         "black_reason": _("black list reason"),
         "downgrade_reason": _("downgrade reason"),
@@ -70,6 +75,38 @@ def _labels() -> dict[str, str]:
         "record_key": _("record"),
         "record_date": _("date"),
         "points": _("points"),
+    }
+
+
+def _grade_reason(code: str, row: Mapping[str, Any], definition: RuleSet) -> str:
+    """A stored grade reason code ('band', 'not_rated', 'veto', 'override:…', 'cap:…') in
+    words: the rule set's own titles where it has them."""
+    kind, _sep, ref = code.partition(":")
+    grades = definition.grades
+    if kind == "veto":
+        return f"{grades.veto_title} ({row.get('veto_rules') or ''})"
+    titled = {o.id: (o.title, o.clause) for o in grades.overrides}
+    titled |= {c.id: (c.title, c.clause) for c in grades.caps}
+    if ref in titled:
+        title, clause = titled[ref]
+        return title + (f" — {clause}" if clause else "")
+    if kind == "not_rated":
+        return _("not rated: the company served no project in the period")
+    if kind == "band":
+        return _("the score is in the range of grade {grade}").format(grade=row.get("grade"))
+    return code
+
+
+def cell_words(definition: RuleSet) -> CellWords:
+    """Words of the user's language for the codes a workbook would show (CSV and Parquet,
+    for machines, keep the codes; the quarantine's `code` column keeps its code)."""
+    from rating.cli.shown import problem_text
+
+    return {
+        "kind": lambda v, _row: word("kind", v),
+        "list": lambda v, _row: word("list", v),
+        "grade_reason": lambda v, row: _grade_reason(str(v), row, definition),
+        "message": lambda v, row: problem_text(str(row.get("code") or ""), str(v)),
     }
 
 
@@ -107,10 +144,20 @@ def export(
     ]
     with inv.warehouse(read_only=True) as con, working(inv, _("exporting")):
         info = explainer.run_row(con, run_id)
-        places = explainer.stored_ruleset(
+        definition = explainer.stored_ruleset(
             con, info["ruleset"], info["ruleset_files_sha256"]
-        ).definition.score_places
-        result = export_run(con, inv.settings, info["run_id"], out, tables, fmt, _labels(), places)
+        ).definition
+        result = export_run(
+            con,
+            inv.settings,
+            info["run_id"],
+            out,
+            tables,
+            fmt,
+            _labels(),
+            definition.score_places,
+            cell_words(definition),
+        )
 
     def render() -> None:
         say(

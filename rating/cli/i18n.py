@@ -32,6 +32,8 @@ DOMAIN = "rating"  # the report has its own domain, `report` (rating.report.text
 SOURCE_LANGUAGE = "en"
 # Message context of templates that belong to no code (errors raised without one).
 ANY_CODE = "error"
+# Message context of sentences library functions return for people (scripts/messages.py).
+TEXT = "text"
 
 _state: dict[str, Any] = {"language": SOURCE_LANGUAGE, "catalog": gettext.NullTranslations()}
 
@@ -183,12 +185,15 @@ def error_text(code: str, message: str, depth: int = 0) -> str:
     exact = _(message) if depth == 0 else message  # a value is data: only templates apply
     if exact != message:
         return exact
-    for context in (code, ANY_CODE):
+    # A value may itself be a message: of the same code (a refusal wrapped with a hint, as
+    # PERIOD_NOT_ENDED is), of no code, or a sentence a library function returns ("text").
+    contexts = (code, ANY_CODE) if depth == 0 else (code, ANY_CODE, TEXT)
+    for context in contexts:
         for pattern, translated in _templates().get(context, []):
             found = pattern.fullmatch(message)
             if found is not None:
                 values = {
-                    k: error_text(ANY_CODE, v, depth + 1) if depth < 2 else v
+                    k: error_text(code, v, depth + 1) if depth < 2 else v
                     for k, v in found.groupdict().items()
                 }
                 return _fill(translated, values)
@@ -199,7 +204,9 @@ def error_text(code: str, message: str, depth: int = 0) -> str:
 
 
 def localise_typer() -> None:
-    """Typer's own words in its help screens (panel titles, [default: …], [required])."""
+    """Typer's own words in its help screens (panel titles, `Usage:`, [default: …],
+    [required]), and help text that wraps instead of being cut: rich measures a run of
+    Chinese characters as one unbreakable word, so a line of it ended in "…" at 80 columns."""
     from typer import rich_utils
 
     rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
@@ -210,6 +217,91 @@ def localise_typer() -> None:
     rich_utils.REQUIRED_LONG_STRING = _("[required]")
     rich_utils.ENVVAR_STRING = _("[env var: {}]")
     rich_utils.ABORTED_TEXT = _("Aborted.")
+    if not _state.get("typer_patched"):
+        _patch_typer(rich_utils)
+        _state["typer_patched"] = True
+
+
+def _patch_typer(rich_utils: Any) -> None:
+    """Three of typer's choices that do not suit Chinese help, changed once per process:
+    help texts fold (wrap at any character) instead of ending in "…"; the usage line's
+    `Usage:` is translated; a flag shows no `<bool>` type and no `[default: no-force]`."""
+    from rich.text import Text
+    from typer import core
+    from typer._click import formatting
+
+    make_text = rich_utils._make_rich_text
+
+    def folding_text(**kw: Any) -> Any:
+        found = make_text(**kw)
+        if isinstance(found, Text):
+            found.overflow = "fold"
+        return found
+
+    def stacked(items: list[Any]) -> Any:  # instead of rich's Columns, which cut with "…"
+        texts = [i for i in items if isinstance(i, Text)]
+        if len(texts) != len(items):
+            from rich.console import Group
+
+            return Group(*items)
+        return Text(" ", overflow="fold").join(texts)
+
+    rich_utils._make_rich_text = folding_text
+    rich_utils.Columns = stacked
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, _("Usage: ") if prefix is None else prefix)
+
+    formatting.HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+    option = core.TyperOption
+    display_type, default_string = option.display_type_rich, option._get_default_string
+
+    def no_bool_type(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag else display_type(self, ctx)
+
+    def no_bool_default(self: Any, **kw: Any) -> Any:  # a flag is off unless given
+        return "" if self.is_flag and not self.default else default_string(self, **kw)
+
+    option.display_type_rich = no_bool_type  # type: ignore[method-assign]
+    option._get_default_string = no_bool_default  # type: ignore[method-assign]
+    table_panel = rich_utils._print_options_panel
+
+    def options_panel(**kw: Any) -> None:
+        if kw["console"].width >= NARROW:
+            table_panel(**kw)
+        else:
+            _listed_panel(rich_utils, **kw)
+
+    rich_utils._print_options_panel = options_panel
+
+
+# Below this width (a phone's terminal) options are listed one under the other: a table of
+# five columns left the option names cut to "--per…".
+NARROW = 60
+
+
+def _listed_panel(
+    rich_utils: Any, *, name: str, params: list[Any], ctx: Any, markup_mode: Any, console: Any
+) -> None:
+    """An options panel for a narrow screen: each option's names and type on a line, its help
+    indented below."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    if not params:
+        return
+    console.print(Text(name, style="bold"))
+    for param in params:
+        if param.param_type_name == "argument":
+            names = [getattr(param, "display_name_raw", None) or param.name]
+        else:
+            names = [*param.opts, *param.secondary_opts]
+        kind = param.display_type_rich(ctx=ctx)
+        head = ("* " if param.required else "  ") + " / ".join(names)
+        console.print(Text(head + (f"  {kind}" if kind else ""), overflow="fold"))
+        help_text = rich_utils._get_parameter_help(param=param, ctx=ctx, markup_mode=markup_mode)
+        console.print(Padding(help_text, (0, 0, 0, 4)))
 
 
 def help_texts(command: Any) -> list[Any]:
@@ -228,6 +320,10 @@ def help_texts(command: Any) -> list[Any]:
 def translate_tree(command: Any) -> None:
     """Translate help texts in place (the source keeps English ids)."""
     for item in help_texts(command):
+        if getattr(item, "options_metavar", None) == "[OPTIONS]":
+            item.options_metavar = _("[OPTIONS]")
+        if getattr(item, "subcommand_metavar", None) == "COMMAND [ARGS]...":
+            item.subcommand_metavar = _("COMMAND [ARGS]...")
         for attr in ("help", "short_help"):
             text = getattr(item, attr, None)
             if text:

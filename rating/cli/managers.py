@@ -77,6 +77,7 @@ def _render_show(run_id: str, found: list[ManagerResult]) -> None:
             _("name"),
             _("score"),
             _("grade"),
+            _("list"),
             Col(_("projects"), wrap=True),
             _("days in charge"),
         ],
@@ -86,6 +87,7 @@ def _render_show(run_id: str, found: list[ManagerResult]) -> None:
                 m.name,
                 score(m.score),
                 m.grade,
+                listing([word("list", x) for x in m.lists]),
                 listing(m.projects),
                 count(m.days_in_charge),
             ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rating.cli.common import say
 from rating.cli.display import listing, score, word
-from rating.cli.i18n import _
+from rating.cli.i18n import _, error_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,6 +82,17 @@ def render_run(report: Mapping[str, Any], shown: Shown) -> None:
             unattributed=report["unattributed_records"],
         )
     )
+
+
+def problem_text(code: str, message: str) -> str:
+    """A quarantine row's message in words: its reason code's sentence translated, the detail
+    after it (the column, the value's problem) kept as it is."""
+    from rating.ingest.reasons import PROBLEM_CODES
+
+    reason = PROBLEM_CODES.get(code)
+    if reason is not None and message.startswith(reason):
+        return _(reason) + message[len(reason) :]
+    return error_text(code, message)
 
 
 def grade_reason(row: Mapping[str, Any], shown: Shown) -> str:

@@ -33,8 +33,10 @@ from rating.warehouse import visible_rows
 
 
 def depth_needed(ruleset: LoadedRuleSet) -> int:
-    """Periods back the results depend on: `history_periods` with streaks, else one."""
-    return ruleset.definition.history_periods if ruleset.streak_grades else 1
+    """Periods back the results depend on: `history_periods` with streaks (of companies or
+    of managers), else one."""
+    managers = ruleset.manager_lists.streak_grades if ruleset.manager_lists else frozenset()
+    return ruleset.definition.history_periods if ruleset.streak_grades or managers else 1
 
 
 def period_containing(day: date, like: Period) -> Period:

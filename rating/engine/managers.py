@@ -33,6 +33,7 @@ from rating.engine.evaluator import (
     band_sql,
     clamp_sql,
 )
+from rating.errors import NotFoundError
 from rating.ruleset.arithmetic import quotient_sql, to_decimal_sql
 from rating.ruleset.compiled import CompiledRule
 from rating.ruleset.names import POINTS, RATIO
@@ -247,6 +248,7 @@ class ManagerResult:
     score: float
     grade: str
     veto: bool
+    lists: list[str]  # the lists entered ('red', 'black'; `[managers.lists]`)
 
 
 @dataclass(frozen=True)
@@ -262,19 +264,47 @@ class ManagerPoint:
     evidence: list[tuple[str, str, str | None, str | None, str, float | None]]
 
 
+_LISTS = """(SELECT coalesce(list(l.list ORDER BY l.list), []) FROM run_manager_lists l
+              WHERE l.run_id = m.run_id AND l.certificate_no = m.certificate_no) AS lists"""
+
+
 def results(
     con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 50, offset: int = 0
 ) -> list[ManagerResult]:
     """A run's managers, worst score first (then by certificate number)."""
     found = rows(
         con,
-        """SELECT certificate_no, name, employer_uscc, projects, days_in_charge,
-                  CAST(score AS DOUBLE), grade, veto
-           FROM run_managers WHERE run_id = $run ORDER BY score, certificate_no
+        f"""SELECT certificate_no, name, employer_uscc, projects, days_in_charge,
+                  CAST(score AS DOUBLE), grade, veto, {_LISTS}
+           FROM run_managers m WHERE run_id = $run ORDER BY score, certificate_no
            LIMIT $limit OFFSET $offset""",
         {"run": run_id, "limit": limit, "offset": offset},
     )
     return [ManagerResult(*r) for r in found]
+
+
+def count(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """How many managers run `run_id` scored."""
+    return int(value(con, "SELECT count(*) FROM run_managers WHERE run_id = $run", {"run": run_id}))
+
+
+def result(con: duckdb.DuckDBPyConnection, run_id: str, certificate_no: str) -> ManagerResult:
+    """One manager's result in a run.
+
+    Raises NotFoundError `MANAGER_NOT_FOUND` when the run did not score that certificate."""
+    found = rows(
+        con,
+        f"""SELECT certificate_no, name, employer_uscc, projects, days_in_charge,
+                  CAST(score AS DOUBLE), grade, veto, {_LISTS}
+           FROM run_managers m WHERE run_id = $run AND certificate_no = $cert""",
+        {"run": run_id, "cert": certificate_no},
+    )
+    if not found:
+        raise NotFoundError(
+            f"run {run_id} scored no manager with certificate {certificate_no}",
+            code="MANAGER_NOT_FOUND",
+        )
+    return ManagerResult(*found[0])
 
 
 def explain(con: duckdb.DuckDBPyConnection, run_id: str, certificate_no: str) -> list[ManagerPoint]:

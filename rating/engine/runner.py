@@ -27,6 +27,7 @@ from rating.engine import (
     grading,
     guard,
     history,
+    managerlists,
     managers,
     scope,
     shrinkage,
@@ -101,6 +102,7 @@ def _steps(
         ("grades", grading.build_grades),
         ("lists and downgrades", grading.build_decisions),
         ("project managers", managers.build_managers),
+        ("manager lists", managerlists.build_manager_lists),
     ]
     return steps
 
@@ -154,6 +156,8 @@ STORE = {
         ORDER BY certificate_no, rule_id""",
     "run_manager_evidence": """SELECT $run, rule_id, _manager, _company, _project, source, _key,
         _batch, _row, _date, contribution FROM manager_hits""",
+    "run_manager_lists": """SELECT $run, certificate_no, list, reason FROM manager_lists
+        ORDER BY certificate_no, list""",
 }
 
 

@@ -144,6 +144,7 @@ RESULT_TABLES |= {
         "record_date",
         "points",
     ),
+    "run_manager_lists": ("certificate_no", "list", "reason"),
 }
 
 # Tables only some rule sets fill (`shrink` rules, evaluations, `[[facts]]`, `[[ranks]]`, a
@@ -158,6 +159,7 @@ OPTIONAL_TABLES = frozenset(
         "run_managers",
         "run_manager_points",
         "run_manager_evidence",
+        "run_manager_lists",
     }
 )
 
@@ -177,6 +179,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "run_managers": ("certificate_no",),
     "run_manager_points": ("certificate_no", "rule_id"),
     "run_manager_evidence": ("rule_id", "certificate_no", "source", "record_key", "batch_id"),
+    "run_manager_lists": ("certificate_no", "list"),
 }
 
 

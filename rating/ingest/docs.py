@@ -12,25 +12,44 @@ from rating.ingest.reasons import PROBLEM_CODES, PROBLEM_EXAMPLES, SKIP_REASONS
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, logical_type
 from rating.schema.vocabularies import EVENT_CODES
 
+# How a check reads in English: {value} is the check's own value (a list, a bound, a pattern).
+CHECK_WORDS = {
+    "one_of": "one of: {value}",
+    "uscc_checksum": "USCC checksum",
+    "id_number_checksum": "ID number checksum",
+    "matches": "matches `{value}`",
+    "above": "> {value}",
+    "at_least": "≥ {value}",
+    "range": "{value}",
+    "also_read": "also read: {value}",
+}
 
-def _checks(col: Any) -> str:
+
+def checks(col: Any) -> list[tuple[str, str]]:
+    """A column's checks as (kind, value): kind a key of CHECK_WORDS, so that the command
+    line can word them in the user's language."""
     out = []
     for check in col.checks:
         stats = check.statistics
         if check.name == "isin":
-            out.append("one of: " + "、".join(stats["allowed_values"]))
-        elif check.name == "uscc_checksum":
-            out.append("USCC checksum")
+            out.append(("one_of", "、".join(stats["allowed_values"])))
+        elif check.name in ("uscc_checksum", "id_number_checksum"):
+            out.append((check.name, ""))
         elif check.name == "str_matches":
-            out.append(f"matches `{stats['pattern']}`")
+            out.append(("matches", str(stats["pattern"])))
         elif check.name in ("greater_than", "greater_than_or_equal_to"):
-            out.append((">" if check.name == "greater_than" else "≥") + f" {stats['min_value']}")
+            kind = "above" if check.name == "greater_than" else "at_least"
+            out.append((kind, str(stats["min_value"])))
         elif check.name == "in_range":
-            out.append(f"{stats['min_value']}–{stats['max_value']}")
+            out.append(("range", f"{stats['min_value']}–{stats['max_value']}"))
     synonyms = col.metadata["synonyms"]
     if synonyms:
-        out.append("also read: " + "、".join(f"{k}→{v}" for k, v in synonyms.items()))
-    return "; ".join(out)
+        out.append(("also_read", "、".join(f"{k}→{v}" for k, v in synonyms.items())))
+    return out
+
+
+def _checks(col: Any) -> str:
+    return "; ".join(CHECK_WORDS[kind].format(value=value) for kind, value in checks(col))
 
 
 def contracts_json() -> dict[str, Any]:

@@ -77,6 +77,8 @@ def ingest_folder(
         if progress:
             progress(path.name, i, len(plan))
         results.append(ingest_file(con, settings, kind, path))
+        if progress:  # a file's end: the count of files done grows to the total
+            progress(path.name, i + 1, len(plan))
     if progress:
         progress("done", len(plan), len(plan))
     return results

@@ -32,6 +32,7 @@ from rating.ingest.nondata import (
     skip_non_data,
 )
 from rating.ingest.problems import codes_sql, problems_sql
+from rating.ingest.reasons import IngestWarning, empty_file_warnings
 from rating.ingest.validate import (
     PROBLEM_CODES,
     FileTraits,
@@ -71,6 +72,7 @@ class IngestResult:
     normalised: dict[str, int] = field(default_factory=dict)  # identifier repairs, by kind
     sheets: list[dict[str, object]] = field(default_factory=list)  # workbooks: read / skipped
     header_line: int = 1  # where the header was found (title rows above it skipped)
+    warnings: list[IngestWarning] = field(default_factory=list)  # loaded, but worth a look
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,9 +149,10 @@ def _date_sql(contract: Contract) -> str:
     return f'CAST("{contract.date_column}" AS DATE)'
 
 
-def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> bytes | None:
     """`id_hash(n)`: the keyed hash of a valid identity number under RATING_ID_KEY, else NULL
-    (no key: nothing of the number is kept). A Python function, but a register is small."""
+    (no key: nothing of the number is kept). A Python function, but a register is small.
+    Returns the key (None without one)."""
     key = idnumber.load_key(settings.id_key) if settings.id_key else None
 
     def id_hash(number: str | None) -> str | None:
@@ -169,6 +172,21 @@ def _register_id_hash(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         null_handling=FunctionNullHandling.SPECIAL,
         side_effects=False,
     )
+    return key
+
+
+def _name_the_key(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes | None) -> None:
+    """Each kept hash names the key that made it (`id_key`: `idnumber.key_id`, never the key),
+    so a key rotation can tell the hashes of the old key from those of the new one."""
+    personal = [n for n, c in contract.columns.items() if c.metadata["personal"]]
+    if key is None or not personal or "id_key" not in contract.columns:
+        return
+    hashed = " OR ".join(f'"{n}" IS NOT NULL' for n in personal)
+    run(
+        con,
+        f"UPDATE checked SET id_key = CASE WHEN {hashed} THEN $kid END",
+        {"kid": idnumber.key_id(key)},
+    )
 
 
 def _check_records(
@@ -178,8 +196,8 @@ def _check_records(
     settings: Settings,
     traits: FileTraits,
 ) -> None:
-    if any(c.metadata["personal"] for c in contract.columns.values()):
-        _register_id_hash(con, settings)
+    personal = any(c.metadata["personal"] for c in contract.columns.values())
+    key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
     for statement in slow_dates_sql(contract, mapping, traits=traits):
         run(con, statement)
@@ -192,6 +210,7 @@ def _check_records(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():
         con.execute(f'DROP TABLE "{table}"')  # the slow dates were joined into `checked`
+    _name_the_key(con, contract, key)
     run(con, duplicate_key_sql(contract))
     overlap = overlap_check_sql(contract)
     if overlap:
@@ -294,6 +313,7 @@ def _quarantine(
             ORDER BY q._rid, q.field""",
         {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
     )
+    personal = any(c.metadata["personal"] for c in contract.columns.values())
     for r in raw.rejected:
         con.execute(
             """INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code,
@@ -306,7 +326,7 @@ def _quarantine(
                 "line": r.line,
                 "code": r.code,
                 "msg": f"{PROBLEM_CODES[r.code]} ({r.detail})",
-                "text": r.text[:1000],
+                "text": idnumber.mask_numbers(r.text[:1000]) if personal else r.text[:1000],
                 "sheet": r.sheet,
             },
         )
@@ -363,6 +383,22 @@ def ingest_file(
     )
     if earlier is not None:
         return IngestResult(kind, path.name, "already_loaded", int(earlier), sha256=sha)
+    try:
+        return _load_read(con, settings, contract, path, sha, origin, read_raw)
+    finally:  # the raw cells (an identity number in clear) leave memory, also on a failure
+        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
+
+
+def _load_read(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    contract: Contract,
+    path: Path,
+    sha: str,
+    origin: str,
+    read_raw: RawReader | None,
+) -> IngestResult:
+    kind = contract.kind
     # The raw temp table is read outside the transaction: it changes nothing in the warehouse
     # and its row ids then follow the file's order.
     raw = (read_raw or _reader(contract))(con, path, sha)
@@ -400,8 +436,9 @@ def ingest_file(
             sheets=[i.as_dict() for i in raw.sheets],
             header_line=raw.header_line,
         )
+        data = loaded + quarantined + attached.in_review + superseding
+        result.warnings = empty_file_warnings(path.name, batch_id, data, sum(skipped.values()))
         _record_batch(con, result, mapping, origin, settings)
-        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
     return result
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import polars as pl
 
+from rating.errors import UsageError
 from rating.sql import frame, rows
 
 _WHERE = """($batch IS NULL OR batch_id = $batch) AND ($kind IS NULL OR kind = $kind)
@@ -44,6 +45,40 @@ class QuarantinePage:
     reasons: dict[str, int]
 
 
+def _closest(value: str, allowed: list[str]) -> str:
+    """' (did you mean …?)' naming the allowed value closest to a misspelt one, or ''."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(value, allowed, n=1) or get_close_matches(value.upper(), allowed, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_filter(con: duckdb.DuckDBPyConnection, kind: str | None, code: str | None) -> None:
+    """Refuse a filter that can match nothing because it is misspelt, instead of answering
+    with an empty table: UsageError UNKNOWN_KIND (the kinds of export) or UNKNOWN_CODE (the
+    reason codes, and any other code the quarantine holds), naming the closest one."""
+    from rating.ingest.reasons import PROBLEM_CODES
+    from rating.schema import CONTRACTS
+
+    if kind is not None and kind not in CONTRACTS:
+        kinds = list(CONTRACTS)
+        raise UsageError(
+            f"unknown kind '{kind}'{_closest(kind, kinds)}: use one of {', '.join(kinds)}",
+            code="UNKNOWN_KIND",
+            details={"allowed": kinds},
+        )
+    if code is not None and code not in PROBLEM_CODES:
+        held = [r[0] for r in rows(con, "SELECT DISTINCT code FROM quarantine ORDER BY 1")]
+        if code not in held:
+            codes = list(PROBLEM_CODES) + [c for c in held if c not in PROBLEM_CODES]
+            raise UsageError(
+                f"unknown reason code '{code}'{_closest(code, codes)}: use one of "
+                f"{', '.join(codes)}",
+                code="UNKNOWN_CODE",
+                details={"allowed": codes},
+            )
+
+
 def read_page(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -53,7 +88,9 @@ def read_page(
     limit: int = 50,
     offset: int = 0,
 ) -> QuarantinePage:
-    """Problems matching the filter (each `None` means any), `limit` of them from `offset`."""
+    """Problems matching the filter (each `None` means any), `limit` of them from `offset`.
+    Raises UsageError UNKNOWN_KIND / UNKNOWN_CODE for a misspelt filter (`check_filter`)."""
+    check_filter(con, kind, code)
     params: dict[str, object] = {"batch": batch, "kind": kind, "code": code}
     found = rows(
         con,
@@ -82,7 +119,8 @@ def export_frame(
     code: str | None = None,
 ) -> pl.DataFrame:
     """Every problem matching the filter, in (batch, line, column) order, with the raw row as
-    it was read (JSON): for exports (`rating quarantine --out FILE`)."""
+    it was read (JSON): for exports (`rating quarantine --out FILE`). Raises as `read_page`."""
+    check_filter(con, kind, code)
     found: pl.DataFrame = frame(
         con,
         f"""SELECT batch_id, kind, file_name, line, column_name, code, message, value,

@@ -203,13 +203,30 @@ def _number_lines(
     )
 
 
+def _not_a_workbook(path: Path, exc: Exception) -> InputFileError:
+    """FILE_UNREADABLE: why a `.xlsx` is not an Excel workbook, in words a user can act on (the
+    library's own text, e.g. "There is no item named 'xl/workbook.xml'", goes to `details`)."""
+    why = (
+        "it is not a ZIP archive as every .xlsx is (renamed from another format?)"
+        if isinstance(exc, zipfile.BadZipFile | OSError)
+        else "it is a ZIP archive without the parts of a workbook (xl/workbook.xml)"
+        if isinstance(exc, KeyError)
+        else "the workbook's XML inside it is damaged"
+    )
+    return InputFileError(
+        f"{path.name} is not a real Excel workbook: {why}; save it again from Excel as .xlsx",
+        code="FILE_UNREADABLE",
+        details={"reason": f"{type(exc).__name__}: {exc}"},
+    )
+
+
 def _load_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str, probe: sheets.KindProbe
 ) -> RawFile:
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+        raise _not_a_workbook(path, exc) from exc
     with book:
         xlsx.check_bounds(book, path.name, xlsx.Limits())
         try:
@@ -217,7 +234,7 @@ def _load_xlsx(
             strings = xlsx.shared_strings(book)
             dates = xlsx.date_styles(book)
         except (KeyError, ValueError, SyntaxError) as exc:
-            raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+            raise _not_a_workbook(path, exc) from exc
         seen, budget = xlsx.CellKinds(), [xlsx.Limits().max_cells]
 
         def rows_of(s: xlsx.Sheet) -> Iterator[sheets.Row]:
@@ -230,7 +247,7 @@ def _load_xlsx(
         try:
             headers, infos, names = sheets.read_sheets(con, path.name, sources, probe, table)
         except (KeyError, ValueError, SyntaxError, zipfile.BadZipFile) as exc:
-            raise InputFileError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+            raise _not_a_workbook(path, exc) from exc
     marks = {m for m, on in (("excel_errors", seen.errors), ("formulas", seen.formulas)) if on}
     traits = FileTraits(epoch=EPOCH_1904 if date1904 else EPOCH_1900, marks=frozenset(marks))
     return RawFile(

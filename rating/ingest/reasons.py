@@ -6,6 +6,8 @@ parse the messages.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 PROBLEM_CODES = {
     "MALFORMED_LINE": "the line does not split into the header's columns",
     "LINE_TOO_LONG": "the line is longer than a row of an export can be (a pasted picture?)",
@@ -80,3 +82,29 @@ SKIP_REASONS = {
 }
 
 __all__ = ["PROBLEM_CODES", "PROBLEM_EXAMPLES", "SKIP_REASONS"]
+
+
+@dataclass(frozen=True)
+class IngestWarning:
+    """Something about a loaded file a person should know (the batch is recorded)."""
+
+    code: str
+    message: str
+
+
+def empty_file_warnings(
+    file: str, batch_id: int, data_rows: int, skipped: int
+) -> list[IngestWarning]:
+    """EMPTY_FILE when a file had a header but not one data row (loaded, quarantined, in
+    review or a correction): it is recorded as a batch of 0 rows, which is rarely what was
+    meant (the wrong export, a filter left on in the source system)."""
+    if data_rows:
+        return []
+    return [
+        IngestWarning(
+            "EMPTY_FILE",
+            f"{file} has a header but no data rows"
+            + (f" ({skipped} rows skipped as not data)" if skipped else "")
+            + f": batch {batch_id} was recorded with 0 rows; was the right file exported?",
+        )
+    ]

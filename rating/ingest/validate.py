@@ -111,6 +111,8 @@ def _parsed(
         )
     if dtype in ("date", "timestamp"):
         return slow.parsed_sql(clean, name, dtype)
+    if dtype == "decimal" and col.metadata.get("percent"):
+        return f"parse_pct({clean})"
     return f"{_PARSE_CODES[dtype][0]}({clean})"
 
 

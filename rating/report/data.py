@@ -21,6 +21,8 @@ from rating.analysis.features import period_chain
 from rating.analysis.warning import Ranking
 from rating.consequences.lookup import RunMeasure, run_measures
 from rating.engine import explainer
+from rating.engine import managers as manager_results
+from rating.engine.managers import ManagerResult
 from rating.engine.shapes import Provenance, RunRow
 from rating.errors import RatingError
 from rating.periods import Period
@@ -31,6 +33,7 @@ from rating.warehouse import visible_rows
 
 NOT_RATED = "未评级"
 CATEGORY_QUARTERS = 8
+MANAGERS_SHOWN = 50  # the report lists the worst managers; `rating managers show` has them all
 
 
 @dataclass
@@ -54,6 +57,8 @@ class ReportData:
     before: list[dict[str, Any]]  # the previous period's companies (empty without one)
     previous_info: RunRow | None  # the previous run, as `explainer.run_row` gives it
     measures: list[RunMeasure] = field(default_factory=list)  # what the run sets in motion
+    managers: list[ManagerResult] = field(default_factory=list)  # the worst MANAGERS_SHOWN
+    manager_count: int = 0  # managers the run scored (a `[managers]` part)
     warning: Ranking | None = None
     backtest: Backtest | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # analysis → error
@@ -236,6 +241,9 @@ def collect(
         previous_info=explainer.run_row(con, prev) if prev else None,
     )
     data.measures = run_measures(con, info["run_id"])
+    if rs.managers is not None:
+        data.managers = manager_results.results(con, info["run_id"], limit=MANAGERS_SHOWN)
+        data.manager_count = manager_results.count(con, info["run_id"])
     data.warning = _try(data, "warning", warning.rank, con, str(period), model)
     data.backtest = _try(data, "backtest", backtest.backtest, con, model)
     return data

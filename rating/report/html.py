@@ -283,6 +283,27 @@ class Page:
         ]
         return _table(heads, rows, w("None."))
 
+    def manager_table(self) -> Markup:
+        """The run's project managers, worst score first (at most `MANAGERS_SHOWN`)."""
+        w = self.w
+        lists = {"red": w("Red list"), "black": w("Black list")}
+        sep = "、" if w.language == "zh" else ", "
+        rows = [
+            [
+                m.certificate_no,
+                m.name or "",
+                (w.score(m.score), "n"),
+                m.grade,
+                sep.join(lists[x] for x in m.lists),
+                sep.join(m.projects),
+                (w.count(m.days_in_charge), "n"),
+            ]
+            for m in self.data.managers
+        ]
+        heads = [w("Certificate"), w("Name"), w("Score"), w("Grade"), w("Lists"),
+                 w("Projects in charge"), w("Days in charge")]  # fmt: skip
+        return _table(heads, rows, w("None."))
+
     def quality_tables(self) -> Markup:
         w = self.w
         kinds = kind_names(w)
@@ -491,6 +512,7 @@ def render(
         company_table=page.company_table,
         entry_table=page.entry_table,
         district_table=page.district_table(),
+        manager_table=page.manager_table(),
         quality_tables=page.quality_tables(),
         warning_table=page.warning_table(),
         backtest_block=page.backtest_block(charts),

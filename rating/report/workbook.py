@@ -192,6 +192,25 @@ def _measures(book: Book, page: Page) -> None:
                [22, 34, 18, 40, 40, 8, 24, 60])  # fmt: skip
 
 
+def _managers(con: duckdb.DuckDBPyConnection, book: Book, page: Page) -> None:
+    """Every manager the run scored, worst score first (a rule set with a `[managers]` part)."""
+    from rating.engine import managers
+
+    w, data = page.w, page.data
+    if data.ruleset.managers is None:
+        return
+    lists = {"red": w("Red list"), "black": w("Black list")}
+    sep = "、" if w.language == "zh" else ", "
+    rows = [[m.certificate_no, m.name, m.employer_uscc, m.score, m.grade,
+             sep.join(lists[x] for x in m.lists) or None, sep.join(m.projects) or None,
+             m.days_in_charge]
+            for m in managers.results(con, data.run_id, limit=max(data.manager_count, 1))]  # fmt: skip
+    book.sheet(w("Project managers"), w("Project managers"),
+               [w("Certificate"), w("Name"), w("Credit code"), w("Score"), w("Grade"), w("Lists"),
+                w("Projects in charge"), w("Days in charge")], rows,
+               [18, 12, 22, 10, 12, 16, 30, 10])  # fmt: skip
+
+
 def _summary_sheet(book: Book, page: Page, summary: Summary, generated: str) -> None:
     w, data = page.w, page.data
     names = {
@@ -340,6 +359,7 @@ def write(
     _summary_sheet(book, page, summary, generated)
     _lists(book, page, summary)
     _measures(book, page)
+    _managers(con, book, page)
     book.sheet(w("Evidence"), w("Points and records behind each company's score"),
                [w("Credit code"), w("Company"), w("Rule"), w("Records"), w("Points")],
                _evidence(con, page.data), [22, 34, 40, 10, 10])  # fmt: skip

@@ -15,6 +15,7 @@ from sqlglot import exp
 from rating.errors import ProblemCollector
 from rating.ruleset.contexts import (
     company_context,
+    manager_list_context,
     project_context,
     record_context,
     results_context,
@@ -61,6 +62,15 @@ class CompiledRank:
 
 
 @dataclass(frozen=True)
+class CompiledManagerLists:
+    """`[managers.lists]` compiled: the conditions and the grades `streak()` reads."""
+
+    red: exp.Expr | None
+    black: exp.Expr | None
+    streak_grades: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Compiled:
     """Everything compiled from one rule set (what `LoadedRuleSet` carries)."""
 
@@ -74,6 +84,7 @@ class Compiled:
     red: exp.Expr | None
     black: exp.Expr | None
     streak_grades: frozenset[str]
+    manager_lists: CompiledManagerLists | None = None
 
 
 class _Compiler:
@@ -193,4 +204,26 @@ def compile_ruleset(definition: RuleSet, problems: ProblemCollector, origin: str
         red,
         black,
         frozenset(lists_ctx.called("streak")),
+        _manager_lists(c, definition),
     )
+
+
+def _manager_lists(c: _Compiler, definition: RuleSet) -> CompiledManagerLists | None:
+    part = definition.managers
+    if part is None or part.lists is None:
+        return None
+    ctx = manager_list_context(c.mode)
+    red = black = None
+    if part.lists.red:
+        red = c.attempt(part.lists.red.when, ctx, "managers.lists.red", "when")
+    if part.lists.black:
+        black = c.attempt(part.lists.black.when, ctx, "managers.lists.black", "when")
+    grades = {b.grade for b in part.bands}
+    for grade in sorted(set(ctx.called("streak")) - grades):
+        c.problems.add(
+            "RULESET_EXPRESSION",
+            f"streak('{grade}'): not a manager grade (managers.bands: {', '.join(sorted(grades))})",
+            file=c.origin,
+            rule="managers.lists",
+        )
+    return CompiledManagerLists(red, black, frozenset(ctx.called("streak")))

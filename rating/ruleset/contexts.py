@@ -14,6 +14,7 @@ from sqlglot import exp
 from rating.ruleset.definition import RuleSet
 from rating.ruleset.expressions import Context, Function, column_node, quoted_column
 from rating.ruleset.names import (
+    MANAGER_FACTS,
     RULE_FUNCTIONS,
     company_names,
     project_attributes,
@@ -101,3 +102,16 @@ def company_context(
     else:
         what = "a ranking"
     return Context(names, what, functions=functions, rounding=rounding)
+
+
+def manager_list_context(rounding: str = "half_up") -> Context:
+    """A manager list condition (`[managers.lists]`): `MANAGER_FACTS` and `streak('…')`."""
+    names: Names = {n.name: column_node(n.name) for n in MANAGER_FACTS}
+    functions = {
+        "streak": Function(
+            make=lambda grade: quoted_column(streak_column(grade)),
+            allowed=None,
+            example="streak('记满18分')",
+        )
+    }
+    return Context(names, "a manager list condition", functions=functions, rounding=rounding)

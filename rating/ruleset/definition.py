@@ -62,6 +62,7 @@ LATER_OPTIONS = frozenset(
         "score_places",
         "managers",
         "consequences",
+        "lists",
     }
 )
 
@@ -214,6 +215,18 @@ class Rule(Model):
     veto: bool = False
 
 
+class ListPolicy(Model):
+    when: str
+    title: str
+    clause: str = ""
+    design_choice: bool = False
+
+
+class Lists(Model):
+    red: ListPolicy | None = None
+    black: ListPolicy | None = None
+
+
 class ManagerScoring(Model):
     """The manager part (项目经理信用): each manager in charge of a project during the period is
     scored from `base`, plus the points of `target = "manager"` rules over the records on
@@ -227,6 +240,7 @@ class ManagerScoring(Model):
     follow_projects: bool = False
     bands: tuple[Band, ...]
     publish: Literal["none", "name_and_certificate"] = "none"
+    lists: Lists | None = None  # red/black lists of managers, over `MANAGER_FACTS`
     note: str = ""
 
 
@@ -263,18 +277,6 @@ class Fact(Model):
     clause: str = ""
     design_choice: bool = False
     note: str = ""
-
-
-class ListPolicy(Model):
-    when: str
-    title: str
-    clause: str = ""
-    design_choice: bool = False
-
-
-class Lists(Model):
-    red: ListPolicy | None = None
-    black: ListPolicy | None = None
 
 
 class Downgrade(Model):

@@ -27,6 +27,7 @@ from rating.ruleset import checks
 from rating.ruleset.compiled import (
     Compiled,
     CompiledFact,
+    CompiledManagerLists,
     CompiledRank,
     CompiledRule,
     compile_ruleset,
@@ -57,6 +58,7 @@ class LoadedRuleSet:
     ranks: tuple[CompiledRank, ...] = ()
     grade_by: exp.Expr | None = None
     include: exp.Expr | None = None
+    manager_lists: CompiledManagerLists | None = None
 
     @property
     def ref(self) -> str:
@@ -211,6 +213,7 @@ def _loaded(definition: RuleSet, c: Compiled, files: dict[str, bytes]) -> Loaded
         ranks=c.ranks,
         grade_by=c.grade_by,
         include=c.include,
+        manager_lists=c.manager_lists,
     )
 
 

@@ -57,6 +57,16 @@ COMPANY_FACTS: tuple[Name, ...] = (
 )
 LIST_FACTS: tuple[Name, ...] = (Name("grade", "VARCHAR", "the grade this run gives"),)
 
+# A manager list condition (`[managers.lists]`), with `streak('…')` of the manager's grades.
+MANAGER_FACTS: tuple[Name, ...] = (
+    Name("score", POINTS, "the manager's score: base plus points, clamped"),
+    Name("points", POINTS, "the manager's points from every rule"),
+    Name("grade", "VARCHAR", "the manager's grade this run gives"),
+    Name("veto", "BOOLEAN", "a veto rule put the manager in the lowest grade"),
+    Name("projects", "BIGINT", "projects the manager was in charge of during the period"),
+    Name("days_in_charge", "INTEGER", "days in charge of a project during the period"),
+)
+
 # Project contract columns that describe the service period, not the project.
 _SERVICE_COLUMNS = ("company_uscc", "service_start", "service_end")
 

@@ -19,6 +19,7 @@ import duckdb
 from rating.errors import ProblemCollector
 from rating.ruleset import arithmetic
 from rating.ruleset.names import (
+    MANAGER_FACTS,
     RATIO,
     RULE_FUNCTIONS,
     Name,
@@ -162,6 +163,12 @@ def _check_company(b: _Binder, definition: RuleSet, c: Compiled) -> None:
     lists = typed_row([*company_names(definition, lists=True), *streaks])
     b.check(c.red, lists, "BOOLEAN", "lists.red", "when")
     b.check(c.black, lists, "BOOLEAN", "lists.black", "when")
+    m = c.manager_lists
+    if m is not None:
+        streaks = [Name(streak_column(g), "BIGINT", "") for g in sorted(m.streak_grades)]
+        row = typed_row([*MANAGER_FACTS, *streaks])
+        b.check(m.red, row, "BOOLEAN", "managers.lists.red", "when")
+        b.check(m.black, row, "BOOLEAN", "managers.lists.black", "when")
 
 
 def check_types(

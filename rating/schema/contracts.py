@@ -80,6 +80,7 @@ def column(
     free_text: bool = False,
     system: bool = False,
     personal: bool = False,
+    percent: bool = False,
     earliest: date = EARLIEST_DATE,
 ) -> pa.Column:
     """One declared column; `headers` lists accepted header spellings, Chinese first.
@@ -87,6 +88,7 @@ def column(
     A `system` column is filled by the loader, never read from a file (its headers only name it).
     A `personal` column (a citizen identity number) is never stored in clear: ingest keeps its
     keyed hash (`rating.idnumber`), masks it in the quarantine, and without a key ignores it.
+    A `percent` column (a number in percent) also reads `92.5%` and `92.5％` as 92.5.
     `earliest` is the first date a date column may hold (DATE_TOO_EARLY before it)."""
     return pa.Column(
         dtype,
@@ -102,6 +104,7 @@ def column(
             "free_text": free_text,
             "system": system,
             "personal": personal,
+            "percent": percent,
             "earliest": earliest,
         },
     )

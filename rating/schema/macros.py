@@ -24,7 +24,8 @@ earliest date → `DATE_TOO_EARLY`. Everything is one SQL expression over the wh
 a cheap test sends canonical cells (`2026-07-03 15:20:15`, `2026-07-03`) to one cast, the
 rest to the general reader.
 
-`parse_int`/`parse_dec` read numbers with thousands separators; `fast_trim` trims only when a
+`parse_int`/`parse_dec` read numbers with thousands separators, `parse_pct` also a
+trailing percent sign (`92.5%`, `92.5％`); `fast_trim` trims only when a
 cell may start or end with a space, tab or invisible character.
 """
 
@@ -157,6 +158,9 @@ PARSE_MACROS = [
         WHEN TRY_CAST(replace(t, ',', '') AS DOUBLE) = round(TRY_CAST(replace(t, ',', '') AS DOUBLE))
         THEN TRY_CAST(TRY_CAST(replace(t, ',', '') AS DOUBLE) AS BIGINT) END""",
     "CREATE OR REPLACE MACRO parse_dec(t) AS TRY_CAST(replace(t, ',', '') AS DECIMAL(18,4))",
+    # A percentage as exports write it: 92.5, 92.5% or 92.5％ (full-width digits too) → 92.5.
+    r"""CREATE OR REPLACE MACRO parse_pct(t) AS parse_dec(regexp_replace(
+        translate(t, '０１２３４５６７８９．，', '0123456789.,'), '\s*[%％]$', ''))""",
     # trim() copies every string; call it only when the first or last character may be a
     # space, a tab or line break, one of the Unicode space separators (Zs: U+00A0 … U+3000),
     # an invisible format character (U+200B … U+2060) or a byte-order mark inside the cell.

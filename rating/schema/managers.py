@@ -73,6 +73,15 @@ MANAGERS = Contract(
             "registered_on": column(
                 pl.Date, ("登记日期", "注册日期", "发证日期"), "Date registered.", required=False
             ),
+            "id_key": column(
+                pl.Utf8,
+                ("身份证号密钥编号",),
+                "Filled by the loader: the key_id (a public name, not the key) of the key that "
+                "made `id_hash`, so that after a key rotation each hash names its key; empty "
+                "when no hash is kept.",
+                required=False,
+                system=True,
+            ),
         }
     ),
 )
@@ -150,8 +159,10 @@ SURVEYS = Contract(
             "satisfaction_rate": column(
                 pl.Float64,
                 ("满意率", "满意度"),
-                "Share satisfied, in percent 0-100; this or the score is required.",
+                "Share satisfied, in percent 0-100 (92.5, 92.5% or 92.5％); this or the score "
+                "is required.",
                 required=False,
+                percent=True,
                 checks=(pa.Check.in_range(0, 100),),
             ),
             "score": column(

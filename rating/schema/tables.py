@@ -139,6 +139,10 @@ RESULT_LAYOUT = [
         company_uscc VARCHAR, project_id VARCHAR, source VARCHAR NOT NULL,
         record_key VARCHAR NOT NULL, batch_id INTEGER NOT NULL, line BIGINT, record_date DATE,
         points DECIMAL(18,4))""",
+    # `[managers.lists]`: one row per manager and list entered (`rating.engine.managerlists`).
+    """CREATE TABLE IF NOT EXISTS run_manager_lists (
+        run_id VARCHAR NOT NULL, certificate_no VARCHAR NOT NULL, list VARCHAR NOT NULL,
+        reason VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS run_unattributed (
         run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL, line BIGINT, project_id VARCHAR, record_date DATE)""",

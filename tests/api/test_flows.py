@@ -44,7 +44,14 @@ def test_bureau_then_public_then_auditor(tmp_path: Path) -> None:
             headers=bureau,
             files={"file": ("bad.csv", "统一社会信用代码,企业名称\n123,坏公司\n".encode("gbk"))},
         )
-        assert bad.json()["reasons"] == {"BAD_USCC": 1}
+        assert bad.json()["reasons"] == {"BAD_USCC": 1} and bad.json()["warnings"] == []
+        header_only = c.post(
+            "/v1/bureau/ingest/companies",
+            headers=bureau,
+            files={"file": ("empty.csv", "统一社会信用代码,企业名称\n".encode())},
+        ).json()
+        assert header_only["rows_loaded"] == 0
+        assert [w["code"] for w in header_only["warnings"]] == ["EMPTY_FILE"]
         q = c.get("/v1/bureau/quarantine", headers=bureau, params={"code": "BAD_USCC"}).json()
         assert q["items"][0]["line"] == 2 and q["items"][0]["file_name"] == "bad.csv"
         assert (

@@ -22,6 +22,7 @@ SAMPLE = {
     "decision": "approve",
     "review_id": "R1-1",
     "project_id": "P1",
+    "certificate_no": "M001",
 }
 BODIES = {
     "/v1/bureau/runs": {"period": "2025Q3"},
@@ -175,6 +176,7 @@ def test_no_personal_data_in_any_public_response(
         "/grades",
         "/v1/public/grades",
         "/v1/public/periods",
+        "/v1/public/managers",  # yantai-2022 publishes nothing of managers
         "/?q=阳光",
         "/v1/public/search?q=物业",
     ):
@@ -201,6 +203,7 @@ def test_no_personal_data_in_any_public_response(
         "/v1/public/lists/{kind}",
         "/v1/public/periods",
         "/v1/public/grades",
+        "/v1/public/managers",
     }
 
 

@@ -1,0 +1,260 @@
+"""Project managers through the API (issue 19): the register, assignments and surveys uploaded
+like any export, the bureau's list and explanation of a run's managers, and the public lookup
+that shows only what the scheme publishes — never an identity number."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.routers import bureau as bureau_router
+from rating import idnumber, tokens
+from rating.warehouse import open_warehouse
+from tests.factories import make_id_number, publish_after_publicity, settings_for
+from tests.test_managers import _shanghai_bureau
+
+ID_NUMBER = make_id_number(7)
+
+
+def _rules_publishing(tmp: Path, publish: str) -> Path:
+    """A copy of the shipped rules with Shanghai's `[managers] publish` set to `publish`."""
+    import shutil
+
+    from tests.factories import RULES_DIR
+
+    rules = tmp / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    toml = rules / "shanghai-2023" / "1.0.0" / "ruleset.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'publish = "name_and_certificate"' in text
+    toml.write_text(text.replace('publish = "name_and_certificate"', f'publish = "{publish}"'))
+    return rules
+
+
+def _bureau_via_api(tmp: Path, publish: str) -> dict[str, Any]:
+    """Upload the Shanghai bureau through the API (M001 with an identity number), rate 2026Q3,
+    then publish the run."""
+    key_file = tmp / "id.key"
+    idnumber.generate_key(key_file)
+    rules = _rules_publishing(tmp, publish)
+    settings = settings_for(tmp, id_key=key_file).with_(rules_dir=rules)
+    keys = {
+        role: tokens.create(settings.tokens_file, role, role, datetime(2026, 1, 1))[1]
+        for role in tokens.ROLES
+    }
+    bureau = _shanghai_bureau()
+    bureau.rows["managers"][0]["id_hash"] = ID_NUMBER
+    head = {"Authorization": f"Bearer {keys['bureau']}"}
+    uploads = tmp / "uploads"
+    uploads.mkdir()
+    old_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(uploads)  # where the API keeps an upload while it reads it
+    seen: list[Path] = []  # files holding the number in clear once validation starts
+    try:
+        with pytest.MonkeyPatch.context() as mp, TestClient(create_app(settings)) as c:
+            mp.setattr(
+                bureau_router, "ingest_file", _spying(bureau_router.ingest_file, uploads, seen)
+            )
+            for kind, path in bureau.write(tmp / "exports"):
+                with path.open("rb") as f:
+                    r = c.post(f"/v1/bureau/ingest/{kind}", headers=head, files={"file": f})
+                assert r.status_code == 200, r.text
+                assert r.json()["rows_quarantined"] == 0, r.json()
+            r = c.post(
+                "/v1/bureau/runs",
+                headers=head,
+                json={"period": "2026Q3", "rules": "shanghai-2023@1.0.0", "force": True},
+            )
+            assert r.status_code == 200, r.text
+            run_id = r.json()["run_id"]
+    finally:
+        tempfile.tempdir = old_tempdir
+    return {
+        "settings": settings,
+        "keys": keys,
+        "run_id": run_id,
+        "uploads": uploads,
+        "seen_during": seen,
+    }
+
+
+def _holding_the_number(folder: Path) -> list[Path]:
+    needle = ID_NUMBER.encode("ascii")
+    return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def _spying(ingest_file: Any, uploads: Path, seen: list[Path]) -> Any:
+    """`ingest_file` whose raw reader, once done, notes every file under `uploads` that
+    still holds the identity number in clear."""
+
+    def spy(con: Any, settings: Any, kind: str, path: Path, **kw: Any) -> Any:
+        read_raw = kw.pop("read_raw")
+
+        def reading(*args: Any) -> Any:
+            raw = read_raw(*args)
+            seen.extend(_holding_the_number(uploads))
+            return raw
+
+        return ingest_file(con, settings, kind, path, read_raw=reading, **kw)
+
+    return spy
+
+
+def _publish(world: dict[str, Any]) -> None:
+    con = open_warehouse(world["settings"])
+    try:
+        publish_after_publicity(con, world["settings"], world["run_id"], datetime(2026, 10, 30, 9))
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    world = _bureau_via_api(tmp_path_factory.mktemp("managers-api"), "name_and_certificate")
+    with TestClient(create_app(world["settings"])) as c:  # nothing published yet
+        world["before"] = c.get("/v1/public/managers")
+    _publish(world)
+    return world
+
+
+@pytest.fixture
+def client(published: dict[str, Any]) -> Iterator[TestClient]:
+    with TestClient(create_app(published["settings"])) as c:
+        yield c
+
+
+def _bureau(world: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world['keys']['bureau']}"}
+
+
+def test_the_bureau_lists_a_run_s_managers(published: dict[str, Any], client: TestClient) -> None:
+    run_id = published["run_id"]
+    r = client.get(f"/v1/bureau/runs/{run_id}/managers", headers=_bureau(published))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 3
+    # as tests/test_managers.py computes by hand: worst score first
+    assert [(m["certificate_no"], m["score"], m["grade"]) for m in body["items"]] == [
+        ("M003", 82, "记满18分"),
+        ("M002", 87, "警示"),
+        ("M001", 93, "正常"),
+    ]
+    assert body["items"][2]["projects"] == ["P1", "P2"]
+    assert body["items"][2]["days_in_charge"] == 92
+    assert all(m["lists"] == [] for m in body["items"])  # shanghai-2023@1.0.0 lists nobody
+    page = client.get(
+        f"/v1/bureau/runs/{run_id}/managers?limit=1&offset=1", headers=_bureau(published)
+    ).json()
+    assert [m["certificate_no"] for m in page["items"]] == ["M002"] and page["total"] == 3
+    # the public and an auditor's token cannot read it
+    assert client.get(f"/v1/bureau/runs/{run_id}/managers").status_code == 401
+
+
+def test_the_bureau_explains_a_manager_s_score(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    run_id = published["run_id"]
+    r = client.get(f"/v1/bureau/runs/{run_id}/managers/M001", headers=_bureau(published))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["score"], body["grade"], body["veto"]) == (93, "正常", False)
+    rules = {p["rule_id"]: p for p in body["rules"]}
+    assert {k: (v["records"], v["points"]) for k, v in rules.items()} == {
+        "SH-M-COLLECTIVE": (1, -5),
+        "SH-M-LATE": (1, -5),
+        "SH-M-SURVEY": (2, 3),
+    }
+    late = rules["SH-M-LATE"]["evidence"]
+    assert [(e["source"], e["record_key"], e["project_id"], e["date"]) for e in late] == [
+        ("complaints", "GD-LATE", "P1", "2026-07-10")
+    ]
+    missing = client.get(f"/v1/bureau/runs/{run_id}/managers/M999", headers=_bureau(published))
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "MANAGER_NOT_FOUND"
+
+
+def test_the_public_sees_name_certificate_and_grade_once_published(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    before = published["before"]
+    assert before.status_code == 404 and before.json()["error"]["code"] == "RUN_NOT_FOUND"
+    r = client.get("/v1/public/managers")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["shown"] is True and body["publish"] == "name_and_certificate"
+    assert body["items"] == [
+        {"certificate_no": "M003", "name": "王五", "grade": "记满18分"},
+        {"certificate_no": "M002", "name": "李四", "grade": "警示"},
+        {"certificate_no": "M001", "name": "张三", "grade": "正常"},
+    ]
+    one_r = client.get("/v1/public/managers?certificate_no=M002")
+    one = one_r.json()
+    assert [m["name"] for m in one["items"]] == ["李四"] and one["total"] == 1
+    # nothing else of the person: no score, employer, projects, nor any trace of the ID number
+    key = idnumber.load_key(published["settings"].id_key)
+    for text in (r.text, one_r.text):
+        assert "score" not in text and "employer" not in text and "P1" not in text
+        assert ID_NUMBER not in text and idnumber.keyed_hash(key, ID_NUMBER) not in text
+
+
+def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
+    world = _bureau_via_api(tmp_path, "none")
+    _publish(world)
+    with TestClient(create_app(world["settings"])) as c:
+        body = c.get("/v1/public/managers").json()
+        assert (body["shown"], body["publish"], body["items"], body["total"]) == (
+            False,
+            "none",
+            [],
+            0,
+        )
+        assert "张三" not in c.get("/v1/public/managers?certificate_no=M001").text
+        # the bureau still sees its managers
+        r = c.get(f"/v1/bureau/runs/{world['run_id']}/managers", headers=_bureau(world))
+        assert r.json()["total"] == 3
+
+
+def test_no_identity_number_in_clear_on_disk_after_an_upload(published: dict[str, Any]) -> None:
+    """The upload and the isolated reader's raw table are deleted as soon as the raw table is
+    in memory — before validation starts — and the rest of the temporary folder when the
+    request ends; the warehouse keeps only the keyed hash."""
+    assert published["seen_during"] == []
+    assert _holding_the_number(published["uploads"]) == []
+    needle = ID_NUMBER.encode("ascii")
+    db = published["settings"].db_path
+    for path in [db, *db.parent.glob(db.name + "*")]:
+        if path.is_file():
+            assert needle not in path.read_bytes(), path
+
+
+def test_a_killed_server_s_upload_folders_are_swept_at_start(
+    published: dict[str, Any], tmp_path: Path
+) -> None:
+    """A server killed mid-upload leaves its folder (the file in clear) behind: the next start
+    removes folders untouched for an hour, and leaves a running upload's alone."""
+    import os
+    import time
+
+    from rating.ingest.isolated import UPLOAD_PREFIX
+
+    stale, running = tmp_path / (UPLOAD_PREFIX + "old"), tmp_path / (UPLOAD_PREFIX + "now")
+    for folder in (stale, running):
+        (folder / "file").mkdir(parents=True)
+        (folder / "file" / "managers.csv").write_text(f"身份证号\n{ID_NUMBER}\n")
+    hours_ago = time.time() - 2 * 3600
+    for p in (stale / "file" / "managers.csv", stale / "file", stale):
+        os.utime(p, (hours_ago, hours_ago))
+    old_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    try:
+        with TestClient(create_app(published["settings"])):
+            pass
+    finally:
+        tempfile.tempdir = old_tempdir
+    assert not stale.exists() and (running / "file" / "managers.csv").exists()
