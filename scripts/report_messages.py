@@ -1,5 +1,6 @@
 """Message catalogs (GNU gettext, with Babel): the director's report (domain `report`) and
-the public lookup's pages, lists and spreadsheets (domain `public`).
+the public lookup's pages, lists and spreadsheets (domain `public`), and the way back up
+(domain `consequences`, shown by the command line, the API and the public card).
 
     python scripts/report_messages.py update   # extract the strings into each domain's .po
     python scripts/report_messages.py check    # exit 1 when a string lacks a translation or a
@@ -30,6 +31,8 @@ KEYWORDS = {"w": None, "words": None, "self": None, "_": None}
 DOMAINS = {
     "report": ("rating/report/*.py", "rating/report/templates/*.html"),
     "public": ("rating/public/*.py", "api/templates/*.html"),
+    # the way back up (rating.consequences.remedy_words, paths): no templates
+    "consequences": ("rating/consequences/*_words.py", ""),
 }
 
 
@@ -42,7 +45,7 @@ def extract(domain: str = "report") -> Catalog:
         for lineno, msg, _comments, _ctx in extract_from_file("python", path, keywords=KEYWORDS):
             if isinstance(msg, str):
                 catalog.add(msg, locations=[(str(path.relative_to(ROOT)), lineno)])
-    for path in sorted(ROOT.glob(html)):
+    for path in sorted(ROOT.glob(html)) if html else []:
         with path.open("rb") as fh:
             for lineno, _func, found, _c in babel_extract(fh, ["_"], [], {"trim_blocks": "true"}):
                 # a call with keyword values gives (message, None, …)

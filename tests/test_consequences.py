@@ -48,9 +48,7 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 # ------------------------------------------------------------------ tender credit
 
 
-@pytest.mark.parametrize(
-    ("name", "on", "excluded", "points", "grade"),
-    [
+TENDER_CASES = [
         # nothing published before 2025-10-15: no credit either way
         ("甲物业", "2025-10-14", False, 0, None),
         # 2025Q2 (published 2025-10-15): 甲 AAA → YT-TENDER-AAA +3; 丁 C, not yet listed → 0
@@ -64,8 +62,10 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ("戊物业", "2026-02-01", False, 1, "A"),
         ("丙物业", "2026-02-01", True, 0, "C"),
         ("丁物业", "2026-02-01", True, 0, "C"),
-    ],
-)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "on", "excluded", "points", "grade"), TENDER_CASES)
 def test_tender_credit_on_a_day(
     bureau: dict[str, Any], name: str, on: str, excluded: bool, points: int, grade: str | None
 ) -> None:
@@ -78,6 +78,40 @@ def test_tender_lookup_of_an_unknown_company_is_refused(bureau: dict[str, Any]) 
     with pytest.raises(NotFoundError) as err:
         tender(bureau["con"], "91370600XXXXXXXXX0", date(2026, 2, 1))
     assert err.value.code == "COMPANY_NOT_FOUND"
+
+
+def test_the_public_may_ask_whether_a_company_may_bid(bureau: dict[str, Any]) -> None:
+    """GET /v1/public/tender/{uscc}?on= (no login) gives the bureau's numbers for every case
+    above: the shipped rule sets mark their tender measures public (rating/public/tender.py)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating.warehouse import open_warehouse
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    bureau["con"].close()
+    try:
+        with TestClient(create_app(settings)) as c:
+            for name, on, excluded, points, grade in TENDER_CASES:
+                r = c.get(f"/v1/public/tender/{bureau['names'][name]}", params={"on": on})
+                assert r.status_code == 200, (name, on, r.json())
+                got = r.json()
+                assert (got["excluded"], got["points"], got["grade"]) == (excluded, points, grade)
+                assert got["rated"] == (grade is not None) and got["text"], got
+            ding = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}",
+                         params={"on": "2026-02-01"}).json()  # fmt: skip
+            assert ding["text"] == "不得参与物业项目招投标" and ding["ends"] == "2029-01-20"
+            assert ding["clauses"] and ding["period"] == "2025Q3"
+            nothing = c.get(f"/v1/public/tender/{bureau['names']['甲物业']}",
+                            params={"on": "2025-10-14"}).json()  # fmt: skip
+            assert nothing["text"] == "当日无已公布的信用评价结果，不计信用分"
+            r = c.get("/v1/public/tender/91370600XXXXXXXXX0", params={"on": "2026-02-01"})
+            assert r.status_code == 404 and r.json()["error"]["code"] == "COMPANY_NOT_FOUND"
+            r = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}", params={"on": "x"})
+            assert r.status_code == 422
+    finally:
+        bureau["con"] = open_warehouse(settings)
 
 
 # ------------------------------------------------------------------ measures in force
@@ -142,7 +176,30 @@ def test_the_way_up_for_a_b_company_combines_levers(bureau: dict[str, Any]) -> N
     assert by_source == {"contracts": 2, "complaints": 2}
     complaints = next(c for c in option.changes if c.source == "complaints")
     assert (complaints.value_before, complaints.value_after) == (25.0, 15.0)
-    assert "band" in " ".join(complaints.notes)  # not additive: points move by band
+    assert "档次" in " ".join(complaints.notes)  # not additive: points move by band (按档次计分)
+
+
+def test_the_way_up_in_chinese_and_in_english(bureau: dict[str, Any]) -> None:
+    """The way back up speaks the catalog's words: Chinese by default, English on request —
+    the same options, numbers and record keys in both (rating/locale/zh/…/consequences.po)."""
+    from rating.consequences.remedy import goal_lines
+
+    con, yi, run = bureau["con"], bureau["names"]["乙物业"], bureau["runs"]["2025Q3"]
+    zh, en = remedy(con, yi, run), remedy(con, yi, run, language="en")
+    assert (zh.language, en.language) == ("zh", "en")
+    (gz,), (ge,) = zh.goals, en.goals
+    assert gz.aim == "升一级至A" and ge.aim == "up one grade, to A"
+    assert "项未履行合同事项履行完毕" in gz.options[0].text and "少计2件投诉" in gz.options[0].text
+    assert "→ 70.00分，A" in gz.options[0].text
+    assert (
+        "open contract items" in ge.options[0].text and "2 fewer complaints" in ge.options[0].text
+    )
+    assert "points change by band" in " ".join(ge.options[0].changes[-1].notes)
+    assert [c.keys for c in gz.options[0].changes] == [c.keys for c in ge.options[0].changes]
+    assert "依据本次评价计入的记录" in zh.notes[-1] and en.notes[-1].startswith("computed from")
+    lines_zh, lines_en = goal_lines(gz, "zh"), goal_lines(ge, "en")
+    assert lines_zh[0] == "升一级至A：" and lines_en[0] == "up one grade, to A:"
+    assert "fewer" not in "".join(lines_zh) and "少计" in "".join(lines_en + lines_zh)
 
 
 def test_the_way_off_the_black_list_and_its_minimum_time(bureau: dict[str, Any]) -> None:
@@ -169,7 +226,10 @@ def test_a_veto_item_is_part_of_every_option(bureau: dict[str, Any]) -> None:
     for goal in found.goals:
         (option,) = goal.options
         assert (option.score, option.grade) == (Decimal("80.0000"), "AA")
-        assert "veto item" in option.changes[0].text
+        assert option.changes[0].veto and "一票否决事项" in option.changes[0].text
+    (goal, *_) = remedy(bureau["con"], bureau["names"]["丙物业"], bureau["runs"]["2025Q3"],
+                        language="en").goals  # fmt: skip
+    assert goal.options[0].changes[0].text.startswith("the veto item «")
 
 
 def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
@@ -177,7 +237,104 @@ def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
     assert found.goals == [] and found.grade == "AAA"
 
 
+def test_every_company_below_standard_and_its_way_back_up(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[consequences] standard = "B"`: below it are C and C(缺失), and the black list —
+    丙 (veto, listed), 丁 (third C, listed) and 壬 (C(缺失), unregistered). Worked by hand:
+    丁 55 + 25 (EV0003 lifted) = 80 → AA, and its entry of 2026-01-20 cannot end before
+    2026-04-20 (3 months); 壬's grade comes from the override, no record gets it up, and the
+    2025Q4 results (after 2025-12-31) are its earliest chance. Same rows in the XLSX and CSV
+    the command writes, each with the run's provenance."""
+    from rating.cli import main
+    from rating.consequences.paths import below_standard
+    from rating.exports import read_table
+
+    con, run = bureau["con"], bureau["runs"]["2025Q3"]
+    found = below_standard(con, run, date(2026, 2, 1))
+    names = {v: k for k, v in bureau["names"].items()}
+    assert [names[r.uscc] for r in found.rows] == ["丙物业", "丁物业", "壬物业"]
+    assert found.below == ("C", "C(缺失)")
+    bing, ding, ren = found.rows
+    assert (ding.grade, ding.score, ding.black) == ("C", Decimal("55.0000"), True)
+    assert ding.earliest == date(2026, 4, 20) and "2026年4月20日" in ding.earliest_text
+    assert [g.split("：")[0] for g in ding.goals] == ["升一级至B", "移出黑名单"]
+    assert all("[EV0003] → 80.00分，AA" in g for g in ding.goals)
+    assert any(m.startswith("招投标信用分：不得参与物业项目招投标") for m in ding.measures)
+    assert "一票否决事项" in bing.goals[0] and bing.earliest == date(2026, 4, 20)
+    assert ren.earliest == date(2026, 1, 1) and "无法达到" in ren.goals[0]
+    assert (ding.run_id, ding.rules) == (run, "yantai-2022@1.1.0") and ding.results_sha256
+    db = str(bureau["settings"].db_path)
+    con.execute("CHECKPOINT")
+    for suffix in ("xlsx", "csv"):
+        out = bureau["tmp"] / f"paths.{suffix}"
+        args = ["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--out", str(out)]
+        assert main([*args, "--db", db]) == 0
+        table = read_table(out)
+        assert table["uscc"].to_list() == [r.uscc for r in found.rows], suffix
+        row = table.row(1, named=True)
+        assert (row["earliest"][:10], row["results_sha256"]) == ("2026-04-20", ding.results_sha256)
+        assert row["goals"].split("\n") == ding.goals and row["score"] == "55.0000"
+    about = read_table(bureau["tmp"] / "paths.xlsx", sheet="about")
+    assert run in str(about.rows()) and ding.ruleset_logic_sha256 in str(about.rows())
+    capsys.readouterr()
+    assert main(["path", "--below-standard", "--run", run, "--db", db, "--json"]) == 0
+    assert [r["uscc"] for r in json.loads(capsys.readouterr().out)["rows"]] == [
+        r.uscc for r in found.rows
+    ]
+    assert main(["path", "--db", db]) != 0  # neither a credit code nor --below-standard
+
+
 # ------------------------------------------------------------------ supervision plan
+
+
+def test_supervision_classes_after_the_run(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2025Q3's classes, by hand (a quarter is 3/12 of the rules' inspections a year):
+    A级以上 — 甲 AAA, 庚 辛 AA, 戊 己 癸 A: 6 companies, 6 project rows (P5 changed hands);
+    区 1/yr → 6 × 0.25 = 1.5, 街道 2/yr → 3; the one inspection of the quarter (JC-10, 市,
+    P10, two rows) counts once. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) = 2 →
+    1.0, 区 4 → 2, 街道 12 → 6. B级 — 乙 (P2, 不合格): 区 2 → 0.5, 街道 its own 12 → 3.
+    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made. `rating run` prints the table
+    in Chinese and puts the same under "supervision" with --json."""
+    import shutil
+
+    from rating.cli import main
+    from rating.consequences.classes import supervision_status
+
+    found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    assert found is not None and found.review is None  # no plan stored for 2025Q3
+    by_label = {c.label: c for c in found.classes}
+    assert {k: (c.companies, c.projects) for k, c in by_label.items()} == {
+        "A级以上": (6, 6), "C级、黑名单企业": (2, 2), "B级": (1, 1), "C级": (1, 1)
+    }  # fmt: skip
+    loads = {
+        k: {x.level: (x.per_year, x.due, x.done) for x in c.levels} for k, c in by_label.items()
+    }
+    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, Decimal("1.5"), 0), "街道": (2, 3, 0)}
+    assert loads["C级、黑名单企业"] == {"市": (2, 1, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
+    assert loads["B级"] == {"区": (2, Decimal("0.5"), 0), "街道": (4, 3, 0)}
+    assert (found.due, found.done) == (Decimal("21.25"), 1)
+    bureau["con"].execute("CHECKPOINT")
+    copy = bureau["tmp"] / "rerun.duckdb"
+    shutil.copy(bureau["settings"].db_path, copy)
+    capsys.readouterr()
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "分级分类监管" in out and "C级、黑名" in out and "A级以上" in out, out
+    assert "2025Q3：按上述类别规则应检查21.25次，已检查1次" in out, out
+    assert "没有已存的检查计划" in out
+    # with a plan for 2025Q3 (from 2025Q2's classes) the run also says plan against actual
+    assert main(["supervision", "plan", "--period", "2025Q3", "--db", str(copy)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["supervision"]["done"] == 1 and len(payload["supervision"]["classes"]) == 4
+    plan = payload["supervision"]["review"]
+    assert plan["plan_id"] == "2025Q3-P01" and plan["planned"] > 0 and "items" not in plan
+    assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
+    assert f"监管计划 2025Q3-P01：计划检查 {plan['planned']} 次" in capsys.readouterr().out
 
 
 def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
@@ -267,6 +424,26 @@ def test_the_cli_speaks_chinese(
         assert code == 0 and words in out, (args, out)
 
 
+def test_the_way_up_speaks_english_under_rating_lang_en(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's sentences follow the command line's language, as its own words do."""
+    from rating.cli import main
+
+    db = str(bureau["settings"].db_path)
+    bureau["con"].execute("CHECKPOINT")
+    yi = bureau["names"]["乙物业"]
+    monkeypatch.setenv("RATING_LANG", "en")
+    assert main(["path", yi, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "up one grade, to A:" in out and "2 fewer complaints counted by" in out, out
+    assert "升一级" not in out and "computed from the records this run counted" in out
+    monkeypatch.setenv("RATING_LANG", "zh")
+    assert main(["path", yi, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "升一级至A：" in out and "少计2件投诉" in out and "fewer" not in out, out
+
+
 def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     """The endpoints over the real app and DuckDB file: bureau token only."""
     from datetime import datetime as dt
@@ -296,6 +473,7 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             assert ("fee_ceiling", "P2") in keys_found
             r = c.get(f"/v1/bureau/companies/{yi}/path", headers=head)
             assert r.json()["goals"][0]["options"][0]["grade"] == "A"
+            assert r.json()["goals"][0]["aim"] == "升一级至A"  # the server's language (zh)
             r = c.post("/v1/bureau/supervision/plans", json={"period": "2026Q1", "limit": 2, "run": bureau["runs"]["2025Q3"]},
                        headers=head)  # fmt: skip
             assert r.status_code == 200, r.json()
@@ -307,7 +485,7 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
             r = c.get("/v1/bureau/supervision/review", params={"period": "2030Q1"}, headers=head)
             assert r.status_code == 404 and r.json()["error"]["code"] == "PLAN_NOT_FOUND"
             card = c.get("/v1/public/companies/" + ding, params={"as_of": "2026-02-01"}).json()
-            assert "path" not in card  # the way back up is never on the public card
+            assert card["path"] is None  # public_path = false: the way back up stays internal
             shown = {m["kind"]: m for m in card["measures"]}
             # no inspections (internal); P4 scores 80 → 优秀 → fee tier 一级; the list bars the reward
             assert set(shown) == {"tender", "new_projects", "reward", "honours", "fee_ceiling"}
@@ -322,6 +500,40 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     finally:
         from rating.warehouse import open_warehouse
 
+        bureau["con"] = open_warehouse(settings)
+
+
+def test_the_bureau_api_below_standard(bureau: dict[str, Any]) -> None:
+    """GET /v1/bureau/paths/below-standard as JSON, CSV and XLSX: bureau token only."""
+    from datetime import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating import tokens
+    from rating.warehouse import open_warehouse
+
+    settings = bureau["settings"]
+    bureau["con"].execute("CHECKPOINT")
+    keys = {r: tokens.create(settings.tokens_file, r, r, dt(2026, 1, 1))[1] for r in tokens.ROLES}
+    head = {"Authorization": f"Bearer {keys['bureau']}"}
+    ding = bureau["names"]["丁物业"]
+    bureau["con"].close()
+    try:
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/v1/bureau/paths/below-standard", params={"run": bureau["runs"]["2025Q3"]},
+                      headers=head)  # fmt: skip
+            assert r.status_code == 200 and len(r.json()["rows"]) == 3, r.json()
+            assert r.json()["rows"][1]["uscc"] == ding and r.json()["rows"][1]["black"]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "csv"}, headers=head)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+            assert ding in r.text and "earliest" in r.text.splitlines()[0]
+            r = c.get("/v1/bureau/paths/below-standard", params={"format": "xlsx"}, headers=head)
+            assert r.status_code == 200 and r.content[:2] == b"PK"
+            r = c.get("/v1/bureau/paths/below-standard",
+                      headers={"Authorization": f"Bearer {keys['auditor']}"})  # fmt: skip
+            assert r.status_code == 403
+    finally:
         bureau["con"] = open_warehouse(settings)
 
 
@@ -411,4 +623,4 @@ def test_haikou_b_company(haikou: dict[str, Any]) -> None:
     ((change,),) = [o.changes for o in goal.options]
     assert (change.source, change.records, change.counted) == ("complaints", 10, 30)
     assert (goal.options[0].score, goal.options[0].grade) == (Decimal("90.0000"), "A")
-    assert change.counts_until is not None and "2021-12-31" in change.counts_until
+    assert change.counts_until is not None and "2021年12月31日" in change.counts_until

@@ -1,17 +1,22 @@
 """Bureau endpoints for what a grade sets in motion (token role `bureau`): the measures a
-company faces, its credit for a tender on a day, the way back up, the supervision plan."""
+company faces, its credit for a tender on a day, the way back up (one company, or every
+company below standard as JSON, CSV or XLSX), the supervision plan."""
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from pathlib import Path as FilePath
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 
 from api.deps import get_state, require
 from api.models import ERRORS, Document, PlanRequest, TenderCreditOut
 from api.params import as_of_query, period_query, to_day
 from api.state import AppState
 from rating.consequences.lookup import company_measures, tender
+from rating.consequences.paths import below_standard
 from rating.consequences.plan import latest_plan, make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
@@ -26,6 +31,10 @@ router = APIRouter(
     responses={k: ERRORS[k] for k in (400, 401, 403, 404, 409, 422, 503)},
 )
 USCC = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code.")
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 RUN = Query(None, pattern=RUN_ID_PATTERN, max_length=RUN_ID_MAX_LENGTH, description="Run id")
 
 
@@ -64,8 +73,49 @@ def way_up(
     state: AppState = Depends(get_state),
 ) -> Any:
     with state.reading() as con:
-        found = remedy(con, uscc.upper(), run, today=_today(state, None), max_options=options)
+        found = remedy(
+            con,
+            uscc.upper(),
+            run,
+            today=_today(state, None),
+            max_options=options,
+            language=state.settings.language,
+        )
     return found.as_dict()
+
+
+@router.get(
+    "/paths/below-standard",
+    response_model=Document,
+    responses={
+        200: {
+            "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
+            "description": "JSON, or the whole table as CSV or XLSX (with an `about` sheet)",
+        }
+    },
+    summary="The way back up for every company below standard or black-listed: grade, "
+    "measures, what it must do, the earliest day it can come back, the run's provenance",
+)
+def below_standard_paths(
+    run: str | None = RUN,
+    options: int = Query(3, ge=1, le=10),
+    format: Literal["json", "csv", "xlsx"] = Query("json"),
+    state: AppState = Depends(get_state),
+) -> Any:
+    with state.reading() as con:
+        found = below_standard(
+            con, run, _today(state, None), options, language=state.settings.language
+        )
+    if format == "json":
+        return found.as_dict()
+    with tempfile.TemporaryDirectory() as tmp:
+        body = found.write(FilePath(tmp) / f"paths.{format}").read_bytes()
+    name = f"below-standard-paths-{found.run_id}.{format}"
+    return Response(
+        body,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get(

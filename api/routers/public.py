@@ -31,6 +31,7 @@ from rating.public.shapes import (
     Period,
     SearchPage,
 )
+from rating.public.tender import PublicTender, public_tender
 
 router = APIRouter(
     prefix="/v1/public",
@@ -120,6 +121,28 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
         f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
         code="COMPANY_NOT_FOUND",
     )
+
+
+@router.get(
+    "/tender/{uscc}",
+    response_model=PublicTender,
+    summary="May this company bid: its credit points for a tender opened on a day (or its "
+    "exclusion), from the results published by then",
+)
+def get_tender(
+    request: Request,
+    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    on: str | None = as_of_query("The tender's day (YYYY-MM-DD; default: today)."),
+    state: AppState = Depends(get_state),
+) -> Response:
+    day = to_day(on, "on")
+    shown = state.snapshot.day(day)
+    card = state.snapshot.card(uscc.upper(), shown)
+    if card is None:
+        raise_missing(state, uscc.upper(), day, on)
+    assert card is not None
+    found = public_tender(card, shown, state.snapshot.words)
+    return _json(request, state, found.model_dump_json().encode(), day)
 
 
 @router.get(

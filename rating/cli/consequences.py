@@ -1,14 +1,14 @@
-"""What a grade sets in motion: `rating measures`, `rating tender`, `rating path` and
-`rating supervision plan|show|review` (thin clients of `rating.consequences`)."""
+"""What a grade sets in motion: `rating measures`, `rating tender`, `rating supervision
+plan|show|review` (thin clients of `rating.consequences`); `rating path` is `way_up`."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rating.cli import way_up
 from rating.cli.common import (
     DbOption,
     Invocation,
@@ -19,25 +19,22 @@ from rating.cli.common import (
     say,
     to_jsonable,
 )
-from rating.cli.display import Col, count, print_table, score, when, word
+from rating.cli.display import Col, count, print_table, when, word
 from rating.cli.i18n import _
+from rating.cli.supervision_status import review_line
+from rating.cli.way_up import OnOption, RunOption
 
 if TYPE_CHECKING:
     import duckdb
 
     from rating.consequences.lookup import CompanyMeasures
     from rating.consequences.plan import Plan
-    from rating.consequences.remedy import Remedy
 
 supervision_app = typer.Typer(
     help="分级分类监管: the next period's inspection plan per project, and plan against actual.",
     no_args_is_help=True,
 )
-OnOption = Annotated[
-    str | None,
-    typer.Option("--on", help="The day, YYYY-MM-DD (default: today on the bureau's clock)."),
-]
-RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")]
+_day = way_up.day_of
 
 
 def register(app: typer.Typer) -> None:
@@ -45,17 +42,8 @@ def register(app: typer.Typer) -> None:
     `rating` command line app (`rating.cli.app`)."""
     app.command("measures")(measures)
     app.command("tender")(tender_credit)
-    app.command("path")(path)
+    app.command("path")(way_up.path)
     app.add_typer(supervision_app, name="supervision")
-
-
-def _day(inv: Invocation, text: str | None) -> date:
-    if text is None:
-        return inv.settings.current_time().date()
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(_("{text!r} is not a day (YYYY-MM-DD)").format(text=text)) from exc
 
 
 # ------------------------------------------------------------------------ per company
@@ -151,49 +139,6 @@ def tender_credit(
             )
 
     emit(inv, found.as_dict(), render)
-
-
-def render_path(found: Remedy) -> None:
-    """The way back up in lines."""
-    from rating.consequences.remedy import goal_lines
-
-    state = (
-        _("{grade}, score {score}, black list") if found.black else _("{grade}, score {score}")
-    ).format(grade=found.grade or "–", score=score(found.score))
-    say(
-        _("The way back up for {name} ({state}) in {run_id} under {rules}").format(
-            name=found.name or found.uscc, state=state, run_id=found.run_id, rules=found.rules
-        )
-    )
-    if not found.goals:
-        say("  " + _("already at the best grade and off the black list"))
-    for goal in found.goals:
-        for line in goal_lines(goal):
-            say("  " + line)
-    if found.listing:
-        say("  " + found.listing["text"])
-    for note in found.notes:
-        say("  " + note)
-
-
-def path(
-    uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
-    run_id: RunOption = None,
-    options: Annotated[int, typer.Option(help="Options per goal.", min=1, max=10)] = 3,
-    on: OnOption = None,
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """The way back up (信用修复 path): the fewest records, not counted, that would move the
-    company up one grade or off the black list — each option checked by recomputing the grade
-    under the run's rule set — and the minimum listing time (same as `explain --path`)."""
-    from rating.consequences.remedy import remedy
-
-    inv = Invocation(db, json)
-    day = _day(inv, on)
-    with inv.warehouse(read_only=True) as con:
-        found = remedy(con, uscc.strip().upper(), run_id, today=day, max_options=options)
-    emit(inv, found.as_dict(), lambda: render_path(found))
 
 
 # ------------------------------------------------------------------------ supervision
@@ -370,20 +315,7 @@ def supervision_review(
         found = review(con, period)
 
     def render() -> None:
-        share = f" ({found.completion:.0%})" if found.completion is not None else ""
-        say(
-            _(
-                "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
-                "{missed} missed, {unplanned} unplanned"
-            ).format(
-                plan_id=found.plan_id,
-                done=found.done,
-                planned=found.planned,
-                share=share,
-                missed=found.missed,
-                unplanned=found.unplanned,
-            )
-        )
+        say(review_line(found))
         print_table(
             _("By level"),
             [_("level"), _("planned"), _("done"), _("missed"), _("unplanned")],

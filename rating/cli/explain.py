@@ -39,7 +39,9 @@ def explain(
     """Why a company got its grade: each rule, its points and clause, and the records behind it;
     the measures it faces (in force today, or proposed by an unpublished run) with their
     clauses and until when; with --path, the way back up."""
-    from rating.cli.consequences import render_measures, render_path
+    from rating.cli.consequences import render_measures
+    from rating.cli.i18n import language
+    from rating.cli.way_up import render_path
     from rating.consequences.lookup import company_measures
     from rating.consequences.remedy import remedy
     from rating.engine import explainer
@@ -54,7 +56,9 @@ def explain(
         card["measures"] = found.as_dict()
         way = None
         if way_up and card["company"]["rated"]:
-            way = remedy(con, card["company"]["uscc"], card["run_id"], today=today)
+            way = remedy(
+                con, card["company"]["uscc"], card["run_id"], today=today, language=language()
+            )
             card["path"] = way.as_dict()
 
     def render() -> None:

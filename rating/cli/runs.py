@@ -128,9 +128,19 @@ def run(
     from rating.periods import Period
 
     inv = Invocation(db, json)
+    from rating.cli.supervision_status import render_supervision, supervision_after
+
     request = RunRequest(Period.parse(period), rules, force, with_history, force_period, again)
     result, shown = do_run(inv, request)
-    emit(inv, result.as_dict(), lambda: _render_rated(result, shown))
+    supervision = supervision_after(inv, result.report.run_id)
+
+    def render() -> None:
+        _render_rated(result, shown)
+        if supervision is not None:
+            render_supervision(supervision)
+
+    payload = {**result.as_dict(), "supervision": supervision.as_dict() if supervision else None}
+    emit(inv, payload, render)
 
 
 def _company_rows(found: list[CompanyListRow], extra: str, shown: Shown) -> list[list[Any]]:

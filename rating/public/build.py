@@ -28,6 +28,7 @@ from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
+from rating.public.paths import public_paths
 from rating.public.shapes import (
     GradeBand,
     GradeStreak,
@@ -317,6 +318,10 @@ def build(
         docs[run_id].publicity = publicity_of(records, run_id, period)
         legends.setdefault(rulesets[run_id].ref, legend(rulesets[run_id], words))
     cards = _cards(con, docs, rulesets)
+    for run_id, (at, _period) in first_shown.items():
+        found = public_paths(con, run_id, rulesets[run_id], at.date(), disclosure, language)
+        for uscc, way in found.items():
+            cards[run_id][uscc].path = way
     watermark = max(
         (int(explainer.run_row(con, r)["watermark"]) for r in docs),
         default=-1,

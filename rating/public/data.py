@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict
 from rating.audit.disclosure import Entry, History, Repair
 from rating.consequences.inforce import Book
 from rating.public.search import SearchIndex
-from rating.public.shapes import GradeStreak, Legend, ProjectGrade, Publicity, Reason, Service
+from rating.public.shapes import (
+    GradeStreak,
+    Legend,
+    ProjectGrade,
+    Publicity,
+    PublicPath,
+    Reason,
+    Service,
+)
 
 
 class Doc(BaseModel):
@@ -60,6 +68,7 @@ class RunCard(Doc):
     former_names: list[str] = []
     reasons: list[Reason] = []
     projects: list[ProjectGrade] = []
+    path: PublicPath | None = None  # the way back up, where the rule set publishes it
 
 
 class CompoundDoc(Doc):

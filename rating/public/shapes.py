@@ -161,6 +161,30 @@ class PublicMeasure(Shape):
     until: str = Field(description="Its span in words, e.g. 至下次评价结果公布")
     ends: str | None = Field(None, description="The day it ends (ISO); None: no fixed end")
     clauses: list[str] = Field(default=[], description="The legal basis, as the rule file cites it")
+    points: float | None = Field(None, description="tender: credit points (negative: deducted)")
+    excluded: bool | None = Field(None, description="tender: barred from tenders; reward: none")
+
+
+class PathGoal(Shape):
+    """One goal of the way back up: its aim, and the options that reach it (no record ids)."""
+
+    aim: str = Field(description="Up one grade (to which), or off the black list")
+    reachable: bool
+    options: list[str] = Field(default=[], description="Each way to the goal, in words")
+    notes: list[str] = Field(default=[], description="Why it cannot be reached, when so")
+
+
+class PublicPath(Shape):
+    """The way back up (信用修复路径) of the result shown, only where the rule set's
+    `[consequences] public_path = true`: for a company below standard or black-listed."""
+
+    period: str
+    run_id: str
+    ruleset: str
+    goals: list[PathGoal]
+    listing: str | None = Field(None, description="The minimum listing time and the way off")
+    earliest: str = Field(description="When it can come back at the earliest, in words")
+    basis: str = Field(description="What the path is computed from")
 
 
 class CompanyCard(Shape):
@@ -212,6 +236,11 @@ class CompanyCard(Shape):
     measures: list[PublicMeasure] = Field(
         default=[],
         description="Public measures in force on the day (tenders, fees, rewards, honours …)",
+    )
+    path: PublicPath | None = Field(
+        None,
+        description="The way back up, when the rule set publishes it (`public_path`) and the "
+        "company is below standard or black-listed; null otherwise",
     )
     provenance: Provenance
 

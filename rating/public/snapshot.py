@@ -162,6 +162,7 @@ class PublicView(Lists):
                 for c, s in visible
             ],
             measures=self.measures(uscc, day),
+            path=latest.path,
             provenance=doc.provenance,  # type: ignore[arg-type]
         )
 
@@ -181,6 +182,8 @@ class PublicView(Lists):
                 until=x.span.text,
                 ends=x.span.ends.isoformat() if x.span.ends else None,
                 clauses=sorted({m["clause"] for m in x.measures}),
+                points=float(x.values["points"]) if "points" in x.values else None,
+                excluded=x.values.get("excluded"),
             )
             for x in book.in_force(uscc, day, public_only=True)
         ]

@@ -228,6 +228,8 @@ def test_operation_ids_are_stable(client: TestClient) -> None:
         ("get", "/v1/public/lists/{kind}"): "get_list",
         ("get", "/v1/public/periods"): "list_periods",
         ("get", "/v1/public/grades"): "get_legend",
+        ("get", "/v1/public/tender/{uscc}"): "get_tender",
+        ("get", "/v1/public/managers"): "list_public_managers",
     }
     every = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
     assert len(every) == len(set(every))

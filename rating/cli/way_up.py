@@ -1,0 +1,155 @@
+"""The way back up (信用修复 path): `rating path USCC` and `rating path --below-standard`
+(thin clients of `rating.consequences.remedy` and `rating.consequences.paths`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rating.cli.common import DbOption, Invocation, JsonOption, OutOption, emit, exported, say
+from rating.cli.display import Col, print_table, score
+from rating.cli.i18n import _, language
+
+if TYPE_CHECKING:
+    from rating.consequences.paths import BelowStandard
+    from rating.consequences.remedy import Remedy
+
+OnOption = Annotated[
+    str | None,
+    typer.Option("--on", help="The day, YYYY-MM-DD (default: today on the bureau's clock)."),
+]
+RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")]
+
+
+def day_of(inv: Invocation, text: str | None) -> date:
+    """The day `--on` names (default: today on the bureau's clock); BadParameter otherwise."""
+    if text is None:
+        return inv.settings.current_time().date()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(_("{text!r} is not a day (YYYY-MM-DD)").format(text=text)) from exc
+
+
+def render_path(found: Remedy) -> None:
+    """The way back up in lines."""
+    from rating.consequences.remedy import goal_lines
+
+    state = (
+        _("{grade}, score {score}, black list") if found.black else _("{grade}, score {score}")
+    ).format(grade=found.grade or "–", score=score(found.score))
+    say(
+        _("The way back up for {name} ({state}) in {run_id} under {rules}").format(
+            name=found.name or found.uscc, state=state, run_id=found.run_id, rules=found.rules
+        )
+    )
+    if not found.goals:
+        say("  " + _("already at the best grade and off the black list"))
+    for goal in found.goals:
+        for line in goal_lines(goal, found.language):
+            say("  " + line)
+    if found.listing:
+        say("  " + found.listing["text"])
+    for note in found.notes:
+        say("  " + note)
+
+
+def path(
+    uscc: Annotated[
+        str | None,
+        typer.Argument(help="The company's unified social credit code (or --below-standard)."),
+    ] = None,
+    below_standard: Annotated[
+        bool,
+        typer.Option(
+            "--below-standard",
+            help="Every company below the standard grade or on the black list, one row each.",
+        ),
+    ] = False,
+    run_id: RunOption = None,
+    options: Annotated[int, typer.Option(help="Options per goal.", min=1, max=10)] = 3,
+    on: OnOption = None,
+    out: OutOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The way back up (信用修复 path): the fewest records, not counted, that would move the
+    company up one grade or off the black list — each option checked by recomputing the grade
+    under the run's rule set — and the minimum listing time (same as `explain --path`).
+    --below-standard --out paths.xlsx: every company below standard, with its measures, what it
+    must do and the earliest day it can come back."""
+    from rating.consequences.remedy import remedy
+
+    if below_standard or out is not None:
+        if uscc is not None or not below_standard:
+            raise typer.BadParameter(_("give a credit code, or --below-standard (with --out)"))
+        _below_standard(Invocation(db, json), run_id, options, on, out)
+        return
+    if uscc is None:
+        raise typer.BadParameter(_("give a credit code, or --below-standard"))
+    inv = Invocation(db, json)
+    day = day_of(inv, on)
+    with inv.warehouse(read_only=True) as con:
+        found = remedy(
+            con, uscc.strip().upper(), run_id, today=day, max_options=options, language=language()
+        )
+    emit(inv, found.as_dict(), lambda: render_path(found))
+
+
+def _below_standard(
+    inv: Invocation, run_id: str | None, options: int, on: str | None, out: Path | None
+) -> None:
+    """`rating path --below-standard`: print the rows, or write them to --out."""
+    from rating.consequences.paths import below_standard
+    from rating.exports import output_format
+
+    if out is not None:
+        output_format(out)
+    day = day_of(inv, on)
+    with inv.warehouse(read_only=True) as con:
+        found = below_standard(con, run_id, day, options, language())
+    if out is not None:
+        _export_paths(inv, found, out)
+        return
+
+    def render() -> None:
+        print_table(
+            _("Below standard: the way back up ({n})").format(n=len(found.rows)),
+            [
+                Col(_("company"), wrap=True),
+                _("grade"),
+                Col(_("measures"), wrap=True),
+                Col(_("what it must do"), wrap=True),
+                Col(_("earliest"), wrap=True),
+            ],
+            [
+                [
+                    f"{r.name or ''} {r.uscc}",
+                    (r.grade or "–") + (" " + _("black list") if r.black else ""),
+                    _kinds(r.measures),
+                    "\n".join(r.goals),
+                    r.earliest_text,
+                ]
+                for r in found.rows
+            ],
+        )
+        say(_("{run_id} ({period}) under {rules}").format(
+            run_id=found.run_id, period=found.period, rules=found.rules))  # fmt: skip
+
+    emit(inv, found.as_dict(), render)
+
+
+def _kinds(measures: list[str]) -> str:
+    """「检查频次 3、收费等级上限 9」: the kinds of a company's measures (all in --out)."""
+    from collections import Counter
+
+    kinds = Counter(m.split("：", 1)[0] for m in measures)
+    return _("、").join(f"{k} {n}" for k, n in kinds.items())
+
+
+def _export_paths(inv: Invocation, found: BelowStandard, out: Path) -> None:
+    found.write(out)
+    exported(inv, out, {"paths": len(found.rows)}, found.about())
