@@ -45,6 +45,9 @@ def test_the_part_built_shows_what_the_whole_tree_shows(
     argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "120")
+    # `--debug` sets RATING_DEBUG for the process; monkeypatch takes it back after the test,
+    # or every later in-process `main()` would raise instead of answering with exit code 4.
+    monkeypatch.setenv("RATING_DEBUG", "0")
     assert _screen(argv, whole=False) == _screen(argv, whole=True)
 
 
