@@ -683,3 +683,33 @@ def test_combined_measures_never_cut_a_rule_id(
     out = capsys.readouterr().out
     assert all(i in out for i in ids), out
     assert "2029-01-20" in out and "检查频次" in out
+
+
+def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """乙's P-CMP-RATE (−15 from 25 complaints per 1,000 households) stores 1 per complaint:
+    each counts 1 towards the rate, never "1.00" points. 庚's events in 2025Q1: EV0005 has its
+    own 有效期止 2025-12-31 (shown), EV0004 none (the rule's one-year default applies)."""
+    from rating.cli import main
+    from rating.engine.explainer import explain
+
+    con, names = bureau["con"], bureau["names"]
+    yi, geng = names["乙物业"], names["庚物业"]
+    rate = explain(con, bureau["runs"]["2025Q3"], yi)["evidence"]
+    assert {e["measure"] for e in rate if e["rule_id"] == "P-CMP-RATE"} == {"count"}
+    found = {e["record_key"]: e for e in explain(con, bureau["runs"]["2025Q1"], geng)["evidence"]}
+    assert found["EV0005"]["valid_until"] == date(2025, 12, 31)
+    assert found["EV0004"]["valid_until"] is None and found["EV0004"]["measure"] == "each"
+    con.execute("CHECKPOINT")
+    db = str(bureau["settings"].db_path)
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("RATING_LANG", "zh")
+    assert main(["explain", yi, "--run", bureau["runs"]["2025Q3"], "--db", db]) == 0
+    out = capsys.readouterr().out
+    evidence = out[out.index("依据记录") :]
+    assert evidence.count("计入比率1件") == 5 and " 1.00 " not in evidence, evidence
+    assert "-10.00 分" in evidence  # an `each` rule's points, with their sign
+    assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out
