@@ -647,3 +647,92 @@ def test_haikou_b_company(haikou: dict[str, Any]) -> None:
     assert (change.source, change.records, change.counted) == ("complaints", 10, 30)
     assert (goal.options[0].score, goal.options[0].grade) == (Decimal("90.0000"), "A")
     assert change.counts_until is not None and "2021年12月31日" in change.counts_until
+
+
+def _measures_out(bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> str:
+    from rating.cli import main
+
+    bureau["con"].execute("CHECKPOINT")
+    ding = bureau["names"]["丁物业"]
+    db = str(bureau["settings"].db_path)
+    assert main(["measures", ding, "--on", "2026-02-01", "--db", db]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_measures_table_speaks_words_and_days(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """丁's measures (black-listed 2026-01-20, at most to 2029-01-20): kinds as words of the
+    user's language (never `honours`), 失效日期 a day (the span in words under 说明), and
+    every rule id whole."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("RATING_LANG", "zh")
+    out = _measures_out(bureau, capsys)
+    assert "评优评先" in out and "招投标信用分" in out and "检查频次" in out, out
+    for code in ("honours", "new_projects", "fee_ceiling", "inspection ", "notice"):
+        assert code not in out, (code, out)
+    assert "措施" in out and "计量" not in out and "说明" in out
+    assert "2029-01-20" in out  # the listing's latest day, as a date
+    assert "下次评价结果公布" in out  # C's measures: until the next results
+    for rule in ("YT-HONOURS-BLACK", "YT-NEW-PROJECTS-BLACK", "YT-INSP-C-DISTRICT"):
+        assert rule in out, (rule, out)
+    monkeypatch.setenv("RATING_LANG", "en")
+    out = _measures_out(bureau, capsys)
+    assert "honours and awards" in out and "tender credit" in out and "类别" not in out
+
+
+def test_combined_measures_never_cut_a_rule_id(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line combining two measures lists each rule id on its own line: at 90 columns none
+    is folded mid-identifier (they were joined by "；" into one unbreakable run)."""
+    from rating.cli.common import stdout
+    from rating.cli.consequences import render_measures
+    from rating.cli.i18n import set_language
+    from rating.consequences.inforce import Line, Span
+    from rating.consequences.lookup import CompanyMeasures
+
+    monkeypatch.setattr(stdout, "_width", 90)
+    set_language("zh")
+    span = Span(
+        date(2026, 1, 20), date(2029, 1, 20), "listing", "列入黑名单期间：最迟2029年1月20日移出"
+    )
+    ids = ["YT-INSP-C-DISTRICT", "YT-INSP-BLACK-CITY-LEVEL"]
+    line = Line(
+        "inspection:市", "inspection", "市级检查每年2次", "company", None, None, False, span,
+        False, [{"id": i, "period": "2025Q3"} for i in ids],
+    )  # fmt: skip
+    render_measures(CompanyMeasures("X", date(2026, 2, 1), "2025Q3-01", "published", [line]))
+    out = capsys.readouterr().out
+    assert all(i in out for i in ids), out
+    assert "2029-01-20" in out and "检查频次" in out
+
+
+def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """乙's P-CMP-RATE (−15 from 25 complaints per 1,000 households) stores 1 per complaint:
+    each counts 1 towards the rate, never "1.00" points. 庚's events in 2025Q1: EV0005 has its
+    own 有效期止 2025-12-31 (shown), EV0004 none (the rule's one-year default applies)."""
+    from rating.cli import main
+    from rating.engine.explainer import explain
+
+    con, names = bureau["con"], bureau["names"]
+    yi, geng = names["乙物业"], names["庚物业"]
+    rate = explain(con, bureau["runs"]["2025Q3"], yi)["evidence"]
+    assert {e["measure"] for e in rate if e["rule_id"] == "P-CMP-RATE"} == {"count"}
+    found = {e["record_key"]: e for e in explain(con, bureau["runs"]["2025Q1"], geng)["evidence"]}
+    assert found["EV0005"]["valid_until"] == date(2025, 12, 31)
+    assert found["EV0004"]["valid_until"] is None and found["EV0004"]["measure"] == "each"
+    con.execute("CHECKPOINT")
+    db = str(bureau["settings"].db_path)
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("RATING_LANG", "zh")
+    assert main(["explain", yi, "--run", bureau["runs"]["2025Q3"], "--db", db]) == 0
+    out = capsys.readouterr().out
+    evidence = out[out.index("依据记录") :]
+    assert evidence.count("计入比率1件") == 5 and " 1.00 " not in evidence, evidence
+    assert "-10.00 分" in evidence  # an `each` rule's points, with their sign
+    assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out

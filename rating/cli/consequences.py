@@ -20,13 +20,14 @@ from rating.cli.common import (
     to_jsonable,
 )
 from rating.cli.display import Col, count, print_table, when, word
-from rating.cli.i18n import _
+from rating.cli.i18n import NP_, _, pgettext
 from rating.cli.supervision_status import review_line
 from rating.cli.way_up import OnOption, RunOption
 
 if TYPE_CHECKING:
     import duckdb
 
+    from rating.consequences.inforce import Span
     from rating.consequences.lookup import CompanyMeasures
     from rating.consequences.plan import Plan
 
@@ -49,8 +50,41 @@ def register(app: typer.Typer) -> None:
 # ------------------------------------------------------------------------ per company
 
 
+# A measure's kind (rating.consequences.words.KIND_NAMES) as a word of the user's language.
+KIND_WORDS = {
+    "inspection": NP_("measure kind", "inspection frequency"),
+    "fee_ceiling": NP_("measure kind", "fee ceiling"),
+    "reward": NP_("measure kind", "reward for meeting the standard"),
+    "tender": NP_("measure kind", "tender credit"),
+    "honours": NP_("measure kind", "honours and awards"),
+    "new_projects": NP_("measure kind", "new projects"),
+    "market_exit": NP_("measure kind", "market exit"),
+    "notice": NP_("measure kind", "other measures"),
+}
+# What ends a measure without a known day (Span.lasts).
+OPEN_ENDS = {
+    "listing": NP_("measure ends", "while black-listed"),
+    "next_rating": NP_("measure ends", "next results published"),
+    "open": NP_("measure ends", "no end"),
+}
+
+
+def kind_word(kind: str) -> str:
+    """'honours' → '评优评先' (zh) / 'honours and awards' (en); an unknown kind as it is."""
+    return pgettext("measure kind", KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
+
+def ends_cell(span: Span) -> str:
+    """The day a measure stops applying (it applies up to the day before), or what ends it
+    when no day is known; the span in words goes to the 说明 column."""
+    if span.ends is not None:
+        return when(span.ends)
+    return pgettext("measure ends", OPEN_ENDS[span.lasts]) if span.lasts in OPEN_ENDS else "–"
+
+
 def render_measures(found: CompanyMeasures) -> None:
-    """The measures in force (and proposed) as tables."""
+    """The measures in force (and proposed) as tables: kind, measure, project, the day it
+    ends, public, basis (one rule id and run per line, never cut) and the span in words."""
     if not found.has_consequences:
         say(_("{run_id}'s rule set has no [consequences]: no measures").format(run_id=found.run_id))
     tables = [(_("Measures in force on {day}").format(day=when(found.on)), found.in_force)]
@@ -63,20 +97,22 @@ def render_measures(found: CompanyMeasures) -> None:
             title,
             [
                 _("kind"),
-                Col(_("measure"), wrap=True),
+                Col(pgettext("consequence", "measure"), wrap=True),
                 Col(_("project"), wrap=True),
                 Col(_("until"), wrap=True),
                 _("public"),
-                Col(_("basis"), wrap=True),
+                Col(_("basis"), keep=True, wrap=True),
+                Col(_("note"), wrap=True),
             ],
             [
                 [
-                    x.kind,
+                    kind_word(x.kind),
                     x.text,
                     x.project_name or x.project_id or "",
-                    x.span.text,
+                    ends_cell(x.span),
                     _("yes") if x.public else "",
-                    _("; ").join(f"{m['id']} ({m['period']})" for m in x.measures),
+                    "\n".join(f"{m['id']} ({m['period']})" for m in x.measures),
+                    x.span.text,
                 ]
                 for x in lines
             ],

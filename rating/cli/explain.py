@@ -13,7 +13,7 @@ from rating.cli.i18n import _
 from rating.cli.shown import Shown, grade_reason, read_text, reason_text, shown_for, streak_text
 
 if TYPE_CHECKING:
-    from rating.engine.shapes import Explanation
+    from rating.engine.shapes import EvidenceRow, Explanation
 
 
 def register(app: typer.Typer) -> None:
@@ -166,30 +166,59 @@ def _render_explain(card: Explanation, shown: Shown) -> None:
             [[f["rule_id"], f["project_id"], fair_rate_text(f)] for f in card["fair_rates"]],
         )
     if card["evidence"]:
-        print_table(
-            _("Evidence (first records per rule)"),
-            [
-                Col(_("rule"), keep=True),
-                _("source"),
-                Col(_("record"), keep=True, wrap=False),
-                _("date"),
-                _("points"),
-                Col(_("file"), wrap=True),
-                _("line"),
-            ],
-            [
-                [
-                    e["rule_id"],
-                    word("kind", e["source"]),
-                    e["record_key"],
-                    when(e["record_date"]),
-                    shown.score(e["contribution"]),
-                    e["file_name"] or "–",
-                    text(e["line"]),
-                ]
-                for e in card["evidence"]
-            ],
-        )
+        _render_evidence(card, shown)
+
+
+def _render_evidence(card: Explanation, shown: Shown) -> None:
+    """The first records per rule: what each counts as under its rule (never a bare number
+    that reads as points), and a record's own validity end where its rule reads one."""
+    rules = {r.id: r for r in shown.definition.rules} if shown.definition else {}
+    shown_rules = {e["rule_id"] for e in card["evidence"]}
+    dated = {i for i, r in rules.items() if r.window.until_column and i in shown_rules}
+    columns: list[Col | str] = [
+        Col(_("rule"), keep=True),
+        _("source"),
+        Col(_("record"), keep=True, wrap=False),
+        _("date"),
+        Col(_("counts as"), wrap=True),
+    ]
+    columns += [Col(_("valid until"), wrap=True)] if dated else []
+    columns += [Col(_("file"), wrap=True), _("line")]
+    table = []
+    for e in card["evidence"]:
+        row = [e["rule_id"], word("kind", e["source"]), e["record_key"], when(e["record_date"])]
+        rule = rules.get(e["rule_id"])
+        row.append(counts_as(e, rule.per_1000_households if rule else False, shown))
+        if dated:
+            row.append(valid_cell(e) if e["rule_id"] in dated else "")
+        table.append([*row, e["file_name"] or "–", text(e["line"])])
+    print_table(_("Evidence (first records per rule)"), columns, table)
+
+
+def counts_as(e: EvidenceRow, rate: bool, shown: Shown) -> str:
+    """What one record adds under its rule (`run_evidence.points` by the rule's measure):
+    an `each` rule's points with their sign; 1 towards a count or a rate (the rule's effect
+    comes from the count, shown under Reasons); a sum's or average's value; whether a record
+    meets a share's condition."""
+    measure, x = e.get("measure"), e["contribution"]
+    if x is None:
+        return "–"
+    if measure == "each":
+        return _("{points} points").format(points=shown.score(x))
+    if measure == "count":
+        return _("1 towards the rate") if rate else _("1 towards the count")
+    if measure == "share":
+        return _("meets the condition") if x else _("does not meet the condition")
+    if measure in ("sum", "avg"):
+        return _("value {value}").format(value=text(x))
+    return text(x)
+
+
+def valid_cell(e: EvidenceRow) -> str:
+    """A record's own validity end, or that it has none (the rule's default validity applies)."""
+    if e.get("valid_until") is None:
+        return _("none given (default validity)")
+    return when(e["valid_until"])
 
 
 def _render_standing(card: Explanation, shown: Shown) -> None:

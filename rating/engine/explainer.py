@@ -18,11 +18,11 @@ import duckdb
 import polars as pl
 
 from rating.engine import history, positions, standing
+from rating.engine.evidence import evidence
 from rating.engine.shapes import (
     BucketRow,
     CompanyListRow,
     CompanyRow,
-    EvidenceRow,
     Explanation,
     FairRateRow,
     Manifest,
@@ -178,28 +178,6 @@ def reasons(
     return cast(list[ReasonRow], found)
 
 
-def evidence(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    uscc: str,
-    rule_id: str | None = None,
-    limit: int = 20,
-) -> list[EvidenceRow]:
-    """The records behind a company's points: source table, record key, batch, file line."""
-    found = dicts(
-        con,
-        """SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
-                  e.record_date, e.points AS contribution
-           FROM (SELECT *, row_number() OVER (PARTITION BY rule_id ORDER BY record_date, record_key) AS n
-                 FROM run_evidence WHERE run_id = $run AND company_uscc = $u
-                   AND ($rule IS NULL OR rule_id = $rule)) e
-           LEFT JOIN ingest_batches b ON b.batch_id = e.batch_id
-           WHERE e.n <= $limit ORDER BY e.rule_id, e.record_date, e.record_key""",
-        {"run": run_id, "u": uscc, "rule": rule_id, "limit": limit},
-    )
-    return cast(list[EvidenceRow], found)
-
-
 def _number(x: Any, places: int = 2) -> str:
     return f"{float(x):,.{places}f}"
 
@@ -324,7 +302,7 @@ def explain(
         "ranks": [r.as_dict() for r in positions.ranks(con, rid, uscc, rs)],
         "facts": [f.as_dict() for f in positions.facts(con, rid, uscc, rs)],
         "evaluations": [e.as_dict() for e in positions.evaluations(con, rid, uscc, rs)],
-        "evidence": evidence(con, rid, uscc, limit=limit),
+        "evidence": evidence(con, rid, uscc, rs, limit=limit),
     }
 
 

@@ -241,7 +241,9 @@ class EvidenceRow(TypedDict):
     file_name: str | None
     line: int | None
     record_date: date | None
-    contribution: Decimal | None
+    contribution: Decimal | None  # points (each), 1 (count), value (sum/avg), 1/0 (share)
+    measure: str | None  # the rule's measure, which says what `contribution` is
+    valid_until: date | None  # the record's own validity end (rules reading one), else None
 
 
 class FairRateRow(TypedDict):
