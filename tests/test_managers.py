@@ -252,6 +252,56 @@ def test_satisfaction_rates_written_with_a_percent_sign(tmp_path: Path) -> None:
     ]
 
 
+def test_a_rate_written_as_a_fraction_is_refused_not_loaded_at_a_hundredth(
+    tmp_path: Path,
+) -> None:
+    """0.925 in a rate column in percent is the fraction 0.925 (92.5%), not 0.925 per cent:
+    in a CSV or in an .xlsx cell formatted 0.0% (Excel shows 92.5%, the cell holds 0.925 and
+    the reader cannot see the format), it is quarantined as RATE_AS_FRACTION, naming the file,
+    line and column; 0, 1 and 1..100 stay valid."""
+    import xlsxwriter
+
+    from rating.ingest.loader import ingest_file
+
+    b = Bureau()
+    b.project("P1", b.company(1, "甲物业"))
+    con, settings, _ = load(b, tmp_path)
+    header = ["测评编号", "项目编号", "测评日期", "组织方", "有效问卷数", "满意率"]
+    rates = [0.925, 0, 1, 0.5, 100, 0.999]
+    (tmp_path / "surveys.csv").write_text(
+        ",".join(header)
+        + "\n"
+        + "".join(f"CSV-{i},P1,2026-09-20,第三方,120,{r}\n" for i, r in enumerate(rates)),
+        encoding="utf-8",
+    )
+    book = tmp_path / "surveys.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    ws, pct = wb.add_worksheet(), wb.add_format({"num_format": "0.0%"})
+    ws.write_row(0, 0, header)
+    for i, r in enumerate(rates, start=1):
+        ws.write_row(i, 0, [f"XL-{i}", "P1", "2026-09-20", "第三方", 120])
+        ws.write_number(i, 5, r, pct)
+    wb.close()
+    for name in ("surveys.csv", "surveys.xlsx"):
+        result = ingest_file(con, settings, "surveys", tmp_path / name)
+        assert (result.rows_loaded, result.reasons) == (3, {"RATE_AS_FRACTION": 3}), name
+    assert rows(
+        con,
+        "SELECT DISTINCT satisfaction_rate FROM src_surveys ORDER BY 1",
+    ) == [(0,), (1,), (100,)]
+    found = rows(
+        con,
+        "SELECT file_name, line, column_name, code, value, message FROM quarantine "
+        "ORDER BY file_name, line",
+    )
+    assert [r[:5] for r in found] == [
+        (f, line, "满意率", "RATE_AS_FRACTION", v)
+        for f in ("surveys.csv", "surveys.xlsx")
+        for line, v in ((2, "0.925"), (5, "0.5"), (7, "0.999"))
+    ]
+    assert "92.5%" in found[0][5]
+
+
 # ---------------------------------------------------------------- the manager part, by hand
 
 
