@@ -252,6 +252,56 @@ def test_satisfaction_rates_written_with_a_percent_sign(tmp_path: Path) -> None:
     ]
 
 
+def test_a_rate_written_as_a_fraction_is_refused_not_loaded_at_a_hundredth(
+    tmp_path: Path,
+) -> None:
+    """0.925 in a rate column in percent is the fraction 0.925 (92.5%), not 0.925 per cent:
+    in a CSV or in an .xlsx cell formatted 0.0% (Excel shows 92.5%, the cell holds 0.925 and
+    the reader cannot see the format), it is quarantined as RATE_AS_FRACTION, naming the file,
+    line and column; 0, 1 and 1..100 stay valid."""
+    import xlsxwriter
+
+    from rating.ingest.loader import ingest_file
+
+    b = Bureau()
+    b.project("P1", b.company(1, "甲物业"))
+    con, settings, _ = load(b, tmp_path)
+    header = ["测评编号", "项目编号", "测评日期", "组织方", "有效问卷数", "满意率"]
+    rates = [0.925, 0, 1, 0.5, 100, 0.999]
+    (tmp_path / "surveys.csv").write_text(
+        ",".join(header)
+        + "\n"
+        + "".join(f"CSV-{i},P1,2026-09-20,第三方,120,{r}\n" for i, r in enumerate(rates)),
+        encoding="utf-8",
+    )
+    book = tmp_path / "surveys.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    ws, pct = wb.add_worksheet(), wb.add_format({"num_format": "0.0%"})
+    ws.write_row(0, 0, header)
+    for i, r in enumerate(rates, start=1):
+        ws.write_row(i, 0, [f"XL-{i}", "P1", "2026-09-20", "第三方", 120])
+        ws.write_number(i, 5, r, pct)
+    wb.close()
+    for name in ("surveys.csv", "surveys.xlsx"):
+        result = ingest_file(con, settings, "surveys", tmp_path / name)
+        assert (result.rows_loaded, result.reasons) == (3, {"RATE_AS_FRACTION": 3}), name
+    assert rows(
+        con,
+        "SELECT DISTINCT satisfaction_rate FROM src_surveys ORDER BY 1",
+    ) == [(0,), (1,), (100,)]
+    found = rows(
+        con,
+        "SELECT file_name, line, column_name, code, value, message FROM quarantine "
+        "ORDER BY file_name, line",
+    )
+    assert [r[:5] for r in found] == [
+        (f, line, "满意率", "RATE_AS_FRACTION", v)
+        for f in ("surveys.csv", "surveys.xlsx")
+        for line, v in ((2, "0.925"), (5, "0.5"), (7, "0.999"))
+    ]
+    assert "92.5%" in found[0][5]
+
+
 # ---------------------------------------------------------------- the manager part, by hand
 
 
@@ -511,3 +561,112 @@ def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None: 
     sheet = pl.read_excel(built.workbook, sheet_name="项目经理", read_options={"header_row": 2})
     assert sheet["证书编号"].to_list() == ["M003", "M002", "M001"]
     assert sheet["红黑榜"].null_count() == 3 and sheet["负责项目"].to_list()[1:] == ["P1", "P1、P2"]
+
+
+# ---------------------------------------------------------------- the command line, as a user meets it
+
+
+@pytest.fixture(scope="module")
+def manager_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A closed warehouse file (the command line opens it) with a shanghai-2023 run of
+    2026Q3, which scores managers, and a yantai-2022 run of 2026Q2, which does not."""
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+
+    tmp = tmp_path_factory.mktemp("manager_cli")
+    con, settings, _ = load(_shanghai_bureau(), tmp)
+    shanghai = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    yantai = load_ruleset(settings.rules_dir, "yantai-2022")
+    q3 = execute_run(con, settings, shanghai, Period.parse("2026Q3"), forced=True).run_id
+    q2 = execute_run(con, settings, yantai, Period.parse("2026Q2"), forced=True).run_id
+    con.close()
+    return settings.db_path, q3, q2
+
+
+def _cli(
+    capsys: pytest.CaptureFixture[str], *argv: str, columns: int = 200
+) -> tuple[int, str, str]:
+    from rating.cli import main
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RATING_LANG", "zh")
+        mp.setenv("COLUMNS", str(columns))
+        code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_refuses_an_unknown_manager_and_a_run_that_scores_none(
+    manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, q3, q2 = manager_db
+    code, out, err = _cli(capsys, "managers", "explain", "WYJL999999", "--run", q3, "--db", str(db))
+    assert (code, out) == (3, "") and "MANAGER_NOT_FOUND" in err and "WYJL999999" in err, err
+    assert "评价运行" not in err and f"评定 {q3}" in err
+    for argv in (["show", q2], ["explain", "M001", "--run", q2]):
+        code, out, err = _cli(capsys, "managers", *argv, "--db", str(db))
+        assert (code, out) == (3, ""), (argv, out)
+        assert "MANAGERS_NOT_SCORED" in err and "不评价项目经理" in err, err
+        assert "yantai-2022" in err and "shanghai-2023@1.0.0" in " ".join(err.split()), err
+
+
+def test_cli_show_says_when_more_managers_exist(
+    manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, q3, _ = manager_db
+    code, out, _err = _cli(capsys, "managers", "show", q3, "--limit", "2", "--db", str(db))
+    assert code == 0 and "还有更多行：用 --limit 和 --offset" in out, out
+    assert f"项目经理，评定 {q3}" in out and "评价运行" not in out
+    header = next(line for line in out.splitlines() if "证书编号" in line)
+    assert "姓名" in header and "项目" in header and "项目数" not in header, header
+    code, out, _err = _cli(capsys, "managers", "show", q3, "--offset", "1", "--db", str(db))
+    assert code == 0 and "还有更多行" not in out, out
+    code, out, _err = _cli(
+        capsys, "managers", "show", q3, "--limit", "2", "--json", "--db", str(db)
+    )
+    assert '"total": 3' in out and '"truncated": true' in out
+
+
+def test_cli_show_never_cuts_a_project_id(capsys: pytest.CaptureFixture[str]) -> None:
+    """A manager in charge of several projects: on a narrow terminal each id stays whole
+    (Chinese lists join with 、 and no space, which a folding column used to cut)."""
+    from rating.cli import common
+    from rating.cli.i18n import language, set_language
+    from rating.cli.managers import _render_show
+    from rating.engine.managers import ManagerResult
+
+    ids = ["XM000038", "XM000041", "XM000052", "XM000107"]
+    someone = ManagerResult("WYJL000048", "张三", None, ids, 92, 81.5, "警示", False, [])
+    was = language()
+    set_language("zh")
+    try:
+        for columns in (200, 80, 64, 50, 40):
+            capsys.readouterr()
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(common.stdout, "width", columns)
+                _render_show("2026Q3-01", [someone], truncated=False)
+            out = capsys.readouterr().out
+            words = set(out.replace("│", " ").replace("、", " ").split())
+            assert set(ids) <= words, (columns, out)
+    finally:
+        set_language(was)
+
+
+def test_cli_explain_names_the_manager_and_each_rule_s_title_and_clause(
+    manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rating.ruleset.loader import load_ruleset
+
+    db, q3, _ = manager_db
+    code, out, _err = _cli(capsys, "managers", "explain", "M001", "--run", q3, "--db", str(db))
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("张三 M001：等级 正常（得分 93.00") and q3 in first, first
+    late = load_ruleset(Path("rules"), "shanghai-2023@1.0.0").definition.rule("SH-M-LATE")
+    assert f"SH-M-LATE {late.title}" in out and f"依据：{late.clause}" in " ".join(out.split())
+    code, out, _err = _cli(
+        capsys, "managers", "explain", "M001", "--run", q3, "--json", "--db", str(db)
+    )
+    assert '"name": "张三"' in out and f'"clause": "{late.clause}"' in out

@@ -11,7 +11,7 @@ import typer
 
 from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
 from rating.cli.display import Col, count, listing, print_table, score, word
-from rating.cli.i18n import _
+from rating.cli.i18n import _, pgettext
 
 if TYPE_CHECKING:
     from rating.engine.managers import ManagerPoint, ManagerResult
@@ -64,21 +64,35 @@ def managers_show(
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
+        managers.require_scored(
+            con,
+            info["run_id"],
+            info["ruleset"],
+            info["ruleset_files_sha256"],
+            inv.settings.rules_dir,
+        )
         found = managers.results(con, info["run_id"], limit, offset)
-    data = {"run_id": info["run_id"], "managers": [asdict(m) for m in found]}
-    emit(inv, data, lambda: _render_show(info["run_id"], found))
+        total = managers.count(con, info["run_id"])
+    truncated = offset + len(found) < total
+    data = {
+        "run_id": info["run_id"],
+        "total": total,
+        "truncated": truncated,
+        "managers": [asdict(m) for m in found],
+    }
+    emit(inv, data, lambda: _render_show(info["run_id"], found, truncated))
 
 
-def _render_show(run_id: str, found: list[ManagerResult]) -> None:
+def _render_show(run_id: str, found: list[ManagerResult], truncated: bool) -> None:
     print_table(
         _("Project managers, run {run_id}").format(run_id=run_id),
         [
             Col(_("certificate"), keep=True),
-            _("name"),
+            pgettext("person", "name"),
             _("score"),
             _("grade"),
             _("list"),
-            Col(_("projects"), wrap=True),
+            Col(pgettext("list of", "projects"), keep=True, wrap=True),
             _("days in charge"),
         ],
         [
@@ -88,11 +102,13 @@ def _render_show(run_id: str, found: list[ManagerResult]) -> None:
                 score(m.score),
                 m.grade,
                 listing([word("list", x) for x in m.lists]),
-                listing(m.projects),
+                # one id a line, so that a narrow column never cuts an id in two
+                "\n".join(m.projects) if m.projects else listing(m.projects),
                 count(m.days_in_charge),
             ]
             for m in found
         ],
+        caption=_("more rows: use --limit and --offset") if truncated else None,
     )
 
 
@@ -105,45 +121,99 @@ def managers_explain(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Why a manager has their score: each rule's points and the records behind them, with
-    the project and the company serving it on the record's date."""
+    """Why a manager has their score: name, score and grade, then each rule's title, clause
+    and points and the records behind them, with the project and the company serving it on
+    the record's date."""
+    from rating.cli.shown import shown_for
     from rating.engine import explainer, managers
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
+        managers.require_scored(
+            con,
+            info["run_id"],
+            info["ruleset"],
+            info["ruleset_files_sha256"],
+            inv.settings.rules_dir,
+        )
+        manager = managers.result(con, info["run_id"], certificate_no)
         points = managers.explain(con, info["run_id"], certificate_no)
+        definition = shown_for(con, info).definition
+    rules = {r.id: r for r in definition.rules} if definition else {}
+    wording = {
+        p.rule_id: (
+            rules[p.rule_id].title if p.rule_id in rules else p.rule_id,
+            rules[p.rule_id].clause if p.rule_id in rules else "",
+        )
+        for p in points
+    }
     data = {
         "run_id": info["run_id"],
+        "rules": info["ruleset"],
         "certificate_no": certificate_no,
-        "points": [asdict(p) for p in points],
+        "manager": asdict(manager),
+        "points": [
+            {**asdict(p), "title": wording[p.rule_id][0], "clause": wording[p.rule_id][1]}
+            for p in points
+        ],
     }
-    emit(inv, data, lambda: _render_explain(points))
+    emit(
+        inv,
+        data,
+        lambda: _render_explain(info["run_id"], info["ruleset"], manager, points, wording),
+    )
 
 
-def _render_explain(points: list[ManagerPoint]) -> None:
+def _render_explain(
+    run_id: str,
+    rules: str,
+    manager: ManagerResult,
+    points: list[ManagerPoint],
+    wording: dict[str, tuple[str, str]],
+) -> None:
+    say(
+        _(
+            "{name} {certificate_no}: grade {grade} (score {score}) in {run_id} under {rules}"
+        ).format(
+            name=manager.name or "–",
+            certificate_no=manager.certificate_no,
+            grade=manager.grade,
+            score=score(manager.score),
+            run_id=run_id,
+            rules=rules,
+        )
+    )
     for p in points:
+        title, clause = wording[p.rule_id]
         say(
-            _("{rule} ({target}): {points} over {records} records").format(
+            _("{rule} {title} ({target}): {points} over {records} records").format(
                 rule=p.rule_id,
+                title=title,
                 target=word("target", p.target),
                 points=score(p.points),
                 records=count(p.records),
             )
         )
+        if clause:
+            say("  " + _("clause: {clause}").format(clause=clause))
         if p.evidence:
-            print_table(
-                None,
-                [
-                    _("date"),
-                    _("source"),
-                    Col(_("record"), keep=True),
-                    _("project"),
-                    _("company"),
-                    _("points"),
-                ],
-                [
-                    [day, word("kind", source), key, project, company, score(pts)]
-                    for source, key, project, company, day, pts in p.evidence
-                ],
-            )
+            _render_evidence(p)
+
+
+def _render_evidence(p: ManagerPoint) -> None:
+    print_table(
+        None,
+        [
+            _("date"),
+            _("source"),
+            Col(_("record"), keep=True),
+            Col(_("project"), keep=True),
+            _("company"),
+            _("points"),
+        ],
+        [
+            [day, word("kind", source), key, project, company, score(pts)]
+            for source, key, project, company, day, pts in p.evidence
+        ],
+    )

@@ -22,6 +22,7 @@ the points of the records on their days in charge of their earlier projects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -305,6 +306,41 @@ def result(con: duckdb.DuckDBPyConnection, run_id: str, certificate_no: str) -> 
             code="MANAGER_NOT_FOUND",
         )
     return ManagerResult(*found[0])
+
+
+def scoring_rulesets(rules_dir: Path) -> list[str]:
+    """Refs (`name@version`) of the rule sets under `rules_dir` that score project managers
+    (a `[managers]` part), in folder order; a rule set that does not load is left out."""
+    from rating.errors import RatingError
+    from rating.ruleset.loader import list_rulesets, load_ruleset
+
+    found = []
+    for name, version in list_rulesets(rules_dir):
+        try:
+            loaded = load_ruleset(rules_dir, f"{name}@{version}")
+        except RatingError:  # `rating rules validate` says why
+            continue
+        if loaded.definition.managers is not None:
+            found.append(loaded.ref)
+    return found
+
+
+def require_scored(
+    con: duckdb.DuckDBPyConnection, run_id: str, rules: str, files_sha: str, rules_dir: Path
+) -> None:
+    """Raise NotFoundError `MANAGERS_NOT_SCORED` when run `run_id`'s stored rule set `rules`
+    (files `files_sha`) has no `[managers]` part, naming the rule sets under `rules_dir`
+    that have one: an empty list of managers would read as "nobody to report"."""
+    from rating.engine.explainer import stored_ruleset
+
+    if stored_ruleset(con, rules, files_sha).definition.managers is not None:
+        return
+    scoring = ", ".join(scoring_rulesets(rules_dir)) or "–"
+    raise NotFoundError(
+        f"run {run_id} was rated under {rules}, which does not score project managers; "
+        f"rule sets that do: {scoring}",
+        code="MANAGERS_NOT_SCORED",
+    )
 
 
 def explain(con: duckdb.DuckDBPyConnection, run_id: str, certificate_no: str) -> list[ManagerPoint]:

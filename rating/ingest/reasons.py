@@ -22,6 +22,7 @@ PROBLEM_CODES = {
     "BAD_ENUM": "not one of the known values",
     "BAD_FORMAT": "does not have the expected form",
     "OUT_OF_RANGE": "outside the allowed range",
+    "RATE_AS_FRACTION": "looks like a fraction (0.925), not a percentage: write 92.5 or 92.5%",
     "BAD_USCC": "not a valid unified social credit code (GB 32100-2015 checksum)",
     "BAD_ID_NUMBER": "not a valid citizen identity number (GB 11643-1999 checksum)",
     "ID_NOT_EXACT": "the id was stored as a number and its digits are lost (Excel keeps 15): "
@@ -56,6 +57,7 @@ PROBLEM_EXAMPLES = {
     "BAD_ENUM": "十四类 `扰民`",
     "BAD_FORMAT": "评价周期 `2025年三季度`",
     "OUT_OF_RANGE": "户数 `0`",
+    "RATE_AS_FRACTION": "满意率 `0.925` (or an Excel cell 0.925 formatted 0.0%, shown as 92.5%)",
     "BAD_USCC": "`91370602MA3C4XYZ10` (wrong check character)",
     "BAD_ID_NUMBER": "身份证号 `11010519491231002Y` (wrong check character)",
     "ID_NOT_EXACT": "工单编号 `2.02607E+17` or a number cell holding 2.026070300000124E+17",

@@ -134,6 +134,8 @@ def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
         return f"NOT uscc_valid({value})", "BAD_USCC"
     if check.name == "id_number_checksum":
         return f"NOT id_number_valid({value})", "BAD_ID_NUMBER"
+    if check.name == "not_fraction":
+        return f"({value} > 0 AND {value} < 1)", "RATE_AS_FRACTION"
     if check.name == "str_matches":
         return f"NOT regexp_full_match({value}, {sql_text(lit(stats['pattern']))})", "BAD_FORMAT"
     bounds = {

@@ -67,6 +67,20 @@ def id_number_check() -> pa.Check:
     return pa.Check(check, name="id_number_checksum", error="not a valid citizen identity number")
 
 
+def not_fraction_check() -> pa.Check:
+    """A pandera check for a column in percent: no value lies strictly between 0 and 1. A
+    satisfaction rate of 0.925 per cent is not credible; it is the fraction 0.925 (an Excel
+    cell formatted 0.0% shows 92.5% and holds 0.925, and the reader cannot see the format),
+    so it is refused (`RATE_AS_FRACTION`) rather than loaded at 1/100 of its meaning. 0 and
+    1..100 pass; nulls pass."""
+
+    def check(data: Any) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(((col <= 0) | (col >= 1)).fill_null(True))
+
+    return pa.Check(check, name="not_fraction", error="a fraction where percent is expected")
+
+
 def column(
     dtype: Any,
     headers: tuple[str, ...],

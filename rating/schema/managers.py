@@ -25,6 +25,7 @@ from rating.schema.contracts import (
     column,
     enum,
     id_number_check,
+    not_fraction_check,
     uscc_check,
 )
 from rating.schema.vocabularies import ORGANISER_SYNONYMS, ORGANISERS
@@ -160,10 +161,11 @@ SURVEYS = Contract(
                 pl.Float64,
                 ("满意率", "满意度"),
                 "Share satisfied, in percent 0-100 (92.5, 92.5% or 92.5％); this or the score "
-                "is required.",
+                "is required. A value between 0 and 1 (0.925: a fraction, or an Excel cell "
+                "formatted as a percentage) is refused as RATE_AS_FRACTION: write 92.5 or 92.5%.",
                 required=False,
                 percent=True,
-                checks=(pa.Check.in_range(0, 100),),
+                checks=(pa.Check.in_range(0, 100), not_fraction_check()),
             ),
             "score": column(
                 pl.Float64,
