@@ -162,6 +162,7 @@ def test_no_personal_data_in_any_public_response(
             f"/companies/{uscc}",
             f"/v1/public/companies?q={name}",
             f"/?q={name}",
+            f"/v1/public/tender/{uscc}?on=2026-02-01",
         ]
         for url in urls:
             response = client.get(url)
@@ -204,6 +205,7 @@ def test_no_personal_data_in_any_public_response(
         "/v1/public/periods",
         "/v1/public/grades",
         "/v1/public/managers",
+        "/v1/public/tender/{uscc}",
     }
 
 
