@@ -14,7 +14,6 @@ from rating.cli.common import (
     JsonOption,
     OutOption,
     emit,
-    exported,
     progress_bar,
     say,
     stderr,
@@ -248,7 +247,8 @@ def quarantine(
 
     inv = Invocation(db, json)
     if out is not None:
-        from rating.exports import Sheet, output_format, write_tables
+        from rating.cli.outfile import write_out
+        from rating.exports import Sheet, output_format
 
         output_format(out)
         with inv.warehouse(read_only=True) as con:
@@ -259,8 +259,7 @@ def quarantine(
             "filters": {"batch": batch, "kind": kind, "code": code},
             "exported_at": inv.settings.current_time().isoformat(),
         }
-        write_tables(out, [Sheet("quarantine", rows_out)], about)
-        exported(inv, out, {"quarantine": rows_out.height}, about)
+        write_out(inv, out, [Sheet("quarantine", rows_out)], about)
         return
     with inv.warehouse(read_only=True) as con:
         found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)
