@@ -272,6 +272,32 @@ def test_unreadable_files_change_nothing(con, settings, tmp_path, content, code)
     assert before == after
 
 
+@pytest.mark.parametrize("name", ["企业.xlsx", "企业.XLS"])
+def test_text_behind_an_excel_name_is_not_called_a_wrong_kind(
+    con, settings, tmp_path, name
+) -> None:  # type: ignore[no-untyped-def]
+    """A plain-text file renamed 企业.xlsx: the real problem is that it is no workbook
+    (FILE_UNREADABLE, as for a damaged ZIP), not "missing columns"."""
+    path = tmp_path / name
+    path.write_text("随便写的一些文字\n第二行\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        ingest_file(con, settings, "companies", path)
+    assert err.value.code == "FILE_UNREADABLE"
+    assert "not a real Excel workbook" in err.value.message and "plain text" in err.value.message
+    assert rows(con, "SELECT count(*) FROM ingest_batches") == [(0,)]
+
+
+def test_csv_text_behind_an_excel_name_is_read_with_a_warning(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Some systems save CSV under an .xlsx name; its values read exactly as CSV, so it is
+    loaded, and the warning says what the file really is."""
+    path = tmp_path / "企业.xlsx"
+    path.write_bytes(_companies(tmp_path).read_bytes())
+    result = ingest_file(con, settings, "companies", path)
+    assert (result.format, result.rows_loaded) == ("csv", 2)
+    assert [w.code for w in result.warnings] == ["FILE_NOT_EXCEL"]
+    assert "really CSV text" in result.warnings[0].message
+
+
 def test_the_same_rows_sent_again_are_not_counted_as_corrections(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An export sent twice in another encoding (other bytes, same rows): both rows supersede
     their earlier versions, but nothing was corrected — the result and the batch say so."""
