@@ -137,6 +137,9 @@ def test_each_bad_row_gets_its_reason_and_nothing_is_lost(con, settings, tmp_pat
     assert all(f == "projects.csv" for _, f, _, _ in found)
     columns = {code: col for code, _, _, col in found}
     assert columns["OUT_OF_RANGE"] == "户数" and columns["BAD_USCC"] == "统一社会信用代码"
+    # an out-of-range value names the range allowed, not only "outside the allowed range"
+    message = rows(con, "SELECT message FROM quarantine WHERE code = 'OUT_OF_RANGE'")[0][0]
+    assert message == "outside the allowed range (户数): > 0"
 
 
 def test_overlapping_service_and_duplicate_keys(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

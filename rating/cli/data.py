@@ -52,7 +52,7 @@ def generate(
     quarters: Annotated[int, typer.Option(help="Quarters covered.", min=1, max=40)] = 4,
     end: Annotated[str, typer.Option(help="Last quarter covered.")] = "2026Q3",
     parquet: Annotated[
-        bool, typer.Option(help="Write complaints and inspections as Parquet.")
+        bool, typer.Option("--parquet", help="Write complaints and inspections as Parquet.")
     ] = False,
     dirty: Annotated[
         float, typer.Option(help="Share of rows given a realistic defect.", min=0, max=0.5)
@@ -147,6 +147,7 @@ def _render_ingest(results: list[IngestResult]) -> None:
             count(r.rows_loaded),
             count(r.rows_in_review) if r.rows_in_review else "",
             count(r.rows_quarantined),
+            count(sum(r.rows_skipped.values())) if r.rows_skipped else "",
             _corrections(r),
             _reasons(r.reasons),
         ]
@@ -163,12 +164,14 @@ def _render_ingest(results: list[IngestResult]) -> None:
             _("loaded"),
             _("in review"),
             _("quarantined"),
+            _("skipped"),
             _("corrections"),
             _("reasons"),
         ],
         body,
         caption=_(
-            "rows read = loaded + in review + quarantined; `rating quarantine` lists each "
+            "rows read = loaded + in review + quarantined + skipped (not data: blank lines, "
+            "total rows); `rating quarantine` lists each "
             "rejected row, `rating match review list` the orders waiting for a project"
         ),
     )

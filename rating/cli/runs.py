@@ -91,7 +91,7 @@ def run(
         str | None, typer.Option(help="NAME@VERSION; default: the version in force.")
     ] = None,
     force: Annotated[
-        bool, typer.Option(help="Use a rule version outside its validity (recorded).")
+        bool, typer.Option("--force", help="Use a rule version outside its validity (recorded).")
     ] = False,
     with_history: Annotated[
         bool,
