@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rating.cli.common import Invocation, exported
-from rating.cli.display import DEFAULT_PLACES, listing
+from rating.cli.display import DEFAULT_PLACES
 from rating.cli.export import _labels, cell_words
 from rating.cli.i18n import _, pgettext
 
@@ -72,27 +72,44 @@ def floored(frame: pl.DataFrame, places: int) -> pl.DataFrame:
     )
 
 
+ROW_CONTEXT = ("code", "veto_rules", "grade")  # what a code's words may read of its row
+
+
 def _worded(
     frame: pl.DataFrame, words: Mapping[str, Callable[[Any, Mapping[str, Any]], str]]
 ) -> pl.DataFrame:
-    """Coded columns in words (row-wise: a code's words may depend on its row), yes/no columns
-    as 是/否, lists as listed."""
+    """Yes/no columns as 是/否 and lists as listed (whole columns), then coded columns in
+    words: each distinct (code, its row context) is worded once and joined back."""
     import polars as pl
 
-    rows = frame.to_dicts()
-    out: dict[str, list[Any]] = {}
+    plain = []
     for name, dtype in frame.schema.items():
-        cells = [row[name] for row in rows]
-        if name in words:
-            say = words[name]
-            out[name] = [
-                None if v is None else say(v, row) for v, row in zip(cells, rows, strict=True)
-            ]
-        elif dtype == pl.Boolean:
-            out[name] = [None if v is None else _("yes") if v else _("no") for v in cells]
+        col = pl.col(name)
+        if dtype == pl.Boolean:
+            plain.append(pl.when(col).then(pl.lit(_("yes"))).otherwise(pl.lit(_("no"))))
         elif isinstance(dtype, pl.List):
-            out[name] = [None if v is None else listing(v) for v in cells]
-    return frame.with_columns(pl.Series(n, v, dtype=pl.Utf8) for n, v in out.items())
+            plain.append(col.cast(pl.List(pl.Utf8)).list.join(_(", ")))
+        else:
+            plain.append(col)
+    frame = frame.select(
+        pl.when(pl.col(n).is_null()).then(None).otherwise(e).alias(n)
+        for n, e in zip(frame.columns, plain, strict=True)
+    )
+    for name in [n for n in frame.columns if n in words]:
+        keys = [name, *(c for c in ROW_CONTEXT if c in frame.columns and c != name)]
+        distinct = frame.select(keys).unique().to_dicts()
+        shown = [None if d[name] is None else words[name](d[name], d) for d in distinct]
+        table = pl.DataFrame(distinct, schema=frame.select(keys).schema).with_columns(
+            pl.Series("_shown", shown, dtype=pl.Utf8)
+        )
+        frame = (
+            frame.with_row_index("_order")
+            .join(table, on=keys, how="left", nulls_equal=True)
+            .sort("_order")
+            .with_columns(pl.col("_shown").alias(name))
+            .drop("_order", "_shown")
+        )
+    return frame
 
 
 def for_people(
