@@ -47,7 +47,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": ((1, "c"), 2)}
 # Library functions whose returned English sentences are shown to people: (file, function).
 TEXT_FUNCTIONS: list[tuple[str, str]] = [
     ("rating/audit/publication.py", "_refusal"),  # why a run may not be published yet
-    ("rating/ingest/quarantine.py", "_closest"),  # the closest allowed value to a typo
+    ("rating/ingest/quarantine.py", "closest_hint"),  # the closest allowed value to a typo
 ]
 
 

@@ -503,6 +503,29 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
         bureau["con"] = open_warehouse(settings)
 
 
+def test_a_company_listed_in_force_but_not_by_the_run_is_below_standard(
+    bureau: dict[str, Any],
+) -> None:
+    """On 2026-02-01 丙 and 丁 are on the black list in force (2025Q3, published 2026-01-20).
+    Read against the 2025Q2 run, where 丙 is not black-listed: it is still a row, black, with
+    the entry's dates and a note that it leaves by listing time and credit repair — not by
+    records of that run (a fresh-eyes user found in-force companies missing from the export)."""
+    from rating.consequences.paths import below_standard
+
+    con = bureau["con"]
+    found = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 2, 1))
+    bing = next(r for r in found.rows if r.uscc == bureau["names"]["丙物业"])
+    assert bing.black and bing.grade not in found.below
+    assert bing.earliest == date(2026, 4, 20)  # the entry's minimum listing time
+    assert not any(g.startswith("移出黑名单") for g in bing.goals)  # nothing of 2025Q2 to lift
+    from rating.consequences.remedy import remedy
+
+    path = remedy(con, bing.uscc, bureau["runs"]["2025Q2"], date(2026, 2, 1))
+    assert path.black and any("本次评定未将其列入" in n for n in path.notes)
+    before = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 1, 19))
+    assert bureau["names"]["丙物业"] not in {r.uscc for r in before.rows}  # not yet listed
+
+
 def test_the_bureau_api_below_standard(bureau: dict[str, Any]) -> None:
     """GET /v1/bureau/paths/below-standard as JSON, CSV and XLSX: bureau token only."""
     from datetime import datetime as dt

@@ -257,6 +257,8 @@ def test_cli_run_discard_and_show_say_what_they_read(
     code, made = cli("run", "--period", "2025Q3", "--with-history")
     assert code == 0 and made["black"] == 1
     assert [r["run_id"] for r in made["history_made"]] == ["2025Q1-01", "2025Q2-01"]
+    code, typo = cli("show", "--list", "blak")
+    assert code == 2 and "'black'" in typo["error"]["message"]  # the closest list named
     code, black = cli("show", "--list", "black")
     (jia,) = black["lists"]["black"]["rows"]  # listed for its third C, which the row says
     assert (jia["name"], jia["streak"]["periods"], jia["streak"]["since"]) == (
@@ -343,6 +345,7 @@ def test_a_run_that_would_repeat_one_that_counts_is_refused_until_again(
     assert same.value.code == "RUN_UNCHANGED"
     assert same.value.details == {"run_id": "2025Q3-01", "status": "draft"}
     assert "--again" in same.value.message
+    assert "`rating show 2025Q3-01`" in same.value.message  # a command that works as written
     publicize(con, settings.with_(now=datetime(2025, 10, 9, 10)), "2025Q3-01")
     with pytest.raises(ConflictError) as in_publicity:
         rate(con, settings, RunRequest(Q3))

@@ -128,11 +128,16 @@ def _reasons(reasons: dict[str, int]) -> str:
 
 
 def _corrections(r: IngestResult) -> str:
-    changed = r.rows_superseding - r.rows_repeated
-    if not r.rows_repeated:
+    return _changed_rows(r.rows_superseding, r.rows_repeated)
+
+
+def _changed_rows(superseding: int, repeated: int) -> str:
+    """The corrections cell: rows that changed a record, and apart those re-sent unchanged."""
+    changed = superseding - repeated
+    if not repeated:
         return count(changed) if changed else ""
     return _("{changed} (+{same} re-sent unchanged)").format(
-        changed=count(changed), same=count(r.rows_repeated)
+        changed=count(changed), same=count(repeated)
     )
 
 
@@ -325,6 +330,9 @@ BATCH_COLUMNS = [
     "ingested_at",
     "sha256",
 ]
+# Of the superseding rows, those re-sent unchanged (stored with the batch's reading since
+# session 3; 0 for older batches).
+REPEATED = "coalesce(CAST(reading->>'$.rows_repeated' AS BIGINT), 0)"
 
 
 def batches(db: DbOption = None, json: JsonOption = False) -> None:
@@ -332,15 +340,19 @@ def batches(db: DbOption = None, json: JsonOption = False) -> None:
     from rating.sql import rows
 
     inv = Invocation(db, json)
-    cols = BATCH_COLUMNS
+    cols = [*BATCH_COLUMNS, "rows_repeated"]
     with inv.warehouse(read_only=True) as con:
-        found = rows(con, f"SELECT {', '.join(cols)} FROM ingest_batches ORDER BY batch_id")
+        found = rows(
+            con,
+            f"SELECT {', '.join(BATCH_COLUMNS)}, {REPEATED} FROM ingest_batches ORDER BY batch_id",
+        )
     body = [
         [
             r[0],
             word("kind", r[1]),
             r[2],
-            *[count(n) for n in r[5:10]],
+            *[count(n) for n in r[5:9]],
+            _changed_rows(int(r[9] or 0), int(r[12])),
             r[3],
             r[4] or "",
             when(r[10]),

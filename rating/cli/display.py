@@ -256,8 +256,8 @@ def print_records(
 ) -> None:
     """Rows one under the other, each a record headed by its first cell: for a terminal too
     narrow for a table of every column (a long value folds, never cut)."""
-    if title:
-        stdout.print(Text(f"{title} ({len(cells)})", style="bold"))
+    if title:  # as the table would show it: callers that count rows say so in the title
+        stdout.print(Text(title, style="bold"))
     label_width = max(cell_len(c.header) for c in cols[1:]) if len(cols) > 1 else 0
     for row in cells:
         stdout.print(Text(f"{cols[0].header} {row[0]}", style="bold"), overflow="fold")

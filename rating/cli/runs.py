@@ -205,7 +205,13 @@ def show(
 
     inv = Invocation(db, json)
     if list_ is not None and list_ not in explainer.LISTS:
-        raise UsageError(f"--list must be one of {', '.join(explainer.LISTS)}", code="BAD_REQUEST")
+        from rating.ingest.quarantine import closest_hint
+
+        names = list(explainer.LISTS)
+        raise UsageError(
+            f"unknown list '{list_}'{closest_hint(list_, names)}: use one of {', '.join(names)}",
+            code="BAD_REQUEST",
+        )
     if out is not None:
         _export_lists(inv, run_id, list_, out)
         return

@@ -13,6 +13,7 @@ its publication, so the day is left open and the text says so.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -125,16 +126,23 @@ def below_grades(rs: RuleSet) -> tuple[str, ...]:
     return order[order.index(standard) + 1 :]
 
 
-def below_usccs(con: duckdb.DuckDBPyConnection, run_id: str, grades: tuple[str, ...]) -> list[str]:
-    """Credit codes of the run's rated companies graded one of `grades` or black-listed."""
+def below_usccs(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    grades: tuple[str, ...],
+    listed: Collection[str] = (),
+) -> list[str]:
+    """Credit codes of the run's rated companies graded one of `grades`, black-listed by the
+    run, or in `listed` (black-list entries in force from earlier publications)."""
     return [
         u
         for (u,) in rows(
             con,
             """SELECT uscc FROM run_companies WHERE run_id = $r AND rated
-               AND (list_contains($g::VARCHAR[], grade) OR coalesce(black, false))
+               AND (list_contains($g::VARCHAR[], grade) OR coalesce(black, false)
+                    OR list_contains($listed::VARCHAR[], uscc))
                ORDER BY uscc""",
-            {"r": run_id, "g": list(grades)},
+            {"r": run_id, "g": list(grades), "listed": sorted(listed)},
         )
     ]
 
@@ -204,7 +212,9 @@ def below_standard(
     disclosure = history(con)
     out = []
     below = below_grades(rs.definition)
-    for uscc in below_usccs(con, info["run_id"], below):
+    day = today or Period.parse(info["period"]).end
+    in_force = {e.uscc for e in disclosure.active(day)}
+    for uscc in below_usccs(con, info["run_id"], below, in_force):
         company = load_company(con, info["run_id"], uscc)
         found = remedy_of(con, company, info, today, max_options, language, disclosure)
         out.append(_row(found, w, _measure_words(measures.get(uscc, []), KIND_NAMES), prov))

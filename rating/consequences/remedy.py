@@ -31,10 +31,12 @@ __all__ = ["Change", "Goal", "Option", "Remedy", "goal_lines", "remedy"]
 def _listing(
     company: Company, today: date, w: PathWords, disclosure: History
 ) -> dict[str, Any] | None:
-    """The black-list entry's dates and the way off it (None when not black-listed)."""
-    if not company.row["black"]:
-        return None
+    """The black-list entry's dates and the way off it (None when not black-listed): listed by
+    this run, or by an earlier publication whose entry is still in force on `today` (a
+    company graded B now stays listed until its minimum listing time and credit repair)."""
     entry = disclosure.entry(company.uscc, today)
+    if not company.row["black"] and entry is None:
+        return None
     durations = company.ruleset.definition.disclosure.black_list
     text = words.listing_text(w, durations, entry)
     if entry is None:
@@ -45,6 +47,7 @@ def _listing(
         "start": entry.start,
         "min_until": entry.min_until,
         "max_until": entry.max_until,
+        "by_this_run": bool(company.row["black"]),
         "text": text,
     }
 
@@ -97,6 +100,11 @@ def remedy_of(
         out.goals.append(search.goal(s, "up", levers, max_options))
     if company.row["black"]:
         out.goals.append(search.goal(s, "off_black", levers, max_options))
-        out.listing = _listing(company, today or period.end, w, disclosure or history(con))
+    out.listing = _listing(company, today or period.end, w, disclosure or history(con))
+    if out.listing is not None and not company.row["black"]:
+        # Listed by an earlier publication, not by this run: no record of this run keeps it
+        # there, so there is nothing to lift — only the listing time and credit repair.
+        out.black = True
+        out.notes.append(words.listed_earlier_note(w, out.listing["entry_id"].split(":")[0]))
     out.notes.append(words.basis_note(w))
     return out

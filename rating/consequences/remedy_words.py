@@ -236,6 +236,15 @@ def listing_text(w: PathWords, durations: Any, entry: Any | None) -> str:
     )
 
 
+def listed_earlier_note(w: PathWords, run_id: str) -> str:
+    """The company is on the black list by an earlier run's publication, not by this run."""
+    return w(
+        "on the black list in force since run {run_id}: this run does not list it, so it "
+        "leaves by the listing time and credit repair (信用修复), not by records of this run",
+        run_id=run_id,
+    )
+
+
 def basis_note(w: PathWords) -> str:
     """What every path is computed from (this run's records, its own rule set)."""
     return w(

@@ -184,9 +184,9 @@ def unchanged_run(
 
 def _unchanged(request: RunRequest, run_id: str, status: str) -> ConflictError:
     return ConflictError(
-        f"{request.period} already has run {run_id} ({status}) made under the same rule set over "
-        "the same records, holds and history: a new run would repeat it byte for byte. "
-        f"See it with `rating show --run {run_id}`; `{request.command()} --again` rates anyway",
+        f"{request.period} already has run {run_id}, made under the same rule set over the same "
+        "records, integrity holds and history runs: a new run would repeat it byte for byte. "
+        f"See it with `rating show {run_id}`; `{request.command()} --again` rates anyway",
         code="RUN_UNCHANGED",
         details={"run_id": run_id, "status": status},
     )

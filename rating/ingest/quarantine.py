@@ -45,7 +45,7 @@ class QuarantinePage:
     reasons: dict[str, int]
 
 
-def _closest(value: str, allowed: list[str]) -> str:
+def closest_hint(value: str, allowed: list[str]) -> str:
     """' (did you mean …?)' naming the allowed value closest to a misspelt one, or ''."""
     from difflib import get_close_matches
 
@@ -63,7 +63,7 @@ def check_filter(con: duckdb.DuckDBPyConnection, kind: str | None, code: str | N
     if kind is not None and kind not in CONTRACTS:
         kinds = list(CONTRACTS)
         raise UsageError(
-            f"unknown kind '{kind}'{_closest(kind, kinds)}: use one of {', '.join(kinds)}",
+            f"unknown kind '{kind}'{closest_hint(kind, kinds)}: use one of {', '.join(kinds)}",
             code="UNKNOWN_KIND",
             details={"allowed": kinds},
         )
@@ -72,7 +72,7 @@ def check_filter(con: duckdb.DuckDBPyConnection, kind: str | None, code: str | N
         if code not in held:
             codes = list(PROBLEM_CODES) + [c for c in held if c not in PROBLEM_CODES]
             raise UsageError(
-                f"unknown reason code '{code}'{_closest(code, codes)}: use one of "
+                f"unknown reason code '{code}'{closest_hint(code, codes)}: use one of "
                 f"{', '.join(codes)}",
                 code="UNKNOWN_CODE",
                 details={"allowed": codes},
