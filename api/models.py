@@ -155,7 +155,8 @@ class IngestResponse(BaseModel):
     header_line: int = Field(1, description="Line or row the header was found on")
     warnings: list[IngestWarning] = Field(
         default_factory=list,
-        description="Loaded, but worth a look: EMPTY_FILE (a header without data rows)",
+        description="Loaded, but worth a look: EMPTY_FILE (a header without data rows), "
+        "FILE_NOT_EXCEL (a file named .xlsx/.xls that was CSV text, read as CSV)",
     )
 
 

@@ -64,8 +64,16 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(out)
 
 
-def write_tables(path: Path, sheets: list[Sheet], about: Mapping[str, object]) -> Path:
+def write_tables(
+    path: Path,
+    sheets: list[Sheet],
+    about: Mapping[str, object],
+    about_headers: tuple[str, str] = ("what", "value"),
+    about_name: str = "about",
+) -> Path:
     """Write `sheets` to `path` (.xlsx: every sheet plus `about`; .csv: exactly one sheet).
+    `about_name` and `about_headers` name the about sheet and its two columns (a caller
+    writing for people passes them in the user's language).
 
     Raises UsageError `EXPORT_FORMAT` for another suffix and `EXPORT_CSV_ONE_TABLE` for a
     CSV asked to hold several tables. Returns the path written.
@@ -95,9 +103,14 @@ def write_tables(path: Path, sheets: list[Sheet], about: Mapping[str, object]) -
                 table_style=None,
                 float_precision=4,
             )
-        rows = [{"what": str(k), "value": _text(v)} for k, v in about.items()]
-        pl.DataFrame(rows, schema={"what": pl.Utf8, "value": pl.Utf8}).write_excel(
-            workbook=wb, worksheet="about", header_format=header, autofit=True, autofilter=False
+        key, val = about_headers
+        rows = [{key: str(k), val: _text(v)} for k, v in about.items()]
+        pl.DataFrame(rows, schema={key: pl.Utf8, val: pl.Utf8}).write_excel(
+            workbook=wb,
+            worksheet=about_name[:31],
+            header_format=header,
+            autofit=True,
+            autofilter=False,
         )
     return path
 

@@ -185,10 +185,21 @@ def test_run_results_go_to_a_workbook_or_a_csv(
         "grades", "red", "black", "downgrades", "vetoes", "unrated", "projects",
     }  # fmt: skip
     sheets = pl.read_excel(tmp_path / "run.xlsx", sheet_id=0)
-    assert sheets["grades"].height == out["rows"]["grades"] > 0
-    about = dict(zip(*sheets["about"].get_columns(), strict=True))
-    assert about["run_id"] == out["about"]["run_id"] and "latest run" in about["read"]
+    # the file speaks Chinese like `rating export`: sheets, headers, yes/no, reasons, about
+    assert {"全部等级", "红榜", "黑榜", "关于"} <= set(sheets)
+    grades = sheets["全部等级"]
+    assert grades.height == out["rows"]["grades"] > 0
+    assert {"统一社会信用代码", "名称", "得分", "等级", "上期等级"} <= set(grades.columns)
+    assert set(grades["红榜"].cast(pl.Utf8)) <= {"是", "否"}
+    assert "band" not in set(grades["定级依据"]) and "not_rated" not in set(grades["定级依据"])
+    about = dict(zip(*sheets["关于"].get_columns(), strict=True))
+    assert about["评定"] == out["about"]["run_id"] and "最新" in about["读取的运行"]
+    # scores are rounded down to the places the screen shows, not stored unrounded
+    scores = [s for s in grades["得分"].to_list() if s is not None]
+    assert scores and all(round(s * 100, 6) == int(round(s * 100, 6)) for s in scores)
     code, black = cli(capsys, "show", "--list", "black", "--out", str(tmp_path / "b.csv"), *db)
-    assert code == 0 and pl.read_csv(tmp_path / "b.csv").height == black["rows"]["black"]
+    listed = pl.read_csv(tmp_path / "b.csv")
+    assert code == 0 and listed.height == black["rows"]["black"]
+    assert "统一社会信用代码" in listed.columns and "uscc" not in listed.columns
     code, refused = cli(capsys, "show", "--out", str(tmp_path / "all.csv"), *db)
     assert code == 2 and refused["error"]["code"] == "EXPORT_CSV_ONE_TABLE"  # a usage error

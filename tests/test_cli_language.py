@@ -379,6 +379,26 @@ def _command_paths() -> list[list[str]]:
     return walk(typer.main.get_command(app), [])
 
 
+def test_flags_show_no_negative_form() -> None:
+    """README: a flag is shown as itself (`--force`), never as `--force --no-force`: every
+    on/off option of every command names its one flag (typer adds `--no-X` otherwise)."""
+    import typer
+
+    from rating.cli import app
+
+    def walk(command: Any, path: list[str]) -> list[tuple[str, str]]:
+        found = [
+            (" ".join(path), opt)
+            for param in getattr(command, "params", [])  # typer's own click: no isinstance
+            for opt in getattr(param, "secondary_opts", [])
+        ]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += walk(sub, [*path, name])
+        return found
+
+    assert walk(typer.main.get_command(app), ["rating"]) == []
+
+
 @pytest.mark.parametrize("columns", ["80", "40"])
 def test_chinese_help_wraps_and_speaks_chinese(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
@@ -442,6 +462,23 @@ def test_a_header_only_file_is_loaded_with_a_warning(
     code, _, err = run(capsys, "ingest", "companies", str(empty), "--db", str(tmp_path / "w.db"))
     assert code == 0
     assert "警告：[EMPTY_FILE] 企业.csv 只有表头，没有数据行：已记为批次 1，0 行" in err
+
+
+def test_the_ingest_table_counts_skipped_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: rows read = loaded + in review + quarantined + skipped; the table shows the
+    skipped rows (a 合计 row, lines of bare commas) and its footer says so; a text file
+    under an Excel name is read with a warning naming what it really is."""
+    monkeypatch.setenv("COLUMNS", "200")
+    saved = tmp_path / "企业.xlsx"
+    saved.write_text(
+        "统一社会信用代码,企业名称\n91370602MA3C4XYZ1J,阳光物业\n,\n合计：1家,\n", encoding="utf-8"
+    )
+    code, out, err = run(capsys, "ingest", "companies", str(saved), "--db", str(tmp_path / "w.db"))
+    assert code == 0
+    assert "读取行数 = 入库 + 待复核 + 隔离 + 跳过" in out and "跳过" in out.split("\n", 3)[2]
+    assert "警告：[FILE_NOT_EXCEL] 企业.xlsx 的扩展名是 Excel 工作簿，实际却是 CSV 文本" in err
 
 
 def test_progress_lines_grow_and_end_at_each_steps_total(

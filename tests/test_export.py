@@ -70,6 +70,32 @@ def test_xlsx_has_a_provenance_sheet_and_a_sheet_per_table(
     assert set(quarantine["代码"]) <= set(PROBLEM_CODES)  # the codes stay codes
 
 
+def test_a_workbook_shows_the_score_the_screen_shows(
+    capsys: pytest.CaptureFixture[str], rated: dict[str, Any], tmp_path: Path
+) -> None:
+    """Scores are rounded DOWN everywhere (rating.cli.display.number): the workbook holds the
+    floored figure, so Excel cannot round 36.1893 up to 36.19 where the CLI says 36.18; the
+    CSV keeps the 4 stored places."""
+    from decimal import ROUND_FLOOR, Decimal
+
+    from rating.cli.display import number
+
+    book, flat = tmp_path / "q3.xlsx", tmp_path / "q3.csv"
+    for out in (book, flat):
+        args = ["export", "--what", "results", "--out", str(out), "--db", rated["db"]]
+        assert cli(capsys, *args)[0] == 0
+    stored = pl.read_csv(flat, comment_prefix="#", schema_overrides={"score": pl.Utf8})
+    exact = {u: Decimal(s) for u, s in stored.select("uscc", "score").rows() if s}
+    shown = dict(
+        pl.read_excel(book, sheet_name="评定结果").select("统一社会信用代码", "得分").rows()
+    )
+    cent = Decimal("0.01")
+    assert any(v != v.quantize(cent, rounding=ROUND_FLOOR) for v in exact.values())  # can fail
+    for uscc, value in exact.items():
+        assert Decimal(str(shown[uscc])) == value.quantize(cent, rounding=ROUND_FLOOR)
+        assert f"{shown[uscc]:,.2f}" == number(value, 2)
+
+
 def test_a_red_list_entry_says_why(
     capsys: pytest.CaptureFixture[str], rated: dict[str, Any], tmp_path: Path
 ) -> None:

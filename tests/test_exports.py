@@ -170,7 +170,8 @@ def test_cli_exports_and_import(
 
     code, out = cli("match", "review", "list", "--out", str(tmp / "q.xlsx"))
     assert code == 0 and out["rows"] == {"review": 5}
-    assert set(pl.read_excel(tmp / "q.xlsx", sheet_name="about")["what"]) >= {"what", "how"}
+    about = pl.read_excel(tmp / "q.xlsx", sheet_name="关于")
+    assert set(about[about.columns[0]]) >= {"说明", "how"}
     frame = read_table(tmp / "q.xlsx").drop("_line")
     edited = _edit(queue, frame, {"H4": ("P4", "")})
     code, done = cli("match", "review", "import", str(edited), "--by", "张三")
@@ -178,6 +179,14 @@ def test_cli_exports_and_import(
     code, out = cli("quarantine", "--out", str(tmp / "quarantine.csv"))
     assert code == 0 and (tmp / "quarantine.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     counted = pl.read_csv(tmp / "quarantine.csv")
-    assert counted.height == out["rows"]["quarantine"] > 0 and "raw" in counted.columns
+    assert counted.height == out["rows"]["quarantine"] > 0 and "读到的原始行" in counted.columns
+    # headers and messages in the screen's words, the reason code kept in its own column
+    assert {"批次", "代码", "说明"} <= set(counted.columns) and "batch_id" not in counted.columns
+    assert all(m.isascii() is False for m in counted["说明"].to_list())
+    monkeypatch.setenv("RATING_LANG", "en")
+    code, out = cli("quarantine", "--out", str(tmp / "q-en.xlsx"))
+    english = pl.read_excel(tmp / "q-en.xlsx", sheet_name="quarantine")
+    assert {"batch", "code", "message", "row as read"} <= set(english.columns)
+    monkeypatch.delenv("RATING_LANG")
     code, bad = cli("quarantine", "--out", str(tmp / "quarantine.txt"))
     assert code == 2 and bad["error"]["code"] == "EXPORT_FORMAT"

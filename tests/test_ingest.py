@@ -137,6 +137,9 @@ def test_each_bad_row_gets_its_reason_and_nothing_is_lost(con, settings, tmp_pat
     assert all(f == "projects.csv" for _, f, _, _ in found)
     columns = {code: col for code, _, _, col in found}
     assert columns["OUT_OF_RANGE"] == "户数" and columns["BAD_USCC"] == "统一社会信用代码"
+    # an out-of-range value names the range allowed, not only "outside the allowed range"
+    message = rows(con, "SELECT message FROM quarantine WHERE code = 'OUT_OF_RANGE'")[0][0]
+    assert message == "outside the allowed range (户数): > 0"
 
 
 def test_overlapping_service_and_duplicate_keys(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -270,6 +273,32 @@ def test_unreadable_files_change_nothing(con, settings, tmp_path, content, code)
         "SELECT (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM src_companies)",
     )
     assert before == after
+
+
+@pytest.mark.parametrize("name", ["企业.xlsx", "企业.XLS"])
+def test_text_behind_an_excel_name_is_not_called_a_wrong_kind(
+    con, settings, tmp_path, name
+) -> None:  # type: ignore[no-untyped-def]
+    """A plain-text file renamed 企业.xlsx: the real problem is that it is no workbook
+    (FILE_UNREADABLE, as for a damaged ZIP), not "missing columns"."""
+    path = tmp_path / name
+    path.write_text("随便写的一些文字\n第二行\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        ingest_file(con, settings, "companies", path)
+    assert err.value.code == "FILE_UNREADABLE"
+    assert "not a real Excel workbook" in err.value.message and "plain text" in err.value.message
+    assert rows(con, "SELECT count(*) FROM ingest_batches") == [(0,)]
+
+
+def test_csv_text_behind_an_excel_name_is_read_with_a_warning(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Some systems save CSV under an .xlsx name; its values read exactly as CSV, so it is
+    loaded, and the warning says what the file really is."""
+    path = tmp_path / "企业.xlsx"
+    path.write_bytes(_companies(tmp_path).read_bytes())
+    result = ingest_file(con, settings, "companies", path)
+    assert (result.format, result.rows_loaded) == ("csv", 2)
+    assert [w.code for w in result.warnings] == ["FILE_NOT_EXCEL"]
+    assert "really CSV text" in result.warnings[0].message
 
 
 def test_the_same_rows_sent_again_are_not_counted_as_corrections(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -211,6 +211,12 @@ def test_survey_checks(tmp_path: Path) -> None:
     surveys = results[-1]
     assert (surveys.rows_loaded, surveys.rows_quarantined) == (2, 4)
     assert surveys.reasons == {"MISSING_VALUE": 1, "OUT_OF_RANGE": 2, "UNKNOWN_PROJECT": 1}
+    ranges = (
+        "SELECT DISTINCT message FROM quarantine WHERE code = 'OUT_OF_RANGE' AND kind = 'surveys'"
+    )
+    assert "outside the allowed range (satisfaction_rate): 0–100" in {
+        m for (m,) in rows(con, ranges)
+    }
     assert rows(con, "SELECT organiser, satisfaction_rate, score FROM src_surveys ORDER BY 1") == [
         ("第三方机构", 90, None),
         ("街道办事处", None, 88),

@@ -12,8 +12,9 @@ period, as-of, results sha256, status, and when and by which engine version the 
 written) travels inside the file: a first sheet `provenance` in XLSX, the key-value metadata
 `rating.provenance` (JSON) in Parquet, and `#` comment lines above the header in CSV (read
 them with `comment_prefix="#"` in polars, `comment="#"` in pandas). CSV is UTF-8 with a byte
-order mark so that Excel opens Chinese text correctly. Scores keep the 4 places the engine
-stores; XLSX shows them with the rule set's `score_places`.
+order mark so that Excel opens Chinese text correctly. CSV and Parquet keep the 4 places the
+engine stores; XLSX, for people, holds scores and points rounded DOWN to the rule set's
+`score_places` — the figure the CLI and the pages show (36.1893 → 36.18, never Excel's 36.19).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +264,13 @@ def _xlsx(
     return counts
 
 
+def floored(value: Any, places: int) -> float:
+    """`value` rounded DOWN to `places` (−23.425 → −23.43), as rating.cli.display.number shows
+    it: a number format would round half up and show a figure the screen does not."""
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
+    return float(exact)
+
+
 def _sheet(
     con: duckdb.DuckDBPyConnection,
     sheet: Any,
@@ -291,7 +300,7 @@ def _sheet(
                 if isinstance(v, bool):
                     sheet.write_boolean(r, c, v)
                 elif kinds[c] is number:
-                    sheet.write_number(r, c, float(v), number)
+                    sheet.write_number(r, c, floored(v, book.places), number)
                 elif kinds[c] is day:
                     sheet.write_datetime(r, c, v, day)
                 elif isinstance(v, int | float):

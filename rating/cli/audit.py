@@ -98,7 +98,7 @@ def ledger_keygen(
 def publish(
     run_id: Annotated[str, typer.Argument(help="Run id to publish.")],
     force: Annotated[
-        bool, typer.Option(help="Publish before the publicity period ends (recorded).")
+        bool, typer.Option("--force", help="Publish before the publicity period ends (recorded).")
     ] = False,
     db: DbOption = None,
     json: JsonOption = False,

@@ -301,8 +301,16 @@ def working(inv: Invocation, label: str) -> Iterator[None]:
         yield
 
 
-def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[str, Any]) -> None:
-    """Say what an export wrote (rows per sheet) — in JSON with --json."""
+def exported(
+    inv: Invocation,
+    path: Path,
+    sheets: dict[str, int],
+    about: dict[str, Any],
+    names: dict[str, str] | None = None,
+) -> None:
+    """Say what an export wrote (rows per sheet) — in JSON with --json (sheets by their codes),
+    else in words (sheets by `names`, the names the file shows)."""
+    names = names or {}
     emit(
         inv,
         {"file": str(path), "rows": sheets, "about": about},
@@ -310,7 +318,8 @@ def exported(inv: Invocation, path: Path, sheets: dict[str, int], about: dict[st
             _("Wrote {path}: {counts}").format(
                 path=path,
                 counts=_(", ").join(
-                    _("{name} {n:,} rows").format(name=name, n=n) for name, n in sheets.items()
+                    _("{name} {n:,} rows").format(name=names.get(name, name), n=n)
+                    for name, n in sheets.items()
                 ),
             )
         ),

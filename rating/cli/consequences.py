@@ -15,7 +15,6 @@ from rating.cli.common import (
     JsonOption,
     OutOption,
     emit,
-    exported,
     say,
     to_jsonable,
 )
@@ -257,8 +256,9 @@ def _cell(v: Any) -> Any:
 def _export_plan(inv: Invocation, con: duckdb.DuckDBPyConnection, plan: Plan, out: Path) -> None:
     import polars as pl
 
+    from rating.cli.outfile import write_out
     from rating.consequences.plan import PLAN_COLUMNS, plan_items
-    from rating.exports import Sheet, write_tables
+    from rating.exports import Sheet
 
     items = plan_items(con, plan.plan_id)
     frame = pl.DataFrame(
@@ -268,8 +268,7 @@ def _export_plan(inv: Invocation, con: duckdb.DuckDBPyConnection, plan: Plan, ou
     )
     about = {"plan": plan.plan_id, "period": plan.period, "basis_run": plan.basis_run,
              "rules": plan.ruleset, "made_at": plan.made_at}  # fmt: skip
-    write_tables(out, [Sheet("plan", frame)], about)
-    exported(inv, out, {"plan": frame.height}, about)
+    write_out(inv, out, [Sheet("plan", frame)], about)
 
 
 @supervision_app.command("plan")

@@ -14,7 +14,6 @@ from rating.cli.common import (
     JsonOption,
     OutOption,
     emit,
-    exported,
     progress_bar,
     say,
     stderr,
@@ -53,7 +52,7 @@ def generate(
     quarters: Annotated[int, typer.Option(help="Quarters covered.", min=1, max=40)] = 4,
     end: Annotated[str, typer.Option(help="Last quarter covered.")] = "2026Q3",
     parquet: Annotated[
-        bool, typer.Option(help="Write complaints and inspections as Parquet.")
+        bool, typer.Option("--parquet", help="Write complaints and inspections as Parquet.")
     ] = False,
     dirty: Annotated[
         float, typer.Option(help="Share of rows given a realistic defect.", min=0, max=0.5)
@@ -153,6 +152,7 @@ def _render_ingest(results: list[IngestResult]) -> None:
             count(r.rows_loaded),
             count(r.rows_in_review) if r.rows_in_review else "",
             count(r.rows_quarantined),
+            count(sum(r.rows_skipped.values())) if r.rows_skipped else "",
             _corrections(r),
             _reasons(r.reasons),
         ]
@@ -169,12 +169,14 @@ def _render_ingest(results: list[IngestResult]) -> None:
             _("loaded"),
             _("in review"),
             _("quarantined"),
+            _("skipped"),
             _("corrections"),
             _("reasons"),
         ],
         body,
         caption=_(
-            "rows read = loaded + in review + quarantined; `rating quarantine` lists each "
+            "rows read = loaded + in review + quarantined + skipped (not data: blank lines, "
+            "total rows); `rating quarantine` lists each "
             "rejected row, `rating match review list` the orders waiting for a project"
         ),
     )
@@ -253,7 +255,8 @@ def quarantine(
 
     inv = Invocation(db, json)
     if out is not None:
-        from rating.exports import Sheet, output_format, write_tables
+        from rating.cli.outfile import write_out
+        from rating.exports import Sheet, output_format
 
         output_format(out)
         with inv.warehouse(read_only=True) as con:
@@ -264,8 +267,7 @@ def quarantine(
             "filters": {"batch": batch, "kind": kind, "code": code},
             "exported_at": inv.settings.current_time().isoformat(),
         }
-        write_tables(out, [Sheet("quarantine", rows_out)], about)
-        exported(inv, out, {"quarantine": rows_out.height}, about)
+        write_out(inv, out, [Sheet("quarantine", rows_out)], about)
         return
     with inv.warehouse(read_only=True) as con:
         found = quarantine_rows.read_page(con, batch=batch, kind=kind, code=code, limit=limit)

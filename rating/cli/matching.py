@@ -13,7 +13,6 @@ from rating.cli.common import (
     JsonOption,
     OutOption,
     emit,
-    exported,
     say,
 )
 from rating.cli.display import Col, day, print_table, when, word
@@ -77,7 +76,8 @@ def review_list(
 
 def _export_queue(inv: Invocation, out: Path) -> None:
     """Every waiting order to a workbook (or CSV) with the columns an analyst fills."""
-    from rating.exports import Sheet, output_format, write_tables
+    from rating.cli.outfile import write_out
+    from rating.exports import Sheet, output_format
     from rating.matching import bulk
 
     output_format(out)
@@ -93,8 +93,8 @@ def _export_queue(inv: Invocation, out: Path) -> None:
         "warehouse": str(inv.settings.db_path),
         "exported_at": inv.settings.current_time().isoformat(),
     }
-    write_tables(out, [Sheet("review", queue)], about)
-    exported(inv, out, {"review": queue.height}, about)
+    # headers stay as codes: `rating match review import` reads the columns back by name
+    write_out(inv, out, [Sheet("review", queue)], about, headers=False)
 
 
 def _candidate_lines(candidate: dict[str, Any]) -> str:

@@ -14,7 +14,6 @@ from rating.cli.common import (
     JsonOption,
     OutOption,
     emit,
-    exported,
     progress_bar,
     say,
     stdout,
@@ -92,7 +91,7 @@ def run(
         str | None, typer.Option(help="NAME@VERSION; default: the version in force.")
     ] = None,
     force: Annotated[
-        bool, typer.Option(help="Use a rule version outside its validity (recorded).")
+        bool, typer.Option("--force", help="Use a rule version outside its validity (recorded).")
     ] = False,
     with_history: Annotated[
         bool,
@@ -278,26 +277,32 @@ def show(
 
 
 def _export_lists(inv: Invocation, run_id: str | None, which: str | None, out: Path) -> None:
+    from rating.cli.outfile import write_out
     from rating.engine import explainer
-    from rating.exports import Sheet, output_format, write_tables
+    from rating.exports import Sheet, output_format
 
     output_format(out)
     wanted = [which] if which else ["grades", "red", "black", "downgrades", "vetoes", "unrated"]
     with inv.warehouse(read_only=True) as con:
         info = explainer.run_row(con, run_id)
+        shown = shown_for(con, info)
         sheets = [Sheet(w, explainer.list_frame(con, info["run_id"], w)) for w in wanted]
         if which is None:
             sheets.append(Sheet("projects", explainer.projects_frame(con, info["run_id"])))
     about = {
-        "what": f"run {info['run_id']} ({info['period']}, {info['status']}): {', '.join(wanted)}",
-        "read": info["read"]["why"],
+        "what": _("run {run_id} ({period}, {status}): {lists}").format(
+            run_id=info["run_id"],
+            period=info["period"],
+            status=word("status", info["status"]),
+            lists=listing([word("list", w) for w in wanted]),
+        ),
+        "read": read_text(info["read"]),
         "rules": info["ruleset"],
         **explainer.provenance(info),
         "warehouse": str(inv.settings.db_path),
         "exported_at": inv.settings.current_time().isoformat(),
     }
-    write_tables(out, sheets, about)
-    exported(inv, out, {s.name: s.frame.height for s in sheets}, about)
+    write_out(inv, out, sheets, about, definition=shown.definition)
 
 
 @runs_app.command("list")

@@ -172,6 +172,10 @@ def contracts_markdown() -> str:
         "Files that cannot be read at all raise one error and load nothing: `FILE_NOT_FOUND`, "
         "`FILE_EMPTY`, `FILE_NOT_TEXT`, `FILE_BAD_ENCODING`, `FILE_NO_HEADER`, `FILE_WRONG_KIND`, "
         "`FILE_MIXED_SHEETS`, `FILE_AMBIGUOUS_HEADERS`, `FILE_UNREADABLE`, `FILE_TOO_LARGE`.",
+        "The format comes from the bytes, not the name. A `.xlsx`/`.xls` name over plain text "
+        "that is no export of the kind is `FILE_UNREADABLE` (not a real Excel workbook), like a "
+        "damaged ZIP; CSV text with the kind's header under such a name (some systems save so) "
+        "is read as CSV with the warning `FILE_NOT_EXCEL`.",
         "",
     ]
     return "\n".join(lines)

@@ -33,7 +33,7 @@ from rating.ingest.nondata import (
     skip_non_data,
 )
 from rating.ingest.problems import codes_sql, problems_sql
-from rating.ingest.reasons import IngestWarning, empty_file_warnings
+from rating.ingest.reasons import IngestWarning, empty_file_warnings, text_named_excel_warning
 from rating.ingest.validate import (
     PROBLEM_CODES,
     FileTraits,
@@ -439,7 +439,12 @@ def _load_read(
     # and its row ids then follow the file's order.
     raw = (read_raw or _reader(contract))(con, path, sha)
     raw.traits = replace(raw.traits, zone=settings.timezone)
-    mapping, ignored = map_headers(contract, raw.headers, path.name, raw.header_line)
+    try:
+        mapping, ignored = map_headers(contract, raw.headers, path.name, raw.header_line)
+    except InputFileError as exc:
+        if readers.TEXT_NAMED_EXCEL in raw.traits.marks:
+            raise readers.text_not_a_workbook(path.name, exc) from exc
+        raise
     skipped = skip_non_data(con, contract, mapping, len(raw.headers))
     if raw.empty_lines:
         skipped["blank"] = skipped.get("blank", 0) + raw.empty_lines
@@ -474,6 +479,8 @@ def _load_read(
         )
         data = loaded + quarantined + attached.in_review + superseding
         result.warnings = empty_file_warnings(path.name, batch_id, data, sum(skipped.values()))
+        if readers.TEXT_NAMED_EXCEL in raw.traits.marks:
+            result.warnings.append(text_named_excel_warning(path.name, "CSV"))
         _record_batch(con, result, mapping, origin, settings)
     return result
 

@@ -17,8 +17,50 @@ from rating.ingest.validate import (
 from rating.schema import Contract
 from rating.sql import lit, sql_text
 
+_BOUND_SIGNS = {
+    "greater_than": ">",
+    "greater_than_or_equal_to": "≥",
+    "less_than": "<",
+    "less_than_or_equal_to": "≤",
+}
 
-def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def range_text(column: object) -> str | None:
+    """The range a column allows, in signs every language reads: `0–100` (both ends
+    allowed), else `> 0`, `≤ 100` …; None when it has no bound. From the contract's own
+    checks (pandera in_range / greater_than …), the same the validation SQL applies."""
+    parts = []
+    for check in getattr(column, "checks", []) or []:
+        stats = check.statistics
+        if check.name == "in_range" and stats["include_min"] and stats["include_max"]:
+            parts.append(f"{_number(stats['min_value'])}–{_number(stats['max_value'])}")
+        elif check.name == "in_range":
+            low = "≥" if stats["include_min"] else ">"
+            high = "≤" if stats["include_max"] else "<"
+            parts.append(
+                f"{low} {_number(stats['min_value'])}, {high} {_number(stats['max_value'])}"
+            )
+        elif check.name in _BOUND_SIGNS:
+            key = "min_value" if "greater" in check.name else "max_value"
+            parts.append(f"{_BOUND_SIGNS[check.name]} {_number(stats[key])}")
+    return ", ".join(parts) or None
+
+
+def _range_sql(contract: Contract) -> str:
+    """SQL: the allowed range of the problem's field (`p.field`), for OUT_OF_RANGE."""
+    whens = [
+        f"WHEN {sql_text(lit(n))} THEN {sql_text(lit(text))}"
+        for n, col in contract.columns.items()
+        if (text := range_text(col)) is not None
+    ]
+    return f"CASE p.field {' '.join(whens)} END" if whens else "NULL::VARCHAR"
+
+
+def _detail_sql(traits: FileTraits, codes: set[str], contract: Contract | None = None) -> str:
     """SQL over a problem (`p.code`, `value`) saying what exactly was found, or NULL: the
     readings of an ambiguous date, the character an id may not hold. Only for the `codes`
     present (the date readings are a large expression to plan)."""
@@ -29,6 +71,8 @@ def _detail_sql(traits: FileTraits, codes: set[str]) -> str:
     if "BAD_CHARACTER" in codes:
         note = character_note_sql(cleaned_id_sql("fast_trim(value)", "id"))
         whens.append(f"WHEN 'BAD_CHARACTER' THEN {note}")
+    if "OUT_OF_RANGE" in codes and contract is not None:
+        whens.append(f"WHEN 'OUT_OF_RANGE' THEN {_range_sql(contract)}")
     return f"CASE p.code {' '.join(whens)} END" if whens else "NULL::VARCHAR"
 
 
@@ -71,7 +115,7 @@ def problems_sql(
         + "))"
     )
     errors = ", ".join(f"{error_column(n)} AS {_q(n)}" for n in contract.columns)
-    return f"""SELECT *, {_detail_sql(traits, set(codes))} AS detail FROM (
+    return f"""SELECT *, {_detail_sql(traits, set(codes), contract)} AS detail FROM (
                SELECT p._rid, p._line AS line, p._sheet AS sheet,
                       CASE p.field {headers} END AS header, p.field, p.code,
                       CASE p.field {cells or "WHEN NULL THEN NULL"} END AS value, {raw_json} AS raw

@@ -20,7 +20,7 @@ import hashlib
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -220,6 +220,43 @@ def _not_a_workbook(path: Path, exc: Exception) -> InputFileError:
     )
 
 
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+TEXT_NAMED_EXCEL = "text_named_excel"  # a FileTraits mark: the loader warns (FILE_NOT_EXCEL)
+
+
+def text_not_a_workbook(name: str, exc: InputFileError) -> InputFileError:
+    """FILE_UNREADABLE for a text file named .xlsx/.xls that is no export of the kind: the
+    real problem is its format, not its columns (the reader's own reason goes to details)."""
+    return InputFileError(
+        f"{name} is not a real Excel workbook: it is plain text, not a ZIP archive as every "
+        f".xlsx is (renamed from another format?); save it again from Excel as .xlsx",
+        code="FILE_UNREADABLE",
+        details={"reason": f"{exc.code}: {exc.message}"},
+    )
+
+
+def _load_text_named(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    tmp: Path,
+    probe: sheets.KindProbe,
+    sha: str | None,
+) -> RawFile:
+    """A text file, whatever its name. Some systems save CSV text under an Excel name, and its
+    values read exactly as CSV, so a text file named .xlsx/.xls whose header is found is read
+    (marked: the loader warns FILE_NOT_EXCEL); one that cannot be read as an export of the kind
+    is refused as what it really is — not a workbook (FILE_UNREADABLE), not "missing columns"."""
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        return _load_text(con, path, table, tmp, probe, sha)
+    try:
+        raw = _load_text(con, path, table, tmp, probe, sha)
+    except InputFileError as exc:
+        raise text_not_a_workbook(path.name, exc) from exc
+    raw.traits = replace(raw.traits, marks=raw.traits.marks | {TEXT_NAMED_EXCEL})
+    return raw
+
+
 def _load_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: str, probe: sheets.KindProbe
 ) -> RawFile:
@@ -290,7 +327,7 @@ def load_raw(
     fmt = sniff_format(path)
     with tempfile.TemporaryDirectory(prefix="rating-ingest-") as tmp:
         if fmt == "csv":
-            raw = _load_text(con, path, table, Path(tmp), probe, sha256)
+            raw = _load_text_named(con, path, table, Path(tmp), probe, sha256)
         elif fmt == "xlsx":
             raw = _load_xlsx(con, path, table, sha256 or file_sha256(path), probe)
         elif fmt in ("xls", "html"):

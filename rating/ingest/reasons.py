@@ -94,6 +94,16 @@ class IngestWarning:
     message: str
 
 
+def text_named_excel_warning(file: str, file_format: str) -> IngestWarning:
+    """FILE_NOT_EXCEL: a file named .xlsx/.xls held CSV text (some systems save CSV under
+    an Excel name); it was read as what it is, and the person should know."""
+    return IngestWarning(
+        "FILE_NOT_EXCEL",
+        f"{file} is named like an Excel workbook but is really {file_format} text: it was read "
+        f"as {file_format}",
+    )
+
+
 def empty_file_warnings(
     file: str, batch_id: int, data_rows: int, skipped: int
 ) -> list[IngestWarning]:
