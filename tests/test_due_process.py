@@ -234,11 +234,17 @@ def test_the_public_saw_exactly_this_on_each_day(story: dict[str, Any]) -> None:
                 assert response.status_code == 404, (day, name)
                 continue
             current = response.json()["current"]
-            assert (current["grade"], current["status"], current["black"]) == (
-                grade,
-                status,
-                black,
-            ), (day, name, current)
+            # Decision 0012: in publicity a black listing is proposed (`current.proposed`), not
+            # in force (`current.black`); once published it is in force.
+            proposed = any(p["kind"] == "black" for p in current["proposed"])
+            shown = proposed if status == "proposed" else bool(current["black"])
+            assert (current["grade"], current["status"], shown) == (grade, status, black), (
+                day,
+                name,
+                current,
+            )
+            if status == "proposed":
+                assert not current["black"], (day, name, "a proposal is not in force")
         listed = client.get("/v1/public/lists/black", params={"as_of": "2026-02-01"}).json()[
             "items"
         ]

@@ -262,7 +262,7 @@ def test_cli_scan_list_review_show(
         ["report"],
     ):
         assert main([*command, "--help"]) == 0
-        assert "Usage" in capsys.readouterr().out
+        assert "用法" in capsys.readouterr().out  # the help, in the CLI's language
 
 
 @pytest.mark.slow
