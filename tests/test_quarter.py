@@ -267,10 +267,9 @@ def test_cli_run_discard_and_show_say_what_they_read(
         "2025Q1",
     )
     monkeypatch.setenv("RATING_LANG", "zh")
-    monkeypatch.setenv("COLUMNS", "240")  # one line per row: the reason is not wrapped
-    main(["show", "--list", "black", "--db", str(settings.db_path)])
+    # --wide: every cell whole on one line, whatever width the shared console took before
+    main(["--wide", "show", "--list", "black", "--db", str(settings.db_path)])
     assert "；自 2025Q1 起连续 3 期评为 C" in capsys.readouterr().out
-    monkeypatch.delenv("COLUMNS")
     monkeypatch.delenv("RATING_LANG")
     code, done = cli("runs", "discard", "2025Q3-01", "--reason", "重算", "--by", "张三")
     assert code == 0 and done["status"] == "discarded"
