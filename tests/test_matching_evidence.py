@@ -227,11 +227,45 @@ def test_realistic_orders_meet_the_targets_in_every_draw(tmp_path: Path, seed: i
            FROM truth t LEFT JOIN src_complaints c USING (complaint_id)"""
     ).fetchone()
     assert n - registered >= 0.1 * n  # ≥ 10 % of the orders are about unregistered compounds
-    # At most one order of ≈ 600 about unregistered compounds auto-matched: draw 2062 matched
-    # one in one CI run of two with the same code (not reproducible yet: to investigate, see
-    # the closing note of session 3); precision below still bounds the harm.
-    assert unregistered <= 1
+    assert unregistered == 0
     assert right / auto >= 0.995 and right / n >= 0.60, (right / auto, right / n)
+
+
+_DRAW = """
+import hashlib, sys
+from pathlib import Path
+from rating.settings import Settings
+from rating.synth.hotline_realistic import realistic_orders
+from rating.warehouse import open_warehouse
+con = open_warehouse(Settings(db_path=Path(sys.argv[1])))
+frame = realistic_orders(con, seed=2062).drop("kinds")
+print(hashlib.sha256(frame.write_csv().encode()).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_a_draw_is_the_same_city_in_every_process(tmp_path: Path) -> None:
+    """Same register, same seed → the same orders, whichever process draws them: polars yields
+    groups in any order unless told, and a draw taken group by group then differed from run to
+    run (one CI run auto-matched an unregistered compound of draw 2062, the next did not)."""
+    import subprocess
+    import sys
+
+    generate(tmp_path / "data", complaints=1500, seed=11, quarters=1)
+    settings = Settings(db_path=tmp_path / "source.duckdb")
+    con = open_warehouse(settings)
+    for kind, path in plan_folder(tmp_path / "data"):
+        if kind in ("companies", "projects", "complaints"):
+            ingest_file(con, settings, kind, path)
+    con.close()
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DRAW, str(tmp_path / "source.duckdb")],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for _ in range(3)
+    }  # fmt: skip
+    assert len(digests) == 1, digests
 
 
 @given(

@@ -136,7 +136,10 @@ def _pick_in_district(
     """For each row, `column` of a random project of the row's district (vectorised per district)."""
     out = np.empty(len(district), dtype=object)
     values = district.to_numpy()
-    for name, members in projects.group_by("district"):  # one step per district, not per order
+    # One step per district, not per order; in the register's order, since the draws are taken
+    # group by group and polars yields groups in any order otherwise (the same seed gave two
+    # different cities: one unregistered compound auto-matched in one CI run, not in another).
+    for name, members in projects.group_by("district", maintain_order=True):
         rows = np.flatnonzero(values == name[0])
         if len(rows):
             pool = members[column].to_numpy()
