@@ -736,3 +736,25 @@ def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
     assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
     out = capsys.readouterr().out
     assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out
+
+
+def test_a_measures_when_is_written_once_for_matching_and_the_plan() -> None:
+    """`when_fields` feeds both statements (matching, supervision plan): its keys are the
+    typed fields `from_json` reads, in the same order, and a missing field is NULL."""
+    from rating.consequences.matching import WHEN_TYPES, when_fields
+    from rating.ruleset.consequences import Selector, StreakAtLeast
+
+    given = Selector(
+        grades=("C", "D"), project_grades=("B",), red=False, streak=StreakAtLeast(grade="C", min=8)
+    )
+    assert list(when_fields(given)) == list(WHEN_TYPES)
+    assert when_fields(given) == {
+        "grades": ["C", "D"],
+        "project_grades": ["B"],
+        "rated": None,
+        "red": False,
+        "black": None,
+        "streak_grade": "C",
+        "streak_min": 8,
+    }
+    assert when_fields(Selector())["streak_min"] is None

@@ -28,7 +28,7 @@ import duckdb
 from rating.audit.disclosure import history
 from rating.consequences import plan_sql
 from rating.consequences.basis import Basis, basis_of, require_table
-from rating.consequences.matching import streaks_json
+from rating.consequences.matching import streaks_json, when_fields
 from rating.engine import standing
 from rating.errors import NotFoundError, UsageError
 from rating.periods import Period
@@ -92,13 +92,7 @@ def _inspections_json(table: Consequences) -> str:
             {
                 "id": m.id,
                 "title": m.title,
-                "grades": list(m.when.grades),
-                "project_grades": list(m.when.project_grades),
-                "rated": m.when.rated,
-                "red": m.when.red,
-                "black": m.when.black,
-                "streak_grade": m.when.streak.grade if m.when.streak else None,
-                "streak_min": m.when.streak.min if m.when.streak else None,
+                **when_fields(m.when),
                 "level": m.level,
                 "per_year": float(m.per_year) if m.per_year is not None else None,
                 "sampling": float(m.sampling) if m.sampling is not None else None,
