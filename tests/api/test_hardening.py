@@ -117,6 +117,7 @@ def test_a_json_body_is_not_read_before_the_token_either(app: Any) -> None:
     assert status == 401 and pulled == 0
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_too_large_is_refused_on_its_length_and_while_streaming(
     app: Any, bureau_db: dict[str, Any]
 ) -> None:
@@ -139,6 +140,7 @@ def test_too_large_is_refused_on_its_length_and_while_streaming(
     assert status == 413 and b"BODY_TOO_LARGE" in body and pulled <= 20
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_uploads_at_once_are_bounded(app: Any, bureau_db: dict[str, Any]) -> None:
     state: AppState = app.state.rating
     state.uploads = state.settings.max_uploads  # as many as allowed are being read
@@ -169,6 +171,7 @@ def writer(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         yield c, {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_a_hostile_workbook_costs_only_its_request(
     writer: tuple[TestClient, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -194,6 +197,7 @@ def test_a_hostile_workbook_costs_only_its_request(
     assert client.get("/healthz").status_code == 200  # still serving
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_the_write_lock_is_free_while_an_upload_is_read(
     writer: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,6 +224,7 @@ def test_the_write_lock_is_free_while_an_upload_is_read(
     assert answer.status_code < 500 and free == [True]
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 @pytest.mark.parametrize(
     "name", ["..", ".", "../../etc/passwd", "a/../../b.csv", "\x00.csv", "名单.csv"]
 )
@@ -232,6 +237,7 @@ def test_upload_names_are_sanitised(writer: tuple[TestClient, dict[str, str]], n
     assert "/" not in shown and not shown.startswith(".") and "\x00" not in shown
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_errors_show_no_server_paths_or_sql_but_a_request_id(
     writer: tuple[TestClient, dict[str, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -463,6 +469,7 @@ def _post_raw(port: int, headers: str, body_bytes: int, chunked: bool = False) -
         return answer, sent
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_a_real_server_answers_before_a_huge_body_arrives(
     bureau_db: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -496,6 +503,7 @@ def test_verify_over_the_api_checks_an_anchored_head(
     assert not wrong["ok"] and wrong["problems"][0]["code"] == "LEDGER_ANCHOR_MISSING"
 
 
+@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_serve_on_a_warehouse_it_cannot_open_says_so_first(tmp_path: Path) -> None:
     import subprocess
     import sys
