@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 
+@pytest.mark.slow  # starts a Python subprocess: not in `make test-fast`
 def test_importing_the_library_loads_no_heavy_clients() -> None:
     code = (
         "import sys, rating, rating.engine.runner, rating.ingest.loader, rating.ruleset.loader, rating.cli\n"

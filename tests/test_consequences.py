@@ -296,11 +296,7 @@ def test_supervision_classes_after_the_run(
     区 1/yr → 6 × 0.25 = 1.5, 街道 2/yr → 3; the one inspection of the quarter (JC-10, 市,
     P10, two rows) counts once. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) = 2 →
     1.0, 区 4 → 2, 街道 12 → 6. B级 — 乙 (P2, 不合格): 区 2 → 0.5, 街道 its own 12 → 3.
-    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made. `rating run` prints the table
-    in Chinese and puts the same under "supervision" with --json."""
-    import shutil
-
-    from rating.cli import main
+    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made."""
     from rating.consequences.classes import supervision_status
 
     found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
@@ -316,6 +312,18 @@ def test_supervision_classes_after_the_run(
     assert loads["C级、黑名单企业"] == {"市": (2, 1, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
     assert loads["B级"] == {"区": (2, Decimal("0.5"), 0), "街道": (4, 3, 0)}
     assert (found.due, found.done) == (Decimal("21.25"), 1)
+
+
+@pytest.mark.slow  # `rating run --again` three times end to end: not in `make test-fast`
+def test_rating_run_prints_supervision_by_class(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rating run` prints the classes of `test_supervision_classes_after_the_run` in Chinese
+    and puts the same under "supervision" with --json; with a stored plan, plan vs actual."""
+    import shutil
+
+    from rating.cli import main
+
     bureau["con"].execute("CHECKPOINT")
     copy = bureau["tmp"] / "rerun.duckdb"
     shutil.copy(bureau["settings"].db_path, copy)
@@ -444,6 +452,7 @@ def test_the_way_up_speaks_english_under_rating_lang_en(
     assert "升一级至A：" in out and "少计2件投诉" in out and "fewer" not in out, out
 
 
+@pytest.mark.slow  # end to end through the API: not in `make test-fast`
 def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     """The endpoints over the real app and DuckDB file: bureau token only."""
     from datetime import datetime as dt
@@ -526,6 +535,7 @@ def test_a_company_listed_in_force_but_not_by_the_run_is_below_standard(
     assert bureau["names"]["丙物业"] not in {r.uscc for r in before.rows}  # not yet listed
 
 
+@pytest.mark.slow  # end to end through the API: not in `make test-fast`
 def test_the_bureau_api_below_standard(bureau: dict[str, Any]) -> None:
     """GET /v1/bureau/paths/below-standard as JSON, CSV and XLSX: bureau token only."""
     from datetime import datetime as dt

@@ -21,6 +21,9 @@ from rating.sql import rows
 from tests.factories import load, publish_after_publicity
 from tests.golden import scenarios
 
+# a rule set's public path end to end (three runs, publication, card, snapshot): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 RULES = Path(__file__).resolve().parents[1] / "rules"
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
 
