@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 @pytest.mark.slow  # starts a Python subprocess: not in `make test-fast`
 def test_importing_the_library_loads_no_heavy_clients() -> None:
