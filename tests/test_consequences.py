@@ -17,13 +17,11 @@ from rating.consequences.lookup import company_measures, tender
 from rating.consequences.plan import make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
-from rating.engine.runner import execute_run
 from rating.errors import NotFoundError
 from rating.ingest.loader import ingest_file
-from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
-from tests.factories import Bureau, load, publish_after_publicity
+from tests.factories import Bureau, load, rate_and_publish
 from tests.golden import scenarios
 
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
@@ -35,12 +33,7 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     con, settings, results = load(scenarios.yantai(), tmp)
     assert all(r.rows_quarantined == 0 for r in results)
     rs = load_ruleset(settings.rules_dir, "yantai-2022@1.1.0")
-    runs = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
-        for p in ("2025Q1", "2025Q2", "2025Q3")
-    }
-    for period, at in PUBLISHED.items():
-        publish_after_publicity(con, settings, runs[period], at)
+    runs = rate_and_publish(con, settings, rs, ("2025Q1", "2025Q2", "2025Q3"), PUBLISHED)
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     return {"con": con, "settings": settings, "runs": runs, "names": names, "tmp": tmp}
 
@@ -613,11 +606,9 @@ def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     2021Q1 published on 2021-04-20."""
     con, settings, _ = load(scenarios.haikou(), tmp_path_factory.mktemp("haikou"))
     rs = load_ruleset(settings.rules_dir, "haikou-2019@1.1.0")
-    runs = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
-        for p in ("2020Q4", "2021Q1")
-    }
-    publish_after_publicity(con, settings, runs["2021Q1"], datetime(2021, 4, 20, 10, 0))
+    runs = rate_and_publish(
+        con, settings, rs, ("2020Q4", "2021Q1"), {"2021Q1": datetime(2021, 4, 20, 10, 0)}
+    )
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     return {"con": con, "runs": runs, "names": names}
 
