@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from rating.consequences.lookup import company_measures, tender
-from rating.consequences.plan import make_plan, plan_items
+from rating.consequences.plan import PLAN_COLUMNS, PlanItem, make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
 from rating.errors import NotFoundError
@@ -23,6 +23,7 @@ from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
 from tests.factories import Bureau, load, rate_and_publish
 from tests.golden import scenarios
+from tests.test_shapes import mismatches
 
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
 
@@ -348,6 +349,9 @@ def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
     plan = make_plan(con, bureau["settings"], "next", bureau["runs"]["2025Q3"], use_warning=False)
     assert (plan.period, plan.basis_run) == ("2025Q4", bureau["runs"]["2025Q3"])
     items = plan_items(con, plan.plan_id)
+    assert [list(i) for i in items[:1]] == [list(PlanItem.__annotations__)]  # in this order
+    assert list(PlanItem.__annotations__) == list(PLAN_COLUMNS[1:])
+    assert [m for i in items for m in mismatches(i, PlanItem)] == []
     routine = {(i["project_id"], i["level"]): i["routine"] for i in items}
     assert {k: v for k, v in routine.items() if k[0] == "P2"} == {
         ("P2", "区"): 1,

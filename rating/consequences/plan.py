@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypedDict, cast
 
 import duckdb
 
@@ -45,6 +47,32 @@ PLAN_COLUMNS = (
     "last_inspected", "next_due", "routine", "sampled", "raised", "planned", "measures",
     "reasons",
 )  # fmt: skip
+
+
+class PlanItem(TypedDict):
+    """One project at one level in a stored plan (`supervision_plan_items` without `plan_id`;
+    the keys are `PLAN_COLUMNS[1:]`, in order)."""
+
+    project_id: str
+    project_name: str | None
+    district: str | None
+    street: str | None
+    company_uscc: str | None  # the company serving it last in the planned period
+    company_name: str | None
+    company_grade: str | None  # in the basis run
+    project_grade: str | None
+    black: bool | None
+    level: str  # 市, 区 or 街道
+    per_year: Decimal | None  # inspections a year its class sets at this level
+    sampling: Decimal | None  # 双随机 ratio its class sets
+    last_inspected: date | None
+    next_due: date | None
+    routine: int  # inspections due in the period by the class
+    sampled: int  # 1 when drawn in the 双随机 sample
+    raised: int  # added by the early warning or held complaints
+    planned: int  # routine + sampled + raised
+    measures: list[str] | None  # the measure ids that set the class
+    reasons: str | None
 
 
 @dataclass
@@ -287,9 +315,10 @@ def latest_plan(con: duckdb.DuckDBPyConnection, period: str) -> Plan | None:
 
 def plan_items(
     con: duckdb.DuckDBPyConnection, plan_id: str, street: str | None = None
-) -> list[dict[str, Any]]:
-    """The plan's items (one project at one level), by district, street, project, level."""
-    return dicts(
+) -> list[PlanItem]:
+    """The plan's items (one project at one level; only `street`'s when given), by district,
+    street, project, level. An unknown plan id has no items."""
+    found = dicts(
         con,
         f"""SELECT {", ".join(PLAN_COLUMNS[1:])} FROM supervision_plan_items
             WHERE plan_id = $p AND ($street IS NULL OR street = $street)
@@ -297,3 +326,4 @@ def plan_items(
                      CASE level WHEN '市' THEN 1 WHEN '区' THEN 2 ELSE 3 END""",
         {"p": plan_id, "street": street},
     )
+    return cast(list[PlanItem], found)
