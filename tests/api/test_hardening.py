@@ -25,6 +25,10 @@ from api.traffic import Limiter
 from rating.settings import Settings
 from tests.api.conftest import auth
 
+# the real app over the rated API bureau, started for each test; uploads, real servers:
+# not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 GiB = 1 << 30
 COMPANIES = "统一社会信用代码,企业名称,所属区县,是否本市注册\n"
 
@@ -117,7 +121,6 @@ def test_a_json_body_is_not_read_before_the_token_either(app: Any) -> None:
     assert status == 401 and pulled == 0
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_too_large_is_refused_on_its_length_and_while_streaming(
     app: Any, bureau_db: dict[str, Any]
 ) -> None:
@@ -140,7 +143,6 @@ def test_too_large_is_refused_on_its_length_and_while_streaming(
     assert status == 413 and b"BODY_TOO_LARGE" in body and pulled <= 20
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_uploads_at_once_are_bounded(app: Any, bureau_db: dict[str, Any]) -> None:
     state: AppState = app.state.rating
     state.uploads = state.settings.max_uploads  # as many as allowed are being read
@@ -171,7 +173,6 @@ def writer(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         yield c, {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_a_hostile_workbook_costs_only_its_request(
     writer: tuple[TestClient, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -197,7 +198,6 @@ def test_a_hostile_workbook_costs_only_its_request(
     assert client.get("/healthz").status_code == 200  # still serving
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_the_write_lock_is_free_while_an_upload_is_read(
     writer: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,7 +224,6 @@ def test_the_write_lock_is_free_while_an_upload_is_read(
     assert answer.status_code < 500 and free == [True]
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 @pytest.mark.parametrize(
     "name", ["..", ".", "../../etc/passwd", "a/../../b.csv", "\x00.csv", "名单.csv"]
 )
@@ -237,7 +236,6 @@ def test_upload_names_are_sanitised(writer: tuple[TestClient, dict[str, str]], n
     assert "/" not in shown and not shown.startswith(".") and "\x00" not in shown
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_errors_show_no_server_paths_or_sql_but_a_request_id(
     writer: tuple[TestClient, dict[str, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -469,7 +467,6 @@ def _post_raw(port: int, headers: str, body_bytes: int, chunked: bool = False) -
         return answer, sent
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_a_real_server_answers_before_a_huge_body_arrives(
     bureau_db: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -503,7 +500,6 @@ def test_verify_over_the_api_checks_an_anchored_head(
     assert not wrong["ok"] and wrong["problems"][0]["code"] == "LEDGER_ANCHOR_MISSING"
 
 
-@pytest.mark.slow  # uploads into a warehouse of its own, or a real server: not in `make test-fast`
 def test_serve_on_a_warehouse_it_cannot_open_says_so_first(tmp_path: Path) -> None:
     import subprocess
     import sys
