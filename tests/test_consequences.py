@@ -238,15 +238,20 @@ def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
 
 
 def test_every_company_below_standard_and_its_way_back_up(
-    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`[consequences] standard = "B"`: below it are C and C(缺失), and the black list —
     丙 (veto, listed), 丁 (third C, listed) and 壬 (C(缺失), unregistered). Worked by hand:
     丁 55 + 25 (EV0003 lifted) = 80 → AA, and its entry of 2026-01-20 cannot end before
     2026-04-20 (3 months); 壬's grade comes from the override, no record gets it up, and the
     2025Q4 results (after 2025-12-31) are its earliest chance. Same rows in the XLSX and CSV
-    the command writes, each with the run's provenance."""
+    the command writes, each with the run's provenance: in the user's language, the score
+    floored to the rule set's places as on screen (rating.cli.outfile)."""
+    from dataclasses import replace
+
     from rating.cli import main
+    from rating.cli.i18n import _ as gettext
+    from rating.cli.outfile import floored, labels
     from rating.consequences.paths import below_standard
     from rating.exports import read_table
 
@@ -266,17 +271,26 @@ def test_every_company_below_standard_and_its_way_back_up(
     assert (ding.run_id, ding.rules) == (run, "yantai-2022@1.1.0") and ding.results_sha256
     db = str(bureau["settings"].db_path)
     con.execute("CHECKPOINT")
+    monkeypatch.setenv("RATING_LANG", "zh")
     for suffix in ("xlsx", "csv"):
         out = bureau["tmp"] / f"paths.{suffix}"
         args = ["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--out", str(out)]
         assert main([*args, "--db", db]) == 0
-        table = read_table(out)
-        assert table["uscc"].to_list() == [r.uscc for r in found.rows], suffix
+        keys = ("uscc", "earliest", "results_sha256", "goals", "score")
+        head = {k: labels()[k] for k in keys}  # as `main` set the language: Chinese
+        assert head["score"] == "得分" and head["goals"] == "需要做到", head
+        table = read_table(out)  # the user's language, the score as the screen shows it
+        assert "uscc" not in table.columns and "score" not in table.columns, table.columns
+        assert table[head["uscc"]].to_list() == [r.uscc for r in found.rows], suffix
         row = table.row(1, named=True)
-        assert (row["earliest"][:10], row["results_sha256"]) == ("2026-04-20", ding.results_sha256)
-        assert row["goals"].split("\n") == ding.goals and row["score"] == "55.0000"
-    about = read_table(bureau["tmp"] / "paths.xlsx", sheet="about")
+        assert str(row[head["earliest"]])[:10] == "2026-04-20"
+        assert row[head["results_sha256"]] == ding.results_sha256
+        assert row[head["goals"]].split("\n") == ding.goals
+        assert str(row[head["score"]]) in ("55.0", "55"), row  # not the stored "55.0000"
+    about = read_table(bureau["tmp"] / "paths.xlsx", sheet=gettext("about"))
     assert run in str(about.rows()) and ding.ruleset_logic_sha256 in str(about.rows())
+    frame = replace(found, rows=[replace(ding, score=Decimal("36.1875"))]).frame(exact=False)
+    assert str(floored(frame, 2)["score"][0]) == "36.18"  # floored as shown, never 36.19
     capsys.readouterr()
     assert main(["path", "--below-standard", "--run", run, "--db", db, "--json"]) == 0
     assert [r["uscc"] for r in json.loads(capsys.readouterr().out)["rows"]] == [

@@ -217,6 +217,9 @@ def _render_plan(payload: dict[str, Any]) -> None:
             for r in s["by_level"]
         )
     )
+    warning = payload["parameters"].get("early_warning") or {}
+    if warning.get("used") is False and warning.get("band"):
+        say("  " + _("early warning: {why}").format(why=warning["why"]))
     print_table(
         _("Items ({shown} of {total:,})").format(
             shown=len(payload["items"]), total=payload["items_total"]
@@ -241,7 +244,9 @@ def _render_plan(payload: dict[str, Any]) -> None:
                 f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
                 i["level"],
                 count(i["planned"]),
-                when(i["next_due"]),
+                when(i["next_due"])
+                if i["next_due"]
+                else _("in {period}").format(period=payload["period"]),
                 _("; ").join(i["reasons"]) if isinstance(i["reasons"], list) else i["reasons"],
             ]
             for i in payload["items"]

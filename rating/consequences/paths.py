@@ -92,28 +92,41 @@ class BelowStandard:
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "rows": [r.as_dict() for r in self.rows]}
 
-    def frame(self) -> pl.DataFrame:
+    def frame(self, exact: bool = True) -> pl.DataFrame:
         """The rows as a table for a workbook or CSV: one cell per column, a list's items on
-        lines of their own, the score as the engine stored it (text, exact)."""
+        lines of their own; the score as the engine stored it (text, exact) or, with
+        `exact=False`, as a number for a file people read (the CLI floors it to the rule
+        set's places, as the screen shows it: rating.cli.outfile)."""
         return pl.DataFrame(
             [
                 {
                     **r.as_dict(),
-                    "score": None if r.score is None else str(r.score),
+                    "score": None if r.score is None else str(r.score) if exact else r.score,
                     "measures": "\n".join(r.measures),
                     "goals": "\n".join(r.goals),
                 }
                 for r in self.rows
             ],
             schema={
-                c: (pl.Boolean if c == "black" else pl.Date if c == "earliest" else pl.String)
+                c: (
+                    pl.Boolean
+                    if c == "black"
+                    else pl.Date
+                    if c == "earliest"
+                    else pl.Decimal(18, 4)
+                    if c == "score" and not exact
+                    else pl.String
+                )
                 for c in PATH_COLUMNS
             },  # fmt: skip
         )
 
     def write(self, path: Path) -> Path:
-        """Write the rows to `path` (.xlsx with an `about` sheet of provenance, or .csv whose
-        every row carries it). Raises UsageError EXPORT_FORMAT for another suffix."""
+        """Write the rows to `path` for programs (the API's csv/xlsx download): column names
+        as codes, the exact score (.xlsx with an `about` sheet of provenance, or .csv whose
+        every row carries it). The command line's `--out` writes the same rows for people
+        through `rating.cli.outfile.write_out`. Raises UsageError EXPORT_FORMAT for another
+        suffix."""
         return write_tables(path, [Sheet("paths", self.frame())], self.about())
 
 

@@ -134,10 +134,16 @@ WHERE l.n_ = 1 AND l.action IN ('hold', 'confirm')
 GROUP BY ALL ORDER BY 1"""
 
 
+# An item's `next_due` is the day its first routine inspection of the period falls due (on
+# or after $start, never after $end); an item planned only for a 双随机 draw or a raise
+# has none (due within the period), and its reasons say when the routine one falls due
+# after the period ("不在本期计划内"): a plan for a quarter lists what falls due in it.
 ITEMS_SQL = """
 SELECT $plan_id AS plan_id, p.project_id, p.project_name, p.district, p.street, p.company_uscc,
        p.company_name, p.grade AS company_grade, p.project_grade, p.black, x.level,
-       d.per_year, d.sampling, d.last_inspected, d.next_due,
+       d.per_year, d.sampling, d.last_inspected,
+       CASE WHEN coalesce(d.routine, 0) > 0 THEN d.next_due END AS next_due,
+       d.next_due AS routine_next,
        coalesce(d.routine, 0) AS routine, coalesce(d.sampled, 0) AS sampled,
        coalesce(r.raised, 0) AS raised,
        coalesce(d.routine, 0) + coalesce(d.sampled, 0) + coalesce(r.raised, 0) AS planned,
