@@ -382,6 +382,83 @@ def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
     ] == [(i["project_id"], i["level"], i["planned"]) for i in items]
 
 
+def _copy_of(bureau: dict[str, Any], tmp_path: Path) -> Any:
+    """A connection to a copy of the bureau's warehouse (changes stay out of the others)."""
+    import shutil
+
+    import duckdb
+
+    bureau["con"].execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(bureau["settings"].db_path, copy)
+    return duckdb.connect(str(copy))
+
+
+def test_a_quarters_plan_lists_what_falls_due_in_the_quarter(
+    bureau: dict[str, Any], tmp_path: Path
+) -> None:
+    """Every A-class project had its 区 inspection on 2025-12-01: at 1 a year the next is due
+    2026-12-01, outside 2026Q1. The 5 % 双随机 draw still picks ceil(0.05 × n) = 1 of them: its
+    item is in the plan for the draw, with no routine due day (it used to show 2026-12-01 next
+    to the quarter's items) and says when the routine one falls due, outside this plan."""
+    con, settings = _copy_of(bureau, tmp_path), bureau["settings"]
+    a_class = [u for n, u in bureau["names"].items() if n in ("甲物业", "庚物业", "辛物业")]
+    projects = [p for (p,) in rows(con, "SELECT DISTINCT project_id FROM run_projects "
+                "WHERE run_id = $r AND list_contains($u, company_uscc)",
+                {"r": bureau["runs"]["2025Q3"], "u": a_class})]  # fmt: skip
+    b = Bureau()
+    for n, pid in enumerate(projects):
+        b.inspection(pid, "2025-12-01", inspection_id=f"JC-A-{n}", level="区", deducted=0,
+                     severity="一般", rectification="无需整改")  # fmt: skip
+    for kind, path in b.write(tmp_path, kinds=("inspections",)):
+        assert ingest_file(con, settings, kind, path).rows_quarantined == 0
+    plan = make_plan(con, settings, "2026Q1", bureau["runs"]["2025Q3"], use_warning=False)
+    items = plan_items(con, plan.plan_id)
+    start, end = date(2026, 1, 1), date(2026, 3, 31)
+    assert all(start <= i["next_due"] <= end for i in items if i["next_due"] is not None)
+    assert all((i["next_due"] is None) == (i["routine"] == 0) for i in items)
+    drawn = [i for i in items if i["project_id"] in projects and i["level"] == "区"]
+    assert drawn and all(i["routine"] == 0 and i["sampled"] == 1 for i in drawn), drawn
+    assert all("区级检查下次应于2026-12-01起，不在本期计划内" in i["reasons"] for i in drawn)
+    con.close()
+
+
+def _ranking(band: Any, companies: list[Any]) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(period="2025Q3", model="logistic", target="event",
+                           calibration={"method": "isotonic"}, bands=[band],
+                           companies=companies)  # fmt: skip
+
+
+def test_early_warning_raises_only_on_a_band_the_backtest_bears_out(
+    bureau: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """乙 in band 高. When the backtest saw 0 of 12 companies of band 高 meet the event, the
+    plan raises nothing and says why; when it saw 5 of 10 (50 % ≥ the band's 30 %), each of
+    乙's projects gets one more 区 inspection whose reason cites the band with its rate."""
+    from rating.analysis import warning
+    from rating.analysis.warning import BandRate, CompanyRisk
+
+    con, settings = _copy_of(bureau, tmp_path), bureau["settings"]
+    yi = bureau["names"]["乙物业"]
+    risk = CompanyRisk(1, yi, "乙物业", None, "B", 55.0, "band", 0.42, "高", 0.0, None, [])
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 12, 0), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    assert sum(i["raised"] for i in plan_items(con, plan.plan_id)) == 0
+    why = plan.parameters["early_warning"]
+    assert why["used"] is False and "回测中该档12家次有0家次发生，0%" in why["why"], why
+    assert "不因预警增加检查" in why["why"]
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 10, 5), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    raised = [i for i in plan_items(con, plan.plan_id) if i["raised"]]
+    assert raised and {i["company_uscc"] for i in raised} == {yi}
+    assert all("高风险档（回测中该档10家次有5家次发生，50%）" in i["reasons"] for i in raised)
+    con.close()
+
+
 def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     """One 市 inspection of P4 in November 2025 is a planned one made; one 市 inspection of P1
     (甲, AAA: no 市 inspection planned) is unplanned."""
