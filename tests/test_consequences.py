@@ -305,13 +305,16 @@ def test_every_company_below_standard_and_its_way_back_up(
 def test_supervision_classes_after_the_run(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """2025Q3's classes, by hand (a quarter is 3/12 of the rules' inspections a year):
+    """2025Q3's classes, by hand, in the rule file's order (A级以上, B级, C级 …), never by
+    count. Due counts whole inspections as the plan does: no inspection before 2025-07-01, so
+    each is due on the first day, then every 365 ÷ per_year days over the 91 days to 09-30 —
+    1, 2 or 4 a year → 1, 12 a year → 1 + floor(91 / 30.42) = 3 (never 0.25 a quarter).
     A级以上 — 甲 AAA, 庚 辛 AA, 戊 己 癸 A: 6 companies, 6 project rows (P5 changed hands);
-    区 1/yr → 6 × 0.25 = 1.5, 街道 2/yr → 3; the one inspection of the quarter (JC-10, 市,
-    P10, two rows) counts once. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) = 2 →
-    1.0, 区 4 → 2, 街道 12 → 6. B级 — 乙 (P2, 不合格): 区 2 → 0.5, 街道 its own 12 → 3.
-    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made. `rating run` prints the table
-    in Chinese and puts the same under "supervision" with --json."""
+    区 1/yr → 6, 街道 2/yr → 6; the one inspection of the quarter (JC-10, 市, P10, two rows)
+    counts once. B级 — 乙 (P2, 不合格): 区 2 → 1, 街道 its own 12 → 3. C级 — 壬 C(缺失):
+    1, 1, 3. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) → 2, 区 4 → 2, 街道 12 → 6.
+    In all 12 + 4 + 5 + 10 = 31 due, 1 made. `rating run` prints the table in Chinese
+    (每半年1次, not 2/yr) and puts the same under "supervision" with --json."""
     import shutil
 
     from rating.cli import main
@@ -319,17 +322,19 @@ def test_supervision_classes_after_the_run(
 
     found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
     assert found is not None and found.review is None  # no plan stored for 2025Q3
+    assert [(c.label, c.companies, c.projects) for c in found.classes] == [
+        ("A级以上", 6, 6), ("B级", 1, 1), ("C级", 1, 1), ("C级、黑名单企业", 2, 2)
+    ]  # fmt: skip
     by_label = {c.label: c for c in found.classes}
-    assert {k: (c.companies, c.projects) for k, c in by_label.items()} == {
-        "A级以上": (6, 6), "C级、黑名单企业": (2, 2), "B级": (1, 1), "C级": (1, 1)
-    }  # fmt: skip
     loads = {
         k: {x.level: (x.per_year, x.due, x.done) for x in c.levels} for k, c in by_label.items()
     }
-    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, Decimal("1.5"), 0), "街道": (2, 3, 0)}
-    assert loads["C级、黑名单企业"] == {"市": (2, 1, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
-    assert loads["B级"] == {"区": (2, Decimal("0.5"), 0), "街道": (4, 3, 0)}
-    assert (found.due, found.done) == (Decimal("21.25"), 1)
+    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, 6, 0), "街道": (2, 6, 0)}
+    assert loads["C级、黑名单企业"] == {"市": (2, 2, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
+    assert loads["B级"] == {"区": (2, 1, 0), "街道": (4, 3, 0)}  # P2 its own 12
+    assert loads["C级"] == {"市": (1, 1, 0), "区": (4, 1, 0), "街道": (12, 3, 0)}
+    assert all(isinstance(x.due, int) for c in found.classes for x in c.levels)
+    assert (found.due, found.done) == (31, 1)
     bureau["con"].execute("CHECKPOINT")
     copy = bureau["tmp"] / "rerun.duckdb"
     shutil.copy(bureau["settings"].db_path, copy)
@@ -337,7 +342,9 @@ def test_supervision_classes_after_the_run(
     assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
     out = capsys.readouterr().out
     assert "分级分类监管" in out and "C级、黑名" in out and "A级以上" in out, out
-    assert "2025Q3：按上述类别规则应检查21.25次，已检查1次" in out, out
+    assert "2025Q3：按上述类别规则应检查31次，已检查1次" in out, out
+    assert "每半年1次" in out and "每季度1次" in out and "/yr" not in out, out
+    assert out.index("A级以上") < out.index("B级") < out.index("C级、黑名"), out
     assert "没有已存的检查计划" in out
     # with a plan for 2025Q3 (from 2025Q2's classes) the run also says plan against actual
     assert main(["supervision", "plan", "--period", "2025Q3", "--db", str(copy)]) == 0

@@ -5,6 +5,7 @@ rated one; with the stored plan of the period against actual when there is one
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rating.cli.common import Invocation, say
@@ -24,15 +25,26 @@ def supervision_after(inv: Invocation, run_id: str) -> SupervisionStatus | None:
         return supervision_status(con, run_id, inv.settings.current_time().date())
 
 
-def _cell(load: LevelLoad | None) -> str:
-    from rating.consequences.words import number
+def frequency(per_year: Decimal) -> str:
+    """Inspections a year as whole inspections per period, as a bureau plans them: 2 → once
+    every half year (每半年1次), 4 → once a quarter, 12 → once a month, 0.5 → once every 2
+    years; a count no such period divides stays a year's (3 → 3 a year)."""
+    named = {1: _("once a year"), 2: _("once every half year"), 4: _("once a quarter"),
+             12: _("once a month")}  # fmt: skip
+    if per_year in named:
+        return named[int(per_year)]
+    if 0 < per_year < 1 and (1 / per_year) == int(1 / per_year):
+        return _("once every {n} years").format(n=int(1 / per_year))
+    return _("{n} a year").format(n=format(per_year.normalize(), "f"))
 
+
+def _cell(load: LevelLoad | None) -> str:
     if load is None:
         return ""
     if not load.per_year:
         return _("not set by the rules, done {done}").format(done=load.done)
-    return _("{per_year}/yr: due {due}, done {done}").format(
-        per_year=number(load.per_year), due=number(load.due), done=load.done
+    return _("{frequency}: due {due}, done {done}").format(
+        frequency=frequency(load.per_year), due=load.due, done=load.done
     )
 
 
@@ -50,12 +62,10 @@ def render_supervision(found: SupervisionStatus) -> None:
             for c in found.classes
         ],
     )  # fmt: skip
-    from rating.consequences.words import number
-
     say(
         "  "
         + _("{period}: {due} inspections due by the rules at these classes, {done} made").format(
-            period=found.period, due=number(found.due), done=found.done
+            period=found.period, due=found.due, done=found.done
         )
     )
     r = found.review

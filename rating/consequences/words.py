@@ -32,6 +32,20 @@ def number(x: Decimal) -> str:
     return format(x.normalize(), "f")
 
 
+# Inspections a year as a bureau notice says them: whole inspections per its own period.
+PERIODS = {1: "每年", 2: "每半年", 4: "每季度", 12: "每月"}
+
+
+def frequency(per_year: Decimal) -> str:
+    """Inspections a year in whole inspections per period: 2 → 每半年1次, 4 → 每季度1次,
+    12 → 每月1次, 0.5 → 每2年1次, 3 → 每年3次 (a count no period divides stays a year's)."""
+    if per_year in PERIODS:
+        return f"{PERIODS[int(per_year)]}1次"
+    if 0 < per_year < 1 and (1 / per_year) == int(1 / per_year):
+        return f"每{int(1 / per_year)}年1次"
+    return f"每年{number(per_year)}次"
+
+
 def share(x: Decimal) -> str:
     """A ratio as a percentage without trailing zeros: 0.05 → "5%", 0.125 → "12.5%"."""
     return number(x * 100) + "%"
