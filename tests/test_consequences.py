@@ -834,3 +834,43 @@ def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
     assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
     out = capsys.readouterr().out
     assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out
+
+
+def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under RATING_LANG=en the engine's texts of 丁's measures (black-listed 2026-01-20 to at
+    most 2029-01-20) are English — barred from tenders, the span, the tender answer, the rows
+    below standard — while each measure's source (its title and clause) keeps the rule set's
+    Chinese words; Chinese stays the default."""
+    from rating.cli import main
+
+    con, ding = bureau["con"], bureau["names"]["丁物业"]
+    run, on = bureau["runs"]["2025Q3"], date(2026, 2, 1)
+    lines = _lines(company_measures(con, ding, run, on, "en"))
+    tender_line = lines[("tender", None)]
+    assert tender_line.text == "barred from property service tenders"
+    assert tender_line.kind_name == "tender credit"
+    assert "credit repair may be asked for after 2026-04-20" in tender_line.span.text
+    assert tender_line.measures[0]["title"] == "黑名单企业不得参与物业项目招投标"  # evidence
+    assert lines[("inspection:市", None)].text == "city inspection once every half year"
+    zh = _lines(company_measures(con, ding, run, on))
+    assert zh[("tender", None)].text == "不得参与物业项目招投标"
+    assert zh[("inspection:市", None)].text == "市级检查每半年1次"
+    assert "2026年4月20日后可申请信用修复" in zh[("tender", None)].span.text
+    assert tender(con, ding, on, "en").text == "barred from property service tenders"
+    db = str(bureau["settings"].db_path)
+    con.execute("CHECKPOINT")
+    monkeypatch.setenv("RATING_LANG", "en")
+    monkeypatch.setenv("COLUMNS", "200")
+    capsys.readouterr()
+    assert main(["measures", ding, "--on", "2026-02-01", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "barred from property service tenders" in out and "不得参与" not in out, out
+    assert "列入黑名单期间" not in out and "YT-TENDER-BLACK" in out, out
+    assert main(["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--db", db,
+                 "--json"]) == 0  # fmt: skip
+    rows_ = {r["uscc"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert "tender credit: barred from property service tenders, " in "\n".join(
+        rows_[ding]["measures"]
+    ), rows_[ding]["measures"]

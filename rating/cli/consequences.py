@@ -19,7 +19,7 @@ from rating.cli.common import (
     to_jsonable,
 )
 from rating.cli.display import Col, count, print_table, when, word
-from rating.cli.i18n import NP_, _, pgettext
+from rating.cli.i18n import NP_, _, language, pgettext
 from rating.cli.supervision_status import review_line
 from rating.cli.way_up import OnOption, RunOption
 
@@ -134,7 +134,7 @@ def measures(
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         read = explainer.run_row(con, run_id)
-        found = company_measures(con, uscc.strip().upper(), read["run_id"], day)
+        found = company_measures(con, uscc.strip().upper(), read["run_id"], day, language())
     emit(inv, found.as_dict(), lambda: render_measures(found))
 
 
@@ -151,7 +151,7 @@ def tender_credit(
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
-        found = tender(con, uscc.strip().upper(), day)
+        found = tender(con, uscc.strip().upper(), day, language())
 
     def render() -> None:
         head = (

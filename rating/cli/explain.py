@@ -52,7 +52,7 @@ def explain(
     with inv.warehouse(read_only=True) as con:
         card = explainer.explain(con, run_id, require_uscc(uscc), limit=evidence)
         shown = shown_for(con, explainer.run_row(con, card["run_id"]))
-        found = company_measures(con, card["company"]["uscc"], card["run_id"], today)
+        found = company_measures(con, card["company"]["uscc"], card["run_id"], today, language())
         card["measures"] = found.as_dict()
         way = None
         if way_up and card["company"]["rated"]:

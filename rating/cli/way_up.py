@@ -146,9 +146,11 @@ def _below_standard(
 
 def _kinds(measures: list[str]) -> str:
     """「检查频次 3、收费等级上限 9」: the kinds of a company's measures (all in --out)."""
+    import re
     from collections import Counter
 
-    kinds = Counter(m.split("：", 1)[0] for m in measures)
+    # a measure line starts with its kind: 「检查频次：…」 or "inspection frequency: …"
+    kinds = Counter(re.split("：|: ", m, maxsplit=1)[0] for m in measures)
     return _("、").join(f"{k} {n}" for k, n in kinds.items())
 
 

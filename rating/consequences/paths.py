@@ -26,6 +26,7 @@ import polars as pl
 from rating.audit.disclosure import history
 from rating.consequences import remedy_words as words
 from rating.consequences.lookup import RunMeasure, run_measures
+from rating.consequences.measure_words import measure_line
 from rating.consequences.remedy import remedy_of
 from rating.consequences.remedy_shapes import Remedy
 from rating.consequences.remedy_words import PathWords
@@ -175,13 +176,8 @@ def earliest_day(found: Remedy, w: PathWords) -> tuple[date | None, str]:
     return day, text
 
 
-def _measure_words(lines: list[RunMeasure], words: dict[str, str]) -> list[str]:
-    return [
-        f"{words.get(m.kind, m.kind)}：{m.text}"
-        + (f"（{m.project_name or m.project_id}）" if m.project_id else "")
-        + f"，{m.until}"
-        for m in lines
-    ]
+def _measure_words(lines: list[RunMeasure], w: PathWords) -> list[str]:
+    return [measure_line(w, m.kind, m.text, m.project_name or m.project_id, m.until) for m in lines]
 
 
 def _row(found: Remedy, w: PathWords, measures: list[str], prov: Provenance) -> PathRow:
@@ -213,14 +209,12 @@ def below_standard(
 ) -> BelowStandard:
     """One `PathRow` per company of `run_id` (default: the latest run) below the standard
     or black-listed, by credit code. Raises NotFoundError RUN_NOT_FOUND."""
-    from rating.consequences.words import KIND_NAMES
-
     info = explainer.run_row(con, run_id)
     prov = explainer.provenance(info)
     w = PathWords(language)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
     measures: dict[str, list[RunMeasure]] = {}
-    for m in run_measures(con, info["run_id"]):
+    for m in run_measures(con, info["run_id"], language):
         measures.setdefault(m.uscc, []).append(m)
     disclosure = history(con)
     out = []
@@ -230,7 +224,8 @@ def below_standard(
     for uscc in below_usccs(con, info["run_id"], below, in_force):
         company = load_company(con, info["run_id"], uscc)
         found = remedy_of(con, company, info, today, max_options, language, disclosure)
-        out.append(_row(found, w, _measure_words(measures.get(uscc, []), KIND_NAMES), prov))
+        lines = _measure_words(measures.get(uscc, []), w)
+        out.append(_row(found, w, lines, prov))
     return BelowStandard(
         info["run_id"],
         info["period"],
