@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rating.cli.common import Invocation, say
 from rating.cli.display import Col, print_table
-from rating.cli.i18n import _
+from rating.cli.i18n import _, language
 
 if TYPE_CHECKING:
     from rating.consequences.classes import LevelLoad, SupervisionStatus
@@ -26,16 +26,12 @@ def supervision_after(inv: Invocation, run_id: str) -> SupervisionStatus | None:
 
 
 def frequency(per_year: Decimal) -> str:
-    """Inspections a year as whole inspections per period, as a bureau plans them: 2 → once
-    every half year (每半年1次), 4 → once a quarter, 12 → once a month, 0.5 → once every 2
-    years; a count no such period divides stays a year's (3 → 3 a year)."""
-    named = {1: _("once a year"), 2: _("once every half year"), 4: _("once a quarter"),
-             12: _("once a month")}  # fmt: skip
-    if per_year in named:
-        return named[int(per_year)]
-    if 0 < per_year < 1 and (1 / per_year) == int(1 / per_year):
-        return _("once every {n} years").format(n=int(1 / per_year))
-    return _("{n} a year").format(n=format(per_year.normalize(), "f"))
+    """Inspections a year as whole inspections per period, in the user's language, as a
+    bureau plans them: 2 → 每半年1次 / once every half year (measure_words.frequency)."""
+    from rating.consequences.measure_words import Words
+    from rating.consequences.measure_words import frequency as in_words
+
+    return in_words(Words(language()), per_year)
 
 
 def _cell(load: LevelLoad | None) -> str:
