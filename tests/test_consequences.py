@@ -456,7 +456,13 @@ def test_early_warning_raises_only_on_a_band_the_backtest_bears_out(
     assert sum(i["raised"] for i in plan_items(con, plan.plan_id)) == 0
     why = plan.parameters["early_warning"]
     assert why["used"] is False and "回测中该档12家次有0家次发生，0%" in why["why"], why
-    assert "不因预警增加检查" in why["why"]
+    assert "不因预警增加检查" in why["why"] and "低于该档下限30%" in why["why"]
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 0, 0), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    why = plan.parameters["early_warning"]["why"]
+    assert "在回测中没有记录" in why and "低于" not in why, why
+    assert sum(i["raised"] for i in plan_items(con, plan.plan_id)) == 0
     monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
         BandRate("高", 0.30, 1.0001, 10, 5), [risk]))  # fmt: skip
     plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])

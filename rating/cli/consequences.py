@@ -233,7 +233,7 @@ def _render_plan(payload: dict[str, Any]) -> None:
             _("level"),
             _("planned"),
             _("due"),
-            Col(_("why"), wrap=True),
+            Col(_("reasons"), wrap=True),
         ],
         [
             [

@@ -157,12 +157,11 @@ def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, di
     }
     high = [c for c in ranking.companies if c.shown != "not_applicable" and c.band == "高"]
     if band is None or not band_holds(band):
-        rate = "高风险档无回测记录" if band is None or not band.n else band_words(band)
-        low = band.low if band is not None else 0.3
-        why = (
-            f"预警{rate}，低于该档下限{low:.0%}：回测不支持该档的预测，"
-            f"本计划不因预警增加检查（该档{len(high)}家企业）"
-        )
+        if band is None or not band.n:
+            rate = "预警高风险档在回测中没有记录，无从检验该档的预测"
+        else:
+            rate = f"预警{band_words(band)}，低于该档下限{band.low:.0%}，回测不支持该档的预测"
+        why = f"{rate}：本计划不因预警增加检查（该档{len(high)}家企业）"
         return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0}
     shown = band_words(band)
     found = [
