@@ -512,6 +512,7 @@ def test_the_cli_speaks_chinese(
 
     monkeypatch.setenv("RATING_LANG", "zh")
     db = str(bureau["settings"].db_path)
+    make_plan(bureau["con"], bureau["settings"], "2025Q4", use_warning=False)  # run alone too
     bureau["con"].execute("CHECKPOINT")
     ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
     expected = {
