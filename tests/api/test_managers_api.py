@@ -258,3 +258,27 @@ def test_a_killed_server_s_upload_folders_are_swept_at_start(
     finally:
         tempfile.tempdir = old_tempdir
     assert not stale.exists() and (running / "file" / "managers.csv").exists()
+
+
+def test_the_bureau_is_told_a_run_scores_no_managers(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """A run under a rule set without a `[managers]` part answers MANAGERS_NOT_SCORED in the
+    API's error shape, naming the rule sets that score managers — not an empty list that reads
+    as "nobody to report" (as `rating managers show` answers)."""
+    r = client.post(
+        "/v1/bureau/runs",
+        headers=_bureau(published),
+        json={"period": "2026Q3", "rules": "yantai-2022", "force": True},
+    )
+    assert r.status_code == 200, r.text
+    other = r.json()["run_id"]
+    for path in (f"/v1/bureau/runs/{other}/managers", f"/v1/bureau/runs/{other}/managers/M001"):
+        r = client.get(path, headers=_bureau(published))
+        assert r.status_code == 404, (path, r.text)
+        body = r.json()
+        assert body["ok"] is False and body["error"]["code"] == "MANAGERS_NOT_SCORED", body
+        assert body["error"]["status"] == 404
+        assert "yantai-2022@" in body["error"]["message"]
+        assert "shanghai-2023@1.0.0" in body["error"]["message"]
+        assert "items" not in body
