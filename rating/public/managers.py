@@ -60,9 +60,9 @@ def _published_run(con: duckdb.DuckDBPyConnection, period: str | None) -> tuple[
         {"period": period},
     )
     if not found and period:
-        raise NotFoundError(f"no run of {period} is published", code="RUN_NOT_FOUND")
+        raise NotFoundError(f"the results of {period} are not published yet", code="RUN_NOT_FOUND")
     if not found:
-        raise NotFoundError("no run is published yet", code="RUN_NOT_FOUND")
+        raise NotFoundError("no results are published yet", code="RUN_NOT_FOUND")
     return str(found[0][0]), str(found[0][1])
 
 

@@ -282,3 +282,20 @@ def test_the_bureau_is_told_a_run_scores_no_managers(
         assert "yantai-2022@" in body["error"]["message"]
         assert "shanghai-2023@1.0.0" in body["error"]["message"]
         assert "items" not in body
+
+
+def test_the_public_lookup_speaks_of_results_not_runs(published: dict[str, Any]) -> None:
+    """Before anything is published the lookup says so in residents' words: results of a
+    period, never the internal "run" (评价运行), in English and in the Chinese catalog."""
+    from rating.cli import i18n
+
+    message = published["before"].json()["error"]["message"]
+    assert message == "no results are published yet"
+    try:
+        i18n.set_language("zh")
+        for english in (message, "the results of 2026Q2 are not published yet"):
+            chinese = i18n.error_text("RUN_NOT_FOUND", english)
+            assert "评价运行" not in chinese and "评价结果" in chinese, chinese
+        assert i18n.error_text("RUN_NOT_FOUND", message) == "尚未公布任何一期评价结果"
+    finally:
+        i18n.set_language("en")
