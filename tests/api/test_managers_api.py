@@ -215,6 +215,11 @@ def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
             0,
         )
         assert "张三" not in c.get("/v1/public/managers?certificate_no=M001").text
+        # nor the company cards: no manager on any compound, no manager column on the page
+        yi = _uscc(world, "乙物业")
+        card = c.get(f"/v1/public/companies/{yi}").json()
+        assert [p["manager"] for p in card["projects"]] == [None, None]
+        assert "项目经理" not in c.get(f"/companies/{yi}").text
         # the bureau still sees its managers
         r = c.get(f"/v1/bureau/runs/{world['run_id']}/managers", headers=_bureau(world))
         assert r.json()["total"] == 3
@@ -299,3 +304,77 @@ def test_the_public_lookup_speaks_of_results_not_runs(published: dict[str, Any])
         assert i18n.error_text("RUN_NOT_FOUND", message) == "尚未公布任何一期评价结果"
     finally:
         i18n.set_language("en")
+
+
+def _uscc(world: dict[str, Any], name: str) -> str:
+    con = open_warehouse(world["settings"])
+    try:
+        found = con.execute("SELECT uscc FROM src_companies WHERE name = $n", {"n": name})
+        return str(found.fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_a_company_card_shows_each_compound_s_manager_masked(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """P1 passed from 甲 to 乙 on 2026-08-01 with a new manager: 甲's card shows P1 under M001
+    (in charge on 甲's last day), 乙's shows P1 under M002 and P2 under M001 — each with the
+    manager's own grade, masked name and certificate, never the full name or number."""
+    jia, yi = _uscc(published, "甲物业"), _uscc(published, "乙物业")
+
+    def managers(uscc: str) -> dict[str, Any]:
+        r = client.get(f"/v1/public/companies/{uscc}")
+        assert r.status_code == 200, r.text
+        for full in ("张三", "李四", "王五", "M001", "M002", ID_NUMBER):
+            assert full not in r.text, full
+        return {p["project_id"]: p["manager"] for p in r.json()["projects"]}
+
+    zhang = {"name": "张*", "certificate_no": "****", "grade": "正常", "red": False, "black": False}
+    li = {"name": "李*", "certificate_no": "****", "grade": "警示", "red": False, "black": False}
+    assert managers(jia) == {"P1": zhang}
+    assert managers(yi) == {"P1": li, "P2": zhang}
+    page = client.get(f"/companies/{yi}")
+    assert page.status_code == 200
+    assert "项目经理" in page.text and "李*" in page.text and "警示" in page.text
+    assert "张三" not in page.text and "李四" not in page.text
+    assert "姓名和证书编号部分隐去" in page.text
+
+
+def test_a_card_in_publicity_names_no_manager(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """During 2026Q3's publicity (from 2026-10-10) the card shows the proposed grades and no
+    manager: a person's grade is put up only once objections are decided."""
+    yi = _uscc(published, "乙物业")
+    card = client.get(f"/v1/public/companies/{yi}?as_of=2026-10-15").json()
+    assert card["current"]["status"] == "proposed"
+    assert [p["manager"] for p in card["projects"]] == [None, None]
+    page = client.get(f"/companies/{yi}?as_of=2026-10-15").text
+    assert "李*" not in page and "项目经理" not in page
+
+
+def test_a_static_snapshot_carries_the_same_masked_managers(
+    published: dict[str, Any], client: TestClient, tmp_path: Path
+) -> None:
+    """A public-only server (a directory of static files) shows the cards' managers exactly as
+    the warehouse does, in publicity as after: the masked names travel in the card files."""
+    import duckdb
+
+    from rating import public
+    from rating.public import static
+
+    settings = published["settings"]
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        data = public.build(con, settings.zone, settings.current_time)
+    finally:
+        con.close()
+    static.export(public.WarehouseView(data), tmp_path / "public")
+    yi = _uscc(published, "乙物业")
+    with TestClient(create_app(settings, snapshot_dir=tmp_path / "public")) as files:
+        for url in (f"/v1/public/companies/{yi}", f"/v1/public/companies/{yi}?as_of=2026-10-15"):
+            mine, theirs = files.get(url).json(), client.get(url).json()
+            assert mine["projects"] == theirs["projects"], url
+        shown = files.get(f"/v1/public/companies/{yi}").json()["projects"]
+        assert [p["manager"]["name"] for p in shown] == ["李*", "张*"]
