@@ -284,3 +284,24 @@ def test_a_card_shows_its_compounds_managers_masked(
     for cell in cells:
         assert cell.rect["x"] >= 0 and cell.rect["x"] + cell.rect["width"] <= width
     _looks_right(browser, "company-managers", width)
+
+
+def test_a_resident_looks_up_a_manager_from_a_card_on_a_phone(
+    managers_served: dict[str, str], browser: Any
+) -> None:
+    """At 375 px: from 乙's card to the lookup, type the full certificate number, read the
+    name and grade."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _width(browser, 375)
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{managers_served['url']}/companies/{managers_served['乙物业']}")
+    browser.find_element(By.CSS_SELECTOR, "#managers-note a").click()
+    wait.until(lambda b: b.find_elements(By.ID, "certificate_no"))
+    browser.find_element(By.ID, "certificate_no").send_keys("M002")
+    browser.find_element(By.ID, "lookup").click()
+    wait.until(lambda b: b.find_elements(By.ID, "manager"))
+    assert browser.find_element(By.ID, "manager-heading").text == "李四"
+    assert browser.find_element(By.ID, "manager-grade").text == "警示"
+    _looks_right(browser, "manager-lookup", 375)

@@ -220,6 +220,8 @@ def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
         card = c.get(f"/v1/public/companies/{yi}").json()
         assert [p["manager"] for p in card["projects"]] == [None, None]
         assert "项目经理" not in c.get(f"/companies/{yi}").text
+        lookup = c.get("/managers?certificate_no=M001").text
+        assert "不公开项目经理" in lookup and "张三" not in lookup
         # the bureau still sees its managers
         r = c.get(f"/v1/bureau/runs/{world['run_id']}/managers", headers=_bureau(world))
         assert r.json()["total"] == 3
@@ -378,3 +380,22 @@ def test_a_static_snapshot_carries_the_same_masked_managers(
             assert mine["projects"] == theirs["projects"], url
         shown = files.get(f"/v1/public/companies/{yi}").json()["projects"]
         assert [p["manager"]["name"] for p in shown] == ["李*", "张*"]
+
+
+def test_the_manager_lookup_page_answers_a_full_certificate_number(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """/managers: the form alone names nobody; a full certificate number gives the name and
+    the grade of the latest published results, as Shanghai's public lookup does; an unknown
+    one says so."""
+    empty = client.get("/managers")
+    assert empty.status_code == 200 and 'id="certificate_no"' in empty.text
+    assert all(n not in empty.text for n in ("张三", "李四", "王五"))
+    found = client.get("/managers?certificate_no=M002")
+    assert found.status_code == 200
+    assert "李四" in found.text and "警示" in found.text and "2026年第3季度" in found.text
+    assert "张三" not in found.text and "王五" not in found.text and "87" not in found.text
+    missing = client.get("/managers?certificate_no=M999").text
+    assert "没有这个证书编号的项目经理" in missing and "李四" not in missing
+    card = client.get(f"/companies/{_uscc(published, '乙物业')}").text
+    assert 'href="/managers"' in card
