@@ -28,12 +28,14 @@ from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
+from rating.public.managers import card_managers
 from rating.public.paths import public_paths
 from rating.public.shapes import (
     GradeBand,
     GradeStreak,
     Legend,
     ProjectGrade,
+    ProjectManager,
     Publicity,
     Reason,
     Service,
@@ -213,10 +215,19 @@ def _cards(
     for run_id, doc in docs.items():
         black = sorted(u for u, c in cards[run_id].items() if c.black)
         info = explainer.run_row(con, run_id)
+        _add_managers(cards[run_id], card_managers(con, info, rulesets[run_id]))
         for uscc, streak in _streaks(con, info, doc.lowest, black).items():
             cards[run_id][uscc].streak = streak
         _grade_streaks(con, run_id, info, cards[run_id])
     return cards
+
+
+def _add_managers(cards: dict[str, RunCard], found: dict[tuple[str, str], ProjectManager]) -> None:
+    """Each card's compounds with the manager in charge (`rating.public.managers.card_managers`)."""
+    for uscc, card in cards.items():
+        card.projects = [
+            p.model_copy(update={"manager": found.get((uscc, p.project_id))}) for p in card.projects
+        ]
 
 
 def _grade_streaks(

@@ -29,11 +29,18 @@ from rating.public.shapes import (
     Current,
     HistoryEntry,
     Period,
+    ProjectGrade,
     PublicMeasure,
     SearchHit,
     SearchPage,
 )
 from rating.public.text import PublicWords
+
+
+def _unnamed(projects: list[ProjectGrade]) -> list[ProjectGrade]:
+    """Compounds without their managers: a period in publicity names no person (objections to
+    a person's grade are decided before it is put up)."""
+    return [p.model_copy(update={"manager": None}) for p in projects]
 
 
 class PublicView(Lists):
@@ -148,7 +155,7 @@ class PublicView(Lists):
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
-            projects=latest.projects,
+            projects=latest.projects if status.status == "published" else _unnamed(latest.projects),
             history=[
                 HistoryEntry(
                     period=c.period,
