@@ -15,13 +15,14 @@ asks for public satisfaction surveys (公众满意度测评). Declared like the 
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
 
 from rating.schema.contracts import (
+    Check,
     Contract,
     CrossCheck,
     NoOverlap,
+    Schema,
     column,
     enum,
     id_number_check,
@@ -45,7 +46,7 @@ MANAGERS = Contract(
     key=("certificate_no",),
     date_column="registered_on",
     references={"employer_uscc": "companies"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "certificate_no": column(
                 pl.Utf8,
@@ -95,7 +96,7 @@ ASSIGNMENTS = Contract(
     references={"project_id": "projects", "certificate_no": "managers"},
     cross_checks=(CrossCheck("end_on", "BAD_DATE_ORDER", "end_on < start_on"),),
     no_overlap=NoOverlap("project_id", "start_on", "end_on", "OVERLAPPING_ASSIGNMENT"),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project; must be known."),
             "certificate_no": column(
@@ -127,7 +128,7 @@ SURVEYS = Contract(
             "satisfaction_rate", "MISSING_VALUE", "satisfaction_rate IS NULL AND score IS NULL"
         ),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "survey_id": column(pl.Utf8, ("测评编号", "调查编号"), "Survey number."),
             "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project; must be known."),
@@ -148,14 +149,14 @@ SURVEYS = Contract(
                 pl.Int64,
                 ("有效问卷数", "有效样本数", "受访户数", "受访人数"),
                 "Valid answers: what the rate is out of (≥ 1).",
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "sample_size": column(
                 pl.Int64,
                 ("样本量", "抽样户数", "发放问卷数"),
                 "Households sampled (≥ respondents).",
                 required=False,
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "satisfaction_rate": column(
                 pl.Float64,
@@ -165,14 +166,14 @@ SURVEYS = Contract(
                 "formatted as a percentage) is refused as RATE_AS_FRACTION: write 92.5 or 92.5%.",
                 required=False,
                 percent=True,
-                checks=(pa.Check.in_range(0, 100), not_fraction_check()),
+                checks=(Check.in_range(0, 100), not_fraction_check()),
             ),
             "score": column(
                 pl.Float64,
                 ("测评得分", "综合得分", "得分"),
                 "Overall score 0-100.",
                 required=False,
-                checks=(pa.Check.in_range(0, 100),),
+                checks=(Check.in_range(0, 100),),
             ),
             "item_scores": column(
                 pl.Utf8,

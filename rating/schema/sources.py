@@ -7,11 +7,19 @@ and a test keeps it current.
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
 
 from rating.periods import CANONICAL_PERIOD_PATTERN
-from rating.schema.contracts import Contract, CrossCheck, NoOverlap, column, enum, uscc_check
+from rating.schema.contracts import (
+    Check,
+    Contract,
+    CrossCheck,
+    NoOverlap,
+    Schema,
+    column,
+    enum,
+    uscc_check,
+)
 from rating.schema.managers import ASSIGNMENTS, MANAGERS, SURVEYS
 from rating.schema.vocabularies import (
     AUTHORITY_LEVELS,
@@ -57,7 +65,7 @@ KINDS = (
     "surveys",
 )
 
-_PERIOD = pa.Check.str_matches(CANONICAL_PERIOD_PATTERN)
+_PERIOD = Check.str_matches(CANONICAL_PERIOD_PATTERN)
 
 
 COMPANIES = Contract(
@@ -65,7 +73,7 @@ COMPANIES = Contract(
     title="物业服务企业 (property service companies)",
     key=("uscc",),
     date_column="registered_on",
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "uscc": column(
                 pl.Utf8,
@@ -99,7 +107,7 @@ PROJECTS = Contract(
     references={"company_uscc": "companies"},
     cross_checks=(CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),),
     no_overlap=NoOverlap("project_id", "service_start", "service_end", "OVERLAPPING_SERVICE"),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Bureau's id of the compound."),
             "project_name": column(pl.Utf8, ("项目名称", "小区名称"), "Compound name."),
@@ -110,14 +118,14 @@ PROJECTS = Contract(
                 pl.Int64,
                 ("户数", "总户数"),
                 "Households served; must be > 0.",
-                checks=(pa.Check.gt(0),),
+                checks=(Check.gt(0),),
             ),
             "floor_area": column(
                 pl.Float64,
                 ("建筑面积", "总建筑面积"),
                 "Floor area in m² (> 0); needed only by rule sets that weight by area.",
                 required=False,
-                checks=(pa.Check.gt(0),),
+                checks=(Check.gt(0),),
             ),
             "company_uscc": column(
                 pl.Utf8,
@@ -148,7 +156,7 @@ PROJECTS = Contract(
                 ("建成年份", "竣工年份", "建成年代"),
                 "Year the buildings were completed (1800–2100).",
                 required=False,
-                checks=(pa.Check.in_range(1800, 2100),),
+                checks=(Check.in_range(1800, 2100),),
             ),
         }
     ),
@@ -166,7 +174,7 @@ COMPLAINTS = Contract(
         CrossCheck("closed_at", "BAD_DATE_ORDER", "closed_at < received_at"),
         CrossCheck("deadline", "BAD_DATE_ORDER", "deadline < received_at"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "complaint_id": column(
                 pl.Utf8, ("工单编号", "办件编号", "案件编号"), "Work-order number."
@@ -281,7 +289,7 @@ COMPLAINTS = Contract(
                 "People behind the case (collective petitions ≥ 10).",
                 required=False,
                 default=1,
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "match_method": column(
                 pl.Utf8,
@@ -317,14 +325,14 @@ INSPECTIONS = Contract(
         CrossCheck("rectification", "MISSING_VALUE", "deducted > 0 AND rectification IS NULL"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < inspected_on"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "inspection_id": column(pl.Utf8, ("检查编号",), "Inspection number."),
             "item_no": column(
                 pl.Int64,
                 ("序号", "检查项序号"),
                 "Item number within the inspection.",
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "inspected_on": column(pl.Date, ("检查时间", "检查日期"), "Date of inspection."),
             "level": column(
@@ -344,10 +352,10 @@ INSPECTIONS = Contract(
                 pl.Float64,
                 ("分值", "本项满分"),
                 "Points the item is worth.",
-                checks=(pa.Check.ge(0),),
+                checks=(Check.ge(0),),
             ),
             "deducted": column(
-                pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)
+                pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(Check.ge(0),)
             ),
             "severity": column(
                 pl.Utf8,
@@ -387,7 +395,7 @@ CONTRACT_CHECKS = Contract(
     key=("check_id", "obligation"),
     date_column="checked_on",
     references={"project_id": "projects"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "check_id": column(pl.Utf8, ("检查编号",), "Check number."),
             "checked_on": column(pl.Date, ("检查日期",), "Date of the check."),
@@ -417,7 +425,7 @@ OPINIONS = Contract(
     date_column="rated_on",
     date_from_period="period",
     references={"project_id": "projects"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "opinion_id": column(pl.Utf8, ("评价编号",), "Opinion number."),
             "period": column(
@@ -444,7 +452,7 @@ OPINIONS = Contract(
                 ("得分", "评分"),
                 "Score 0-100.",
                 required=False,
-                checks=(pa.Check.in_range(0, 100),),
+                checks=(Check.in_range(0, 100),),
             ),
             "rated_on": column(pl.Date, ("评价日期",), "Date of the opinion."),
             "opinion": column(
@@ -464,7 +472,7 @@ EVENTS = Contract(
         CrossCheck("valid_until", "BAD_DATE_ORDER", "valid_until < decided_on"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < decided_on"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "event_id": column(pl.Utf8, ("记录编号", "信息编号"), "Record number."),
             "uscc": column(
@@ -514,7 +522,7 @@ EVENTS = Contract(
                 pl.Float64,
                 ("分值",),
                 "Points set by the issuing body (≥ 0; direction from 信息类别).",
-                checks=(pa.Check.ge(0),),
+                checks=(Check.ge(0),),
             ),
             "valid_until": column(
                 pl.Date,
