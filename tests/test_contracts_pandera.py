@@ -13,7 +13,7 @@ import pytest
 
 from rating.ingest.validate import _check_failure
 from rating.schema import CONTRACTS, logical_type
-from rating.schema.contracts import Check
+from rating.schema.contracts import Check, polars_dtype
 from rating.settings import Settings
 from rating.warehouse import open_warehouse
 from tests.factories import make_id_number, make_uscc
@@ -46,9 +46,9 @@ def _values(check: Check, kind: str) -> list[Any]:
 def _pandera_fails(check: Check, dtype: Any, value: Any) -> bool:
     import pandera.polars as pa
 
-    schema = pa.DataFrameSchema({"v": pa.Column(dtype, checks=[check.to_pandera()])})
+    schema = pa.DataFrameSchema({"v": pa.Column(polars_dtype(dtype), checks=[check.to_pandera()])})
     try:
-        schema.validate(pl.DataFrame({"v": [value]}, schema={"v": dtype}))
+        schema.validate(pl.DataFrame({"v": [value]}, schema={"v": polars_dtype(dtype)}))
     except pandera.errors.SchemaError:
         return True
     return False
@@ -93,7 +93,7 @@ def test_the_pandera_schema_is_the_declaration() -> None:
         assert list(schema.columns) == list(contract.columns), kind
         for name, col in contract.columns.items():
             built = schema.columns[name]
-            assert built.dtype.type == col.dtype and built.nullable == col.nullable
+            assert built.dtype.type == polars_dtype(col.dtype) and built.nullable == col.nullable
             assert built.title == col.title and built.metadata == dict(col.metadata)
             assert [c.name for c in built.checks] == [c.name for c in col.checks]
             for made, declared in zip(built.checks, col.checks, strict=True):

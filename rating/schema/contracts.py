@@ -1,14 +1,14 @@
 """Contract machinery: how a source kind's columns are declared (pandera's vocabulary plus metadata).
 
-A contract is declared once, in pandera's terms (polars dtypes, nullability, pandera's
-built-in checks by name and statistics), and executed twice: by `rating.ingest.validate`,
+A contract is declared once, in pandera's terms (a logical type standing for a polars
+dtype, nullability, pandera's built-in checks by name and statistics), and executed twice: by `rating.ingest.validate`,
 which renders every check as DuckDB SQL so a 100-million-row file is validated in the
 warehouse, and by pandera itself (`Contract.pandera_schema()`, in the tests on small frames),
 which proves the SQL executor agrees with the declaration. The declarations are plain frozen
 shapes (`Column`, `Check`, `Schema`) rather than pandera objects so that importing them costs
 nothing: every command touching the warehouse (a `rating run` too) reads the tables' columns
-from here, and `import pandera.polars` (which imports pandas) took 3 s of a run's start-up
-(issue 21). The ten declarations themselves are in `rating.schema.sources` (managers,
+from here, and `import pandera.polars` (which imports pandas) took 3 s of a run's start-up,
+polars alone 0.2–0.4 s (issue 21). The ten declarations themselves are in `rating.schema.sources` (managers,
 assignments and surveys in `rating.schema.managers`); value lists in
 `rating.schema.vocabularies`.
 
@@ -27,13 +27,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from rating.idnumber import is_valid as _id_number_is_valid
 from rating.uscc import is_valid as _uscc_is_valid
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+    import polars as pl
+
+# The logical types a column is parsed and stored as (`logical_type`); pandera sees the polars
+# dtype of each (`polars_dtype`).
+TEXT, INT, DECIMAL, DATE, TIMESTAMP, BOOL = "text", "int", "decimal", "date", "timestamp", "bool"
+LOGICAL_TYPES = (TEXT, INT, DECIMAL, DATE, TIMESTAMP, BOOL)
 
 # Cells that mean "empty" in real exports (`无` is common in 12345 extracts). Excel's `#N/A`
 # is not one: it is an error cell (CELL_ERROR), never an empty value.
@@ -95,8 +99,18 @@ class Check:
         return builder(**self.statistics)
 
 
+def polars_dtype(logical: str) -> Any:
+    """The polars dtype pandera checks a column of this logical type as (imports polars)."""
+    import polars as pl
+
+    dtypes = {TEXT: pl.Utf8, INT: pl.Int64, DECIMAL: pl.Float64, DATE: pl.Date}
+    return {**dtypes, TIMESTAMP: pl.Datetime, BOOL: pl.Boolean}[logical]
+
+
 def _valid_everywhere(is_valid: Callable[[str], bool]) -> Callable[[Any], pl.LazyFrame]:
     def check(data: Any) -> pl.LazyFrame:
+        import polars as pl
+
         col = pl.col(data.key)
         return data.lazyframe.select(
             col.map_elements(is_valid, return_dtype=pl.Boolean).fill_null(True)
@@ -106,6 +120,8 @@ def _valid_everywhere(is_valid: Callable[[str], bool]) -> Callable[[Any], pl.Laz
 
 
 def _not_fraction(data: Any) -> pl.LazyFrame:
+    import polars as pl
+
     col = pl.col(data.key)
     return data.lazyframe.select(((col <= 0) | (col >= 1)).fill_null(True))
 
@@ -143,11 +159,11 @@ def not_fraction_check() -> Check:
 
 @dataclass(frozen=True, eq=False)
 class Column:
-    """One declared column: its polars `dtype` (one of the six logical types), `checks`,
+    """One declared column: its logical type `dtype` (`LOGICAL_TYPES`), `checks`,
     `nullable`, `title` (its first header), `description` (help) and `metadata` (headers,
     synonyms, future_ok, default, free_text, system, personal, percent, earliest)."""
 
-    dtype: Any
+    dtype: str
     checks: tuple[Check, ...]
     nullable: bool
     title: str
@@ -159,7 +175,7 @@ class Column:
         import pandera.polars as pa
 
         return pa.Column(
-            self.dtype,
+            polars_dtype(self.dtype),
             checks=[c.to_pandera() for c in self.checks],
             nullable=self.nullable,
             title=self.title,
@@ -176,7 +192,7 @@ class Schema:
 
 
 def column(
-    dtype: Any,
+    dtype: str,
     headers: tuple[str, ...],
     help: str,
     *,
@@ -191,13 +207,16 @@ def column(
     percent: bool = False,
     earliest: date = EARLIEST_DATE,
 ) -> Column:
-    """One declared column; `headers` lists accepted header spellings, Chinese first.
+    """One declared column of logical type `dtype` (`TEXT`, `INT`, …); `headers` lists
+    accepted header spellings, Chinese first.
 
     A `system` column is filled by the loader, never read from a file (its headers only name it).
     A `personal` column (a citizen identity number) is never stored in clear: ingest keeps its
     keyed hash (`rating.idnumber`), masks it in the quarantine, and without a key ignores it.
     A `percent` column (a number in percent) also reads `92.5%` and `92.5％` as 92.5.
     `earliest` is the first date a date column may hold (DATE_TOO_EARLY before it)."""
+    if dtype not in LOGICAL_TYPES:
+        raise TypeError(f"no logical type {dtype!r}")
     return Column(
         dtype,
         checks=tuple(checks),
@@ -297,18 +316,7 @@ class Contract:
 
 def logical_type(col: Column) -> str:
     """text, int, decimal, date, timestamp or bool: how a column is parsed and stored."""
-    dtype = col.dtype
-    for kind, polars_type in (
-        ("timestamp", pl.Datetime),
-        ("date", pl.Date),
-        ("int", pl.Int64),
-        ("decimal", pl.Float64),
-        ("bool", pl.Boolean),
-        ("text", pl.Utf8),
-    ):
-        if dtype == polars_type or isinstance(dtype, polars_type):
-            return kind
-    raise TypeError(f"no logical type for {dtype}")
+    return col.dtype
 
 
 _REQUIRED_MARKS = re.compile(r"^[*※★☆#]+|[*※★☆]+$")
