@@ -288,12 +288,13 @@ def _register(
     return compounds, names
 
 
-def _book(con: duckdb.DuckDBPyConnection, disclosure: History) -> Book | None:
-    """The measures of every published run whose rule set has consequences, or None."""
+def _book(con: duckdb.DuckDBPyConnection, disclosure: History, language: str = "zh") -> Book | None:
+    """The measures of every published run whose rule set has consequences, or None; their
+    texts in the pages' language."""
     bases = [
         b for b in published_bases(con, disclosure) if b.ruleset.definition.consequences is not None
     ]
-    return Book.build(con, bases, disclosure) if bases else None
+    return Book.build(con, bases, disclosure, language=language) if bases else None
 
 
 def build(
@@ -354,7 +355,7 @@ def build(
         legends=legends,
         compounds=compounds,
         index=index,
-        book=_book(con, disclosure),
+        book=_book(con, disclosure, language),
     )
 
 

@@ -17,7 +17,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Shown
-from rating.consequences.words import KIND_NAMES
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
 from rating.public.lists import Lists
@@ -175,7 +174,7 @@ class PublicView(Lists):
         return [
             PublicMeasure(
                 kind=x.kind,
-                kind_name=KIND_NAMES[x.kind],
+                kind_name=x.kind_name,
                 text=x.text,
                 project_id=x.project_id,
                 project_name=x.project_name,
