@@ -247,6 +247,10 @@ def _start(argv: list[str]) -> list[str]:
     from rating.settings import language_from_env
 
     i18n.set_language(language_from_env())
+    for console in (common.stdout, common.stderr):
+        # Rich fixes the width at creation when COLUMNS is set then; read it (or the terminal)
+        # afresh at each command, so one process running several commands follows each one's.
+        console._width = None
     OUTPUT.wide = False
     if "--wide" in argv:
         OUTPUT.wide = True
