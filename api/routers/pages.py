@@ -4,7 +4,7 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse
 from api.deps import get_state
 from api.params import as_of_query, period_query, to_day
 from api.render import page
-from api.routers.public import PROJECT_ID, legend_of, raise_missing
+from api.routers.public import LIST_KIND, PROJECT_ID, legend_of, list_kind, raise_missing
 from api.state import AppState
 from rating.errors import NotFoundError
 from rating.periods import Period
 from rating.public.shapes import CompanyCard, HistoryEntry
+from rating.uscc import require as require_uscc
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -77,9 +78,10 @@ def company_page(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     day = to_day(as_of)
-    card = state.snapshot.card(uscc.upper(), day)
+    uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
+    card = state.snapshot.card(uscc, day)
     if card is None:
-        raise_missing(state, uscc.upper(), day, as_of)
+        raise_missing(state, uscc, day, as_of)
         raise AssertionError  # raise_missing always raises
     order = _grade_order(state, card)
     legend = state.snapshot.data.legends.get(card.provenance.ruleset)
@@ -107,12 +109,13 @@ def compound_page(
 @router.get("/lists/{kind}", response_class=HTMLResponse)
 def list_page(
     request: Request,
-    kind: Literal["red", "black"],
+    kind: str = LIST_KIND,
     period: str | None = period_query(),
     as_of: str | None = as_of_query("Day"),
     page_no: int = Query(1, ge=1, le=10_000, alias="page"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    kind = list_kind(kind)
     name = str(Period.parse(period)) if period else None
     day = to_day(as_of)
     shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)
