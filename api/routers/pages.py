@@ -25,7 +25,9 @@ CHART_W, CHART_H, PAD = 640, 220, 36
 
 
 def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
-    """Points of an SVG line chart: periods left to right, best grade at the top."""
+    """Points of an SVG line chart: periods left to right, best grade at the top. Each period's
+    label is centred under its point, the first starts at it and the last ends at it, so no
+    label runs past the chart's edge (at phone width the labels are drawn twice as large)."""
     grades = [g for g in order if any(h.grade == g for h in history)] or order
     rank = {g: i for i, g in enumerate(grades)}
     step_x = (CHART_W - 2 * PAD) / max(1, len(history) - 1)
@@ -36,6 +38,7 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
             "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
             "grade": h.grade or "–",
             "period": h.period,
+            "anchor": _anchor(i, len(history)),
         }
         for i, h in enumerate(history)
     ]
@@ -47,6 +50,13 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
         "levels": levels,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),
     }
+
+
+def _anchor(i: int, n: int) -> str:
+    """The SVG `text-anchor` of the i-th of n period labels."""
+    if i == n - 1 and n > 1:
+        return "end"
+    return "start" if i == 0 else "middle"
 
 
 @router.get("/", response_class=HTMLResponse)
