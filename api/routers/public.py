@@ -41,6 +41,14 @@ router = APIRouter(
     responses={k: ERRORS[k] for k in (400, 404, 410, 422, 429, 503)},
 )
 PROJECT_ID = Path(pattern=r"^[\w\-.]{1,64}$", description="The bureau's id of the compound.")
+# GB 32100-2015's check character cannot be written as a pattern: the schema names the
+# format `uscc`, and a code that fails the check is 400 USCC_INVALID.
+USCC_PATH = Path(
+    pattern=r"^[0-9A-Za-z]{18}$",
+    description="Unified social credit code (统一社会信用代码, GB 32100-2015); a code whose "
+    "check character is wrong answers 400 USCC_INVALID saying so.",
+    json_schema_extra={"format": "uscc"},
+)
 LIST_KIND = Path(
     max_length=40,
     description="`red` or `black`; another name answers 404 LIST_UNKNOWN naming the lists.",
@@ -102,7 +110,7 @@ def search_companies(
 )
 async def get_company(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    uscc: str = USCC_PATH,
     as_of: str | None = as_of_query("Show exactly what was visible on this day (YYYY-MM-DD)."),
 ) -> Response:
     # The hottest path: the state is read directly (no dependency to resolve) and the card
@@ -148,7 +156,7 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
 )
 def get_tender(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    uscc: str = USCC_PATH,
     on: str | None = as_of_query("The tender's day (YYYY-MM-DD; default: today)."),
     state: AppState = Depends(get_state),
 ) -> Response:
