@@ -35,7 +35,7 @@ def list_name(kind: str, words: PublicWords) -> str:
 
 def unknown_list(name: str, words: PublicWords) -> str:
     """`没有名为“purple”的名单。现有名单：红名单（red）、黑名单（black）。`"""
-    lists = words.join([f"{list_name(k, words)}（{k}）" for k in LISTS])
+    lists = words.join([words("{name} ({code})", name=list_name(k, words), code=k) for k in LISTS])
     return words(
         "There is no list called “{name}”. The lists are: {lists}.", name=name, lists=lists
     )

@@ -147,3 +147,14 @@ def test_a_mistyped_uscc_says_the_check_digit_is_wrong(client: TestClient) -> No
     letter = client.get("/v1/public/companies/9137060000000000OK").json()["error"]
     assert letter["code"] == "USCC_INVALID" and "不能含有“O”" in letter["message"]
     assert client.get(f"/v1/public/companies/{UNKNOWN}").status_code == 404
+
+
+def test_error_messages_follow_the_servers_language(bureau_db: dict[str, Any]) -> None:
+    """RATING_LANG=en: the pages and the public API speak the catalog's source language."""
+    from api.app import create_app
+
+    with TestClient(create_app(bureau_db["settings"].with_(language="en", rate_limit=0))) as c:
+        error = c.get(f"/v1/public/companies/{MISTYPED}").json()["error"]
+        assert error["message"].startswith("The USCC is wrong: the check digit does not match")
+        page = c.get("/lists/purple").text
+    assert "The lists are: Red list (red), Black list (black)." in page
