@@ -404,7 +404,8 @@ def test_chinese_help_wraps_and_speaks_chinese(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
 ) -> None:
     """Every command's --help at 80 columns and on a phone (40): no line cut with "…", no
-    English `Usage:`, no `<bool>` beside a flag, no `[默认：no-force]`."""
+    English `Usage:`, no `<bool>` beside a flag, no `[默认：no-force]`, no Python type names
+    (`<str>`, `<path>`: a value's type reads <文本>, <路径>)."""
     monkeypatch.setenv("COLUMNS", columns)
     paths = _command_paths()  # every command on a phone; the top two levels at 80 columns
     for path in paths if columns == "40" else [p for p in paths if len(p) <= 1]:
@@ -415,7 +416,7 @@ def test_chinese_help_wraps_and_speaks_chinese(
         cut = [x for x in lines if re.search(r"…\s*│?\s*$", x)]
         assert cut == [], (path, cut)
         assert max(width(x) for x in lines) <= int(columns), path
-        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]"):
+        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]", "<str>", "<path>", "<int>"):
             assert not [x for x in lines if stray in x and "--no-" not in x], (path, stray)
 
 

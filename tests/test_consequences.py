@@ -238,15 +238,20 @@ def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
 
 
 def test_every_company_below_standard_and_its_way_back_up(
-    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`[consequences] standard = "B"`: below it are C and C(缺失), and the black list —
     丙 (veto, listed), 丁 (third C, listed) and 壬 (C(缺失), unregistered). Worked by hand:
     丁 55 + 25 (EV0003 lifted) = 80 → AA, and its entry of 2026-01-20 cannot end before
     2026-04-20 (3 months); 壬's grade comes from the override, no record gets it up, and the
     2025Q4 results (after 2025-12-31) are its earliest chance. Same rows in the XLSX and CSV
-    the command writes, each with the run's provenance."""
+    the command writes, each with the run's provenance: in the user's language, the score
+    floored to the rule set's places as on screen (rating.cli.outfile)."""
+    from dataclasses import replace
+
     from rating.cli import main
+    from rating.cli.i18n import _ as gettext
+    from rating.cli.outfile import floored, labels
     from rating.consequences.paths import below_standard
     from rating.exports import read_table
 
@@ -266,17 +271,26 @@ def test_every_company_below_standard_and_its_way_back_up(
     assert (ding.run_id, ding.rules) == (run, "yantai-2022@1.1.0") and ding.results_sha256
     db = str(bureau["settings"].db_path)
     con.execute("CHECKPOINT")
+    monkeypatch.setenv("RATING_LANG", "zh")
     for suffix in ("xlsx", "csv"):
         out = bureau["tmp"] / f"paths.{suffix}"
         args = ["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--out", str(out)]
         assert main([*args, "--db", db]) == 0
-        table = read_table(out)
-        assert table["uscc"].to_list() == [r.uscc for r in found.rows], suffix
+        keys = ("uscc", "earliest", "results_sha256", "goals", "score")
+        head = {k: labels()[k] for k in keys}  # as `main` set the language: Chinese
+        assert head["score"] == "得分" and head["goals"] == "需要做到", head
+        table = read_table(out)  # the user's language, the score as the screen shows it
+        assert "uscc" not in table.columns and "score" not in table.columns, table.columns
+        assert table[head["uscc"]].to_list() == [r.uscc for r in found.rows], suffix
         row = table.row(1, named=True)
-        assert (row["earliest"][:10], row["results_sha256"]) == ("2026-04-20", ding.results_sha256)
-        assert row["goals"].split("\n") == ding.goals and row["score"] == "55.0000"
-    about = read_table(bureau["tmp"] / "paths.xlsx", sheet="about")
+        assert str(row[head["earliest"]])[:10] == "2026-04-20"
+        assert row[head["results_sha256"]] == ding.results_sha256
+        assert row[head["goals"]].split("\n") == ding.goals
+        assert str(row[head["score"]]) in ("55.0", "55"), row  # not the stored "55.0000"
+    about = read_table(bureau["tmp"] / "paths.xlsx", sheet=gettext("about"))
     assert run in str(about.rows()) and ding.ruleset_logic_sha256 in str(about.rows())
+    frame = replace(found, rows=[replace(ding, score=Decimal("36.1875"))]).frame(exact=False)
+    assert str(floored(frame, 2)["score"][0]) == "36.18"  # floored as shown, never 36.19
     capsys.readouterr()
     assert main(["path", "--below-standard", "--run", run, "--db", db, "--json"]) == 0
     assert [r["uscc"] for r in json.loads(capsys.readouterr().out)["rows"]] == [
@@ -291,13 +305,16 @@ def test_every_company_below_standard_and_its_way_back_up(
 def test_supervision_classes_after_the_run(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """2025Q3's classes, by hand (a quarter is 3/12 of the rules' inspections a year):
+    """2025Q3's classes, by hand, in the rule file's order (A级以上, B级, C级 …), never by
+    count. Due counts whole inspections as the plan does: no inspection before 2025-07-01, so
+    each is due on the first day, then every 365 ÷ per_year days over the 91 days to 09-30 —
+    1, 2 or 4 a year → 1, 12 a year → 1 + floor(91 / 30.42) = 3 (never 0.25 a quarter).
     A级以上 — 甲 AAA, 庚 辛 AA, 戊 己 癸 A: 6 companies, 6 project rows (P5 changed hands);
-    区 1/yr → 6 × 0.25 = 1.5, 街道 2/yr → 3; the one inspection of the quarter (JC-10, 市,
-    P10, two rows) counts once. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) = 2 →
-    1.0, 区 4 → 2, 街道 12 → 6. B级 — 乙 (P2, 不合格): 区 2 → 0.5, 街道 its own 12 → 3.
-    C级 — 壬 C(缺失): 0.25, 1, 3. In all 21.25 due, 1 made. `rating run` prints the table
-    in Chinese and puts the same under "supervision" with --json."""
+    区 1/yr → 6, 街道 2/yr → 6; the one inspection of the quarter (JC-10, 市, P10, two rows)
+    counts once. B级 — 乙 (P2, 不合格): 区 2 → 1, 街道 its own 12 → 3. C级 — 壬 C(缺失):
+    1, 1, 3. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) → 2, 区 4 → 2, 街道 12 → 6.
+    In all 12 + 4 + 5 + 10 = 31 due, 1 made. `rating run` prints the table in Chinese
+    (每半年1次, not 2/yr) and puts the same under "supervision" with --json."""
     import shutil
 
     from rating.cli import main
@@ -305,17 +322,19 @@ def test_supervision_classes_after_the_run(
 
     found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
     assert found is not None and found.review is None  # no plan stored for 2025Q3
+    assert [(c.label, c.companies, c.projects) for c in found.classes] == [
+        ("A级以上", 6, 6), ("B级", 1, 1), ("C级", 1, 1), ("C级、黑名单企业", 2, 2)
+    ]  # fmt: skip
     by_label = {c.label: c for c in found.classes}
-    assert {k: (c.companies, c.projects) for k, c in by_label.items()} == {
-        "A级以上": (6, 6), "C级、黑名单企业": (2, 2), "B级": (1, 1), "C级": (1, 1)
-    }  # fmt: skip
     loads = {
         k: {x.level: (x.per_year, x.due, x.done) for x in c.levels} for k, c in by_label.items()
     }
-    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, Decimal("1.5"), 0), "街道": (2, 3, 0)}
-    assert loads["C级、黑名单企业"] == {"市": (2, 1, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
-    assert loads["B级"] == {"区": (2, Decimal("0.5"), 0), "街道": (4, 3, 0)}
-    assert (found.due, found.done) == (Decimal("21.25"), 1)
+    assert loads["A级以上"] == {"市": (0, 0, 1), "区": (1, 6, 0), "街道": (2, 6, 0)}
+    assert loads["C级、黑名单企业"] == {"市": (2, 2, 0), "区": (4, 2, 0), "街道": (12, 6, 0)}
+    assert loads["B级"] == {"区": (2, 1, 0), "街道": (4, 3, 0)}  # P2 its own 12
+    assert loads["C级"] == {"市": (1, 1, 0), "区": (4, 1, 0), "街道": (12, 3, 0)}
+    assert all(isinstance(x.due, int) for c in found.classes for x in c.levels)
+    assert (found.due, found.done) == (31, 1)
     bureau["con"].execute("CHECKPOINT")
     copy = bureau["tmp"] / "rerun.duckdb"
     shutil.copy(bureau["settings"].db_path, copy)
@@ -323,7 +342,9 @@ def test_supervision_classes_after_the_run(
     assert main(["run", "--period", "2025Q3", "--again", "--db", str(copy)]) == 0
     out = capsys.readouterr().out
     assert "分级分类监管" in out and "C级、黑名" in out and "A级以上" in out, out
-    assert "2025Q3：按上述类别规则应检查21.25次，已检查1次" in out, out
+    assert "2025Q3：按上述类别规则应检查31次，已检查1次" in out, out
+    assert "每半年1次" in out and "每季度1次" in out and "/yr" not in out, out
+    assert out.index("A级以上") < out.index("B级") < out.index("C级、黑名"), out
     assert "没有已存的检查计划" in out
     # with a plan for 2025Q3 (from 2025Q2's classes) the run also says plan against actual
     assert main(["supervision", "plan", "--period", "2025Q3", "--db", str(copy)]) == 0
@@ -368,6 +389,89 @@ def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
     ] == [(i["project_id"], i["level"], i["planned"]) for i in items]
 
 
+def _copy_of(bureau: dict[str, Any], tmp_path: Path) -> Any:
+    """A connection to a copy of the bureau's warehouse (changes stay out of the others)."""
+    import shutil
+
+    import duckdb
+
+    bureau["con"].execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(bureau["settings"].db_path, copy)
+    return duckdb.connect(str(copy))
+
+
+def test_a_quarters_plan_lists_what_falls_due_in_the_quarter(
+    bureau: dict[str, Any], tmp_path: Path
+) -> None:
+    """Every A-class project had its 区 inspection on 2025-12-01: at 1 a year the next is due
+    2026-12-01, outside 2026Q1. The 5 % 双随机 draw still picks ceil(0.05 × n) = 1 of them: its
+    item is in the plan for the draw, with no routine due day (it used to show 2026-12-01 next
+    to the quarter's items) and says when the routine one falls due, outside this plan."""
+    con, settings = _copy_of(bureau, tmp_path), bureau["settings"]
+    a_class = [u for n, u in bureau["names"].items() if n in ("甲物业", "庚物业", "辛物业")]
+    projects = [p for (p,) in rows(con, "SELECT DISTINCT project_id FROM run_projects "
+                "WHERE run_id = $r AND list_contains($u, company_uscc)",
+                {"r": bureau["runs"]["2025Q3"], "u": a_class})]  # fmt: skip
+    b = Bureau()
+    for n, pid in enumerate(projects):
+        b.inspection(pid, "2025-12-01", inspection_id=f"JC-A-{n}", level="区", deducted=0,
+                     severity="一般", rectification="无需整改")  # fmt: skip
+    for kind, path in b.write(tmp_path, kinds=("inspections",)):
+        assert ingest_file(con, settings, kind, path).rows_quarantined == 0
+    plan = make_plan(con, settings, "2026Q1", bureau["runs"]["2025Q3"], use_warning=False)
+    items = plan_items(con, plan.plan_id)
+    start, end = date(2026, 1, 1), date(2026, 3, 31)
+    assert all(start <= i["next_due"] <= end for i in items if i["next_due"] is not None)
+    assert all((i["next_due"] is None) == (i["routine"] == 0) for i in items)
+    drawn = [i for i in items if i["project_id"] in projects and i["level"] == "区"]
+    assert drawn and all(i["routine"] == 0 and i["sampled"] == 1 for i in drawn), drawn
+    assert all("区级检查下次应于2026-12-01起，不在本期计划内" in i["reasons"] for i in drawn)
+    con.close()
+
+
+def _ranking(band: Any, companies: list[Any]) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(period="2025Q3", model="logistic", target="event",
+                           calibration={"method": "isotonic"}, bands=[band],
+                           companies=companies)  # fmt: skip
+
+
+def test_early_warning_raises_only_on_a_band_the_backtest_bears_out(
+    bureau: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """乙 in band 高. When the backtest saw 0 of 12 companies of band 高 meet the event, the
+    plan raises nothing and says why; when it saw 5 of 10 (50 % ≥ the band's 30 %), each of
+    乙's projects gets one more 区 inspection whose reason cites the band with its rate."""
+    from rating.analysis import warning
+    from rating.analysis.warning import BandRate, CompanyRisk
+
+    con, settings = _copy_of(bureau, tmp_path), bureau["settings"]
+    yi = bureau["names"]["乙物业"]
+    risk = CompanyRisk(1, yi, "乙物业", None, "B", 55.0, "band", 0.42, "高", 0.0, None, [])
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 12, 0), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    assert sum(i["raised"] for i in plan_items(con, plan.plan_id)) == 0
+    why = plan.parameters["early_warning"]
+    assert why["used"] is False and "回测中该档12家次有0家次发生，0%" in why["why"], why
+    assert "不因预警增加检查" in why["why"] and "低于该档下限30%" in why["why"]
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 0, 0), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    why = plan.parameters["early_warning"]["why"]
+    assert "在回测中没有记录" in why and "低于" not in why, why
+    assert sum(i["raised"] for i in plan_items(con, plan.plan_id)) == 0
+    monkeypatch.setattr(warning, "rank", lambda *_a, **_k: _ranking(
+        BandRate("高", 0.30, 1.0001, 10, 5), [risk]))  # fmt: skip
+    plan = make_plan(con, settings, "next", bureau["runs"]["2025Q3"])
+    raised = [i for i in plan_items(con, plan.plan_id) if i["raised"]]
+    assert raised and {i["company_uscc"] for i in raised} == {yi}
+    assert all("高风险档（回测中该档10家次有5家次发生，50%）" in i["reasons"] for i in raised)
+    con.close()
+
+
 def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     """One 市 inspection of P4 in November 2025 is a planned one made; one 市 inspection of P1
     (甲, AAA: no 市 inspection planned) is unplanned."""
@@ -408,6 +512,7 @@ def test_the_cli_speaks_chinese(
 
     monkeypatch.setenv("RATING_LANG", "zh")
     db = str(bureau["settings"].db_path)
+    make_plan(bureau["con"], bureau["settings"], "2025Q4", use_warning=False)  # run alone too
     bureau["con"].execute("CHECKPOINT")
     ding, yi = bureau["names"]["丁物业"], bureau["names"]["乙物业"]
     expected = {
@@ -736,3 +841,43 @@ def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
     assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
     out = capsys.readouterr().out
     assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out
+
+
+def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under RATING_LANG=en the engine's texts of 丁's measures (black-listed 2026-01-20 to at
+    most 2029-01-20) are English — barred from tenders, the span, the tender answer, the rows
+    below standard — while each measure's source (its title and clause) keeps the rule set's
+    Chinese words; Chinese stays the default."""
+    from rating.cli import main
+
+    con, ding = bureau["con"], bureau["names"]["丁物业"]
+    run, on = bureau["runs"]["2025Q3"], date(2026, 2, 1)
+    lines = _lines(company_measures(con, ding, run, on, "en"))
+    tender_line = lines[("tender", None)]
+    assert tender_line.text == "barred from property service tenders"
+    assert tender_line.kind_name == "tender credit"
+    assert "credit repair may be asked for after 2026-04-20" in tender_line.span.text
+    assert tender_line.measures[0]["title"] == "黑名单企业不得参与物业项目招投标"  # evidence
+    assert lines[("inspection:市", None)].text == "city inspection once every half year"
+    zh = _lines(company_measures(con, ding, run, on))
+    assert zh[("tender", None)].text == "不得参与物业项目招投标"
+    assert zh[("inspection:市", None)].text == "市级检查每半年1次"
+    assert "2026年4月20日后可申请信用修复" in zh[("tender", None)].span.text
+    assert tender(con, ding, on, "en").text == "barred from property service tenders"
+    db = str(bureau["settings"].db_path)
+    con.execute("CHECKPOINT")
+    monkeypatch.setenv("RATING_LANG", "en")
+    monkeypatch.setenv("COLUMNS", "200")
+    capsys.readouterr()
+    assert main(["measures", ding, "--on", "2026-02-01", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "barred from property service tenders" in out and "不得参与" not in out, out
+    assert "列入黑名单期间" not in out and "YT-TENDER-BLACK" in out, out
+    assert main(["path", "--below-standard", "--run", run, "--on", "2026-02-01", "--db", db,
+                 "--json"]) == 0  # fmt: skip
+    rows_ = {r["uscc"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert "tender credit: barred from property service tenders, " in "\n".join(
+        rows_[ding]["measures"]
+    ), rows_[ding]["measures"]

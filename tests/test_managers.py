@@ -676,3 +676,20 @@ def test_cli_explain_names_the_manager_and_each_rule_s_title_and_clause(
         capsys, "managers", "explain", "M001", "--run", q3, "--json", "--db", str(db)
     )
     assert '"name": "张三"' in out and f'"clause": "{late.clause}"' in out
+
+
+def test_a_card_masks_a_manager_s_name_and_certificate() -> None:
+    """What a company card shows of a person (`rating.public.managers`): the surname and a star
+    per other character; the certificate number as identity numbers are masked."""
+    from rating.public.managers import mask_name
+
+    assert [mask_name(n) for n in ("张三", "李小明", "欧阳娜娜", " 王 ", "", None)] == [
+        "张*",
+        "李**",
+        "欧***",
+        "王",
+        "*",
+        "*",
+    ]
+    assert idnumber.mask("WYJL000048") == "WY******48"
+    assert idnumber.mask("M001") == "****"  # too short to show any of it

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
+import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -210,6 +211,20 @@ def publish_run(
     return PublishResponse.model_validate(result.as_dict())
 
 
+def _scoring_managers(con: duckdb.DuckDBPyConnection, state: AppState, run_id: str) -> str:
+    """The run's id; 404 `MANAGERS_NOT_SCORED` when its rule set scores no managers (an
+    empty list would read as "no manager to report"), as `rating managers show` answers."""
+    info = explainer.run_row(con, run_id)
+    managers.require_scored(
+        con,
+        info["run_id"],
+        info["ruleset"],
+        info["ruleset_files_sha256"],
+        state.settings.rules_dir,
+    )
+    return info["run_id"]
+
+
 CERTIFICATE_PATH = Path(pattern=r"^[\w\-.]{1,64}$", description="The manager's certificate number.")
 
 
@@ -217,6 +232,8 @@ CERTIFICATE_PATH = Path(pattern=r"^[\w\-.]{1,64}$", description="The manager's c
     "/runs/{run_id}/managers",
     response_model=ManagerList,
     summary="A run's project managers, worst score first: grade, projects and days in charge",
+    description="404 `MANAGERS_NOT_SCORED` when the run's rule set has no `[managers]` part "
+    "(the message names the rule sets that have one), not an empty list.",
 )
 def list_run_managers(
     run_id: str = RUN_ID_PATH,
@@ -225,7 +242,7 @@ def list_run_managers(
     state: AppState = Depends(get_state),
 ) -> ManagerList:
     with state.reading() as con:
-        rid = explainer.run_row(con, run_id)["run_id"]
+        rid = _scoring_managers(con, state, run_id)
         found = managers.results(con, rid, limit, offset)
         total = managers.count(con, rid)
     return ManagerList.model_validate(
@@ -245,7 +262,7 @@ def explain_manager(
     state: AppState = Depends(get_state),
 ) -> ManagerExplanation:
     with state.reading() as con:
-        rid = explainer.run_row(con, run_id)["run_id"]
+        rid = _scoring_managers(con, state, run_id)
         found = managers.result(con, rid, certificate_no)
         points = managers.explain(con, rid, certificate_no)
     fields = ("source", "record_key", "project_id", "company_uscc", "date", "points")

@@ -57,7 +57,9 @@ def measures(
     day = _today(state, on)
     with state.reading() as con:
         read = explainer.run_row(con, run)
-        return company_measures(con, uscc.upper(), read["run_id"], day).as_dict()
+        return company_measures(
+            con, uscc.upper(), read["run_id"], day, state.settings.language
+        ).as_dict()
 
 
 @router.get(
@@ -131,7 +133,7 @@ def tender_credit(
 ) -> TenderCreditOut:
     day = _today(state, on)
     with state.reading() as con:
-        found = tender(con, uscc.upper(), day)
+        found = tender(con, uscc.upper(), day, state.settings.language)
     return TenderCreditOut.model_validate(found.as_dict())
 
 

@@ -16,6 +16,7 @@ from api.routers.public import LIST_KIND, PROJECT_ID, legend_of, list_kind, rais
 from api.state import AppState
 from rating.errors import NotFoundError
 from rating.periods import Period
+from rating.public.managers import public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
 from rating.uscc import require as require_uscc
 
@@ -146,6 +147,25 @@ def list_page(
             "is_current": name is None,
         },
     )
+
+
+@router.get("/managers", response_class=HTMLResponse)
+def managers_page(
+    request: Request,
+    certificate_no: str = Query("", max_length=64),
+    state: AppState = Depends(get_state),
+) -> HTMLResponse:
+    """Shanghai's public lookup of project managers: a full certificate number gives the name
+    and grade the scheme publishes (`rating.public.managers`); nothing is listed without one,
+    so no page names every manager."""
+    wanted = certificate_no.strip()
+    found = None
+    if wanted:
+        if state.public_only:  # a static snapshot holds companies only
+            raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
+        with state.reading() as con:
+            found = public_managers(con, None, wanted, limit=1)
+    return page(request, "managers.html", {"certificate_no": wanted, "found": found})
 
 
 @router.get("/grades", response_class=HTMLResponse)

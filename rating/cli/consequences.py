@@ -19,7 +19,7 @@ from rating.cli.common import (
     to_jsonable,
 )
 from rating.cli.display import Col, count, print_table, when, word
-from rating.cli.i18n import NP_, _, pgettext
+from rating.cli.i18n import NP_, _, language, pgettext
 from rating.cli.supervision_status import review_line
 from rating.cli.way_up import OnOption, RunOption
 
@@ -134,7 +134,7 @@ def measures(
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         read = explainer.run_row(con, run_id)
-        found = company_measures(con, uscc.strip().upper(), read["run_id"], day)
+        found = company_measures(con, uscc.strip().upper(), read["run_id"], day, language())
     emit(inv, found.as_dict(), lambda: render_measures(found))
 
 
@@ -151,7 +151,7 @@ def tender_credit(
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
-        found = tender(con, uscc.strip().upper(), day)
+        found = tender(con, uscc.strip().upper(), day, language())
 
     def render() -> None:
         head = (
@@ -217,6 +217,9 @@ def _render_plan(payload: dict[str, Any]) -> None:
             for r in s["by_level"]
         )
     )
+    warning = payload["parameters"].get("early_warning") or {}
+    if warning.get("used") is False and warning.get("band"):
+        say("  " + _("early warning: {why}").format(why=warning["why"]))
     print_table(
         _("Items ({shown} of {total:,})").format(
             shown=len(payload["items"]), total=payload["items_total"]
@@ -230,7 +233,7 @@ def _render_plan(payload: dict[str, Any]) -> None:
             _("level"),
             _("planned"),
             _("due"),
-            Col(_("why"), wrap=True),
+            Col(_("reasons"), wrap=True),
         ],
         [
             [
@@ -241,7 +244,9 @@ def _render_plan(payload: dict[str, Any]) -> None:
                 f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
                 i["level"],
                 count(i["planned"]),
-                when(i["next_due"]),
+                when(i["next_due"])
+                if i["next_due"]
+                else _("in {period}").format(period=payload["period"]),
                 _("; ").join(i["reasons"]) if isinstance(i["reasons"], list) else i["reasons"],
             ]
             for i in payload["items"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -52,7 +53,7 @@ def explain(
     with inv.warehouse(read_only=True) as con:
         card = explainer.explain(con, run_id, require_uscc(uscc), limit=evidence)
         shown = shown_for(con, explainer.run_row(con, card["run_id"]))
-        found = company_measures(con, card["company"]["uscc"], card["run_id"], today)
+        found = company_measures(con, card["company"]["uscc"], card["run_id"], today, language())
         card["measures"] = found.as_dict()
         way = None
         if way_up and card["company"]["rated"]:
@@ -88,7 +89,7 @@ def _render_explain_head(card: Explanation, shown: Shown) -> None:
     )
     say("  " + _("why this grade: {reason}").format(reason=grade_reason(c, shown)))
     if c["black"] or c["black_reason"]:
-        say("  " + _("black list: {reason}").format(reason=reason_text(c["black_reason"])))
+        say("  " + _black_line(reason_text(c["black_reason"])))
     if c["red"]:
         say("  " + _("red list"))
     if c["downgrade_reason"]:
@@ -288,3 +289,11 @@ def fair_rate_text(row: Mapping[str, Any]) -> str:
         low=text(row["fair_low"], 2),
         high=text(row["fair_high"], 2),
     )
+
+
+def _black_line(reason: str) -> str:
+    """The black-list line: the rule set's title as written, or labelled by us when the title
+    does not name the list itself ("黑名单: 信用等级连续三次…" must not read 黑榜：黑名单: …)."""
+    if re.match(r"^[^:：]{1,10}[:：]", reason):
+        return reason
+    return _("black list: {reason}").format(reason=reason)

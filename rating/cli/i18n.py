@@ -223,9 +223,10 @@ def localise_typer() -> None:
 
 
 def _patch_typer(rich_utils: Any) -> None:
-    """Three of typer's choices that do not suit Chinese help, changed once per process:
+    """Four of typer's choices that do not suit Chinese help, changed once per process:
     help texts fold (wrap at any character) instead of ending in "…"; the usage line's
-    `Usage:` is translated; a flag shows no `<bool>` type and no `[default: no-force]`."""
+    `Usage:` is translated; a flag shows no `<bool>` type and no `[default: no-force]`; a
+    value's type reads in the user's words (<路径>, not <path>)."""
     from rich.text import Text
     from typer import core
     from typer._click import formatting
@@ -258,12 +259,22 @@ def _patch_typer(rich_utils: Any) -> None:
     display_type, default_string = option.display_type_rich, option._get_default_string
 
     def no_bool_type(self: Any, ctx: Any) -> str | None:
-        return None if self.is_flag else display_type(self, ctx)
+        if self.is_flag:
+            return None
+        shown = display_type(self, ctx)
+        return _type_word(shown) if isinstance(shown, str) else shown
 
     def no_bool_default(self: Any, **kw: Any) -> Any:  # a flag is off unless given
         return "" if self.is_flag and not self.default else default_string(self, **kw)
 
     option.display_type_rich = no_bool_type  # type: ignore[method-assign]
+    argument_type = core.TyperArgument.display_type_rich
+
+    def argument_words(self: Any, ctx: Any) -> str | None:
+        shown = argument_type(self, ctx)
+        return _type_word(shown) if isinstance(shown, str) else shown
+
+    core.TyperArgument.display_type_rich = argument_words  # type: ignore[method-assign]
     option._get_default_string = no_bool_default  # type: ignore[method-assign]
     table_panel = rich_utils._print_options_panel
 
@@ -274,6 +285,23 @@ def _patch_typer(rich_utils: Any) -> None:
             _listed_panel(rich_utils, **kw)
 
     rich_utils._print_options_panel = options_panel
+
+
+def _type_word(shown: str) -> str:
+    """A value's type in help (`<str>`, `<path>`, `<int>` …: typer's Python names) in the
+    user's words: 期间 <文本>, not <str>. Choices (`<black|red>`) and formats stay as they are."""
+    words = {
+        "<str>": _("<text>"),
+        "<path>": _("<path>"),
+        "<file>": _("<file>"),
+        "<directory>": _("<folder>"),
+        "<int>": _("<whole number>"),
+        "<float>": _("<number>"),
+        "<datetime>": _("<date and time>"),
+        "<list[str]>": _("<text> (one or more)"),
+        "<list[path]>": _("<path> (one or more)"),
+    }
+    return words.get(shown, shown)
 
 
 # Below this width (a phone's terminal) options are listed one under the other: a table of

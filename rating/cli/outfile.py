@@ -48,6 +48,37 @@ def _more_labels() -> dict[str, str]:
         "warehouse": _("warehouse"),
         "filters": _("filters"),
         "sheet": _("sheet"),
+        **_consequence_labels(),
+    }
+
+
+def _consequence_labels() -> dict[str, str]:
+    """Headers of `rating path --below-standard --out` and `rating supervision plan --out`."""
+    return {
+        "paths": _("way back up"),
+        "below_standard": _("below standard"),
+        "run": _("run"),
+        "measures": _("measures"),
+        "goals": _("what it must do"),
+        "earliest": _("earliest day back"),
+        "earliest_text": _("earliest, in words"),
+        "plan": _("plan"),
+        "plan_id": _("plan"),
+        "basis_run": _("classes from run"),
+        "made_at": _("made at"),
+        "company_name": _("company"),
+        "company_grade": _("company grade"),
+        "project_grade": _("project grade"),
+        "level": _("level"),
+        "per_year": _("inspections a year"),
+        "sampling": _("sampling ratio"),
+        "last_inspected": _("last inspected"),
+        "next_due": _("next due"),
+        "routine": _("routine"),
+        "sampled": _("spot checks (双随机)"),
+        "raised": _("raised"),
+        "planned": _("planned"),
+        "reasons": _("reasons"),
     }
 
 

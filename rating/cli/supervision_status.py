@@ -5,11 +5,12 @@ rated one; with the stored plan of the period against actual when there is one
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rating.cli.common import Invocation, say
 from rating.cli.display import Col, print_table
-from rating.cli.i18n import _
+from rating.cli.i18n import _, language
 
 if TYPE_CHECKING:
     from rating.consequences.classes import LevelLoad, SupervisionStatus
@@ -24,15 +25,22 @@ def supervision_after(inv: Invocation, run_id: str) -> SupervisionStatus | None:
         return supervision_status(con, run_id, inv.settings.current_time().date())
 
 
-def _cell(load: LevelLoad | None) -> str:
-    from rating.consequences.words import number
+def frequency(per_year: Decimal) -> str:
+    """Inspections a year as whole inspections per period, in the user's language, as a
+    bureau plans them: 2 → 每半年1次 / once every half year (measure_words.frequency)."""
+    from rating.consequences.measure_words import Words
+    from rating.consequences.measure_words import frequency as in_words
 
+    return in_words(Words(language()), per_year)
+
+
+def _cell(load: LevelLoad | None) -> str:
     if load is None:
         return ""
     if not load.per_year:
         return _("not set by the rules, done {done}").format(done=load.done)
-    return _("{per_year}/yr: due {due}, done {done}").format(
-        per_year=number(load.per_year), due=number(load.due), done=load.done
+    return _("{frequency}: due {due}, done {done}").format(
+        frequency=frequency(load.per_year), due=load.due, done=load.done
     )
 
 
@@ -50,12 +58,10 @@ def render_supervision(found: SupervisionStatus) -> None:
             for c in found.classes
         ],
     )  # fmt: skip
-    from rating.consequences.words import number
-
     say(
         "  "
         + _("{period}: {due} inspections due by the rules at these classes, {done} made").format(
-            period=found.period, due=number(found.due), done=found.done
+            period=found.period, due=found.due, done=found.done
         )
     )
     r = found.review

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, OutOption, emit, exported, say
+from rating.cli.common import DbOption, Invocation, JsonOption, OutOption, emit, say
 from rating.cli.display import Col, print_table, score
 from rating.cli.i18n import _, language
 
 if TYPE_CHECKING:
+    import duckdb
+
     from rating.consequences.paths import BelowStandard
     from rating.consequences.remedy import Remedy
 
@@ -111,9 +113,9 @@ def _below_standard(
     day = day_of(inv, on)
     with inv.warehouse(read_only=True) as con:
         found = below_standard(con, run_id, day, options, language())
-    if out is not None:
-        _export_paths(inv, found, out)
-        return
+        if out is not None:
+            _export_paths(inv, con, found, out)
+            return
 
     def render() -> None:
         print_table(
@@ -144,12 +146,24 @@ def _below_standard(
 
 def _kinds(measures: list[str]) -> str:
     """「检查频次 3、收费等级上限 9」: the kinds of a company's measures (all in --out)."""
+    import re
     from collections import Counter
 
-    kinds = Counter(m.split("：", 1)[0] for m in measures)
+    # a measure line starts with its kind: 「检查频次：…」 or "inspection frequency: …"
+    kinds = Counter(re.split("：|: ", m, maxsplit=1)[0] for m in measures)
     return _("、").join(f"{k} {n}" for k, n in kinds.items())
 
 
-def _export_paths(inv: Invocation, found: BelowStandard, out: Path) -> None:
-    found.write(out)
-    exported(inv, out, {"paths": len(found.rows)}, found.about())
+def _export_paths(
+    inv: Invocation, con: duckdb.DuckDBPyConnection, found: BelowStandard, out: Path
+) -> None:
+    """The rows as people read them, like every `--out`: headers in the user's language,
+    yes/no in words, the score floored to the run's rule set's places as on screen."""
+    from rating.cli.outfile import write_out
+    from rating.engine import explainer
+    from rating.exports import Sheet
+
+    info = explainer.run_row(con, found.run_id)
+    rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    sheets = [Sheet("paths", found.frame(exact=False))]
+    write_out(inv, out, sheets, found.about(), definition=rs.definition)

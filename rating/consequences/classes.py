@@ -4,10 +4,14 @@ a period at each level, and those already made in the rated period — what `rat
 prints next to the plan against actual (`rating.consequences.review`).
 
 A company's *class* is the set of company-wide inspection measures its grade, list status
-and streak match (e.g. «C级» and «黑名单企业» together). Per level the strictest applies
-(most inspections a year, `combine`); a project's own inspection measures (by its grade)
-raise its count. The rules call for per_year × months ÷ 12 inspections of a project in a
-period (a fraction where the rules say once a year: 0.25 a quarter). *Done* counts distinct
+and streak match (e.g. «C级» and «黑名单企业» together); classes are listed in the rule set's
+order of those measures (A级以上, B级, C级 … as the rule file lists them). Per level the
+strictest applies (most inspections a year, `combine`); a project's own inspection measures
+(by its grade) raise its count. *Due* counts whole inspections, as a bureau plans them and
+as the supervision plan does (`plan_sql.ROUTINE_DUE`): a project's inspection at a level is
+due 365 ÷ per_year days after the last one before the period (on its first day when overdue
+or never made), then every 365 ÷ per_year days — so «每年1次» is one inspection in the
+quarter it falls due and none in the others, never 0.25 a quarter. *Done* counts distinct
 inspections (`inspection_id`) of the class's projects at that level dated in the rated
 period, as ingested now — made under the classes before this run's, so the comparison says
 how far this period's inspections fall short of what the new classes ask.
@@ -27,8 +31,9 @@ import duckdb
 from rating.audit.disclosure import history
 from rating.consequences.basis import basis_of
 from rating.consequences.matching import match
+from rating.consequences.plan_sql import ROUTINE_DUE
 from rating.consequences.review import Review, review_if_planned
-from rating.consequences.words import LEVELS, number
+from rating.consequences.words import LEVELS, frequency
 from rating.periods import Period
 from rating.ruleset.consequences import Measure
 from rating.schema import CONTRACTS
@@ -36,14 +41,25 @@ from rating.sql import rows
 from rating.warehouse import visible_rows, watermark
 
 LEVEL_ORDER = ("市", "区", "街道")
+PROJECTS_SCHEMA = (
+    '[{"project_id": "VARCHAR", "cls": "INTEGER", "level": "VARCHAR", "per_year": "DOUBLE"}]'
+)
 DONE_SQL = f"""
-WITH cls AS (SELECT unnest(from_json($projects, '[{{"project_id": "VARCHAR", "cls": "INTEGER"}}]'),
-                           recursive := true)),
+WITH cls AS (SELECT DISTINCT project_id, cls
+             FROM (SELECT unnest(from_json($projects, '{PROJECTS_SCHEMA}'), recursive := true))),
 act AS (SELECT project_id, level, count(DISTINCT inspection_id) AS n
         FROM (SELECT s.* FROM {visible_rows(CONTRACTS["inspections"])}) i
         WHERE inspected_on BETWEEN $start AND $end GROUP BY ALL)
 SELECT cls.cls, act.level, sum(act.n)::BIGINT FROM cls JOIN act USING (project_id)
 GROUP BY ALL ORDER BY ALL"""
+DUE_SQL = f"""
+WITH p AS (SELECT unnest(from_json($projects, '{PROJECTS_SCHEMA}'), recursive := true)),
+last AS (SELECT project_id, level, max(inspected_on) AS last_inspected
+         FROM (SELECT s.* FROM {visible_rows(CONTRACTS["inspections"])}) i
+         WHERE inspected_on < $start GROUP BY ALL),
+k AS (SELECT p.cls, p.level, l.last_inspected, 365.0 / nullif(p.per_year, 0) AS iv
+      FROM p LEFT JOIN last l USING (project_id, level))
+SELECT cls, level, sum({ROUTINE_DUE})::BIGINT FROM k GROUP BY ALL ORDER BY ALL"""
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class LevelLoad:
 
     level: str
     per_year: Decimal
-    due: Decimal  # Σ per project of per_year × months ÷ 12
+    due: int  # whole inspections due in the period over the class's projects (module doc)
     done: int
 
 
@@ -74,7 +90,7 @@ class SupervisionStatus:
     period: str
     ruleset: str
     classes: list[SupervisionClass]
-    due: Decimal
+    due: int
     done: int
     review: Review | None
 
@@ -127,13 +143,13 @@ def supervision_status(
                    company, own, served)  # fmt: skip
 
 
-def _done(
-    con: duckdb.DuckDBPyConnection, period: Period, projects: list[dict[str, Any]]
+def _counts(
+    con: duckdb.DuckDBPyConnection, sql: str, period: Period, projects: list[dict[str, Any]]
 ) -> dict[tuple[int, str], int]:
-    """(class, level) → distinct inspections of the class's projects made in the period."""
+    """(class, level) → inspections due (`DUE_SQL`) or made (`DONE_SQL`) in the period."""
     found = rows(
         con,
-        DONE_SQL,
+        sql,
         {"projects": json.dumps(projects), "start": period.start, "end": period.end,
          "watermark": watermark(con)},
     )  # fmt: skip
@@ -146,7 +162,7 @@ def _class(
     inspections: dict[str, Measure],
     members: int,
     projects: int,
-    due: dict[tuple[int, str], Decimal],
+    due: dict[tuple[int, str], int],
     done: dict[tuple[int, str], int],
 ) -> SupervisionClass:
     order = list(inspections)  # the rule file's order: C级 before 黑名单企业
@@ -158,7 +174,7 @@ def _class(
         companies=members,
         projects=projects,
         levels=[
-            LevelLoad(lv, strict.get(lv, Decimal(0)), due[(i, lv)], done.get((i, lv), 0))
+            LevelLoad(lv, strict.get(lv, Decimal(0)), due.get((i, lv), 0), done.get((i, lv), 0))
             for lv in LEVEL_ORDER
             if strict.get(lv) or due.get((i, lv)) or done.get((i, lv))
         ],
@@ -175,37 +191,39 @@ def _status(
     own: dict[tuple[str, str], list[str]],
     served: list[tuple[str, str]],
 ) -> SupervisionStatus:
-    key_of = {u: tuple(sorted(ids)) for u, ids in company.items()}
-    index = {k: i for i, k in enumerate(sorted(set(key_of.values())))}
-    months = Decimal(period.months) / 12
-    due: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    order = list(inspections)  # the rule file's order: A级以上, B级, C级 …
+    key_of = {u: tuple(sorted(ids, key=order.index)) for u, ids in company.items()}
+    ranked = sorted(set(key_of.values()), key=lambda k: [order.index(m) for m in k])
+    index = {k: i for i, k in enumerate(ranked)}
     projects: list[dict[str, Any]] = []
     for uscc, project_id in served:
         if uscc not in company:
             continue
         cls = index[key_of[uscc]]
-        projects.append({"project_id": project_id, "cls": cls})
+        # a row without a level keeps the project in its class for what was done
+        projects.append({"project_id": project_id, "cls": cls, "level": None, "per_year": None})
         ids = company[uscc] + own.get((uscc, project_id), [])
         for level, per_year in _strictest([inspections[i] for i in ids]).items():
-            due[(cls, level)] += per_year * months
-    done = _done(con, period, projects)
+            projects.append({"project_id": project_id, "cls": cls, "level": level,
+                             "per_year": float(per_year)})  # fmt: skip
+    due = _counts(con, DUE_SQL, period, projects)
+    done = _counts(con, DONE_SQL, period, projects)
     members = Counter(index[k] for k in key_of.values())
-    served_by = Counter(p["cls"] for p in projects)
+    served_by = Counter(index[key_of[u]] for u, _p in served if u in company)
     classes = [
         _class(k, i, inspections, members[i], served_by[i], due, done) for k, i in index.items()
     ]
-    classes.sort(key=lambda c: (-c.companies, c.label))
     return SupervisionStatus(
         run_id,
         str(period),
         ruleset,
         classes,
-        sum(due.values(), Decimal(0)),
+        sum(due.values()),
         sum(done.values()),
         review_if_planned(con, str(period)),
     )
 
 
 def level_text(load: LevelLoad) -> str:
-    """区级检查每年4次 — the level's frequency in the words of a bureau notice."""
-    return f"{LEVELS.get(load.level, load.level)}每年{number(load.per_year)}次"
+    """区级检查每季度1次 — the level's frequency in the words of a bureau notice."""
+    return f"{LEVELS.get(load.level, load.level)}{frequency(load.per_year)}"

@@ -25,7 +25,7 @@ from rating.audit.disclosure import Entry, History, history
 from rating.calendar import add_months
 from rating.consequences.basis import Basis, basis_of, published_bases
 from rating.consequences.matching import Match, match
-from rating.consequences.words import KIND_NAMES, combined_text, day
+from rating.consequences.measure_words import Words, combined_text, kind_name, span_words
 from rating.ruleset.consequence_logic import combine
 from rating.ruleset.consequences import Measure
 from rating.sql import rows
@@ -46,42 +46,50 @@ class Span:
         )
 
 
-def _proposed_span(m: Measure, b: Basis) -> Span:
-    start = "公布之日起" if not m.starts_months else f"公布{m.starts_months}个月后起"
+def _proposed_span(m: Measure, b: Basis, w: Words) -> Span:
+    t = span_words(w)
+    start = (
+        t["from_publication"]
+        if not m.starts_months
+        else t["months_after"].format(months=m.starts_months)
+    )
     durations = b.ruleset.definition.disclosure.black_list
     texts = {
-        "next_rating": f"{start}至下次评价结果公布",
-        "open": f"{start}，不设期限",
-        "listing": f"{start}，列入黑名单期间(至少{durations.min_months}个月，"
-        f"最长{durations.max_months}个月)",
+        "next_rating": t["next_rating"].format(start=start),
+        "open": t["open"].format(start=start),
+        "listing": t["listing_proposed"].format(
+            start=start, min=durations.min_months, max=durations.max_months
+        ),
     }
     lasts = m.lasts if isinstance(m.lasts, str) else "months"
-    return Span(None, None, lasts, texts.get(lasts, f"{start}{m.lasts}个月"))
+    fallback = t["months"].format(start=start, months=m.lasts)
+    return Span(None, None, lasts, texts.get(lasts, fallback))
 
 
-def span(m: Measure, b: Basis, entry: Entry | None) -> Span:
-    """The span of measure `m` decided by run `b` (the black-list `entry` for `listing`)."""
+def span(m: Measure, b: Basis, entry: Entry | None, w: Words | None = None) -> Span:
+    """The span of measure `m` decided by run `b` (the black-list `entry` for `listing`),
+    its words in `w`'s language (Chinese by default)."""
+    w = w or Words()
     if b.decided_on is None:
-        return _proposed_span(m, b)
+        return _proposed_span(m, b, w)
+    t, day = span_words(w), w.day
     starts = add_months(b.decided_on, m.starts_months)
     if isinstance(m.lasts, int):
         ends = add_months(starts, m.lasts)
-        return Span(starts, ends, "months", f"{day(starts)}起至{day(ends)}前")
+        return Span(starts, ends, "months", t["between"].format(starts=day(starts), ends=day(ends)))
     if m.lasts == "open":
-        return Span(starts, None, "open", f"{day(starts)}起，不设期限")
+        return Span(starts, None, "open", t["open_from"].format(starts=day(starts)))
     if m.lasts == "listing" and entry is not None:
         starts = add_months(entry.start, m.starts_months)
         if entry.ended_on is not None and entry.ended_on < entry.max_until:
-            return Span(starts, entry.ended_on, "listing", f"至{day(entry.ended_on)}移出黑名单前")
-        return Span(
-            starts,
-            entry.max_until,
-            "listing",
-            f"列入黑名单期间：{day(entry.min_until)}后可申请信用修复，最迟{day(entry.max_until)}移出",
-        )
+            text = t["until_off"].format(ends=day(entry.ended_on))
+            return Span(starts, entry.ended_on, "listing", text)
+        text = t["listing"].format(min_until=day(entry.min_until), max_until=day(entry.max_until))
+        return Span(starts, entry.max_until, "listing", text)
     if b.next_on is not None:
-        return Span(starts, b.next_on, "next_rating", f"{day(starts)}起至{day(b.next_on)}前")
-    return Span(starts, None, "next_rating", f"{day(starts)}起至下次评价结果公布")
+        text = t["between"].format(starts=day(starts), ends=day(b.next_on))
+        return Span(starts, b.next_on, "next_rating", text)
+    return Span(starts, None, "next_rating", t["next_from"].format(starts=day(starts)))
 
 
 @dataclass
@@ -100,12 +108,13 @@ class Line:
     proposed: bool
     measures: list[dict[str, Any]] = field(default_factory=list)  # id, title, clause, run …
     values: dict[str, Any] = field(default_factory=dict)
+    kind_name: str = ""  # the kind in the reader's language (评优评先 / honours and awards)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "kind": self.kind,
-            "kind_name": KIND_NAMES[self.kind],
+            "kind_name": self.kind_name or self.kind,
             "text": self.text,
             "scope": self.scope,
             "project_id": self.project_id,
@@ -144,8 +153,10 @@ def _values(m: Measure, per_year: Decimal | None, sampling: Decimal | None) -> d
     return {k: v for k, v in found.items() if v is not None}
 
 
-def lines_of(hits: list[Hit], names: dict[str, str]) -> list[Line]:
-    """Hits combined per scope (the company, each project) and key: the strictest wins."""
+def lines_of(hits: list[Hit], names: dict[str, str], w: Words | None = None) -> list[Line]:
+    """Hits combined per scope (the company, each project) and key: the strictest wins; the
+    texts in `w`'s language (Chinese by default), the sources in the rule set's words."""
+    w = w or Words()
     groups: dict[str | None, list[Hit]] = defaultdict(list)
     for h in hits:
         groups[h.project_id].append(h)
@@ -160,7 +171,7 @@ def lines_of(hits: list[Hit], names: dict[str, str]) -> list[Line]:
                 Line(
                     key=c.key,
                     kind=c.first.kind,
-                    text=combined_text(c),
+                    text=combined_text(w, c),
                     scope="company" if project_id is None else "project",
                     project_id=project_id,
                     project_name=names.get(project_id or ""),
@@ -169,6 +180,7 @@ def lines_of(hits: list[Hit], names: dict[str, str]) -> list[Line]:
                     proposed=last.basis.proposed,
                     measures=[_source(h) for h in deciding],
                     values=_values(c.first, c.per_year, c.sampling),
+                    kind_name=kind_name(w, c.first.kind),
                 )
             )
     # A project's line that says what its company's says adds nothing: shown once.
@@ -198,6 +210,7 @@ class Book:
     matches: dict[str, dict[str, list[Match]]] = field(default_factory=dict)  # run → uscc → …
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # run → project → name
     grades: dict[str, dict[str, str]] = field(default_factory=dict)  # run → rated uscc → grade
+    words: Words = field(default_factory=Words)  # the texts' language (Chinese by default)
 
     @classmethod
     def build(
@@ -206,8 +219,10 @@ class Book:
         bases: list[Basis],
         disclosure: History,
         uscc: str | None = None,
+        language: str = "zh",
     ) -> Book:
-        book = cls(disclosure, bases)
+        """Match every run of `bases` at once (only `uscc` when given); texts in `language`."""
+        book = cls(disclosure, bases, words=Words(language))
         for b in bases:
             on = b.decided_on
             listed = {e.uscc for e in disclosure.active(on)} if on is not None else set()
@@ -238,7 +253,12 @@ class Book:
         on = b.decided_on
         entry = self.disclosure.entry(uscc, on) if on is not None else None
         return [
-            Hit(by_id[f.measure_id], b, f.project_id, span(by_id[f.measure_id], b, entry))
+            Hit(
+                by_id[f.measure_id],
+                b,
+                f.project_id,
+                span(by_id[f.measure_id], b, entry, self.words),
+            )
             for f in self.matches.get(b.run_id, {}).get(uscc, [])
         ]
 
@@ -252,7 +272,7 @@ class Book:
             if h.span.holds(on) and (h.measure.public or not public_only)
         ]
         names = {p: n for b in self.bases for p, n in self.names.get(b.run_id, {}).items()}
-        return lines_of(hits, names)
+        return lines_of(hits, names, self.words)
 
     def days(self, uscc: str, public_only: bool = False) -> set[date]:
         """The days a measure of `uscc` starts or ends (what is in force changes only then)."""
@@ -268,13 +288,16 @@ class Book:
     def of_run(self, b: Basis, uscc: str, public_only: bool = False) -> list[Line]:
         """What run `b` decides (or proposes) for `uscc`, whatever the day."""
         hits = [h for h in self.hits(b, uscc) if h.measure.public or not public_only]
-        return lines_of(hits, self.names.get(b.run_id, {}))
+        return lines_of(hits, self.names.get(b.run_id, {}), self.words)
 
 
-def company_book(con: duckdb.DuckDBPyConnection, uscc: str, run_id: str | None = None) -> Book:
-    """A book of every published run (and the run named, if unpublished) for one company."""
+def company_book(
+    con: duckdb.DuckDBPyConnection, uscc: str, run_id: str | None = None, language: str = "zh"
+) -> Book:
+    """A book of every published run (and the run named, if unpublished) for one company,
+    its texts in `language`."""
     disclosure = history(con)
     bases = published_bases(con, disclosure)
     if run_id is not None and all(b.run_id != run_id for b in bases):
         bases.append(basis_of(con, run_id, disclosure))
-    return Book.build(con, bases, disclosure, uscc=uscc)
+    return Book.build(con, bases, disclosure, uscc=uscc, language=language)

@@ -12,6 +12,7 @@ import duckdb
 from rating.audit.disclosure import history
 from rating.consequences.basis import basis_of
 from rating.consequences.inforce import Book, Line, company_book
+from rating.consequences.measure_words import no_tender_points
 from rating.errors import NotFoundError
 from rating.sql import value
 
@@ -42,14 +43,15 @@ class CompanyMeasures:
 
 
 def company_measures(
-    con: duckdb.DuckDBPyConnection, uscc: str, run_id: str, on: date
+    con: duckdb.DuckDBPyConnection, uscc: str, run_id: str, on: date, language: str = "zh"
 ) -> CompanyMeasures:
     """Measures of `uscc` in force at the end of `on`, and those run `run_id` proposes
-    when it is not published (its measures start on its publication).
+    when it is not published (its measures start on its publication); the engine's texts
+    in `language` (zh or en), each measure's source (title, clause) in the rule set's words.
 
     Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know."""
     _name(con, uscc)
-    book = company_book(con, uscc, run_id)
+    book = company_book(con, uscc, run_id, language)
     read = next(b for b in book.bases if b.run_id == run_id)
     out = CompanyMeasures(uscc, on, run_id, read.status, book.in_force(uscc, on))
     out.has_consequences = read.ruleset.definition.consequences is not None
@@ -88,10 +90,8 @@ def tender_from(book: Book, uscc: str, name: str | None, on: date) -> TenderCred
     line = next((x for x in book.in_force(uscc, on) if x.key == "tender"), None)
     excluded = bool(line and line.values.get("excluded"))
     points = Decimal(0) if line is None or excluded else Decimal(line.values.get("points", 0))
-    if latest is None:
-        text = "当日无已公布的信用评价结果，不计信用分"
-    elif line is None:
-        text = "当日信用评价结果不涉及招投标信用分(0分)"
+    if latest is None or line is None:
+        text = no_tender_points(book.words, latest is not None)
     else:
         text = line.text
     grade = book.grades[latest.run_id][uscc] if latest is not None else None
@@ -111,13 +111,16 @@ def tender_from(book: Book, uscc: str, name: str | None, on: date) -> TenderCred
     )
 
 
-def tender(con: duckdb.DuckDBPyConnection, uscc: str, on: date) -> TenderCredit:
-    """Credit points of `uscc` for a tender on `on`, from published results only.
+def tender(
+    con: duckdb.DuckDBPyConnection, uscc: str, on: date, language: str = "zh"
+) -> TenderCredit:
+    """Credit points of `uscc` for a tender on `on`, from published results only; its
+    texts in `language` (zh or en).
 
     Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know.
     """
     name = _name(con, uscc)
-    book = company_book(con, uscc)
+    book = company_book(con, uscc, language=language)
     return tender_from(book, uscc, name, on)
 
 
@@ -148,14 +151,17 @@ class RunMeasure:
     clauses: list[str]
 
 
-def run_measures(con: duckdb.DuckDBPyConnection, run_id: str) -> list[RunMeasure]:
+def run_measures(
+    con: duckdb.DuckDBPyConnection, run_id: str, language: str = "zh"
+) -> list[RunMeasure]:
     """Every company's measures decided by `run_id` (one matching statement), by credit
-    code, then kind. Empty when the run's rule set has no `[consequences]`."""
+    code, then kind, their texts in `language`. Empty when the run's rule set has no
+    `[consequences]`."""
     disclosure = history(con)
     b = basis_of(con, run_id, disclosure)
     if b.ruleset.definition.consequences is None:
         return []
-    book = Book.build(con, [b], disclosure)
+    book = Book.build(con, [b], disclosure, language=language)
     return [
         RunMeasure(
             uscc,

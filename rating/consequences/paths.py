@@ -26,6 +26,7 @@ import polars as pl
 from rating.audit.disclosure import history
 from rating.consequences import remedy_words as words
 from rating.consequences.lookup import RunMeasure, run_measures
+from rating.consequences.measure_words import measure_line
 from rating.consequences.remedy import remedy_of
 from rating.consequences.remedy_shapes import Remedy
 from rating.consequences.remedy_words import PathWords
@@ -92,28 +93,41 @@ class BelowStandard:
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "rows": [r.as_dict() for r in self.rows]}
 
-    def frame(self) -> pl.DataFrame:
+    def frame(self, exact: bool = True) -> pl.DataFrame:
         """The rows as a table for a workbook or CSV: one cell per column, a list's items on
-        lines of their own, the score as the engine stored it (text, exact)."""
+        lines of their own; the score as the engine stored it (text, exact) or, with
+        `exact=False`, as a number for a file people read (the CLI floors it to the rule
+        set's places, as the screen shows it: rating.cli.outfile)."""
         return pl.DataFrame(
             [
                 {
                     **r.as_dict(),
-                    "score": None if r.score is None else str(r.score),
+                    "score": None if r.score is None else str(r.score) if exact else r.score,
                     "measures": "\n".join(r.measures),
                     "goals": "\n".join(r.goals),
                 }
                 for r in self.rows
             ],
             schema={
-                c: (pl.Boolean if c == "black" else pl.Date if c == "earliest" else pl.String)
+                c: (
+                    pl.Boolean
+                    if c == "black"
+                    else pl.Date
+                    if c == "earliest"
+                    else pl.Decimal(18, 4)
+                    if c == "score" and not exact
+                    else pl.String
+                )
                 for c in PATH_COLUMNS
             },  # fmt: skip
         )
 
     def write(self, path: Path) -> Path:
-        """Write the rows to `path` (.xlsx with an `about` sheet of provenance, or .csv whose
-        every row carries it). Raises UsageError EXPORT_FORMAT for another suffix."""
+        """Write the rows to `path` for programs (the API's csv/xlsx download): column names
+        as codes, the exact score (.xlsx with an `about` sheet of provenance, or .csv whose
+        every row carries it). The command line's `--out` writes the same rows for people
+        through `rating.cli.outfile.write_out`. Raises UsageError EXPORT_FORMAT for another
+        suffix."""
         return write_tables(path, [Sheet("paths", self.frame())], self.about())
 
 
@@ -162,13 +176,8 @@ def earliest_day(found: Remedy, w: PathWords) -> tuple[date | None, str]:
     return day, text
 
 
-def _measure_words(lines: list[RunMeasure], words: dict[str, str]) -> list[str]:
-    return [
-        f"{words.get(m.kind, m.kind)}：{m.text}"
-        + (f"（{m.project_name or m.project_id}）" if m.project_id else "")
-        + f"，{m.until}"
-        for m in lines
-    ]
+def _measure_words(lines: list[RunMeasure], w: PathWords) -> list[str]:
+    return [measure_line(w, m.kind, m.text, m.project_name or m.project_id, m.until) for m in lines]
 
 
 def _row(found: Remedy, w: PathWords, measures: list[str], prov: Provenance) -> PathRow:
@@ -200,14 +209,12 @@ def below_standard(
 ) -> BelowStandard:
     """One `PathRow` per company of `run_id` (default: the latest run) below the standard
     or black-listed, by credit code. Raises NotFoundError RUN_NOT_FOUND."""
-    from rating.consequences.words import KIND_NAMES
-
     info = explainer.run_row(con, run_id)
     prov = explainer.provenance(info)
     w = PathWords(language)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
     measures: dict[str, list[RunMeasure]] = {}
-    for m in run_measures(con, info["run_id"]):
+    for m in run_measures(con, info["run_id"], language):
         measures.setdefault(m.uscc, []).append(m)
     disclosure = history(con)
     out = []
@@ -217,7 +224,8 @@ def below_standard(
     for uscc in below_usccs(con, info["run_id"], below, in_force):
         company = load_company(con, info["run_id"], uscc)
         found = remedy_of(con, company, info, today, max_options, language, disclosure)
-        out.append(_row(found, w, _measure_words(measures.get(uscc, []), KIND_NAMES), prov))
+        lines = _measure_words(measures.get(uscc, []), w)
+        out.append(_row(found, w, lines, prov))
     return BelowStandard(
         info["run_id"],
         info["period"],

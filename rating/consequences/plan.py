@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -37,6 +37,9 @@ from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import dicts, rows, run, value
 from rating.warehouse import transaction, watermark
+
+if TYPE_CHECKING:
+    from rating.analysis.warning import BandRate
 
 NEXT = "next"
 PLAN_COLUMNS = (
@@ -110,8 +113,31 @@ def _inspections_json(table: Consequences) -> str:
     )
 
 
+def band_holds(band: BandRate | None) -> bool:
+    """Does the backtest show the band predicting what it names? Its companies met the event
+    at least as often as the band's lower bound (高: ≥ 30 %, `rating.analysis.warning.BANDS`,
+    the threshold the rule sets' `high_risk` notes give); a band with no backtest rows, or
+    whose rate is 0 % or below that bound, does not predict and raises nothing."""
+    return (
+        band is not None
+        and band.n > 0
+        and band.observed is not None
+        and (band.observed >= band.low)
+    )
+
+
+def band_words(band: BandRate) -> str:
+    """「高风险档（回测中该档 41家次 有 17家次 发生，41%）」: the band with its measured rate."""
+    return (
+        f"{band.band}风险档（回测中该档{band.n}家次有{band.events}家次发生，"
+        f"{band.observed or 0:.0%}）"
+    )
+
+
 def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, dict[str, Any]]:
-    """Companies in the early warning's band 高 (JSON for the plan), and what was used."""
+    """Companies in the early warning's band 高 (JSON for the plan), and what was used. Only
+    when the backtest shows band 高 predicting (`band_holds`); each reason cites the band with
+    its measured rate, never the band alone."""
     raise_ = b.table.supervision.high_risk
     if raise_ is None or not use:
         return "[]", {"used": False, "why": "not asked" if raise_ else "the rule set raises none"}
@@ -121,25 +147,38 @@ def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, di
         ranking = rank(con, b.period)
     except UsageError as exc:
         return "[]", {"used": False, "why": f"[{exc.code}] {exc.message}"}
+    band = next((x for x in ranking.bands if x.band == "高"), None)
+    info: dict[str, Any] = {
+        "period": ranking.period,
+        "model": ranking.model,
+        "target": ranking.target,
+        "calibration": ranking.calibration.get("method"),
+        "band": band.as_dict() if band is not None else None,
+    }
     high = [c for c in ranking.companies if c.shown != "not_applicable" and c.band == "高"]
+    if band is None or not band_holds(band):
+        if band is None or not band.n:
+            rate = "预警高风险档在回测中没有记录，无从检验该档的预测"
+        else:
+            rate = f"预警{band_words(band)}，低于该档下限{band.low:.0%}，回测不支持该档的预测"
+        why = f"{rate}：本计划不因预警增加检查（该档{len(high)}家企业）"
+        return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0}
+    shown = band_words(band)
     found = [
         {
             "uscc": c.uscc,
             "level": raise_.level,
             "extra": raise_.extra,
-            "reason": f"{raise_.title or '预警高风险'}：{c.text()}",
+            "reason": f"{raise_.title or '预警高风险'}：{shown}"
+            + (f"，本企业预测概率{c.probability:.0%}" if c.shown == "probability" else ""),
         }
         for c in high
     ]
-    info = {
+    return json.dumps(found, ensure_ascii=False), {
+        **info,
         "used": True,
-        "period": ranking.period,
-        "model": ranking.model,
-        "target": ranking.target,
-        "calibration": ranking.calibration.get("method"),
         "high_risk_companies": len(found),
     }
-    return json.dumps(found, ensure_ascii=False), info
 
 
 def _held(con: duckdb.DuckDBPyConnection, b: Basis, params: dict[str, Any]) -> tuple[str, int]:
@@ -171,7 +210,10 @@ REASONS_SQL = """concat_ws('；',
          || strftime(next_due, '%Y-%m-%d') || '起检查）' END,
     CASE WHEN sampled > 0 THEN '双随机抽查抽中（本类抽查比例' || printf('%g', sampling * 100)
          || '%）' END,
-    CASE WHEN raised > 0 THEN array_to_string(raise_reasons, '；') END)"""
+    CASE WHEN raised > 0 THEN array_to_string(raise_reasons, '；') END,
+    CASE WHEN routine = 0 AND routine_next IS NOT NULL THEN '例行'
+         || CASE level WHEN '市' THEN '市级' WHEN '区' THEN '区级' ELSE '街道' END
+         || '检查下次应于' || strftime(routine_next, '%Y-%m-%d') || '起，不在本期计划内' END)"""
 
 
 def _summary(con: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Any]:

@@ -66,6 +66,17 @@ WHERE h.per_year IS NOT DISTINCT FROM a.per_year OR h.sampling IS NOT DISTINCT F
 GROUP BY ALL"""
 
 
+# Whole routine inspections due in [$start, $end] of a project at a level, from `iv` (365 ÷
+# per_year days, NULL: none set) and `last_inspected` (the last one before $start, NULL:
+# never): an overdue or never made one is due on $start, then one every iv days; else the
+# first falls due iv days after the last. A bureau plans whole inspections: 1 a year is one
+# inspection in the quarter it falls due and none in the other three, never 0.25 each.
+ROUTINE_DUE = """CAST(CASE WHEN iv IS NULL THEN 0
+     WHEN last_inspected IS NULL OR date_diff('day', last_inspected, $start) > iv
+       THEN floor(date_diff('day', $start, $end) / iv) + 1
+     ELSE floor(date_diff('day', last_inspected, $end) / iv) END AS INTEGER)"""
+
+
 def due_sql() -> str:
     """`plan_due`: inspections due in the period per project and level, from the last one
     before it (an overdue or never made inspection is due on the first day, then every
@@ -93,10 +104,7 @@ SELECT d.project_id, d.level, d.per_year, d.sampling, d.measures, d.routine_titl
        d.last_inspected,
        CASE WHEN d.iv IS NULL THEN NULL WHEN d.overdue THEN $start
             ELSE d.last_inspected + CAST(ceil(d.iv) AS INTEGER) END AS next_due,
-       CAST(CASE WHEN d.iv IS NULL THEN 0
-                 WHEN d.overdue THEN floor(date_diff('day', $start, $end) / d.iv) + 1
-                 ELSE floor(date_diff('day', d.last_inspected, $end) / d.iv) END AS INTEGER)
-         AS routine,
+       {ROUTINE_DUE} AS routine,
        CAST(coalesce(dr.n <= ceil(dr.sampling * dr.size), false) AS INTEGER) AS sampled
 FROM d LEFT JOIN draw dr USING (project_id, level)"""
 
@@ -134,10 +142,16 @@ WHERE l.n_ = 1 AND l.action IN ('hold', 'confirm')
 GROUP BY ALL ORDER BY 1"""
 
 
+# An item's `next_due` is the day its first routine inspection of the period falls due (on
+# or after $start, never after $end); an item planned only for a 双随机 draw or a raise
+# has none (due within the period), and its reasons say when the routine one falls due
+# after the period ("不在本期计划内"): a plan for a quarter lists what falls due in it.
 ITEMS_SQL = """
 SELECT $plan_id AS plan_id, p.project_id, p.project_name, p.district, p.street, p.company_uscc,
        p.company_name, p.grade AS company_grade, p.project_grade, p.black, x.level,
-       d.per_year, d.sampling, d.last_inspected, d.next_due,
+       d.per_year, d.sampling, d.last_inspected,
+       CASE WHEN coalesce(d.routine, 0) > 0 THEN d.next_due END AS next_due,
+       d.next_due AS routine_next,
        coalesce(d.routine, 0) AS routine, coalesce(d.sampled, 0) AS sampled,
        coalesce(r.raised, 0) AS raised,
        coalesce(d.routine, 0) + coalesce(d.sampled, 0) + coalesce(r.raised, 0) AS planned,

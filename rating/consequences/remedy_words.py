@@ -11,28 +11,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from rating.consequences.measure_words import DOMAIN, Words
 from rating.consequences.remedy_shapes import Change, Goal, Option
 from rating.consequences.whatif import Company, Slotted
 from rating.engine.context import OPEN_START
-from rating.i18n import catalog
 from rating.periods import Period
 
-DOMAIN = "consequences"
+__all__ = ["DOMAIN", "PathWords"]
 
 
-class PathWords:
+class PathWords(Words):
     """`w("…", name=value)` → the text in `language` (zh, the default, or en)."""
-
-    def __init__(self, language: str = "zh") -> None:
-        self.language = "en" if language.lower().startswith("en") else "zh"
-        self._catalog = catalog(DOMAIN, self.language)
-
-    def __call__(self, message: str, **values: Any) -> str:
-        text = self._catalog.gettext(message)
-        return text.format(**values) if values else text
-
-    def day(self, d: date) -> str:
-        return f"{d.year}年{d.month}月{d.day}日" if self.language == "zh" else d.isoformat()
 
 
 def _fixed(x: Decimal | float | None) -> str:

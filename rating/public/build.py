@@ -28,12 +28,14 @@ from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
+from rating.public.managers import card_managers
 from rating.public.paths import public_paths
 from rating.public.shapes import (
     GradeBand,
     GradeStreak,
     Legend,
     ProjectGrade,
+    ProjectManager,
     Publicity,
     Reason,
     Service,
@@ -228,10 +230,19 @@ def _cards(
     for run_id, doc in docs.items():
         black = sorted(u for u, c in cards[run_id].items() if c.black)
         info = explainer.run_row(con, run_id)
+        _add_managers(cards[run_id], card_managers(con, info, rulesets[run_id]))
         for uscc, streak in _streaks(con, info, doc.lowest, black).items():
             cards[run_id][uscc].streak = streak
         _grade_streaks(con, run_id, info, cards[run_id])
     return cards
+
+
+def _add_managers(cards: dict[str, RunCard], found: dict[tuple[str, str], ProjectManager]) -> None:
+    """Each card's compounds with the manager in charge (`rating.public.managers.card_managers`)."""
+    for uscc, card in cards.items():
+        card.projects = [
+            p.model_copy(update={"manager": found.get((uscc, p.project_id))}) for p in card.projects
+        ]
 
 
 def _grade_streaks(
@@ -303,12 +314,13 @@ def _register(
     return compounds, names
 
 
-def _book(con: duckdb.DuckDBPyConnection, disclosure: History) -> Book | None:
-    """The measures of every published run whose rule set has consequences, or None."""
+def _book(con: duckdb.DuckDBPyConnection, disclosure: History, language: str = "zh") -> Book | None:
+    """The measures of every published run whose rule set has consequences, or None; their
+    texts in the pages' language."""
     bases = [
         b for b in published_bases(con, disclosure) if b.ruleset.definition.consequences is not None
     ]
-    return Book.build(con, bases, disclosure) if bases else None
+    return Book.build(con, bases, disclosure, language=language) if bases else None
 
 
 def build(
@@ -369,7 +381,7 @@ def build(
         legends=legends,
         compounds=compounds,
         index=index,
-        book=_book(con, disclosure),
+        book=_book(con, disclosure, language),
     )
 
 

@@ -14,6 +14,13 @@ A manager is a person. A rule set's `[managers] publish` says what of them the p
 Only a *published* run is shown (a run in publicity names no manager: a person's grade is not
 put up before objections are decided). The run read is the newest published run, or the
 newest published run of the period asked for.
+
+A company card (`card_managers`) shows less than this lookup: the card is the page every
+resident and search engine reaches, so the manager in charge of each compound appears masked —
+surname and stars (张**), the certificate number masked as identity numbers are (its first two
+and last two characters, `rating.idnumber.mask`) — with the period's grade and whether a
+managers' red or black list holds them. Whoever knows the full certificate number (it hangs in
+the compound's service office) looks the person up with `public_managers`.
 """
 
 from __future__ import annotations
@@ -22,10 +29,17 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from rating import idnumber
 from rating.engine import explainer
+from rating.engine.shapes import RunRow
 from rating.errors import NotFoundError
+from rating.periods import Period
+from rating.public.shapes import ProjectManager
+from rating.ruleset.definition import RuleSet
+from rating.schema import CONTRACTS
 from rating.schema.tables import RUN_STATUS
 from rating.sql import rows, value
+from rating.warehouse import visible_rows
 
 
 @dataclass(frozen=True)
@@ -60,9 +74,9 @@ def _published_run(con: duckdb.DuckDBPyConnection, period: str | None) -> tuple[
         {"period": period},
     )
     if not found and period:
-        raise NotFoundError(f"no run of {period} is published", code="RUN_NOT_FOUND")
+        raise NotFoundError(f"the results of {period} are not published yet", code="RUN_NOT_FOUND")
     if not found:
-        raise NotFoundError("no run is published yet", code="RUN_NOT_FOUND")
+        raise NotFoundError("no results are published yet", code="RUN_NOT_FOUND")
     return str(found[0][0]), str(found[0][1])
 
 
@@ -101,3 +115,76 @@ def public_managers(
         managers=[PublicManager(*r) for r in found],
         total=total,
     )
+
+
+def mask_name(name: str | None) -> str:
+    """A person's name as a card shows it: the first character (the surname, for all but the
+    rare two-character surnames) and one `*` for each other character — 张三 → 张*, 欧阳娜娜 →
+    欧***; empty or missing → `*`."""
+    n = (name or "").strip()
+    return n[:1] + "*" * (len(n) - 1) if n else "*"
+
+
+def _in_charge_sql() -> str:
+    """Per (company, project) of a run: the manager in charge on the last day the company
+    served the project in the period (the latest-ending assignment overlapping that service,
+    the later start on a tie), with their grade and lists in the run."""
+    far = "DATE '9999-12-31'"
+    return f"""
+    WITH served AS (
+        SELECT p.company_uscc, p.project_id,
+               greatest(min(s.service_start), $period_start) AS first_day,
+               least(max(coalesce(s.service_end, {far})), $period_end) AS last_day
+        FROM (SELECT DISTINCT company_uscc, project_id FROM run_projects WHERE run_id = $run) p
+        JOIN (SELECT project_id, company_uscc, service_start, service_end
+              FROM {visible_rows(CONTRACTS["projects"], extras=True)}) s
+          ON s.project_id = p.project_id AND s.company_uscc = p.company_uscc
+         AND s.service_start <= $period_end AND coalesce(s.service_end, {far}) >= $period_start
+        GROUP BY ALL),
+    a AS (SELECT project_id, certificate_no, start_on, coalesce(end_on, {far}) AS end_on
+          FROM {visible_rows(CONTRACTS["assignments"], extras=True)}),
+    picked AS (
+        SELECT v.company_uscc, v.project_id, a.certificate_no,
+               row_number() OVER (PARTITION BY v.company_uscc, v.project_id
+                                  ORDER BY least(a.end_on, v.last_day) DESC, a.start_on DESC) AS n
+        FROM served v JOIN a ON a.project_id = v.project_id
+         AND a.start_on <= v.last_day AND a.end_on >= v.first_day)
+    SELECT k.company_uscc, k.project_id, m.certificate_no, m.name, m.grade,
+           EXISTS (SELECT 1 FROM run_manager_lists l WHERE l.run_id = $run
+                   AND l.certificate_no = m.certificate_no AND l.list = 'red') AS red,
+           EXISTS (SELECT 1 FROM run_manager_lists l WHERE l.run_id = $run
+                   AND l.certificate_no = m.certificate_no AND l.list = 'black') AS black
+    FROM picked k JOIN run_managers m ON m.run_id = $run AND m.certificate_no = k.certificate_no
+    WHERE k.n = 1 ORDER BY ALL"""
+
+
+def card_managers(
+    con: duckdb.DuckDBPyConnection, info: RunRow, rs: RuleSet
+) -> dict[tuple[str, str], ProjectManager]:
+    """(company USCC, project id) -> the manager in charge as a company card shows them
+    (masked: `mask_name`, `rating.idnumber.mask`), for run `info`; empty when its rule set
+    `rs` scores no managers or publishes nothing of them (`[managers] publish = "none"`).
+    Whether the run is published yet is the caller's question (a card in publicity shows no
+    manager, `rating.public.snapshot`)."""
+    if rs.managers is None or rs.managers.publish != "name_and_certificate":
+        return {}
+    period = Period.parse(info["period"])
+    params = {
+        "run": info["run_id"],
+        "watermark": info["watermark"],
+        "extra_batches": info["manifest"].get("extra_batches", []),
+        "period_start": period.start,
+        "period_end": period.end,
+    }
+    return {
+        (uscc, project): ProjectManager(
+            name=mask_name(name),
+            certificate_no=idnumber.mask(certificate) or "*",
+            grade=grade,
+            red=bool(red),
+            black=bool(black),
+        )
+        for uscc, project, certificate, name, grade, red, black in rows(
+            con, _in_charge_sql(), params
+        )
+    }

@@ -31,6 +31,21 @@ class Reason(Shape):
     clause: str = Field(description="The source clause, as the rule file cites it")
 
 
+class ProjectManager(Shape):
+    """The project manager (项目经理) in charge of a compound, as a company card shows them:
+    masked, since a card is the most widely seen page (`rating.public.managers`)."""
+
+    name: str = Field(description="The surname, the rest masked: 张** (never the full name)")
+    certificate_no: str = Field(
+        description="The certificate number masked as identity numbers are: WY******48"
+    )
+    grade: str | None = Field(
+        description="The manager's grade in the period, as the scheme names it"
+    )
+    red: bool = Field(description="On the managers' red list of the period")
+    black: bool = Field(description="On the managers' black list of the period")
+
+
 class ProjectGrade(Shape):
     project_id: str
     name: str | None
@@ -39,6 +54,12 @@ class ProjectGrade(Shape):
     households: int | None
     score: float | None
     grade: str | None
+    manager: ProjectManager | None = Field(
+        None,
+        description="The manager in charge on the last day the company served the compound in "
+        "the period, when the rule set scores and publishes managers and the period is "
+        "published; null otherwise",
+    )
 
 
 class HistoryEntry(Shape):

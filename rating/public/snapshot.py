@@ -17,7 +17,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Shown
-from rating.consequences.words import KIND_NAMES
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
 from rating.public.lists import Lists
@@ -30,11 +29,18 @@ from rating.public.shapes import (
     Current,
     HistoryEntry,
     Period,
+    ProjectGrade,
     PublicMeasure,
     SearchHit,
     SearchPage,
 )
 from rating.public.text import PublicWords
+
+
+def _unnamed(projects: list[ProjectGrade]) -> list[ProjectGrade]:
+    """Compounds without their managers: a period in publicity names no person (objections to
+    a person's grade are decided before it is put up)."""
+    return [p.model_copy(update={"manager": None}) for p in projects]
 
 
 class PublicView(Lists):
@@ -151,7 +157,7 @@ class PublicView(Lists):
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
-            projects=latest.projects,
+            projects=latest.projects if status.status == "published" else _unnamed(latest.projects),
             history=[
                 HistoryEntry(
                     period=c.period,
@@ -177,7 +183,7 @@ class PublicView(Lists):
         return [
             PublicMeasure(
                 kind=x.kind,
-                kind_name=KIND_NAMES[x.kind],
+                kind_name=x.kind_name,
                 text=x.text,
                 project_id=x.project_id,
                 project_name=x.project_name,

@@ -70,7 +70,7 @@ def build(
 
     font = cjk_family()  # fail before any work when no CJK font is installed
     words = Words(language)
-    data = collect(con, run_id, model)
+    data = collect(con, run_id, model, language)
     summary = summarise(con, data)
     lap("collect")
     charts = {name: draw(data, words) for name, draw in CHARTS.items()}

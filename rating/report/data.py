@@ -203,12 +203,15 @@ def _try(data: ReportData, name: str, fn: Any, *args: Any) -> Any:
 
 
 def collect(
-    con: duckdb.DuckDBPyConnection, run_id: str | None, model: str = "logistic"
+    con: duckdb.DuckDBPyConnection,
+    run_id: str | None,
+    model: str = "logistic",
+    language: str = "zh",
 ) -> ReportData:
     """Everything the quarterly report shows of run `run_id` (None: the latest), read once
     (`ReportData`): provenance, companies and grade counts now and one period back, transitions,
     districts and their scores, complaint categories, stability (PSI) series, the early-warning
-    backtest with `model` (`logistic` or `boosting`), integrity holds and measures in force. The
+    backtest with `model` (`logistic` or `boosting`), integrity holds and measures in force (their texts in `language`). The
     early warning and backtest, when they fail (too little history, an unknown model), are left
     out with the reason in `unavailable`. Raises `NotFoundError` (`RUN_NOT_FOUND`,
     `RULESET_NOT_FOUND`)."""
@@ -240,7 +243,7 @@ def collect(
         before=before,
         previous_info=explainer.run_row(con, prev) if prev else None,
     )
-    data.measures = run_measures(con, info["run_id"])
+    data.measures = run_measures(con, info["run_id"], language)
     if rs.managers is not None:
         data.managers = manager_results.results(con, info["run_id"], limit=MANAGERS_SHOWN)
         data.manager_count = manager_results.count(con, info["run_id"])

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,15 @@ WIDTHS = (360, 414, 1280)
 TOLERANCE = 60  # pixels that may differ (anti-aliasing), of a few hundred thousand
 
 
-@pytest.fixture(scope="module")
-def served(bureau_db: dict[str, Any]) -> Iterator[str]:
+@contextmanager
+def _serving(settings: Any) -> Iterator[str]:
+    """The app on 127.0.0.1 in a thread of this process, stopped on leaving."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(bureau_db["settings"].with_(rate_limit=0)),
+            create_app(settings.with_(rate_limit=0)),
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -48,9 +50,17 @@ def served(bureau_db: dict[str, Any]) -> Iterator[str]:
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(bureau_db: dict[str, Any]) -> Iterator[str]:
+    with _serving(bureau_db["settings"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +207,11 @@ def test_pages_at_phone_and_desktop_widths(
     url = re.sub(r"\{(\w+)\}", lambda m: bureau_db["names"][m.group(1)], PAGES[name])
     _width(browser, width)
     browser.get(served + url)
+    _looks_right(browser, name, width)
+
+
+def _looks_right(browser: Any, name: str, width: int) -> None:
+    """No wider than the screen, no WCAG 2 A/AA violation, and as its reference screenshot."""
     overflow = browser.execute_script(
         "return document.documentElement.scrollWidth - window.innerWidth"
     )
@@ -255,3 +270,69 @@ def _compare_screenshot(browser: Any, name: str) -> None:
         (SCREENS / f"{name}.actual.png").write_bytes(image)
     assert differing is not None, f"{name} changed size (see {name}.actual.png)"
     assert differing <= TOLERANCE, f"{name}: {differing} pixels differ"
+
+
+@pytest.fixture(scope="module")
+def managers_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Shanghai's two companies (tests/test_managers.py) rated under shanghai-2023, which
+    scores and publishes managers, and published on 2026-10-30."""
+    from datetime import datetime
+
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+    from tests.factories import load, publish_after_publicity
+    from tests.test_managers import _shanghai_bureau
+
+    con, settings, _ = load(_shanghai_bureau(), tmp_path_factory.mktemp("managers-pages"))
+    rs = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    run_id = execute_run(con, settings, rs, Period.parse("2026Q3"), forced=True).run_id
+    publish_after_publicity(con, settings, run_id, datetime(2026, 10, 30, 9))
+    names = dict(con.execute("SELECT name, uscc FROM src_companies").fetchall())
+    con.close()
+    with _serving(settings) as url:
+        yield {"url": url, **names}
+
+
+@pytest.mark.parametrize("width", (375, 1280))
+def test_a_card_shows_its_compounds_managers_masked(
+    managers_served: dict[str, str], browser: Any, width: int
+) -> None:
+    """乙's card on a phone and a desktop: each compound's manager with their own grade, name
+    and certificate number masked (张*, ****), the note saying so, all within the screen."""
+    from selenium.webdriver.common.by import By
+
+    _width(browser, width)
+    browser.get(f"{managers_served['url']}/companies/{managers_served['乙物业']}")
+    cells = browser.find_elements(By.CSS_SELECTOR, "#projects td.manager")
+    texts = [c.text for c in cells]
+    assert len(texts) == 2 and texts[0].startswith("李*") and "警示" in texts[0], texts
+    assert texts[1].startswith("张*") and "正常" in texts[1] and "证书 ****" in texts[1], texts
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "李四" not in body and "张三" not in body and "M001" not in body
+    note = browser.find_element(By.ID, "managers-note")
+    assert "部分隐去" in note.text and note.is_displayed()
+    for cell in cells:
+        assert cell.rect["x"] >= 0 and cell.rect["x"] + cell.rect["width"] <= width
+    _looks_right(browser, "company-managers", width)
+
+
+def test_a_resident_looks_up_a_manager_from_a_card_on_a_phone(
+    managers_served: dict[str, str], browser: Any
+) -> None:
+    """At 375 px: from 乙's card to the lookup, type the full certificate number, read the
+    name and grade."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _width(browser, 375)
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{managers_served['url']}/companies/{managers_served['乙物业']}")
+    browser.find_element(By.CSS_SELECTOR, "#managers-note a").click()
+    wait.until(lambda b: b.find_elements(By.ID, "certificate_no"))
+    browser.find_element(By.ID, "certificate_no").send_keys("M002")
+    browser.find_element(By.ID, "lookup").click()
+    wait.until(lambda b: b.find_elements(By.ID, "manager"))
+    assert browser.find_element(By.ID, "manager-heading").text == "李四"
+    assert browser.find_element(By.ID, "manager-grade").text == "警示"
+    _looks_right(browser, "manager-lookup", 375)

@@ -215,6 +215,13 @@ def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
             0,
         )
         assert "张三" not in c.get("/v1/public/managers?certificate_no=M001").text
+        # nor the company cards: no manager on any compound, no manager column on the page
+        yi = _uscc(world, "乙物业")
+        card = c.get(f"/v1/public/companies/{yi}").json()
+        assert [p["manager"] for p in card["projects"]] == [None, None]
+        assert "项目经理" not in c.get(f"/companies/{yi}").text
+        lookup = c.get("/managers?certificate_no=M001").text
+        assert "不公开项目经理" in lookup and "张三" not in lookup
         # the bureau still sees its managers
         r = c.get(f"/v1/bureau/runs/{world['run_id']}/managers", headers=_bureau(world))
         assert r.json()["total"] == 3
@@ -258,3 +265,137 @@ def test_a_killed_server_s_upload_folders_are_swept_at_start(
     finally:
         tempfile.tempdir = old_tempdir
     assert not stale.exists() and (running / "file" / "managers.csv").exists()
+
+
+def test_the_bureau_is_told_a_run_scores_no_managers(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """A run under a rule set without a `[managers]` part answers MANAGERS_NOT_SCORED in the
+    API's error shape, naming the rule sets that score managers — not an empty list that reads
+    as "nobody to report" (as `rating managers show` answers)."""
+    r = client.post(
+        "/v1/bureau/runs",
+        headers=_bureau(published),
+        json={"period": "2026Q3", "rules": "yantai-2022", "force": True},
+    )
+    assert r.status_code == 200, r.text
+    other = r.json()["run_id"]
+    for path in (f"/v1/bureau/runs/{other}/managers", f"/v1/bureau/runs/{other}/managers/M001"):
+        r = client.get(path, headers=_bureau(published))
+        assert r.status_code == 404, (path, r.text)
+        body = r.json()
+        assert body["ok"] is False and body["error"]["code"] == "MANAGERS_NOT_SCORED", body
+        assert body["error"]["status"] == 404
+        assert "yantai-2022@" in body["error"]["message"]
+        assert "shanghai-2023@1.0.0" in body["error"]["message"]
+        assert "items" not in body
+
+
+def test_the_public_lookup_speaks_of_results_not_runs(published: dict[str, Any]) -> None:
+    """Before anything is published the lookup says so in residents' words: results of a
+    period, never the internal "run" (评价运行), in English and in the Chinese catalog."""
+    from rating.cli import i18n
+
+    message = published["before"].json()["error"]["message"]
+    assert message == "no results are published yet"
+    try:
+        i18n.set_language("zh")
+        for english in (message, "the results of 2026Q2 are not published yet"):
+            chinese = i18n.error_text("RUN_NOT_FOUND", english)
+            assert "评价运行" not in chinese and "评价结果" in chinese, chinese
+        assert i18n.error_text("RUN_NOT_FOUND", message) == "尚未公布任何一期评价结果"
+    finally:
+        i18n.set_language("en")
+
+
+def _uscc(world: dict[str, Any], name: str) -> str:
+    con = open_warehouse(world["settings"])
+    try:
+        found = con.execute("SELECT uscc FROM src_companies WHERE name = $n", {"n": name})
+        return str(found.fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_a_company_card_shows_each_compound_s_manager_masked(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """P1 passed from 甲 to 乙 on 2026-08-01 with a new manager: 甲's card shows P1 under M001
+    (in charge on 甲's last day), 乙's shows P1 under M002 and P2 under M001 — each with the
+    manager's own grade, masked name and certificate, never the full name or number."""
+    jia, yi = _uscc(published, "甲物业"), _uscc(published, "乙物业")
+
+    def managers(uscc: str) -> dict[str, Any]:
+        r = client.get(f"/v1/public/companies/{uscc}")
+        assert r.status_code == 200, r.text
+        for full in ("张三", "李四", "王五", "M001", "M002", ID_NUMBER):
+            assert full not in r.text, full
+        return {p["project_id"]: p["manager"] for p in r.json()["projects"]}
+
+    zhang = {"name": "张*", "certificate_no": "****", "grade": "正常", "red": False, "black": False}
+    li = {"name": "李*", "certificate_no": "****", "grade": "警示", "red": False, "black": False}
+    assert managers(jia) == {"P1": zhang}
+    assert managers(yi) == {"P1": li, "P2": zhang}
+    page = client.get(f"/companies/{yi}")
+    assert page.status_code == 200
+    assert "项目经理" in page.text and "李*" in page.text and "警示" in page.text
+    assert "张三" not in page.text and "李四" not in page.text
+    assert "姓名和证书编号部分隐去" in page.text
+
+
+def test_a_card_in_publicity_names_no_manager(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """During 2026Q3's publicity (from 2026-10-10) the card shows the proposed grades and no
+    manager: a person's grade is put up only once objections are decided."""
+    yi = _uscc(published, "乙物业")
+    card = client.get(f"/v1/public/companies/{yi}?as_of=2026-10-15").json()
+    assert card["current"]["status"] == "proposed"
+    assert [p["manager"] for p in card["projects"]] == [None, None]
+    page = client.get(f"/companies/{yi}?as_of=2026-10-15").text
+    assert "李*" not in page and "项目经理" not in page
+
+
+def test_a_static_snapshot_carries_the_same_masked_managers(
+    published: dict[str, Any], client: TestClient, tmp_path: Path
+) -> None:
+    """A public-only server (a directory of static files) shows the cards' managers exactly as
+    the warehouse does, in publicity as after: the masked names travel in the card files."""
+    import duckdb
+
+    from rating import public
+    from rating.public import static
+
+    settings = published["settings"]
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        data = public.build(con, settings.zone, settings.current_time)
+    finally:
+        con.close()
+    static.export(public.WarehouseView(data), tmp_path / "public")
+    yi = _uscc(published, "乙物业")
+    with TestClient(create_app(settings, snapshot_dir=tmp_path / "public")) as files:
+        for url in (f"/v1/public/companies/{yi}", f"/v1/public/companies/{yi}?as_of=2026-10-15"):
+            mine, theirs = files.get(url).json(), client.get(url).json()
+            assert mine["projects"] == theirs["projects"], url
+        shown = files.get(f"/v1/public/companies/{yi}").json()["projects"]
+        assert [p["manager"]["name"] for p in shown] == ["李*", "张*"]
+
+
+def test_the_manager_lookup_page_answers_a_full_certificate_number(
+    published: dict[str, Any], client: TestClient
+) -> None:
+    """/managers: the form alone names nobody; a full certificate number gives the name and
+    the grade of the latest published results, as Shanghai's public lookup does; an unknown
+    one says so."""
+    empty = client.get("/managers")
+    assert empty.status_code == 200 and 'id="certificate_no"' in empty.text
+    assert all(n not in empty.text for n in ("张三", "李四", "王五"))
+    found = client.get("/managers?certificate_no=M002")
+    assert found.status_code == 200
+    assert "李四" in found.text and "警示" in found.text and "2026年第3季度" in found.text
+    assert "张三" not in found.text and "王五" not in found.text and "87" not in found.text
+    missing = client.get("/managers?certificate_no=M999").text
+    assert "没有这个证书编号的项目经理" in missing and "李四" not in missing
+    card = client.get(f"/companies/{_uscc(published, '乙物业')}").text
+    assert 'href="/managers"' in card
