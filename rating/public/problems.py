@@ -126,22 +126,28 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             ruleset=p.get("ruleset", ""),
         ),
         "MANAGERS_NOT_SERVED": lambda: words("This server publishes no project managers."),
+        "RUN_NOT_FOUND": lambda: (
+            words("The results of {period} are not published yet.", period=p["period"])
+            if p.get("period")
+            else words("No results are published yet.")
+        ),
         "RATE_LIMITED": lambda: words(
             "You have made many requests in a short time. Please wait a moment and try again."
         ),
     }
     if code in fixed:
         return fixed[code]()
-    return _by_status(status, words)
+    return _by_status(code, status, words)
 
 
-def _by_status(status: int, words: PublicWords) -> str | None:
-    if status == 404:
+def _by_status(code: str, status: int, words: PublicWords) -> str | None:
+    """Routing's 404 and 405, and server errors, in the pages' words; other codes: None."""
+    if code == "NOT_FOUND":
         return words(
             "There is no published result at this address. Search for the compound or the "
             "company instead."
         )
-    if status == 405:
+    if code == "METHOD_NOT_ALLOWED":
         return words("This address does not answer this method.")
     if status >= 500:
         return words("The lookup cannot answer now. Please try again later.")
