@@ -27,9 +27,15 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work (no end-to-end runs over generated cities, no browser).
+# Unit and golden tests while you work, under a minute: no generated city, no end-to-end run
+# through the CLI or the API, no real server, no browser (those are `slow`; `make test` runs all).
+# Only the hypothesis plugin is loaded: pytest rewrites the asserts of every module of each
+# auto-loaded plugin's package (schemathesis alone has 227) and, where PYTHONDONTWRITEBYTECODE
+# is set, does it again at every start; the schemathesis fuzz module (all slow) is not even
+# collected, as it builds its cases from the app's OpenAPI document at collection.
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow"
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -q -m "not slow" -p hypothesispytest \
+		--ignore=tests/api/test_fuzz.py
 
 # Message catalogs of the command line: extract new strings into every rating/locale/*/….po,
 # then compile the .mo files (translate the empty msgstr lines in between, and run it again).

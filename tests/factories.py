@@ -232,6 +232,27 @@ def load(
     return con, settings, results
 
 
+def rate_and_publish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    ruleset: Any,
+    periods: tuple[str, ...],
+    published: dict[str, datetime],
+) -> dict[str, str]:
+    """Rate `periods` in order under `ruleset` (a LoadedRuleSet; forced, as a fixture does),
+    then publish the runs of the periods in `published` on their days after publicity.
+    Returns period → run id."""
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+
+    runs = {
+        p: execute_run(con, settings, ruleset, Period.parse(p), forced=True).run_id for p in periods
+    }
+    for period, at in published.items():
+        publish_after_publicity(con, settings, runs[period], at)
+    return runs
+
+
 def publish_after_publicity(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,

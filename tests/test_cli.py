@@ -203,3 +203,24 @@ def test_run_results_go_to_a_workbook_or_a_csv(
     assert "统一社会信用代码" in listed.columns and "uscc" not in listed.columns
     code, refused = cli(capsys, "show", "--out", str(tmp_path / "all.csv"), *db)
     assert code == 2 and refused["error"]["code"] == "EXPORT_CSV_ONE_TABLE"  # a usage error
+
+
+def test_a_run_imports_neither_pandera_pandas_nor_polars(warehouse: Path, tmp_path: Path) -> None:
+    """`rating run` validates no frame (ingest validated the rows, in SQL) and builds none:
+    the declarations it reads are plain shapes, and pandera (with pandas) cost a whole
+    process 3 s of start-up on the shared machine, polars 0.2–0.4 s (issue 21). Checked in
+    the process a user's run is."""
+    import shutil
+
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(warehouse, db)
+    probe = (
+        "import sys; from rating.cli import main; "
+        f"code = main(['run', '--period', '2026Q3', '--again', '--db', {str(db)!r}, '--json']); "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandera', 'pandas', 'polars'}); "
+        "print('RESULT', code, heavy, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, **ENV}
+    )
+    assert "RESULT 0 []" in done.stderr, done.stderr[-2000:]

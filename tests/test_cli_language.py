@@ -100,6 +100,7 @@ def screens(city: dict[str, Any], uscc: str, replayed: str) -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_a_walk_through_has_no_python_reprs(
     capsys: pytest.CaptureFixture[str],
@@ -125,6 +126,7 @@ def test_a_walk_through_has_no_python_reprs(
                 assert width(line) <= 80, (args, line)
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_chinese_by_default_english_on_request(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
 ) -> None:
@@ -145,6 +147,7 @@ def test_chinese_by_default_english_on_request(
     assert code == 2 and "SETTING_INVALID" in err and "zh" in err
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_grades_in_rank_order(capsys: pytest.CaptureFixture[str], city: dict[str, Any]) -> None:
     shown = as_json(capsys, "show", "--db", city["db"])
     assert list(shown["grades"]) == [
@@ -156,6 +159,7 @@ def test_grades_in_rank_order(capsys: pytest.CaptureFixture[str], city: dict[str
     assert positions == sorted(positions)
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_identifiers_are_never_cut_at_80_columns(
     capsys: pytest.CaptureFixture[str], city: dict[str, Any]
 ) -> None:
@@ -183,6 +187,7 @@ def test_identifiers_are_never_cut_at_80_columns(
     assert "sha256" in wide and "--wide" not in wide
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 @pytest.mark.parametrize(
     ("args", "code", "exit_code"),
     [
@@ -215,6 +220,7 @@ def test_errors_are_one_coded_line_with_the_documented_exit_code(
     assert got == exit_code and json.loads(out)["error"]["code"] == code
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_library_errors_reach_the_user_in_chinese(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
 ) -> None:
@@ -258,6 +264,7 @@ def test_a_fake_workbook_is_refused_in_chinese(
     assert "There is no item" not in err
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_a_missing_rule_set_says_where_it_looked(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -281,6 +288,7 @@ def test_a_refused_rule_set_is_a_failed_check(
     assert code == 1 and "[RULESET_INVALID]" in err
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_an_unexpected_error_is_exit_4(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, city: dict[str, Any]
 ) -> None:
@@ -295,6 +303,7 @@ def test_an_unexpected_error_is_exit_4(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 def test_progress_lines_when_not_on_a_terminal(
     capsys: pytest.CaptureFixture[str], city: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -435,6 +444,7 @@ def test_contracts_are_tables_in_the_users_language(
     assert out.startswith("# Data contracts")
 
 
+@pytest.mark.slow  # reads a generated city rated three quarters: not in `make test-fast`
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [

@@ -14,17 +14,16 @@ from typing import Any
 import pytest
 
 from rating.consequences.lookup import company_measures, tender
-from rating.consequences.plan import make_plan, plan_items
+from rating.consequences.plan import PLAN_COLUMNS, PlanItem, make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
-from rating.engine.runner import execute_run
 from rating.errors import NotFoundError
 from rating.ingest.loader import ingest_file
-from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
-from tests.factories import Bureau, load, publish_after_publicity
+from tests.factories import Bureau, load, rate_and_publish
 from tests.golden import scenarios
+from tests.test_shapes import mismatches
 
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
 
@@ -35,12 +34,7 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     con, settings, results = load(scenarios.yantai(), tmp)
     assert all(r.rows_quarantined == 0 for r in results)
     rs = load_ruleset(settings.rules_dir, "yantai-2022@1.1.0")
-    runs = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
-        for p in ("2025Q1", "2025Q2", "2025Q3")
-    }
-    for period, at in PUBLISHED.items():
-        publish_after_publicity(con, settings, runs[period], at)
+    runs = rate_and_publish(con, settings, rs, ("2025Q1", "2025Q2", "2025Q3"), PUBLISHED)
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     return {"con": con, "settings": settings, "runs": runs, "names": names, "tmp": tmp}
 
@@ -313,11 +307,7 @@ def test_supervision_classes_after_the_run(
     区 1/yr → 6, 街道 2/yr → 6; the one inspection of the quarter (JC-10, 市, P10, two rows)
     counts once. B级 — 乙 (P2, 不合格): 区 2 → 1, 街道 its own 12 → 3. C级 — 壬 C(缺失):
     1, 1, 3. C级 and 黑名单企业 — 丙, 丁 (P3, P4): 市 max(1, 2) → 2, 区 4 → 2, 街道 12 → 6.
-    In all 12 + 4 + 5 + 10 = 31 due, 1 made. `rating run` prints the table in Chinese
-    (每半年1次, not 2/yr) and puts the same under "supervision" with --json."""
-    import shutil
-
-    from rating.cli import main
+    In all 12 + 4 + 5 + 10 = 31 due, 1 made."""
     from rating.consequences.classes import supervision_status
 
     found = supervision_status(bureau["con"], bureau["runs"]["2025Q3"], date(2026, 2, 1))
@@ -335,6 +325,19 @@ def test_supervision_classes_after_the_run(
     assert loads["C级"] == {"市": (1, 1, 0), "区": (4, 1, 0), "街道": (12, 3, 0)}
     assert all(isinstance(x.due, int) for c in found.classes for x in c.levels)
     assert (found.due, found.done) == (31, 1)
+
+
+@pytest.mark.slow  # `rating run --again` three times end to end: not in `make test-fast`
+def test_rating_run_prints_supervision_by_class(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rating run` prints the classes of `test_supervision_classes_after_the_run` in Chinese
+    (每半年1次, not 2/yr) and puts the same under "supervision" with --json; with a stored
+    plan, plan vs actual."""
+    import shutil
+
+    from rating.cli import main
+
     bureau["con"].execute("CHECKPOINT")
     copy = bureau["tmp"] / "rerun.duckdb"
     shutil.copy(bureau["settings"].db_path, copy)
@@ -368,6 +371,9 @@ def test_the_next_quarters_plan_by_class(bureau: dict[str, Any]) -> None:
     plan = make_plan(con, bureau["settings"], "next", bureau["runs"]["2025Q3"], use_warning=False)
     assert (plan.period, plan.basis_run) == ("2025Q4", bureau["runs"]["2025Q3"])
     items = plan_items(con, plan.plan_id)
+    assert [list(i) for i in items[:1]] == [list(PlanItem.__annotations__)]  # in this order
+    assert list(PlanItem.__annotations__) == list(PLAN_COLUMNS[1:])
+    assert [m for i in items for m in mismatches(i, PlanItem)] == []
     routine = {(i["project_id"], i["level"]): i["routine"] for i in items}
     assert {k: v for k, v in routine.items() if k[0] == "P2"} == {
         ("P2", "区"): 1,
@@ -549,6 +555,7 @@ def test_the_way_up_speaks_english_under_rating_lang_en(
     assert "升一级至A：" in out and "少计2件投诉" in out and "fewer" not in out, out
 
 
+@pytest.mark.slow  # end to end through the API: not in `make test-fast`
 def test_the_bureau_api(bureau: dict[str, Any]) -> None:
     """The endpoints over the real app and DuckDB file: bureau token only."""
     from datetime import datetime as dt
@@ -631,6 +638,7 @@ def test_a_company_listed_in_force_but_not_by_the_run_is_below_standard(
     assert bureau["names"]["丙物业"] not in {r.uscc for r in before.rows}  # not yet listed
 
 
+@pytest.mark.slow  # end to end through the API: not in `make test-fast`
 def test_the_bureau_api_below_standard(bureau: dict[str, Any]) -> None:
     """GET /v1/bureau/paths/below-standard as JSON, CSV and XLSX: bureau token only."""
     from datetime import datetime as dt
@@ -708,11 +716,9 @@ def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     2021Q1 published on 2021-04-20."""
     con, settings, _ = load(scenarios.haikou(), tmp_path_factory.mktemp("haikou"))
     rs = load_ruleset(settings.rules_dir, "haikou-2019@1.1.0")
-    runs = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
-        for p in ("2020Q4", "2021Q1")
-    }
-    publish_after_publicity(con, settings, runs["2021Q1"], datetime(2021, 4, 20, 10, 0))
+    runs = rate_and_publish(
+        con, settings, rs, ("2020Q4", "2021Q1"), {"2021Q1": datetime(2021, 4, 20, 10, 0)}
+    )
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     return {"con": con, "runs": runs, "names": names}
 
@@ -841,6 +847,28 @@ def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
     assert main(["explain", geng, "--run", bureau["runs"]["2025Q1"], "--db", db]) == 0
     out = capsys.readouterr().out
     assert "有效期至" in out and "2025-12-31" in out and "未载明（按默认有效期）" in out, out
+
+
+def test_a_measures_when_is_written_once_for_matching_and_the_plan() -> None:
+    """`when_fields` feeds both statements (matching, supervision plan): its keys are the
+    typed fields `from_json` reads, in the same order, and a missing field is NULL."""
+    from rating.consequences.matching import WHEN_TYPES, when_fields
+    from rating.ruleset.consequences import Selector, StreakAtLeast
+
+    given = Selector(
+        grades=("C", "D"), project_grades=("B",), red=False, streak=StreakAtLeast(grade="C", min=8)
+    )
+    assert list(when_fields(given)) == list(WHEN_TYPES)
+    assert when_fields(given) == {
+        "grades": ["C", "D"],
+        "project_grades": ["B"],
+        "rated": None,
+        "red": False,
+        "black": None,
+        "streak_grade": "C",
+        "streak_min": 8,
+    }
+    assert when_fields(Selector())["streak_min"] is None
 
 
 def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(

@@ -15,6 +15,9 @@ import pytest
 from rating.cli import main
 from rating.ingest.reasons import PROBLEM_CODES
 
+# reads a generated city rated two quarters through the CLI: not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 ENV = {"RATING_NOW": "2026-11-01T09:00:00"}

@@ -4,6 +4,7 @@ quarantine and a run's lists (`--out FILE`, .xlsx or .csv)."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,27 +16,42 @@ from rating.cli import main
 from rating.exports import Sheet, read_table, write_tables
 from rating.ingest.loader import ingest_file
 from rating.matching import bulk, review
-from tests.factories import load, write_csv
+from rating.warehouse import open_warehouse
+from tests.factories import load, settings_for, write_csv
 from tests.test_matching import FIRST_MONTH, city, order, write_orders
 
 SAME = {"community_name": "锦绣花园", "district": "东湖区", "street": "幸福街道"}
 
 
-@pytest.fixture
-def queue(tmp_path: Path) -> dict[str, Any]:
-    """FIRST_MONTH (H4 锦绣花园 and H5 星河湾 wait for review) and two more spellings."""
+@pytest.fixture(scope="module")
+def queue_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """FIRST_MONTH (H4 锦绣花园 and H5 星河湾 wait for review) and two more spellings, ingested
+    once (a warehouse folder and the complaints' review ids); each test works on a copy."""
+    tmp = tmp_path_factory.mktemp("review-queue")
     bureau, _ = city()
-    con, settings, _ = load(bureau, tmp_path)
+    con, settings, _ = load(bureau, tmp)
     more = [
         order("T1", "2025-07-20", company_name="恒泰", **SAME),  # another spelling, twice
         order("T2", "2025-07-21", company_name="恒泰", **SAME),
         order("U1", "2025-07-22", community_name="阳光小区", district="东湖区"),
     ]
     result = ingest_file(
-        con, settings, "complaints", write_orders(tmp_path / "july.csv", FIRST_MONTH + more)
+        con, settings, "complaints", write_orders(tmp / "july.csv", FIRST_MONTH + more)
     )
     assert result.rows_in_review == 5
     ids = {i["complaint_id"]: i["review_id"] for i in review.pending(con)}
+    con.close()
+    return tmp, ids
+
+
+@pytest.fixture
+def queue(queue_built: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, Any]:
+    """A copy of the review queue's warehouse of its own (tests decide and import)."""
+    built, ids = queue_built
+    shutil.copytree(built, tmp_path, dirs_exist_ok=True)
+    settings = settings_for(tmp_path)
+    con = open_warehouse(settings)
+    assert {i["complaint_id"]: i["review_id"] for i in review.pending(con)} == ids
     return {"con": con, "settings": settings, "ids": ids, "tmp": tmp_path}
 
 

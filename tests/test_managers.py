@@ -420,6 +420,7 @@ def test_hotline_handling_and_surveys_score_projects(shanghai) -> None:  # type:
     ]
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_cli_shows_and_explains_a_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from rating.engine import managers
 
@@ -459,6 +460,7 @@ def _rules_with(tmp: Path, extra: str) -> Path:
     return rules
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_manager_lists_read_grades_and_streaks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -542,6 +544,7 @@ def test_a_manager_streak_of_an_unknown_grade_is_refused(tmp_path: Path) -> None
     assert "streak('C'): not a manager grade" in str(refused.value.as_dict())
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import re
 
@@ -604,6 +607,7 @@ def _cli(
     return code, out.out, out.err
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_cli_refuses_an_unknown_manager_and_a_run_that_scores_none(
     manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -618,6 +622,7 @@ def test_cli_refuses_an_unknown_manager_and_a_run_that_scores_none(
         assert "yantai-2022" in err and "shanghai-2023@1.0.0" in " ".join(err.split()), err
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_cli_show_says_when_more_managers_exist(
     manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -635,6 +640,7 @@ def test_cli_show_says_when_more_managers_exist(
     assert '"total": 3' in out and '"truncated": true' in out
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_cli_show_never_cuts_a_project_id(capsys: pytest.CaptureFixture[str]) -> None:
     """A manager in charge of several projects: on a narrow terminal each id stays whole
     (Chinese lists join with 、 and no space, which a folding column used to cut)."""
@@ -660,6 +666,7 @@ def test_cli_show_never_cuts_a_project_id(capsys: pytest.CaptureFixture[str]) ->
         set_language(was)
 
 
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
 def test_cli_explain_names_the_manager_and_each_rule_s_title_and_clause(
     manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

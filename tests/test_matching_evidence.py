@@ -318,6 +318,7 @@ def test_cosmetic_forms_never_change_the_parts(
     assert (stem, suf) == (prefix, suffix) and part == (str(phase) if phase else None)
 
 
+@pytest.mark.slow  # end to end through the CLI: not in `make test-fast`
 def test_the_cli_review_list_shows_the_evidence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

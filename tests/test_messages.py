@@ -6,9 +6,11 @@ the empty msgstr lines of rating/locale/zh/LC_MESSAGES/rating.po, run `make mess
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import messages  # noqa: E402 - scripts/messages.py, the catalog tool
+
+
+@pytest.fixture(scope="module", autouse=True)
+def extracted_once() -> Iterator[None]:
+    """Babel reads every CLI module for an extraction (seconds of CPU): once for the module;
+    the tests only read the catalog it returns."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(messages, "extract", functools.cache(messages.extract))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from rating.engine.runner import execute_run
-from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
-from tests.factories import load, publish_after_publicity
+from tests.factories import load, rate_and_publish
 from tests.golden import scenarios
+
+# a rule set's public path end to end (three runs, publication, card, snapshot): not in `make test-fast`
+pytestmark = pytest.mark.slow
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
@@ -36,12 +37,7 @@ def bureau(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     con, settings, _results = load(scenarios.yantai(), tmp)
     rs = load_ruleset(tmp / "rules", "yantai-2022@1.1.0")
     assert rs.definition.consequences and rs.definition.consequences.public_path
-    runs = {
-        p: execute_run(con, settings, rs, Period.parse(p), forced=True).run_id
-        for p in ("2025Q1", "2025Q2", "2025Q3")
-    }
-    for period, at in PUBLISHED.items():
-        publish_after_publicity(con, settings, runs[period], at)
+    rate_and_publish(con, settings, rs, ("2025Q1", "2025Q2", "2025Q3"), PUBLISHED)
     names = {n: u for u, n in rows(con, "SELECT uscc, name FROM src_companies")}
     con.execute("CHECKPOINT")
     con.close()

@@ -29,6 +29,9 @@ from rating.settings import Settings
 from rating.sql import rows
 from tests.factories import Bureau, load
 
+# rates the bureau quarter after quarter end to end (history, publication, discards, the CLI): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 Q1, Q2, Q3 = (Period.parse(p) for p in ("2025Q1", "2025Q2", "2025Q3"))
 
 

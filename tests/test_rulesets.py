@@ -148,12 +148,14 @@ def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> 
     what each grade means): one logic fingerprint; 2026Q3 on are rated under 1.0.1."""
     from rating.periods import Period
     from rating.ruleset import registry
-    from rating.ruleset.diff import diff
+    from rating.ruleset.diff import RulesetDiff, diff
+    from tests.test_shapes import mismatches
 
     old, new = (load_ruleset(RULES_DIR, f"yantai-2022@{v}") for v in ("1.0.0", "1.0.1"))
     assert new.fingerprint.logic == old.fingerprint.logic
     assert new.fingerprint.wording != old.fingerprint.wording
     changes = diff(old, new)
+    assert mismatches(changes, RulesetDiff) == []  # the declared shape is what it hands over
     kinds = {c["kind"] for c in changes["settings"]} | {
         c["kind"] for found in changes["rules_changed"].values() for c in found
     }

@@ -452,6 +452,7 @@ def test_each_tampering_is_detected(name: str, copy: Copy, published: Published)
     assert anchored_code in anchored, f"{name}: {anchored}"
 
 
+@pytest.mark.slow  # alters every column and value of a run, verifying after each: not in `make test-fast`
 def test_every_run_column_and_result_value_is_under_a_hash(copy: Copy) -> None:
     """Change any one column of a published run's row, or any one value of its results: verify
     names it. The list comes from the catalog, so a column added later is covered too."""

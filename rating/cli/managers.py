@@ -14,7 +14,10 @@ from rating.cli.display import Col, count, listing, print_table, score, word
 from rating.cli.i18n import _, pgettext
 
 if TYPE_CHECKING:
+    import duckdb
+
     from rating.engine.managers import ManagerPoint, ManagerResult
+    from rating.engine.shapes import RunRow
 
 managers_app = typer.Typer(
     help="Project managers: their scores and grades, keys for identity numbers.",
@@ -25,6 +28,18 @@ managers_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add `rating managers …` to the `rating` command line app (`rating.cli.app`)."""
     app.add_typer(managers_app, name="managers")
+
+
+def _scored_run(con: duckdb.DuckDBPyConnection, inv: Invocation, run_id: str | None) -> RunRow:
+    """Run `run_id`'s row (None: the latest run); raises NotFoundError MANAGERS_NOT_SCORED
+    when its rule set scores no project managers (`show` and `explain` both ask first)."""
+    from rating.engine import explainer, managers
+
+    info = explainer.run_row(con, run_id)
+    managers.require_scored(
+        con, info["run_id"], info["ruleset"], info["ruleset_files_sha256"], inv.settings.rules_dir
+    )
+    return info
 
 
 @managers_app.command("keygen")
@@ -59,18 +74,11 @@ def managers_show(
     json: JsonOption = False,
 ) -> None:
     """A run's project managers, worst score first: grade, projects and days in charge."""
-    from rating.engine import explainer, managers
+    from rating.engine import managers
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        info = explainer.run_row(con, run_id)
-        managers.require_scored(
-            con,
-            info["run_id"],
-            info["ruleset"],
-            info["ruleset_files_sha256"],
-            inv.settings.rules_dir,
-        )
+        info = _scored_run(con, inv, run_id)
         found = managers.results(con, info["run_id"], limit, offset)
         total = managers.count(con, info["run_id"])
     truncated = offset + len(found) < total
@@ -125,18 +133,11 @@ def managers_explain(
     and points and the records behind them, with the project and the company serving it on
     the record's date."""
     from rating.cli.shown import shown_for
-    from rating.engine import explainer, managers
+    from rating.engine import managers
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        info = explainer.run_row(con, run_id)
-        managers.require_scored(
-            con,
-            info["run_id"],
-            info["ruleset"],
-            info["ruleset_files_sha256"],
-            inv.settings.rules_dir,
-        )
+        info = _scored_run(con, inv, run_id)
         manager = managers.result(con, info["run_id"], certificate_no)
         points = managers.explain(con, info["run_id"], certificate_no)
         definition = shown_for(con, info).definition

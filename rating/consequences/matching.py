@@ -12,31 +12,62 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TypedDict
 
 import duckdb
 
 from rating.consequences.basis import Basis
 from rating.engine.explainer import run_row
 from rating.engine.history import streaks
-from rating.ruleset.consequences import PROJECT_KINDS, Consequences
+from rating.ruleset.consequences import PROJECT_KINDS, Consequences, Selector
 from rating.sql import rows
 
+
+class WhenFields(TypedDict):
+    """A measure's `when` as the flat fields `CONDITION` reads (JSON bound to `$measures`)."""
+
+    grades: list[str]
+    project_grades: list[str]
+    rated: bool | None
+    red: bool | None
+    black: bool | None
+    streak_grade: str | None
+    streak_min: int | None
+
+
+# The DuckDB types of `WhenFields`, in its order, for `from_json` of the measures parameter.
+WHEN_TYPES: dict[str, object] = {
+    "grades": ["VARCHAR"],
+    "project_grades": ["VARCHAR"],
+    "rated": "BOOLEAN",
+    "red": "BOOLEAN",
+    "black": "BOOLEAN",
+    "streak_grade": "VARCHAR",
+    "streak_min": "INTEGER",
+}
+
+
+def when_fields(when: Selector) -> WhenFields:
+    """`when` as `CONDITION` reads it: lists for the grade sets, NULL where a field is not
+    given (the streak as its grade and minimum)."""
+    return {
+        "grades": list(when.grades),
+        "project_grades": list(when.project_grades),
+        "rated": when.rated,
+        "red": when.red,
+        "black": when.black,
+        "streak_grade": when.streak.grade if when.streak else None,
+        "streak_min": when.streak.min if when.streak else None,
+    }
+
+
 _SCHEMA = json.dumps(
-    [
-        {
-            "id": "VARCHAR",
-            "grades": ["VARCHAR"],
-            "project_grades": ["VARCHAR"],
-            "rated": "BOOLEAN",
-            "red": "BOOLEAN",
-            "black": "BOOLEAN",
-            "streak_grade": "VARCHAR",
-            "streak_min": "INTEGER",
-            "per_project": "BOOLEAN",
-            "project_kind": "BOOLEAN",
-        }
-    ]
+    [{"id": "VARCHAR", **WHEN_TYPES, "per_project": "BOOLEAN", "project_kind": "BOOLEAN"}]
 )
+
+# `st(uscc, periods)`: the streaks of `streaks_json`, bound to `$streaks`.
+STREAKS_CTE = """st AS (SELECT unnest(from_json($streaks, '[{"uscc": "VARCHAR", "periods": "INTEGER"}]'),
+                     recursive := true))"""
 
 CONDITION = """(m.rated IS NULL OR m.rated = c.rated)
     AND (len(m.grades) = 0 OR list_contains(m.grades, c.grade))
@@ -46,8 +77,7 @@ CONDITION = """(m.rated IS NULL OR m.rated = c.rated)
 
 MATCH_SQL = f"""
 WITH m AS (SELECT unnest(from_json($measures, '{_SCHEMA}'), recursive := true)),
-st AS (SELECT unnest(from_json($streaks, '[{{"uscc": "VARCHAR", "periods": "INTEGER"}}]'),
-                     recursive := true)),
+{STREAKS_CTE},
 c AS (SELECT r.uscc, r.rated, r.grade, coalesce(r.red, false) AS red,
              coalesce(r.black, false) OR list_contains($listed::VARCHAR[], r.uscc) AS black,
              coalesce(st.periods, 0) AS streak
@@ -68,13 +98,7 @@ def selectors_json(table: Consequences) -> str:
         [
             {
                 "id": m.id,
-                "grades": list(m.when.grades),
-                "project_grades": list(m.when.project_grades),
-                "rated": m.when.rated,
-                "red": m.when.red,
-                "black": m.when.black,
-                "streak_grade": m.when.streak.grade if m.when.streak else None,
-                "streak_min": m.when.streak.min if m.when.streak else None,
+                **when_fields(m.when),
                 "per_project": m.when.per_project,
                 "project_kind": m.kind in PROJECT_KINDS,
             }

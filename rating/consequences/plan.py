@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import duckdb
 
 from rating.audit.disclosure import history
 from rating.consequences import plan_sql
 from rating.consequences.basis import Basis, basis_of, require_table
-from rating.consequences.matching import streaks_json
+from rating.consequences.matching import streaks_json, when_fields
 from rating.engine import standing
 from rating.errors import NotFoundError, UsageError
 from rating.periods import Period
@@ -48,6 +50,32 @@ PLAN_COLUMNS = (
     "last_inspected", "next_due", "routine", "sampled", "raised", "planned", "measures",
     "reasons",
 )  # fmt: skip
+
+
+class PlanItem(TypedDict):
+    """One project at one level in a stored plan (`supervision_plan_items` without `plan_id`;
+    the keys are `PLAN_COLUMNS[1:]`, in order)."""
+
+    project_id: str
+    project_name: str | None
+    district: str | None
+    street: str | None
+    company_uscc: str | None  # the company serving it last in the planned period
+    company_name: str | None
+    company_grade: str | None  # in the basis run
+    project_grade: str | None
+    black: bool | None
+    level: str  # 市, 区 or 街道
+    per_year: Decimal | None  # inspections a year its class sets at this level
+    sampling: Decimal | None  # 双随机 ratio its class sets
+    last_inspected: date | None
+    next_due: date | None
+    routine: int  # inspections due in the period by the class
+    sampled: int  # 1 when drawn in the 双随机 sample
+    raised: int  # added by the early warning or held complaints
+    planned: int  # routine + sampled + raised
+    measures: list[str] | None  # the measure ids that set the class
+    reasons: str | None
 
 
 @dataclass
@@ -95,13 +123,7 @@ def _inspections_json(table: Consequences) -> str:
             {
                 "id": m.id,
                 "title": m.title,
-                "grades": list(m.when.grades),
-                "project_grades": list(m.when.project_grades),
-                "rated": m.when.rated,
-                "red": m.when.red,
-                "black": m.when.black,
-                "streak_grade": m.when.streak.grade if m.when.streak else None,
-                "streak_min": m.when.streak.min if m.when.streak else None,
+                **when_fields(m.when),
                 "level": m.level,
                 "per_year": float(m.per_year) if m.per_year is not None else None,
                 "sampling": float(m.sampling) if m.sampling is not None else None,
@@ -335,9 +357,10 @@ def latest_plan(con: duckdb.DuckDBPyConnection, period: str) -> Plan | None:
 
 def plan_items(
     con: duckdb.DuckDBPyConnection, plan_id: str, street: str | None = None
-) -> list[dict[str, Any]]:
-    """The plan's items (one project at one level), by district, street, project, level."""
-    return dicts(
+) -> list[PlanItem]:
+    """The plan's items (one project at one level; only `street`'s when given), by district,
+    street, project, level. An unknown plan id has no items."""
+    found = dicts(
         con,
         f"""SELECT {", ".join(PLAN_COLUMNS[1:])} FROM supervision_plan_items
             WHERE plan_id = $p AND ($street IS NULL OR street = $street)
@@ -345,3 +368,4 @@ def plan_items(
                      CASE level WHEN '市' THEN 1 WHEN '区' THEN 2 ELSE 3 END""",
         {"p": plan_id, "street": street},
     )
+    return cast(list[PlanItem], found)

@@ -9,15 +9,23 @@ complaints, as JSON), `$period` (the planned period's name, seeding the draw).
 
 from __future__ import annotations
 
-from rating.consequences.matching import CONDITION
+import json
+
+from rating.consequences.matching import CONDITION, STREAKS_CTE, WHEN_TYPES
 from rating.schema import CONTRACTS
 from rating.warehouse import visible_rows
 
-INSPECTION_SCHEMA = (
-    '[{"id": "VARCHAR", "title": "VARCHAR", "grades": ["VARCHAR"], "project_grades": '
-    '["VARCHAR"], "rated": "BOOLEAN", "red": "BOOLEAN", "black": "BOOLEAN", '
-    '"streak_grade": "VARCHAR", "streak_min": "INTEGER", "level": "VARCHAR", '
-    '"per_year": "DOUBLE", "sampling": "DOUBLE"}]'
+INSPECTION_SCHEMA = json.dumps(
+    [
+        {
+            "id": "VARCHAR",
+            "title": "VARCHAR",
+            **WHEN_TYPES,
+            "level": "VARCHAR",
+            "per_year": "DOUBLE",
+            "sampling": "DOUBLE",
+        }
+    ]
 )
 
 
@@ -33,8 +41,7 @@ WITH served AS (
   FROM (SELECT s.* FROM {visible_rows(CONTRACTS["projects"])}) p
   WHERE service_start <= $end AND (service_end IS NULL OR service_end >= $start)
   GROUP BY project_id),
-st AS (SELECT unnest(from_json($streaks, '[{{"uscc": "VARCHAR", "periods": "INTEGER"}}]'),
-                     recursive := true)),
+{STREAKS_CTE},
 rp AS (SELECT project_id, arg_max(grade, days_served) AS grade
        FROM run_projects WHERE run_id = $basis GROUP BY project_id)
 SELECT s.*, rc.name AS company_name, coalesce(rc.rated, false) AS rated, rc.grade,

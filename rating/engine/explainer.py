@@ -12,10 +12,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
-import polars as pl
 
 from rating.engine import history, positions, standing
 from rating.engine.evidence import evidence
@@ -38,6 +37,9 @@ from rating.ruleset.definition import RuleSet
 from rating.ruleset.loader import LoadedRuleSet, load_from_bytes
 from rating.schema.tables import RUN_STATUS
 from rating.sql import dicts, frame, rows
+
+if TYPE_CHECKING:  # frames only for exports: a run or a lookup imports no polars
+    import polars as pl
 
 LISTS = ("grades", "red", "black", "downgrades", "vetoes", "unrated")
 

@@ -17,9 +17,9 @@ import duckdb
 from rating.engine.companyfacts import build_ranks
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql
+from rating.engine.history import streak_sql
 from rating.engine.standing import period_runs
 from rating.periods import Period
-from rating.ruleset.names import streak_column
 from rating.sql import lit, rows, run, sql_text, value
 
 
@@ -96,14 +96,6 @@ def _capped_sql(ctx: RunContext) -> tuple[str, str]:
     return grade, reason
 
 
-def _streak_sql(grade: str, depth: int) -> str:
-    g = sql_text(lit(grade))
-    earlier = f"""(SELECT coalesce(min(r.k), {depth + 1}) - 1 FROM range(1, {depth + 1}) r(k)
-                   LEFT JOIN hist h ON h.uscc = f.uscc AND h.k = r.k
-                   WHERE h.grade IS DISTINCT FROM {g})"""
-    return f'CASE WHEN f.grade = {g} THEN 1 + {earlier} ELSE 0 END AS "{streak_column(grade)}"'
-
-
 def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """`facts`: company scores, the previous period, rankings, band grade, grade and reason."""
     defn = ctx.ruleset.definition
@@ -131,7 +123,8 @@ def build_grades(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                 SELECT * REPLACE ({capped} AS grade, {capped_reason} AS grade_reason) FROM facts""",
         )
     streaks = "".join(
-        ", " + _streak_sql(g, defn.history_periods) for g in sorted(ctx.ruleset.streak_grades)
+        ", " + streak_sql(g, defn.history_periods, history="hist", key="uscc", row="f")
+        for g in sorted(ctx.ruleset.streak_grades)
     )
     run(con, f"CREATE OR REPLACE TEMP TABLE facts AS SELECT f.*{streaks} FROM facts f")
 

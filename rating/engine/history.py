@@ -26,9 +26,10 @@ from rating.engine.shapes import HistoryRecord, Manifest, StreakRecord
 from rating.engine.standing import PeriodRun, period_runs
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet
+from rating.ruleset.names import streak_column
 from rating.schema import CONTRACTS
 from rating.schema.tables import RUN_STATUS
-from rating.sql import rows
+from rating.sql import lit, rows, sql_text
 from rating.warehouse import visible_rows
 
 
@@ -158,6 +159,20 @@ def check(
             if p in by_period
         }
     return HistoryCheck(str(period), depth_needed(ruleset), first, needed, found)
+
+
+def streak_sql(grade: str, depth: int, *, history: str, key: str, row: str) -> str:
+    """One select-list item: the periods in a row, this one included, in which `row` had
+    `grade` (0 when this period's grade differs), named `streak_column(grade)` — the column
+    `streak('GRADE')` of a rule reads. Companies (`grading`) and managers (`managerlists`)
+    count the same way. `history` is a table (`key`, `k` periods back from 1 to `depth`,
+    `grade`) and `row` the alias of the current period's rows (`key`, `grade`); the three are
+    the engine's own identifiers, never user input; `grade` goes in as a quoted SQL literal (`sql.lit`)."""
+    g = sql_text(lit(grade))
+    earlier = f"""(SELECT coalesce(min(r.k), {depth + 1}) - 1 FROM range(1, {depth + 1}) r(k)
+                   LEFT JOIN {history} h ON h.{key} = {row}.{key} AND h.k = r.k
+                   WHERE h.grade IS DISTINCT FROM {g})"""
+    return f'CASE WHEN {row}.grade = {g} THEN 1 + {earlier} ELSE 0 END AS "{streak_column(grade)}"'
 
 
 @dataclass(frozen=True)

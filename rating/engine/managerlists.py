@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from rating.engine.context import RunContext
-from rating.ruleset.names import streak_column
+from rating.engine.history import streak_sql
 from rating.sql import lit, run, sql_text, value
 
 EMPTY = "certificate_no VARCHAR, list VARCHAR, reason VARCHAR"
@@ -39,15 +39,6 @@ def _history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
         )
 
 
-def _streak_sql(grade: str, depth: int) -> str:
-    """Periods in a row, this one included, with `grade` (0 when this period's differs)."""
-    g = sql_text(lit(grade))
-    earlier = f"""(SELECT coalesce(min(r.k), {depth + 1}) - 1 FROM range(1, {depth + 1}) r(k)
-                   LEFT JOIN mhist h ON h.certificate_no = m.certificate_no AND h.k = r.k
-                   WHERE h.grade IS DISTINCT FROM {g})"""
-    return f'CASE WHEN m.grade = {g} THEN 1 + {earlier} ELSE 0 END AS "{streak_column(grade)}"'
-
-
 def build_manager_lists(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """`manager_lists` of the run (empty without `[managers.lists]`); returns its row count."""
     compiled = ctx.ruleset.manager_lists
@@ -57,7 +48,10 @@ def build_manager_lists(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
         return 0
     _history(con, ctx)
     depth = ctx.ruleset.definition.history_periods
-    streaks = "".join(", " + _streak_sql(g, depth) for g in sorted(compiled.streak_grades))
+    streaks = "".join(
+        ", " + streak_sql(g, depth, history="mhist", key="certificate_no", row="m")
+        for g in sorted(compiled.streak_grades)
+    )
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE manager_facts AS

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import pandera.polars as pa
 from sqlglot import exp
 
 from rating.ingest import whens as slow
@@ -30,6 +29,7 @@ from rating.ingest.cleaning import (
 )
 from rating.ingest.reasons import PROBLEM_CODES
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, Contract, logical_type
+from rating.schema.contracts import Check, Column
 from rating.schema.tables import SQL_TYPES
 from rating.sql import lit, sql_text
 from rating.warehouse import visible_rows
@@ -78,14 +78,14 @@ def _in(value: str, values: Iterable[Any]) -> str:
     return f"list_contains({sql_text(exp.Array(expressions=[lit(v) for v in values]))}, {value})"
 
 
-def _clean(trimmed: str, col: pa.Column) -> str:
+def _clean(trimmed: str, col: Column) -> str:
     """Over the trimmed cell: the tokens that mean "empty" become NULL."""
     if col.metadata["free_text"]:
         return f"CASE WHEN {trimmed} = '' THEN NULL ELSE {trimmed} END"
     return f"CASE WHEN {_in(trimmed, NULL_TOKENS)} THEN NULL ELSE {trimmed} END"
 
 
-def _synonyms(clean: str, col: pa.Column) -> str:
+def _synonyms(clean: str, col: Column) -> str:
     synonyms = col.metadata["synonyms"]
     if not synonyms:
         return clean
@@ -95,9 +95,7 @@ def _synonyms(clean: str, col: pa.Column) -> str:
     return f"(CASE {clean} {whens} ELSE {clean} END)"
 
 
-def _parsed(
-    clean: str, col: pa.Column, identifier: str | None, traits: FileTraits, name: str
-) -> str:
+def _parsed(clean: str, col: Column, identifier: str | None, traits: FileTraits, name: str) -> str:
     dtype = logical_type(col)
     clean = _synonyms(clean, col)
     if identifier:
@@ -116,7 +114,7 @@ def _parsed(
     return f"{_PARSE_CODES[dtype][0]}({clean})"
 
 
-def _when_args(col: pa.Column, traits: FileTraits) -> str:
+def _when_args(col: Column, traits: FileTraits) -> str:
     """The date macros' arguments after the cell: epoch, zone, earliest instant."""
     earliest = col.metadata["earliest"]
     return (
@@ -125,9 +123,9 @@ def _when_args(col: pa.Column, traits: FileTraits) -> str:
     )
 
 
-def _check_failure(check: pa.Check, value: str) -> tuple[str, str]:
-    """(SQL true when the check fails, problem code) for a declared pandera check."""
-    stats: dict[str, Any] = check.statistics or {}
+def _check_failure(check: Check, value: str) -> tuple[str, str]:
+    """(SQL true when the check fails, problem code) for a declared check (pandera's name)."""
+    stats: dict[str, Any] = dict(check.statistics)
     if check.name == "isin":
         return f"NOT {_in(value, stats['allowed_values'])}", "BAD_ENUM"
     if check.name == "uscc_checksum":
@@ -178,7 +176,7 @@ def error_column(name: str) -> str:
     return _q(f"e__{name}")
 
 
-def _cell_problems(raw: str, t: str, col: pa.Column, traits: FileTraits) -> list[tuple[str, str]]:
+def _cell_problems(raw: str, t: str, col: Column, traits: FileTraits) -> list[tuple[str, str]]:
     """(condition, code as SQL) for problems of the cell as a cell, before its value is read
     (the reader said which kinds of damage the file holds; a clean file pays for none of
     these tests)."""
@@ -195,7 +193,7 @@ def _cell_problems(raw: str, t: str, col: pa.Column, traits: FileTraits) -> list
 
 def column_sql(
     name: str,
-    col: pa.Column,
+    col: Column,
     raw: str | None,
     identifier: str | None = None,
     traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed

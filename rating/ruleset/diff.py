@@ -7,17 +7,43 @@ rates (`version`: its number, validity, and the version a wording revision rewor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from rating.ruleset.definition import WORDING_FIELDS
+from rating.ruleset.fingerprint import FingerprintRecord
 from rating.ruleset.loader import LoadedRuleSet
 
 VERSION_FIELDS = frozenset({"ruleset.version", "ruleset.effective_from", "ruleset.expires_on"})
 
+# `from` is a Python keyword, hence the functional form of these TypedDicts.
+Change = TypedDict(
+    "Change",
+    {
+        "field": str,  # dotted path, list items as [i]: "bucket.cap", "when[0].min"
+        "from": Any,  # the value in the first version (None: absent)
+        "to": Any,  # the value in the second version (None: absent)
+        "kind": Literal["logic", "wording", "version"],
+    },
+)
+Fingerprints = TypedDict("Fingerprints", {"from": FingerprintRecord, "to": FingerprintRecord})
+RulesetDiff = TypedDict(
+    "RulesetDiff",
+    {
+        "from": str,  # NAME@VERSION
+        "to": str,
+        "same_logic": bool,  # equal logic fingerprints: every result would be the same
+        "fingerprints": Fingerprints,
+        "settings": list[Change],  # outside the rules
+        "rules_added": list[str],  # rule ids, sorted
+        "rules_removed": list[str],
+        "rules_changed": dict[str, list[Change]],  # rule id → its changed fields
+    },
+)
 
-def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
+
+def _changes(a: Any, b: Any, path: str) -> list[Change]:
     if isinstance(a, dict) and isinstance(b, dict):
-        out = []
+        out: list[Change] = []
         for key in sorted(set(a) | set(b)):
             out += _changes(a.get(key), b.get(key), f"{path}.{key}" if path else key)
         return out
@@ -30,22 +56,22 @@ def _changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
     if a == b:
         return []
     leaf = path.rsplit(".", 1)[-1].split("[")[0]
-    kind = "wording" if leaf in WORDING_FIELDS else "logic"
+    kind: Literal["logic", "wording", "version"] = "wording" if leaf in WORDING_FIELDS else "logic"
     if path in VERSION_FIELDS or path.startswith("ruleset.rewords"):
         kind = "version"
     return [{"field": path, "from": a, "to": b, "kind": kind}]
 
 
-def diff(a: LoadedRuleSet, b: LoadedRuleSet) -> dict[str, Any]:
+def diff(a: LoadedRuleSet, b: LoadedRuleSet) -> RulesetDiff:
     """What changed from rule set `a` to `b`: their refs, whether the logic fingerprint is the
     same, both fingerprints, the changed settings, the rules added and removed (ids, sorted) and,
-    per rule kept, its changed fields. A change reads {field (dotted path), from, to, kind}, kind
-    "logic" (changes results), "wording" (titles, clauses) or "version"."""
+    per rule kept, its changed fields (a `RulesetDiff`). A `Change` reads {field (dotted path),
+    from, to, kind}, kind "logic" (changes results), "wording" (titles, clauses) or "version"."""
     da = a.definition.model_dump(mode="json", by_alias=True)
     db = b.definition.model_dump(mode="json", by_alias=True)
     rules_a = {r["id"]: r for r in da.pop("rule")}
     rules_b = {r["id"]: r for r in db.pop("rule")}
-    changed = {}
+    changed: dict[str, list[Change]] = {}
     for rule_id in sorted(set(rules_a) & set(rules_b)):
         found = _changes(rules_a[rule_id], rules_b[rule_id], "")
         if found:

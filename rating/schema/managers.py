@@ -15,13 +15,16 @@ asks for public satisfaction surveys (公众满意度测评). Declared like the 
 
 from __future__ import annotations
 
-import pandera.polars as pa
-import polars as pl
-
 from rating.schema.contracts import (
+    DATE,
+    DECIMAL,
+    INT,
+    TEXT,
+    Check,
     Contract,
     CrossCheck,
     NoOverlap,
+    Schema,
     column,
     enum,
     id_number_check,
@@ -45,24 +48,24 @@ MANAGERS = Contract(
     key=("certificate_no",),
     date_column="registered_on",
     references={"employer_uscc": "companies"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "certificate_no": column(
-                pl.Utf8,
+                TEXT,
                 _CERTIFICATE_HEADERS,
                 "Certificate or registration number: the manager's key for life (a new "
                 "employer is a corrected row with the same number).",
             ),
-            "name": column(pl.Utf8, ("姓名", "项目经理姓名", "项目经理"), "Name."),
+            "name": column(TEXT, ("姓名", "项目经理姓名", "项目经理"), "Name."),
             "employer_uscc": column(
-                pl.Utf8,
+                TEXT,
                 ("聘用企业统一社会信用代码", "所在企业统一社会信用代码", "统一社会信用代码"),
                 "Company employing the manager; must be a known company; empty between jobs.",
                 required=False,
                 checks=(uscc_check(),),
             ),
             "id_hash": column(
-                pl.Utf8,
+                TEXT,
                 ("身份证号", "身份证号码", "公民身份号码", "证件号码"),
                 "Citizen identity number (GB 11643-1999 checksum), never stored in clear: this "
                 "column keeps its HMAC-SHA256 under the key RATING_ID_KEY names, or nothing "
@@ -72,10 +75,10 @@ MANAGERS = Contract(
                 personal=True,
             ),
             "registered_on": column(
-                pl.Date, ("登记日期", "注册日期", "发证日期"), "Date registered.", required=False
+                DATE, ("登记日期", "注册日期", "发证日期"), "Date registered.", required=False
             ),
             "id_key": column(
-                pl.Utf8,
+                TEXT,
                 ("身份证号密钥编号",),
                 "Filled by the loader: the key_id (a public name, not the key) of the key that "
                 "made `id_hash`, so that after a key rotation each hash names its key; empty "
@@ -95,17 +98,17 @@ ASSIGNMENTS = Contract(
     references={"project_id": "projects", "certificate_no": "managers"},
     cross_checks=(CrossCheck("end_on", "BAD_DATE_ORDER", "end_on < start_on"),),
     no_overlap=NoOverlap("project_id", "start_on", "end_on", "OVERLAPPING_ASSIGNMENT"),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project; must be known."),
+            "project_id": column(TEXT, ("项目编号", "小区编号"), "Project; must be known."),
             "certificate_no": column(
-                pl.Utf8, _CERTIFICATE_HEADERS, "Manager in charge; must be a known manager."
+                TEXT, _CERTIFICATE_HEADERS, "Manager in charge; must be a known manager."
             ),
             "start_on": column(
-                pl.Date, ("任职开始日期", "任职日期", "到岗日期"), "First day in charge."
+                DATE, ("任职开始日期", "任职日期", "到岗日期"), "First day in charge."
             ),
             "end_on": column(
-                pl.Date,
+                DATE,
                 ("任职结束日期", "离任日期", "离岗日期"),
                 "Last day in charge; empty while still in charge.",
                 required=False,
@@ -127,55 +130,55 @@ SURVEYS = Contract(
             "satisfaction_rate", "MISSING_VALUE", "satisfaction_rate IS NULL AND score IS NULL"
         ),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "survey_id": column(pl.Utf8, ("测评编号", "调查编号"), "Survey number."),
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Project; must be known."),
+            "survey_id": column(TEXT, ("测评编号", "调查编号"), "Survey number."),
+            "project_id": column(TEXT, ("项目编号", "小区编号"), "Project; must be known."),
             "surveyed_on": column(
-                pl.Date, ("测评日期", "调查日期", "测评时间"), "Date the survey closed."
+                DATE, ("测评日期", "调查日期", "测评时间"), "Date the survey closed."
             ),
             "organiser": column(
-                pl.Utf8,
+                TEXT,
                 ("组织方", "测评组织方", "组织单位类型"),
                 "Who organised it.",
                 checks=(enum(*ORGANISERS),),
                 synonyms=ORGANISER_SYNONYMS,
             ),
             "organiser_name": column(
-                pl.Utf8, ("测评机构", "实施单位"), "Name of the body.", required=False
+                TEXT, ("测评机构", "实施单位"), "Name of the body.", required=False
             ),
             "respondents": column(
-                pl.Int64,
+                INT,
                 ("有效问卷数", "有效样本数", "受访户数", "受访人数"),
                 "Valid answers: what the rate is out of (≥ 1).",
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "sample_size": column(
-                pl.Int64,
+                INT,
                 ("样本量", "抽样户数", "发放问卷数"),
                 "Households sampled (≥ respondents).",
                 required=False,
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "satisfaction_rate": column(
-                pl.Float64,
+                DECIMAL,
                 ("满意率", "满意度"),
                 "Share satisfied, in percent 0-100 (92.5, 92.5% or 92.5％); this or the score "
                 "is required. A value between 0 and 1 (0.925: a fraction, or an Excel cell "
                 "formatted as a percentage) is refused as RATE_AS_FRACTION: write 92.5 or 92.5%.",
                 required=False,
                 percent=True,
-                checks=(pa.Check.in_range(0, 100), not_fraction_check()),
+                checks=(Check.in_range(0, 100), not_fraction_check()),
             ),
             "score": column(
-                pl.Float64,
+                DECIMAL,
                 ("测评得分", "综合得分", "得分"),
                 "Overall score 0-100.",
                 required=False,
-                checks=(pa.Check.in_range(0, 100),),
+                checks=(Check.in_range(0, 100),),
             ),
             "item_scores": column(
-                pl.Utf8,
+                TEXT,
                 ("分项得分",),
                 "Per-item scores as written (e.g. 秩序维护:85;环境卫生:90), shown as evidence.",
                 required=False,

@@ -7,11 +7,23 @@ and a test keeps it current.
 
 from __future__ import annotations
 
-import pandera.polars as pa
-import polars as pl
-
 from rating.periods import CANONICAL_PERIOD_PATTERN
-from rating.schema.contracts import Contract, CrossCheck, NoOverlap, column, enum, uscc_check
+from rating.schema.contracts import (
+    BOOL,
+    DATE,
+    DECIMAL,
+    INT,
+    TEXT,
+    TIMESTAMP,
+    Check,
+    Contract,
+    CrossCheck,
+    NoOverlap,
+    Schema,
+    column,
+    enum,
+    uscc_check,
+)
 from rating.schema.managers import ASSIGNMENTS, MANAGERS, SURVEYS
 from rating.schema.vocabularies import (
     AUTHORITY_LEVELS,
@@ -57,7 +69,7 @@ KINDS = (
     "surveys",
 )
 
-_PERIOD = pa.Check.str_matches(CANONICAL_PERIOD_PATTERN)
+_PERIOD = Check.str_matches(CANONICAL_PERIOD_PATTERN)
 
 
 COMPANIES = Contract(
@@ -65,27 +77,27 @@ COMPANIES = Contract(
     title="物业服务企业 (property service companies)",
     key=("uscc",),
     date_column="registered_on",
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "uscc": column(
-                pl.Utf8,
+                TEXT,
                 ("统一社会信用代码", "信用代码", "uscc"),
                 "18-character unified social credit code (GB 32100-2015), checksum verified.",
                 checks=(uscc_check(),),
             ),
-            "name": column(pl.Utf8, ("企业名称", "公司名称", "物业服务企业"), "Registered name."),
+            "name": column(TEXT, ("企业名称", "公司名称", "物业服务企业"), "Registered name."),
             "district": column(
-                pl.Utf8, ("注册区", "所属区", "行政区"), "District of registration.", required=False
+                TEXT, ("注册区", "所属区", "行政区"), "District of registration.", required=False
             ),
             "registered": column(
-                pl.Boolean,
+                BOOL,
                 ("是否纳入信用管理", "纳入信用管理"),
                 "Whether the company takes part in credit management (Shandong's C(缺失) otherwise).",
                 required=False,
                 default=True,
             ),
             "registered_on": column(
-                pl.Date, ("成立日期", "注册日期"), "Date of establishment.", required=False
+                DATE, ("成立日期", "注册日期"), "Date of establishment.", required=False
             ),
         }
     ),
@@ -99,44 +111,44 @@ PROJECTS = Contract(
     references={"company_uscc": "companies"},
     cross_checks=(CrossCheck("service_end", "BAD_DATE_ORDER", "service_end < service_start"),),
     no_overlap=NoOverlap("project_id", "service_start", "service_end", "OVERLAPPING_SERVICE"),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "project_id": column(pl.Utf8, ("项目编号", "小区编号"), "Bureau's id of the compound."),
-            "project_name": column(pl.Utf8, ("项目名称", "小区名称"), "Compound name."),
-            "district": column(pl.Utf8, ("行政区", "区"), "District."),
-            "street": column(pl.Utf8, ("街道", "街道办事处", "所属街道"), "Street office."),
-            "address": column(pl.Utf8, ("地址", "小区地址"), "Address.", required=False),
+            "project_id": column(TEXT, ("项目编号", "小区编号"), "Bureau's id of the compound."),
+            "project_name": column(TEXT, ("项目名称", "小区名称"), "Compound name."),
+            "district": column(TEXT, ("行政区", "区"), "District."),
+            "street": column(TEXT, ("街道", "街道办事处", "所属街道"), "Street office."),
+            "address": column(TEXT, ("地址", "小区地址"), "Address.", required=False),
             "households": column(
-                pl.Int64,
+                INT,
                 ("户数", "总户数"),
                 "Households served; must be > 0.",
-                checks=(pa.Check.gt(0),),
+                checks=(Check.gt(0),),
             ),
             "floor_area": column(
-                pl.Float64,
+                DECIMAL,
                 ("建筑面积", "总建筑面积"),
                 "Floor area in m² (> 0); needed only by rule sets that weight by area.",
                 required=False,
-                checks=(pa.Check.gt(0),),
+                checks=(Check.gt(0),),
             ),
             "company_uscc": column(
-                pl.Utf8,
+                TEXT,
                 ("物业服务企业统一社会信用代码", "统一社会信用代码", "企业信用代码"),
                 "Company serving the project in this period; must be a known company.",
                 checks=(uscc_check(),),
             ),
             "service_start": column(
-                pl.Date, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."
+                DATE, ("服务开始日期", "合同开始日期", "进驻日期"), "First day served."
             ),
             "service_end": column(
-                pl.Date,
+                DATE,
                 ("服务结束日期", "合同结束日期", "退出日期"),
                 "Last day served; empty while still serving.",
                 required=False,
                 future_ok=True,
             ),
             "property_type": column(
-                pl.Utf8,
+                TEXT,
                 ("物业类型", "项目类型", "物业性质"),
                 "Property type (rule sets may grade types differently; e.g. Beijing rates 住宅 projects).",
                 required=False,
@@ -144,11 +156,11 @@ PROJECTS = Contract(
                 synonyms=PROPERTY_TYPE_SYNONYMS,
             ),
             "built_year": column(
-                pl.Int64,
+                INT,
                 ("建成年份", "竣工年份", "建成年代"),
                 "Year the buildings were completed (1800–2100).",
                 required=False,
-                checks=(pa.Check.in_range(1800, 2100),),
+                checks=(Check.in_range(1800, 2100),),
             ),
         }
     ),
@@ -166,99 +178,99 @@ COMPLAINTS = Contract(
         CrossCheck("closed_at", "BAD_DATE_ORDER", "closed_at < received_at"),
         CrossCheck("deadline", "BAD_DATE_ORDER", "deadline < received_at"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
             "complaint_id": column(
-                pl.Utf8, ("工单编号", "办件编号", "案件编号"), "Work-order number."
+                TEXT, ("工单编号", "办件编号", "案件编号"), "Work-order number."
             ),
             "received_at": column(
-                pl.Datetime, ("受理时间", "来电日期", "立案时间"), "When the case was received."
+                TIMESTAMP, ("受理时间", "来电日期", "立案时间"), "When the case was received."
             ),
             "channel": column(
-                pl.Utf8,
+                TEXT,
                 ("工单来源", "渠道来源", "诉求渠道"),
                 "Channel.",
                 checks=(enum(*CHANNELS),),
                 synonyms=CHANNEL_SYNONYMS,
             ),
             "order_type": column(
-                pl.Utf8, ("工单类型", "诉求类型"), "Order type.", checks=(enum(*ORDER_TYPES),)
+                TEXT, ("工单类型", "诉求类型"), "Order type.", checks=(enum(*ORDER_TYPES),)
             ),
             "category": column(
-                pl.Utf8,
+                TEXT,
                 ("十四类", "投诉类别", "类别"),
                 "Category (Shanghai's fourteen plus 电梯管理).",
                 checks=(enum(*CATEGORIES),),
                 synonyms=CATEGORY_SYNONYMS,
             ),
             "content": column(
-                pl.Utf8,
+                TEXT,
                 ("内容描述", "诉求内容", "问题描述"),
                 "Free-text description (never published).",
                 required=False,
                 free_text=True,
             ),
             "project_id": column(
-                pl.Utf8,
+                TEXT,
                 ("项目编号", "小区编号"),
                 "Project the order concerns; must be known. Hotline exports without it are matched "
                 "by compound, district, street and company name (see `community_name`).",
                 required=False,
             ),
             "community_name": column(
-                pl.Utf8,
+                TEXT,
                 ("小区名称", "小区", "项目名称", "诉求小区"),
                 "Compound name as the call-taker typed it; used to match the order to a project "
                 "when `project_id` is empty.",
                 required=False,
             ),
             "company_name": column(
-                pl.Utf8,
+                TEXT,
                 ("物业公司", "物业服务企业", "物业企业名称", "被反映单位"),
                 "Property company name as typed (matching evidence only: the company rated is "
                 "the one serving the project on the order's date).",
                 required=False,
             ),
             "district": column(
-                pl.Utf8,
+                TEXT,
                 ("行政区", "所属区县", "区县", "所属区"),
                 "District (blocking key for matching).",
                 required=False,
             ),
             "street": column(
-                pl.Utf8,
+                TEXT,
                 ("街道", "所属街道", "乡镇街道", "街镇"),
                 "Street office (matching evidence).",
                 required=False,
             ),
             "fact_finding": column(
-                pl.Utf8,
+                TEXT,
                 ("事实认定", "投诉处理结论"),
                 "Finding: only 属实/部分属实 count as verified.",
                 checks=(enum(*FINDINGS),),
                 synonyms=FINDING_SYNONYMS,
             ),
             "deadline": column(
-                pl.Datetime,
+                TIMESTAMP,
                 ("案件期限", "承诺完成时间", "办结期限"),
                 "Handling deadline.",
                 future_ok=True,
             ),
             "closed_at": column(
-                pl.Datetime,
+                TIMESTAMP,
                 ("结案时间", "办结时间"),
                 "When the case was closed; empty while open.",
                 required=False,
             ),
             "result": column(
-                pl.Utf8,
+                TEXT,
                 ("办理结果", "处理结果"),
                 "Outcome.",
                 required=False,
                 checks=(enum(*RESULTS),),
             ),
             "satisfaction": column(
-                pl.Utf8,
+                TEXT,
                 ("是否满意", "市民满意度", "回访满意度"),
                 "Follow-up satisfaction.",
                 required=False,
@@ -266,25 +278,25 @@ COMPLAINTS = Contract(
                 synonyms=SATISFACTION_SYNONYMS,
             ),
             "is_repeat": column(
-                pl.Boolean,
+                BOOL,
                 ("是否重复",),
                 "Repeat of an earlier order.",
                 required=False,
                 default=False,
             ),
             "repeat_of": column(
-                pl.Utf8, ("重复工单号", "原编号"), "The order this one repeats.", required=False
+                TEXT, ("重复工单号", "原编号"), "The order this one repeats.", required=False
             ),
             "petitioners": column(
-                pl.Int64,
+                INT,
                 ("诉求人数", "来访人数"),
                 "People behind the case (collective petitions ≥ 10).",
                 required=False,
                 default=1,
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
             "match_method": column(
-                pl.Utf8,
+                TEXT,
                 ("匹配方式",),
                 "Filled by the loader: how the order got its project — given (the file named it), "
                 "alias, exact, fuzzy (automatic matching) or review (an analyst's decision).",
@@ -294,7 +306,7 @@ COMPLAINTS = Contract(
                 system=True,
             ),
             "match_confidence": column(
-                pl.Float64,
+                DECIMAL,
                 ("匹配置信度",),
                 "Filled by the loader: the matching score (1 when given, by alias or by review).",
                 required=False,
@@ -317,54 +329,54 @@ INSPECTIONS = Contract(
         CrossCheck("rectification", "MISSING_VALUE", "deducted > 0 AND rectification IS NULL"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < inspected_on"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "inspection_id": column(pl.Utf8, ("检查编号",), "Inspection number."),
+            "inspection_id": column(TEXT, ("检查编号",), "Inspection number."),
             "item_no": column(
-                pl.Int64,
+                INT,
                 ("序号", "检查项序号"),
                 "Item number within the inspection.",
-                checks=(pa.Check.ge(1),),
+                checks=(Check.ge(1),),
             ),
-            "inspected_on": column(pl.Date, ("检查时间", "检查日期"), "Date of inspection."),
+            "inspected_on": column(DATE, ("检查时间", "检查日期"), "Date of inspection."),
             "level": column(
-                pl.Utf8,
+                TEXT,
                 ("检查层级",),
                 "City, district or street inspection.",
                 checks=(enum(*LEVELS),),
                 synonyms=LEVEL_SYNONYMS,
             ),
-            "inspector_org": column(pl.Utf8, ("检查单位",), "Inspecting body.", required=False),
+            "inspector_org": column(TEXT, ("检查单位",), "Inspecting body.", required=False),
             "project_id": column(
-                pl.Utf8, ("项目编号", "小区编号"), "Project inspected; must be known."
+                TEXT, ("项目编号", "小区编号"), "Project inspected; must be known."
             ),
-            "section": column(pl.Utf8, ("类别", "检查类别"), "Section of the score sheet."),
-            "item": column(pl.Utf8, ("考核内容", "检查内容"), "Checked item.", free_text=True),
+            "section": column(TEXT, ("类别", "检查类别"), "Section of the score sheet."),
+            "item": column(TEXT, ("考核内容", "检查内容"), "Checked item.", free_text=True),
             "max_points": column(
-                pl.Float64,
+                DECIMAL,
                 ("分值", "本项满分"),
                 "Points the item is worth.",
-                checks=(pa.Check.ge(0),),
+                checks=(Check.ge(0),),
             ),
             "deducted": column(
-                pl.Float64, ("所扣分值", "扣分"), "Points deducted.", checks=(pa.Check.ge(0),)
+                DECIMAL, ("所扣分值", "扣分"), "Points deducted.", checks=(Check.ge(0),)
             ),
             "severity": column(
-                pl.Utf8,
+                TEXT,
                 ("严重程度", "问题等级"),
                 "Severity of the finding; required when points were deducted.",
                 required=False,
                 checks=(enum(*SEVERITIES),),
             ),
             "rectify_by": column(
-                pl.Date,
+                DATE,
                 ("整改期限", "整改时间"),
                 "Rectification deadline.",
                 required=False,
                 future_ok=True,
             ),
             "rectification": column(
-                pl.Utf8,
+                TEXT,
                 ("整改状态",),
                 "Rectified or not; required when points were deducted.",
                 required=False,
@@ -372,7 +384,7 @@ INSPECTIONS = Contract(
                 synonyms=RECTIFICATION_SYNONYMS,
             ),
             "rectified_on": column(
-                pl.Date,
+                DATE,
                 ("整改完成日期", "整改日期"),
                 "When rectification was confirmed.",
                 required=False,
@@ -387,24 +399,22 @@ CONTRACT_CHECKS = Contract(
     key=("check_id", "obligation"),
     date_column="checked_on",
     references={"project_id": "projects"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "check_id": column(pl.Utf8, ("检查编号",), "Check number."),
-            "checked_on": column(pl.Date, ("检查日期",), "Date of the check."),
-            "project_id": column(
-                pl.Utf8, ("项目编号", "小区编号"), "Project checked; must be known."
-            ),
+            "check_id": column(TEXT, ("检查编号",), "Check number."),
+            "checked_on": column(DATE, ("检查日期",), "Date of the check."),
+            "project_id": column(TEXT, ("项目编号", "小区编号"), "Project checked; must be known."),
             "obligation": column(
-                pl.Utf8,
+                TEXT,
                 ("约定事项", "检查事项"),
                 "Obligation checked.",
                 checks=(enum(*OBLIGATIONS),),
             ),
             "performance": column(
-                pl.Utf8, ("履行情况",), "Performance.", checks=(enum(*PERFORMANCE),)
+                TEXT, ("履行情况",), "Performance.", checks=(enum(*PERFORMANCE),)
             ),
             "finding": column(
-                pl.Utf8, ("问题描述",), "What was found.", required=False, free_text=True
+                TEXT, ("问题描述",), "What was found.", required=False, free_text=True
             ),
         }
     ),
@@ -417,38 +427,34 @@ OPINIONS = Contract(
     date_column="rated_on",
     date_from_period="period",
     references={"project_id": "projects"},
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "opinion_id": column(pl.Utf8, ("评价编号",), "Opinion number."),
-            "period": column(
-                pl.Utf8, ("评价周期",), "Period rated, e.g. 2025Q3.", checks=(_PERIOD,)
-            ),
+            "opinion_id": column(TEXT, ("评价编号",), "Opinion number."),
+            "period": column(TEXT, ("评价周期",), "Period rated, e.g. 2025Q3.", checks=(_PERIOD,)),
             "evaluator": column(
-                pl.Utf8,
+                TEXT,
                 ("评价主体",),
                 "Who rated.",
                 checks=(enum(*EVALUATORS),),
                 synonyms=EVALUATOR_SYNONYMS,
             ),
-            "project_id": column(
-                pl.Utf8, ("项目编号", "小区编号"), "Project rated; must be known."
-            ),
+            "project_id": column(TEXT, ("项目编号", "小区编号"), "Project rated; must be known."),
             "rating": column(
-                pl.Utf8,
+                TEXT,
                 ("评价等次", "评价结果"),
                 "Overall rating.",
                 checks=(enum(*OPINION_RATINGS),),
             ),
             "score": column(
-                pl.Float64,
+                DECIMAL,
                 ("得分", "评分"),
                 "Score 0-100.",
                 required=False,
-                checks=(pa.Check.in_range(0, 100),),
+                checks=(Check.in_range(0, 100),),
             ),
-            "rated_on": column(pl.Date, ("评价日期",), "Date of the opinion."),
+            "rated_on": column(DATE, ("评价日期",), "Date of the opinion."),
             "opinion": column(
-                pl.Utf8, ("评价意见",), "Text of the opinion.", required=False, free_text=True
+                TEXT, ("评价意见",), "Text of the opinion.", required=False, free_text=True
             ),
         }
     ),
@@ -464,80 +470,80 @@ EVENTS = Contract(
         CrossCheck("valid_until", "BAD_DATE_ORDER", "valid_until < decided_on"),
         CrossCheck("rectified_on", "BAD_DATE_ORDER", "rectified_on < decided_on"),
     ),
-    schema=pa.DataFrameSchema(
+    schema=Schema(
         {
-            "event_id": column(pl.Utf8, ("记录编号", "信息编号"), "Record number."),
+            "event_id": column(TEXT, ("记录编号", "信息编号"), "Record number."),
             "uscc": column(
-                pl.Utf8,
+                TEXT,
                 ("统一社会信用代码",),
                 "Company concerned; must be known.",
                 checks=(uscc_check(),),
             ),
             "project_id": column(
-                pl.Utf8, ("项目编号", "小区编号"), "Project, when there is one.", required=False
+                TEXT, ("项目编号", "小区编号"), "Project, when there is one.", required=False
             ),
             "manager_no": column(
-                pl.Utf8,
+                TEXT,
                 ("项目经理证书编号", "项目经理登记编号"),
                 "Project manager the record is against, when there is one; must be a known "
                 "manager (a record against a manager also names the employing company).",
                 required=False,
             ),
             "info_kind": column(
-                pl.Utf8,
+                TEXT,
                 ("信息类别",),
                 "良好 (good) or 不良 (bad).",
                 checks=(enum(*INFO_KINDS),),
                 synonyms=INFO_KIND_SYNONYMS,
             ),
             "code": column(
-                pl.Utf8,
+                TEXT,
                 ("行为代码",),
                 "Behaviour code: G01–G05 good, B01–B12 bad, V01–V07 veto items (table below; "
                 "`rating rules show` lists the rules counting each).",
             ),
             "description": column(
-                pl.Utf8, ("行为内容", "不良行为内容"), "What happened.", free_text=True
+                TEXT, ("行为内容", "不良行为内容"), "What happened.", free_text=True
             ),
-            "authority": column(pl.Utf8, ("认定机关", "处罚机关"), "Body that established it."),
+            "authority": column(TEXT, ("认定机关", "处罚机关"), "Body that established it."),
             "authority_level": column(
-                pl.Utf8,
+                TEXT,
                 ("认定机关级别",),
                 "Level of that body.",
                 required=False,
                 checks=(enum(*AUTHORITY_LEVELS),),
             ),
             "decided_on": column(
-                pl.Date, ("认定日期", "处罚决定日期"), "Decision date; validity counts from it."
+                DATE, ("认定日期", "处罚决定日期"), "Decision date; validity counts from it."
             ),
             "points": column(
-                pl.Float64,
+                DECIMAL,
                 ("分值",),
                 "Points set by the issuing body (≥ 0; direction from 信息类别).",
-                checks=(pa.Check.ge(0),),
+                checks=(Check.ge(0),),
             ),
             "valid_until": column(
-                pl.Date,
+                DATE,
                 ("有效期止", "公示截止日期"),
                 "Own validity end, if any.",
                 required=False,
                 future_ok=True,
             ),
             "serious": column(
-                pl.Boolean,
+                BOOL,
                 ("是否严重", "严重失信"),
                 "Serious item: counts until rectified.",
                 required=False,
                 default=False,
             ),
             "rectified_on": column(
-                pl.Date, ("整改确认日期",), "When rectification was confirmed.", required=False
+                DATE, ("整改确认日期",), "When rectification was confirmed.", required=False
             ),
             "document_no": column(
-                pl.Utf8, ("决定文号", "处罚决定文号"), "Decision document number.", required=False
+                TEXT, ("决定文号", "处罚决定文号"), "Decision document number.", required=False
             ),
             "status": column(
-                pl.Utf8,
+                TEXT,
                 ("状态",),
                 "有效 or 已撤销 (revoked).",
                 required=False,

@@ -25,6 +25,10 @@ from api.traffic import Limiter
 from rating.settings import Settings
 from tests.api.conftest import auth
 
+# the real app over the rated API bureau, started for each test; uploads, real servers:
+# not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 GiB = 1 << 30
 COMPANIES = "统一社会信用代码,企业名称,所属区县,是否本市注册\n"
 

@@ -20,6 +20,9 @@ from rating.warehouse import open_warehouse
 from tests.factories import make_id_number, publish_after_publicity, settings_for
 from tests.test_managers import _shanghai_bureau
 
+# end to end through the API (uploads, a run, publication): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 ID_NUMBER = make_id_number(7)
 
 

@@ -26,6 +26,9 @@ from tests.api.conftest import realistic
 from tests.factories import load, publish_after_publicity
 from tests.golden import scenarios
 
+# the API over a bureau rated and published end to end: not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 IN_PUBLICITY, AFTER = "2026-01-05", "2026-01-25"
 DAYS = ("2025-10-14", "2025-10-15", "2025-12-30", "2025-12-31", IN_PUBLICITY, "2026-01-12",
         "2026-01-19", "2026-01-20", AFTER)  # fmt: skip
