@@ -6,6 +6,10 @@
 Validation errors (422) list each field in `problems` with its location; no stack trace
 ever leaves the server (an unexpected error is logged and answered with code INTERNAL).
 
+Under `/v1/public/` the message is in the reader's language — the language of the pages
+(`Settings.language`, Chinese by default), with the pages' words (`rating.public.problems`) —
+while the code stays the stable English one.
+
 The public pages (every path outside `/v1/`, the docs and the schema) answer errors with a page
 in the same design instead — 404, 410 for a withdrawn result, 429, … — with the same status.
 Every error carries the request's id (`request_id`, also the `X-Request-ID` header): a
@@ -26,6 +30,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
 from rating.errors import RatingError, resource_error
+from rating.public.problems import ErrorFacts, field_hint, message_for
+from rating.public.text import PublicWords
 
 log = logging.getLogger("rating.api")
 
@@ -77,6 +83,30 @@ def error_body(
 
 
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi", "/healthz")
+PUBLIC_API = "/v1/public/"
+
+
+def localize(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with its message in the reader's language when the request is to the public JSON
+    API or a page (the pages' language and words); other paths keep the library's English
+    message."""
+    state = getattr(request.app.state, "rating", None)
+    path = request.url.path
+    if not (path.startswith(PUBLIC_API) or is_page(path)) or state is None:
+        return body
+    error = body["error"]
+    facts = ErrorFacts(
+        params={**request.query_params, **request.path_params},
+        details=error.get("details") or {},
+        fields=tuple(p.get("field", "") for p in error.get("problems", [])),
+    )
+    words = PublicWords(str(getattr(state.settings, "language", "zh") or "zh"))
+    message = message_for(error["code"], error["status"], facts, words)
+    if message is not None:
+        error["message"] = message
+    for problem in error.get("problems", []):
+        problem["message"] = field_hint(problem.get("field", ""), words) or problem["message"]
+    return body
 
 
 def is_page(path: str) -> bool:
@@ -94,10 +124,9 @@ def _answer(
     if is_page(request.url.path) and hasattr(request.app.state, "rating"):
         from api.render import page
 
-        return page(
-            request, "error.html", {"status": status, "error": body["error"]}, status, headers
-        )
-    return _json(status, body, headers)
+        error = localize(request, body)["error"]
+        return page(request, "error.html", {"status": status, "error": error}, status, headers)
+    return _json(status, localize(request, body), headers)
 
 
 async def rating_error(request: Request, exc: Exception) -> Response:
@@ -170,7 +199,7 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
         "request %s: unexpected error on %s %s", rid, request.method, request.url.path, exc_info=exc
     )
     message = f"internal error: the incident was logged (request {rid})"
-    return _json(500, error_body("INTERNAL", message, 500, request=request))
+    return _json(500, localize(request, error_body("INTERNAL", message, 500, request=request)))
 
 
 HANDLERS = {

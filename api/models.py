@@ -22,7 +22,7 @@ from rating.public.shapes import (
     SearchPage,
 )
 
-USCC = "91370600MA3C4ULK6X"
+USCC = "91370600MA3C4ULK62"
 
 
 def _example(**values: Any) -> ConfigDict:

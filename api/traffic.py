@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import is_page
-from api.guard import error_response, request_id
+from api.errors import is_page, localize
+from api.guard import request_id
 from api.render import page
 from rating.errors import RatingError
 
@@ -81,10 +82,10 @@ def client_key(scope: Scope) -> str:
 
 def refusal(scope: Scope, exc: RatingError, headers: dict[str, str]) -> Any:
     """JSON for the API, the error page (same design as the others) for a public page."""
-    if not is_page(scope["path"]):
-        return error_response(scope, exc, headers)
     body = exc.as_dict()
     body["error"]["request_id"] = request_id(scope)
+    if not is_page(scope["path"]):
+        return JSONResponse(localize(Request(scope), body), exc.status, headers)
     context = {"status": exc.status, "error": body["error"]}
     return page(Request(scope), "error.html", context, exc.status, headers)
 

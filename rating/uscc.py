@@ -8,6 +8,9 @@ The same check is rendered as a DuckDB macro (`uscc_valid`) for validating whole
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
@@ -42,25 +45,52 @@ CREATE OR REPLACE MACRO uscc_valid(code) AS (
 """
 
 
+@dataclass(frozen=True)
+class UsccProblem:
+    """What is wrong with a code that should be a USCC: `kind` is `length` (`found` characters,
+    18 wanted), `character` (`found` is the first character outside the alphabet) or
+    `check_digit` (`expected` is the check character GB 32100-2015 computes, `found` the 18th)."""
+
+    kind: Literal["length", "character", "check_digit"]
+    found: str
+    expected: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"reason": self.kind, "found": self.found, "expected": self.expected}
+
+
+def problem(code: str) -> UsccProblem | None:
+    """What is wrong with `code` (spaces around and lower case allowed) as a USCC by
+    GB 32100-2015, or None when it is one. Never raises."""
+    cleaned = code.strip().upper()
+    bad = [c for c in cleaned if c not in VALUE]
+    if len(cleaned) != 18:
+        return UsccProblem("length", str(len(cleaned)), "18")
+    if bad:
+        return UsccProblem("character", bad[0])
+    expected = check_char(cleaned[:17])
+    return None if expected == cleaned[17] else UsccProblem("check_digit", cleaned[17], expected)
+
+
 def require(code: str) -> str:
     """`code` cleaned (spaces around, lower case) when it is a well-formed USCC; else raises
     UsageError USCC_INVALID saying what is wrong (its length, a character outside the
-    alphabet, or the check character GB 32100-2015 computes), so that a mistyped code is not
-    answered with "no such company"."""
+    alphabet, or the check character GB 32100-2015 computes; `details` holds `problem`'s
+    fields), so that a mistyped code is not answered with "no such company"."""
     from rating.errors import UsageError
 
-    cleaned = code.strip().upper()
-    bad = [c for c in cleaned if c not in VALUE]
-    if not bad and len(cleaned) == 18 and check_char(cleaned[:17]) == cleaned[17]:
-        return cleaned
+    found = problem(code)
+    if found is None:
+        return code.strip().upper()
     why = (
-        f"it has {len(cleaned)} characters, a USCC has 18"
-        if len(cleaned) != 18
-        else f"'{bad[0]}' is not one of its characters (digits and letters except I, O, S, V, Z)"
-        if bad
-        else f"its check character should be {check_char(cleaned[:17])}, not {cleaned[17]}"
+        f"it has {found.found} characters, a USCC has 18"
+        if found.kind == "length"
+        else f"'{found.found}' is not one of its characters (digits and letters except I, O, S, V, Z)"
+        if found.kind == "character"
+        else f"its check character should be {found.expected}, not {found.found}"
     )
     raise UsageError(
         f"'{code}' is not a unified social credit code (GB 32100-2015): {why}",
         code="USCC_INVALID",
+        details=found.as_dict(),
     )

@@ -100,7 +100,7 @@ def test_the_public_may_ask_whether_a_company_may_bid(bureau: dict[str, Any]) ->
             nothing = c.get(f"/v1/public/tender/{bureau['names']['甲物业']}",
                             params={"on": "2025-10-14"}).json()  # fmt: skip
             assert nothing["text"] == "当日无已公布的信用评价结果，不计信用分"
-            r = c.get("/v1/public/tender/91370600XXXXXXXXX0", params={"on": "2026-02-01"})
+            r = c.get("/v1/public/tender/91370600XXXXXXXXXM", params={"on": "2026-02-01"})
             assert r.status_code == 404 and r.json()["error"]["code"] == "COMPANY_NOT_FOUND"
             r = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}", params={"on": "x"})
             assert r.status_code == 422

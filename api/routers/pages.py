@@ -4,7 +4,7 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse
 from api.deps import get_state
 from api.params import as_of_query, period_query, to_day
 from api.render import page
-from api.routers.public import PROJECT_ID, legend_of, raise_missing
+from api.routers.public import LIST_KIND, PROJECT_ID, legend_of, list_kind, raise_missing
 from api.state import AppState
 from rating.errors import NotFoundError
 from rating.periods import Period
 from rating.public.managers import public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
+from rating.uscc import require as require_uscc
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -25,7 +26,9 @@ CHART_W, CHART_H, PAD = 640, 220, 36
 
 
 def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
-    """Points of an SVG line chart: periods left to right, best grade at the top."""
+    """Points of an SVG line chart: periods left to right, best grade at the top. Each period's
+    label is centred under its point, the first starts at it and the last ends at it, so no
+    label runs past the chart's edge (at phone width the labels are drawn twice as large)."""
     grades = [g for g in order if any(h.grade == g for h in history)] or order
     rank = {g: i for i, g in enumerate(grades)}
     step_x = (CHART_W - 2 * PAD) / max(1, len(history) - 1)
@@ -36,6 +39,7 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
             "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
             "grade": h.grade or "–",
             "period": h.period,
+            "anchor": _anchor(i, len(history)),
         }
         for i, h in enumerate(history)
     ]
@@ -47,6 +51,13 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
         "levels": levels,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),
     }
+
+
+def _anchor(i: int, n: int) -> str:
+    """The SVG `text-anchor` of the i-th of n period labels."""
+    if i == n - 1 and n > 1:
+        return "end"
+    return "start" if i == 0 else "middle"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -78,9 +89,10 @@ def company_page(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     day = to_day(as_of)
-    card = state.snapshot.card(uscc.upper(), day)
+    uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
+    card = state.snapshot.card(uscc, day)
     if card is None:
-        raise_missing(state, uscc.upper(), day, as_of)
+        raise_missing(state, uscc, day, as_of)
         raise AssertionError  # raise_missing always raises
     order = _grade_order(state, card)
     legend = state.snapshot.data.legends.get(card.provenance.ruleset)
@@ -108,12 +120,13 @@ def compound_page(
 @router.get("/lists/{kind}", response_class=HTMLResponse)
 def list_page(
     request: Request,
-    kind: Literal["red", "black"],
+    kind: str = LIST_KIND,
     period: str | None = period_query(),
     as_of: str | None = as_of_query("Day"),
     page_no: int = Query(1, ge=1, le=10_000, alias="page"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    kind = list_kind(kind)
     name = str(Period.parse(period)) if period else None
     day = to_day(as_of)
     shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)

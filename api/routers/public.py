@@ -22,6 +22,7 @@ from rating.errors import GoneError, NotFoundError
 from rating.periods import Period as PeriodName
 from rating.public import tables
 from rating.public.managers import public_managers
+from rating.public.problems import LISTS
 from rating.public.shapes import (
     CompanyCard,
     CompanyPage,
@@ -32,6 +33,7 @@ from rating.public.shapes import (
     SearchPage,
 )
 from rating.public.tender import PublicTender, public_tender
+from rating.uscc import require as require_uscc
 
 router = APIRouter(
     prefix="/v1/public",
@@ -39,6 +41,19 @@ router = APIRouter(
     responses={k: ERRORS[k] for k in (400, 404, 410, 422, 429, 503)},
 )
 PROJECT_ID = Path(pattern=r"^[\w\-.]{1,64}$", description="The bureau's id of the compound.")
+# GB 32100-2015's check character cannot be written as a pattern: the schema names the
+# format `uscc`, and a code that fails the check is 400 USCC_INVALID.
+USCC_PATH = Path(
+    pattern=r"^[0-9A-Za-z]{18}$",
+    description="Unified social credit code (统一社会信用代码, GB 32100-2015); a code whose "
+    "check character is wrong answers 400 USCC_INVALID saying so.",
+    json_schema_extra={"format": "uscc"},
+)
+LIST_KIND = Path(
+    max_length=40,
+    description="`red` or `black`; another name answers 404 LIST_UNKNOWN naming the lists.",
+    examples=["black"],
+)
 MEDIA = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -95,17 +110,27 @@ def search_companies(
 )
 async def get_company(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    uscc: str = USCC_PATH,
     as_of: str | None = as_of_query("Show exactly what was visible on this day (YYYY-MM-DD)."),
 ) -> Response:
     # The hottest path: the state is read directly (no dependency to resolve) and the card
     # is served as cached JSON bytes.
     state: AppState = request.app.state.rating
     day = to_day(as_of)
-    body = state.card_json(uscc.upper(), day)
+    uscc = require_uscc(uscc)  # a mistyped code is 400 USCC_INVALID, not "not found"
+    body = state.card_json(uscc, day)
     if body is None:
-        raise_missing(state, uscc.upper(), day, as_of)
+        raise_missing(state, uscc, day, as_of)
     return _json(request, state, body or b"", day)
+
+
+def list_kind(kind: str) -> Literal["red", "black"]:
+    """`kind` when it names a list (red, black); else NotFoundError LIST_UNKNOWN (404)."""
+    if kind not in LISTS:
+        raise NotFoundError(
+            f"no list '{kind}': the lists are {', '.join(LISTS)}", code="LIST_UNKNOWN"
+        )
+    return "red" if kind == "red" else "black"
 
 
 def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | None) -> None:
@@ -131,15 +156,16 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
 )
 def get_tender(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$", description="Unified social credit code."),
+    uscc: str = USCC_PATH,
     on: str | None = as_of_query("The tender's day (YYYY-MM-DD; default: today)."),
     state: AppState = Depends(get_state),
 ) -> Response:
     day = to_day(on, "on")
     shown = state.snapshot.day(day)
-    card = state.snapshot.card(uscc.upper(), shown)
+    uscc = require_uscc(uscc)
+    card = state.snapshot.card(uscc, shown)
     if card is None:
-        raise_missing(state, uscc.upper(), day, on)
+        raise_missing(state, uscc, day, on)
     assert card is not None
     found = public_tender(card, shown, state.snapshot.words)
     return _json(request, state, found.model_dump_json().encode(), day)
@@ -183,7 +209,7 @@ def get_compound(
 )
 def get_list(
     request: Request,
-    kind: Literal["red", "black"],
+    kind: str = LIST_KIND,
     period: str | None = period_query(),
     as_of: str | None = as_of_query("The list as visible at the end of this day."),
     page: int = Query(1, ge=1, le=10_000),
@@ -191,6 +217,7 @@ def get_list(
     format: Literal["json", "csv", "xlsx"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> Response:
+    kind = list_kind(kind)
     period = str(PeriodName.parse(period)) if period else None
     day = to_day(as_of)
     if format == "json":

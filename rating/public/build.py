@@ -40,7 +40,7 @@ from rating.public.shapes import (
     Reason,
     Service,
 )
-from rating.public.text import PublicWords, band_rules, override_rules
+from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.sql import rows
@@ -70,6 +70,7 @@ def _cards_sql() -> str:
                  FROM run_projects WHERE run_id IN (SELECT run_id FROM pub) GROUP BY ALL)
     SELECT c.run_id, c.uscc, to_json({'name': c.name, 'district': c.district,
              'grade': c.grade, 'score': CAST(c.score AS DECIMAL(18,2)), 'red': c.red, 'black': c.black,
+             'grade_reason': c.grade_reason, 'band_grade': c.band_grade,
              'veto': coalesce(c.veto, false), 'veto_rules': coalesce(c.veto_rules, []),
              'reasons': coalesce(r.reasons, []), 'projects': coalesce(p.projects, [])})
     FROM run_companies c JOIN pub USING (run_id)
@@ -179,7 +180,10 @@ def _run_doc(
 
 
 def _cards(
-    con: duckdb.DuckDBPyConnection, docs: dict[str, RunDoc], rulesets: dict[str, RuleSet]
+    con: duckdb.DuckDBPyConnection,
+    docs: dict[str, RunDoc],
+    rulesets: dict[str, RuleSet],
+    words: PublicWords,
 ) -> dict[str, dict[str, RunCard]]:
     cards: dict[str, dict[str, RunCard]] = {r: {} for r in docs}
     for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(docs)}):
@@ -211,6 +215,17 @@ def _cards(
             else [],
             reasons=reasons,
             projects=[ProjectGrade.model_validate(p) for p in raw["projects"]],
+            band_grade=raw["band_grade"],
+        )
+        piece = cards[run_id][uscc]
+        piece.grade_reason = grade_reason(
+            raw["grade_reason"],
+            piece.band_grade,
+            piece.grade,
+            piece.score,
+            rs,
+            piece.veto_items,
+            words,
         )
     for run_id, doc in docs.items():
         black = sorted(u for u, c in cards[run_id].items() if c.black)
@@ -329,7 +344,7 @@ def build(
         docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
         docs[run_id].publicity = publicity_of(records, run_id, period)
         legends.setdefault(rulesets[run_id].ref, legend(rulesets[run_id], words))
-    cards = _cards(con, docs, rulesets)
+    cards = _cards(con, docs, rulesets, words)
     for run_id, (at, _period) in first_shown.items():
         found = public_paths(con, run_id, rulesets[run_id], at.date(), disclosure, language)
         for uscc, way in found.items():

@@ -62,6 +62,8 @@ class RunCard(Doc):
     score: float | None
     red: bool
     black: bool
+    band_grade: str | None = None  # the grade of the score's band, as the run recorded it
+    grade_reason: str | None = None  # why the grade, in words (`rating.public.text.grade_reason`)
     veto_items: list[str] = []
     streak: list[str] = []
     grade_streak: GradeStreak | None = None

@@ -72,6 +72,8 @@ class Lists(ABC):
             streak=piece.streak[-needed:] if "streak" in grounds and needed else [],
             reason="；".join(reasons) or (legend.black or ""),
             clause=legend.black_clause or "",
+            period=piece.period,
+            grade=piece.grade,
             since=entry.start.isoformat() if entry else None,
             earliest_removal=entry.min_until.isoformat() if entry else None,
             latest_expiry=entry.end().isoformat() if entry else None,

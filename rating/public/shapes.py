@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["published", "proposed"]
 Ground = Literal["veto", "streak"]
 RepairState = Literal["pending", "rejected"]
-USCC = "91370600MA3C4ULK6X"
+USCC = "91370600MA3C4ULK62"
 
 
 class Shape(BaseModel):
@@ -83,6 +83,12 @@ class Listing(Shape):
     )
     reason: str = Field(description="The ground in plain words")
     clause: str = Field(description="The legal basis, as the rule file cites it")
+    period: str | None = Field(
+        None, description="The period whose results listed it (may be older than the card's)"
+    )
+    grade: str | None = Field(
+        None, description="Its grade in that period (列入时等级), not necessarily the current one"
+    )
     since: str | None = Field(description="Listed from (the publication); None while proposed")
     earliest_removal: str | None = Field(
         description="From this day credit repair may end the listing (the minimum duration)"
@@ -138,6 +144,14 @@ class Current(Shape):
     status: Status = Field(description="proposed: shown during publicity, not yet published")
     grade: str | None
     grade_meaning: str | None = Field(None, description="What the grade means, from the rule set")
+    grade_reason: str | None = Field(
+        None,
+        description="Why this grade, in plain words: the score's band, or the rule set's "
+        "override, cap or veto that gave it (as the run recorded it)",
+    )
+    band_grade: str | None = Field(
+        None, description="The grade of the score's band, before any override, cap or veto"
+    )
     score: float | None
     red: bool = Field(description="On the red list in force: the latest published period's")
     black: bool = Field(description="On the black list in force: an entry of a publication")

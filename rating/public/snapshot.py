@@ -145,6 +145,8 @@ class PublicView(Lists):
                 status=status.status,  # type: ignore[arg-type]
                 grade=latest.grade,
                 grade_meaning=doc.meanings.get(latest.grade or ""),
+                grade_reason=latest.grade_reason,
+                band_grade=latest.band_grade,
                 score=latest.score,
                 red=red,
                 black=listing is not None,

@@ -162,3 +162,63 @@ def override_rules(definition: RuleSet, words: PublicWords) -> list[tuple[str, s
 
 def _number(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
+
+
+def grade_reason(
+    recorded: str | None,
+    band: str | None,
+    grade: str | None,
+    score: float | None,
+    definition: RuleSet,
+    veto_items: list[str],
+    words: PublicWords,
+) -> str | None:
+    """Why a company has its grade, in plain words, from what the run recorded — its
+    `grade_reason` (`band`, `override:<id>`, `cap:<id>`, `veto`, `not_rated`, see
+    `rating.engine.grading`) and `band_grade` — worded by the rule set: `信用得分46.90分，
+    按得分为C级（…）；依据“信用得分在60分以下但没有不良信用信息的，评为B级”，评为B级。`
+    Nothing is recomputed; an unknown reason gives None."""
+    reason = recorded or ""
+    if reason == "not_rated":
+        return words("Not rated: the company had no rated project in the period.")
+    if reason == "veto":
+        return words(
+            "{veto} ({items}): rated {grade} whatever the score.",
+            veto=definition.grades.veto_title,
+            items=words.join(veto_items),
+            grade=grade,
+        )
+    head = _band_words(band, score, definition, words)
+    if reason.startswith(("override:", "cap:")):
+        kind, rid = reason.split(":", 1)
+        found = definition.grades.overrides if kind == "override" else definition.grades.caps
+        title = next((o.title for o in found if o.id == rid), None)
+        if title is None:
+            return None
+        if kind == "override":
+            return words(
+                "{head}; by the rule “{title}”, rated {grade}.", head=head, title=title, grade=grade
+            )
+        return words(
+            "{head}; by the rule “{title}”, rated {grade} at most.",
+            head=head,
+            title=title,
+            grade=grade,
+        )
+    return words("{head}.", head=head) if reason == "band" else None
+
+
+def _band_words(
+    band: str | None, score: float | None, definition: RuleSet, words: PublicWords
+) -> str:
+    """`信用得分46.90分，按得分为C级（C级：信用得分60分以下）` — the band the score (or
+    `grades.by`) falls in."""
+    if definition.grades.by is not None:
+        return words("By the rule set's ranking bands, grade {band}", band=band)
+    rule = next((r for g, _m, r in band_rules(definition.grades.bands, words) if g == band), "")
+    return words(
+        "Credit score {score}: by the score, grade {band} ({band}: {rule})",
+        score=words.score(score),
+        band=band,
+        rule=rule,
+    )

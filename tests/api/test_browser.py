@@ -152,8 +152,10 @@ PAGES = {
     "compound": "/compounds/P5",
     "black-list": "/lists/black?period=2025Q3",
     "grades": "/grades",
-    "not-found": "/companies/91370600000000000X",
+    "not-found": "/companies/91370600000000000K",
     "bad-uscc": "/companies/9137",
+    "uscc-check-digit": "/companies/91370600000000000X",  # 400: the 18th character should be K
+    "unknown-list": "/lists/purple",  # 404 naming the lists there are
     # 2025Q3 in publicity (2025-12-31 … 2026-01-12): nothing new in force, proposals apart
     "black-list-in-publicity": "/lists/black?as_of=2026-01-05",
     "company-in-publicity": "/companies/{丙物业}?as_of=2026-01-05",
@@ -223,12 +225,41 @@ def _looks_right(browser: Any, name: str, width: int) -> None:
            .catch(e => done(['axe failed: ' + e]));"""
     )
     assert found == [], found
+    _compare_screenshot(browser, f"{name}-{width}")
+
+
+CHART_LABELS = """
+const chart = document.getElementById('history').getBoundingClientRect();
+return [...document.querySelectorAll('#history text')].map(t => {
+  const r = t.getBoundingClientRect();
+  return [t.textContent, r.left - chart.left, chart.right - r.right];
+});"""
+
+
+@pytest.mark.parametrize("width", (360, 375, 414))
+def test_the_history_chart_keeps_its_labels_on_a_phone(
+    served: str, browser: Any, bureau_db: dict[str, Any], width: int
+) -> None:
+    """Every label of the grade-history chart (grades, periods) lies inside the chart at phone
+    widths, where the labels are drawn large: the last period's label is not cut off."""
+    _width(browser, width)
+    browser.get(f"{served}/companies/{bureau_db['names']['丁物业']}")
+    labels = browser.execute_script(CHART_LABELS)
+    assert [t for t, _l, _r in labels][-2:] == ["2025Q2", "2025Q3"]
+    assert [(t, round(a), round(b)) for t, a, b in labels if min(a, b) < -0.5] == []
+    if width == 375:  # the company card at an iPhone's width, beside the 360/414 references
+        _compare_screenshot(browser, "company-375")
+
+
+def _compare_screenshot(browser: Any, name: str) -> None:
+    """The page's screenshot against tests/api/screens/<name>.png (written when missing or
+    with RATING_UPDATE_SCREENSHOTS=1; a differing one is kept as <name>.actual.png)."""
     # an error page's request id differs on every request: the same characters for the picture
     browser.execute_script(
         "document.querySelectorAll('.rid').forEach(e => e.textContent = '0123456789abcdef')"
     )
     image = _screenshot(browser)
-    reference = SCREENS / f"{name}-{width}.png"
+    reference = SCREENS / f"{name}.png"
     if os.environ.get("RATING_UPDATE_SCREENSHOTS") == "1" or not reference.exists():
         SCREENS.mkdir(exist_ok=True)
         reference.write_bytes(image)
@@ -236,9 +267,9 @@ def _looks_right(browser: Any, name: str, width: int) -> None:
             pytest.fail(f"no reference screenshot {reference.name}: written now, commit it")
     differing = _differing_pixels(reference.read_bytes(), image)
     if differing is None or differing > TOLERANCE:
-        (SCREENS / f"{name}-{width}.actual.png").write_bytes(image)
-    assert differing is not None, f"{name} at {width}px changed size (see *.actual.png)"
-    assert differing <= TOLERANCE, f"{name} at {width}px: {differing} pixels differ"
+        (SCREENS / f"{name}.actual.png").write_bytes(image)
+    assert differing is not None, f"{name} changed size (see {name}.actual.png)"
+    assert differing <= TOLERANCE, f"{name}: {differing} pixels differ"
 
 
 @pytest.fixture(scope="module")

@@ -236,10 +236,10 @@ def test_operation_ids_are_stable(client: TestClient) -> None:
 
 
 def test_error_pages_in_the_same_design(client: TestClient, bureau_db: dict[str, Any]) -> None:
-    page = client.get("/companies/91370600000000000X")
+    page = client.get("/companies/91370600000000000K")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "没有查到该企业" in page.text and "返回查询" in page.text and 'lang="zh-CN"' in page.text
-    api = client.get("/v1/public/companies/91370600000000000X")
+    api = client.get("/v1/public/companies/91370600000000000K")
     assert api.status_code == 404 and api.json()["error"]["code"] == "COMPANY_NOT_FOUND"
     assert client.get("/nowhere").headers["content-type"].startswith("text/html")
     settings = bureau_db["settings"].with_(rate_limit=10)  # a minute: the 11th is refused

@@ -194,11 +194,11 @@ def test_health_counts_published_runs_only_and_names_the_current_one(
 @pytest.mark.parametrize(
     ("url", "heading", "hint"),
     [
-        ("/companies/91370600000000000X", "没有查到该企业已公布的信用评价结果", "按企业名称"),
+        ("/companies/91370600000000000K", "没有查到该企业已公布的信用评价结果", "按企业名称"),
         ("/compounds/NO-SUCH", "登记信息中没有这个小区", "按小区名称或地址查询"),
         ("/lists/red?period=2019Q1", "该期次没有公布名单", "现行名单"),
         ("/nowhere", "没有这个页面", "查询"),
-        ("/companies/9137", "网址有误", "18位字母或数字，例如91370600MA3C4ULK6X"),
+        ("/companies/9137", "网址有误", "18位字母或数字，例如91370600MA3C4ULK62"),
         ("/lists/black?period=2026X", "网址有误", "2026Q3（季度）"),
         ("/lists/black?as_of=2026-02-30", "网址有误", "2026-01-20"),
     ],

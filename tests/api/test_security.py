@@ -112,7 +112,7 @@ def assert_canonical_error(body: dict[str, Any], status: int) -> None:
 
 def test_one_error_shape(client: TestClient, bureau_db: dict[str, Any]) -> None:
     cases = [
-        client.get("/v1/public/companies/91370600000000000X"),  # 404 from the library
+        client.get("/v1/public/companies/91370600000000000K"),  # 404 from the library
         client.get("/v1/nowhere"),  # 404 from routing (outside /v1/ it is a page: test_lookup)
         client.post("/v1/public/companies"),  # 405
         client.get("/v1/public/companies", params={"page": 0}),  # 422

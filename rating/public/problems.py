@@ -1,0 +1,154 @@
+"""The public lookup's error messages in the reader's language (gettext domain `public`).
+
+The JSON API under `/v1/public/` answers errors in the same words as the error pages: the
+`code` stays the stable English one for machines, the `message` follows the language of the
+pages (`Settings.language`, Chinese by default). `message_for` gives it for a code; a code it
+does not know keeps the library's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rating.public.text import PublicWords
+from rating.uscc import UsccProblem
+
+LISTS = ("red", "black")  # the lists the public lookup has, by their name in addresses
+
+
+@dataclass(frozen=True)
+class ErrorFacts:
+    """What an error message may name: the request's path and query values (`uscc`, `kind`,
+    `project_id`, `period`, `as_of`, `ruleset`), the error's `details` and the fields a
+    validation error found wrong."""
+
+    params: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[str, object] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+
+
+def list_name(kind: str, words: PublicWords) -> str:
+    """`红名单` / `黑名单` for `red` / `black`."""
+    return words("Red list") if kind == "red" else words("Black list")
+
+
+def unknown_list(name: str, words: PublicWords) -> str:
+    """`没有名为“purple”的名单。现有名单：红名单（red）、黑名单（black）。`"""
+    lists = words.join([words("{name} ({code})", name=list_name(k, words), code=k) for k in LISTS])
+    return words(
+        "There is no list called “{name}”. The lists are: {lists}.", name=name, lists=lists
+    )
+
+
+def uscc_problem(problem: UsccProblem, words: PublicWords) -> str:
+    """What is wrong with a code given as a USCC, by GB 32100-2015 (`rating.uscc.problem`):
+    `统一社会信用代码有误：校验位不符（按GB 32100-2015，第18位应为K，而不是X），请核对。`"""
+    if problem.kind == "check_digit":
+        return words(
+            "The USCC is wrong: the check digit does not match (by GB 32100-2015 the 18th "
+            "character should be {expected}, not {found}). Please check the code.",
+            expected=problem.expected,
+            found=problem.found,
+        )
+    if problem.kind == "length":
+        return words(
+            "The USCC is wrong: it has {found} characters, a USCC has 18 (GB 32100-2015).",
+            found=problem.found,
+        )
+    return words(
+        "The USCC is wrong: “{found}” cannot be in it (digits and capital letters except I, O, "
+        "S, V, Z; GB 32100-2015).",
+        found=problem.found,
+    )
+
+
+def field_hint(name: str, words: PublicWords) -> str | None:
+    """How a field of the address must be written (the error page's words), or None."""
+    hints = {
+        "uscc": words(
+            "The USCC (统一社会信用代码) in the address must be 18 letters and digits, e.g. "
+            "91370600MA3C4ULK62. Search by the company's name if you do not have it."
+        ),
+        "period": words(
+            "The period in the address must be written like 2026Q3 (a quarter), 2026H1 (a half "
+            "year) or 2026 (a year)."
+        ),
+        "as_of": words("The date in the address must be written like 2026-01-20."),
+        "on": words("The date in the address must be written like 2026-01-20."),
+        "project_id": words(
+            "The compound number in the address is not valid. Search for the compound by its "
+            "name or its address."
+        ),
+        "page": words("The page number in the address must be a whole number from 1."),
+    }
+    return hints.get(name)
+
+
+def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -> str | None:
+    """The message of a public API error in the reader's language, or None to keep the
+    library's (a code this lookup does not raise)."""
+    p, d = facts.params, facts.details
+    uscc = p.get("uscc", "").upper()
+    if code == "COMPANY_NOT_FOUND" and p.get("as_of"):
+        day = words.day(p["as_of"])
+        return words("No credit result of {uscc} was published by {day}.", uscc=uscc, day=day)
+    if code == "VALIDATION_FAILED":
+        hints = [h for f in facts.fields if (h := field_hint(f, words))]
+        fields = "、".join(facts.fields)
+        return hints[0] if hints else words("The request is not valid: {fields}.", fields=fields)
+    fixed = {
+        "COMPANY_NOT_FOUND": lambda: words("No credit result of {uscc} was published.", uscc=uscc),
+        "RESULT_WITHDRAWN": lambda: words(
+            "The result shown for {uscc} was withdrawn on {day}.",
+            uscc=uscc,
+            day=words.day(str(d.get("withdrawn_on", ""))),
+        ),
+        "COMPOUND_NOT_FOUND": lambda: words(
+            "No compound {project_id} in the register.", project_id=p.get("project_id", "")
+        ),
+        "LIST_NOT_FOUND": lambda: words(
+            "No {list} was published for {period}.",
+            list=list_name(p.get("kind", ""), words),
+            period=p.get("period", ""),
+        ),
+        "LIST_UNKNOWN": lambda: unknown_list(p.get("kind", ""), words),
+        "USCC_INVALID": lambda: uscc_problem(
+            UsccProblem(
+                str(d.get("reason")),  # type: ignore[arg-type]
+                str(d.get("found", "")),
+                str(d.get("expected", "")),
+            ),
+            words,
+        ),
+        "RULESET_NOT_FOUND": lambda: words(
+            "No published results under the rule version {ruleset}.",
+            ruleset=p.get("ruleset", ""),
+        ),
+        "MANAGERS_NOT_SERVED": lambda: words("This server publishes no project managers."),
+        "RUN_NOT_FOUND": lambda: (
+            words("The results of {period} are not published yet.", period=p["period"])
+            if p.get("period")
+            else words("No results are published yet.")
+        ),
+        "RATE_LIMITED": lambda: words(
+            "You have made many requests in a short time. Please wait a moment and try again."
+        ),
+    }
+    if code in fixed:
+        return fixed[code]()
+    return _by_status(code, status, words)
+
+
+def _by_status(code: str, status: int, words: PublicWords) -> str | None:
+    """Routing's 404 and 405, and server errors, in the pages' words; other codes: None."""
+    if code == "NOT_FOUND":
+        return words(
+            "There is no published result at this address. Search for the compound or the "
+            "company instead."
+        )
+    if code == "METHOD_NOT_ALLOWED":
+        return words("This address does not answer this method.")
+    if status >= 500:
+        return words("The lookup cannot answer now. Please try again later.")
+    return None

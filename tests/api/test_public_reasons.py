@@ -1,0 +1,160 @@
+"""What a resident reads beside a grade, and the errors they meet, in plain Chinese.
+
+Over the golden Yantai bureau of tests/api/conftest.py (yantai-2022@1.0.0): 乙 scores 45 with no
+bad information, so the rule set's override 信用得分在60分以下但没有不良信用信息的，评为B级 makes
+it B although its score is in C's band; 丙 is C by a veto item; 丁 is C by its band and on the
+black list in force by a streak of C (listed by 2025Q3).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rating.uscc import check_char
+
+pytestmark = pytest.mark.slow  # end to end over the real app and DuckDB file
+
+UNKNOWN = "91370600000000000K"  # a well-formed code (GB 32100-2015) no company has
+MISTYPED = "91370600000000000X"  # the same with a wrong check character
+
+
+def _text(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:p|h1|dd|span)>', html, re.S)
+    assert found, element_id
+    return re.sub(r"<[^>]+>|\s", "", found.group(1))
+
+
+def test_the_card_says_why_a_low_score_is_still_b(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """The grade's reason is the run's recorded one (override `stays-b`, band C), in the rule
+    set's words — not a grade the page works out again."""
+    uscc = bureau_db["names"]["乙物业"]
+    current = client.get(f"/v1/public/companies/{uscc}").json()["current"]
+    assert (current["grade"], current["band_grade"], current["score"]) == ("B", "C", 45.0)
+    assert current["grade_reason"] == (
+        "信用得分45.00分，按得分为C级（C级：信用得分60分以下）；"
+        "依据“信用得分在60分以下但没有不良信用信息的，评为B级”，评为B级。"
+    )
+    html = client.get(f"/companies/{uscc}").text
+    assert _text(html, "grade-reason") == "评定依据：" + current["grade_reason"]
+    assert "stays-b" not in html and "override" not in html
+
+
+@pytest.mark.parametrize(
+    ("company", "reason"),
+    [
+        ("甲物业", "信用得分90.00分，按得分为AAA级（AAA级：信用得分85分（含）以上）。"),
+        ("丙物业", "一票否决"),  # the veto, whatever the score (its band is B)
+        ("壬物业", "依据“企业实际从事物业服务活动但未纳入信用信息管理”，评为C(缺失)级。"),
+    ],
+)
+def test_every_grade_says_its_reason(
+    client: TestClient, bureau_db: dict[str, Any], company: str, reason: str
+) -> None:
+    current = client.get(f"/v1/public/companies/{bureau_db['names'][company]}").json()["current"]
+    assert reason in current["grade_reason"]
+    if company == "丙物业":
+        assert current["band_grade"] == "B" and current["grade_reason"].endswith(
+            "不论得分，评为C级。"
+        )
+
+
+def test_a_listing_says_its_own_grade_and_period(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """A black-list entry's grade is the listing period's, labelled so (列入时等级), on the
+    card and in the list's column, apart from the card's current grade."""
+    uscc = bureau_db["names"]["丁物业"]
+    listing = client.get(f"/v1/public/companies/{uscc}").json()["current"]["listing"]
+    assert (listing["period"], listing["grade"]) == ("2025Q3", "C")
+    html = client.get(f"/companies/{uscc}").text
+    assert "<dt>列入时等级</dt>" in html and _text(html, "listed-grade") == "C（2025Q3）"
+    page = client.get("/lists/black").text
+    assert (
+        '<th scope="col">列入时等级</th>' in page and 'data-label="列入时等级">C（2025Q3）' in page
+    )
+
+
+def test_public_api_errors_speak_the_pages_language(client: TestClient) -> None:
+    """The JSON keeps its shape and English code; the message is Chinese, as on the pages."""
+    cases = {
+        f"/v1/public/companies/{UNKNOWN}": "没有查到91370600000000000K已公布的信用评价结果。",
+        f"/v1/public/companies/{UNKNOWN}?as_of=2025-01-01": "截至2025年1月1日，没有查到",
+        "/v1/public/compounds/NOPE": "登记信息中没有编号为NOPE的小区。",
+        "/v1/public/grades?ruleset=nope@1.0.0": "没有按评价规则版本nope@1.0.0公布的结果。",
+        "/v1/public/companies/9137": "网址中的统一社会信用代码应为18位字母或数字",
+        "/v1/public/lists/black?as_of=2026-02-30": "网址中的日期应写成 2026-01-20",
+        "/v1/public/nowhere": "此网址没有已公开的结果",
+    }
+    for url, words in cases.items():
+        error = client.get(url).json()["error"]
+        assert words in error["message"], (url, error)
+        assert re.fullmatch(r"[A-Z][A-Z_]+", error["code"])
+        for problem in error.get("problems", []):
+            assert re.search(r"[\u4e00-\u9fff]", problem["message"]), problem
+    # the bureau's API is for staff: its messages stay the library's
+    assert "token" in client.get("/v1/bureau/runs").json()["error"]["message"]
+
+
+def test_a_rate_limited_public_api_answer_is_chinese(bureau_db: dict[str, Any]) -> None:
+    from api.app import create_app
+
+    with TestClient(create_app(bureau_db["settings"].with_(rate_limit=3))) as c:
+        answers = [c.get("/v1/public/periods") for _ in range(6)]
+    refused = [a for a in answers if a.status_code == 429]
+    assert refused and refused[0].json()["error"]["code"] == "RATE_LIMITED"
+    assert refused[0].json()["error"]["message"] == "您在短时间内查询次数过多，请稍候再试。"
+
+
+@pytest.mark.parametrize("url", ["/lists/purple", "/v1/public/lists/purple?format=csv"])
+def test_an_unknown_list_is_404_naming_the_lists(client: TestClient, url: str) -> None:
+    answer = client.get(url)
+    assert answer.status_code == 404
+    expected = "没有名为“purple”的名单。现有名单：红榜（red）、黑名单（black）。"
+    if url.startswith("/v1/"):
+        assert answer.json()["error"] == {
+            **answer.json()["error"],
+            "code": "LIST_UNKNOWN",
+            "message": expected,
+        }
+    else:
+        assert _text(answer.text, "error") == "没有这个名单"
+        assert _text(answer.text, "explain") == expected
+        assert 'href="/lists/red"' in answer.text and 'href="/lists/black"' in answer.text
+
+
+def test_a_mistyped_uscc_says_the_check_digit_is_wrong(client: TestClient) -> None:
+    """GB 32100-2015's check character (rating.uscc), not "not found": 400 USCC_INVALID."""
+    assert check_char(MISTYPED[:17]) == "K"
+    said = (
+        "统一社会信用代码有误：校验位不符（按 GB 32100-2015，第18位应为 K，而不是 X），请核对代码。"
+    )
+    for url in (f"/v1/public/companies/{MISTYPED}", f"/v1/public/tender/{MISTYPED.lower()}"):
+        answer = client.get(url)
+        error = answer.json()["error"]
+        assert answer.status_code == 400 and error["code"] == "USCC_INVALID", url
+        assert error["message"] == said
+        assert error["details"] == {"reason": "check_digit", "found": "X", "expected": "K"}
+    page = client.get(f"/companies/{MISTYPED}")
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert _text(page.text, "error") == "统一社会信用代码有误"
+    assert _text(page.text, "explain") == said.replace(" ", "") and 'id="q"' in page.text
+    letter = client.get("/v1/public/companies/9137060000000000OK").json()["error"]
+    assert letter["code"] == "USCC_INVALID" and "不能含有“O”" in letter["message"]
+    assert client.get(f"/v1/public/companies/{UNKNOWN}").status_code == 404
+
+
+def test_error_messages_follow_the_servers_language(bureau_db: dict[str, Any]) -> None:
+    """RATING_LANG=en: the pages and the public API speak the catalog's source language."""
+    from api.app import create_app
+
+    with TestClient(create_app(bureau_db["settings"].with_(language="en", rate_limit=0))) as c:
+        error = c.get(f"/v1/public/companies/{MISTYPED}").json()["error"]
+        assert error["message"].startswith("The USCC is wrong: the check digit does not match")
+        page = c.get("/lists/purple").text
+    assert "The lists are: Red list (red), Black list (black)." in page
