@@ -27,6 +27,7 @@ FLOORS: list[set[str]] = [
         "rating.calendar",
         "rating.i18n",
         "rating.exports",
+        "rating.scores",
     },  # fmt: skip
     {"rating.settings", "rating.tokens"},
     {"rating.schema"},

@@ -110,3 +110,30 @@ def test_the_static_snapshot_carries_the_path(bureau: dict[str, Any]) -> None:
 
     card = files.card(ding, date(2026, 2, 1))
     assert card is not None and card.path is not None and card == view.card(ding, date(2026, 2, 1))
+
+
+def test_the_public_card_shows_the_score_floored_as_every_channel(bureau: dict[str, Any]) -> None:
+    """Issue 16: a stored 39.4459 read 39.44 in `rating show` but 39.45 on the card and in its
+    JSON (DECIMAL(18,2) rounds half up). The card carries the figure as shown, floored to the
+    rule set's places (rating.scores), in its JSON, its grade reason and its projects."""
+    from datetime import date
+
+    from rating import public
+    from rating.warehouse import open_warehouse
+
+    settings, ding = bureau["settings"], bureau["names"]["丁物业"]
+    copy = bureau["tmp"] / "floored.duckdb"
+    shutil.copyfile(settings.db_path, copy)
+    con = open_warehouse(settings.with_(db_path=copy))
+    try:
+        con.execute("UPDATE run_companies SET score = 55.4459 WHERE uscc = ?", [ding])
+        con.execute("UPDATE run_projects SET score = 39.4459 WHERE company_uscc = ?", [ding])
+        view = public.WarehouseView(public.build(con, settings.zone, settings.current_time))
+    finally:
+        con.close()
+    card = view.card(ding, date(2026, 2, 1))
+    assert card is not None and card.current is not None and card.current.score == 55.44
+    reason = card.current.grade_reason or ""
+    assert "55.44" in reason and "55.45" not in reason
+    assert {p.score for p in card.projects} == {39.44}
+    assert all(r.points == round(r.points, 2) for r in card.reasons)

@@ -24,7 +24,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from rating.audit.shapes import ExportProvenance
 from rating.engine import explainer
 from rating.engine.shapes import RunRow
 from rating.errors import LimitError, UsageError
+from rating.scores import shown_score
 from rating.settings import Settings
 from rating.sql import lit, sql_text, value
 
@@ -267,8 +267,7 @@ def _xlsx(
 def floored(value: Any, places: int) -> float:
     """`value` rounded DOWN to `places` (−23.425 → −23.43), as rating.cli.display.number shows
     it: a number format would round half up and show a figure the screen does not."""
-    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
-    return float(exact)
+    return float(shown_score(value, places))
 
 
 def _sheet(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rich.cells import cell_len
@@ -24,6 +24,7 @@ from rich.text import Text
 
 from rating.cli.common import OUTPUT, stdout
 from rating.cli.i18n import NP_, _, pgettext
+from rating.scores import shown_score
 
 NOTHING = "–"
 DEFAULT_PLACES = 2  # rating.ruleset.definition.DEFAULT_SCORE_PLACES (not imported: kept light)
@@ -36,10 +37,7 @@ KEY_SEPARATOR = chr(
 def number(value: Any, places: int) -> str:
     """A decimal number with exactly `places` places, rounded down (−23.425 → −23.43: never
     above the value, so never across a band's minimum), thousands grouped."""
-    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
-    if d == 0:
-        d = abs(d)  # never "-0.00"
-    return f"{d:,.{places}f}"
+    return f"{shown_score(value, places):,.{places}f}"  # the library's one rule for a score
 
 
 def score(value: Any, places: int | None = None) -> str:

@@ -16,6 +16,7 @@ from rating.consequences.remedy_shapes import Change, Goal, Option
 from rating.consequences.whatif import Company, Slotted
 from rating.engine.context import OPEN_START
 from rating.periods import Period
+from rating.scores import shown_text
 
 __all__ = ["DOMAIN", "PathWords"]
 
@@ -25,7 +26,7 @@ class PathWords(Words):
 
 
 def _fixed(x: Decimal | float | None) -> str:
-    return "–" if x is None else format(x, ".2f")
+    return "–" if x is None else shown_text(x)  # floored, as every channel shows a score
 
 
 def _signed(x: Decimal) -> str:

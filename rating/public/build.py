@@ -43,6 +43,7 @@ from rating.public.shapes import (
 from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
+from rating.scores import shown_float, shown_score
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
@@ -58,7 +59,7 @@ def _cards_sql() -> str:
           FROM run_projects WHERE run_id IN (SELECT run_id FROM pub)),
     eff AS (SELECT rp.run_id, rp.company_uscc, rp.rule_id,
                    CAST(sum(CASE WHEN rp.target = 'project' THEN rp.points * w.weight / nullif(w.total, 0)
-                            ELSE rp.points END) AS DECIMAL(18,2)) AS points
+                            ELSE rp.points END) AS DECIMAL(18,6)) AS points
             FROM run_rule_points rp LEFT JOIN w USING (run_id, company_uscc, project_id)
             WHERE rp.run_id IN (SELECT run_id FROM pub) GROUP BY ALL HAVING sum(rp.points) <> 0),
     -- the largest effect first, whatever its sign; the rule id breaks a tie
@@ -66,10 +67,10 @@ def _cards_sql() -> str:
                        ORDER BY abs(points) DESC, rule_id) AS reasons FROM eff GROUP BY ALL),
     projects AS (SELECT run_id, company_uscc, list({'project_id': project_id, 'name': project_name,
                         'district': district, 'street': street, 'households': households,
-                        'score': CAST(score AS DECIMAL(18,2)), 'grade': grade} ORDER BY project_id) AS projects
+                        'score': CAST(score AS DECIMAL(18,6)), 'grade': grade} ORDER BY project_id) AS projects
                  FROM run_projects WHERE run_id IN (SELECT run_id FROM pub) GROUP BY ALL)
     SELECT c.run_id, c.uscc, to_json({'name': c.name, 'district': c.district,
-             'grade': c.grade, 'score': CAST(c.score AS DECIMAL(18,2)), 'red': c.red, 'black': c.black,
+             'grade': c.grade, 'score': CAST(c.score AS DECIMAL(18,6)), 'red': c.red, 'black': c.black,
              'grade_reason': c.grade_reason, 'band_grade': c.band_grade,
              'veto': coalesce(c.veto, false), 'veto_rules': coalesce(c.veto_rules, []),
              'reasons': coalesce(r.reasons, []), 'projects': coalesce(p.projects, [])})
@@ -194,7 +195,7 @@ def _cards(
             Reason(
                 rule_id=r["rule_id"],
                 title=wording[r["rule_id"]].title if r["rule_id"] in wording else r["rule_id"],
-                points=r["points"],
+                points=float(shown_score(r["points"], rs.score_places)),
                 clause=wording[r["rule_id"]].clause if r["rule_id"] in wording else "",
             )
             for r in raw["reasons"][:REASONS_SHOWN]
@@ -205,7 +206,7 @@ def _cards(
             district=raw["district"],
             period=docs[run_id].period,
             grade=raw["grade"],
-            score=raw["score"],
+            score=shown_float(raw["score"], rs.score_places),
             red=bool(raw["red"]),
             black=bool(raw["black"]),
             veto_items=[
@@ -214,7 +215,12 @@ def _cards(
             if raw["veto"]
             else [],
             reasons=reasons,
-            projects=[ProjectGrade.model_validate(p) for p in raw["projects"]],
+            projects=[
+                ProjectGrade.model_validate(
+                    {**p, "score": shown_float(p["score"], rs.score_places)}
+                )
+                for p in raw["projects"]
+            ],
             band_grade=raw["band_grade"],
         )
         piece = cards[run_id][uscc]

@@ -90,10 +90,17 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
     library's (a code this lookup does not raise)."""
     p, d = facts.params, facts.details
     uscc = p.get("uscc", "").upper()
-    if code == "COMPANY_NOT_FOUND" and p.get("as_of"):
-        day = words.day(p["as_of"])
+    asked = p.get("as_of") or p.get("on")  # a card's day, or a tender's
+    if code == "COMPANY_NOT_FOUND" and asked:
+        day = words.day(asked)
         return words("No credit result of {uscc} was published by {day}.", uscc=uscc, day=day)
     if code == "VALIDATION_FAILED":
+        if "period" in facts.fields and p.get("period"):
+            return words(
+                "The period “{period}” is not valid: write it like 2026Q3 (a quarter, Q1 to "
+                "Q4), 2026H1 (a half year, H1 or H2) or 2026 (a year).",
+                period=p["period"],
+            )
         hints = [h for f in facts.fields if (h := field_hint(f, words))]
         fields = "、".join(facts.fields)
         return hints[0] if hints else words("The request is not valid: {fields}.", fields=fields)

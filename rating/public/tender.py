@@ -15,6 +15,8 @@ from datetime import date
 
 from pydantic import Field
 
+from rating.consequences.measure_words import Words as MeasureWords
+from rating.consequences.measure_words import no_tender_points
 from rating.public.shapes import CompanyCard, Shape
 from rating.public.text import PublicWords
 
@@ -43,10 +45,9 @@ def public_tender(card: CompanyCard, on: date, words: PublicWords) -> PublicTend
     latest = published[-1] if published else None
     line = next((m for m in card.measures if m.kind == "tender"), None)
     excluded = bool(line and line.excluded)
-    if latest is None:
-        text = words("No published credit result on that day: no credit points")
-    elif line is None:
-        text = words("The published result gives no tender credit points (0)")
+    if latest is None or line is None:
+        # the bureau's `rating tender` words (rating.consequences.lookup): one wording
+        text = no_tender_points(MeasureWords(words.language), latest is not None)
     else:
         text = line.text
     return PublicTender(

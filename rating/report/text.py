@@ -8,10 +8,10 @@ them. Source strings are English; `rating/locale/zh/LC_MESSAGES/report.po` gives
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from rating.i18n import catalog
+from rating.scores import shown_text
 
 DOMAIN = "report"
 SCORE_DECIMALS = 2  # scores as Chinese schemes publish them (e.g. 济南: 两位小数)
@@ -44,8 +44,7 @@ class Words:
         under a B from 60), and the command line shows the same figure."""
         if value is None:
             return "—"
-        q = Decimal(10) ** -SCORE_DECIMALS
-        return str(Decimal(str(value)).quantize(q, rounding=ROUND_FLOOR))
+        return shown_text(value, SCORE_DECIMALS)
 
     def count(self, value: Any) -> str:
         return "—" if value is None else f"{int(value):,}"

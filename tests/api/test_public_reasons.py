@@ -158,3 +158,43 @@ def test_error_messages_follow_the_servers_language(bureau_db: dict[str, Any]) -
         assert error["message"].startswith("The USCC is wrong: the check digit does not match")
         page = c.get("/lists/purple").text
     assert "The lists are: Red list (red), Black list (black)." in page
+
+
+def test_a_tender_lookup_names_the_day_no_result_was_published_by(client: TestClient) -> None:
+    """Issue 16: the tender lookup's 404 named no day (its day is `on`, not `as_of`)."""
+    error = client.get(f"/v1/public/tender/{UNKNOWN}", params={"on": "2026-11-01"}).json()
+    assert error["error"]["code"] == "COMPANY_NOT_FOUND"
+    assert (
+        error["error"]["message"] == f"截至2026年11月1日，没有查到{UNKNOWN}已公布的信用评价结果。"
+    )
+
+
+@pytest.mark.parametrize("url", ["/v1/public/managers", "/v1/public/lists/black"])
+def test_a_period_that_does_not_exist_is_named_in_chinese(client: TestClient, url: str) -> None:
+    """Issue 16: `?period=2025Q5` (no fifth quarter) answers in the catalog's Chinese, naming
+    the period given, never pydantic's "String should match pattern …"."""
+    error = client.get(url, params={"period": "2025Q5"}).json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert error["message"] == (
+        "期次“2025Q5”有误：应写成 2026Q3（季度，Q1至Q4）、2026H1（半年，H1或H2）或 2026（年度）这样的格式。"
+    )
+    assert "should match" not in str(error)
+
+
+def test_the_public_and_the_bureau_tender_answers_use_one_wording(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """Issue 16: the bureau said 不涉及招投标信用分(0分), the public …（0分）: one wording,
+    full-width brackets (rating.consequences.measure_words.no_tender_points)."""
+    from tests.api.conftest import auth
+
+    yi = bureau_db["names"]["乙物业"]
+    said = "当日已公布的信用评价结果不涉及招投标信用分（0分）"
+    public = client.get(f"/v1/public/tender/{yi}", params={"on": "2026-02-01"}).json()
+    bureau = client.get(
+        f"/v1/bureau/tender/{yi}", params={"on": "2026-02-01"}, headers=auth(bureau_db, "bureau")
+    ).json()
+    assert public["text"] == bureau["text"] == said, (public, bureau)
+    early = client.get(f"/v1/bureau/tender/{yi}", params={"on": "2025-01-01"},
+                       headers=auth(bureau_db, "bureau")).json()  # fmt: skip
+    assert early["text"] == "当日无已公布的信用评价结果，不计信用分"
