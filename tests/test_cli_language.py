@@ -452,6 +452,11 @@ def test_contracts_are_tables_in_the_users_language(
         (["quarantine", "--code", "BAD_DAT"], "UNKNOWN_CODE", "是否想用 'BAD_DATE'"),
         (["explain", "123"], "USCC_INVALID", "它有 3 个字符"),
         (["explain", "913799715UKNLNPLOD"], "USCC_INVALID", "'O' 不是代码可用的字符"),
+        (["path", "123"], "USCC_INVALID", "它有 3 个字符"),
+        (["measures", "123"], "USCC_INVALID", "它有 3 个字符"),
+        (["tender", "91370600XXXXXXXXXX"], "USCC_INVALID", "校验位应为 M，而不是 X"),
+        (["measures", "91370600MA3C4ULK62", "--on", "2026-13-01"], "BAD_VALUE", "--on：'2026-13"),
+        (["path"], "BAD_VALUE", "USCC：请给出统一社会信用代码"),
     ],
 )
 def test_a_typo_is_refused_not_answered_with_nothing(

@@ -129,12 +129,13 @@ def measures(
     clause, basis run and until when; and those an unpublished run proposes."""
     from rating.consequences.lookup import company_measures
     from rating.engine import explainer
+    from rating.uscc import require as require_uscc
 
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         read = explainer.run_row(con, run_id)
-        found = company_measures(con, uscc.strip().upper(), read["run_id"], day, language())
+        found = company_measures(con, require_uscc(uscc), read["run_id"], day, language())
     emit(inv, found.as_dict(), lambda: render_measures(found))
 
 
@@ -147,11 +148,12 @@ def tender_credit(
     """A company's credit points for a tender opened on a day (or its exclusion), from the
     results published by then — what the tendering office asks."""
     from rating.consequences.lookup import tender
+    from rating.uscc import require as require_uscc
 
     inv = Invocation(db, json)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
-        found = tender(con, uscc.strip().upper(), day, language())
+        found = tender(con, require_uscc(uscc), day, language())
 
     def render() -> None:
         head = (

@@ -33,7 +33,9 @@ def day_of(inv: Invocation, text: str | None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise typer.BadParameter(_("{text!r} is not a day (YYYY-MM-DD)").format(text=text)) from exc
+        raise typer.BadParameter(
+            _("{text!r} is not a day (YYYY-MM-DD)").format(text=text), param_hint="--on"
+        ) from exc
 
 
 def render_path(found: Remedy) -> None:
@@ -84,19 +86,22 @@ def path(
     --below-standard --out paths.xlsx: every company below standard, with its measures, what it
     must do and the earliest day it can come back."""
     from rating.consequences.remedy import remedy
+    from rating.uscc import require as require_uscc
 
     if below_standard or out is not None:
         if uscc is not None or not below_standard:
-            raise typer.BadParameter(_("give a credit code, or --below-standard (with --out)"))
+            raise typer.BadParameter(
+                _("give a credit code, or --below-standard (with --out)"), param_hint="USCC"
+            )
         _below_standard(Invocation(db, json), run_id, options, on, out)
         return
     if uscc is None:
-        raise typer.BadParameter(_("give a credit code, or --below-standard"))
+        raise typer.BadParameter(_("give a credit code, or --below-standard"), param_hint="USCC")
     inv = Invocation(db, json)
     day = day_of(inv, on)
     with inv.warehouse(read_only=True) as con:
         found = remedy(
-            con, uscc.strip().upper(), run_id, today=day, max_options=options, language=language()
+            con, require_uscc(uscc), run_id, today=day, max_options=options, language=language()
         )
     emit(inv, found.as_dict(), lambda: render_path(found))
 
