@@ -425,7 +425,7 @@ def test_chinese_help_wraps_and_speaks_chinese(
         cut = [x for x in lines if re.search(r"…\s*│?\s*$", x)]
         assert cut == [], (path, cut)
         assert max(width(x) for x in lines) <= int(columns), path
-        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]", "<str>", "<path>", "<int>"):
+        for stray in ("Usage:", "<bool>", "no-", "[OPTIONS]", "<str>", "<path>", "<int"):
             assert not [x for x in lines if stray in x and "--no-" not in x], (path, stray)
 
 

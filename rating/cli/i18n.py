@@ -297,6 +297,8 @@ def _type_word(shown: str) -> str:
         "<directory>": _("<folder>"),
         "<int>": _("<whole number>"),
         "<float>": _("<number>"),
+        "<int range>": _("<whole number>"),
+        "<float range>": _("<number>"),
         "<datetime>": _("<date and time>"),
         "<list[str]>": _("<text> (one or more)"),
         "<list[path]>": _("<path> (one or more)"),
