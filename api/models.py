@@ -442,12 +442,14 @@ class PublicManagerOut(BaseModel):
 
 
 class PublicManagerPage(BaseModel):
-    """What the scheme publishes of managers: `shown` is false (and `items` empty) when its
-    rule set publishes nothing of them (`[managers] publish = "none"`)."""
+    """The manager a full certificate number finds (`items`: that one, or empty when the run
+    did not score the number); `shown` is false (and `items` empty) when the rule set
+    publishes nothing of managers (`[managers] publish = "none"`)."""
 
     run_id: str
     period: str
     ruleset: str
+    ruleset_title: str = Field(description="The rule set's name as residents read it")
     publish: str
     shown: bool
     total: int

@@ -18,7 +18,7 @@ from rating.errors import UsageError
 from rating.schema.tables import layout_ddl
 from rating.settings import Settings
 from rating.sql import rows, value
-from tests.factories import Bureau, load, make_id_number, settings_for
+from tests.factories import Bureau, load, make_id_number, publish_after_publicity, settings_for
 
 # GB 11643-1999's own example: 北京市朝阳区, born 1949-12-31, check X.
 STANDARD_EXAMPLE = "11010519491231002X"
@@ -620,6 +620,58 @@ def test_cli_refuses_an_unknown_manager_and_a_run_that_scores_none(
         assert (code, out) == (3, ""), (argv, out)
         assert "MANAGERS_NOT_SCORED" in err and "不评价项目经理" in err, err
         assert "yantai-2022" in err and "shanghai-2023@1.0.0" in " ".join(err.split()), err
+
+
+@pytest.fixture(scope="module")
+def yantai_published_last(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """README's walk-through: the demo's yantai-2022 run of 2026Q3 is published, then the
+    bureau rates 2026Q3 again under shanghai-2023 (a draft). The newest published run scores
+    no managers; the draft does."""
+    from datetime import datetime
+
+    from rating.engine.runner import execute_run
+    from rating.periods import Period
+    from rating.ruleset.loader import load_ruleset
+
+    con, settings, _ = load(_shanghai_bureau(), tmp_path_factory.mktemp("yantai_last"))
+    yantai = load_ruleset(settings.rules_dir, "yantai-2022")
+    shanghai = load_ruleset(settings.rules_dir, "shanghai-2023@1.0.0")
+    q3 = Period.parse("2026Q3")
+    published = execute_run(con, settings, yantai, q3, forced=True).run_id
+    publish_after_publicity(con, settings, published, datetime(2026, 10, 30, 9))
+    draft = execute_run(con, settings, shanghai, q3, forced=True).run_id
+    con.close()
+    return settings.db_path, draft, published
+
+
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
+def test_cli_managers_read_the_newest_run_that_scores_them(
+    yantai_published_last: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No run named: `show` and `explain` read the newest run whose rule set scores managers
+    and say so, not MANAGERS_NOT_SCORED for the newest published run; a run is named the same
+    way in both (argument or --run); a run that scores none names the runs that do."""
+    db, draft, published = yantai_published_last
+    code, out, err = _cli(capsys, "managers", "show", "--db", str(db))
+    assert code == 0, err
+    assert f"读取评定 {draft}" in out and "评价规则评价项目经理的最新一次评定" in out, out
+    assert f"项目经理，评定 {draft}" in out and "M003" in out
+    code, out, err = _cli(capsys, "managers", "explain", "M001", "--db", str(db))
+    assert code == 0 and out.splitlines()[0].startswith("张三 M001"), (out, err)
+    assert out.splitlines()[1].startswith(f"读取评定 {draft}"), out
+    for argv in (
+        ["show", draft],
+        ["show", "--run", draft],
+        ["explain", "M001", draft],
+        ["explain", "M001", "--run", draft],
+    ):
+        code, out, err = _cli(capsys, "managers", *argv, "--db", str(db))
+        assert code == 0 and draft in out, (argv, err)
+    code, out, err = _cli(capsys, "managers", "show", published, "--db", str(db))
+    assert code == 3 and "MANAGERS_NOT_SCORED" in err, err
+    assert draft in err and "shanghai-2023@1.0.0" in " ".join(err.split()), err
+    code, out, err = _cli(capsys, "managers", "show", draft, "--run", published, "--db", str(db))
+    assert code != 0 and "RUN_CONFLICT" in err, err
 
 
 @pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`

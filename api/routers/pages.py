@@ -16,7 +16,7 @@ from api.routers.public import LIST_KIND, PROJECT_ID, legend_of, list_kind, rais
 from api.state import AppState
 from rating.errors import NotFoundError
 from rating.periods import Period
-from rating.public.managers import public_managers
+from rating.public.managers import normalise_certificate, public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
 from rating.uscc import require as require_uscc
 
@@ -153,19 +153,24 @@ def list_page(
 def managers_page(
     request: Request,
     certificate_no: str = Query("", max_length=64),
+    period: str = Query("", max_length=20),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     """Shanghai's public lookup of project managers: a full certificate number gives the name
     and grade the scheme publishes (`rating.public.managers`); nothing is listed without one,
-    so no page names every manager."""
-    wanted = certificate_no.strip()
+    so no page names every manager. A period that is not one answers 400, a period not yet
+    published 404 — as `GET /v1/public/managers` does — never the latest period instead."""
+    wanted = normalise_certificate(certificate_no)
+    name = str(Period.parse(period.strip())) if period.strip() else None
     found = None
     if wanted:
         if state.public_only:  # a static snapshot holds companies only
             raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
         with state.reading() as con:
-            found = public_managers(con, None, wanted, limit=1)
-    return page(request, "managers.html", {"certificate_no": wanted, "found": found})
+            found = public_managers(con, name, wanted)
+    return page(
+        request, "managers.html", {"certificate_no": wanted, "period": name, "found": found}
+    )
 
 
 @router.get("/grades", response_class=HTMLResponse)

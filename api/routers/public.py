@@ -281,27 +281,27 @@ def legend_of(state: AppState, ruleset: str | None) -> Legend:
 @router.get(
     "/managers",
     response_model=PublicManagerPage,
-    summary="Project managers of the newest published run, as the scheme publishes them: name, "
-    "certificate number and grade, or nothing (`shown` false)",
+    summary="The project manager holding a full certificate number in the newest published "
+    "run, as the scheme publishes them: name, certificate number and grade, or nothing "
+    "(`shown` false)",
+    description="The lookup names one manager at a time: without `certificate_no` it answers "
+    "400 `CERTIFICATE_REQUIRED` (it never lists the managers, whom the company cards mask). "
+    "The number is compared as registers write it (spaces dropped, upper case).",
 )
 def list_public_managers(
-    period: str | None = period_query("The period (default: the newest published run)."),
     certificate_no: str | None = Query(
-        None, pattern=r"^[\w\-.]{1,64}$", description="Only this certificate number."
+        None,
+        max_length=64,
+        description="The manager's full certificate number (e.g. WYJL000048); required.",
     ),
-    page: int = Query(1, ge=1, le=10_000),
-    page_size: int = Query(50, ge=1, le=200),
+    period: str | None = period_query("The period (default: the newest published run)."),
     state: AppState = Depends(get_state),
 ) -> PublicManagerPage:
     if state.public_only:  # a static snapshot holds companies only
         raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
     with state.reading() as con:
         found = public_managers(
-            con,
-            str(PeriodName.parse(period)) if period else None,
-            certificate_no,
-            limit=page_size,
-            offset=(page - 1) * page_size,
+            con, str(PeriodName.parse(period)) if period else None, certificate_no
         )
     return PublicManagerPage.model_validate(
         {**asdict(found), "items": [asdict(m) for m in found.managers]}

@@ -3,9 +3,10 @@ kept in clear (`rating.idnumber`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,16 +31,42 @@ def register(app: typer.Typer) -> None:
     app.add_typer(managers_app, name="managers")
 
 
-def _scored_run(con: duckdb.DuckDBPyConnection, inv: Invocation, run_id: str | None) -> RunRow:
-    """Run `run_id`'s row (None: the latest run); raises NotFoundError MANAGERS_NOT_SCORED
-    when its rule set scores no project managers (`show` and `explain` both ask first)."""
-    from rating.engine import explainer, managers
+def _scored_run(
+    con: duckdb.DuckDBPyConnection, inv: Invocation, run_id: str | None, run_option: str | None
+) -> RunRow:
+    """The row of the run named (as an argument or with `--run`, the same either way); none
+    named: the newest run whose rule set scores managers (`rating.engine.manager_runs`), its
+    `read` saying so. Raises NotFoundError MANAGERS_NOT_SCORED when a named run's rule set
+    scores no project managers, naming the runs that do (`show` and `explain` both ask first);
+    UsageError RUN_CONFLICT when the argument and `--run` name different runs."""
+    from rating.engine import explainer, manager_runs
+    from rating.errors import UsageError
 
-    info = explainer.run_row(con, run_id)
-    managers.require_scored(
-        con, info["run_id"], info["ruleset"], info["ruleset_files_sha256"], inv.settings.rules_dir
+    if run_id and run_option and run_id != run_option:
+        raise UsageError(
+            f"two runs named: {run_id} and --run {run_option}; name one", code="RUN_CONFLICT"
+        )
+    named = run_id or run_option
+    rules_dir = inv.settings.rules_dir
+    if named is None:
+        read = manager_runs.latest_scoring_run(con, rules_dir)
+        info = explainer.run_row(con, read.run_id)
+        info["read"]["why"] = read.why  # run_row says "named"; say why this one
+        return info
+    info = explainer.run_row(con, named)
+    manager_runs.require_scoring(
+        con, named, info["ruleset"], info["ruleset_files_sha256"], rules_dir
     )
     return info
+
+
+RUN_ARGUMENT = typer.Argument(
+    help="Run id, e.g. 2026Q3-02 (same as --run; default: the newest run whose rule set "
+    "scores project managers)."
+)
+RUN_OPTION = typer.Option(
+    "--run", help="Run id (default: the newest run whose rule set scores project managers)."
+)
 
 
 @managers_app.command("keygen")
@@ -67,7 +94,8 @@ def managers_keygen(
 
 @managers_app.command("show")
 def managers_show(
-    run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
+    run_id: Annotated[str | None, RUN_ARGUMENT] = None,
+    run: Annotated[str | None, RUN_OPTION] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
     db: DbOption = None,
@@ -78,20 +106,31 @@ def managers_show(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        info = _scored_run(con, inv, run_id)
+        info = _scored_run(con, inv, run_id, run)
         found = managers.results(con, info["run_id"], limit, offset)
         total = managers.count(con, info["run_id"])
     truncated = offset + len(found) < total
     data = {
         "run_id": info["run_id"],
+        "read": info["read"],
         "total": total,
         "truncated": truncated,
         "managers": [asdict(m) for m in found],
     }
-    emit(inv, data, lambda: _render_show(info["run_id"], found, truncated))
+    emit(inv, data, lambda: _render_show(info["run_id"], found, truncated, info["read"]))
 
 
-def _render_show(run_id: str, found: list[ManagerResult], truncated: bool) -> None:
+def _render_show(
+    run_id: str,
+    found: list[ManagerResult],
+    truncated: bool,
+    read: Mapping[str, Any] | None = None,
+) -> None:
+    """The table of `show`, after the line saying which run was read (`read`, when given)."""
+    from rating.cli.shown import read_text
+
+    if read is not None:
+        say(read_text(read))
     print_table(
         _("Project managers, run {run_id}").format(run_id=run_id),
         [
@@ -123,9 +162,8 @@ def _render_show(run_id: str, found: list[ManagerResult], truncated: bool) -> No
 @managers_app.command("explain")
 def managers_explain(
     certificate_no: Annotated[str, typer.Argument(help="The manager's certificate number.")],
-    run_id: Annotated[
-        str | None, typer.Option("--run", help="Run id (default: the latest).")
-    ] = None,
+    run_id: Annotated[str | None, RUN_ARGUMENT] = None,
+    run: Annotated[str | None, RUN_OPTION] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -137,7 +175,7 @@ def managers_explain(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        info = _scored_run(con, inv, run_id)
+        info = _scored_run(con, inv, run_id, run)
         manager = managers.result(con, info["run_id"], certificate_no)
         points = managers.explain(con, info["run_id"], certificate_no)
         definition = shown_for(con, info).definition
@@ -151,6 +189,7 @@ def managers_explain(
     }
     data = {
         "run_id": info["run_id"],
+        "read": info["read"],
         "rules": info["ruleset"],
         "certificate_no": certificate_no,
         "manager": asdict(manager),
@@ -162,17 +201,18 @@ def managers_explain(
     emit(
         inv,
         data,
-        lambda: _render_explain(info["run_id"], info["ruleset"], manager, points, wording),
+        lambda: _render_explain(info, manager, points, wording),
     )
 
 
 def _render_explain(
-    run_id: str,
-    rules: str,
+    info: RunRow,
     manager: ManagerResult,
     points: list[ManagerPoint],
     wording: dict[str, tuple[str, str]],
 ) -> None:
+    from rating.cli.shown import read_text
+
     say(
         _(
             "{name} {certificate_no}: grade {grade} (score {score}) in {run_id} under {rules}"
@@ -181,10 +221,11 @@ def _render_explain(
             certificate_no=manager.certificate_no,
             grade=manager.grade,
             score=score(manager.score),
-            run_id=run_id,
-            rules=rules,
+            run_id=info["run_id"],
+            rules=info["ruleset"],
         )
     )
+    say(read_text(info["read"]))  # which run, and why that one
     for p in points:
         title, clause = wording[p.rule_id]
         say(

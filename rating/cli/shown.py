@@ -116,7 +116,9 @@ def grade_reason(row: Mapping[str, Any], shown: Shown) -> str:
 def read_text(read: Mapping[str, Any]) -> str:
     """Which run an output read and why (rating.engine.standing.ReadRun), in words."""
     status = read["status"]
-    if read["why"].startswith("the latest run"):
+    if read["why"] == "the newest run that scores project managers":  # rating.engine.manager_runs
+        why = _("the newest run whose rule set scores project managers")
+    elif read["why"].startswith("the latest run"):
         why = (
             _("the latest run: the newest published run")
             if status == "published"

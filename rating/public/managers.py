@@ -11,7 +11,9 @@ A manager is a person. A rule set's `[managers] publish` says what of them the p
   score, the employer, the projects or the records behind the points — those are for the bureau
   (`/v1/bureau/runs/{run_id}/managers`).
 
-Only a *published* run is shown (a run in publicity names no manager: a person's grade is not
+The lookup answers one manager at a time, by the full certificate number (written in any case,
+with or without spaces: `normalise_certificate`): it never lists the managers, or masking them
+on the cards would achieve nothing. Only a *published* run is shown (a run in publicity names no manager: a person's grade is not
 put up before objections are decided). The run read is the newest published run, or the
 newest published run of the period asked for.
 
@@ -32,13 +34,13 @@ import duckdb
 from rating import idnumber
 from rating.engine import explainer
 from rating.engine.shapes import RunRow
-from rating.errors import NotFoundError
+from rating.errors import NotFoundError, UsageError
 from rating.periods import Period
 from rating.public.shapes import ProjectManager
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.schema.tables import RUN_STATUS
-from rating.sql import rows, value
+from rating.sql import rows
 from rating.warehouse import visible_rows
 
 
@@ -53,12 +55,14 @@ class PublicManager:
 
 @dataclass(frozen=True)
 class PublicManagers:
-    """The managers of one published run: `shown` False (and no one listed) when the rule set
-    publishes nothing of managers."""
+    """The manager a lookup found in one published run (none or one): `shown` False (and no
+    one named) when the rule set publishes nothing of managers. `ruleset_title` is the rule
+    set's name a resident reads (上海市物业服务企业和项目经理信用信息管理办法), `ruleset` its id."""
 
     run_id: str
     period: str
     ruleset: str
+    ruleset_title: str
     publish: str
     shown: bool
     managers: list[PublicManager] = field(default_factory=list)
@@ -80,40 +84,52 @@ def _published_run(con: duckdb.DuckDBPyConnection, period: str | None) -> tuple[
     return str(found[0][0]), str(found[0][1])
 
 
-def public_managers(
-    con: duckdb.DuckDBPyConnection,
-    period: str | None = None,
-    certificate_no: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> PublicManagers:
-    """The newest published run's (or `period`'s) managers as the public may see them, worst
-    grade first by score then certificate; only `certificate_no` when given.
+def normalise_certificate(text: str | None) -> str:
+    """A certificate number as registers write them: no spaces, upper case (` wyjl 000048` →
+    `WYJL000048`); empty when nothing is left."""
+    return "".join((text or "").split()).upper()
 
-    Raises NotFoundError `RUN_NOT_FOUND` without a published run."""
+
+def public_managers(
+    con: duckdb.DuckDBPyConnection, period: str | None, certificate_no: str | None
+) -> PublicManagers:
+    """The manager holding `certificate_no` (compared as `normalise_certificate` writes it) in
+    the newest published run (or `period`'s), as the public may see them: `managers` holds that
+    one manager, or nobody when the run did not score that number.
+
+    Raises UsageError `CERTIFICATE_REQUIRED` (400) without a certificate number — the lookup
+    names nobody without one — and NotFoundError `RUN_NOT_FOUND` without a published run."""
+    wanted = normalise_certificate(certificate_no)
+    if not wanted:
+        raise UsageError(
+            "give the full certificate number: the public lookup names no manager without one",
+            code="CERTIFICATE_REQUIRED",
+        )
     run_id, run_period = _published_run(con, period)
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
     publish = rs.managers.publish if rs.managers is not None else "none"
-    if publish != "name_and_certificate":
-        return PublicManagers(run_id, run_period, rs.ref, publish, shown=False)
-    where = "run_id = $run AND ($cert IS NULL OR certificate_no = $cert)"
-    params = {"run": run_id, "cert": certificate_no}
-    found = rows(
-        con,
-        f"""SELECT certificate_no, name, grade FROM run_managers
-            WHERE {where} ORDER BY score, certificate_no LIMIT $limit OFFSET $offset""",
-        {**params, "limit": limit, "offset": offset},
+    shown = publish == "name_and_certificate"
+    found = (
+        rows(
+            con,
+            """SELECT certificate_no, name, grade FROM run_managers WHERE run_id = $run
+               AND upper(regexp_replace(certificate_no, '\\s', '', 'g')) = $cert
+               ORDER BY certificate_no LIMIT 1""",
+            {"run": run_id, "cert": wanted},
+        )
+        if shown
+        else []
     )
-    total = int(value(con, f"SELECT count(*) FROM run_managers WHERE {where}", params))
     return PublicManagers(
         run_id,
         run_period,
         rs.ref,
+        rs.ruleset.title,
         publish,
-        shown=True,
+        shown=shown,
         managers=[PublicManager(*r) for r in found],
-        total=total,
+        total=len(found),
     )
 
 

@@ -132,6 +132,10 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             "No published results under the rule version {ruleset}.",
             ruleset=p.get("ruleset", ""),
         ),
+        "CERTIFICATE_REQUIRED": lambda: words(
+            "Enter the manager's full certificate number: the lookup names no manager without one."
+        ),
+        "PERIOD_INVALID": lambda: field_hint("period", words) or "",
         "MANAGERS_NOT_SERVED": lambda: words("This server publishes no project managers."),
         "RUN_NOT_FOUND": lambda: (
             words("The results of {period} are not published yet.", period=p["period"])

@@ -122,7 +122,7 @@ def _publish(world: dict[str, Any]) -> None:
 def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     world = _bureau_via_api(tmp_path_factory.mktemp("managers-api"), "name_and_certificate")
     with TestClient(create_app(world["settings"])) as c:  # nothing published yet
-        world["before"] = c.get("/v1/public/managers")
+        world["before"] = c.get("/v1/public/managers?certificate_no=M002")
     _publish(world)
     return world
 
@@ -187,30 +187,48 @@ def test_the_public_sees_name_certificate_and_grade_once_published(
 ) -> None:
     before = published["before"]
     assert before.status_code == 404 and before.json()["error"]["code"] == "RUN_NOT_FOUND"
-    r = client.get("/v1/public/managers")
+    r = client.get("/v1/public/managers?certificate_no=M002")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["shown"] is True and body["publish"] == "name_and_certificate"
-    assert body["items"] == [
-        {"certificate_no": "M003", "name": "王五", "grade": "记满18分"},
-        {"certificate_no": "M002", "name": "李四", "grade": "警示"},
-        {"certificate_no": "M001", "name": "张三", "grade": "正常"},
-    ]
-    one_r = client.get("/v1/public/managers?certificate_no=M002")
-    one = one_r.json()
-    assert [m["name"] for m in one["items"]] == ["李四"] and one["total"] == 1
+    assert body["items"] == [{"certificate_no": "M002", "name": "李四", "grade": "警示"}]
+    assert body["total"] == 1 and body["ruleset_title"].startswith("上海市")
+    # written as a resident types it: lower case, spaces
+    for typed in ("m002", " M 002 "):
+        one = client.get("/v1/public/managers", params={"certificate_no": typed}).json()
+        assert [m["name"] for m in one["items"]] == ["李四"], typed
+    unknown = client.get("/v1/public/managers?certificate_no=M999").json()
+    assert (unknown["items"], unknown["total"]) == ([], 0)
     # nothing else of the person: no score, employer, projects, nor any trace of the ID number
     key = idnumber.load_key(published["settings"].id_key)
-    for text in (r.text, one_r.text):
+    for text in (r.text,):
         assert "score" not in text and "employer" not in text and "P1" not in text
         assert ID_NUMBER not in text and idnumber.keyed_hash(key, ID_NUMBER) not in text
+
+
+def test_the_public_api_names_nobody_without_a_full_certificate_number(
+    client: TestClient,
+) -> None:
+    """The cards mask the manager (李*); a list of every manager with name and number
+    would undo it. Without a certificate number the lookup answers 400, in Chinese, naming
+    nobody — as the /managers page does."""
+    for url in (
+        "/v1/public/managers",
+        "/v1/public/managers?certificate_no=%20",
+        "/v1/public/managers?page_size=200",
+    ):
+        r = client.get(url)
+        assert r.status_code == 400, (url, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "CERTIFICATE_REQUIRED" and "完整的证书编号" in error["message"]
+        assert all(n not in r.text for n in ("张三", "李四", "王五", "M00"))
 
 
 def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
     world = _bureau_via_api(tmp_path, "none")
     _publish(world)
     with TestClient(create_app(world["settings"])) as c:
-        body = c.get("/v1/public/managers").json()
+        body = c.get("/v1/public/managers?certificate_no=M001").json()
         assert (body["shown"], body["publish"], body["items"], body["total"]) == (
             False,
             "none",
@@ -401,7 +419,30 @@ def test_the_manager_lookup_page_answers_a_full_certificate_number(
     assert found.status_code == 200
     assert "李四" in found.text and "警示" in found.text and "2026年第3季度" in found.text
     assert "张三" not in found.text and "王五" not in found.text and "87" not in found.text
+    # the rule set by the name a resident reads, not its id
+    assert "上海市物业服务企业和项目经理信用信息管理办法" in found.text
+    assert "shanghai-2023@" not in found.text
     missing = client.get("/managers?certificate_no=M999").text
     assert "没有这个证书编号的项目经理" in missing and "李四" not in missing
+    # written as a resident types it
+    assert "李四" in client.get("/managers", params={"certificate_no": " m002"}).text
     card = client.get(f"/companies/{_uscc(published, '乙物业')}").text
     assert 'href="/managers"' in card
+
+
+def test_the_manager_lookup_page_refuses_a_wrong_period(client: TestClient) -> None:
+    """A period that is not one (2025Q5) answers 400, a period with no published result 404
+    — in Chinese, naming nobody — never the latest period's grade instead."""
+    same = client.get("/managers?certificate_no=M002&period=2026Q3")
+    assert same.status_code == 200 and "李四" in same.text
+    assert 'name="period" value="2026Q3"' in same.text  # a new lookup keeps the period
+    bad = client.get("/managers?certificate_no=M002&period=2025Q5")
+    assert bad.status_code == 400 and "李四" not in bad.text
+    assert "期次应写成 2026Q3（季度）" in bad.text
+    later = client.get("/managers?certificate_no=M002&period=2030Q1")
+    assert later.status_code == 404 and "李四" not in later.text
+    assert "该期评价结果尚未公布" in later.text and "2030Q1 的评价结果尚未公布" in later.text
+    # and a way to the results that are published, for the same certificate
+    assert 'href="/managers?certificate_no=M002"' in later.text
+    api = client.get("/v1/public/managers?certificate_no=M002&period=2030Q1")
+    assert api.status_code == 404 and "尚未公布" in api.json()["error"]["message"]
