@@ -11,13 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from rating.consequences.lookup import company_measures, tender
 from rating.consequences.plan import PLAN_COLUMNS, PlanItem, make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
-from rating.errors import NotFoundError
+from rating.errors import ConflictError, NotFoundError
 from rating.ingest.loader import ingest_file
 from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
@@ -483,29 +484,83 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     (甲, AAA: no 市 inspection planned) is unplanned."""
     con, settings = bureau["con"], bureau["settings"]
     make_plan(con, settings, "2025Q4", use_warning=False)
-    before = review(con, "2025Q4")
+    before = review(con, "2025Q4", date(2026, 1, 5))
     b = Bureau()
     for pid, iid in (("P4", "JC-Q4-1"), ("P1", "JC-Q4-2")):
         b.inspection(pid, "2025-11-05", inspection_id=iid, level="市", deducted=0,
                      severity="一般", rectification="无需整改")  # fmt: skip
     for kind, path in b.write(tmp_path, kinds=("inspections",)):
         assert ingest_file(con, settings, kind, path).rows_quarantined == 0
-    after = review(con, "2025Q4")
+    after = review(con, "2025Q4", date(2026, 1, 5))
     city = {r["level"]: r for r in after.by_level}["市"]
     assert after.done == before.done + 1 and int(city["unplanned"]) == 1
     p4 = next(i for i in after.items if (i["project_id"], i["level"]) == ("P4", "市"))
     assert p4["status"] == "done"
 
 
+def test_a_period_whose_basis_has_not_ended_is_refused(bureau: dict[str, Any]) -> None:
+    """Planning 2030Q1 on 2026-11-30 would need 2029Q4 rated: refused at once, naming the
+    latest period that can be planned (2026Q4: 2026Q3 has ended), never advising a run
+    that PERIOD_NOT_ENDED refuses in turn."""
+    from dataclasses import replace
+
+    settings = replace(bureau["settings"], now=datetime(2026, 11, 30, 10, 0))
+    with pytest.raises(ConflictError) as refused:
+        make_plan(bureau["con"], settings, "2030Q1", use_warning=False)
+    assert refused.value.code == "PERIOD_NOT_ENDED"
+    assert "2029Q4" in str(
+        refused.value
+    ) and "latest period that can be planned now is 2026Q4" in str(refused.value)
+    with pytest.raises(ConflictError):
+        make_plan(bureau["con"], settings, "2027Q1", use_warning=False)
+    with pytest.raises(NotFoundError) as unrated:  # 2026Q3 has ended but was never rated
+        make_plan(bureau["con"], settings, "2026Q4", use_warning=False)
+    assert unrated.value.code == "PLAN_NO_BASIS"
+
+
+def test_review_counts_inspections_not_yet_due_apart(bureau: dict[str, Any]) -> None:
+    """On the quarter's first day nothing is missed yet: every planned inspection not made
+    is 未到期 (not_due); a day after the quarter every one not made is missed. In between,
+    an item is missed only once its due day has passed."""
+    con, settings = bureau["con"], bureau["settings"]
+    make_plan(con, settings, "2025Q4", use_warning=False)
+    first = review(con, "2025Q4", date(2025, 10, 1))
+    assert first.running and first.missed == 0 and first.planned > 0
+    assert first.not_due == first.planned - first.done
+    assert {i["status"] for i in first.items} <= {"not_due", "done"}
+    mid = review(con, "2025Q4", date(2025, 11, 15))
+    for i in mid.items:
+        if i["status"] == "missed":
+            assert i["next_due"] is not None and i["next_due"] < date(2025, 11, 15)
+        if i["next_due"] is None or i["next_due"] >= date(2025, 11, 15):
+            assert i["missed"] == 0, i
+    after = review(con, "2025Q4", date(2026, 1, 1))
+    assert not after.running and after.not_due == 0
+    assert after.missed == after.planned - after.done
+    assert {r["level"]: r["not_due"] for r in after.by_level} == {"市": 0, "区": 0, "街道": 0}
+
+
 def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     from rating.cli import main
 
     db = str(bureau["settings"].db_path)
+    make_plan(bureau["con"], bureau["settings"], "2025Q4", use_warning=False)  # run alone too
     bureau["con"].execute("CHECKPOINT")
     out = bureau["tmp"] / "plan.xlsx"
     code = main(["supervision", "show", "--period", "2025Q4", "--out", str(out), "--db", db])
     assert code == 0 and out.stat().st_size > 0
     capsys.readouterr()
+    # counts are numbers, 黑榜 says 是/否, a draw-only item's due day reads as on screen
+    from rating.cli.i18n import _ as gettext
+    from rating.cli.outfile import labels
+
+    names = labels()
+    sheet = pl.read_excel(out, sheet_name=names["plan"], engine="calamine")
+    for name in ("planned", "routine", "sampled", "raised", "per_year"):
+        assert sheet.schema[names[name]].is_numeric(), (name, sheet.schema)
+    assert set(sheet[names["black"]].to_list()) <= {gettext("yes"), gettext("no")}, sheet
+    due = sheet[names["next_due"]].to_list()
+    assert None not in due and all(d[:4] == "2025" for d in due), due
     code = main(["tender", bureau["names"]["丁物业"], "--on", "2026-02-01", "--db", db, "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
 
@@ -533,6 +588,11 @@ def test_the_cli_speaks_chinese(
         code = main([*args, "--db", db])
         out = capsys.readouterr().out
         assert code == 0 and words in out, (args, out)
+    assert main(["--wide", "supervision", "review", "--period", "2025Q4", "--db", db]) == 0
+    out = capsys.readouterr().out
+    for english in ("project_id", "company_name", "planned", "missed", "not_due", "status"):
+        assert english not in out, (english, out)
+    assert "未到期" in out or "未完成" in out or "已完成" in out, out
 
 
 def test_the_way_up_speaks_english_under_rating_lang_en(

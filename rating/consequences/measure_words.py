@@ -67,6 +67,12 @@ def level_name(w: Words, level: str | None) -> str:
     return names.get(level or "", w("{level} inspection", level=level))
 
 
+def level_word(w: Words, level: str | None) -> str:
+    """An inspection level alone, as a table cell: 市 → 市 / city (an unknown one as it is)."""
+    names = {"市": w("city"), "区": w("district"), "街道": w("street")}
+    return names.get(level or "", level or "")
+
+
 def frequency(w: Words, per_year: Decimal) -> str:
     """Inspections a year as whole inspections per period, as a bureau plans them: 2 →
     每半年1次, 4 → 每季度1次, 12 → 每月1次, 0.5 → 每2年1次; a count no such period divides

@@ -32,7 +32,7 @@ from rating.consequences import plan_sql
 from rating.consequences.basis import Basis, basis_of, require_table
 from rating.consequences.matching import streaks_json, when_fields
 from rating.engine import standing
-from rating.errors import NotFoundError, UsageError
+from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.ruleset.consequences import Consequences
 from rating.schema.holds import holds_watermark
@@ -95,17 +95,32 @@ class Plan:
 
 
 def planned_period(
-    con: duckdb.DuckDBPyConnection, text: str, run_id: str | None
+    con: duckdb.DuckDBPyConnection, text: str, run_id: str | None, today: date
 ) -> tuple[Period, str]:
     """(the period to plan, the run its classes come from). `text` is a period or `next`
-    (the period after the run named, or after the latest run). Raises NotFoundError
-    PLAN_NO_BASIS when the period before has no run that counts."""
+    (the period after the run named, or after the latest run). Raises ConflictError
+    PERIOD_NOT_ENDED when, with no run named, the period before has not ended on `today`
+    (it cannot be rated yet, so nothing can be planned from it), naming the latest period
+    that can be planned; NotFoundError PLAN_NO_BASIS when the period before has no run that
+    counts."""
     if text.strip().lower() == NEXT:
         read = standing.read_run(con, run_id)
         return Period.parse(read.period).previous(-1), read.run_id
     period = Period.parse(text)
     if run_id is not None:
         return period, standing.read_run(con, run_id).run_id
+    basis = period.previous()
+    if basis.end >= today:
+        latest = basis
+        while latest.end >= today:
+            latest = latest.previous()
+        latest = latest.previous(-1)
+        raise ConflictError(
+            f"{period} cannot be planned yet: {basis}, the period its classes come from, runs "
+            f"until {basis.end} and today is {today}; the latest period that can be planned "
+            f"now is {latest}",
+            code="PERIOD_NOT_ENDED",
+        )
     before = str(period.previous())
     found = standing.period_runs(con, [before]).get(before)
     if found is None:
@@ -265,7 +280,7 @@ def make_plan(
 ) -> Plan:
     """Build and store the inspection plan for `period` (a period or `next`). Raises
     NotFoundError PLAN_NO_BASIS / NO_CONSEQUENCES / RUN_NOT_FOUND."""
-    target, basis_run = planned_period(con, period, run_id)
+    target, basis_run = planned_period(con, period, run_id, settings.current_time().date())
     b = basis_of(con, basis_run)
     table = require_table(b)
     made = settings.current_time()
