@@ -498,6 +498,36 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     assert p4["status"] == "done"
 
 
+def test_the_path_of_a_named_run_reads_that_runs_state(bureau: dict[str, Any]) -> None:
+    """丁 was graded C in 2025Q2 and black-listed only by 2025Q3 (published 2026-01-20): its
+    path for the 2025Q2 run, asked on 2026-02-01, shows no listing; for 2025Q3 it does."""
+    ding, runs = bureau["names"]["丁物业"], bureau["runs"]
+    earlier = remedy(bureau["con"], ding, runs["2025Q2"], today=date(2026, 2, 1))
+    assert earlier.listing is None and not earlier.black, earlier.listing
+    assert all(g.kind != "off_black" for g in earlier.goals)
+    later = remedy(bureau["con"], ding, runs["2025Q3"], today=date(2026, 2, 1))
+    assert later.listing is not None and later.black
+
+
+def test_a_note_on_an_average_rule_is_said_once_naming_its_projects(
+    bureau: dict[str, Any],
+) -> None:
+    """«街道评价意见» is an average per project: a company with several projects gets one
+    note for the rule, naming them, never the same sentence once per project."""
+    run = bureau["runs"]["2025Q3"]
+    seen = 0
+    for uscc in bureau["names"].values():
+        try:
+            found = remedy(bureau["con"], uscc, run, today=date(2026, 2, 1))
+        except NotFoundError:
+            continue
+        assert len(found.notes) == len(set(found.notes)), found.notes
+        for note in (n for n in found.notes if "平均值" in n):
+            seen += 1
+            assert "（P" in note, note  # names the projects
+    assert seen > 0
+
+
 def test_a_period_whose_basis_has_not_ended_is_refused(bureau: dict[str, Any]) -> None:
     """Planning 2030Q1 on 2026-11-30 would need 2029Q4 rated: refused at once, naming the
     latest period that can be planned (2026Q4: 2026Q3 has ended), never advising a run
