@@ -618,6 +618,13 @@ def test_the_cli_speaks_chinese(
         code = main([*args, "--db", db])
         out = capsys.readouterr().out
         assert code == 0 and words in out, (args, out)
+    # two compounds may share a name: the project id has its own column; 公开 says 是 or 否
+    assert main(["--wide", "measures", ding, "--on", "2026-02-01", "--db", db]) == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if "公开" in line)
+    assert "项目" in head and "名称" in head, out
+    rows = [line for line in out.splitlines() if "│" in line or "|" in line]
+    assert any(" P" in line for line in rows) and any("否" in line for line in rows), out
     assert main(["--wide", "supervision", "review", "--period", "2025Q4", "--db", db]) == 0
     out = capsys.readouterr().out
     for english in ("project_id", "company_name", "planned", "missed", "not_due", "status"):

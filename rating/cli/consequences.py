@@ -89,8 +89,8 @@ def ends_cell(span: Span) -> str:
 
 
 def render_measures(found: CompanyMeasures) -> None:
-    """The measures in force (and proposed) as tables: kind, measure, project, the day it
-    ends, public, basis (one rule id and run per line, never cut) and the span in words."""
+    """The measures in force (and proposed) as tables: kind, measure, project id and name (two
+    compounds may share a name), the day it ends, public (是/否), basis (one rule id and run per line, never cut) and the span in words."""
     if not found.has_consequences:
         say(_("{run_id}'s rule set has no [consequences]: no measures").format(run_id=found.run_id))
     tables = [(_("Measures in force on {day}").format(day=when(found.on)), found.in_force)]
@@ -104,7 +104,8 @@ def render_measures(found: CompanyMeasures) -> None:
             [
                 _("kind"),
                 Col(pgettext("consequence", "measure"), wrap=True),
-                Col(_("project"), wrap=True),
+                Col(_("project"), keep=True),
+                Col(_("name"), wrap=True),
                 Col(_("until"), wrap=True),
                 _("public"),
                 Col(_("basis"), keep=True, wrap=True),
@@ -114,9 +115,10 @@ def render_measures(found: CompanyMeasures) -> None:
                 [
                     kind_word(x.kind),
                     x.text,
-                    x.project_name or x.project_id or "",
+                    x.project_id or "",
+                    x.project_name or "",
                     ends_cell(x.span),
-                    _("yes") if x.public else "",
+                    _("yes") if x.public else _("no"),
                     "\n".join(f"{m['id']} ({m['period']})" for m in x.measures),
                     x.span.text,
                 ]
