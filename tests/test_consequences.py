@@ -6,6 +6,7 @@ the rule set's `[consequences]` and the scenario (comments give the working)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -496,6 +497,19 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     assert after.done == before.done + 1 and int(city["unplanned"]) == 1
     p4 = next(i for i in after.items if (i["project_id"], i["level"]) == ("P4", "市"))
     assert p4["status"] == "done"
+
+
+def test_why_the_early_warning_raised_nothing_follows_the_language() -> None:
+    """The engine's sentence: Chinese as stored before, English under RATING_LANG=en."""
+    from rating.consequences.measure_words import Words, warning_unused
+
+    band = {"band": "高", "low": 0.3, "high": 1.0, "n": 12, "events": 0, "observed": 0.0}
+    assert warning_unused(Words("zh"), band, 4) == (
+        "预警高风险档（回测中该档12家次有0家次发生，0%），低于该档下限30%，"
+        "回测不支持该档的预测：本计划不因预警增加检查（该档4家企业）"
+    )
+    en = warning_unused(Words("en"), band, 4) + warning_unused(Words("en"), None, 0)
+    assert "high-risk band" in en and not re.search(r"[\u4e00-\u9fff]", en), en
 
 
 def test_the_path_of_a_named_run_reads_that_runs_state(bureau: dict[str, Any]) -> None:

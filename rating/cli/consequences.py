@@ -230,7 +230,7 @@ def _render_plan(payload: dict[str, Any]) -> None:
     )
     warning = payload["parameters"].get("early_warning") or {}
     if warning.get("used") is False and warning.get("band"):
-        say("  " + _("early warning: {why}").format(why=warning["why"]))
+        say("  " + _("early warning: {why}").format(why=_warning_why(warning)))
     print_table(
         _("Items ({shown} of {total:,})").format(
             shown=len(payload["items"]), total=payload["items_total"]
@@ -263,6 +263,17 @@ def _render_plan(payload: dict[str, Any]) -> None:
             for i in payload["items"]
         ],
     )
+
+
+def _warning_why(warning: dict[str, Any]) -> str:
+    """Why the early warning raised nothing, in the user's language (a plan stored before
+    `band_companies` was kept says it as stored)."""
+    from rating.consequences import measure_words
+
+    if "band_companies" not in warning:
+        return str(warning["why"])
+    w = measure_words.Words(language())
+    return measure_words.warning_unused(w, warning["band"], int(warning["band_companies"]))
 
 
 def _plan_frame(items: list[Any], period: str) -> pl.DataFrame:

@@ -31,6 +31,7 @@ from rating.audit.disclosure import history
 from rating.consequences import plan_sql
 from rating.consequences.basis import Basis, basis_of, require_table
 from rating.consequences.matching import streaks_json, when_fields
+from rating.consequences.measure_words import Words, band_text, warning_unused
 from rating.engine import standing
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
@@ -165,10 +166,7 @@ def band_holds(band: BandRate | None) -> bool:
 
 def band_words(band: BandRate) -> str:
     """「高风险档（回测中该档 41家次 有 17家次 发生，41%）」: the band with its measured rate."""
-    return (
-        f"{band.band}风险档（回测中该档{band.n}家次有{band.events}家次发生，"
-        f"{band.observed or 0:.0%}）"
-    )
+    return band_text(Words("zh"), band.as_dict())
 
 
 def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, dict[str, Any]]:
@@ -194,12 +192,10 @@ def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, di
     }
     high = [c for c in ranking.companies if c.shown != "not_applicable" and c.band == "高"]
     if band is None or not band_holds(band):
-        if band is None or not band.n:
-            rate = "预警高风险档在回测中没有记录，无从检验该档的预测"
-        else:
-            rate = f"预警{band_words(band)}，低于该档下限{band.low:.0%}，回测不支持该档的预测"
-        why = f"{rate}：本计划不因预警增加检查（该档{len(high)}家企业）"
-        return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0}
+        # stored in Chinese; the CLI words it again in the reader's language from the band
+        why = warning_unused(Words("zh"), info["band"], len(high))
+        return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0,
+                      "band_companies": len(high)}  # fmt: skip
     shown = band_words(band)
     found = [
         {
