@@ -726,27 +726,25 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
         bureau["con"] = open_warehouse(settings)
 
 
-def test_a_company_listed_in_force_but_not_by_the_run_is_below_standard(
+def test_a_listing_by_a_later_run_is_not_read_into_an_earlier_run(
     bureau: dict[str, Any],
 ) -> None:
     """On 2026-02-01 丙 and 丁 are on the black list in force (2025Q3, published 2026-01-20).
-    Read against the 2025Q2 run, where 丙 is not black-listed: it is still a row, black, with
-    the entry's dates and a note that it leaves by listing time and credit repair — not by
-    records of that run (a fresh-eyes user found in-force companies missing from the export)."""
+    Read against the 2025Q2 run, which listed neither, the path reads that run's state: 丙 is
+    no below-standard row and its path shows no listing (issue 18: `rating path --run
+    2025Q4-01` mixed in a listing a 2026 run started). Read against 2025Q3 it is black."""
     from rating.consequences.paths import below_standard
 
     con = bureau["con"]
+    bing_uscc = bureau["names"]["丙物业"]
     found = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 2, 1))
-    bing = next(r for r in found.rows if r.uscc == bureau["names"]["丙物业"])
-    assert bing.black and bing.grade not in found.below
-    assert bing.earliest == date(2026, 4, 20)  # the entry's minimum listing time
-    assert not any(g.startswith("移出黑名单") for g in bing.goals)  # nothing of 2025Q2 to lift
-    from rating.consequences.remedy import remedy
-
-    path = remedy(con, bing.uscc, bureau["runs"]["2025Q2"], date(2026, 2, 1))
-    assert path.black and any("本次评定未将其列入" in n for n in path.notes)
-    before = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 1, 19))
-    assert bureau["names"]["丙物业"] not in {r.uscc for r in before.rows}  # not yet listed
+    assert bing_uscc not in {r.uscc for r in found.rows if r.grade not in found.below}
+    assert not any(r.black for r in found.rows if r.uscc == bing_uscc)
+    path = remedy(con, bing_uscc, bureau["runs"]["2025Q2"], date(2026, 2, 1))
+    assert not path.black and path.listing is None
+    now = below_standard(con, bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    bing = next(r for r in now.rows if r.uscc == bing_uscc)
+    assert bing.black and bing.earliest == date(2026, 4, 20)  # the entry's minimum listing time
 
 
 @pytest.mark.slow  # end to end through the API: not in `make test-fast`
@@ -1008,7 +1006,7 @@ def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
     db = str(bureau["settings"].db_path)
     con.execute("CHECKPOINT")
     monkeypatch.setenv("RATING_LANG", "en")
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", "240")  # project id and name columns
     capsys.readouterr()
     assert main(["measures", ding, "--on", "2026-02-01", "--db", db]) == 0
     out = capsys.readouterr().out
