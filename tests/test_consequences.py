@@ -6,18 +6,20 @@ the rule set's `[consequences]` and the scenario (comments give the working)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from rating.consequences.lookup import company_measures, tender
 from rating.consequences.plan import PLAN_COLUMNS, PlanItem, make_plan, plan_items
 from rating.consequences.remedy import remedy
 from rating.consequences.review import review
-from rating.errors import NotFoundError
+from rating.errors import ConflictError, NotFoundError
 from rating.ingest.loader import ingest_file
 from rating.ruleset.loader import load_ruleset
 from rating.sql import rows
@@ -483,29 +485,126 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     (甲, AAA: no 市 inspection planned) is unplanned."""
     con, settings = bureau["con"], bureau["settings"]
     make_plan(con, settings, "2025Q4", use_warning=False)
-    before = review(con, "2025Q4")
+    before = review(con, "2025Q4", date(2026, 1, 5))
     b = Bureau()
     for pid, iid in (("P4", "JC-Q4-1"), ("P1", "JC-Q4-2")):
         b.inspection(pid, "2025-11-05", inspection_id=iid, level="市", deducted=0,
                      severity="一般", rectification="无需整改")  # fmt: skip
     for kind, path in b.write(tmp_path, kinds=("inspections",)):
         assert ingest_file(con, settings, kind, path).rows_quarantined == 0
-    after = review(con, "2025Q4")
+    after = review(con, "2025Q4", date(2026, 1, 5))
     city = {r["level"]: r for r in after.by_level}["市"]
     assert after.done == before.done + 1 and int(city["unplanned"]) == 1
     p4 = next(i for i in after.items if (i["project_id"], i["level"]) == ("P4", "市"))
     assert p4["status"] == "done"
 
 
+def test_why_the_early_warning_raised_nothing_follows_the_language() -> None:
+    """The engine's sentence: Chinese as stored before, English under RATING_LANG=en."""
+    from rating.consequences.measure_words import Words, warning_unused
+
+    band = {"band": "高", "low": 0.3, "high": 1.0, "n": 12, "events": 0, "observed": 0.0}
+    assert warning_unused(Words("zh"), band, 4) == (
+        "预警高风险档（回测中该档12家次有0家次发生，0%），低于该档下限30%，"
+        "回测不支持该档的预测：本计划不因预警增加检查（该档4家企业）"
+    )
+    en = warning_unused(Words("en"), band, 4) + warning_unused(Words("en"), None, 0)
+    assert "high-risk band" in en and not re.search(r"[\u4e00-\u9fff]", en), en
+
+
+def test_the_path_of_a_named_run_reads_that_runs_state(bureau: dict[str, Any]) -> None:
+    """丁 was graded C in 2025Q2 and black-listed only by 2025Q3 (published 2026-01-20): its
+    path for the 2025Q2 run, asked on 2026-02-01, shows no listing; for 2025Q3 it does."""
+    ding, runs = bureau["names"]["丁物业"], bureau["runs"]
+    earlier = remedy(bureau["con"], ding, runs["2025Q2"], today=date(2026, 2, 1))
+    assert earlier.listing is None and not earlier.black, earlier.listing
+    assert all(g.kind != "off_black" for g in earlier.goals)
+    later = remedy(bureau["con"], ding, runs["2025Q3"], today=date(2026, 2, 1))
+    assert later.listing is not None and later.black
+
+
+def test_a_note_on_an_average_rule_is_said_once_naming_its_projects(
+    bureau: dict[str, Any],
+) -> None:
+    """«街道评价意见» is an average per project: a company with several projects gets one
+    note for the rule, naming them, never the same sentence once per project."""
+    run = bureau["runs"]["2025Q3"]
+    seen = 0
+    for uscc in bureau["names"].values():
+        try:
+            found = remedy(bureau["con"], uscc, run, today=date(2026, 2, 1))
+        except NotFoundError:
+            continue
+        assert len(found.notes) == len(set(found.notes)), found.notes
+        for note in (n for n in found.notes if "平均值" in n):
+            seen += 1
+            assert "（P" in note, note  # names the projects
+    assert seen > 0
+
+
+def test_a_period_whose_basis_has_not_ended_is_refused(bureau: dict[str, Any]) -> None:
+    """Planning 2030Q1 on 2026-11-30 would need 2029Q4 rated: refused at once, naming the
+    latest period that can be planned (2026Q4: 2026Q3 has ended), never advising a run
+    that PERIOD_NOT_ENDED refuses in turn."""
+    from dataclasses import replace
+
+    settings = replace(bureau["settings"], now=datetime(2026, 11, 30, 10, 0))
+    with pytest.raises(ConflictError) as refused:
+        make_plan(bureau["con"], settings, "2030Q1", use_warning=False)
+    assert refused.value.code == "PERIOD_NOT_ENDED"
+    assert "2029Q4" in str(
+        refused.value
+    ) and "latest period that can be planned now is 2026Q4" in str(refused.value)
+    with pytest.raises(ConflictError):
+        make_plan(bureau["con"], settings, "2027Q1", use_warning=False)
+    with pytest.raises(NotFoundError) as unrated:  # 2026Q3 has ended but was never rated
+        make_plan(bureau["con"], settings, "2026Q4", use_warning=False)
+    assert unrated.value.code == "PLAN_NO_BASIS"
+
+
+def test_review_counts_inspections_not_yet_due_apart(bureau: dict[str, Any]) -> None:
+    """On the quarter's first day nothing is missed yet: every planned inspection not made
+    is 未到期 (not_due); a day after the quarter every one not made is missed. In between,
+    an item is missed only once its due day has passed."""
+    con, settings = bureau["con"], bureau["settings"]
+    make_plan(con, settings, "2025Q4", use_warning=False)
+    first = review(con, "2025Q4", date(2025, 10, 1))
+    assert first.running and first.missed == 0 and first.planned > 0
+    assert first.not_due == first.planned - first.done
+    assert {i["status"] for i in first.items} <= {"not_due", "done"}
+    mid = review(con, "2025Q4", date(2025, 11, 15))
+    for i in mid.items:
+        if i["status"] == "missed":
+            assert i["next_due"] is not None and i["next_due"] < date(2025, 11, 15)
+        if i["next_due"] is None or i["next_due"] >= date(2025, 11, 15):
+            assert i["missed"] == 0, i
+    after = review(con, "2025Q4", date(2026, 1, 1))
+    assert not after.running and after.not_due == 0
+    assert after.missed == after.planned - after.done
+    assert {r["level"]: r["not_due"] for r in after.by_level} == {"市": 0, "区": 0, "街道": 0}
+
+
 def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     from rating.cli import main
 
     db = str(bureau["settings"].db_path)
+    make_plan(bureau["con"], bureau["settings"], "2025Q4", use_warning=False)  # run alone too
     bureau["con"].execute("CHECKPOINT")
     out = bureau["tmp"] / "plan.xlsx"
     code = main(["supervision", "show", "--period", "2025Q4", "--out", str(out), "--db", db])
     assert code == 0 and out.stat().st_size > 0
     capsys.readouterr()
+    # counts are numbers, 黑榜 says 是/否, a draw-only item's due day reads as on screen
+    from rating.cli.i18n import _ as gettext
+    from rating.cli.outfile import labels
+
+    names = labels()
+    sheet = pl.read_excel(out, sheet_name=names["plan"], engine="calamine")
+    for name in ("planned", "routine", "sampled", "raised", "per_year"):
+        assert sheet.schema[names[name]].is_numeric(), (name, sheet.schema)
+    assert set(sheet[names["black"]].to_list()) <= {gettext("yes"), gettext("no")}, sheet
+    due = sheet[names["next_due"]].to_list()
+    assert None not in due and all(d[:4] == "2025" for d in due), due
     code = main(["tender", bureau["names"]["丁物业"], "--on", "2026-02-01", "--db", db, "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
 
@@ -533,6 +632,18 @@ def test_the_cli_speaks_chinese(
         code = main([*args, "--db", db])
         out = capsys.readouterr().out
         assert code == 0 and words in out, (args, out)
+    # two compounds may share a name: the project id has its own column; 公开 says 是 or 否
+    assert main(["--wide", "measures", ding, "--on", "2026-02-01", "--db", db]) == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if "公开" in line)
+    assert "项目" in head and "名称" in head, out
+    rows = [line for line in out.splitlines() if "│" in line or "|" in line]
+    assert any(" P" in line for line in rows) and any("否" in line for line in rows), out
+    assert main(["--wide", "supervision", "review", "--period", "2025Q4", "--db", db]) == 0
+    out = capsys.readouterr().out
+    for english in ("project_id", "company_name", "planned", "missed", "not_due", "status"):
+        assert english not in out, (english, out)
+    assert "未到期" in out or "未完成" in out or "已完成" in out, out
 
 
 def test_the_way_up_speaks_english_under_rating_lang_en(
@@ -615,27 +726,25 @@ def test_the_bureau_api(bureau: dict[str, Any]) -> None:
         bureau["con"] = open_warehouse(settings)
 
 
-def test_a_company_listed_in_force_but_not_by_the_run_is_below_standard(
+def test_a_listing_by_a_later_run_is_not_read_into_an_earlier_run(
     bureau: dict[str, Any],
 ) -> None:
     """On 2026-02-01 丙 and 丁 are on the black list in force (2025Q3, published 2026-01-20).
-    Read against the 2025Q2 run, where 丙 is not black-listed: it is still a row, black, with
-    the entry's dates and a note that it leaves by listing time and credit repair — not by
-    records of that run (a fresh-eyes user found in-force companies missing from the export)."""
+    Read against the 2025Q2 run, which listed neither, the path reads that run's state: 丙 is
+    no below-standard row and its path shows no listing (issue 18: `rating path --run
+    2025Q4-01` mixed in a listing a 2026 run started). Read against 2025Q3 it is black."""
     from rating.consequences.paths import below_standard
 
     con = bureau["con"]
+    bing_uscc = bureau["names"]["丙物业"]
     found = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 2, 1))
-    bing = next(r for r in found.rows if r.uscc == bureau["names"]["丙物业"])
-    assert bing.black and bing.grade not in found.below
-    assert bing.earliest == date(2026, 4, 20)  # the entry's minimum listing time
-    assert not any(g.startswith("移出黑名单") for g in bing.goals)  # nothing of 2025Q2 to lift
-    from rating.consequences.remedy import remedy
-
-    path = remedy(con, bing.uscc, bureau["runs"]["2025Q2"], date(2026, 2, 1))
-    assert path.black and any("本次评定未将其列入" in n for n in path.notes)
-    before = below_standard(con, bureau["runs"]["2025Q2"], date(2026, 1, 19))
-    assert bureau["names"]["丙物业"] not in {r.uscc for r in before.rows}  # not yet listed
+    assert bing_uscc not in {r.uscc for r in found.rows if r.grade not in found.below}
+    assert not any(r.black for r in found.rows if r.uscc == bing_uscc)
+    path = remedy(con, bing_uscc, bureau["runs"]["2025Q2"], date(2026, 2, 1))
+    assert not path.black and path.listing is None
+    now = below_standard(con, bureau["runs"]["2025Q3"], date(2026, 2, 1))
+    bing = next(r for r in now.rows if r.uscc == bing_uscc)
+    assert bing.black and bing.earliest == date(2026, 4, 20)  # the entry's minimum listing time
 
 
 @pytest.mark.slow  # end to end through the API: not in `make test-fast`
@@ -897,7 +1006,7 @@ def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
     db = str(bureau["settings"].db_path)
     con.execute("CHECKPOINT")
     monkeypatch.setenv("RATING_LANG", "en")
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", "240")  # project id and name columns
     capsys.readouterr()
     assert main(["measures", ding, "--on", "2026-02-01", "--db", db]) == 0
     out = capsys.readouterr().out

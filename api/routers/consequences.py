@@ -182,4 +182,4 @@ def plan_review(
     if period is None:
         raise UsageError("give the planned period", code="BAD_REQUEST")
     with state.reading() as con:
-        return review(con, period).as_dict()
+        return review(con, period, state.settings.current_time().date()).as_dict()

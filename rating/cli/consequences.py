@@ -16,7 +16,6 @@ from rating.cli.common import (
     OutOption,
     emit,
     say,
-    to_jsonable,
 )
 from rating.cli.display import Col, count, print_table, when, word
 from rating.cli.i18n import NP_, _, language, pgettext
@@ -25,6 +24,7 @@ from rating.cli.way_up import OnOption, RunOption
 
 if TYPE_CHECKING:
     import duckdb
+    import polars as pl
 
     from rating.consequences.inforce import Span
     from rating.consequences.lookup import CompanyMeasures
@@ -68,6 +68,13 @@ OPEN_ENDS = {
 }
 
 
+def level_word(level: str | None) -> str:
+    """市 → 市 (zh) / city (en): an inspection level in the user's language."""
+    from rating.consequences import measure_words
+
+    return measure_words.level_word(measure_words.Words(language()), level)
+
+
 def kind_word(kind: str) -> str:
     """'honours' → '评优评先' (zh) / 'honours and awards' (en); an unknown kind as it is."""
     return pgettext("measure kind", KIND_WORDS[kind]) if kind in KIND_WORDS else kind
@@ -82,8 +89,8 @@ def ends_cell(span: Span) -> str:
 
 
 def render_measures(found: CompanyMeasures) -> None:
-    """The measures in force (and proposed) as tables: kind, measure, project, the day it
-    ends, public, basis (one rule id and run per line, never cut) and the span in words."""
+    """The measures in force (and proposed) as tables: kind, measure, project id and name (two
+    compounds may share a name), the day it ends, public (是/否), basis (one rule id and run per line, never cut) and the span in words."""
     if not found.has_consequences:
         say(_("{run_id}'s rule set has no [consequences]: no measures").format(run_id=found.run_id))
     tables = [(_("Measures in force on {day}").format(day=when(found.on)), found.in_force)]
@@ -97,7 +104,8 @@ def render_measures(found: CompanyMeasures) -> None:
             [
                 _("kind"),
                 Col(pgettext("consequence", "measure"), wrap=True),
-                Col(_("project"), wrap=True),
+                Col(_("project"), keep=True),
+                Col(_("name"), wrap=True),
                 Col(_("until"), wrap=True),
                 _("public"),
                 Col(_("basis"), keep=True, wrap=True),
@@ -107,9 +115,10 @@ def render_measures(found: CompanyMeasures) -> None:
                 [
                     kind_word(x.kind),
                     x.text,
-                    x.project_name or x.project_id or "",
+                    x.project_id or "",
+                    x.project_name or "",
                     ends_cell(x.span),
-                    _("yes") if x.public else "",
+                    _("yes") if x.public else _("no"),
                     "\n".join(f"{m['id']} ({m['period']})" for m in x.measures),
                     x.span.text,
                 ]
@@ -205,12 +214,14 @@ def _render_plan(payload: dict[str, Any]) -> None:
             projects=int(s["projects"]),
         )
     )
-    by_level = _("{level} {inspections:,} (routine {routine}, 双随机 {sampled}, raised {raised})")
+    by_level = _(
+        "{level} {inspections:,} (routine {routine}, spot checks {sampled}, raised {raised})"
+    )
     say(
         "  "
         + _(", ").join(
             by_level.format(
-                level=r["level"],
+                level=level_word(r["level"]),
                 inspections=int(r["inspections"]),
                 routine=r["routine"],
                 sampled=r["sampled"],
@@ -221,7 +232,7 @@ def _render_plan(payload: dict[str, Any]) -> None:
     )
     warning = payload["parameters"].get("early_warning") or {}
     if warning.get("used") is False and warning.get("band"):
-        say("  " + _("early warning: {why}").format(why=warning["why"]))
+        say("  " + _("early warning: {why}").format(why=_warning_why(warning)))
     print_table(
         _("Items ({shown} of {total:,})").format(
             shown=len(payload["items"]), total=payload["items_total"]
@@ -244,7 +255,7 @@ def _render_plan(payload: dict[str, Any]) -> None:
                 i["street"],
                 i["company_name"],
                 f"{i['company_grade'] or '–'}/{i['project_grade'] or '–'}",
-                i["level"],
+                level_word(i["level"]),
                 count(i["planned"]),
                 when(i["next_due"])
                 if i["next_due"]
@@ -256,23 +267,49 @@ def _render_plan(payload: dict[str, Any]) -> None:
     )
 
 
-def _cell(v: Any) -> Any:
-    return "; ".join(v) if isinstance(v, list) else to_jsonable(v)
+def _warning_why(warning: dict[str, Any]) -> str:
+    """Why the early warning raised nothing, in the user's language (a plan stored before
+    `band_companies` was kept says it as stored)."""
+    from rating.consequences import measure_words
+
+    if "band_companies" not in warning:
+        return str(warning["why"])
+    w = measure_words.Words(language())
+    return measure_words.warning_unused(w, warning["band"], int(warning["band_companies"]))
+
+
+def _plan_frame(items: list[Any], period: str) -> pl.DataFrame:
+    """The plan's items as the workbook holds them: counts and ratios as numbers, 黑榜 as
+    true/false (是/否 in the file), the level in the user's language, and the due day as the
+    screen says it (a draw-only or raised item: 「2026Q4内」)."""
+    import polars as pl
+
+    from rating.consequences.plan import PLAN_COLUMNS
+
+    numbers = {"per_year": pl.Float64, "sampling": pl.Float64, "routine": pl.Int64,
+               "sampled": pl.Int64, "raised": pl.Int64, "planned": pl.Int64}  # fmt: skip
+    types = {"black": pl.Boolean, "last_inspected": pl.Date, **numbers}
+    schema = {c: types.get(c, pl.String) for c in PLAN_COLUMNS[1:]}
+    inside = _("in {period}").format(period=period)
+
+    def shown(i: Any) -> dict[str, Any]:
+        row = {c: i[c] for c in schema}
+        row["measures"] = _("; ").join(i["measures"] or [])
+        row["level"] = level_word(i["level"])
+        row["next_due"] = when(i["next_due"]) if i["next_due"] else inside
+        for k in ("per_year", "sampling"):
+            row[k] = None if row[k] is None else float(row[k])
+        return row
+
+    return pl.DataFrame([shown(i) for i in items], schema=schema, orient="row")
 
 
 def _export_plan(inv: Invocation, con: duckdb.DuckDBPyConnection, plan: Plan, out: Path) -> None:
-    import polars as pl
-
     from rating.cli.outfile import write_out
-    from rating.consequences.plan import PLAN_COLUMNS, plan_items
+    from rating.consequences.plan import plan_items
     from rating.exports import Sheet
 
-    items = plan_items(con, plan.plan_id)
-    frame = pl.DataFrame(
-        [{k: _cell(v) for k, v in i.items()} for i in items],
-        schema={c: pl.String for c in PLAN_COLUMNS[1:]},
-        strict=False,
-    )
+    frame = _plan_frame(list(plan_items(con, plan.plan_id)), plan.period)
     about = {"plan": plan.plan_id, "period": plan.period, "basis_run": plan.basis_run,
              "rules": plan.ruleset, "made_at": plan.made_at}  # fmt: skip
     write_out(inv, out, [Sheet("plan", frame)], about)
@@ -341,6 +378,33 @@ def supervision_show(
     emit(inv, payload, lambda: _render_plan(payload))
 
 
+# The state of a planned item against actual (rating.consequences.review).
+REVIEW_STATUS = (
+    NP_("review status", "done"),
+    NP_("review status", "partly"),
+    NP_("review status", "missed"),
+    NP_("review status", "not_due"),
+)
+
+
+def _review_items(items: list[dict[str, Any]], limit: int) -> None:
+    """The first `limit` items of a review, headed and worded in the user's language."""
+    print_table(
+        _("Items (first {n})").format(n=limit),
+        [Col(_("project"), keep=True), Col(_("name"), wrap=True), Col(_("street"), wrap=True),
+         Col(_("company"), wrap=True), _("level"), _("planned"), _("made"), _("missed"),
+         _("not yet due"), _("status"), _("due"), _("last inspected"),
+         Col(_("reasons"), wrap=True)],
+        [
+            [i["project_id"], i["project_name"], i["street"], i["company_name"],
+             level_word(i["level"]), count(i["planned"]), count(i["actual"]),
+             count(i["missed"]), count(i["not_due"]), word("review status", i["status"]),
+             when(i["next_due"]), when(i["last_on"]), i["reasons"]]
+            for i in items
+        ],
+    )  # fmt: skip
+
+
 @supervision_app.command("review")
 def supervision_review(
     period: Annotated[str, typer.Option(help="The planned period.")],
@@ -354,30 +418,20 @@ def supervision_review(
 
     inv = Invocation(db, json)
     with inv.warehouse(read_only=True) as con:
-        found = review(con, period)
+        found = review(con, period, inv.settings.current_time().date())
 
     def render() -> None:
         say(review_line(found))
         print_table(
             _("By level"),
-            [_("level"), _("planned"), _("done"), _("missed"), _("unplanned")],
+            [_("level"), _("planned"), _("done"), _("missed"), _("not yet due"), _("unplanned")],
             [
-                [
-                    r["level"],
-                    count(r["planned"]),
-                    count(r["done"]),
-                    count(r["missed"]),
-                    count(r["unplanned"]),
-                ]  # fmt: skip
+                [level_word(r["level"]), count(r["planned"]), count(r["done"]),
+                 count(r["missed"]), count(r["not_due"]), count(r["unplanned"])]
                 for r in found.by_level
             ],
-        )
+        )  # fmt: skip
         if found.items:
-            cols = list(found.items[0])
-            print_table(
-                _("Items (first {n})").format(n=limit),
-                [Col(c, wrap=True) for c in cols],
-                [[i[c] for c in cols] for i in found.items[:limit]],
-            )
+            _review_items(found.items[:limit], limit)
 
     emit(inv, found.as_dict(), render)

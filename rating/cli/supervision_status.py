@@ -73,8 +73,17 @@ def render_supervision(found: SupervisionStatus) -> None:
 
 
 def review_line(r: Review) -> str:
-    """「监管计划 …：计划检查 N 次，已完成 …」: a stored plan against actual in one line."""
+    """「监管计划 …：计划检查 N 次，已完成 …」: a stored plan against actual in one line; while
+    the period runs, inspections not yet due are counted apart from the missed ones."""
     share = f" ({r.completion:.0%})" if r.completion is not None else ""
+    if r.running:
+        return _(
+            "supervision plan {plan_id} ({period} still running on {on}): {done} of {planned} "
+            "planned inspections made{share}, {missed} missed (past their due day), {not_due} "
+            "not yet due, {unplanned} unplanned"
+        ).format(plan_id=r.plan_id, period=r.period, on=r.on.isoformat(), done=r.done,
+                 planned=r.planned, share=share, missed=r.missed, not_due=r.not_due,
+                 unplanned=r.unplanned)  # fmt: skip
     return _(
         "supervision plan {plan_id}: {done} of {planned} planned inspections made{share}, "
         "{missed} missed, {unplanned} unplanned"

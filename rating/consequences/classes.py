@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -139,8 +139,9 @@ def supervision_status(
         "SELECT company_uscc, project_id FROM run_projects WHERE run_id = $r ORDER BY ALL",
         {"r": b.run_id},
     )
-    return _status(con, b.run_id, Period.parse(b.period), b.ruleset.ref, inspections,
-                   company, own, served)  # fmt: skip
+    status = _status(con, b.run_id, Period.parse(b.period), b.ruleset.ref, inspections,
+                     company, own, served)  # fmt: skip
+    return replace(status, review=review_if_planned(con, status.period, on))
 
 
 def _counts(
@@ -220,7 +221,7 @@ def _status(
         classes,
         sum(due.values()),
         sum(done.values()),
-        review_if_planned(con, str(period)),
+        None,
     )
 
 

@@ -67,6 +67,12 @@ def level_name(w: Words, level: str | None) -> str:
     return names.get(level or "", w("{level} inspection", level=level))
 
 
+def level_word(w: Words, level: str | None) -> str:
+    """An inspection level alone, as a table cell: 市 → 市 / city (an unknown one as it is)."""
+    names = {"市": w("city"), "区": w("district"), "街道": w("street")}
+    return names.get(level or "", level or "")
+
+
 def frequency(w: Words, per_year: Decimal) -> str:
     """Inspections a year as whole inspections per period, as a bureau plans them: 2 →
     每半年1次, 4 → 每季度1次, 12 → 每月1次, 0.5 → 每2年1次; a count no such period divides
@@ -180,3 +186,37 @@ def no_tender_points(w: Words, rated: bool) -> str:
     if not rated:
         return w("no credit results published by that day: no credit points")
     return w("the credit results in force that day give no tender credit points (0)")
+
+
+def band_text(w: Words, band: dict[str, Any]) -> str:
+    """「高风险档（回测中该档41家次有17家次发生，41%）」 / "high-risk band (in the backtest 17 of
+    41 company-periods in the band met the event, 41%)": a warning band with its measured rate
+    (`band`: rating.analysis.warning.BandRate.as_dict)."""
+    names = {"低": w("low-risk band"), "中": w("medium-risk band"), "高": w("high-risk band")}
+    rate = f"{float(band.get('observed') or 0):.0%}"
+    return w(
+        "{band} (in the backtest {events} of {n} company-periods in the band met the event, "
+        "{rate})",
+        band=names.get(str(band["band"]), str(band["band"])),
+        events=band["events"],
+        n=band["n"],
+        rate=rate,
+    )
+
+
+def warning_unused(w: Words, band: dict[str, Any] | None, companies: int) -> str:
+    """Why a plan raises nothing for the early warning: its band 高 has no backtest rows, or
+    met the event less often than the band's lower bound (rating.consequences.plan._risky)."""
+    if band is None or not band["n"]:
+        rate = w("the early warning's high-risk band has no records in the backtest to check "
+                 "its prediction against")  # fmt: skip
+    else:
+        low = f"{float(band['low']):.0%}"
+        rate = w(
+            "early warning {band}, below the band's lower bound {low}: the backtest does not "
+            "support the band's prediction",
+            band=band_text(w, band),
+            low=low,
+        )
+    return w("{rate}: this plan raises no inspections for the early warning ({companies} "
+             "companies in the band)", rate=rate, companies=companies)  # fmt: skip

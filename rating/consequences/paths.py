@@ -27,7 +27,7 @@ from rating.audit.disclosure import history
 from rating.consequences import remedy_words as words
 from rating.consequences.lookup import RunMeasure, run_measures
 from rating.consequences.measure_words import measure_line
-from rating.consequences.remedy import remedy_of
+from rating.consequences.remedy import as_of_run, remedy_of
 from rating.consequences.remedy_shapes import Remedy
 from rating.consequences.remedy_words import PathWords
 from rating.consequences.whatif import load_company
@@ -216,7 +216,7 @@ def below_standard(
     measures: dict[str, list[RunMeasure]] = {}
     for m in run_measures(con, info["run_id"], language):
         measures.setdefault(m.uscc, []).append(m)
-    disclosure = history(con)
+    disclosure = as_of_run(history(con), Period.parse(info["period"]))
     out = []
     below = below_grades(rs.definition)
     day = today or Period.parse(info["period"]).end

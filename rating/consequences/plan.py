@@ -31,8 +31,9 @@ from rating.audit.disclosure import history
 from rating.consequences import plan_sql
 from rating.consequences.basis import Basis, basis_of, require_table
 from rating.consequences.matching import streaks_json, when_fields
+from rating.consequences.measure_words import Words, band_text, warning_unused
 from rating.engine import standing
-from rating.errors import NotFoundError, UsageError
+from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.ruleset.consequences import Consequences
 from rating.schema.holds import holds_watermark
@@ -95,17 +96,32 @@ class Plan:
 
 
 def planned_period(
-    con: duckdb.DuckDBPyConnection, text: str, run_id: str | None
+    con: duckdb.DuckDBPyConnection, text: str, run_id: str | None, today: date
 ) -> tuple[Period, str]:
     """(the period to plan, the run its classes come from). `text` is a period or `next`
-    (the period after the run named, or after the latest run). Raises NotFoundError
-    PLAN_NO_BASIS when the period before has no run that counts."""
+    (the period after the run named, or after the latest run). Raises ConflictError
+    PERIOD_NOT_ENDED when, with no run named, the period before has not ended on `today`
+    (it cannot be rated yet, so nothing can be planned from it), naming the latest period
+    that can be planned; NotFoundError PLAN_NO_BASIS when the period before has no run that
+    counts."""
     if text.strip().lower() == NEXT:
         read = standing.read_run(con, run_id)
         return Period.parse(read.period).previous(-1), read.run_id
     period = Period.parse(text)
     if run_id is not None:
         return period, standing.read_run(con, run_id).run_id
+    basis = period.previous()
+    if basis.end >= today:
+        latest = basis
+        while latest.end >= today:
+            latest = latest.previous()
+        latest = latest.previous(-1)
+        raise ConflictError(
+            f"{period} cannot be planned yet: {basis}, the period its classes come from, runs "
+            f"until {basis.end} and today is {today}; the latest period that can be planned "
+            f"now is {latest}",
+            code="PERIOD_NOT_ENDED",
+        )
     before = str(period.previous())
     found = standing.period_runs(con, [before]).get(before)
     if found is None:
@@ -150,10 +166,7 @@ def band_holds(band: BandRate | None) -> bool:
 
 def band_words(band: BandRate) -> str:
     """「高风险档（回测中该档 41家次 有 17家次 发生，41%）」: the band with its measured rate."""
-    return (
-        f"{band.band}风险档（回测中该档{band.n}家次有{band.events}家次发生，"
-        f"{band.observed or 0:.0%}）"
-    )
+    return band_text(Words("zh"), band.as_dict())
 
 
 def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, dict[str, Any]]:
@@ -179,12 +192,10 @@ def _risky(con: duckdb.DuckDBPyConnection, b: Basis, use: bool) -> tuple[str, di
     }
     high = [c for c in ranking.companies if c.shown != "not_applicable" and c.band == "高"]
     if band is None or not band_holds(band):
-        if band is None or not band.n:
-            rate = "预警高风险档在回测中没有记录，无从检验该档的预测"
-        else:
-            rate = f"预警{band_words(band)}，低于该档下限{band.low:.0%}，回测不支持该档的预测"
-        why = f"{rate}：本计划不因预警增加检查（该档{len(high)}家企业）"
-        return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0}
+        # stored in Chinese; the CLI words it again in the reader's language from the band
+        why = warning_unused(Words("zh"), info["band"], len(high))
+        return "[]", {**info, "used": False, "why": why, "high_risk_companies": 0,
+                      "band_companies": len(high)}  # fmt: skip
     shown = band_words(band)
     found = [
         {
@@ -265,7 +276,7 @@ def make_plan(
 ) -> Plan:
     """Build and store the inspection plan for `period` (a period or `next`). Raises
     NotFoundError PLAN_NO_BASIS / NO_CONSEQUENCES / RUN_NOT_FOUND."""
-    target, basis_run = planned_period(con, period, run_id)
+    target, basis_run = planned_period(con, period, run_id, settings.current_time().date())
     b = basis_of(con, basis_run)
     table = require_table(b)
     made = settings.current_time()

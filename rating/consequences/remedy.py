@@ -52,6 +52,16 @@ def _listing(
     }
 
 
+def as_of_run(disclosure: History, period: Period) -> History:
+    """The ledger as a run of `period` knows it: black-list entries made by runs of periods
+    after it are left out (a path for run 2025Q4-01 never shows a listing that started with
+    a 2026 run), those of its own and earlier periods kept."""
+    from dataclasses import replace
+
+    kept = [e for e in disclosure.entries if Period.parse(e.period).end <= period.end]
+    return replace(disclosure, entries=kept)
+
+
 def remedy(
     con: duckdb.DuckDBPyConnection,
     uscc: str,
@@ -100,7 +110,8 @@ def remedy_of(
         out.goals.append(search.goal(s, "up", levers, max_options))
     if company.row["black"]:
         out.goals.append(search.goal(s, "off_black", levers, max_options))
-    out.listing = _listing(company, today or period.end, w, disclosure or history(con))
+    known = as_of_run(disclosure or history(con), period)
+    out.listing = _listing(company, today or period.end, w, known)
     if out.listing is not None and not company.row["black"]:
         # Listed by an earlier publication, not by this run: no record of this run keeps it
         # there, so there is nothing to lift — only the listing time and credit repair.

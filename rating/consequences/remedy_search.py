@@ -70,13 +70,14 @@ def _harm(company: Company) -> dict[RecordId, Decimal]:
 def levers(company: Company, w: PathWords) -> tuple[list[Lever], list[str]]:
     """Levers (rules taking points off, with their records) and notes on the others."""
     harm = _harm(company)
-    found, notes = [], []
+    found: list[Lever] = []
+    unlevered: dict[str, list[Slotted]] = {}  # avg/share rules: one note each, naming projects
     for key, slot in sorted(company.slots.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         takes = slot.points < 0 or (slot.rule.veto and slot.records > 0)
         if not takes or not slot.hits:
             continue
         if slot.rule.measure in ("avg", "share"):
-            notes.append(words.lever_note(w, slot))
+            unlevered.setdefault(slot.rule.id, []).append(slot)
             continue
         seen: dict[RecordId, Any] = {}
         for h in slot.hits:
@@ -85,7 +86,7 @@ def levers(company: Company, w: PathWords) -> tuple[list[Lever], list[str]]:
             )
         order = sorted(seen, key=lambda r: (seen[r][0], seen[r][1], r[1]))
         found.append(Lever(key, slot, order))
-    return found, notes
+    return found, [words.lever_note(w, slots) for slots in unlevered.values()]
 
 
 def meets(goal: str, target_rank: int, order: tuple[str, ...], o: Outcome) -> bool:

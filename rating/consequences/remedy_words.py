@@ -145,18 +145,35 @@ def option_text(w: PathWords, o: Option, keys: bool = True) -> str:
     return text
 
 
-def lever_note(w: PathWords, slot: Slotted) -> str:
-    """Why an average or a share is not a lever."""
-    if slot.rule.measure == "avg":
+def lever_note(w: PathWords, slots: list[Slotted]) -> str:
+    """Why an average or a share is not a lever: once per rule, naming the projects whose
+    result it is (`slots`: that rule's results for the company, at least one)."""
+    rule = slots[0].rule
+    projects = w(", ").join(s.project_id for s in slots if s.project_id)
+    if rule.measure == "avg":
+        if projects:
+            return w(
+                "«{title}» ({projects}) is an average of its records: removing some can move "
+                "it either way, so it is not in the path",
+                title=rule.title,
+                projects=projects,
+            )
         return w(
             "«{title}» is an average of its records: removing some can move it either way, "
             "so it is not in the path",
-            title=slot.rule.title,
+            title=rule.title,
+        )
+    if projects:
+        return w(
+            "«{title}» ({projects}) is a share of its records: removing some can move it "
+            "either way, so it is not in the path",
+            title=rule.title,
+            projects=projects,
         )
     return w(
         "«{title}» is a share of its records: removing some can move it either way, "
         "so it is not in the path",
-        title=slot.rule.title,
+        title=rule.title,
     )
 
 
