@@ -1018,3 +1018,39 @@ def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
     assert "tender credit: barred from property service tenders, " in "\n".join(
         rows_[ding]["measures"]
     ), rows_[ding]["measures"]
+
+
+def test_a_compound_handed_over_carries_no_measure_on_the_former_companys_card(
+    bureau: dict[str, Any],
+) -> None:
+    """戊物业 hands P5 over to 己物业 on 2025-08-15 (mid 2025Q3): from the 2025Q3 results
+    (published 2026-01-20) on, P5's fee cap is the one on 己物业's card only; 戊物业's card
+    marks P5 "served until 2025-08-15" and gives it no project measure. A company-wide
+    measure names no project, so its row shows no empty 项目 on a phone."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rating import public
+
+    settings = bureau["settings"]
+    wu, ji = bureau["names"]["戊物业"], bureau["names"]["己物业"]
+    view = public.WarehouseView(public.build(bureau["con"], settings.zone, settings.current_time))
+    on = date(2026, 2, 1)
+    former, now = view.card(wu, on), view.card(ji, on)
+    assert former is not None and now is not None
+    assert all(m.project_id != "P5" for m in former.measures), former.measures
+    assert {p.project_id: p.served_until for p in former.projects}["P5"] == "2025-08-15"
+    assert {p.project_id: p.served_until for p in now.projects}["P5"] is None
+    assert "fee_ceiling" in [m.kind for m in now.measures if m.project_id == "P5"]
+    bureau["con"].execute("CHECKPOINT")
+    bureau["con"].close()  # the server opens the file per request
+    try:
+        with TestClient(create_app(settings)) as c:
+            page = c.get(f"/companies/{wu}", params={"as_of": "2026-02-01"}).text
+            assert "服务至2025年8月15日" in page
+            assert 'data-label="项目"></td>' not in page
+            assert 'data-label="项目">P5' not in page
+    finally:
+        from rating.warehouse import open_warehouse
+
+        bureau["con"] = open_warehouse(settings)

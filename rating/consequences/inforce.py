@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +90,19 @@ def span(m: Measure, b: Basis, entry: Entry | None, w: Words | None = None) -> S
         text = t["between"].format(starts=day(starts), ends=day(b.next_on))
         return Span(starts, b.next_on, "next_rating", text)
     return Span(starts, None, "next_rating", t["next_from"].format(starts=day(starts)))
+
+
+def served(s: Span, until: date | None, w: Words) -> Span:
+    """Span `s` of a project's measure cut at the last day the company serves the project
+    (`until`, from `rating.consequences.matching`): the measure ends with the service, and
+    never starts when the project was handed over before it would."""
+    if until is None or s.starts is None:
+        return s
+    ends = until + timedelta(days=1)
+    if s.ends is not None and s.ends <= ends:
+        return s
+    text = span_words(w)["between"].format(starts=w.day(s.starts), ends=w.day(ends))
+    return Span(s.starts, ends, s.lasts, text)
 
 
 @dataclass
@@ -257,7 +270,7 @@ class Book:
                 by_id[f.measure_id],
                 b,
                 f.project_id,
-                span(by_id[f.measure_id], b, entry, self.words),
+                served(span(by_id[f.measure_id], b, entry, self.words), f.served_until, self.words),
             )
             for f in self.matches.get(b.run_id, {}).get(uscc, [])
         ]

@@ -5,6 +5,9 @@ parameter) joined to `run_companies` (grade, red list, black list, streak) and, 
 kinds that apply to a project, to `run_projects` (project grade). A company counts as
 black-listed when the run lists it or a black-list entry of it is in force on the day asked
 (`listed`), so the measures of an entry that outlives the run that started it stay in force.
+A project's measure carries the last day the company serves the project in the register as
+it stands now (`served_until`, NULL while it serves it): a measure for a compound applies
+only while the company serves it, so a hand-over ends it on the former company's card.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from typing import TypedDict
 
 import duckdb
@@ -20,7 +24,9 @@ from rating.consequences.basis import Basis
 from rating.engine.explainer import run_row
 from rating.engine.history import streaks
 from rating.ruleset.consequences import PROJECT_KINDS, Consequences, Selector
+from rating.schema import CONTRACTS
 from rating.sql import rows
+from rating.warehouse import visible_rows, watermark
 
 
 class WhenFields(TypedDict):
@@ -82,13 +88,21 @@ c AS (SELECT r.uscc, r.rated, r.grade, coalesce(r.red, false) AS red,
              coalesce(r.black, false) OR list_contains($listed::VARCHAR[], r.uscc) AS black,
              coalesce(st.periods, 0) AS streak
       FROM run_companies r LEFT JOIN st USING (uscc)
-      WHERE r.run_id = $run AND ($uscc IS NULL OR r.uscc = $uscc))
-SELECT c.uscc, NULL::VARCHAR AS project_id, m.id FROM c JOIN m ON NOT m.per_project AND {CONDITION}
+      WHERE r.run_id = $run AND ($uscc IS NULL OR r.uscc = $uscc)),
+-- the last day each company serves each project (NULL: serves it still)
+sv AS (SELECT s.project_id, s.company_uscc,
+              CASE WHEN bool_or(s.service_end IS NULL) THEN NULL ELSE max(s.service_end) END
+                AS served_until
+       FROM {visible_rows(CONTRACTS["projects"])} AND ($uscc IS NULL OR s.company_uscc = $uscc)
+       GROUP BY ALL)
+SELECT c.uscc, NULL::VARCHAR AS project_id, m.id, NULL::DATE AS served_until
+FROM c JOIN m ON NOT m.per_project AND {CONDITION}
 UNION ALL
-SELECT c.uscc, p.project_id, m.id
+SELECT c.uscc, p.project_id, m.id, sv.served_until
 FROM c JOIN run_projects p ON p.run_id = $run AND p.company_uscc = c.uscc
 JOIN m ON m.project_kind AND {CONDITION}
   AND (len(m.project_grades) = 0 OR list_contains(m.project_grades, p.grade))
+LEFT JOIN sv ON sv.project_id = p.project_id AND sv.company_uscc = c.uscc
 ORDER BY 1, 2 NULLS FIRST, 3"""
 
 
@@ -128,11 +142,13 @@ def streaks_json(
 
 @dataclass(frozen=True)
 class Match:
-    """Measure `measure_id` applies to company `uscc` (and to its project `project_id`)."""
+    """Measure `measure_id` applies to company `uscc` (and to its project `project_id`, which
+    the company serves up to `served_until` inclusive; None: still serves it, or no project)."""
 
     uscc: str
     project_id: str | None
     measure_id: str
+    served_until: date | None = None
 
 
 def match(
@@ -155,6 +171,8 @@ def match(
             "listed": sorted(listed),
             "run": basis.run_id,
             "uscc": uscc,
+            # the register as it stands: a hand-over recorded after the run still ends them
+            "watermark": watermark(con),
         },
     )
-    return [Match(u, p, m) for u, p, m in found]
+    return [Match(u, p, m, s) for u, p, m, s in found]

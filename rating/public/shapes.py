@@ -60,6 +60,11 @@ class ProjectGrade(Shape):
         "the period, when the rule set scores and publishes managers and the period is "
         "published; null otherwise",
     )
+    served_until: str | None = Field(
+        None,
+        description="The last day the company served the compound (ISO), when it no longer "
+        "serves it on the card's day; such a compound carries no project measure",
+    )
 
 
 class HistoryEntry(Shape):

@@ -157,7 +157,11 @@ class PublicView(Lists):
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
-            projects=latest.projects if status.status == "published" else _unnamed(latest.projects),
+            projects=self.served(
+                uscc,
+                day,
+                latest.projects if status.status == "published" else _unnamed(latest.projects),
+            ),
             history=[
                 HistoryEntry(
                     period=c.period,
@@ -173,6 +177,19 @@ class PublicView(Lists):
             path=latest.path,
             provenance=doc.provenance,  # type: ignore[arg-type]
         )
+
+    def served(self, uscc: str, day: date, projects: list[ProjectGrade]) -> list[ProjectGrade]:
+        """`projects` with the last day `uscc` served each it no longer serves on `day`
+        (from the register's service periods; a hand-over ends a company's service)."""
+        out = []
+        for p in projects:
+            doc = self.compound_doc(p.project_id)
+            mine = [s for s in doc.services if s.uscc == uscc] if doc else []
+            if not mine or any(s.end is None or date.fromisoformat(s.end) >= day for s in mine):
+                out.append(p)
+            else:
+                out.append(p.model_copy(update={"served_until": max(s.end or "" for s in mine)}))
+        return out
 
     def measures(self, uscc: str, day: date) -> list[PublicMeasure]:
         """The public measures in force for `uscc` at the end of `day`, from published runs:
