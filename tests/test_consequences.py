@@ -1054,3 +1054,20 @@ def test_a_compound_handed_over_carries_no_measure_on_the_former_companys_card(
         from rating.warehouse import open_warehouse
 
         bureau["con"] = open_warehouse(settings)
+
+
+def test_a_hand_over_after_publication_ends_the_project_measure_that_day() -> None:
+    """A fee tier from 2026-01-20 until the next results; the company serves the compound up
+    to 2026-03-01 → in force to the end of 2026-03-01, not on 2026-03-02; a hand-over before
+    the measure starts leaves it never in force; still serving leaves the span as it was."""
+    from rating.consequences.inforce import Span, served
+    from rating.consequences.measure_words import Words
+
+    w = Words()
+    s = Span(date(2026, 1, 20), None, "next_rating", "2026年1月20日起至下次评价结果公布")
+    cut = served(s, date(2026, 3, 1), w)
+    assert cut.holds(date(2026, 3, 1)) and not cut.holds(date(2026, 3, 2))
+    assert "2026年3月2日" in cut.text
+    before = served(s, date(2025, 8, 15), w)
+    assert not any(before.holds(d) for d in (date(2026, 1, 20), date(2026, 6, 1)))
+    assert served(s, None, w) == s
