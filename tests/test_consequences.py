@@ -1042,6 +1042,13 @@ def test_a_compound_handed_over_carries_no_measure_on_the_former_companys_card(
     assert {p.project_id: p.served_until for p in former.projects}["P5"] == "2025-08-15"
     assert {p.project_id: p.served_until for p in now.projects}["P5"] is None
     assert "fee_ceiling" in [m.kind for m in now.measures if m.project_id == "P5"]
+    from rating.public import static
+
+    folder = bureau["tmp"] / "public-snapshot-hand-over"
+    static.export(view, folder)
+    files = static.StaticView(folder, settings.current_time)
+    for day in ("2025-10-15", "2026-02-01"):
+        assert files.card(wu, date.fromisoformat(day)) == view.card(wu, date.fromisoformat(day))
     bureau["con"].execute("CHECKPOINT")
     bureau["con"].close()  # the server opens the file per request
     try:

@@ -384,4 +384,16 @@ class WarehouseView(PublicView):
                 days |= {r.applied_on} | ({r.decided_on} if r.decided_on else set())
         if self.data.book is not None:  # a public measure starting or ending changes the card
             days |= self.data.book.days(uscc, public_only=True)
-        return sorted(days)
+        return sorted(days | self.hand_over_days(uscc))
+
+    def hand_over_days(self, uscc: str) -> set[date]:
+        """The day after each service of `uscc` ends: the card marks the compound 服务至…"""
+        served = {p.project_id for run in self.data.cards.values() if uscc in run
+                  for p in run[uscc].projects}  # fmt: skip
+        return {
+            date.fromisoformat(s.end) + timedelta(days=1)
+            for pid in served
+            if (doc := self.compound_doc(pid)) is not None
+            for s in doc.services
+            if s.uscc == uscc and s.end is not None
+        }
