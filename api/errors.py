@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
 from rating.errors import RatingError, resource_error
-from rating.public.problems import ErrorFacts, field_hint, message_for
+from rating.public.problems import ErrorFacts, FieldError, field_hint, field_problem, message_for
 from rating.public.text import PublicWords
 
 log = logging.getLogger("rating.api")
@@ -86,10 +86,13 @@ API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi", "/healthz")
 PUBLIC_API = "/v1/public/"
 
 
-def localize(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def localize(
+    request: Request, body: dict[str, Any], errors: tuple[FieldError, ...] = ()
+) -> dict[str, Any]:
     """`body` with its message in the reader's language when the request is to the public JSON
     API or a page (the pages' language and words); other paths keep the library's English
-    message."""
+    message. `errors`: a validation error's fields with pydantic's type and context, each
+    problem's message then says what is wrong in those words."""
     state = getattr(request.app.state, "rating", None)
     path = request.url.path
     if not (path.startswith(PUBLIC_API) or is_page(path)) or state is None:
@@ -99,13 +102,17 @@ def localize(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         params={**request.query_params, **request.path_params},
         details=error.get("details") or {},
         fields=tuple(p.get("field", "") for p in error.get("problems", [])),
+        errors=errors,
     )
     words = PublicWords(str(getattr(state.settings, "language", "zh") or "zh"))
     message = message_for(error["code"], error["status"], facts, words)
     if message is not None:
         error["message"] = message
-    for problem in error.get("problems", []):
-        problem["message"] = field_hint(problem.get("field", ""), words) or problem["message"]
+    for i, problem in enumerate(error.get("problems", [])):
+        said = field_problem(errors[i], words) if i < len(errors) else None
+        problem["message"] = (
+            field_hint(problem.get("field", ""), words) or said or problem["message"]
+        )
     return body
 
 
@@ -119,14 +126,18 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 
 def _answer(
-    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    errors: tuple[FieldError, ...] = (),
 ) -> Response:
     if is_page(request.url.path) and hasattr(request.app.state, "rating"):
         from api.render import page
 
-        error = localize(request, body)["error"]
+        error = localize(request, body, errors)["error"]
         return page(request, "error.html", {"status": status, "error": error}, status, headers)
-    return _json(status, localize(request, body), headers)
+    return _json(status, localize(request, body, errors), headers)
 
 
 async def rating_error(request: Request, exc: Exception) -> Response:
@@ -143,9 +154,12 @@ async def rating_error(request: Request, exc: Exception) -> Response:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = []
+    problems, errors = [], []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
+        errors.append(
+            FieldError(loc[-1] if loc else "", str(err.get("type", "")), err.get("ctx") or {})
+        )
         problems.append(
             {
                 "code": "INVALID_FIELD",
@@ -158,7 +172,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     body = error_body(
         "VALIDATION_FAILED", f"invalid request: {fields}", 422, problems, None, request
     )
-    return _answer(request, 422, body)
+    return _answer(request, 422, body, errors=tuple(errors))
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
 
+from rating.errors import UsageError
 from rating.periods import PERIOD_MAX_LENGTH, PERIOD_PATTERN, RUN_ID_MAX_LENGTH, RUN_ID_PATTERN
 
 # A run id in a path, as the library writes it (`rating.periods.RUN_ID_PATTERN`).
@@ -22,8 +23,9 @@ def period_query(description: str = "A period such as 2026Q3.") -> str | None:
     )
 
 
-# A day from 1990 to 2099 (the pattern documents the range in the schema; `to_day` checks it).
-DAY = r"^(199\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+# A day written YYYY-MM-DD; `to_day` checks it is a calendar day from EARLIEST to LATEST (a
+# pattern naming the range would call 9999-12-31 badly written, which it is not).
+DAY = r"^\d{4}-\d{2}-\d{2}$"
 # The days `as_of` may name: earlier than any credit scheme, later than any plan; beyond them
 # a day's arithmetic would overflow (9999-12-31 + 1 day).
 EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
@@ -50,6 +52,28 @@ def to_day(text: str | None, field: str = "as_of") -> date | None:
     if not EARLIEST <= day <= LATEST:
         raise _invalid(field, f"{text} is outside {EARLIEST} … {LATEST}")
     return day
+
+
+def public_day(text: str | None, today: date, field: str = "as_of") -> date | None:
+    """The day a public route (lookup pages and `/v1/public/`) is asked about, or None.
+
+    A day after `today` (the server's clock in the bureau's zone, `Snapshot.today`) is refused
+    with UsageError DATE_IN_FUTURE (400, `details.today`): the public lookup shows what was
+    published, never a forecast. Badly written days are 422 as for `to_day`.
+    """
+    if text is None:
+        return None
+    try:
+        asked = date.fromisoformat(text)
+    except ValueError:
+        raise _invalid(field, f"'{text}' is not a calendar date") from None
+    if asked > today:
+        raise UsageError(
+            f"{field} {text} is after today ({today.isoformat()})",
+            code="DATE_IN_FUTURE",
+            details={"today": today.isoformat(), "field": field},
+        )
+    return to_day(text, field)
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:

@@ -10,9 +10,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_state
-from api.params import as_of_query, period_query, to_day
+from api.params import as_of_query, period_query, public_day
 from api.render import page
-from api.routers.public import LIST_KIND, PROJECT_ID, legend_of, list_kind, raise_missing
+from api.routers.public import (
+    LIST_KIND,
+    PROJECT_ID,
+    legend_of,
+    list_kind,
+    raise_missing,
+    visible_periods,
+)
 from api.state import AppState
 from rating.errors import NotFoundError
 from rating.periods import Period
@@ -88,7 +95,7 @@ def company_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    day = to_day(as_of)
+    day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
     card = state.snapshot.card(uscc, day)
     if card is None:
@@ -110,10 +117,11 @@ def compound_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    card = state.snapshot.compound(project_id, to_day(as_of))
+    day = public_day(as_of, state.snapshot.today())
+    card = state.snapshot.compound(project_id, day)
     if card is None:
         raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
-    serving = state.snapshot.card(card.serving.uscc, to_day(as_of)) if card.serving else None
+    serving = state.snapshot.card(card.serving.uscc, day) if card.serving else None
     return page(request, "compound.html", {"p": card, "company": serving})
 
 
@@ -128,11 +136,9 @@ def list_page(
 ) -> HTMLResponse:
     kind = list_kind(kind)
     name = str(Period.parse(period)) if period else None
-    day = to_day(as_of)
+    day = public_day(as_of, state.snapshot.today())
+    periods = visible_periods(state, kind, name, day)
     shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)
-    periods = state.snapshot.periods(day)
-    if name is not None and name not in {p.period for p in periods}:
-        raise NotFoundError(f"no published {kind} list for {name}", code="LIST_NOT_FOUND")
     ruleset = next((p.ruleset for p in periods if p.period == shown.period), None)
     legend = legend_of(state, ruleset) if periods else None
     return page(

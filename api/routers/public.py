@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from api.deps import get_state
 from api.http import cache_control, cached
 from api.models import ERRORS, PublicManagerPage
-from api.params import as_of_query, period_query, to_day
+from api.params import as_of_query, period_query, public_day
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
 from rating.periods import Period as PeriodName
@@ -116,7 +116,7 @@ async def get_company(
     # The hottest path: the state is read directly (no dependency to resolve) and the card
     # is served as cached JSON bytes.
     state: AppState = request.app.state.rating
-    day = to_day(as_of)
+    day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code is 400 USCC_INVALID, not "not found"
     body = state.card_json(uscc, day)
     if body is None:
@@ -131,6 +131,17 @@ def list_kind(kind: str) -> Literal["red", "black"]:
             f"no list '{kind}': the lists are {', '.join(LISTS)}", code="LIST_UNKNOWN"
         )
     return "red" if kind == "red" else "black"
+
+
+def visible_periods(
+    state: AppState, kind: str, period: str | None, day: date | None
+) -> list[Period]:
+    """The periods visible on `day` (newest first); NotFoundError LIST_NOT_FOUND (404) when
+    `period` is given and not among them — the page and the JSON API answer alike."""
+    periods = state.snapshot.periods(day)
+    if period is not None and period not in {p.period for p in periods}:
+        raise NotFoundError(f"no published {kind} list for {period}", code="LIST_NOT_FOUND")
+    return periods
 
 
 def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | None) -> None:
@@ -160,7 +171,7 @@ def get_tender(
     on: str | None = as_of_query("The tender's day (YYYY-MM-DD; default: today)."),
     state: AppState = Depends(get_state),
 ) -> Response:
-    day = to_day(on, "on")
+    day = public_day(on, state.snapshot.today(), "on")
     shown = state.snapshot.day(day)
     uscc = require_uscc(uscc)
     card = state.snapshot.card(uscc, shown)
@@ -182,7 +193,7 @@ def get_compound(
     as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
     state: AppState = Depends(get_state),
 ) -> Response:
-    day = to_day(as_of)
+    day = public_day(as_of, state.snapshot.today())
     card = state.snapshot.compound(project_id, day)
     if card is None:
         raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
@@ -219,7 +230,8 @@ def get_list(
 ) -> Response:
     kind = list_kind(kind)
     period = str(PeriodName.parse(period)) if period else None
-    day = to_day(as_of)
+    day = public_day(as_of, state.snapshot.today())
+    visible_periods(state, kind, period, day)
     if format == "json":
         found = state.snapshot.list_page(
             kind, period, day, limit=page_size, offset=(page - 1) * page_size
@@ -248,7 +260,7 @@ def list_periods(
     as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
     state: AppState = Depends(get_state),
 ) -> list[Period]:
-    return state.snapshot.periods(to_day(as_of))
+    return state.snapshot.periods(public_day(as_of, state.snapshot.today()))
 
 
 @router.get(

@@ -8,6 +8,7 @@ does not know keeps the library's message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,14 +19,25 @@ LISTS = ("red", "black")  # the lists the public lookup has, by their name in ad
 
 
 @dataclass(frozen=True)
+class FieldError:
+    """One field a validation error found wrong: its name, pydantic's error `type`
+    (`literal_error`, `less_than_equal`, …) and `ctx` (`expected`, `le`, `max_length`, …)."""
+
+    name: str
+    type: str = ""
+    ctx: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ErrorFacts:
     """What an error message may name: the request's path and query values (`uscc`, `kind`,
     `project_id`, `period`, `as_of`, `ruleset`), the error's `details` and the fields a
-    validation error found wrong."""
+    validation error found wrong (`fields`, and `errors` with what is wrong with each)."""
 
     params: Mapping[str, str] = field(default_factory=dict)
     details: Mapping[str, object] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
+    errors: tuple[FieldError, ...] = ()
 
 
 def list_name(kind: str, words: PublicWords) -> str:
@@ -85,6 +97,62 @@ def field_hint(name: str, words: PublicWords) -> str | None:
     return hints.get(name)
 
 
+def field_label(name: str, words: PublicWords) -> str:
+    """The field's name as the reader says it (`每页条数` for page_size), else its own name."""
+    labels = {
+        "q": words("the search words"),
+        "page": words("the page number"),
+        "page_size": words("the number per page"),
+        "district": words("the district"),
+        "ruleset": words("the rule version"),
+        "certificate_no": words("the certificate number"),
+    }
+    return labels.get(name, name)
+
+
+def field_problem(error: FieldError, words: PublicWords) -> str | None:
+    """What is wrong with one field, from pydantic's error type and context, in the reader's
+    language — `format 应为 json、csv 或 xlsx 之一`, `每页条数不能大于 200` — or None for a type
+    this lookup does not word."""
+    ctx = error.ctx
+    if error.type == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if not choices:
+            return None
+        listed = (
+            words("{first} or {last}", first=words.join(choices[:-1]), last=choices[-1])
+            if len(choices) > 1
+            else choices[0]
+        )
+        said: str | None = words("must be one of {choices}", choices=listed)
+    else:
+        said = _limit_problem(error.type, ctx, words)
+    if said is None:
+        return None
+    label = field_label(error.name, words)
+    if label == error.name:  # a name as the address writes it: set apart from the words
+        return words("{field} {problem}", field=label, problem=said)
+    return words("{label} {problem}", label=label, problem=said)
+
+
+def _limit_problem(kind: str, ctx: Mapping[str, object], words: PublicWords) -> str | None:
+    """A bound, a number or a pattern the value missed, in words; None for another type."""
+    sayings = {
+        "less_than_equal": lambda: words("cannot be more than {n}", n=ctx.get("le")),
+        "greater_than_equal": lambda: words("cannot be less than {n}", n=ctx.get("ge")),
+        "int_parsing": lambda: words("must be a whole number"),
+        "string_too_long": lambda: words(
+            "cannot be longer than {n} characters", n=ctx.get("max_length")
+        ),
+        "string_too_short": lambda: words(
+            "cannot be shorter than {n} characters", n=ctx.get("min_length")
+        ),
+        "string_pattern_mismatch": lambda: words("is not written the right way"),
+        "missing": lambda: words("is required"),
+    }
+    return sayings[kind]() if kind in sayings else None
+
+
 def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -> str | None:
     """The message of a public API error in the reader's language, or None to keep the
     library's (a code this lookup does not raise)."""
@@ -102,8 +170,13 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
                 period=p["period"],
             )
         hints = [h for f in facts.fields if (h := field_hint(f, words))]
+        if hints:
+            return hints[0]
+        said = [w for e in facts.errors if (w := field_problem(e, words))]
         fields = "、".join(facts.fields)
-        return hints[0] if hints else words("The request is not valid: {fields}.", fields=fields)
+        if said:
+            return words("The request is not valid: {fields}.", fields=words("; ").join(said))
+        return words("The request is not valid: {fields}.", fields=fields)
     fixed = {
         "COMPANY_NOT_FOUND": lambda: words("No credit result of {uscc} was published.", uscc=uscc),
         "RESULT_WITHDRAWN": lambda: words(
@@ -136,6 +209,9 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             "Enter the manager's full certificate number: the lookup names no manager without one."
         ),
         "PERIOD_INVALID": lambda: field_hint("period", words) or "",
+        "DATE_IN_FUTURE": lambda: words(
+            "The date cannot be later than today ({day}).", day=words.day(str(d.get("today")))
+        ),
         "MANAGERS_NOT_SERVED": lambda: words("This server publishes no project managers."),
         "RUN_NOT_FOUND": lambda: (
             words("The results of {period} are not published yet.", period=p["period"])

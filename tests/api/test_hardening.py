@@ -323,12 +323,13 @@ def test_public_boundaries_inside_the_range_answer(
     client: TestClient, bureau_db: dict[str, Any]
 ) -> None:
     uscc = bureau_db["names"]["丁物业"]
-    for day in ("1990-01-01", "2099-12-31"):
+    for day in ("1990-01-01", "2026-11-01"):  # the earliest day, and today (the test clock)
         assert client.get(f"/v1/public/companies/{uscc}?as_of={day}").status_code in (200, 404)
         assert client.get(f"/v1/public/lists/black?as_of={day}&format=csv").status_code == 200
+    assert client.get(f"/v1/public/companies/{uscc}?as_of=2026-11-02").status_code == 400
     for query in ("page=10000&page_size=200", "period=0000", "period=9999H2", "q=" + "阳" * 100):
         assert client.get(f"/v1/public/companies?{query}").status_code == 200
-        assert client.get(f"/v1/public/lists/red?{query}").status_code in (200, 422)
+        assert client.get(f"/v1/public/lists/red?{query}").status_code in (200, 404, 422)
 
 
 # ---------------------------------------------------------------- rate limit and access log

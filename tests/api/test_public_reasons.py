@@ -198,3 +198,102 @@ def test_the_public_and_the_bureau_tender_answers_use_one_wording(
     early = client.get(f"/v1/bureau/tender/{yi}", params={"on": "2025-01-01"},
                        headers=auth(bureau_db, "bureau")).json()  # fmt: skip
     assert early["text"] == "当日无已公布的信用评价结果，不计信用分"
+
+
+# ---------------------------------------------------------------- issue 16: the tester's defects
+# The test clock (tests.factories.NOW) is 2026-11-01, 09:00: the lookup's today.
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/public/companies/{uscc}?as_of=2026-11-02",
+        "/v1/public/companies/{uscc}?as_of=9999-12-31",
+        "/v1/public/compounds/P1?as_of=2030-01-01",
+        "/v1/public/lists/black?as_of=2030-01-01",
+        "/v1/public/lists/black?as_of=2030-01-01&format=csv",
+        "/v1/public/periods?as_of=2030-01-01",
+        "/v1/public/tender/{uscc}?on=2030-01-01",
+    ],
+)
+def test_a_day_after_today_is_refused_not_forecast(
+    client: TestClient, bureau_db: dict[str, Any], path: str
+) -> None:
+    answer = client.get(path.format(uscc=bureau_db["names"]["丁物业"]))
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "DATE_IN_FUTURE"
+    assert error["message"] == "日期不能晚于今天（2026年11月1日）。"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/companies/{uscc}?as_of=2030-01-01",
+        "/companies/{uscc}?as_of=9999-12-31",
+        "/compounds/P1?as_of=2030-01-01",
+        "/lists/black?as_of=2030-01-01",
+    ],
+)
+def test_the_pages_refuse_a_day_after_today_alike(
+    client: TestClient, bureau_db: dict[str, Any], path: str
+) -> None:
+    page = client.get(path.format(uscc=bureau_db["names"]["丁物业"]))
+    assert page.status_code == 400
+    assert _text(page.text, "explain") == "日期不能晚于今天（2026年11月1日）。"
+    assert "显示截至" not in page.text
+
+
+def test_today_itself_is_still_shown(client: TestClient, bureau_db: dict[str, Any]) -> None:
+    uscc = bureau_db["names"]["丁物业"]
+    assert client.get(f"/v1/public/companies/{uscc}?as_of=2026-11-01").status_code == 200
+    assert client.get(f"/companies/{uscc}?as_of=2026-11-01").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "said"),
+    [
+        ("/v1/public/lists/black?format=pdf", "format", "format 应为 json、csv 或 xlsx 之一"),
+        ("/v1/public/lists/black?page_size=1000", "page_size", "每页条数不能大于 200"),
+        ("/v1/public/lists/black?page_size=abc", "page_size", "每页条数应为整数"),
+        ("/v1/public/companies?q=" + "阳" * 101, "q", "搜索词不能超过 100 个字符"),
+        ("/v1/public/grades?ruleset=foo@1", "ruleset", "规则版本格式不对"),
+    ],
+)
+def test_each_problem_of_a_request_is_said_in_chinese(
+    client: TestClient, path: str, field: str, said: str
+) -> None:
+    error = client.get(path).json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert error["message"] == f"请求有误：{said}。"
+    assert [(p["field"], p["message"]) for p in error["problems"]] == [(field, said)]
+
+
+def test_an_unpublished_period_is_not_found_in_the_api_as_on_the_page(
+    client: TestClient,
+) -> None:
+    api = client.get("/v1/public/lists/black?period=2030Q1")
+    page = client.get("/lists/black?period=2030Q1")
+    assert api.status_code == page.status_code == 404
+    error = api.json()["error"]
+    assert error["code"] == "LIST_NOT_FOUND"
+    assert error["message"] == "2030Q1没有公布黑名单。"
+    assert "LIST_NOT_FOUND" in page.text
+    assert client.get("/v1/public/lists/black?period=2030Q1&format=csv").status_code == 404
+
+
+def test_after_the_publicity_ends_the_pages_no_longer_invite_objections(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """2025Q3 is in publicity to 2026-01-12 and published on 2026-01-20: on 2026-01-15 its
+    publicity is over, its results not yet published."""
+    ended = "2025年第3季度评价结果公示期已于2026年1月12日结束，待正式公布。"
+    shown = client.get("/lists/black", params={"as_of": "2026-01-15"}).text
+    assert _text(shown, "proposed-publicity") == ended
+    card = client.get(f"/companies/{bureau_db['names']['丙物业']}", params={"as_of": "2026-01-15"})
+    assert _text(card.text, "publicity") == ended
+    assert "由2025年第3季度评价结果拟列入，公示期已于2026年1月12日结束，待正式公布" in card.text
+    for html in (shown, card.text):
+        assert "公示至" not in html and "（含当日）前" not in html and "提出异议" not in html
+    during = client.get("/lists/black", params={"as_of": "2026-01-12"}).text
+    assert "2026年1月12日（含当日）前" in during

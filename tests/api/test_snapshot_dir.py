@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,9 @@ def folder(bureau_db: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def both(bureau_db: dict[str, Any], folder: Path) -> Iterator[tuple[TestClient, TestClient]]:
-    settings = bureau_db["settings"].with_(rate_limit=0)
+    # The directory holds a card for every day it changes, later ones too (a listing's end);
+    # the lookup refuses a day after today, so both servers run on a clock past them all.
+    settings = bureau_db["settings"].with_(rate_limit=0, now=_after_every_day(folder))
     with (
         TestClient(create_app(settings)) as warehouse,
         TestClient(create_app(settings, snapshot_dir=folder)) as files,
@@ -49,6 +51,12 @@ def _days(folder: Path) -> list[str]:
     days = {d for timeline in index.values() for d, _ in timeline}
     days |= {(date.fromisoformat(d) - timedelta(days=1)).isoformat() for d in days}
     return sorted(days | {"2025-01-01", "2026-04-20", "2029-02-01"})
+
+
+def _after_every_day(folder: Path) -> datetime:
+    """Noon of the day after the last day `_days` asks about."""
+    last = date.fromisoformat(max(_days(folder))) + timedelta(days=1)
+    return datetime.combine(last, time(12))
 
 
 def _urls(bureau_db: dict[str, Any], folder: Path) -> list[str]:
@@ -98,11 +106,12 @@ def test_the_static_files_are_what_the_api_serves(
 ) -> None:
     warehouse, _ = both
     manifest = json.loads((folder / "manifest.json").read_text())
+    today = bureau_db["settings"].current_time().date().isoformat()
     assert manifest["ledger"]["seq"] > 0 and len(manifest["ledger"]["hash"]) == 64
     for name in ("lists/black/2025Q3.csv", "lists/black/2025Q3.xlsx", "lists/red/2025Q2.json"):
         kind, period, fmt = name.split("/")[1], name.split("/")[2].split(".")[0], name.split(".")[1]
-        served = warehouse.get(
-            f"/v1/public/lists/{kind}?period={period}&format={fmt}&page_size=200"
+        served = warehouse.get(  # as on the day the directory was written
+            f"/v1/public/lists/{kind}?period={period}&format={fmt}&page_size=200&as_of={today}"
         )
         if fmt == "json":
             assert (
@@ -149,7 +158,8 @@ def test_an_altered_file_is_refused_and_verify_says_so(
     (copy / name).write_text((copy / name).read_text().replace('"C"', '"A"'))
     assert main(["public", "verify", str(copy), "--db", str(db), "--json"]) == 1
     assert name in json.loads(capsys.readouterr().out)["altered"]
-    with TestClient(create_app(bureau_db["settings"], snapshot_dir=copy)) as c:
+    settings = bureau_db["settings"].with_(now=_after_every_day(copy))
+    with TestClient(create_app(settings, snapshot_dir=copy)) as c:
         altered = c.get(f"/v1/public/companies/{uscc}?as_of={day}")
         assert altered.status_code == 503 and altered.json()["error"]["code"] == "SNAPSHOT_ALTERED"
 
