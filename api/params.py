@@ -45,10 +45,7 @@ def as_of_query(description: str) -> str | None:
 def to_day(text: str | None, field: str = "as_of") -> date | None:
     if text is None:
         return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise _invalid(field, f"'{text}' is not a calendar date") from None
+    day = _calendar_day(text, field)
     if not EARLIEST <= day <= LATEST:
         raise _invalid(field, f"{text} is outside {EARLIEST} … {LATEST}")
     return day
@@ -63,17 +60,20 @@ def public_day(text: str | None, today: date, field: str = "as_of") -> date | No
     """
     if text is None:
         return None
-    try:
-        asked = date.fromisoformat(text)
-    except ValueError:
-        raise _invalid(field, f"'{text}' is not a calendar date") from None
-    if asked > today:
+    if _calendar_day(text, field) > today:  # before the range check: 9999-12-31 is a 400
         raise UsageError(
             f"{field} {text} is after today ({today.isoformat()})",
             code="DATE_IN_FUTURE",
             details={"today": today.isoformat(), "field": field},
         )
     return to_day(text, field)
+
+
+def _calendar_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _invalid(field, f"'{text}' is not a calendar date") from None
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
