@@ -32,6 +32,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--ingest-memory-limit", default="", help="DuckDB memory limit of ingest")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP lookup")
     ap.add_argument("--no-probes", action="store_true", help="skip the per-format ingest probes")
+    ap.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="only ingest, its floor and the format probes (no run, replay, floor, pandas)",
+    )
     return ap.parse_args(argv)
 
 
@@ -53,20 +58,21 @@ def main(argv: list[str] | None = None) -> int:
             ingest_memory_limit=args.ingest_memory_limit,
             http=not args.no_http,
             probes=not args.no_probes,
+            ingest_only=args.ingest_only,
         )
         agreed = True
         for name in sizes:
             record = run_size(SIZES[name], opts, lambda line: print(line, flush=True))
             report.append(results, record)
             agreed &= record["agreement"]["agreed"]
-            status = "agree" if record["agreement"]["agreed"] else "DISAGREE"
-            print(f"[{name}] engine, floor and pandas {status}", flush=True)
+            if not args.ingest_only:
+                status = "agree" if record["agreement"]["agreed"] else "DISAGREE"
+                print(f"[{name}] engine, floor and pandas {status}", flush=True)
+        shown = report.markdown(report.latest(results), report.latest(results, "ingest"))
         if not args.quick:
-            (HERE / "RESULTS.md").write_text(
-                report.markdown(report.latest(results)), encoding="utf-8"
-            )
+            (HERE / "RESULTS.md").write_text(shown, encoding="utf-8")
         else:
-            print(report.markdown(report.latest(results)))
+            print(shown)
     return 0 if agreed else 1
 
 

@@ -47,6 +47,7 @@ class Options:
     ingest_memory_limit: str = ""  # and for ingest
     http: bool = True
     probes: bool = True
+    ingest_only: bool = False  # data, ingest, its floor and the format probes; no run
 
 
 def ensure_data(size: Size, work: Path, log: Log) -> Path:
@@ -221,6 +222,8 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
     for f, (_, path) in zip(build.result["files"], files, strict=True):
         f["path"] = path
     bare = _ingest_floor(out / "ingest_floor.duckdb", build.result["files"], opts, log)
+    if opts.ingest_only:
+        return _ingest_record(size, opts, log, (folder, out, db), build, bare, started)
     history = _history(db, opts, log)
     compile_sources()
     startup = logged_command(log, "rating --help", "startup", _rating("--help"), json_out=False)
@@ -275,6 +278,38 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         "pandas": peers["pandas"].as_dict(),
         "http_lookup": _http_record(http),
         "agreement": {**agree, "agreed": agreement.agreed(agree)},
+        "harness_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _ingest_record(
+    size: Size,
+    opts: Options,
+    log: Log,
+    where: tuple[Path, Path, Path],
+    build: Measured,
+    bare: Measured,
+    started: float,
+) -> dict[str, Any]:
+    """`--ingest-only`: the record of a size's ingest, its floor and the format probes
+    (`"scope": "ingest"`; RESULTS.md shows it in the ingest table only)."""
+    folder, out, db = where
+    at_start = machine()
+    format_probes = probes.measure(folder, out, opts, log) if opts.probes else {}
+    return {
+        "harness": HARNESS,
+        "scope": "ingest",
+        "size": size.name,
+        "complaints": size.complaints,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git": git_commit(),
+        "machine": {**at_start, "load_average_at_end": machine()["load_average_at_start"]},
+        "settings": {"threads": opts.threads, "ingest_memory_limit": opts.ingest_memory_limit},
+        "data": _data_sizes(folder, db),
+        "ingest": {**build.as_dict(), "by": ingest_summary(build.result["files"])},
+        "ingest_floor": {**bare.as_dict(), "files": bare.result["files"]},
+        "format_probes": format_probes,
+        "agreement": {"agreed": True, "skipped": "--ingest-only"},
         "harness_seconds": round(time.perf_counter() - started, 1),
     }
 

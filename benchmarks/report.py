@@ -28,15 +28,19 @@ def append(path: Path, record: dict[str, Any]) -> None:
         fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
 
 
-def latest(path: Path) -> dict[str, dict[str, Any]]:
+def latest(path: Path, scope: str = "all") -> dict[str, dict[str, Any]]:
     """The newest record of each size in a JSON-lines file, of the current harness only
-    (older records rated the last quarter alone and timed the run in-process)."""
+    (older records rated the last quarter alone and timed the run in-process).
+
+    `scope="all"`: records of a whole run (engine and ingest); `scope="ingest"`: the newest
+    record holding ingest figures, a whole run's or one of `--ingest-only`."""
     found: dict[str, dict[str, Any]] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
-                if record.get("harness") == HARNESS:
+                wanted = scope == "ingest" or record.get("scope", "all") == "all"
+                if record.get("harness") == HARNESS and wanted:
                     found[record["size"]] = record
     return {k: found[k] for k in ORDER if k in found}
 
@@ -226,7 +230,9 @@ def _ingest_checks(r: dict[str, Any]) -> list[Check]:
     return checks
 
 
-def _checks(records: dict[str, dict[str, Any]], r: dict[str, Any]) -> list[Check]:
+def _checks(
+    records: dict[str, dict[str, Any]], r: dict[str, Any], ingest: dict[str, Any]
+) -> list[Check]:
     q = ratios(r)
     evf, pve, rvr = q["engine_vs_floor"] or 99.0, q["pandas_vs_engine"], q["replay_vs_run"] or 99.0
     pandas_oom = r["pandas"]["status"] == "out_of_memory"
@@ -245,7 +251,7 @@ def _checks(records: dict[str, dict[str, Any]], r: dict[str, Any]) -> list[Check
             pandas_oom or (pve or 0) >= TARGETS["pandas_vs_engine"],  # type: ignore[operator]
         ),
         ("engine peak RSS ≤ 4 GiB", f"{rss:.2f} GiB", "≤ 4 GiB", rss <= TARGETS["peak_rss_gib"]),  # type: ignore[operator]
-        *_ingest_checks(r),
+        *_ingest_checks(ingest),
         ("replay ≤ 1.2× the run", f"{rvr:.2f}×", "≤ 1.2×", rvr <= TARGETS["replay_vs_run"]),  # type: ignore[operator]
     ]
     growth = _growth(records)
@@ -264,8 +270,11 @@ def _checks(records: dict[str, dict[str, Any]], r: dict[str, Any]) -> list[Check
     return checks
 
 
-def targets(records: dict[str, dict[str, Any]]) -> list[str]:
-    """Each target of the issue, at the largest size measured: met or missed, by how much."""
+def targets(
+    records: dict[str, dict[str, Any]], ingest: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """Each target of the issue, at the largest size measured: met or missed, by how much
+    (the ingest targets from that size's newest ingest figures, `ingest`)."""
     if not records:
         return []
     name = list(records)[-1]
@@ -276,7 +285,7 @@ def targets(records: dict[str, dict[str, Any]]) -> list[str]:
         "| target | measured | wanted | met |",
         "|---|---:|---:|:---:|",
     ]
-    for label, shown, wanted, met in _checks(records, r):
+    for label, shown, wanted, met in _checks(records, r, (ingest or records).get(name, r)):
         lines.append(f"| {label} | {shown} | {wanted} | {'yes' if met else '**no**'} |")
     return lines
 
@@ -291,7 +300,12 @@ def _settings_note(r: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def markdown(records: dict[str, dict[str, Any]]) -> str:
+def markdown(
+    records: dict[str, dict[str, Any]], ingest: dict[str, dict[str, Any]] | None = None
+) -> str:
+    """RESULTS.md: the engine tables from `records` (`latest(path)`), the ingest table from
+    `ingest` (`latest(path, "ingest")`; by default the same records)."""
+    ingest = records if ingest is None else ingest
     parts = [
         "# Benchmark results",
         "",
@@ -309,25 +323,35 @@ def markdown(records: dict[str, dict[str, Any]]) -> str:
         "## Ingest against its floor",
         "",
         INGEST_HEADER,
-        *[_ingest_row(r) for r in records.values()],
+        *[_ingest_row(r) for r in ingest.values()],
         "",
-        *targets(records),
+        *targets(records, ingest),
         "",
     ]
     lin = linearity(records)
     if lin:
         parts += ["Cost per complaint as the city grows (linear = 1.00):", "", *lin, ""]
     parts += ["## Provenance", ""]
-    for r in records.values():
-        m, g, d = r["machine"], r["git"], r["data"]
-        parts.append(
-            f"* **{r['size']}** — {r['measured_at']}, commit `{g['commit'][:12]}`"
-            f"{' (uncommitted changes)' if g['dirty'] else ''}, rules `{r['rules']}` logic "
-            f"`{r['fingerprint']['logic'][:12]}`; {m['cpu']}, {m['cores']} cores, "
-            f"{m['memory_gib']} GiB, load at start {m['load_average_at_start']}; "
-            f"{_settings_note(r)}; {d['companies']:,} companies, {d['projects']:,} projects, "
-            "rows "
-            + ", ".join(f"{k} {v:,}" for k, v in d["rows"].items())
-            + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB."
-        )
+    shown = [*records.values(), *(r for r in ingest.values() if r.get("scope") == "ingest")]
+    for r in shown:
+        parts.append(_provenance(r))
     return "\n".join(parts) + "\n"
+
+
+def _provenance(r: dict[str, Any]) -> str:
+    m, g, d = r["machine"], r["git"], r["data"]
+    rules = (
+        f", rules `{r['rules']}` logic `{r['fingerprint']['logic'][:12]}`"
+        if "rules" in r
+        else " (ingest only)"
+    )
+    end = f", at end {m['load_average_at_end']}" if "load_average_at_end" in m else ""
+    return (
+        f"* **{r['size']}** — {r['measured_at']}, commit `{g['commit'][:12]}`"
+        f"{' (uncommitted changes)' if g['dirty'] else ''}{rules}; {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB, load at start {m['load_average_at_start']}{end}; "
+        f"{_settings_note(r)}; {d['companies']:,} companies, {d['projects']:,} projects, "
+        "rows "
+        + ", ".join(f"{k} {v:,}" for k, v in d["rows"].items())
+        + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB."
+    )

@@ -48,7 +48,7 @@ def test_results_md_is_generated_from_the_results_file() -> None:
     """RESULTS.md is never edited by hand: it is what the harness renders from the JSON lines."""
     if not RESULTS.exists():
         pytest.skip("no benchmark results recorded yet")
-    expected = report.markdown(report.latest(RESULTS))
+    expected = report.markdown(report.latest(RESULTS), report.latest(RESULTS, "ingest"))
     assert (HERE / "RESULTS.md").read_text(encoding="utf-8") == expected
 
 
@@ -74,3 +74,29 @@ def test_wrk_output_is_read_in_milliseconds() -> None:
     found = parse_wrk(WRK_OUTPUT)
     assert found["requests_per_second"] == 2650.1
     assert (found["p50_ms"], found["p99_ms"], found["non_2xx"]) == (11.8, 0.95, 3)
+
+
+def test_an_ingest_only_record_fills_the_ingest_table_and_leaves_the_engine_table(
+    tmp_path: Path,
+) -> None:
+    """`--ingest-only` records (no run) show in the ingest table and its targets; the engine
+    table keeps the newest whole run of that size."""
+    if not RESULTS.exists():
+        pytest.skip("no benchmark results recorded yet")
+    whole = report.latest(RESULTS)["10M"]
+    ingest = {
+        k: whole[k] for k in ("harness", "size", "complaints", "git", "machine", "data", "ingest")
+    }
+    ingest["ingest"] = {**whole["ingest"], "peak_rss_gib": 1.5}
+    ingest.update(scope="ingest", measured_at="2099-01-01T00:00:00Z", settings={})
+    ingest["ingest_floor"], ingest["format_probes"] = whole["ingest_floor"], {}
+    results = tmp_path / "results.jsonl"
+    report.append(results, whole)
+    report.append(results, ingest)
+    assert report.latest(results)["10M"] is not None
+    assert "scope" not in report.latest(results)["10M"]
+    assert report.latest(results, "ingest")["10M"]["scope"] == "ingest"
+    shown = report.markdown(report.latest(results), report.latest(results, "ingest"))
+    assert "| ingest peak RSS ≤ 2 GiB | 1.50 GiB | ≤ 2 GiB | yes |" in shown
+    assert "* **10M** — 2099-01-01T00:00:00Z" in shown and "(ingest only)" in shown
+    assert f"| 10M | {whole['complaints']:,} |" in shown  # the engine row is still there
