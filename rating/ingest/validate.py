@@ -159,6 +159,8 @@ class ColumnSQL:
     and for an identifier the list of repairs its raw cell needed (`changes`)."""
 
     trimmed: str  # over the raw column
+    last: str  # over the raw column: its last character ("l__name")
+    trimmed_at: str  # `trimmed` over the raw column and "l__name"
     clean: str  # over the trimmed column "t__name"
     parsed: str  # over the cleaned column "k__name"
     value: str  # over the parsed column "p__name"
@@ -211,6 +213,8 @@ def column_sql(
         return ColumnSQL(
             "NULL::VARCHAR",
             "NULL::VARCHAR",
+            "NULL::VARCHAR",
+            "NULL::VARCHAR",
             f"NULL::{target}",
             f"CAST({sql_text(lit(default))} AS {target})",
             f"{missing}::VARCHAR",
@@ -249,6 +253,8 @@ def column_sql(
     trimmed, clean = f"fast_trim({raw})", _clean(t, col)
     return ColumnSQL(
         trimmed,
+        f"{raw}[-1]",
+        f"trim_ends({raw}, {_q(f'l__{name}')})",
         clean,
         _parsed(k, col, identifier, traits, name),
         value,
@@ -295,8 +301,8 @@ def check_sql(
     """SELECT producing `_line`, `_sheet`, one typed column and one error-code column per
     contract column, and `x__<column>` (the repairs made) per identifier column.
 
-    Built in stages (trim → clean → parse → value → errors → references and cross-column
-    checks), each a subquery over the previous, so every expression names the stage before
+    Built in stages (last character → trim → clean → parse → value → errors → references and
+    cross-column checks), each a subquery over the previous, so every expression names the stage before
     instead of repeating its text (and DuckDB computes each once).
     """
     staged = _staged(contract, mapping, traits)
@@ -304,7 +310,8 @@ def check_sql(
     parse = ", ".join(f"{c.parsed} AS {_q('p__' + n)}" for n, c in staged.items())
     parse += "".join(f", {slow.slow_alias(n)}.problem AS {slow.problem_column(n)}" for n in dated)
     stages = [
-        ", ".join(f"{c.trimmed} AS {_q('t__' + n)}" for n, c in staged.items()),
+        ", ".join(f"{c.last} AS {_q('l__' + n)}" for n, c in staged.items()),
+        ", ".join(f"{c.trimmed_at} AS {_q('t__' + n)}" for n, c in staged.items()),
         ", ".join(f"{c.clean} AS {_q('k__' + n)}" for n, c in staged.items()),
         parse,
         ", ".join(f"{c.value} AS {_q(n)}" for n, c in staged.items()),
@@ -312,7 +319,7 @@ def check_sql(
     ]
     rows = raw_table
     for i, stage in enumerate(stages):
-        joins = "".join(slow.join_sql(n) for n in dated) if i == 2 else ""
+        joins = "".join(slow.join_sql(n) for n in dated) if i == 3 else ""
         rows = f"(SELECT v.*, {stage} FROM {rows} AS v{joins})"
     names = ", ".join(_q(n) for n in staged)
     changes = "".join(

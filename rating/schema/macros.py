@@ -168,4 +168,13 @@ PARSE_MACROS = [
     f"""CREATE OR REPLACE MACRO fast_trim(t) AS CASE
         WHEN may_trim(ord(t)) OR may_trim(ord(t[-1]))
         THEN trim(t, {_TRIMMED}) ELSE t END""",
+    # The same test as `may_trim(ord(s))` by comparing bytes: UTF-8 sorts as code points do,
+    # so `s < chr(33)` says the first code point is ≤ 32 without decoding it.
+    """CREATE OR REPLACE MACRO may_trim_at(s) AS
+        s < chr(33) OR (s >= chr(160) AND s < chr(12289)) OR starts_with(s, chr(65279))""",
+    # `fast_trim(t)` given `last` = t[-1] computed once in a stage before (in the macro,
+    # DuckDB finds the last character anew for every test of it: most of the trim's price
+    # on a clean column).
+    f"""CREATE OR REPLACE MACRO trim_ends(t, last) AS CASE
+        WHEN may_trim_at(t) OR may_trim_at(last) THEN trim(t, {_TRIMMED}) ELSE t END""",
 ]

@@ -1,0 +1,57 @@
+"""`trim_ends(t, t[-1])` (the check stage's trim, its last character computed once) gives
+exactly what `fast_trim(t)` gives, for every cell: the same test of the first and the last
+character done by comparing UTF-8 bytes instead of decoding code points (issue 21)."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rating.schema.macros import PARSE_MACROS
+
+# Every character the trims remove or test the bounds of, and ordinary text around them.
+EDGES = [chr(c) for c in (0, 1, 9, 10, 13, 31, 32, 33, 127, 159, 160, 161, 5760, 8192, 8202)]
+EDGES += [chr(c) for c in (8203, 8205, 8239, 8287, 8288, 12287, 12288, 12289, 65279, 65280)]
+EDGES += ["a", "1", "物", "业", "\ufffd", "😀", "\U0010fffd", "-", "#"]
+
+
+def _con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for macro in PARSE_MACROS:
+        con.execute(macro)
+    return con
+
+
+CON = _con()
+
+
+def _both(cells: list[str | None]) -> list[tuple[str | None, str | None]]:
+    return CON.execute(
+        """SELECT fast_trim(t), trim_ends(t, l) FROM
+           (SELECT t, t[-1] AS l FROM (SELECT unnest($cells::VARCHAR[]) AS t))""",
+        {"cells": cells},
+    ).fetchall()
+
+
+def test_every_edge_character_alone_at_either_end_and_both() -> None:
+    cells: list[str | None] = [None, "", "  ", "物业"]
+    for a in EDGES:
+        cells += [a, a + "x", "x" + a, a + "物业" + a, a + a]
+    for old, new in _both(cells):
+        assert old == new
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(EDGES) | st.characters(blacklist_categories=("Cs",)),
+            max_size=8,
+        ),
+        max_size=40,
+    )
+)
+def test_trim_ends_equals_fast_trim(cells: list[str]) -> None:
+    for old, new in _both(list(cells)):
+        assert old == new
