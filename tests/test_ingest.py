@@ -142,6 +142,22 @@ def test_each_bad_row_gets_its_reason_and_nothing_is_lost(con, settings, tmp_pat
     assert message == "outside the allowed range (户数): > 0"
 
 
+def test_line_numbers_of_a_clean_read_count_the_title_above_the_header(  # type: ignore[no-untyped-def]
+    con, settings, tmp_path
+) -> None:
+    """Every line splits (no MALFORMED_LINE): record k is line k + the lines above it."""
+    ingest_file(con, settings, "companies", _companies(tmp_path))
+    good = f"P0,幸福里,芝罘区,向阳街道,300,20000,{B},2021/3/1,"
+    bad = [r for code, r in BAD_PROJECT_ROWS.items() if code != "MALFORMED_LINE"]
+    path = _projects(tmp_path, [good, *bad])
+    path.write_bytes("2026年第三季度 项目台账\n".encode("gb18030") + path.read_bytes())
+    result = ingest_file(con, settings, "projects", path)
+    assert (result.header_line, result.rows_loaded, result.rows_quarantined) == (2, 1, len(bad))
+    lines = dict(rows(con, "SELECT code, line FROM quarantine"))
+    assert [lines[c] for c in BAD_PROJECT_ROWS if c != "MALFORMED_LINE"] == list(range(4, 12))
+    assert rows(con, "SELECT _row FROM src_projects") == [(3,)]
+
+
 def test_overlapping_service_and_duplicate_keys(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ingest_file(con, settings, "companies", _companies(tmp_path))
     result = ingest_file(

@@ -193,6 +193,12 @@ def _number_lines(
         f"ALTER TABLE {table} ADD COLUMN _line BIGINT; ALTER TABLE {table} ADD COLUMN _rid BIGINT;"
         f"ALTER TABLE {table} ADD COLUMN _sheet INTEGER DEFAULT 0"
     )
+    if not rejected_lines:  # the common case: no count of rejected lines per record
+        con.execute(
+            f"UPDATE {table} SET _line = rowid + 1 + $header, _rid = rowid + 1 + $header",
+            {"header": header_line},
+        )
+        return
     adjusted = [line - header_line - 1 - j for j, line in enumerate(rejected_lines)]
     con.execute(
         f"""UPDATE {table} SET _line = rowid + 1 + $header
