@@ -207,7 +207,7 @@ def git_commit() -> dict[str, Any]:
 
 def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
     """Everything for one size; returns its JSON record."""
-    started = time.perf_counter()
+    started, at_start = time.perf_counter(), machine()
     folder = ensure_data(size, opts.work, log)
     out = opts.work / "runs" / size.name
     shutil.rmtree(out, ignore_errors=True)
@@ -223,7 +223,7 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         f["path"] = path
     bare = _ingest_floor(out / "ingest_floor.duckdb", build.result["files"], opts, log)
     if opts.ingest_only:
-        return _ingest_record(size, opts, log, (folder, out, db), build, bare, started)
+        return _ingest_record(size, opts, log, (folder, out, db), build, bare, (started, at_start))
     history = _history(db, opts, log)
     compile_sources()
     startup = logged_command(log, "rating --help", "startup", _rating("--help"), json_out=False)
@@ -289,12 +289,13 @@ def _ingest_record(
     where: tuple[Path, Path, Path],
     build: Measured,
     bare: Measured,
-    started: float,
+    begun: tuple[float, dict[str, Any]],
 ) -> dict[str, Any]:
     """`--ingest-only`: the record of a size's ingest, its floor and the format probes
-    (`"scope": "ingest"`; RESULTS.md shows it in the ingest table only)."""
+    (`"scope": "ingest"`; RESULTS.md shows it in the ingest table only). `begun`: when the
+    size began (perf_counter) and the machine with its load average then."""
     folder, out, db = where
-    at_start = machine()
+    started, at_start = begun
     format_probes = probes.measure(folder, out, opts, log) if opts.probes else {}
     return {
         "harness": HARNESS,

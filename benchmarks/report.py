@@ -292,6 +292,8 @@ def targets(
 
 def _settings_note(r: dict[str, Any]) -> str:
     s = r.get("settings") or {}
+    if r.get("scope") == "ingest":
+        return f"DuckDB memory limit {s.get('ingest_memory_limit') or 'default'} (ingest)"
     parts = [
         f"DuckDB memory limit {s.get('memory_limit') or 'default'} (run, replay, floor)",
         f"{s.get('ingest_memory_limit') or 'default'} (ingest)",
