@@ -335,3 +335,16 @@ def test_a_broken_folder_does_not_block_runs(tmp_path: Path) -> None:
     assert registry.select(rules, "haikou-2019@1.0.0", "yantai-2022", Period.parse("2020Q3"), False)
     with pytest.raises(RuleSetError):  # the draft itself, once in force, is refused in full
         registry.select(rules, None, "yantai-2022", Period.parse("2099Q1"), False)
+
+
+def test_choosing_the_version_in_force_reads_each_header_once_per_process() -> None:
+    """`rating run` chooses the version twice (command, planner): the headers are parsed once."""
+    from rating.periods import Period
+    from rating.ruleset import registry
+
+    registry._header_of.cache_clear()
+    versions = [v for n, v in list_rulesets(RULES_DIR) if n == "yantai-2022"]
+    for _ in range(2):
+        rs = registry.select(RULES_DIR, None, "yantai-2022", Period.parse("2026Q3"), False)
+        assert rs.ref == "yantai-2022@1.1.1"
+    assert registry._header_of.cache_info().misses == len(versions)
