@@ -252,6 +252,7 @@ def _prepare(folder: Path, out: Path, opts: Options, log: Log) -> dict[str, Any]
 def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
     """Everything for one size; returns its JSON record."""
     started = time.perf_counter()
+    git = git_commit()  # at the start: the code the steps run (a commit made meanwhile is not)
     folder = ensure_data(size, opts.work, log)
     out = opts.work / "runs" / size.name
     shutil.rmtree(out, ignore_errors=True)
@@ -277,7 +278,7 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         "complaints": size.complaints,
         "period": PERIOD,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "git": git_commit(),
+        "git": {**git, **({"changed_during_run": True} if git_commit() != git else {})},
         "rules": run["rules"],
         "fingerprint": {k: run["fingerprint"][k] for k in ("logic", "wording", "files")},
         "machine": machine(),

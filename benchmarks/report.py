@@ -333,7 +333,9 @@ def markdown(records: dict[str, dict[str, Any]]) -> str:
         m, g, d = r["machine"], r["git"], r["data"]
         parts.append(
             f"* **{r['size']}** — {r['measured_at']}, commit `{g['commit'][:12]}`"
-            f"{' (uncommitted changes)' if g['dirty'] else ''}, rules `{r['rules']}` logic "
+            f"{' (uncommitted changes)' if g['dirty'] else ''}"
+            f"{' (the tree changed while it ran)' if g.get('changed_during_run') else ''}"
+            f", rules `{r['rules']}` logic "
             f"`{r['fingerprint']['logic'][:12]}`; {m['cpu']}, {m['cores']} cores, "
             f"{m['memory_gib']} GiB, load at start {m['load_average_at_start']}; "
             f"{_settings_note(r)}; {d['companies']:,} companies, {d['projects']:,} projects, "
