@@ -16,4 +16,4 @@ router = APIRouter(tags=["system"])
     "/healthz", response_model=Health, summary="Liveness and what the public snapshot holds"
 )
 def healthz(state: AppState = Depends(get_state)) -> Health:
-    return Health(ok=True, engine_version=__version__, **state.info())
+    return Health.model_validate({"ok": True, "engine_version": __version__, **state.info()})
