@@ -33,10 +33,12 @@ CHART_W, CHART_H, PAD = 640, 220, 36
 
 
 def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
-    """Points of an SVG line chart: periods left to right, best grade at the top. Each period's
+    """Points of an SVG line chart: periods left to right, the rule set's whole scale of grades
+    top to bottom, best (AAA) at the top and worst at the bottom — never only the grades the
+    company had, where a company rated C every period saw C alone at the top. Each period's
     label is centred under its point, the first starts at it and the last ends at it, so no
     label runs past the chart's edge (at phone width the labels are drawn twice as large)."""
-    grades = [g for g in order if any(h.grade == g for h in history)] or order
+    grades = list(order) or [h.grade for h in history if h.grade]
     rank = {g: i for i, g in enumerate(grades)}
     step_x = (CHART_W - 2 * PAD) / max(1, len(history) - 1)
     step_y = (CHART_H - 2 * PAD) / max(1, len(grades) - 1)
