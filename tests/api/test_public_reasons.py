@@ -50,7 +50,10 @@ def test_the_card_says_why_a_low_score_is_still_b(
     [
         ("甲物业", "信用得分90.00分，按得分为AAA级（AAA级：信用得分85分（含）以上）。"),
         ("丙物业", "一票否决"),  # the veto, whatever the score (its band is B)
-        ("壬物业", "依据“企业实际从事物业服务活动但未纳入信用信息管理”，评为C(缺失)级。"),
+        (
+            "壬物业",
+            "依据“企业实际从事物业服务活动但未纳入信用信息管理”，评为C(缺失)级，不计信用得分。",
+        ),
     ],
 )
 def test_every_grade_says_its_reason(
@@ -297,3 +300,20 @@ def test_after_the_publicity_ends_the_pages_no_longer_invite_objections(
         assert "公示至" not in html and "（含当日）前" not in html and "提出异议" not in html
     during = client.get("/lists/black", params={"as_of": "2026-01-12"}).text
     assert "2026年1月12日（含当日）前" in during
+
+
+def test_c_missing_is_explained_and_shows_no_score(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """C(缺失) (Shandong: active but not in credit information management) has a meaning in
+    Chinese, and the card shows no credit score, no band and no reasons that would contradict
+    it; its history shows no score either; the legend lists it with its meaning."""
+    card = client.get(f"/v1/public/companies/{bureau_db['names']['壬物业']}").json()
+    current = card["current"]
+    assert current["grade"] == "C(缺失)" and current["grade_meaning"]
+    assert "信用信息管理" in current["grade_meaning"] or "未纳入" in current["grade_meaning"]
+    assert current["score"] is None and current["band_grade"] is None and card["reasons"] == []
+    assert all(h["score"] is None for h in card["history"] if h["grade"] == "C(缺失)")
+    legend = client.get("/v1/public/grades", params={"ruleset": card["provenance"]["ruleset"]})
+    rows = {g["grade"]: g for g in legend.json()["grades"]}
+    assert rows["C(缺失)"]["meaning"]

@@ -4,6 +4,10 @@ the local document, reasons add up to the score, an ended publicity says so."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from api.routers.pages import history_chart
 from rating.public.shapes import HistoryEntry
 
@@ -25,3 +29,68 @@ def test_the_history_chart_puts_the_best_grade_at_the_top_whatever_the_company_h
     assert sorted(levels, key=levels.__getitem__) == YANTAI  # top to bottom
     assert [p["y"] for p in chart["points"]] == [levels["C"], levels["C"]]
     assert levels["C"] > levels["B"] > levels["AAA"]
+
+
+def _versions() -> list[str]:
+    from rating.ruleset.loader import list_rulesets
+    from rating.settings import Settings
+
+    rules = Settings().rules_dir
+    return [f"{n}@{v}" for n, v in list_rulesets(rules)]
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.mark.parametrize("ref", _versions())
+def test_every_published_version_gives_every_grade_a_chinese_meaning(ref: str) -> None:
+    """Each rule version in rules/, on its own (nothing to borrow from): every grade of its
+    scale, bands and overrides alike (C(缺失)), has a meaning in Chinese, no English; the
+    lists' bases and every rule's basis cite the scheme's own document, never another city's
+    text, a draft or English (the auditors' `clause` may)."""
+    from rating.public.build import legend
+    from rating.public.text import PublicWords
+    from rating.public.wording import PublicWording, citation
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
+    rs = load_ruleset(Settings().rules_dir, ref).definition
+    shown = legend(rs, PublicWords("zh"))
+    meanings = {g.grade: g.meaning for g in shown.grades}
+    assert set(rs.grade_order) <= set(meanings)
+    for grade, meaning in meanings.items():
+        assert meaning and HAN.search(meaning) and not ENGLISH.search(meaning), (grade, meaning)
+    own = f"《{rs.ruleset.title}》"
+    wording = PublicWording(rs)
+    bases = [wording.rule_basis(r.id) for r in rs.rules] + [
+        b for b in (shown.red_clause, shown.black_clause) if b
+    ]
+    for basis in bases:
+        assert basis.startswith(own) or "山东省" in basis, basis
+        assert not ENGLISH.search(basis), basis
+        assert "征求意见稿" not in basis and "design" not in basis
+    assert citation(rs).startswith(own)
+
+
+def test_an_older_version_borrows_the_words_of_its_wording_revision() -> None:
+    """yantai-2022@1.1.0 words no meaning and cites other cities; beside its revision 1.1.2
+    (same logic) the public reads 1.1.2's meanings (信用优秀, C(缺失)'s) and Yantai's text."""
+    from rating.public.build import legend
+    from rating.public.text import PublicWords
+    from rating.public.wording import PublicWording
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
+    rules = Settings().rules_dir
+    old, new, other = (
+        load_ruleset(rules, f"{x}").definition
+        for x in ("yantai-2022@1.1.0", "yantai-2022@1.1.2", "haikou-2019@1.0.0")
+    )
+    wording = PublicWording.of(old, [new, other, old])
+    assert [r.ref for r in wording.revisions] == ["yantai-2022@1.1.2"]
+    meanings = {g.grade: g.meaning for g in legend(old, PublicWords("zh"), wording).grades}
+    assert meanings["AAA"] == "信用优秀" and meanings["C(缺失)"].startswith("未纳入信用信息管理")
+    assert "If the complaint" in old.rule("P-CMP-RATE").clause  # the auditors' text stays
+    assert wording.rule_basis("P-CMP-RATE").startswith("《烟台市物业服务企业信用信息管理办法》")
+    assert wording.list_basis("black").endswith("列入诚信“黑名单”")
