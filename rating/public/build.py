@@ -27,6 +27,7 @@ from rating.engine.history import streaks
 from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
+from rating.public.breakdown import breakdown
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
 from rating.public.managers import card_managers
 from rating.public.paths import public_paths
@@ -41,7 +42,7 @@ from rating.public.shapes import (
     Service,
 )
 from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
-from rating.public.wording import PublicWording
+from rating.public.wording import PublicWording, citation
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.scores import shown_float, shown_score
@@ -128,6 +129,7 @@ def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None
         ruleset=rs.ref,
         title=rs.ruleset.title,
         document=rs.ruleset.document,
+        citation=citation(rs),
         effective_from=rs.ruleset.effective_from.isoformat(),
         grades=[
             GradeBand(grade=g, meaning=wording.meaning(g, m or r), rule=r)
@@ -244,6 +246,16 @@ def _card(
         ],
         band_grade=None if unscored else raw["band_grade"],
     )
+    if card.score is not None:
+        card.breakdown = breakdown(
+            raw["score"],
+            rs.project.base,
+            [r["points"] for r in raw["reasons"]],
+            len(reasons),
+            rs.score_places,
+            words,
+            [r.title for r in reasons],
+        )
     card.grade_reason = grade_reason(
         raw["grade_reason"], card.band_grade, card.grade, card.score, rs, card.veto_items, words
     )

@@ -31,6 +31,27 @@ class Reason(Shape):
     clause: str = Field(description="The source clause, as the rule file cites it")
 
 
+class ScoreLine(Shape):
+    """One line of how the score is made, as shown (`rating.scores.shown_score`)."""
+
+    kind: Literal["base", "reason", "others", "limits", "rounding"] = Field(
+        description="base: the score every company starts from; reason: a reason shown (in "
+        "`reasons` order); others: the reasons not shown, together; limits: the scheme's caps "
+        "and floors; rounding: each figure is cut to the places shown, not rounded"
+    )
+    label: str = Field(description="The line in plain words (基础分, 其他2项合计 …)")
+    points: float = Field(description="As shown; the lines add up to `total` exactly")
+
+
+class ScoreBreakdown(Shape):
+    """How the shown score is made: base + each reason shown + the others + limits + rounding
+    = the score shown, to the last shown digit."""
+
+    lines: list[ScoreLine]
+    others: int = Field(description="How many reasons are not shown one by one")
+    total: float = Field(description="The score as the card shows it")
+
+
 class ProjectManager(Shape):
     """The project manager (项目经理) in charge of a compound, as a company card shows them:
     masked, since a card is the most widely seen page (`rating.public.managers`)."""
@@ -271,6 +292,11 @@ class CompanyCard(Shape):
     as_of: str
     current: Current
     reasons: list[Reason]
+    breakdown: ScoreBreakdown | None = Field(
+        None,
+        description="How the score is made: base, the reasons shown, the others together, "
+        "= the score shown; null when there is no score (not rated, C(缺失))",
+    )
     projects: list[ProjectGrade]
     history: list[HistoryEntry]
     measures: list[PublicMeasure] = Field(
@@ -447,6 +473,11 @@ class Legend(Shape):
     ruleset: str
     title: str
     document: str
+    citation: str = Field(
+        "",
+        description="The document as the public pages cite it: 《title》（document number）; the "
+        "basis of a public measure",
+    )
     effective_from: str
     grades: list[GradeBand]
     project_grades: list[GradeBand]

@@ -157,6 +157,7 @@ class PublicView(Lists):
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
+            breakdown=latest.breakdown,
             projects=self.served(
                 uscc,
                 day,
@@ -206,12 +207,18 @@ class PublicView(Lists):
                 project_name=x.project_name,
                 until=x.span.text,
                 ends=x.span.ends.isoformat() if x.span.ends else None,
-                clauses=sorted({m["clause"] for m in x.measures}),
+                clauses=sorted({self._measure_basis(m["rules"]) for m in x.measures}),
                 points=float(x.values["points"]) if "points" in x.values else None,
                 excluded=x.values.get("excluded"),
             )
             for x in book.in_force(uscc, day, public_only=True)
         ]
+
+    def _measure_basis(self, ruleset: str) -> str:
+        """What the public reads as a measure's basis: its rule set's document (the measure's
+        own clause, for auditors, may cite other cities or drafts)."""
+        found = self.data.legends.get(ruleset)
+        return found.citation if found and found.citation else ruleset
 
     @abstractmethod
     def compound_doc(self, project_id: str) -> CompoundDoc | None: ...

@@ -246,7 +246,8 @@ def test_a_cards_reasons_are_ordered_by_size_whatever_their_sign(tmp_path: Path)
         ("P-INSP-DEDUCT", -1.5),
     ]
     rows = re.findall(r'data-label="分值">([^<]+)<', page)
-    assert rows == ["加3.00分", "扣3.00分", "扣2.00分", "扣1.50分"]
+    # the base first, the reasons by size, then the score they add up to
+    assert rows == ["80.00分", "加3.00分", "扣3.00分", "扣2.00分", "扣1.50分", "= 76.50分"]
 
 
 def test_a_resident_learns_why_and_what_to_do(client: TestClient) -> None:

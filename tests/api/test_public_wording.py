@@ -5,6 +5,8 @@ the local document, reasons add up to the score, an ended publicity says so."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -94,3 +96,59 @@ def test_an_older_version_borrows_the_words_of_its_wording_revision() -> None:
     assert "If the complaint" in old.rule("P-CMP-RATE").clause  # the auditors' text stays
     assert wording.rule_basis("P-CMP-RATE").startswith("《烟台市物业服务企业信用信息管理办法》")
     assert wording.list_basis("black").endswith("列入诚信“黑名单”")
+
+
+@pytest.fixture(scope="module")
+def demo_public(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`rating demo` (the smallest city) and its public snapshot, as a resident meets them:
+    2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3 under 1.1.2."""
+    import os
+
+    import duckdb
+
+    from rating import public
+    from rating.cli import main
+    from rating.settings import Settings
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    os.environ["RATING_NOW"] = "2026-11-01T09:00:00"
+    try:
+        assert main(["demo", "--complaints", "1000", "--dir", str(out)]) == 0
+        settings = Settings(db_path=out / "rating.duckdb")
+        with duckdb.connect(str(settings.db_path), read_only=True) as con:
+            return public.build(con, settings.zone, settings.current_time)
+    finally:
+        os.environ.pop("RATING_NOW", None)
+
+
+@pytest.mark.slow
+def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -> None:
+    """Every card of every disclosed period of the demo: base + reasons shown + 其他N项合计
+    (+ caps and floors, + the cut to shown places) = the score shown, to the last digit; its
+    grade has a Chinese meaning; its reasons cite the local document only; C(缺失) shows no
+    score. Older periods (under 1.1.0) read the words of 1.1.2, published beside them."""
+    data = demo_public
+    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.2"}
+    checked = missing = 0
+    for run_id, cards in data.cards.items():
+        doc = data.runs[run_id]
+        for card in cards.values():
+            meaning = doc.meanings.get(card.grade or "")
+            assert meaning and HAN.search(meaning) and not ENGLISH.search(meaning), card.grade
+            for reason in card.reasons:
+                assert reason.clause.startswith(("《烟台市", "《山东省")), reason.clause
+                assert not ENGLISH.search(reason.clause)
+            if card.grade == "C(缺失)":
+                assert card.score is None and card.reasons == [] and card.breakdown is None
+                missing += 1
+                continue
+            b = card.breakdown
+            assert b is not None and b.total == card.score
+            lines = sum((Decimal(str(line.points)) for line in b.lines), Decimal(0))
+            assert lines == Decimal(str(card.score)), (card.uscc, b.lines, card.score)
+            assert [ln.points for ln in b.lines if ln.kind == "reason"] == [
+                r.points for r in card.reasons
+            ]
+            checked += 1
+    assert checked >= 10, checked
+    assert any(b.others for c in data.cards.values() for x in c.values() if (b := x.breakdown))
