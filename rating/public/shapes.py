@@ -10,6 +10,7 @@ Nothing personal ever has a field here: no complainant, no complaint text, no re
 from __future__ import annotations
 
 import builtins
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -136,6 +137,17 @@ class Publicity(Shape):
     objections_until: str | None = Field(
         default=None, description="The last day to raise an objection (异议), inclusive"
     )
+    ended: bool = Field(
+        default=False,
+        description="True once `ends_on` has passed on the day of the answer (`as_of`): the "
+        "publicity is over and the results await publication; no objection is invited",
+    )
+
+    def on(self, day: date) -> Publicity:
+        """This publicity as seen at the end of `day`: `ended` when its last day is before."""
+        return self.model_copy(
+            update={"ended": bool(self.ends_on) and day.isoformat() > str(self.ends_on)}
+        )
 
 
 class Proposal(Shape):
@@ -322,6 +334,11 @@ class CompanySummary(Shape):
     black: bool = Field(description="On the black list in force")
     proposed: list[Literal["red", "black"]] = Field(
         default=[], description="Lists it is proposed for in publicity (公示中（拟列入）)"
+    )
+    publicity_ended: bool = Field(
+        default=False,
+        description="Its proposed result's publicity is over on the day (公示期已结束，待正式公布): "
+        "`status` proposed and `proposed` then no longer mean 公示中",
     )
 
 

@@ -112,6 +112,9 @@ class PublicView(Lists):
             red=c.red,
             black=c.black,
             proposed=[p.kind for p in c.proposed],
+            publicity_ended=any(
+                p.ended for p in (c.publicity, *(x.publicity for x in c.proposed)) if p
+            ),
         )
 
     def assemble(self, uscc: str, day: date) -> CompanyCard | None:
@@ -153,7 +156,9 @@ class PublicView(Lists):
                 list_reason=listing.reason if listing else None,
                 listing=listing,
                 streak=latest.grade_streak,
-                publicity=doc.publicity if status.status == "proposed" else None,
+                publicity=doc.publicity.on(day)
+                if doc.publicity and status.status == "proposed"
+                else None,
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,

@@ -8,12 +8,15 @@ black list in force by a streak of C (listed by 2025Q3).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from rating.uscc import check_char
 
 pytestmark = pytest.mark.slow  # end to end over the real app and DuckDB file
@@ -317,3 +320,38 @@ def test_c_missing_is_explained_and_shows_no_score(
     legend = client.get("/v1/public/grades", params={"ruleset": card["provenance"]["ruleset"]})
     rows = {g["grade"]: g for g in legend.json()["grades"]}
     assert rows["C(缺失)"]["meaning"]
+
+
+def test_after_the_publicity_ends_no_tag_says_in_publicity_and_the_json_says_ended(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """丙物业 is proposed for the black list by 2025Q3, in publicity to 2026-01-12. On
+    2026-01-12 the JSON says `ended: false` and the tags 公示中; on 2026-01-15 `ended: true`
+    (with `ends_on`), the search summary `publicity_ended: true`, and neither the card nor the
+    search results nor the lists show 公示中 any more."""
+    uscc = bureau_db["names"]["丙物业"]
+    for day, ended in (("2026-01-12", False), ("2026-01-15", True)):
+        card = client.get(f"/v1/public/companies/{uscc}", params={"as_of": day}).json()
+        publicity = card["current"]["publicity"]
+        assert publicity["ended"] is ended and publicity["ends_on"] == "2026-01-12"
+        assert all(p["publicity"]["ended"] is ended for p in card["current"]["proposed"])
+        black = client.get("/v1/public/lists/black", params={"as_of": day}).json()
+        shown = black["publicity"] or black["proposed"]["publicity"]
+        assert shown["ended"] is ended
+        # the search answers for today: a clock on that day
+        at = dataclasses.replace(bureau_db["settings"], now=datetime.fromisoformat(f"{day}T12:00"))
+        with TestClient(create_app(at)) as then:
+            hits = then.get("/v1/public/search", params={"q": "丙物业"}).json()
+            summary = next(h["company"] for h in hits["items"] if h["company"]["uscc"] == uscc)
+            assert summary["publicity_ended"] is ended and summary["proposed"] == ["black"]
+            found = then.get("/", params={"q": "丙物业"}).text
+    pages = [
+        client.get(f"/companies/{uscc}", params={"as_of": "2026-01-15"}).text,
+        found,
+        client.get("/lists/black", params={"as_of": "2026-01-15"}).text,
+    ]
+    for html in pages:
+        main = html.split('<main id="main">')[1].split("</main>")[0]
+        main = re.sub(r'<p class="muted" id="rule">.*?</p>', "", main)  # explains the tag
+        assert "公示中（拟列入）" not in main.split('id="periods"')[0], main[:2000]
+    assert "公示期已结束" in pages[0]
