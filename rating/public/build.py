@@ -141,9 +141,9 @@ def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None
                 rs.project_grades, band_rules(rs.project_grades, words, project=True), strict=True
             )
         ],
-        red=rs.lists.red.title if rs.lists.red else None,
+        red=wording.list_title("red"),
         red_clause=wording.list_basis("red") if rs.lists.red else None,
-        black=black.title if black else None,
+        black=wording.list_title("black"),
         black_clause=wording.list_basis("black") if black else None,
         black_minimum_months=d.min_months,
         black_minimum_months_safety=d.min_months_safety,

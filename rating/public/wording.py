@@ -77,6 +77,19 @@ class PublicWording:
                 return policy.basis
         return citation(self.definition)
 
+    def list_title(self, kind: str) -> str | None:
+        """The red or black list's name and condition as the public reads it: the newest
+        revision's words first, so one name is used for a list across periods (红名单 in
+        yantai-2022@1.1.2 where 1.1.0 says 红榜); None when the version has no such list."""
+        own = self.definition.lists.red if kind == "red" else self.definition.lists.black
+        if own is None:
+            return None
+        for d in (*self.revisions, self.definition):
+            policy = d.lists.red if kind == "red" else d.lists.black
+            if policy is not None and policy.title:
+                return policy.title
+        return own.title
+
     def override_basis(self, override_id: str) -> str:
         """An override's or cap's basis for the public."""
         for d in self._chain():

@@ -145,7 +145,7 @@ def test_the_pages_say_the_rule_and_label_proposals(
     assert "公示至2026年1月12日" in proposed and "异议" in proposed
     assert "2026年1月12日（含当日）前" in proposed
     red = client.get("/lists/red", params={"as_of": IN_PUBLICITY}).text
-    assert _text(red, "title") == "红榜·现行·2025年第2季度" and "甲物业" in _text(red, "members")
+    assert _text(red, "title") == "红名单·现行·2025年第2季度" and "甲物业" in _text(red, "members")
     assert "甲物业" in _text(red, "proposed")
     period = client.get("/lists/black", params={"as_of": IN_PUBLICITY, "period": "2025Q3"}).text
     assert _text(period, "status") == "公示中（拟列入）" and "2026年1月12日" in period

@@ -121,7 +121,7 @@ def test_a_rate_limited_public_api_answer_is_chinese(bureau_db: dict[str, Any]) 
 def test_an_unknown_list_is_404_naming_the_lists(client: TestClient, url: str) -> None:
     answer = client.get(url)
     assert answer.status_code == 404
-    expected = "没有名为“purple”的名单。现有名单：红榜（red）、黑名单（black）。"
+    expected = "没有名为“purple”的名单。现有名单：红名单（red）、黑名单（black）。"
     if url.startswith("/v1/"):
         assert answer.json()["error"] == {
             **answer.json()["error"],

@@ -152,3 +152,25 @@ def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -
             checked += 1
     assert checked >= 10, checked
     assert any(b.others for c in data.cards.values() for x in c.values() if (b := x.breakdown))
+
+
+def test_one_term_for_the_lists_everywhere() -> None:
+    """The lists are 红名单 and 黑名单 (the Yantai measures' word: 诚信“黑名单”) on the pages,
+    in the command line, the reports and the README — never 红榜/黑榜 beside them (rule files
+    keep their own words: a published version is never edited)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    said = []
+    for po in sorted((root / "rating" / "locale").glob("*/LC_MESSAGES/*.po")):
+        inside = False
+        for n, line in enumerate(po.read_text(encoding="utf-8").splitlines(), 1):
+            inside = line.startswith("msgstr") or (inside and line.startswith('"'))
+            if inside and re.search("红榜|黑榜|红黑榜", line):
+                said.append(f"{po.name}:{n}")
+    for page in sorted((root / "api" / "templates").glob("*.html")):
+        if re.search("红榜|黑榜", page.read_text(encoding="utf-8")):
+            said.append(page.name)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    said += [f"README.md: {m}" for m in re.findall(".{20}(?:红榜|黑榜).{20}", readme)]
+    assert said == []
