@@ -396,6 +396,9 @@ class WarehouseView(PublicView):
                 days |= {r.applied_on} | ({r.decided_on} if r.decided_on else set())
         if self.data.book is not None:  # a public measure starting or ending changes the card
             days |= self.data.book.days(uscc, public_only=True)
+        for doc in self.data.runs.values():  # the day after a publicity: `publicity.ended`
+            if doc.publicity and doc.publicity.ends_on:
+                days.add(date.fromisoformat(doc.publicity.ends_on) + timedelta(days=1))
         return sorted(days | self.hand_over_days(uscc))
 
     def hand_over_days(self, uscc: str) -> set[date]:
