@@ -52,3 +52,12 @@ def test_a_hand_computed_card() -> None:
         ("各项分值截取至2位小数（不四舍五入）的差额", 0.01),
     ]
     assert b.total == 63.76 and b.others == 2
+
+
+def test_a_few_ten_thousandths_of_noise_are_no_cap_or_floor() -> None:
+    """The stored score keeps 4 places, the points 6: 80 − 5.123456 stored as 74.8765 leaves
+    −0.000044, which is no cap or floor line (cut to 2 places towards zero it is 0): 80.00
+    − 5.13 = 74.87 as shown."""
+    b = breakdown(Decimal("74.8765"), Decimal(80), [Decimal("-5.123456")], 1, 2, WORDS, ["甲"])
+    assert [(line.kind, line.points) for line in b.lines] == [("base", 80.0), ("reason", -5.13)]
+    assert b.total == 74.87

@@ -14,7 +14,7 @@ projects' scores, each starting from it); a reason's points are its effect on th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from rating.public.shapes import ScoreBreakdown, ScoreLine
 from rating.public.text import PublicWords
@@ -48,9 +48,13 @@ def breakdown(
         label = words("{n} other items together", n=len(rest))
         lines.append(ScoreLine(kind="others", label=label, points=float(cut)))
         running += cut
-    limits = Decimal(str(score)) - base - sum(exact, Decimal(0))
-    if shown_score(limits, places) != 0:
-        cut = shown_score(limits, places)
+    # cut towards zero: the stored score's last places make a few ten-thousandths of noise,
+    # which is no cap or floor (it goes to the rounding line)
+    limits = (Decimal(str(score)) - base - sum(exact, Decimal(0))).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_DOWN
+    )
+    if limits != 0:
+        cut = limits
         lines.append(
             ScoreLine(
                 kind="limits", label=words("Caps and floors of the scheme"), points=float(cut)
