@@ -102,6 +102,7 @@ def test_in_publicity_nothing_new_is_in_force_and_the_proposals_say_until_when(
         "starts_on": "2025-12-31",
         "ends_on": "2026-01-12",
         "objections_until": "2026-01-12",
+        "ended": False,
     }
     assert [e["name"] for e in black["proposed"]["items"]] == ["丁物业", "丙物业"]
     assert all(e["status"] == "proposed" for e in black["proposed"]["items"])
