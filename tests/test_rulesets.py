@@ -166,12 +166,13 @@ def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> 
         p: registry.select(RULES_DIR, None, "yantai-2022", Period.parse(p), False).ref
         for p in ("2026Q2", "2026Q3", "2026Q4")
     }
-    # 1.1.0 (1.0.0's logic with consequences) and its rewording 1.1.1 (1.0.1's words with the
-    # same consequences) are chosen over them: same start, higher number
+    # 1.1.0 (1.0.0's logic with consequences) and its rewordings 1.1.1 (1.0.1's words with the
+    # same consequences) and 1.1.2 (1.1.1's with the public bases) are chosen over them: same
+    # start, higher number
     assert chosen == {
         "2026Q2": "yantai-2022@1.1.0",
-        "2026Q3": "yantai-2022@1.1.1",
-        "2026Q4": "yantai-2022@1.1.1",
+        "2026Q3": "yantai-2022@1.1.2",
+        "2026Q4": "yantai-2022@1.1.2",
     }
 
 
@@ -181,9 +182,12 @@ def test_the_consequences_version_is_reworded_as_1_0_1_rewords_1_0_0() -> None:
     from rating.ruleset.diff import diff
 
     v = {
-        x: load_ruleset(RULES_DIR, f"yantai-2022@{x}") for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1")
+        x: load_ruleset(RULES_DIR, f"yantai-2022@{x}")
+        for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1", "1.1.2")
     }
     assert v["1.1.1"].fingerprint.logic == v["1.1.0"].fingerprint.logic
+    assert v["1.1.2"].fingerprint.logic == v["1.1.0"].fingerprint.logic  # public bases only
+    assert diff(v["1.1.1"], v["1.1.2"])["same_logic"]
     assert v["1.1.0"].fingerprint.logic != v["1.0.0"].fingerprint.logic
     assert v["1.1.1"].definition.consequences == v["1.1.0"].definition.consequences
     assert diff(v["1.1.0"], v["1.1.1"])["same_logic"]
