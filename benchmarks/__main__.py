@@ -37,6 +37,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="only ingest, its floor and the format probes (no run, replay, floor, pandas)",
     )
+    ap.add_argument(
+        "--reuse-warehouse",
+        action="store_true",
+        help="keep the ingested warehouse with its rated history in work/prepared/<size>/ "
+        "and start from it when the same size is run again (skips ingest and history)",
+    )
     return ap.parse_args(argv)
 
 
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             http=not args.no_http,
             probes=not args.no_probes,
             ingest_only=args.ingest_only,
+            reuse_warehouse=args.reuse_warehouse,
         )
         agreed = True
         for name in sizes:

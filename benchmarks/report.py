@@ -302,6 +302,17 @@ def _settings_note(r: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _reused_note(r: dict[str, Any]) -> str:
+    """`--reuse-warehouse`: the ingest and history figures came with the kept warehouse."""
+    reused = r.get("reused")
+    if not reused:
+        return ""
+    return (
+        f"; ingest and history figures from the warehouse prepared at {reused['measured_at']}"
+        f" (commit `{reused['git']['commit'][:12]}`), reused by `--reuse-warehouse`"
+    )
+
+
 def markdown(
     records: dict[str, dict[str, Any]], ingest: dict[str, dict[str, Any]] | None = None
 ) -> str:
@@ -350,10 +361,14 @@ def _provenance(r: dict[str, Any]) -> str:
     end = f", at end {m['load_average_at_end']}" if "load_average_at_end" in m else ""
     return (
         f"* **{r['size']}** — {r['measured_at']}, commit `{g['commit'][:12]}`"
-        f"{' (uncommitted changes)' if g['dirty'] else ''}{rules}; {m['cpu']}, {m['cores']} cores, "
+        f"{' (uncommitted changes)' if g['dirty'] else ''}"
+        f"{' (the tree changed while it ran)' if g.get('changed_during_run') else ''}"
+        f"{rules}; {m['cpu']}, {m['cores']} cores, "
         f"{m['memory_gib']} GiB, load at start {m['load_average_at_start']}{end}; "
         f"{_settings_note(r)}; {d['companies']:,} companies, {d['projects']:,} projects, "
         "rows "
         + ", ".join(f"{k} {v:,}" for k, v in d["rows"].items())
-        + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB."
+        + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB"
+        + _reused_note(r)
+        + "."
     )

@@ -67,7 +67,7 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
     code, shown = cli(
         capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse)
     )
-    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.1"
+    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.2"
     first = shown["lists"]["grades"]["rows"][0]
     assert shown["lists"]["grades"]["truncated"] is True
     code, card = cli(
@@ -186,11 +186,11 @@ def test_run_results_go_to_a_workbook_or_a_csv(
     }  # fmt: skip
     sheets = pl.read_excel(tmp_path / "run.xlsx", sheet_id=0)
     # the file speaks Chinese like `rating export`: sheets, headers, yes/no, reasons, about
-    assert {"全部等级", "红榜", "黑榜", "关于"} <= set(sheets)
+    assert {"全部等级", "红名单", "黑名单", "关于"} <= set(sheets)
     grades = sheets["全部等级"]
     assert grades.height == out["rows"]["grades"] > 0
     assert {"统一社会信用代码", "名称", "得分", "等级", "上期等级"} <= set(grades.columns)
-    assert set(grades["红榜"].cast(pl.Utf8)) <= {"是", "否"}
+    assert set(grades["红名单"].cast(pl.Utf8)) <= {"是", "否"}
     assert "band" not in set(grades["定级依据"]) and "not_rated" not in set(grades["定级依据"])
     about = dict(zip(*sheets["关于"].get_columns(), strict=True))
     assert about["评定"] == out["about"]["run_id"] and "最新" in about["读取的运行"]

@@ -132,7 +132,7 @@ def test_chinese_by_default_english_on_request(
 ) -> None:
     db = ["--db", city["db"]]
     _, zh, _ = run(capsys, "show", *db)
-    assert "统一社会信用代码" in zh and "红榜" in zh and "得分" in zh and "USCC" not in zh
+    assert "统一社会信用代码" in zh and "红名单" in zh and "得分" in zh and "USCC" not in zh
     monkeypatch.setenv("RATING_LANG", "en")
     _, en, _ = run(capsys, "show", *db)
     assert "USCC" in en and "red" in en and "score" in en and "统一社会信用代码" not in en

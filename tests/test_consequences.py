@@ -596,7 +596,7 @@ def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[s
     code = main(["supervision", "show", "--period", "2025Q4", "--out", str(out), "--db", db])
     assert code == 0 and out.stat().st_size > 0
     capsys.readouterr()
-    # counts are numbers, 黑榜 says 是/否, a draw-only item's due day reads as on screen
+    # counts are numbers, 黑名单 says 是/否, a draw-only item's due day reads as on screen
     from rating.cli.i18n import _ as gettext
     from rating.cli.outfile import labels
 

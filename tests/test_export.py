@@ -55,17 +55,17 @@ def test_xlsx_has_a_provenance_sheet_and_a_sheet_per_table(
     assert code == 0 and done["files"] == [str(out)]
     _, shown = cli(capsys, "show", rated["run"], "--db", rated["db"])
     sheets = pl.read_excel(out, sheet_id=0)
-    assert list(sheets) == ["来源信息", "评定结果", "红黑榜与降级", "隔离区"]
+    assert list(sheets) == ["来源信息", "评定结果", "红黑名单与降级", "隔离区"]
     provenance = {r[0]: r[1] for r in sheets["来源信息"].select(pl.all().cast(pl.Utf8)).rows()}
     assert provenance["results_sha256"] == shown["provenance"]["results_sha256"]
-    assert provenance["ruleset"] == "yantai-2022@1.1.1" and provenance["run_id"] == rated["run"]
+    assert provenance["ruleset"] == "yantai-2022@1.1.2" and provenance["run_id"] == rated["run"]
     results = sheets["评定结果"]
     assert results.height == done["rows"]["results"] == shown["companies_known"]
     assert "统一社会信用代码" in results.columns and results["得分"].dtype == pl.Float64
-    lists = sheets["红黑榜与降级"]
+    lists = sheets["红黑名单与降级"]
     assert lists.height == shown["red"] + shown["black"] + shown["downgrades"]
     # people read words, not codes: 名单 and 定级依据 in Chinese, every entry with its reason
-    assert set(lists["名单"]) <= {"红榜", "黑榜", "降级"} and lists["原因"].null_count() == 0
+    assert set(lists["名单"]) <= {"红名单", "黑名单", "降级"} and lists["原因"].null_count() == 0
     assert not {"band", "not_rated", "veto"} & set(results["定级依据"])
     assert all(CJK.search(r) for r in results["定级依据"])
     quarantine = sheets["隔离区"]
@@ -116,7 +116,7 @@ def test_a_red_list_entry_says_why(
             QUERIES["lists"],
             {"run": rated["run"], "red_reason": reason},
         ).fetchall()
-    assert reason and reason.startswith("红榜: 信用优秀(AAA)")
+    assert reason and reason.startswith("红名单: 信用优秀(AAA)")
     reds = [row for row in red if row[0] == "red"]
     assert reds and all(row[-1] == reason for row in reds)
 

@@ -529,7 +529,7 @@ def _shows_lists_in_chinese(db: Path, run_id: str, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
     lists = {row[0]: row[4] for row in cells if row and row[0].startswith("M")}
-    assert lists == {"M001": "红榜", "M002": "–", "M003": "黑榜"}, out
+    assert lists == {"M001": "红名单", "M002": "–", "M003": "黑名单"}, out
 
 
 def test_a_manager_streak_of_an_unknown_grade_is_refused(tmp_path: Path) -> None:
@@ -569,7 +569,10 @@ def test_the_report_lists_the_run_s_managers(shanghai, tmp_path: Path) -> None: 
 
     sheet = pl.read_excel(built.workbook, sheet_name="项目经理", read_options={"header_row": 2})
     assert sheet["证书编号"].to_list() == ["M003", "M002", "M001"]
-    assert sheet["红黑榜"].null_count() == 3 and sheet["负责项目"].to_list()[1:] == ["P1", "P1、P2"]
+    assert sheet["红黑名单"].null_count() == 3 and sheet["负责项目"].to_list()[1:] == [
+        "P1",
+        "P1、P2",
+    ]
 
 
 # ---------------------------------------------------------------- the command line, as a user meets it

@@ -275,7 +275,7 @@ def test_cli_run_discard_and_show_say_what_they_read(
     assert "；自 2025Q1 起连续 3 期评为 C" in capsys.readouterr().out
     main(["--wide", "explain", jia["uscc"], "--db", str(settings.db_path)])
     explained = capsys.readouterr().out  # the rule set's list title said once, the ground after
-    assert "黑榜：黑名单" not in explained and "\n  黑名单" in explained
+    assert "黑名单：黑名单" not in explained and "\n  黑名单" in explained
     assert "连续：自 2025Q1 起连续 3 期评为 C（2025Q1 是有数据的第一期，故从该期起算）" in explained
     monkeypatch.delenv("RATING_LANG")
     code, done = cli("runs", "discard", "2025Q3-01", "--reason", "重算", "--by", "张三")

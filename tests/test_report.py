@@ -52,7 +52,7 @@ def test_the_cjk_font_has_every_glyph_of_the_report() -> None:
         font_manager.FontProperties(family=family), fallback_to_default=False
     )
     font = FT2Font(path)
-    text = fonts.PROBE + "信用等级分布投诉类别趋势各区企业得分红榜黑榜降级缺失"
+    text = fonts.PROBE + "信用等级分布投诉类别趋势各区企业得分红名单黑名单降级缺失"
     missing = [ch for ch in text if font.get_char_index(ord(ch)) == 0]
     assert not missing, f"{family} lacks {missing}"
 
@@ -185,7 +185,7 @@ def test_workbook_has_every_list(built: dict[str, Any]) -> None:
     with zipfile.ZipFile(path) as z:
         names = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode("utf-8"))
         assert any(n.startswith("xl/media/") for n in z.namelist())  # charts embedded
-    for sheet in ("概要", "全部企业", "黑名单", "降级", "红榜", "一票否决", "得分下降", "连续两期最低",
+    for sheet in ("概要", "全部企业", "黑名单", "降级", "红名单", "一票否决", "得分下降", "连续两期最低",
                   "评分依据", "各区", "等级迁移", "投诉类别", "稳定性", "待复核投诉", "风险预警",
                   "数据质量", "数据来源", "图表"):  # fmt: skip
         assert sheet in names, sheet

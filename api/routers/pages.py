@@ -33,16 +33,19 @@ CHART_W, CHART_H, PAD = 640, 220, 36
 
 
 def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
-    """Points of an SVG line chart: periods left to right, best grade at the top. Each period's
+    """Points of an SVG line chart: periods left to right, the rule set's whole scale of grades
+    top to bottom, best (AAA) at the top and worst at the bottom — never only the grades the
+    company had, where a company rated C every period saw C alone at the top. Each period's
     label is centred under its point, the first starts at it and the last ends at it, so no
     label runs past the chart's edge (at phone width the labels are drawn twice as large)."""
-    grades = [g for g in order if any(h.grade == g for h in history)] or order
+    grades = list(order) or [h.grade for h in history if h.grade]
     rank = {g: i for i, g in enumerate(grades)}
-    step_x = (CHART_W - 2 * PAD) / max(1, len(history) - 1)
+    left = _label_room(grades)
+    step_x = (CHART_W - left - PAD) / max(1, len(history) - 1)
     step_y = (CHART_H - 2 * PAD) / max(1, len(grades) - 1)
     points = [
         {
-            "x": round(PAD + i * step_x, 1),
+            "x": round(left + i * step_x, 1),
             "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
             "grade": h.grade or "–",
             "period": h.period,
@@ -54,10 +57,19 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
     return {
         "width": CHART_W,
         "height": CHART_H,
+        "left": left,
         "points": points,
         "levels": levels,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),
     }
+
+
+def _label_room(grades: list[str]) -> int:
+    """Room left of the plot for the grade labels, at the phone's 22-unit font: about 12 units
+    a Latin character, 22 a Chinese one (C(缺失) needs ~92), so the first point never sits on
+    its label."""
+    widest = max((sum(22 if ord(ch) > 0x2E80 else 12 for ch in g) for g in grades), default=0)
+    return max(PAD, widest + 14)
 
 
 def _anchor(i: int, n: int) -> str:

@@ -68,7 +68,7 @@ QUERIES = {
 }
 SCORE_COLUMNS = frozenset({"score", "points"})
 # What a workbook cell says for a stored code, given the cell's value and its row (column →
-# function): `rating export` passes words of the user's language ("red" → "红榜"); CSV and
+# function): `rating export` passes words of the user's language ("red" → "红名单"); CSV and
 # Parquet, for machines, keep the codes.
 CellWords = Mapping[str, Callable[[Any, Mapping[str, Any]], str]]
 

@@ -279,7 +279,7 @@ def _warning_why(warning: dict[str, Any]) -> str:
 
 
 def _plan_frame(items: list[Any], period: str) -> pl.DataFrame:
-    """The plan's items as the workbook holds them: counts and ratios as numbers, 黑榜 as
+    """The plan's items as the workbook holds them: counts and ratios as numbers, 黑名单 as
     true/false (是/否 in the file), the level in the user's language, and the due day as the
     screen says it (a draw-only or raised item: 「2026Q4内」)."""
     import polars as pl

@@ -293,7 +293,7 @@ def fair_rate_text(row: Mapping[str, Any]) -> str:
 
 def _black_line(reason: str) -> str:
     """The black-list line: the rule set's title as written, or labelled by us when the title
-    does not name the list itself ("黑名单: 信用等级连续三次…" must not read 黑榜：黑名单: …)."""
+    does not name the list itself ("黑名单: 信用等级连续三次…" must not read 黑名单：黑名单: …)."""
     if re.match(r"^[^:：]{1,10}[:：]", reason):
         return reason
     return _("black list: {reason}").format(reason=reason)

@@ -27,6 +27,7 @@ from rating.engine.history import streaks
 from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
+from rating.public.breakdown import breakdown
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
 from rating.public.managers import card_managers
 from rating.public.paths import public_paths
@@ -41,6 +42,7 @@ from rating.public.shapes import (
     Service,
 )
 from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
+from rating.public.wording import PublicWording, citation
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.scores import shown_float, shown_score
@@ -114,29 +116,35 @@ def _streaks(
     return out
 
 
-def legend(rs: RuleSet, words: PublicWords) -> Legend:
+def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None) -> Legend:
     """The legend the public pages print beside a run's grades, from its rule set: the rule set
     (ref, title, document, effective date), what each company and project grade means and the band
-    or override that gives it, the red and black lists with their clauses and the black list's
-    durations (minimum, safety minimum, maximum, in months) — in the words of `words`."""
+    or override that gives it, the red and black lists with their public basis and the black
+    list's durations (minimum, safety minimum, maximum, in months) — in the words of `words`;
+    meanings and bases as `wording` (default: the version's own, `rating.public.wording`) gives
+    them, never empty."""
+    wording = wording or PublicWording(rs)
     d, black = rs.disclosure.black_list, rs.lists.black
     return Legend(
         ruleset=rs.ref,
         title=rs.ruleset.title,
         document=rs.ruleset.document,
+        citation=citation(rs),
         effective_from=rs.ruleset.effective_from.isoformat(),
         grades=[
-            GradeBand(grade=g, meaning=m, rule=r)
+            GradeBand(grade=g, meaning=wording.meaning(g, m or r), rule=r)
             for g, m, r in band_rules(rs.grades.bands, words) + override_rules(rs, words)
         ],
         project_grades=[
-            GradeBand(grade=g, meaning=m, rule=r)
-            for g, m, r in band_rules(rs.project_grades, words, project=True)
+            GradeBand(grade=b.grade, meaning=wording.project_meaning(b, m or r), rule=r)
+            for b, (_g, m, r) in zip(
+                rs.project_grades, band_rules(rs.project_grades, words, project=True), strict=True
+            )
         ],
-        red=rs.lists.red.title if rs.lists.red else None,
-        red_clause=rs.lists.red.clause if rs.lists.red else None,
-        black=black.title if black else None,
-        black_clause=black.clause if black else None,
+        red=wording.list_title("red"),
+        red_clause=wording.list_basis("red") if rs.lists.red else None,
+        black=wording.list_title("black"),
+        black_clause=wording.list_basis("black") if black else None,
         black_minimum_months=d.min_months,
         black_minimum_months_safety=d.min_months_safety,
         black_maximum_months=d.max_months,
@@ -174,7 +182,7 @@ def _run_doc(
         ruleset=rs.ref,
         provenance=prov,
         grade_order=list(rs.grade_order),
-        meanings={b.grade: b.meaning for b in rs.grades.bands if b.meaning},
+        meanings={},  # from the legend (`build`): every grade, never empty
         streak_needed=streak_needed(rs),
         lowest=rs.lowest_grade,
     ), rs
@@ -183,64 +191,75 @@ def _run_doc(
 def _cards(
     con: duckdb.DuckDBPyConnection,
     docs: dict[str, RunDoc],
-    rulesets: dict[str, RuleSet],
+    wordings: dict[str, PublicWording],
     words: PublicWords,
 ) -> dict[str, dict[str, RunCard]]:
     cards: dict[str, dict[str, RunCard]] = {r: {} for r in docs}
     for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(docs)}):
         raw = json.loads(card_json)
-        rs = rulesets[run_id]
-        wording = {r.id: r for r in rs.rules}
-        reasons = [
-            Reason(
-                rule_id=r["rule_id"],
-                title=wording[r["rule_id"]].title if r["rule_id"] in wording else r["rule_id"],
-                points=float(shown_score(r["points"], rs.score_places)),
-                clause=wording[r["rule_id"]].clause if r["rule_id"] in wording else "",
-            )
-            for r in raw["reasons"][:REASONS_SHOWN]
-        ]
-        cards[run_id][uscc] = RunCard(
-            uscc=uscc,
-            name=raw["name"] or uscc,
-            district=raw["district"],
-            period=docs[run_id].period,
-            grade=raw["grade"],
-            score=shown_float(raw["score"], rs.score_places),
-            red=bool(raw["red"]),
-            black=bool(raw["black"]),
-            veto_items=[
-                veto_item(wording[v].title) if v in wording else v for v in raw["veto_rules"]
-            ]
-            if raw["veto"]
-            else [],
-            reasons=reasons,
-            projects=[
-                ProjectGrade.model_validate(
-                    {**p, "score": shown_float(p["score"], rs.score_places)}
-                )
-                for p in raw["projects"]
-            ],
-            band_grade=raw["band_grade"],
-        )
-        piece = cards[run_id][uscc]
-        piece.grade_reason = grade_reason(
-            raw["grade_reason"],
-            piece.band_grade,
-            piece.grade,
-            piece.score,
-            rs,
-            piece.veto_items,
-            words,
-        )
+        wording = wordings[run_id]
+        cards[run_id][uscc] = _card(raw, uscc, docs[run_id].period, wording, words)
     for run_id, doc in docs.items():
         black = sorted(u for u, c in cards[run_id].items() if c.black)
         info = explainer.run_row(con, run_id)
-        _add_managers(cards[run_id], card_managers(con, info, rulesets[run_id]))
+        _add_managers(cards[run_id], card_managers(con, info, wordings[run_id].definition))
         for uscc, streak in _streaks(con, info, doc.lowest, black).items():
             cards[run_id][uscc].streak = streak
         _grade_streaks(con, run_id, info, cards[run_id])
     return cards
+
+
+def _card(
+    raw: dict[str, Any], uscc: str, period: str, wording: PublicWording, words: PublicWords
+) -> RunCard:
+    """One company's card of a run from its JSON row (`_cards_sql`). A grade outside the
+    score's bands (C(缺失): not in credit information management) shows no score and no
+    reasons: the company has no credit score, and one shown would contradict its grade."""
+    rs = wording.definition
+    titles = {r.id: r.title for r in rs.rules}
+    unscored = wording.not_scored(raw["grade"])
+    reasons = [
+        Reason(
+            rule_id=r["rule_id"],
+            title=titles.get(r["rule_id"], r["rule_id"]),
+            points=float(shown_score(r["points"], rs.score_places)),
+            clause=wording.rule_basis(r["rule_id"]),
+        )
+        for r in ([] if unscored else raw["reasons"][:REASONS_SHOWN])
+    ]
+    card = RunCard(
+        uscc=uscc,
+        name=raw["name"] or uscc,
+        district=raw["district"],
+        period=period,
+        grade=raw["grade"],
+        score=None if unscored else shown_float(raw["score"], rs.score_places),
+        red=bool(raw["red"]),
+        black=bool(raw["black"]),
+        veto_items=[veto_item(titles[v]) if v in titles else v for v in raw["veto_rules"]]
+        if raw["veto"]
+        else [],
+        reasons=reasons,
+        projects=[
+            ProjectGrade.model_validate({**p, "score": shown_float(p["score"], rs.score_places)})
+            for p in raw["projects"]
+        ],
+        band_grade=None if unscored else raw["band_grade"],
+    )
+    if card.score is not None:
+        card.breakdown = breakdown(
+            raw["score"],
+            rs.project.base,
+            [r["points"] for r in raw["reasons"]],
+            len(reasons),
+            rs.score_places,
+            words,
+            [r.title for r in reasons],
+        )
+    card.grade_reason = grade_reason(
+        raw["grade_reason"], card.band_grade, card.grade, card.score, rs, card.veto_items, words
+    )
+    return card
 
 
 def _add_managers(cards: dict[str, RunCard], found: dict[tuple[str, str], ProjectManager]) -> None:
@@ -349,8 +368,13 @@ def build(
     for run_id, (at, period) in first_shown.items():
         docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
         docs[run_id].publicity = publicity_of(records, run_id, period)
-        legends.setdefault(rulesets[run_id].ref, legend(rulesets[run_id], words))
-    cards = _cards(con, docs, rulesets, words)
+    held = {rs.ref: rs for rs in rulesets.values()}
+    wordings = {run_id: PublicWording.of(rs, held.values()) for run_id, rs in rulesets.items()}
+    for run_id, doc in docs.items():
+        shown = legends.setdefault(doc.ruleset, legend(rulesets[run_id], words, wordings[run_id]))
+        for band in shown.grades:  # a band's meaning first, then an override's (C(缺失))
+            doc.meanings.setdefault(band.grade, band.meaning or band.rule)
+    cards = _cards(con, docs, wordings, words)
     for run_id, (at, _period) in first_shown.items():
         found = public_paths(con, run_id, rulesets[run_id], at.date(), disclosure, language)
         for uscc, way in found.items():

@@ -28,6 +28,7 @@ from rating.public.shapes import (
     Publicity,
     PublicPath,
     Reason,
+    ScoreBreakdown,
     Service,
 )
 
@@ -69,6 +70,9 @@ class RunCard(Doc):
     grade_streak: GradeStreak | None = None
     former_names: list[str] = []
     reasons: list[Reason] = []
+    breakdown: ScoreBreakdown | None = (
+        None  # how the shown score is made (`rating.public.breakdown`)
+    )
     projects: list[ProjectGrade] = []
     path: PublicPath | None = None  # the way back up, where the rule set publishes it
 

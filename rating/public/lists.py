@@ -95,7 +95,7 @@ class Lists(ABC):
         doc = self.data.runs[shown.run_id]
         if shown.status != "proposed":
             return []
-        publicity = doc.publicity or Publicity(period=doc.period)
+        publicity = (doc.publicity or Publicity(period=doc.period)).on(day)
         legend = self.data.legends[doc.ruleset]
         out = []
         if piece.red:
@@ -156,7 +156,7 @@ class Lists(ABC):
             period=period,
             as_of=day.isoformat(),
             in_force=status is None or status.status == "published",
-            publicity=self._publicity(status),
+            publicity=self._publicity(status, day),
             proposed=proposed,
             title=title or "",
             clause=clause or "",
@@ -167,11 +167,12 @@ class Lists(ABC):
             truncated=offset + limit < len(members),
         )
 
-    def _publicity(self, shown: Shown | None) -> Publicity | None:
+    def _publicity(self, shown: Shown | None, day: date) -> Publicity | None:
+        """The publicity of a run in it, as seen at the end of `day` (`ended` once over)."""
         if shown is None or shown.status != "proposed":
             return None
         doc = self.data.runs[shown.run_id]
-        return doc.publicity or Publicity(period=doc.period)
+        return (doc.publicity or Publicity(period=doc.period)).on(day)
 
     def _members(
         self, kind: str, period: str, shown: dict[str, Shown], day: date
@@ -201,7 +202,8 @@ class Lists(ABC):
                     listing = self._listing(piece, run.run_id, day, None)
                     items.append(self._entry(piece, run, kind, listing))
         items.sort(key=lambda m: (m.name, m.uscc))
-        return ProposedList(publicity=self._publicity(run) or Publicity(period=""), items=items)
+        found = self._publicity(run, day) or Publicity(period="")
+        return ProposedList(publicity=found, items=items)
 
     def _in_force_entry(self, uscc: str, run_id: str, day: date) -> ListEntry | None:
         piece = self.run_card(run_id, uscc)

@@ -10,6 +10,7 @@ Nothing personal ever has a field here: no complainant, no complaint text, no re
 from __future__ import annotations
 
 import builtins
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,27 @@ class Reason(Shape):
     title: str = Field(description="The reason in plain words, as the rule file words it")
     points: float
     clause: str = Field(description="The source clause, as the rule file cites it")
+
+
+class ScoreLine(Shape):
+    """One line of how the score is made, as shown (`rating.scores.shown_score`)."""
+
+    kind: Literal["base", "reason", "others", "limits", "rounding"] = Field(
+        description="base: the score every company starts from; reason: a reason shown (in "
+        "`reasons` order); others: the reasons not shown, together; limits: the scheme's caps "
+        "and floors; rounding: each figure is cut to the places shown, not rounded"
+    )
+    label: str = Field(description="The line in plain words (基础分, 其他2项合计 …)")
+    points: float = Field(description="As shown; the lines add up to `total` exactly")
+
+
+class ScoreBreakdown(Shape):
+    """How the shown score is made: base + each reason shown + the others + limits + rounding
+    = the score shown, to the last shown digit."""
+
+    lines: list[ScoreLine]
+    others: int = Field(description="How many reasons are not shown one by one")
+    total: float = Field(description="The score as the card shows it")
 
 
 class ProjectManager(Shape):
@@ -115,6 +137,17 @@ class Publicity(Shape):
     objections_until: str | None = Field(
         default=None, description="The last day to raise an objection (异议), inclusive"
     )
+    ended: bool = Field(
+        default=False,
+        description="True once `ends_on` has passed on the day of the answer (`as_of`): the "
+        "publicity is over and the results await publication; no objection is invited",
+    )
+
+    def on(self, day: date) -> Publicity:
+        """This publicity as seen at the end of `day`: `ended` when its last day is before."""
+        return self.model_copy(
+            update={"ended": bool(self.ends_on) and day.isoformat() > str(self.ends_on)}
+        )
 
 
 class Proposal(Shape):
@@ -271,6 +304,11 @@ class CompanyCard(Shape):
     as_of: str
     current: Current
     reasons: list[Reason]
+    breakdown: ScoreBreakdown | None = Field(
+        None,
+        description="How the score is made: base, the reasons shown, the others together, "
+        "= the score shown; null when there is no score (not rated, C(缺失))",
+    )
     projects: list[ProjectGrade]
     history: list[HistoryEntry]
     measures: list[PublicMeasure] = Field(
@@ -296,6 +334,11 @@ class CompanySummary(Shape):
     black: bool = Field(description="On the black list in force")
     proposed: list[Literal["red", "black"]] = Field(
         default=[], description="Lists it is proposed for in publicity (公示中（拟列入）)"
+    )
+    publicity_ended: bool = Field(
+        default=False,
+        description="Its proposed result's publicity is over on the day (公示期已结束，待正式公布): "
+        "`status` proposed and `proposed` then no longer mean 公示中",
     )
 
 
@@ -447,6 +490,11 @@ class Legend(Shape):
     ruleset: str
     title: str
     document: str
+    citation: str = Field(
+        "",
+        description="The document as the public pages cite it: 《title》（document number）; the "
+        "basis of a public measure",
+    )
     effective_from: str
     grades: list[GradeBand]
     project_grades: list[GradeBand]

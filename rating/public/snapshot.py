@@ -112,6 +112,9 @@ class PublicView(Lists):
             red=c.red,
             black=c.black,
             proposed=[p.kind for p in c.proposed],
+            publicity_ended=any(
+                p.ended for p in (c.publicity, *(x.publicity for x in c.proposed)) if p
+            ),
         )
 
     def assemble(self, uscc: str, day: date) -> CompanyCard | None:
@@ -153,10 +156,13 @@ class PublicView(Lists):
                 list_reason=listing.reason if listing else None,
                 listing=listing,
                 streak=latest.grade_streak,
-                publicity=doc.publicity if status.status == "proposed" else None,
+                publicity=doc.publicity.on(day)
+                if doc.publicity and status.status == "proposed"
+                else None,
                 proposed=self.proposals(latest, status, day),
             ),
             reasons=latest.reasons,
+            breakdown=latest.breakdown,
             projects=self.served(
                 uscc,
                 day,
@@ -206,12 +212,18 @@ class PublicView(Lists):
                 project_name=x.project_name,
                 until=x.span.text,
                 ends=x.span.ends.isoformat() if x.span.ends else None,
-                clauses=sorted({m["clause"] for m in x.measures}),
+                clauses=sorted({self._measure_basis(m["rules"]) for m in x.measures}),
                 points=float(x.values["points"]) if "points" in x.values else None,
                 excluded=x.values.get("excluded"),
             )
             for x in book.in_force(uscc, day, public_only=True)
         ]
+
+    def _measure_basis(self, ruleset: str) -> str:
+        """What the public reads as a measure's basis: its rule set's document (the measure's
+        own clause, for auditors, may cite other cities or drafts)."""
+        found = self.data.legends.get(ruleset)
+        return found.citation if found and found.citation else ruleset
 
     @abstractmethod
     def compound_doc(self, project_id: str) -> CompoundDoc | None: ...
@@ -384,6 +396,9 @@ class WarehouseView(PublicView):
                 days |= {r.applied_on} | ({r.decided_on} if r.decided_on else set())
         if self.data.book is not None:  # a public measure starting or ending changes the card
             days |= self.data.book.days(uscc, public_only=True)
+        for doc in self.data.runs.values():  # the day after a publicity: `publicity.ended`
+            if doc.publicity and doc.publicity.ends_on:
+                days.add(date.fromisoformat(doc.publicity.ends_on) + timedelta(days=1))
         return sorted(days | self.hand_over_days(uscc))
 
     def hand_over_days(self, uscc: str) -> set[date]:

@@ -188,13 +188,20 @@ def grade_reason(
             items=words.join(veto_items),
             grade=grade,
         )
-    head = _band_words(band, score, definition, words)
     if reason.startswith(("override:", "cap:")):
         kind, rid = reason.split(":", 1)
         found = definition.grades.overrides if kind == "override" else definition.grades.caps
         title = next((o.title for o in found if o.id == rid), None)
         if title is None:
             return None
+        if band is None:  # a grade outside the bands (C(缺失)): no credit score to speak of
+            return words(
+                "By the rule “{title}”, rated {grade}; no credit score is given.",
+                title=title,
+                grade=grade,
+            )
+    head = _band_words(band, score, definition, words)
+    if reason.startswith(("override:", "cap:")):
         if kind == "override":
             return words(
                 "{head}; by the rule “{title}”, rated {grade}.", head=head, title=title, grade=grade

@@ -38,6 +38,7 @@ WORDING_FIELDS = frozenset(
         "reason",
         "meaning",
         "score_places",
+        "basis",
     }
 )
 
@@ -63,6 +64,7 @@ LATER_OPTIONS = frozenset(
         "managers",
         "consequences",
         "lists",
+        "basis",
     }
 )
 
@@ -145,6 +147,9 @@ class Override(Model):
     grade: str
     title: str
     clause: str = ""
+    # what the public pages cite: the local document as it words it (clause: for auditors)
+    basis: str | None = None
+    meaning: str | None = None  # what the grade it gives means, in plain words
     design_choice: bool = False
 
 
@@ -156,6 +161,8 @@ class Cap(Model):
     grade: str
     title: str
     clause: str = ""
+    # what the public pages cite: the local document as it words it (clause: for auditors)
+    basis: str | None = None
     design_choice: bool = False
 
 
@@ -197,6 +204,8 @@ class Rule(Model):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     title: str
     clause: str = ""
+    # what the public pages cite: the local document as it words it (clause: for auditors)
+    basis: str | None = None
     design_choice: bool = False
     note: str = ""
     source: Kind
@@ -219,6 +228,8 @@ class ListPolicy(Model):
     when: str
     title: str
     clause: str = ""
+    # what the public pages cite: the local document as it words it (clause: for auditors)
+    basis: str | None = None
     design_choice: bool = False
 
 

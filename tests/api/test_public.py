@@ -44,7 +44,11 @@ def test_company_card_and_as_of(client: TestClient, bureau_db: dict[str, Any]) -
     assert card["current"]["period"] == "2025Q3" and card["current"]["grade"] == "B"
     assert [h["period"] for h in card["history"]] == ["2025Q2", "2025Q3"]
     assert card["reasons"][0]["rule_id"] == "P-CONTRACT-KEY" and card["reasons"][0]["points"] == -20
-    assert card["reasons"][0]["clause"].startswith("北京")
+    # the public cites the scheme's own document, not the auditors' clause (a Beijing draft)
+    assert (
+        card["reasons"][0]["clause"]
+        == "《烟台市物业服务企业信用信息管理办法》（烟建住房〔2022〕13号）"
+    )
     assert card["provenance"]["ruleset"] == "yantai-2022@1.0.0"
     # Q2 was published on 2025-10-15; Q3 went to publicity on 2025-12-31 and was published on
     # 2026-01-20. On 2025-12-30 only Q2 was visible; from 2025-12-31 Q3 showed as proposed.

@@ -102,6 +102,7 @@ def test_in_publicity_nothing_new_is_in_force_and_the_proposals_say_until_when(
         "starts_on": "2025-12-31",
         "ends_on": "2026-01-12",
         "objections_until": "2026-01-12",
+        "ended": False,
     }
     assert [e["name"] for e in black["proposed"]["items"]] == ["丁物业", "丙物业"]
     assert all(e["status"] == "proposed" for e in black["proposed"]["items"])
@@ -145,7 +146,7 @@ def test_the_pages_say_the_rule_and_label_proposals(
     assert "公示至2026年1月12日" in proposed and "异议" in proposed
     assert "2026年1月12日（含当日）前" in proposed
     red = client.get("/lists/red", params={"as_of": IN_PUBLICITY}).text
-    assert _text(red, "title") == "红榜·现行·2025年第2季度" and "甲物业" in _text(red, "members")
+    assert _text(red, "title") == "红名单·现行·2025年第2季度" and "甲物业" in _text(red, "members")
     assert "甲物业" in _text(red, "proposed")
     period = client.get("/lists/black", params={"as_of": IN_PUBLICITY, "period": "2025Q3"}).text
     assert _text(period, "status") == "公示中（拟列入）" and "2026年1月12日" in period
@@ -246,7 +247,8 @@ def test_a_cards_reasons_are_ordered_by_size_whatever_their_sign(tmp_path: Path)
         ("P-INSP-DEDUCT", -1.5),
     ]
     rows = re.findall(r'data-label="分值">([^<]+)<', page)
-    assert rows == ["加3.00分", "扣3.00分", "扣2.00分", "扣1.50分"]
+    # the base first, the reasons by size, then the score they add up to
+    assert rows == ["80.00分", "加3.00分", "扣3.00分", "扣2.00分", "扣1.50分", "= 76.50分"]
 
 
 def test_a_resident_learns_why_and_what_to_do(client: TestClient) -> None:

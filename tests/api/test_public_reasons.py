@@ -8,12 +8,15 @@ black list in force by a streak of C (listed by 2025Q3).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from rating.uscc import check_char
 
 pytestmark = pytest.mark.slow  # end to end over the real app and DuckDB file
@@ -50,7 +53,10 @@ def test_the_card_says_why_a_low_score_is_still_b(
     [
         ("甲物业", "信用得分90.00分，按得分为AAA级（AAA级：信用得分85分（含）以上）。"),
         ("丙物业", "一票否决"),  # the veto, whatever the score (its band is B)
-        ("壬物业", "依据“企业实际从事物业服务活动但未纳入信用信息管理”，评为C(缺失)级。"),
+        (
+            "壬物业",
+            "依据“企业实际从事物业服务活动但未纳入信用信息管理”，评为C(缺失)级，不计信用得分。",
+        ),
     ],
 )
 def test_every_grade_says_its_reason(
@@ -115,7 +121,7 @@ def test_a_rate_limited_public_api_answer_is_chinese(bureau_db: dict[str, Any]) 
 def test_an_unknown_list_is_404_naming_the_lists(client: TestClient, url: str) -> None:
     answer = client.get(url)
     assert answer.status_code == 404
-    expected = "没有名为“purple”的名单。现有名单：红榜（red）、黑名单（black）。"
+    expected = "没有名为“purple”的名单。现有名单：红名单（red）、黑名单（black）。"
     if url.startswith("/v1/"):
         assert answer.json()["error"] == {
             **answer.json()["error"],
@@ -297,3 +303,55 @@ def test_after_the_publicity_ends_the_pages_no_longer_invite_objections(
         assert "公示至" not in html and "（含当日）前" not in html and "提出异议" not in html
     during = client.get("/lists/black", params={"as_of": "2026-01-12"}).text
     assert "2026年1月12日（含当日）前" in during
+
+
+def test_c_missing_is_explained_and_shows_no_score(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """C(缺失) (Shandong: active but not in credit information management) has a meaning in
+    Chinese, and the card shows no credit score, no band and no reasons that would contradict
+    it; its history shows no score either; the legend lists it with its meaning."""
+    card = client.get(f"/v1/public/companies/{bureau_db['names']['壬物业']}").json()
+    current = card["current"]
+    assert current["grade"] == "C(缺失)" and current["grade_meaning"]
+    assert "信用信息管理" in current["grade_meaning"] or "未纳入" in current["grade_meaning"]
+    assert current["score"] is None and current["band_grade"] is None and card["reasons"] == []
+    assert all(h["score"] is None for h in card["history"] if h["grade"] == "C(缺失)")
+    legend = client.get("/v1/public/grades", params={"ruleset": card["provenance"]["ruleset"]})
+    rows = {g["grade"]: g for g in legend.json()["grades"]}
+    assert rows["C(缺失)"]["meaning"]
+
+
+def test_after_the_publicity_ends_no_tag_says_in_publicity_and_the_json_says_ended(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """丙物业 is proposed for the black list by 2025Q3, in publicity to 2026-01-12. On
+    2026-01-12 the JSON says `ended: false` and the tags 公示中; on 2026-01-15 `ended: true`
+    (with `ends_on`), the search summary `publicity_ended: true`, and neither the card nor the
+    search results nor the lists show 公示中 any more."""
+    uscc = bureau_db["names"]["丙物业"]
+    for day, ended in (("2026-01-12", False), ("2026-01-15", True)):
+        card = client.get(f"/v1/public/companies/{uscc}", params={"as_of": day}).json()
+        publicity = card["current"]["publicity"]
+        assert publicity["ended"] is ended and publicity["ends_on"] == "2026-01-12"
+        assert all(p["publicity"]["ended"] is ended for p in card["current"]["proposed"])
+        black = client.get("/v1/public/lists/black", params={"as_of": day}).json()
+        shown = black["publicity"] or black["proposed"]["publicity"]
+        assert shown["ended"] is ended
+        # the search answers for today: a clock on that day
+        at = dataclasses.replace(bureau_db["settings"], now=datetime.fromisoformat(f"{day}T12:00"))
+        with TestClient(create_app(at)) as then:
+            hits = then.get("/v1/public/search", params={"q": "丙物业"}).json()
+            summary = next(h["company"] for h in hits["items"] if h["company"]["uscc"] == uscc)
+            assert summary["publicity_ended"] is ended and summary["proposed"] == ["black"]
+            found = then.get("/", params={"q": "丙物业"}).text
+    pages = [
+        client.get(f"/companies/{uscc}", params={"as_of": "2026-01-15"}).text,
+        found,
+        client.get("/lists/black", params={"as_of": "2026-01-15"}).text,
+    ]
+    for html in pages:
+        main = html.split('<main id="main">')[1].split("</main>")[0]
+        main = re.sub(r'<p class="muted" id="rule">.*?</p>', "", main)  # explains the tag
+        assert "公示中（拟列入）" not in main.split('id="periods"')[0], main[:2000]
+    assert "公示期已结束" in pages[0]
