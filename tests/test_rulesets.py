@@ -350,5 +350,5 @@ def test_choosing_the_version_in_force_reads_each_header_once_per_process() -> N
     versions = [v for n, v in list_rulesets(RULES_DIR) if n == "yantai-2022"]
     for _ in range(2):
         rs = registry.select(RULES_DIR, None, "yantai-2022", Period.parse("2026Q3"), False)
-        assert rs.ref == "yantai-2022@1.1.1"
+        assert rs.ref == "yantai-2022@1.1.2"  # the public wording revision, from 2026-07-01
     assert registry._header_of.cache_info().misses == len(versions)
