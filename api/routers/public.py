@@ -16,10 +16,9 @@ from fastapi.responses import Response
 from api.deps import get_state
 from api.http import cache_control, cached
 from api.models import ERRORS, PublicManagerPage
-from api.params import as_of_query, period_query, public_day
+from api.params import as_of_query, period_query, public_day, public_period
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
-from rating.periods import Period as PeriodName
 from rating.public import tables
 from rating.public.managers import public_managers
 from rating.public.problems import LISTS
@@ -229,7 +228,7 @@ def get_list(
     state: AppState = Depends(get_state),
 ) -> Response:
     kind = list_kind(kind)
-    period = str(PeriodName.parse(period)) if period else None
+    period = public_period(period)
     day = public_day(as_of, state.snapshot.today())
     visible_periods(state, kind, period, day)
     if format == "json":
@@ -312,9 +311,7 @@ def list_public_managers(
     if state.public_only:  # a static snapshot holds companies only
         raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
     with state.reading() as con:
-        found = public_managers(
-            con, str(PeriodName.parse(period)) if period else None, certificate_no
-        )
+        found = public_managers(con, public_period(period), certificate_no)
     return PublicManagerPage.model_validate(
         {**asdict(found), "items": [asdict(m) for m in found.managers]}
     )

@@ -208,7 +208,20 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
         "CERTIFICATE_REQUIRED": lambda: words(
             "Enter the manager's full certificate number: the lookup names no manager without one."
         ),
-        "PERIOD_INVALID": lambda: field_hint("period", words) or "",
+        "PERIOD_INVALID": lambda: (
+            words(
+                "The period “{period}” is not valid: write it like 2026Q3 (a quarter, Q1 to "
+                "Q4), 2026H1 (a half year, H1 or H2) or 2026 (a year).",
+                period=d["value"],
+            )
+            if d.get("value")
+            else field_hint("period", words) or ""
+        ),
+        "DATE_INVALID": lambda: words(
+            "The date “{value}” is not valid: write a calendar day like 2026-01-20, from "
+            "1990-01-01 to 2099-12-31.",
+            value=d.get("value", ""),
+        ),
         "DATE_IN_FUTURE": lambda: words(
             "The date cannot be later than today ({day}).", day=words.day(str(d.get("today")))
         ),
