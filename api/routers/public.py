@@ -303,7 +303,7 @@ def list_public_managers(
     certificate_no: str | None = Query(
         None,
         max_length=64,
-        description="The manager's full certificate number (e.g. WYJL000048); required.",
+        description="The manager's full certificate number as printed on the certificate; required.",
     ),
     period: str | None = period_query("The period (default: the newest published run)."),
     state: AppState = Depends(get_state),

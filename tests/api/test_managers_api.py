@@ -430,6 +430,21 @@ def test_the_manager_lookup_page_answers_a_full_certificate_number(
     assert 'href="/managers"' in card
 
 
+def test_the_lookup_s_example_is_no_certificate_number(client: TestClient) -> None:
+    """The form's example was the demo's WYJL000048, a real record: it must look like an
+    example (no digits), so nobody mistakes it for a number to look up."""
+    import re
+
+    from rating.public.managers import normalise_certificate
+
+    html = client.get("/managers").text
+    found = re.search(r'id="certificate_no"[^>]*placeholder="([^"]*)"', html)
+    assert found and "WYJL" in found.group(1), html
+    example = found.group(1)
+    assert not re.search(r"\d", example), example
+    assert not re.search(r"WYJL\d{6}", normalise_certificate(example))
+
+
 def test_the_manager_lookup_page_refuses_a_wrong_period(client: TestClient) -> None:
     """A period that is not one (2025Q5) answers 400, a period with no published result 404
     — in Chinese, naming nobody — never the latest period's grade instead."""
@@ -438,7 +453,7 @@ def test_the_manager_lookup_page_refuses_a_wrong_period(client: TestClient) -> N
     assert 'name="period" value="2026Q3"' in same.text  # a new lookup keeps the period
     bad = client.get("/managers?certificate_no=M002&period=2025Q5")
     assert bad.status_code == 400 and "李四" not in bad.text
-    assert "期次应写成 2026Q3（季度）" in bad.text
+    assert "期次“2025Q5”有误：应写成 2026Q3（季度" in bad.text
     later = client.get("/managers?certificate_no=M002&period=2030Q1")
     assert later.status_code == 404 and "李四" not in later.text
     assert "该期评价结果尚未公布" in later.text and "2030Q1 的评价结果尚未公布" in later.text
