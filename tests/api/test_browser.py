@@ -191,6 +191,41 @@ def test_a_card_on_a_phone_answers_first_and_folds_the_detail(
     _looks_right(browser, "company-open", width)
 
 
+LINES = """
+return [...document.querySelectorAll(arguments[0])].map(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  const box = td.getBoundingClientRect();
+  const text = range.getBoundingClientRect();
+  return [td.dataset.label, td.textContent.trim(), tops.size, box.left, box.right,
+          text.left - box.left, text.right - text.left];
+});"""
+
+
+@pytest.mark.parametrize("width", (360, 375, 414))
+def test_the_black_list_reads_as_cards_on_a_phone(served: str, browser: Any, width: int) -> None:
+    """Each entry of the black list is a card: the company on top, the dates and grade two to a
+    row each on one line (2026年4月20日 never broken), the ground full width, nothing squeezed
+    or wider than the screen."""
+    _width(browser, width)
+    browser.get(f"{served}/lists/black?period=2025Q3")
+    short = ("列入时等级", "列入日期", "最早可移出日期（信用修复）", "最迟移出日期")
+    cells = browser.execute_script(
+        LINES, ", ".join(f"#members td[data-label='{x}']" for x in short)
+    )
+    assert len(cells) == 2 * 4, cells
+    for label, text, lines, left, right, indent, _w in cells:
+        assert lines == 1, (label, text, lines)
+        assert left >= 0 and right <= width and right - left >= 140, (label, left, right)
+        assert indent < 2, (label, indent)  # the label above its value, not squeezing it
+    wide = ", ".join(f"#members td[data-label='{x}']" for x in ("列入依据", "信用修复"))
+    for label, text, _lines, left, right, indent, _w in browser.execute_script(LINES, wide):
+        assert right - left >= width - 40 and indent < 2, (label, text, left, right, indent)
+    if width == 375:
+        _looks_right(browser, "black-list", width)
+
+
 PAGES = {
     "search": "/?q=%E9%98%B3%E5%85%89%E8%8A%B1%E5%9B%AD",  # 阳光花园: two, in two districts
     "company": "/companies/{丁物业}",
