@@ -17,6 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Shown
+from rating.public import notices
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
 from rating.public.lists import Lists
@@ -32,6 +33,7 @@ from rating.public.shapes import (
     ProjectGrade,
     PublicMeasure,
     SearchHit,
+    SearchNotice,
     SearchPage,
 )
 from rating.public.text import PublicWords
@@ -288,16 +290,35 @@ class PublicView(Lists):
     def search(
         self, q: str, district: str | None = None, limit: int = 20, offset: int = 0
     ) -> SearchPage:
-        """Compounds and companies matching `q`, by relevance (see `rating.public.search`)."""
-        hits = self._hits(q, district, ("compound", "company")) if q.strip() or district else []
-        page = hits[offset : offset + limit]
+        """Compounds and companies matching `q`, by relevance (see `rating.public.search`),
+        with why nothing (or this) was found (`rating.public.notices`)."""
+        asked = notices.understood(q, self.words)
+        wanted = asked.search and (asked.query.strip() or district)
+        hits = self._hits(asked.query, district, ("compound", "company")) if wanted else []
+        items = [self._hit(h) for h in hits[offset : offset + limit]]
         return SearchPage(
-            items=[self._hit(h) for h in page],
+            items=items,
             total=len(hits),
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(hits),
+            notices=self._why(asked, q, hits, items),
         )
+
+    def _why(
+        self, asked: notices.Asked, q: str, hits: list[finder.Hit], items: list[SearchHit]
+    ) -> list[SearchNotice]:
+        said = list(asked.notices)
+        if not asked.search or not asked.query.strip():
+            return said
+        if not any(h.kind == "company" for h in hits):
+            query = self._query(asked.query)
+            said += notices.unrated(query, asked.query, self.data.index, self.words)
+        for item in items:
+            doc = self.compound_doc(item.project_id or "") if item.kind == "compound" else None
+            if doc is not None and item.company is None and item.company_name is None:
+                said.append(notices.not_served(item, doc, self.today(), self.words))
+        return said or ([] if hits else [notices.nothing(asked, q, self.words)])
 
     def _hit(self, h: finder.Hit) -> SearchHit:
         if h.kind == "company":
