@@ -152,6 +152,14 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
             code="RESULT_WITHDRAWN",
             details={"withdrawn_on": gone.isoformat()},
         )
+    unrated = next((k for k in state.snapshot.data.index.unrated if k.uscc == uscc), None)
+    if unrated is not None:  # registered, not rated: say so and why (未参评 / 未纳入)
+        raise NotFoundError(
+            f"{uscc} is registered but has no published rating ({unrated.reason}, "
+            f"{unrated.period})",
+            code="COMPANY_NOT_RATED",
+            details={"name": unrated.name, "reason": unrated.reason, "period": unrated.period},
+        )
     raise NotFoundError(
         f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
         code="COMPANY_NOT_FOUND",

@@ -20,7 +20,7 @@ from datetime import date
 
 from rating.public import search as finder
 from rating.public.data import CompoundDoc
-from rating.public.problems import uscc_problem
+from rating.public.problems import not_rated_message, uscc_problem
 from rating.public.shapes import SearchHit, SearchNotice
 from rating.public.text import PublicWords
 from rating.uscc import as_typed, problem
@@ -89,26 +89,9 @@ def unrated(
 
 
 def _not_rated(k: finder.UnratedCompany, words: PublicWords) -> SearchNotice:
-    period = words.period(k.period)
-    if k.reason == "not_rated":
-        message = words(
-            "{name} ({uscc}) is in the company register but not rated (未参评) for {period}: "
-            "it served no compound rated in that period.",
-            name=k.name,
-            uscc=k.uscc,
-            period=period,
-        )
-    else:
-        message = words(
-            "{name} ({uscc}) is in the company register but not in the rating (未纳入) of "
-            "{period}.",
-            name=k.name,
-            uscc=k.uscc,
-            period=period,
-        )
     return SearchNotice(
         code="COMPANY_NOT_RATED",
-        message=message,
+        message=not_rated_message(k.name, k.uscc, k.reason, k.period, words),
         uscc=k.uscc,
         name=k.name,
         period=k.period,

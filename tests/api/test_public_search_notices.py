@@ -139,3 +139,14 @@ def test_nothing_at_all_says_so_and_a_valid_unknown_code_too(world: dict[str, An
     assert [n["code"] for n in _search(world, unknown)["notices"]] == ["COMPANY_NOT_FOUND"]
     # a search that finds what it should says nothing more
     assert _search(world, "金色公寓")["notices"] == []
+
+
+def test_the_card_of_a_registered_company_not_rated_says_so(world: dict[str, Any]) -> None:
+    """Its card's address answers 404 as before, with the search's words and its own code."""
+    for url in (f"/v1/public/companies/{world['zi']}", f"/companies/{world['zi']}"):
+        answer = world["client"].get(url)
+        assert answer.status_code == 404, url
+        said = answer.json()["error"] if url.startswith("/v1/") else {"message": answer.text}
+        assert "未参评2025年第3季度的信用评价" in said["message"], url
+        if url.startswith("/v1/"):
+            assert said["code"] == "COMPANY_NOT_RATED" and said["details"]["period"] == "2025Q3"
