@@ -319,6 +319,22 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
     return round(max(best, 0.0), 4), matched
 
 
+def rank_compounds(
+    query: Query, literal: Query | None, compounds: list[CompoundKey]
+) -> list[tuple[CompoundKey, float, str]]:
+    """(compound, relevance, what matched) of each compound `query` matches. A query naming a
+    place is read with the place taken out (莱山区阳光花园 → 阳光花园 in 莱山区); when that
+    reading finds no compound at 0.9 or more, its `literal` reading (no place taken out)
+    counts too: 龙湾小区 is a compound's name though 龙湾(街道) is a street."""
+    scored = [(k, *score_compound(query, k)) for k in compounds]
+    if literal is not None and not any(r >= 0.9 for _k, r, _m in scored):
+        scored = [
+            max(first, (k, *score_compound(literal, k)), key=lambda x: x[1])
+            for first, k in zip(scored, compounds, strict=True)
+        ]
+    return [(k, r, m) for k, r, m in scored if r > 0]
+
+
 def bare_name(k: CompoundKey) -> str:
     """A compound's name without its place words: stem and suffix (e.g. 阳光花园)."""
     return (k.stem or "") + (k.suffix or "")

@@ -257,21 +257,21 @@ class PublicView(Lists):
         )
 
     # ------------------------------------------------------------- search
-    def _query(self, q: str) -> finder.Query:
+    def _query(self, q: str, places: bool = True) -> finder.Query:
+        """`q` normalised; with `places` False, no registered place is taken out of it."""
         index = self.data.index
-        return finder.normalise_query(q.strip(), index.places, tuple(index.place_names))
+        named = tuple(index.place_names) if places else ()
+        return finder.normalise_query(q.strip(), index.places, named)
 
     def _hits(self, q: str, district: str | None, kinds: tuple[str, ...]) -> list[finder.Hit]:
         index, today = self.data.index, self.today()
         hits: list[finder.Hit] = []
         query = self._query(q) if q.strip() else None
         if "compound" in kinds and query is not None:
-            for k in index.compounds:
-                if district and k.district != district:
-                    continue
-                relevance, matched = finder.score_compound(query, k)
-                if relevance > 0:
-                    hits.append(finder.Hit("compound", k.project_id, relevance, matched, k.name))
+            places = [k for k in index.compounds if not district or k.district == district]
+            literal = self._query(q, places=False) if query.places else None
+            for k, relevance, matched in finder.rank_compounds(query, literal, places):
+                hits.append(finder.Hit("compound", k.project_id, relevance, matched, k.name))
         if "company" in kinds:
             for c in index.companies:
                 if district and c.district != district:

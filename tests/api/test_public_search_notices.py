@@ -9,7 +9,8 @@ shape kept, `notices` each with a stable `code`):
 
 The world: the golden Yantai bureau (tests/api/conftest.py) plus 子物业, registered but
 serving no compound, and 青松小区 (P11), served by 甲物业 until 2025-06-30 and by nobody
-since; 2025Q3 rated and published.
+since, and 向阳小区 (P12) in 莱山区, named like the street 向阳街道 of 芝罘区; 2025Q3 rated
+and published.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     bureau.project("P11", jia, households=200, service_end="2025-06-30")
     row = bureau.rows["projects"][-1]
     row.update(project_name="青松小区", district="芝罘区", street="向阳街道", address="松林路7号")
+    bureau.project("P12", jia, households=300)  # named like a street (向阳街道), elsewhere
+    row = bureau.rows["projects"][-1]
+    row.update(project_name="向阳小区", district="莱山区", street="滨海路街道", address="海港路3号")
     con, settings, _ = load(bureau, tmp_path_factory.mktemp("search-notices"))
     rs = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
     run = execute_run(con, settings, rs, Period.parse("2025Q3")).run_id
@@ -150,3 +154,14 @@ def test_the_card_of_a_registered_company_not_rated_says_so(world: dict[str, Any
         assert "未参评2025年第3季度的信用评价" in said["message"], url
         if url.startswith("/v1/"):
             assert said["code"] == "COMPANY_NOT_RATED" and said["details"]["period"] == "2025Q3"
+
+
+def test_a_compound_named_like_a_street_is_found(world: dict[str, Any]) -> None:
+    """向阳 is a street (向阳街道): 向阳小区 was read as 小区 in 向阳街道 and found nothing."""
+    answer = _search(world, "向阳小区")
+    assert [i["project_id"] for i in answer["items"]][:1] == ["P12"], answer
+    assert answer["items"][0]["relevance"] == 1.0
+    assert {n["code"] for n in answer["notices"]} <= {"COMPOUND_NOT_SERVED"}  # 青松小区 too
+    # a place named before a compound's name still narrows it (莱山区 holds 阳光花园 P2)
+    sunny = _search(world, "莱山区阳光花园")["items"]
+    assert [i["project_id"] for i in sunny][:2] == ["P2", "P1"]
