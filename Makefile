@@ -27,14 +27,19 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work, under a minute: no generated city, no end-to-end run
-# through the CLI or the API, no real server, no browser (those are `slow`; `make test` runs all).
-# Only the hypothesis plugin is loaded: pytest rewrites the asserts of every module of each
-# auto-loaded plugin's package (schemathesis alone has 227) and, where PYTHONDONTWRITEBYTECODE
-# is set, does it again at every start; the schemathesis fuzz module (all slow) is not even
-# collected, as it builds its cases from the app's OpenAPI document at collection.
+# Unit and golden tests while you work, under a minute on a quiet 2-core machine: no generated
+# city, no end-to-end run through the CLI or the API, no real server, no browser (those are
+# `slow`; `make test` runs all). Two workers (pytest-xdist, one per core; each test file stays on
+# one worker so its module fixtures are built once). Only the hypothesis and xdist plugins are
+# loaded: pytest rewrites the asserts of every module of each auto-loaded plugin's package
+# (schemathesis alone has 227); the schemathesis fuzz module (all slow) is not even collected,
+# as it builds its cases from the app's OpenAPI document at collection. Bytecode is cached even
+# where PYTHONDONTWRITEBYTECODE is set, so a second run neither recompiles nor rewrites asserts.
+# FAST_WORKERS=0 runs in one process (e.g. to debug with --pdb).
+FAST_WORKERS ?= 2
 test-fast: setup
-	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -q -m "not slow" -p hypothesispytest \
+	env -u PYTHONDONTWRITEBYTECODE PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -q -m "not slow" \
+		-p hypothesispytest -p xdist -n $(FAST_WORKERS) --dist loadfile \
 		--ignore=tests/api/test_fuzz.py
 
 # Message catalogs of the command line: extract new strings into every rating/locale/*/….po,

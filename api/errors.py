@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
 from api.params import public_input_error
-from rating.errors import RatingError, resource_error
+from rating.errors import ErrorBody, ErrorDocument, ProblemDoc, RatingError, resource_error
 from rating.public.problems import ErrorFacts, FieldError, field_hint, field_problem, message_for
 from rating.public.text import PublicWords
 
@@ -69,11 +69,13 @@ def error_body(
     code: str,
     message: str,
     status: int,
-    problems: list[dict[str, Any]] | None = None,
+    problems: list[ProblemDoc] | None = None,
     details: dict[str, Any] | None = None,
     request: Request | None = None,
-) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+) -> ErrorDocument:
+    """The one error shape (`rating.errors.ErrorDocument`) for an error the API itself finds:
+    `status` is the HTTP status; `request` adds its request id."""
+    error: ErrorBody = {"code": code, "message": message, "status": status}
     if request is not None:
         error["request_id"] = request_id(request.scope)
     if problems:
@@ -88,8 +90,8 @@ PUBLIC_API = "/v1/public/"
 
 
 def localize(
-    request: Request, body: dict[str, Any], errors: tuple[FieldError, ...] = ()
-) -> dict[str, Any]:
+    request: Request, body: ErrorDocument, errors: tuple[FieldError, ...] = ()
+) -> ErrorDocument:
     """`body` with its message in the reader's language when the request is to the public JSON
     API or a page (the pages' language and words); other paths keep the library's English
     message. `errors`: a validation error's fields with pydantic's type and context, each
@@ -122,14 +124,14 @@ def is_page(path: str) -> bool:
     return not path.startswith(API_PREFIXES)
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(status: int, body: ErrorDocument, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
 def _answer(
     request: Request,
     status: int,
-    body: dict[str, Any],
+    body: ErrorDocument,
     headers: dict[str, str] | None = None,
     errors: tuple[FieldError, ...] = (),
 ) -> Response:
@@ -159,7 +161,8 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         coded = public_input_error(_named_values(request, exc))
         if coded is not None:  # a malformed USCC, period or day: one code on every route
             return await rating_error(request, coded)
-    problems, errors = [], []
+    problems: list[ProblemDoc] = []
+    errors: list[FieldError] = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         errors.append(

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import duckdb
 
@@ -35,6 +35,26 @@ from rating.settings import Settings
 from rating.warehouse import open_warehouse
 
 RELOAD_CHECK_S = 1.0
+
+
+class RunShown(TypedDict):
+    """A run /healthz names (`api.models.HealthRun`)."""
+
+    period: str  # e.g. 2026Q2
+    run_id: str
+    publicity_ends: str | None  # ISO day, the last of its publicity; None once published
+
+
+class SnapshotInfo(TypedDict):
+    """What the public snapshot holds, as /healthz reports it (`api.models.Health`)."""
+
+    published_runs: int  # published (after publicity) by now
+    current: RunShown | None  # the latest published period's run
+    in_publicity: list[RunShown]
+    companies: int
+    snapshot_built_at: str  # ISO time with offset
+    ledger_seq: int  # the ledger record the snapshot was built at
+    public_only: bool  # served from a static snapshot, without the warehouse
 
 
 @dataclass
@@ -250,9 +270,10 @@ class AppState:
         if self._watcher is not None:
             self._watcher.join(timeout=5)
 
-    def info(self) -> dict[str, Any]:
-        """What /healthz reports: runs published by now (not those in publicity), the run the
-        public sees as current, the runs in publicity, the snapshot's size and ledger head."""
+    def info(self) -> SnapshotInfo:
+        """What /healthz reports (`api.models.Health`): runs published by now (not those in
+        publicity), the run the public sees as current, the runs in publicity, the snapshot's
+        size and ledger head."""
         data = self.snapshot.data
         now = data.clock()
         published = {
@@ -262,12 +283,15 @@ class AppState:
         shown = data.disclosure.runs_at(now)
         latest = max((p for p, s in shown.items() if s.status == "published"), default=None)
 
-        def run(period: str) -> dict[str, Any]:
+        def run(period: str) -> RunShown:
             doc = data.runs[shown[period].run_id]
             ends = doc.publicity.ends_on if doc.publicity else None
-            return {"period": period, "run_id": doc.run_id} | (
-                {"publicity_ends": ends} if shown[period].status == "proposed" else {}
-            )
+            proposed = shown[period].status == "proposed"
+            return {
+                "period": period,
+                "run_id": doc.run_id,
+                "publicity_ends": ends if proposed else None,
+            }
 
         return {
             "published_runs": len(published),

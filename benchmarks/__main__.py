@@ -32,6 +32,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--ingest-memory-limit", default="", help="DuckDB memory limit of ingest")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP lookup")
     ap.add_argument("--no-probes", action="store_true", help="skip the per-format ingest probes")
+    ap.add_argument(
+        "--reuse-warehouse",
+        action="store_true",
+        help="keep the ingested warehouse with its rated history in work/prepared/<size>/ "
+        "and start from it when the same size is run again (skips ingest and history)",
+    )
     return ap.parse_args(argv)
 
 
@@ -53,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             ingest_memory_limit=args.ingest_memory_limit,
             http=not args.no_http,
             probes=not args.no_probes,
+            reuse_warehouse=args.reuse_warehouse,
         )
         agreed = True
         for name in sizes:

@@ -47,6 +47,7 @@ class Options:
     ingest_memory_limit: str = ""  # and for ingest
     http: bool = True
     probes: bool = True
+    reuse_warehouse: bool = False  # keep work/prepared/<size>/ and skip ingest and history
 
 
 def ensure_data(size: Size, work: Path, log: Log) -> Path:
@@ -204,15 +205,22 @@ def git_commit() -> dict[str, Any]:
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
-def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
-    """Everything for one size; returns its JSON record."""
-    started = time.perf_counter()
-    folder = ensure_data(size, opts.work, log)
-    out = opts.work / "runs" / size.name
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+def _prepare(folder: Path, out: Path, opts: Options, log: Log) -> dict[str, Any]:
+    """The warehouse the timed run starts from: every export ingested (timed, with the ingest
+    floor beside it) and the earlier quarters rated. With `reuse_warehouse`, a copy is kept in
+    `work/prepared/<size>/` with its records, and a later run of the same size and data
+    starts from that copy instead (ingest at 10M is minutes; the records then say when and at
+    which commit the ingest and history they carry were measured)."""
     db = out / "rating.duckdb"
-    log(f"[{size.name}] measuring in {out}")
+    keep = opts.work / "prepared" / out.name
+    manifest = (folder / "manifest.json").read_text(encoding="utf-8")
+    if opts.reuse_warehouse and (keep / "prepared.json").exists():
+        saved = json.loads((keep / "prepared.json").read_text(encoding="utf-8"))
+        if saved["data_manifest"] == manifest:
+            log(f"  reusing the warehouse prepared at {saved['measured_at']} ({keep})")
+            shutil.copyfile(keep / "rating.duckdb", db)
+            reused = {"measured_at": saved["measured_at"], "git": saved["git"]}
+            return {**saved["records"], "reused": reused}
     files = [[kind, str(path)] for kind, path in plan_folder(folder)]
     tuning = {"threads": opts.threads, "memory_limit": opts.ingest_memory_limit}
     build = logged_task(
@@ -222,6 +230,36 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         f["path"] = path
     bare = _ingest_floor(out / "ingest_floor.duckdb", build.result["files"], opts, log)
     history = _history(db, opts, log)
+    records = {
+        "ingest": {**build.as_dict(), "by": ingest_summary(build.result["files"])},
+        "ingest_floor": {**bare.as_dict(), "files": bare.result["files"]},
+        "history": history,
+    }
+    if opts.reuse_warehouse:
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True)
+        shutil.copyfile(db, keep / "rating.duckdb")
+        saved = {
+            "data_manifest": manifest,
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "git": git_commit(),
+            "records": records,
+        }
+        (keep / "prepared.json").write_text(json.dumps(saved, ensure_ascii=False), "utf-8")
+    return records
+
+
+def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
+    """Everything for one size; returns its JSON record."""
+    started = time.perf_counter()
+    git = git_commit()  # at the start: the code the steps run (a commit made meanwhile is not)
+    folder = ensure_data(size, opts.work, log)
+    out = opts.work / "runs" / size.name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    db = out / "rating.duckdb"
+    log(f"[{size.name}] measuring in {out}")
+    prepared = _prepare(folder, out, opts, log)
     compile_sources()
     startup = logged_command(log, "rating --help", "startup", _rating("--help"), json_out=False)
     engine = _engine_steps(db, out, opts, log)
@@ -240,7 +278,7 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
         "complaints": size.complaints,
         "period": PERIOD,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "git": git_commit(),
+        "git": {**git, **({"changed_during_run": True} if git_commit() != git else {})},
         "rules": run["rules"],
         "fingerprint": {k: run["fingerprint"][k] for k in ("logic", "wording", "files")},
         "machine": machine(),
@@ -251,10 +289,8 @@ def run_size(size: Size, opts: Options, log: Log) -> dict[str, Any]:
             "pandas_cap_gib": opts.pandas_cap_gib,
         },
         "data": _data_sizes(folder, db),
-        "ingest": {**build.as_dict(), "by": ingest_summary(build.result["files"])},
-        "ingest_floor": {**bare.as_dict(), "files": bare.result["files"]},
+        **prepared,  # ingest, ingest_floor, history (and `reused` when they were kept)
         "format_probes": format_probes,
-        "history": history,
         "startup": startup.as_dict(),  # `rating --help`: the CLI's start-up alone
         "run": {
             **engine["run"].as_dict(),

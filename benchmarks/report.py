@@ -291,6 +291,17 @@ def _settings_note(r: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _reused_note(r: dict[str, Any]) -> str:
+    """`--reuse-warehouse`: the ingest and history figures came with the kept warehouse."""
+    reused = r.get("reused")
+    if not reused:
+        return ""
+    return (
+        f"; ingest and history figures from the warehouse prepared at {reused['measured_at']}"
+        f" (commit `{reused['git']['commit'][:12]}`), reused by `--reuse-warehouse`"
+    )
+
+
 def markdown(records: dict[str, dict[str, Any]]) -> str:
     parts = [
         "# Benchmark results",
@@ -322,12 +333,16 @@ def markdown(records: dict[str, dict[str, Any]]) -> str:
         m, g, d = r["machine"], r["git"], r["data"]
         parts.append(
             f"* **{r['size']}** — {r['measured_at']}, commit `{g['commit'][:12]}`"
-            f"{' (uncommitted changes)' if g['dirty'] else ''}, rules `{r['rules']}` logic "
+            f"{' (uncommitted changes)' if g['dirty'] else ''}"
+            f"{' (the tree changed while it ran)' if g.get('changed_during_run') else ''}"
+            f", rules `{r['rules']}` logic "
             f"`{r['fingerprint']['logic'][:12]}`; {m['cpu']}, {m['cores']} cores, "
             f"{m['memory_gib']} GiB, load at start {m['load_average_at_start']}; "
             f"{_settings_note(r)}; {d['companies']:,} companies, {d['projects']:,} projects, "
             "rows "
             + ", ".join(f"{k} {v:,}" for k, v in d["rows"].items())
-            + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB."
+            + f"; warehouse {d['warehouse_bytes'] / GiB:.2f} GiB"
+            + _reused_note(r)
+            + "."
         )
     return "\n".join(parts) + "\n"

@@ -10,7 +10,38 @@ from __future__ import annotations
 
 import errno
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict, cast
+
+
+class ProblemDoc(TypedDict):
+    """A `Problem` as JSON: the location keys only where known."""
+
+    code: str
+    message: str
+    file: NotRequired[str]
+    line: NotRequired[int]  # 1-based record number in the file, as the user sees it
+    column: NotRequired[str]
+    rule: NotRequired[str]
+    field: NotRequired[str]  # an API request's field that failed validation
+    location: NotRequired[str]  # where in the request, e.g. query.limit
+
+
+class ErrorBody(TypedDict):
+    """The `error` of an `ErrorDocument`."""
+
+    code: str  # stable: callers read codes, never messages
+    message: str
+    status: int  # the HTTP status the API answers with
+    request_id: NotRequired[str]  # the API's, for the server log
+    problems: NotRequired[list[ProblemDoc]]
+    details: NotRequired[dict[str, Any]]  # the facts of this error (ids, limits), by code
+
+
+class ErrorDocument(TypedDict):
+    """The one JSON error shape of the CLI (`--json`) and the API: `{"ok": false, "error": …}`."""
+
+    ok: Literal[False]
+    error: ErrorBody
 
 
 @dataclass(frozen=True)
@@ -24,8 +55,9 @@ class Problem:
     column: str | None = None
     rule: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+    def as_dict(self) -> ProblemDoc:
+        """The problem as JSON, without the location keys it lacks."""
+        return cast(ProblemDoc, {k: v for k, v in asdict(self).items() if v is not None})
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -62,9 +94,9 @@ class RatingError(Exception):
         if code is not None:
             self.code = code
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ErrorDocument:
         """The canonical JSON shape shared by the CLI (`--json`) and the API."""
-        body: dict[str, Any] = {
+        body: ErrorDocument = {
             "ok": False,
             "error": {"code": self.code, "message": self.message, "status": self.status},
         }

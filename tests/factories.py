@@ -6,7 +6,12 @@ engine is also a test of everything in front of it.
 
 from __future__ import annotations
 
+import atexit
+import copy
 import csv
+import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -221,15 +226,52 @@ def settings_for(tmp: Path, **kw: Any) -> Settings:
     return Settings(db_path=tmp / "warehouse.duckdb", rules_dir=RULES_DIR, now=NOW, **kw)
 
 
+# Warehouses loaded from the same export files under the same settings, kept once per test
+# process: a later `load` of the same bureau into a new warehouse copies the file (milliseconds)
+# instead of ingesting every file again (about half a second each), which is most of what the
+# unit and golden tests spend. Keyed by the files' bytes and every setting but the warehouse's
+# path; each test still gets its own file and connection.
+_LOADED: dict[str, tuple[Path, list[IngestResult]]] = {}
+_LOADED_DIR: list[Path] = []
+
+
+def _loaded_dir() -> Path:
+    if not _LOADED_DIR:
+        _LOADED_DIR.append(Path(tempfile.mkdtemp(prefix="rating-loaded-")))
+        atexit.register(shutil.rmtree, _LOADED_DIR[0], True)
+    return _LOADED_DIR[0]
+
+
+def _load_key(written: list[tuple[str, Path]], settings: Settings) -> str:
+    digest = hashlib.sha256(repr(settings.with_(db_path=Path("-"))).encode())
+    for kind, path in written:
+        digest.update(f"\0{kind}\0{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def load(
     bureau: Bureau, tmp: Path, settings: Settings | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, Settings, list[IngestResult]]:
+    """Write `bureau` as export files under `tmp/exports` and ingest them through the real path
+    into the warehouse of `settings` (default `settings_for(tmp)`); returns a connection opened
+    afresh after the ingest (no temporary table of it is left), the settings and the results."""
     settings = settings or settings_for(tmp)
+    written = bureau.write(tmp / "exports")
+    db = Path(settings.db_path)
+    key = _load_key(written, settings)
+    if key in _LOADED and not db.exists():
+        template, results = _LOADED[key]
+        shutil.copyfile(template, db)
+        return open_warehouse(settings), settings, copy.deepcopy(results)
+    fresh = not db.exists()
     con = open_warehouse(settings)
-    results = [
-        ingest_file(con, settings, kind, path) for kind, path in bureau.write(tmp / "exports")
-    ]
-    return con, settings, results
+    results = [ingest_file(con, settings, kind, path) for kind, path in written]
+    con.close()
+    if fresh:
+        template = _loaded_dir() / f"{key}.duckdb"
+        shutil.copyfile(db, template)
+        _LOADED[key] = (template, copy.deepcopy(results))
+    return open_warehouse(settings), settings, results
 
 
 def rate_and_publish(

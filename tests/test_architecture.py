@@ -173,10 +173,11 @@ def untyped_returns(source: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("room", ["engine", "audit"])
+@pytest.mark.parametrize("room", ["engine", "audit", "matching", "public"])
 def test_what_engine_and_audit_hand_out_has_a_typed_shape(room: str) -> None:
     """GUIDE.md: what crosses a module boundary has a typed shape (rating/engine/shapes.py,
-    rating/audit/shapes.py), no dict[str, Any]."""
+    rating/audit/shapes.py, rating/matching/shapes.py, rating/public/shapes.py), no
+    dict[str, Any]."""
     found = [
         f"{path.relative_to(ROOT)}: {name}"
         for path in sorted((ROOT / "rating" / room).rglob("*.py"))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import report
+from benchmarks import harness, report
 from benchmarks.__main__ import HERE, RESULTS, main
+from benchmarks.measure import Measured
 
 
 @pytest.mark.slow
@@ -42,6 +43,39 @@ def test_quick_benchmark_runs_and_the_engine_agrees_with_its_peers(tmp_path: Pat
     assert "skipped" in http or http["statuses"] == {"200": http["requests"]}
     assert record["git"]["commit"] and record["machine"]["cores"]
     assert "| quick |" in report.markdown(report.latest(results))
+
+
+def test_a_prepared_warehouse_is_reused_for_the_same_data_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--reuse-warehouse`: ingest, its floor and history run once per size and data; a later
+    run starts from the kept copy and its record says when that copy was measured."""
+    folder = tmp_path / "data" / "1M"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"seed": 7}', encoding="utf-8")
+    calls: list[str] = []
+
+    def task(log: object, label: str, name: str, args: dict, **kw: object) -> Measured:
+        calls.append(name)
+        if name in ("ingest", "ingest_floor"):
+            Path(args["db"]).write_bytes(name.encode())
+        return Measured(name, "ok", 1.0, 0, {"files": [], "runs": [{"period": "2026Q2"}]})
+
+    monkeypatch.setattr(harness, "logged_task", task)
+    monkeypatch.setattr(harness, "plan_folder", lambda folder: [])
+    opts = harness.Options(work=tmp_path, reuse_warehouse=True)
+    out = tmp_path / "runs" / "1M"
+    out.mkdir(parents=True)
+    first = harness._prepare(folder, out, opts, lambda line: None)
+    assert calls == ["ingest", "ingest_floor", "history"] and "reused" not in first
+    (out / "rating.duckdb").unlink()
+    again = harness._prepare(folder, out, opts, lambda line: None)
+    assert calls == ["ingest", "ingest_floor", "history"]  # nothing measured again
+    assert (out / "rating.duckdb").read_bytes() == b"ingest"
+    assert again["reused"]["measured_at"] and again["history"] == first["history"]
+    (folder / "manifest.json").write_text('{"seed": 8}', encoding="utf-8")  # other data
+    assert "reused" not in harness._prepare(folder, out, opts, lambda line: None)
+    assert calls.count("ingest") == 2
 
 
 def test_results_md_is_generated_from_the_results_file() -> None:

@@ -385,11 +385,41 @@ def test_an_older_warehouse_gains_new_contract_columns_when_opened(tmp_path: Pat
     con = open_warehouse(settings)
     con.execute("ALTER TABLE src_complaints DROP COLUMN match_method")  # as before matching
     con.execute("ALTER TABLE src_complaints DROP COLUMN community_name")
+    # an older engine stored the fingerprint of its own, older layout
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'layout_fingerprint'")
     con.close()
     con = open_warehouse(settings)
     columns = {r[0] for r in rows(con, "SELECT column_name FROM (DESCRIBE src_complaints)")}
     assert set(CONTRACTS["complaints"].columns) <= columns
     con.close()
+
+
+def test_a_current_warehouse_is_opened_without_rerunning_its_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rating import warehouse
+    from rating.schema import tables
+    from tests.factories import settings_for
+
+    settings = settings_for(tmp_path)
+    tables_sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'match_decisions'"
+    con = open_warehouse(settings)
+    stored = "SELECT value FROM meta WHERE key = 'layout_fingerprint'"
+    assert value(con, stored) == warehouse.layout_fingerprint()
+    con.execute("DROP TABLE match_decisions")  # by hand, behind the engine's back
+    con.close()
+    con = open_warehouse(settings)  # its fingerprint is this engine's: no statement runs
+    assert value(con, tables_sql) == 0
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'layout_fingerprint'")
+    con.close()
+    con = open_warehouse(settings)  # another layout's fingerprint: the whole layout runs
+    assert value(con, tables_sql) == 1
+    assert value(con, stored) == warehouse.layout_fingerprint()
+    con.close()
+    # a layout that gains a statement has another fingerprint, so every file migrates once
+    before = warehouse.layout_fingerprint()
+    monkeypatch.setattr(tables, "MIGRATIONS", [*tables.MIGRATIONS, "SELECT 1"])
+    assert warehouse.layout_fingerprint() != before
 
 
 def test_uscc_require_says_what_is_wrong() -> None:

@@ -206,6 +206,39 @@ def test_a_wording_revision_that_changes_logic_is_refused(tmp_path: Path) -> Non
     assert "rating rules diff yantai-2022@1.0.0 yantai-2022@1.0.1" in err.value.problems[0].message
 
 
+def test_a_wording_revision_checks_its_original_only_when_in_doubt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading 1.0.1 (a wording revision of 1.0.0 with its logic) checks 1.0.1 alone: equal
+    logic means 1.0.0 would pass the same checks (issue 21: the run checked both). A broken
+    original is still named, with the reason its own load gives."""
+    from rating.ruleset import loader
+
+    shutil.copytree(RULES_DIR / "yantai-2022", tmp_path / "yantai-2022")
+    checked: list[str] = []
+    real = loader._check
+    monkeypatch.setattr(loader, "_CHECKED", {})
+    monkeypatch.setattr(loader, "_check", lambda f, o: checked.append(o) or real(f, o))
+    assert load_ruleset(tmp_path, "yantai-2022@1.0.1").ref == "yantai-2022@1.0.1"
+    assert [Path(o).parent.name for o in checked] == ["1.0.1"]
+    original = tmp_path / "yantai-2022" / "1.0.0" / "ruleset.toml"
+    original.write_text("[ruleset\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as err:
+        load_ruleset(tmp_path, "yantai-2022@1.0.1")
+    assert [p.code for p in err.value.problems] == ["RULESET_REWORDS"]
+    assert "does not load" in err.value.problems[0].message
+
+
+def test_type_checks_bind_in_one_empty_warehouse_per_process() -> None:
+    from rating.ruleset import typecheck
+
+    with typecheck.binding_warehouse() as a, typecheck.binding_warehouse() as b:
+        assert a is not b  # a cursor each
+        assert len(typecheck._BINDING) == 1
+        for con in (a, b):  # the arithmetic macros are TEMP: each cursor has them
+            assert con.execute("SELECT rating_mod(7, 3)").fetchone() == (1,)
+
+
 def _bad_rule(when: str) -> str:
     return (
         f'[[rule]]\nid = "X-BIG"\ntitle = "big"\nclause = "none"\nsource = "complaints"\n'
@@ -302,3 +335,16 @@ def test_a_broken_folder_does_not_block_runs(tmp_path: Path) -> None:
     assert registry.select(rules, "haikou-2019@1.0.0", "yantai-2022", Period.parse("2020Q3"), False)
     with pytest.raises(RuleSetError):  # the draft itself, once in force, is refused in full
         registry.select(rules, None, "yantai-2022", Period.parse("2099Q1"), False)
+
+
+def test_choosing_the_version_in_force_reads_each_header_once_per_process() -> None:
+    """`rating run` chooses the version twice (command, planner): the headers are parsed once."""
+    from rating.periods import Period
+    from rating.ruleset import registry
+
+    registry._header_of.cache_clear()
+    versions = [v for n, v in list_rulesets(RULES_DIR) if n == "yantai-2022"]
+    for _ in range(2):
+        rs = registry.select(RULES_DIR, None, "yantai-2022", Period.parse("2026Q3"), False)
+        assert rs.ref == "yantai-2022@1.1.1"
+    assert registry._header_of.cache_info().misses == len(versions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from api.deps import get_state
-from api.models import Health
+from api.models import Health, HealthRun
 from api.state import AppState
 from rating import __version__
 
@@ -16,4 +16,16 @@ router = APIRouter(tags=["system"])
     "/healthz", response_model=Health, summary="Liveness and what the public snapshot holds"
 )
 def healthz(state: AppState = Depends(get_state)) -> Health:
-    return Health(ok=True, engine_version=__version__, **state.info())
+    info = state.info()
+    current = info["current"]
+    return Health(
+        ok=True,
+        engine_version=__version__,
+        published_runs=info["published_runs"],
+        current=HealthRun(**current) if current else None,
+        in_publicity=[HealthRun(**r) for r in info["in_publicity"]],
+        companies=info["companies"],
+        snapshot_built_at=info["snapshot_built_at"],
+        ledger_seq=info["ledger_seq"],
+        public_only=info["public_only"],
+    )

@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
 
 from rating.analysis.detection import Flags, IntegrityParams, detect
+from rating.analysis.shapes import (
+    ComplaintText,
+    HeldComplaint,
+    HoldAction,
+    HoldCase,
+    HoldCount,
+    ReviewRecord,
+)
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.periods import Period
 from rating.schema import CONTRACTS
@@ -137,7 +145,7 @@ def scan(
     return report
 
 
-def history(con: duckdb.DuckDBPyConnection, complaint_id: str) -> list[dict[str, Any]]:
+def history(con: duckdb.DuckDBPyConnection, complaint_id: str) -> list[HoldAction]:
     """The hold and review history of one complaint, oldest first: seq, action, reason, detail
     (parsed JSON, {} when empty), actor, recorded_at and the `status` the action leads to; [] when
     the warehouse has no `complaint_holds` table yet."""
@@ -152,7 +160,7 @@ def history(con: duckdb.DuckDBPyConnection, complaint_id: str) -> list[dict[str,
     for r in found:
         r["detail"] = json.loads(r["detail"]) if r["detail"] else {}
         r["status"] = STATUS[r["action"]]
-    return found
+    return cast(list[HoldAction], found)
 
 
 def review(
@@ -162,8 +170,13 @@ def review(
     decision: str,
     note: str,
     actor: str,
-) -> dict[str, Any]:
-    """Record a reviewer's decision on a held complaint: release (genuine) or confirm."""
+) -> ReviewRecord:
+    """Record a reviewer's decision on a held complaint: `decision` release (genuine) or confirm
+    (a duplicate or part of a campaign), with `note` and `actor` (both required), as a new
+    `complaint_holds` row.
+
+    Raises UsageError `INTEGRITY_BAD_DECISION` or `INTEGRITY_REVIEW_INCOMPLETE`, NotFoundError
+    `INTEGRITY_NOT_HELD` (never held), ConflictError `INTEGRITY_ALREADY_DECIDED`."""
     if decision not in DECISIONS:
         raise UsageError("decide --release or --confirm", code="INTEGRITY_BAD_DECISION")
     if not actor.strip() or not note.strip():
@@ -213,8 +226,11 @@ def list_holds(
     period: Period | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], bool]:
-    """(rows, truncated): each held complaint's latest state, its reason and its evidence."""
+) -> tuple[list[HeldComplaint], bool]:
+    """(rows, truncated): each held complaint's latest state, its reason and its evidence, by
+    received time; filtered by `status` (held, released, confirmed), `reason` and the `period`
+    it was received in; `limit` rows from `offset`, `truncated` when more follow. Raises
+    UsageError `BAD_REQUEST` for another status."""
     if status is not None and status not in STATUS.values():
         raise UsageError(
             f"--status must be one of {', '.join(STATUS.values())}", code="BAD_REQUEST"
@@ -255,11 +271,12 @@ def list_holds(
         detail = r.pop("detail")
         decided = json.loads(detail) if detail and r["status"] != "held" else {}
         r["note"] = decided.get("note")
-    return found[:limit], len(found) > limit
+    return cast(list[HeldComplaint], found[:limit]), len(found) > limit
 
 
-def show(con: duckdb.DuckDBPyConnection, complaint_id: str) -> dict[str, Any]:
-    """A held complaint beside the complaints it was matched with, and its review trail."""
+def show(con: duckdb.DuckDBPyConnection, complaint_id: str) -> HoldCase:
+    """A held complaint beside the complaints it was matched with, and its review trail. Raises
+    NotFoundError `INTEGRITY_NOT_HELD` when it was never held."""
     trail = history(con, complaint_id)
     if not trail:
         raise NotFoundError(
@@ -284,17 +301,18 @@ def show(con: duckdb.DuckDBPyConnection, complaint_id: str) -> dict[str, Any]:
         "reason": trail[0]["reason"],
         "evidence": evidence,
         "trail": trail,
-        "complaints": texts,
+        "complaints": cast(list[ComplaintText], texts),
     }
 
 
 def summary(
     con: duckdb.DuckDBPyConnection, period: Period | None = None, mark: int | None = None
-) -> list[dict[str, Any]]:
-    """Counts of held complaints by reason and status, as of holds watermark `mark` (or now)."""
+) -> list[HoldCount]:
+    """Counts of held complaints by reason and status (sorted), as of holds watermark `mark` (or
+    now), of complaints received in `period` (or all); [] before any scan."""
     if not has_table(con, "complaint_holds"):
         return []
-    return dicts(
+    found = dicts(
         con,
         f"""WITH latest AS {_LATEST}
             SELECT l.reason, CASE l.action WHEN 'hold' THEN 'held' WHEN 'release' THEN 'released'
@@ -311,3 +329,4 @@ def summary(
             "hi": period.end if period else None,
         },
     )
+    return cast(list[HoldCount], found)

@@ -11,11 +11,11 @@ a changed rule set, a data problem, or a real change in the market.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import duckdb
 
 from rating.analysis.features import period_chain
+from rating.analysis.shapes import GradeShift, PeriodShift
 from rating.sql import dicts
 
 SMOOTHING = 0.5
@@ -61,9 +61,10 @@ def level(value: float, threshold: float = WARN_AT) -> str:
 
 def compare_runs(
     con: duckdb.DuckDBPyConnection, before: str, after: str, threshold: float = WARN_AT
-) -> dict[str, Any]:
+) -> GradeShift:
     """PSI of the grade distributions of two runs (`before` the expected, `after` the actual) with
-    its level, the threshold and both runs' grade counts."""
+    its level, the threshold and both runs' grade counts. A run id without companies counts as
+    an empty distribution (PSI 0 against another empty one)."""
     e, a = grade_counts(con, before), grade_counts(con, after)
     value = psi(e, a)
     return {
@@ -77,10 +78,11 @@ def compare_runs(
     }
 
 
-def series(con: duckdb.DuckDBPyConnection, threshold: float = WARN_AT) -> list[dict[str, Any]]:
-    """PSI between each pair of consecutive periods that both have a run."""
+def series(con: duckdb.DuckDBPyConnection, threshold: float = WARN_AT) -> list[PeriodShift]:
+    """PSI between each pair of consecutive periods that both have a run (`period_chain`: each
+    period's run that counts), oldest first."""
     chain = period_chain(con)
-    out = []
+    out: list[PeriodShift] = []
     for prev, cur in zip(chain, chain[1:], strict=False):
         if prev.period.previous(-1) == cur.period:
             out.append(

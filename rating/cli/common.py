@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 from rating.cli.i18n import NP_, _, error_text, pgettext
-from rating.errors import RatingError
+from rating.errors import ErrorDocument, RatingError
 from rating.settings import Settings
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def warning_line(code: str, message: str) -> str:
     return _("Warning: [{code}] {message}").format(code=code, message=error_text(code, message))
 
 
-def error_document(exc: RatingError) -> dict[str, Any]:
+def error_document(exc: RatingError) -> ErrorDocument:
     """The JSON error shape shared with the API, its message in the user's language."""
     body = exc.as_dict()
     body["error"]["message"] = error_text(exc.code, exc.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from rating.cli.common import DbOption, Invocation, JsonOption, emit, say, worki
 from rating.cli.display import Col, day, print_table, text, when, word
 from rating.cli.i18n import N_, _
 from rating.errors import UsageError
+
+if TYPE_CHECKING:
+    from rating.analysis.shapes import HeldComplaint
 
 integrity_app = typer.Typer(
     help="Suspicious complaints (near-duplicates, bursts, campaigns): scan, list, review.",
@@ -114,7 +117,7 @@ def integrity_scan(
     )
 
 
-def _evidence_text(row: dict[str, Any]) -> str:
+def _evidence_text(row: HeldComplaint) -> str:
     e = row["evidence"]
     if row["reason"] == "NEAR_DUPLICATE" and e.get("matches"):
         m = e["matches"][0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from rating.cli.common import (
 from rating.cli.display import Col, day, print_table, when, word
 from rating.cli.i18n import _, error_text
 from rating.errors import UsageError
+
+if TYPE_CHECKING:
+    from rating.matching.shapes import Candidate
 
 match_app = typer.Typer(
     help="Hotline orders matched to projects by name: the review queue and learned aliases.",
@@ -97,11 +100,11 @@ def _export_queue(inv: Invocation, out: Path) -> None:
     write_out(inv, out, [Sheet("review", queue)], about, headers=False)
 
 
-def _candidate_lines(candidate: dict[str, Any]) -> str:
+def _candidate_lines(candidate: Candidate) -> str:
     """`P1 阳光花园 0.62` and, under it, the evidence for (+) and against (−)."""
     lines = [f"{candidate['project_id']} {candidate['name']} {float(candidate['score']):.2f}"]
-    for mark, key in (("+", "for"), ("−", "against")):
-        found = candidate.get(key) or []
+    # .get: a queue read before evidence was kept has candidates without it
+    for mark, found in (("+", candidate.get("for")), ("−", candidate.get("against"))):
         if found:
             lines.append(f"  {mark} " + _("; ").join(str(x) for x in found))
     return "\n".join(lines)

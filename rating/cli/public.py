@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypedDict
 
 import typer
 
@@ -22,8 +22,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(public_app, name="public")
 
 
-def export_snapshot(inv: Invocation, out: Path | None = None) -> dict[str, Any]:
-    """Build what the public sees from the warehouse and write it as a snapshot directory."""
+class SnapshotWritten(TypedDict):
+    """What `rating public export` reports: the folder, its file count and the ledger head."""
+
+    folder: str
+    files: int  # files listed in the manifest (manifest.json itself not counted)
+    ledger_seq: int
+    ledger_hash: str
+
+
+def export_snapshot(inv: Invocation, out: Path | None = None) -> SnapshotWritten:
+    """Build what the public sees from the warehouse and write it as a snapshot directory at
+    `out` (default `RATING_PUBLIC_DIR`, `<db>.public/`). Raises WarehouseError
+    `WAREHOUSE_MISSING` before any ingest."""
     from rating import public
     from rating.public import static
 

@@ -151,6 +151,26 @@ class Match:
     served_until: date | None = None
 
 
+def match_params(
+    con: duckdb.DuckDBPyConnection,
+    basis: Basis,
+    *,
+    uscc: str | None = None,
+    listed: Collection[str] = (),
+) -> dict[str, object]:
+    """The parameters `MATCH_SQL` binds for a run's table (one company, or all when None)."""
+    table = basis.table
+    return {
+        "measures": selectors_json(table),
+        "streaks": streaks_json(con, basis, table, uscc),
+        "listed": sorted(listed),
+        "run": basis.run_id,
+        "uscc": uscc,
+        # the register as it stands: a hand-over recorded after the run still ends them
+        "watermark": watermark(con),
+    }
+
+
 def match(
     con: duckdb.DuckDBPyConnection,
     basis: Basis,
@@ -159,20 +179,7 @@ def match(
     listed: Collection[str] = (),
 ) -> list[Match]:
     """Every (company, project or none, measure) the run's table gives, ordered."""
-    table = basis.table
-    if not table.measures:
+    if not basis.table.measures:
         return []
-    found = rows(
-        con,
-        MATCH_SQL,
-        {
-            "measures": selectors_json(table),
-            "streaks": streaks_json(con, basis, table, uscc),
-            "listed": sorted(listed),
-            "run": basis.run_id,
-            "uscc": uscc,
-            # the register as it stands: a hand-over recorded after the run still ends them
-            "watermark": watermark(con),
-        },
-    )
+    found = rows(con, MATCH_SQL, match_params(con, basis, uscc=uscc, listed=listed))
     return [Match(u, p, m, s) for u, p, m, s in found]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
@@ -29,6 +29,7 @@ import polars as pl
 from rating.errors import UsageError
 from rating.exports import read_table
 from rating.matching.review import PENDING, load_orders
+from rating.matching.shapes import Verdict
 from rating.schema import CONTRACTS
 from rating.settings import Settings
 from rating.sql import dicts, frame, rows, run, value
@@ -159,8 +160,11 @@ _REASONS = {
 }
 
 
-def verdicts(con: duckdb.DuckDBPyConnection, path: Path, by: str) -> list[dict[str, Any]]:
-    """Every filled row of the file with its refusal code (None: accepted)."""
+def verdicts(con: duckdb.DuckDBPyConnection, path: Path, by: str) -> list[Verdict]:
+    """Every filled row (a decision written) of the edited review export at `path`, in file
+    order, with its refusal code (None: accepted); `by` names the reviewer of rows that do not.
+    Raises InputFileError `FILE_UNREADABLE` (not a table file) or UsageError
+    `REVIEW_FILE_INVALID` (no review_id, check or decision column)."""
     frame = _rows_in(path, by)
     params = {"watermark": watermark(con)}
     run(con, f"CREATE OR REPLACE TEMP TABLE review_checks AS {_CHECKS}", params)
@@ -169,7 +173,7 @@ def verdicts(con: duckdb.DuckDBPyConnection, path: Path, by: str) -> list[dict[s
         run(con, "CREATE OR REPLACE TEMP TABLE review_in AS SELECT * FROM review_in_frame")
     finally:
         con.unregister("review_in_frame")
-    return dicts(con, _VERDICTS, params)
+    return cast(list[Verdict], dicts(con, _VERDICTS, params))
 
 
 def import_decisions(
@@ -201,7 +205,7 @@ def import_decisions(
 def _record(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    accepted: list[dict[str, Any]],
+    accepted: list[Verdict],
     file: str,
     report: ImportReport,
 ) -> None:

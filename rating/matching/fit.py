@@ -20,6 +20,7 @@ import duckdb
 
 from rating.matching.evidence import LEVELS
 from rating.matching.model import Model, scored_sql
+from rating.matching.shapes import ThresholdRow, WeightsFile
 from rating.sql import rows, run, value
 
 TARGET = 0.999
@@ -62,12 +63,11 @@ def _mu(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, dict[str, float]]
     return out
 
 
-def threshold_table(
-    con: duckdb.DuckDBPyConnection, model: Model, truth: str
-) -> list[dict[str, Any]]:
-    """Per grid threshold: automatic matches, right ones, unregistered ones matched."""
+def threshold_table(con: duckdb.DuckDBPyConnection, model: Model, truth: str) -> list[ThresholdRow]:
+    """Per grid threshold (`GRID`) of `model` on the orders of table `truth`: automatic matches,
+    right ones, unregistered ones matched."""
     run(con, f"CREATE OR REPLACE TEMP TABLE m_fit_scored AS {scored_sql(model)}")
-    out = []
+    out: list[ThresholdRow] = []
     for t in GRID:
         auto, right, unregistered = rows(
             con,
@@ -82,8 +82,9 @@ def threshold_table(
 
 def fit(
     con: duckdb.DuckDBPyConnection, truth: str, version: str, fitted_on: dict[str, Any]
-) -> dict[str, Any]:
-    """The weights file's content, fitted on `m_pairs` labelled by `truth`."""
+) -> WeightsFile:
+    """The weights file's content, fitted on `m_pairs` labelled by `truth` (a table of
+    `_line, true_project`); `fitted_on` is recorded as given, with the pair counts added."""
     label_pairs(con, truth)
     comparisons = _mu(con)
     matches = int(value(con, "SELECT count(*) FILTER (WHERE is_match) FROM m_labelled"))

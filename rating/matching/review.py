@@ -13,11 +13,12 @@ spelling wins, and each records who decided and when.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import cast
 
 import duckdb
 
 from rating.errors import ConflictError, NotFoundError, UsageError
+from rating.matching.shapes import AliasEntry, PendingOrder, ReviewDecision
 from rating.schema import CONTRACTS
 from rating.settings import Settings
 from rating.sql import dicts, rows, run, value
@@ -26,10 +27,10 @@ from rating.warehouse import key_sql, record_batch, transaction, visible_rows, w
 PENDING = "SELECT r.* FROM match_review r WHERE r.review_id NOT IN (SELECT review_id FROM match_decisions)"
 
 
-def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[PendingOrder]:
     """The first `limit` orders waiting for review, in file order (batch, line): ids, received time,
     the spelling (compound, company, district, street), the candidates with their scores (parsed
-    JSON) and where the order came from (`batch_id`, `line`)."""
+    JSON) and where the order came from (`batch_id`, `line`); [] when none waits."""
     out = dicts(
         con,
         f"""SELECT review_id, complaint_id, received_at, community_name, company_name, district, street,
@@ -39,7 +40,7 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, 
     )
     for item in out:
         item["candidates"] = json.loads(item["candidates"] or "[]")
-    return out
+    return cast(list[PendingOrder], out)
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -116,8 +117,14 @@ def resolve(
     project_id: str | None,
     note: str,
     decided_by: str,
-) -> dict[str, Any]:
-    """Decide one waiting order; every other waiting order with its spelling follows."""
+) -> ReviewDecision:
+    """Decide one waiting order — to `project_id`, or reject it (None: no project of ours);
+    every other waiting order with its spelling follows, the resolved ones are loaded as one
+    new complaints batch and the spelling is taught as an alias, all in one transaction.
+
+    Raises NotFoundError `REVIEW_NOT_FOUND` (no such order waiting) or `UNKNOWN_PROJECT`,
+    ConflictError `REVIEW_DECIDED` (decided before), UsageError `REVIEW_NO_REVIEWER` (empty
+    `decided_by`)."""
     found = rows(con, f"SELECT alias_key FROM ({PENDING}) WHERE review_id = $id", {"id": review_id})
     if not found:
         known = value(
@@ -190,12 +197,14 @@ def resolve(
     }
 
 
-def aliases(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
-    """The spellings analysts taught, newest decision per spelling first (history kept)."""
-    return dicts(
+def aliases(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[AliasEntry]:
+    """The `limit` newest decisions on spellings analysts taught, newest first (history kept:
+    `current` marks the decision in force for its spelling)."""
+    found = dicts(
         con,
         """SELECT alias_key, project_id, origin, decided_by, recorded_at, seq,
                   row_number() OVER (PARTITION BY alias_key ORDER BY seq DESC) = 1 AS current
            FROM match_aliases ORDER BY seq DESC LIMIT $limit""",
         {"limit": limit},
     )
+    return cast(list[AliasEntry], found)

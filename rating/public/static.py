@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from rating import __version__
 from rating.errors import NotFoundError, RatingError
@@ -109,16 +109,36 @@ def _files(view: WarehouseView) -> dict[str, bytes]:
     return files
 
 
-def export(view: WarehouseView, folder: Path) -> dict[str, Any]:
-    """Write the snapshot directory of `view` to `folder` (replacing it); returns the manifest."""
+class LedgerMark(TypedDict):
+    """The ledger record a snapshot was built at (`LedgerHead` as JSON)."""
+
+    seq: int
+    hash: str  # SHA-256 hex of that record
+
+
+class Manifest(TypedDict):
+    """`manifest.json` of a snapshot directory: what `StaticView` checks every file against."""
+
+    format: int  # `FORMAT`
+    engine_version: str
+    built_at: str  # ISO time with offset
+    zone: str  # the bureau's time zone, e.g. Asia/Shanghai
+    ledger: LedgerMark
+    files: dict[str, str]  # relative path → SHA-256 hex of its bytes, sorted by path
+
+
+def export(view: WarehouseView, folder: Path) -> Manifest:
+    """Write the snapshot directory of `view` to `folder` (replacing it: written beside it, then
+    renamed into place, so a reader never sees half of one); returns the manifest. Raises
+    OSError when the folder cannot be written."""
     files = _files(view)
     data = view.data
-    manifest = {
+    manifest: Manifest = {
         "format": FORMAT,
         "engine_version": __version__,
         "built_at": data.built_at.isoformat(),
         "zone": data.zone,
-        "ledger": data.ledger.model_dump(),
+        "ledger": cast(LedgerMark, data.ledger.model_dump()),
         "files": {name: hashlib.sha256(body).hexdigest() for name, body in sorted(files.items())},
     }
     folder = Path(folder)

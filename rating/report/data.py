@@ -18,6 +18,7 @@ import duckdb
 from rating.analysis import backtest, integrity, stability, warning
 from rating.analysis.backtest import Backtest
 from rating.analysis.features import period_chain
+from rating.analysis.shapes import GradeShift, HoldCount, PeriodShift
 from rating.analysis.warning import Ranking
 from rating.consequences.lookup import RunMeasure, run_measures
 from rating.engine import explainer
@@ -50,9 +51,9 @@ class ReportData:
     quarantine: list[dict[str, Any]]
     batches: list[dict[str, Any]]
     categories: list[dict[str, Any]]
-    stability: dict[str, Any] | None
-    stability_series: list[dict[str, Any]]
-    holds: list[dict[str, Any]]
+    stability: GradeShift | None
+    stability_series: list[PeriodShift]
+    holds: list[HoldCount]
     ruleset: RuleSet
     before: list[dict[str, Any]]  # the previous period's companies (empty without one)
     previous_info: RunRow | None  # the previous run, as `explainer.run_row` gives it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from pathlib import Path
@@ -71,11 +72,23 @@ def read_header(rules_dir: Path, name: str, version: str) -> Header | None:
     """The `[ruleset]` header of a version folder, or None when it cannot be read."""
     path = Path(rules_dir) / name / version / RULESET_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        header = Header.model_validate(data.get("ruleset"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        raw = path.read_bytes()
+    except OSError:
         return None
-    return header if (header.name, header.version) == (name, version) else None
+    header = _header_of(raw)
+    return header if header and (header.name, header.version) == (name, version) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _header_of(raw: bytes) -> Header | None:
+    """The `[ruleset]` header in a rule file's bytes (None when it cannot be read). Kept per
+    process by the bytes: `rating run` chooses the version twice (the command, then the
+    planner), and each choice parsed every version's whole file (issue 21). A Header is
+    frozen, so sharing one is safe."""
+    try:
+        return Header.model_validate(tomllib.loads(raw.decode("utf-8")).get("ruleset"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        return None
 
 
 def _header_in_force(h: Header, period: Period) -> bool:
