@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
+from api.params import public_input_error
 from rating.errors import ErrorBody, ErrorDocument, ProblemDoc, RatingError, resource_error
 from rating.public.problems import ErrorFacts, FieldError, field_hint, field_problem, message_for
 from rating.public.text import PublicWords
@@ -156,6 +157,10 @@ async def rating_error(request: Request, exc: Exception) -> Response:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith(PUBLIC_API) or is_page(request.url.path):
+        coded = public_input_error(_named_values(request, exc))
+        if coded is not None:  # a malformed USCC, period or day: one code on every route
+            return await rating_error(request, coded)
     problems: list[ProblemDoc] = []
     errors: list[FieldError] = []
     for err in exc.errors():
@@ -176,6 +181,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         "VALIDATION_FAILED", f"invalid request: {fields}", 422, problems, None, request
     )
     return _answer(request, 422, body, errors=tuple(errors))
+
+
+def _named_values(request: Request, exc: RequestValidationError) -> list[tuple[str, str]]:
+    """(field, value as sent) of each field a validation error names."""
+    sent = {**request.query_params, **request.path_params}
+    named = [str(e.get("loc", ("",))[-1]) for e in exc.errors()]
+    return [(n, str(sent.get(n, ""))) for n in named]
 
 
 def allowed_methods(request: Request) -> list[str]:

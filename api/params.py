@@ -7,8 +7,15 @@ from datetime import date
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
 
-from rating.errors import UsageError
-from rating.periods import PERIOD_MAX_LENGTH, PERIOD_PATTERN, RUN_ID_MAX_LENGTH, RUN_ID_PATTERN
+from rating.errors import RatingError, UsageError
+from rating.periods import (
+    PERIOD_MAX_LENGTH,
+    PERIOD_PATTERN,
+    RUN_ID_MAX_LENGTH,
+    RUN_ID_PATTERN,
+    Period,
+)
+from rating.uscc import require as require_uscc
 
 # A run id in a path, as the library writes it (`rating.periods.RUN_ID_PATTERN`).
 RUN_ID_PATH = Path(
@@ -80,3 +87,49 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"loc": ("query", field), "msg": message, "type": "value_error"}]
     )
+
+
+# The public routes' identity inputs: a malformed one is one status and one code on every
+# route, page or JSON, whether the schema's pattern or the code found it (README "Public
+# lookup: bad input"): 400 USCC_INVALID, PERIOD_INVALID or DATE_INVALID.
+DAY_FIELDS = ("as_of", "on")
+
+
+def public_period(text: str | None) -> str | None:
+    """`text` as a canonical period (2026Q3, 2026H1, 2026), None when absent or blank; else
+    UsageError PERIOD_INVALID (400, `details`: field, value)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return str(Period.parse(text))
+    except UsageError:
+        raise _period_invalid(text) from None
+
+
+def _period_invalid(text: str) -> UsageError:
+    return UsageError(
+        f"'{text}' is not a period: write 2026Q3, 2026H1 or 2026",
+        code="PERIOD_INVALID",
+        details={"field": "period", "value": text},
+    )
+
+
+def public_input_error(fields: list[tuple[str, str]]) -> RatingError | None:
+    """The coded error of the first malformed USCC, period or day among `fields` ((name,
+    value) of each field a validation error named), or None when none is one of those."""
+    for name, value in fields:
+        if name == "uscc":
+            try:
+                require_uscc(value)
+            except UsageError as found:
+                return found
+        if name == "period":
+            return _period_invalid(value)
+        if name in DAY_FIELDS:
+            return UsageError(
+                f"{name} '{value}' is not a calendar day from {EARLIEST} to {LATEST} "
+                "written YYYY-MM-DD",
+                code="DATE_INVALID",
+                details={"field": name, "value": value},
+            )
+    return None

@@ -94,3 +94,28 @@ def require(code: str) -> str:
         code="USCC_INVALID",
         details=found.as_dict(),
     )
+
+
+# How people type a code: groups apart (9137 0600 …, 91370600-MA3C…), lower case, full-width
+# from a Chinese input method. The ingest cleans the same full width and case
+# (`rating.ingest.cleaning`); a search box also takes the separators out.
+_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_DASHES = "-‐‑‒–—―_"
+
+
+def as_typed(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` as a code, the way the ingest cleans identifiers (full-width to ASCII, upper
+    case) with the spaces and dashes people put between its groups taken out, and what was
+    changed, in order: `fullwidth`, `space`, `dash`, `lower_case` (spaces around are not a
+    change). Never raises; the result need not be a USCC (`problem` says)."""
+    trimmed = text.strip()
+    half = trimmed.translate(_HALF)
+    changes = ["fullwidth"] if half != trimmed else []
+    if any(c.isspace() for c in half):
+        changes.append("space")
+    if any(c in _DASHES for c in half):
+        changes.append("dash")
+    joined = "".join(c for c in half if not c.isspace() and c not in _DASHES)
+    if joined != joined.upper():
+        changes.append("lower_case")
+    return joined.upper(), tuple(changes)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_state
-from api.params import as_of_query, period_query, public_day
+from api.params import as_of_query, period_query, public_day, public_period
 from api.render import page
 from api.routers.public import (
     LIST_KIND,
@@ -22,7 +22,6 @@ from api.routers.public import (
 )
 from api.state import AppState
 from rating.errors import NotFoundError
-from rating.periods import Period
 from rating.public.managers import normalise_certificate, public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
 from rating.uscc import require as require_uscc
@@ -147,7 +146,7 @@ def list_page(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     kind = list_kind(kind)
-    name = str(Period.parse(period)) if period else None
+    name = public_period(period)
     day = public_day(as_of, state.snapshot.today())
     periods = visible_periods(state, kind, name, day)
     shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)
@@ -179,7 +178,7 @@ def managers_page(
     so no page names every manager. A period that is not one answers 400, a period not yet
     published 404 — as `GET /v1/public/managers` does — never the latest period instead."""
     wanted = normalise_certificate(certificate_no)
-    name = str(Period.parse(period.strip())) if period.strip() else None
+    name = public_period(period)
     found = None
     if wanted:
         if state.public_only:  # a static snapshot holds companies only

@@ -16,10 +16,9 @@ from fastapi.responses import Response
 from api.deps import get_state
 from api.http import cache_control, cached
 from api.models import ERRORS, PublicManagerPage
-from api.params import as_of_query, period_query, public_day
+from api.params import as_of_query, period_query, public_day, public_period
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
-from rating.periods import Period as PeriodName
 from rating.public import tables
 from rating.public.managers import public_managers
 from rating.public.problems import LISTS
@@ -153,6 +152,14 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
             code="RESULT_WITHDRAWN",
             details={"withdrawn_on": gone.isoformat()},
         )
+    unrated = next((k for k in state.snapshot.data.index.unrated if k.uscc == uscc), None)
+    if unrated is not None:  # registered, not rated: say so and why (未参评 / 未纳入)
+        raise NotFoundError(
+            f"{uscc} is registered but has no published rating ({unrated.reason}, "
+            f"{unrated.period})",
+            code="COMPANY_NOT_RATED",
+            details={"name": unrated.name, "reason": unrated.reason, "period": unrated.period},
+        )
     raise NotFoundError(
         f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
         code="COMPANY_NOT_FOUND",
@@ -229,7 +236,7 @@ def get_list(
     state: AppState = Depends(get_state),
 ) -> Response:
     kind = list_kind(kind)
-    period = str(PeriodName.parse(period)) if period else None
+    period = public_period(period)
     day = public_day(as_of, state.snapshot.today())
     visible_periods(state, kind, period, day)
     if format == "json":
@@ -304,7 +311,7 @@ def list_public_managers(
     certificate_no: str | None = Query(
         None,
         max_length=64,
-        description="The manager's full certificate number (e.g. WYJL000048); required.",
+        description="The manager's full certificate number as printed on the certificate; required.",
     ),
     period: str | None = period_query("The period (default: the newest published run)."),
     state: AppState = Depends(get_state),
@@ -312,9 +319,7 @@ def list_public_managers(
     if state.public_only:  # a static snapshot holds companies only
         raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
     with state.reading() as con:
-        found = public_managers(
-            con, str(PeriodName.parse(period)) if period else None, certificate_no
-        )
+        found = public_managers(con, public_period(period), certificate_no)
     return PublicManagerPage.model_validate(
         {**asdict(found), "items": [asdict(m) for m in found.managers]}
     )

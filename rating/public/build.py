@@ -398,6 +398,7 @@ def build(
         places,
         list(compounds.values()),
         {u: v for u, v in names.items() if u in rated},
+        _unrated(con, docs, {u: v for u, v in names.items() if u not in rated}),
     )
     head = records[-1] if records else None
     return PublicData(
@@ -413,6 +414,30 @@ def build(
         index=index,
         book=_book(con, disclosure, language),
     )
+
+
+def _unrated(
+    con: duckdb.DuckDBPyConnection,
+    docs: dict[str, RunDoc],
+    names: dict[str, tuple[str, list[str], str]],
+) -> dict[str, tuple[str, list[str], str, str, str]]:
+    """Registered companies with no published result, with why, by the newest disclosed run:
+    `not_rated` (the run holds it unrated: no rated compound) or `not_in_run`."""
+    if not docs or not names:
+        return {}
+    newest = max(docs.values(), key=lambda d: (d.period, d.run_id))
+    held = {
+        u
+        for (u,) in rows(
+            con,
+            "SELECT uscc FROM run_companies WHERE run_id = $run AND NOT rated",
+            {"run": newest.run_id},
+        )
+    }
+    return {
+        u: (n, former, d, "not_rated" if u in held else "not_in_run", newest.period)
+        for u, (n, former, d) in names.items()
+    }
 
 
 VETO_WORDS = "一票否决事项"

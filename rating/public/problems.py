@@ -179,6 +179,9 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
         return words("The request is not valid: {fields}.", fields=fields)
     fixed = {
         "COMPANY_NOT_FOUND": lambda: words("No credit result of {uscc} was published.", uscc=uscc),
+        "COMPANY_NOT_RATED": lambda: not_rated_message(
+            str(d.get("name", "")), uscc, str(d.get("reason", "")), str(d.get("period", "")), words
+        ),
         "RESULT_WITHDRAWN": lambda: words(
             "The result shown for {uscc} was withdrawn on {day}.",
             uscc=uscc,
@@ -208,7 +211,20 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
         "CERTIFICATE_REQUIRED": lambda: words(
             "Enter the manager's full certificate number: the lookup names no manager without one."
         ),
-        "PERIOD_INVALID": lambda: field_hint("period", words) or "",
+        "PERIOD_INVALID": lambda: (
+            words(
+                "The period “{period}” is not valid: write it like 2026Q3 (a quarter, Q1 to "
+                "Q4), 2026H1 (a half year, H1 or H2) or 2026 (a year).",
+                period=d["value"],
+            )
+            if d.get("value")
+            else field_hint("period", words) or ""
+        ),
+        "DATE_INVALID": lambda: words(
+            "The date “{value}” is not valid: write a calendar day like 2026-01-20, from "
+            "1990-01-01 to 2099-12-31.",
+            value=d.get("value", ""),
+        ),
         "DATE_IN_FUTURE": lambda: words(
             "The date cannot be later than today ({day}).", day=words.day(str(d.get("today")))
         ),
@@ -225,6 +241,25 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
     if code in fixed:
         return fixed[code]()
     return _by_status(code, status, words)
+
+
+def not_rated_message(name: str, uscc: str, reason: str, period: str, words: PublicWords) -> str:
+    """`子物业（9137…）在企业登记信息中，但未参评2025年第3季度的信用评价：…` (`reason`
+    not_rated), or 未纳入 (not_in_run)."""
+    if reason == "not_rated":
+        return words(
+            "{name} ({uscc}) is in the company register but not rated (未参评) for {period}: "
+            "it served no compound rated in that period.",
+            name=name,
+            uscc=uscc,
+            period=words.period(period),
+        )
+    return words(
+        "{name} ({uscc}) is in the company register but not in the rating (未纳入) of {period}.",
+        name=name,
+        uscc=uscc,
+        period=words.period(period),
+    )
 
 
 def _by_status(code: str, status: int, words: PublicWords) -> str | None:

@@ -79,11 +79,20 @@ class CompanyKey(BaseModel):
     bares: list[str]
 
 
+class UnratedCompany(CompanyKey):
+    """A registered company with no published result: why (`not_rated`: it served no rated
+    compound in `period`; `not_in_run`: the rating of `period` did not include it)."""
+
+    reason: str
+    period: str
+
+
 class SearchIndex(BaseModel):
     model_config = ConfigDict(extra="forbid")
     places: str  # the regular-expression alternation of place prefixes (gazetteer)
     compounds: list[CompoundKey]
     companies: list[CompanyKey]
+    unrated: list[UnratedCompany] = []  # registered, not rated: a search says so
     place_names: list[
         str
     ]  # registered districts and streets, bare and without 区/街道, longest first
@@ -127,8 +136,11 @@ def build_index(
     places: str,
     compounds: Iterable[object],
     names: dict[str, tuple[str, list[str], str]],
+    unrated: dict[str, tuple[str, list[str], str, str, str]] | None = None,
 ) -> SearchIndex:
-    """The index of `compounds` (CompoundDoc) and companies (`uscc -> (name, former, district)`)."""
+    """The index of `compounds` (CompoundDoc), companies with a published result (`uscc ->
+    (name, former, district)`) and registered companies without one (`uscc -> (name, former,
+    district, reason, period)`, see `UnratedCompany`)."""
     con = duckdb.connect()
     rows = [
         {
@@ -143,25 +155,30 @@ def build_index(
     schema = {k: pl.Utf8 for k in ("project_id", "name", "district", "street", "address")}
     parts = _normalise_compounds(con, pl.DataFrame(rows, schema=schema), places)
     keys = _compound_keys(parts, rows)
-    all_names = sorted({n for u, (n, former, _d) in names.items() for n in [n, *former]})
+    unrated = unrated or {}
+    all_names = sorted(
+        {n for n, former, *_rest in [*names.values(), *unrated.values()] for n in [n, *former]}
+    )
     cores = _company_cores(con, all_names, places)
-    companies = [
-        CompanyKey(
-            uscc=u,
-            name=n,
-            district=d,
-            former_names=former,
-            cores=[cores[x][0] or "" for x in [n, *former]],
-            bares=[cores[x][1] for x in [n, *former]],
-        )
-        for u, (n, former, d) in sorted(names.items())
+
+    def keyed(u: str, n: str, former: list[str], d: str) -> dict[str, object]:
+        return {"uscc": u, "name": n, "district": d, "former_names": former,
+                "cores": [cores[x][0] or "" for x in [n, *former]],
+                "bares": [cores[x][1] for x in [n, *former]]}  # fmt: skip
+
+    companies = [CompanyKey.model_validate(keyed(u, *v)) for u, v in sorted(names.items())]
+    others = [
+        UnratedCompany.model_validate({**keyed(u, n, former, d), "reason": why, "period": p})
+        for u, (n, former, d, why, p) in sorted(unrated.items())
     ]
     place_list = sorted(
         {p for k in keys for p in (k.district_n, k.street_n) if p and len(p) >= 2},
         key=lambda p: (-len(p), p),
     )
     con.close()
-    return SearchIndex(places=places, compounds=keys, companies=companies, place_names=place_list)
+    return SearchIndex(
+        places=places, compounds=keys, companies=companies, unrated=others, place_names=place_list
+    )
 
 
 def _compound_keys(parts: pl.DataFrame, rows: list[dict[str, str | None]]) -> list[CompoundKey]:
@@ -300,6 +317,22 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
         here = {k.district_n, k.street_n}
         best = best + PLACE_BOOST if here & set(q.places) else best - PLACE_PENALTY
     return round(max(best, 0.0), 4), matched
+
+
+def rank_compounds(
+    query: Query, literal: Query | None, compounds: list[CompoundKey]
+) -> list[tuple[CompoundKey, float, str]]:
+    """(compound, relevance, what matched) of each compound `query` matches. A query naming a
+    place is read with the place taken out (莱山区阳光花园 → 阳光花园 in 莱山区); when that
+    reading finds no compound at 0.9 or more, its `literal` reading (no place taken out)
+    counts too: 龙湾小区 is a compound's name though 龙湾(街道) is a street."""
+    scored = [(k, *score_compound(query, k)) for k in compounds]
+    if literal is not None and not any(r >= 0.9 for _k, r, _m in scored):
+        scored = [
+            max(first, (k, *score_compound(literal, k)), key=lambda x: x[1])
+            for first, k in zip(scored, compounds, strict=True)
+        ]
+    return [(k, r, m) for k, r, m in scored if r > 0]
 
 
 def bare_name(k: CompoundKey) -> str:

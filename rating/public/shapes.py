@@ -388,6 +388,40 @@ class SearchHit(Shape):
     company_name: str | None = None
 
 
+NoticeCode = Literal[
+    "QUERY_NORMALISED",
+    "USCC_INVALID",
+    "COMPANY_NOT_RATED",
+    "COMPANY_NOT_FOUND",
+    "COMPOUND_NOT_SERVED",
+    "NO_MATCH",
+]
+
+
+class SearchNotice(Shape):
+    """Why a search found what it found, or nothing: a stable `code` for machines and a
+    `message` in the pages' language (`rating.public.notices`)."""
+
+    code: NoticeCode = Field(
+        description="QUERY_NORMALISED (a USCC typed with spaces, dashes, lower case or full "
+        "width: searched as `uscc`), USCC_INVALID (an 18-character code failing GB 32100-2015: "
+        "`reason`, `found`, `expected`), COMPANY_NOT_RATED (registered, not in the published "
+        "rating of `period`: `reason` not_rated or not_in_run), COMPANY_NOT_FOUND (a valid USCC "
+        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), NO_MATCH"
+    )
+    message: str
+    uscc: str | None = None
+    name: str | None = None
+    project_id: str | None = None
+    period: str | None = None
+    reason: str | None = None
+    found: str | None = None
+    expected: str | None = None
+    changes: list[str] = Field(
+        default_factory=list, description="fullwidth, space, dash, lower_case"
+    )
+
+
 class SearchPage(Shape):
     model_config = ConfigDict(
         frozen=True,
@@ -431,6 +465,11 @@ class SearchPage(Shape):
     page: int
     page_size: int
     truncated: bool
+    notices: list[SearchNotice] = Field(
+        default_factory=list,
+        description="Why nothing (or this) was found: a mistyped USCC, a code normalised, a "
+        "company registered but not rated, a compound no company serves now",
+    )
 
 
 class CompanyPage(Shape):

@@ -17,6 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Shown
+from rating.public import notices
 from rating.public import search as finder
 from rating.public.data import CompoundDoc, PublicData, RunCard
 from rating.public.lists import Lists
@@ -32,6 +33,7 @@ from rating.public.shapes import (
     ProjectGrade,
     PublicMeasure,
     SearchHit,
+    SearchNotice,
     SearchPage,
 )
 from rating.public.text import PublicWords
@@ -267,21 +269,21 @@ class PublicView(Lists):
         )
 
     # ------------------------------------------------------------- search
-    def _query(self, q: str) -> finder.Query:
+    def _query(self, q: str, places: bool = True) -> finder.Query:
+        """`q` normalised; with `places` False, no registered place is taken out of it."""
         index = self.data.index
-        return finder.normalise_query(q.strip(), index.places, tuple(index.place_names))
+        named = tuple(index.place_names) if places else ()
+        return finder.normalise_query(q.strip(), index.places, named)
 
     def _hits(self, q: str, district: str | None, kinds: tuple[str, ...]) -> list[finder.Hit]:
         index, today = self.data.index, self.today()
         hits: list[finder.Hit] = []
         query = self._query(q) if q.strip() else None
         if "compound" in kinds and query is not None:
-            for k in index.compounds:
-                if district and k.district != district:
-                    continue
-                relevance, matched = finder.score_compound(query, k)
-                if relevance > 0:
-                    hits.append(finder.Hit("compound", k.project_id, relevance, matched, k.name))
+            places = [k for k in index.compounds if not district or k.district == district]
+            literal = self._query(q, places=False) if query.places else None
+            for k, relevance, matched in finder.rank_compounds(query, literal, places):
+                hits.append(finder.Hit("compound", k.project_id, relevance, matched, k.name))
         if "company" in kinds:
             for c in index.companies:
                 if district and c.district != district:
@@ -300,16 +302,35 @@ class PublicView(Lists):
     def search(
         self, q: str, district: str | None = None, limit: int = 20, offset: int = 0
     ) -> SearchPage:
-        """Compounds and companies matching `q`, by relevance (see `rating.public.search`)."""
-        hits = self._hits(q, district, ("compound", "company")) if q.strip() or district else []
-        page = hits[offset : offset + limit]
+        """Compounds and companies matching `q`, by relevance (see `rating.public.search`),
+        with why nothing (or this) was found (`rating.public.notices`)."""
+        asked = notices.understood(q, self.words)
+        wanted = asked.search and (asked.query.strip() or district)
+        hits = self._hits(asked.query, district, ("compound", "company")) if wanted else []
+        items = [self._hit(h) for h in hits[offset : offset + limit]]
         return SearchPage(
-            items=[self._hit(h) for h in page],
+            items=items,
             total=len(hits),
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(hits),
+            notices=self._why(asked, q, hits, items),
         )
+
+    def _why(
+        self, asked: notices.Asked, q: str, hits: list[finder.Hit], items: list[SearchHit]
+    ) -> list[SearchNotice]:
+        said = list(asked.notices)
+        if not asked.search or not asked.query.strip():
+            return said
+        if not any(h.kind == "company" for h in hits):
+            query = self._query(asked.query)
+            said += notices.unrated(query, asked.query, self.data.index, self.words)
+        for item in items:
+            doc = self.compound_doc(item.project_id or "") if item.kind == "compound" else None
+            if doc is not None and item.company is None and item.company_name is None:
+                said.append(notices.not_served(item, doc, self.today(), self.words))
+        return said or ([] if hits else [notices.nothing(asked, q, self.words)])
 
     def _hit(self, h: finder.Hit) -> SearchHit:
         if h.kind == "company":

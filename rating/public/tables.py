@@ -1,7 +1,8 @@
 """A red or black list as a spreadsheet: CSV (UTF-8 with BOM, opens in Excel) and XLSX.
 
-Columns are in the reader's language (gettext domain `public`); dates as dates, scores with
-two decimals. The XLSX is byte-for-byte reproducible (its creation time is the list's day),
+Columns are in the reader's language (gettext domain `public`). In the XLSX a score is a number
+(two decimals shown), a listing day a real date shown 2026年1月20日, and the USCC and words text;
+the CSV writes them as the pages do (55.00, 2026年1月20日). The XLSX is byte-for-byte reproducible (its creation time is the list's day),
 so its checksum and ETag change only when the list does.
 """
 
@@ -12,6 +13,7 @@ import io
 from datetime import date, datetime
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from rating.public.shapes import ListPage
 from rating.public.text import PublicWords
@@ -30,26 +32,48 @@ def header(kind: str, words: PublicWords) -> list[str]:
                    words("Listed until at the latest"), words("Credit repair")]  # fmt: skip
 
 
-def rows(page: ListPage, words: PublicWords) -> list[list[str]]:
-    """One row of text cells per company of a public list page, in `header`'s order, dates and
-    statuses in the words of `words`."""
-    out = []
+Cell = str | float | date | None  # a spreadsheet cell: text, number, day or empty
+
+
+def values(page: ListPage, words: PublicWords) -> list[list[Cell]]:
+    """One row per company of a public list page, in `header`'s order, typed: the USCC and
+    words as text, the score a number (None when not rated), listing days as `date`s (None
+    when the list gives none; "after publicity" while the listing day is not known)."""
+    out: list[list[Cell]] = []
     for e in page.items:
-        row = [e.uscc, e.name, e.district or "", e.period, words.status(e.status),
-               words.grade(e.grade), words.score(e.score)]  # fmt: skip
+        row: list[Cell] = [e.uscc, e.name, e.district or "", e.period, words.status(e.status),
+                           words.grade(e.grade), e.score]  # fmt: skip
         if page.list == "black":
             x = e.listing
             row += [
                 x.reason if x else "",
                 words.join(x.veto_items) if x else "",
                 words.join(x.streak) if x else "",
-                words.day(x.since) if x and x.since else words("after publicity"),
-                words.day(x.earliest_removal) if x and x.earliest_removal else "",
-                words.day(x.latest_expiry) if x and x.latest_expiry else "",
+                _day(x.since) if x and x.since else words("after publicity"),
+                _day(x.earliest_removal if x else None),
+                _day(x.latest_expiry if x else None),
                 words.repair(x.repair, x.repair_applied_on) if x else "",
             ]
         out.append(row)
     return out
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def rows(page: ListPage, words: PublicWords) -> list[list[str]]:
+    """`values` as text, for the CSV: days in the reader's words (2026年1月20日), scores with
+    two decimals, empty for none."""
+
+    def text(v: Cell) -> str:
+        if isinstance(v, date):
+            return words.day(v)
+        if isinstance(v, float):
+            return words.score(v)
+        return v or ""
+
+    return [[text(v) for v in row] for row in values(page, words)]
 
 
 def title(page: ListPage, words: PublicWords) -> str:
@@ -91,9 +115,38 @@ def to_xlsx(page: ListPage, words: PublicWords) -> bytes:
     for col, name in enumerate(names):
         sheet.write(3, col, name, bold)
         sheet.set_column(col, col, 22 if col in (0, 1, 7) else 14)
-    for r, values in enumerate(rows(page, words), start=4):
-        for col, v in enumerate(values):
-            sheet.write_string(r, col, v, wrap)
+    formats = _cell_formats(book)
+    for r, row in enumerate(values(page, words), start=4):
+        for col, v in enumerate(row):
+            _write(sheet, r, col, v, formats)
     sheet.freeze_panes(4, 2)
     book.close()
     return out.getvalue()
+
+
+def _cell_formats(book: xlsxwriter.Workbook) -> dict[str, object]:
+    top = {"valign": "top"}
+    return {
+        "text": book.add_format({**top, "text_wrap": True, "num_format": "@"}),
+        "number": book.add_format({**top, "num_format": "0.00"}),
+        "date": book.add_format({**top, "num_format": DATE_FORMAT}),
+    }
+
+
+# A day as Chinese readers write it, shown by Excel and WPS from a real date value.
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+
+
+def _write(sheet: Worksheet, row: int, col: int, value: Cell, formats: dict[str, object]) -> None:
+    """One typed cell: text stays text (a USCC is never a number), a score a number, a day a
+    date with the Chinese date format, None a blank cell."""
+    if value is None:
+        sheet.write_blank(row, col, None, formats["text"])
+    elif isinstance(value, date):
+        sheet.write_datetime(
+            row, col, datetime(value.year, value.month, value.day), formats["date"]
+        )
+    elif isinstance(value, float):
+        sheet.write_number(row, col, value, formats["number"])
+    else:
+        sheet.write_string(row, col, value, formats["text"])

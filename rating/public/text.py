@@ -92,6 +92,12 @@ class PublicWords(Words):
             return head
         return self("{head} ({note})", head=head, note=note)
 
+    def version(self, ruleset: str | None) -> str:
+        """A rule version as a resident reads it: `yantai-2022@1.1.1` → `第1.1.1版` (the id
+        stays in the JSON's provenance)."""
+        number = (ruleset or "").rpartition("@")[2]
+        return self("version {number}", number=number) if number else ""
+
     def join(self, items: list[str]) -> str:
         return self("、").join(items) if self.language == "zh" else ", ".join(items)
 

@@ -117,6 +117,7 @@ def test_search_a_compound_open_it_and_its_company(served: str, browser: Any) ->
     assert browser.find_element(By.ID, "name").text == "丙物业"
     assert browser.find_element(By.ID, "grade").text == "C"
     assert browser.find_element(By.ID, "black").text == "黑名单"
+    _open(browser, "listing", "reasons-section", "history-section")
     assert browser.find_element(By.ID, "ground").text.startswith("存在严重违法违规行为")
     assert browser.find_element(By.ID, "expiry").text == "2029年1月20日"
     reasons = browser.find_element(By.ID, "reasons").text
@@ -144,6 +145,85 @@ def test_a_proposal_at_phone_width(served: str, browser: Any, bureau_db: dict[st
     assert browser.find_element(By.ID, "empty").is_displayed()
     rows = browser.find_elements(By.CSS_SELECTOR, "#proposed-members tbody tr")
     assert [r.find_element(By.TAG_NAME, "a").text for r in rows] == ["丁物业", "丙物业"]
+
+
+def _open(browser: Any, *sections: str) -> None:
+    """Open the card's folded sections (<details>) as a resident does: a tap on the heading."""
+    from selenium.webdriver.common.by import By
+
+    for section in sections:
+        folded = browser.find_element(By.ID, section)
+        if folded.get_attribute("open") is None:
+            folded.find_element(By.TAG_NAME, "summary").click()
+        assert folded.get_attribute("open") is not None, section
+
+
+@pytest.mark.parametrize("width", (360, 414))
+def test_a_card_on_a_phone_answers_first_and_folds_the_detail(
+    served: str, browser: Any, bureau_db: dict[str, Any], width: int
+) -> None:
+    """On the first screen (800 px high): who, the grade, what it means and whether listed and
+    until when; reasons, history and compounds folded under headings that open with a tap or
+    the keyboard, without JavaScript."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _width(browser, width)
+    browser.get(f"{served}/companies/{bureau_db['names']['丁物业']}")
+    for element in ("name", "grade", "grade-reason", "lists-now"):
+        box = browser.find_element(By.ID, element).rect
+        assert box["y"] + box["height"] <= 800, (element, box)
+    assert browser.find_element(By.ID, "listed-until").text == "最迟于2029年1月20日移出"
+    for section in ("listing", "reasons-section", "history-section", "projects-section"):
+        folded = browser.find_element(By.ID, section)
+        assert folded.get_attribute("open") is None, section
+        summary = folded.find_element(By.TAG_NAME, "summary")
+        assert summary.rect["height"] >= 44, section  # a finger's target
+    assert not browser.find_element(By.ID, "reasons").is_displayed()
+    _open(browser, "reasons-section")
+    assert browser.find_element(By.ID, "reasons").is_displayed()
+    summary = browser.find_element(By.CSS_SELECTOR, "#history-section summary")
+    summary.send_keys(Keys.ENTER)  # the keyboard opens it too
+    assert browser.find_element(By.ID, "history-table").is_displayed()
+    cells = browser.find_elements(By.CSS_SELECTOR, "#history-table td[data-label='名单']")
+    assert cells and all(c.text.strip() for c in cells)
+    _open(browser, "listing", "projects-section")
+    _looks_right(browser, "company-open", width)
+
+
+LINES = """
+return [...document.querySelectorAll(arguments[0])].map(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  const box = td.getBoundingClientRect();
+  const text = range.getBoundingClientRect();
+  return [td.dataset.label, td.textContent.trim(), tops.size, box.left, box.right,
+          text.left - box.left, text.right - text.left];
+});"""
+
+
+@pytest.mark.parametrize("width", (360, 375, 414))
+def test_the_black_list_reads_as_cards_on_a_phone(served: str, browser: Any, width: int) -> None:
+    """Each entry of the black list is a card: the company on top, the dates and grade two to a
+    row each on one line (2026年4月20日 never broken), the ground full width, nothing squeezed
+    or wider than the screen."""
+    _width(browser, width)
+    browser.get(f"{served}/lists/black?period=2025Q3")
+    short = ("列入时等级", "列入日期", "最早可移出日期（信用修复）", "最迟移出日期")
+    cells = browser.execute_script(
+        LINES, ", ".join(f"#members td[data-label='{x}']" for x in short)
+    )
+    assert len(cells) == 2 * 4, cells
+    for label, text, lines, left, right, indent, _w in cells:
+        assert lines == 1, (label, text, lines)
+        assert left >= 0 and right <= width and right - left >= 140, (label, left, right)
+        assert indent < 2, (label, indent)  # the label above its value, not squeezing it
+    wide = ", ".join(f"#members td[data-label='{x}']" for x in ("列入依据", "信用修复"))
+    for label, text, _lines, left, right, indent, _w in browser.execute_script(LINES, wide):
+        assert right - left >= width - 40 and indent < 2, (label, text, left, right, indent)
+    if width == 375:
+        _looks_right(browser, "black-list", width)
 
 
 PAGES = {
@@ -244,6 +324,7 @@ def test_the_history_chart_keeps_its_labels_on_a_phone(
     widths, where the labels are drawn large: the last period's label is not cut off."""
     _width(browser, width)
     browser.get(f"{served}/companies/{bureau_db['names']['丁物业']}")
+    _open(browser, "history-section")
     labels = browser.execute_script(CHART_LABELS)
     assert [t for t, _l, _r in labels][-2:] == ["2025Q2", "2025Q3"]
     assert [(t, round(a), round(b)) for t, a, b in labels if min(a, b) < -0.5] == []
@@ -304,6 +385,7 @@ def test_a_card_shows_its_compounds_managers_masked(
 
     _width(browser, width)
     browser.get(f"{managers_served['url']}/companies/{managers_served['乙物业']}")
+    _open(browser, "projects-section")
     cells = browser.find_elements(By.CSS_SELECTOR, "#projects td.manager")
     texts = [c.text for c in cells]
     assert len(texts) == 2 and texts[0].startswith("李*") and "警示" in texts[0], texts
@@ -328,6 +410,7 @@ def test_a_resident_looks_up_a_manager_from_a_card_on_a_phone(
     _width(browser, 375)
     wait = WebDriverWait(browser, 20)
     browser.get(f"{managers_served['url']}/companies/{managers_served['乙物业']}")
+    _open(browser, "projects-section")
     browser.find_element(By.CSS_SELECTOR, "#managers-note a").click()
     wait.until(lambda b: b.find_elements(By.ID, "certificate_no"))
     browser.find_element(By.ID, "certificate_no").send_keys("M002")

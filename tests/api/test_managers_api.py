@@ -240,8 +240,11 @@ def test_a_scheme_that_publishes_nothing_names_nobody(tmp_path: Path) -> None:
         yi = _uscc(world, "乙物业")
         card = c.get(f"/v1/public/companies/{yi}").json()
         assert [p["manager"] for p in card["projects"]] == [None, None]
-        # (the scheme's own title, cited as the basis of each reason, says 项目经理)
-        assert "项目经理" not in _without_title(c.get(f"/companies/{yi}").text)
+        # (the scheme's own title, cited as the basis of each reason and named in the footer,
+        # says 项目经理)
+        assert "项目经理" not in _without_title(
+            c.get(f"/companies/{yi}").text.split("<footer", 1)[0]
+        )
         lookup = c.get("/managers?certificate_no=M001").text
         assert "不公开项目经理" in lookup and "张三" not in lookup
         # the bureau still sees its managers
@@ -377,8 +380,8 @@ def test_a_card_in_publicity_names_no_manager(
     card = client.get(f"/v1/public/companies/{yi}?as_of=2026-10-15").json()
     assert card["current"]["status"] == "proposed"
     assert [p["manager"] for p in card["projects"]] == [None, None]
-    page = client.get(f"/companies/{yi}?as_of=2026-10-15").text
-    assert "李*" not in page and "项目经理" not in _without_title(page)
+    page = client.get(f"/companies/{yi}?as_of=2026-10-15").text.split("<footer", 1)[0]
+    assert "李*" not in page and "项目经理" not in _without_title(page)  # the footer names it too
 
 
 def test_a_static_snapshot_carries_the_same_masked_managers(
@@ -431,6 +434,21 @@ def test_the_manager_lookup_page_answers_a_full_certificate_number(
     assert 'href="/managers"' in card
 
 
+def test_the_lookup_s_example_is_no_certificate_number(client: TestClient) -> None:
+    """The form's example was the demo's WYJL000048, a real record: it must look like an
+    example (no digits), so nobody mistakes it for a number to look up."""
+    import re
+
+    from rating.public.managers import normalise_certificate
+
+    html = client.get("/managers").text
+    found = re.search(r'id="certificate_no"[^>]*placeholder="([^"]*)"', html)
+    assert found and "WYJL" in found.group(1), html
+    example = found.group(1)
+    assert not re.search(r"\d", example), example
+    assert not re.search(r"WYJL\d{6}", normalise_certificate(example))
+
+
 def test_the_manager_lookup_page_refuses_a_wrong_period(client: TestClient) -> None:
     """A period that is not one (2025Q5) answers 400, a period with no published result 404
     — in Chinese, naming nobody — never the latest period's grade instead."""
@@ -439,7 +457,7 @@ def test_the_manager_lookup_page_refuses_a_wrong_period(client: TestClient) -> N
     assert 'name="period" value="2026Q3"' in same.text  # a new lookup keeps the period
     bad = client.get("/managers?certificate_no=M002&period=2025Q5")
     assert bad.status_code == 400 and "李四" not in bad.text
-    assert "期次应写成 2026Q3（季度）" in bad.text
+    assert "期次“2025Q5”有误：应写成 2026Q3（季度" in bad.text
     later = client.get("/managers?certificate_no=M002&period=2030Q1")
     assert later.status_code == 404 and "李四" not in later.text
     assert "该期评价结果尚未公布" in later.text and "2030Q1 的评价结果尚未公布" in later.text

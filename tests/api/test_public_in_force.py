@@ -199,8 +199,8 @@ def test_health_counts_published_runs_only_and_names_the_current_one(
         ("/compounds/NO-SUCH", "登记信息中没有这个小区", "按小区名称或地址查询"),
         ("/lists/red?period=2019Q1", "该期次没有公布名单", "现行名单"),
         ("/nowhere", "没有这个页面", "查询"),
-        ("/companies/9137", "网址有误", "18位字母或数字，例如91370600MA3C4ULK62"),
-        ("/lists/black?period=2026X", "网址有误", "2026Q3（季度）"),
+        ("/companies/9137", "统一社会信用代码有误", "共4位，统一社会信用代码应为18位"),
+        ("/lists/black?period=2026X", "网址有误", "2026Q3（季度"),
         ("/lists/black?as_of=2026-02-30", "网址有误", "2026-01-20"),
     ],
 )
@@ -208,7 +208,7 @@ def test_error_pages_speak_to_residents_and_keep_the_code_small(
     client: TestClient, url: str, heading: str, hint: str
 ) -> None:
     answer = client.get(url)
-    assert answer.status_code in (404, 422) and answer.headers["content-type"].startswith(
+    assert answer.status_code in (400, 404) and answer.headers["content-type"].startswith(
         "text/html"
     )
     html = answer.text

@@ -93,8 +93,8 @@ def test_public_api_errors_speak_the_pages_language(client: TestClient) -> None:
         f"/v1/public/companies/{UNKNOWN}?as_of=2025-01-01": "截至2025年1月1日，没有查到",
         "/v1/public/compounds/NOPE": "登记信息中没有编号为NOPE的小区。",
         "/v1/public/grades?ruleset=nope@1.0.0": "没有按评价规则版本nope@1.0.0公布的结果。",
-        "/v1/public/companies/9137": "网址中的统一社会信用代码应为18位字母或数字",
-        "/v1/public/lists/black?as_of=2026-02-30": "网址中的日期应写成 2026-01-20",
+        "/v1/public/companies/9137": "共 4 位，统一社会信用代码应为18位",
+        "/v1/public/lists/black?as_of=2026-02-30": "日期“2026-02-30”有误：请写成 2026-01-20",
         "/v1/public/nowhere": "此网址没有已公开的结果",
     }
     for url, words in cases.items():
@@ -179,8 +179,9 @@ def test_a_tender_lookup_names_the_day_no_result_was_published_by(client: TestCl
 def test_a_period_that_does_not_exist_is_named_in_chinese(client: TestClient, url: str) -> None:
     """Issue 16: `?period=2025Q5` (no fifth quarter) answers in the catalog's Chinese, naming
     the period given, never pydantic's "String should match pattern …"."""
-    error = client.get(url, params={"period": "2025Q5"}).json()["error"]
-    assert error["code"] == "VALIDATION_FAILED"
+    answer = client.get(url, params={"period": "2025Q5"})
+    error = answer.json()["error"]
+    assert answer.status_code == 400 and error["code"] == "PERIOD_INVALID"  # as on every route
     assert error["message"] == (
         "期次“2025Q5”有误：应写成 2026Q3（季度，Q1至Q4）、2026H1（半年，H1或H2）或 2026（年度）这样的格式。"
     )

@@ -1,0 +1,167 @@
+"""A search that finds nothing says why — on the page and in `/v1/public/search` (its answer
+shape kept, `notices` each with a stable `code`):
+
+* an 18-character code with a wrong check character: which one GB 32100-2015 expects;
+* a code typed with spaces, dashes, lower case or full width: cleaned as the ingest cleans
+  identifiers, the company found, and what was changed said;
+* a company in the register but not rated (未参评) in the period, and why;
+* a compound found that no company serves now: who served it until when.
+
+The world: the golden Yantai bureau (tests/api/conftest.py) plus 子物业, registered but
+serving no compound, and 青松小区 (P11), served by 甲物业 until 2025-06-30 and by nobody
+since, and 向阳小区 (P12) in 莱山区, named like the street 向阳街道 of 芝罘区; 2025Q3 rated
+and published.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rating.engine.runner import execute_run
+from rating.periods import Period
+from rating.ruleset.loader import load_ruleset
+from rating.uscc import as_typed, check_char
+from tests.api.conftest import realistic
+from tests.factories import load, publish_after_publicity
+from tests.golden import scenarios
+
+pytestmark = pytest.mark.slow  # end to end over the real app and DuckDB file
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    bureau = realistic(scenarios.yantai())
+    jia = next(r["uscc"] for r in bureau.rows["companies"] if r["name"] == "甲物业")
+    zi = bureau.company(11, "子物业")
+    bureau.project("P11", jia, households=200, service_end="2025-06-30")
+    row = bureau.rows["projects"][-1]
+    row.update(project_name="青松小区", district="芝罘区", street="向阳街道", address="松林路7号")
+    bureau.project("P12", jia, households=300)  # named like a street (向阳街道), elsewhere
+    row = bureau.rows["projects"][-1]
+    row.update(project_name="向阳小区", district="莱山区", street="滨海路街道", address="海港路3号")
+    con, settings, _ = load(bureau, tmp_path_factory.mktemp("search-notices"))
+    rs = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
+    run = execute_run(con, settings, rs, Period.parse("2025Q3")).run_id
+    publish_after_publicity(con, settings, run, datetime(2026, 1, 20, 10))
+    con.close()
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "jia": jia, "zi": zi}
+
+
+def _search(world: dict[str, Any], q: str) -> dict[str, Any]:
+    answer = world["client"].get("/v1/public/search", params={"q": q})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _page(world: dict[str, Any], q: str) -> str:
+    html = world["client"].get("/", params={"q": q}).text
+    found = re.search(r'<ul id="notices"[^>]*>(.*?)</ul>', html, re.S)
+    return re.sub(r"<[^>]+>|\s", "", found.group(1)) if found else ""
+
+
+def test_a_wrong_check_character_says_which_one_is_expected(world: dict[str, Any]) -> None:
+    jia = world["jia"]
+    expected = check_char(jia[:17])
+    wrong = jia[:17] + ("0" if expected != "0" else "1")
+    answer = _search(world, wrong)
+    assert answer["items"] == [] and answer["total"] == 0
+    [notice] = answer["notices"]
+    assert notice["code"] == "USCC_INVALID" and notice["reason"] == "check_digit"
+    assert (notice["expected"], notice["found"]) == (expected, wrong[-1])
+    said = f"第18位应为 {expected}，而不是 {wrong[-1]}"
+    assert said in notice["message"]
+    assert said.replace(" ", "") in _page(world, wrong)
+
+
+@pytest.mark.parametrize(
+    ("typed", "changes", "words"),
+    [
+        ("{a} {b} {c}", ["space"], "去掉了空格"),
+        ("{a}-{b}-{c}", ["dash"], "去掉了连字符"),
+        ("{lower}", ["lower_case"], "小写字母改为大写"),
+        ("{wide}", ["fullwidth"], "全角字符改为半角"),
+    ],
+)
+def test_a_code_typed_loosely_finds_the_company_and_says_what_changed(
+    world: dict[str, Any], typed: str, changes: list[str], words: str
+) -> None:
+    jia = world["jia"]
+    query = typed.format(
+        a=jia[:8],
+        b=jia[8:14],
+        c=jia[14:],
+        lower=jia.lower(),
+        wide="".join(chr(ord(c) + 0xFEE0) for c in jia),
+    )
+    assert as_typed(query) == (jia, tuple(changes))
+    answer = _search(world, query)
+    assert [i["company"]["uscc"] for i in answer["items"] if i["kind"] == "company"] == [jia]
+    [notice] = answer["notices"]
+    assert notice["code"] == "QUERY_NORMALISED" and notice["uscc"] == jia
+    assert notice["changes"] == changes and words in notice["message"]
+    assert f"已按统一社会信用代码{jia}查找" in _page(world, query)
+
+
+@pytest.mark.parametrize("by", ["name", "uscc"])
+def test_a_registered_company_not_rated_is_said_so(world: dict[str, Any], by: str) -> None:
+    query = "子物业" if by == "name" else world["zi"]
+    answer = _search(world, query)
+    assert answer["items"] == []
+    [notice] = answer["notices"]
+    assert notice["code"] == "COMPANY_NOT_RATED" and notice["uscc"] == world["zi"]
+    assert (notice["period"], notice["reason"]) == ("2025Q3", "not_rated")
+    assert "未参评" in notice["message"] and "2025年第3季度" in notice["message"]
+    assert "没有参评的服务项目" in notice["message"]
+    assert "子物业" in _page(world, query) and "未参评" in _page(world, query)
+
+
+def test_a_compound_no_company_serves_now_says_who_served_it_until_when(
+    world: dict[str, Any],
+) -> None:
+    answer = _search(world, "青松小区")
+    assert [i["project_id"] for i in answer["items"]] == ["P11"]
+    assert answer["items"][0]["company"] is None
+    [notice] = answer["notices"]
+    assert notice["code"] == "COMPOUND_NOT_SERVED" and notice["project_id"] == "P11"
+    assert (
+        notice["message"] == "青松小区目前没有登记的物业服务企业；此前由甲物业服务至2025年6月30日。"
+    )
+    assert notice["message"] in _page(world, "青松小区")
+
+
+def test_nothing_at_all_says_so_and_a_valid_unknown_code_too(world: dict[str, Any]) -> None:
+    assert [n["code"] for n in _search(world, "并不存在的小区")["notices"]] == ["NO_MATCH"]
+    unknown = "91370600000000000K"  # well formed, nobody's
+    assert [n["code"] for n in _search(world, unknown)["notices"]] == ["COMPANY_NOT_FOUND"]
+    # a search that finds what it should says nothing more
+    assert _search(world, "金色公寓")["notices"] == []
+
+
+def test_the_card_of_a_registered_company_not_rated_says_so(world: dict[str, Any]) -> None:
+    """Its card's address answers 404 as before, with the search's words and its own code."""
+    for url in (f"/v1/public/companies/{world['zi']}", f"/companies/{world['zi']}"):
+        answer = world["client"].get(url)
+        assert answer.status_code == 404, url
+        said = answer.json()["error"] if url.startswith("/v1/") else {"message": answer.text}
+        assert "未参评2025年第3季度的信用评价" in said["message"], url
+        if url.startswith("/v1/"):
+            assert said["code"] == "COMPANY_NOT_RATED" and said["details"]["period"] == "2025Q3"
+
+
+def test_a_compound_named_like_a_street_is_found(world: dict[str, Any]) -> None:
+    """向阳 is a street (向阳街道): 向阳小区 was read as 小区 in 向阳街道 and found nothing."""
+    answer = _search(world, "向阳小区")
+    assert [i["project_id"] for i in answer["items"]][:1] == ["P12"], answer
+    assert answer["items"][0]["relevance"] == 1.0
+    assert {n["code"] for n in answer["notices"]} <= {"COMPOUND_NOT_SERVED"}  # 青松小区 too
+    # a place named before a compound's name still narrows it (莱山区 holds 阳光花园 P2)
+    sunny = _search(world, "莱山区阳光花园")["items"]
+    assert [i["project_id"] for i in sunny][:2] == ["P2", "P1"]
