@@ -165,6 +165,8 @@ def test_grades_legend(client: TestClient) -> None:
     assert legend["black_maximum_months"] == 36
     page = client.get("/grades")
     assert page.status_code == 200 and "一票否决" in page.text and "最长36个月" in page.text
+    # the version as a resident reads it; the rule set's id only in the links
+    assert "评价规则第1.0.0版，自" in page.text and ">yantai-2022@" not in page.text
 
 
 def test_etag_cache_control_and_304(client: TestClient, bureau_db: dict[str, Any]) -> None:
