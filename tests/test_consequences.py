@@ -105,7 +105,7 @@ def test_the_public_may_ask_whether_a_company_may_bid(bureau: dict[str, Any]) ->
             r = c.get("/v1/public/tender/91370600XXXXXXXXXM", params={"on": "2026-02-01"})
             assert r.status_code == 404 and r.json()["error"]["code"] == "COMPANY_NOT_FOUND"
             r = c.get(f"/v1/public/tender/{bureau['names']['丁物业']}", params={"on": "x"})
-            assert r.status_code == 422
+            assert r.status_code == 400 and r.json()["error"]["code"] == "DATE_INVALID"
     finally:
         bureau["con"] = open_warehouse(settings)
 
