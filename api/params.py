@@ -91,8 +91,14 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 
 # The public routes' identity inputs: a malformed one is one status and one code on every
 # route, page or JSON, whether the schema's pattern or the code found it (README "Public
-# lookup: bad input"): 400 USCC_INVALID, PERIOD_INVALID or DATE_INVALID.
+# lookup: bad input"): 400 USCC_INVALID, PERIOD_INVALID, DATE_INVALID, PAGE_INVALID or
+# FORMAT_INVALID.
 DAY_FIELDS = ("as_of", "on")
+# Paging and download bounds shared by the pages and `/v1/public/` (400 PAGE_INVALID,
+# FORMAT_INVALID with the bounds in `details`).
+PAGE_MAX, PAGE_SIZE_MAX = 10_000, 200
+PAGE_FIELDS = {"page": {"max": str(PAGE_MAX)}, "page_size": {"max": str(PAGE_SIZE_MAX)}}
+FORMATS = ("json", "csv", "xlsx")
 
 
 def public_period(text: str | None) -> str | None:
@@ -115,7 +121,7 @@ def _period_invalid(text: str) -> UsageError:
 
 
 def public_input_error(fields: list[tuple[str, str]]) -> RatingError | None:
-    """The coded error of the first malformed USCC, period or day among `fields` ((name,
+    """The coded error of the first malformed USCC, period, day, page or format among `fields` ((name,
     value) of each field a validation error named), or None when none is one of those."""
     for name, value in fields:
         if name == "uscc":
@@ -125,6 +131,18 @@ def public_input_error(fields: list[tuple[str, str]]) -> RatingError | None:
                 return found
         if name == "period":
             return _period_invalid(value)
+        if name in PAGE_FIELDS:
+            return UsageError(
+                f"{name} '{value}' is not a whole number within its bounds",
+                code="PAGE_INVALID",
+                details={"field": name, "value": value, **PAGE_FIELDS[name]},
+            )
+        if name == "format":
+            return UsageError(
+                f"format '{value}' is not one of {', '.join(FORMATS)}",
+                code="FORMAT_INVALID",
+                details={"field": name, "value": value, "allowed": ", ".join(FORMATS)},
+            )
         if name in DAY_FIELDS:
             return UsageError(
                 f"{name} '{value}' is not a calendar day from {EARLIEST} to {LATEST} "

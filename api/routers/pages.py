@@ -4,13 +4,20 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import get_state
-from api.params import as_of_query, period_query, public_day, public_period
+from api.params import (
+    PAGE_MAX,
+    PAGE_SIZE_MAX,
+    as_of_query,
+    period_query,
+    public_day,
+    public_period,
+)
 from api.render import page
 from api.routers.public import (
     LIST_KIND,
@@ -83,9 +90,18 @@ def index(
     request: Request,
     q: str = Query("", max_length=100),
     district: str | None = Query(None, max_length=50),
+    page_no: int = Query(1, ge=1, le=PAGE_MAX, alias="page"),
+    page_size: int = Query(30, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
-    found = state.snapshot.search(q, district or None, limit=30) if (q or district) else None
+    # The same paging and bounds as /v1/public/search (a bad page is 400 PAGE_INVALID on both).
+    offset = (page_no - 1) * page_size
+    wanted = q or district
+    found = (
+        state.snapshot.search(q, district or None, limit=page_size, offset=offset)
+        if wanted
+        else None
+    )
     return page(
         request,
         "index.html",
@@ -142,14 +158,20 @@ def list_page(
     kind: str = LIST_KIND,
     period: str | None = period_query(),
     as_of: str | None = as_of_query("Day"),
-    page_no: int = Query(1, ge=1, le=10_000, alias="page"),
+    page_no: int = Query(1, ge=1, le=PAGE_MAX, alias="page"),
+    page_size: int = Query(100, ge=1, le=PAGE_SIZE_MAX),
+    format: Literal["html", "json", "csv", "xlsx"] = Query("html"),
     state: AppState = Depends(get_state),
-) -> HTMLResponse:
+) -> Response:
     kind = list_kind(kind)
+    if format != "html":  # the download is the JSON API's: the same list, same checks
+        return RedirectResponse(f"/v1/public/lists/{kind}?{request.url.query}", 303)
     name = public_period(period)
     day = public_day(as_of, state.snapshot.today())
     periods = visible_periods(state, kind, name, day)
-    shown = state.snapshot.list_page(kind, name, day, limit=100, offset=(page_no - 1) * 100)
+    shown = state.snapshot.list_page(
+        kind, name, day, limit=page_size, offset=(page_no - 1) * page_size
+    )
     ruleset = next((p.ruleset for p in periods if p.period == shown.period), None)
     legend = legend_of(state, ruleset) if periods else None
     return page(

@@ -16,7 +16,14 @@ from fastapi.responses import Response
 from api.deps import get_state
 from api.http import cache_control, cached
 from api.models import ERRORS, PublicManagerPage
-from api.params import as_of_query, period_query, public_day, public_period
+from api.params import (
+    PAGE_MAX,
+    PAGE_SIZE_MAX,
+    as_of_query,
+    period_query,
+    public_day,
+    public_period,
+)
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
 from rating.public import tables
@@ -78,8 +85,8 @@ def search(
         "address, a company's name, short name or former name, or a USCC.",
     ),
     district: str | None = Query(None, max_length=50, description="Only this district."),
-    page: int = Query(1, ge=1, le=10_000),
-    page_size: int = Query(20, ge=1, le=200),
+    page: int = Query(1, ge=1, le=PAGE_MAX),
+    page_size: int = Query(20, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
 ) -> SearchPage:
     return state.snapshot.search(q, district, limit=page_size, offset=(page - 1) * page_size)
@@ -95,8 +102,8 @@ def search_companies(
     district: str | None = Query(
         None, max_length=50, description="Only companies of this district."
     ),
-    page: int = Query(1, ge=1, le=10_000),
-    page_size: int = Query(20, ge=1, le=200),
+    page: int = Query(1, ge=1, le=PAGE_MAX),
+    page_size: int = Query(20, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
 ) -> CompanyPage:
     return state.snapshot.companies(q, district, limit=page_size, offset=(page - 1) * page_size)
@@ -230,8 +237,8 @@ def get_list(
     kind: str = LIST_KIND,
     period: str | None = period_query(),
     as_of: str | None = as_of_query("The list as visible at the end of this day."),
-    page: int = Query(1, ge=1, le=10_000),
-    page_size: int = Query(50, ge=1, le=200),
+    page: int = Query(1, ge=1, le=PAGE_MAX),
+    page_size: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
     format: Literal["json", "csv", "xlsx"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> Response:

@@ -225,6 +225,17 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             "1990-01-01 to 2099-12-31.",
             value=d.get("value", ""),
         ),
+        "PAGE_INVALID": lambda: words(
+            "“{field}={value}” is not valid: write a whole number from 1 to {max}.",
+            field=d.get("field", ""),
+            value=d.get("value", ""),
+            max=d.get("max", ""),
+        ),
+        "FORMAT_INVALID": lambda: words(
+            "“format={value}” is not valid: write one of {allowed}.",
+            value=d.get("value", ""),
+            allowed=words.join(str(d.get("allowed", "")).split(", ")),
+        ),
         "DATE_IN_FUTURE": lambda: words(
             "The date cannot be later than today ({day}).", day=words.day(str(d.get("today")))
         ),

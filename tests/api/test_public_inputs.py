@@ -7,6 +7,8 @@ per problem (README "Public lookup: bad input"), in the JSON API and on the page
 | a period not written 2026Q3 / 2026H1 / 2026, or no such quarter | 400 | PERIOD_INVALID |
 | a date not written YYYY-MM-DD, not a calendar day, or outside 1990–2099 | 400 | DATE_INVALID |
 | a date after today | 400 | DATE_IN_FUTURE |
+| page / page_size out of bounds or not a number | 400 | PAGE_INVALID |
+| a format other than json, csv, xlsx | 400 | FORMAT_INVALID |
 """
 
 from __future__ import annotations
@@ -102,3 +104,51 @@ def test_the_json_error_names_what_is_wrong(client: TestClient) -> None:
     period = client.get("/v1/public/lists/black?period=26Q3").json()["error"]
     assert period["details"] == {"field": "period", "value": "26Q3"}
     assert "2026Q3" in period["message"]
+
+
+# Paging and download bounds: the pages declare the same `page`, `page_size` and `format` as
+# the JSON API, and a value out of bounds is 400 PAGE_INVALID / FORMAT_INVALID on both.
+BAD_PAGE = {
+    "zero": "page=0",
+    "word": "page=abc",
+    "too-far": "page=10001",
+    "size-big": "page_size=1000",
+    "size-zero": "page_size=0",
+}
+PAGED_ROUTES = [
+    "/v1/public/lists/black?{}",
+    "/lists/black?{}",
+    "/v1/public/search?q=阳光&{}",
+    "/?q=阳光&{}",
+    "/v1/public/companies?q=阳光&{}",
+]
+
+
+@pytest.mark.parametrize("route", PAGED_ROUTES)
+@pytest.mark.parametrize("value", BAD_PAGE.values(), ids=BAD_PAGE.keys())
+def test_a_page_out_of_bounds_is_400_page_invalid_everywhere(
+    client: TestClient, route: str, value: str
+) -> None:
+    _check(client, route.format(value), "PAGE_INVALID")
+
+
+@pytest.mark.parametrize("route", ["/v1/public/lists/black?{}", "/lists/black?{}"])
+def test_an_unknown_format_is_400_format_invalid_everywhere(client: TestClient, route: str) -> None:
+    _check(client, route.format("format=pdf"), "FORMAT_INVALID")
+
+
+def test_the_paging_errors_name_the_parameter_in_chinese(client: TestClient) -> None:
+    size = client.get("/v1/public/lists/black?page_size=1000").json()["error"]
+    assert size["details"] == {"field": "page_size", "value": "1000", "max": "200"}
+    assert "page_size=1000" in size["message"] and "200" in size["message"]
+    fmt = client.get("/v1/public/lists/black?format=pdf").json()["error"]
+    assert fmt["details"]["allowed"] == "json, csv, xlsx" and "format=pdf" in fmt["message"]
+    assert "json、csv、xlsx" in fmt["message"]
+    page = client.get("/lists/black?page=0")
+    assert page.status_code == 400 and "page=0" in page.text
+
+
+def test_the_list_page_hands_a_download_to_the_json_api(client: TestClient) -> None:
+    answer = client.get("/lists/black?format=csv", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/v1/public/lists/black?format=csv"

@@ -260,9 +260,6 @@ def test_today_itself_is_still_shown(client: TestClient, bureau_db: dict[str, An
 @pytest.mark.parametrize(
     ("path", "field", "said"),
     [
-        ("/v1/public/lists/black?format=pdf", "format", "format 应为 json、csv 或 xlsx 之一"),
-        ("/v1/public/lists/black?page_size=1000", "page_size", "每页条数不能大于 200"),
-        ("/v1/public/lists/black?page_size=abc", "page_size", "每页条数应为整数"),
         ("/v1/public/companies?q=" + "阳" * 101, "q", "搜索词不能超过 100 个字符"),
         ("/v1/public/grades?ruleset=foo@1", "ruleset", "规则版本格式不对"),
     ],
@@ -274,6 +271,24 @@ def test_each_problem_of_a_request_is_said_in_chinese(
     assert error["code"] == "VALIDATION_FAILED"
     assert error["message"] == f"请求有误：{said}。"
     assert [(p["field"], p["message"]) for p in error["problems"]] == [(field, said)]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "said"),
+    [
+        ("format=pdf", "FORMAT_INVALID", "参数“format=pdf”有误：只能是 json、csv、xlsx 之一。"),
+        ("page_size=1000", "PAGE_INVALID", "参数“page_size=1000”有误：请写 1 至 200 之间的整数。"),
+        ("page_size=abc", "PAGE_INVALID", "参数“page_size=abc”有误：请写 1 至 200 之间的整数。"),
+        ("page=0", "PAGE_INVALID", "参数“page=0”有误：请写 1 至 10000 之间的整数。"),
+    ],
+)
+def test_a_bad_page_or_format_is_said_alike_on_the_page_and_in_the_api(
+    client: TestClient, query: str, code: str, said: str
+) -> None:
+    error = client.get("/v1/public/lists/black?" + query).json()["error"]
+    assert (error["code"], error["message"]) == (code, said)
+    page = client.get("/lists/black?" + query)
+    assert page.status_code == 400 and _text(page.text, "explain") == said.replace(" ", "")
 
 
 def test_an_unpublished_period_is_not_found_in_the_api_as_on_the_page(
