@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guard import request_id
-from api.params import public_input_error
+from api.params import normalised_params, public_input_error
 from rating.errors import ErrorBody, ErrorDocument, ProblemDoc, RatingError, resource_error
 from rating.public.problems import ErrorFacts, FieldError, field_hint, field_problem, message_for
 from rating.public.text import PublicWords
@@ -102,10 +102,11 @@ def localize(
         return body
     error = body["error"]
     facts = ErrorFacts(
-        params={**request.query_params, **request.path_params},
+        params=normalised_params({**request.query_params, **request.path_params}),
         details=error.get("details") or {},
         fields=tuple(p.get("field", "") for p in error.get("problems", [])),
         errors=errors,
+        today=state.snapshot.today(),
     )
     words = PublicWords(str(getattr(state.settings, "language", "zh") or "zh"))
     message = message_for(error["code"], error["status"], facts, words)

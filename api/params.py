@@ -112,6 +112,15 @@ def public_period(text: str | None) -> str | None:
         raise _period_invalid(text) from None
 
 
+def normalised_params(params: dict[str, str]) -> dict[str, str]:
+    """`params` with a well-formed `period` in its canonical form (2025q3 → 2025Q3), so an
+    answer echoes the period the route looked up, not its spelling."""
+    try:
+        return {**params, "period": str(Period.parse(params["period"]))}
+    except (KeyError, UsageError):
+        return params
+
+
 def _period_invalid(text: str) -> UsageError:
     return UsageError(
         f"'{text}' is not a period: write 2026Q3, 2026H1 or 2026",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
+from rating.errors import UsageError
+from rating.periods import Period
 from rating.public.text import PublicWords
 from rating.uscc import UsccProblem
 
@@ -38,6 +41,9 @@ class ErrorFacts:
     details: Mapping[str, object] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     errors: tuple[FieldError, ...] = ()
+    # The server's day (`Snapshot.today`): a period already over is "not published" (没有公布),
+    # one still running "not published yet" (尚未公布).
+    today: date | None = None
 
 
 def list_name(kind: str, words: PublicWords) -> str:
@@ -240,11 +246,7 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             "The date cannot be later than today ({day}).", day=words.day(str(d.get("today")))
         ),
         "MANAGERS_NOT_SERVED": lambda: words("This server publishes no project managers."),
-        "RUN_NOT_FOUND": lambda: (
-            words("The results of {period} are not published yet.", period=p["period"])
-            if p.get("period")
-            else words("No results are published yet.")
-        ),
+        "RUN_NOT_FOUND": lambda: _run_not_found(p.get("period", ""), facts.today, words),
         "RATE_LIMITED": lambda: words(
             "You have made many requests in a short time. Please wait a moment and try again."
         ),
@@ -252,6 +254,19 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
     if code in fixed:
         return fixed[code]()
     return _by_status(code, status, words)
+
+
+def _run_not_found(period: str, today: date | None, words: PublicWords) -> str:
+    """没有公布 for a period already over on `today`, 尚未公布 for one that is not."""
+    if not period:
+        return words("No results are published yet.")
+    try:
+        over = today is not None and Period.parse(period).end < today
+    except UsageError:
+        over = False
+    if over:
+        return words("No results were published for {period}.", period=period)
+    return words("The results of {period} are not published yet.", period=period)
 
 
 def not_rated_message(name: str, uscc: str, reason: str, period: str, words: PublicWords) -> str:

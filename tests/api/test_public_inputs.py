@@ -152,3 +152,34 @@ def test_the_list_page_hands_a_download_to_the_json_api(client: TestClient) -> N
     answer = client.get("/lists/black?format=csv", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/v1/public/lists/black?format=csv"
+
+
+# A period in lower case (2025q3) is the same period: every public route reads it as 2025Q3
+# and any answer echoes the normalised form (README "Public lookup: bad input").
+LOWER_ROUTES = [
+    "/v1/public/lists/black?period={}",
+    "/lists/black?period={}",
+    "/v1/public/managers?certificate_no=X1&period={}",
+    "/managers?certificate_no=X1&period={}",
+]
+
+
+@pytest.mark.parametrize("route", LOWER_ROUTES)
+@pytest.mark.parametrize("value", ["2025q3", "2026q1", "2030q1"])
+def test_a_lower_case_period_is_answered_as_its_upper_case(
+    client: TestClient, route: str, value: str
+) -> None:
+    lower, upper = client.get(route.format(value)), client.get(route.format(value.upper()))
+    assert lower.status_code == upper.status_code, (route, value, lower.text[:300])
+    assert value not in lower.text, (route, lower.text[:300])
+
+
+def test_a_past_period_without_results_is_not_published_not_yet_to_come(
+    client: TestClient,
+) -> None:
+    """尚未公布 is for a period still to come; one already over says 没有公布 (today is
+    pinned to 2026-11-01)."""
+    past = client.get("/v1/public/managers?certificate_no=X1&period=2019q3").json()["error"]
+    assert past["message"] == "2019Q3 没有公布评价结果。", past
+    future = client.get("/v1/public/managers?certificate_no=X1&period=2030q1").json()["error"]
+    assert future["message"] == "2030Q1 的评价结果尚未公布。", future
