@@ -110,6 +110,9 @@ def index(
             "district": district or "",
             "districts": state.snapshot.districts(),
             "found": found,
+            "page_no": page_no,
+            "page_size": page_size,
+            "pages": -(-found.total // page_size) if found else 0,
             "periods": state.snapshot.periods(),
         },
     )

@@ -183,3 +183,16 @@ def test_a_past_period_without_results_is_not_published_not_yet_to_come(
     assert past["message"] == "2019Q3 没有公布评价结果。", past
     future = client.get("/v1/public/managers?certificate_no=X1&period=2030q1").json()["error"]
     assert future["message"] == "2030Q1 的评价结果尚未公布。", future
+
+
+def test_the_search_page_pages_through_the_api_results(client: TestClient) -> None:
+    """The page pages as the API does, with 上一页/下一页 and the page count (物业 finds 10)."""
+    api = client.get("/v1/public/search?q=物业&page=2&page_size=4").json()
+    assert api["total"] == 10
+    first = client.get("/?q=物业&page_size=4").text
+    assert "第 1 页，共 3 页" in first and 'rel="prev"' not in first
+    assert 'rel="next" href="?q=%E7%89%A9%E4%B8%9A&amp;page_size=4&amp;page=2"' in first
+    second = client.get("/?q=物业&page=2&page_size=4").text
+    assert 'rel="prev"' in second and "第 2 页，共 3 页" in second
+    assert all((h.get("compound") or h.get("company_name") or "") in second for h in api["items"])
+    assert "第 3 页，共 3 页" in client.get("/?q=物业&page=3&page_size=4").text
