@@ -224,7 +224,7 @@ def grades_page(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     legend = legend_of(state, ruleset)
-    others = sorted(state.snapshot.data.legends, reverse=True)
+    others = [r for r in sorted(state.snapshot.data.legends, reverse=True) if r != legend.ruleset]
     return page(request, "grades.html", {"g": legend, "others": others})
 
 

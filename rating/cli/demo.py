@@ -86,7 +86,8 @@ def demo(
     started = time.perf_counter()
     from rating.cli.public import export_snapshot
 
-    snapshot = export_snapshot(inv)
+    with progress_bar(inv, _("writing the public snapshot")):  # a minute on the default city
+        snapshot = export_snapshot(inv)
     timings["public_snapshot_s"] = time.perf_counter() - started
     last = reports[-1]
     payload = {

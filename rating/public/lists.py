@@ -185,10 +185,13 @@ class Lists(ABC):
             if kind == "red" and piece.red:
                 out.append(self._entry(piece, run, kind, None))
             elif kind == "black" and piece.black:
-                listing = self.in_force_listing(piece.uscc, day)
-                if listing is None and run.status == "proposed":
+                if (entry := self.data.disclosure.entry(piece.uscc, day)) is not None:
+                    # A company listed earlier and still on the list: the grade, period and
+                    # score at listing are the listing run's, never this period's.
+                    found = self._in_force_entry(piece.uscc, entry.run_id, day)
+                    out += [found] if found is not None else []
+                elif run.status == "proposed":
                     listing = self._listing(piece, run.run_id, day, None)
-                if listing is not None:
                     out.append(self._entry(piece, run, kind, listing))
         return out
 

@@ -19,12 +19,13 @@ from rating.public.shapes import ListPage
 from rating.public.text import PublicWords
 
 
-def header(kind: str, words: PublicWords) -> list[str]:
+def header(kind: str, words: PublicWords, in_force: bool = True) -> list[str]:
     """The column titles of a public list download: USCC, company, district, period, status, grade
     and score; for the black list also the ground, veto items, lowest grades running, since,
     removable from (credit repair), listed until at the latest and credit repair."""
+    grade = words("Grade when listed") if kind == "black" and in_force else words("Grade")
     base = [words("USCC"), words("Company"), words("District"), words("Period"),
-            words("Status"), words("Grade"), words("Score")]  # fmt: skip
+            words("Status"), grade, words("Score")]  # fmt: skip
     if kind != "black":
         return base
     return base + [words("Ground"), words("Veto items"), words("Lowest grades running"),
@@ -91,7 +92,7 @@ def to_csv(page: ListPage, words: PublicWords) -> bytes:
     opens the Chinese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header(page.list, words))
+    writer.writerow(header(page.list, words, page.in_force))
     writer.writerows(rows(page, words))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -111,7 +112,7 @@ def to_xlsx(page: ListPage, words: PublicWords) -> bytes:
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     sheet.write(0, 0, title(page, words), book.add_format({"bold": True, "font_size": 13}))
     sheet.write(1, 0, f"{page.title}（{page.clause}）" if page.clause else page.title, wrap)
-    names = header(page.list, words)
+    names = header(page.list, words, page.in_force)
     for col, name in enumerate(names):
         sheet.write(3, col, name, bold)
         sheet.set_column(col, col, 22 if col in (0, 1, 7) else 14)

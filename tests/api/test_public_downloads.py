@@ -54,6 +54,8 @@ def test_the_black_list_xlsx_has_numbers_dates_and_text(
         assert cell.is_date and cell.value == day, (title, cell.value, cell.number_format)
         assert cell.number_format == 'yyyy"年"m"月"d"日"', title
     assert ding["列入依据"].data_type == "s" and "连续3次" in ding["列入依据"].value
+    # the heading the page gives: the grade is the one the company was listed on
+    assert ding["列入时等级"].value == "C" and "等级" not in ding
 
 
 def test_the_red_list_xlsx_score_is_a_number(client: TestClient) -> None:

@@ -174,3 +174,33 @@ def test_one_term_for_the_lists_everywhere() -> None:
     readme = (root / "README.md").read_text(encoding="utf-8")
     said += [f"README.md: {m}" for m in re.findall(".{20}(?:红榜|黑榜).{20}", readme)]
     assert said == []
+
+
+@pytest.mark.slow
+def test_on_the_demo_every_periods_black_list_gives_the_grade_at_listing(
+    demo_public: Any,
+) -> None:
+    """Issue 16 (a tester's find): `/lists/black?period=2026Q1` showed a company listed on
+    2026-01-25 on its 2025Q4 grade as 列入时等级 C（2026Q1） with 2026Q1's score. Every period's
+    list, every day a run was published, gives the listing run's grade, period and score —
+    what the list in force and the card say."""
+    from datetime import date as day_of
+
+    from rating.public.snapshot import WarehouseView
+
+    view = WarehouseView(demo_public)
+    days = sorted({day_of.fromisoformat(d) for d in ("2026-02-01", "2026-05-01", "2026-11-01")})
+    later = 0
+    for on in days:
+        for period in view.shown(on):
+            page = view.list_page("black", period, on=on, limit=10_000)
+            for e in page.items:
+                x = e.listing
+                assert x is not None and x.since is not None, (period, e.uscc)
+                piece = view.run_card(view.data.disclosure.entry(e.uscc, on).run_id, e.uscc)
+                assert (e.grade, e.period, e.score) == (x.grade, x.period, piece.score), (
+                    period,
+                    e.uscc,
+                )
+                later += e.period != period
+    assert later, "no company listed in one period and still listed in a later one"
