@@ -118,7 +118,7 @@ def test_one_error_shape(client: TestClient, bureau_db: dict[str, Any]) -> None:
         client.get("/v1/public/companies/91370600000000000K"),  # 404 from the library
         client.get("/v1/nowhere"),  # 404 from routing (outside /v1/ it is a page: test_lookup)
         client.post("/v1/public/companies"),  # 405
-        client.get("/v1/public/companies", params={"page": 0}),  # 422
+        client.get("/v1/public/companies", params={"page": 0}),  # 400 PAGE_INVALID
         client.get("/v1/bureau/runs"),  # 401
         client.get("/v1/audit/ledger", headers=auth(bureau_db, "bureau")),  # 403
         client.post(
@@ -130,7 +130,12 @@ def test_one_error_shape(client: TestClient, bureau_db: dict[str, Any]) -> None:
     ]
     for response in cases:
         assert_canonical_error(response.json(), response.status_code)
-    assert cases[3].json()["error"]["problems"][0]["field"] == "page"
+    page = cases[3].json()["error"]
+    assert (cases[3].status_code, page["code"], page["details"]["field"]) == (
+        400,
+        "PAGE_INVALID",
+        "page",
+    )
 
 
 def test_no_stack_trace_leaves_the_server(bureau_db: dict[str, Any]) -> None:
