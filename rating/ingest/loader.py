@@ -24,7 +24,7 @@ from duckdb.func import FunctionNullHandling
 
 from rating import idnumber
 from rating.errors import InputFileError, UsageError
-from rating.ingest import readers
+from rating.ingest import fastpath, readers
 from rating.ingest.attach import Attached, address_column, attach_orders
 from rating.ingest.nondata import (
     kind_probe,
@@ -200,13 +200,15 @@ def _check_records(
     personal = any(c.metadata["personal"] for c in contract.columns.values())
     key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
-    for statement in slow_dates_sql(contract, mapping, traits=traits):
-        run(con, statement)
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping, traits=traits)}",
-        {"today": now.date(), "now": now, "watermark": watermark(con)},
-    )
+    params = {"today": now.date(), "now": now, "watermark": watermark(con)}
+    fast = fastpath.check_records_sql(contract, mapping, traits)
+    if fast is None:
+        for statement in slow_dates_sql(contract, mapping, traits=traits):
+            run(con, statement)
+        checks = check_sql(contract, mapping, traits=traits)
+        run(con, f"CREATE OR REPLACE TEMP TABLE checked AS {checks}", params)
+    for statement in fast or []:
+        run(con, statement, params)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():

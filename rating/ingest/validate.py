@@ -292,18 +292,20 @@ def _staged(contract: Contract, mapping: Mapping, traits: FileTraits) -> dict[st
     }
 
 
-def check_sql(
+def own_checks_sql(
     contract: Contract,
     mapping: Mapping,
     raw_table: str = "raw",
     traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
 ) -> str:
-    """SELECT producing `_line`, `_sheet`, one typed column and one error-code column per
-    contract column, and `x__<column>` (the repairs made) per identifier column.
+    """SELECT producing `_rid`, `_line`, `_sheet`, one typed column and one error-code column
+    per contract column (the first problem of the cell itself), and `x__<column>` (the repairs
+    made) per identifier column. The checks across rows and tables come after
+    (`check_sql`, `relational_update_sql`).
 
-    Built in stages (last character → trim → clean → parse → value → errors → references and
-    cross-column checks), each a subquery over the previous, so every expression names the stage before
-    instead of repeating its text (and DuckDB computes each once).
+    Built in stages (last character → trim → clean → parse → value → errors), each a subquery
+    over the previous, so every expression names the stage before instead of repeating its
+    text (and DuckDB computes each once).
     """
     staged = _staged(contract, mapping, traits)
     dated = [n for n, c in staged.items() if c.slow is not None]
@@ -322,12 +324,28 @@ def check_sql(
         joins = "".join(slow.join_sql(n) for n in dated) if i == 3 else ""
         rows = f"(SELECT v.*, {stage} FROM {rows} AS v{joins})"
     names = ", ".join(_q(n) for n in staged)
+    errors = ", ".join(error_column(n) for n in staged)
     changes = "".join(
         f", {c.changes} AS {_q('x__' + n)}" for n, c in staged.items() if c.changes is not None
     )
+    return f"SELECT _rid, _line, _sheet, {names}, {errors}{changes} FROM {rows} AS v"
+
+
+def check_sql(
+    contract: Contract,
+    mapping: Mapping,
+    raw_table: str = "raw",
+    traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
+) -> str:
+    """`own_checks_sql` with the references and cross-column checks applied: the same columns,
+    each error code the cell's own problem, else the first relational one."""
+    own = own_checks_sql(contract, mapping, raw_table, traits)
+    staged = _staged(contract, mapping, traits)
+    names = ", ".join(_q(n) for n in staged)
+    changes = "".join(f", {_q('x__' + n)}" for n, c in staged.items() if c.changes is not None)
     return (
         f"SELECT _rid, _line, _sheet, {names}, {relational_errors_sql(contract)}{changes} "
-        f"FROM {rows} AS v"
+        f"FROM ({own}) AS v"
     )
 
 
@@ -369,6 +387,26 @@ def relational_errors_sql(contract: Contract) -> str:
         final = f"CASE WHEN {e} IS NOT NULL THEN {e} {whens} END" if checks else e
         out.append(f"{final} AS {error_column(name)}")
     return ", ".join(out)
+
+
+def relational_update_sql(contract: Contract, table: str = "checked") -> str | None:
+    """UPDATE giving the rows of `table` (own problems found) the relational problems
+    `check_sql` adds in its SELECT: the same codes, on the same cells. None when the
+    contract has no such check."""
+    checks = {n: c for n, c in _relational_checks(contract).items() if c}
+    if not checks:
+        return None
+    sets = []
+    for name, conds in checks.items():
+        e = error_column(name)
+        whens = " ".join(f"WHEN {cond} THEN '{code}'" for cond, code in conds)
+        sets.append(f"{e} = CASE WHEN v.{e} IS NOT NULL THEN v.{e} {whens} END")
+    where = " OR ".join(
+        f"(v.{error_column(n)} IS NULL AND ({cond}))"
+        for n, conds in checks.items()
+        for cond, _ in conds
+    )
+    return f"UPDATE {table} AS v SET {', '.join(sets)} WHERE {where}"
 
 
 def duplicate_key_sql(contract: Contract, table: str = "checked") -> str:
@@ -413,5 +451,7 @@ __all__ = [
     "Mapping",
     "check_sql",
     "clean_rows",
+    "own_checks_sql",
+    "relational_update_sql",
     "slow_dates_sql",
 ]
