@@ -88,7 +88,7 @@ def _fast_value(r: str, col: Column, identifier: str | None) -> tuple[str, str] 
     this column has no fast reading."""
     dtype = logical_type(col)
     x = v._synonyms(r, col)
-    words = _vocabulary(col)
+    words = None if identifier else _vocabulary(col)
     if identifier:
         if col.metadata["synonyms"]:
             return None
@@ -109,7 +109,10 @@ def _fast_value(r: str, col: Column, identifier: str | None) -> tuple[str, str] 
         # `parse_dec`/`parse_pct` without their repairs: nothing to repair in an ASCII cell
         # without a thousands separator or a percent sign.
         plain = f"strlen({x}) = length({x}) AND NOT contains({x}, ',') AND NOT contains({x}, '%')"
-        return f"({_digit_ends(r)} AND {plain} AND @V IS NOT NULL)", f"TRY_CAST({x} AS DECIMAL(18,4))"
+        return (
+            f"({_digit_ends(r)} AND {plain} AND @V IS NOT NULL)",
+            f"TRY_CAST({x} AS DECIMAL(18,4))",
+        )
     return None
 
 
@@ -118,7 +121,7 @@ def _own_checks(name: str, col: Column, value: str, identifier: str | None) -> l
     column: the same tests and bounds `validate.column_sql` applies (a vocabulary cell has
     passed its `isin` already)."""
     fails = []
-    if _vocabulary(col) is None:
+    if identifier or _vocabulary(col) is None:
         fails += [v._check_failure(check, value)[0] for check in col.checks]
     if logical_type(col) in ("date", "timestamp"):
         fails.append(f"{value} < DATE '{col.metadata['earliest'].isoformat()}'")
