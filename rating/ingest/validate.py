@@ -8,6 +8,9 @@ record is reported at once; a record with any problem goes to quarantine, the re
 Keeping codes in plain columns (not a list of structs per row) keeps a clean 10-million-row
 file cheap to check.
 
+The loader runs this SQL only on the rows with a cell in doubt; clean rows are typed in one
+pass (`rating.ingest.fastpath`) and get the relational checks by `relational_update_sql`.
+
 Problem codes are part of the public interface (`rating.ingest.reasons`, documented in
 datasets/CONTRACTS.md).
 """
