@@ -4,7 +4,7 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,7 +38,35 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CHART_W, CHART_H, PAD = 640, 220, 36
 
 
-def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
+class ChartPoint(TypedDict):
+    """A period's point on the history chart, in SVG user units."""
+
+    x: float
+    y: float
+    grade: str  # "–" for a period without a grade
+    period: str
+    anchor: str  # text-anchor of its label: start, middle or end
+
+
+class ChartLevel(TypedDict):
+    """A grade's horizontal line and label."""
+
+    grade: str
+    y: float
+
+
+class HistoryChart(TypedDict):
+    """What `company.html` draws: the viewBox, the label room and the polyline."""
+
+    width: int
+    height: int
+    left: int  # room left of the plot for the grade labels
+    points: list[ChartPoint]
+    levels: list[ChartLevel]
+    line: str  # the polyline's points attribute, "x,y x,y …"
+
+
+def history_chart(history: list[HistoryEntry], order: list[str]) -> HistoryChart:
     """Points of an SVG line chart: periods left to right, the rule set's whole scale of grades
     top to bottom, best (AAA) at the top and worst at the bottom — never only the grades the
     company had, where a company rated C every period saw C alone at the top. Each period's
@@ -50,24 +78,24 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
     step_x = (CHART_W - left - PAD) / max(1, len(history) - 1)
     step_y = (CHART_H - 2 * PAD) / max(1, len(grades) - 1)
     points = [
-        {
-            "x": round(left + i * step_x, 1),
-            "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
-            "grade": h.grade or "–",
-            "period": h.period,
-            "anchor": _anchor(i, len(history)),
-        }
+        ChartPoint(
+            x=round(left + i * step_x, 1),
+            y=round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
+            grade=h.grade or "–",
+            period=h.period,
+            anchor=_anchor(i, len(history)),
+        )
         for i, h in enumerate(history)
     ]
-    levels = [{"grade": g, "y": round(PAD + i * step_y, 1)} for i, g in enumerate(grades)]
-    return {
-        "width": CHART_W,
-        "height": CHART_H,
-        "left": left,
-        "points": points,
-        "levels": levels,
-        "line": " ".join(f"{p['x']},{p['y']}" for p in points),
-    }
+    levels = [ChartLevel(grade=g, y=round(PAD + i * step_y, 1)) for i, g in enumerate(grades)]
+    return HistoryChart(
+        width=CHART_W,
+        height=CHART_H,
+        left=left,
+        points=points,
+        levels=levels,
+        line=" ".join(f"{p['x']},{p['y']}" for p in points),
+    )
 
 
 def _label_room(grades: list[str]) -> int:
