@@ -71,17 +71,19 @@ Kind = Literal[
     "/ingest/{kind}",
     response_model=IngestResponse,
     summary="Upload one export file to validate and load",
-    description="Multipart form with the file in field `file`. The token is checked before the "
-    "body is read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or "
-    "while streaming); the file is read in a process of its own with bounded memory and CPU "
-    "(`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` "
-    "at once (503 `UPLOADS_BUSY`).",
     openapi_extra=UPLOAD_BODY,
     responses={503: ERRORS[503]},
 )
 async def ingest(
     request: Request, kind: Kind, state: AppState = Depends(get_state)
 ) -> IngestResponse:
+    """Multipart form with the file in field `file`. The token is checked before the body is
+    read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or while
+    streaming); the file is read in a process of its own with bounded memory and CPU
+    (`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` at
+    once (503 `UPLOADS_BUSY`). Answers the batch: its id and status, rows read, loaded,
+    quarantined (each with its code, row and column: `/quarantine`), superseding and in
+    review."""
     settings = state.settings
     limits = Limits(memory_mb=settings.ingest_memory_mb)
     with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as tmp:
@@ -250,8 +252,6 @@ CERTIFICATE_PATH = Path(pattern=r"^[\w\-.]{1,64}$", description="The manager's c
     "/runs/{run_id}/managers",
     response_model=ManagerList,
     summary="A run's project managers, worst score first: grade, projects and days in charge",
-    description="404 `MANAGERS_NOT_SCORED` when the run's rule set has no `[managers]` part "
-    "(the message names the rule sets that have one), not an empty list.",
 )
 def list_run_managers(
     run_id: str = RUN_ID_PATH,
@@ -259,6 +259,9 @@ def list_run_managers(
     offset: int = Query(0, ge=0),
     state: AppState = Depends(get_state),
 ) -> ManagerList:
+    """A run's project managers, worst score first, `limit` from `offset`, with the total. 404
+    `MANAGERS_NOT_SCORED` when the run's rule set has no `[managers]` part (the message names
+    the rule sets that have one), not an empty list; 404 `RUN_NOT_FOUND`."""
     with state.reading() as con:
         rid = _scoring_managers(con, state, run_id)
         found = managers.results(con, rid, limit, offset)
