@@ -394,6 +394,7 @@ NoticeCode = Literal[
     "COMPANY_NOT_RATED",
     "COMPANY_NOT_FOUND",
     "COMPOUND_NOT_SERVED",
+    "DISTRICT_UNKNOWN",
     "NO_MATCH",
 ]
 
@@ -407,7 +408,9 @@ class SearchNotice(Shape):
         "width: searched as `uscc`), USCC_INVALID (an 18-character code failing GB 32100-2015: "
         "`reason`, `found`, `expected`), COMPANY_NOT_RATED (registered, not in the published "
         "rating of `period`: `reason` not_rated or not_in_run), COMPANY_NOT_FOUND (a valid USCC "
-        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), NO_MATCH"
+        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), "
+        "DISTRICT_UNKNOWN (`district` names no district of the register: `name`, `expected` "
+        "the districts there are, joined by 、), NO_MATCH"
     )
     message: str
     uscc: str | None = None
@@ -478,6 +481,11 @@ class CompanyPage(Shape):
     page: int
     page_size: int
     truncated: bool
+    notices: list[SearchNotice] = Field(
+        default_factory=list,
+        description="Why the search found these companies or none, as for /v1/public/search "
+        "(no COMPOUND_NOT_SERVED: compounds are not listed here)",
+    )
 
 
 class ListEntry(Shape):

@@ -314,13 +314,21 @@ class PublicView(Lists):
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(hits),
-            notices=self._why(asked, q, hits, items),
+            notices=self._why(asked, q, district, hits, items),
         )
 
     def _why(
-        self, asked: notices.Asked, q: str, hits: list[finder.Hit], items: list[SearchHit]
+        self,
+        asked: notices.Asked,
+        q: str,
+        district: str | None,
+        hits: list[finder.Hit],
+        items: list[SearchHit],
     ) -> list[SearchNotice]:
         said = list(asked.notices)
+        if district and district not in self.districts():
+            said.append(notices.unknown_district(district, self.districts(), self.words))
+            return said
         if not asked.search or not asked.query.strip():
             return said
         if not any(h.kind == "company" for h in hits):
@@ -360,10 +368,14 @@ class PublicView(Lists):
     def companies(
         self, q: str, district: str | None = None, limit: int = 20, offset: int = 0
     ) -> CompanyPage:
-        """Companies only: by name, USCC, or a compound they serve now (relevance × 0.9)."""
+        """Companies only: by name, USCC, or a compound they serve now (relevance × 0.9), with
+        the search's notices (a USCC typed loosely cleaned, an unknown district, …)."""
+        asked = notices.understood(q, self.words)
         best: dict[str, float] = {}
         names: dict[str, str] = {}
-        for h in self._hits(q, district, ("company", "compound")):
+        wanted = asked.search and (asked.query.strip() or district)
+        hits = self._hits(asked.query, district, ("company", "compound")) if wanted else []
+        for h in hits:
             if h.kind == "company":
                 best[h.key] = max(best.get(h.key, 0), h.relevance)
                 names[h.key] = h.sort_name
@@ -375,16 +387,22 @@ class PublicView(Lists):
                     names[serving.uscc] = serving.name
         ranked = sorted(best, key=lambda u: (-best[u], names[u], u))
         items = [s for s in (self.summary(u) for u in ranked[offset : offset + limit]) if s]
+        found = [finder.Hit("company", u, best[u], "name", names[u]) for u in ranked]
         return CompanyPage(
             items=items,
             total=len(ranked),
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(ranked),
+            notices=self._why(asked, q, district, found, []),
         )
 
     def districts(self) -> list[str]:
-        return sorted({k.district for k in self.data.index.compounds if k.district})
+        """The districts a search may be narrowed to: those of the register's compounds and
+        of the companies with a card."""
+        index = self.data.index
+        found = {k.district for k in index.compounds} | {c.district for c in index.companies}
+        return sorted(d for d in found if d)
 
 
 class WarehouseView(PublicView):

@@ -165,3 +165,50 @@ def test_a_compound_named_like_a_street_is_found(world: dict[str, Any]) -> None:
     # a place named before a compound's name still narrows it (莱山区 holds 阳光花园 P2)
     sunny = _search(world, "莱山区阳光花园")["items"]
     assert [i["project_id"] for i in sunny][:2] == ["P2", "P1"]
+
+
+@pytest.mark.parametrize("q", ["阳光花园", ""])
+def test_an_unknown_district_is_said_to_be_unknown_naming_those_there_are(
+    world: dict[str, Any], q: str
+) -> None:
+    """火星区 is no district of the register: not NO_MATCH (the words typed may be right)."""
+    for url in ("/v1/public/search", "/v1/public/companies"):
+        answer = world["client"].get(url, params={"q": q, "district": "火星区"}).json()
+        assert answer["items"] == [], url
+        [notice] = answer["notices"]
+        assert notice["code"] == "DISTRICT_UNKNOWN" and notice["name"] == "火星区", url
+        assert notice["expected"] == "福山区、芝罘区、莱山区"
+        assert notice["message"] == (
+            "没有名为“火星区”的区（县、市）。可选的区（县、市）：福山区、芝罘区、莱山区。"
+        )
+    html = world["client"].get("/", params={"q": q, "district": "火星区"}).text
+    assert 'data-code="DISTRICT_UNKNOWN"' in html
+    assert "没有名为“火星区”的区（县、市）" in html and "没有找到" not in html
+    # a district there is narrows without a word
+    assert _search(world, "阳光花园")["notices"] == []
+    there = world["client"].get("/v1/public/search", params={"q": "阳光花园", "district": "莱山区"})
+    assert there.json()["notices"] == [] and there.json()["total"] == 1
+
+
+def test_the_company_search_says_why_as_the_search_does(world: dict[str, Any]) -> None:
+    """/v1/public/companies carries the same `notices` as /v1/public/search (no compound's)."""
+
+    def codes(q: str) -> tuple[list[str], list[dict[str, Any]]]:
+        answer = world["client"].get("/v1/public/companies", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [i["uscc"] for i in answer.json()["items"]], answer.json()["notices"]
+
+    jia = world["jia"]
+    found, said = codes(f"{jia[:8]} {jia[8:]}")  # typed with a space: cleaned, found
+    assert found == [jia] and [n["code"] for n in said] == ["QUERY_NORMALISED"]
+    wrong = jia[:17] + ("0" if check_char(jia[:17]) != "0" else "1")
+    found, said = codes(wrong)
+    assert found == [] and [n["code"] for n in said] == ["USCC_INVALID"]
+    found, said = codes("子物业")
+    assert found == [] and [n["code"] for n in said] == ["COMPANY_NOT_RATED"]
+    found, said = codes("并不存在的小区")
+    assert found == [] and [n["code"] for n in said] == ["NO_MATCH"]
+    found, said = codes("金色公寓")  # found by the compound it serves: nothing to add
+    assert found and said == []
+    found, said = codes("青松小区")  # a compound nobody serves: no company, no compound notice
+    assert found == [] and "COMPOUND_NOT_SERVED" not in [n["code"] for n in said]

@@ -76,6 +76,9 @@ def _urls(bureau_db: dict[str, Any], folder: Path) -> list[str]:
             urls.append(f"/lists/{kind}?x=1{period}")
     for q in ("金色公寓", "阳光花园", "莱山区阳光花园", "中山路", "癸水", "物业", "9137"):
         urls += [f"/v1/public/search?q={q}", f"/v1/public/companies?q={q}", f"/?q={q}"]
+    for district in ("莱山区", "火星区"):  # a district there is, and one there is not
+        urls += [f"/v1/public/search?q=阳光花园&district={district}", f"/?district={district}"]
+        urls += [f"/v1/public/companies?district={district}"]
     return urls
 
 
