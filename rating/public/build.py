@@ -27,7 +27,7 @@ from rating.engine.history import streaks
 from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
-from rating.public.breakdown import breakdown
+from rating.public.breakdown import breakdown, shown_one_by_one
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
 from rating.public.managers import card_managers
 from rating.public.paths import public_paths
@@ -49,7 +49,7 @@ from rating.scores import shown_float, shown_score
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
-REASONS_SHOWN = 8
+REASONS_SHOWN = 8  # one by one on a card; the rest in one line (`shown_one_by_one`)
 
 
 def _cards_sql() -> str:
@@ -218,6 +218,7 @@ def _card(
     rs = wording.definition
     titles = {r.id: r.title for r in rs.rules}
     unscored = wording.not_scored(raw["grade"])
+    shown = shown_one_by_one(len(raw["reasons"]), REASONS_SHOWN)
     reasons = [
         Reason(
             rule_id=r["rule_id"],
@@ -225,7 +226,7 @@ def _card(
             points=float(shown_score(r["points"], rs.score_places)),
             clause=wording.rule_basis(r["rule_id"]),
         )
-        for r in ([] if unscored else raw["reasons"][:REASONS_SHOWN])
+        for r in ([] if unscored else raw["reasons"][:shown])
     ]
     card = RunCard(
         uscc=uscc,
