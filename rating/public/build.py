@@ -166,16 +166,10 @@ def publicity_of(records: list[ledger.Record], run_id: str, period: str) -> Publ
     )
 
 
-def _run_doc(
-    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, period: str
-) -> tuple[RunDoc, RuleSet]:
+def _run_doc(con: duckdb.DuckDBPyConnection, run_id: str, period: str) -> tuple[RunDoc, RuleSet]:
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
-    prov = {
-        **explainer.provenance(info),
-        "disclosed_at": at.isoformat(),
-        "served_by": __version__,
-    }
+    prov = {**explainer.provenance(info), "served_by": __version__}  # + when, per day shown
     return RunDoc(
         run_id=run_id,
         period=period,
@@ -366,9 +360,15 @@ def build(
     rulesets: dict[str, RuleSet] = {}
     legends: dict[str, Legend] = {}
     records = ledger.records(con)
-    for run_id, (at, period) in first_shown.items():
-        docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
+    for run_id, (_at, period) in first_shown.items():
+        docs[run_id], rulesets[run_id] = _run_doc(con, run_id, period)
         docs[run_id].publicity = publicity_of(records, run_id, period)
+    for at, _period, run_id, kind in disclosure.zone_events:  # the first of each kind
+        doc = docs.get(run_id)
+        if doc is not None and kind == "published" and doc.published_at is None:
+            doc.published_at = at.isoformat()
+        if doc is not None and kind == "proposed" and doc.publicity_at is None:
+            doc.publicity_at = at.isoformat()
     held = {rs.ref: rs for rs in rulesets.values()}
     wordings = {run_id: PublicWording.of(rs, held.values()) for run_id, rs in rulesets.items()}
     for run_id, doc in docs.items():

@@ -216,8 +216,14 @@ class Provenance(Shape):
     as_of: str
     timezone: str
     results_sha256: str
-    disclosed_at: str = Field(
-        description="When the run became public: its publication, or the start of its publicity"
+    disclosed_at: str | None = Field(
+        description="When these results were published (公布), as seen on `as_of`; null while "
+        "they are in publicity (公示) on that day — nothing was published yet"
+    )
+    publicity_from: str | None = Field(
+        default=None,
+        description="When these results were put up for publicity (公示), if they were; the "
+        "publicity's days are in `current.publicity`",
     )
     served_by: str
 
@@ -373,6 +379,11 @@ class CompoundCard(Shape):
     serving_company: str | None = Field(description="Its name, also when it has no grade")
     grade: CompoundGrade | None = Field(description="The compound's own (project) grade")
     services: list[Service] = Field(description="Who served it, newest first")
+    upcoming: list[Service] = Field(
+        default_factory=list,
+        description="Registered services that start after `as_of` (who will serve it, from "
+        "when), earliest first: a compound whose first contract has not started yet",
+    )
 
 
 class SearchHit(Shape):

@@ -31,6 +31,7 @@ from rating.public.shapes import (
     HistoryEntry,
     Period,
     ProjectGrade,
+    Provenance,
     PublicMeasure,
     SearchHit,
     SearchNotice,
@@ -97,6 +98,15 @@ class PublicView(Lists):
             if seen and not visible:
                 return d
             seen = seen or visible
+        return None
+
+    def first_visible(self, uscc: str, after: date) -> CompanyCard | None:
+        """The first card of `uscc` visible after `after` and by today (a day asked before the
+        company had any result shown: its card of that later day), or None."""
+        today = self.today()
+        for d in self.card_days(uscc):
+            if after < d <= today and (card := self.card(uscc, d)) is not None:
+                return card
         return None
 
     def summary(self, uscc: str, on: date | None = None) -> CompanySummary | None:
@@ -183,7 +193,12 @@ class PublicView(Lists):
             ],
             measures=self.measures(uscc, day),
             path=latest.path,
-            provenance=doc.provenance,  # type: ignore[arg-type]
+            provenance=Provenance(
+                **doc.provenance,
+                # nothing is published while the results are in publicity on `day`
+                disclosed_at=doc.published_at if status.status == "published" else None,
+                publicity_from=doc.publicity_at,
+            ),
         )
 
     def served(self, uscc: str, day: date, projects: list[ProjectGrade]) -> list[ProjectGrade]:
@@ -237,7 +252,10 @@ class PublicView(Lists):
             return None
         day = self.day(on)
         services = [s for s in doc.services if date.fromisoformat(s.start) <= day]
-        if not services:
+        upcoming = sorted(
+            (s for s in doc.services if date.fromisoformat(s.start) > day), key=lambda s: s.start
+        )
+        if not services and not upcoming:
             return None
         now = next((s for s in services if s.end is None or date.fromisoformat(s.end) >= day), None)
         shown = self.shown(day)
@@ -266,6 +284,7 @@ class PublicView(Lists):
             serving_company=now.company if now else None,
             grade=grade,
             services=services,
+            upcoming=upcoming,
         )
 
     # ------------------------------------------------------------- search

@@ -138,9 +138,9 @@ def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -
     """Every card of every disclosed period of the demo: base + reasons shown + 其他N项合计
     (+ caps and floors, + the cut to shown places) = the score shown, to the last digit; its
     grade has a Chinese meaning; its reasons cite the local document only; C(缺失) shows no
-    score. Older periods (under 1.1.0) read the words of 1.1.2, published beside them."""
+    score. Older periods (under 1.1.0) read the words of 1.1.3, published beside them."""
     data = demo_public
-    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.2"}
+    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.3"}
     checked = missing = 0
     for run_id, cards in data.cards.items():
         doc = data.runs[run_id]
@@ -258,3 +258,25 @@ def test_on_the_demo_every_cards_reasons_heading_counts_the_lines_it_heads(
             seen_nine += one_by_one == 9
     assert seen_others, "no demo card folds reasons into 其他N项合计"
     assert seen_nine, "no demo card with nine reasons (shown all, not 8 + 其他1项合计)"
+
+
+@pytest.mark.slow
+def test_on_the_demo_a_bad_information_reason_cites_the_clause_that_deducts(
+    demo_public: Any,
+) -> None:
+    """A fresh-eyes find: 不良信用信息 reasons cited 1.1.2's validity window (没有有效时限的，
+    原则上有效期为1年) — why a deduction still counts, not why there is one. Every period's
+    bad-information reason (under 1.1.0, borrowing, and 1.1.3) cites the formula that deducts
+    it, then the window; no article number is made up."""
+    cited = 0
+    for cards in demo_public.cards.values():
+        for card in cards.values():
+            for reason in card.reasons:
+                if reason.rule_id in ("B-INFO", "B-SERIOUS"):
+                    assert reason.points < 0
+                    head, _, window = reason.clause.partition("－不良信用信息分值；")
+                    assert head.startswith("《烟台市物业服务企业信用信息管理办法》"), reason.clause
+                    assert "信用得分＝" in head and "有效期" in window, reason.clause
+                    assert not re.search("第[一二三四五六七八九十百0-9]+条", reason.clause)
+                    cited += 1
+    assert cited, "no bad-information reason on the demo's cards"
