@@ -392,8 +392,8 @@ class PublicView(Lists):
         asked = notices.understood(q, self.words)
         best: dict[str, float] = {}
         names: dict[str, str] = {}
-        wanted = asked.search and (asked.query.strip() or district)
-        hits = self._hits(asked.query, district, ("company", "compound")) if wanted else []
+        # no words: every company (of `district`), as before notices
+        hits = self._hits(asked.query, district, ("company", "compound")) if asked.search else []
         for h in hits:
             if h.kind == "company":
                 best[h.key] = max(best.get(h.key, 0), h.relevance)

@@ -269,3 +269,8 @@ def test_the_static_snapshot_answers_this_worlds_notices_alike(world: dict[str, 
     for url in urls:
         a, b = world["client"].get(url), world["files"].get(url)
         assert (a.status_code, a.content) == (b.status_code, b.content), url
+
+
+def test_the_company_search_without_words_still_lists_every_company(world: dict[str, Any]) -> None:
+    every = world["client"].get("/v1/public/companies").json()
+    assert every["total"] >= 10 and every["notices"] == []
