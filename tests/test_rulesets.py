@@ -192,7 +192,7 @@ def test_the_consequences_version_is_reworded_as_1_0_1_rewords_1_0_0() -> None:
     assert v["1.1.3"].fingerprint.logic == v["1.1.0"].fingerprint.logic
     assert diff(v["1.1.2"], v["1.1.3"])["same_logic"]
     red = v["1.1.3"].definition.lists.red
-    assert red is not None and "AAA" in red.basis and "未规定红名单" in red.basis
+    assert red is not None and "信用优秀且无" in red.basis and "未规定红名单" in red.basis
     assert v["1.1.0"].fingerprint.logic != v["1.0.0"].fingerprint.logic
     assert v["1.1.1"].definition.consequences == v["1.1.0"].definition.consequences
     assert diff(v["1.1.0"], v["1.1.1"])["same_logic"]
