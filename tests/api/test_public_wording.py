@@ -106,7 +106,7 @@ DEMO_DAYS = ("2026-02-01", "2026-05-01", "2026-08-01", "2026-11-01")  # after ea
 @pytest.fixture(scope="module")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """`rating demo` (the smallest city): 2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3
-    under 1.1.4; its settings with the clock on the demo's day."""
+    under 1.1.3; its settings with the clock on the demo's day."""
     import os
     from datetime import datetime
 
@@ -138,9 +138,9 @@ def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -
     """Every card of every disclosed period of the demo: base + reasons shown + 其他N项合计
     (+ caps and floors, + the cut to shown places) = the score shown, to the last digit; its
     grade has a Chinese meaning; its reasons cite the local document only; C(缺失) shows no
-    score. Older periods (under 1.1.0) read the words of 1.1.4, published beside them."""
+    score. Older periods (under 1.1.0) read the words of 1.1.3, published beside them."""
     data = demo_public
-    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.4"}
+    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.3"}
     checked = missing = 0
     for run_id, cards in data.cards.items():
         doc = data.runs[run_id]
@@ -264,9 +264,9 @@ def test_on_the_demo_every_cards_reasons_heading_counts_the_lines_it_heads(
 def test_on_the_demo_a_bad_information_reason_cites_the_clause_that_deducts(
     demo_public: Any,
 ) -> None:
-    """A fresh-eyes find: 不良信用信息 reasons cited 1.1.3's validity window (没有有效时限的，
+    """A fresh-eyes find: 不良信用信息 reasons cited 1.1.2's validity window (没有有效时限的，
     原则上有效期为1年) — why a deduction still counts, not why there is one. Every period's
-    bad-information reason (under 1.1.0, borrowing, and 1.1.4) cites the formula that deducts
+    bad-information reason (under 1.1.0, borrowing, and 1.1.3) cites the formula that deducts
     it, then the window; no article number is made up."""
     cited = 0
     for cards in demo_public.cards.values():
