@@ -15,8 +15,8 @@ bearer = HTTPBearer(auto_error=False, description="A token from `rating token cr
 
 
 def get_state(request: Request) -> AppState:
-    """The app's `AppState` (settings, the warehouse's connections, the public snapshot), as a FastAPI
-    dependency."""
+    """The app's `AppState` (settings, the warehouse's connections, the public snapshot), as a
+    FastAPI dependency."""
     state: AppState = request.app.state.rating
     return state
 

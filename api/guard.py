@@ -64,8 +64,8 @@ def request_id(scope: Scope) -> str:
 
 
 def error_response(scope: Scope, exc: RatingError, headers: dict[str, str] | None = None) -> Any:
-    """The one error shape (`rating.errors.ErrorDocument`) as a JSON response with the request's id,
-    for errors the guard raises before a route runs (token, size, rate); 401 answers carry
+    """The one error shape (`rating.errors.ErrorDocument`) as a JSON response with the request's
+    id, for errors the guard raises before a route runs (token, size, rate); 401 answers carry
     `WWW-Authenticate: Bearer`."""
     body = exc.as_dict()
     body["error"]["request_id"] = request_id(scope)

@@ -29,8 +29,8 @@ def etag_of(body: bytes) -> str:
 
 
 def cache_control(as_of: date | None, today: date, max_age: int) -> str:
-    """The Cache-Control value of a public answer: `immutable` for a past `as_of` (what was visible on
-    a past day never changes), else public for `max_age` seconds."""
+    """The Cache-Control value of a public answer: `immutable` for a past `as_of` (what was visible
+    on a past day never changes), else public for `max_age` seconds."""
     return IMMUTABLE if as_of is not None and as_of < today else f"public, max-age={max_age}"
 
 

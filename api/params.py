@@ -134,8 +134,8 @@ def _period_invalid(text: str) -> UsageError:
 
 
 def public_input_error(fields: list[tuple[str, str]]) -> RatingError | None:
-    """The coded error of the first malformed USCC, period, day, page or format among `fields` ((name,
-    value) of each field a validation error named), or None when none is one of those."""
+    """The coded error of the first malformed USCC, period, day, page or format among `fields`
+    ((name, value) of each field a validation error named), or None when none is one of those."""
     for name, value in fields:
         if name == "uscc":
             try:

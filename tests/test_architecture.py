@@ -142,11 +142,13 @@ def undocumented(source: str) -> list[str]:
 
 
 def test_every_public_function_has_a_docstring() -> None:
-    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule.
+    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule —
+    in rating/ and api/ (a route's docstring is its operation's description in OpenAPI).
     A function whose name starts with `_` is private to its module and needs none."""
     missing = [
         f"{path.relative_to(ROOT)}: {name}"
-        for path in sorted((ROOT / "rating").rglob("*.py"))
+        for room in ("rating", "api")
+        for path in sorted((ROOT / room).rglob("*.py"))
         for name in undocumented(path.read_text(encoding="utf-8"))
     ]
     assert not missing, "public functions without a docstring:\n" + "\n".join(missing)

@@ -158,10 +158,10 @@ def ledger_records(
 def disclosure_history(
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"), state: AppState = Depends(get_state)
 ) -> Any:
-    """Every change in what the public could see of a company (`events`: published, withdrawn, listed,
-    repaired, expired, with the ledger record behind each) and its black-list entries with
-    their dates. An unknown USCC answers empty lists, not 404: a company may have no history
-    yet."""
+    """Every change in what the public could see of a company (`events`: published, withdrawn,
+    listed, repaired, expired, with the ledger record behind each) and its black-list entries with
+    their dates. An unknown USCC answers empty lists, not 404: a company may have no history yet.
+    """
     from rating.audit.disclosure import company_history, history
 
     def work(cur: duckdb.DuckDBPyConnection) -> Any:

@@ -180,10 +180,10 @@ def discard_run(
     state: AppState = Depends(get_state),
     token: TokenRecord = Depends(BUREAU),
 ) -> Any:
-    """Withdraws a draft or a run in publicity with a reason (`rating discard`): a ledger record, the
-    run's rows stay for audit and its proposals leave the public pages. `by` defaults to the
-    token's name. 409 `RUN_NOT_DISCARDABLE` for a published run (publish a new run of the
-    period to replace it); 404 `RUN_NOT_FOUND`."""
+    """Withdraws a draft or a run in publicity with a reason (`rating discard`): a ledger record,
+    the run's rows stay for audit and its proposals leave the public pages. `by` defaults to the
+    token's name. 409 `RUN_NOT_DISCARDABLE` for a published run (publish a new run of the period to
+    replace it); 404 `RUN_NOT_FOUND`."""
     by = body.by or token.name or token.token_id
     with state.writing() as con:
         return discard(con, state.settings, run_id, body.reason, by)
@@ -282,8 +282,8 @@ def explain_manager(
     certificate_no: str = CERTIFICATE_PATH,
     state: AppState = Depends(get_state),
 ) -> ManagerExplanation:
-    """A project manager's score in a run, grade and projects, with each rule's points and the records
-    behind them (the project and the company serving it on the record's date). 404
+    """A project manager's score in a run, grade and projects, with each rule's points and the
+    records behind them (the project and the company serving it on the record's date). 404
     `MANAGERS_NOT_SCORED` (the run's rule set scores no managers), `MANAGER_NOT_FOUND`."""
     with state.reading() as con:
         rid = _scoring_managers(con, state, run_id)
@@ -329,8 +329,8 @@ async def decide_review(
     review_id: str = Path(max_length=40, pattern=REVIEW_ID),
     state: AppState = Depends(get_state),
 ) -> ReviewDecided:
-    """Names an order's project (`project_id`) or rejects it (`reject`), with the reviewer and a note;
-    the order's spelling of the address is remembered for the next match. 400
+    """Names an order's project (`project_id`) or rejects it (`reject`), with the reviewer and a
+    note; the order's spelling of the address is remembered for the next match. 400
     `REVIEW_BAD_DECISION` (give exactly one), `UNKNOWN_PROJECT`, `REVIEW_NO_REVIEWER`; 404
     `REVIEW_NOT_FOUND`; 409 `REVIEW_DECIDED`."""
     if (body.project_id is None) == (not body.reject):

@@ -141,9 +141,9 @@ def tender_credit(
     on: str | None = as_of_query("The tender's day (default: today)."),
     state: AppState = Depends(get_state),
 ) -> TenderCreditOut:
-    """A company's credit points for a tender opened on a day (or its exclusion while black-listed),
-    from the results published by then, with the basis run and clause. 404 `COMPANY_NOT_FOUND`;
-    400 `DATE_INVALID`."""
+    """A company's credit points for a tender opened on a day (or its exclusion while
+    black-listed), from the results published by then, with the basis run and clause. 404
+    `COMPANY_NOT_FOUND`; 400 `DATE_INVALID`."""
     day = _today(state, on)
     with state.reading() as con:
         found = tender(con, uscc.upper(), day, state.settings.language)
@@ -178,8 +178,8 @@ def show_plan(
     limit: int = Query(500, ge=1, le=100_000),
     state: AppState = Depends(get_state),
 ) -> Any:
-    """The newest stored plan of a period with up to `limit` items (one street's with `street`). 400
-    `BAD_REQUEST` without a period; 404 `PLAN_NOT_FOUND`."""
+    """The newest stored plan of a period with up to `limit` items (one street's with `street`).
+    400 `BAD_REQUEST` without a period; 404 `PLAN_NOT_FOUND`."""
     if period is None:
         raise UsageError("give the planned period", code="BAD_REQUEST")
     with state.reading() as con:

@@ -123,6 +123,8 @@ def index(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     # The same paging and bounds as /v1/public/search (a bad page is 400 PAGE_INVALID on both).
+    """The search page: a box for a compound, address, company or USCC, a district choice, the
+    results with their notices, paged; the same answers as `/v1/public/search`."""
     offset = (page_no - 1) * page_size
     wanted = q or district
     found = (
@@ -153,6 +155,8 @@ def company_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    """A company's card as a page (phone first): the answer on top, the detail folded, the history
+    chart. Errors are pages in the same design with the JSON API's codes."""
     day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
     card = state.snapshot.card(uscc, day)
@@ -175,6 +179,9 @@ def compound_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    """A compound's page: who serves it (and its hand-overs), its grade, a link to the company's
+    card.
+    """
     day = public_day(as_of, state.snapshot.today())
     card = state.snapshot.compound(project_id, day)
     if card is None:
@@ -194,6 +201,9 @@ def list_page(
     format: Literal["html", "json", "csv", "xlsx"] = Query("html"),
     state: AppState = Depends(get_state),
 ) -> Response:
+    """A red or black list as a page (a card per entry at phone width), with what the list means
+    and its basis, other periods and the downloads; `format=csv|xlsx|json` is sent to the API
+    (303)."""
     kind = list_kind(kind)
     if format != "html":  # the download is the JSON API's: the same list, same checks
         return RedirectResponse(f"/v1/public/lists/{kind}?{request.url.query}", 303)
@@ -251,6 +261,8 @@ def grades_page(
 ) -> HTMLResponse:
     # Any version the snapshot lacks, written well or not, is a 404 naming it and linking to
     # those there are (the JSON API's 422 says a malformed one's form is wrong).
+    """What each grade means under a rule version, and what the lists are; an unknown version is a
+    404 page naming the versions there are."""
     legend = legend_of(state, ruleset)
     others = [r for r in sorted(state.snapshot.data.legends, reverse=True) if r != legend.ruleset]
     return page(request, "grades.html", {"g": legend, "others": others})

@@ -77,8 +77,8 @@ def list_objections(
     ),
     state: AppState = Depends(get_state),
 ) -> Any:
-    """Objections, oldest first, with their state (pending, upheld, rejected, closed), optionally one
-    state only."""
+    """Objections, oldest first, with their state (pending, upheld, rejected, closed), optionally
+    one state only."""
     found = _read(state, objections.objections_of)
     return {"items": [o for o in found if state_filter in (None, o["state"])]}
 
@@ -147,9 +147,9 @@ def decide_repair(
     repair_id: str = Path(pattern=r"^REP-\d{4,}$"),
     state: AppState = Depends(get_state),
 ) -> Any:
-    """Approves (the entry ends: a signed ledger record, the company leaves the black list) or rejects
-    a repair application, with its reason. 400 `REPAIR_NO_REASON`; 404 `REPAIR_NOT_FOUND`; 409
-    `REPAIR_DECIDED`."""
+    """Approves (the entry ends: a signed ledger record, the company leaves the black list) or
+    rejects a repair application, with its reason. 400 `REPAIR_NO_REASON`; 404 `REPAIR_NOT_FOUND`;
+    409 `REPAIR_DECIDED`."""
     return _change(
         state,
         lambda cur: repairs.decide(
