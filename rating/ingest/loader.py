@@ -200,8 +200,9 @@ def _check_records(
     personal = any(c.metadata["personal"] for c in contract.columns.values())
     key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
-    for statement in slow_dates_sql(contract, mapping, traits=traits):
-        run(con, statement)
+    for create, fill in slow_dates_sql(contract, mapping, traits=traits):
+        if run(con, create).fetchall()[0][0]:  # cells the fast reader left
+            run(con, fill)
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping, traits=traits)}",
