@@ -230,7 +230,10 @@ def get_compound(
     "publicity (公示) proposes for it, with the publicity's end and the last day to object "
     "(异议). A period in publicity has `in_force: false`. Each black-list entry says its ground "
     "(veto item or streak of lowest grades), since when, the earliest removal and latest "
-    "expiry dates, and any credit-repair application. Downloads hold the page's own entries.",
+    "expiry dates, and any credit-repair application; each red-list entry (`red_listing`) its "
+    "ground (the list's condition as the rule set words it), since when (its period's "
+    "publication) and until when (the next period's publication, or in words while none is "
+    "published). Downloads hold the page's own entries.",
 )
 def get_list(
     request: Request,

@@ -126,6 +126,28 @@ class Listing(Shape):
     repair_applied_on: str | None = None
 
 
+class RedListing(Shape):
+    """Why and from when until when a company is on the red list (or proposed for it). The
+    rule sets give the red list no duration: the red list in force is the latest published
+    period's (docs/decisions/0012-public-in-force.md), so a listing lasts from its period's
+    publication until the next period's publication."""
+
+    period: str = Field(description="The period whose published results listed it")
+    grade: str | None = Field(description="Its grade in that period (列入时等级)")
+    reason: str = Field(description="The ground: the list's condition in the rule set's words")
+    clause: str = Field(description="The legal basis, as the rule file words it for the public")
+    since: str | None = Field(description="Listed from (the publication); None while proposed")
+    until: str | None = Field(
+        description="Listed until: the day the next period's results were published; None "
+        "while none has been (see `until_text`) or while proposed"
+    )
+    until_text: str = Field(
+        description="`until` in words: 2026年4月20日, or 至下一期评价结果公布之日 while no next "
+        "period is published"
+    )
+    in_force: bool = Field(description="On the red list in force on the day of the answer")
+
+
 class Publicity(Shape):
     """A period whose results are in publicity (公示): proposed, not in force until published."""
 
@@ -195,6 +217,9 @@ class Current(Shape):
     black: bool = Field(description="On the black list in force: an entry of a publication")
     list_reason: str | None = Field(description="The black-list ground in plain words")
     listing: Listing | None = Field(None, description="The black-list entry in force")
+    red_listing: RedListing | None = Field(
+        None, description="The red-list entry in force: since when, until when, on what ground"
+    )
     publicity: Publicity | None = Field(
         None, description="When `status` is proposed: until when, and until when to object"
     )
@@ -488,8 +513,9 @@ class ListEntry(Shape):
     score: float | None
     period: str
     status: Status
-    reason: str | None
-    listing: Listing | None = None
+    reason: str | None = Field(description="The ground in plain words (both lists)")
+    listing: Listing | None = Field(default=None, description="The black-list entry")
+    red_listing: RedListing | None = Field(default=None, description="The red-list entry")
 
 
 class ProposedList(Shape):
@@ -501,8 +527,14 @@ class ProposedList(Shape):
 
 class ListPage(Shape):
     list: Literal["red", "black"]
-    period: str | None
+    period: str | None = Field(
+        description="The period whose list this is; for the red list in force, the latest "
+        "published period; None for the black list in force (entries of several periods)"
+    )
     as_of: str
+    current: bool = Field(
+        False, description="The list in force (asked for without a period), not a period's"
+    )
     in_force: bool = Field(
         True, description="False when the period is in publicity: its entries are proposed"
     )

@@ -134,9 +134,10 @@ class PublicView(Lists):
         latest, status = visible[-1]
         doc = self.data.runs[status.run_id]
         published = [p for p in sorted(shown) if shown[p].status == "published"]
-        red = bool(published) and any(
-            piece.red and piece.period == published[-1] for piece, _ in visible
+        red_piece = next(
+            (p for p, s in visible if published and p.red and p.period == published[-1]), None
         )
+        red = red_piece is not None
         listing = self.in_force_listing(uscc, day)
         black_now = self.data.disclosure.entry(uscc, day) is not None
         return CompanyCard(
@@ -157,6 +158,9 @@ class PublicView(Lists):
                 black=listing is not None,
                 list_reason=listing.reason if listing else None,
                 listing=listing,
+                red_listing=self.red_listing(red_piece, shown[red_piece.period].run_id, day)
+                if red_piece
+                else None,
                 streak=latest.grade_streak,
                 publicity=doc.publicity.on(day)
                 if doc.publicity and status.status == "proposed"

@@ -101,7 +101,7 @@ def test_an_older_version_borrows_the_words_of_its_wording_revision() -> None:
 @pytest.fixture(scope="module")
 def demo_public(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """`rating demo` (the smallest city) and its public snapshot, as a resident meets them:
-    2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3 under 1.1.2."""
+    2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3 under 1.1.3."""
     import os
 
     import duckdb
@@ -126,9 +126,9 @@ def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -
     """Every card of every disclosed period of the demo: base + reasons shown + 其他N项合计
     (+ caps and floors, + the cut to shown places) = the score shown, to the last digit; its
     grade has a Chinese meaning; its reasons cite the local document only; C(缺失) shows no
-    score. Older periods (under 1.1.0) read the words of 1.1.2, published beside them."""
+    score. Older periods (under 1.1.0) read the words of 1.1.3, published beside them."""
     data = demo_public
-    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.2"}
+    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.3"}
     checked = missing = 0
     for run_id, cards in data.cards.items():
         doc = data.runs[run_id]
@@ -204,3 +204,24 @@ def test_on_the_demo_every_periods_black_list_gives_the_grade_at_listing(
                 )
                 later += e.period != period
     assert later, "no company listed in one period and still listed in a later one"
+
+
+def test_the_red_lists_basis_agrees_with_its_condition() -> None:
+    """The red list is AAA without bad information; its public basis must not read as A级以上
+    alone (yantai-2022@1.1.2 did). 1.1.3 rewords it (same logic), and an older version read
+    beside it (1.1.0) borrows the new words."""
+    from rating.public.lists import condition
+    from rating.public.wording import PublicWording
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
+    rules = Settings().rules_dir
+    old, new = (
+        load_ruleset(rules, x).definition for x in ("yantai-2022@1.1.0", "yantai-2022@1.1.3")
+    )
+    for wording in (PublicWording.of(new, [old]), PublicWording.of(old, [new])):
+        basis, title = wording.list_basis("red"), wording.list_title("red") or ""
+        assert condition(title) == "信用优秀(AAA)且无不良信用信息"
+        assert basis.startswith("《烟台市物业服务企业信用信息管理办法》")
+        assert "A级以上企业享受激励措施" in basis and "信用优秀且无不良信用信息" in basis
+        assert "未规定红名单" in basis
