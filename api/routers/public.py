@@ -167,6 +167,18 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
             code="COMPANY_NOT_RATED",
             details={"name": unrated.name, "reason": unrated.reason, "period": unrated.period},
         )
+    later = state.snapshot.first_visible(uscc, day) if day is not None else None
+    if later is not None:  # a day before its first result: not a wrong USCC
+        raise NotFoundError(
+            f"no result of {uscc} was shown yet on {as_of}; the first was shown on {later.as_of}",
+            code="RESULT_NOT_YET_SHOWN",
+            details={
+                "name": later.name,
+                "first_shown_on": later.as_of,
+                "status": later.current.status,
+                "period": later.current.period,
+            },
+        )
     raise NotFoundError(
         f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
         code="COMPANY_NOT_FOUND",
@@ -298,12 +310,18 @@ def get_legend(
 
 
 def legend_of(state: AppState, ruleset: str | None) -> Legend:
+    """The legend of `ruleset` (default: the latest visible period's version); NotFoundError
+    RULESET_NOT_FOUND (404) naming the versions with published results (`details.rulesets`)."""
     legends = state.snapshot.data.legends
     if ruleset is None:
         periods = state.snapshot.periods()
         ruleset = periods[0].ruleset if periods else max(legends, default=None)
     if ruleset is None or ruleset not in legends:
-        raise NotFoundError(f"no published results under '{ruleset}'", code="RULESET_NOT_FOUND")
+        raise NotFoundError(
+            f"no published results under '{ruleset}'",
+            code="RULESET_NOT_FOUND",
+            details={"rulesets": sorted(legends, reverse=True)},  # those there are
+        )
     return legends[ruleset]
 
 

@@ -241,8 +241,14 @@ class Provenance(Shape):
     as_of: str
     timezone: str
     results_sha256: str
-    disclosed_at: str = Field(
-        description="When the run became public: its publication, or the start of its publicity"
+    disclosed_at: str | None = Field(
+        description="When these results were published (公布), as seen on `as_of`; null while "
+        "they are in publicity (公示) on that day — nothing was published yet"
+    )
+    publicity_from: str | None = Field(
+        default=None,
+        description="When these results were put up for publicity (公示), if they were; the "
+        "publicity's days are in `current.publicity`",
     )
     served_by: str
 
@@ -398,6 +404,11 @@ class CompoundCard(Shape):
     serving_company: str | None = Field(description="Its name, also when it has no grade")
     grade: CompoundGrade | None = Field(description="The compound's own (project) grade")
     services: list[Service] = Field(description="Who served it, newest first")
+    upcoming: list[Service] = Field(
+        default_factory=list,
+        description="Registered services that start after `as_of` (who will serve it, from "
+        "when), earliest first: a compound whose first contract has not started yet",
+    )
 
 
 class SearchHit(Shape):
@@ -419,6 +430,7 @@ NoticeCode = Literal[
     "COMPANY_NOT_RATED",
     "COMPANY_NOT_FOUND",
     "COMPOUND_NOT_SERVED",
+    "DISTRICT_UNKNOWN",
     "NO_MATCH",
 ]
 
@@ -432,7 +444,9 @@ class SearchNotice(Shape):
         "width: searched as `uscc`), USCC_INVALID (an 18-character code failing GB 32100-2015: "
         "`reason`, `found`, `expected`), COMPANY_NOT_RATED (registered, not in the published "
         "rating of `period`: `reason` not_rated or not_in_run), COMPANY_NOT_FOUND (a valid USCC "
-        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), NO_MATCH"
+        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), "
+        "DISTRICT_UNKNOWN (`district` names no district of the register: `name`, `expected` "
+        "the districts there are, joined by 、), NO_MATCH"
     )
     message: str
     uscc: str | None = None
@@ -503,6 +517,11 @@ class CompanyPage(Shape):
     page: int
     page_size: int
     truncated: bool
+    notices: list[SearchNotice] = Field(
+        default_factory=list,
+        description="Why the search found these companies or none, as for /v1/public/search "
+        "(no COMPOUND_NOT_SERVED: compounds are not listed here)",
+    )
 
 
 class ListEntry(Shape):

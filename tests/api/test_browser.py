@@ -267,6 +267,9 @@ PAGES = {
     # 2025Q3 in publicity (2025-12-31 … 2026-01-12): nothing new in force, proposals apart
     "black-list-in-publicity": "/lists/black?as_of=2026-01-05",
     "company-in-publicity": "/companies/{丙物业}?as_of=2026-01-05",
+    "unknown-ruleset": "/grades?ruleset=unknown",  # 404 naming it, linking to those there are
+    "not-yet-shown": "/companies/{甲物业}?as_of=2025-01-01",  # before its first result
+    "compound-before-service": "/compounds/P1?as_of=2019-12-01",  # its contract starts later
 }
 
 
