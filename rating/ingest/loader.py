@@ -200,8 +200,9 @@ def _check_records(
     personal = any(c.metadata["personal"] for c in contract.columns.values())
     key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
-    for statement in slow_dates_sql(contract, mapping, traits=traits):
-        run(con, statement)
+    for create, fill in slow_dates_sql(contract, mapping, traits=traits):
+        if run(con, create).fetchall()[0][0]:  # cells the fast reader left
+            run(con, fill)
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE checked AS {check_sql(contract, mapping, traits=traits)}",
@@ -303,17 +304,19 @@ def _quarantine(
         + ") AS m(code, message)"
     )
     sheet_names = "[" + ", ".join(sql_text(lit(n)) for n in raw.sheet_names) + "]::VARCHAR[]"
-    con.execute(
-        f"""INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code, message,
-                                    value, raw, sheet)
-            SELECT $batch, $kind, $file, q.line, q.header, q.code,
-                   m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
-                   q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
-            FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=_codes(con, contract))}) q
-            LEFT JOIN {messages} ON m.code = q.code
-            ORDER BY q._rid, q.field""",
-        {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
-    )
+    codes = _codes(con, contract)
+    if codes:  # else no record has a problem (and the statement is large to plan)
+        con.execute(
+            f"""INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code, message,
+                                        value, raw, sheet)
+                SELECT $batch, $kind, $file, q.line, q.header, q.code,
+                       m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
+                       q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
+                FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=codes)}) q
+                LEFT JOIN {messages} ON m.code = q.code
+                ORDER BY q._rid, q.field""",
+            {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
+        )
     personal = any(c.metadata["personal"] for c in contract.columns.values())
     for r in raw.rejected:
         con.execute(
