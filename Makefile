@@ -27,7 +27,7 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work, under a minute on a quiet 2-core machine: no generated
+# Unit and golden tests while you work, ~2 CPU-minutes over two cores (README): no generated
 # city, no end-to-end run through the CLI or the API, no real server, no browser (those are
 # `slow`; `make test` runs all). Two workers (pytest-xdist, one per core; each test file stays on
 # one worker so its module fixtures are built once). Only the hypothesis and xdist plugins are

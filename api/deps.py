@@ -15,11 +15,17 @@ bearer = HTTPBearer(auto_error=False, description="A token from `rating token cr
 
 
 def get_state(request: Request) -> AppState:
+    """The app's `AppState` (settings, the warehouse's connections, the public snapshot), as a
+    FastAPI dependency."""
     state: AppState = request.app.state.rating
     return state
 
 
 def require(role: str) -> Callable[..., TokenRecord]:
+    """A dependency that answers the caller's token record when its role is `role` (bureau or
+    auditor); raises `AuthError` 401 `UNAUTHORIZED` without a valid bearer token and
+    `ForbiddenError` 403 `FORBIDDEN` for another role's token."""
+
     def checker(
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
         state: AppState = Depends(get_state),

@@ -145,6 +145,9 @@ def _answer(
 
 
 async def rating_error(request: Request, exc: Exception) -> Response:
+    """A `RatingError` as the one error shape (code, message in the user's language, details,
+    request id), with `WWW-Authenticate` on 401 and `Retry-After` when the error says when to come
+    back; a page request gets the error page instead."""
     assert isinstance(exc, RatingError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     retry = exc.details.get("retry_after") if exc.details else None
@@ -157,6 +160,9 @@ async def rating_error(request: Request, exc: Exception) -> Response:
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
+    """A request FastAPI could not validate: on public routes and pages a malformed USCC,
+    period, day, page or format is one coded 400 (`USCC_INVALID`, `PERIOD_INVALID`, …);
+    elsewhere 422 `VALIDATION_FAILED` with one problem (`INVALID_FIELD`) per field."""
     assert isinstance(exc, RequestValidationError)
     if request.url.path.startswith(PUBLIC_API) or is_page(request.url.path):
         coded = public_input_error(_named_values(request, exc))
@@ -209,6 +215,8 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTP errors (404 of an unknown path, 405, …) in the one error shape, with
+    `Allow` on 405; a page request gets the error page."""
     assert isinstance(exc, StarletteHTTPException)
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
@@ -220,6 +228,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug, logged with the request id and answered 500 `INTERNAL` without detail; exhausted
+    resources (disk full, read-only file system) are answered as the `ResourceError` they are."""
     rid = request_id(request.scope)
     resource = resource_error(exc)
     if resource is not None:  # disk full, read-only file system, …: not a bug, say which
@@ -241,5 +251,6 @@ HANDLERS = {
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers above on `app`, so every error of every route has the one shape."""
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)

@@ -58,10 +58,15 @@ def authenticate(state: AppState, authorization: str | None, role: str) -> Token
 
 
 def request_id(scope: Scope) -> str:
+    """The id the guard gave this request (echoed in `X-Request-ID` and every error body); empty
+    before the guard ran."""
     return str(scope.get("state", {}).get("request_id", ""))
 
 
 def error_response(scope: Scope, exc: RatingError, headers: dict[str, str] | None = None) -> Any:
+    """The one error shape (`rating.errors.ErrorDocument`) as a JSON response with the request's
+    id, for errors the guard raises before a route runs (token, size, rate); 401 answers carry
+    `WWW-Authenticate: Bearer`."""
     body = exc.as_dict()
     body["error"]["request_id"] = request_id(scope)
     extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}

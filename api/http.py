@@ -23,10 +23,14 @@ PUBLIC_PREFIX = "/v1/public/"
 
 
 def etag_of(body: bytes) -> str:
+    """A strong ETag for a response body: the first 32 hex digits of its SHA-256, quoted (RFC 9110
+    §8.8.3)."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def cache_control(as_of: date | None, today: date, max_age: int) -> str:
+    """The Cache-Control value of a public answer: `immutable` for a past `as_of` (what was visible
+    on a past day never changes), else public for `max_age` seconds."""
     return IMMUTABLE if as_of is not None and as_of < today else f"public, max-age={max_age}"
 
 

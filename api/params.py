@@ -50,6 +50,10 @@ def as_of_query(description: str) -> str | None:
 
 
 def to_day(text: str | None, field: str = "as_of") -> date | None:
+    """A query's calendar day (YYYY-MM-DD) as a date, None when absent. Raises
+    RequestValidationError naming `field` for text that is no calendar day or lies outside
+    the years the engine handles: 400 `DATE_INVALID` on public routes and pages, 422
+    `INVALID_FIELD` on the bureau's (`api.errors.validation_error`)."""
     if text is None:
         return None
     day = _calendar_day(text, field)
@@ -130,8 +134,8 @@ def _period_invalid(text: str) -> UsageError:
 
 
 def public_input_error(fields: list[tuple[str, str]]) -> RatingError | None:
-    """The coded error of the first malformed USCC, period, day, page or format among `fields` ((name,
-    value) of each field a validation error named), or None when none is one of those."""
+    """The coded error of the first malformed USCC, period, day, page or format among `fields`
+    ((name, value) of each field a validation error named), or None when none is one of those."""
     for name, value in fields:
         if name == "uscc":
             try:

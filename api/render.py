@@ -15,6 +15,7 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 
 
 def language(request: Request) -> str:
+    """The pages' language (`zh` unless the settings say otherwise, `RATING_LANG`)."""
     settings = request.app.state.rating.settings
     return str(getattr(settings, "language", "zh") or "zh")
 

@@ -189,11 +189,19 @@ def visible_rows(contract: Contract, alias: str = "s", *, extras: bool = False) 
     if extras:
         seen_row = f"({seen_row} OR list_contains($extra_batches, {alias}._batch))"
         seen_fix = f"({seen_fix} OR list_contains($extra_batches, x.new_batch))"
-    # An anti join, not a correlated NOT EXISTS: DuckDB decorrelates the latter by first
-    # materialising every row with all its columns, several times slower on wide sources.
-    return f"""src_{contract.kind} {alias}
-        ANTI JOIN (SELECT x.old_batch, x.key FROM supersessions x
-                   WHERE x.kind = '{contract.kind}' AND {seen_fix}) {alias}_superseded
-          ON {alias}_superseded.old_batch = {alias}._batch
-         AND {alias}_superseded.key = {key_sql(contract, alias)}
+    fixes = f"supersessions x WHERE x.kind = '{contract.kind}' AND {seen_fix}"
+    row = f"{alias}_row"
+    # Rows of a batch nothing supersedes are visible without a look at their key; only the
+    # rows of corrected batches go through the anti join (a full anti join computed every
+    # row's key: 0.25 s of CPU a scan of 10M complaints with no correction at all, against
+    # 0.03 s). An anti join, not a correlated NOT EXISTS: DuckDB decorrelates the latter by
+    # first materialising every row with all its columns, several times slower on wide sources.
+    return f"""(SELECT {row}.* FROM src_{contract.kind} {row}
+               WHERE {row}._batch NOT IN (SELECT x.old_batch FROM {fixes})
+             UNION ALL
+             SELECT {row}.* FROM src_{contract.kind} {row}
+               ANTI JOIN (SELECT x.old_batch, x.key FROM {fixes}) {alias}_superseded
+                 ON {alias}_superseded.old_batch = {row}._batch
+                AND {alias}_superseded.key = {key_sql(contract, row)}
+               WHERE {row}._batch IN (SELECT x.old_batch FROM {fixes})) {alias}
         WHERE {seen_row}"""

@@ -12,12 +12,26 @@ reads the environment behind a test's back, and the clock is pinned (`NOW`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from rating.settings import Settings
 from tests.factories import settings_for
+
+_SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow\b", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not slow"` (`make test-fast`) a module marked slow as a whole is not even
+    imported: every test of it would be deselected, and importing the 30 of them (the app,
+    the browser driver, generated cities' helpers) cost each worker seconds of start-up.
+    Any other selection collects everything."""
+    if collection_path.suffix != ".py" or config.getoption("markexpr", "") != "not slow":
+        return None
+    text = collection_path.read_text(encoding="utf-8")
+    return True if _SLOW_MODULE.search(text) else None
 
 
 @pytest.fixture

@@ -249,6 +249,20 @@ def _load_key(written: list[tuple[str, Path]], settings: Settings) -> str:
     return digest.hexdigest()
 
 
+def fresh_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """`open_warehouse(settings)`, a new file being a copy of an empty warehouse this process
+    created once through the same call: creating the layout costs ~0.15 s of CPU (about 175
+    statements), copying the file and opening it ~0.03 s. The path that creates a layout is
+    tested on its own (tests/test_ingest.py)."""
+    db = Path(settings.db_path)
+    if not db.exists():
+        template = _loaded_dir() / "empty.duckdb"
+        if not template.exists():
+            open_warehouse(settings.with_(db_path=template)).close()
+        shutil.copyfile(template, db)
+    return open_warehouse(settings)
+
+
 def load(
     bureau: Bureau, tmp: Path, settings: Settings | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, Settings, list[IngestResult]]:
@@ -264,7 +278,7 @@ def load(
         shutil.copyfile(template, db)
         return open_warehouse(settings), settings, copy.deepcopy(results)
     fresh = not db.exists()
-    con = open_warehouse(settings)
+    con = fresh_warehouse(settings)
     results = [ingest_file(con, settings, kind, path) for kind, path in written]
     con.close()
     if fresh:

@@ -142,11 +142,13 @@ def undocumented(source: str) -> list[str]:
 
 
 def test_every_public_function_has_a_docstring() -> None:
-    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule.
+    """GUIDE.md: public functions say their shapes, units, errors and the source of any rule —
+    in rating/ and api/ (a route's docstring is its operation's description in OpenAPI).
     A function whose name starts with `_` is private to its module and needs none."""
     missing = [
         f"{path.relative_to(ROOT)}: {name}"
-        for path in sorted((ROOT / "rating").rglob("*.py"))
+        for room in ("rating", "api")
+        for path in sorted((ROOT / room).rglob("*.py"))
         for name in undocumented(path.read_text(encoding="utf-8"))
     ]
     assert not missing, "public functions without a docstring:\n" + "\n".join(missing)
@@ -173,17 +175,31 @@ def untyped_returns(source: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("room", ["engine", "audit", "matching", "public"])
-def test_what_engine_and_audit_hand_out_has_a_typed_shape(room: str) -> None:
-    """GUIDE.md: what crosses a module boundary has a typed shape (rating/engine/shapes.py,
-    rating/audit/shapes.py, rating/matching/shapes.py, rating/public/shapes.py), no
-    dict[str, Any]."""
-    found = [
+# Open-ended by nature: their keys are named by data, not by code.
+OPEN_ENDED = {
+    "rating/consequences/whatif.py: recompute",  # company facts: names the rule set defines
+    "rating/report/fonts.py: rc",  # matplotlib rcParams
+    "rating/ruleset/fingerprint.py: logic_and_wording",  # a rule set's JSON, split in two
+    "rating/sql.py: dicts",  # the rows of any query, by its column names
+}
+
+
+def test_what_crosses_a_module_boundary_has_a_typed_shape() -> None:
+    """GUIDE.md: what crosses a module boundary has a typed shape (the `shapes.py` of each
+    room, TypedDicts beside the function), no dict[str, Any] — in rating/ and api/ alike,
+    but for the few whose keys are data (`OPEN_ENDED`)."""
+    found = {
         f"{path.relative_to(ROOT)}: {name}"
-        for path in sorted((ROOT / "rating" / room).rglob("*.py"))
+        for room in ("rating", "api")
+        for path in sorted((ROOT / room).rglob("*.py"))
         for name in untyped_returns(path.read_text(encoding="utf-8"))
-    ]
-    assert not found, "public functions returning dict[str, Any]:\n" + "\n".join(found)
+    }
+    assert not found - OPEN_ENDED, "public functions returning dict[str, Any]:\n" + "\n".join(
+        sorted(found - OPEN_ENDED)
+    )
+    assert not OPEN_ENDED - found, (
+        f"no longer open-ended, drop from OPEN_ENDED: {OPEN_ENDED - found}"
+    )
 
 
 def test_the_shape_check_sees_an_untyped_return() -> None:

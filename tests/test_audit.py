@@ -65,6 +65,38 @@ def test_every_golden_run_replays_to_match(golden: dict[str, Any]) -> None:
         assert report.replay_sha256 == report.original_sha256
 
 
+def test_evidence_stored_as_references_reads_back_every_record_as_counted(
+    golden: dict[str, Any],
+) -> None:
+    """Runs store evidence as (source, batch, line) references (`sha256-sorted-v4`, decision
+    0013); what readers see (`evidence_rows_sql`: explain, export, objections, what-if) is
+    row for row what the run counted — its `hits`, recomputed by the replay — with each
+    record's key and date read back from its source row."""
+    from rating.engine.evidence import evidence_rows_sql
+
+    con = golden["con"]
+    for run_id in golden["runs"].values():
+        assert replay.replay(con, golden["settings"], run_id).status == "MATCH"
+        counted = rows(
+            con,
+            """SELECT rule_id, _company, _project, source, _key, _batch, _row, _date, contribution
+               FROM hits ORDER BY ALL""",
+        )
+        shown = rows(
+            con,
+            f"""SELECT rule_id, company_uscc, project_id, source, record_key, batch_id, line,
+                       record_date, points FROM ({evidence_rows_sql("e.run_id = $r")}) ORDER BY ALL""",
+            {"r": run_id},
+        )
+        stored = rows(
+            con,
+            "SELECT count(*), count(record_key), count(record_date) FROM run_evidence WHERE run_id = $r",
+            {"r": run_id},
+        )
+        assert shown == counted and counted
+        assert stored == [(len(counted), 0, 0)]
+
+
 def test_replay_matches_after_later_ingests_and_corrections(golden: dict[str, Any]) -> None:
     con, settings, tmp = golden["con"], golden["settings"], golden["tmp"]
     later = Bureau()
@@ -152,28 +184,52 @@ def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
     assert "LEDGER_RECORD_ALTERED" in codes
 
 
-def test_a_run_hashed_under_the_previous_digest_still_replays_publishes_and_verifies(
-    golden: dict[str, Any],
+@pytest.mark.parametrize("scheme", ["sha256-sorted-v2", "sha256-sorted-v3"])
+def test_a_run_hashed_under_a_previous_digest_still_replays_publishes_and_verifies(
+    golden: dict[str, Any], scheme: str
 ) -> None:
-    """Runs keep the scheme they were made with (`sha256-sorted-v2` before issue 21): a run
-    whose manifest names it is replayed, published and verified under it, and an altered
-    row still fails under it."""
-    from rating.engine.store import DIGEST, SORTED_V2, results_digest
+    """Runs keep the scheme they were made with (`sha256-sorted-v2` before issue 21 session 3,
+    `sha256-sorted-v3` before session 6, both storing every evidence column): a run made so
+    is replayed, published and verified under it, and an altered row still fails under it."""
+    from rating.engine.evidence import evidence_rows_sql
+    from rating.engine.store import DIGEST, results_digest
 
     con, settings = golden["con"], golden["settings"]
     q3 = golden["runs"]["2025Q3"]
-    v2, _ = results_digest(con, q3, scheme=SORTED_V2)
-    v3 = value(con, "SELECT results_sha256 FROM runs WHERE run_id = $r", {"r": q3})
-    assert v3 == results_digest(con, q3, scheme=DIGEST)[0] != v2
+    v4 = value(con, "SELECT results_sha256 FROM runs WHERE run_id = $r", {"r": q3})
+    assert v4 == results_digest(con, q3, scheme=DIGEST)[0]
+    assert (
+        value(con, "SELECT count(record_key) FROM run_evidence WHERE run_id = $r", {"r": q3}) == 0
+    )
+    # The run as the older engine stored it: every evidence row with its record's key and date.
+    run(
+        con,
+        f"""UPDATE run_evidence e SET record_key = f.record_key, record_date = f.record_date
+            FROM ({evidence_rows_sql("e.run_id = $r")}) f
+            WHERE e.run_id = $r AND f.rule_id = e.rule_id AND f.company_uscc = e.company_uscc
+              AND f.project_id IS NOT DISTINCT FROM e.project_id AND f.source = e.source
+              AND f.batch_id = e.batch_id AND f.line = e.line""",
+        {"r": q3},
+    )
+    assert (
+        value(
+            con,
+            "SELECT count(*) FROM run_evidence WHERE run_id = $r AND record_key IS NULL",
+            {"r": q3},
+        )
+        == 0
+    )
+    older, _ = results_digest(con, q3, scheme=scheme)
+    assert older != v4
     run(
         con,
         """UPDATE runs SET results_sha256 = $d,
                manifest = json_merge_patch(manifest, json_object('results_digest', $s))
            WHERE run_id = $r""",
-        {"d": v2, "s": SORTED_V2, "r": q3},
+        {"d": older, "s": scheme, "r": q3},
     )
     report = replay.replay(con, settings, q3)
-    assert report.status == "MATCH" and report.replay_sha256 == v2, report.as_dict()
+    assert report.status == "MATCH" and report.replay_sha256 == older, report.as_dict()
     publication.publish(con, settings, q3, force=True)
     assert verify.verify(con, golden["rules_dir"]).ok
     run(con, "UPDATE run_companies SET black = NOT black WHERE run_id = $r", {"r": q3})

@@ -134,3 +134,27 @@ def test_an_ingest_only_record_fills_the_ingest_table_and_leaves_the_engine_tabl
     assert "| ingest peak RSS ≤ 2 GiB | 1.50 GiB | ≤ 2 GiB | yes |" in shown
     assert "* **10M** — 2099-01-01T00:00:00Z" in shown and "(ingest only)" in shown
     assert f"| 10M | {whole['complaints']:,} |" in shown  # the engine row is still there
+
+
+def test_no_verdict_rests_on_a_record_whose_load_moved() -> None:
+    """A whole `rating run` process cannot take less than its own in-process part: when it
+    does, the load changed between the two, and the run and replay targets are not judged
+    (session 6 recorded 2.6× "met" that way while the in-process ratio was 6.6×)."""
+    base = {
+        "run": {"seconds": 20.0, "in_process": {"seconds": 39.0}, "peak_rss_gib": 1.1},
+        "floor": {"seconds": 7.7, "in_process_seconds": 5.9},
+        "replay": {"seconds": 31.5},
+        "pandas": {"status": "ok", "seconds": 34.0, "peak_rss_gib": 1.7},
+        "complaints": 10_000_000,
+        "ingest": {"peak_rss_gib": 1.2},
+    }
+    assert report.disturbed(base)
+    checks = {
+        label: (shown, met) for label, shown, _w, met in report._checks({"10M": base}, base, base)
+    }
+    run = checks["`rating run` ≤ 4× the floor (whole processes, history present)"]
+    assert run[1] is False and "not judged" in run[0]
+    steady = {**base, "run": {**base["run"], "seconds": 42.0}}
+    assert not report.disturbed(steady)
+    checks = {label: met for label, _s, _w, met in report._checks({"10M": steady}, steady, steady)}
+    assert checks["`rating run` ≤ 4× the floor (whole processes, history present)"] is False  # 5.5×

@@ -67,7 +67,7 @@ def test_run_show_explain(capsys: pytest.CaptureFixture[str], warehouse: Path) -
     code, shown = cli(
         capsys, "show", run["run_id"], "--list", "grades", "--limit", "5", "--db", str(warehouse)
     )
-    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.2"
+    assert shown["provenance"]["ruleset"] == "yantai-2022@1.1.3"
     first = shown["lists"]["grades"]["rows"][0]
     assert shown["lists"]["grades"]["truncated"] is True
     code, card = cli(

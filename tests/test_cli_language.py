@@ -318,11 +318,15 @@ def test_progress_lines_when_not_on_a_terminal(
     assert code == 0 and "正在评定 2026Q3" in err
 
 
-def test_version_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     from rating import __version__
 
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.strip() == f"rating {__version__}"
+
+
+@pytest.mark.slow  # a new process (the shell's completion calls `rating`); in-process: test_cli_tree
+def test_completion() -> None:
     env = {
         **os.environ,
         "_RATING_COMPLETE": "complete_bash",
@@ -349,6 +353,7 @@ HEAVY = (
 )
 
 
+@pytest.mark.slow  # a new process; `--help` itself is read in-process by the tests below
 def test_help_loads_no_heavy_library() -> None:
     """`rating --help` answers at once: the command modules import the library inside
     commands (benchmarks: README "Exit codes and speed of --help")."""

@@ -79,6 +79,7 @@ def test_an_unknown_word_and_completion_get_the_whole_tree(
     assert tree.needed(cli.app, []) is cli.app
 
 
+@pytest.mark.slow  # a new process each; what they show is compared in-process above
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["run", "--help"]])
 def test_help_and_version_load_no_heavy_library(argv: list[str]) -> None:
     """Not timed (benchmarks time `rating --help`): the modules that make start-up slow

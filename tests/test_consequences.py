@@ -76,6 +76,7 @@ def test_tender_lookup_of_an_unknown_company_is_refused(bureau: dict[str, Any]) 
     assert err.value.code == "COMPANY_NOT_FOUND"
 
 
+@pytest.mark.slow  # through the API; `tender` itself: test_tender_credit_on_a_day (fast)
 def test_the_public_may_ask_whether_a_company_may_bid(bureau: dict[str, Any]) -> None:
     """GET /v1/public/tender/{uscc}?on= (no login) gives the bureau's numbers for every case
     above: the shipped rule sets mark their tender measures public (rating/public/tender.py)."""
@@ -1028,10 +1029,8 @@ def test_a_compound_handed_over_carries_no_measure_on_the_former_companys_card(
     """戊物业 hands P5 over to 己物业 on 2025-08-15 (mid 2025Q3): from the 2025Q3 results
     (published 2026-01-20) on, P5's fee cap is the one on 己物业's card only; 戊物业's card
     marks P5 "served until 2025-08-15" and gives it no project measure. A company-wide
-    measure names no project, so its row shows no empty 项目 on a phone."""
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
+    measure names no project, so its row shows no empty 项目 on a phone (the page: the
+    next test)."""
     from rating import public
 
     settings = bureau["settings"]
@@ -1051,6 +1050,20 @@ def test_a_compound_handed_over_carries_no_measure_on_the_former_companys_card(
     files = static.StaticView(folder, settings.current_time)
     for day in ("2025-10-15", "2026-02-01"):
         assert files.card(wu, date.fromisoformat(day)) == view.card(wu, date.fromisoformat(day))
+
+
+@pytest.mark.slow  # through the API; the card it shows: the test above (fast)
+def test_a_compound_handed_over_shows_served_until_on_the_former_companys_page(
+    bureau: dict[str, Any],
+) -> None:
+    """戊物业's page (2026-02-01) says P5 was served until 2025-08-15 and shows no project
+    measure, nor an empty 项目 cell on a phone."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = bureau["settings"]
+    wu = bureau["names"]["戊物业"]
     bureau["con"].execute("CHECKPOINT")
     bureau["con"].close()  # the server opens the file per request
     try:

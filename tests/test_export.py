@@ -58,7 +58,7 @@ def test_xlsx_has_a_provenance_sheet_and_a_sheet_per_table(
     assert list(sheets) == ["来源信息", "评定结果", "红黑名单与降级", "隔离区"]
     provenance = {r[0]: r[1] for r in sheets["来源信息"].select(pl.all().cast(pl.Utf8)).rows()}
     assert provenance["results_sha256"] == shown["provenance"]["results_sha256"]
-    assert provenance["ruleset"] == "yantai-2022@1.1.2" and provenance["run_id"] == rated["run"]
+    assert provenance["ruleset"] == "yantai-2022@1.1.3" and provenance["run_id"] == rated["run"]
     results = sheets["评定结果"]
     assert results.height == done["rows"]["results"] == shown["companies_known"]
     assert "统一社会信用代码" in results.columns and results["得分"].dtype == pl.Float64

@@ -13,7 +13,7 @@ from rating.ingest.loader import ingest_file
 from rating.schema import CONTRACTS
 from rating.sql import rows, value
 from rating.warehouse import open_warehouse
-from tests.factories import make_uscc, write_csv
+from tests.factories import fresh_warehouse, make_uscc, write_csv
 
 A, B = make_uscc(1), make_uscc(2)
 COMPANY_HEADERS = ["统一社会信用代码", "企业名称", "是否纳入信用管理"]
@@ -49,7 +49,7 @@ def _projects(tmp: Path, lines: list[str], encoding: str = "gb18030") -> Path:
 
 @pytest.fixture
 def con(settings):  # type: ignore[no-untyped-def]
-    con = open_warehouse(settings)
+    con = fresh_warehouse(settings)
     yield con
     con.close()
 

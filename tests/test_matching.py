@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from rating.cli import main
+from rating.engine.evidence import evidence_rows_sql
 from rating.engine.runner import execute_run
 from rating.errors import ConflictError, InputFileError, NotFoundError
 from rating.ingest.folder import plan_folder
@@ -165,7 +166,8 @@ def test_the_company_is_the_one_serving_the_matched_project_that_day(
     run_id = execute_run(con, settings, rules, Period.parse("2025Q3")).run_id
     blamed = dict(
         con.execute(
-            "SELECT record_key, company_uscc FROM run_evidence WHERE run_id = $r AND source = 'complaints'",
+            f"""SELECT record_key, company_uscc
+                FROM ({evidence_rows_sql("e.run_id = $r AND e.source = 'complaints'")})""",
             {"r": run_id},
         ).fetchall()
     )

@@ -6,6 +6,7 @@ built, installed outside the checkout and run by scripts/check-wheel.sh (make te
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -33,6 +34,7 @@ def _names(requirements: list[str]) -> set[str]:
     }
 
 
+@functools.cache  # parsing every module of rating/ costs a second or more of CPU
 def _imports() -> dict[str, set[str]]:
     """Top-level module → files of rating/ importing it (stdlib and rating itself left out)."""
     found: dict[str, set[str]] = {}

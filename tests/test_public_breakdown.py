@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rating.public.breakdown import breakdown
+from rating.public.breakdown import breakdown, shown_one_by_one
 from rating.public.text import PublicWords
 from rating.scores import shown_score
 
@@ -61,3 +61,19 @@ def test_a_few_ten_thousandths_of_noise_are_no_cap_or_floor() -> None:
     b = breakdown(Decimal("74.8765"), Decimal(80), [Decimal("-5.123456")], 1, 2, WORDS, ["甲"])
     assert [(line.kind, line.points) for line in b.lines] == [("base", 80.0), ("reason", -5.13)]
     assert b.total == 74.87
+
+
+@given(st.lists(POINTS, max_size=20), st.integers(1, 10))
+def test_a_card_never_folds_a_single_reason_into_its_others_line(
+    points: list[Decimal], most: int
+) -> None:
+    """The heading counts every reason and the lines agree: shown one by one + the N of
+    其他N项合计 = all, and N is never 1 (one reason is shown instead of a line 其他1项合计)."""
+    shown = shown_one_by_one(len(points), most)
+    b = breakdown(Decimal(80) + sum(points, Decimal(0)), Decimal(80), points, shown, 2, WORDS,
+                  ["理由"] * shown)  # fmt: skip
+    reasons = [line for line in b.lines if line.kind == "reason"]
+    assert len(reasons) + b.others == len(points)
+    assert b.others != 1 and (b.others == 0 or len(reasons) == most)
+    assert len(reasons) <= most + 1
+    assert "其他1项合计" not in [line.label for line in b.lines]

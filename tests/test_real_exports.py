@@ -16,7 +16,7 @@ from rating.ingest.loader import ingest_file
 from rating.sql import rows, value
 from rating.warehouse import open_warehouse
 from tests.exportfiles import Book, SheetSpec, cells
-from tests.factories import make_uscc
+from tests.factories import fresh_warehouse, make_uscc
 
 A = make_uscc(1)
 HEADERS = [
@@ -38,7 +38,7 @@ def row(cid: str, received: str = "2026-07-03 10:00:00", deadline: str = "2026-0
 
 @pytest.fixture
 def con(settings, tmp_path):  # type: ignore[no-untyped-def]
-    con = open_warehouse(settings)
+    con = fresh_warehouse(settings)
     (tmp_path / "c.csv").write_text(f"统一社会信用代码,企业名称\n{A},阳光物业\n", encoding="utf-8")
     (tmp_path / "p.csv").write_text(
         "项目编号,项目名称,行政区,街道,户数,统一社会信用代码,服务开始日期\n"

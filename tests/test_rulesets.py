@@ -167,12 +167,13 @@ def test_a_wording_revision_shares_the_logic_and_is_in_force_from_its_date() -> 
         for p in ("2026Q2", "2026Q3", "2026Q4")
     }
     # 1.1.0 (1.0.0's logic with consequences) and its rewordings 1.1.1 (1.0.1's words with the
-    # same consequences) and 1.1.2 (1.1.1's with the public bases) are chosen over them: same
-    # start, higher number
+    # same consequences), 1.1.2 (1.1.1's with the public bases), 1.1.3 (the red list's and the
+    # bad-information bases reworded) are chosen over them:
+    # same start, higher number
     assert chosen == {
         "2026Q2": "yantai-2022@1.1.0",
-        "2026Q3": "yantai-2022@1.1.2",
-        "2026Q4": "yantai-2022@1.1.2",
+        "2026Q3": "yantai-2022@1.1.3",
+        "2026Q4": "yantai-2022@1.1.3",
     }
 
 
@@ -183,11 +184,18 @@ def test_the_consequences_version_is_reworded_as_1_0_1_rewords_1_0_0() -> None:
 
     v = {
         x: load_ruleset(RULES_DIR, f"yantai-2022@{x}")
-        for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1", "1.1.2")
+        for x in ("1.0.0", "1.0.1", "1.1.0", "1.1.1", "1.1.2", "1.1.3")
     }
     assert v["1.1.1"].fingerprint.logic == v["1.1.0"].fingerprint.logic
     assert v["1.1.2"].fingerprint.logic == v["1.1.0"].fingerprint.logic  # public bases only
     assert diff(v["1.1.1"], v["1.1.2"])["same_logic"]
+    # 1.1.3: the red list's public basis no longer reads as A级以上 beside a list of AAA
+    assert v["1.1.3"].fingerprint.logic == v["1.1.0"].fingerprint.logic
+    red = v["1.1.3"].definition.lists.red
+    assert red is not None and "信用优秀且无" in red.basis and "未规定红名单" in red.basis
+    # … and the bad-information rules cite the clause that deducts
+    changed = diff(v["1.1.2"], v["1.1.3"])
+    assert changed["same_logic"] and set(changed["rules_changed"]) == {"B-INFO", "B-SERIOUS"}
     assert v["1.1.0"].fingerprint.logic != v["1.0.0"].fingerprint.logic
     assert v["1.1.1"].definition.consequences == v["1.1.0"].definition.consequences
     assert diff(v["1.1.0"], v["1.1.1"])["same_logic"]
@@ -350,5 +358,5 @@ def test_choosing_the_version_in_force_reads_each_header_once_per_process() -> N
     versions = [v for n, v in list_rulesets(RULES_DIR) if n == "yantai-2022"]
     for _ in range(2):
         rs = registry.select(RULES_DIR, None, "yantai-2022", Period.parse("2026Q3"), False)
-        assert rs.ref == "yantai-2022@1.1.2"  # the public wording revision, from 2026-07-01
+        assert rs.ref == "yantai-2022@1.1.3"  # the public wording revision, from 2026-07-01
     assert registry._header_of.cache_info().misses == len(versions)

@@ -43,6 +43,8 @@ def _with(
     "/runs/{run_id}/manifest", response_model=Document, summary="A run's manifest and summary"
 )
 def manifest(run_id: str = RunId, state: AppState = Depends(get_state)) -> Any:
+    """The run's row: status, rule set, inputs' fingerprints (`manifest`), counts (`summary`) and
+    `read` (which run was read and why). 404 `RUN_NOT_FOUND` for an unknown run."""
     info = _with(state, lambda cur: explainer.run_row(cur, run_id))
     return {k: v for k, v in info.items()}
 
@@ -58,6 +60,10 @@ def evidence(
     limit: int = Query(50, ge=1, le=10_000),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """Why a company got its grade in a run: its scores, grade, lists, each rule's points with the
+    rule set's clause and up to `limit` records per rule behind them (`rating explain`). 404
+    `RUN_NOT_FOUND`, `COMPANY_NOT_FOUND` (not rated in that run), `RULESET_NOT_FOUND` (the
+    run's rule files are not stored)."""
     return _with(state, lambda cur: explainer.explain(cur, run_id, uscc.upper(), limit=limit))
 
 
@@ -67,6 +73,10 @@ def evidence(
     summary="Re-execute a run from its manifest: MATCH or a precise diff",
 )
 def replay_run(run_id: str = RunId, state: AppState = Depends(get_state)) -> Any:
+    """Re-executes a run from its manifest on the stored inputs and rule files and saves the report
+    (`replay_id`): `MATCH` when every result row hashes the same, else the rows that differ.
+    Writes only the replay report; the public sees nothing new. 404 `RUN_NOT_FOUND`."""
+
     def work(cur: duckdb.DuckDBPyConnection) -> Any:
         report = replay.replay(cur, state.settings, run_id)
         with transaction(cur):
@@ -84,6 +94,10 @@ def replay_run(run_id: str = RunId, state: AppState = Depends(get_state)) -> Any
 def impact_run(
     body: ImpactRequest, run_id: str = RunId, state: AppState = Depends(get_state)
 ) -> Any:
+    """Rates a run's own inputs under another rule version (`rules`, e.g. `yantai-2022@1.1.0`) and
+    saves the report (`report_id`): `MATCH` when no company's score, grade or list changes,
+    else each change. 400 `RULESET_INVALID`/`RULESET_REF_INVALID`, 404
+    `RULESET_NOT_FOUND`/`RUN_NOT_FOUND`."""
     candidate = load_ruleset(state.settings.rules_dir, body.rules)
 
     def work(cur: duckdb.DuckDBPyConnection) -> Any:
@@ -113,6 +127,10 @@ def verify(
     ),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """Recomputes the ledger's hash chain, every published run's results hash and its stored rule
+    files (`rating verify`) and answers each finding; `ok` is false on any break. With
+    `expect_head`, the ledger's newest record must be that hash (a copy rolled back or cut
+    short fails)."""
     return _with(
         state,
         lambda cur: verify_warehouse(
@@ -125,6 +143,9 @@ def verify(
 def ledger_records(
     limit: int = Query(200, ge=1, le=10_000), state: AppState = Depends(get_state)
 ) -> Any:
+    """The publication ledger's records, oldest first, the last `limit` of them (`truncated` when
+    there were more): each with its sequence number, kind, run, payload and the hash chained to
+    the previous one."""
     records = _with(state, lambda cur: ledger.records(cur))
     return {"records": [asdict(r) for r in records[-limit:]], "truncated": len(records) > limit}
 
@@ -137,6 +158,10 @@ def ledger_records(
 def disclosure_history(
     uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"), state: AppState = Depends(get_state)
 ) -> Any:
+    """Every change in what the public could see of a company (`events`: published, withdrawn,
+    listed, repaired, expired, with the ledger record behind each) and its black-list entries with
+    their dates. An unknown USCC answers empty lists, not 404: a company may have no history yet.
+    """
     from rating.audit.disclosure import company_history, history
 
     def work(cur: duckdb.DuckDBPyConnection) -> Any:

@@ -71,17 +71,19 @@ Kind = Literal[
     "/ingest/{kind}",
     response_model=IngestResponse,
     summary="Upload one export file to validate and load",
-    description="Multipart form with the file in field `file`. The token is checked before the "
-    "body is read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or "
-    "while streaming); the file is read in a process of its own with bounded memory and CPU "
-    "(`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` "
-    "at once (503 `UPLOADS_BUSY`).",
     openapi_extra=UPLOAD_BODY,
     responses={503: ERRORS[503]},
 )
 async def ingest(
     request: Request, kind: Kind, state: AppState = Depends(get_state)
 ) -> IngestResponse:
+    """Multipart form with the file in field `file`. The token is checked before the body is
+    read; a body over `RATING_MAX_UPLOAD_MB` is refused (on its Content-Length, or while
+    streaming); the file is read in a process of its own with bounded memory and CPU
+    (`UPLOAD_TOO_COMPLEX` past them), outside the write lock; at most `RATING_MAX_UPLOADS` at
+    once (503 `UPLOADS_BUSY`). Answers the batch: its id and status, rows read, loaded,
+    quarantined (each with its code, row and column: `/quarantine`), superseding and in
+    review."""
     settings = state.settings
     limits = Limits(memory_mb=settings.ingest_memory_mb)
     with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as tmp:
@@ -123,6 +125,8 @@ def quarantine(
     page_size: int = Query(50, ge=1, le=500),
     state: AppState = Depends(get_state),
 ) -> QuarantineResponse:
+    """Rejected rows, newest batch first, with their reason code, file, row and column (`rating
+    quarantine`), filtered by batch, source kind or code; `truncated` when a next page exists."""
     with state.reading() as con:
         found = quarantine_rows.read_page(
             con, batch=batch, kind=kind, code=code, limit=page_size, offset=(page - 1) * page_size
@@ -144,6 +148,11 @@ def quarantine(
     "ended, holds no data or misses history",
 )
 def start_run(body: RunRequest, state: AppState = Depends(get_state)) -> RunSummary:
+    """Rates a period as a draft run (`rating run`): the rule set in force for the period unless
+    `rules` names one. 400 `PERIOD_INVALID`, `NO_DATA` (nothing ingested); 409
+    `PERIOD_NOT_ENDED`, `PERIOD_NO_DATA` (unless `force_period`, recorded in the manifest),
+    `HISTORY_MISSING` (earlier periods the rules read are unrated: rate them, or
+    `with_history`), `RUN_UNCHANGED` (same inputs and rules as a run of the period: `again`)."""
     request = RateRequest(
         Period.parse(body.period),
         body.rules,
@@ -171,6 +180,10 @@ def discard_run(
     state: AppState = Depends(get_state),
     token: TokenRecord = Depends(BUREAU),
 ) -> Any:
+    """Withdraws a draft or a run in publicity with a reason (`rating discard`): a ledger record,
+    the run's rows stay for audit and its proposals leave the public pages. `by` defaults to the
+    token's name. 409 `RUN_NOT_DISCARDABLE` for a published run (publish a new run of the period to
+    replace it); 404 `RUN_NOT_FOUND`."""
     by = body.by or token.name or token.token_id
     with state.writing() as con:
         return discard(con, state.settings, run_id, body.reason, by)
@@ -180,6 +193,8 @@ def discard_run(
 def list_runs(
     limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
 ) -> RunList:
+    """Runs, newest first, up to `limit` (`truncated` when more): period, rule set, status (draft,
+    publicity, published, discarded, superseded), results hash and the run's counts."""
     with state.reading() as con:
         found = explainer.runs_list(con, limit + 1)
     items = [
@@ -206,6 +221,11 @@ def publish_run(
     body: PublishRequest | None = None,
     state: AppState = Depends(get_state),
 ) -> PublishResponse:
+    """Publishes a run (`rating publish`): a signed ledger record of its results hash; the public
+    snapshot is rebuilt. 409 `ALREADY_PUBLISHED`, `RUN_DISCARDED`, `RUN_SUPERSEDED`,
+    `PUBLICITY_NOT_OVER` (before the publicity's last day or with objections pending: `force`
+    records that it was forced), `RESULTS_ALTERED` (rows changed since rating); 404
+    `RUN_NOT_FOUND`."""
     with state.writing() as con:
         result = publish(con, state.settings, run_id, force=bool(body and body.force))
     return PublishResponse.model_validate(result.as_dict())
@@ -232,8 +252,6 @@ CERTIFICATE_PATH = Path(pattern=r"^[\w\-.]{1,64}$", description="The manager's c
     "/runs/{run_id}/managers",
     response_model=ManagerList,
     summary="A run's project managers, worst score first: grade, projects and days in charge",
-    description="404 `MANAGERS_NOT_SCORED` when the run's rule set has no `[managers]` part "
-    "(the message names the rule sets that have one), not an empty list.",
 )
 def list_run_managers(
     run_id: str = RUN_ID_PATH,
@@ -241,6 +259,9 @@ def list_run_managers(
     offset: int = Query(0, ge=0),
     state: AppState = Depends(get_state),
 ) -> ManagerList:
+    """A run's project managers, worst score first, `limit` from `offset`, with the total. 404
+    `MANAGERS_NOT_SCORED` when the run's rule set has no `[managers]` part (the message names
+    the rule sets that have one), not an empty list; 404 `RUN_NOT_FOUND`."""
     with state.reading() as con:
         rid = _scoring_managers(con, state, run_id)
         found = managers.results(con, rid, limit, offset)
@@ -261,6 +282,9 @@ def explain_manager(
     certificate_no: str = CERTIFICATE_PATH,
     state: AppState = Depends(get_state),
 ) -> ManagerExplanation:
+    """A project manager's score in a run, grade and projects, with each rule's points and the
+    records behind them (the project and the company serving it on the record's date). 404
+    `MANAGERS_NOT_SCORED` (the run's rule set scores no managers), `MANAGER_NOT_FOUND`."""
     with state.reading() as con:
         rid = _scoring_managers(con, state, run_id)
         found = managers.result(con, rid, certificate_no)
@@ -284,6 +308,9 @@ REVIEW_ID = r"^R\d+-\d+$"
 def review_queue(
     limit: int = Query(50, ge=1, le=500), state: AppState = Depends(get_state)
 ) -> ReviewQueue:
+    """Hotline orders whose project the matcher could not name with confidence, oldest first, each
+    with its candidate projects and their scores, up to `limit`; with the queue's counts by
+    state."""
     with state.reading() as con:
         items = match_review.pending(con, limit + 1)
         totals = match_review.counts(con)
@@ -302,6 +329,10 @@ async def decide_review(
     review_id: str = Path(max_length=40, pattern=REVIEW_ID),
     state: AppState = Depends(get_state),
 ) -> ReviewDecided:
+    """Names an order's project (`project_id`) or rejects it (`reject`), with the reviewer and a
+    note; the order's spelling of the address is remembered for the next match. 400
+    `REVIEW_BAD_DECISION` (give exactly one), `UNKNOWN_PROJECT`, `REVIEW_NO_REVIEWER`; 404
+    `REVIEW_NOT_FOUND`; 409 `REVIEW_DECIDED`."""
     if (body.project_id is None) == (not body.reject):
         raise UsageError("give exactly one of project_id or reject", code="REVIEW_BAD_DECISION")
     done = await _in_thread(

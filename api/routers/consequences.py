@@ -54,6 +54,9 @@ def measures(
     run: str | None = RUN,
     state: AppState = Depends(get_state),
 ) -> Any:
+    """The measures (激励/约束措施) a company faces on a day from published results, and those an
+    unpublished run proposes, each with its clause, the run it rests on and until when. 404
+    `COMPANY_NOT_FOUND`, `RUN_NOT_FOUND`; 400 `DATE_INVALID`."""
     day = _today(state, on)
     with state.reading() as con:
         read = explainer.run_row(con, run)
@@ -74,6 +77,10 @@ def way_up(
     options: int = Query(3, ge=1, le=10),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """The way back up (信用修复 path) of a company in a run (default: the latest): up to `options`
+    smallest sets of records whose not counting moves it up one grade or off the black list,
+    what it must do, and the black list's minimum time. 404 `COMPANY_NOT_FOUND`,
+    `RUN_NOT_FOUND`; 400 `COMPANY_NOT_RATED`."""
     with state.reading() as con:
         found = remedy(
             con,
@@ -104,6 +111,9 @@ def below_standard_paths(
     format: Literal["json", "csv", "xlsx"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """The way back up for every company below standard or on the black list in a run: grade,
+    measures, what it must do, the earliest day it can come back and the run's provenance — as
+    JSON, or the whole table as CSV or XLSX (with an `about` sheet). 404 `RUN_NOT_FOUND`."""
     with state.reading() as con:
         found = below_standard(
             con, run, _today(state, None), options, language=state.settings.language
@@ -131,6 +141,9 @@ def tender_credit(
     on: str | None = as_of_query("The tender's day (default: today)."),
     state: AppState = Depends(get_state),
 ) -> TenderCreditOut:
+    """A company's credit points for a tender opened on a day (or its exclusion while
+    black-listed), from the results published by then, with the basis run and clause. 404
+    `COMPANY_NOT_FOUND`; 400 `DATE_INVALID`."""
     day = _today(state, on)
     with state.reading() as con:
         found = tender(con, uscc.upper(), day, state.settings.language)
@@ -143,6 +156,11 @@ def tender_credit(
     summary="Make and store a period's inspection plan (分级分类监管) per project and level",
 )
 def new_plan(body: PlanRequest, state: AppState = Depends(get_state)) -> Any:
+    """Makes and stores a period's inspection plan (分级分类监管): every project's supervision
+    class from its company's grade (and early warning with `use_warning`), the inspections each
+    class needs, and the first `limit` items. `period` may be `next` (after the run named or
+    the latest). 400 `PERIOD_INVALID`; 404 `PLAN_NO_BASIS` (the period before has no run that
+    counts), `RUN_NOT_FOUND`; 409 `PERIOD_NOT_ENDED`."""
     with state.writing() as con:
         plan = make_plan(con, state.settings, body.period, body.run, body.use_warning)
         items = plan_items(con, plan.plan_id)
@@ -160,6 +178,8 @@ def show_plan(
     limit: int = Query(500, ge=1, le=100_000),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """The newest stored plan of a period with up to `limit` items (one street's with `street`).
+    400 `BAD_REQUEST` without a period; 404 `PLAN_NOT_FOUND`."""
     if period is None:
         raise UsageError("give the planned period", code="BAD_REQUEST")
     with state.reading() as con:
@@ -179,6 +199,8 @@ def plan_review(
     period: str | None = period_query("The planned period."),
     state: AppState = Depends(get_state),
 ) -> Any:
+    """A period's plan against the inspections made: planned and done, missed, and unplanned
+    inspections, per class. 400 `BAD_REQUEST` without a period; 404 `PLAN_NOT_FOUND`."""
     if period is None:
         raise UsageError("give the planned period", code="BAD_REQUEST")
     with state.reading() as con:

@@ -4,7 +4,7 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,7 +38,35 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CHART_W, CHART_H, PAD = 640, 220, 36
 
 
-def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, Any]:
+class ChartPoint(TypedDict):
+    """A period's point on the history chart, in SVG user units."""
+
+    x: float
+    y: float
+    grade: str  # "–" for a period without a grade
+    period: str
+    anchor: str  # text-anchor of its label: start, middle or end
+
+
+class ChartLevel(TypedDict):
+    """A grade's horizontal line and label."""
+
+    grade: str
+    y: float
+
+
+class HistoryChart(TypedDict):
+    """What `company.html` draws: the viewBox, the label room and the polyline."""
+
+    width: int
+    height: int
+    left: int  # room left of the plot for the grade labels
+    points: list[ChartPoint]
+    levels: list[ChartLevel]
+    line: str  # the polyline's points attribute, "x,y x,y …"
+
+
+def history_chart(history: list[HistoryEntry], order: list[str]) -> HistoryChart:
     """Points of an SVG line chart: periods left to right, the rule set's whole scale of grades
     top to bottom, best (AAA) at the top and worst at the bottom — never only the grades the
     company had, where a company rated C every period saw C alone at the top. Each period's
@@ -50,24 +78,24 @@ def history_chart(history: list[HistoryEntry], order: list[str]) -> dict[str, An
     step_x = (CHART_W - left - PAD) / max(1, len(history) - 1)
     step_y = (CHART_H - 2 * PAD) / max(1, len(grades) - 1)
     points = [
-        {
-            "x": round(left + i * step_x, 1),
-            "y": round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
-            "grade": h.grade or "–",
-            "period": h.period,
-            "anchor": _anchor(i, len(history)),
-        }
+        ChartPoint(
+            x=round(left + i * step_x, 1),
+            y=round(PAD + rank.get(h.grade or "", len(grades) - 1) * step_y, 1),
+            grade=h.grade or "–",
+            period=h.period,
+            anchor=_anchor(i, len(history)),
+        )
         for i, h in enumerate(history)
     ]
-    levels = [{"grade": g, "y": round(PAD + i * step_y, 1)} for i, g in enumerate(grades)]
-    return {
-        "width": CHART_W,
-        "height": CHART_H,
-        "left": left,
-        "points": points,
-        "levels": levels,
-        "line": " ".join(f"{p['x']},{p['y']}" for p in points),
-    }
+    levels = [ChartLevel(grade=g, y=round(PAD + i * step_y, 1)) for i, g in enumerate(grades)]
+    return HistoryChart(
+        width=CHART_W,
+        height=CHART_H,
+        left=left,
+        points=points,
+        levels=levels,
+        line=" ".join(f"{p['x']},{p['y']}" for p in points),
+    )
 
 
 def _label_room(grades: list[str]) -> int:
@@ -95,6 +123,8 @@ def index(
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
     # The same paging and bounds as /v1/public/search (a bad page is 400 PAGE_INVALID on both).
+    """The search page: a box for a compound, address, company or USCC, a district choice, the
+    results with their notices, paged; the same answers as `/v1/public/search`."""
     offset = (page_no - 1) * page_size
     wanted = q or district
     found = (
@@ -125,6 +155,8 @@ def company_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    """A company's card as a page (phone first): the answer on top, the detail folded, the history
+    chart. Errors are pages in the same design with the JSON API's codes."""
     day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
     card = state.snapshot.card(uscc, day)
@@ -147,6 +179,9 @@ def compound_page(
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    """A compound's page: who serves it (and its hand-overs), its grade, a link to the company's
+    card.
+    """
     day = public_day(as_of, state.snapshot.today())
     card = state.snapshot.compound(project_id, day)
     if card is None:
@@ -166,6 +201,9 @@ def list_page(
     format: Literal["html", "json", "csv", "xlsx"] = Query("html"),
     state: AppState = Depends(get_state),
 ) -> Response:
+    """A red or black list as a page (a card per entry at phone width), with what the list means
+    and its basis, other periods and the downloads; `format=csv|xlsx|json` is sent to the API
+    (303)."""
     kind = list_kind(kind)
     if format != "html":  # the download is the JSON API's: the same list, same checks
         return RedirectResponse(f"/v1/public/lists/{kind}?{request.url.query}", 303)
@@ -218,11 +256,13 @@ def managers_page(
 @router.get("/grades", response_class=HTMLResponse)
 def grades_page(
     request: Request,
-    ruleset: str | None = Query(
-        None, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$"
-    ),
+    ruleset: str | None = Query(None, max_length=100),
     state: AppState = Depends(get_state),
 ) -> HTMLResponse:
+    # Any version the snapshot lacks, written well or not, is a 404 naming it and linking to
+    # those there are (the JSON API's 422 says a malformed one's form is wrong).
+    """What each grade means under a rule version, and what the lists are; an unknown version is a
+    404 page naming the versions there are."""
     legend = legend_of(state, ruleset)
     others = [r for r in sorted(state.snapshot.data.legends, reverse=True) if r != legend.ruleset]
     return page(request, "grades.html", {"g": legend, "others": others})

@@ -89,6 +89,11 @@ def search(
     page_size: int = Query(20, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
 ) -> SearchPage:
+    """Compounds and companies matching `q`, most relevant first, from the published snapshot (no
+    query per request): a compound leads to the company serving it now. `notices` say what the
+    search understood or could not: a USCC cleaned of spaces or with a wrong check character, a
+    company registered but not rated, a compound nobody serves now, an unknown district
+    (`DISTRICT_UNKNOWN`), no match. 400 `PAGE_INVALID` for a page out of range."""
     return state.snapshot.search(q, district, limit=page_size, offset=(page - 1) * page_size)
 
 
@@ -106,6 +111,9 @@ def search_companies(
     page_size: int = Query(20, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
 ) -> CompanyPage:
+    """Companies matching `q` (as `/v1/public/search` reads it: names, short and former names,
+    USCC, a compound served), most relevant first, with the same `notices`; without `q`, every
+    company with a published result. 400 `PAGE_INVALID`."""
     return state.snapshot.companies(q, district, limit=page_size, offset=(page - 1) * page_size)
 
 
@@ -121,6 +129,13 @@ async def get_company(
 ) -> Response:
     # The hottest path: the state is read directly (no dependency to resolve) and the card
     # is served as cached JSON bytes.
+    """A company's card as visible at the end of `as_of` (default: today): grade and what it means,
+    score and the reasons that add up to it, red/black list with since and until when, any
+    proposal in publicity (公示), history and compounds served, with provenance. ETag and
+    Cache-Control (immutable for a past day); 304 to a matching If-None-Match. 400
+    `USCC_INVALID`, `DATE_INVALID`, `DATE_IN_FUTURE`; 404 `COMPANY_NOT_FOUND`,
+    `COMPANY_NOT_RATED` (registered, 未参评/未纳入), `RESULT_NOT_YET_SHOWN` (a day before its first
+    result); 410 `RESULT_WITHDRAWN`."""
     state: AppState = request.app.state.rating
     day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code is 400 USCC_INVALID, not "not found"
@@ -167,6 +182,18 @@ def raise_missing(state: AppState, uscc: str, day: date | None, as_of: str | Non
             code="COMPANY_NOT_RATED",
             details={"name": unrated.name, "reason": unrated.reason, "period": unrated.period},
         )
+    later = state.snapshot.first_visible(uscc, day) if day is not None else None
+    if later is not None:  # a day before its first result: not a wrong USCC
+        raise NotFoundError(
+            f"no result of {uscc} was shown yet on {as_of}; the first was shown on {later.as_of}",
+            code="RESULT_NOT_YET_SHOWN",
+            details={
+                "name": later.name,
+                "first_shown_on": later.as_of,
+                "status": later.current.status,
+                "period": later.current.period,
+            },
+        )
     raise NotFoundError(
         f"no published rating for {uscc}" + (f" on {as_of}" if as_of else ""),
         code="COMPANY_NOT_FOUND",
@@ -185,6 +212,9 @@ def get_tender(
     on: str | None = as_of_query("The tender's day (YYYY-MM-DD; default: today)."),
     state: AppState = Depends(get_state),
 ) -> Response:
+    """Whether a company may bid in a tender opened on `on` (default: today) and its credit points
+    for it, from the results published by then, or its exclusion while on the black list; the same
+    errors as the card."""
     day = public_day(on, state.snapshot.today(), "on")
     shown = state.snapshot.day(day)
     uscc = require_uscc(uscc)
@@ -207,6 +237,9 @@ def get_compound(
     as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
     state: AppState = Depends(get_state),
 ) -> Response:
+    """A compound as on `as_of`: the company serving it then (or who will, from when), its
+    hand-overs with dates, and the project's grade. 400 `DATE_INVALID`; 404 `COMPOUND_NOT_FOUND`.
+    """
     day = public_day(as_of, state.snapshot.today())
     card = state.snapshot.compound(project_id, day)
     if card is None:
@@ -224,13 +257,6 @@ def get_compound(
         }
     },
     summary="A red or black list, paginated with totals; format=csv or xlsx downloads it whole",
-    description="With `period`: that period's list as visible on `as_of` (today by default). "
-    "Without: the list in force — the red list of the latest *published* period, every "
-    "black-list entry of a publication not ended — and, apart in `proposed`, who a period in "
-    "publicity (公示) proposes for it, with the publicity's end and the last day to object "
-    "(异议). A period in publicity has `in_force: false`. Each black-list entry says its ground "
-    "(veto item or streak of lowest grades), since when, the earliest removal and latest "
-    "expiry dates, and any credit-repair application. Downloads hold the page's own entries.",
 )
 def get_list(
     request: Request,
@@ -242,6 +268,16 @@ def get_list(
     format: Literal["json", "csv", "xlsx"] = Query("json"),
     state: AppState = Depends(get_state),
 ) -> Response:
+    """With `period`: that period's list as visible on `as_of` (today by default). Without: the
+    list in force — the red list of the latest *published* period, every black-list entry of a
+    publication not ended — and, apart in `proposed`, who a period in publicity (公示) proposes for
+    it, with the publicity's end and the last day to object (异议). A period in publicity has
+    `in_force: false`. Each black-list entry says its ground (veto item or streak of lowest
+    grades), since when, the earliest removal and latest expiry dates, and any credit-repair
+    application; each red-list entry (`red_listing`) its ground (the list's condition as the rule
+    set words it), since when (its period's publication) and until when (the next period's
+    publication, or in words while none is published). Downloads hold the page's own entries. 404
+    `LIST_UNKNOWN`, `LIST_NOT_FOUND`; 400 `PERIOD_INVALID`, `PAGE_INVALID`, `FORMAT_INVALID`."""
     kind = list_kind(kind)
     period = public_period(period)
     day = public_day(as_of, state.snapshot.today())
@@ -274,6 +310,8 @@ def list_periods(
     as_of: str | None = as_of_query("As on this day (YYYY-MM-DD)."),
     state: AppState = Depends(get_state),
 ) -> list[Period]:
+    """The periods whose results are visible on `as_of` (newest first), each with its rule version,
+    status (published or in publicity) and dates."""
     return state.snapshot.periods(public_day(as_of, state.snapshot.today()))
 
 
@@ -291,16 +329,25 @@ def get_legend(
     ),
     state: AppState = Depends(get_state),
 ) -> Legend:
+    """What each grade means and what the lists are (with their legal basis in the scheme's own
+    words) under a rule version; default: the latest visible period's. 404 `RULESET_NOT_FOUND`
+    naming the versions with published results."""
     return legend_of(state, ruleset)
 
 
 def legend_of(state: AppState, ruleset: str | None) -> Legend:
+    """The legend of `ruleset` (default: the latest visible period's version); NotFoundError
+    RULESET_NOT_FOUND (404) naming the versions with published results (`details.rulesets`)."""
     legends = state.snapshot.data.legends
     if ruleset is None:
         periods = state.snapshot.periods()
         ruleset = periods[0].ruleset if periods else max(legends, default=None)
     if ruleset is None or ruleset not in legends:
-        raise NotFoundError(f"no published results under '{ruleset}'", code="RULESET_NOT_FOUND")
+        raise NotFoundError(
+            f"no published results under '{ruleset}'",
+            code="RULESET_NOT_FOUND",
+            details={"rulesets": sorted(legends, reverse=True)},  # those there are
+        )
     return legends[ruleset]
 
 
@@ -310,9 +357,6 @@ def legend_of(state: AppState, ruleset: str | None) -> Legend:
     summary="The project manager holding a full certificate number in the newest published "
     "run, as the scheme publishes them: name, certificate number and grade, or nothing "
     "(`shown` false)",
-    description="The lookup names one manager at a time: without `certificate_no` it answers "
-    "400 `CERTIFICATE_REQUIRED` (it never lists the managers, whom the company cards mask). "
-    "The number is compared as registers write it (spaces dropped, upper case).",
 )
 def list_public_managers(
     certificate_no: str | None = Query(
@@ -323,6 +367,10 @@ def list_public_managers(
     period: str | None = period_query("The period (default: the newest published run)."),
     state: AppState = Depends(get_state),
 ) -> PublicManagerPage:
+    """The lookup names one manager at a time: without `certificate_no` it answers 400
+    `CERTIFICATE_REQUIRED` (it never lists the managers, whom the company cards mask). The
+    number is compared as registers write it (spaces dropped, upper case). 404
+    `MANAGERS_NOT_SERVED` from a static snapshot, `RUN_NOT_FOUND` before any publication."""
     if state.public_only:  # a static snapshot holds companies only
         raise NotFoundError("this server publishes no managers", code="MANAGERS_NOT_SERVED")
     with state.reading() as con:

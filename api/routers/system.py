@@ -16,6 +16,9 @@ router = APIRouter(tags=["system"])
     "/healthz", response_model=Health, summary="Liveness and what the public snapshot holds"
 )
 def healthz(state: AppState = Depends(get_state)) -> Health:
+    """Liveness, and what the public snapshot holds: the engine's version, published runs, the run
+    in force and any in publicity, companies, when the snapshot was built, the ledger's newest
+    sequence number, and whether the app serves the public side only."""
     info = state.info()
     current = info["current"]
     return Health(

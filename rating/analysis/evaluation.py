@@ -15,12 +15,18 @@ near-duplicates, as in a scan). It shows what `--min-probability` would trade.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import duckdb
 import polars as pl
 
 from rating.analysis.detection import IntegrityParams, detect
+from rating.analysis.shapes import (
+    CampaignQuality,
+    DuplicateQuality,
+    IntegrityQuality,
+    PrecisionRecall,
+    SweepPoint,
+)
 from rating.periods import Period
 from rating.sql import dicts, run
 from rating.warehouse import watermark
@@ -30,17 +36,10 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _pr(tp: int, predicted: int, actual: int) -> dict[str, Any]:
+def _pr(tp: int, predicted: int, actual: int) -> PrecisionRecall:
     p, r = _ratio(tp, predicted), _ratio(tp, actual)
     f1 = round(2 * p * r / (p + r), 4) if p and r else None
-    return {
-        "tp": tp,
-        "predicted": predicted,
-        "actual": actual,
-        "precision": p,
-        "recall": r,
-        "f1": f1,
-    }
+    return PrecisionRecall(tp=tp, predicted=predicted, actual=actual, precision=p, recall=r, f1=f1)
 
 
 _SETUP = """
@@ -64,8 +63,10 @@ CREATE OR REPLACE TEMP TABLE eval_joined AS
 
 def integrity_quality(
     con: duckdb.DuckDBPyConnection, truth: pl.DataFrame, periods: list[Period]
-) -> dict[str, Any]:
-    """Precision and recall overall, per class, and per campaign (see module doc)."""
+) -> IntegrityQuality:
+    """Precision and recall overall, per class, and per campaign (see module doc) of the holds
+    recorded for complaints received in `periods`, against `truth` (complaint_id, kind,
+    duplicate_of, campaign_id). Reads the warehouse only; registers `eval_truth` for the call."""
     con.register("eval_truth", truth.to_arrow())
     try:
         bounds = {"lo": min(p.start for p in periods), "hi": max(p.end for p in periods)}
@@ -109,22 +110,22 @@ def integrity_quality(
     finally:
         con.unregister("eval_truth")
     c = counts
-    return {
-        "complaints": c["complaints"],
-        "any_flag": _pr(c["any_tp"], c["any_pred"], c["any_true"]),
-        "near_duplicate": _pr(c["dup_tp"], c["dup_pred"], c["dup_true"])
-        | {
-            "recall_any_reason": _ratio(c["dup_any"], c["dup_true"]),
-            "matched_original": _ratio(matched["right"], matched["judged"]),
-        },
-        "campaign": _pr(c["camp_tp"], c["camp_pred"], c["camp_true"])
-        | {
-            "recall_any_reason": _ratio(c["camp_any"], c["camp_true"]),
-            "campaigns": groups["campaigns"],
-            "campaigns_detected": groups["detected"],
-        },
-        "burst": {"predicted": c["burst_pred"], "true_flags": c["burst_tp"]},
-    }
+    return IntegrityQuality(
+        complaints=c["complaints"],
+        any_flag=_pr(c["any_tp"], c["any_pred"], c["any_true"]),
+        near_duplicate=DuplicateQuality(
+            **_pr(c["dup_tp"], c["dup_pred"], c["dup_true"]),
+            recall_any_reason=_ratio(c["dup_any"], c["dup_true"]),
+            matched_original=_ratio(matched["right"], matched["judged"]),
+        ),
+        campaign=CampaignQuality(
+            **_pr(c["camp_tp"], c["camp_pred"], c["camp_true"]),
+            recall_any_reason=_ratio(c["camp_any"], c["camp_true"]),
+            campaigns=groups["campaigns"],
+            campaigns_detected=groups["detected"],
+        ),
+        burst={"predicted": c["burst_pred"], "true_flags": c["burst_tp"]},
+    )
 
 
 def _actual_duplicates(
@@ -149,7 +150,7 @@ def duplicate_sweep(
     periods: list[Period],
     thresholds: list[float],
     params: IntegrityParams | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SweepPoint]:
     """Precision, recall and F1 of near-duplicate detection (`NEAR_DUPLICATE` flags) against the
     generator's `truth` over `periods`, one row per threshold (ascending): threshold, predicted,
     true positives (`tp`), precision, recall and f1 rounded to 4 places, None where a denominator is
@@ -163,20 +164,20 @@ def duplicate_sweep(
         if f.reason == "NEAR_DUPLICATE"
     }
     actual = _actual_duplicates(con, truth, periods)
-    out = []
+    out: list[SweepPoint] = []
     for t in sorted(thresholds):
         predicted = {c for c, s in scores.items() if s >= t}
         tp = len(predicted & actual)
         p = tp / len(predicted) if predicted else None
         r = tp / len(actual) if actual else None
         out.append(
-            {
-                "threshold": t,
-                "predicted": len(predicted),
-                "tp": tp,
-                "precision": None if p is None else round(p, 4),
-                "recall": None if r is None else round(r, 4),
-                "f1": round(2 * p * r / (p + r), 4) if p and r else None,
-            }
+            SweepPoint(
+                threshold=t,
+                predicted=len(predicted),
+                tp=tp,
+                precision=None if p is None else round(p, 4),
+                recall=None if r is None else round(r, 4),
+                f1=round(2 * p * r / (p + r), 4) if p and r else None,
+            )
         )
     return out

@@ -26,9 +26,12 @@ phone numbers do not move a similarity either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
+
+from rating.analysis.shapes import StatedFacts
 
 # fmt: off
 NUM = r"[0-9]{1,3}|[一二两三四五六七八九十]{1,3}"
@@ -289,9 +292,18 @@ def names(mask: int, table: tuple[tuple[str, str], ...]) -> list[str]:
     return [name for k, (name, _) in enumerate(table) if mask >> k & 1]
 
 
-def readable(found: dict[str, Any] | None) -> dict[str, Any]:
-    """Facts as a scan records them, with the facility and problem bit masks as names."""
-    out = dict(found or {})
-    out["facility"] = names(int(out.get("facility") or 0), FACILITIES)
-    out["problem"] = names(int(out.get("problem") or 0), PROBLEMS)
-    return out
+def readable(found: Mapping[str, Any] | None) -> StatedFacts:
+    """Facts as a scan records them (the `_FACTS` struct of `rating.analysis.detection`, None
+    when there is no complaint), with the facility and problem bit masks as names."""
+    f = found or {}
+    return StatedFacts(
+        building=f.get("building"),
+        unit=f.get("unit"),
+        room=f.get("room"),
+        phone=f.get("phone"),
+        facility=names(int(f.get("facility") or 0), FACILITIES),
+        problem=names(int(f.get("problem") or 0), PROBLEMS),
+        stated_days=f.get("stated_days"),
+        filed_before=f.get("filed_before"),
+        broke_again=f.get("broke_again"),
+    )

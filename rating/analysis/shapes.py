@@ -111,3 +111,73 @@ class PeriodShift(GradeShift):
     """A `GradeShift` between a period's run and the previous period's (`stability.series`)."""
 
     period: str  # the later period, e.g. 2025Q3
+
+
+class PrecisionRecall(TypedDict):
+    """One class of flags scored against truth (`evaluation.integrity_quality`). Ratios are
+    rounded to 4 places and None where their denominator is zero."""
+
+    tp: int  # flagged with this reason and truly of this kind
+    predicted: int  # flagged with this reason
+    actual: int  # truly of this kind
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+class DuplicateQuality(PrecisionRecall):
+    """Near-duplicate flags against the truth's duplicates."""
+
+    recall_any_reason: float | None  # true duplicates held for any reason
+    matched_original: float | None  # share of caught duplicates whose best match is the original
+
+
+class CampaignQuality(PrecisionRecall):
+    """Campaign flags against the truth's campaign members."""
+
+    recall_any_reason: float | None
+    campaigns: int  # campaigns in the truth
+    campaigns_detected: int  # of them, with at least half their members flagged CAMPAIGN
+
+
+class BurstQuality(TypedDict):
+    """Burst flags have no truth class of their own: how many, and how many hit a known kind."""
+
+    predicted: int
+    true_flags: int
+
+
+class IntegrityQuality(TypedDict):
+    """How well a scan's holds match a truth table (`evaluation.integrity_quality`)."""
+
+    complaints: int  # complaints in scope (loaded, received in the periods, not repeats)
+    any_flag: PrecisionRecall  # held for any reason vs of any kind
+    near_duplicate: DuplicateQuality
+    campaign: CampaignQuality
+    burst: BurstQuality
+
+
+class SweepPoint(TypedDict):
+    """Near-duplicate detection at one probability threshold (`evaluation.duplicate_sweep`)."""
+
+    threshold: float
+    predicted: int
+    tp: int
+    precision: float | None  # 4 places; None where nothing is predicted
+    recall: float | None
+    f1: float | None
+
+
+class StatedFacts(TypedDict):
+    """The facts a scan read from one complaint's description, as its evidence shows them
+    (`facts.readable`); None where the text does not state it."""
+
+    building: int | None
+    unit: int | None
+    room: int | None
+    phone: str | None  # masked: 138****5678, or ***…**** when only the tail is stated
+    facility: list[str]  # the FACILITIES mentioned, in table order
+    problem: list[str]  # the PROBLEMS mentioned
+    stated_days: int | None  # how long the problem has lasted, in days
+    filed_before: bool | None  # says it was reported before
+    broke_again: bool | None  # says it recurred after a repair

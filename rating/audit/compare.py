@@ -5,12 +5,12 @@ from __future__ import annotations
 import duckdb
 
 from rating.audit.shapes import DiffCounts
-from rating.engine.store import RESULT_KEYS, RESULT_TABLES, source_table
+from rating.engine.store import DIGEST, digest_columns, result_keys, source_table
 from rating.sql import rows
 
 
-def _key_text(table: str, alias: str) -> str:
-    cols = RESULT_KEYS[table]
+def _key_text(table: str, alias: str, scheme: str) -> str:
+    cols = result_keys(table, scheme)
     return (
         "concat_ws(' | ', "
         + ", ".join(f"coalesce(CAST({alias}.\"{c}\" AS VARCHAR), '')" for c in cols)
@@ -24,13 +24,15 @@ def diff_table(
     left: tuple[str, str],
     right: tuple[str, str],
     limit: int = 20,
+    scheme: str = DIGEST,
 ) -> DiffCounts:
     """Counts of rows only left, only right, and changed (same key), with examples.
 
-    `left` and `right` are (prefix, run_id): prefix "" is the stored table.
+    `left` and `right` are (prefix, run_id): prefix "" is the stored table. Rows are keyed and
+    compared on the columns the digest `scheme` hashes (`store.result_keys`, `digest_columns`).
     """
-    keys = RESULT_KEYS[table]
-    values = [c for c in RESULT_TABLES[table] if c not in keys]
+    keys = result_keys(table, scheme)
+    values = [c for c in digest_columns(table, scheme) if c not in keys]
     on = " AND ".join(f'a."{k}" IS NOT DISTINCT FROM b."{k}"' for k in keys)
     changed_cols = (
         "list_filter(["
@@ -39,7 +41,7 @@ def diff_table(
     )
     sql = f"""WITH a AS (SELECT * FROM {source_table(table, left[0])} WHERE run_id = $l),
                    b AS (SELECT * FROM {source_table(table, right[0])} WHERE run_id = $r),
-              j AS (SELECT coalesce({_key_text(table, "a")}, {_key_text(table, "b")}) AS key,
+              j AS (SELECT coalesce({_key_text(table, "a", scheme)}, {_key_text(table, "b", scheme)}) AS key,
                            a.run_id IS NULL AS only_right, b.run_id IS NULL AS only_left,
                            {changed_cols} AS changed
                     FROM a FULL OUTER JOIN b ON {on})

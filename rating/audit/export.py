@@ -32,6 +32,7 @@ import duckdb
 from rating import __version__
 from rating.audit.shapes import ExportProvenance
 from rating.engine import explainer
+from rating.engine.evidence import evidence_rows_sql
 from rating.engine.shapes import RunRow
 from rating.errors import LimitError, UsageError
 from rating.scores import shown_score
@@ -60,10 +61,10 @@ QUERIES = {
     "quarantine": """SELECT batch_id, kind, file_name, line, column_name, code, message, value
                      FROM quarantine WHERE batch_id <= $watermark
                      ORDER BY batch_id, line NULLS FIRST, column_name""",
-    "evidence": """SELECT e.company_uscc AS uscc, e.rule_id, e.project_id, e.source, e.record_key,
+    "evidence": f"""SELECT e.company_uscc AS uscc, e.rule_id, e.project_id, e.source, e.record_key,
                           e.batch_id, b.file_name, e.line, e.record_date, e.points
-                   FROM run_evidence e LEFT JOIN ingest_batches b ON b.batch_id = e.batch_id
-                   WHERE e.run_id = $run
+                   FROM ({evidence_rows_sql("e.run_id = $run")}) e
+                   LEFT JOIN ingest_batches b ON b.batch_id = e.batch_id
                    ORDER BY uscc, e.rule_id, e.record_date, e.record_key""",
 }
 SCORE_COLUMNS = frozenset({"score", "points"})

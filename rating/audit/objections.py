@@ -28,6 +28,7 @@ from rating.audit.shapes import (
     ObjectionUpheldPayload,
 )
 from rating.audit.signing import signer_for
+from rating.engine.evidence import evidence_rows_sql
 from rating.errors import ConflictError, NotFoundError, UsageError
 from rating.ingest.corrections import internal_key, supersede
 from rating.settings import Settings
@@ -122,7 +123,8 @@ def file(
         for k, key in disputed
         if not rows(
             con,
-            "SELECT 1 FROM run_evidence WHERE run_id = $r AND company_uscc = $u AND source = $k AND record_key = $key LIMIT 1",
+            f"""SELECT 1 FROM ({evidence_rows_sql("e.run_id = $r AND e.company_uscc = $u AND e.source = $k")})
+                WHERE record_key = $key LIMIT 1""",
             {"r": current, "u": uscc, "k": k, "key": internal_key(key)},
         )
     ]

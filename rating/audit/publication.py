@@ -19,9 +19,9 @@ from rating.engine import explainer
 from rating.engine.shapes import RunRow
 from rating.engine.store import (
     DIGEST,
-    RESULT_KEYS,
     RESULT_TABLES,
     digest_scheme,
+    result_keys,
     results_digest,
     row_text_sql,
 )
@@ -44,12 +44,15 @@ def stored_manifest_text(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     )
 
 
-def row_key_sql(table: str) -> str:
-    """SQL text of a result row's key: its key columns (`RESULT_KEYS`) as text joined with U+001F,
-    NULL written `\\N`. `table` must be a result table (KeyError otherwise)."""
+def row_key_sql(table: str, scheme: str = DIGEST) -> str:
+    """SQL text of a result row's key: its key columns under the digest `scheme`
+    (`store.result_keys`) as text joined with U+001F, NULL written `\\N`. `table` must be a
+    result table (KeyError otherwise)."""
     return (
         "concat_ws(chr(31), "
-        + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in RESULT_KEYS[table])
+        + ", ".join(
+            f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in result_keys(table, scheme)
+        )
         + ")"
     )
 
@@ -62,7 +65,7 @@ def record_row_hashes(con: duckdb.DuckDBPyConnection, run_id: str, scheme: str =
         run(
             con,
             f"""INSERT INTO published_rows
-                SELECT run_id, '{table}', {row_key_sql(table)}, sha256({row_text_sql(table, scheme)})
+                SELECT run_id, '{table}', {row_key_sql(table, scheme)}, sha256({row_text_sql(table, scheme)})
                 FROM {table} WHERE run_id = $r""",
             {"r": run_id},
         )

@@ -78,8 +78,8 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
     ruleset = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
     ctx = context_from_manifest(info, ruleset)
     compute(con, ctx)
-    store(con, run_id, prefix="replay_")
-    scheme = digest_scheme(info["manifest"])  # as the run was hashed
+    scheme = digest_scheme(info["manifest"])  # stored and hashed as the run was
+    store(con, run_id, prefix="replay_", scheme=scheme)
     digest, per_table = results_digest(con, run_id, prefix="replay_", scheme=scheme)
     stored_now, stored_tables = results_digest(con, run_id, scheme=scheme)
     inputs_now = input_fingerprints(con, ctx)
@@ -126,7 +126,7 @@ def _explain_differences(
     for table in RESULT_TABLES:
         if recorded_digest(replayed, table, scheme) != recorded_digest(stored, table, scheme):
             report.tables[table] = diff_table(
-                con, table, ("", report.run_id), ("replay_", report.run_id)
+                con, table, ("", report.run_id), ("replay_", report.run_id), scheme=scheme
             )
     if report.differences:
         report.status = "MISMATCH"

@@ -180,7 +180,7 @@ def _altered_rows(
 ) -> list[dict[str, Any]]:
     found = rows(
         con,
-        f"""WITH now AS (SELECT {row_key_sql(table)} AS row_key, sha256({row_text_sql(table, scheme)}) AS sha
+        f"""WITH now AS (SELECT {row_key_sql(table, scheme)} AS row_key, sha256({row_text_sql(table, scheme)}) AS sha
                          FROM {table} WHERE run_id = $r),
                  was AS (SELECT row_key, row_sha256 AS sha FROM published_rows
                          WHERE run_id = $r AND table_name = '{table}')

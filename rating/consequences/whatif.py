@@ -24,6 +24,7 @@ import polars as pl
 
 from rating.engine import explainer
 from rating.engine.evaluator import band_sql
+from rating.engine.evidence import evidence_rows_sql
 from rating.engine.shapes import CompanyRow, Manifest
 from rating.errors import NotFoundError
 from rating.ruleset.definition import Rule
@@ -139,8 +140,9 @@ def load_company(con: duckdb.DuckDBPyConnection, run_id: str, uscc: str) -> Comp
         )
     for r in dicts(
         con,
-        """SELECT rule_id, project_id, source, record_key, points, record_date FROM run_evidence
-           WHERE run_id = $run AND company_uscc = $u ORDER BY rule_id, record_date, record_key""",
+        f"""SELECT rule_id, project_id, source, record_key, points, record_date
+            FROM ({evidence_rows_sql("e.run_id = $run AND e.company_uscc = $u")})
+            ORDER BY rule_id, record_date, record_key""",
         params,
     ):
         rule = rules[r["rule_id"]]

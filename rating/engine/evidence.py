@@ -22,6 +22,30 @@ from rating.sql import dicts, rows
 from rating.warehouse import key_sql
 
 
+def evidence_rows_sql(where: str) -> str:
+    """A SELECT of the `run_evidence` rows matching `where` (SQL text over alias `e`, values
+    bound by the caller), with the columns of `run_evidence` in its order and each record's
+    `record_key` and `record_date` read back from its source row — the row of `src_<source>`
+    with batch `batch_id` and line `line`, which the append-only warehouse keeps (decision
+    0001). Runs hashed with `sha256-sorted-v4` store evidence as such references and leave
+    both columns NULL (decision 0013); older runs stored them, equal to what is read back, and
+    keep them as a fallback for a row the join does not find (a line-less row)."""
+    records = "\n            UNION ALL ".join(
+        f"""SELECT '{kind}' AS source, _batch, _row, {key_sql(contract)} AS _key, _date
+            FROM src_{kind}"""
+        for kind, contract in CONTRACTS.items()
+    )
+    return f"""SELECT e.run_id, e.rule_id, e.company_uscc, e.project_id, e.source,
+                  coalesce(r._key, e.record_key) AS record_key, e.batch_id, e.line,
+                  coalesce(r._date, e.record_date) AS record_date, e.points
+           FROM (SELECT * FROM run_evidence e WHERE {where}) e
+           LEFT JOIN ({records}) r
+             ON r.source = e.source AND r._batch = e.batch_id AND r._row = e.line"""
+
+
+_OF_COMPANY = "e.run_id = $run AND e.company_uscc = $u AND ($rule IS NULL OR e.rule_id = $rule)"
+
+
 def evidence(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -37,11 +61,10 @@ def evidence(
     none: the rule's default window applies)."""
     found = dicts(
         con,
-        """SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
+        f"""SELECT e.rule_id, e.project_id, e.source, e.record_key, e.batch_id, b.file_name, e.line,
                   e.record_date, e.points AS contribution
            FROM (SELECT *, row_number() OVER (PARTITION BY rule_id ORDER BY record_date, record_key) AS n
-                 FROM run_evidence WHERE run_id = $run AND company_uscc = $u
-                   AND ($rule IS NULL OR rule_id = $rule)) e
+                 FROM ({evidence_rows_sql(_OF_COMPANY)})) e
            LEFT JOIN ingest_batches b ON b.batch_id = e.batch_id
            WHERE e.n <= $limit ORDER BY e.rule_id, e.record_date, e.record_key""",
         {"run": run_id, "u": uscc, "rule": rule_id, "limit": limit},

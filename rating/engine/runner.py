@@ -40,7 +40,13 @@ from rating.engine.shapes import (
     RunSummary,
     StepLog,
 )
-from rating.engine.store import DIGEST, RESULT_TABLES, results_digest, source_table
+from rating.engine.store import (
+    DIGEST,
+    RESULT_TABLES,
+    results_digest,
+    source_table,
+    stores_references,
+)
 from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
@@ -161,9 +167,22 @@ STORE = {
 }
 
 
-def store(con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "") -> None:
-    """Write the computed temp tables as results of `run_id` (into temp copies with a prefix)."""
-    for table, select in STORE.items():
+# Under `sha256-sorted-v4` an evidence row is a reference to its record (source, batch, line):
+# its key and date stay in the source row (`store.REFERENCED`, decision 0013).
+REFERENCE_STORE = {
+    "run_evidence": """SELECT $run, rule_id, _company, _project, source, NULL, _batch, _row, NULL,
+        contribution FROM hits""",
+}
+
+
+def store(
+    con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "", scheme: str = DIGEST
+) -> None:
+    """Write the computed temp tables as results of `run_id` (into temp copies with a prefix),
+    as runs hashed with `scheme` store them: evidence as references under `sha256-sorted-v4`,
+    with every column under the earlier schemes (a replay of an older run stores as it did)."""
+    selects = {**STORE, **REFERENCE_STORE} if stores_references(scheme) else STORE
+    for table, select in selects.items():
         if prefix:
             run(
                 con,

@@ -5,7 +5,8 @@ run's results in a canonical order without the run id, so two runs over the same
 with the same rules have the same digest: that is what "byte-identical" is checked on. The
 digest is SHA-256 over each row's typed JSON in a canonical order (`table_digest`):
 collision-resistant, so a forger with write access cannot craft other rows with the same
-digest.
+digest. Since `sha256-sorted-v4` an evidence row is stored and hashed as a reference to its
+record (source, batch, line; decision 0013); runs keep the scheme they were made with.
 """
 
 from __future__ import annotations
@@ -194,10 +195,18 @@ def source_table(table: str, prefix: str = "") -> str:
 # Results digest schemes. A run's manifest names the scheme it was hashed with
 # (`results_digest`); runs made before the key existed used the legacy one. Runs keep the
 # scheme they were made with: replay, publication and verify hash them with it.
-DIGEST = "sha256-sorted-v3"
+DIGEST = "sha256-sorted-v4"
+SORTED_V3 = "sha256-sorted-v3"
 SORTED_V2 = "sha256-sorted-v2"
 LEGACY_DIGEST = "md5-sum-v1"
-SCHEMES = (DIGEST, SORTED_V2, LEGACY_DIGEST)
+SCHEMES = (DIGEST, SORTED_V3, SORTED_V2, LEGACY_DIGEST)
+
+# Columns a run hashed under `sha256-sorted-v4` stores as references (decision 0013): an
+# evidence row names its record by source, batch and line, and the record's key and date are
+# read back from that source row (`rating.engine.evidence.evidence_rows_sql`); the stored
+# columns are NULL and left out of the row's text. Runs of earlier schemes stored and hashed
+# them, and keep doing so when replayed.
+REFERENCED: dict[str, tuple[str, ...]] = {"run_evidence": ("record_key", "record_date")}
 BATCH_ROWS = 1 << 17
 
 # The canonical order of `sha256-sorted-v3`: these integer columns first (NULLs last), then
@@ -219,6 +228,27 @@ def digest_scheme(manifest: Mapping[str, object]) -> str:
     return scheme
 
 
+def stores_references(scheme: str) -> bool:
+    """Whether runs hashed with `scheme` store evidence as references (`REFERENCED`)."""
+    return scheme == DIGEST
+
+
+def digest_columns(table: str, scheme: str = DIGEST) -> tuple[str, ...]:
+    """The columns of `table` in a row's canonical text under `scheme`, in order: every
+    result column, less the ones stored as references (`REFERENCED`) under v4."""
+    left_out = REFERENCED.get(table, ()) if stores_references(scheme) else ()
+    return tuple(c for c in RESULT_TABLES[table] if c not in left_out)
+
+
+def result_keys(table: str, scheme: str = DIGEST) -> tuple[str, ...]:
+    """The columns identifying a row of `table` under `scheme` (`RESULT_KEYS`; an evidence row
+    stored as a reference is named by its batch and line instead of its record key)."""
+    keys = RESULT_KEYS[table]
+    if table in REFERENCED and stores_references(scheme):
+        return (*(k for k in keys if k not in REFERENCED[table]), "line")
+    return keys
+
+
 def canonical_order(table: str, scheme: str = DIGEST) -> str:
     """ORDER BY terms of a scheme's canonical row order over `j`, the row's text; a total
     order that depends on the set of rows alone (rows tied on every term are equal text)."""
@@ -232,7 +262,7 @@ def row_text_sql(table: str, scheme: str = DIGEST) -> str:
     NULL is `null`, text a quoted and escaped string, numbers and booleans bare), so a NULL,
     the text `\\N` and text holding a separator all encode differently. The legacy scheme
     joined the columns' text with U+001F and wrote NULL as `\\N`."""
-    columns = RESULT_TABLES[table]
+    columns = digest_columns(table, scheme)
     if scheme == LEGACY_DIGEST:
         return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in columns)
     return "json_array(" + ", ".join(f'"{c}"' for c in columns) + ")"
@@ -249,9 +279,10 @@ def table_digest(
     cannot match with other rows short of breaking SHA-256.
 
     SHA-256 over the line `{scheme}|{table}|{row count}` and the SHA-256 of every row's
-    typed JSON (`row_text_sql`) concatenated in a canonical order (`canonical_order`:
-    `sha256-sorted-v3` sorts by the table's `DIGEST_ORDER` integer columns, NULLs last, then
-    by the text's bytes; `sha256-sorted-v2` by the text's MD5, then the text), so the order
+    typed JSON (`row_text_sql`: under `sha256-sorted-v4` the columns stored, evidence as
+    references — decision 0013) concatenated in a canonical order (`canonical_order`:
+    `sha256-sorted-v4` and `-v3` sort by the table's `DIGEST_ORDER` integer columns, NULLs
+    last, then by the text's bytes; `sha256-sorted-v2` by the text's MD5, then the text), so the order
     is a function of the set of rows alone. JSON values are self-delimiting, so the
     concatenation is unambiguous: equal digests mean equal multisets of rows unless SHA-256
     collides. DuckDB encodes and sorts (spilling to disk when it must); the sorted text
@@ -265,7 +296,7 @@ def table_digest(
     body = hashlib.sha256()
     count = 0
     ordered = con.sql(
-        f"""SELECT j FROM (SELECT {row_text_sql(table)} AS j, *
+        f"""SELECT j FROM (SELECT {row_text_sql(table, scheme)} AS j, *
                            FROM {source_table(table, prefix)} WHERE run_id = $run)
             ORDER BY {canonical_order(table, scheme)}""",
         params={"run": run_id},

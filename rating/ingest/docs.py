@@ -6,7 +6,7 @@ it and fails when the committed file is stale.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from rating.ingest.reasons import PROBLEM_CODES, PROBLEM_EXAMPLES, SKIP_REASONS
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, logical_type
@@ -52,29 +52,51 @@ def _checks(col: Any) -> str:
     return "; ".join(CHECK_WORDS[kind].format(value=value) for kind, value in checks(col))
 
 
-def contracts_json() -> dict[str, Any]:
+class ColumnDoc(TypedDict):
+    """One column of a source contract as `rating contracts --json` prints it."""
+
+    name: str
+    type: str  # logical type: text, int, decimal, date, timestamp or bool
+    required: bool
+    headers: list[str]  # the headers it is read from, first the canonical one
+    help: str | None
+    default: Any  # the value an empty optional cell takes (JSON scalar), or None
+    checks: str  # the checks in words, "; "-separated
+
+
+class ContractDoc(TypedDict):
+    """One source contract as `rating contracts --json` prints it."""
+
+    title: str
+    key: list[str]  # the columns that identify a record
+    date_column: str  # the date an event happened on (attribution and windows use it)
+    references: dict[str, str]  # column → the contract kind it refers to
+    columns: list[ColumnDoc]
+
+
+def contracts_json() -> dict[str, ContractDoc]:
     """Every source contract as JSON-ready data, by kind: title, key columns, date column,
     references, and per column its name, logical type, whether it is required, the headers it is
     read from, its help text, default and checks (`rating contracts --json`)."""
     return {
-        kind: {
-            "title": c.title,
-            "key": list(c.key),
-            "date_column": c.date_column,
-            "references": c.references,
-            "columns": [
-                {
-                    "name": name,
-                    "type": logical_type(col),
-                    "required": not col.nullable,
-                    "headers": list(col.metadata["headers"]),
-                    "help": col.description,
-                    "default": col.metadata["default"],
-                    "checks": _checks(col),
-                }
+        kind: ContractDoc(
+            title=c.title,
+            key=list(c.key),
+            date_column=c.date_column,
+            references=c.references,
+            columns=[
+                ColumnDoc(
+                    name=name,
+                    type=logical_type(col),
+                    required=not col.nullable,
+                    headers=list(col.metadata["headers"]),
+                    help=col.description,
+                    default=col.metadata["default"],
+                    checks=_checks(col),
+                )
                 for name, col in c.columns.items()
             ],
-        }
+        )
         for kind, c in CONTRACTS.items()
     }
 

@@ -224,12 +224,14 @@ def fast_table_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits)
 
 def check_records_sql(
     contract: Contract, mapping: v.Mapping, traits: v.FileTraits
-) -> list[str] | None:
+) -> list[str | tuple[str, str]] | None:
     """The statements that fill temp table `checked` (`validate.check_sql`'s rows, not in file
     order) from the raw table, the fast way: every row typed in one pass, the rows with a cell
     in doubt (`doubtful`) replaced by what the staged SQL finds in them, then the checks
     across tables and columns over all rows. None when no row of the file can be fast (then
-    `check_sql` over the whole raw table, as before). Uses `$today`, `$now`, `$watermark`."""
+    `check_sql` over the whole raw table, as before). Uses `$today`, `$now`, `$watermark`. A
+    pair is a slow-date table's CREATE and the UPDATE to run when it found cells
+    (`validate.slow_dates_sql`)."""
     fast = fast_table_sql(contract, mapping, traits)
     if fast is None:
         return None

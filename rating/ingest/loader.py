@@ -201,14 +201,20 @@ def _check_records(
     key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
     params = {"today": now.date(), "now": now, "watermark": watermark(con)}
-    fast = fastpath.check_records_sql(contract, mapping, traits)
-    if fast is None:
-        for statement in slow_dates_sql(contract, mapping, traits=traits):
-            run(con, statement)
+    statements = fastpath.check_records_sql(contract, mapping, traits)
+    if statements is None:
         checks = check_sql(contract, mapping, traits=traits)
-        run(con, f"CREATE OR REPLACE TEMP TABLE checked AS {checks}", params)
-    for statement in fast or []:
-        run(con, statement, params)
+        statements = [
+            *slow_dates_sql(contract, mapping, traits=traits),
+            f"CREATE OR REPLACE TEMP TABLE checked AS {checks}",
+        ]
+    for statement in statements:
+        if isinstance(statement, tuple):  # a slow-date table, filled when it has cells
+            create, fill = statement
+            if run(con, create).fetchall()[0][0]:  # cells the fast reader left
+                run(con, fill)
+        else:
+            run(con, statement, params)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():
@@ -305,17 +311,19 @@ def _quarantine(
         + ") AS m(code, message)"
     )
     sheet_names = "[" + ", ".join(sql_text(lit(n)) for n in raw.sheet_names) + "]::VARCHAR[]"
-    con.execute(
-        f"""INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code, message,
-                                    value, raw, sheet)
-            SELECT $batch, $kind, $file, q.line, q.header, q.code,
-                   m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
-                   q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
-            FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=_codes(con, contract))}) q
-            LEFT JOIN {messages} ON m.code = q.code
-            ORDER BY q._rid, q.field""",
-        {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
-    )
+    codes = _codes(con, contract)
+    if codes:  # else no record has a problem (and the statement is large to plan)
+        con.execute(
+            f"""INSERT INTO quarantine (batch_id, kind, file_name, line, column_name, code, message,
+                                        value, raw, sheet)
+                SELECT $batch, $kind, $file, q.line, q.header, q.code,
+                       m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
+                       q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
+                FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=codes)}) q
+                LEFT JOIN {messages} ON m.code = q.code
+                ORDER BY q._rid, q.field""",
+            {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
+        )
     personal = any(c.metadata["personal"] for c in contract.columns.values())
     for r in raw.rejected:
         con.execute(

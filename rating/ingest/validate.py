@@ -169,7 +169,8 @@ class ColumnSQL:
     value: str  # over the parsed column "p__name"
     error: str  # over "k__name", "p__name", the final "name" and the raw column
     changes: str | None = None  # over the raw column
-    slow: str | None = None  # dates: CREATE of the slow table the parse stage joins
+    # dates: CREATE of the slow table the parse stage joins, and the UPDATE filling it in
+    slow: tuple[str, str] | None = None
 
 
 def _q(name: str) -> str:
@@ -276,11 +277,12 @@ def slow_dates_sql(
     mapping: Mapping,
     raw_table: str = "raw",
     traits: FileTraits = FileTraits(),  # noqa: B008 - frozen, never changed
-) -> list[str]:
-    """The statements creating the slow-date tables `check_sql` joins (`rating.ingest.whens`):
-    run them first, over the same raw table."""
+) -> list[tuple[str, str]]:
+    """Per date column, the statements making the slow-date table `check_sql` joins
+    (`rating.ingest.whens.slow_table_sql`): run them first, over the same raw table — the
+    CREATE, then the UPDATE only when the CREATE found cells."""
     return [
-        c.slow.replace("{raw_table}", raw_table)
+        (c.slow[0].replace("{raw_table}", raw_table), c.slow[1])
         for c in _staged(contract, mapping, traits).values()
         if c.slow is not None
     ]

@@ -21,6 +21,14 @@ from rating.public.text import PublicWords
 from rating.scores import shown_score
 
 
+def shown_one_by_one(count: int, most: int) -> int:
+    """How many of a card's `count` reasons are shown one by one: all when at most `most + 1`
+    (a line 其他1项合计 would hide one reason behind a line as long as itself), else `most`,
+    the rest summed in one line of two items or more. The card's heading counts them all:
+    shown + others = `count`."""
+    return count if count <= most + 1 else most
+
+
 def breakdown(
     score: object,
     base: Decimal,

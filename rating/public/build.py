@@ -27,7 +27,7 @@ from rating.engine.history import streaks
 from rating.engine.shapes import RunRow
 from rating.matching.gazetteer import places as place_names
 from rating.public import search
-from rating.public.breakdown import breakdown
+from rating.public.breakdown import breakdown, shown_one_by_one
 from rating.public.data import CompoundDoc, LedgerHead, PublicData, RunCard, RunDoc
 from rating.public.managers import card_managers
 from rating.public.paths import public_paths
@@ -49,7 +49,7 @@ from rating.scores import shown_float, shown_score
 from rating.sql import rows
 from rating.warehouse import visible_rows
 
-REASONS_SHOWN = 8
+REASONS_SHOWN = 8  # one by one on a card; the rest in one line (`shown_one_by_one`)
 
 
 def _cards_sql() -> str:
@@ -166,16 +166,10 @@ def publicity_of(records: list[ledger.Record], run_id: str, period: str) -> Publ
     )
 
 
-def _run_doc(
-    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, period: str
-) -> tuple[RunDoc, RuleSet]:
+def _run_doc(con: duckdb.DuckDBPyConnection, run_id: str, period: str) -> tuple[RunDoc, RuleSet]:
     info = explainer.run_row(con, run_id)
     rs = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"]).definition
-    prov = {
-        **explainer.provenance(info),
-        "disclosed_at": at.isoformat(),
-        "served_by": __version__,
-    }
+    prov = {**explainer.provenance(info), "served_by": __version__}  # + when, per day shown
     return RunDoc(
         run_id=run_id,
         period=period,
@@ -218,6 +212,7 @@ def _card(
     rs = wording.definition
     titles = {r.id: r.title for r in rs.rules}
     unscored = wording.not_scored(raw["grade"])
+    shown = shown_one_by_one(len(raw["reasons"]), REASONS_SHOWN)
     reasons = [
         Reason(
             rule_id=r["rule_id"],
@@ -225,7 +220,7 @@ def _card(
             points=float(shown_score(r["points"], rs.score_places)),
             clause=wording.rule_basis(r["rule_id"]),
         )
-        for r in ([] if unscored else raw["reasons"][:REASONS_SHOWN])
+        for r in ([] if unscored else raw["reasons"][:shown])
     ]
     card = RunCard(
         uscc=uscc,
@@ -365,9 +360,15 @@ def build(
     rulesets: dict[str, RuleSet] = {}
     legends: dict[str, Legend] = {}
     records = ledger.records(con)
-    for run_id, (at, period) in first_shown.items():
-        docs[run_id], rulesets[run_id] = _run_doc(con, run_id, at, period)
+    for run_id, (_at, period) in first_shown.items():
+        docs[run_id], rulesets[run_id] = _run_doc(con, run_id, period)
         docs[run_id].publicity = publicity_of(records, run_id, period)
+    for at, _period, run_id, kind in disclosure.zone_events:  # the first of each kind
+        doc = docs.get(run_id)
+        if doc is not None and kind == "published" and doc.published_at is None:
+            doc.published_at = at.isoformat()
+        if doc is not None and kind == "proposed" and doc.publicity_at is None:
+            doc.publicity_at = at.isoformat()
     held = {rs.ref: rs for rs in rulesets.values()}
     wordings = {run_id: PublicWording.of(rs, held.values()) for run_id, rs in rulesets.items()}
     for run_id, doc in docs.items():

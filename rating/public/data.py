@@ -52,6 +52,8 @@ class RunDoc(Doc):
     streak_needed: int | None
     lowest: str
     publicity: Publicity | None = None  # its 公示: first day, last day, last day to object
+    published_at: str | None = None  # when it was published (公布), if it was
+    publicity_at: str | None = None  # when it was put up for publicity (公示), if it was
 
 
 class RunCard(Doc):

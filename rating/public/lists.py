@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from rating.audit.disclosure import Entry, Shown
+from rating.consequences.basis import next_publication
 from rating.public.data import PublicData, RunCard
 from rating.public.shapes import (
     ListEntry,
@@ -19,8 +21,19 @@ from rating.public.shapes import (
     Proposal,
     ProposedList,
     Publicity,
+    RedListing,
 )
 from rating.public.text import PublicWords
+
+
+def condition(title: str) -> str:
+    """A list's condition as its rule-set title words it: `红名单: 信用优秀(AAA)且无不良信用信息`
+    → `信用优秀(AAA)且无不良信用信息` (the whole title when it names no list before a colon)."""
+    for colon in (":", "："):
+        name, found, rest = title.partition(colon)
+        if found and rest.strip() and len(name) <= 12:
+            return rest.strip()
+    return title
 
 
 class Lists(ABC):
@@ -82,6 +95,36 @@ class Lists(ABC):
             repair_applied_on=repair[0].isoformat() if repair else None,
         )
 
+    def red_listing(self, piece: RunCard, run_id: str, day: date) -> RedListing:
+        """The red listing `piece` (of run `run_id`) states at the end of `day`: the list's
+        condition in the rule set's public words (its title without the list's name) and
+        basis; published, from the run's publication day until the next publication of its
+        period or a later one (the red list in force is the latest published period's,
+        decision 0012), or, while there is none, until there is; proposed, no dates."""
+        legend = self.data.legends.get(self.data.runs[run_id].ruleset)
+        title = (legend.red if legend else None) or ""
+        zone = ZoneInfo(self.data.zone)
+        pubs = [
+            (at.astimezone(zone).date(), p, r)
+            for at, p, r, kind in self.data.disclosure.zone_events
+            if kind == "published" and at.astimezone(zone).date() <= day
+        ]
+        since = next((d for d, _p, r in pubs if r == run_id), None)
+        until = next_publication(pubs, run_id, piece.period) if since else None
+        published = sorted({p for _d, p, _r in pubs})
+        return RedListing(
+            period=piece.period,
+            grade=piece.grade,
+            reason=condition(title),
+            clause=(legend.red_clause if legend else None) or "",
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            until_text=self.words.day(until)
+            if until
+            else self.words("until the next period's results are published"),
+            in_force=since is not None and until is None and published[-1] == piece.period,
+        )
+
     def in_force_listing(self, uscc: str, day: date) -> Listing | None:
         """The black listing in force at the end of `day`: an entry started by a publication
         and not ended (maximum reached, credit repair approved); its ground is the listing run's."""
@@ -129,6 +172,7 @@ class Lists(ABC):
         published = [p for p in sorted(shown) if shown[p].status == "published"]
         in_publicity = [p for p in sorted(shown) if shown[p].status == "proposed"]
         proposed: ProposedList | None = None
+        current = period is None
         if period is None:
             if kind == "black":
                 members = [
@@ -155,6 +199,7 @@ class Lists(ABC):
             list=kind,  # type: ignore[arg-type]
             period=period,
             as_of=day.isoformat(),
+            current=current,
             in_force=status is None or status.status == "published",
             publicity=self._publicity(status, day),
             proposed=proposed,
@@ -183,7 +228,7 @@ class Lists(ABC):
         out = []
         for piece in self.listed(run.run_id):
             if kind == "red" and piece.red:
-                out.append(self._entry(piece, run, kind, None))
+                out.append(self._red_entry(piece, run, day))
             elif kind == "black" and piece.black:
                 if (entry := self.data.disclosure.entry(piece.uscc, day)) is not None:
                     # A company listed earlier and still on the list: the grade, period and
@@ -201,7 +246,9 @@ class Lists(ABC):
         items = []
         for piece in self.listed(run.run_id):
             for p in self.proposals(piece, run, day):
-                if p.kind == kind:
+                if p.kind == "red" == kind:
+                    items.append(self._red_entry(piece, run, day))
+                elif p.kind == kind:
                     listing = self._listing(piece, run.run_id, day, None)
                     items.append(self._entry(piece, run, kind, listing))
         items.sort(key=lambda m: (m.name, m.uscc))
@@ -214,6 +261,11 @@ class Lists(ABC):
         if piece is None or listing is None:
             return None
         return self._entry(piece, Shown(run_id, "published"), "black", listing)
+
+    def _red_entry(self, piece: RunCard, shown: Shown, day: date) -> ListEntry:
+        red = self.red_listing(piece, shown.run_id, day)
+        entry = self._entry(piece, shown, "red", None)
+        return entry.model_copy(update={"reason": red.reason, "red_listing": red})
 
     def _entry(self, piece: RunCard, shown: Shown, kind: str, listing: Listing | None) -> ListEntry:
         return ListEntry(

@@ -10,6 +10,8 @@ stable code for machines (`SearchNotice`):
   as close as a company hit needs (0.8);
 * a compound found that no company serves now (`COMPOUND_NOT_SERVED`: who served it until
   when, or when its registered service starts);
+* a district that is not one of the register's (`DISTRICT_UNKNOWN`, naming those there are:
+  filtering by it can find nothing, which is not "no match" for the words typed);
 * a valid USCC nobody has (`COMPANY_NOT_FOUND`), else nothing at all (`NO_MATCH`).
 """
 
@@ -125,6 +127,21 @@ def not_served(hit: SearchHit, doc: CompoundDoc, day: date, words: PublicWords) 
         message = words("No property company is registered for {name}.", name=doc.name)
     return SearchNotice(
         code="COMPOUND_NOT_SERVED", message=message, project_id=hit.project_id, name=doc.name
+    )
+
+
+def unknown_district(district: str, known: list[str], words: PublicWords) -> SearchNotice:
+    """`district` is none of `known` (the districts of the register's compounds and companies):
+    `没有名为“火星区”的区（县、市）。可选：福山区、莱山区、芝罘区。`"""
+    message = words(
+        "There is no district called “{name}”. The districts are: {districts}.",
+        name=district,
+        districts=words.join(known),
+    )
+    if not known:
+        message = words("There is no district called “{name}”.", name=district)
+    return SearchNotice(
+        code="DISTRICT_UNKNOWN", message=message, name=district, expected="、".join(known) or None
     )
 
 

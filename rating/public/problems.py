@@ -59,6 +59,42 @@ def unknown_list(name: str, words: PublicWords) -> str:
     )
 
 
+def unknown_ruleset(ruleset: str, details: Mapping[str, object], words: PublicWords) -> str:
+    """`没有按评价规则版本foo@1.0.0公布的结果。已公布结果的版本：yantai-2022@1.0.0。` (the versions
+    from the error's `details.rulesets`)."""
+    said = words("No published results under the rule version {ruleset}.", ruleset=ruleset)
+    there = details.get("rulesets")
+    if isinstance(there, list) and there:
+        versions = words.join([str(r) for r in there])
+        said += words("Versions with published results: {versions}.", versions=versions)
+    return said
+
+
+def not_yet_shown(uscc: str, asked: str, details: Mapping[str, object], words: PublicWords) -> str:
+    """A day before a company's first result was shown (`details`: name, first_shown_on,
+    status, period): `截至2025年1月1日，甲物业（9137…）尚无已公布的信用评价结果；其首个结果
+    （2025年第2季度）于2025年10月15日公布。`"""
+    first = str(details.get("first_shown_on", ""))
+    values = {
+        "day": words.day(asked),
+        "name": str(details.get("name", "")),
+        "uscc": uscc,
+        "period": words.period(str(details.get("period", ""))),
+        "first": words.day(first),
+    }
+    if details.get("status") == "proposed":
+        return words(
+            "On {day} no credit result of {name} ({uscc}) had been published yet; its first "
+            "result ({period}) was put up for publicity on {first}.",
+            **values,
+        )
+    return words(
+        "On {day} no credit result of {name} ({uscc}) had been published yet; its first "
+        "result ({period}) was published on {first}.",
+        **values,
+    )
+
+
 def uscc_problem(problem: UsccProblem, words: PublicWords) -> str:
     """What is wrong with a code given as a USCC, by GB 32100-2015 (`rating.uscc.problem`):
     `统一社会信用代码有误：校验位不符（按GB 32100-2015，第18位应为K，而不是X），请核对。`"""
@@ -188,6 +224,7 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
         "COMPANY_NOT_RATED": lambda: not_rated_message(
             str(d.get("name", "")), uscc, str(d.get("reason", "")), str(d.get("period", "")), words
         ),
+        "RESULT_NOT_YET_SHOWN": lambda: not_yet_shown(uscc, asked or "", d, words),
         "RESULT_WITHDRAWN": lambda: words(
             "The result shown for {uscc} was withdrawn on {day}.",
             uscc=uscc,
@@ -210,10 +247,7 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             ),
             words,
         ),
-        "RULESET_NOT_FOUND": lambda: words(
-            "No published results under the rule version {ruleset}.",
-            ruleset=p.get("ruleset", ""),
-        ),
+        "RULESET_NOT_FOUND": lambda: unknown_ruleset(p.get("ruleset", ""), d, words),
         "CERTIFICATE_REQUIRED": lambda: words(
             "Enter the manager's full certificate number: the lookup names no manager without one."
         ),

@@ -126,6 +126,28 @@ class Listing(Shape):
     repair_applied_on: str | None = None
 
 
+class RedListing(Shape):
+    """Why and from when until when a company is on the red list (or proposed for it). The
+    rule sets give the red list no duration: the red list in force is the latest published
+    period's (docs/decisions/0012-public-in-force.md), so a listing lasts from its period's
+    publication until the next period's publication."""
+
+    period: str = Field(description="The period whose published results listed it")
+    grade: str | None = Field(description="Its grade in that period (列入时等级)")
+    reason: str = Field(description="The ground: the list's condition in the rule set's words")
+    clause: str = Field(description="The legal basis, as the rule file words it for the public")
+    since: str | None = Field(description="Listed from (the publication); None while proposed")
+    until: str | None = Field(
+        description="Listed until: the day the next period's results were published; None "
+        "while none has been (see `until_text`) or while proposed"
+    )
+    until_text: str = Field(
+        description="`until` in words: 2026年4月20日, or 至下一期评价结果公布之日 while no next "
+        "period is published"
+    )
+    in_force: bool = Field(description="On the red list in force on the day of the answer")
+
+
 class Publicity(Shape):
     """A period whose results are in publicity (公示): proposed, not in force until published."""
 
@@ -195,6 +217,9 @@ class Current(Shape):
     black: bool = Field(description="On the black list in force: an entry of a publication")
     list_reason: str | None = Field(description="The black-list ground in plain words")
     listing: Listing | None = Field(None, description="The black-list entry in force")
+    red_listing: RedListing | None = Field(
+        None, description="The red-list entry in force: since when, until when, on what ground"
+    )
     publicity: Publicity | None = Field(
         None, description="When `status` is proposed: until when, and until when to object"
     )
@@ -216,8 +241,14 @@ class Provenance(Shape):
     as_of: str
     timezone: str
     results_sha256: str
-    disclosed_at: str = Field(
-        description="When the run became public: its publication, or the start of its publicity"
+    disclosed_at: str | None = Field(
+        description="When these results were published (公布), as seen on `as_of`; null while "
+        "they are in publicity (公示) on that day — nothing was published yet"
+    )
+    publicity_from: str | None = Field(
+        default=None,
+        description="When these results were put up for publicity (公示), if they were; the "
+        "publicity's days are in `current.publicity`",
     )
     served_by: str
 
@@ -373,6 +404,11 @@ class CompoundCard(Shape):
     serving_company: str | None = Field(description="Its name, also when it has no grade")
     grade: CompoundGrade | None = Field(description="The compound's own (project) grade")
     services: list[Service] = Field(description="Who served it, newest first")
+    upcoming: list[Service] = Field(
+        default_factory=list,
+        description="Registered services that start after `as_of` (who will serve it, from "
+        "when), earliest first: a compound whose first contract has not started yet",
+    )
 
 
 class SearchHit(Shape):
@@ -394,6 +430,7 @@ NoticeCode = Literal[
     "COMPANY_NOT_RATED",
     "COMPANY_NOT_FOUND",
     "COMPOUND_NOT_SERVED",
+    "DISTRICT_UNKNOWN",
     "NO_MATCH",
 ]
 
@@ -407,7 +444,9 @@ class SearchNotice(Shape):
         "width: searched as `uscc`), USCC_INVALID (an 18-character code failing GB 32100-2015: "
         "`reason`, `found`, `expected`), COMPANY_NOT_RATED (registered, not in the published "
         "rating of `period`: `reason` not_rated or not_in_run), COMPANY_NOT_FOUND (a valid USCC "
-        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), NO_MATCH"
+        "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), "
+        "DISTRICT_UNKNOWN (`district` names no district of the register: `name`, `expected` "
+        "the districts there are, joined by 、), NO_MATCH"
     )
     message: str
     uscc: str | None = None
@@ -478,6 +517,11 @@ class CompanyPage(Shape):
     page: int
     page_size: int
     truncated: bool
+    notices: list[SearchNotice] = Field(
+        default_factory=list,
+        description="Why the search found these companies or none, as for /v1/public/search "
+        "(no COMPOUND_NOT_SERVED: compounds are not listed here)",
+    )
 
 
 class ListEntry(Shape):
@@ -488,8 +532,9 @@ class ListEntry(Shape):
     score: float | None
     period: str
     status: Status
-    reason: str | None
-    listing: Listing | None = None
+    reason: str | None = Field(description="The ground in plain words (both lists)")
+    listing: Listing | None = Field(default=None, description="The black-list entry")
+    red_listing: RedListing | None = Field(default=None, description="The red-list entry")
 
 
 class ProposedList(Shape):
@@ -501,8 +546,14 @@ class ProposedList(Shape):
 
 class ListPage(Shape):
     list: Literal["red", "black"]
-    period: str | None
+    period: str | None = Field(
+        description="The period whose list this is; for the red list in force, the latest "
+        "published period; None for the black list in force (entries of several periods)"
+    )
     as_of: str
+    current: bool = Field(
+        False, description="The list in force (asked for without a period), not a period's"
+    )
     in_force: bool = Field(
         True, description="False when the period is in publicity: its entries are proposed"
     )

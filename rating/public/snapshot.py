@@ -31,6 +31,7 @@ from rating.public.shapes import (
     HistoryEntry,
     Period,
     ProjectGrade,
+    Provenance,
     PublicMeasure,
     SearchHit,
     SearchNotice,
@@ -99,6 +100,15 @@ class PublicView(Lists):
             seen = seen or visible
         return None
 
+    def first_visible(self, uscc: str, after: date) -> CompanyCard | None:
+        """The first card of `uscc` visible after `after` and by today (a day asked before the
+        company had any result shown: its card of that later day), or None."""
+        today = self.today()
+        for d in self.card_days(uscc):
+            if after < d <= today and (card := self.card(uscc, d)) is not None:
+                return card
+        return None
+
     def summary(self, uscc: str, on: date | None = None) -> CompanySummary | None:
         card = self.card(uscc, on)
         if card is None:
@@ -134,9 +144,10 @@ class PublicView(Lists):
         latest, status = visible[-1]
         doc = self.data.runs[status.run_id]
         published = [p for p in sorted(shown) if shown[p].status == "published"]
-        red = bool(published) and any(
-            piece.red and piece.period == published[-1] for piece, _ in visible
+        red_piece = next(
+            (p for p, s in visible if published and p.red and p.period == published[-1]), None
         )
+        red = red_piece is not None
         listing = self.in_force_listing(uscc, day)
         black_now = self.data.disclosure.entry(uscc, day) is not None
         return CompanyCard(
@@ -157,6 +168,9 @@ class PublicView(Lists):
                 black=listing is not None,
                 list_reason=listing.reason if listing else None,
                 listing=listing,
+                red_listing=self.red_listing(red_piece, shown[red_piece.period].run_id, day)
+                if red_piece
+                else None,
                 streak=latest.grade_streak,
                 publicity=doc.publicity.on(day)
                 if doc.publicity and status.status == "proposed"
@@ -183,7 +197,12 @@ class PublicView(Lists):
             ],
             measures=self.measures(uscc, day),
             path=latest.path,
-            provenance=doc.provenance,  # type: ignore[arg-type]
+            provenance=Provenance(
+                **doc.provenance,
+                # nothing is published while the results are in publicity on `day`
+                disclosed_at=doc.published_at if status.status == "published" else None,
+                publicity_from=doc.publicity_at,
+            ),
         )
 
     def served(self, uscc: str, day: date, projects: list[ProjectGrade]) -> list[ProjectGrade]:
@@ -237,7 +256,10 @@ class PublicView(Lists):
             return None
         day = self.day(on)
         services = [s for s in doc.services if date.fromisoformat(s.start) <= day]
-        if not services:
+        upcoming = sorted(
+            (s for s in doc.services if date.fromisoformat(s.start) > day), key=lambda s: s.start
+        )
+        if not services and not upcoming:
             return None
         now = next((s for s in services if s.end is None or date.fromisoformat(s.end) >= day), None)
         shown = self.shown(day)
@@ -266,6 +288,7 @@ class PublicView(Lists):
             serving_company=now.company if now else None,
             grade=grade,
             services=services,
+            upcoming=upcoming,
         )
 
     # ------------------------------------------------------------- search
@@ -314,13 +337,21 @@ class PublicView(Lists):
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(hits),
-            notices=self._why(asked, q, hits, items),
+            notices=self._why(asked, q, district, hits, items),
         )
 
     def _why(
-        self, asked: notices.Asked, q: str, hits: list[finder.Hit], items: list[SearchHit]
+        self,
+        asked: notices.Asked,
+        q: str,
+        district: str | None,
+        hits: list[finder.Hit],
+        items: list[SearchHit],
     ) -> list[SearchNotice]:
         said = list(asked.notices)
+        if district and district not in self.districts():
+            said.append(notices.unknown_district(district, self.districts(), self.words))
+            return said
         if not asked.search or not asked.query.strip():
             return said
         if not any(h.kind == "company" for h in hits):
@@ -360,10 +391,14 @@ class PublicView(Lists):
     def companies(
         self, q: str, district: str | None = None, limit: int = 20, offset: int = 0
     ) -> CompanyPage:
-        """Companies only: by name, USCC, or a compound they serve now (relevance × 0.9)."""
+        """Companies only: by name, USCC, or a compound they serve now (relevance × 0.9), with
+        the search's notices (a USCC typed loosely cleaned, an unknown district, …)."""
+        asked = notices.understood(q, self.words)
         best: dict[str, float] = {}
         names: dict[str, str] = {}
-        for h in self._hits(q, district, ("company", "compound")):
+        # no words: every company (of `district`), as before notices
+        hits = self._hits(asked.query, district, ("company", "compound")) if asked.search else []
+        for h in hits:
             if h.kind == "company":
                 best[h.key] = max(best.get(h.key, 0), h.relevance)
                 names[h.key] = h.sort_name
@@ -375,16 +410,22 @@ class PublicView(Lists):
                     names[serving.uscc] = serving.name
         ranked = sorted(best, key=lambda u: (-best[u], names[u], u))
         items = [s for s in (self.summary(u) for u in ranked[offset : offset + limit]) if s]
+        found = [finder.Hit("company", u, best[u], "name", names[u]) for u in ranked]
         return CompanyPage(
             items=items,
             total=len(ranked),
             page=offset // max(limit, 1) + 1,
             page_size=limit,
             truncated=offset + limit < len(ranked),
+            notices=self._why(asked, q, district, found, []),
         )
 
     def districts(self) -> list[str]:
-        return sorted({k.district for k in self.data.index.compounds if k.district})
+        """The districts a search may be narrowed to: those of the register's compounds and
+        of the companies with a card."""
+        index = self.data.index
+        found = {k.district for k in index.compounds} | {c.district for c in index.companies}
+        return sorted(d for d in found if d)
 
 
 class WarehouseView(PublicView):

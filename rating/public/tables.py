@@ -21,13 +21,14 @@ from rating.public.text import PublicWords
 
 def header(kind: str, words: PublicWords, in_force: bool = True) -> list[str]:
     """The column titles of a public list download: USCC, company, district, period, status, grade
-    and score; for the black list also the ground, veto items, lowest grades running, since,
-    removable from (credit repair), listed until at the latest and credit repair."""
-    grade = words("Grade when listed") if kind == "black" and in_force else words("Grade")
+    and score; for the red list also the ground, since and valid until; for the black list the
+    ground, veto items, lowest grades running, since, removable from (credit repair), listed
+    until at the latest and credit repair."""
+    grade = words("Grade when listed") if in_force else words("Grade")
     base = [words("USCC"), words("Company"), words("District"), words("Period"),
             words("Status"), grade, words("Score")]  # fmt: skip
     if kind != "black":
-        return base
+        return base + [words("Ground"), words("Listed since"), words("Valid until")]
     return base + [words("Ground"), words("Veto items"), words("Lowest grades running"),
                    words("Listed since"), words("Removable from (credit repair)"),
                    words("Listed until at the latest"), words("Credit repair")]  # fmt: skip
@@ -39,11 +40,19 @@ Cell = str | float | date | None  # a spreadsheet cell: text, number, day or emp
 def values(page: ListPage, words: PublicWords) -> list[list[Cell]]:
     """One row per company of a public list page, in `header`'s order, typed: the USCC and
     words as text, the score a number (None when not rated), listing days as `date`s (None
-    when the list gives none; "after publicity" while the listing day is not known)."""
+    when the list gives none; "after publicity" while the listing day is not known; a red
+    listing's end in words while the next period is not published)."""
     out: list[list[Cell]] = []
     for e in page.items:
         row: list[Cell] = [e.uscc, e.name, e.district or "", e.period, words.status(e.status),
                            words.grade(e.grade), e.score]  # fmt: skip
+        if page.list == "red":
+            r = e.red_listing
+            row += [
+                r.reason if r else "",
+                _day(r.since) if r and r.since else words("after publicity"),
+                (_day(r.until) or r.until_text) if r else None,
+            ]
         if page.list == "black":
             x = e.listing
             row += [
@@ -78,10 +87,12 @@ def rows(page: ListPage, words: PublicWords) -> list[list[str]]:
 
 
 def title(page: ListPage, words: PublicWords) -> str:
-    """A list download's title: "<list> <period>, as on <day>" (the period "in force" for the
-    current list)."""
+    """A list download's title, as the list page heads it: "<list> · <period>, as on <day>"
+    (红名单 · 现行 · 2025年第3季度 for the red list in force — a period's —, 黑名单 · 现行 for
+    the black list in force, 黑名单 · 2025年第3季度 for a period's)."""
     name = words("Red list") if page.list == "red" else words("Black list")
-    period = page.period or words("in force")
+    named = [words("in force")] if page.current else []
+    period = " · ".join(named + ([words.period(page.period)] if page.period else []))
     return words(
         "{name} {period}, as on {day}", name=name, period=period, day=words.day(page.as_of)
     )

@@ -22,14 +22,17 @@ from rating.report.text import Words
 TOP_CATEGORIES = 10
 
 
-def grade_colors(order: tuple[str, ...]) -> dict[str, Any]:
+RGBA = tuple[float, float, float, float]  # a matplotlib colour, each part 0…1
+
+
+def grade_colors(order: tuple[str, ...]) -> dict[str, RGBA]:
     """Grade → RGBA colour, best grade green to worst red (matplotlib `RdYlGn_r`), and grey for "not
     rated"."""
     from matplotlib import colormaps
 
     cmap = colormaps["RdYlGn_r"]
     n = max(len(order) - 1, 1)
-    colors = {g: cmap(0.1 + 0.8 * i / n) for i, g in enumerate(order)}
+    colors: dict[str, RGBA] = {g: cmap(0.1 + 0.8 * i / n) for i, g in enumerate(order)}
     colors[NOT_RATED] = (0.75, 0.75, 0.75, 1.0)
     return colors
 

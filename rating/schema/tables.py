@@ -103,10 +103,14 @@ RESULT_LAYOUT = [
         run_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL, project_id VARCHAR,
         rule_id VARCHAR NOT NULL, target VARCHAR NOT NULL, bucket VARCHAR, value DOUBLE,
         records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
+    # Runs hashed with `sha256-sorted-v4` store evidence as references to their records
+    # (source, batch, line): `record_key` and `record_date` NULL, read back from the source row
+    # (`rating.engine.evidence.evidence_rows_sql`, decision 0013); older runs hold them.
     """CREATE TABLE IF NOT EXISTS run_evidence (
         run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
-        project_id VARCHAR, source VARCHAR NOT NULL, record_key VARCHAR NOT NULL,
+        project_id VARCHAR, source VARCHAR NOT NULL, record_key VARCHAR,
         batch_id INTEGER NOT NULL, line BIGINT, record_date DATE, points DECIMAL(18,4))""",
+    "ALTER TABLE run_evidence ALTER COLUMN record_key DROP NOT NULL",
     """CREATE TABLE IF NOT EXISTS run_companies (
         run_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, district VARCHAR,
         rated BOOLEAN NOT NULL, projects INTEGER, households BIGINT,

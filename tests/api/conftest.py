@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from rating import tokens
 from rating.engine.runner import execute_run
 from rating.ingest.loader import ingest_file
@@ -19,6 +17,9 @@ from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from tests.factories import load, publish_after_publicity, settings_for
 from tests.golden import scenarios
+
+if TYPE_CHECKING:  # the app is imported by the fixtures that build it, not at collection
+    from fastapi.testclient import TestClient
 
 PUBLISHED = {"2025Q2": datetime(2025, 10, 15, 10, 0), "2025Q3": datetime(2026, 1, 20, 10, 0)}
 # The golden bureau's projects as a register names them: two 阳光花园 in two districts, 金色公寓
@@ -89,6 +90,10 @@ def bureau_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture
 def client(bureau_db: dict[str, Any]) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
     with TestClient(create_app(bureau_db["settings"])) as c:
         yield c
 
@@ -100,6 +105,10 @@ def auth(bureau_db: dict[str, Any], role: str) -> dict[str, str]:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """An app over a copy of nothing: an empty warehouse, for write flows."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
     settings = settings_for(tmp_path)
     keys = {
         role: tokens.create(settings.tokens_file, role, role, datetime(2026, 1, 1))[1]

@@ -226,11 +226,39 @@ def test_the_black_list_reads_as_cards_on_a_phone(served: str, browser: Any, wid
         _looks_right(browser, "black-list", width)
 
 
+@pytest.mark.parametrize("width", (360, 375, 414))
+def test_the_red_list_reads_as_cards_on_a_phone(served: str, browser: Any, width: int) -> None:
+    """The red list says since when, until when and on what ground, as the black list does:
+    each entry a card, the grade and dates two to a row on one line, the ground full width
+    (2025Q2's entry: listed on 2025-10-15, until 2025Q3's publication on 2026-01-20)."""
+    _width(browser, width)
+    browser.get(f"{served}/lists/red?period=2025Q2")
+    short = ("列入时等级", "列入日期", "有效至")
+    cells = browser.execute_script(
+        LINES, ", ".join(f"#members td[data-label='{x}']" for x in short)
+    )
+    assert [(label, text) for label, text, *_ in cells] == [
+        ("列入时等级", "AAA（2025Q2）"),
+        ("列入日期", "2025年10月15日"),
+        ("有效至", "2026年1月20日"),
+    ]
+    for label, text, lines, left, right, indent, _w in cells:
+        assert lines == 1, (label, text, lines)
+        assert left >= 0 and right <= width and right - left >= 140, (label, left, right)
+        assert indent < 2, (label, indent)
+    (ground,) = browser.execute_script(LINES, "#members td[data-label='列入依据']")
+    assert ground[1] == "信用优秀(AAA)且无不良信用信息"
+    assert ground[4] - ground[3] >= width - 40 and ground[5] < 2, ground
+    if width == 375:
+        _looks_right(browser, "red-list", width)
+
+
 PAGES = {
     "search": "/?q=%E9%98%B3%E5%85%89%E8%8A%B1%E5%9B%AD",  # 阳光花园: two, in two districts
     "company": "/companies/{丁物业}",
     "compound": "/compounds/P5",
     "black-list": "/lists/black?period=2025Q3",
+    "red-list-in-force": "/lists/red",  # until the next period's publication, in words
     "grades": "/grades",
     "not-found": "/companies/91370600000000000K",
     "bad-uscc": "/companies/9137",
@@ -239,6 +267,9 @@ PAGES = {
     # 2025Q3 in publicity (2025-12-31 … 2026-01-12): nothing new in force, proposals apart
     "black-list-in-publicity": "/lists/black?as_of=2026-01-05",
     "company-in-publicity": "/companies/{丙物业}?as_of=2026-01-05",
+    "unknown-ruleset": "/grades?ruleset=unknown",  # 404 naming it, linking to those there are
+    "not-yet-shown": "/companies/{甲物业}?as_of=2025-01-01",  # before its first result
+    "compound-before-service": "/compounds/P1?as_of=2019-12-01",  # its contract starts later
 }
 
 

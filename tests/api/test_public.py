@@ -62,7 +62,7 @@ def test_company_card_and_as_of(client: TestClient, bureau_db: dict[str, Any]) -
     )
     assert proposed["current"]["grade"] == "B" and card["current"]["status"] == "published"
     gone = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-09-24"})
-    assert gone.status_code == 404 and gone.json()["error"]["code"] == "COMPANY_NOT_FOUND"
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "RESULT_NOT_YET_SHOWN"
     bad = client.get(f"/v1/public/companies/{uscc}", params={"as_of": "2025-13-01"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "DATE_INVALID"
 

@@ -9,8 +9,9 @@ shape kept, `notices` each with a stable `code`):
 
 The world: the golden Yantai bureau (tests/api/conftest.py) plus 子物业, registered but
 serving no compound, and 青松小区 (P11), served by 甲物业 until 2025-06-30 and by nobody
-since, and 向阳小区 (P12) in 莱山区, named like the street 向阳街道 of 芝罘区; 2025Q3 rated
-and published.
+since, and 向阳小区 (P12) in 莱山区, named like the street 向阳街道 of 芝罘区, and 新城小区
+(P13), whose only contract (乙物业) starts on 2025-12-01, after 2025Q3; 2025Q3 rated and
+published. The same world is also served from its static snapshot directory.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rating import public
 from rating.engine.runner import execute_run
 from rating.periods import Period
+from rating.public import static
 from rating.ruleset.loader import load_ruleset
 from rating.uscc import as_typed, check_char
 from tests.api.conftest import realistic
@@ -46,13 +49,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     bureau.project("P12", jia, households=300)  # named like a street (向阳街道), elsewhere
     row = bureau.rows["projects"][-1]
     row.update(project_name="向阳小区", district="莱山区", street="滨海路街道", address="海港路3号")
-    con, settings, _ = load(bureau, tmp_path_factory.mktemp("search-notices"))
+    yi = next(r["uscc"] for r in bureau.rows["companies"] if r["name"] == "乙物业")
+    bureau.project("P13", yi, households=120, service_start="2025-12-01")  # after 2025Q3
+    row = bureau.rows["projects"][-1]
+    row.update(project_name="新城小区", district="芝罘区", street="向阳街道", address="新城路1号")
+    tmp = tmp_path_factory.mktemp("search-notices")
+    con, settings, _ = load(bureau, tmp)
     rs = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
     run = execute_run(con, settings, rs, Period.parse("2025Q3")).run_id
     publish_after_publicity(con, settings, run, datetime(2026, 1, 20, 10))
+    static.export(public.WarehouseView(public.build(con, settings.zone, settings.current_time)),
+                  tmp / "public")  # fmt: skip
     con.close()
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "jia": jia, "zi": zi}
+    with (
+        TestClient(create_app(settings)) as client,
+        TestClient(create_app(settings, snapshot_dir=tmp / "public")) as files,
+    ):
+        yield {"client": client, "files": files, "jia": jia, "zi": zi}
 
 
 def _search(world: dict[str, Any], q: str) -> dict[str, Any]:
@@ -165,3 +178,99 @@ def test_a_compound_named_like_a_street_is_found(world: dict[str, Any]) -> None:
     # a place named before a compound's name still narrows it (莱山区 holds 阳光花园 P2)
     sunny = _search(world, "莱山区阳光花园")["items"]
     assert [i["project_id"] for i in sunny][:2] == ["P2", "P1"]
+
+
+@pytest.mark.parametrize("q", ["阳光花园", ""])
+def test_an_unknown_district_is_said_to_be_unknown_naming_those_there_are(
+    world: dict[str, Any], q: str
+) -> None:
+    """火星区 is no district of the register: not NO_MATCH (the words typed may be right)."""
+    for url in ("/v1/public/search", "/v1/public/companies"):
+        answer = world["client"].get(url, params={"q": q, "district": "火星区"}).json()
+        assert answer["items"] == [], url
+        [notice] = answer["notices"]
+        assert notice["code"] == "DISTRICT_UNKNOWN" and notice["name"] == "火星区", url
+        assert notice["expected"] == "福山区、芝罘区、莱山区"
+        assert notice["message"] == (
+            "没有名为“火星区”的区（县、市）。可选的区（县、市）：福山区、芝罘区、莱山区。"
+        )
+    html = world["client"].get("/", params={"q": q, "district": "火星区"}).text
+    assert 'data-code="DISTRICT_UNKNOWN"' in html
+    assert "没有名为“火星区”的区（县、市）" in html and "没有找到" not in html
+    # a district there is narrows without a word
+    assert _search(world, "阳光花园")["notices"] == []
+    there = world["client"].get("/v1/public/search", params={"q": "阳光花园", "district": "莱山区"})
+    assert there.json()["notices"] == [] and there.json()["total"] == 1
+
+
+def test_the_company_search_says_why_as_the_search_does(world: dict[str, Any]) -> None:
+    """/v1/public/companies carries the same `notices` as /v1/public/search (no compound's)."""
+
+    def codes(q: str) -> tuple[list[str], list[dict[str, Any]]]:
+        answer = world["client"].get("/v1/public/companies", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [i["uscc"] for i in answer.json()["items"]], answer.json()["notices"]
+
+    jia = world["jia"]
+    found, said = codes(f"{jia[:8]} {jia[8:]}")  # typed with a space: cleaned, found
+    assert found == [jia] and [n["code"] for n in said] == ["QUERY_NORMALISED"]
+    wrong = jia[:17] + ("0" if check_char(jia[:17]) != "0" else "1")
+    found, said = codes(wrong)
+    assert found == [] and [n["code"] for n in said] == ["USCC_INVALID"]
+    found, said = codes("子物业")
+    assert found == [] and [n["code"] for n in said] == ["COMPANY_NOT_RATED"]
+    found, said = codes("并不存在的小区")
+    assert found == [] and [n["code"] for n in said] == ["NO_MATCH"]
+    found, said = codes("金色公寓")  # found by the compound it serves: nothing to add
+    assert found and said == []
+    found, said = codes("青松小区")  # a compound nobody serves: no company, no compound notice
+    assert found == [] and "COMPOUND_NOT_SERVED" not in [n["code"] for n in said]
+
+
+def test_a_compound_whose_only_contract_starts_later_is_shown_saying_so(
+    world: dict[str, Any],
+) -> None:
+    """新城小区's only contract starts on 2025-12-01: asked for 2025-11-01 its page was a 404
+    (登记信息中没有…). It is shown — nobody serves it yet, 乙物业 from 2025-12-01 — from the
+    warehouse and from the static snapshot alike."""
+    for server in (world["client"], world["files"]):
+        card = server.get("/v1/public/compounds/P13?as_of=2025-11-01")
+        assert card.status_code == 200, card.text
+        shown = card.json()
+        assert (shown["name"], shown["serving"], shown["serving_company"]) == (
+            "新城小区",
+            None,
+            None,
+        )
+        assert shown["services"] == [] and shown["grade"] is None
+        [later] = shown["upcoming"]
+        assert (later["company"], later["start"], later["end"]) == ("乙物业", "2025-12-01", None)
+        html = server.get("/compounds/P13?as_of=2025-11-01")
+        assert html.status_code == 200
+        text = re.sub(r"<[^>]+>|\s", "", html.text)
+        assert "已登记由乙物业自2025年12月1日起提供物业服务。" in text, text
+        assert "尚无物业服务企业为其服务。" in text
+        # once begun, 乙物业 serves it and nothing is upcoming
+        now = server.get("/v1/public/compounds/P13").json()
+        assert now["serving_company"] == "乙物业" and now["upcoming"] == []
+    assert world["client"].get("/v1/public/compounds/P11").json()["upcoming"] == []
+
+
+def test_the_static_snapshot_answers_this_worlds_notices_alike(world: dict[str, Any]) -> None:
+    urls = [
+        "/v1/public/search?q=阳光花园&district=火星区",
+        "/?q=阳光花园&district=火星区",
+        "/v1/public/companies?district=火星区",
+        "/v1/public/companies?q=子物业",
+        "/v1/public/search?q=新城小区",
+        "/v1/public/compounds/P13?as_of=2025-11-01",
+        "/compounds/P13?as_of=2025-11-01",
+    ]
+    for url in urls:
+        a, b = world["client"].get(url), world["files"].get(url)
+        assert (a.status_code, a.content) == (b.status_code, b.content), url
+
+
+def test_the_company_search_without_words_still_lists_every_company(world: dict[str, Any]) -> None:
+    every = world["client"].get("/v1/public/companies").json()
+    assert every["total"] >= 10 and every["notices"] == []

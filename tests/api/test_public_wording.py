@@ -4,6 +4,7 @@ the local document, reasons add up to the score, an ended publicity says so."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 from typing import Any
@@ -98,27 +99,38 @@ def test_an_older_version_borrows_the_words_of_its_wording_revision() -> None:
     assert wording.list_basis("black").endswith("列入诚信“黑名单”")
 
 
+DEMO_NOW = "2026-11-01T09:00:00"
+DEMO_DAYS = ("2026-02-01", "2026-05-01", "2026-08-01", "2026-11-01")  # after each publication
+
+
 @pytest.fixture(scope="module")
-def demo_public(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """`rating demo` (the smallest city) and its public snapshot, as a resident meets them:
-    2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3 under 1.1.2."""
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`rating demo` (the smallest city): 2025Q4–2026Q2 rated under yantai-2022@1.1.0, 2026Q3
+    under 1.1.3; its settings with the clock on the demo's day."""
     import os
+    from datetime import datetime
 
-    import duckdb
-
-    from rating import public
     from rating.cli import main
     from rating.settings import Settings
 
     out = tmp_path_factory.mktemp("demo") / "demo"
-    os.environ["RATING_NOW"] = "2026-11-01T09:00:00"
+    os.environ["RATING_NOW"] = DEMO_NOW
     try:
         assert main(["demo", "--complaints", "1000", "--dir", str(out)]) == 0
-        settings = Settings(db_path=out / "rating.duckdb")
-        with duckdb.connect(str(settings.db_path), read_only=True) as con:
-            return public.build(con, settings.zone, settings.current_time)
     finally:
         os.environ.pop("RATING_NOW", None)
+    return Settings(db_path=out / "rating.duckdb", now=datetime.fromisoformat(DEMO_NOW))
+
+
+@pytest.fixture(scope="module")
+def demo_public(demo_settings: Any) -> Any:
+    """The demo's public snapshot, as a resident meets it."""
+    import duckdb
+
+    from rating import public
+
+    with duckdb.connect(str(demo_settings.db_path), read_only=True) as con:
+        return public.build(con, demo_settings.zone, demo_settings.current_time)
 
 
 @pytest.mark.slow
@@ -126,9 +138,9 @@ def test_on_the_demo_every_card_adds_up_and_reads_in_chinese(demo_public: Any) -
     """Every card of every disclosed period of the demo: base + reasons shown + 其他N项合计
     (+ caps and floors, + the cut to shown places) = the score shown, to the last digit; its
     grade has a Chinese meaning; its reasons cite the local document only; C(缺失) shows no
-    score. Older periods (under 1.1.0) read the words of 1.1.2, published beside them."""
+    score. Older periods (under 1.1.0) read the words of 1.1.3, published beside them."""
     data = demo_public
-    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.2"}
+    assert {d.ruleset for d in data.runs.values()} == {"yantai-2022@1.1.0", "yantai-2022@1.1.3"}
     checked = missing = 0
     for run_id, cards in data.cards.items():
         doc = data.runs[run_id]
@@ -204,3 +216,88 @@ def test_on_the_demo_every_periods_black_list_gives_the_grade_at_listing(
                 )
                 later += e.period != period
     assert later, "no company listed in one period and still listed in a later one"
+
+
+def _reasons_section(html: str) -> tuple[int, int, list[int]]:
+    """The reasons heading's count, the reasons shown one by one, and the N of each 其他N项合计."""
+    section = html.split('id="reasons-section"', 1)[1].split("</details>", 1)[0]
+    count = re.search(r'id="reasons-count">(\d+)项<', section)
+    assert count, section[:300]
+    body = section.split("<tbody>", 1)[1]
+    one_by_one = len(re.findall(r"<tr><td ", body))  # reason rows carry no class
+    others = [int(n) for n in re.findall(r'<tr class="others"><td[^>]*>其他(\d+)项合计<', body)]
+    return int(count.group(1)), one_by_one, others
+
+
+@pytest.mark.slow
+def test_on_the_demo_every_cards_reasons_heading_counts_the_lines_it_heads(
+    demo_settings: Any, demo_public: Any
+) -> None:
+    """A fresh-eyes find: 主要加减分原因 said 8项 above 8 reasons and 其他1项合计 — nine lines
+    for eight. On every demo card the heading counts every reason: those shown one by one
+    plus the N of 其他N项合计, and no such line holds a single reason (it is shown instead)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    usccs = sorted({u for cards in demo_public.cards.values() for u in cards})
+    seen_others = seen_nine = 0
+    with TestClient(create_app(demo_settings.with_(rate_limit=0))) as client:
+        for uscc, day in itertools.product(usccs, DEMO_DAYS):  # each period's cards
+            answer = client.get(f"/companies/{uscc}?as_of={day}")
+            if answer.status_code != 200:
+                continue
+            card = client.get(f"/v1/public/companies/{uscc}?as_of={day}").json()
+            heading, one_by_one, others = _reasons_section(answer.text)
+            assert heading == one_by_one + sum(others), (uscc, heading, one_by_one, others)
+            assert all(n >= 2 for n in others), (uscc, others)
+            assert one_by_one == len(card["reasons"])
+            b = card["breakdown"]
+            assert heading == len(card["reasons"]) + (b["others"] if b else 0)
+            seen_others += bool(others)
+            seen_nine += one_by_one == 9
+    assert seen_others, "no demo card folds reasons into 其他N项合计"
+    assert seen_nine, "no demo card with nine reasons (shown all, not 8 + 其他1项合计)"
+
+
+@pytest.mark.slow
+def test_on_the_demo_a_bad_information_reason_cites_the_clause_that_deducts(
+    demo_public: Any,
+) -> None:
+    """A fresh-eyes find: 不良信用信息 reasons cited 1.1.2's validity window (没有有效时限的，
+    原则上有效期为1年) — why a deduction still counts, not why there is one. Every period's
+    bad-information reason (under 1.1.0, borrowing, and 1.1.3) cites the formula that deducts
+    it, then the window; no article number is made up."""
+    cited = 0
+    for cards in demo_public.cards.values():
+        for card in cards.values():
+            for reason in card.reasons:
+                if reason.rule_id in ("B-INFO", "B-SERIOUS"):
+                    assert reason.points < 0
+                    head, _, window = reason.clause.partition("－不良信用信息分值；")
+                    assert head.startswith("《烟台市物业服务企业信用信息管理办法》"), reason.clause
+                    assert "信用得分＝" in head and "有效期" in window, reason.clause
+                    assert not re.search("第[一二三四五六七八九十百0-9]+条", reason.clause)
+                    cited += 1
+    assert cited, "no bad-information reason on the demo's cards"
+
+
+def test_the_red_lists_basis_agrees_with_its_condition() -> None:
+    """The red list is AAA without bad information; its public basis must not read as A级以上
+    alone (yantai-2022@1.1.2 did). 1.1.3 rewords it (same logic), and an older version read
+    beside it (1.1.0) borrows the new words."""
+    from rating.public.lists import condition
+    from rating.public.wording import PublicWording
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
+    rules = Settings().rules_dir
+    old, new = (
+        load_ruleset(rules, x).definition for x in ("yantai-2022@1.1.0", "yantai-2022@1.1.3")
+    )
+    for wording in (PublicWording.of(new, [old]), PublicWording.of(old, [new])):
+        basis, title = wording.list_basis("red"), wording.list_title("red") or ""
+        assert condition(title) == "信用优秀(AAA)且无不良信用信息"
+        assert basis.startswith("《烟台市物业服务企业信用信息管理办法》")
+        assert "A级以上企业享受激励措施" in basis and "信用优秀且无不良信用信息" in basis
+        assert "未规定红名单" in basis

@@ -76,12 +76,18 @@ def _urls(bureau_db: dict[str, Any], folder: Path) -> list[str]:
             urls.append(f"/lists/{kind}?x=1{period}")
     for q in ("金色公寓", "阳光花园", "莱山区阳光花园", "中山路", "癸水", "物业", "9137"):
         urls += [f"/v1/public/search?q={q}", f"/v1/public/companies?q={q}", f"/?q={q}"]
+    urls += ["/grades?ruleset=unknown", "/v1/public/grades?ruleset=yantai-2022@9.9.9"]
+    urls += [f"/companies/{bureau_db['names']['甲物业']}?as_of=2025-01-01"]  # before any result
+    for district in ("莱山区", "火星区"):  # a district there is, and one there is not
+        urls += [f"/v1/public/search?q=阳光花园&district={district}", f"/?district={district}"]
+        urls += [f"/v1/public/companies?district={district}"]
     return urls
 
 
 def _without_request_id(body: bytes) -> bytes:
     """Errors carry each request's own id; the rest of the answer must be the same bytes."""
-    return re.sub(rb'"request_id":"[0-9a-f]*"', b'"request_id":""', body)
+    body = re.sub(rb'"request_id":"[0-9a-f]*"', b'"request_id":""', body)
+    return re.sub(rb'<span class="rid">[0-9a-f]*</span>', b'<span class="rid"></span>', body)
 
 
 def test_the_same_answers_from_the_directory_as_from_the_warehouse(
@@ -99,6 +105,15 @@ def test_the_same_answers_from_the_directory_as_from_the_warehouse(
         assert a.headers.get("etag") == b.headers.get("etag"), url
         statuses.add(a.status_code)
     assert len(urls) > 250 and statuses == {200, 404}
+    # The red list's dates and ground come from the directory too (not only equal, present):
+    # 2025Q2's entry from its publication until 2025Q3's.
+    red = files.get("/v1/public/lists/red?period=2025Q2&as_of=2026-01-25").json()["items"]
+    assert [(e["red_listing"]["since"], e["red_listing"]["until"]) for e in red] == [
+        ("2025-10-15", "2026-01-20")
+    ]
+    assert red[0]["reason"] == red[0]["red_listing"]["reason"] != ""
+    card = files.get(f"/v1/public/companies/{bureau_db['names']['甲物业']}?as_of=2026-01-25")
+    assert card.json()["current"]["red_listing"]["since"] == "2026-01-20"
 
 
 def test_the_static_files_are_what_the_api_serves(
@@ -108,10 +123,13 @@ def test_the_static_files_are_what_the_api_serves(
     manifest = json.loads((folder / "manifest.json").read_text())
     today = bureau_db["settings"].current_time().date().isoformat()
     assert manifest["ledger"]["seq"] > 0 and len(manifest["ledger"]["hash"]) == 64
-    for name in ("lists/black/2025Q3.csv", "lists/black/2025Q3.xlsx", "lists/red/2025Q2.json"):
+    names = ("lists/black/2025Q3.csv", "lists/black/2025Q3.xlsx", "lists/red/2025Q2.json",
+             "lists/red/2025Q2.csv", "lists/red/2025Q2.xlsx", "lists/red/in-force.csv")  # fmt: skip
+    for name in names:
         kind, period, fmt = name.split("/")[1], name.split("/")[2].split(".")[0], name.split(".")[1]
+        named = "" if period == "in-force" else f"period={period}&"
         served = warehouse.get(  # as on the day the directory was written
-            f"/v1/public/lists/{kind}?period={period}&format={fmt}&page_size=200&as_of={today}"
+            f"/v1/public/lists/{kind}?{named}format={fmt}&page_size=200&as_of={today}"
         )
         if fmt == "json":
             assert (

@@ -1,0 +1,107 @@
+"""Session 6's fresh-eyes finds on the public lookup, over the golden Yantai bureau of
+tests/api/conftest.py (甲 first shown in 2025Q2's publicity from 2025-09-25; 2025Q3 in
+publicity from 2025-12-31 to 2026-01-12, published 2026-01-20):
+
+* `/grades?ruleset=…` naming no version the snapshot holds said 没有这个页面;
+* a card asked for a day before the company had any result suggested a mistyped USCC;
+* a POST to a page said 出现错误 (a 500's words) for what is a 405;
+* during publicity the card's `provenance.disclosed_at` named the later publication.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.slow  # end to end over the real app and DuckDB file
+
+
+def _main(html: str) -> str:
+    return re.sub(r"<[^>]+>|\s", "", html.split('<main id="main">', 1)[1].split("</main>")[0])
+
+
+@pytest.mark.parametrize("asked", ["unknown", "yantai-2022@9.9.9"])
+def test_an_unknown_rule_version_says_which_and_links_to_those_there_are(
+    client: TestClient, asked: str
+) -> None:
+    page = client.get(f"/grades?ruleset={asked}")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    said = _main(page.text)
+    assert said.startswith("没有这个评价规则版本"), said
+    assert f"没有按评价规则版本{asked}公布的结果。已公布结果的版本：yantai-2022@1.0.0。" in said
+    links = re.findall(r'<ul id="rulesets">(.*?)</ul>', page.text, re.S)
+    assert links and re.findall(r'href="([^"]+)"', links[0]) == [
+        "/grades?ruleset=yantai-2022@1.0.0"
+    ]
+    assert client.get("/grades?ruleset=yantai-2022@1.0.0").status_code == 200
+    # the JSON API: a well-written version not there is the same 404, naming those there are
+    error = client.get("/v1/public/grades?ruleset=yantai-2022@9.9.9").json()["error"]
+    assert error["code"] == "RULESET_NOT_FOUND"
+    assert error["details"]["rulesets"] == ["yantai-2022@1.0.0"]
+    assert error["message"].endswith("已公布结果的版本：yantai-2022@1.0.0。")
+
+
+def test_a_day_before_the_first_result_says_so_not_that_the_uscc_is_wrong(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    uscc = bureau_db["names"]["甲物业"]
+    page = client.get(f"/companies/{uscc}?as_of=2025-01-01")
+    assert page.status_code == 404
+    said = _main(page.text)
+    assert said.startswith("该日尚无已公布的评价结果"), said
+    assert "有误" not in said and "尚未参加评价" not in said
+    message = (
+        f"截至2025年1月1日，甲物业（{uscc}）尚无已公布的信用评价结果；"
+        "其首个评价结果（2025年第2季度）于2025年9月25日起公示。"
+    )
+    assert message in said
+    assert f'<a id="current" href="/companies/{uscc}">查看当前的信用评价结果</a>' in page.text
+    error = client.get(f"/v1/public/companies/{uscc}?as_of=2025-01-01").json()["error"]
+    assert (error["code"], error["message"]) == ("RESULT_NOT_YET_SHOWN", message)
+    assert error["details"] == {
+        "name": "甲物业",
+        "first_shown_on": "2025-09-25",
+        "status": "proposed",
+        "period": "2025Q2",
+    }
+    # a USCC nobody has keeps its own answer
+    nobody = client.get("/v1/public/companies/91370600000000000K?as_of=2025-01-01").json()
+    assert nobody["error"]["code"] == "COMPANY_NOT_FOUND"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_a_page_asked_with_another_method_is_a_405_page(
+    client: TestClient, bureau_db: dict[str, Any], method: str
+) -> None:
+    uscc = bureau_db["names"]["甲物业"]
+    for url in (f"/companies/{uscc}", "/", "/lists/black", "/grades"):
+        page = client.request(method, url)
+        assert page.status_code == 405, url
+        assert page.headers["allow"] == "GET" and page.headers["content-type"].startswith(
+            "text/html"
+        )
+        said = _main(page.text)
+        assert said.startswith("不支持此请求方式"), said
+        assert "出现错误" not in said and "405·METHOD_NOT_ALLOWED" in said
+    api = client.request(method, f"/v1/public/companies/{uscc}")
+    assert api.status_code == 405 and api.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_provenance_claims_no_publication_while_in_publicity(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    uscc = bureau_db["names"]["丁物业"]
+    during = client.get(f"/v1/public/companies/{uscc}?as_of=2026-01-05").json()
+    assert during["current"]["status"] == "proposed" and during["current"]["period"] == "2025Q3"
+    assert during["provenance"]["disclosed_at"] is None
+    assert during["provenance"]["publicity_from"] == "2025-12-31T10:00:00+08:00"
+    assert during["current"]["publicity"]["starts_on"] == "2025-12-31"
+    after = client.get(f"/v1/public/companies/{uscc}?as_of=2026-02-01").json()
+    assert after["provenance"]["disclosed_at"] == "2026-01-20T10:00:00+08:00"
+    assert after["provenance"]["publicity_from"] == "2025-12-31T10:00:00+08:00"
+    html = client.get(f"/companies/{uscc}?as_of=2026-01-05").text
+    footer = re.sub(r"<[^>]+>|\s", "", html.split('id="provenance">', 1)[1].split("</footer>")[0])
+    assert "公示" in footer and "发布日期" not in footer
