@@ -179,6 +179,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return s.db_path
 
 
+# ~64 ingests (~80 s): the full suite runs it; the fast tier keeps the real-export and
+# bad-input tests, which go through the fast path too, and the test below that it is taken.
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["complaints", "projects", "surveys", "contracts"])
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
