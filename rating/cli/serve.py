@@ -39,18 +39,28 @@ def serve(
         ),
     ] = None,
     db: DbOption = None,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create",
+            help="Create an empty warehouse at --db when there is none (to load data over the API).",
+        ),
+    ] = False,
 ) -> None:
     """Start the API and public pages over the warehouse (uvicorn, one process; extra 'api').
 
     The server opens the warehouse only for the moment of a request, so every `rating`
     command keeps working beside it; public lookups come from memory. A warehouse that cannot
     be opened is one error line before anything is served; the access log (Combined Log
-    Format) goes to standard output, errors with their request id to standard error."""
+    Format) goes to standard output, errors with their request id to standard error.
+    A warehouse file that does not exist is `WAREHOUSE_MISSING` (exit 3), not a new empty
+    one, unless `--create` asks for it."""
     for module in ("uvicorn", "fastapi", "jinja2", "multipart", "limits"):
         require_extra(module, "api", "serve")
     import uvicorn
 
     from api.app import create_app
+    from rating.errors import WarehouseError
     from rating.warehouse import open_warehouse
 
     settings = Invocation(db, False).settings
@@ -66,6 +76,13 @@ def serve(
             ).format(folder=folder, host=host, port=port)
         )
     else:
+        if not create and not Path(settings.db_path).exists():
+            raise WarehouseError(
+                f"no warehouse at {settings.db_path}: run `make demo` (then serve it with "
+                f"--db demo/rating.duckdb) or `rating ingest` first, or start an empty one "
+                f"with --create",
+                code="WAREHOUSE_MISSING",
+            )
         open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
         app = create_app(settings)
         say(

@@ -12,7 +12,8 @@ stable code for machines (`SearchNotice`):
   when, or when its registered service starts);
 * a district that is not one of the register's (`DISTRICT_UNKNOWN`, naming those there are:
   filtering by it can find nothing, which is not "no match" for the words typed);
-* a valid USCC nobody has (`COMPANY_NOT_FOUND`), else nothing at all (`NO_MATCH`).
+* a valid USCC nobody has (`COMPANY_NOT_FOUND`), else nothing at all (`NO_MATCH`) — or,
+  while no result has been published at all, that (`NOTHING_PUBLISHED`).
 """
 
 from __future__ import annotations
@@ -142,6 +143,15 @@ def unknown_district(district: str, known: list[str], words: PublicWords) -> Sea
         message = words("There is no district called “{name}”.", name=district)
     return SearchNotice(
         code="DISTRICT_UNKNOWN", message=message, name=district, expected="、".join(known) or None
+    )
+
+
+def nothing_published(words: PublicWords) -> SearchNotice:
+    """Nothing found because no rating has been published yet (an empty warehouse or
+    snapshot): not the words typed."""
+    return SearchNotice(
+        code="NOTHING_PUBLISHED",
+        message=words("No rating results have been published yet."),
     )
 
 

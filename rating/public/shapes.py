@@ -432,6 +432,7 @@ NoticeCode = Literal[
     "COMPOUND_NOT_SERVED",
     "DISTRICT_UNKNOWN",
     "NO_MATCH",
+    "NOTHING_PUBLISHED",
 ]
 
 
@@ -446,7 +447,8 @@ class SearchNotice(Shape):
         "rating of `period`: `reason` not_rated or not_in_run), COMPANY_NOT_FOUND (a valid USCC "
         "no company has), COMPOUND_NOT_SERVED (no company serves `project_id` now), "
         "DISTRICT_UNKNOWN (`district` names no district of the register: `name`, `expected` "
-        "the districts there are, joined by 、), NO_MATCH"
+        "the districts there are, joined by 、), NO_MATCH, NOTHING_PUBLISHED (no result "
+        "has been published yet: nothing can be found)"
     )
     message: str
     uscc: str | None = None

@@ -361,7 +361,11 @@ class PublicView(Lists):
             doc = self.compound_doc(item.project_id or "") if item.kind == "compound" else None
             if doc is not None and item.company is None and item.company_name is None:
                 said.append(notices.not_served(item, doc, self.today(), self.words))
-        return said or ([] if hits else [notices.nothing(asked, q, self.words)])
+        if said or hits:
+            return said
+        if not self.periods():
+            return [notices.nothing_published(self.words)]
+        return [notices.nothing(asked, q, self.words)]
 
     def _hit(self, h: finder.Hit) -> SearchHit:
         if h.kind == "company":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import socket
 import threading
@@ -520,3 +521,24 @@ def test_serve_on_a_warehouse_it_cannot_open_says_so_first(tmp_path: Path) -> No
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         assert done.returncode == 3 and len(lines) == 1 and code in lines[0], lines
         assert "Serving" not in done.stdout
+
+
+def test_serve_refuses_a_warehouse_that_does_not_exist(tmp_path: Path) -> None:
+    """`rating serve` on a missing file says WAREHOUSE_MISSING in Chinese, naming the path
+    and `make demo`, and creates nothing (it used to serve a new, empty warehouse)."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "rating.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "rating.cli", "serve", "--db", str(db), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RATING_LANG": "zh"},
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 3 and len(lines) == 1, lines
+    assert "WAREHOUSE_MISSING" in lines[0] and str(db) in lines[0], lines
+    assert "没有数据仓库" in lines[0] and "make demo" in lines[0], lines
+    assert not db.exists()

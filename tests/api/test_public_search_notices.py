@@ -274,3 +274,18 @@ def test_the_static_snapshot_answers_this_worlds_notices_alike(world: dict[str, 
 def test_the_company_search_without_words_still_lists_every_company(world: dict[str, Any]) -> None:
     every = world["client"].get("/v1/public/companies").json()
     assert every["total"] >= 10 and every["notices"] == []
+
+
+def test_an_empty_lookup_says_nothing_is_published_not_no_match(
+    fresh: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A server over a warehouse with nothing published (`rating serve --create`) says so on
+    the search page and in the API's notices, rather than 没有找到 for the words typed."""
+    client, _ = fresh
+    answer = client.get("/v1/public/search", params={"q": "锦绣花园"}).json()
+    assert answer["items"] == []
+    assert [(n["code"], n["message"]) for n in answer["notices"]] == [
+        ("NOTHING_PUBLISHED", "尚未公布任何评价结果。")
+    ]
+    page = client.get("/", params={"q": "锦绣花园"}).text
+    assert "尚未公布任何评价结果。" in page and "没有找到" not in page
