@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -70,11 +71,11 @@ def serve(
         folder = snapshot or settings.public_snapshot_dir
         static.open_directory(folder, settings.current_time)  # fails here, in one line
         app = create_app(settings, snapshot_dir=folder)
-        say(
+        ready = [
             _(
                 "Serving the public snapshot {folder} on http://{host}:{port}/ (no warehouse)"
             ).format(folder=folder, host=host, port=port)
-        )
+        ]
     else:
         if not create and not Path(settings.db_path).exists():
             raise WarehouseError(
@@ -85,21 +86,36 @@ def serve(
             )
         open_warehouse(settings).close()  # fails here, in one line, if the file cannot be used
         app = create_app(settings)
-        say(
+        ready = [
             _(
                 "Serving {db} on http://{host}:{port}/  (API documentation: /docs, schema: /openapi.json)"
-            ).format(db=settings.db_path, host=host, port=port)
-        )
-        say(
+            ).format(db=settings.db_path, host=host, port=port),
             _(
                 "The warehouse stays free between requests: `rating …` commands work beside the server."
-            )
-        )
+            ),
+        ]
+    say(_("Starting: loading the public lookup into memory …"))
     _log_to_console()
     # Forwarded headers are handled by the app, from RATING_TRUSTED_PROXIES only.
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
     )
+    _announcing_server(config, ready).run()
+
+
+def _announcing_server(config: Any, ready: list[str]) -> Any:
+    """A uvicorn server that prints `ready` once it accepts connections — after the app's
+    start-up (the public snapshot loaded into memory) and the socket bound, never before."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                for line in ready:
+                    say(line)
+
+    return Announcing(config)
 
 
 def _log_to_console() -> None:

@@ -542,3 +542,33 @@ def test_serve_refuses_a_warehouse_that_does_not_exist(tmp_path: Path) -> None:
     assert "WAREHOUSE_MISSING" in lines[0] and str(db) in lines[0], lines
     assert "没有数据仓库" in lines[0] and "make demo" in lines[0], lines
     assert not db.exists()
+
+
+def test_serve_says_it_is_serving_only_once_it_accepts_connections(tmp_path: Path) -> None:
+    """The 'Serving … on http://…' line comes after the app's start-up (the public lookup
+    loaded into memory) and the bind: a connection made the moment it is printed succeeds.
+    `--create` starts on a new, empty warehouse on purpose."""
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "new.duckdb"
+    command = [sys.executable, "-m", "rating.cli", "serve", "--create", "--db", str(db)]
+    env = {**os.environ, "RATING_LANG": "en", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env
+    ) as server:
+        try:
+            assert server.stdout is not None
+            first = server.stdout.readline()
+            assert first.startswith("Starting"), first
+            serving = server.stdout.readline()
+            assert serving.startswith("Serving") and f":{port}/" in serving, serving
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            assert db.exists()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
