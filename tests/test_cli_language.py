@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -530,3 +531,24 @@ def test_progress_lines_grow_and_end_at_each_steps_total(
     assert all(a < b for done in by_step.values() for a, b in zip(done, done[1:], strict=False))
     assert len(by_step["投诉"]) > 1  # 15 calls, one clock second each: a line every 5
     assert err[-1].startswith("生成：完成")
+
+
+def test_a_step_that_reports_nothing_still_gets_a_line_after_two_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """README: a step still running after 2 s gets a line — also one that calls no progress
+    back at all (writing the public snapshot), in a log (stderr not a terminal)."""
+    from rating.cli import common
+    from rating.cli.i18n import language, set_language
+
+    before = language()
+    set_language("zh")
+    try:
+        with common.progress_bar(common.Invocation(None, False), "生成公开查询快照"):
+            time.sleep(2.6)
+    finally:
+        set_language(before)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("生成公开查询快照"), err
+    assert any(line.startswith("生成公开查询快照：仍在进行") for line in err[1:-1]), err
+    assert err[-1].startswith("生成公开查询快照：完成"), err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -251,6 +252,17 @@ class LineProgress:
         if time.perf_counter() - self.last_line >= self.every:
             self._step_line()
 
+    def still_running(self) -> None:
+        """A line saying the work goes on (the step's counts so far, or the label alone)."""
+        if self.step and self.step != "done":
+            self._step_line()
+            return
+        self.line(
+            _("{label}: still running · {seconds:.1f} s").format(
+                label=self.label, seconds=time.perf_counter() - self.started
+            )
+        )
+
     def finish(self) -> None:
         self._end_step()
         self.line(
@@ -258,6 +270,32 @@ class LineProgress:
                 label=self.label, seconds=time.perf_counter() - self.started
             )
         )
+
+
+class Heartbeat:
+    """While work gives no news (a step that reports nothing, such as writing the public
+    snapshot, or one long chunk such as a big XLSX), a line after `lines.every` seconds
+    without one, then after twice as long each time, so a log never sits silent."""
+
+    def __init__(self, lines: LineProgress) -> None:
+        self.lines = lines
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="progress-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        wait = self.lines.every
+        while not self.stopped.wait(0.2):
+            if time.perf_counter() - self.lines.last_line >= wait:
+                self.lines.still_running()
+                wait *= 2
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 @contextmanager
@@ -270,7 +308,8 @@ def progress_bar(inv: Invocation, label: str, each_step: bool = True) -> Iterato
     if not stderr.is_terminal:
         lines = LineProgress(label, each_step)
         lines.line(_("{label} …").format(label=label))
-        yield lines
+        with Heartbeat(lines):
+            yield lines
         lines.finish()
         return
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
