@@ -41,7 +41,13 @@ from rating.public.shapes import (
     Reason,
     Service,
 )
-from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
+from rating.public.text import (
+    PublicWords,
+    band_rules,
+    grade_reason,
+    override_rules,
+    zh_punctuation,
+)
 from rating.public.wording import PublicWording, citation
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
@@ -128,7 +134,7 @@ def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None
     return Legend(
         ruleset=rs.ref,
         title=rs.ruleset.title,
-        document=rs.ruleset.document,
+        document=zh_punctuation(rs.ruleset.document),
         citation=citation(rs),
         effective_from=rs.ruleset.effective_from.isoformat(),
         grades=[

@@ -1,0 +1,106 @@
+"""Issue 16, a fresh-eyes user's items 5 and 15: the red list is 红名单 under every rule version
+(yantai-2022@1.0.0–1.1.1 say 红榜 in their files; a published version is never edited), on the
+list page, /grades, the JSON and the XLSX's title cell — and Chinese public text is punctuated
+full-width (红名单：…（AAA）…, 13号；…办法（鲁建物字…）), not `红榜: …(AAA)…`.
+
+Over the golden Yantai bureau of tests/api/conftest.py, rated under yantai-2022@1.0.0."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from rating.public.text import zh_punctuation
+
+openpyxl = pytest.importorskip("openpyxl")
+
+CJK = "\u3400-\u9fff\u3000-\u303f\uff01-\uff5e"
+# a half-width : ; ( ) with Chinese on both sides (Latin letters, digits or spaces between)
+HALF_WIDTH = re.compile(rf"[{CJK}][^{CJK}:;()]{{0,12}}[:;()][^{CJK}:;()]{{0,12}}[{CJK}]")
+GRADE_CODE = re.compile(r"[A-Z]+\([^()]*\)")  # C(缺失) is a grade's code, a value
+
+
+def _yantai(version: str) -> Any:
+    from rating.ruleset.loader import load_ruleset
+    from rating.settings import Settings
+
+    return load_ruleset(Settings().rules_dir, f"yantai-2022@{version}").definition
+
+
+def test_the_red_list_has_one_name_whichever_versions_sit_side_by_side() -> None:
+    """The demo publishes 1.1.0 (红榜 in its file) beside 1.1.3 (红名单): each borrowed the
+    other's words (the revision first), so the name swapped between periods. Now the newest
+    version's words win for both, and a version alone (1.0.0) says 红名单 too."""
+    from rating.public.wording import PublicWording
+
+    old, new, alone = _yantai("1.1.0"), _yantai("1.1.3"), _yantai("1.0.0")
+    titles = {
+        PublicWording.of(old, [new]).list_title("red"),
+        PublicWording.of(new, [old]).list_title("red"),
+        PublicWording.of(alone, []).list_title("red"),
+    }
+    assert titles == {"红名单：信用优秀（AAA）且无不良信用信息"}
+    assert PublicWording.of(alone, []).list_title("black", ).startswith("黑名单：")  # fmt: skip
+
+
+def test_full_width_punctuation_touches_only_chinese_prose() -> None:
+    assert zh_punctuation("烟建住房〔2022〕13号; 山东省物业服务企业信用信息管理办法 (鲁建物字〔2019〕4号)") == (
+        "烟建住房〔2022〕13号；山东省物业服务企业信用信息管理办法（鲁建物字〔2019〕4号）"
+    )
+    assert zh_punctuation("一票否决: 严重违法违规行为") == "一票否决：严重违法违规行为"
+    assert zh_punctuation("C(缺失)") == "C(缺失)"  # a grade code stays as the rules spell it
+    assert zh_punctuation("yantai-2022@1.0.0 (draft): x") == "yantai-2022@1.0.0 (draft): x"
+
+
+@pytest.mark.slow
+def test_the_red_list_is_called_red_list_on_page_grades_json_and_xlsx(client: TestClient) -> None:
+    """yantai-2022@1.0.0's file says `红榜: 信用优秀(AAA)…`; the public reads 红名单：…（AAA）…"""
+    want = "红名单：信用优秀（AAA）且无不良信用信息"
+    for url in ("/lists/red?period=2025Q3", "/grades?ruleset=yantai-2022@1.0.0"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "红榜" not in page.text and want in page.text, url
+    answer = client.get("/v1/public/lists/red?period=2025Q3").json()
+    assert "红榜" not in json.dumps(answer, ensure_ascii=False)
+    assert answer["title"] == want
+    xlsx = client.get("/v1/public/lists/red?period=2025Q3&format=xlsx")
+    a2 = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active["A2"].value
+    assert "红榜" not in a2 and "红名单：" in a2, a2
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.slow
+def test_the_snapshot_s_chinese_words_are_punctuated_full_width(
+    bureau_db: dict[str, Any], tmp_path: Path
+) -> None:
+    """Every string of the static snapshot (legends, runs, cards, compounds, lists) — the
+    public words a resident reads — has no half-width `:` `;` `(` `)` between Chinese
+    characters (grade codes such as C(缺失) aside)."""
+    from rating import public
+    from rating.public import static
+
+    settings = bureau_db["settings"]
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        data = public.build(con, settings.zone, settings.current_time)
+    static.export(public.WarehouseView(data), tmp_path / "public")
+    found: dict[str, str] = {}
+    for path in sorted((tmp_path / "public").rglob("*.json")):
+        for text in _strings(json.loads(path.read_text(encoding="utf-8"))):
+            hit = HALF_WIDTH.search(GRADE_CODE.sub("C", text))
+            if hit:
+                found.setdefault(hit.group(), path.name)
+    assert found == {}
