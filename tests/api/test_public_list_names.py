@@ -51,9 +51,9 @@ def test_the_red_list_has_one_name_whichever_versions_sit_side_by_side() -> None
 
 
 def test_full_width_punctuation_touches_only_chinese_prose() -> None:
-    assert zh_punctuation("烟建住房〔2022〕13号; 山东省物业服务企业信用信息管理办法 (鲁建物字〔2019〕4号)") == (
-        "烟建住房〔2022〕13号；山东省物业服务企业信用信息管理办法（鲁建物字〔2019〕4号）"
-    )
+    assert zh_punctuation(
+        "烟建住房〔2022〕13号; 山东省物业服务企业信用信息管理办法 (鲁建物字〔2019〕4号)"
+    ) == ("烟建住房〔2022〕13号；山东省物业服务企业信用信息管理办法（鲁建物字〔2019〕4号）")
     assert zh_punctuation("一票否决: 严重违法违规行为") == "一票否决：严重违法违规行为"
     assert zh_punctuation("C(缺失)") == "C(缺失)"  # a grade code stays as the rules spell it
     assert zh_punctuation("yantai-2022@1.0.0 (draft): x") == "yantai-2022@1.0.0 (draft): x"
@@ -104,3 +104,29 @@ def test_the_snapshot_s_chinese_words_are_punctuated_full_width(
             if hit:
                 found.setdefault(hit.group(), path.name)
     assert found == {}
+
+
+@pytest.mark.slow
+def test_a_black_list_entry_names_the_veto_item_that_applied(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """Fresh-eyes item 3: 丙 refused to leave a project (event V03); its entry read the veto
+    rule's title listing every item the rule covers (挪用维修资金…、串通投标、…). The card,
+    the list page, its CSV and the JSON name the one item, from the event behind the hit."""
+    item = "拒不退出/拒不移交物业服务项目"  # EVENT_CODES["V03"]
+    uscc = bureau_db["names"]["丙物业"]
+    card = client.get(f"/v1/public/companies/{uscc}").json()
+    said = json.dumps(card, ensure_ascii=False)
+    assert item in said and "串通投标" not in said
+    assert card["current"]["listing"]["veto_items"] == [item]
+    entry = next(
+        e
+        for e in client.get("/v1/public/lists/black?period=2025Q3").json()["items"]
+        if e["uscc"] == uscc
+    )
+    assert item in entry["reason"] and "串通投标" not in entry["reason"]
+    for url in (f"/companies/{uscc}", "/lists/black?period=2025Q3"):
+        page = client.get(url).text
+        assert item in page and "串通投标" not in page, url
+    csv = client.get("/v1/public/lists/black?period=2025Q3&format=csv").content.decode("utf-8-sig")
+    assert item in csv and "串通投标" not in csv
