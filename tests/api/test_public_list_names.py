@@ -130,3 +130,22 @@ def test_a_black_list_entry_names_the_veto_item_that_applied(
         assert item in page and "串通投标" not in page, url
     csv = client.get("/v1/public/lists/black?period=2025Q3&format=csv").content.decode("utf-8-sig")
     assert item in csv and "串通投标" not in csv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["red", "black"])
+def test_a_list_asked_for_a_day_before_any_result_says_so(client: TestClient, kind: str) -> None:
+    """Fresh-eyes item 9: /lists/black?as_of=2025-01-01 answered 200 共0家企业 with working
+    download links. As the card's RESULT_NOT_YET_SHOWN: 404 LIST_NOT_YET_SHOWN with the day
+    the first results were shown, on the page, the JSON and the downloads."""
+    answer = client.get(f"/v1/public/lists/{kind}?as_of=2025-01-01")
+    assert answer.status_code == 404, answer.text[:300]
+    error = answer.json()["error"]
+    assert error["code"] == "LIST_NOT_YET_SHOWN"
+    assert error["message"].startswith("截至2025年1月1日，尚未公布")
+    first = error["details"]["first_shown_on"]
+    assert client.get(f"/v1/public/lists/{kind}?as_of={first}").status_code == 200
+    assert client.get(f"/v1/public/lists/{kind}?as_of=2025-01-01&format=csv").status_code == 404
+    page = client.get(f"/lists/{kind}?as_of=2025-01-01")
+    assert page.status_code == 404 and error["message"] in page.text
+    assert "format=csv" not in page.text and "暂无企业" not in page.text
