@@ -149,3 +149,17 @@ def test_a_list_asked_for_a_day_before_any_result_says_so(client: TestClient, ki
     page = client.get(f"/lists/{kind}?as_of=2025-01-01")
     assert page.status_code == 404 and error["message"] in page.text
     assert "format=csv" not in page.text and "暂无企业" not in page.text
+
+
+@pytest.mark.slow
+def test_a_card_without_a_credit_score_shows_no_reasons_section(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """Fresh-eyes item 14: 壬 is C(缺失) (not in credit information management, no score); its
+    card said 主要加减分原因 0项 … 本期无加减分事项, which reads as a clean record. Now no reasons
+    section; a scored company (甲) keeps it."""
+    ren = client.get(f"/companies/{bureau_db['names']['壬物业']}").text
+    assert "C(缺失)" in ren
+    assert 'id="reasons-section"' not in ren and "本期无加减分事项" not in ren
+    jia = client.get(f"/companies/{bureau_db['names']['甲物业']}").text
+    assert 'id="reasons-section"' in jia
