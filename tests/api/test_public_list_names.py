@@ -163,3 +163,20 @@ def test_a_card_without_a_credit_score_shows_no_reasons_section(
     assert 'id="reasons-section"' not in ren and "本期无加减分事项" not in ren
     jia = client.get(f"/companies/{bureau_db['names']['甲物业']}").text
     assert 'id="reasons-section"' in jia
+
+
+@pytest.mark.slow
+def test_a_period_in_publicity_is_labelled_without_brackets_in_brackets(
+    client: TestClient, bureau_db: dict[str, Any]
+) -> None:
+    """Fresh-eyes item 15: the period links read `2025Q3（公示中（拟列入））`; now
+    `2025Q3 · 公示中（拟列入）`, as the card's tags. 2025Q3 was in publicity on 2026-01-05."""
+    nested = re.compile("（[^（）]*（")
+    for url in (
+        "/lists/black?as_of=2026-01-05",
+        f"/companies/{bureau_db['names']['丙物业']}?as_of=2026-01-05",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "公示中（拟列入）" in page.text, url
+        assert not nested.search(re.sub("<[^>]+>", "", page.text)), url
