@@ -75,13 +75,18 @@ class PublicWords(Words):
         )
 
     def grade_streak(self, streak: GradeStreak) -> str:
-        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`"""
-        head = self(
-            "Rated {grade} {n} periods running, since {since}",
-            grade=streak.grade,
-            n=streak.periods,
-            since=streak.since,
-        )
+        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`; one period:
+        `2025Q1为C级；2025Q1为本系统数据起始期，此前无数据可计`"""
+        head = (
+            self(
+                "Rated {grade} {n} periods running, since {since}",
+                grade=streak.grade,
+                n=streak.periods,
+                since=streak.since,
+            )
+            if streak.periods > 1
+            else self("Rated {grade} in {since}", grade=streak.grade, since=streak.since)
+        )  # 连续1期 is no run: one period says its period
         if streak.from_data_start:
             note = self(
                 "{since} is the first period with data: nothing earlier to count",

@@ -180,3 +180,23 @@ def test_a_period_in_publicity_is_labelled_without_brackets_in_brackets(
         assert page.status_code == 200, url
         assert "公示中（拟列入）" in page.text, url
         assert not nested.search(re.sub("<[^>]+>", "", page.text)), url
+
+
+def test_a_single_period_is_not_called_a_run() -> None:
+    """Fresh-eyes item 15: `连续1期为C级` — one period is no streak; it says its period."""
+    from rating.public.shapes import GradeStreak
+    from rating.public.text import PublicWords
+
+    def streak(n: int) -> GradeStreak:
+        return GradeStreak(
+            grade="C",
+            periods=n,
+            since="2025Q4",
+            from_data_start=True,
+            capped=False,
+            history_missing=False,
+        )
+
+    words = PublicWords("zh")
+    assert words.grade_streak(streak(1)).startswith("2025Q4为C级；2025Q4为本系统数据起始期")
+    assert words.grade_streak(streak(3)).startswith("连续3期为C级（自2025Q4起）；")
