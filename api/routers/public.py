@@ -157,9 +157,17 @@ def list_kind(kind: str) -> Literal["red", "black"]:
 def visible_periods(
     state: AppState, kind: str, period: str | None, day: date | None
 ) -> list[Period]:
-    """The periods visible on `day` (newest first); NotFoundError LIST_NOT_FOUND (404) when
-    `period` is given and not among them — the page and the JSON API answer alike."""
+    """The periods visible on `day` (newest first); NotFoundError LIST_NOT_YET_SHOWN (404) on a
+    day before the first result was shown (its day in `first_shown_on`), LIST_NOT_FOUND (404)
+    when `period` is given and not among them — the page and the JSON API answer alike."""
     periods = state.snapshot.periods(day)
+    first = state.snapshot.first_shown_on()
+    if not periods and day is not None and first is not None and day < first:
+        raise NotFoundError(  # not an empty list with downloads: nothing was shown yet
+            f"no {kind} list was shown yet on {day.isoformat()}; the first on {first.isoformat()}",
+            code="LIST_NOT_YET_SHOWN",
+            details={"first_shown_on": first.isoformat()},
+        )
     if period is not None and period not in {p.period for p in periods}:
         raise NotFoundError(f"no published {kind} list for {period}", code="LIST_NOT_FOUND")
     return periods
@@ -277,7 +285,7 @@ def get_list(
     application; each red-list entry (`red_listing`) its ground (the list's condition as the rule
     set words it), since when (its period's publication) and until when (the next period's
     publication, or in words while none is published). Downloads hold the page's own entries. 404
-    `LIST_UNKNOWN`, `LIST_NOT_FOUND`; 400 `PERIOD_INVALID`, `PAGE_INVALID`, `FORMAT_INVALID`."""
+    `LIST_UNKNOWN`, `LIST_NOT_FOUND`, `LIST_NOT_YET_SHOWN` (a day before any result was shown); 400 `PERIOD_INVALID`, `PAGE_INVALID`, `FORMAT_INVALID`."""
     kind = list_kind(kind)
     period = public_period(period)
     day = public_day(as_of, state.snapshot.today())

@@ -41,7 +41,14 @@ from rating.public.shapes import (
     Reason,
     Service,
 )
-from rating.public.text import PublicWords, band_rules, grade_reason, override_rules
+from rating.public.text import (
+    PublicWords,
+    band_rules,
+    grade_reason,
+    override_rules,
+    zh_punctuation,
+)
+from rating.public.veto import VetoCodes, veto_codes, veto_items
 from rating.public.wording import PublicWording, citation
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
@@ -128,7 +135,7 @@ def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None
     return Legend(
         ruleset=rs.ref,
         title=rs.ruleset.title,
-        document=rs.ruleset.document,
+        document=zh_punctuation(rs.ruleset.document),
         citation=citation(rs),
         effective_from=rs.ruleset.effective_from.isoformat(),
         grades=[
@@ -189,10 +196,12 @@ def _cards(
     words: PublicWords,
 ) -> dict[str, dict[str, RunCard]]:
     cards: dict[str, dict[str, RunCard]] = {r: {} for r in docs}
+    vetoes = {r.id for w in wordings.values() for r in w.definition.rules if r.veto}
+    codes = veto_codes(con, list(docs), sorted(vetoes))
     for run_id, uscc, card_json in rows(con, _cards_sql(), {"runs": list(docs)}):
         raw = json.loads(card_json)
         wording = wordings[run_id]
-        cards[run_id][uscc] = _card(raw, uscc, docs[run_id].period, wording, words)
+        cards[run_id][uscc] = _card(raw, uscc, (run_id, docs[run_id].period, codes), wording, words)
     for run_id, doc in docs.items():
         black = sorted(u for u, c in cards[run_id].items() if c.black)
         info = explainer.run_row(con, run_id)
@@ -204,12 +213,17 @@ def _cards(
 
 
 def _card(
-    raw: dict[str, Any], uscc: str, period: str, wording: PublicWording, words: PublicWords
+    raw: dict[str, Any],
+    uscc: str,
+    run: tuple[str, str, VetoCodes],
+    wording: PublicWording,
+    words: PublicWords,
 ) -> RunCard:
     """One company's card of a run from its JSON row (`_cards_sql`). A grade outside the
     score's bands (C(缺失): not in credit information management) shows no score and no
     reasons: the company has no credit score, and one shown would contradict its grade."""
     rs = wording.definition
+    run_id, period, codes = run
     titles = {r.id: r.title for r in rs.rules}
     unscored = wording.not_scored(raw["grade"])
     shown = shown_one_by_one(len(raw["reasons"]), REASONS_SHOWN)
@@ -231,7 +245,7 @@ def _card(
         score=None if unscored else shown_float(raw["score"], rs.score_places),
         red=bool(raw["red"]),
         black=bool(raw["black"]),
-        veto_items=[veto_item(titles[v]) if v in titles else v for v in raw["veto_rules"]]
+        veto_items=veto_items(run_id, uscc, raw["veto_rules"], titles, codes)
         if raw["veto"]
         else [],
         reasons=reasons,
@@ -439,16 +453,3 @@ def _unrated(
         u: (n, former, d, "not_rated" if u in held else "not_in_run", newest.period)
         for u, (n, former, d) in names.items()
     }
-
-
-VETO_WORDS = "一票否决事项"
-
-
-def veto_item(title: str) -> str:
-    """A veto rule's title as an item of "一票否决事项：{items}": without the words the
-    sentence already says (一票否决事项：重大安全责任事故 → 重大安全责任事故; 一票否决事项（挪用…）
-    → 挪用…), so the ground never reads 一票否决事项：一票否决事项…"""
-    item = title.removeprefix(VETO_WORDS).lstrip("：: ")
-    if item.startswith("（") and item.endswith("）"):
-        item = item[1:-1]
-    return item or title

@@ -238,6 +238,12 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             list=list_name(p.get("kind", ""), words),
             period=p.get("period", ""),
         ),
+        "LIST_NOT_YET_SHOWN": lambda: words(
+            "On {day} no {list} had been published yet; the first results were shown on {first}.",
+            day=words.day(p.get("as_of", "")),
+            list=list_name(p.get("kind", ""), words),
+            first=words.day(str(d.get("first_shown_on", ""))),
+        ),
         "LIST_UNKNOWN": lambda: unknown_list(p.get("kind", ""), words),
         "USCC_INVALID": lambda: uscc_problem(
             UsccProblem(

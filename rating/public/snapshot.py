@@ -70,6 +70,17 @@ class PublicView(Lists):
         """Period -> the run the public saw at the end of `day`."""
         return self._shown(day)
 
+    def first_shown_on(self) -> date | None:
+        """The first day the public saw any result (proposed or published), by today; None
+        when nothing was shown yet."""
+        days = [
+            at.astimezone(self.zone).date()
+            for at, _p, _r, kind in self.data.disclosure.zone_events
+            if kind in ("proposed", "published")
+        ]
+        first = min(days, default=None)
+        return first if first is not None and first <= self.today() else None
+
     def periods(self, on: date | None = None) -> list[Period]:
         shown = self.shown(self.day(on))
         return [

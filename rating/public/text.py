@@ -8,6 +8,7 @@ scripts/report_messages.py update|check` keeps it complete). Dates in the reader
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from rating.i18n import catalog
@@ -74,13 +75,18 @@ class PublicWords(Words):
         )
 
     def grade_streak(self, streak: GradeStreak) -> str:
-        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`"""
-        head = self(
-            "Rated {grade} {n} periods running, since {since}",
-            grade=streak.grade,
-            n=streak.periods,
-            since=streak.since,
-        )
+        """`连续3期为C级（自2025Q1起；2025Q1为本系统数据起始期，此前无数据可计）`; one period:
+        `2025Q1为C级；2025Q1为本系统数据起始期，此前无数据可计`"""
+        head = (
+            self(
+                "Rated {grade} {n} periods running, since {since}",
+                grade=streak.grade,
+                n=streak.periods,
+                since=streak.since,
+            )
+            if streak.periods > 1
+            else self("Rated {grade} in {since}", grade=streak.grade, since=streak.since)
+        )  # 连续1期 is no run: one period says its period
         if streak.from_data_start:
             note = self(
                 "{since} is the first period with data: nothing earlier to count",
@@ -146,10 +152,27 @@ def band_rules(
     return out
 
 
+_CJK = "\u3400-\u9fff\u3000-\u303f\uff01-\uff5e"
+_AFTER_CJK_COLON = re.compile(rf"(?<=[{_CJK}])\s*:\s*")
+_AFTER_CJK_SEMICOLON = re.compile(rf"(?<=[{_CJK}])\s*;\s*")
+_PARENS_BY_CJK = re.compile(rf"(?<=[{_CJK}])\s*\(([^()]*)\)|\(([^()]*[{_CJK}][^()]*)\)(?=[{_CJK}])")
+
+
+def zh_punctuation(text: str) -> str:
+    """`text` with the half-width `:` `;` `( )` a rule file or document number puts in Chinese
+    words made full-width, as Chinese public text is written (GB/T 15834-2011 标点符号用法):
+    `红名单: 信用优秀(AAA)且…` → `红名单：信用优秀（AAA）且…`, `13号; 山东省…办法 (鲁建物字…)` →
+    `13号；山东省…办法（鲁建物字…）`. Only marks touching Chinese change, so a grade code
+    such as `C(缺失)` (a value, not prose) and Latin text stay as they are."""
+    text = _AFTER_CJK_COLON.sub("：", text)
+    text = _AFTER_CJK_SEMICOLON.sub("；", text)
+    return _PARENS_BY_CJK.sub(lambda m: f"（{m.group(1) or m.group(2)}）", text)
+
+
 def override_rules(definition: RuleSet, words: PublicWords) -> list[tuple[str, str | None, str]]:
     """The grades given by a condition, not a score: overrides, and the veto."""
     out: list[tuple[str, str | None, str]] = [
-        (o.grade, None, o.title) for o in definition.grades.overrides
+        (o.grade, None, zh_punctuation(o.title)) for o in definition.grades.overrides
     ]
     if any(r.veto for r in definition.rules):
         out.append(
@@ -158,7 +181,7 @@ def override_rules(definition: RuleSet, words: PublicWords) -> list[tuple[str, s
                 None,
                 words(
                     "{veto}: rated {grade} whatever the score",
-                    veto=definition.grades.veto_title,
+                    veto=zh_punctuation(definition.grades.veto_title),
                     grade=definition.lowest_grade,
                 ),
             )
@@ -190,7 +213,7 @@ def grade_reason(
     if reason == "veto":
         return words(
             "{veto} ({items}): rated {grade} whatever the score.",
-            veto=definition.grades.veto_title,
+            veto=zh_punctuation(definition.grades.veto_title),
             items=words.join(veto_items),
             grade=grade,
         )

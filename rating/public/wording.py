@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rating.public.text import zh_punctuation
 from rating.ruleset.definition import Band, RuleSet
 from rating.ruleset.fingerprint import canonical_json, logic_and_wording, sha256_text
 from rating.ruleset.loader import version_key
@@ -33,6 +34,18 @@ def citation(definition: RuleSet) -> str:
     number = definition.ruleset.document.split(";")[0].strip()
     title = f"《{definition.ruleset.title}》"
     return f"{title}（{number}）" if number.endswith("号") else title
+
+
+_LIST_NAMES = (("红黑榜", "红黑名单"), ("红榜", "红名单"), ("黑榜", "黑名单"))
+
+
+def public_list_name(title: str) -> str:
+    """A list title as the public reads it: the name is 红名单/黑名单 (the Yantai measures'
+    word, 诚信“黑名单”) whatever a rule file of an older version says (红榜 in
+    yantai-2022@1.1.0 — a published version is never edited), in full-width punctuation."""
+    for old, new in _LIST_NAMES:
+        title = title.replace(old, new)
+    return zh_punctuation(title)
 
 
 @dataclass(frozen=True)
@@ -79,16 +92,21 @@ class PublicWording:
 
     def list_title(self, kind: str) -> str | None:
         """The red or black list's name and condition as the public reads it: the newest
-        revision's words first, so one name is used for a list across periods (红名单 in
-        yantai-2022@1.1.2 where 1.1.0 says 红榜); None when the version has no such list."""
+        version's words among this one and its wording revisions, the name always the
+        public's term (红名单/黑名单, where yantai-2022@1.1.0 says 红榜) and the punctuation
+        full-width (`红名单：信用优秀（AAA）且无不良信用信息`), so one name is used for a list
+        across periods; None when the version has no such list."""
         own = self.definition.lists.red if kind == "red" else self.definition.lists.black
         if own is None:
             return None
-        for d in (*self.revisions, self.definition):
+        newest_first = sorted(
+            self._chain(), key=lambda d: version_key(d.ruleset.version), reverse=True
+        )
+        for d in newest_first:
             policy = d.lists.red if kind == "red" else d.lists.black
             if policy is not None and policy.title:
-                return policy.title
-        return own.title
+                return public_list_name(policy.title)
+        return public_list_name(own.title)
 
     def override_basis(self, override_id: str) -> str:
         """An override's or cap's basis for the public."""

@@ -247,7 +247,7 @@ def test_the_red_list_reads_as_cards_on_a_phone(served: str, browser: Any, width
         assert left >= 0 and right <= width and right - left >= 140, (label, left, right)
         assert indent < 2, (label, indent)
     (ground,) = browser.execute_script(LINES, "#members td[data-label='列入依据']")
-    assert ground[1] == "信用优秀(AAA)且无不良信用信息"
+    assert ground[1] == "信用优秀（AAA）且无不良信用信息"
     assert ground[4] - ground[3] >= width - 40 and ground[5] < 2, ground
     if width == 375:
         _looks_right(browser, "red-list", width)

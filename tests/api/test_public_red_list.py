@@ -22,7 +22,7 @@ from tests.api.test_public_in_force import _text
 pytestmark = pytest.mark.slow
 
 IN_PUBLICITY, AFTER = "2026-01-05", "2026-01-25"
-GROUND = "信用优秀(AAA)且无不良信用信息"  # yantai-2022's [lists.red] title, without the name
+GROUND = "信用优秀（AAA）且无不良信用信息"  # yantai-2022's [lists.red] title, without the name
 BASIS = "《烟台市物业服务企业信用信息管理办法》（烟建住房〔2022〕13号）"
 UNTIL_NEXT = "至下一期评价结果公布之日"
 

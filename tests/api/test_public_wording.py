@@ -297,7 +297,7 @@ def test_the_red_lists_basis_agrees_with_its_condition() -> None:
     )
     for wording in (PublicWording.of(new, [old]), PublicWording.of(old, [new])):
         basis, title = wording.list_basis("red"), wording.list_title("red") or ""
-        assert condition(title) == "信用优秀(AAA)且无不良信用信息"
+        assert condition(title) == "信用优秀（AAA）且无不良信用信息"
         assert basis.startswith("《烟台市物业服务企业信用信息管理办法》")
         assert "A级以上企业享受激励措施" in basis and "信用优秀且无不良信用信息" in basis
         assert "未规定红名单" in basis
