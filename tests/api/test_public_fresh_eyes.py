@@ -105,3 +105,30 @@ def test_provenance_claims_no_publication_while_in_publicity(
     html = client.get(f"/companies/{uscc}?as_of=2026-01-05").text
     footer = re.sub(r"<[^>]+>|\s", "", html.split('id="provenance">', 1)[1].split("</footer>")[0])
     assert "公示" in footer and "发布日期" not in footer
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/companies/{uscc}",
+        "/companies/{uscc}?as_of=2026-01-25",
+        "/lists/black",
+        "/lists/red?as_of=2026-01-25",
+        "/?q=甲物业",
+        "/grades",
+        "/compounds/P5",
+        "/compounds/P5?as_of=2025-08-01",
+    ],
+)
+def test_pages_carry_the_public_apis_etag_and_cache_control(
+    client: TestClient, bureau_db: dict[str, Any], url: str
+) -> None:
+    url = url.format(uscc=bureau_db["names"]["甲物业"])
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/html")
+    past = "as_of=" in url
+    expected = "public, max-age=31536000, immutable" if past else "public, max-age=60"
+    assert first.headers["cache-control"] == expected and first.headers["etag"]
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(url).headers["etag"] == first.headers["etag"]  # same page, same validator
