@@ -19,6 +19,7 @@ from api.params import (
     period_query,
     public_day,
     public_period,
+    require_page_within,
 )
 from api.render import cached_page, page
 from api.routers.public import (
@@ -134,6 +135,7 @@ def index(
         if wanted
         else None
     )
+    require_page_within(page_no, page_size, found.total if found else 0)
     return _cached(
         request,
         state,
@@ -214,6 +216,7 @@ def list_page(
     shown = state.snapshot.list_page(
         kind, name, day, limit=page_size, offset=(page_no - 1) * page_size
     )
+    require_page_within(page_no, page_size, shown.total)
     ruleset = next((p.ruleset for p in periods if p.period == shown.period), None)
     legend = legend_of(state, ruleset) if periods else None
     return _cached(

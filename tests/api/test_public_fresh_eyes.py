@@ -132,3 +132,28 @@ def test_pages_carry_the_public_apis_etag_and_cache_control(
     again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert client.get(url).headers["etag"] == first.headers["etag"]  # same page, same validator
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/public/search?q=阳光花园&page=99",
+        "/v1/public/companies?page=99",
+        "/v1/public/lists/black?page=99&period=2025Q3",
+        "/?q=阳光花园&page=99",
+        "/lists/black?page=99&period=2025Q3",
+    ],
+)
+def test_a_page_past_the_end_is_page_invalid_naming_the_last_page(
+    client: TestClient, url: str
+) -> None:
+    answer = client.get(url)
+    assert answer.status_code == 400, answer.text
+    if url.startswith("/v1/"):
+        error = answer.json()["error"]
+        assert error["code"] == "PAGE_INVALID"
+        assert error["details"] == {"field": "page", "value": "99", "max": "1", "pages": "1"}
+        assert error["message"] == "没有第99页：共1页。"
+    else:
+        assert "没有第99页：共1页。" in _main(answer.text)
+    assert client.get(url.replace("page=99", "page=1")).status_code == 200
