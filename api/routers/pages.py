@@ -231,6 +231,7 @@ def list_page(
             "legend": legend,
             "as_of": as_of,
             "is_current": name is None,
+            "pages": -(-shown.total // page_size),
         },
     )
 

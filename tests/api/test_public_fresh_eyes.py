@@ -157,3 +157,24 @@ def test_a_page_past_the_end_is_page_invalid_naming_the_last_page(
     else:
         assert "没有第99页：共1页。" in _main(answer.text)
     assert client.get(url.replace("page=99", "page=1")).status_code == 200
+
+
+def test_list_pages_page_both_ways_and_keep_the_period_and_day(client: TestClient) -> None:
+    api = "/v1/public/lists/{}?period=2025Q3&as_of=2026-01-25&page_size=1"
+    kind = max(("red", "black"), key=lambda k: client.get(api.format(k)).json()["total"])
+    pages = client.get(api.format(kind)).json()["total"]
+    assert pages >= 2  # the golden bureau lists more than one company on one of them
+    here = "?period=2025Q3&amp;as_of=2026-01-25&amp;page_size=1&amp;page="
+    first = client.get(f"/lists/{kind}?period=2025Q3&as_of=2026-01-25&page_size=1").text
+    assert f"第1页，共{pages}页" in _main(first) and 'rel="prev"' not in first
+    assert f'<a rel="next" href="{here}2">下一页</a>' in first
+    last = client.get(f"/lists/{kind}?period=2025Q3&as_of=2026-01-25&page_size=1&page={pages}").text
+    assert f"第{pages}页，共{pages}页" in _main(last) and 'rel="next"' not in last
+    assert f'<a rel="prev" href="{here}{pages - 1}">上一页</a>' in last
+    # the periods and the list in force keep the day asked about
+    assert f'href="/lists/{kind}?as_of=2026-01-25"' in first
+    assert f'href="/lists/{kind}?period=2025Q2&amp;as_of=2026-01-25"' in first
+    # the list in force pages without a period
+    now = client.get(f"/lists/{kind}?as_of=2026-01-25&page_size=1").text
+    if 'rel="next"' in now:
+        assert 'rel="next" href="?as_of=2026-01-25&amp;page_size=1&amp;page=2"' in now
