@@ -178,3 +178,13 @@ def test_list_pages_page_both_ways_and_keep_the_period_and_day(client: TestClien
     now = client.get(f"/lists/{kind}?as_of=2026-01-25&page_size=1").text
     if 'rel="next"' in now:
         assert 'rel="next" href="?as_of=2026-01-25&amp;page_size=1&amp;page=2"' in now
+
+
+def test_a_too_long_search_says_what_is_wrong_as_the_api_does(client: TestClient) -> None:
+    q = "阳" * 120
+    api = client.get("/v1/public/search", params={"q": q}).json()["error"]["message"]
+    page = client.get("/", params={"q": q})
+    assert page.status_code == 422
+    said = _main(page.text)
+    assert "搜索词不能超过100个字符" in said.replace(" ", "") and api.replace(" ", "") in said
+    assert "网址中有内容不正确" not in said
