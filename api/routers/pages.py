@@ -34,6 +34,7 @@ from api.state import AppState
 from rating.errors import NotFoundError
 from rating.public.managers import normalise_certificate, public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
+from rating.uscc import as_typed, is_valid
 from rating.uscc import require as require_uscc
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -157,12 +158,18 @@ def index(
 @router.get("/companies/{uscc}", response_class=HTMLResponse)
 def company_page(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"),
+    uscc: str = Path(max_length=64),
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
 ) -> Response:
     """A company's card as a page (phone first): the answer on top, the detail folded, the history
-    chart. Errors are pages in the same design with the JSON API's codes."""
+    chart. A code typed as people type it (full width, spaces, dashes, lower case) that cleans,
+    as the search cleans it (`rating.uscc.as_typed`), to a valid USCC is redirected (308) to the
+    card's own address. Errors are pages in the same design with the JSON API's codes."""
+    cleaned, changes = as_typed(uscc)
+    if changes and is_valid(cleaned):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/companies/{cleaned}{query}", 308)
     day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
     card = state.snapshot.card(uscc, day)

@@ -188,3 +188,27 @@ def test_a_too_long_search_says_what_is_wrong_as_the_api_does(client: TestClient
     said = _main(page.text)
     assert "搜索词不能超过100个字符" in said.replace(" ", "") and api.replace(" ", "") in said
     assert "网址中有内容不正确" not in said
+
+
+def _typed(uscc: str, how: str) -> str:
+    if how == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) for c in uscc)
+    if how == "spaced":
+        return f"{uscc[:4]} {uscc[4:8]}-{uscc[8:12]} {uscc[12:]}".lower()
+    return uscc.lower()
+
+
+@pytest.mark.parametrize("how", ["fullwidth", "spaced", "lower"])
+def test_a_card_address_typed_as_people_type_it_redirects_to_the_clean_one(
+    client: TestClient, bureau_db: dict[str, Any], how: str
+) -> None:
+    uscc = bureau_db["names"]["甲物业"]
+    typed = _typed(uscc, how)
+    answer = client.get(f"/companies/{typed}?as_of=2026-01-25", follow_redirects=False)
+    assert answer.status_code in (301, 308), answer.text
+    assert answer.headers["location"] == f"/companies/{uscc}?as_of=2026-01-25"
+    assert client.get(f"/companies/{typed}").status_code == 200
+    # a code that cleans to no valid USCC stays the 400 saying what is wrong
+    wrong = _typed(uscc[:17] + ("0" if uscc[17] != "0" else "1"), how)
+    page = client.get(f"/companies/{wrong}", follow_redirects=False)
+    assert page.status_code == 400 and "统一社会信用代码有误" in page.text
