@@ -197,7 +197,8 @@ def compound_page(
     if card is None:
         raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
     serving = state.snapshot.card(card.serving.uscc, day) if card.serving else None
-    return _cached(request, state, day, "compound.html", {"p": card, "company": serving})
+    context = {"p": card, "company": serving, "asked": as_of}
+    return _cached(request, state, day, "compound.html", context)
 
 
 @router.get("/lists/{kind}", response_class=HTMLResponse)

@@ -212,3 +212,35 @@ def test_a_card_address_typed_as_people_type_it_redirects_to_the_clean_one(
     wrong = _typed(uscc[:17] + ("0" if uscc[17] != "0" else "1"), how)
     page = client.get(f"/companies/{wrong}", follow_redirects=False)
     assert page.status_code == 400 and "统一社会信用代码有误" in page.text
+
+
+def test_a_compound_page_dates_the_black_listing_and_links_former_companies(
+    client: TestClient,
+) -> None:
+    listed = []
+    for pid in ("P1", "P2", "P3", "P4", "P5", "P7", "P8", "P9", "P10"):
+        compound = client.get(f"/v1/public/compounds/{pid}?as_of=2026-01-25").json()
+        serving = compound["serving"]
+        if serving and serving["black"]:
+            card = client.get(f"/v1/public/companies/{serving['uscc']}?as_of=2026-01-25").json()
+            since = card["current"]["listing"]["since"]
+            if since:
+                listed.append((pid, since))
+    assert listed  # the golden bureau black-lists a company serving a compound
+    pid, since = listed[0]
+    y, m, d = (int(x) for x in since.split("-"))
+    said = _main(client.get(f"/compounds/{pid}?as_of=2026-01-25").text)
+    assert f"列入日期：{y}年{m}月{d}日" in said
+    # P5 changed hands on 2025-08-16: the former company links to its card, keeping the day
+    services = client.get("/v1/public/compounds/P5").json()["services"]
+    assert len(services) >= 2
+    html = client.get("/compounds/P5?as_of=2026-01-25").text
+    for s in services:
+        assert f'<a href="/companies/{s["uscc"]}?as_of=2026-01-25">{s["company"]}</a>' in html
+    assert f'<a href="/companies/{services[-1]["uscc"]}">' in client.get("/compounds/P5").text
+
+
+def test_a_compound_nobody_served_on_the_day_asked_says_that_day(client: TestClient) -> None:
+    """(A compound nobody serves now: test_public_search_notices, 青松小区.)"""
+    today = _main(client.get("/compounds/P5?as_of=2019-12-31").text)
+    assert "该日无物业服务企业服务本小区" in today

@@ -274,3 +274,11 @@ def test_the_static_snapshot_answers_this_worlds_notices_alike(world: dict[str, 
 def test_the_company_search_without_words_still_lists_every_company(world: dict[str, Any]) -> None:
     every = world["client"].get("/v1/public/companies").json()
     assert every["total"] >= 10 and every["notices"] == []
+
+
+def test_a_compound_nobody_serves_now_says_now_not_that_day(world: dict[str, Any]) -> None:
+    """No day asked: 目前无…, not 该日无… (fresh-eyes 16 item 13)."""
+    said = re.sub(r"<[^>]+>|\s", "", world["client"].get("/compounds/P11").text)
+    assert "目前无物业服务企业服务本小区" in said and "该日无" not in said
+    dated = re.sub(r"<[^>]+>|\s", "", world["client"].get("/compounds/P11?as_of=2026-01-25").text)
+    assert "该日无物业服务企业服务本小区" in dated
