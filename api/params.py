@@ -105,6 +105,19 @@ PAGE_FIELDS = {"page": {"max": str(PAGE_MAX)}, "page_size": {"max": str(PAGE_SIZ
 FORMATS = ("json", "csv", "xlsx")
 
 
+def require_page_within(page: int, page_size: int, total: int) -> None:
+    """Nothing when page `page` of `total` entries `page_size` to a page holds any (page 1
+    always does); else UsageError PAGE_INVALID (400) naming the last page (`details`: field,
+    value, max, pages) — a page past the end is a mistyped address, not an empty result."""
+    last = max(1, -(-total // page_size))
+    if page > last:
+        raise UsageError(
+            f"page {page} is past the last page, {last}",
+            code="PAGE_INVALID",
+            details={"field": "page", "value": str(page), "max": str(last), "pages": str(last)},
+        )
+
+
 def public_period(text: str | None) -> str | None:
     """`text` as a canonical period (2026Q3, 2026H1, 2026), None when absent or blank; else
     UsageError PERIOD_INVALID (400, `details`: field, value)."""

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.http import cached
 from rating.public.text import PublicWords
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -36,3 +37,10 @@ def page(
         status_code=status,
         headers=headers,
     )
+
+
+def cached_page(request: Request, name: str, context: dict[str, Any], cache: str) -> Response:
+    """`page` with the public API's validators (`api.http`): a strong ETag of the HTML, the
+    `Cache-Control` given (`immutable` for a past `as_of`), 304 on a matching `If-None-Match`."""
+    rendered = page(request, name, context)
+    return cached(request, bytes(rendered.body), "text/html; charset=utf-8", cache)

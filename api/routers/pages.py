@@ -4,12 +4,14 @@ grades mean. Words come from the `public` gettext catalog (`api.render`)."""
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from datetime import date
+from typing import Any, Literal, TypedDict
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import get_state
+from api.http import cache_control
 from api.params import (
     PAGE_MAX,
     PAGE_SIZE_MAX,
@@ -17,8 +19,9 @@ from api.params import (
     period_query,
     public_day,
     public_period,
+    require_page_within,
 )
-from api.render import page
+from api.render import cached_page, page
 from api.routers.public import (
     LIST_KIND,
     PROJECT_ID,
@@ -31,6 +34,7 @@ from api.state import AppState
 from rating.errors import NotFoundError
 from rating.public.managers import normalise_certificate, public_managers
 from rating.public.shapes import CompanyCard, HistoryEntry
+from rating.uscc import as_typed, is_valid
 from rating.uscc import require as require_uscc
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -121,7 +125,7 @@ def index(
     page_no: int = Query(1, ge=1, le=PAGE_MAX, alias="page"),
     page_size: int = Query(30, ge=1, le=PAGE_SIZE_MAX),
     state: AppState = Depends(get_state),
-) -> HTMLResponse:
+) -> Response:
     # The same paging and bounds as /v1/public/search (a bad page is 400 PAGE_INVALID on both).
     """The search page: a box for a compound, address, company or USCC, a district choice, the
     results with their notices, paged; the same answers as `/v1/public/search`."""
@@ -132,8 +136,11 @@ def index(
         if wanted
         else None
     )
-    return page(
+    require_page_within(page_no, page_size, found.total if found else 0)
+    return _cached(
         request,
+        state,
+        None,
         "index.html",
         {
             "q": q,
@@ -151,12 +158,18 @@ def index(
 @router.get("/companies/{uscc}", response_class=HTMLResponse)
 def company_page(
     request: Request,
-    uscc: str = Path(pattern=r"^[0-9A-Za-z]{18}$"),
+    uscc: str = Path(max_length=64),
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
-) -> HTMLResponse:
+) -> Response:
     """A company's card as a page (phone first): the answer on top, the detail folded, the history
-    chart. Errors are pages in the same design with the JSON API's codes."""
+    chart. A code typed as people type it (full width, spaces, dashes, lower case) that cleans,
+    as the search cleans it (`rating.uscc.as_typed`), to a valid USCC is redirected (308) to the
+    card's own address. Errors are pages in the same design with the JSON API's codes."""
+    cleaned, changes = as_typed(uscc)
+    if changes and is_valid(cleaned):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/companies/{cleaned}{query}", 308)
     day = public_day(as_of, state.snapshot.today())
     uscc = require_uscc(uscc)  # a mistyped code: 400 with what is wrong, not "not found"
     card = state.snapshot.card(uscc, day)
@@ -165,11 +178,8 @@ def company_page(
         raise AssertionError  # raise_missing always raises
     order = _grade_order(state, card)
     legend = state.snapshot.data.legends.get(card.provenance.ruleset)
-    return page(
-        request,
-        "company.html",
-        {"c": card, "chart": history_chart(card.history, order), "legend": legend},
-    )
+    context = {"c": card, "chart": history_chart(card.history, order), "legend": legend}
+    return _cached(request, state, day, "company.html", context)
 
 
 @router.get("/compounds/{project_id}", response_class=HTMLResponse)
@@ -178,7 +188,7 @@ def compound_page(
     project_id: str = PROJECT_ID,
     as_of: str | None = as_of_query("Day"),
     state: AppState = Depends(get_state),
-) -> HTMLResponse:
+) -> Response:
     """A compound's page: who serves it (and its hand-overs), its grade, a link to the company's
     card.
     """
@@ -187,7 +197,8 @@ def compound_page(
     if card is None:
         raise NotFoundError(f"no compound '{project_id}'", code="COMPOUND_NOT_FOUND")
     serving = state.snapshot.card(card.serving.uscc, day) if card.serving else None
-    return page(request, "compound.html", {"p": card, "company": serving})
+    context = {"p": card, "company": serving, "asked": as_of}
+    return _cached(request, state, day, "compound.html", context)
 
 
 @router.get("/lists/{kind}", response_class=HTMLResponse)
@@ -213,10 +224,13 @@ def list_page(
     shown = state.snapshot.list_page(
         kind, name, day, limit=page_size, offset=(page_no - 1) * page_size
     )
+    require_page_within(page_no, page_size, shown.total)
     ruleset = next((p.ruleset for p in periods if p.period == shown.period), None)
     legend = legend_of(state, ruleset) if periods else None
-    return page(
+    return _cached(
         request,
+        state,
+        day,
         "list.html",
         {
             "l": shown,
@@ -225,6 +239,7 @@ def list_page(
             "legend": legend,
             "as_of": as_of,
             "is_current": name is None,
+            "pages": -(-shown.total // page_size),
         },
     )
 
@@ -258,14 +273,22 @@ def grades_page(
     request: Request,
     ruleset: str | None = Query(None, max_length=100),
     state: AppState = Depends(get_state),
-) -> HTMLResponse:
+) -> Response:
     # Any version the snapshot lacks, written well or not, is a 404 naming it and linking to
     # those there are (the JSON API's 422 says a malformed one's form is wrong).
     """What each grade means under a rule version, and what the lists are; an unknown version is a
     404 page naming the versions there are."""
     legend = legend_of(state, ruleset)
     others = [r for r in sorted(state.snapshot.data.legends, reverse=True) if r != legend.ruleset]
-    return page(request, "grades.html", {"g": legend, "others": others})
+    return _cached(request, state, None, "grades.html", {"g": legend, "others": others})
+
+
+def _cached(
+    request: Request, state: AppState, day: date | None, name: str, context: dict[str, Any]
+) -> Response:
+    """A public page with the ETag and Cache-Control of `/v1/public/` (`api.http`)."""
+    cache = cache_control(day, state.snapshot.today(), state.settings.public_max_age)
+    return cached_page(request, name, context, cache)
 
 
 def _grade_order(state: AppState, card: CompanyCard) -> list[str]:

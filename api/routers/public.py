@@ -23,6 +23,7 @@ from api.params import (
     period_query,
     public_day,
     public_period,
+    require_page_within,
 )
 from api.state import AppState
 from rating.errors import GoneError, NotFoundError
@@ -94,7 +95,9 @@ def search(
     search understood or could not: a USCC cleaned of spaces or with a wrong check character, a
     company registered but not rated, a compound nobody serves now, an unknown district
     (`DISTRICT_UNKNOWN`), no match. 400 `PAGE_INVALID` for a page out of range."""
-    return state.snapshot.search(q, district, limit=page_size, offset=(page - 1) * page_size)
+    found = state.snapshot.search(q, district, limit=page_size, offset=(page - 1) * page_size)
+    require_page_within(page, page_size, found.total)
+    return found
 
 
 @router.get(
@@ -114,7 +117,9 @@ def search_companies(
     """Companies matching `q` (as `/v1/public/search` reads it: names, short and former names,
     USCC, a compound served), most relevant first, with the same `notices`; without `q`, every
     company with a published result. 400 `PAGE_INVALID`."""
-    return state.snapshot.companies(q, district, limit=page_size, offset=(page - 1) * page_size)
+    found = state.snapshot.companies(q, district, limit=page_size, offset=(page - 1) * page_size)
+    require_page_within(page, page_size, found.total)
+    return found
 
 
 @router.get(
@@ -294,6 +299,7 @@ def get_list(
         found = state.snapshot.list_page(
             kind, period, day, limit=page_size, offset=(page - 1) * page_size
         )
+        require_page_within(page, page_size, found.total)
         return _json(request, state, found.model_dump_json().encode(), day)
     whole = state.snapshot.list_page(kind, period, day, limit=10_000_000)
     words = state.snapshot.words

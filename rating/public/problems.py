@@ -271,11 +271,19 @@ def message_for(code: str, status: int, facts: ErrorFacts, words: PublicWords) -
             "1990-01-01 to 2099-12-31.",
             value=d.get("value", ""),
         ),
-        "PAGE_INVALID": lambda: words(
-            "“{field}={value}” is not valid: write a whole number from 1 to {max}.",
-            field=d.get("field", ""),
-            value=d.get("value", ""),
-            max=d.get("max", ""),
+        "PAGE_INVALID": lambda: (
+            words(
+                "There is no page {value}: the results fill {pages} pages.",
+                value=d.get("value", ""),
+                pages=d["pages"],
+            )
+            if d.get("pages")
+            else words(
+                "“{field}={value}” is not valid: write a whole number from 1 to {max}.",
+                field=d.get("field", ""),
+                value=d.get("value", ""),
+                max=d.get("max", ""),
+            )
         ),
         "FORMAT_INVALID": lambda: words(
             "“format={value}” is not valid: write one of {allowed}.",

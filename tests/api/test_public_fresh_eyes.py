@@ -105,3 +105,142 @@ def test_provenance_claims_no_publication_while_in_publicity(
     html = client.get(f"/companies/{uscc}?as_of=2026-01-05").text
     footer = re.sub(r"<[^>]+>|\s", "", html.split('id="provenance">', 1)[1].split("</footer>")[0])
     assert "公示" in footer and "发布日期" not in footer
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/companies/{uscc}",
+        "/companies/{uscc}?as_of=2026-01-25",
+        "/lists/black",
+        "/lists/red?as_of=2026-01-25",
+        "/?q=甲物业",
+        "/grades",
+        "/compounds/P5",
+        "/compounds/P5?as_of=2025-08-01",
+    ],
+)
+def test_pages_carry_the_public_apis_etag_and_cache_control(
+    client: TestClient, bureau_db: dict[str, Any], url: str
+) -> None:
+    url = url.format(uscc=bureau_db["names"]["甲物业"])
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/html")
+    past = "as_of=" in url
+    expected = "public, max-age=31536000, immutable" if past else "public, max-age=60"
+    assert first.headers["cache-control"] == expected and first.headers["etag"]
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(url).headers["etag"] == first.headers["etag"]  # same page, same validator
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/public/search?q=阳光花园&page=99",
+        "/v1/public/companies?page=99",
+        "/v1/public/lists/black?page=99&period=2025Q3",
+        "/?q=阳光花园&page=99",
+        "/lists/black?page=99&period=2025Q3",
+    ],
+)
+def test_a_page_past_the_end_is_page_invalid_naming_the_last_page(
+    client: TestClient, url: str
+) -> None:
+    answer = client.get(url)
+    assert answer.status_code == 400, answer.text
+    if url.startswith("/v1/"):
+        error = answer.json()["error"]
+        assert error["code"] == "PAGE_INVALID"
+        assert error["details"] == {"field": "page", "value": "99", "max": "1", "pages": "1"}
+        assert error["message"] == "没有第99页：共1页。"
+    else:
+        assert "没有第99页：共1页。" in _main(answer.text)
+    assert client.get(url.replace("page=99", "page=1")).status_code == 200
+
+
+def test_list_pages_page_both_ways_and_keep_the_period_and_day(client: TestClient) -> None:
+    api = "/v1/public/lists/{}?period=2025Q3&as_of=2026-01-25&page_size=1"
+    kind = max(("red", "black"), key=lambda k: client.get(api.format(k)).json()["total"])
+    pages = client.get(api.format(kind)).json()["total"]
+    assert pages >= 2  # the golden bureau lists more than one company on one of them
+    here = "?period=2025Q3&amp;as_of=2026-01-25&amp;page_size=1&amp;page="
+    first = client.get(f"/lists/{kind}?period=2025Q3&as_of=2026-01-25&page_size=1").text
+    assert f"第1页，共{pages}页" in _main(first) and 'rel="prev"' not in first
+    assert f'<a rel="next" href="{here}2">下一页</a>' in first
+    last = client.get(f"/lists/{kind}?period=2025Q3&as_of=2026-01-25&page_size=1&page={pages}").text
+    assert f"第{pages}页，共{pages}页" in _main(last) and 'rel="next"' not in last
+    assert f'<a rel="prev" href="{here}{pages - 1}">上一页</a>' in last
+    # the periods and the list in force keep the day asked about
+    assert f'href="/lists/{kind}?as_of=2026-01-25"' in first
+    assert f'href="/lists/{kind}?period=2025Q2&amp;as_of=2026-01-25"' in first
+    # the list in force pages without a period
+    now = client.get(f"/lists/{kind}?as_of=2026-01-25&page_size=1").text
+    if 'rel="next"' in now:
+        assert 'rel="next" href="?as_of=2026-01-25&amp;page_size=1&amp;page=2"' in now
+
+
+def test_a_too_long_search_says_what_is_wrong_as_the_api_does(client: TestClient) -> None:
+    q = "阳" * 120
+    api = client.get("/v1/public/search", params={"q": q}).json()["error"]["message"]
+    page = client.get("/", params={"q": q})
+    assert page.status_code == 422
+    said = _main(page.text)
+    assert "搜索词不能超过100个字符" in said.replace(" ", "") and api.replace(" ", "") in said
+    assert "网址中有内容不正确" not in said
+
+
+def _typed(uscc: str, how: str) -> str:
+    if how == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) for c in uscc)
+    if how == "spaced":
+        return f"{uscc[:4]} {uscc[4:8]}-{uscc[8:12]} {uscc[12:]}".lower()
+    return uscc.lower()
+
+
+@pytest.mark.parametrize("how", ["fullwidth", "spaced", "lower"])
+def test_a_card_address_typed_as_people_type_it_redirects_to_the_clean_one(
+    client: TestClient, bureau_db: dict[str, Any], how: str
+) -> None:
+    uscc = bureau_db["names"]["甲物业"]
+    typed = _typed(uscc, how)
+    answer = client.get(f"/companies/{typed}?as_of=2026-01-25", follow_redirects=False)
+    assert answer.status_code in (301, 308), answer.text
+    assert answer.headers["location"] == f"/companies/{uscc}?as_of=2026-01-25"
+    assert client.get(f"/companies/{typed}").status_code == 200
+    # a code that cleans to no valid USCC stays the 400 saying what is wrong
+    wrong = _typed(uscc[:17] + ("0" if uscc[17] != "0" else "1"), how)
+    page = client.get(f"/companies/{wrong}", follow_redirects=False)
+    assert page.status_code == 400 and "统一社会信用代码有误" in page.text
+
+
+def test_a_compound_page_dates_the_black_listing_and_links_former_companies(
+    client: TestClient,
+) -> None:
+    listed = []
+    for pid in ("P1", "P2", "P3", "P4", "P5", "P7", "P8", "P9", "P10"):
+        compound = client.get(f"/v1/public/compounds/{pid}?as_of=2026-01-25").json()
+        serving = compound["serving"]
+        if serving and serving["black"]:
+            card = client.get(f"/v1/public/companies/{serving['uscc']}?as_of=2026-01-25").json()
+            since = card["current"]["listing"]["since"]
+            if since:
+                listed.append((pid, since))
+    assert listed  # the golden bureau black-lists a company serving a compound
+    pid, since = listed[0]
+    y, m, d = (int(x) for x in since.split("-"))
+    said = _main(client.get(f"/compounds/{pid}?as_of=2026-01-25").text)
+    assert f"列入日期：{y}年{m}月{d}日" in said
+    # P5 changed hands on 2025-08-16: the former company links to its card, keeping the day
+    services = client.get("/v1/public/compounds/P5").json()["services"]
+    assert len(services) >= 2
+    html = client.get("/compounds/P5?as_of=2026-01-25").text
+    for s in services:
+        assert f'<a href="/companies/{s["uscc"]}?as_of=2026-01-25">{s["company"]}</a>' in html
+    assert f'<a href="/companies/{services[-1]["uscc"]}">' in client.get("/compounds/P5").text
+
+
+def test_a_compound_nobody_served_on_the_day_asked_says_that_day(client: TestClient) -> None:
+    """(A compound nobody serves now: test_public_search_notices, 青松小区.)"""
+    today = _main(client.get("/compounds/P5?as_of=2019-12-31").text)
+    assert "该日无物业服务企业服务本小区" in today

@@ -289,3 +289,11 @@ def test_an_empty_lookup_says_nothing_is_published_not_no_match(
     ]
     page = client.get("/", params={"q": "锦绣花园"}).text
     assert "尚未公布任何评价结果。" in page and "没有找到" not in page
+
+
+def test_a_compound_nobody_serves_now_says_now_not_that_day(world: dict[str, Any]) -> None:
+    """No day asked: 目前无…, not 该日无… (fresh-eyes 16 item 13)."""
+    said = re.sub(r"<[^>]+>|\s", "", world["client"].get("/compounds/P11").text)
+    assert "目前无物业服务企业服务本小区" in said and "该日无" not in said
+    dated = re.sub(r"<[^>]+>|\s", "", world["client"].get("/compounds/P11?as_of=2026-01-25").text)
+    assert "该日无物业服务企业服务本小区" in dated
