@@ -289,6 +289,8 @@ def _normalise(
     ).row(0, named=True)
     brand = _company_cores(cur, [rest], places).get(rest, (None, rest))[0]
     road, number = road_and_number(text)
+    if not (road and (road.endswith(ROAD_WORDS) or f"{number}号" in text)):
+        road = number = None  # 翠竹新村2期 holds a phase, not an address
     return Query(
         text,
         tuple(named),
@@ -352,7 +354,7 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
                 best, matched = address, "address"
     elif k.address_bare and len(q.text) >= 3 and q.text in k.address_bare and best < 0.7:
         best, matched = 0.7, "address"  # part of an address: a road, or a number alone
-    if best == 0.0 and q.core and k.core:
+    if best == 0.0 and q.core and k.core and not q.number:  # an address is no misspelt name
         similarity = dice(bigrams(q.core), bigrams(k.core))
         best = 0.5 * similarity if similarity >= 0.5 else 0.0
     if best and q.places:
