@@ -16,12 +16,15 @@ Relevance (0–1), best first, ties by name:
 | a company's brand (金鼎 of 云港金鼎物业服务有限公司) | 0.95; a former name 0.9 |
 | a compound's stem and suffix class, any phase (阳光花园 → 阳光花园二期) | 0.9 |
 | the same stem and suffix class, another phase (阳光花园三期 → 阳光花园二期, 阳光花园) | 0.7 |
-| a compound's address (road and number), or a query holding it whole (中山路12号金色公寓) | 0.85 |
-| part of a company's name 0.8, of a compound's 0.75, of an address 0.7 |
+| a compound's address and its name in one query (中山路12号金色公寓, 金色公寓 中山路12号) | 1.0 |
+| a compound's address: the query's road (…路/街/大道…) and house number, both the compound's | 0.85 |
+| part of a company's name 0.8, of a compound's 0.75, of an address without a house number (光明路) or a number alone (993号) 0.7 |
 | the same stem with another suffix class (金色公寓 → 金色名邸) | 0.6 |
 | close spellings: 0.5 × Dice similarity of character bigrams (≥ 0.5) |
 
-Naming a place adds 0.05 to the compounds there and takes 0.3 from the others.
+A query holding a house number matches addresses by road and number only (光明路993号 is not
+中山路993号). Naming a place adds 0.05 to the compounds there (at most 1.0) and takes 0.3 from
+the others; a place name starting a road (中山 of 中山路993号) names no place.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import duckdb
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from rating.matching.normalize import (
     bare,
@@ -43,13 +47,14 @@ from rating.matching.normalize import (
     simplify,
     strip_places,
 )
+from rating.public.addresses import ROAD_WORDS, road_and_number
 from rating.sql import frame, run
 
 PLACE_BOOST, PLACE_PENALTY = 0.05, 0.3
 # The name with another phase than the query's (世纪花园二期 asked, 世纪花园 registered): the
 # same compound more likely than one of another suffix class (世纪佳苑), so above its 0.6.
 OTHER_PHASE = 0.7
-ADDRESS_IN_QUERY = 0.85
+ADDRESS = 0.85  # a query's road and house number, both the compound's
 
 
 class CompoundKey(BaseModel):
@@ -67,6 +72,21 @@ class CompoundKey(BaseModel):
     street_n: str | None
     address_bare: str | None
     address_tail: str | None = None  # the address without its leading place names
+    road: str | None = (
+        None  # the address's road (光明路 of 南湾区光明路993号), see `road_and_number`
+    )
+    number: str | None = None  # its house number (993)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _road(cls, data: Any) -> Any:
+        """Snapshots written before `road`/`number` existed: read them off the address."""
+        if isinstance(data, dict) and "road" not in data and data.get("address"):
+            road, number = road_and_number(
+                data["address"], data.get("district"), data.get("street")
+            )
+            data = {**data, "road": road, "number": number}
+        return data
 
 
 class CompanyKey(BaseModel):
@@ -186,6 +206,8 @@ def _compound_keys(parts: pl.DataFrame, rows: list[dict[str, str | None]]) -> li
     return [
         CompoundKey(
             project_id=r["project_id"],
+            road=(found := road_and_number(r["address"], r["district"], r["street"]))[0],
+            number=found[1],
             name=raw[r["project_id"]] or "",
             district=r["district"],
             street=r["street"],
@@ -228,6 +250,8 @@ class Query:
     suffix: str | None
     part: str | None
     company_core: str | None
+    road: str | None = None  # the text before a house number (光明路 of 光明路993号金色园)
+    number: str | None = None  # that number (993)
 
 
 @lru_cache(maxsize=4096)
@@ -245,7 +269,7 @@ def _normalise(
     rest = text
     for place in place_names:
         for form in (place + "街道", place + "区", place + "县", place + "镇", place):
-            if form in rest and len(rest) > len(form):
+            if form in rest and len(rest) > len(form) and not _a_road(rest, form):
                 named.append(place)
                 rest = rest.replace(form, "", 1)
                 break
@@ -264,9 +288,27 @@ def _normalise(
         places,
     ).row(0, named=True)
     brand = _company_cores(cur, [rest], places).get(rest, (None, rest))[0]
+    road, number = road_and_number(text)
+    if not (road and (road.endswith(ROAD_WORDS) or f"{number}号" in text)):
+        road = number = None  # 翠竹新村2期 holds a phase, not an address
     return Query(
-        text, tuple(named), parts["core"], parts["stem"], parts["suffix"], parts["part"], brand
+        text,
+        tuple(named),
+        parts["core"],
+        parts["stem"],
+        parts["suffix"],
+        parts["part"],
+        brand,
+        road,
+        number,
     )
+
+
+def _a_road(text: str, place: str) -> bool:
+    """Whether `place` in `text` is the start of a road or an address: 中山 of 中山路993号 (a
+    road, not 中山区), 长江路 of 长江路12号 (a road, not 长江路街道)."""
+    after = text[text.index(place) + len(place) :]
+    return after[:1].isdigit() or after.startswith(ROAD_WORDS)
 
 
 # ------------------------------------------------------------------ ranking
@@ -292,7 +334,9 @@ def looks_like_uscc(q: str) -> bool:
 
 
 def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
-    """(relevance, what matched) of one compound for a query; relevance 0 when nothing did."""
+    """(relevance, what matched) of one compound for a query; relevance 0 when nothing did.
+    A query holding a road and house number (`Query.road`, `Query.number`) is an address hit
+    only where both are the compound's; its name in the same query puts it first (1.0)."""
     best, matched = 0.0, "compound"
     if q.core and q.core == k.core:
         best = 1.0
@@ -302,20 +346,20 @@ def score_compound(q: Query, k: CompoundKey) -> tuple[float, str]:
         best = 0.6
     elif len(q.text) >= 2 and q.text in bare_name(k):
         best = 0.75
-    if k.address_bare and len(q.text) >= 3 and q.text in k.address_bare and best < 0.85:
-        best, matched = (0.85 if any(c.isdigit() for c in q.text) else 0.7), "address"
-    tail = k.address_tail
-    if tail and len(tail) >= 4 and any(c.isdigit() for c in tail) and tail in q.text:
-        if (
-            best < ADDRESS_IN_QUERY
-        ):  # the whole address (road and number) and more: 中山路12号金色公寓
-            best, matched = ADDRESS_IN_QUERY, "address"
-    if best == 0.0 and q.core and k.core:
+    named = len(bare_name(k)) >= 2 and bare_name(k) in q.text
+    if q.road and q.number:
+        if k.road and q.number == k.number and q.road.endswith(k.road):
+            address = 1.0 if named else ADDRESS
+            if best <= address:
+                best, matched = address, "address"
+    elif k.address_bare and len(q.text) >= 3 and q.text in k.address_bare and best < 0.7:
+        best, matched = 0.7, "address"  # part of an address: a road, or a number alone
+    if best == 0.0 and q.core and k.core and not q.number:  # an address is no misspelt name
         similarity = dice(bigrams(q.core), bigrams(k.core))
         best = 0.5 * similarity if similarity >= 0.5 else 0.0
     if best and q.places:
         here = {k.district_n, k.street_n}
-        best = best + PLACE_BOOST if here & set(q.places) else best - PLACE_PENALTY
+        best = min(best + PLACE_BOOST, 1.0) if here & set(q.places) else best - PLACE_PENALTY
     return round(max(best, 0.0), 4), matched
 
 

@@ -74,7 +74,17 @@ def _urls(bureau_db: dict[str, Any], folder: Path) -> list[str]:
                 urls.append(f"/v1/public/lists/{kind}?format={fmt}{period}")
             urls += [f"/v1/public/lists/{kind}?as_of={d}{period}" for d in days[::2]]
             urls.append(f"/lists/{kind}?x=1{period}")
-    for q in ("金色公寓", "阳光花园", "莱山区阳光花园", "中山路", "癸水", "物业", "9137"):
+    addresses = ("中山路12号", "中山路12号金色公寓", "芝罘区中山路88号金色公寓")  # road and number
+    for q in (
+        "金色公寓",
+        "阳光花园",
+        "莱山区阳光花园",
+        "中山路",
+        "癸水",
+        "物业",
+        "9137",
+        *addresses,
+    ):
         urls += [f"/v1/public/search?q={q}", f"/v1/public/companies?q={q}", f"/?q={q}"]
     urls += ["/grades?ruleset=unknown", "/v1/public/grades?ruleset=yantai-2022@9.9.9"]
     urls += [f"/companies/{bureau_db['names']['甲物业']}?as_of=2025-01-01"]  # before any result
