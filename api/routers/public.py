@@ -289,7 +289,8 @@ def get_list(
     grades), since when, the earliest removal and latest expiry dates, and any credit-repair
     application; each red-list entry (`red_listing`) its ground (the list's condition as the rule
     set words it), since when (its period's publication) and until when (the next period's
-    publication, or in words while none is published). Downloads hold the page's own entries. 404
+    publication, or in words while none is published). Downloads hold the page's entries and,
+    after them, the companies proposed in publicity (状态 公示中（拟列入）, 公示截止日期). 404
     `LIST_UNKNOWN`, `LIST_NOT_FOUND`, `LIST_NOT_YET_SHOWN` (a day before any result was shown); 400 `PERIOD_INVALID`, `PAGE_INVALID`, `FORMAT_INVALID`."""
     kind = list_kind(kind)
     period = public_period(period)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from rating.public.shapes import ListPage
+from rating.public.shapes import ListEntry, ListPage
 from rating.public.text import PublicWords
 
 
@@ -23,15 +23,18 @@ def header(kind: str, words: PublicWords, in_force: bool = True) -> list[str]:
     """The column titles of a public list download: USCC, company, district, period, status, grade
     and score; for the red list also the ground, since and valid until; for the black list the
     ground, veto items, lowest grades running, since, removable from (credit repair), listed
-    until at the latest and credit repair."""
+    until at the latest and credit repair; last, the publicity's last day (filled for the
+    companies proposed in publicity, whose status says 公示中（拟列入）)."""
     grade = words("Grade when listed") if in_force else words("Grade")
     base = [words("USCC"), words("Company"), words("District"), words("Period"),
             words("Status"), grade, words("Score")]  # fmt: skip
     if kind != "black":
-        return base + [words("Ground"), words("Listed since"), words("Valid until")]
+        return base + [words("Ground"), words("Listed since"), words("Valid until"),
+                       words("Publicity ends")]  # fmt: skip
     return base + [words("Ground"), words("Veto items"), words("Lowest grades running"),
                    words("Listed since"), words("Removable from (credit repair)"),
-                   words("Listed until at the latest"), words("Credit repair")]  # fmt: skip
+                   words("Listed until at the latest"), words("Credit repair"),
+                   words("Publicity ends")]  # fmt: skip
 
 
 Cell = str | float | date | None  # a spreadsheet cell: text, number, day or empty
@@ -41,31 +44,39 @@ def values(page: ListPage, words: PublicWords) -> list[list[Cell]]:
     """One row per company of a public list page, in `header`'s order, typed: the USCC and
     words as text, the score a number (None when not rated), listing days as `date`s (None
     when the list gives none; "after publicity" while the listing day is not known; a red
-    listing's end in words while the next period is not published)."""
-    out: list[list[Cell]] = []
-    for e in page.items:
-        row: list[Cell] = [e.uscc, e.name, e.district or "", e.period, words.status(e.status),
-                           words.grade(e.grade), e.score]  # fmt: skip
-        if page.list == "red":
-            r = e.red_listing
-            row += [
-                r.reason if r else "",
-                _day(r.since) if r and r.since else words("after publicity"),
-                (_day(r.until) or r.until_text) if r else None,
-            ]
-        if page.list == "black":
-            x = e.listing
-            row += [
-                x.reason if x else "",
-                words.join(x.veto_items) if x else "",
-                words.join(x.streak) if x else "",
-                _day(x.since) if x and x.since else words("after publicity"),
-                _day(x.earliest_removal if x else None),
-                _day(x.latest_expiry if x else None),
-                words.repair(x.repair, x.repair_applied_on) if x else "",
-            ]
-        out.append(row)
-    return out
+    listing's end in words while the next period is not published). After the list's own
+    entries, as the page shows them apart, the companies proposed for it in publicity (status
+    公示中（拟列入）, the publicity's last day in the last column)."""
+    ends = _day(page.publicity.ends_on) if page.publicity else None  # a period in publicity
+    rows = [_row(page.list, e, words.status(e.status), words) + [ends] for e in page.items]
+    if page.proposed:
+        p = page.proposed.publicity
+        label = words("Publicity ended (proposed)") if p.ended else words("In publicity (proposed)")
+        rows += [_row(page.list, e, label, words) + [_day(p.ends_on)] for e in page.proposed.items]
+    return rows
+
+
+def _row(kind: str, e: ListEntry, status: str, words: PublicWords) -> list[Cell]:
+    """One entry's cells, all but the publicity's last day."""
+    row: list[Cell] = [e.uscc, e.name, e.district or "", e.period, status,
+                       words.grade(e.grade), e.score]  # fmt: skip
+    if kind == "red":
+        r = e.red_listing
+        return row + [
+            r.reason if r else "",
+            _day(r.since) if r and r.since else words("after publicity"),
+            (_day(r.until) or r.until_text) if r else None,
+        ]
+    x = e.listing
+    return row + [
+        x.reason if x else "",
+        words.join(x.veto_items) if x else "",
+        words.join(x.streak) if x else "",
+        _day(x.since) if x and x.since else words("after publicity"),
+        _day(x.earliest_removal if x else None),
+        _day(x.latest_expiry if x else None),
+        words.repair(x.repair, x.repair_applied_on) if x else "",
+    ]
 
 
 def _day(text: str | None) -> date | None:

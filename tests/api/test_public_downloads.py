@@ -73,3 +73,24 @@ def test_the_csv_stays_utf8_with_a_bom_in_the_pages_words(
     row = dict(zip(table[0], ding, strict=True))
     assert row["统一社会信用代码"] == bureau_db["names"]["丁物业"]
     assert row["得分"] == "55.00" and row["列入日期"] == "2026年1月20日"
+
+
+def test_the_downloads_of_a_list_with_proposed_companies_hold_them_marked(
+    client: TestClient,
+) -> None:
+    """On 2026-01-05 2025Q3 is in publicity: the page shows 丙 and 丁 proposed for the black
+    list, apart; its CSV and XLSX hold them too, their status 公示中（拟列入） and the
+    publicity's last day beside them — not a header alone."""
+    page = client.get("/v1/public/lists/black?as_of=2026-01-05").json()
+    proposed = {e["name"] for e in page["proposed"]["items"]}
+    assert proposed and not page["items"]
+    ends = datetime.fromisoformat(page["proposed"]["publicity"]["ends_on"])
+    rows = _rows(_sheet(client, "/v1/public/lists/black?as_of=2026-01-05&format=xlsx"))
+    assert set(rows) == proposed
+    for row in rows.values():
+        assert row["状态"].value == "公示中（拟列入）"
+        assert row["公示截止日期"].is_date and row["公示截止日期"].value == ends
+    body = client.get("/v1/public/lists/black?as_of=2026-01-05&format=csv").content
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert {r[1] for r in table[1:]} == proposed
+    assert all(dict(zip(table[0], r, strict=True))["状态"] == "公示中（拟列入）" for r in table[1:])
