@@ -49,7 +49,7 @@ from rating.public.text import (
     zh_punctuation,
 )
 from rating.public.veto import VetoCodes, veto_codes, veto_items
-from rating.public.wording import PublicWording, citation
+from rating.public.wording import PublicWording, citation, cited_documents
 from rating.ruleset.definition import RuleSet
 from rating.schema import CONTRACTS
 from rating.scores import shown_float, shown_score
@@ -137,6 +137,7 @@ def legend(rs: RuleSet, words: PublicWords, wording: PublicWording | None = None
         title=rs.ruleset.title,
         document=zh_punctuation(rs.ruleset.document),
         citation=citation(rs),
+        documents=cited_documents(rs),
         effective_from=rs.ruleset.effective_from.isoformat(),
         grades=[
             GradeBand(grade=g, meaning=wording.meaning(g, m or r), rule=r)

@@ -587,6 +587,11 @@ class Legend(Shape):
         description="The document as the public pages cite it: 《title》（document number）; the "
         "basis of a public measure",
     )
+    documents: list[str] = Field(
+        default=[],
+        description="The documents the rule set rests on, each cited apart (《title》（number）), "
+        "none nested in another's brackets; the pages join them with ；",
+    )
     effective_from: str
     grades: list[GradeBand]
     project_grades: list[GradeBand]

@@ -13,6 +13,7 @@ So a resident never reads English, another city's text or an empty meaning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,6 +35,27 @@ def citation(definition: RuleSet) -> str:
     number = definition.ruleset.document.split(";")[0].strip()
     title = f"《{definition.ruleset.title}》"
     return f"{title}（{number}）" if number.endswith("号") else title
+
+
+_NAMED_NUMBER = re.compile(r"《?(?P<name>[^《》()（）]+?)》?\s*[(（](?P<number>[^()（）]+号)[)）]")
+
+
+def cited_documents(definition: RuleSet) -> list[str]:
+    """The documents a rule set rests on, each cited apart so none nests in another's brackets
+    (GB/T 15834-2011): its own `《title》（first part of document）`, then each further
+    `;`-separated part — `山东省…办法 (鲁建物字〔2019〕4号)` as `《山东省…办法》（鲁建物字〔2019〕4号）`,
+    other text as written, in Chinese punctuation. The pages join them with `；`."""
+    first, *rest = [p.strip() for p in definition.ruleset.document.split(";")]
+    title = f"《{zh_punctuation(definition.ruleset.title)}》"
+    out = [f"{title}（{zh_punctuation(first)}）" if first else title]
+    for part in filter(None, rest):
+        named = _NAMED_NUMBER.fullmatch(part)
+        out.append(
+            f"《{named['name'].strip()}》（{named['number'].strip()}）"
+            if named
+            else zh_punctuation(part)
+        )
+    return out
 
 
 _LIST_NAMES = (("红黑榜", "红黑名单"), ("红榜", "红名单"), ("黑榜", "黑名单"))

@@ -244,3 +244,30 @@ def test_a_compound_nobody_served_on_the_day_asked_says_that_day(client: TestCli
     """(A compound nobody serves now: test_public_search_notices, 青松小区.)"""
     today = _main(client.get("/compounds/P5?as_of=2019-12-31").text)
     assert "该日无物业服务企业服务本小区" in today
+
+
+def _deepest(text: str) -> int:
+    """How deep round brackets (（）()) nest in `text`."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth -= 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_the_grades_page_cites_its_documents_apart_never_nested(client: TestClient) -> None:
+    """/grades named the documents as 《…办法》（烟建住房〔2022〕13号；…办法（鲁建物字…）） —
+    one bracket inside another. Each is cited apart: 《title》（number）；《title》（number）."""
+    html = client.get("/grades").text
+    documents = re.search(r'<p class="muted" id="documents">(.*?) · ', html, re.S)
+    assert documents, html[:500]
+    assert documents[1] == (
+        "《烟台市物业服务企业信用信息管理办法》（烟建住房〔2022〕13号）；"
+        "《山东省物业服务企业信用信息管理办法》（鲁建物字〔2019〕4号）"
+    )
+    assert _deepest(documents[1]) == 1
+    legend = client.get("/v1/public/grades").json()
+    assert legend["documents"][1] == "《山东省物业服务企业信用信息管理办法》（鲁建物字〔2019〕4号）"
