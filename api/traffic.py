@@ -108,7 +108,9 @@ class RateLimit:
             "RateLimit-Policy": f"{limiter.per_minute};w=60",
         }
         if not allowed:
-            refused = RateLimited(f"too many requests: try again in {reset} s")
+            refused = RateLimited(
+                f"too many requests: try again in {reset} s", details={"retry_after": reset}
+            )
             response = refusal(scope, refused, {**headers, "Retry-After": str(reset)})
             await response(scope, receive, send)
             return

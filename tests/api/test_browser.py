@@ -203,6 +203,16 @@ return [...document.querySelectorAll(arguments[0])].map(td => {
 });"""
 
 
+# Per card, the top of the value (not the label) of 最早可移出日期 and 最迟移出日期.
+VALUE_TOPS = """
+return [...document.querySelectorAll(arguments[0])].map(tr => ['最早可移出日期（信用修复）', '最迟移出日期']
+  .map(label => {
+    const range = document.createRange();
+    range.selectNodeContents(tr.querySelector(`td[data-label='${label}']`));
+    return Math.round(range.getBoundingClientRect().top);
+  }));"""
+
+
 @pytest.mark.parametrize("width", (360, 375, 414))
 def test_the_black_list_reads_as_cards_on_a_phone(served: str, browser: Any, width: int) -> None:
     """Each entry of the black list is a card: the company on top, the dates and grade two to a
@@ -219,11 +229,35 @@ def test_the_black_list_reads_as_cards_on_a_phone(served: str, browser: Any, wid
         assert lines == 1, (label, text, lines)
         assert left >= 0 and right <= width and right - left >= 140, (label, left, right)
         assert indent < 2, (label, indent)  # the label above its value, not squeezing it
+    # the two dates of a row on one line, though 最早可移出日期（信用修复） wraps at 360 px
+    tops = browser.execute_script(VALUE_TOPS, "#members tbody tr")
+    assert tops and all(len(set(row)) == 1 for row in tops), tops
     wide = ", ".join(f"#members td[data-label='{x}']" for x in ("列入依据", "信用修复"))
     for label, text, _lines, left, right, indent, _w in browser.execute_script(LINES, wide):
         assert right - left >= width - 40 and indent < 2, (label, text, left, right, indent)
     if width == 375:
         _looks_right(browser, "black-list", width)
+
+
+# The search field's example (placeholder) against the room inside the field, in px.
+PLACEHOLDER_ROOM = """
+const q = document.getElementById('q'), style = getComputedStyle(q);
+const context = document.createElement('canvas').getContext('2d');
+context.font = `${style.fontSize} ${style.fontFamily}`;
+const room = q.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+return [context.measureText(q.placeholder).width, room];"""
+
+
+@pytest.mark.parametrize("width", (360, 375))
+def test_an_error_pages_search_example_is_not_cut_on_a_phone(
+    served: str, browser: Any, width: int
+) -> None:
+    """The search offered on an error page shows its whole example (例如：阳光花园、…、金鼎物业)
+    on a phone: the field takes a row of its own, the button below."""
+    _width(browser, width)
+    browser.get(f"{served}/companies/91370600000000000K")
+    text, room = browser.execute_script(PLACEHOLDER_ROOM)
+    assert text <= room, (text, room)
 
 
 @pytest.mark.parametrize("width", (360, 375, 414))

@@ -248,8 +248,12 @@ def test_error_pages_in_the_same_design(client: TestClient, bureau_db: dict[str,
     with TestClient(create_app(settings)) as c:
         codes = [c.get("/grades").status_code for _ in range(15)]
         limited = c.get("/grades")
-        assert 429 in codes and limited.status_code == 429 and "访问过于频繁" in limited.text
-        assert int(limited.headers["retry-after"]) >= 1
+        assert 429 in codes and limited.status_code == 429 and "请求过于频繁" in limited.text
+        wait = int(limited.headers["retry-after"])
+        assert wait >= 1
+        # the tab says what happened in Chinese, the page how long to wait (Retry-After)
+        assert "<title>请求过于频繁 · 物业服务企业信用查询</title>" in limited.text
+        assert f"请在 {wait} 秒后再试" in limited.text
         assert limited.headers["ratelimit-limit"] == "10"  # the limiter's headers on the page too
 
 
