@@ -121,8 +121,11 @@ def test_the_downloads_carry_the_red_entry(client: TestClient) -> None:
         "/v1/public/lists/red", params={"as_of": AFTER, "period": "2025Q2", "format": "csv"}
     ).content.decode("utf-8-sig")
     head, row = csv.splitlines()[:2]
-    assert head.split(",")[-5:] == ["列入时等级", "得分", "列入依据", "列入日期", "有效至"], head
-    assert row.endswith(f"{GROUND},2025年10月15日,2026年1月20日"), row
+    # the last column, the publicity's last day, is empty for a published entry
+    assert head.split(",")[-6:] == [
+        "列入时等级", "得分", "列入依据", "列入日期", "有效至", "公示截止日期"
+    ], head  # fmt: skip
+    assert row.endswith(f"{GROUND},2025年10月15日,2026年1月20日,"), row
     book = openpyxl.load_workbook(
         io.BytesIO(
             client.get(
@@ -136,8 +139,9 @@ def test_the_downloads_carry_the_red_entry(client: TestClient) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "红名单（2025年第2季度），截至2026年1月25日"
     header = rows[3]
-    assert header[-3:] == ("列入依据", "列入日期", "有效至") and header[5] == "列入时等级"
-    assert rows[4][-3:] == (GROUND, datetime(2025, 10, 15), datetime(2026, 1, 20))
+    assert header[-4:] == ("列入依据", "列入日期", "有效至", "公示截止日期")
+    assert header[5] == "列入时等级"
+    assert rows[4][-4:] == (GROUND, datetime(2025, 10, 15), datetime(2026, 1, 20), None)
     now = openpyxl.load_workbook(
         io.BytesIO(
             client.get("/v1/public/lists/red", params={"as_of": AFTER, "format": "xlsx"}).content
@@ -146,4 +150,4 @@ def test_the_downloads_carry_the_red_entry(client: TestClient) -> None:
     assert now is not None
     first = list(now.iter_rows(values_only=True))
     assert first[0][0] == "红名单（现行 · 2025年第3季度），截至2026年1月25日"
-    assert first[4][-2:] == (datetime(2026, 1, 20), UNTIL_NEXT)
+    assert first[4][-3:] == (datetime(2026, 1, 20), UNTIL_NEXT, None)
