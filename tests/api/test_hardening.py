@@ -326,11 +326,17 @@ def test_public_boundaries_inside_the_range_answer(
     uscc = bureau_db["names"]["丁物业"]
     for day in ("1990-01-01", "2026-11-01"):  # the earliest day, and today (the test clock)
         assert client.get(f"/v1/public/companies/{uscc}?as_of={day}").status_code in (200, 404)
-        assert client.get(f"/v1/public/lists/black?as_of={day}&format=csv").status_code == 200
+    # a list asked for before any result was shown says so (404 LIST_NOT_YET_SHOWN), not 5xx
+    early = client.get("/v1/public/lists/black?as_of=1990-01-01&format=csv")
+    assert (early.status_code, early.json()["error"]["code"]) == (404, "LIST_NOT_YET_SHOWN")
+    assert client.get("/v1/public/lists/black?as_of=2026-11-01&format=csv").status_code == 200
     assert client.get(f"/v1/public/companies/{uscc}?as_of=2026-11-02").status_code == 400
-    for query in ("page=10000&page_size=200", "period=0000", "period=9999H2", "q=" + "阳" * 100):
+    for query in ("period=0000", "period=9999H2", "q=" + "阳" * 100):
         assert client.get(f"/v1/public/companies?{query}").status_code == 200
         assert client.get(f"/v1/public/lists/red?{query}").status_code in (200, 400, 404)
+    # a page past the end names the last page (400 PAGE_INVALID), on the API as on the pages
+    past = client.get("/v1/public/companies?page=10000&page_size=200")
+    assert (past.status_code, past.json()["error"]["code"]) == (400, "PAGE_INVALID")
 
 
 # ---------------------------------------------------------------- rate limit and access log
