@@ -27,20 +27,24 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work, ~2 CPU-minutes over two cores (README): no generated
-# city, no end-to-end run through the CLI or the API, no real server, no browser (those are
-# `slow`; `make test` runs all). Two workers (pytest-xdist, one per core); an idle worker steals
-# tests from the busy one (`--dist worksteal`: 58 s against 64.5 s with `loadfile`, whose last
-# big file kept one core idle, though a module's fixtures may now be built on both workers). Only the hypothesis and xdist plugins are
-# loaded: pytest rewrites the asserts of every module of each auto-loaded plugin's package
-# (schemathesis alone has 227); the schemathesis fuzz module (all slow) is not even collected,
-# as it builds its cases from the app's OpenAPI document at collection. Bytecode is cached even
-# where PYTHONDONTWRITEBYTECODE is set, so a second run neither recompiles nor rewrites asserts.
+# Unit and golden tests while you work: 56 s on this idle 2-core machine, ~95 CPU-s (README).
+# No generated city, no end-to-end run through the CLI or the API, no real server, no browser
+# (those are `slow`; `make test` runs all). Two workers (pytest-xdist, one per core), each with
+# one DuckDB thread (--duckdb-threads=1: two workers already fill two cores; more threads only
+# hand small queries back and forth). `--dist loadscope` sends each module to one worker, which
+# builds its module fixtures (rated, published warehouses) once, biggest modules first
+# (tests/conftest.py); workers share the warehouses `tests.factories.load` ingested.
+# `--few-examples`: property tests draw a quarter of their examples (CI draws them all). Only
+# the hypothesis and xdist plugins are loaded: pytest rewrites the asserts of every module of
+# each auto-loaded plugin's package (schemathesis alone has 227); the schemathesis fuzz module
+# (all slow) is not even collected, as it builds its cases from the app's OpenAPI document at
+# collection. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set, so a second run
+# neither recompiles nor rewrites asserts.
 # FAST_WORKERS=0 runs in one process (e.g. to debug with --pdb).
 FAST_WORKERS ?= 2
 test-fast: setup
 	env -u PYTHONDONTWRITEBYTECODE PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -q -m "not slow" \
-		-p hypothesispytest -p xdist -n $(FAST_WORKERS) --dist worksteal \
+		-p hypothesispytest -p xdist -n $(FAST_WORKERS) --dist loadscope --duckdb-threads=1 --few-examples \
 		--ignore=tests/api/test_fuzz.py
 
 # Message catalogs of the command line: extract new strings into every rating/locale/*/….po,

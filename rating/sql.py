@@ -9,6 +9,7 @@ Values a user typed or a file holds (periods, dates, ids) are bound as DuckDB pa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +46,20 @@ def lit_list(values: Iterable[Any]) -> exp.Expr:
 def sql_text(node: exp.Expr | str) -> str:
     """DuckDB SQL text of a node (text passes through unchanged)."""
     return node if isinstance(node, str) else node.sql(dialect=DIALECT)
+
+
+@functools.lru_cache(maxsize=8192)
+def quoted(name: str) -> str:
+    """`ident(name)` as DuckDB SQL text, e.g. `"e__key"`. Cached: ingest writes the same few
+    hundred names into the statements of every file it reads."""
+    return sql_text(ident(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def text_literal(value: str) -> str:
+    """`lit(value)` of a trusted text constant as DuckDB SQL text, e.g. `'合计'` (cached as
+    `quoted`)."""
+    return sql_text(exp.Literal.string(value))
 
 
 def parse(text: str) -> exp.Expr:

@@ -8,19 +8,52 @@
 
 Settings are built per test (`settings_for(tmp_path)`) and passed in explicitly; nothing
 reads the environment behind a test's back, and the clock is pinned (`NOW`).
+
+`--duckdb-threads N` gives every warehouse of the run N DuckDB threads: `settings_for` and,
+through `RATING_THREADS`, the command line and the app a test starts. `make test-fast` uses 1:
+two workers on two cores gain nothing from more, and the tests' small queries pay for each
+hand-off between threads (measured: a third less wall time under load). `make test` and CI
+leave DuckDB its default, so results that depend on a parallel plan's order still show.
+`--few-examples` (also `make test-fast`) has each property test draw a quarter of its examples
+(`tests.factories.examples`); CI draws them all.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from rating.settings import Settings
+from tests import factories
 from tests.factories import settings_for
 
 _SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow\b", re.M)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--few-examples",
+        action="store_true",
+        help="property tests draw a quarter of their examples (tests.factories.examples)",
+    )
+    parser.addoption(
+        "--duckdb-threads",
+        type=int,
+        default=0,
+        help="DuckDB threads of every warehouse the tests open (0: DuckDB chooses)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    factories.FEW_EXAMPLES[0] = bool(config.getoption("few_examples"))
+    threads = config.getoption("duckdb_threads")
+    if threads:
+        factories.THREADS[0] = threads
+        os.environ["RATING_THREADS"] = str(threads)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -32,6 +65,26 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return None
     text = collection_path.read_text(encoding="utf-8")
     return True if _SLOW_MODULE.search(text) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadscope` (`make test-fast`) each module goes to one worker, which builds
+    its module-scoped fixtures (a rated, published warehouse) once; the modules with the most
+    tests are handed out first, so the small ones fill the gaps at the end."""
+    if config.getoption("dist", None) != "loadscope":
+        return
+    size = Counter(item.nodeid.split("::")[0] for item in items)
+    items.sort(key=lambda item: -size[item.nodeid.split("::")[0]])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_loads(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist, the workers of a run share the warehouses `tests.factories.load` made (the
+    folder above each worker's own temporary folder is the run's)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "loaded"
+        shared.mkdir(exist_ok=True)
+        factories.SHARED_DIR[:] = [shared]
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import atexit
 import copy
 import csv
 import hashlib
+import os
+import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -28,6 +30,17 @@ from rating.warehouse import open_warehouse
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 NOW = datetime(2026, 11, 1, 9, 0, 0)
+# DuckDB threads of every warehouse a test opens (0: DuckDB chooses); set from the command
+# line by `--duckdb-threads` (tests/conftest.py).
+THREADS = [0]
+# Whether property tests draw a quarter of their examples (`--few-examples`, tests/conftest.py).
+FEW_EXAMPLES = [False]
+
+
+def examples(n: int) -> int:
+    """A property test's `max_examples`: `n`, or a quarter of it (at least 5) under
+    `--few-examples` — `make test-fast` samples lightly while you work, CI draws them all."""
+    return max(5, n // 4) if FEW_EXAMPLES[0] else n
 
 
 def make_id_number(n: int, birth: str = "19800101", region: str = "370602") -> str:
@@ -223,6 +236,7 @@ def write_csv(
 
 
 def settings_for(tmp: Path, **kw: Any) -> Settings:
+    kw.setdefault("threads", THREADS[0])
     return Settings(db_path=tmp / "warehouse.duckdb", rules_dir=RULES_DIR, now=NOW, **kw)
 
 
@@ -233,6 +247,31 @@ def settings_for(tmp: Path, **kw: Any) -> Settings:
 # path; each test still gets its own file and connection.
 _LOADED: dict[str, tuple[Path, list[IngestResult]]] = {}
 _LOADED_DIR: list[Path] = []
+# A folder the workers of one `pytest -n` run share (set by tests/conftest.py): a bureau one
+# worker loaded, the other copies instead of ingesting it again.
+SHARED_DIR: list[Path] = []
+
+
+def _adopt_shared(key: str) -> None:
+    """Take a warehouse another worker of this run loaded under `key`, if there is one. Its
+    file appears last (os.replace), after the results beside it are complete."""
+    if key in _LOADED or not SHARED_DIR:
+        return
+    db, results = SHARED_DIR[0] / f"{key}.duckdb", SHARED_DIR[0] / f"{key}.pickle"
+    if db.exists():
+        _LOADED[key] = (db, pickle.loads(results.read_bytes()))
+
+
+def _share(key: str, template: Path, results: list[IngestResult]) -> None:
+    if not SHARED_DIR:
+        return
+    for path, write in (
+        (SHARED_DIR[0] / f"{key}.pickle", lambda p: p.write_bytes(pickle.dumps(results))),
+        (SHARED_DIR[0] / f"{key}.duckdb", lambda p: shutil.copyfile(template, p)),
+    ):
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        write(partial)
+        os.replace(partial, path)
 
 
 def _loaded_dir() -> Path:
@@ -273,6 +312,7 @@ def load(
     written = bureau.write(tmp / "exports")
     db = Path(settings.db_path)
     key = _load_key(written, settings)
+    _adopt_shared(key)
     if key in _LOADED and not db.exists():
         template, results = _LOADED[key]
         shutil.copyfile(template, db)
@@ -285,6 +325,7 @@ def load(
         template = _loaded_dir() / f"{key}.duckdb"
         shutil.copyfile(db, template)
         _LOADED[key] = (template, copy.deepcopy(results))
+        _share(key, template, results)
     return open_warehouse(settings), settings, results
 
 

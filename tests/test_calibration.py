@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rating.analysis import calibration as cal
 from rating.errors import UsageError
+from tests.factories import examples
 
 
 def _overconfident(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +95,7 @@ def test_company_bootstrap_of_the_ece_brackets_the_point_value() -> None:
     assert lo <= cal.ece(y, raw) <= hi and hi - lo < 0.1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=60, max_size=200), st.integers(0, 10**6))
 def test_a_calibrator_keeps_probabilities_in_range_and_order(xs: list[float], seed: int) -> None:
     rng = np.random.default_rng(seed)

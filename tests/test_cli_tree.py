@@ -28,6 +28,7 @@ def _screen(argv: list[str], *, whole: bool) -> tuple[int | None, str]:
     return code, out.getvalue()
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 @pytest.mark.parametrize(
     "argv",
     [

@@ -234,6 +234,7 @@ def test_the_best_grade_has_no_way_up(bureau: dict[str, Any]) -> None:
     assert found.goals == [] and found.grade == "AAA"
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_every_company_below_standard_and_its_way_back_up(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -612,6 +613,7 @@ def test_json_of_the_cli(bureau: dict[str, Any], capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(capsys.readouterr().out)["excluded"] is True
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_the_cli_speaks_chinese(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -931,6 +933,7 @@ def test_combined_measures_never_cut_a_rule_id(
     assert "2029-01-20" in out and "检查频次" in out
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_evidence_says_what_a_record_counts_as_and_its_own_validity(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -983,6 +986,7 @@ def test_a_measures_when_is_written_once_for_matching_and_the_plan() -> None:
     assert when_fields(Selector())["streak_min"] is None
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_measure_texts_follow_the_language_and_evidence_keeps_the_rules_words(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

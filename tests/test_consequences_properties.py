@@ -34,11 +34,13 @@ from rating.ruleset.loader import load_ruleset
 from rating.schema import CONTRACTS
 from rating.sql import rows, run
 from rating.warehouse import key_sql
-from tests.factories import RULES_DIR, load
+from tests.factories import RULES_DIR, examples, load
 from tests.test_properties import PERIOD, build, bureau_spec
 
 SHIPPED = [load_ruleset(RULES_DIR, ref) for ref in ("yantai-2022@1.1.0", "haikou-2019@1.1.0")]
-FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 # ------------------------------------------------------------------ monotone tables
@@ -65,7 +67,7 @@ def test_the_shipped_tables_are_monotone(rs: Any) -> None:
     assert monotone_problems(rs.definition) == []
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(data=st.data())
 def test_a_better_grade_never_brings_more_inspections_or_fewer_rewards(data: Any) -> None:
     """Under a table the check calls monotone, walking down the grades never lightens the

@@ -172,6 +172,7 @@ def test_a_file_that_is_no_review_export_is_refused(queue: dict[str, Any]) -> No
     assert getattr(err.value, "code", "") == "REVIEW_FILE_INVALID"
 
 
+@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_cli_exports_and_import(
     queue: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,7 @@ from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
 from rating.synth.refiling import DUPLICATE_KINDS, KINDS, STYLES, export_headers, write_cases
-from tests.factories import Bureau, load
+from tests.factories import Bureau, examples, load
 
 Q3 = Period.parse("2025Q3")
 AT = datetime(2026, 3, 20, 9, 0)
@@ -103,7 +103,7 @@ def test_canonical_text_keeps_the_problem_and_drops_facts_and_frames() -> None:
 NOTATIONS = ("{n}号楼", "{n}#楼", "{n}#", "{n}栋", "{n}幢", "{cn}号楼", "{cn}栋")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     building=st.integers(1, 99),
     unit=st.integers(1, 9),

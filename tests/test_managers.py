@@ -18,7 +18,14 @@ from rating.errors import UsageError
 from rating.schema.tables import layout_ddl
 from rating.settings import Settings
 from rating.sql import rows, value
-from tests.factories import Bureau, load, make_id_number, publish_after_publicity, settings_for
+from tests.factories import (
+    Bureau,
+    examples,
+    load,
+    make_id_number,
+    publish_after_publicity,
+    settings_for,
+)
 
 # GB 11643-1999's own example: 北京市朝阳区, born 1949-12-31, check X.
 STANDARD_EXAMPLE = "11010519491231002X"
@@ -41,7 +48,7 @@ for _ddl in layout_ddl()[:8]:
         _CON.execute(_ddl)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.one_of(
         st.text(alphabet="0123456789Xx", min_size=16, max_size=19),

@@ -27,7 +27,7 @@ from rating.settings import Settings
 from rating.synth import generate
 from rating.synth.hotline_realistic import write_realistic
 from rating.warehouse import open_warehouse
-from tests.factories import Bureau, load
+from tests.factories import Bureau, examples, load
 from tests.test_matching import order, write_orders
 
 
@@ -292,7 +292,7 @@ def _scratch() -> duckdb.DuckDBPyConnection:
     xiaoqu=st.booleans(),
     traditional=st.booleans(),
 )
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 def test_cosmetic_forms_never_change_the_parts(
     prefix: str,
     suffix: str,

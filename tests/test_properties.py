@@ -19,7 +19,7 @@ from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet, load_ruleset
 from rating.sql import rows
 from tests.derived import with_rule_option
-from tests.factories import RULES_DIR, Bureau, load
+from tests.factories import RULES_DIR, Bureau, examples, load
 
 pytestmark = pytest.mark.slow  # end-to-end over generated data; `make test-fast` skips it
 
@@ -159,7 +159,9 @@ def rate(
     )
 
 
-FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FAST

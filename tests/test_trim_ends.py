@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rating.schema.macros import PARSE_MACROS
+from tests.factories import examples
 
 # Every character the trims remove or test the bounds of, and ordinary text around them.
 EDGES = [chr(c) for c in (0, 1, 9, 10, 13, 31, 32, 33, 127, 159, 160, 161, 5760, 8192, 8202)]
@@ -42,7 +43,7 @@ def test_every_edge_character_alone_at_either_end_and_both() -> None:
         assert old == new
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(
         st.text(

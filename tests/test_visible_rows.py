@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from rating.schema import CONTRACTS
 from rating.warehouse import key_sql, visible_rows
+from tests.factories import examples
 
 INSPECTIONS = CONTRACTS["inspections"]  # a two-column key: (inspection_id, item_no)
 
@@ -37,7 +38,7 @@ fixes_st = st.lists(
 )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rows_st, fixes_st, st.integers(0, 6), st.lists(st.integers(1, 6), max_size=2))
 def test_visible_rows_are_those_of_the_full_anti_join(
     src: list[tuple[int, str, int]],

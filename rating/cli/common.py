@@ -206,6 +206,11 @@ def _step_name(step: str) -> str:
     return error_text("step", step)
 
 
+# Seconds a log may sit without a line while work goes on (README: "a step still running
+# after 2 s gets a line"); tests shorten it rather than sleep.
+PROGRESS_EVERY = 2.0
+
+
 class LineProgress:
     """Progress as plain lines on stderr, for logs and pipes. A step's line is printed when
     the step ends, with its final counts (a library reports `(step, done, total)` as work
@@ -214,8 +219,9 @@ class LineProgress:
     prints a step only when at least `every` seconds passed since the last line (short steps
     fold into the final line)."""
 
-    def __init__(self, label: str, each_step: bool, every: float = 2.0) -> None:
-        self.label, self.each_step, self.every = label, each_step, every
+    def __init__(self, label: str, each_step: bool, every: float | None = None) -> None:
+        self.label, self.each_step = label, each_step
+        self.every = PROGRESS_EVERY if every is None else every
         self.started = self.last_line = time.perf_counter()
         self.step = ""
         self.counts = (0, 0)
@@ -284,7 +290,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         wait = self.lines.every
-        while not self.stopped.wait(0.2):
+        while not self.stopped.wait(min(0.2, wait / 4)):
             if time.perf_counter() - self.lines.last_line >= wait:
                 self.lines.still_running()
                 wait *= 2

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from rating.sql import lit, sql_text
+from rating.sql import text_literal
 
 _FULLWIDTH = "".join(chr(cp) for cp in range(0xFF01, 0xFF5F)) + "\u3000"
 _ASCII = "".join(chr(cp) for cp in range(0x21, 0x7F)) + " "
@@ -33,8 +33,7 @@ _EDGE = " \t\r\n\u00a0\u3000"
 _UNSAFE_RE = r"[\p{Z}\p{C}]"
 
 
-def _q(text: str) -> str:
-    return sql_text(lit(text))
+_q = text_literal
 
 
 def plain_sql(raw: str) -> str:

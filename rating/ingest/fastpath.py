@@ -21,20 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 from rating.ingest import validate as v
 from rating.schema import FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, Contract, logical_type
 from rating.schema.contracts import Column
 from rating.schema.tables import SQL_TYPES
-from rating.sql import lit, sql_text
+from rating.sql import lit, quoted, sql_text
 
 # An integer at most this long is read exactly through the double `parse_int` goes by.
 _EXACT_INT_DIGITS = 15
 
 
-def _q(name: str) -> str:
-    return sql_text(exp.to_identifier(name, quoted=True))
+_q = quoted
 
 
 def _digit_ends(r: str) -> str:

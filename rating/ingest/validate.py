@@ -17,6 +17,7 @@ datasets/CONTRACTS.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,7 +35,7 @@ from rating.ingest.reasons import PROBLEM_CODES
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, Contract, logical_type
 from rating.schema.contracts import Check, Column
 from rating.schema.tables import SQL_TYPES
-from rating.sql import lit, sql_text
+from rating.sql import lit, quoted, sql_text
 from rating.warehouse import visible_rows
 
 # Excel's error values: a cell holding one gets CELL_ERROR, never a value or empty.
@@ -78,7 +79,13 @@ class Mapping:
 def _in(value: str, values: Iterable[Any]) -> str:
     """SQL true when `value` is one of `values` (a list lookup: DuckDB rewrites a long
     `IN (…)` into a join per use, which made validation several times slower)."""
-    return f"list_contains({sql_text(exp.Array(expressions=[lit(v) for v in values]))}, {value})"
+    return f"list_contains({_array(tuple(values))}, {value})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _array(values: tuple[Any, ...]) -> str:
+    """A list literal of trusted constants (the same few vocabularies for every file)."""
+    return sql_text(exp.Array(expressions=[lit(v) for v in values]))
 
 
 def _clean(trimmed: str, col: Column) -> str:
@@ -173,8 +180,7 @@ class ColumnSQL:
     slow: tuple[str, str] | None = None
 
 
-def _q(name: str) -> str:
-    return sql_text(exp.to_identifier(name, quoted=True))
+_q = quoted
 
 
 def error_column(name: str) -> str:

@@ -13,13 +13,9 @@ over the whole column (`rating.schema.macros`).
 
 from __future__ import annotations
 
-from sqlglot import exp
+from rating.sql import quoted
 
-from rating.sql import sql_text
-
-
-def _q(name: str) -> str:
-    return sql_text(exp.to_identifier(name, quoted=True))
+_q = quoted
 
 
 def slow_alias(name: str) -> str:

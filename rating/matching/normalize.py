@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from rating.schema.vocabularies import COMPANY_WORDS
-from rating.sql import frame, lit, run, sql_text
+from rating.sql import frame, run, text_literal
 
 FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
@@ -48,8 +48,7 @@ PART = (
 )
 
 
-def _q(text: str) -> str:
-    return sql_text(lit(text))
+_q = text_literal
 
 
 def width(expr: str) -> str:
