@@ -95,9 +95,9 @@ def _steps(
     for kind in ctx.ruleset.sources():
         steps.append((f"scope {kind}", functools.partial(_scope_of, kind)))
     steps += [
-        ("unattributed records", scope.build_unattributed),
         ("evaluations", evaluations.build_targets),
-        ("rule hits", evaluator.build_hits),
+        ("rule hits", evaluator.build_hits),  # and the scope of the streamed sources
+        ("unattributed records", scope.build_unattributed),
         ("fair rates", shrinkage.build_fair_rates),
         ("rule points", evaluator.build_rule_points),
         ("project scores", evaluations.build_project_scores),
