@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -80,26 +81,34 @@ def company_side(ctx: RunContext) -> list[CompiledRule]:
     return [c for c in ctx.ruleset.rules if c.rule.target != "manager"]
 
 
-def scope_ctes(ctx: RunContext, kinds: list[str]) -> tuple[str, dict[str, Any]]:
-    """(WITH clause, parameters) making `scope_<kind>` of each `streamed` source in `kinds` a
-    materialised CTE (`rating.engine.scope.scope_select`), each bound to its own first date."""
+@dataclass(frozen=True)
+class Statement:
+    """SQL text and the DuckDB parameters it is run with."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def scope_ctes(ctx: RunContext, kinds: list[str]) -> Statement:
+    """The WITH clause (and parameters) making `scope_<kind>` of each `streamed` source in
+    `kinds` a materialised CTE (`rating.engine.scope.scope_select`), each bound to its own
+    first date; an empty clause when none is streamed."""
     deferred = [k for k in scope.streamed(ctx) if k in kinds]
-    if not deferred:
-        return "", dict(ctx.params)
     params = dict(ctx.params)
     ctes = []
     for kind in deferred:
         params[f"scope_start_{kind}"] = scope.scope_start(ctx, kind)
         select = scope.scope_select(ctx, kind, start=f"scope_start_{kind}")
         ctes.append(f"scope_{kind} AS MATERIALIZED ({select})")
-    return "WITH " + ",\n".join(ctes) + "\n", params
+    return Statement("WITH " + ",\n".join(ctes) + "\n" if ctes else "", params)
 
 
-def hits_statement(ctx: RunContext, rules: list[CompiledRule]) -> tuple[str, dict[str, Any]]:
-    """(SELECT, parameters) of the hits of `rules` (`hits_select`), the scope of the `streamed`
-    sources they read computed in the same statement (`scope_ctes`)."""
-    with_clause, params = scope_ctes(ctx, sorted({c.rule.source for c in rules}))
-    return with_clause + "\nUNION ALL\n".join(hits_select(c, ctx) for c in rules), params
+def hits_statement(ctx: RunContext, rules: list[CompiledRule]) -> Statement:
+    """The SELECT of the hits of `rules` (`hits_select`), the scope of the `streamed` sources
+    they read computed in the same statement (`scope_ctes`)."""
+    ctes = scope_ctes(ctx, sorted({c.rule.source for c in rules}))
+    union = "\nUNION ALL\n".join(hits_select(c, ctx) for c in rules)
+    return Statement(ctes.sql + union, ctes.params)
 
 
 def _set_aside(kind: str) -> str:
@@ -115,9 +124,9 @@ def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     date (set aside while their scope is computed, read by `scope.build_unattributed`)."""
     rules = company_side(ctx)
     if rules:
-        statement, params = hits_statement(ctx, rules)
+        hits = hits_statement(ctx, rules)
         aside = [_set_aside(k) for k in scope.streamed(ctx)]
-        statement = "\nUNION ALL\n".join([statement, *aside])
+        statement, params = "\nUNION ALL\n".join([hits.sql, *aside]), hits.params
     else:
         statement, params = (
             (

@@ -54,11 +54,11 @@ def _culprit(con: duckdb.DuckDBPyConnection, name: str, ctx: RunContext) -> str 
     except duckdb.Error:
         return None  # an aborted transaction: nothing more can be asked
     for compiled in ctx.ruleset.rules:
-        select, bound = (
-            hits_statement(ctx, [compiled])
-            if name == "rule hits"
-            else (rule_points_select(compiled, ctx), ctx.params)
-        )
+        if name == "rule hits":
+            statement = hits_statement(ctx, [compiled])
+            select, bound = statement.sql, statement.params
+        else:
+            select, bound = rule_points_select(compiled, ctx), ctx.params
         try:  # materialised: a count alone would let DuckDB skip the failing column
             params = {k: v for k, v in bound.items() if f"${k}" in select}
             con.execute(f"CREATE OR REPLACE TEMP TABLE guard_probe AS {select}", params)
