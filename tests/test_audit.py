@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from rating.audit import impact, publication, replay, verify
+from rating.engine import explainer, runner
 from rating.engine.runner import execute_run
+from rating.engine.store import SCHEMES, results_digest
 from rating.errors import ConflictError
 from rating.ingest.loader import ingest_file
 from rating.periods import Period
@@ -63,6 +65,34 @@ def test_every_golden_run_replays_to_match(golden: dict[str, Any]) -> None:
         report = replay.replay(golden["con"], golden["settings"], run_id)
         assert report.status == "MATCH", report.as_dict()
         assert report.replay_sha256 == report.original_sha256
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_results_hashed_as_computed_equal_the_results_stored(
+    golden: dict[str, Any], scheme: str
+) -> None:
+    """A replay hashes the recomputed results straight from the computed tables
+    (`runner.computed_relations`) and stores them only when they differ from the record: under
+    every scheme, each table's digest is the one of the rows `store` writes."""
+    con, run_id = golden["con"], golden["runs"]["2025Q3"]
+    info = explainer.run_row(con, run_id)
+    ruleset = explainer.stored_ruleset(con, info["ruleset"], info["ruleset_files_sha256"])
+    runner.compute(con, replay.context_from_manifest(info, ruleset))
+    relations = runner.computed_relations(con, scheme)
+    as_computed = results_digest(con, run_id, scheme=scheme, relations=relations)
+    runner.store(con, run_id, prefix="replay_", scheme=scheme)
+    assert as_computed == results_digest(con, run_id, prefix="replay_", scheme=scheme)
+    assert len(as_computed[1]) >= 6
+
+
+def test_a_matching_replay_stores_nothing(golden: dict[str, Any]) -> None:
+    con = golden["con"]
+    report = replay.replay(con, golden["settings"], golden["runs"]["2025Q3"])
+    assert report.status == "MATCH"
+    tables = rows(
+        con, "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'replay_')"
+    )
+    assert tables == []
 
 
 def test_evidence_stored_as_references_reads_back_every_record_as_counted(

@@ -21,7 +21,7 @@ from rating import __version__
 from rating.audit.compare import diff_table
 from rating.engine import explainer
 from rating.engine.context import RunContext
-from rating.engine.runner import compute, input_fingerprints, store
+from rating.engine.runner import compute, computed_relations, input_fingerprints, store
 from rating.engine.shapes import RunRow
 from rating.engine.store import RESULT_TABLES, digest_scheme, recorded_digest, results_digest
 from rating.periods import Period
@@ -79,9 +79,14 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
     ctx = context_from_manifest(info, ruleset)
     compute(con, ctx)
     scheme = digest_scheme(info["manifest"])  # stored and hashed as the run was
-    store(con, run_id, prefix="replay_", scheme=scheme)
-    digest, per_table = results_digest(con, run_id, prefix="replay_", scheme=scheme)
     stored_now, stored_tables = results_digest(con, run_id, scheme=scheme)
+    # Hashed as computed first; stored into `replay_` temp tables (as the run stored them)
+    # only when they differ from what was recorded, for `diff_table` to name the rows.
+    relations = computed_relations(con, scheme)
+    digest, per_table = results_digest(con, run_id, scheme=scheme, relations=relations)
+    if not (digest == stored_now == info["results_sha256"]):
+        store(con, run_id, prefix="replay_", scheme=scheme)
+        digest, per_table = results_digest(con, run_id, prefix="replay_", scheme=scheme)
     inputs_now = input_fingerprints(con, ctx)
     report = ReplayReport(
         run_id=run_id,

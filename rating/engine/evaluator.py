@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 from sqlglot import exp
 
+from rating.engine import scope
 from rating.engine.context import RunContext, exposure_window, window_condition
 from rating.ruleset.arithmetic import quotient_sql, to_decimal_sql
 from rating.ruleset.compiled import CompiledRule
@@ -79,16 +81,68 @@ def company_side(ctx: RunContext) -> list[CompiledRule]:
     return [c for c in ctx.ruleset.rules if c.rule.target != "manager"]
 
 
+@dataclass(frozen=True)
+class Statement:
+    """SQL text and the DuckDB parameters it is run with."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def scope_ctes(ctx: RunContext, kinds: list[str]) -> Statement:
+    """The WITH clause (and parameters) making `scope_<kind>` of each `streamed` source in
+    `kinds` a materialised CTE (`rating.engine.scope.scope_select`), each bound to its own
+    first date; an empty clause when none is streamed."""
+    deferred = [k for k in scope.streamed(ctx) if k in kinds]
+    params = dict(ctx.params)
+    ctes = []
+    for kind in deferred:
+        params[f"scope_start_{kind}"] = scope.scope_start(ctx, kind)
+        select = scope.scope_select(ctx, kind, start=f"scope_start_{kind}")
+        ctes.append(f"scope_{kind} AS MATERIALIZED ({select})")
+    return Statement("WITH " + ",\n".join(ctes) + "\n" if ctes else "", params)
+
+
+def hits_statement(ctx: RunContext, rules: list[CompiledRule]) -> Statement:
+    """The SELECT of the hits of `rules` (`hits_select`), the scope of the `streamed` sources
+    they read computed in the same statement (`scope_ctes`)."""
+    ctes = scope_ctes(ctx, sorted({c.rule.source for c in rules}))
+    union = "\nUNION ALL\n".join(hits_select(c, ctx) for c in rules)
+    return Statement(ctes.sql + union, ctes.params)
+
+
+def _set_aside(kind: str) -> str:
+    """A `streamed` source's unattributed records as rows of `hits` with no rule."""
+    return f"""SELECT NULL::VARCHAR, {sql_text(lit(kind))}, NULL::VARCHAR, _project, _key, _batch,
+                  _row, _date, NULL::{POINTS}, NULL::VARCHAR
+               FROM scope_{kind} WHERE _company IS NULL"""
+
+
 def build_hits(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    """`hits`: every (rule, record) a rule counts — the evidence behind every point."""
-    selects = [hits_select(c, ctx) for c in company_side(ctx)]
-    if not selects:
-        selects = [
-            "SELECT NULL::VARCHAR rule_id, NULL::VARCHAR source, NULL::VARCHAR _company, "
-            "NULL::VARCHAR _project, NULL::VARCHAR _key, NULL::INTEGER _batch, NULL::BIGINT _row, "
-            f"NULL::DATE _date, NULL::{POINTS} contribution, NULL::VARCHAR _evaluation WHERE false"
-        ]
-    run(con, "CREATE OR REPLACE TEMP TABLE hits AS " + "\nUNION ALL\n".join(selects), ctx.params)
+    """`hits`: every (rule, record) a rule counts — the evidence behind every point; and
+    `streamed_unattributed`: the records of `streamed` sources no company served on their
+    date (set aside while their scope is computed, read by `scope.build_unattributed`)."""
+    rules = company_side(ctx)
+    if rules:
+        hits = hits_statement(ctx, rules)
+        aside = [_set_aside(k) for k in scope.streamed(ctx)]
+        statement, params = "\nUNION ALL\n".join([hits.sql, *aside]), hits.params
+    else:
+        statement, params = (
+            (
+                "SELECT NULL::VARCHAR rule_id, NULL::VARCHAR source, NULL::VARCHAR _company, "
+                "NULL::VARCHAR _project, NULL::VARCHAR _key, NULL::INTEGER _batch, NULL::BIGINT _row, "
+                f"NULL::DATE _date, NULL::{POINTS} contribution, NULL::VARCHAR _evaluation WHERE false"
+            ),
+            ctx.params,
+        )
+    run(con, "CREATE OR REPLACE TEMP TABLE hits AS " + statement, params)
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE streamed_unattributed AS
+           SELECT source, _key, _batch, _row, _project, _date FROM hits WHERE rule_id IS NULL""",
+    )
+    run(con, "DELETE FROM hits WHERE rule_id IS NULL")
     return int(value(con, "SELECT count(*) FROM hits"))
 
 

@@ -45,7 +45,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 def _culprit(con: duckdb.DuckDBPyConnection, name: str, ctx: RunContext) -> str | None:
     """The first rule whose own hits or points fail, for the per-rule steps."""
-    from rating.engine.evaluator import hits_select, rule_points_select
+    from rating.engine.evaluator import hits_statement, rule_points_select
 
     if name not in ("rule hits", "rule points"):
         return None
@@ -54,11 +54,13 @@ def _culprit(con: duckdb.DuckDBPyConnection, name: str, ctx: RunContext) -> str 
     except duckdb.Error:
         return None  # an aborted transaction: nothing more can be asked
     for compiled in ctx.ruleset.rules:
-        select = (
-            hits_select(compiled, ctx) if name == "rule hits" else rule_points_select(compiled, ctx)
-        )
+        if name == "rule hits":
+            statement = hits_statement(ctx, [compiled])
+            select, bound = statement.sql, statement.params
+        else:
+            select, bound = rule_points_select(compiled, ctx), ctx.params
         try:  # materialised: a count alone would let DuckDB skip the failing column
-            params = {k: v for k, v in ctx.params.items() if f"${k}" in select}
+            params = {k: v for k, v in bound.items() if f"${k}" in select}
             con.execute(f"CREATE OR REPLACE TEMP TABLE guard_probe AS {select}", params)
         except duckdb.Error:
             return compiled.rule.id

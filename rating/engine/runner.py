@@ -95,9 +95,9 @@ def _steps(
     for kind in ctx.ruleset.sources():
         steps.append((f"scope {kind}", functools.partial(_scope_of, kind)))
     steps += [
-        ("unattributed records", scope.build_unattributed),
         ("evaluations", evaluations.build_targets),
-        ("rule hits", evaluator.build_hits),
+        ("rule hits", evaluator.build_hits),  # and the scope of the streamed sources
+        ("unattributed records", scope.build_unattributed),
         ("fair rates", shrinkage.build_fair_rates),
         ("rule points", evaluator.build_rule_points),
         ("project scores", evaluations.build_project_scores),
@@ -189,6 +189,20 @@ def store(
                 f"CREATE OR REPLACE TEMP TABLE {source_table(table, prefix)} AS SELECT * FROM {table} LIMIT 0",
             )
         run(con, f"INSERT INTO {source_table(table, prefix)} {select}", {"run": run_id})
+
+
+def computed_relations(con: duckdb.DuckDBPyConnection, scheme: str = DIGEST) -> dict[str, str]:
+    """Per result table, a SELECT of the computed temp tables as `store` would store them for
+    `$run` (columns named and cast as the stored table's), for `results_digest` to hash
+    results without storing them (a replay that matches stores nothing)."""
+    selects = {**STORE, **REFERENCE_STORE} if stores_references(scheme) else STORE
+    out = {}
+    for table, select in selects.items():
+        described = rows(con, f"DESCRIBE {source_table(table)}")
+        names = ", ".join(f"c{i}" for i in range(len(described)))
+        typed = ", ".join(f'CAST(c{i} AS {d[1]}) AS "{d[0]}"' for i, d in enumerate(described))
+        out[table] = f"SELECT {typed} FROM ({select}) AS computed({names})"
+    return out
 
 
 def input_fingerprints(

@@ -12,6 +12,13 @@
 * Complaints held by an integrity scan (waiting for review, or confirmed duplicates) are left
   out, as of the holds watermark the run pins (`analysis.layout.held_complaints_sql`).
 * `unattributed` — records on a date no company served their project: kept and reported.
+
+A source that only company-side rules read (`streamed`: no evaluation, no manager rule reads
+it) gets no `scope_<k>` table: its scope is a materialised CTE of the statement that makes the
+rules' hits (`rating.engine.evaluator.build_hits`), which also sets its unattributed rows
+aside. DuckDB materialises a CTE without a table's storage: at 10M the complaints' scope
+(3.2M rows) and their hits cost about half the CPU of a `scope_complaints` table and hits
+read from it (issue 21).
 """
 
 from __future__ import annotations
@@ -148,25 +155,44 @@ def scope_start(ctx: RunContext, kind: str) -> date:
     return min(starts, default=ctx.period.start)
 
 
-def scope_predicate(kind: str) -> str:
+def scope_predicate(kind: str, start: str = "scope_start") -> str:
     """Extra conditions on `s` (the visible rows of source `kind`) for a row to be in scope:
-    dated within the scope and, for complaints, not held out by an integrity review."""
-    dated = " AND s._date BETWEEN $scope_start AND $period_end"
+    dated within the scope (from `$<start>`) and, for complaints, not held out by an
+    integrity review."""
+    dated = f" AND s._date BETWEEN ${start} AND $period_end"
     if kind == "complaints":
         return f"{dated} AND s.complaint_id NOT IN ({held_complaints_sql()})"
     return dated
 
 
-def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int:
-    """`scope_<kind>`: the records of `kind` in the run's scope with their company, the
-    columns the rules read, and the project attributes they read (`p__<attribute>`)."""
+def streamed(ctx: RunContext) -> list[str]:
+    """The sources whose scope only the company-side rules read (sorted): not an evaluation's
+    or an evaluating source (`rating.engine.evaluations.build_targets`), not read by a manager
+    rule (`rating.engine.managers`). Their scope is computed inside `build_hits`."""
+    scoring = ctx.ruleset.definition.project
+    read_elsewhere: set[str] = {
+        c.rule.source for c in ctx.ruleset.rules if c.rule.target == "manager"
+    }
+    if scoring.unit == "evaluation" and scoring.evaluation is not None:
+        read_elsewhere.add(scoring.evaluation.source)
+    elif scoring.without_records != "base":
+        read_elsewhere |= set(ctx.ruleset.evaluated_by())
+    company_side = {c.rule.source for c in ctx.ruleset.rules if c.rule.target != "manager"}
+    return sorted(company_side - read_elsewhere)
+
+
+def scope_select(ctx: RunContext, kind: str, start: str = "scope_start") -> str:
+    """The SELECT of `kind`'s records in the run's scope with their company, the columns the
+    rules read, and the project attributes they read (`p__<attribute>`); the scope's first
+    date is bound as `$<start>` (`scope_start` of `kind`)."""
     contract = CONTRACTS[kind]
     columns = scope_columns_sql(kind, needed_columns(ctx, kind))
     extra = "".join(f", {c}" for c in columns)
     project = "s.project_id" if "project_id" in contract.columns else "NULL"
+    predicate = scope_predicate(kind, start)
     inner = f"""SELECT {key_sql(contract, "s")} AS _key, s._batch, s._row, s._date,
                        {project} AS _project{", s.uscc AS _named_company" if kind == "events" else ""}{extra}
-                FROM {visible_rows(contract, extras=True)}{scope_predicate(kind)}"""
+                FROM {visible_rows(contract, extras=True)}{predicate}"""
     if kind == "events":
         select = (
             f"SELECT i.* EXCLUDE (_named_company), i._named_company AS _company FROM ({inner}) i"
@@ -180,25 +206,40 @@ def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> i
         cols = "".join(f', u."{a}" AS "{project_column(a)}"' for a in attributes)
         select = f"""SELECT r.*{cols} FROM ({select}) r
                      LEFT JOIN units u ON u.project_id = r._project AND u.company = r._company"""
+    return select
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, ctx: RunContext, kind: str) -> int | None:
+    """`scope_<kind>` (`scope_select`); None and no table for a `streamed` source."""
+    run(con, f"DROP TABLE IF EXISTS scope_{kind}")
+    if kind in streamed(ctx):
+        return None
     run(
         con,
-        f"CREATE OR REPLACE TEMP TABLE scope_{kind} AS {select}",
+        f"CREATE TEMP TABLE scope_{kind} AS {scope_select(ctx, kind)}",
         {**ctx.params, "scope_start": scope_start(ctx, kind)},
     )
     return int(value(con, f"SELECT count(*) FROM scope_{kind}"))
 
 
 def build_unattributed(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
-    """`unattributed`: records dated when no company served their project (kept, reported)."""
+    """`unattributed`: records dated when no company served their project (kept, reported);
+    those of `streamed` sources were set aside by `build_hits` (`streamed_unattributed`)."""
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE unattributed (source VARCHAR, record_key VARCHAR,
            batch_id INTEGER, line BIGINT, project_id VARCHAR, record_date DATE)""",
     )
+    aside = streamed(ctx)
     for kind in ctx.ruleset.sources():
+        found = (
+            f"streamed_unattributed WHERE source = '{kind}'"
+            if kind in aside
+            else f"scope_{kind} WHERE _company IS NULL"
+        )
         run(
             con,
             f"""INSERT INTO unattributed SELECT '{kind}', _key, _batch, _row, _project, _date
-                FROM scope_{kind} WHERE _company IS NULL""",
+                FROM {found}""",
         )
     return int(value(con, "SELECT count(*) FROM unattributed"))

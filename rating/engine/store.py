@@ -274,6 +274,7 @@ def table_digest(
     run_id: str,
     prefix: str = "",
     scheme: str = DIGEST,
+    relation: str | None = None,
 ) -> str:
     """A digest of a result table's rows for one run, without the run id, that a forger
     cannot match with other rows short of breaking SHA-256.
@@ -288,16 +289,18 @@ def table_digest(
     collides. DuckDB encodes and sorts (spilling to disk when it must); the sorted text
     streams to `hashlib` in Arrow batches. (The legacy scheme summed MD5s: a sum can be
     matched by crafted rows — a generalised birthday attack — so it is kept only to check
-    runs made with it.)
+    runs made with it.) `relation`: a SELECT giving the table's columns (by name and type,
+    `$run` bound to `run_id`) to hash instead of the stored rows, e.g. results not stored.
     """
+    source = f"({relation})" if relation else source_table(table, prefix)
     if scheme == LEGACY_DIGEST:
-        return _legacy_digest(con, table, run_id, prefix)
+        return _legacy_digest(con, table, run_id, source)
     hasher = hashlib.sha256()
     body = hashlib.sha256()
     count = 0
     ordered = con.sql(
         f"""SELECT j FROM (SELECT {row_text_sql(table, scheme)} AS j, *
-                           FROM {source_table(table, prefix)} WHERE run_id = $run)
+                           FROM {source} WHERE run_id = $run)
             ORDER BY {canonical_order(table, scheme)}""",
         params={"run": run_id},
     )
@@ -321,13 +324,13 @@ def _concatenated(column: pa.Array) -> memoryview:
     return memoryview(data)[first:last] if data is not None else memoryview(b"")
 
 
-def _legacy_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, prefix: str) -> str:
+def _legacy_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str, source: str) -> str:
     found = rows(
         con,
         f"""SELECT count(*), coalesce(sum((h >> 64)::HUGEINT), 0),
                    coalesce(sum((h & 18446744073709551615::UHUGEINT)::HUGEINT), 0)
             FROM (SELECT md5_number({row_text_sql(table, LEGACY_DIGEST)}) AS h
-                  FROM {source_table(table, prefix)} WHERE run_id = $run)""",
+                  FROM {source} WHERE run_id = $run)""",
         {"run": run_id},
     )[0]
     count, high, low = (int(v) for v in found)
@@ -344,10 +347,18 @@ def empty_digest(table: str, scheme: str = DIGEST) -> str:
 
 
 def results_digest(
-    con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "", scheme: str = DIGEST
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    prefix: str = "",
+    scheme: str = DIGEST,
+    relations: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """(digest of the run's results, digest per table); an empty optional table is left out."""
-    per_table = {t: table_digest(con, t, run_id, prefix, scheme) for t in RESULT_TABLES}
+    """(digest of the run's results, digest per table); an empty optional table is left out.
+    `relations`: per table, the SELECT to hash instead of its stored rows (`table_digest`)."""
+    per_table = {
+        t: table_digest(con, t, run_id, prefix, scheme, (relations or {}).get(t))
+        for t in RESULT_TABLES
+    }
     per_table = {
         t: d
         for t, d in per_table.items()
