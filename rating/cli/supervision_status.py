@@ -13,16 +13,20 @@ from rating.cli.display import Col, print_table
 from rating.cli.i18n import _, language
 
 if TYPE_CHECKING:
+    import duckdb
+
     from rating.consequences.classes import LevelLoad, SupervisionStatus
     from rating.consequences.review import Review
 
 
-def supervision_after(inv: Invocation, run_id: str) -> SupervisionStatus | None:
-    """The classes of `run_id` (None when its rule set has no inspection measures)."""
+def supervision_after(
+    inv: Invocation, con: duckdb.DuckDBPyConnection, run_id: str
+) -> SupervisionStatus | None:
+    """The classes of `run_id` read on `con`, the run's connection (None when its rule set
+    has no inspection measures)."""
     from rating.consequences.classes import supervision_status
 
-    with inv.warehouse(read_only=True) as con:
-        return supervision_status(con, run_id, inv.settings.current_time().date())
+    return supervision_status(con, run_id, inv.settings.current_time().date())
 
 
 def frequency(per_year: Decimal) -> str:

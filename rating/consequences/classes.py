@@ -29,7 +29,7 @@ import duckdb
 
 from rating.audit.disclosure import history
 from rating.consequences.basis import basis_of
-from rating.consequences.matching import MATCH_SQL, match_params
+from rating.consequences.matching import MATCHED_SQL, match_params
 from rating.consequences.plan_sql import ROUTINE_DUE
 from rating.consequences.review import Review, review_if_planned
 from rating.consequences.words import LEVELS, frequency
@@ -47,10 +47,10 @@ INSPECTIONS_SCHEMA = (
 # done) plus one per level with the most inspections a year of the company's inspection
 # measures and the project's own; and each class as the positions of its measures in the
 # rule file, classes numbered in that order — all in SQL over the run's matches
-# (`matching.MATCH_SQL`), not per project in Python (30,000 projects at 10M, issue 21).
+# (`matching.MATCHED_SQL`), not per project in Python (30,000 projects at 10M, issue 21).
 CLASSES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE supervision_projects AS
-WITH found AS ({MATCH_SQL}),
+WITH found AS ({MATCHED_SQL}),
 ins AS (SELECT unnest(from_json($inspections, '{INSPECTIONS_SCHEMA}'), recursive := true)),
 hit AS (SELECT f.uscc, f.project_id, ins.* FROM found f JOIN ins ON ins.id = f.id),
 ck AS (SELECT uscc, list(pos ORDER BY pos) AS key FROM hit WHERE project_id IS NULL GROUP BY uscc),
