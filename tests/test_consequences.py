@@ -331,6 +331,27 @@ def test_supervision_classes_after_the_run(
     assert (found.due, found.done) == (31, 1)
 
 
+def test_the_classes_read_the_same_matches_as_the_measures(bureau: dict[str, Any]) -> None:
+    """`MATCHED_SQL` (what the classes group) gives the rows of `MATCH_SQL` without the
+    hand-over days: the same (company, project, measure) triples, each as often, for the
+    whole run and for one company (丁: listed, its project a C)."""
+    from collections import Counter
+
+    from rating.audit.disclosure import history
+    from rating.consequences.basis import basis_of
+    from rating.consequences.matching import MATCH_SQL, MATCHED_SQL, match_params
+
+    con = bureau["con"]
+    disclosure = history(con)
+    b = basis_of(con, bureau["runs"]["2025Q3"], disclosure)
+    listed = {e.uscc for e in disclosure.active(date(2026, 2, 1))}
+    for uscc in (None, bureau["names"]["丁物业"]):
+        params = match_params(con, b, uscc=uscc, listed=listed)
+        full = rows(con, MATCH_SQL, params)
+        assert full and any(p is not None for _u, p, _m, _s in full)
+        assert Counter(rows(con, MATCHED_SQL, params)) == Counter(r[:3] for r in full)
+
+
 @pytest.mark.slow  # `rating run --again` three times end to end: not in `make test-fast`
 def test_rating_run_prints_supervision_by_class(
     bureau: dict[str, Any], capsys: pytest.CaptureFixture[str]
