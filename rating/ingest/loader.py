@@ -492,6 +492,9 @@ def _load_read(
         if readers.TEXT_NAMED_EXCEL in raw.traits.marks:
             result.warnings.append(text_named_excel_warning(path.name, "CSV"))
         _record_batch(con, result, mapping, origin, settings)
+        # Dropped before COMMIT: a temp table made inside the transaction is merged into
+        # DuckDB's temp storage when it commits — 3 s of a 20 s million-row ingest, for nothing.
+        con.execute("DROP TABLE checked")
     return result
 
 
