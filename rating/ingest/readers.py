@@ -15,7 +15,6 @@ XLSX — `rating.ingest.xlsx`; XLS (BIFF, through calamine); an `.xls` that is a
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import tempfile
 import zipfile
@@ -27,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from rating.errors import InputFileError
-from rating.ingest import sheets, textfile, webtable, xlsx
+from rating.ingest import sheets, textfile, transcode, webtable, xlsx
 from rating.ingest.validate import FileTraits
 from rating.sql import ident, sql_text, value
 
@@ -113,7 +112,7 @@ def _load_text(
         source = path
         if scan.encoding == "gb18030":
             source = tmp / "transcoded.csv"
-            _transcode(path, scan, source)
+            _transcode(con, path, scan, source)
         found = textfile.read_csv(con, source, table, names, header)
         rows = int(value(con, f"SELECT count(*) FROM {table}"))
         lines = {line for line, _, _ in found}
@@ -174,14 +173,14 @@ def _unnumbered(text: str) -> str:
     return text
 
 
-def _transcode(path: Path, scan: textfile.TextScan, target: Path) -> None:
-    """Rewrite a GB18030 file as UTF-8 in chunks; undecodable bytes become U+FFFD, which
-    validation reports as BAD_ENCODING on that row."""
-    decoder = codecs.getincrementaldecoder(scan.encoding)(errors="replace")
-    with path.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK_BYTES):
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+def _transcode(
+    con: duckdb.DuckDBPyConnection, path: Path, scan: textfile.TextScan, target: Path
+) -> None:
+    """Rewrite a GB18030 file as UTF-8 (`rating.ingest.transcode`: in as many processes as
+    DuckDB has threads); undecodable bytes become U+FFFD, which validation reports as
+    BAD_ENCODING on that row."""
+    threads = int(value(con, "SELECT current_setting('threads')"))
+    transcode.to_utf8(path, target, scan.encoding, workers=threads)
 
 
 def _number_lines(
