@@ -147,6 +147,8 @@ def _ingest(base: Path, work: Path, kind: str, path: Path) -> dict[str, Any]:
     con = open_warehouse(s)
     try:
         r = ingest_file(con, s, kind, path)
+        stored_order = [line for (line,) in rows(con, f"SELECT _row FROM src_{kind}")]
+        assert stored_order == sorted(stored_order)  # file order, though loaded without a sort
         return {
             "result": {k: v for k, v in r.as_dict().items() if k != "batch_id"},
             "stored": rows(con, f"SELECT * FROM src_{kind} ORDER BY _row"),

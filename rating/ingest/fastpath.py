@@ -222,13 +222,13 @@ def fast_table_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits)
 def check_records_sql(
     contract: Contract, mapping: v.Mapping, traits: v.FileTraits
 ) -> list[str | tuple[str, str]] | None:
-    """The statements that fill temp table `checked` (`validate.check_sql`'s rows, not in file
-    order) from the raw table, the fast way: every row typed in one pass, the rows with a cell
-    in doubt (`doubtful`) replaced by what the staged SQL finds in them, then the checks
-    across tables and columns over all rows. None when no row of the file can be fast (then
-    `check_sql` over the whole raw table, as before). Uses `$today`, `$now`, `$watermark`. A
-    pair is a slow-date table's CREATE and the UPDATE to run when it found cells
-    (`validate.slow_dates_sql`)."""
+    """The statements that fill temp table `checked` (`validate.check_sql`'s rows, in the raw
+    table's order) from the raw table, the fast way: every row typed in one pass, the rows
+    with a cell in doubt (`doubtful`) updated in place with what the staged SQL finds in
+    them, then the checks across tables and columns over all rows. None when no row of the
+    file can be fast (then `check_sql` over the whole raw table, as before). Uses `$today`,
+    `$now`, `$watermark`. A pair is a slow-date table's CREATE and the UPDATE to run when it
+    found cells (`validate.slow_dates_sql`)."""
     fast = fast_table_sql(contract, mapping, traits)
     if fast is None:
         return None
@@ -237,12 +237,36 @@ def check_records_sql(
     return [
         f"CREATE OR REPLACE TEMP TABLE checked AS {fast}",
         "CREATE OR REPLACE TEMP TABLE doubtful AS SELECT _rid FROM checked WHERE NOT _fast",
-        "DELETE FROM checked WHERE NOT _fast",
         *v.slow_dates_sql(contract, mapping, doubtful, traits),
-        f"INSERT INTO checked BY NAME {v.own_checks_sql(contract, mapping, doubtful, traits)}",
+        f"CREATE OR REPLACE TEMP TABLE doubtful_staged AS {v.own_checks_sql(contract, mapping, doubtful, traits)}",
+        *_update_doubtful_sql(contract, mapping, traits),
         *([relational] if relational else []),
+        "DROP TABLE doubtful_staged",
         "DROP TABLE doubtful",
     ]
+
+
+def _update_doubtful_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits) -> list[str]:
+    """UPDATEs giving the doubtful rows of `checked` what the staged SQL found (temp table
+    `doubtful_staged`), in place, so that `checked` keeps the raw table's order and loading
+    needs no sort (deleting them and inserting the staged rows put them last). DuckDB moves
+    a row whose list column is updated to the end, so the repair lists (NULL in every fast
+    row) are set only where the staged SQL made one; the loader sorts when a row moved."""
+    staged = v._staged(contract, mapping, traits)
+    sets = [f"{_q(n)} = s.{_q(n)}" for n in contract.columns]
+    sets += [f"{v.error_column(n)} = s.{v.error_column(n)}" for n in contract.columns]
+    match = "FROM doubtful_staged AS s WHERE c._rid = s._rid"
+    statements = [f"UPDATE checked AS c SET {', '.join(sets)} {match}"]
+    repaired = [
+        _q("x__" + n)
+        for n in contract.columns
+        if contract.identifier(n) and n in mapping.source and staged[n].changes is not None
+    ]
+    if repaired:
+        lists = ", ".join(f"{x} = s.{x}" for x in repaired)
+        made = " OR ".join(f"s.{x} IS NOT NULL" for x in repaired)
+        statements.append(f"UPDATE checked AS c SET {lists} {match} AND ({made})")
+    return statements
 
 
 __all__ = ["check_records_sql", "fast_table_sql"]

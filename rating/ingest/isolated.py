@@ -254,7 +254,7 @@ def load_read(con: duckdb.DuckDBPyConnection, read: Read, table: str = "raw") ->
     unsealed (in memory); returns its description."""
     described = json.loads((read.folder / DESCRIPTION).read_text(encoding="utf-8"))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet($p) ORDER BY _line",
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet($p) ORDER BY _rid",
         {"p": str(read.folder / RAW_PARQUET)},
     )
     _unseal(con, table, described.pop(SEALED, []), read.key)
