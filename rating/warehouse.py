@@ -99,8 +99,11 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Apply the settings a connection needs: DuckDB threads and memory limit when set, and the
-    bureau's time zone (`RATING_TZ`) for TIMESTAMPTZ arithmetic."""
+    """Apply the settings a connection needs: DuckDB threads and memory limit when set, the
+    bureau's time zone (`RATING_TZ`) for TIMESTAMPTZ arithmetic, and no DuckDB progress bar (a
+    query past 2 s would print one into the command's output, which must not depend on timing;
+    the CLI draws its own progress on stderr)."""
+    con.execute("SET enable_progress_bar = false")
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:

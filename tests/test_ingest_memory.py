@@ -23,6 +23,13 @@ def _limit(con: duckdb.DuckDBPyConnection) -> str:
     return str(value(con, "SELECT current_setting('memory_limit')"))
 
 
+def test_duckdb_draws_no_progress_bar_into_a_commands_output(tmp_path: Path) -> None:
+    """A query past 2 s printed DuckDB's own bar (`100% ▕███▏`) on stdout of `rating run`."""
+    con = open_warehouse(settings_for(tmp_path))
+    assert value(con, "SELECT current_setting('enable_progress_bar')") is False
+    con.close()
+
+
 @pytest.mark.parametrize(("ingest_limit", "during"), [("256MB", "244.1 MiB"), ("", "2.7 GiB")])
 def test_a_file_is_read_under_the_ingest_limit_and_the_limit_is_restored(
     tmp_path: Path, ingest_limit: str, during: str
