@@ -32,20 +32,21 @@ test-wheel: setup
 # (those are `slow`; `make test` runs all). Two workers (pytest-xdist, one per core), each with
 # one DuckDB thread (--duckdb-threads=1: two workers already fill two cores; more threads only
 # hand small queries back and forth). `--dist loadscope` sends each module to one worker, which
-# builds its module fixtures (rated, published warehouses) once, biggest modules first
-# (tests/conftest.py); workers share the warehouses `tests.factories.load` ingested.
+# builds its module fixtures (rated, published warehouses) once (xdist hands out the modules
+# with most tests first); workers share the warehouses `tests.factories.load` ingested.
 # `--few-examples`: property tests draw a quarter of their examples (CI draws them all). Only
 # the hypothesis and xdist plugins are loaded: pytest rewrites the asserts of every module of
 # each auto-loaded plugin's package (schemathesis alone has 227); the schemathesis fuzz module
 # (all slow) is not even collected, as it builds its cases from the app's OpenAPI document at
 # collection. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set, so a second run
 # neither recompiles nor rewrites asserts.
-# FAST_WORKERS=0 runs in one process (e.g. to debug with --pdb).
+# FAST_WORKERS=0 runs in one process; PYTEST_ARGS reaches pytest (e.g. PYTEST_ARGS=--pdb).
 FAST_WORKERS ?= 2
+PYTEST_ARGS ?=
 test-fast: setup
 	env -u PYTHONDONTWRITEBYTECODE PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -q -m "not slow" \
 		-p hypothesispytest -p xdist -n $(FAST_WORKERS) --dist loadscope --duckdb-threads=1 --few-examples \
-		--ignore=tests/api/test_fuzz.py
+		--ignore=tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # Message catalogs of the command line: extract new strings into every rating/locale/*/….po,
 # then compile the .mo files (translate the empty msgstr lines in between, and run it again).

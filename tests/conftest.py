@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -65,16 +64,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return None
     text = collection_path.read_text(encoding="utf-8")
     return True if _SLOW_MODULE.search(text) else None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadscope` (`make test-fast`) each module goes to one worker, which builds
-    its module-scoped fixtures (a rated, published warehouse) once; the modules with the most
-    tests are handed out first, so the small ones fill the gaps at the end."""
-    if config.getoption("dist", None) != "loadscope":
-        return
-    size = Counter(item.nodeid.split("::")[0] for item in items)
-    items.sort(key=lambda item: -size[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(scope="session", autouse=True)

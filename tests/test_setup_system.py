@@ -79,7 +79,7 @@ def test_fails_with_one_line_when_no_font_can_be_had(
 
 def test_a_lock_held_too_long_is_bounded(tmp_path: Path) -> None:
     always_locked = 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100\n'
-    done = _run(tmp_path, always_locked, wait=1)
+    done = _run(tmp_path, always_locked, wait=2)
     assert done.returncode == 1 and "apt is busy" in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("setup-system: no CJK font")
 
