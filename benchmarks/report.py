@@ -32,16 +32,24 @@ def latest(path: Path, scope: str = "all") -> dict[str, dict[str, Any]]:
     """The newest record of each size in a JSON-lines file, of the current harness only
     (older records rated the last quarter alone and timed the run in-process).
 
-    `scope="all"`: records of a whole run (engine and ingest); `scope="ingest"`: the newest
-    record holding ingest figures, a whole run's or one of `--ingest-only`."""
+    `scope="all"`: records of a whole run (engine and ingest); `scope="ingest"`: the record
+    holding the newest ingest figures, a whole run's or one of `--ingest-only` — a run that
+    reused a prepared warehouse carries the ingest figures of when it was prepared, so an
+    `--ingest-only` record made since is newer."""
     found: dict[str, dict[str, Any]] = {}
+    when: dict[str, str] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
                 wanted = scope == "ingest" or record.get("scope", "all") == "all"
-                if record.get("harness") == HARNESS and wanted:
-                    found[record["size"]] = record
+                if record.get("harness") != HARNESS or not wanted:
+                    continue
+                measured = str(record.get("measured_at", ""))
+                if scope == "ingest" and record.get("reused"):
+                    measured = str(record["reused"].get("measured_at", measured))
+                if measured >= when.get(record["size"], ""):
+                    found[record["size"]], when[record["size"]] = record, measured
     return {k: found[k] for k in ORDER if k in found}
 
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rating.ingest import transcode
+from tests.factories import examples
 
 # Bytes that make GB18030 decoding interesting, each likely enough to meet the others.
 _PIECES = [
@@ -40,7 +41,7 @@ def _cuts(data: bytes) -> list[int]:
 
 
 @given(_DATA)
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 def test_a_safe_cut_decodes_as_the_whole(data: bytes) -> None:
     for cut in _cuts(data):
         assert _decode(data[:cut]) + _decode(data[cut:]) == _decode(data), cut
