@@ -27,7 +27,7 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work: 56 s on this idle 2-core machine, ~95 CPU-s (README).
+# Unit and golden tests while you work: 55-70 s on this idle 2-core machine (README).
 # No generated city, no end-to-end run through the CLI or the API, no real server, no browser
 # (those are `slow`; `make test` runs all). Two workers (pytest-xdist, one per core), each with
 # one DuckDB thread (--duckdb-threads=1: two workers already fill two cores; more threads only
