@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 
-from rating.engine import grading, runner, scope
+from rating.engine import runner, scope
 from rating.engine.context import RunContext
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
-from rating.schema.holds import holds_watermark
 from rating.sql import rows
-from rating.warehouse import watermark
 from tests.factories import RULES_DIR, load, settings_for
 from tests.golden import scenarios
 
@@ -41,17 +39,7 @@ def test_streamed_scope_gives_the_rows_of_scope_tables(
     bureau.complaint("P11", "2025-09-03")
     con, settings, _ = load(bureau, tmp_path, settings_for(tmp_path))
     rs = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
-    ctx = RunContext(
-        period=Q3,
-        ruleset=rs,
-        watermark=watermark(con),
-        holds_watermark=holds_watermark(con),
-        as_of=settings.current_time(),
-        history_runs=grading.resolve_history(
-            con, Q3, rs.definition.ruleset.name, rs.definition.history_periods
-        ),
-        forced=True,
-    )
+    ctx = runner.fresh_context(con, rs, Q3, settings.current_time(), forced=True)
     assert "complaints" in scope.streamed(ctx)
     streamed = _computed(con, ctx)
     assert [r for r in streamed["unattributed"] if r[1] == late] != []

@@ -33,33 +33,21 @@ import duckdb
 
 from rating.audit import trials
 from rating.audit.findings import CheckReport, Finding
-from rating.engine import grading, runner
+from rating.engine import runner
 from rating.engine.context import RunContext
 from rating.engine.evaluator import band_sql, number_sql
 from rating.periods import Period
 from rating.ruleset.definition import Band
 from rating.ruleset.loader import LoadedRuleSet
 from rating.ruleset.names import streak_column
-from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import dicts, lit, rows, sql_text
-from rating.warehouse import watermark
 
 
 def _context(
     con: duckdb.DuckDBPyConnection, settings: Settings, rs: LoadedRuleSet, period: Period
 ) -> RunContext:
-    return RunContext(
-        period=period,
-        ruleset=rs,
-        watermark=watermark(con),
-        holds_watermark=holds_watermark(con),
-        as_of=settings.current_time(),
-        history_runs=grading.resolve_history(
-            con, period, rs.definition.ruleset.name, rs.definition.history_periods
-        ),
-        forced=True,
-    )
+    return runner.fresh_context(con, rs, period, settings.current_time(), forced=True)
 
 
 def check_ruleset(

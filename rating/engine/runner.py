@@ -337,6 +337,31 @@ def _store_ruleset(con: duckdb.DuckDBPyConnection, rs: LoadedRuleSet, now: datet
     )
 
 
+def fresh_context(
+    con: duckdb.DuckDBPyConnection,
+    ruleset: LoadedRuleSet,
+    period: Period,
+    as_of: datetime,
+    *,
+    forced: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> RunContext:
+    """The context of a new run of `period` under `ruleset` over everything ingested so far:
+    the warehouse's watermarks now and the history the rule set reads (`grading.resolve_history`)."""
+    return RunContext(
+        period=period,
+        ruleset=ruleset,
+        watermark=watermark(con),
+        holds_watermark=holds_watermark(con),
+        as_of=as_of,
+        history_runs=grading.resolve_history(
+            con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
+        ),
+        forced=forced,
+        extra=dict(extra or {}),
+    )
+
+
 def execute_run(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -363,18 +388,7 @@ def execute_run(
     if revision_of is not None:
         ctx = replace(revision_of, as_of=now, extra={**revision_of.extra, **(extra or {})})
     else:
-        ctx = RunContext(
-            period=period,
-            ruleset=ruleset,
-            watermark=watermark(con),
-            holds_watermark=holds_watermark(con),
-            as_of=now,
-            history_runs=grading.resolve_history(
-                con, period, ruleset.definition.ruleset.name, ruleset.definition.history_periods
-            ),
-            forced=forced,
-            extra=dict(extra or {}),
-        )
+        ctx = fresh_context(con, ruleset, period, now, forced=forced, extra=extra)
     steps = compute(con, ctx, progress)
     with transaction(con):
         run_id = next_run_id(con, period)
