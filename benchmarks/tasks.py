@@ -292,6 +292,7 @@ TASKS = {
     f.__name__: f
     for f in (
         ingest,
+        migrate,
         ingest_floor,
         history,
         engine_run,
