@@ -5,6 +5,7 @@ same reasons, lines and columns, and reports the same counts as the staged check
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -223,10 +224,11 @@ def test_clean_rows_take_the_fast_path(base: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     real = fastpath.check_records_sql
 
-    def keep_doubtful(*a: Any) -> list[str] | None:
-        statements = real(*a)
-        assert statements is not None and statements[-1] == "DROP TABLE doubtful"
-        return [*statements[:-1], "ALTER TABLE doubtful RENAME TO doubtful_seen"]
+    def keep_doubtful(*a: Any) -> fastpath.CheckSteps | None:
+        steps = real(*a)
+        assert steps is not None and steps.after[-1] == "DROP TABLE doubtful"
+        after = [*steps.after[:-1], "ALTER TABLE doubtful RENAME TO doubtful_seen"]
+        return dataclasses.replace(steps, after=after)
 
     shutil.copyfile(base, tmp_path / "warehouse.duckdb")
     s = settings_for(tmp_path)

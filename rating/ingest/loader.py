@@ -190,6 +190,18 @@ def _name_the_key(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes
     )
 
 
+def _run_steps(
+    con: duckdb.DuckDBPyConnection, statements: list[str | tuple[str, str]], params: dict[str, Any]
+) -> None:
+    for statement in statements:
+        if isinstance(statement, tuple):  # a slow-date table, filled when it has cells
+            create, fill = statement
+            if run(con, create).fetchall()[0][0]:  # cells the fast reader left
+                run(con, fill)
+        else:
+            run(con, statement, params)
+
+
 def _check_records(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -201,20 +213,21 @@ def _check_records(
     key = _register_id_hash(con, settings) if personal else None
     now = settings.current_time().replace(tzinfo=None)
     params = {"today": now.date(), "now": now, "watermark": watermark(con)}
-    statements = fastpath.check_records_sql(contract, mapping, traits)
-    if statements is None:
+    steps = fastpath.check_records_sql(contract, mapping, traits)
+    if steps is None:
         checks = check_sql(contract, mapping, traits=traits)
-        statements = [
-            *slow_dates_sql(contract, mapping, traits=traits),
-            f"CREATE OR REPLACE TEMP TABLE checked AS {checks}",
-        ]
-    for statement in statements:
-        if isinstance(statement, tuple):  # a slow-date table, filled when it has cells
-            create, fill = statement
-            if run(con, create).fetchall()[0][0]:  # cells the fast reader left
-                run(con, fill)
-        else:
-            run(con, statement, params)
+        _run_steps(
+            con,
+            [
+                *slow_dates_sql(contract, mapping, traits=traits),
+                f"CREATE OR REPLACE TEMP TABLE checked AS {checks}",
+            ],
+            params,
+        )
+    else:
+        run(con, steps.typed, params)
+        in_doubt = run(con, steps.doubtful).fetchall()[0][0]  # CREATE … AS gives its count
+        _run_steps(con, [*(steps.staged if in_doubt else []), *steps.after], params)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():
