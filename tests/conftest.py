@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -56,6 +56,32 @@ def pytest_configure(config: pytest.Config) -> None:
     if threads:
         options.THREADS[0] = threads
         os.environ["RATING_THREADS"] = str(threads)
+
+
+# Modules that import a heavy library the rest of the fast tier does not: under xdist each
+# group goes to one worker, which pays the import once (scikit-learn ~2 s, the app ~1 s).
+IMPORT_GROUPS = {
+    "tests/test_matching_evidence.py": "sklearn",
+    "tests/test_integrity_facts.py": "sklearn",
+    "tests/test_docs.py": "app",
+    "tests/api/test_public_wording.py": "app",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later, so asked first)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` (`make test-fast`): each module to one worker, which builds its
+    module fixtures once — and the modules of one `IMPORT_GROUPS` group to the same worker."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = str(super()._split_scope(nodeid))
+            return IMPORT_GROUPS.get(module, module)
+
+    return ModuleOrGroup(config, log)
 
 
 @pytest.hookimpl(trylast=True)
