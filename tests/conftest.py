@@ -68,7 +68,7 @@ IMPORT_GROUPS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later, so asked first)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own; xdist may be absent
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadscope` (`make test-fast`): each module to one worker, which builds its
     module fixtures once — and the modules of one `IMPORT_GROUPS` group to the same worker."""
