@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources import parse_file, parse_source
+from tests.sources import parse_file, parse_source, statements
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def import_edges() -> list[tuple[str, str, int]]:
     edges = []
     for path in sorted((ROOT / "rating").rglob("*.py")):
         module = _module_name(path)
-        for node in ast.walk(parse_file(path)):
+        for node in statements(parse_file(path)):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 targets = [node.module]
             elif isinstance(node, ast.Import):
