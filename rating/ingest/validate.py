@@ -420,14 +420,25 @@ def relational_update_sql(contract: Contract, table: str = "checked") -> str | N
     return f"UPDATE {table} AS v SET {', '.join(sets)} WHERE {where}"
 
 
+def _duplicates(contract: Contract, rows: str) -> str:
+    """SELECT of the `_rid` of the rows of `rows` whose key an earlier row (by `_rid`) has."""
+    key_cols = ", ".join(f'"{k}"' for k in contract.key)
+    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
+    return f"""SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key_cols} ORDER BY _rid) AS n
+                          FROM {rows} WHERE {not_null}) WHERE n > 1"""
+
+
 def duplicate_key_sql(contract: Contract, table: str = "checked") -> str:
     """UPDATE marking a key seen earlier in the file, on the first key column if still clean."""
     e = error_column(contract.key[0])
-    key_cols = ", ".join(f'"{k}"' for k in contract.key)
-    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
     return f"""UPDATE {table} AS v SET {e} = 'DUPLICATE_KEY' WHERE {e} IS NULL AND v._rid IN (
-        SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key_cols} ORDER BY _rid) AS n
-                          FROM {table} WHERE {not_null}) WHERE n > 1)"""
+        {_duplicates(contract, table)})"""
+
+
+def duplicate_rows_sql(contract: Contract, rows: str, target: str) -> str:
+    """CREATE of temp table `target` holding the `_rid` of the rows of `rows` (`_rid` and the
+    key columns by name) whose key an earlier row has: `duplicate_key_sql`'s rows."""
+    return f"CREATE OR REPLACE TEMP TABLE {target} AS {_duplicates(contract, rows)}"
 
 
 def clean_rows(contract: Contract) -> str:
@@ -462,6 +473,8 @@ __all__ = [
     "Mapping",
     "check_sql",
     "clean_rows",
+    "duplicate_key_sql",
+    "duplicate_rows_sql",
     "own_checks_sql",
     "relational_update_sql",
     "slow_dates_sql",
