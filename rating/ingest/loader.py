@@ -353,7 +353,11 @@ def _quarantine(
     mapping: Mapping,
     raw: readers.RawFile,
     batch_id: int,
+    raw_rows: str = "raw",
 ) -> tuple[int, dict[str, int]]:
+    """Quarantine every problem of `checked` (with its raw cell and record from `raw_rows`,
+    a table holding at least the raw rows of `checked`) and the lines the reader rejected;
+    returns (rows quarantined, problems by code)."""
     messages = (
         "(VALUES "
         + ", ".join(
@@ -371,7 +375,7 @@ def _quarantine(
                 SELECT $batch, $kind, $file, q.line, q.header, q.code,
                        m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
                        q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
-                FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=codes)}) q
+                FROM ({problems_sql(contract, mapping, raw_table=raw_rows, traits=raw.traits, codes=codes)}) q
                 LEFT JOIN {messages} ON m.code = q.code
                 ORDER BY q._rid, q.field""",
             {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
@@ -517,7 +521,8 @@ def _load_read(
         attached = _attach_orders(con, contract, mapping, batch_id, raw.headers)
         loaded = _load_good(con, contract, batch_id, plain)
         superseding, repeated = _record_corrections(con, contract, batch_id)
-        quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
+        raw_rows = onepass.NONPLAIN_RAW if plain is not None else "raw"
+        quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id, raw_rows)
         result = IngestResult(
             kind,
             path.name,

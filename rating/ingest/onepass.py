@@ -87,16 +87,23 @@ def nonplain_sql(p: PlainPath) -> str:
     )
 
 
+# The raw rows of `nonplain`, copied once: the staged checks, the slow dates and the
+# quarantine (the raw cells and record it shows) read them instead of scanning the whole
+# raw table again (at 3 million rows, most of it spilled to disk under the memory limit).
+NONPLAIN_RAW = "nonplain_raw"
+
+
 def checked_sql(p: PlainPath) -> list[str | tuple[str, str]]:
     """The statements filling `checked` with the staged checks of the rows of `nonplain`
     (own problems, then known references and cross-column checks): `validate.check_sql`'s
-    rows for them. A pair is a slow-date table's CREATE and its UPDATE, to run when the
+    rows for them, their raw rows copied into `NONPLAIN_RAW` first. A pair is a slow-date table's CREATE and its UPDATE, to run when the
     CREATE found cells (`validate.slow_dates_sql`)."""
-    rows = "(SELECT r.* FROM raw AS r SEMI JOIN nonplain AS d ON d._rid = r._rid)"
-    own = v.own_checks_sql(p.contract, p.mapping, rows, p.traits)
+    own = v.own_checks_sql(p.contract, p.mapping, NONPLAIN_RAW, p.traits)
     relational = v.relational_update_sql(p.contract)
     return [
-        *v.slow_dates_sql(p.contract, p.mapping, rows, p.traits),
+        f"CREATE OR REPLACE TEMP TABLE {NONPLAIN_RAW} AS "
+        "SELECT r.* FROM raw AS r SEMI JOIN nonplain AS d ON d._rid = r._rid",
+        *v.slow_dates_sql(p.contract, p.mapping, NONPLAIN_RAW, p.traits),
         f"CREATE OR REPLACE TEMP TABLE checked AS {own}",
         *([relational] if relational else []),
     ]
@@ -158,9 +165,12 @@ def loaded_rows_sql(p: PlainPath) -> str:
     return f"SELECT _rid, _line, {values} FROM raw WHERE _k IS NULL OR _k = 1"
 
 
-DROP = "DROP TABLE IF EXISTS nonplain; DROP TABLE IF EXISTS dups"
+DROP = (
+    f"DROP TABLE IF EXISTS nonplain; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS {NONPLAIN_RAW}"
+)
 
 __all__ = [
+    "NONPLAIN_RAW",
     "PLAIN_DUPLICATES",
     "PlainPath",
     "checked_sql",
