@@ -9,7 +9,8 @@ identifier problems); `fast_rows_sql` gives those rows their typed values straig
 with no problem code. Every other row — one cell in doubt is enough — goes through the
 staged SQL as before, which finds every reason. Checks across rows and tables (known
 references, cross-column rules, duplicate keys, overlapping periods) run afterwards over
-both alike.
+both alike. (For most contracts the loader uses these readings through
+`rating.ingest.onepass`, which writes no typed copy of the plain rows at all.)
 
 The promise is exactness, not a heuristic: for a row the predicate accepts, the staged SQL
 would give the same values and no problem of the row's own cells

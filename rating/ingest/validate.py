@@ -9,7 +9,8 @@ Keeping codes in plain columns (not a list of structs per row) keeps a clean 10-
 file cheap to check.
 
 The loader runs this SQL only on the rows with a cell in doubt; clean rows are typed in one
-pass (`rating.ingest.fastpath`) and get the relational checks by `relational_update_sql`.
+pass (`rating.ingest.fastpath`) and get the relational checks by `relational_update_sql`, or
+(`rating.ingest.onepass`) go straight into the source table when nothing is wrong with them.
 
 Problem codes are part of the public interface (`rating.ingest.reasons`, documented in
 datasets/CONTRACTS.md).
