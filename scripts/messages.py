@@ -175,16 +175,14 @@ def _conditional_locals(tree: ast.AST) -> dict[int, dict[str, ast.IfExp]]:
     for func in ast.walk(tree):
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        names = {
-            t.id: a.value
-            for a in ast.walk(func)
-            if isinstance(a, ast.Assign) and _is_text_choice(a.value)
-            for t in a.targets
-            if isinstance(t, ast.Name)
-        }
-        for node in ast.walk(func):
+        names: dict[str, ast.IfExp] = {}
+        calls = []
+        for node in ast.walk(func):  # one walk for both: this runs for every nested function
             if isinstance(node, ast.Call):
-                found[id(node)] = names
+                calls.append(id(node))
+            elif isinstance(node, ast.Assign) and _is_text_choice(node.value):
+                names.update((t.id, node.value) for t in node.targets if isinstance(t, ast.Name))
+        found.update(dict.fromkeys(calls, names))
     return found
 
 

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rating.settings import Settings
-from tests import factories
-from tests.factories import settings_for
+from tests import options
+
+if TYPE_CHECKING:  # the library loads with the first test module, not in xdist's controller
+    from rating.settings import Settings
 
 _SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow\b", re.M)
 
@@ -48,11 +51,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    factories.FEW_EXAMPLES[0] = bool(config.getoption("few_examples"))
+    options.FEW_EXAMPLES[0] = bool(config.getoption("few_examples"))
     threads = config.getoption("duckdb_threads")
     if threads:
-        factories.THREADS[0] = threads
+        options.THREADS[0] = threads
         os.environ["RATING_THREADS"] = str(threads)
+
+
+# Modules that import a heavy library the rest of the fast tier does not: under xdist each
+# group goes to one worker, which pays the import once (scikit-learn ~2 s, the app ~1 s).
+IMPORT_GROUPS = {
+    "tests/test_matching_evidence.py": "sklearn",
+    "tests/test_integrity_facts.py": "sklearn",
+    "tests/test_docs.py": "app",
+    "tests/api/test_public_wording.py": "app",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later, so asked first)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` (`make test-fast`): each module to one worker, which builds its
+    module fixtures once — and the modules of one `IMPORT_GROUPS` group to the same worker."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = str(super()._split_scope(nodeid))
+            return IMPORT_GROUPS.get(module, module)
+
+    return ModuleOrGroup(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An xdist worker leaves without Python's finalisation once pytest is done with it: its
+    results went to the controller with `workerfinished`, and tearing down ~2,000 modules and
+    the DuckDB instances tests left open took ~1.5 s of each `make test-fast`, while the
+    controller waited. Temporary folders are the controller's to clean."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -73,11 +114,13 @@ def shared_loads(tmp_path_factory: pytest.TempPathFactory) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = tmp_path_factory.getbasetemp().parent / "loaded"
         shared.mkdir(exist_ok=True)
-        factories.SHARED_DIR[:] = [shared]
+        options.SHARED_DIR[:] = [shared]
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    from tests.factories import settings_for
+
     return settings_for(tmp_path)
 
 

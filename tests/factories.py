@@ -27,14 +27,10 @@ from rating.schema import CONTRACTS, KINDS
 from rating.settings import Settings
 from rating.uscc import ALPHABET, check_char
 from rating.warehouse import open_warehouse
+from tests.options import FEW_EXAMPLES, SHARED_DIR, THREADS
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 NOW = datetime(2026, 11, 1, 9, 0, 0)
-# DuckDB threads of every warehouse a test opens (0: DuckDB chooses); set from the command
-# line by `--duckdb-threads` (tests/conftest.py).
-THREADS = [0]
-# Whether property tests draw a quarter of their examples (`--few-examples`, tests/conftest.py).
-FEW_EXAMPLES = [False]
 
 
 def examples(n: int) -> int:
@@ -247,9 +243,6 @@ def settings_for(tmp: Path, **kw: Any) -> Settings:
 # path; each test still gets its own file and connection.
 _LOADED: dict[str, tuple[Path, list[IngestResult]]] = {}
 _LOADED_DIR: list[Path] = []
-# A folder the workers of one `pytest -n` run share (set by tests/conftest.py): a bureau one
-# worker loaded, the other copies instead of ingesting it again.
-SHARED_DIR: list[Path] = []
 
 
 def _adopt_shared(key: str) -> None:

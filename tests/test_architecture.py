@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sources import parse_file, parse_source
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first. A room's modules may import rooms of the same or a lower floor.
@@ -61,7 +63,7 @@ def import_edges() -> list[tuple[str, str, int]]:
     edges = []
     for path in sorted((ROOT / "rating").rglob("*.py")):
         module = _module_name(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_file(path)):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 targets = [node.module]
             elif isinstance(node, ast.Import):
@@ -130,7 +132,7 @@ def public_functions(source: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef
     """The public module-level functions (name not starting with `_`) of one module's source."""
     return [
         node
-        for node in ast.parse(source).body
+        for node in parse_source(source).body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and not node.name.startswith("_")
     ]

@@ -17,6 +17,7 @@ from D+1), so "7 working days from 2026-09-30" counts Oct 8, 9, 10 (Sat), 12, 13
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import pytest
@@ -27,7 +28,11 @@ from rating.calendar import WorkingCalendar
 from rating.errors import UsageError
 from rating.ruleset.definition import Disclosure
 
-OFFICIAL = WorkingCalendar.official()
+
+@functools.cache
+def official_calendar() -> WorkingCalendar:
+    """The shipped calendar, built when a test first asks (not at collection)."""
+    return WorkingCalendar.official()
 
 
 def _weekdays_only(start: date, days: int) -> date:
@@ -62,7 +67,7 @@ def test_deadlines_follow_the_state_council_schedule(
     start: str, days: int, official: str, weekdays: str
 ) -> None:
     begin = date.fromisoformat(start)
-    assert OFFICIAL.add_working_days(begin, days) == date.fromisoformat(official)
+    assert official_calendar().add_working_days(begin, days) == date.fromisoformat(official)
     assert _weekdays_only(begin, days) == date.fromisoformat(weekdays)
 
 
@@ -81,7 +86,7 @@ def test_deadlines_follow_the_state_council_schedule(
     ],
 )
 def test_single_days(day: str, working: bool) -> None:
-    assert OFFICIAL.is_working_day(date.fromisoformat(day)) is working
+    assert official_calendar().is_working_day(date.fromisoformat(day)) is working
 
 
 def test_local_days_from_the_rule_set() -> None:
@@ -103,9 +108,9 @@ def test_a_day_cannot_be_both_off_and_working() -> None:
 
 
 def test_beyond_the_published_schedules_is_refused_not_guessed() -> None:
-    last = OFFICIAL.schedule.last_year
+    last = official_calendar().schedule.last_year
     with pytest.raises(UsageError) as err:
-        OFFICIAL.add_working_days(date(last, 12, 30), 7)
+        official_calendar().add_working_days(date(last, 12, 30), 7)
     assert err.value.code == "CALENDAR_NOT_COVERED"
     assert str(last + 1) in err.value.message and "chinesecalendar" in err.value.message
     # A local day is answered even there (a bureau's own notice).
@@ -114,7 +119,7 @@ def test_beyond_the_published_schedules_is_refused_not_guessed() -> None:
 
 
 def test_the_calendar_names_itself() -> None:
-    described = OFFICIAL.describe()
+    described = official_calendar().describe()
     assert described["calendar"].startswith("chinesecalendar ")
     assert described["covers"][0] <= 2025 and described["covers"][1] >= 2026
 
@@ -124,7 +129,7 @@ def test_the_calendar_names_itself() -> None:
     st.integers(min_value=0, max_value=40),
 )
 def test_a_deadline_is_a_working_day_after_exactly_n_working_days(start: date, n: int) -> None:
-    end = OFFICIAL.add_working_days(start, n)
+    end = official_calendar().add_working_days(start, n)
     between = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
-    assert sum(OFFICIAL.is_working_day(d) for d in between) == n
-    assert n == 0 or OFFICIAL.is_working_day(end)
+    assert sum(official_calendar().is_working_day(d) for d in between) == n
+    assert n == 0 or official_calendar().is_working_day(end)

@@ -828,6 +828,7 @@ def test_the_static_snapshot_shows_the_same_measures(bureau: dict[str, Any]) -> 
     assert date(2029, 1, 20) in files.card_days(ding)  # the day the bar ends changes the card
 
 
+@pytest.mark.slow  # collects the whole quarterly report, training the early-warning model
 def test_the_reports_measures_sheet(bureau: dict[str, Any]) -> None:
     """The quarterly report's data carry every company's measures decided by the run: 丁's
     list measures and P4's fee tier, each with its clause."""

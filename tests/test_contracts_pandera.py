@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandera.errors
 import polars as pl
 import pytest
 
@@ -44,6 +43,7 @@ def _values(check: Check, kind: str) -> list[Any]:
 
 
 def _pandera_fails(check: Check, dtype: Any, value: Any) -> bool:
+    import pandera.errors
     import pandera.polars as pa
 
     schema = pa.DataFrameSchema({"v": pa.Column(polars_dtype(dtype), checks=[check.to_pandera()])})
@@ -102,6 +102,8 @@ def test_the_pandera_schema_is_the_declaration() -> None:
 
 
 def test_a_bad_frame_fails_pandera_where_ingest_would_quarantine() -> None:
+    import pandera.errors  # pandera imports pandas: on the worker that runs these tests only
+
     projects = CONTRACTS["projects"].pandera_schema()
     good = {
         "households": [120],

@@ -276,3 +276,35 @@ def test_a_plain_row_sent_twice_is_a_duplicate(base: Path, tmp_path: Path) -> No
         (6, "DUPLICATE_KEY"),
     ]
     assert [r[-2] for r in plain["stored"]] == [2, 3, 5]
+
+
+def test_a_clean_file_gets_the_checked_table_the_staged_sql_makes(
+    base: Path, tmp_path: Path
+) -> None:
+    """With every row plain, `checked` is created empty by DDL instead of by the staged SQL
+    (`onepass.empty_checked_sql`): the same columns with the same types."""
+    good = {"工单编号": "GD1", "受理时间": "2025-07-03 10:00:00", "工单来源": "12345热线",
+            "工单类型": "投诉举报类", "十四类": "房屋维修", "项目编号": "P1", "事实认定": "属实",
+            "案件期限": "2025-07-10 10:00:00", "是否重复": "否", "诉求人数": "1"}  # fmt: skip
+    real = onepass.mark_rows_sql
+    seen: list[list[tuple[Any, ...]]] = []
+
+    def keep_checked(p: onepass.PlainPath) -> list[str]:
+        return ["CREATE OR REPLACE TEMP TABLE checked_seen AS FROM checked LIMIT 0", *real(p)]
+
+    for when in ("2025-07-03 10:00:00", " 2025-07-03 10:00:00"):  # plain; in doubt
+        cells = {**good, "受理时间": when}
+        path = tmp_path / "complaints.csv"
+        _write(
+            path,
+            "complaints",
+            [[cells.get(c.metadata["headers"][0], "") for _, c in _columns("complaints")]],
+        )
+        shutil.copyfile(base, tmp_path / "warehouse.duckdb")
+        s = settings_for(tmp_path)
+        con = open_warehouse(s)
+        with mock.patch.object(onepass, "mark_rows_sql", keep_checked):
+            assert ingest_file(con, s, "complaints", path).rows_loaded == 1
+        seen.append(rows(con, "SELECT column_name, column_type FROM (DESCRIBE checked_seen)"))
+        con.close()
+    assert seen[0] and seen[0] == seen[1]

@@ -116,6 +116,7 @@ def test_a_line_that_cannot_be_read_keeps_no_identity_number(tmp_path: Path) -> 
     assert number not in str(rows(con, "SELECT * FROM quarantine"))
 
 
+@pytest.mark.slow  # the reader is a child process (`rating.ingest.isolated`)
 def test_the_isolated_reader_writes_no_identity_number_in_clear(tmp_path: Path) -> None:
     """The API's reader (a child process) seals personal cells and masks number-like runs of
     unreadable lines before anything reaches its folder; the server unseals in memory."""

@@ -150,9 +150,10 @@ ISSUE_ORDERS = [  # the address is 幸福路1号 (no project's) unless given
 ]  # fmt: skip
 
 
-@pytest.fixture
-def issue(tmp_path: Path) -> dict[str, Any]:
+@pytest.fixture(scope="module")  # read only by its tests: ingested once
+def issue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     bureau, usccs = issue_city()
+    tmp_path = tmp_path_factory.mktemp("issue")
     con, settings, _ = load(bureau, tmp_path)
     result = ingest_file(
         con, settings, "complaints", write_orders(tmp_path / "orders.csv", ISSUE_ORDERS)

@@ -3,6 +3,7 @@ veto dominance, determinism. Each example goes through real files, ingest and a 
 
 from __future__ import annotations
 
+import functools
 import random
 import tempfile
 from decimal import Decimal
@@ -24,10 +25,23 @@ from tests.factories import RULES_DIR, Bureau, examples, load
 pytestmark = pytest.mark.slow  # end-to-end over generated data; `make test-fast` skips it
 
 PERIOD = Period.parse("2025Q3")
-RULES = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
-FAIR = with_rule_option(  # the complaint rate shrunk towards the district's (k = 500)
-    "yantai-2022@1.0.0", "P-CMP-RATE", "shrink", {"prior_households": 500}, "1.1.0"
-)
+
+
+@functools.cache
+def yantai_rules() -> LoadedRuleSet:
+    """Loaded when a test first asks (not at import: `test_consequences_properties` imports
+    this module, and collection should not load rule sets)."""
+    return load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
+
+
+@functools.cache
+def fair_rules() -> LoadedRuleSet:
+    """The complaint rate shrunk towards the district's (k = 500)."""
+    return with_rule_option(
+        "yantai-2022@1.0.0", "P-CMP-RATE", "shrink", {"prior_households": 500}, "1.1.0"
+    )
+
+
 FINDINGS = ["属实", "部分属实", "不属实"]
 SATISFACTION = ["满意", "基本满意", "不满意", "未评价"]
 TYPES = ["投诉举报类", "求助类"]
@@ -137,7 +151,7 @@ def content(con: Any, run_id: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def rate(
-    bureau: Bureau, shuffle_seed: int | None = None, rules: LoadedRuleSet = RULES
+    bureau: Bureau, shuffle_seed: int | None = None, rules: LoadedRuleSet | None = None
 ) -> tuple[dict[str, dict[str, Any]], Any]:
     if shuffle_seed is not None:
         rnd = random.Random(shuffle_seed)
@@ -145,7 +159,7 @@ def rate(
             rnd.shuffle(kind_rows)
     with tempfile.TemporaryDirectory() as tmp:
         con, s, _ = load(bureau, Path(tmp))
-        report = execute_run(con, s, rules, PERIOD)
+        report = execute_run(con, s, rules or yantai_rules(), PERIOD)
         found = rows(
             con,
             "SELECT uscc, score, grade, rated FROM run_companies WHERE run_id = $r",
@@ -192,7 +206,7 @@ def test_a_veto_always_gives_the_lowest_grade(spec: dict[str, Any], who: int) ->
 
     target = results[make_uscc(who + 1)]
     if target["rated"]:
-        assert target["grade"] == RULES.definition.lowest_grade
+        assert target["grade"] == yantai_rules().definition.lowest_grade
 
 
 @FAST
@@ -216,7 +230,7 @@ def test_a_fair_rate_lies_between_the_raw_and_the_district_rate(spec: dict[str, 
     """And it is their household-weighted mean, inside its own interval."""
     with tempfile.TemporaryDirectory() as tmp:
         con, s, _ = load(in_two_districts(build(spec)), Path(tmp))
-        report = execute_run(con, s, FAIR, PERIOD)
+        report = execute_run(con, s, fair_rules(), PERIOD)
         found = rows(
             con,
             """SELECT raw_rate, pool_rate, fair_rate, fair_low, fair_high, households,
@@ -238,8 +252,10 @@ def test_one_more_complaint_never_raises_a_score_with_fair_rates(
     spec: dict[str, Any], added: dict[str, Any]
 ) -> None:
     """A complaint raises its project's fair rate and its district's rate, never lowers one."""
-    before, _ = rate(in_two_districts(build(spec)), rules=FAIR)
-    after, _ = rate(in_two_districts(build(spec, extra=[{**added, "finding": "属实"}])), rules=FAIR)
+    before, _ = rate(in_two_districts(build(spec)), rules=fair_rules())
+    after, _ = rate(
+        in_two_districts(build(spec, extra=[{**added, "finding": "属实"}])), rules=fair_rules()
+    )
     for uscc, b in before.items():
         if b["rated"]:
             assert after[uscc]["score"] <= b["score"], uscc
@@ -248,6 +264,6 @@ def test_one_more_complaint_never_raises_a_score_with_fair_rates(
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=bureau_spec, seed=st.integers(0, 10_000))
 def test_fair_rates_do_not_depend_on_row_order(spec: dict[str, Any], seed: int) -> None:
-    _, (_, stored) = rate(in_two_districts(build(spec)), rules=FAIR)
-    _, (_, shuffled) = rate(in_two_districts(build(spec)), shuffle_seed=seed, rules=FAIR)
+    _, (_, stored) = rate(in_two_districts(build(spec)), rules=fair_rules())
+    _, (_, shuffled) = rate(in_two_districts(build(spec)), shuffle_seed=seed, rules=fair_rules())
     assert stored["run_fair_rates"] and stored == shuffled

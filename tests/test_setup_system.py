@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs the script (and its stand-ins) as subprocesses, with real waits for the lock:
+# `make test` and CI, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "setup-system.sh"
 
 

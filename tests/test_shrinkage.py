@@ -91,6 +91,7 @@ def test_explain_shows_the_fair_rate_and_why(fair: dict[str, Any]) -> None:
     assert reason["value"] == pytest.approx(4.545455) and reason["points"] == -5
 
 
+@pytest.mark.slow  # audit end to end: replays, publishes, verifies and tampers
 def test_a_run_with_fair_rates_replays_publishes_and_verifies(fair: dict[str, Any]) -> None:
     con, settings, q3 = fair["con"], fair["settings"], fair["runs"]["2025Q3"]
     for run_id in fair["runs"].values():

@@ -31,6 +31,10 @@ from rating.warehouse import open_warehouse
 from tests.factories import RULES_DIR, load, publish_after_publicity, settings_for
 from tests.golden import scenarios
 
+# Audit end to end, as tests/test_audit.py: each attempt publishes, tampers, verifies and
+# replays a copy of a warehouse. `make test` and CI; `make test-fast` is unit and golden tests.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Published:
@@ -441,19 +445,7 @@ def test_the_untouched_warehouse_verifies(copy: Copy, published: Published) -> N
     assert alone == set() and anchored == set()
 
 
-def _matrix_params() -> list[Any]:
-    """Every attempt; those another attempt already shows detected by the same codes run in
-    `make test` and CI only (`make test-fast` keeps one attempt per pair of codes)."""
-    seen: set[tuple[str | None, str]] = set()
-    params = []
-    for name, (_, alone, anchored) in MATRIX.items():
-        again = (alone, anchored) in seen
-        seen.add((alone, anchored))
-        params.append(pytest.param(name, marks=[pytest.mark.slow] if again else [], id=name))
-    return params
-
-
-@pytest.mark.parametrize("name", _matrix_params())
+@pytest.mark.parametrize("name", list(MATRIX))
 def test_each_tampering_is_detected(name: str, copy: Copy, published: Published) -> None:
     attempt, alone_code, anchored_code = MATRIX[name]
     attempt(copy)
@@ -465,7 +457,6 @@ def test_each_tampering_is_detected(name: str, copy: Copy, published: Published)
     assert anchored_code in anchored, f"{name}: {anchored}"
 
 
-@pytest.mark.slow  # alters every column and value of a run, verifying after each: not in `make test-fast`
 def test_every_run_column_and_result_value_is_under_a_hash(copy: Copy) -> None:
     """Change any one column of a published run's row, or any one value of its results: verify
     names it. The list comes from the catalog, so a column added later is covered too."""
@@ -639,7 +630,6 @@ def test_publication_records_the_digest_scheme_and_the_run_row(copy: Copy) -> No
     assert manifest["results_digest"] == "sha256-sorted-v4"
 
 
-@pytest.mark.slow  # end to end through the command line: `make test` and CI, not test-fast
 def test_the_anchoring_routine_on_the_command_line(
     published: Published, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

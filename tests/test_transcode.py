@@ -68,7 +68,8 @@ def _file(tmp_path: Path) -> tuple[Path, bytes]:
     return path, data
 
 
-@pytest.mark.parametrize("workers", [1, 2, 3])
+# Two and three workers start helper processes: `make test` and CI, not `make test-fast`.
+@pytest.mark.parametrize("workers", [1, *(pytest.param(n, marks=pytest.mark.slow) for n in (2, 3))])
 def test_to_utf8_in_processes_is_one_decoders_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:

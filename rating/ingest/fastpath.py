@@ -224,31 +224,49 @@ def fast_table_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits)
     )
 
 
+@dataclass(frozen=True)
+class CheckSteps:
+    """The statements that fill temp table `checked` the fast way, in three groups.
+
+    `typed` types every row in one pass; `doubtful` sets apart the rows with a cell in doubt
+    (its row count is their number); `staged` finds every reason in those rows and updates
+    them in place — run only when there are any (a clean file, the common case, skips the
+    widest statements of ingest: ~20–200 ms of DuckDB planning each on a small file); `after`
+    runs the checks across tables and columns over all rows and drops the helper tables. A
+    pair is a slow-date table's CREATE and the UPDATE to run when it found cells
+    (`validate.slow_dates_sql`)."""
+
+    typed: str
+    doubtful: str
+    staged: list[str | tuple[str, str]]
+    after: list[str]
+
+
 def check_records_sql(
     contract: Contract, mapping: v.Mapping, traits: v.FileTraits
-) -> list[str | tuple[str, str]] | None:
+) -> CheckSteps | None:
     """The statements that fill temp table `checked` (`validate.check_sql`'s rows, in the raw
     table's order) from the raw table, the fast way: every row typed in one pass, the rows
     with a cell in doubt (`doubtful`) updated in place with what the staged SQL finds in
     them, then the checks across tables and columns over all rows. None when no row of the
     file can be fast (then `check_sql` over the whole raw table, as before). Uses `$today`,
-    `$now`, `$watermark`. A pair is a slow-date table's CREATE and the UPDATE to run when it
-    found cells (`validate.slow_dates_sql`)."""
+    `$now`, `$watermark`."""
     fast = fast_table_sql(contract, mapping, traits)
     if fast is None:
         return None
     doubtful = "(SELECT r.* FROM raw AS r SEMI JOIN doubtful AS d ON d._rid = r._rid)"
     relational = v.relational_update_sql(contract)
-    return [
-        f"CREATE OR REPLACE TEMP TABLE checked AS {fast}",
-        "CREATE OR REPLACE TEMP TABLE doubtful AS SELECT _rid FROM checked WHERE NOT _fast",
-        *v.slow_dates_sql(contract, mapping, doubtful, traits),
-        f"CREATE OR REPLACE TEMP TABLE doubtful_staged AS {v.own_checks_sql(contract, mapping, doubtful, traits)}",
-        *_update_doubtful_sql(contract, mapping, traits),
-        *([relational] if relational else []),
-        "DROP TABLE doubtful_staged",
-        "DROP TABLE doubtful",
-    ]
+    return CheckSteps(
+        typed=f"CREATE OR REPLACE TEMP TABLE checked AS {fast}",
+        doubtful="CREATE OR REPLACE TEMP TABLE doubtful AS SELECT _rid FROM checked WHERE NOT _fast",
+        staged=[
+            *v.slow_dates_sql(contract, mapping, doubtful, traits),
+            f"CREATE OR REPLACE TEMP TABLE doubtful_staged AS {v.own_checks_sql(contract, mapping, doubtful, traits)}",
+            *_update_doubtful_sql(contract, mapping, traits),
+            "DROP TABLE doubtful_staged",
+        ],
+        after=[*([relational] if relational else []), "DROP TABLE doubtful"],
+    )
 
 
 def _update_doubtful_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits) -> list[str]:
@@ -274,4 +292,4 @@ def _update_doubtful_sql(contract: Contract, mapping: v.Mapping, traits: v.FileT
     return statements
 
 
-__all__ = ["FastCell", "check_records_sql", "fast_columns", "fast_table_sql"]
+__all__ = ["CheckSteps", "FastCell", "check_records_sql", "fast_columns", "fast_table_sql"]

@@ -109,6 +109,20 @@ def checked_sql(p: PlainPath) -> list[str | tuple[str, str]]:
     ]
 
 
+def empty_checked_sql(p: PlainPath) -> str:
+    """CREATE of an empty `checked` with `checked_sql`'s columns and types, for a file whose
+    every row is plain: planning the staged SQL for no row costs ~20-200 ms."""
+    columns = ["_rid BIGINT", "_line BIGINT", "_sheet INTEGER"]
+    columns += [f"{_q(n)} {SQL_TYPES[logical_type(col)]}" for n, col in p.contract.columns.items()]
+    columns += [f"{v.error_column(n)} VARCHAR" for n in p.contract.columns]
+    columns += [
+        f"{_q('x__' + n)} VARCHAR[]"
+        for n in p.contract.columns
+        if p.contract.identifier(n) and n in p.mapping.source
+    ]
+    return f"CREATE OR REPLACE TEMP TABLE checked ({', '.join(columns)})"
+
+
 def duplicates_sql(p: PlainPath) -> str:
     """CREATE of temp table `dups`: the `_rid` of every row whose key an earlier row of the
     file has (`validate.duplicate_key_sql`'s window), over the plain rows' keys as the fast
@@ -175,6 +189,7 @@ __all__ = [
     "PlainPath",
     "checked_sql",
     "duplicates_sql",
+    "empty_checked_sql",
     "loaded_rows_sql",
     "mark_duplicates_sql",
     "mark_rows_sql",

@@ -34,7 +34,7 @@ from rating.public.shapes import (
 
 
 class Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LedgerHead(Doc):

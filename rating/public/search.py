@@ -58,7 +58,7 @@ ADDRESS = 0.85  # a query's road and house number, both the compound's
 
 
 class CompoundKey(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     project_id: str
     name: str
     district: str | None
@@ -90,7 +90,7 @@ class CompoundKey(BaseModel):
 
 
 class CompanyKey(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     uscc: str
     name: str
     district: str
@@ -108,7 +108,7 @@ class UnratedCompany(CompanyKey):
 
 
 class SearchIndex(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     places: str  # the regular-expression alternation of place prefixes (gazetteer)
     compounds: list[CompoundKey]
     companies: list[CompanyKey]
@@ -129,8 +129,15 @@ class Hit:
 
 # ------------------------------------------------------------------ normalising names
 
-_QUERIES = duckdb.connect()  # queries are normalised here, one at a time (never the warehouse)
 _QUERIES_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _queries() -> duckdb.DuckDBPyConnection:
+    """The in-memory DuckDB where queries are normalised, one at a time (never the warehouse):
+    made on the first search, not at import (a DuckDB instance costs ~20 ms to start, which
+    every command and test that imports `rating.public` paid)."""
+    return duckdb.connect()
 
 
 def _normalise_compounds(
@@ -258,7 +265,7 @@ class Query:
 def normalise_query(q: str, places: str, place_names: tuple[str, ...]) -> Query:
     """A query as the index's names are: places it names taken out, then split into parts."""
     with _QUERIES_LOCK:
-        return _normalise(_QUERIES, q, places, place_names)
+        return _normalise(_queries(), q, places, place_names)
 
 
 def _normalise(

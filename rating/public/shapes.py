@@ -22,7 +22,7 @@ USCC = "91370600MA3C4ULK62"
 
 
 class Shape(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Reason(Shape):

@@ -11,13 +11,15 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
-from fastapi.testclient import TestClient
 
 from rating.public.text import zh_punctuation
+
+if TYPE_CHECKING:  # the app is built by the fixtures that need it, not at collection
+    from fastapi.testclient import TestClient
 
 openpyxl = pytest.importorskip("openpyxl")
 

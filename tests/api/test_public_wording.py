@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from api.routers.pages import history_chart
 from rating.public.shapes import HistoryEntry
 
 YANTAI = ["AAA", "AA", "A", "B", "C", "C(缺失)"]
@@ -26,6 +25,8 @@ def _entry(period: str, grade: str | None) -> HistoryEntry:
 def test_the_history_chart_puts_the_best_grade_at_the_top_whatever_the_company_had() -> None:
     """A company rated C every period: the axis still runs AAA (top) … C(缺失) (bottom), and
     its points lie on C's line near the bottom, not alone at the top (y grows downwards)."""
+    from api.routers.pages import history_chart  # the app's modules: not at collection
+
     chart = history_chart([_entry("2026Q2", "C"), _entry("2026Q3", "C")], YANTAI)
     levels = {lv["grade"]: lv["y"] for lv in chart["levels"]}
     assert list(levels) == YANTAI
