@@ -27,13 +27,14 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work: 55-70 s on this idle 2-core machine (README).
+# Unit and golden tests while you work: 52-63 s on this idle 2-core machine (README).
 # No generated city, no end-to-end run through the CLI or the API, no real server, no browser
 # (those are `slow`; `make test` runs all). Two workers (pytest-xdist, one per core), each with
 # one DuckDB thread (--duckdb-threads=1: two workers already fill two cores; more threads only
 # hand small queries back and forth). `--dist loadscope` sends each module to one worker, which
 # builds its module fixtures (rated, published warehouses) once (xdist hands out the modules
-# with most tests first); workers share the warehouses `tests.factories.load` ingested.
+# with most tests first), and the modules importing scikit-learn or the app to one worker per
+# library (tests/conftest.py); workers share the warehouses `tests.factories.load` ingested.
 # `--few-examples`: property tests draw a quarter of their examples (CI draws them all). Only
 # the hypothesis and xdist plugins are loaded: pytest rewrites the asserts of every module of
 # each auto-loaded plugin's package (schemathesis alone has 227); the schemathesis fuzz module

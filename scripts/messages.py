@@ -170,19 +170,40 @@ def _is_text_choice(node: ast.expr) -> bool:
 
 def _conditional_locals(tree: ast.AST) -> dict[int, dict[str, ast.IfExp]]:
     """id(call) → the local variables of its function assigned a conditional text
-    (`hint = f"; it looks like a '{guess}' file" if guess else ""`), innermost function last."""
+    (`hint = f"; it looks like a '{guess}' file" if guess else ""`): those of the innermost
+    function holding the call, and of the functions nested in it. One pass over the tree (a
+    walk of every function's whole subtree went over nested code once per level)."""
     found: dict[int, dict[str, ast.IfExp]] = {}
-    for func in ast.walk(tree):
-        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
+    functions = ast.FunctionDef | ast.AsyncFunctionDef
+
+    def visit(func: ast.AST) -> dict[str, ast.IfExp]:
         names: dict[str, ast.IfExp] = {}
-        calls = []
-        for node in ast.walk(func):  # one walk for both: this runs for every nested function
+        calls: list[int] = []
+        nested: list[ast.AST] = []
+        stack = list(ast.iter_child_nodes(func))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, functions):
+                nested.append(node)
+                continue
             if isinstance(node, ast.Call):
                 calls.append(id(node))
             elif isinstance(node, ast.Assign) and _is_text_choice(node.value):
                 names.update((t.id, node.value) for t in node.targets if isinstance(t, ast.Name))
+            stack.extend(ast.iter_child_nodes(node))
+        for inner in nested:
+            for name, choice in visit(inner).items():
+                names.setdefault(name, choice)
         found.update(dict.fromkeys(calls, names))
+        return names
+
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, functions):
+            visit(node)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
     return found
 
 

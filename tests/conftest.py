@@ -62,13 +62,12 @@ def pytest_configure(config: pytest.Config) -> None:
 # group goes to one worker, which pays the import once (scikit-learn ~2 s, the app ~1 s).
 IMPORT_GROUPS = {
     "tests/test_matching_evidence.py": "sklearn",
-    "tests/test_integrity_facts.py": "sklearn",
     "tests/test_docs.py": "app",
     "tests/api/test_public_wording.py": "app",
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later, so asked first)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own; xdist may be absent
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadscope` (`make test-fast`): each module to one worker, which builds its
     module fixtures once — and the modules of one `IMPORT_GROUPS` group to the same worker."""

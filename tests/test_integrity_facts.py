@@ -267,6 +267,7 @@ def test_stored_model_is_valid_and_versions_are_immutable(tmp_path: Path) -> Non
         linkage.save_model(replace(model, version="x-1"), tmp_path)
 
 
+@pytest.mark.slow  # trains the linkage model (scikit-learn)
 def test_fit_and_threshold_on_a_hand_made_sample() -> None:
     rng = np.random.default_rng(3)
     same = rng.random(400) < 0.5

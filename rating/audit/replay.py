@@ -87,7 +87,7 @@ def replay(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> R
     if not (digest == stored_now == info["results_sha256"]):
         store(con, run_id, prefix="replay_", scheme=scheme)
         digest, per_table = results_digest(con, run_id, prefix="replay_", scheme=scheme)
-    inputs_now = input_fingerprints(con, ctx)
+    inputs_now = input_fingerprints(con, ctx, stored=False)  # every row hashed again
     report = ReplayReport(
         run_id=run_id,
         status="MATCH",

@@ -33,8 +33,8 @@ from rating.engine import (
     shrinkage,
 )
 from rating.engine.context import RunContext
+from rating.engine.inputs import input_fingerprints
 from rating.engine.shapes import (
-    InputFingerprint,
     Manifest,
     RunReportRecord,
     RunSummary,
@@ -51,11 +51,10 @@ from rating.errors import UsageError
 from rating.periods import Period
 from rating.ruleset import registry
 from rating.ruleset.loader import LoadedRuleSet
-from rating.schema import CONTRACTS
 from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import rows, run, value
-from rating.warehouse import transaction, visible_rows, watermark
+from rating.warehouse import temp_work, transaction, watermark
 
 Progress = Callable[[str, int, int], None]
 
@@ -116,18 +115,20 @@ def _steps(
 def compute(
     con: duckdb.DuckDBPyConnection, ctx: RunContext, progress: Progress | None = None
 ) -> list[StepLog]:
-    """Run every step into temp tables; returns the step log."""
+    """Run every step into temp tables (no automatic checkpoint meanwhile:
+    `warehouse.temp_work`); returns the step log."""
     log: list[StepLog] = []
     steps = _steps(ctx)
     guard.prepare(con)
-    for i, (name, step) in enumerate(steps):
-        started = time.perf_counter()
-        out = guard.run_step(name, step, con, ctx)
-        log.append(
-            {"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)}
-        )
-        if progress:
-            progress(name, i + 1, len(steps))
+    with temp_work(con):
+        for i, (name, step) in enumerate(steps):
+            started = time.perf_counter()
+            out = guard.run_step(name, step, con, ctx)
+            log.append(
+                {"step": name, "rows": out, "ms": round((time.perf_counter() - started) * 1000, 1)}
+            )
+            if progress:
+                progress(name, i + 1, len(steps))
     return log
 
 
@@ -202,35 +203,6 @@ def computed_relations(con: duckdb.DuckDBPyConnection, scheme: str = DIGEST) -> 
         names = ", ".join(f"c{i}" for i in range(len(described)))
         typed = ", ".join(f'CAST(c{i} AS {d[1]}) AS "{d[0]}"' for i, d in enumerate(described))
         out[table] = f"SELECT {typed} FROM ({select}) AS computed({names})"
-    return out
-
-
-def input_fingerprints(
-    con: duckdb.DuckDBPyConnection, ctx: RunContext
-) -> dict[str, InputFingerprint]:
-    """Rows each input contributes to the run, and an order-free hash of their content.
-
-    A source's rows in scope are selected with the predicate `scope.build_scope` selects them
-    with (visible at the watermark, dated within the scope): the same rows as `scope_<kind>`,
-    without joining back to it (a row is identified by its key and batch, unique after ingest).
-    """
-    out: dict[str, InputFingerprint] = {}
-    kinds = ["companies", "projects", *ctx.ruleset.sources()]
-    for kind in kinds:
-        contract = CONTRACTS[kind]
-        params = dict(ctx.params)
-        where = ""
-        if kind in ctx.ruleset.sources():
-            params["scope_start"] = scope.scope_start(ctx, kind)
-            where = scope.scope_predicate(kind)
-        cols = ", ".join(f's."{c}"' for c in contract.columns)
-        count, digest = rows(
-            con,
-            f"""SELECT count(*), coalesce(sum(hash({cols}, s._batch)::HUGEINT) % 18446744073709551616, 0)
-                FROM {visible_rows(contract, extras=True)}{where}""",
-            params,
-        )[0]
-        out[kind] = {"rows": int(count), "hash": f"{int(digest):016x}"}
     return out
 
 
@@ -423,4 +395,4 @@ def execute_run(
     return RunReport(run_id, str(period), ruleset.ref, digest, info, made, steps)
 
 
-__all__ = ["execute_run", "compute", "RunReport", "RESULT_TABLES"]
+__all__ = ["execute_run", "compute", "input_fingerprints", "RunReport", "RESULT_TABLES"]

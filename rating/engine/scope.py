@@ -160,9 +160,16 @@ def scope_predicate(kind: str, start: str = "scope_start") -> str:
     dated within the scope (from `$<start>`) and, for complaints, not held out by an
     integrity review."""
     dated = f" AND s._date BETWEEN ${start} AND $period_end"
+    held = kept_in_sql(kind)
+    return f"{dated} AND {held}" if held else dated
+
+
+def kept_in_sql(kind: str) -> str | None:
+    """The condition on `s` beside its date that a row of `kind` must meet to be in scope, or
+    None: complaints held out by an integrity review are not (bind `$holds_watermark`)."""
     if kind == "complaints":
-        return f"{dated} AND s.complaint_id NOT IN ({held_complaints_sql()})"
-    return dated
+        return f"s.complaint_id NOT IN ({held_complaints_sql()})"
+    return None
 
 
 def streamed(ctx: RunContext) -> list[str]:

@@ -10,6 +10,7 @@ the file (`_row`) and the date they happened on (`_date`).
 from __future__ import annotations
 
 from rating import idnumber, uscc
+from rating.schema import fingerprints
 from rating.schema.contracts import Contract, logical_type
 from rating.schema.macros import PARSE_MACROS
 from rating.schema.sources import CONTRACTS
@@ -262,6 +263,7 @@ def layout_ddl() -> list[str]:
         idnumber.MASK_MACRO,
         *PARSE_MACROS,
         *(source_table_ddl(c) for c in CONTRACTS.values()),
+        *fingerprints.LAYOUT,
     ]
 
 
@@ -270,6 +272,7 @@ def later_ddl(present: set[tuple[str, str]]) -> list[str]:
     return [
         *added_columns_ddl(present),
         *MIGRATIONS,
+        *fingerprints.backfill_ddl(),
         *RESULT_LAYOUT,
         *LEDGER_LAYOUT,
         *ANALYSIS_LAYOUT,
