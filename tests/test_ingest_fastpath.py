@@ -1,11 +1,12 @@
-"""The fast path of validation changes nothing: for any mix of good and bad cells, ingest with
-it (`rating.ingest.fastpath`) stores the same rows, quarantines the same problems with the
-same reasons, lines and columns, and reports the same counts as the staged checks alone."""
+"""The fast paths of validation change nothing: for any mix of good, bad and duplicated
+cells, ingest with them (`rating.ingest.onepass` for the plain rows, `rating.ingest.fastpath`
+for contracts it does not serve) stores the same rows in the same order, quarantines the same
+problems with the same reasons, lines and columns, and reports the same counts as the staged
+checks alone."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rating.ingest import fastpath
+from rating.ingest import fastpath, onepass
 from rating.ingest.loader import ingest_file
+from rating.ingest.validate import FileTraits, Mapping
 from rating.schema import CONTRACTS, FALSE_WORDS, NULL_TOKENS, TRUE_WORDS, logical_type
 from rating.schema.contracts import Column
 from rating.sql import rows
@@ -126,13 +128,18 @@ def _rows(kind: str) -> st.SearchStrategy[list[list[str]]]:
 
     key = [n for n, _ in columns].index(CONTRACTS[kind].key[0])
 
-    def unique_keys(table: list[list[str]]) -> list[list[str]]:
+    def unique_keys(table: list[list[str]], copies: list[tuple[int, int]]) -> list[list[str]]:
         for i, row in enumerate(table):  # a good key, made unique; a spoilt one as it is
             if row[key] in _words(kind, *columns[key]):
                 row[key] = f"{row[key]}{i}"
+        for i, j in copies:  # a record sent twice: the later one is a DUPLICATE_KEY
+            if i < j < len(table):
+                table[j][key] = table[i][key]
         return table
 
-    return st.lists(st.builds(apply, good, spoil), min_size=10, max_size=40).map(unique_keys)
+    copies = st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=3)
+    table = st.lists(st.builds(apply, good, spoil), min_size=10, max_size=40)
+    return st.builds(unique_keys, table, copies)
 
 
 def _write(path: Path, kind: str, table: list[list[str]]) -> None:
@@ -199,15 +206,19 @@ def test_fast_and_staged_paths_store_and_quarantine_the_same(
         _write(path, kind, table)
     except UnicodeEncodeError:  # a character GB18030 lacks: not an export a bureau gets
         return
-    fast = _ingest(base, tmp_path, kind, path)
-    with mock.patch.object(fastpath, "check_records_sql", return_value=None):
+    fast = _ingest(base, tmp_path, kind, path)  # complaints, surveys, contracts: onepass
+    with (
+        mock.patch.object(onepass, "plain_path", return_value=None),
+        mock.patch.object(fastpath, "check_records_sql", return_value=None),
+    ):
         staged = _ingest(base, tmp_path, kind, path)
     assert fast == staged
 
 
-def test_clean_rows_take_the_fast_path(base: Path, tmp_path: Path) -> None:
-    """The fast path is taken (not a test that passes because both sides are the staged SQL):
-    on a clean file no row is in doubt."""
+def test_clean_rows_take_the_plain_path(base: Path, tmp_path: Path) -> None:
+    """The plain path is taken (not a test that passes because both sides are the staged
+    SQL): on a clean file every row is plain, so none is staged into `checked`; and the
+    kinds the hypothesis test above draws take the paths it says."""
     path = tmp_path / "complaints.csv"
     _write(
         path,
@@ -222,19 +233,78 @@ def test_clean_rows_take_the_fast_path(base: Path, tmp_path: Path) -> None:
             for i in range(3)
         ],
     )  # fmt: skip
-    real = fastpath.check_records_sql
-
-    def keep_doubtful(*a: Any) -> fastpath.CheckSteps | None:
-        steps = real(*a)
-        assert steps is not None and steps.after[-1] == "DROP TABLE doubtful"
-        after = [*steps.after[:-1], "ALTER TABLE doubtful RENAME TO doubtful_seen"]
-        return dataclasses.replace(steps, after=after)
-
+    keep = "ALTER TABLE IF EXISTS nonplain RENAME TO nonplain_seen; DROP TABLE IF EXISTS dups"
     shutil.copyfile(base, tmp_path / "warehouse.duckdb")
     s = settings_for(tmp_path)
     con = open_warehouse(s)
-    with mock.patch.object(fastpath, "check_records_sql", keep_doubtful):
+    with mock.patch.object(onepass, "DROP", keep):
         result = ingest_file(con, s, "complaints", path)
     assert result.rows_loaded == 3
-    assert rows(con, "SELECT count(*) FROM doubtful_seen") == [(0,)]
+    assert rows(con, "SELECT count(*) FROM nonplain_seen") == [(0,)]
     con.close()
+    mapping = Mapping({n: (f"c{i}", n) for i, n in enumerate(CONTRACTS["projects"].columns)})
+    assert onepass.plain_path(CONTRACTS["projects"], mapping, FileTraits()) is None  # no_overlap
+    for kind in ("complaints", "surveys", "contracts"):
+        mapping = Mapping({n: (f"c{i}", n) for i, n in enumerate(CONTRACTS[kind].columns)})
+        assert onepass.plain_path(CONTRACTS[kind], mapping, FileTraits()) is not None
+
+
+def test_a_plain_row_sent_twice_is_a_duplicate(base: Path, tmp_path: Path) -> None:
+    """A clean row whose key an earlier row has leaves the plain path: the later one is
+    quarantined as DUPLICATE_KEY (also when the earlier one is in doubt), and the rows load
+    in file order around it."""
+    good = {"工单编号": "GD1", "受理时间": "2025-07-03 10:00:00", "工单来源": "12345热线",
+            "工单类型": "投诉举报类", "十四类": "房屋维修", "项目编号": "P1", "事实认定": "属实",
+            "案件期限": "2025-07-10 10:00:00", "是否重复": "否", "诉求人数": "1"}  # fmt: skip
+
+    def row(key: str, when: str = "2025-07-03 10:00:00") -> list[str]:
+        cells = {**good, "工单编号": key, "受理时间": when}
+        return [cells.get(c.metadata["headers"][0], "") for _, c in _columns("complaints")]
+
+    path = tmp_path / "complaints.csv"
+    table = [row("GD1"), row(" GD2", "2025/7/3 10:00"), row("GD2"), row("GD3"), row("GD1")]
+    _write(path, "complaints", table)
+    plain = _ingest(base, tmp_path, "complaints", path)
+    with (
+        mock.patch.object(onepass, "plain_path", return_value=None),
+        mock.patch.object(fastpath, "check_records_sql", return_value=None),
+    ):
+        staged = _ingest(base, tmp_path, "complaints", path)
+    assert plain == staged
+    assert [(q[0], q[2]) for q in plain["quarantine"]] == [
+        (4, "DUPLICATE_KEY"),
+        (6, "DUPLICATE_KEY"),
+    ]
+    assert [r[-2] for r in plain["stored"]] == [2, 3, 5]
+
+
+def test_a_clean_file_gets_the_checked_table_the_staged_sql_makes(
+    base: Path, tmp_path: Path
+) -> None:
+    """With every row plain, `checked` is created empty by DDL instead of by the staged SQL
+    (`onepass.empty_checked_sql`): the same columns with the same types."""
+    good = {"工单编号": "GD1", "受理时间": "2025-07-03 10:00:00", "工单来源": "12345热线",
+            "工单类型": "投诉举报类", "十四类": "房屋维修", "项目编号": "P1", "事实认定": "属实",
+            "案件期限": "2025-07-10 10:00:00", "是否重复": "否", "诉求人数": "1"}  # fmt: skip
+    real = onepass.mark_rows_sql
+    seen: list[list[tuple[Any, ...]]] = []
+
+    def keep_checked(p: onepass.PlainPath) -> list[str]:
+        return ["CREATE OR REPLACE TEMP TABLE checked_seen AS FROM checked LIMIT 0", *real(p)]
+
+    for when in ("2025-07-03 10:00:00", " 2025-07-03 10:00:00"):  # plain; in doubt
+        cells = {**good, "受理时间": when}
+        path = tmp_path / "complaints.csv"
+        _write(
+            path,
+            "complaints",
+            [[cells.get(c.metadata["headers"][0], "") for _, c in _columns("complaints")]],
+        )
+        shutil.copyfile(base, tmp_path / "warehouse.duckdb")
+        s = settings_for(tmp_path)
+        con = open_warehouse(s)
+        with mock.patch.object(onepass, "mark_rows_sql", keep_checked):
+            assert ingest_file(con, s, "complaints", path).rows_loaded == 1
+        seen.append(rows(con, "SELECT column_name, column_type FROM (DESCRIBE checked_seen)"))
+        con.close()
+    assert seen[0] and seen[0] == seen[1]

@@ -9,7 +9,8 @@ identifier problems); `fast_rows_sql` gives those rows their typed values straig
 with no problem code. Every other row — one cell in doubt is enough — goes through the
 staged SQL as before, which finds every reason. Checks across rows and tables (known
 references, cross-column rules, duplicate keys, overlapping periods) run afterwards over
-both alike.
+both alike. (For most contracts the loader uses these readings through
+`rating.ingest.onepass`, which writes no typed copy of the plain rows at all.)
 
 The promise is exactness, not a heuristic: for a row the predicate accepts, the staged SQL
 would give the same values and no problem of the row's own cells
@@ -148,14 +149,16 @@ def _damage_marks(r: str, traits: v.FileTraits) -> str:
 
 
 @dataclass(frozen=True)
-class _FastCell:
+class FastCell:
+    """The fast reading of one column."""
+
     ok: str  # SQL over the raw cell and its typed value (`f__<name>`): the cell is clean
     value: str  # SQL over the raw cell: its final value when it is
 
 
 def _column(
     name: str, col: Column, raw: str | None, identifier: str | None, traits: v.FileTraits
-) -> _FastCell | None:
+) -> FastCell | None:
     """The fast reading of column `name`, or None when its cells never have one (a required
     column the file lacks, a column without a cheap reading)."""
     target = SQL_TYPES[logical_type(col)]
@@ -163,10 +166,10 @@ def _column(
     empty_value = f"CAST({sql_text(lit(default))} AS {target})"
     required = default is None and not col.nullable
     if raw is None:
-        return None if required else _FastCell("true", empty_value)
+        return None if required else FastCell("true", empty_value)
     empty_ok = "false" if required else "true"
     if col.metadata["personal"]:  # kept only as a keyed hash: the staged path does that
-        return _FastCell(f"({raw} IS NULL AND {empty_ok})", f"NULL::{target}")
+        return FastCell(f"({raw} IS NULL AND {empty_ok})", f"NULL::{target}")
     fast = _fast_value(raw, col, identifier)
     if fast is None:
         return None
@@ -175,15 +178,17 @@ def _column(
     failing = _own_checks(name, col, f, identifier)
     passes = " AND ".join(f"NOT coalesce({c}, true)" for c in failing) or "true"
     ok = f"({reads.replace('@V', f)} AND NOT ({_damage_marks(raw, traits)}) AND {passes})"
-    return _FastCell(
+    return FastCell(
         f"CASE WHEN {raw} IS NULL THEN {empty_ok} ELSE coalesce({ok}, false) END",
         f"CASE WHEN {raw} IS NULL THEN {empty_value} ELSE CAST({parsed} AS {target}) END",
     )
 
 
-def _columns(
+def fast_columns(
     contract: Contract, mapping: v.Mapping, traits: v.FileTraits
-) -> dict[str, _FastCell] | None:
+) -> dict[str, FastCell] | None:
+    """Each column's fast reading (`FastCell`), or None when a column has none (then no row
+    of this file can be fast)."""
     out = {}
     for name, col in contract.columns.items():
         raw = mapping.source.get(name, (None, ""))[0]
@@ -201,7 +206,7 @@ def fast_table_sql(contract: Contract, mapping: v.Mapping, traits: v.FileTraits)
     when they are (every cell clean: see the module doc). One pass, each value read once.
     None when no row of this file can be fast (a required column is missing, a column has no
     fast reading). Uses `$today` and `$now` (the FUTURE_DATE bound)."""
-    columns = _columns(contract, mapping, traits)
+    columns = fast_columns(contract, mapping, traits)
     if columns is None:
         return None
     typed = ", ".join(f"{c.value} AS {_q('f__' + n)}" for n, c in columns.items())
@@ -287,4 +292,4 @@ def _update_doubtful_sql(contract: Contract, mapping: v.Mapping, traits: v.FileT
     return statements
 
 
-__all__ = ["CheckSteps", "check_records_sql", "fast_table_sql"]
+__all__ = ["CheckSteps", "FastCell", "check_records_sql", "fast_columns", "fast_table_sql"]

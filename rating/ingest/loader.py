@@ -24,7 +24,7 @@ from duckdb.func import FunctionNullHandling
 
 from rating import idnumber
 from rating.errors import InputFileError, UsageError
-from rating.ingest import fastpath, readers
+from rating.ingest import fastpath, onepass, readers
 from rating.ingest.attach import Attached, address_column, attach_orders
 from rating.ingest.nondata import (
     kind_probe,
@@ -190,8 +190,58 @@ def _name_the_key(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes
     )
 
 
-def _run_steps(
-    con: duckdb.DuckDBPyConnection, statements: list[str | tuple[str, str]], params: dict[str, Any]
+def _check_records(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    mapping: Mapping,
+    settings: Settings,
+    traits: FileTraits,
+    plain: onepass.PlainPath | None = None,
+) -> None:
+    """Fill temp table `checked`: every row of the raw table typed with its problem codes,
+    or with `plain`, only the rows that are not plain (`rating.ingest.onepass`)."""
+    personal = any(c.metadata["personal"] for c in contract.columns.values())
+    key = _register_id_hash(con, settings) if personal else None
+    now = settings.current_time().replace(tzinfo=None)
+    params = {"today": now.date(), "now": now, "watermark": watermark(con)}
+    if plain is not None:
+        in_doubt = run(con, onepass.nonplain_sql(plain), params).fetchall()[0][0]
+        # None in doubt (a clean file): no staged statement to plan (~20-200 ms each)
+        _run_checks(
+            con,
+            onepass.checked_sql(plain) if in_doubt else [onepass.empty_checked_sql(plain)],
+            params,
+        )
+    else:
+        steps = fastpath.check_records_sql(contract, mapping, traits)
+        if steps is None:
+            checks = check_sql(contract, mapping, traits=traits)
+            _run_checks(
+                con,
+                [
+                    *slow_dates_sql(contract, mapping, traits=traits),
+                    f"CREATE OR REPLACE TEMP TABLE checked AS {checks}",
+                ],
+                params,
+            )
+        else:
+            run(con, steps.typed, params)
+            in_doubt = run(con, steps.doubtful).fetchall()[0][0]  # CREATE … AS gives its count
+            _run_checks(con, [*(steps.staged if in_doubt else []), *steps.after], params)
+    _name_the_key(con, contract, key)
+    if plain is not None:
+        _mark_duplicates(con, plain, params)
+    else:
+        run(con, duplicate_key_sql(contract))
+    overlap = overlap_check_sql(contract)
+    if overlap:
+        run(con, overlap, {"watermark": watermark(con)})
+
+
+def _run_checks(
+    con: duckdb.DuckDBPyConnection,
+    statements: list[str | tuple[str, str]],
+    params: dict[str, object],
 ) -> None:
     for statement in statements:
         if isinstance(statement, tuple):  # a slow-date table, filled when it has cells
@@ -200,43 +250,23 @@ def _run_steps(
                 run(con, fill)
         else:
             run(con, statement, params)
-
-
-def _check_records(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    mapping: Mapping,
-    settings: Settings,
-    traits: FileTraits,
-) -> None:
-    personal = any(c.metadata["personal"] for c in contract.columns.values())
-    key = _register_id_hash(con, settings) if personal else None
-    now = settings.current_time().replace(tzinfo=None)
-    params = {"today": now.date(), "now": now, "watermark": watermark(con)}
-    steps = fastpath.check_records_sql(contract, mapping, traits)
-    if steps is None:
-        checks = check_sql(contract, mapping, traits=traits)
-        _run_steps(
-            con,
-            [
-                *slow_dates_sql(contract, mapping, traits=traits),
-                f"CREATE OR REPLACE TEMP TABLE checked AS {checks}",
-            ],
-            params,
-        )
-    else:
-        run(con, steps.typed, params)
-        in_doubt = run(con, steps.doubtful).fetchall()[0][0]  # CREATE … AS gives its count
-        _run_steps(con, [*(steps.staged if in_doubt else []), *steps.after], params)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'slow__')"
     ).fetchall():
         con.execute(f'DROP TABLE "{table}"')  # the slow dates were joined into `checked`
-    _name_the_key(con, contract, key)
-    run(con, duplicate_key_sql(contract))
-    overlap = overlap_check_sql(contract)
-    if overlap:
-        run(con, overlap, {"watermark": watermark(con)})
+
+
+def _mark_duplicates(
+    con: duckdb.DuckDBPyConnection, plain: onepass.PlainPath, params: dict[str, object]
+) -> None:
+    """DUPLICATE_KEY on the rows of `checked` whose key an earlier row of the file has. A
+    plain row that is such a duplicate (rare: a file sending a record twice) is not plain:
+    it joins `nonplain` and `checked` is staged again with it."""
+    run(con, onepass.duplicates_sql(plain))
+    if value(con, f"SELECT count(*) FROM ({onepass.PLAIN_DUPLICATES})"):
+        run(con, f"INSERT INTO nonplain {onepass.PLAIN_DUPLICATES}")
+        _run_checks(con, onepass.checked_sql(plain), params)
+    run(con, onepass.mark_duplicates_sql(plain))
 
 
 def _attach_orders(
@@ -253,24 +283,39 @@ def _attach_orders(
     return attach_orders(con, contract, batch_id, address_column(headers))
 
 
-def _load_good(con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int) -> int:
-    """Insert the clean records in file order. `checked` is nearly always stored in `_rid`
-    order already (the raw table is, and the checks update it in place; DuckDB keeps
-    insertion order): then no ORDER BY, whose sort of a million wide rows spilled ~0.5 GB
-    under the ingest memory limit. Whether it is, is asked of `rowid` (the storage order)
-    with a sort of two integers per row."""
-    names = ", ".join(f'"{n}"' for n in contract.columns)
+def _load_good(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch_id: int,
+    plain: onepass.PlainPath | None = None,
+) -> int:
+    """Insert the clean records in file order; returns how many. `checked` (with `plain`:
+    the raw table, `_load_plain`) is nearly always stored in `_rid` order already (the raw
+    table is, and the checks update it in place; DuckDB keeps insertion order): then no
+    ORDER BY, whose sort of a million wide rows spilled ~0.5 GB under the ingest memory
+    limit. Whether it is, is asked of `rowid` (the storage order) with a sort of two
+    integers per row."""
+    table = "raw" if plain is not None else "checked"
+    if plain is not None:
+        for statement in onepass.mark_rows_sql(plain):
+            con.execute(statement)
     moved = value(
         con,
-        "SELECT count(*) FROM (SELECT _rid < lag(_rid) OVER (ORDER BY rowid) AS back FROM checked) WHERE back",
+        f"SELECT count(*) FROM (SELECT _rid < lag(_rid) OVER (ORDER BY rowid) AS back FROM {table}) WHERE back",
     )
-    con.execute(
+    names = ", ".join(f'"{n}"' for n in contract.columns)
+    rows = (
+        f"({onepass.loaded_rows_sql(plain)})"
+        if plain is not None
+        else f"(SELECT * FROM checked WHERE {clean_rows(contract)})"
+    )
+    inserted = con.execute(
         f"""INSERT INTO src_{contract.kind} ({names}, _batch, _row, _date)
-            SELECT {names}, $batch, _line, {_date_sql(contract)} FROM checked
-            WHERE {clean_rows(contract)} {"ORDER BY _rid" if moved else ""}""",
+            SELECT {names}, $batch, _line, {_date_sql(contract)} FROM {rows} AS v
+            {"ORDER BY _rid" if moved else ""}""",
         {"batch": batch_id},
-    )
-    return int(value(con, f"SELECT count(*) FROM checked WHERE {clean_rows(contract)}"))
+    ).fetchall()
+    return int(inserted[0][0])
 
 
 def _record_corrections(
@@ -323,7 +368,11 @@ def _quarantine(
     mapping: Mapping,
     raw: readers.RawFile,
     batch_id: int,
+    raw_rows: str = "raw",
 ) -> tuple[int, dict[str, int]]:
+    """Quarantine every problem of `checked` (with its raw cell and record from `raw_rows`,
+    a table holding at least the raw rows of `checked`) and the lines the reader rejected;
+    returns (rows quarantined, problems by code)."""
     messages = (
         "(VALUES "
         + ", ".join(
@@ -341,7 +390,7 @@ def _quarantine(
                 SELECT $batch, $kind, $file, q.line, q.header, q.code,
                        m.message || ' (' || q.header || ')' || coalesce(': ' || q.detail, ''),
                        q.value, q.raw, list_extract({sheet_names}, q.sheet + 1)
-                FROM ({problems_sql(contract, mapping, traits=raw.traits, codes=codes)}) q
+                FROM ({problems_sql(contract, mapping, raw_table=raw_rows, traits=raw.traits, codes=codes)}) q
                 LEFT JOIN {messages} ON m.code = q.code
                 ORDER BY q._rid, q.field""",
             {"batch": batch_id, "kind": contract.kind, "file": raw.path.name},
@@ -454,7 +503,7 @@ def _ingest_file(
     try:
         return _load_read(con, settings, contract, path, sha, origin, read_raw)
     finally:  # the raw cells (an identity number in clear) leave memory, also on a failure
-        con.execute("DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw")
+        con.execute(f"DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw; {onepass.DROP}")
 
 
 def _load_read(
@@ -480,13 +529,15 @@ def _load_read(
     skipped = skip_non_data(con, contract, mapping, len(raw.headers))
     if raw.empty_lines:
         skipped["blank"] = skipped.get("blank", 0) + raw.empty_lines
+    plain = onepass.plain_path(contract, mapping, raw.traits)
     with transaction(con):
         batch_id = watermark(con) + 1
-        _check_records(con, contract, mapping, settings, raw.traits)
+        _check_records(con, contract, mapping, settings, raw.traits, plain)
         attached = _attach_orders(con, contract, mapping, batch_id, raw.headers)
-        loaded = _load_good(con, contract, batch_id)
+        loaded = _load_good(con, contract, batch_id, plain)
         superseding, repeated = _record_corrections(con, contract, batch_id)
-        quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id)
+        raw_rows = onepass.NONPLAIN_RAW if plain is not None else "raw"
+        quarantined, reasons = _quarantine(con, contract, mapping, raw, batch_id, raw_rows)
         result = IngestResult(
             kind,
             path.name,
@@ -516,7 +567,7 @@ def _load_read(
         _record_batch(con, result, mapping, origin, settings)
         # Dropped before COMMIT: a temp table made inside the transaction is merged into
         # DuckDB's temp storage when it commits — 3 s of a 20 s million-row ingest, for nothing.
-        con.execute("DROP TABLE checked")
+        con.execute(f"DROP TABLE checked; {onepass.DROP}")
     return result
 
 

@@ -9,7 +9,8 @@ Keeping codes in plain columns (not a list of structs per row) keeps a clean 10-
 file cheap to check.
 
 The loader runs this SQL only on the rows with a cell in doubt; clean rows are typed in one
-pass (`rating.ingest.fastpath`) and get the relational checks by `relational_update_sql`.
+pass (`rating.ingest.fastpath`) and get the relational checks by `relational_update_sql`, or
+(`rating.ingest.onepass`) go straight into the source table when nothing is wrong with them.
 
 Problem codes are part of the public interface (`rating.ingest.reasons`, documented in
 datasets/CONTRACTS.md).
@@ -420,14 +421,25 @@ def relational_update_sql(contract: Contract, table: str = "checked") -> str | N
     return f"UPDATE {table} AS v SET {', '.join(sets)} WHERE {where}"
 
 
+def _duplicates(contract: Contract, rows: str) -> str:
+    """SELECT of the `_rid` of the rows of `rows` whose key an earlier row (by `_rid`) has."""
+    key_cols = ", ".join(f'"{k}"' for k in contract.key)
+    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
+    return f"""SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key_cols} ORDER BY _rid) AS n
+                          FROM {rows} WHERE {not_null}) WHERE n > 1"""
+
+
 def duplicate_key_sql(contract: Contract, table: str = "checked") -> str:
     """UPDATE marking a key seen earlier in the file, on the first key column if still clean."""
     e = error_column(contract.key[0])
-    key_cols = ", ".join(f'"{k}"' for k in contract.key)
-    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in contract.key)
     return f"""UPDATE {table} AS v SET {e} = 'DUPLICATE_KEY' WHERE {e} IS NULL AND v._rid IN (
-        SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key_cols} ORDER BY _rid) AS n
-                          FROM {table} WHERE {not_null}) WHERE n > 1)"""
+        {_duplicates(contract, table)})"""
+
+
+def duplicate_rows_sql(contract: Contract, rows: str, target: str) -> str:
+    """CREATE of temp table `target` holding the `_rid` of the rows of `rows` (`_rid` and the
+    key columns by name) whose key an earlier row has: `duplicate_key_sql`'s rows."""
+    return f"CREATE OR REPLACE TEMP TABLE {target} AS {_duplicates(contract, rows)}"
 
 
 def clean_rows(contract: Contract) -> str:
@@ -462,6 +474,8 @@ __all__ = [
     "Mapping",
     "check_sql",
     "clean_rows",
+    "duplicate_key_sql",
+    "duplicate_rows_sql",
     "own_checks_sql",
     "relational_update_sql",
     "slow_dates_sql",
