@@ -7,6 +7,7 @@ checks alone."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,34 @@ def test_a_clean_file_gets_the_checked_table_the_staged_sql_makes(
         seen.append(rows(con, "SELECT column_name, column_type FROM (DESCRIBE checked_seen)"))
         con.close()
     assert seen[0] and seen[0] == seen[1]
+
+
+def test_clean_projects_take_the_fast_path(base: Path, tmp_path: Path) -> None:
+    """Projects (a no-overlap rule: no plain path) are typed the fast way: on a clean file no
+    row is in doubt, so none goes through the staged checks (not a test that passes because
+    both sides of the hypothesis test above are the staged SQL)."""
+    columns = _columns("projects")
+    key = [n for n, _ in columns].index(CONTRACTS["projects"].key[0])
+    table = []
+    for i in range(3):
+        row = [{"built_year": "2005"}.get(n) or _words("projects", n, c)[0] for n, c in columns]
+        row[key] = f"{row[key]}{i}"
+        table.append(row)
+    path = tmp_path / "projects.csv"
+    _write(path, "projects", table)
+    real = fastpath.check_records_sql
+
+    def keep_doubtful(*a: Any) -> fastpath.CheckSteps | None:
+        steps = real(*a)
+        assert steps is not None and steps.after[-1] == "DROP TABLE doubtful"
+        after = [*steps.after[:-1], "ALTER TABLE doubtful RENAME TO doubtful_seen"]
+        return dataclasses.replace(steps, after=after)
+
+    shutil.copyfile(base, tmp_path / "warehouse.duckdb")
+    s = settings_for(tmp_path)
+    con = open_warehouse(s)
+    with mock.patch.object(fastpath, "check_records_sql", keep_doubtful):
+        result = ingest_file(con, s, "projects", path)
+    assert result.rows_loaded == 3, rows(con, "SELECT line, column_name, code FROM quarantine")
+    assert rows(con, "SELECT count(*) FROM doubtful_seen") == [(0,)]
+    con.close()
