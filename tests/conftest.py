@@ -62,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # group goes to one worker, which pays the import once (scikit-learn ~2 s, the app ~1 s).
 IMPORT_GROUPS = {
     "tests/test_matching_evidence.py": "sklearn",
+    "tests/test_calibration.py": "sklearn",
     "tests/test_docs.py": "app",
     "tests/api/test_public_wording.py": "app",
 }
