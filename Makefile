@@ -27,7 +27,7 @@ test: setup lint
 test-wheel: setup
 	bash scripts/check-wheel.sh
 
-# Unit and golden tests while you work: 52-63 s on this idle 2-core machine (README).
+# Unit and golden tests while you work: 37-48 s on this idle 2-core machine (README).
 # No generated city, no end-to-end run through the CLI or the API, no real server, no browser
 # (those are `slow`; `make test` runs all). Two workers (pytest-xdist, one per core), each with
 # one DuckDB thread (--duckdb-threads=1: two workers already fill two cores; more threads only
@@ -37,7 +37,7 @@ test-wheel: setup
 # library (tests/conftest.py); workers share the warehouses `tests.factories.load` ingested.
 # `--few-examples`: property tests draw a quarter of their examples (CI draws them all). Only
 # the hypothesis and xdist plugins are loaded: pytest rewrites the asserts of every module of
-# each auto-loaded plugin's package (schemathesis alone has 227); the schemathesis fuzz module
+# each auto-loaded plugin's package (schemathesis alone has hundreds); the schemathesis fuzz module
 # (all slow) is not even collected, as it builds its cases from the app's OpenAPI document at
 # collection. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set, so a second run
 # neither recompiles nor rewrites asserts.
