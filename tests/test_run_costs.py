@@ -1,6 +1,7 @@
 """What a run does to be fast without changing a byte (issue 21): its temp-table steps
-trigger no automatic checkpoint (the setting is the caller's again afterwards), and its input
-fingerprints add sums kept per batch at ingest — the row-by-row figures exactly."""
+trigger no automatic checkpoint (the setting is the caller's again afterwards), the checkpoint
+that writes its results re-packs no earlier row groups, and its input fingerprints add sums
+kept per batch at ingest — the row-by-row figures exactly."""
 
 from __future__ import annotations
 
@@ -55,6 +56,21 @@ def test_compute_defers_automatic_checkpoints_and_restores_the_setting(
     with pytest.raises(Exception, match="a step failed"):
         runner.compute(con, ctx)
     assert value(con, THRESHOLD) == before
+
+
+def test_the_checkpoint_after_a_run_merges_no_row_groups(tmp_path: Path) -> None:
+    """`warehouse.appending_results`: DuckDB's vacuum tasks re-packed earlier runs' partly
+    filled row groups at every run's checkpoint; a run's connection turns them off, and the
+    results read back are the ones the digest was taken of."""
+    con, settings, _ = load(scenarios.yantai(), tmp_path, settings_for(tmp_path))
+    rs = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
+    assert int(value(con, "SELECT current_setting('max_vacuum_tasks')")) > 0
+    first = runner.execute_run(con, settings, rs, Q3, forced=True)
+    assert int(value(con, "SELECT current_setting('max_vacuum_tasks')")) == 0
+    second = runner.execute_run(con, settings, rs, Q3, forced=True)
+    con.execute("CHECKPOINT")
+    assert first.results_sha256 == second.results_sha256
+    assert replay(con, settings, first.run_id).status == "MATCH"
 
 
 # --- input fingerprints from the sums kept per batch (rating.schema.fingerprints) ---
