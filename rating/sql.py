@@ -19,10 +19,6 @@ import sqlglot
 from sqlglot import exp
 
 DIALECT = "duckdb"
-# sqlglot loads a dialect's module the first time it renders in it (0.05 – 0.09 s of CPU):
-# loaded with this module instead, not inside the first statement a command or request builds
-# (for `rating ingest`, inside the timed ingest of its first file).
-sqlglot.Dialect.get_or_raise(DIALECT)
 
 
 def ident(name: str) -> exp.Identifier:
