@@ -101,8 +101,9 @@ def _load_text(
     tmp: Path,
     probe: sheets.KindProbe,
     sha: str | None,
+    scan: textfile.TextScan | None = None,
 ) -> RawFile:
-    scan = textfile.scan_text(path, sha)
+    scan = scan or textfile.scan_text(path, sha)
     header = textfile.find_header(path, scan, probe.score)
     names = [f"c{i}" for i in range(len(header.cells))]
     fast = scan.encoding in ("utf-8", "utf-8-sig", "gb18030") and not (
@@ -248,15 +249,16 @@ def _load_text_named(
     tmp: Path,
     probe: sheets.KindProbe,
     sha: str | None,
+    scan: textfile.TextScan | None = None,
 ) -> RawFile:
     """A text file, whatever its name. Some systems save CSV text under an Excel name, and its
     values read exactly as CSV, so a text file named .xlsx/.xls whose header is found is read
     (marked: the loader warns FILE_NOT_EXCEL); one that cannot be read as an export of the kind
     is refused as what it really is — not a workbook (FILE_UNREADABLE), not "missing columns"."""
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        return _load_text(con, path, table, tmp, probe, sha)
+        return _load_text(con, path, table, tmp, probe, sha, scan)
     try:
-        raw = _load_text(con, path, table, tmp, probe, sha)
+        raw = _load_text(con, path, table, tmp, probe, sha, scan)
     except InputFileError as exc:
         raise text_not_a_workbook(path.name, exc) from exc
     raw.traits = replace(raw.traits, marks=raw.traits.marks | {TEXT_NAMED_EXCEL})
@@ -326,16 +328,18 @@ def load_raw(
     probe: sheets.KindProbe,
     table: str = "raw",
     sha256: str | None = None,
+    scan: textfile.TextScan | None = None,
 ) -> RawFile:
     """Read any supported file into temp table `table` (c0…cN text columns, `_rid`, `_line`,
     `_sheet`); `probe` finds the header (and the sheets) of the kind being ingested.
 
-    `sha256`, when the caller has already hashed the file, saves reading it once more.
+    `sha256`, when the caller has already hashed the file, saves reading it once more, and
+    `scan` (`textfile.scan_text` of this text file) saves the text file's scan.
     Raises InputFileError with a FILE_* code when the file cannot be read at all."""
     fmt = sniff_format(path)
     with tempfile.TemporaryDirectory(prefix="rating-ingest-") as tmp:
         if fmt == "csv":
-            raw = _load_text_named(con, path, table, Path(tmp), probe, sha256)
+            raw = _load_text_named(con, path, table, Path(tmp), probe, sha256, scan)
         elif fmt == "xlsx":
             raw = _load_xlsx(con, path, table, sha256 or file_sha256(path), probe)
         elif fmt in ("xls", "html"):
