@@ -8,7 +8,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rating.schema.macros import PARSE_MACROS
+from rating.schema.macros import _TRIMMED, PARSE_MACROS
 from tests.factories import examples
 
 # Every character the trims remove or test the bounds of, and ordinary text around them.
@@ -21,6 +21,11 @@ def _con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for macro in PARSE_MACROS:
         con.execute(macro)
+    # `fast_trim` as it was before its last character was tested with `may_trim_end`
+    con.execute(
+        "CREATE MACRO decoded_trim(t) AS CASE WHEN may_trim(ord(t)) OR may_trim(ord(t[-1])) "
+        f"THEN trim(t, {_TRIMMED}) ELSE t END"
+    )
     return con
 
 
@@ -56,3 +61,41 @@ def test_every_edge_character_alone_at_either_end_and_both() -> None:
 def test_trim_ends_equals_fast_trim(cells: list[str]) -> None:
     for old, new in _both(list(cells)):
         assert old == new
+
+
+def _ends(cells: list[str | None]) -> list[tuple[object, ...]]:
+    """Per cell: the old and new `fast_trim`, and for a non-empty cell the last character
+    tested by decoding (`may_trim_at(t[-1])`, `may_trim(ord(t[-1]))`) and by `may_trim_end`."""
+    return CON.execute(
+        """SELECT decoded_trim(t), fast_trim(t),
+                  CASE WHEN t <> '' THEN may_trim_at(t[-1]) END,
+                  CASE WHEN t <> '' THEN may_trim(ord(t[-1])) END,
+                  CASE WHEN t <> '' THEN may_trim_end(t) END
+           FROM (SELECT unnest($cells::VARCHAR[]) AS t)""",
+        {"cells": cells},
+    ).fetchall()
+
+
+def test_may_trim_end_is_the_decoded_test_of_the_last_character() -> None:
+    cells: list[str | None] = [None, "", "  ", "物业", "a\n", "\na", "e\u0301", "\u2764\ufe0f"]
+    for a in EDGES:
+        cells += [a, a + "x", "x" + a, a + "物业" + a, a + a]
+    for old, new, at, decoded, end in _ends(cells):
+        assert old == new
+        assert at == decoded == end
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(EDGES) | st.characters(blacklist_categories=("Cs",)),
+            max_size=8,
+        ),
+        max_size=40,
+    )
+)
+def test_may_trim_end_equals_decoding(cells: list[str]) -> None:
+    for old, new, at, decoded, end in _ends(list(cells)):
+        assert old == new
+        assert at == decoded == end

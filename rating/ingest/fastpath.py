@@ -133,7 +133,7 @@ def _text_is_clean(r: str, col: Column) -> str:
     damage (`validate._cell_problems`)."""
     empty = f"{r} <> ''" if col.metadata["free_text"] else _not_null_token(r)
     return (
-        f"(NOT may_trim_at({r}) AND NOT may_trim_at({r}[-1]) AND NOT contains({r}, '\ufffd')"
+        f"(NOT may_trim_at({r}) AND NOT may_trim_end({r}) AND NOT contains({r}, '\ufffd')"
         f" AND {empty} AND strlen({r}) <= {v.MAX_CELL_CHARS})"
     )
 
