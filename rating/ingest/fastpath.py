@@ -45,11 +45,14 @@ def _plain_id(r: str) -> str:
     """SQL true for an identifier cell of ASCII letters, digits, `_` and `-` only, not a null
     token and not a number in scientific notation: `cleaning.plain_sql` holds for it (the id
     stays as it is) and no problem of `cleaning.id_problems_sql` can (no space, control
-    character or `.`). One regular expression instead of their four."""
+    character or `.`). One regular expression instead of their four; the exponent's only for
+    a cell with an `E` or `e` (a CASE branch runs on its rows alone, where `OR` ran the
+    expression on every row: 0.01 - 0.03 s of CPU per 340k ids). For a NULL cell the whole
+    is NULL, as it was."""
     exponent = f"regexp_full_match({r}, '[0-9]+[Ee][+-]?[0-9]+')"
     return (
         f"(regexp_full_match({r}, '[0-9A-Za-z_-]+') AND {_not_null_token(r)}"
-        f" AND ((NOT contains({r}, 'E') AND NOT contains({r}, 'e')) OR NOT {exponent}))"
+        f" AND CASE WHEN contains({r}, 'E') OR contains({r}, 'e') THEN NOT {exponent} ELSE true END)"
     )
 
 
