@@ -99,3 +99,22 @@ def test_may_trim_end_equals_decoding(cells: list[str]) -> None:
     for old, new, at, decoded, end in _ends(list(cells)):
         assert old == new
         assert at == decoded == end
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from([*EDGES, "0", "9", ":", "/"]) | st.characters(), max_size=6),
+        max_size=40,
+    )
+)
+def test_last_digit_between_equals_two_comparisons(cells: list[str]) -> None:
+    """`fastpath._digit_ends` tests the last character with one BETWEEN."""
+    cells = [c for c in cells if not any(0xD800 <= ord(x) <= 0xDFFF for x in c)]
+    pairs = CON.execute(
+        """SELECT t[-1] >= '0' AND t[-1] < ':', t[-1] BETWEEN '0' AND '9'
+           FROM (SELECT unnest($cells::VARCHAR[]) AS t)""",
+        {"cells": [*cells, "", "0", "9", ":", "/", "a9", "9a", None]},
+    ).fetchall()
+    for old, new in pairs:
+        assert old == new

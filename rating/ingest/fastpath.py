@@ -37,8 +37,10 @@ _q = quoted
 
 def _digit_ends(r: str) -> str:
     """SQL true when the cell starts and ends with an ASCII digit: nothing to trim, no null
-    token, no Excel error or formula mark (comparing bytes, as `may_trim_at` does)."""
-    return f"({r} >= '0' AND {r} < ':' AND {r}[-1] >= '0' AND {r}[-1] < ':')"
+    token, no Excel error or formula mark (comparing bytes, as `may_trim_at` does). The last
+    character is named once (`BETWEEN` computes its operand once; two comparisons had DuckDB
+    find `r[-1]` twice): for the one character it is, `<= '9'` is `< ':'`."""
+    return f"({r} >= '0' AND {r} < ':' AND {r}[-1] BETWEEN '0' AND '9')"
 
 
 def _plain_id(r: str) -> str:
