@@ -104,7 +104,9 @@ def test_may_trim_end_equals_decoding(cells: list[str]) -> None:
 @settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(
-        st.text(alphabet=st.sampled_from([*EDGES, "0", "9", ":", "/"]) | st.characters(), max_size=6),
+        st.text(
+            alphabet=st.sampled_from([*EDGES, "0", "9", ":", "/"]) | st.characters(), max_size=6
+        ),
         max_size=40,
     )
 )
