@@ -120,3 +120,43 @@ def test_last_digit_between_equals_two_comparisons(cells: list[str]) -> None:
     ).fetchall()
     for old, new in pairs:
         assert old == new
+
+
+def _suspects(cells: list[str | None]) -> list[tuple[object, object]]:
+    """Per cell: `nondata.suspect_sql` and the test it replaced (the key cell trimmed, then
+    empty or starting with a total / note word)."""
+    from rating.ingest.nondata import NOTE_WORDS, TOTAL_WORDS, _starts, suspect_sql
+
+    old = f"t IS NULL OR fast_trim(t) = '' OR ({_starts('fast_trim(t)', TOTAL_WORDS + NOTE_WORDS)})"
+    return CON.execute(
+        f"SELECT {old}, {suspect_sql('t')} FROM (SELECT unnest($cells::VARCHAR[]) AS t)",
+        {"cells": cells},
+    ).fetchall()
+
+
+WORDS = ["合计", "总计", "小计", "共计", "总数", "注", "说明", "统计时间", "合", "计", "数据"]
+
+
+def test_suspect_key_at_every_edge() -> None:
+    cells: list[str | None] = [None, "", "  ", "物业", "合计", " 合计 ", "\u3000说明：", "x合计"]
+    for a in EDGES:
+        for w in WORDS:
+            cells += [a, a + w, w + a, a + w + a, a + a + w, w + "x" + a]
+    for old, new in _suspects(cells):
+        assert old == new
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(EDGES + WORDS)
+            | st.text(st.characters(blacklist_categories=("Cs",)), max_size=2),
+            max_size=5,
+        ).map("".join),
+        max_size=40,
+    )
+)
+def test_suspect_key_equals_trimmed_test(cells: list[str]) -> None:
+    for old, new in _suspects(list(cells)):
+        assert old == new

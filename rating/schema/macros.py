@@ -146,11 +146,16 @@ DATE_MACROS = [
 
 # What `fast_trim` removes at either end: spaces, tabs, line breaks, every Unicode space
 # separator, zero-width spaces and joiners, the word joiner and a byte-order mark.
-_TRIMMED = " || ".join(
-    f"chr({cp})"
-    for cp in (32, 9, 10, 13, 160, 5760, *range(8192, 8203), 8239, 8287, 12288)
-    + (8203, 8204, 8205, 8288, 65279)
+TRIMMED_CODEPOINTS = (32, 9, 10, 13, 160, 5760, *range(8192, 8203), 8239, 8287, 12288) + (
+    8203,
+    8204,
+    8205,
+    8288,
+    65279,
 )
+_TRIMMED = " || ".join(f"chr({cp})" for cp in TRIMMED_CODEPOINTS)
+# The same characters as an RE2 class.
+TRIMMED_CLASS = "[" + "".join(f"\\x{{{cp:x}}}" for cp in TRIMMED_CODEPOINTS) + "]"
 
 PARSE_MACROS = [
     *DATE_MACROS,
