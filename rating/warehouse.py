@@ -191,6 +191,18 @@ def temp_work(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
         con.execute("SET checkpoint_threshold = $v", {"v": before})
 
 
+def appending_results(con: duckdb.DuckDBPyConnection) -> None:
+    """From now on, the checkpoints of `con`'s database (at the threshold, or when it closes)
+    write the rows appended since the last one and do not merge older row groups: a run
+    appends its results to tables that only ever grow (decision 0001), and DuckDB's vacuum
+    tasks re-packed the last partly filled row groups of each such table with the new rows —
+    at the 10M city 0.25 - 0.35 s of CPU a run, rewriting earlier runs' `run_rule_points`,
+    against 0.06 s for the checkpoint without them (issue 21). A run leaves at most one partly
+    filled row group per result table; results, digests and every read are unchanged. The
+    setting lasts for the database instance (a `rating run` process, an API request)."""
+    con.execute("SET max_vacuum_tasks = 0")
+
+
 def watermark(con: duckdb.DuckDBPyConnection) -> int:
     """The newest batch id: a run sees exactly the batches up to it."""
     return int(value(con, "SELECT coalesce(max(batch_id), 0) FROM ingest_batches"))

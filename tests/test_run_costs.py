@@ -1,6 +1,7 @@
 """What a run does to be fast without changing a byte (issue 21): its temp-table steps
-trigger no automatic checkpoint (the setting is the caller's again afterwards), and its input
-fingerprints add sums kept per batch at ingest — the row-by-row figures exactly."""
+trigger no automatic checkpoint (the setting is the caller's again afterwards), the checkpoint
+that writes its results re-packs no earlier row groups, and its input fingerprints add sums
+kept per batch at ingest — the row-by-row figures exactly."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ import pytest
 
 from rating.analysis import integrity
 from rating.audit.replay import replay
-from rating.engine import inputs, runner, scope
-from rating.engine.context import RunContext
+from rating.engine import history, inputs, runner, scope
+from rating.engine.context import OPEN_START, RunContext, window_start
 from rating.ingest.corrections import supersede
 from rating.periods import Period
 from rating.ruleset.loader import load_ruleset
-from rating.schema import fingerprints
+from rating.schema import CONTRACTS, fingerprints
 from rating.sql import rows, value
-from rating.warehouse import transaction
+from rating.warehouse import transaction, visible_rows, watermark
 from tests.factories import RULES_DIR, load, settings_for
 from tests.golden import scenarios
 from tests.test_integrity import small_bureau
@@ -57,6 +58,21 @@ def test_compute_defers_automatic_checkpoints_and_restores_the_setting(
     assert value(con, THRESHOLD) == before
 
 
+def test_the_checkpoint_after_a_run_merges_no_row_groups(tmp_path: Path) -> None:
+    """`warehouse.appending_results`: DuckDB's vacuum tasks re-packed earlier runs' partly
+    filled row groups at every run's checkpoint; a run's connection turns them off, and the
+    results read back are the ones the digest was taken of."""
+    con, settings, _ = load(scenarios.yantai(), tmp_path, settings_for(tmp_path))
+    rs = load_ruleset(RULES_DIR, "yantai-2022@1.0.0")
+    assert int(value(con, "SELECT current_setting('max_vacuum_tasks')")) > 0
+    first = runner.execute_run(con, settings, rs, Q3, forced=True)
+    assert int(value(con, "SELECT current_setting('max_vacuum_tasks')")) == 0
+    second = runner.execute_run(con, settings, rs, Q3, forced=True)
+    con.execute("CHECKPOINT")
+    assert first.results_sha256 == second.results_sha256
+    assert replay(con, settings, first.run_id).status == "MATCH"
+
+
 # --- input fingerprints from the sums kept per batch (rating.schema.fingerprints) ---
 
 
@@ -85,6 +101,50 @@ def test_stored_batch_sums_give_the_row_by_row_fingerprints(tmp_path: Path) -> N
     assert _fingerprints_both_ways(con, extra)[0] == _fingerprints_both_ways(con, extra)[1]
     con.execute(f"DELETE FROM {fingerprints.TABLE} WHERE kind = 'complaints' AND batch_id = 1")
     assert _fingerprints_both_ways(con, corrected)[0] == _fingerprints_both_ways(con, corrected)[1]
+
+
+def _row_by_row_span(con: Any, rs: Any, period: Period) -> history.DataSpan:
+    """`history.data_span` as it was: every visible row's date read."""
+    first: list[Any] = []
+    registers: list[Any] = []
+    count = 0
+    for kind in rs.sources():
+        start = min(window_start(c.rule.window, period) for c in rs.rules if c.rule.source == kind)
+        day, n = rows(
+            con,
+            f"""SELECT min(s._date), count(*) FILTER (WHERE s._date BETWEEN $start AND $end)
+                FROM {visible_rows(CONTRACTS[kind])}""",
+            {"watermark": watermark(con), "start": start, "end": period.end},
+        )[0]
+        if day is not None:
+            (registers if start == OPEN_START else first).append(day)
+        count += int(n)
+    every = first + registers
+    return history.DataSpan(
+        min(first or registers) if every else None, count, min(every, default=None), watermark(con)
+    )
+
+
+def test_data_span_from_stored_day_counts_is_the_row_by_row_one(tmp_path: Path) -> None:
+    """The first record and the records in scope, from the rows kept per batch and day: the
+    same as reading every row's date — fresh, with a corrected batch, without stored sums."""
+    con, settings, _ = load(small_bureau(), tmp_path)
+    rs = load_ruleset(settings.rules_dir, "yantai-2022@1.0.0")
+    periods = [Q3, Period.parse("2025Q1"), Period.parse("2020Q1"), Period.parse("2030Q4")]
+
+    def same() -> None:
+        for p in periods:
+            assert history.data_span(con, rs, p, watermark(con)) == _row_by_row_span(con, rs, p)
+
+    same()
+    assert history.data_span(con, rs, Q3, watermark(con)).in_scope > 10
+    with transaction(con):
+        supersede(con, settings, "complaints", ["A4"], {"content": "改正"}, "test")
+    same()
+    con.execute(f"DELETE FROM {fingerprints.TABLE} WHERE kind = 'complaints' AND batch_id = 1")
+    same()
+    con.execute(f"DELETE FROM {fingerprints.TABLE}")
+    same()
 
 
 def test_backfill_stores_what_ingest_stored_and_drops_outdated_sums(tmp_path: Path) -> None:

@@ -47,7 +47,9 @@ INSPECTIONS_SCHEMA = (
 # done) plus one per level with the most inspections a year of the company's inspection
 # measures and the project's own; and each class as the positions of its measures in the
 # rule file, classes numbered in that order — all in SQL over the run's matches
-# (`matching.MATCHED_SQL`), not per project in Python (30,000 projects at 10M, issue 21).
+# (`matching.MATCHED_SQL`), not per project in Python (30,000 projects at 10M, issue 21). A
+# project's levels come from its company's measures and its own, joined as two equi-joins
+# (one join on `project_id IS NULL OR project_id = …` checked every pair of a company's).
 CLASSES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE supervision_projects AS
 WITH found AS ({MATCHED_SQL}),
@@ -59,10 +61,14 @@ ranked AS (SELECT key, CAST(row_number() OVER (ORDER BY key) - 1 AS INTEGER) AS 
 cc AS (SELECT ck.uscc, ranked.cls, ranked.key FROM ck JOIN ranked USING (key)),
 served AS (SELECT r.company_uscc AS uscc, r.project_id, cc.cls, cc.key
            FROM run_projects r JOIN cc ON cc.uscc = r.company_uscc WHERE r.run_id = $run),
-lv AS (SELECT s.uscc, s.project_id, s.cls, h.level, max(h.per_year) AS per_year
-       FROM served s JOIN hit h ON h.uscc = s.uscc
-        AND (h.project_id IS NULL OR h.project_id = s.project_id)
-       WHERE h.level IS NOT NULL AND h.per_year IS NOT NULL GROUP BY ALL)
+lv AS (SELECT uscc, project_id, cls, level, max(per_year) AS per_year FROM (
+         SELECT s.uscc, s.project_id, s.cls, h.level, h.per_year
+         FROM served s JOIN hit h ON h.uscc = s.uscc AND h.project_id IS NULL
+         WHERE h.level IS NOT NULL AND h.per_year IS NOT NULL
+         UNION ALL
+         SELECT s.uscc, s.project_id, s.cls, h.level, h.per_year
+         FROM served s JOIN hit h ON h.uscc = s.uscc AND h.project_id = s.project_id
+         WHERE h.level IS NOT NULL AND h.per_year IS NOT NULL) GROUP BY ALL)
 SELECT uscc, project_id, cls, key, NULL::VARCHAR AS level, NULL::DOUBLE AS per_year FROM served
 UNION ALL SELECT uscc, NULL, cls, key, NULL, NULL FROM cc WHERE uscc NOT IN (SELECT uscc FROM served)
 UNION ALL SELECT lv.uscc, lv.project_id, lv.cls, NULL, lv.level, lv.per_year FROM lv"""

@@ -200,8 +200,11 @@ def _targets(c: CompiledRule) -> tuple[str, str, str, str]:
         attributes = "".join(
             f', pu."{a}" AS "{project_column(a)}"' for a in sorted(c.project_columns)
         )
-        targets = f"""SELECT t.company, t.project_id, t._eval{attributes} FROM targets t
-                      LEFT JOIN units pu USING (company, project_id)"""
+        # units holds one row per (company, project): joined only for the attributes the rule
+        # reads (the join of 30,000 targets for nothing, per project rule, cost the 10M city
+        # 0.1 - 0.2 s of CPU a run: issue 21)
+        joined = " LEFT JOIN units pu USING (company, project_id)" if attributes else ""
+        targets = f"SELECT t.company, t.project_id, t._eval{attributes} FROM targets t{joined}"
         return (
             targets,
             "company, project_id, _eval",

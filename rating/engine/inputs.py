@@ -58,13 +58,13 @@ def _fingerprint(
 ) -> tuple[int, int]:
     """(rows, hash sum before the modulo) of one input."""
     where = scope.scope_predicate(contract.kind) if sourced else ""
-    kept = _whole_stored_batches(con, contract, params) if stored else []
+    kept = whole_stored_batches(con, contract, params) if stored else []
     if not kept:
         return _hashed(con, contract, where, params)
     count, total = _stored_sums(con, contract, kept, sourced, params)
-    rest = _visible_batches(con, contract, params) - set(kept)
+    rest = visible_batches(con, contract, params) - set(kept)
     if rest:
-        n, h = _hashed(con, contract, f"{where} AND s._batch IN ({_ints(rest)})", params)
+        n, h = _hashed(con, contract, f"{where} AND s._batch IN ({ints_sql(rest)})", params)
         count, total = count + n, total + h
     held = scope.kept_in_sql(contract.kind) if sourced else None
     if held and _any_held(con, params):
@@ -85,7 +85,7 @@ def _hashed(
     return int(count), int(total)
 
 
-def _visible_batches(
+def visible_batches(
     con: duckdb.DuckDBPyConnection, contract: Contract, params: dict[str, Any]
 ) -> set[int]:
     """The batches of the source's rows a run at the watermark (and extra batches) sees."""
@@ -98,7 +98,7 @@ def _visible_batches(
     return {int(b) for (b,) in found}
 
 
-def _whole_stored_batches(
+def whole_stored_batches(
     con: duckdb.DuckDBPyConnection, contract: Contract, params: dict[str, Any]
 ) -> list[int]:
     """Visible batches with a current stored sum and no row superseded at the watermark."""
@@ -126,7 +126,7 @@ def _stored_sums(
     count, total = rows(
         con,
         f"""SELECT coalesce(sum(rows), 0), coalesce(sum(hash_sum), 0) FROM {TABLE}
-            WHERE kind = $kind AND signature = $signature AND batch_id IN ({_ints(kept)}){dated}""",
+            WHERE kind = $kind AND signature = $signature AND batch_id IN ({ints_sql(kept)}){dated}""",
         {**params, "kind": contract.kind, "signature": signature(contract)},
     )[0]
     return int(count), int(total)
@@ -147,13 +147,13 @@ def _held_out(
     count, total = rows(
         con,
         f"""SELECT count(*), coalesce(sum({row_hash_sql(contract)}), 0) FROM src_{contract.kind} s
-            WHERE s._batch IN ({_ints(kept)}) AND s._date BETWEEN $scope_start AND $period_end
+            WHERE s._batch IN ({ints_sql(kept)}) AND s._date BETWEEN $scope_start AND $period_end
               AND ({held}) IS NOT TRUE""",
         params,
     )[0]
     return int(count), int(total)
 
 
-def _ints(values: set[int] | list[int]) -> str:
+def ints_sql(values: set[int] | list[int]) -> str:
     """Batch ids as SQL integer literals (so that DuckDB prunes row groups by them)."""
     return ", ".join(str(int(v)) for v in sorted(values))

@@ -54,7 +54,7 @@ from rating.ruleset.loader import LoadedRuleSet
 from rating.schema.holds import holds_watermark
 from rating.settings import Settings
 from rating.sql import rows, run, value
-from rating.warehouse import temp_work, transaction, watermark
+from rating.warehouse import appending_results, temp_work, transaction, watermark
 
 Progress = Callable[[str, int, int], None]
 
@@ -362,6 +362,7 @@ def execute_run(
     else:
         ctx = fresh_context(con, ruleset, period, now, forced=forced, extra=extra)
     steps = compute(con, ctx, progress)
+    appending_results(con)  # the checkpoint that writes the results re-packs no older ones
     with transaction(con):
         run_id = next_run_id(con, period)
         store(con, run_id)
