@@ -17,6 +17,7 @@ import duckdb
 from rating.ingest.sheets import KindProbe
 from rating.ingest.validate import Mapping
 from rating.schema import CONTRACTS, Contract, normalise_header
+from rating.schema.macros import TRIMMED_CLASS
 from rating.sql import rows, text_literal
 
 TOTAL_WORDS = ("合计", "总计", "小计", "共计", "总数")
@@ -67,6 +68,18 @@ def _starts(cell: str, words: tuple[str, ...]) -> str:
     return f"regexp_matches({cell}, {text_literal(pattern)})"
 
 
+def suspect_sql(cell: str) -> str:
+    """SQL true when the key `cell` is empty, or holds the total / note label itself (no id
+    starts with 合计): NULL, nothing but what `fast_trim` removes, or one of the words after
+    such characters. One anchored RE2 test of the cell as it is: the same answer as
+    `fast_trim(cell) = '' OR <starts with a word>(fast_trim(cell))` (a word holds none of
+    those characters, so what `fast_trim` removes at the end never decides it), without
+    trimming every cell twice (0.08 – 0.14 s of CPU per 340k rows)."""
+    words = "|".join(re.escape(w) for w in TOTAL_WORDS + NOTE_WORDS)
+    pattern = f"^{TRIMMED_CLASS}*(?:$|{words})"
+    return f"{cell} IS NULL OR regexp_matches({cell}, {text_literal(pattern)})"
+
+
 def skip_non_data(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -89,8 +102,7 @@ def skip_non_data(
         f"CASE WHEN {blank} THEN 'blank' WHEN {_starts(first, TOTAL_WORDS)} THEN 'total' "
         f"WHEN {_starts(first, NOTE_WORDS)} THEN 'note' END"
     )
-    # The key is empty, or holds the total / note label itself (no id starts with 合计).
-    suspect = f"{raw_key} IS NULL OR fast_trim({raw_key}) = '' OR ({_starts(f'fast_trim({raw_key})', TOTAL_WORDS + NOTE_WORDS)})"
+    suspect = suspect_sql(raw_key)
     # The suspect rows first, in a table of their own: in one query DuckDB pushes
     # `reason IS NOT NULL` into the scan and trims all cells of every row, not of the few.
     # Without any (most files), binding the reasons' expression is not worth its ~10 ms.
@@ -131,4 +143,4 @@ def normalised_counts(
     }
 
 
-__all__ = ["kind_probe", "normalised_counts", "required_columns", "skip_non_data"]
+__all__ = ["kind_probe", "normalised_counts", "required_columns", "skip_non_data", "suspect_sql"]
