@@ -33,15 +33,20 @@ MACROS = (
     # An operand as a whole number of 10⁻¹⁰ units (exact for inputs of ≤ 10 places).
     f"CREATE OR REPLACE TEMP MACRO rating_scaled(x) AS "
     f"CAST(CAST(x AS DECIMAL(38,{PLACES})) * {_SCALE} AS HUGEINT)",
-    # n ÷ d for whole numbers, rounded to a whole number; empty when d is 0.
+    # n ÷ d for whole numbers, d not 0, rounded to a whole number (empty when d is 0, by
+    # `nullif`). No CASE: a macro's arguments are pasted in as text and DuckDB computes a
+    # repeated expression once only outside a CASE, so the quotient and remainder of |n| by
+    # |d| are divided once each (a third fewer CPU seconds than the CASE form, issue 21).
+    """CREATE OR REPLACE TEMP MACRO rating_qround(n, d, even) AS
+       (1 - 2 * CAST((n < 0) <> (d < 0) AS INTEGER))
+       * (abs(n) // abs(nullif(d, 0))
+          + CAST(2 * (abs(n) % abs(nullif(d, 0))) > abs(d)
+                 OR (2 * (abs(n) % abs(nullif(d, 0))) = abs(d)
+                     AND (NOT even OR (abs(n) // abs(nullif(d, 0))) % 2 = 1)) AS INTEGER))""",
+    # n ÷ d for whole numbers, rounded to a whole number; empty when d is 0 (n is then not
+    # computed, as before: an n too large for HUGEINT over 0 stays empty, not an error).
     """CREATE OR REPLACE TEMP MACRO rating_qdiv(n, d, even) AS
-       CASE WHEN d = 0 THEN NULL ELSE
-         (CASE WHEN (n < 0) <> (d < 0) THEN -1 ELSE 1 END)
-         * (abs(n) // abs(d) + CASE
-              WHEN 2 * (abs(n) % abs(d)) > abs(d) THEN 1
-              WHEN 2 * (abs(n) % abs(d)) = abs(d) AND (NOT even OR (abs(n) // abs(d)) % 2 = 1)
-                THEN 1
-              ELSE 0 END) END""",
+       rating_qround(CASE WHEN d = 0 THEN 0 ELSE n END, d, even)""",
     # a ÷ b to 10 places, as DECIMAL(38,10).
     f"""CREATE OR REPLACE TEMP MACRO rating_div(a, b, even) AS
        CAST(rating_qdiv(rating_scaled(a) * {_SCALE}, rating_scaled(b), even) AS DECIMAL(38,0))
