@@ -77,10 +77,18 @@ def test_pieces_are_the_file_cut_after_line_breaks(
     lines = [b"a,b\n", b"", b"\n", "中文,12345\r\n".encode(), b"x" * 300 + b"\n", b"tail"]
     path = tmp_path / "f.csv"
     path.write_bytes(b"".join(lines))
+    data = path.read_bytes()
     pieces = list(textfile._chunks(path))
-    assert b"".join(pieces) == path.read_bytes()
-    for piece in pieces[:-1]:  # each ends a line, unless a line is longer than 4 pieces
+    assert b"".join(pieces) == data
+    start = 0
+    for piece in pieces[:-1]:  # each ends a line, unless a line is longer than 4 reads
         assert piece.endswith(b"\n") or len(piece) >= 4 * size
+        end = start + len(piece)
+        # cut at the first read (reads end at multiples of `size`) that holds a line break:
+        # no earlier read inside the piece held one
+        for read_end in range(-(-(start + 1) // size) * size, end, size):
+            assert b"\n" not in data[start:read_end]
+        start = end
 
 
 def test_the_scan_hashes_the_file(tmp_path: Path) -> None:
