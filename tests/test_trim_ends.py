@@ -16,6 +16,23 @@ EDGES = [chr(c) for c in (0, 1, 9, 10, 13, 31, 32, 33, 127, 159, 160, 161, 5760,
 EDGES += [chr(c) for c in (8203, 8205, 8239, 8287, 8288, 12287, 12288, 12289, 65279, 65280)]
 EDGES += ["a", "1", "物", "业", "\ufffd", "😀", "\U0010fffd", "-", "#"]
 
+# Random cells mixing those characters with any other (no lone surrogates: not UTF-8).
+CELLS = st.lists(
+    st.text(
+        alphabet=st.sampled_from(EDGES) | st.characters(blacklist_categories=("Cs",)),
+        max_size=8,
+    ),
+    max_size=40,
+)
+
+
+def _edge_cells(*extra: str | None) -> list[str | None]:
+    """`extra`, then every edge character alone, at either end of text, around text, twice."""
+    cells = [*extra]
+    for a in EDGES:
+        cells += [a, a + "x", "x" + a, a + "物业" + a, a + a]
+    return cells
+
 
 def _con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
@@ -41,23 +58,12 @@ def _both(cells: list[str | None]) -> list[tuple[str | None, str | None]]:
 
 
 def test_every_edge_character_alone_at_either_end_and_both() -> None:
-    cells: list[str | None] = [None, "", "  ", "物业"]
-    for a in EDGES:
-        cells += [a, a + "x", "x" + a, a + "物业" + a, a + a]
-    for old, new in _both(cells):
+    for old, new in _both(_edge_cells(None, "", "  ", "物业")):
         assert old == new
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(
-    st.lists(
-        st.text(
-            alphabet=st.sampled_from(EDGES) | st.characters(blacklist_categories=("Cs",)),
-            max_size=8,
-        ),
-        max_size=40,
-    )
-)
+@given(CELLS)
 def test_trim_ends_equals_fast_trim(cells: list[str]) -> None:
     for old, new in _both(list(cells)):
         assert old == new
@@ -77,24 +83,14 @@ def _ends(cells: list[str | None]) -> list[tuple[object, ...]]:
 
 
 def test_may_trim_end_is_the_decoded_test_of_the_last_character() -> None:
-    cells: list[str | None] = [None, "", "  ", "物业", "a\n", "\na", "e\u0301", "\u2764\ufe0f"]
-    for a in EDGES:
-        cells += [a, a + "x", "x" + a, a + "物业" + a, a + a]
+    cells = _edge_cells(None, "", "  ", "物业", "a\n", "\na", "e\u0301", "\u2764\ufe0f")
     for old, new, at, decoded, end in _ends(cells):
         assert old == new
         assert at == decoded == end
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(
-    st.lists(
-        st.text(
-            alphabet=st.sampled_from(EDGES) | st.characters(blacklist_categories=("Cs",)),
-            max_size=8,
-        ),
-        max_size=40,
-    )
-)
+@given(CELLS)
 def test_may_trim_end_equals_decoding(cells: list[str]) -> None:
     for old, new, at, decoded, end in _ends(list(cells)):
         assert old == new
