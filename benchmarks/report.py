@@ -315,18 +315,13 @@ def targets(
     return lines
 
 
-# What ingest runs under when the record names no limit: `Settings.ingest_memory_limit`'s
-# default (before session 10 also when it named one: the option did not reach the ingest).
-INGEST_DEFAULT = "1GB (default)"
-
-
 def _settings_note(r: dict[str, Any]) -> str:
     s = r.get("settings") or {}
     if r.get("scope") == "ingest":
-        return f"DuckDB memory limit {s.get('ingest_memory_limit') or INGEST_DEFAULT} (ingest)"
+        return f"DuckDB memory limit {s.get('ingest_memory_limit') or 'default'} (ingest)"
     parts = [
         f"DuckDB memory limit {s.get('memory_limit') or 'default'} (run, replay, floor)",
-        f"{s.get('ingest_memory_limit') or INGEST_DEFAULT} (ingest)",
+        f"{s.get('ingest_memory_limit') or 'default'} (ingest)",
         f"pandas cap {s.get('pandas_cap_gib', 12)} GiB",
     ]
     return ", ".join(parts)
