@@ -17,7 +17,11 @@ from typing import Any
 NOW = "2026-10-15T12:00:00"  # the clock the benchmark pins: after the last generated quarter
 
 
-def _settings(db: str, threads: int = 0, memory_limit: str = "") -> Any:
+def _settings(
+    db: str, threads: int = 0, memory_limit: str = "", ingest_memory_limit: str = ""
+) -> Any:
+    """The settings of a task (no RATING_* variable read); an empty limit is the default
+    (none for `memory_limit`, `Settings.ingest_memory_limit`'s 1GB while a file is ingested)."""
     from rating.settings import Settings
 
     return Settings.from_env(
@@ -26,15 +30,20 @@ def _settings(db: str, threads: int = 0, memory_limit: str = "") -> Any:
         now=datetime.fromisoformat(NOW),
         threads=threads,
         memory_limit=memory_limit,
+        ingest_memory_limit=ingest_memory_limit or None,
     )
 
 
 def ingest(db: str, files: list[list[str]], threads: int = 0, memory_limit: str = "") -> dict:
-    """Ingest (kind, path) pairs in order, as `rating ingest` does; time each file."""
+    """Ingest (kind, path) pairs in order, as `rating ingest` does; time each file.
+    `memory_limit` is the limit DuckDB works under while a file is ingested
+    (`RATING_INGEST_MEMORY_LIMIT`; empty: its default, 1GB). It was passed as the engine's
+    limit before session 10, which ingest overrides with its own: `--ingest-memory-limit`
+    did not reach the ingest (only its floor)."""
     from rating.ingest.loader import ingest_file
     from rating.warehouse import open_warehouse
 
-    settings = _settings(db, threads, memory_limit)
+    settings = _settings(db, threads, ingest_memory_limit=memory_limit)
     con = open_warehouse(settings)
     out, started = [], time.perf_counter()
     for kind, path in files:
