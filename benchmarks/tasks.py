@@ -71,15 +71,16 @@ def ingest_floor(db: str, files: list[list[str]], threads: int = 0, memory_limit
     """The ingest floor: each (encoding, path) loaded with no check at all into a table of a
     new DuckDB file — GB18030 transcoded to UTF-8 by `iconv` first (glibc, native, streaming:
     the fastest correct transcoder measured on this machine), CSV by a bare
-    `read_csv(path)` (DuckDB's sniffer and types), Parquet by `read_parquet(path)`."""
+    `read_csv(path)` (DuckDB's sniffer and types), Parquet by `read_parquet(path)`. DuckDB
+    works under the same memory limit as the ingest it is the floor of (`memory_limit`, else
+    ingest's default, 1GB): until session 10 the floor ran with none while ingest spilled."""
     import subprocess
     import tempfile
 
     import duckdb
 
     config: dict[str, Any] = {"threads": threads} if threads else {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config["memory_limit"] = memory_limit or _settings(db).ingest_memory_limit
     con = duckdb.connect(db, config=config)
     out, started = [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
