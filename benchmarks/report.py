@@ -8,6 +8,9 @@ from typing import Any
 
 ORDER = ["quick", "1M", "10M", "100M"]
 GiB = 1 << 30
+# Ingest's own limit when a record names none (rating.settings: RATING_INGEST_MEMORY_LIMIT);
+# every record before session 10 ingested under it, whatever --ingest-memory-limit said.
+INGEST_DEFAULT = "1GB (default)"
 
 HARNESS = 2  # RESULTS.md shows only records of this harness (history present, whole processes)
 
@@ -318,10 +321,10 @@ def targets(
 def _settings_note(r: dict[str, Any]) -> str:
     s = r.get("settings") or {}
     if r.get("scope") == "ingest":
-        return f"DuckDB memory limit {s.get('ingest_memory_limit') or 'default'} (ingest)"
+        return f"DuckDB memory limit {s.get('ingest_memory_limit') or INGEST_DEFAULT} (ingest)"
     parts = [
         f"DuckDB memory limit {s.get('memory_limit') or 'default'} (run, replay, floor)",
-        f"{s.get('ingest_memory_limit') or 'default'} (ingest)",
+        f"{s.get('ingest_memory_limit') or INGEST_DEFAULT} (ingest)",
         f"pandas cap {s.get('pandas_cap_gib', 12)} GiB",
     ]
     return ", ".join(parts)

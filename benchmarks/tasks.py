@@ -17,7 +17,11 @@ from typing import Any
 NOW = "2026-10-15T12:00:00"  # the clock the benchmark pins: after the last generated quarter
 
 
-def _settings(db: str, threads: int = 0, memory_limit: str = "") -> Any:
+def _settings(
+    db: str, threads: int = 0, memory_limit: str = "", ingest_memory_limit: str = ""
+) -> Any:
+    """The settings of a task (no RATING_* variable read); an empty limit is the default
+    (none for `memory_limit`, `Settings.ingest_memory_limit`'s 1GB while a file is ingested)."""
     from rating.settings import Settings
 
     return Settings.from_env(
@@ -26,15 +30,20 @@ def _settings(db: str, threads: int = 0, memory_limit: str = "") -> Any:
         now=datetime.fromisoformat(NOW),
         threads=threads,
         memory_limit=memory_limit,
+        ingest_memory_limit=ingest_memory_limit or None,
     )
 
 
 def ingest(db: str, files: list[list[str]], threads: int = 0, memory_limit: str = "") -> dict:
-    """Ingest (kind, path) pairs in order, as `rating ingest` does; time each file."""
+    """Ingest (kind, path) pairs in order, as `rating ingest` does; time each file.
+    `memory_limit` is the limit DuckDB works under while a file is ingested
+    (`RATING_INGEST_MEMORY_LIMIT`; empty: its default, 1GB). It was passed as the engine's
+    limit before session 10, which ingest overrides with its own: `--ingest-memory-limit`
+    did not reach the ingest (only its floor)."""
     from rating.ingest.loader import ingest_file
     from rating.warehouse import open_warehouse
 
-    settings = _settings(db, threads, memory_limit)
+    settings = _settings(db, threads, ingest_memory_limit=memory_limit)
     con = open_warehouse(settings)
     out, started = [], time.perf_counter()
     for kind, path in files:
@@ -62,15 +71,16 @@ def ingest_floor(db: str, files: list[list[str]], threads: int = 0, memory_limit
     """The ingest floor: each (encoding, path) loaded with no check at all into a table of a
     new DuckDB file — GB18030 transcoded to UTF-8 by `iconv` first (glibc, native, streaming:
     the fastest correct transcoder measured on this machine), CSV by a bare
-    `read_csv(path)` (DuckDB's sniffer and types), Parquet by `read_parquet(path)`."""
+    `read_csv(path)` (DuckDB's sniffer and types), Parquet by `read_parquet(path)`. DuckDB
+    works under the same memory limit as the ingest it is the floor of (`memory_limit`, else
+    ingest's default, 1GB): until session 10 the floor ran with none while ingest spilled."""
     import subprocess
     import tempfile
 
     import duckdb
 
     config: dict[str, Any] = {"threads": threads} if threads else {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config["memory_limit"] = memory_limit or _settings(db).ingest_memory_limit
     con = duckdb.connect(db, config=config)
     out, started = [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:

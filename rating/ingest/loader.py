@@ -205,7 +205,9 @@ def _check_records(
     now = settings.current_time().replace(tzinfo=None)
     params = {"today": now.date(), "now": now, "watermark": watermark(con)}
     if plain is not None:
-        in_doubt = run(con, onepass.nonplain_sql(plain), params).fetchall()[0][0]
+        keep_raw, list_rids = onepass.nonplain_sql(plain)
+        in_doubt = run(con, keep_raw, params).fetchall()[0][0]
+        run(con, list_rids)
         # None in doubt (a clean file): no staged statement to plan (~20-200 ms each)
         _run_checks(
             con,
@@ -265,7 +267,7 @@ def _mark_duplicates(
     run(con, onepass.duplicates_sql(plain))
     if value(con, f"SELECT count(*) FROM ({onepass.PLAIN_DUPLICATES})"):
         run(con, f"INSERT INTO nonplain {onepass.PLAIN_DUPLICATES}")
-        _run_checks(con, onepass.checked_sql(plain), params)
+        _run_checks(con, onepass.checked_sql(plain, copy_raw=True), params)
     run(con, onepass.mark_duplicates_sql(plain))
 
 

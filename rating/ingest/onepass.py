@@ -71,38 +71,54 @@ def _plain_condition(p: PlainPath) -> str:
 
 
 def _typed_rows(p: PlainPath) -> str:
-    """SELECT over the raw table: `_rid`, each column's fast value by its name, `_fast`."""
+    """SELECT over the raw table: its every column, each column's fast value as
+    `f__<column>` and by its name, `_fast`."""
     typed = ", ".join(f"{c.value} AS {_q('f__' + n)}" for n, c in p.cells.items())
     values = ", ".join(f"{_q('f__' + n)} AS {_q(n)}" for n in p.cells)
     clean = " AND ".join(c.ok for c in p.cells.values())
-    return f"SELECT _rid, {values}, {clean} AS _fast FROM (SELECT v.*, {typed} FROM raw AS v) AS v"
+    return f"SELECT v.*, {values}, {clean} AS _fast FROM (SELECT v.*, {typed} FROM raw AS v) AS v"
 
 
-def nonplain_sql(p: PlainPath) -> str:
-    """CREATE of temp table `nonplain`: the `_rid` of every row that is not plain. Uses
-    `$today`, `$now` (date bounds) and `$watermark` (known references)."""
-    return (
-        "CREATE OR REPLACE TEMP TABLE nonplain AS SELECT _rid "
-        f"FROM ({_typed_rows(p)}) AS v WHERE NOT coalesce({_plain_condition(p)}, false)"
-    )
+def nonplain_sql(p: PlainPath) -> list[str]:
+    """CREATE of temp table `NONPLAIN_RAW` (the raw rows, all of the raw table's columns in
+    its order, of every row that is not plain, in file order), then of temp table `nonplain`
+    (their `_rid`); the first gives the count of rows in doubt. Uses `$today`, `$now` (date
+    bounds) and `$watermark` (known references).
+
+    The raw rows are kept by the scan that tests them: copying them afterwards (a semi join
+    of the raw table with `nonplain`) read the whole raw table once more, and a quarter of a
+    10M city's raw table lies mostly in DuckDB's temp file under the ingest memory limit
+    (0.06 µs a row at 340k rows, 1.3 µs a row at 3.2M: issue 21, session 10)."""
+    added = [_q("f__" + n) for n in p.cells] + [_q(n) for n in p.cells] + ["_fast"]
+    return [
+        f"CREATE OR REPLACE TEMP TABLE {NONPLAIN_RAW} AS "
+        f"SELECT * EXCLUDE ({', '.join(added)}) "
+        f"FROM ({_typed_rows(p)}) AS v WHERE NOT coalesce({_plain_condition(p)}, false)",
+        f"CREATE OR REPLACE TEMP TABLE nonplain AS SELECT _rid FROM {NONPLAIN_RAW}",
+    ]
 
 
-# The raw rows of `nonplain`, copied once: the staged checks, the slow dates and the
+# The raw rows of `nonplain`, kept once: the staged checks, the slow dates and the
 # quarantine (the raw cells and record it shows) read them instead of scanning the whole
 # raw table again (at 3 million rows, most of it spilled to disk under the memory limit).
 NONPLAIN_RAW = "nonplain_raw"
 
 
-def checked_sql(p: PlainPath) -> list[str | tuple[str, str]]:
+def checked_sql(p: PlainPath, *, copy_raw: bool = False) -> list[str | tuple[str, str]]:
     """The statements filling `checked` with the staged checks of the rows of `nonplain`
     (own problems, then known references and cross-column checks): `validate.check_sql`'s
-    rows for them, their raw rows copied into `NONPLAIN_RAW` first. A pair is a slow-date table's CREATE and its UPDATE, to run when the
-    CREATE found cells (`validate.slow_dates_sql`)."""
+    rows for them, read from `NONPLAIN_RAW` (which `nonplain_sql` fills; with `copy_raw`,
+    copied from the raw table first, for rows added to `nonplain` since). A pair is a
+    slow-date table's CREATE and its UPDATE, to run when the CREATE found cells
+    (`validate.slow_dates_sql`)."""
     own = v.own_checks_sql(p.contract, p.mapping, NONPLAIN_RAW, p.traits)
     relational = v.relational_update_sql(p.contract)
-    return [
+    copy = (
         f"CREATE OR REPLACE TEMP TABLE {NONPLAIN_RAW} AS "
-        "SELECT r.* FROM raw AS r SEMI JOIN nonplain AS d ON d._rid = r._rid",
+        "SELECT r.* FROM raw AS r SEMI JOIN nonplain AS d ON d._rid = r._rid"
+    )
+    return [
+        *([copy] if copy_raw else []),
         *v.slow_dates_sql(p.contract, p.mapping, NONPLAIN_RAW, p.traits),
         f"CREATE OR REPLACE TEMP TABLE checked AS {own}",
         *([relational] if relational else []),
