@@ -313,6 +313,19 @@ def test_a_run_hashed_under_a_previous_digest_still_replays_publishes_and_verifi
     assert report.status == "MATCH" and report.replay_sha256 == older, report.as_dict()
     publication.publish(con, settings, q3, force=True)
     assert verify.verify(con, golden["rules_dir"]).ok
+    # A list written into a row of the older layout changes what readers show (they expand
+    # any list): it fails as any other edit does, though the older schemes never hashed it.
+    one = "run_id = $r AND rule_id = $rule AND batch_id = $b AND line = $n"
+    rule, batch, line = rows(
+        con, "SELECT rule_id, batch_id, line FROM run_evidence WHERE run_id = $r LIMIT 1", {"r": q3}
+    )[0]
+    key = {"r": q3, "rule": rule, "b": batch, "n": line}
+    run(con, f"UPDATE run_evidence SET lines = [line + 1] WHERE {one}", key)
+    codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
+    assert codes == {"RESULT_ALTERED"}
+    assert replay.replay(con, settings, q3).status == "MISMATCH"
+    run(con, f"UPDATE run_evidence SET lines = NULL WHERE {one}", key)
+    assert verify.verify(con, golden["rules_dir"]).ok
     run(con, "UPDATE run_companies SET black = NOT black WHERE run_id = $r", {"r": q3})
     codes = {p["code"] for p in verify.verify(con, golden["rules_dir"]).problems}
     assert codes == {"RESULT_ALTERED"}

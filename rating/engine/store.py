@@ -297,8 +297,17 @@ def row_text_sql(table: str, scheme: str = DIGEST) -> str:
     joined the columns' text with U+001F and wrote NULL as `\\N`."""
     columns = digest_columns(table, scheme)
     if scheme == LEGACY_DIGEST:
-        return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in columns)
-    return "json_array(" + ", ".join(f'"{c}"' for c in columns) + ")"
+        text = " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in columns)
+    else:
+        text = "json_array(" + ", ".join(f'"{c}"' for c in columns) + ")"
+    if table in GROUPED and not stores_groups(scheme):
+        # A run of an earlier scheme never stores a list (its `lines` is NULL), and readers
+        # expand any list they find: a list written into such a row afterwards would change
+        # the evidence shown without changing the digest. Its text then differs from every
+        # text the run could have stored; a NULL list leaves the scheme's text as it was.
+        lines = f'"{GROUPED[table]}"'
+        text = f"({text} || coalesce('|lines=' || CAST({lines} AS VARCHAR), ''))"
+    return text
 
 
 def table_digest(
