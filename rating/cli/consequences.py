@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rating.consequences.inforce import Span
     from rating.consequences.lookup import CompanyMeasures
     from rating.consequences.plan import Plan
+    from rating.engine.shapes import RunRow
 
 supervision_app = typer.Typer(
     help="分级分类监管: the next period's inspection plan per project, and plan against actual.",
@@ -131,21 +132,83 @@ def measures(
     uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
     on: OnOption = None,
     run_id: RunOption = None,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """The measures a company faces: in force on a day (from published results), each with its
-    clause, basis run and until when; and those an unpublished run proposes."""
+    clause, basis run and until when; and those an unpublished run proposes. --out
+    measures.xlsx writes every measure, in force and proposed, one row each."""
     from rating.consequences.lookup import company_measures
     from rating.engine import explainer
+    from rating.exports import output_format
     from rating.uscc import require as require_uscc
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         read = explainer.run_row(con, run_id)
         found = company_measures(con, require_uscc(uscc), read["run_id"], day, language())
+        if out is not None:
+            _export_measures(inv, con, read, found, out)
+            return
     emit(inv, found.as_dict(), lambda: render_measures(found))
+
+
+def _measures_frame(found: CompanyMeasures) -> pl.DataFrame:
+    """Every measure of `found`, in force then proposed, as the table on screen holds it (kind
+    and until in words, each basis rule on its line) plus when it starts, the rules' titles
+    and clauses, and whether the unpublished run only proposes it (是/否 in the file)."""
+    import polars as pl
+
+    schema = {"measure_kind": pl.String, "measure": pl.String, "project_id": pl.String,
+              "project_name": pl.String, "starts": pl.Date, "until": pl.String,
+              "public": pl.Boolean, "proposed": pl.Boolean, "basis": pl.String,
+              "clauses": pl.String, "note": pl.String}  # fmt: skip
+    lines = [*found.in_force, *found.proposed]
+    return pl.DataFrame(
+        [
+            (kind_word(x.kind), x.text, x.project_id, x.project_name, x.span.starts,
+             ends_cell(x.span), x.public, x.proposed,
+             "\n".join(f"{m['id']} ({m['period']})" for m in x.measures),
+             "\n".join(" — ".join(filter(None, (m["title"], m["clause"]))) for m in x.measures),
+             x.span.text)
+            for x in lines
+        ],
+        schema=schema,
+        orient="row",
+    )  # fmt: skip
+
+
+def _export_measures(
+    inv: Invocation,
+    con: duckdb.DuckDBPyConnection,
+    read: RunRow,
+    found: CompanyMeasures,
+    out: Path,
+) -> None:
+    """`rating measures --out`: every measure, like every `--out`: in the user's language,
+    with the run read and its provenance on the about sheet."""
+    from rating.cli.outfile import write_out
+    from rating.cli.shown import read_text, shown_for
+    from rating.consequences.lookup import company_name
+    from rating.engine import explainer
+    from rating.exports import Sheet
+
+    about = {
+        "what": _("measures of {uscc} on {day}").format(uscc=found.uscc, day=when(found.on)),
+        "uscc": found.uscc,
+        "name": company_name(con, found.uscc),
+        "read": read_text(read["read"]),
+        **explainer.provenance(read),
+        "status": word("status", found.run_status),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    definition = shown_for(con, read).definition
+    write_out(inv, out, [Sheet("measures", _measures_frame(found))], about, definition=definition)
 
 
 def tender_credit(
