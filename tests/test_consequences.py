@@ -524,6 +524,49 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     assert p4["status"] == "done"
 
 
+def test_plan_against_actual_to_a_file(
+    bureau: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rating supervision review --out`: every item whatever --limit shows, in the order of
+    the review, headed and worded in the user's language (层级 市/区/街道, 状态 in words), counts
+    as numbers; the totals by level and the plan on the about sheet; a bad suffix refused."""
+    from rating.cli import main
+    from rating.exports import read_table
+
+    con, settings = bureau["con"], bureau["settings"]
+    plan = make_plan(con, settings, "2025Q4", use_warning=False)
+    expected = review(con, "2025Q4", date(2026, 1, 5))
+    assert len(expected.items) > 1, expected.items
+    con.execute("CHECKPOINT")
+    db = str(settings.db_path)
+    monkeypatch.setenv("RATING_LANG", "zh")
+    monkeypatch.setenv("RATING_NOW", "2026-01-05T12:00:00")
+    for suffix in ("xlsx", "csv"):
+        out = tmp_path / f"review.{suffix}"
+        argv = ["supervision", "review", "--period", "2025Q4", "--limit", "1", "--out", str(out)]
+        assert main([*argv, "--db", db]) == 0
+        table = read_table(out)
+        assert {"项目", "项目名称", "街道", "层级", "计划次数", "已检查", "已完成", "未完成",
+                "未到期", "状态", "上次检查"} <= set(table.columns), table.columns  # fmt: skip
+        pairs = list(zip(table["项目"], table["层级"], strict=True))
+        assert pairs == [(i["project_id"], i["level"]) for i in expected.items], suffix
+        assert [int(n) for n in table["计划次数"]] == [i["planned"] for i in expected.items]
+        assert set(table["状态"]) <= {"已完成", "部分完成", "未完成", "未到期"}, table["状态"]
+    about = read_table(tmp_path / "review.xlsx", sheet="关于")
+    cells = str(about.rows())
+    assert plan.plan_id in cells and "2025Q4" in cells and "计划外" in cells, cells
+    sheets = pl.read_excel(tmp_path / "review.xlsx", sheet_id=0, engine="calamine")
+    assert list(sheets) == ["计划与实际对照", "关于"], list(sheets)
+    capsys.readouterr()
+    bad = ["supervision", "review", "--period", "2025Q4", "--out", str(tmp_path / "r.json")]
+    assert main([*bad, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "EXPORT_FORMAT" in err and ".xlsx" in err and ".csv" in err, err
+
+
 def test_why_the_early_warning_raised_nothing_follows_the_language() -> None:
     """The engine's sentence: Chinese as stored before, English under RATING_LANG=en."""
     from rating.consequences.measure_words import Words, warning_unused

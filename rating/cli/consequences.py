@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rating.consequences.inforce import Span
     from rating.consequences.lookup import CompanyMeasures
     from rating.consequences.plan import Plan
+    from rating.consequences.review import Review
     from rating.engine.shapes import RunRow
 
 supervision_app = typer.Typer(
@@ -468,20 +469,69 @@ def _review_items(items: list[dict[str, Any]], limit: int) -> None:
     )  # fmt: skip
 
 
+def _review_frame(found: Review) -> pl.DataFrame:
+    """Every item of a review as the screen's table holds it (level and status in words),
+    counts as numbers and days as days."""
+    import polars as pl
+
+    counts = ("planned", "actual", "done", "missed", "not_due")
+    schema = {"project_id": pl.String, "project_name": pl.String, "district": pl.String,
+              "street": pl.String, "company_name": pl.String, "level": pl.String,
+              **dict.fromkeys(counts, pl.Int64), "status": pl.String, "next_due": pl.Date,
+              "last_on": pl.Date, "reasons": pl.String}  # fmt: skip
+
+    def shown(i: dict[str, Any]) -> dict[str, Any]:
+        row = {c: i[c] for c in schema}
+        row["level"] = level_word(i["level"])
+        row["status"] = word("review status", i["status"])
+        return row
+
+    return pl.DataFrame([shown(i) for i in found.items], schema=schema, orient="row")
+
+
+def _export_review(inv: Invocation, found: Review, out: Path) -> None:
+    """`rating supervision review --out`: every item, like every `--out`; the totals by
+    level and the plan it reads on the about sheet."""
+    from rating.cli.outfile import write_out
+    from rating.exports import Sheet
+
+    about = {"what": review_line(found), "plan": found.plan_id, "period": found.period,
+             "reviewed_on": when(found.on), "watermark": found.watermark,
+             **{level_word(r["level"]): _by_level_text(r) for r in found.by_level},
+             "warehouse": str(inv.settings.db_path),
+             "exported_at": inv.settings.current_time().isoformat()}  # fmt: skip
+    write_out(inv, out, [Sheet("review_items", _review_frame(found))], about)
+
+
+def _by_level_text(r: dict[str, Any]) -> str:
+    return _(
+        "planned {planned}, done {done}, missed {missed}, not yet due {not_due}, "
+        "unplanned {unplanned}"
+    ).format(**{k: count(r[k]) for k in ("planned", "done", "missed", "not_due", "unplanned")})
+
+
 @supervision_app.command("review")
 def supervision_review(
     period: Annotated[str, typer.Option(help="The planned period.")],
     limit: Annotated[int, typer.Option(help="Items to show.", min=1)] = 20,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Plan against actual: which planned inspections the ingested inspections show made,
-    which were missed, and inspections made outside the plan, per level."""
+    which were missed, and inspections made outside the plan, per level. --out review.xlsx
+    writes every item (--limit pages the screen only)."""
     from rating.consequences.review import review
+    from rating.exports import output_format
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     with inv.warehouse(read_only=True) as con:
         found = review(con, period, inv.settings.current_time().date())
+    if out is not None:
+        _export_review(inv, found, out)
+        return
 
     def render() -> None:
         say(review_line(found))

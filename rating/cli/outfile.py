@@ -68,8 +68,8 @@ def _manager_labels() -> dict[str, str]:
 
 
 def _consequence_labels() -> dict[str, str]:
-    """Headers of `rating path --below-standard --out`, `rating supervision plan --out` and
-    `rating measures --out`."""
+    """Headers of `rating path --below-standard --out`, `rating supervision plan|review --out`
+    and `rating measures --out`."""
     return {
         "paths": _("way back up"),
         "below_standard": _("below standard"),
@@ -95,6 +95,14 @@ def _consequence_labels() -> dict[str, str]:
         "raised": _("raised"),
         "planned": _("planned"),
         "reasons": _("reasons"),
+        # `rating supervision review --out`
+        "review_items": _("plan against actual"),
+        "actual": _("made"),
+        "done": _("done"),
+        "missed": _("missed"),
+        "not_due": _("not yet due"),
+        "last_on": _("last inspected"),
+        "reviewed_on": _("reviewed on"),
         # `rating measures --out` (the sheet: "measures" above)
         "proposed": _("proposed, not yet in force"),
         "measure_kind": _("kind"),
