@@ -84,7 +84,7 @@ seconds are inflated and noisy; ratios within a round less so (replay / run per 
 | engine run (computes the digest once) | {s["run"]} |
 | replay (computes it twice) | {s["replay"]} |
 | **replay / run** (wanted ≤ 1.2) | **{s["replay_over_run"]}** |
-| digest alone, `{DIGEST}` (SHA-256 over the typed JSON rows; evidence sorted by batch and line, then text) | {s["digest"]} |
+| digest alone, `{DIGEST}` (SHA-256 over the typed JSON rows; evidence grouped with its lines as a list, sorted by batch, then text) | {s["digest"]} |
 | digest alone, `{SORTED_V2}` (the same rows sorted by their MD5, then text; runs before issue 21) | {s["v2_digest"]} |
 | digest alone, `{LEGACY_DIGEST}` (sum of MD5s, forgeable) | {s["legacy_digest"]} |
 | current / `{SORTED_V2}` | {s["digest_over_v2"]} |

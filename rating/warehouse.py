@@ -54,10 +54,38 @@ def open_warehouse(
         raise WarehouseError(
             f"no warehouse at {path}: ingest some data first", code="WAREHOUSE_MISSING"
         )
-    con = _connect(path, read_only, settings.lock_timeout if wait is None else wait)
+    wait = settings.lock_timeout if wait is None else wait
+    con = _connect(path, read_only, wait)
     configure(con, settings)
     if not read_only:
         ensure_layout(con)
+    elif _stored_fingerprint(con) != layout_fingerprint():
+        con = _upgraded(con, path, settings, wait)
+    return con
+
+
+def _upgraded(
+    con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, wait: float
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path` after its layout is brought up to date: a file an older
+    engine wrote lacks what this one reads (e.g. decision 0015's `run_evidence.lines`), so a
+    read-only command would fail on it. The upgrade is what any write command does first
+    (`ensure_layout`: added tables and columns, no stored row changed), done once; a file that
+    cannot be opened for writing (busy, or read-only on disk) raises WarehouseError as a
+    write command would."""
+    try:
+        ensure_layout(con)  # this process already held the file for writing (`_connect`)
+        return con
+    except duckdb.Error:
+        con.close()  # a read-only connection: reopen the file for writing, once
+    writer = _connect(path, False, wait)
+    try:
+        configure(writer, settings)
+        ensure_layout(writer)
+    finally:
+        writer.close()
+    con = _connect(path, True, wait)
+    configure(con, settings)
     return con
 
 

@@ -98,10 +98,11 @@ def test_a_matching_replay_stores_nothing(golden: dict[str, Any]) -> None:
 def test_evidence_stored_as_references_reads_back_every_record_as_counted(
     golden: dict[str, Any],
 ) -> None:
-    """Runs store evidence as (source, batch, line) references (`sha256-sorted-v4`, decision
-    0013); what readers see (`evidence_rows_sql`: explain, export, objections, what-if) is
-    row for row what the run counted — its `hits`, recomputed by the replay — with each
-    record's key and date read back from its source row."""
+    """Runs store evidence as (source, batch, line) references (decision 0013), grouped per
+    rule, company, project, source, batch and contribution with the lines in a list
+    (`sha256-sorted-v5`, decision 0015); what readers see (`evidence_rows_sql`: explain,
+    export, objections, what-if) is row for row what the run counted — its `hits`,
+    recomputed by the replay — with each record's key and date read back from its source row."""
     from rating.engine.evidence import evidence_rows_sql
 
     con = golden["con"]
@@ -120,11 +121,50 @@ def test_evidence_stored_as_references_reads_back_every_record_as_counted(
         )
         stored = rows(
             con,
-            "SELECT count(*), count(record_key), count(record_date) FROM run_evidence WHERE run_id = $r",
+            """SELECT sum(len(lines)), count(record_key), count(record_date), count(line),
+                      count(*) FILTER (WHERE lines IS NULL)
+               FROM run_evidence WHERE run_id = $r""",
             {"r": run_id},
         )
+        groups = rows(
+            con,
+            "SELECT count(*) FROM (SELECT DISTINCT rule_id, _company, _project, source, _batch, contribution FROM hits)",
+        )
         assert shown == counted and counted
-        assert stored == [(len(counted), 0, 0)]
+        assert stored == [(len(counted), 0, 0, 0, 0)]
+        assert (
+            value(con, "SELECT count(*) FROM run_evidence WHERE run_id = $r", {"r": run_id})
+            == (groups[0][0])
+        )
+
+
+def test_two_runs_over_the_same_inputs_store_byte_identical_grouped_evidence(
+    golden: dict[str, Any],
+) -> None:
+    """A run's grouped evidence (decision 0015) does not depend on the order DuckDB's threads
+    meet the hits: the same period rated again with four threads stores the same rows — each
+    group's lines in the same order — and has the same results digest."""
+    from rating.engine.store import RESULT_TABLES
+
+    con, settings = golden["con"], golden["settings"]
+    first = golden["runs"]["2025Q3"]
+    con.execute("SET threads = 4")
+    again = execute_run(
+        con, settings, load_ruleset(golden["rules_dir"], "yantai-2022@1.0.0"), Q3, forced=True
+    )
+    columns = ", ".join(f'"{c}"' for c in RESULT_TABLES["run_evidence"])
+    stored = {
+        r: rows(con, f"SELECT {columns} FROM run_evidence WHERE run_id = $r ORDER BY ALL", {"r": r})
+        for r in (first, again.run_id)
+    }
+    assert stored[first] == stored[again.run_id]
+    assert stored[first] and all(row[-1] for row in stored[first])
+    recorded = rows(
+        con,
+        "SELECT results_sha256 FROM runs WHERE run_id IN ($a, $b)",
+        {"a": first, "b": again.run_id},
+    )
+    assert recorded == [(again.results_sha256,)] * 2
 
 
 def test_replay_matches_after_later_ingests_and_corrections(golden: dict[str, Any]) -> None:
@@ -214,43 +254,54 @@ def test_verify_detects_each_kind_of_tampering(golden: dict[str, Any]) -> None:
     assert "LEDGER_RECORD_ALTERED" in codes
 
 
-@pytest.mark.parametrize("scheme", ["sha256-sorted-v2", "sha256-sorted-v3"])
+@pytest.mark.parametrize(
+    "scheme", ["sha256-sorted-v2", "sha256-sorted-v3", "sha256-sorted-v4", "md5-sum-v1"]
+)
 def test_a_run_hashed_under_a_previous_digest_still_replays_publishes_and_verifies(
     golden: dict[str, Any], scheme: str
 ) -> None:
     """Runs keep the scheme they were made with (`sha256-sorted-v2` before issue 21 session 3,
-    `sha256-sorted-v3` before session 6, both storing every evidence column): a run made so
-    is replayed, published and verified under it, and an altered row still fails under it."""
-    from rating.engine.evidence import evidence_rows_sql
-    from rating.engine.store import DIGEST, results_digest
+    `sha256-sorted-v3` before session 6, both storing every evidence column; `-v4` before
+    session 10, one reference per record; decisions 0013, 0015): a run made so — its evidence
+    rewritten in the older layout, one row per (rule point, record) with `lines` NULL — is
+    replayed, published and verified under it, and an altered row still fails under it."""
+    from rating.engine.evidence import evidence_rows_sql, expanded_evidence_sql
+    from rating.engine.store import DIGEST, stores_references
 
     con, settings = golden["con"], golden["settings"]
     q3 = golden["runs"]["2025Q3"]
-    v4 = value(con, "SELECT results_sha256 FROM runs WHERE run_id = $r", {"r": q3})
-    assert v4 == results_digest(con, q3, scheme=DIGEST)[0]
+    v5 = value(con, "SELECT results_sha256 FROM runs WHERE run_id = $r", {"r": q3})
+    assert v5 == results_digest(con, q3, scheme=DIGEST)[0]
     assert (
         value(con, "SELECT count(record_key) FROM run_evidence WHERE run_id = $r", {"r": q3}) == 0
     )
-    # The run as the older engine stored it: every evidence row with its record's key and date.
+    # The run as the older engine stored it: one row per (rule point, record), and before
+    # `sha256-sorted-v4` with the record's key and date.
     run(
         con,
-        f"""UPDATE run_evidence e SET record_key = f.record_key, record_date = f.record_date
-            FROM ({evidence_rows_sql("e.run_id = $r")}) f
-            WHERE e.run_id = $r AND f.rule_id = e.rule_id AND f.company_uscc = e.company_uscc
-              AND f.project_id IS NOT DISTINCT FROM e.project_id AND f.source = e.source
-              AND f.batch_id = e.batch_id AND f.line = e.line""",
+        f"""CREATE TEMP TABLE one_per_record AS
+            SELECT *, NULL::BIGINT[] AS lines FROM ({expanded_evidence_sql("e.run_id = $r")})""",
         {"r": q3},
     )
-    assert (
-        value(
+    run(con, "DELETE FROM run_evidence WHERE run_id = $r", {"r": q3})
+    run(con, "INSERT INTO run_evidence SELECT * FROM one_per_record")
+    if not stores_references(scheme):
+        run(
             con,
-            "SELECT count(*) FROM run_evidence WHERE run_id = $r AND record_key IS NULL",
+            f"""UPDATE run_evidence e SET record_key = f.record_key, record_date = f.record_date
+                FROM ({evidence_rows_sql("e.run_id = $r")}) f
+                WHERE e.run_id = $r AND f.rule_id = e.rule_id AND f.company_uscc = e.company_uscc
+                  AND f.project_id IS NOT DISTINCT FROM e.project_id AND f.source = e.source
+                  AND f.batch_id = e.batch_id AND f.line = e.line""",
             {"r": q3},
         )
-        == 0
-    )
+    assert value(
+        con,
+        "SELECT count(*) FILTER (WHERE record_key IS NULL) FROM run_evidence WHERE run_id = $r",
+        {"r": q3},
+    ) == (value(con, "SELECT count(*) FROM one_per_record") if stores_references(scheme) else 0)
     older, _ = results_digest(con, q3, scheme=scheme)
-    assert older != v4
+    assert older != v5
     run(
         con,
         """UPDATE runs SET results_sha256 = $d,

@@ -410,6 +410,31 @@ def test_an_older_warehouse_gains_new_contract_columns_when_opened(tmp_path: Pat
     con.close()
 
 
+def test_a_read_only_command_upgrades_an_older_warehouse_once(tmp_path: Path) -> None:
+    """A newer engine's first command on a file an older one wrote may be a read-only one
+    (`rating explain`): it must not fail on a column the older layout lacks (decision 0015's
+    `run_evidence.lines` made explain an INTERNAL error); the file is upgraded as a write
+    command would, then read."""
+    import duckdb
+
+    from rating import warehouse
+    from rating.engine.evidence import expanded_evidence_sql
+    from tests.factories import settings_for
+
+    settings = settings_for(tmp_path)
+    con = open_warehouse(settings)
+    con.execute("ALTER TABLE run_evidence DROP COLUMN lines")  # as an older engine left it
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'layout_fingerprint'")
+    con.close()
+    con = open_warehouse(settings, read_only=True)
+    assert rows(con, expanded_evidence_sql("TRUE")) == []
+    stored = "SELECT value FROM meta WHERE key = 'layout_fingerprint'"
+    assert value(con, stored) == warehouse.layout_fingerprint()
+    with pytest.raises(duckdb.Error):  # and the connection handed back is a read-only one
+        con.execute("CREATE TABLE t (x INT)")
+    con.close()
+
+
 def test_a_current_warehouse_is_opened_without_rerunning_its_layout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rating.engine.evidence import expanded_evidence_sql
 from rating.engine.runner import execute_run
 from rating.engine.store import RESULT_TABLES
 from rating.periods import Period
@@ -143,9 +144,11 @@ def content(con: Any, run_id: str) -> dict[str, list[tuple[Any, ...]]]:
     """A run's results without file line numbers (which follow the rows' order in the file)."""
     out = {}
     for table, cols in RESULT_TABLES.items():
-        kept = ", ".join(f'"{c}"' for c in cols if c != "line")
+        kept = ", ".join(f'"{c}"' for c in cols if c not in ("line", "lines"))
+        # evidence one row per (rule point, record), however the run grouped it (decision 0015)
+        source = f"({expanded_evidence_sql('e.run_id = $r')})" if table == "run_evidence" else table
         out[table] = rows(
-            con, f"SELECT {kept} FROM {table} WHERE run_id = $r ORDER BY ALL", {"r": run_id}
+            con, f"SELECT {kept} FROM {source} WHERE run_id = $r ORDER BY ALL", {"r": run_id}
         )
     return out
 

@@ -305,6 +305,19 @@ def delete_result_row(c: Copy) -> None:
     )
 
 
+def edit_a_line_in_grouped_evidence(c: Copy) -> None:
+    """One record of a grouped evidence row (decision 0015) swapped for the next line of its
+    batch: the rule, company and points stay, the record shown behind them changes."""
+    run(
+        c.con,
+        """UPDATE run_evidence
+           SET lines = list_concat(lines[:len(lines) - 1], [lines[len(lines)] + 1])
+           WHERE run_id = $r AND rowid = (SELECT min(rowid) FROM run_evidence
+                                          WHERE run_id = $r AND len(lines) >= 2)""",
+        {"r": c.runs["2025Q3"]},
+    )
+
+
 def add_result_row(c: Copy) -> None:
     run(
         c.con,
@@ -419,6 +432,11 @@ MATRIX: dict[str, tuple[Attempt, str | None, str]] = {
     "a published run deleted": (delete_run, "RUN_MISSING", "RUN_MISSING"),
     "a result row deleted": (delete_result_row, "RESULT_ALTERED", "RESULT_ALTERED"),
     "a result row added": (add_result_row, "RESULT_ALTERED", "RESULT_ALTERED"),
+    "one line inside a grouped evidence row edited": (
+        edit_a_line_in_grouped_evidence,
+        "RESULT_ALTERED",
+        "RESULT_ALTERED",
+    ),
     "stored rule files edited": (
         edit_stored_rule_files,
         "RULESET_STORE_ALTERED",
@@ -514,6 +532,8 @@ def _other(c: Copy, table: str, column: str) -> str:
     ).upper()
     if kind == "BOOLEAN":
         return f'NOT coalesce("{column}", false)'
+    if kind == "BIGINT[]":
+        return f'list_append(coalesce("{column}", []), 0)'
     if kind.endswith("[]"):
         return "['forged']"
     if kind.startswith("TIMESTAMP"):
@@ -538,6 +558,19 @@ def test_a_null_changed_to_backslash_n_fails_replay(copy: Copy) -> None:
     null_becomes_backslash_n(copy)
     result = replay.replay(copy.con, copy.settings, copy.runs["2025Q3"])
     assert result.status == "MISMATCH" and "run_companies" in result.tables
+
+
+def test_a_line_edited_inside_a_grouped_evidence_row_fails_replay(copy: Copy) -> None:
+    """A grouped row (decision 0015) holds many records; editing one of its lines changes what
+    readers show, and both the replay and `verify` catch it."""
+    run_id = copy.runs["2025Q3"]
+    shown = _shown_evidence(copy, run_id)
+    edit_a_line_in_grouped_evidence(copy)
+    assert _shown_evidence(copy, run_id) != shown
+    assert len(_shown_evidence(copy, run_id)) == len(shown)
+    result = replay.replay(copy.con, copy.settings, run_id)
+    assert result.status == "MISMATCH" and list(result.tables) == ["run_evidence"], result.as_dict()
+    assert "RESULT_ALTERED" in _codes(verify.verify(copy.con, copy.rules_dir))
 
 
 # ---------------------------------------------------------------- digest collisions
@@ -596,10 +629,14 @@ def test_the_digest_depends_on_the_multiset_of_rows_only(tmp_path: Path) -> None
     assert found == [(50,)]
 
 
-def test_evidence_rows_tied_on_their_line_hash_the_same_in_any_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["sha256-sorted-v3", "sha256-sorted-v4", "sha256-sorted-v5"])
+def test_evidence_rows_tied_on_their_line_hash_the_same_in_any_order(
+    tmp_path: Path, scheme: str
+) -> None:
     """`sha256-sorted-v3` sorts evidence by batch and line first: rows of one record hit by
     several rules (tied on both) are ordered by their text, so any stored order gives one
-    digest, and changing any of them gives another."""
+    digest, and changing any of them gives another (v4 and v5 too: v5 sorts by batch, then
+    text)."""
     con = open_warehouse(settings_for(tmp_path))
     evidence = [
         (rule, "91A", "P1", "complaints", f"K{line}", 1, line, None, -0.5)
@@ -610,8 +647,13 @@ def test_evidence_rows_tied_on_their_line_hash_the_same_in_any_order(tmp_path: P
     def digest(order: list[Any]) -> str:
         run(con, "DELETE FROM run_evidence WHERE run_id = 'X'")
         for row in order:
-            con.execute("INSERT INTO run_evidence VALUES ('X', ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-        return table_digest(con, "run_evidence", "X")
+            con.execute(
+                """INSERT INTO run_evidence (run_id, rule_id, company_uscc, project_id, source,
+                       record_key, batch_id, line, record_date, points)
+                   VALUES ('X', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                row,
+            )
+        return table_digest(con, "run_evidence", "X", scheme=scheme)
 
     first = digest(evidence)
     assert digest(list(reversed(evidence))) == first
@@ -622,12 +664,12 @@ def test_evidence_rows_tied_on_their_line_hash_the_same_in_any_order(tmp_path: P
 
 def test_publication_records_the_digest_scheme_and_the_run_row(copy: Copy) -> None:
     rec = [r for r in ledger.records(copy.con) if r.action == "publish"][-1]
-    assert rec.payload["results_digest"] == "sha256-sorted-v4"
+    assert rec.payload["results_digest"] == "sha256-sorted-v5"
     assert set(rec.payload["run_row"]["columns"]) >= {"as_of", "summary", "manifest", "period"}
     manifest = json.loads(
         str(value(copy.con, "SELECT manifest FROM runs WHERE run_id = $r", {"r": rec.run_id}))
     )
-    assert manifest["results_digest"] == "sha256-sorted-v4"
+    assert manifest["results_digest"] == "sha256-sorted-v5"
 
 
 def test_the_anchoring_routine_on_the_command_line(

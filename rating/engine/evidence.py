@@ -22,14 +22,30 @@ from rating.sql import dicts, rows
 from rating.warehouse import key_sql
 
 
+def expanded_evidence_sql(where: str) -> str:
+    """A SELECT of the `run_evidence` rows matching `where`, one row per (rule point, record)
+    whatever the layout the run stored them in, with the columns of `run_evidence` less
+    `lines` in its order: a row of a run hashed with `sha256-sorted-v5` (decision 0015) holds
+    the lines of its group's records in `lines` and gives one row per element, in the list's
+    order, `line` set to it; a row of an older run (`lines` NULL) gives itself. `where` is SQL
+    text over alias `e` (values bound by the caller) naming only columns a group shares —
+    run, rule, company, project, source, batch, points — never `line`. Every reader of
+    evidence goes through here (`evidence_rows_sql`, `rating.public.veto`)."""
+    return f"""SELECT e.run_id, e.rule_id, e.company_uscc, e.project_id, e.source, e.record_key,
+                  e.batch_id, unnest(CASE WHEN e.lines IS NULL THEN [e.line] ELSE e.lines END) AS line,
+                  e.record_date, e.points
+           FROM run_evidence e WHERE {where}"""
+
+
 def evidence_rows_sql(where: str) -> str:
     """A SELECT of the `run_evidence` rows matching `where` (SQL text over alias `e`, values
-    bound by the caller), with the columns of `run_evidence` in its order and each record's
+    bound by the caller; see `expanded_evidence_sql`), one per (rule point, record), with the
+    columns of `run_evidence` less `lines` in its order and each record's
     `record_key` and `record_date` read back from its source row — the row of `src_<source>`
     with batch `batch_id` and line `line`, which the append-only warehouse keeps (decision
-    0001). Runs hashed with `sha256-sorted-v4` store evidence as such references and leave
-    both columns NULL (decision 0013); older runs stored them, equal to what is read back, and
-    keep them as a fallback for a row the join does not find (a line-less row)."""
+    0001). Runs hashed with `sha256-sorted-v4` or `-v5` store evidence as such references and
+    leave both columns NULL (decisions 0013, 0015); older runs stored them, equal to what is
+    read back, and keep them as a fallback for a row the join does not find (a line-less row)."""
     records = "\n            UNION ALL ".join(
         f"""SELECT '{kind}' AS source, _batch, _row, {key_sql(contract)} AS _key, _date
             FROM src_{kind}"""
@@ -38,7 +54,7 @@ def evidence_rows_sql(where: str) -> str:
     return f"""SELECT e.run_id, e.rule_id, e.company_uscc, e.project_id, e.source,
                   coalesce(r._key, e.record_key) AS record_key, e.batch_id, e.line,
                   coalesce(r._date, e.record_date) AS record_date, e.points
-           FROM (SELECT * FROM run_evidence e WHERE {where}) e
+           FROM ({expanded_evidence_sql(where)}) e
            LEFT JOIN ({records}) r
              ON r.source = e.source AND r._batch = e.batch_id AND r._row = e.line"""
 

@@ -45,6 +45,7 @@ from rating.engine.store import (
     RESULT_TABLES,
     results_digest,
     source_table,
+    stores_groups,
     stores_references,
 )
 from rating.errors import UsageError
@@ -145,7 +146,7 @@ STORE = {
              AND t.company = rp.company AND t.project_id = rp.project_id AND t._eval = rp._eval))
         ORDER BY company, project_id, rule_id""",
     "run_evidence": """SELECT $run, rule_id, _company, _project, source, _key, _batch, _row, _date,
-        contribution FROM hits""",
+        contribution, NULL FROM hits""",
     "run_fair_rates": """SELECT $run, rule_id, company, project_id, pool, records, households,
         raw_rate, pool_records, pool_households, pool_rate, prior_households, fair_rate, fair_low,
         fair_high FROM fair_rates ORDER BY rule_id, company, project_id""",
@@ -172,18 +173,35 @@ STORE = {
 # its key and date stay in the source row (`store.REFERENCED`, decision 0013).
 REFERENCE_STORE = {
     "run_evidence": """SELECT $run, rule_id, _company, _project, source, NULL, _batch, _row, NULL,
-        contribution FROM hits""",
+        contribution, NULL FROM hits""",
 }
+
+# Under `sha256-sorted-v5` the references of one rule, company, project, source, batch and
+# contribution are one row, their lines an ascending list (`store.GROUPED`, decision 0015).
+GROUPED_STORE = {
+    "run_evidence": """SELECT $run, rule_id, _company, _project, source, NULL, _batch, NULL, NULL,
+        contribution, list(_row ORDER BY _row) FROM hits
+        GROUP BY rule_id, _company, _project, source, _batch, contribution""",
+}
+
+
+def _selects(scheme: str) -> dict[str, str]:
+    """What `store` inserts per result table for a run hashed with `scheme`."""
+    if stores_groups(scheme):
+        return {**STORE, **GROUPED_STORE}
+    if stores_references(scheme):
+        return {**STORE, **REFERENCE_STORE}
+    return STORE
 
 
 def store(
     con: duckdb.DuckDBPyConnection, run_id: str, prefix: str = "", scheme: str = DIGEST
 ) -> None:
     """Write the computed temp tables as results of `run_id` (into temp copies with a prefix),
-    as runs hashed with `scheme` store them: evidence as references under `sha256-sorted-v4`,
-    with every column under the earlier schemes (a replay of an older run stores as it did)."""
-    selects = {**STORE, **REFERENCE_STORE} if stores_references(scheme) else STORE
-    for table, select in selects.items():
+    as runs hashed with `scheme` store them: evidence grouped under `sha256-sorted-v5`, as
+    references under `-v4`, with every column under the earlier schemes (a replay of an older
+    run stores as it did)."""
+    for table, select in _selects(scheme).items():
         if prefix:
             run(
                 con,
@@ -196,9 +214,8 @@ def computed_relations(con: duckdb.DuckDBPyConnection, scheme: str = DIGEST) -> 
     """Per result table, a SELECT of the computed temp tables as `store` would store them for
     `$run` (columns named and cast as the stored table's), for `results_digest` to hash
     results without storing them (a replay that matches stores nothing)."""
-    selects = {**STORE, **REFERENCE_STORE} if stores_references(scheme) else STORE
     out = {}
-    for table, select in selects.items():
+    for table, select in _selects(scheme).items():
         described = rows(con, f"DESCRIBE {source_table(table)}")
         names = ", ".join(f"c{i}" for i in range(len(described)))
         typed = ", ".join(f'CAST(c{i} AS {d[1]}) AS "{d[0]}"' for i, d in enumerate(described))

@@ -6,7 +6,9 @@ with the same rules have the same digest: that is what "byte-identical" is check
 digest is SHA-256 over each row's typed JSON in a canonical order (`table_digest`):
 collision-resistant, so a forger with write access cannot craft other rows with the same
 digest. Since `sha256-sorted-v4` an evidence row is stored and hashed as a reference to its
-record (source, batch, line; decision 0013); runs keep the scheme they were made with.
+record (source, batch, line; decision 0013); since `sha256-sorted-v5` the references of one
+rule, company, project, source, batch and contribution are stored and hashed as one row with
+their lines as a list (decision 0015). Runs keep the scheme they were made with.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ RESULT_TABLES: dict[str, tuple[str, ...]] = {
         "line",
         "record_date",
         "points",
+        "lines",
     ),
     "run_unattributed": ("source", "record_key", "batch_id", "line", "project_id", "record_date"),
     "run_fair_rates": (
@@ -195,11 +198,12 @@ def source_table(table: str, prefix: str = "") -> str:
 # Results digest schemes. A run's manifest names the scheme it was hashed with
 # (`results_digest`); runs made before the key existed used the legacy one. Runs keep the
 # scheme they were made with: replay, publication and verify hash them with it.
-DIGEST = "sha256-sorted-v4"
+DIGEST = "sha256-sorted-v5"
+SORTED_V4 = "sha256-sorted-v4"
 SORTED_V3 = "sha256-sorted-v3"
 SORTED_V2 = "sha256-sorted-v2"
 LEGACY_DIGEST = "md5-sum-v1"
-SCHEMES = (DIGEST, SORTED_V3, SORTED_V2, LEGACY_DIGEST)
+SCHEMES = (DIGEST, SORTED_V4, SORTED_V3, SORTED_V2, LEGACY_DIGEST)
 
 # Columns a run hashed under `sha256-sorted-v4` stores as references (decision 0013): an
 # evidence row names its record by source, batch and line, and the record's key and date are
@@ -207,6 +211,18 @@ SCHEMES = (DIGEST, SORTED_V3, SORTED_V2, LEGACY_DIGEST)
 # columns are NULL and left out of the row's text. Runs of earlier schemes stored and hashed
 # them, and keep doing so when replayed.
 REFERENCED: dict[str, tuple[str, ...]] = {"run_evidence": ("record_key", "record_date")}
+
+# Tables whose rows a run hashed under `sha256-sorted-v5` stores grouped (decision 0015): one
+# row per run, rule, company, project, source, batch and contribution, with the lines of its
+# records in this list column (ascending, a line as often as it was hit) and `line`,
+# `record_key`, `record_date` NULL. `rating.engine.evidence.expanded_evidence_sql` gives the
+# rows back one per (rule point, record). Runs of earlier schemes store one row per record
+# with the list NULL, and the column is not part of their rows' text.
+GROUPED: dict[str, str] = {"run_evidence": "lines"}
+# The columns naming a grouped row (`result_keys` under `sha256-sorted-v5`).
+GROUP_KEYS: dict[str, tuple[str, ...]] = {
+    "run_evidence": ("rule_id", "company_uscc", "project_id", "source", "batch_id", "points")
+}
 BATCH_ROWS = 1 << 17
 
 # The canonical order of `sha256-sorted-v3`: these integer columns first (NULLs last), then
@@ -230,19 +246,32 @@ def digest_scheme(manifest: Mapping[str, object]) -> str:
 
 def stores_references(scheme: str) -> bool:
     """Whether runs hashed with `scheme` store evidence as references (`REFERENCED`)."""
+    return scheme in (DIGEST, SORTED_V4)
+
+
+def stores_groups(scheme: str) -> bool:
+    """Whether runs hashed with `scheme` store evidence grouped, lines in a list (`GROUPED`)."""
     return scheme == DIGEST
 
 
 def digest_columns(table: str, scheme: str = DIGEST) -> tuple[str, ...]:
-    """The columns of `table` in a row's canonical text under `scheme`, in order: every
-    result column, less the ones stored as references (`REFERENCED`) under v4."""
-    left_out = REFERENCED.get(table, ()) if stores_references(scheme) else ()
+    """The columns of `table` in a row's canonical text under `scheme`, in order: under v5
+    every stored column (a grouped row's NULL `line`, key and date too); under v4 every
+    column less the ones stored as references (`REFERENCED`) and the list of lines; under
+    the earlier schemes every column less the list of lines (which they never stored)."""
+    if stores_groups(scheme):
+        return RESULT_TABLES[table]
+    left_out = (*REFERENCED.get(table, ()),) if stores_references(scheme) else ()
+    left_out += (GROUPED[table],) if table in GROUPED else ()
     return tuple(c for c in RESULT_TABLES[table] if c not in left_out)
 
 
 def result_keys(table: str, scheme: str = DIGEST) -> tuple[str, ...]:
     """The columns identifying a row of `table` under `scheme` (`RESULT_KEYS`; an evidence row
-    stored as a reference is named by its batch and line instead of its record key)."""
+    stored as a reference is named by its batch and line instead of its record key, a grouped
+    row by its group: `GROUP_KEYS`)."""
+    if table in GROUP_KEYS and stores_groups(scheme):
+        return GROUP_KEYS[table]
     keys = RESULT_KEYS[table]
     if table in REFERENCED and stores_references(scheme):
         return (*(k for k in keys if k not in REFERENCED[table]), "line")
@@ -251,10 +280,14 @@ def result_keys(table: str, scheme: str = DIGEST) -> tuple[str, ...]:
 
 def canonical_order(table: str, scheme: str = DIGEST) -> str:
     """ORDER BY terms of a scheme's canonical row order over `j`, the row's text; a total
-    order that depends on the set of rows alone (rows tied on every term are equal text)."""
+    order that depends on the set of rows alone (rows tied on every term are equal text).
+    A grouped table sorts by batch, then text (its `line` is NULL: `GROUPED`)."""
     if scheme == SORTED_V2:
         return "md5_number(j), j"
-    return "".join(f'"{c}" NULLS LAST, ' for c in DIGEST_ORDER.get(table, ())) + "j"
+    order = DIGEST_ORDER.get(table, ())
+    if table in GROUPED and stores_groups(scheme):
+        order = tuple(c for c in order if c != "line")
+    return "".join(f'"{c}" NULLS LAST, ' for c in order) + "j"
 
 
 def row_text_sql(table: str, scheme: str = DIGEST) -> str:
@@ -281,8 +314,9 @@ def table_digest(
 
     SHA-256 over the line `{scheme}|{table}|{row count}` and the SHA-256 of every row's
     typed JSON (`row_text_sql`: under `sha256-sorted-v4` the columns stored, evidence as
-    references — decision 0013) concatenated in a canonical order (`canonical_order`:
-    `sha256-sorted-v4` and `-v3` sort by the table's `DIGEST_ORDER` integer columns, NULLs
+    references — decision 0013; under `-v5` every column, evidence grouped with its lines as
+    a JSON array — decision 0015) concatenated in a canonical order (`canonical_order`:
+    `sha256-sorted-v5`, `-v4` and `-v3` sort by the table's `DIGEST_ORDER` integer columns, NULLs
     last, then by the text's bytes; `sha256-sorted-v2` by the text's MD5, then the text), so the order
     is a function of the set of rows alone. JSON values are self-delimiting, so the
     concatenation is unambiguous: equal digests mean equal multisets of rows unless SHA-256

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
+from rating.engine.evidence import expanded_evidence_sql
 from rating.schema.vocabularies import EVENT_CODES
 from rating.sql import rows
 
@@ -20,15 +21,15 @@ VetoCodes = dict[tuple[str, str, str], list[str]]
 def veto_codes(con: duckdb.DuckDBPyConnection, runs: list[str], rules: list[str]) -> VetoCodes:
     """The event codes behind the evidence of the veto `rules` (ids) in `runs`, per run,
     company and rule, sorted: evidence rows reference their record by batch and line (decision 0013), read
-    back from `src_events`. One query over the whole table; rules of other sources give none."""
+    back from `src_events`, grouped rows expanded (`expanded_evidence_sql`, decision 0015). One query over the whole table; rules of other sources give none."""
+    of_veto = """e.source = 'events' AND e.run_id IN (SELECT unnest($runs))
+                 AND e.rule_id IN (SELECT unnest($rules))"""
     found = rows(
         con,
-        """SELECT e.run_id, e.company_uscc, e.rule_id, list(DISTINCT v.code ORDER BY v.code)
-           FROM run_evidence e
+        f"""SELECT e.run_id, e.company_uscc, e.rule_id, list(DISTINCT v.code ORDER BY v.code)
+           FROM ({expanded_evidence_sql(of_veto)}) e
            JOIN src_events v ON v._batch = e.batch_id AND v._row = e.line
-           WHERE e.source = 'events' AND e.run_id IN (SELECT unnest($runs))
-             AND e.rule_id IN (SELECT unnest($rules))
-             AND v.code IS NOT NULL
+           WHERE v.code IS NOT NULL
            GROUP BY ALL""",
         {"runs": runs, "rules": rules},
     )

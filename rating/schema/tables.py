@@ -106,12 +106,18 @@ RESULT_LAYOUT = [
         records BIGINT NOT NULL, raw_points DECIMAL(18,4) NOT NULL, points DECIMAL(18,4) NOT NULL)""",
     # Runs hashed with `sha256-sorted-v4` store evidence as references to their records
     # (source, batch, line): `record_key` and `record_date` NULL, read back from the source row
-    # (`rating.engine.evidence.evidence_rows_sql`, decision 0013); older runs hold them.
+    # (`rating.engine.evidence.evidence_rows_sql`, decision 0013); older runs hold them. Runs
+    # hashed with `sha256-sorted-v5` store one row per rule, company, project, source, batch
+    # and contribution with the records' lines in `lines` and `line` NULL (decision 0015);
+    # older runs' rows have `lines` NULL. Every reader goes through
+    # `rating.engine.evidence.expanded_evidence_sql`, which gives one row per record.
     """CREATE TABLE IF NOT EXISTS run_evidence (
         run_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, company_uscc VARCHAR NOT NULL,
         project_id VARCHAR, source VARCHAR NOT NULL, record_key VARCHAR,
-        batch_id INTEGER NOT NULL, line BIGINT, record_date DATE, points DECIMAL(18,4))""",
+        batch_id INTEGER NOT NULL, line BIGINT, record_date DATE, points DECIMAL(18,4),
+        lines BIGINT[])""",
     "ALTER TABLE run_evidence ALTER COLUMN record_key DROP NOT NULL",
+    "ALTER TABLE run_evidence ADD COLUMN IF NOT EXISTS lines BIGINT[]",
     """CREATE TABLE IF NOT EXISTS run_companies (
         run_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, district VARCHAR,
         rated BOOLEAN NOT NULL, projects INTEGER, households BIGINT,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from rating.engine.evidence import expanded_evidence_sql
 from rating.engine.runner import execute_run
 from rating.periods import Period
 from rating.ruleset.loader import LoadedRuleSet, load_ruleset
@@ -18,6 +19,8 @@ from tests.factories import Bureau, load
 from tests.golden import scenarios
 
 HERE = Path(__file__).parent
+# A run's evidence one row per (rule point, record), whatever layout it was stored in.
+EVIDENCE = expanded_evidence_sql("e.run_id = $r")
 CASES = {
     "yantai-2022": scenarios.yantai,
     "haikou-2019": scenarios.haikou,
@@ -178,11 +181,11 @@ def test_every_point_has_evidence(golden: dict[str, Any]) -> None:
         ):
             unmatched = rows(
                 con,
-                """SELECT ev.project_id, ev.points, coalesce(e.total, 0)
+                f"""SELECT ev.project_id, ev.points, coalesce(e.total, 0)
                    FROM (SELECT project_id, company_uscc, sum(points) AS points FROM run_evaluations
                          WHERE run_id = $r AND carried_from IS NULL GROUP BY ALL) ev
                    LEFT JOIN (SELECT project_id, company_uscc, sum(points) AS total
-                              FROM run_evidence WHERE run_id = $r AND project_id IS NOT NULL
+                              FROM ({EVIDENCE}) WHERE project_id IS NOT NULL
                                 AND source = 'inspections' GROUP BY ALL) e USING (project_id, company_uscc)
                    WHERE ev.points <> coalesce(e.total, 0)""",
                 {"r": report.run_id},
@@ -191,11 +194,11 @@ def test_every_point_has_evidence(golden: dict[str, Any]) -> None:
             continue
         mismatches = rows(
             con,
-            """
+            f"""
             SELECT rp.rule_id, rp.company_uscc, rp.raw_points, e.total
             FROM run_rule_points rp
             JOIN (SELECT rule_id, company_uscc, project_id, sum(points) AS total, count(*) AS n
-                  FROM run_evidence WHERE run_id = $r GROUP BY ALL) e
+                  FROM ({EVIDENCE}) GROUP BY ALL) e
               ON e.rule_id = rp.rule_id AND e.company_uscc = rp.company_uscc
              AND e.project_id IS NOT DISTINCT FROM rp.project_id
             WHERE rp.run_id = $r AND rp.value IS NULL AND rp.target = 'project' AND rp.raw_points <> e.total""",
@@ -204,8 +207,8 @@ def test_every_point_has_evidence(golden: dict[str, Any]) -> None:
         assert mismatches == []
         missing = rows(
             con,
-            """SELECT rule_id FROM run_rule_points WHERE run_id = $r AND records > 0
-            AND (rule_id, company_uscc) NOT IN (SELECT (rule_id, company_uscc) FROM run_evidence WHERE run_id = $r)""",
+            f"""SELECT rule_id FROM run_rule_points WHERE run_id = $r AND records > 0
+            AND (rule_id, company_uscc) NOT IN (SELECT (rule_id, company_uscc) FROM ({EVIDENCE}))""",
             {"r": report.run_id},
         )
         assert missing == []
@@ -284,3 +287,61 @@ def test_explanations_have_their_declared_shape(golden: dict[str, Any]) -> None:
         assert mismatches(card, Explanation) == [], card["company"]["uscc"]
     if golden["expected"].get("rank") or golden["expected"].get("evaluation"):
         assert any(c["ranks"] or c["evaluations"] for c in cards)
+
+
+def _readers_see(con: Any, run_ids: list[str]) -> dict[str, Any]:
+    """What every reader of evidence shows for `run_ids`: each company's explanation (the
+    CLI's `--json` and the audit API's body) with every record, what-if's loaded company,
+    `rating export`'s evidence sheet, the public veto items' codes and the rows themselves."""
+    from rating.audit.export import QUERIES
+    from rating.consequences import whatif
+    from rating.engine import explainer
+    from rating.engine.evidence import evidence_rows_sql
+    from rating.public.veto import veto_codes
+
+    shown: dict[str, Any] = {}
+    for run_id in run_ids:
+        for (uscc,) in rows(
+            con, "SELECT uscc FROM run_companies WHERE run_id = $r ORDER BY uscc", {"r": run_id}
+        ):
+            shown[f"explain {run_id} {uscc}"] = explainer.explain(con, run_id, uscc, limit=10**6)
+            company = whatif.load_company(con, run_id, uscc)
+            shown[f"what-if {run_id} {uscc}"] = (
+                {slot: s.hits for slot, s in company.slots.items()},
+                company.index,
+            )
+        shown[f"export {run_id}"] = rows(con, QUERIES["evidence"], {"run": run_id})
+        shown[f"rows {run_id}"] = rows(
+            con, f"SELECT * FROM ({evidence_rows_sql('e.run_id = $r')}) ORDER BY ALL", {"r": run_id}
+        )
+    rules = [r for (r,) in rows(con, "SELECT DISTINCT rule_id FROM run_rule_points")]
+    shown["veto codes"] = veto_codes(con, run_ids, rules)
+    return shown
+
+
+def test_readers_show_the_same_evidence_grouped_or_one_row_per_record(
+    golden: dict[str, Any],
+) -> None:
+    """Runs store evidence grouped, the lines of a group's records in a list (decision 0015);
+    runs made before stored one row per (rule point, record). Every reader expands the groups
+    (`expanded_evidence_sql`), so the same run stored either way shows the same: the runs'
+    evidence is rewritten as the previous engine stored it (one row per record, `lines`
+    NULL — the rows `expanded_evidence_sql` gives, which `tests/test_audit.py` checks against
+    the run's hits) and every reader's output compared, then rolled back."""
+    con = golden["con"]
+    run_ids = [r for (r,) in rows(con, "SELECT run_id FROM runs ORDER BY run_id")]
+    grouped = _readers_see(con, run_ids)
+    con.execute("BEGIN TRANSACTION")
+    for run_id in run_ids:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE one_per_record AS
+                SELECT *, NULL::BIGINT[] AS lines FROM ({expanded_evidence_sql("e.run_id = $r")})""",
+            {"r": run_id},
+        )
+        con.execute("DELETE FROM run_evidence WHERE run_id = $r", {"r": run_id})
+        con.execute("INSERT INTO run_evidence SELECT * FROM one_per_record")
+    assert rows(con, "SELECT count(*) FROM run_evidence WHERE lines IS NOT NULL") == [(0,)]
+    one_per_record = _readers_see(con, run_ids)
+    con.execute("ROLLBACK")
+    assert any(grouped[f"rows {r}"] for r in run_ids)
+    assert one_per_record == grouped
