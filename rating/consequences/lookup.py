@@ -125,6 +125,8 @@ def tender(
 
 
 def company_name(con: duckdb.DuckDBPyConnection, uscc: str) -> str:
+    """The company's newest name as ingested. Raises NotFoundError COMPANY_NOT_FOUND for a
+    credit code the warehouse does not know."""
     name = value(
         con,
         "SELECT arg_max(name, _batch) FROM src_companies WHERE uscc = $u",
