@@ -95,6 +95,13 @@ def _consequence_labels() -> dict[str, str]:
         "raised": _("raised"),
         "planned": _("planned"),
         "reasons": _("reasons"),
+        # `rating warning rank --out`
+        "ranking": _("risk ranking"),
+        "rank": _("rank"),
+        "risk": _("risk"),
+        "probability": _("probability"),
+        "baseline": _("baseline"),
+        "drivers": _("drivers"),
         # `rating supervision review --out`
         "review_items": _("plan against actual"),
         "actual": _("made"),
