@@ -524,6 +524,49 @@ def test_plan_against_actual(bureau: dict[str, Any], tmp_path: Path) -> None:
     assert p4["status"] == "done"
 
 
+def test_plan_against_actual_to_a_file(
+    bureau: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rating supervision review --out`: every item whatever --limit shows, in the order of
+    the review, headed and worded in the user's language (层级 市/区/街道, 状态 in words), counts
+    as numbers; the totals by level and the plan on the about sheet; a bad suffix refused."""
+    from rating.cli import main
+    from rating.exports import read_table
+
+    con, settings = bureau["con"], bureau["settings"]
+    plan = make_plan(con, settings, "2025Q4", use_warning=False)
+    expected = review(con, "2025Q4", date(2026, 1, 5))
+    assert len(expected.items) > 1, expected.items
+    con.execute("CHECKPOINT")
+    db = str(settings.db_path)
+    monkeypatch.setenv("RATING_LANG", "zh")
+    monkeypatch.setenv("RATING_NOW", "2026-01-05T12:00:00")
+    for suffix in ("xlsx", "csv"):
+        out = tmp_path / f"review.{suffix}"
+        argv = ["supervision", "review", "--period", "2025Q4", "--limit", "1", "--out", str(out)]
+        assert main([*argv, "--db", db]) == 0
+        table = read_table(out)
+        assert {"项目", "项目名称", "街道", "层级", "计划次数", "已检查", "已完成", "未完成",
+                "未到期", "状态", "上次检查"} <= set(table.columns), table.columns  # fmt: skip
+        pairs = list(zip(table["项目"], table["层级"], strict=True))
+        assert pairs == [(i["project_id"], i["level"]) for i in expected.items], suffix
+        assert [int(n) for n in table["计划次数"]] == [i["planned"] for i in expected.items]
+        assert set(table["状态"]) <= {"已完成", "部分完成", "未完成", "未到期"}, table["状态"]
+    about = read_table(tmp_path / "review.xlsx", sheet="关于")
+    cells = str(about.rows())
+    assert plan.plan_id in cells and "2025Q4" in cells and "计划外" in cells, cells
+    sheets = pl.read_excel(tmp_path / "review.xlsx", sheet_id=0, engine="calamine")
+    assert list(sheets) == ["计划与实际对照", "关于"], list(sheets)
+    capsys.readouterr()
+    bad = ["supervision", "review", "--period", "2025Q4", "--out", str(tmp_path / "r.json")]
+    assert main([*bad, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "EXPORT_FORMAT" in err and ".xlsx" in err and ".csv" in err, err
+
+
 def test_why_the_early_warning_raised_nothing_follows_the_language() -> None:
     """The engine's sentence: Chinese as stored before, English under RATING_LANG=en."""
     from rating.consequences.measure_words import Words, warning_unused
@@ -926,6 +969,61 @@ def test_the_measures_table_speaks_words_and_days(
     monkeypatch.setenv("RATING_LANG", "en")
     out = _measures_out(bureau, capsys)
     assert "honours and awards" in out and "tender credit" in out and "类别" not in out
+
+
+def test_every_measure_to_a_file_in_the_users_language(
+    bureau: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rating measures USCC --out`: 丁's measures on 2026-02-01 (black-listed 2026-01-20),
+    every one a row of the XLSX and of the CSV, headed and worded like every `--out`
+    (rating.cli.outfile): 类别 in words, 公开 是/否, 失效日期 as on screen, each basis rule
+    on its line; the about sheet names the run read and its provenance. A file the engine
+    cannot write is refused before any work, saying which suffixes it can."""
+    from rating.cli import main
+    from rating.cli.i18n import _ as gettext
+    from rating.cli.outfile import labels
+    from rating.exports import read_table
+
+    con, run = bureau["con"], bureau["runs"]["2025Q3"]
+    ding = bureau["names"]["丁物业"]
+    found = company_measures(con, ding, run, date(2026, 2, 1), "zh")
+    expected = [*found.in_force, *found.proposed]
+    assert len(expected) > 5, expected  # 丁 faces many: a real table, not one line
+    db = str(bureau["settings"].db_path)
+    con.execute("CHECKPOINT")
+    monkeypatch.setenv("RATING_LANG", "zh")
+    for suffix in ("xlsx", "csv"):
+        out = bureau["tmp"] / f"measures.{suffix}"
+        args = ["measures", ding, "--on", "2026-02-01", "--run", run, "--out", str(out)]
+        assert main([*args, "--db", db]) == 0
+        head = labels()  # as `main` set the language: Chinese
+        assert (head["measure_kind"], head["measure"], head["until"]) == (
+            "类别",
+            "措施",
+            "失效日期",
+        )
+        table = read_table(out)
+        assert "measure" not in table.columns and "kind" not in table.columns, table.columns
+        assert {"类别", "措施", "项目", "项目名称", "起始日期", "失效日期", "公开", "依据",
+                "规则与条款", "说明", "拟定（尚未生效）"} <= set(table.columns), table.columns  # fmt: skip
+        assert table["措施"].to_list() == [x.text for x in expected], suffix  # every row, in order
+        assert set(table["公开"].to_list()) <= {"是", "否"} and set(table["拟定（尚未生效）"]) == {
+            "否"
+        }
+        assert "评优评先" in table["类别"].to_list() and "honours" not in table["类别"].to_list()
+        assert "2029-01-20" in table["失效日期"].to_list()  # the listing's latest day
+        basis = [b for cell in table["依据"].to_list() for b in cell.split("\n")]
+        assert "YT-HONOURS-BLACK (2025Q3)" in basis, basis
+        assert all(" — " in c for c in table["规则与条款"].to_list()), table["规则与条款"]
+    about = read_table(bureau["tmp"] / "measures.xlsx", sheet=gettext("about"))
+    assert about.columns[1:3] == ["项", "值"], about.columns  # after `_line`
+    cells = str(about.rows())
+    assert run in cells and ding in cells and "丁物业" in cells and "yantai-2022@1.1.0" in cells
+    capsys.readouterr()
+    bad = bureau["tmp"] / "measures.txt"
+    assert main(["measures", ding, "--out", str(bad), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "EXPORT_FORMAT" in err and ".xlsx" in err and ".csv" in err and not bad.exists(), err
 
 
 def test_combined_measures_never_cut_a_rule_id(

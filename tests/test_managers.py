@@ -538,6 +538,18 @@ def _shows_lists_in_chinese(db: Path, run_id: str, capsys: pytest.CaptureFixture
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
     lists = {row[0]: row[4] for row in cells if row and row[0].startswith("M")}
     assert lists == {"M001": "红名单", "M002": "–", "M003": "黑名单"}, out
+    from rating.exports import read_table  # --out says them in the same words
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RATING_LANG", "zh")
+        file = db.parent / "managers.csv"
+        assert main(["managers", "show", run_id, "--out", str(file), "--db", str(db)]) == 0
+    table = read_table(file)
+    assert dict(zip(table["证书编号"], table["列入名单"], strict=True)) == {
+        "M001": "红名单",
+        "M002": None,
+        "M003": "黑名单",
+    }
 
 
 def test_a_manager_streak_of_an_unknown_grade_is_refused(tmp_path: Path) -> None:
@@ -701,6 +713,45 @@ def test_cli_show_says_when_more_managers_exist(
         capsys, "managers", "show", q3, "--limit", "2", "--json", "--db", str(db)
     )
     assert '"total": 3' in out and '"truncated": true' in out
+
+
+@pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`
+def test_cli_show_writes_every_manager_to_a_file(
+    manager_db: tuple[Path, str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`rating managers show --out`: every manager of the run whatever --limit pages on
+    screen, worst score first, headed in the user's language like every `--out`
+    (rating.cli.outfile), the about sheet naming the run read and its provenance; a file
+    the engine cannot write is refused before any work, saying which suffixes it can."""
+    import polars as pl
+
+    from rating.exports import read_table
+
+    db, q3, _ = manager_db
+    for suffix in ("xlsx", "csv"):
+        out = tmp_path / f"managers.{suffix}"
+        argv = ("managers", "show", q3, "--limit", "1", "--out", str(out), "--db", str(db))
+        code, said, err = _cli(capsys, *argv)
+        assert code == 0 and out.exists(), err
+        assert "3" in said and out.name in said, said  # what was written, rows counted
+        table = read_table(out)
+        assert {"证书编号", "姓名", "所在企业统一社会信用代码", "得分", "等级", "一票否决",
+                "列入名单", "项目", "任职天数"} <= set(table.columns), table.columns  # fmt: skip
+        assert "certificate_no" not in table.columns
+        assert table["证书编号"].to_list() == ["M003", "M002", "M001"], table  # every row
+        assert table["姓名"].to_list() == ["王五", "李四", "张三"]
+        assert table["等级"][0] == "记满18分" and table["一票否决"].to_list()[0] == "是"
+        assert table["项目"].to_list() == [None, "P1", "P1、P2"], table["项目"]  # one cell each
+    about = read_table(tmp_path / "managers.xlsx", sheet="关于")
+    cells = str(about.rows())
+    assert q3 in cells and "shanghai-2023@1.0.0" in cells and "项目经理，评定" in cells, cells
+    sheets = pl.read_excel(tmp_path / "managers.xlsx", sheet_id=0, engine="calamine")
+    assert list(sheets) == ["项目经理", "关于"], list(sheets)
+    code, said, err = _cli(
+        capsys, "managers", "show", q3, "--out", str(tmp_path / "m.txt"), "--db", str(db)
+    )
+    assert code == 2 and "EXPORT_FORMAT" in err and ".xlsx" in err and ".csv" in err, err
+    assert not (tmp_path / "m.txt").exists()
 
 
 @pytest.mark.slow  # runs a bureau end to end (quarters, the CLI or the report): not in `make test-fast`

@@ -244,3 +244,34 @@ def test_warning_commands(
     assert all(c["text"] for c in out["companies"])
     assert main(["warning", "rank", "--model", "oracle", "--db", db, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "WARNING_BAD_MODEL"
+    _rank_to_a_file(capsys, tmp_path_factory, db)
+
+
+def _rank_to_a_file(
+    capsys: pytest.CaptureFixture[str], factory: pytest.TempPathFactory, db: str
+) -> None:
+    """`rating warning rank --out`: every company ranked whatever --limit shows, riskiest
+    first, headed in the user's language like every `--out`; a bad suffix refused."""
+    from rating.cli import main
+    from rating.exports import read_table
+
+    assert main(["warning", "rank", "--limit", "100000", "--db", db, "--json"]) == 0
+    ranked = [c["uscc"] for c in json.loads(capsys.readouterr().out)["companies"]]
+    tmp = factory.mktemp("rank_out")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RATING_LANG", "zh")
+        for suffix in ("xlsx", "csv"):
+            out = tmp / f"rank.{suffix}"
+            assert main(["warning", "rank", "--limit", "3", "--out", str(out), "--db", db]) == 0
+            table = read_table(out)
+            assert {"排名", "统一社会信用代码", "名称", "风险", "基准", "主要因素"} <= set(
+                table.columns
+            ), table.columns
+            assert table["统一社会信用代码"].to_list() == ranked and len(ranked) > 3, suffix
+            assert [int(r) for r in table["排名"]] == list(range(1, len(ranked) + 1))
+        about = read_table(tmp / "rank.xlsx", sheet="关于")
+        assert "下期新增降级或列入黑名单的概率" in str(about.rows()), about
+        capsys.readouterr()
+        assert main(["warning", "rank", "--out", str(tmp / "rank.txt"), "--db", db]) == 2
+        err = capsys.readouterr().err
+    assert "EXPORT_FORMAT" in err and ".xlsx" in err and ".csv" in err, err

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, require_extra, say, working
+from rating.cli.common import (
+    DbOption,
+    Invocation,
+    JsonOption,
+    OutOption,
+    emit,
+    require_extra,
+    say,
+    working,
+)
 from rating.cli.display import Col, count, listing, print_table, text
 from rating.cli.i18n import _, error_text, language
 from rating.cli.shown import read_text
+
+if TYPE_CHECKING:
+    from rating.analysis.warning import Ranking
 
 warning_app = typer.Typer(
     help="Early warning: risk of a downgrade or black-list entry next period.",
@@ -209,6 +221,46 @@ def warning_backtest(
     emit(inv, data, render)
 
 
+def _ranking_title(ranking: Ranking) -> str:
+    method = str(ranking.calibration.get("method", "none"))
+    return _(
+        "{predicts}: {next} (scored {period}, trained on {trained}; calibration {method})"
+    ).format(
+        predicts=ranking.predicts,
+        next=ranking.for_period,
+        period=ranking.period,
+        trained=listing(ranking.trained_on),
+        method=METHODS.get(method, method),
+    )
+
+
+def _export_ranking(inv: Invocation, ranking: Ranking, out: Path) -> None:
+    """`rating warning rank --out`: every company ranked, as the screen's table says it (the
+    risk in words, the drivers described), like every `--out`."""
+    import polars as pl
+
+    from rating.analysis.features import describe
+    from rating.cli.outfile import write_out
+    from rating.exports import Sheet
+
+    schema = {"rank": pl.Int64, "uscc": pl.String, "name": pl.String, "district": pl.String,
+              "grade": pl.String, "score": pl.Float64, "risk": pl.String,
+              "probability": pl.Float64, "baseline": pl.Float64, "drivers": pl.String}  # fmt: skip
+    frame = pl.DataFrame(
+        [
+            (c.rank, c.uscc, c.name, c.district, c.grade, c.score, c.text(), c.probability,
+             c.baseline, _("、").join(describe(d) for d in c.drivers))
+            for c in ranking.companies
+        ],
+        schema=schema,
+        orient="row",
+    )  # fmt: skip
+    about = {"what": _ranking_title(ranking), "period": ranking.period,
+             "warehouse": str(inv.settings.db_path),
+             "exported_at": inv.settings.current_time().isoformat()}  # fmt: skip
+    write_out(inv, out, [Sheet("ranking", frame)], about)
+
+
 @warning_app.command("rank")
 def warning_rank(
     period: Annotated[
@@ -217,34 +269,32 @@ def warning_rank(
     model: ModelOption = "logistic",
     target: TargetOption = "event",
     limit: Annotated[int, typer.Option(help="Companies to show.", min=1, max=100_000)] = 20,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Companies ordered by risk next period, who to inspect first; probabilities only where the backtest shows them calibrated."""
+    """Companies ordered by risk next period, who to inspect first; probabilities only where the backtest shows them calibrated. --out rank.xlsx writes every company ranked."""
     from rating.analysis import warning as warning_mod
     from rating.analysis.features import describe
+    from rating.exports import output_format
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     with inv.warehouse(read_only=True) as con, working(inv, _("ranking")):
         ranking = warning_mod.rank(con, period, model, target)
+    if out is not None:
+        _export_ranking(inv, ranking, out)
+        return
     data = ranking.as_dict()
     data["truncated"] = len(ranking.companies) > limit
     data["companies"] = data["companies"][:limit]
     shown = ranking.companies[:limit]
-    method = str(ranking.calibration.get("method", "none"))
     emit(
         inv,
         data,
         lambda: print_table(
-            _(
-                "{predicts}: {next} (scored {period}, trained on {trained}; calibration {method})"
-            ).format(
-                predicts=ranking.predicts,
-                next=ranking.for_period,
-                period=ranking.period,
-                trained=listing(ranking.trained_on),
-                method=METHODS.get(method, method),
-            ),
+            _ranking_title(ranking),
             [
                 "#",
                 Col(_("USCC"), keep=True),

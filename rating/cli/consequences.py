@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from rating.consequences.inforce import Span
     from rating.consequences.lookup import CompanyMeasures
     from rating.consequences.plan import Plan
+    from rating.consequences.review import Review
+    from rating.engine.shapes import RunRow
 
 supervision_app = typer.Typer(
     help="分级分类监管: the next period's inspection plan per project, and plan against actual.",
@@ -131,21 +133,83 @@ def measures(
     uscc: Annotated[str, typer.Argument(help="The company's unified social credit code.")],
     on: OnOption = None,
     run_id: RunOption = None,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """The measures a company faces: in force on a day (from published results), each with its
-    clause, basis run and until when; and those an unpublished run proposes."""
+    clause, basis run and until when; and those an unpublished run proposes. --out
+    measures.xlsx writes every measure, in force and proposed, one row each."""
     from rating.consequences.lookup import company_measures
     from rating.engine import explainer
+    from rating.exports import output_format
     from rating.uscc import require as require_uscc
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     day = _day(inv, on)
     with inv.warehouse(read_only=True) as con:
         read = explainer.run_row(con, run_id)
         found = company_measures(con, require_uscc(uscc), read["run_id"], day, language())
+        if out is not None:
+            _export_measures(inv, con, read, found, out)
+            return
     emit(inv, found.as_dict(), lambda: render_measures(found))
+
+
+def _measures_frame(found: CompanyMeasures) -> pl.DataFrame:
+    """Every measure of `found`, in force then proposed, as the table on screen holds it (kind
+    and until in words, each basis rule on its line) plus when it starts, the rules' titles
+    and clauses, and whether the unpublished run only proposes it (是/否 in the file)."""
+    import polars as pl
+
+    schema = {"measure_kind": pl.String, "measure": pl.String, "project_id": pl.String,
+              "project_name": pl.String, "starts": pl.Date, "until": pl.String,
+              "public": pl.Boolean, "proposed": pl.Boolean, "basis": pl.String,
+              "clauses": pl.String, "note": pl.String}  # fmt: skip
+    lines = [*found.in_force, *found.proposed]
+    return pl.DataFrame(
+        [
+            (kind_word(x.kind), x.text, x.project_id, x.project_name, x.span.starts,
+             ends_cell(x.span), x.public, x.proposed,
+             "\n".join(f"{m['id']} ({m['period']})" for m in x.measures),
+             "\n".join(" — ".join(filter(None, (m["title"], m["clause"]))) for m in x.measures),
+             x.span.text)
+            for x in lines
+        ],
+        schema=schema,
+        orient="row",
+    )  # fmt: skip
+
+
+def _export_measures(
+    inv: Invocation,
+    con: duckdb.DuckDBPyConnection,
+    read: RunRow,
+    found: CompanyMeasures,
+    out: Path,
+) -> None:
+    """`rating measures --out`: every measure, like every `--out`: in the user's language,
+    with the run read and its provenance on the about sheet."""
+    from rating.cli.outfile import write_out
+    from rating.cli.shown import read_text, shown_for
+    from rating.consequences.lookup import company_name
+    from rating.engine import explainer
+    from rating.exports import Sheet
+
+    about = {
+        "what": _("measures of {uscc} on {day}").format(uscc=found.uscc, day=when(found.on)),
+        "uscc": found.uscc,
+        "name": company_name(con, found.uscc),
+        "read": read_text(read["read"]),
+        **explainer.provenance(read),
+        "status": word("status", found.run_status),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    definition = shown_for(con, read).definition
+    write_out(inv, out, [Sheet("measures", _measures_frame(found))], about, definition=definition)
 
 
 def tender_credit(
@@ -405,20 +469,69 @@ def _review_items(items: list[dict[str, Any]], limit: int) -> None:
     )  # fmt: skip
 
 
+def _review_frame(found: Review) -> pl.DataFrame:
+    """Every item of a review as the screen's table holds it (level and status in words),
+    counts as numbers and days as days."""
+    import polars as pl
+
+    counts = ("planned", "actual", "done", "missed", "not_due")
+    schema = {"project_id": pl.String, "project_name": pl.String, "district": pl.String,
+              "street": pl.String, "company_name": pl.String, "level": pl.String,
+              **dict.fromkeys(counts, pl.Int64), "status": pl.String, "next_due": pl.Date,
+              "last_on": pl.Date, "reasons": pl.String}  # fmt: skip
+
+    def shown(i: dict[str, Any]) -> dict[str, Any]:
+        row = {c: i[c] for c in schema}
+        row["level"] = level_word(i["level"])
+        row["status"] = word("review status", i["status"])
+        return row
+
+    return pl.DataFrame([shown(i) for i in found.items], schema=schema, orient="row")
+
+
+def _export_review(inv: Invocation, found: Review, out: Path) -> None:
+    """`rating supervision review --out`: every item, like every `--out`; the totals by
+    level and the plan it reads on the about sheet."""
+    from rating.cli.outfile import write_out
+    from rating.exports import Sheet
+
+    about = {"what": review_line(found), "plan": found.plan_id, "period": found.period,
+             "reviewed_on": when(found.on), "watermark": found.watermark,
+             **{level_word(r["level"]): _by_level_text(r) for r in found.by_level},
+             "warehouse": str(inv.settings.db_path),
+             "exported_at": inv.settings.current_time().isoformat()}  # fmt: skip
+    write_out(inv, out, [Sheet("review_items", _review_frame(found))], about)
+
+
+def _by_level_text(r: dict[str, Any]) -> str:
+    return _(
+        "planned {planned}, done {done}, missed {missed}, not yet due {not_due}, "
+        "unplanned {unplanned}"
+    ).format(**{k: count(r[k]) for k in ("planned", "done", "missed", "not_due", "unplanned")})
+
+
 @supervision_app.command("review")
 def supervision_review(
     period: Annotated[str, typer.Option(help="The planned period.")],
     limit: Annotated[int, typer.Option(help="Items to show.", min=1)] = 20,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Plan against actual: which planned inspections the ingested inspections show made,
-    which were missed, and inspections made outside the plan, per level."""
+    which were missed, and inspections made outside the plan, per level. --out review.xlsx
+    writes every item (--limit pages the screen only)."""
     from rating.consequences.review import review
+    from rating.exports import output_format
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     with inv.warehouse(read_only=True) as con:
         found = review(con, period, inv.settings.current_time().date())
+    if out is not None:
+        _export_review(inv, found, out)
+        return
 
     def render() -> None:
         say(review_line(found))

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rating.cli.common import DbOption, Invocation, JsonOption, emit, say
+from rating.cli.common import DbOption, Invocation, JsonOption, OutOption, emit, say
 from rating.cli.display import Col, count, listing, print_table, score, word
 from rating.cli.i18n import _, pgettext
 
 if TYPE_CHECKING:
     import duckdb
+    import polars as pl
 
     from rating.engine.managers import ManagerPoint, ManagerResult
     from rating.engine.shapes import RunRow
@@ -98,15 +99,24 @@ def managers_show(
     run: Annotated[str | None, RUN_OPTION] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.", min=1, max=100_000)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many rows.", min=0)] = 0,
+    out: OutOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """A run's project managers, worst score first: grade, projects and days in charge."""
+    """A run's project managers, worst score first: grade, projects and days in charge.
+    --out managers.xlsx writes every manager of the run (--limit and --offset page the
+    screen only)."""
     from rating.engine import managers
+    from rating.exports import output_format
 
     inv = Invocation(db, json)
+    if out is not None:
+        output_format(out)
     with inv.warehouse(read_only=True) as con:
         info = _scored_run(con, inv, run_id, run)
+        if out is not None:
+            _export_managers(inv, con, info, out)
+            return
         found = managers.results(con, info["run_id"], limit, offset)
         total = managers.count(con, info["run_id"])
     truncated = offset + len(found) < total
@@ -118,6 +128,40 @@ def managers_show(
         "managers": [asdict(m) for m in found],
     }
     emit(inv, data, lambda: _render_show(info["run_id"], found, truncated, info["read"]))
+
+
+def _managers_sheet(frame: pl.DataFrame) -> pl.DataFrame:
+    """The lists a manager entered in words (红名单, 黑名单), as the screen says them; the
+    projects in charge headed as on screen (项目, not the count 项目数 of a company's row)."""
+    import polars as pl
+
+    words = {code: word("list", code) for code in ("red", "black")}
+    worded = frame.with_columns(pl.col("lists").list.eval(pl.element().replace(words)))
+    return worded.rename({"lists": "lists_entered", "projects": "project_ids"})
+
+
+def _export_managers(
+    inv: Invocation, con: duckdb.DuckDBPyConnection, info: RunRow, out: Path
+) -> None:
+    """`rating managers show --out`: every manager of the run, like every `--out`: in the
+    user's language, the score floored to the rule set's places as on screen, the run read
+    and its provenance on the about sheet."""
+    from rating.cli.outfile import write_out
+    from rating.cli.shown import read_text, shown_for
+    from rating.engine import explainer, managers
+    from rating.exports import Sheet
+
+    frame = _managers_sheet(managers.results_frame(con, info["run_id"]))
+    about = {
+        "what": _("Project managers, run {run_id}").format(run_id=info["run_id"]),
+        "read": read_text(info["read"]),
+        "rules": info["ruleset"],
+        **explainer.provenance(info),
+        "warehouse": str(inv.settings.db_path),
+        "exported_at": inv.settings.current_time().isoformat(),
+    }
+    definition = shown_for(con, info).definition
+    write_out(inv, out, [Sheet("managers", frame)], about, definition=definition)
 
 
 def _render_show(

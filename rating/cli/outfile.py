@@ -49,11 +49,27 @@ def _more_labels() -> dict[str, str]:
         "filters": _("filters"),
         "sheet": _("sheet"),
         **_consequence_labels(),
+        **_manager_labels(),
+    }
+
+
+def _manager_labels() -> dict[str, str]:
+    """Headers of `rating managers show --out`."""
+    return {
+        "managers": _("project managers"),
+        "certificate_no": _("certificate"),
+        "person_name": pgettext("person", "name"),
+        "employer_uscc": _("employer's USCC"),
+        "veto": _("veto"),
+        "lists_entered": _("lists entered"),
+        "project_ids": pgettext("list of", "projects"),
+        "days_in_charge": _("days in charge"),
     }
 
 
 def _consequence_labels() -> dict[str, str]:
-    """Headers of `rating path --below-standard --out` and `rating supervision plan --out`."""
+    """Headers of `rating path --below-standard --out`, `rating supervision plan|review --out`
+    and `rating measures --out`."""
     return {
         "paths": _("way back up"),
         "below_standard": _("below standard"),
@@ -79,6 +95,31 @@ def _consequence_labels() -> dict[str, str]:
         "raised": _("raised"),
         "planned": _("planned"),
         "reasons": _("reasons"),
+        # `rating warning rank --out`
+        "ranking": _("risk ranking"),
+        "rank": _("rank"),
+        "risk": _("risk"),
+        "probability": _("probability"),
+        "baseline": _("baseline"),
+        "drivers": _("drivers"),
+        # `rating supervision review --out`
+        "review_items": _("plan against actual"),
+        "actual": _("made"),
+        "done": _("done"),
+        "missed": _("missed"),
+        "not_due": _("not yet due"),
+        "last_on": _("last inspected"),
+        "reviewed_on": _("reviewed on"),
+        # `rating measures --out` (the sheet: "measures" above)
+        "proposed": _("proposed, not yet in force"),
+        "measure_kind": _("kind"),
+        "measure": pgettext("consequence", "measure"),
+        "starts": _("starts"),
+        "until": _("until"),
+        "public": _("public"),
+        "basis": _("basis"),
+        "clauses": _("rules and clauses"),
+        "note": _("note"),
     }
 
 

@@ -50,7 +50,7 @@ def company_measures(
     in `language` (zh or en), each measure's source (title, clause) in the rule set's words.
 
     Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know."""
-    _name(con, uscc)
+    company_name(con, uscc)
     book = company_book(con, uscc, run_id, language)
     read = next(b for b in book.bases if b.run_id == run_id)
     out = CompanyMeasures(uscc, on, run_id, read.status, book.in_force(uscc, on))
@@ -119,12 +119,14 @@ def tender(
 
     Raises NotFoundError COMPANY_NOT_FOUND for a credit code the warehouse does not know.
     """
-    name = _name(con, uscc)
+    name = company_name(con, uscc)
     book = company_book(con, uscc, language=language)
     return tender_from(book, uscc, name, on)
 
 
-def _name(con: duckdb.DuckDBPyConnection, uscc: str) -> str:
+def company_name(con: duckdb.DuckDBPyConnection, uscc: str) -> str:
+    """The company's newest name as ingested. Raises NotFoundError COMPANY_NOT_FOUND for a
+    credit code the warehouse does not know."""
     name = value(
         con,
         "SELECT arg_max(name, _batch) FROM src_companies WHERE uscc = $u",

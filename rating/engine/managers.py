@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -39,8 +40,11 @@ from rating.ruleset.arithmetic import quotient_sql, to_decimal_sql
 from rating.ruleset.compiled import CompiledRule
 from rating.ruleset.names import POINTS, RATIO
 from rating.schema import CONTRACTS
-from rating.sql import lit, rows, run, sql_text, value
+from rating.sql import frame, lit, rows, run, sql_text, value
 from rating.warehouse import visible_rows
+
+if TYPE_CHECKING:  # frames only for exports: a run imports no polars
+    import polars as pl
 
 FAR_FUTURE = "DATE '9999-12-31'"
 
@@ -282,6 +286,19 @@ def results(
         {"run": run_id, "limit": limit, "offset": offset},
     )
     return [ManagerResult(*r) for r in found]
+
+
+def results_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """Every manager of a run (no page limit), in the order of `results`: for exports. The
+    score as stored (DECIMAL), the lists entered and the projects as lists."""
+    found: pl.DataFrame = frame(
+        con,
+        f"""SELECT certificate_no, name AS person_name, employer_uscc, score, grade, veto,
+                  {_LISTS}, projects, days_in_charge
+           FROM run_managers m WHERE run_id = $run ORDER BY score, certificate_no""",
+        {"run": run_id},
+    )
+    return found
 
 
 def count(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
