@@ -465,3 +465,81 @@ def test_excel_like_transformations_load_the_same_values_or_a_reason(
         assert result.rows_loaded + result.rows_quarantined == len(wanted)
 
     check()
+
+
+# --- Line endings: classic Mac CSV, stray CRs ------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_mac_csv_is_read_line_by_line(con, settings, tmp_path, encoding) -> None:  # type: ignore[no-untyped-def]
+    # Excel for Mac's "CSV (Macintosh)": every line ends in a lone CR, a cell's own line
+    # break (quoted) is a CR or an LF; each is a line as an editor shows it.
+    path = tmp_path / "mac.csv"
+    lines = [",".join(c) for c in [HEADERS, row("M1"), row("M2"), row("M3")]]
+    path.write_bytes(("\r".join(lines) + "\r").encode(encoding))
+    result = ingest_file(con, settings, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.encoding) == (3, 3, encoding)
+    assert dict(rows(con, "SELECT complaint_id, _row FROM src_complaints")) == {
+        "M1": 2, "M2": 3, "M3": 4,
+    }  # fmt: skip
+    projects = tmp_path / "mac-projects.csv"
+    head = "项目编号,项目名称,行政区,街道,户数,统一社会信用代码,服务开始日期"
+    body = [
+        head,
+        f'P7,"阳光\r花园",芝罘区,向阳街道,500,{A},2020/1/1',
+        f'P8,"锦绣\n家园",芝罘区,向阳街道,500,{A},2020/1/1',
+        f"P9,翠湖,芝罘区,向阳街道,500,{A},2020/1/1",
+        f"P10,明月,芝罘区,向阳街道,5x0,{A},2020/1/1",
+    ]
+    projects.write_bytes(("\r".join(body) + "\r").encode(encoding))
+    result = ingest_file(con, settings, "projects", projects)
+    assert (result.rows_read, result.rows_loaded, result.reasons) == (4, 3, {"BAD_NUMBER": 1})
+    assert rows(
+        con, "SELECT project_id, project_name, _row FROM src_projects WHERE _batch = $b ORDER BY _row",
+        {"b": result.batch_id},
+    ) == [("P7", "阳光\n花园", 2), ("P8", "锦绣\n家园", 4), ("P9", "翠湖", 6)]  # fmt: skip
+    assert [p[0] for p in problems(con, result.batch_id)] == [7]
+
+
+def test_a_stray_cr_in_a_crlf_file_is_a_reason_on_its_line(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A CR alone inside an unquoted cell of a Windows (CRLF) file: a reader splits the record
+    # there, so the line is quarantined with its number and the rest loads.
+    good = [",".join(row(f"C{i}")) for i in range(60)]
+    good[1] = ",".join(row("C1")).replace("投诉举报类", "投诉\r举报类")  # line 3
+    good[45] = ",".join(row("C45")).replace(
+        "房屋维修", "房屋\r维修"
+    )  # line 47, past the header scan
+    good[50] = ",".join(row("C50")).replace("属实", '"属\r实"')  # quoted: a line break in a cell
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(("\r\n".join([",".join(HEADERS), *good]) + "\r\n").encode())
+    result = ingest_file(con, settings, "complaints", path)
+    assert result.rows_read == 60 == result.rows_loaded + result.rows_quarantined
+    found = problems(con, result.batch_id)
+    assert [(p[0], p[2]) for p in found if p[2] == "MALFORMED_LINE"] == [
+        (3, "MALFORMED_LINE"), (47, "MALFORMED_LINE"),
+    ]  # fmt: skip
+    assert all("carriage return (CR)" in p[3] for p in found if p[2] == "MALFORMED_LINE")
+    assert value(con, "SELECT _row FROM src_complaints WHERE complaint_id = 'C59'") == 61
+
+
+@pytest.mark.parametrize("where", [0, 9, 17])
+def test_rows_pasted_from_gbk_into_a_small_utf8_file(con, settings, tmp_path, where) -> None:  # type: ignore[no-untyped-def]
+    # Real-export case 14, with nothing else non-ASCII: only the header (UTF-8 Chinese) and
+    # two pasted GBK rows; the rows are quarantined wherever they sit, the rest loads.
+    head = "项目编号,项目名称,行政区,街道,户数,统一社会信用代码,服务开始日期"
+    lines = [head.encode()] + [
+        f"Q{i},Garden {i},Zhifu,Xiangyang,500,{A},2020/1/1".encode() for i in range(20)
+    ]
+    for at in (where + 1, where + 3):
+        lines[at] = f"G{at},国标花园,芝罘区,向阳街道,500,{A},2020/1/1".encode("gbk")
+    path = tmp_path / "pasted.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = ingest_file(con, settings, "projects", path)
+    assert (result.encoding, result.rows_loaded, result.reasons) == ("utf-8", 18, {"BAD_ENCODING": 2})  # fmt: skip
+    assert [p[0] for p in problems(con, result.batch_id)] == [where + 2, where + 4]
+    assert "国标花园" in problems(con, result.batch_id)[0][3]  # shown as GBK reads it
+    # The same file all in GBK is a GBK file: read as GB18030, nothing quarantined.
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(path.read_bytes().replace(head.encode(), head.encode("gbk")))
+    result = ingest_file(con, settings, "projects", gbk)
+    assert (result.encoding, result.rows_loaded, result.reasons) == ("gb18030", 20, {})

@@ -107,20 +107,13 @@ def _load_text(
     header = textfile.find_header(path, scan, probe.score)
     names = [f"c{i}" for i in range(len(header.cells))]
     fast = scan.encoding in ("utf-8", "utf-8-sig", "gb18030") and not (
-        scan.bad_lines or scan.long_lines
+        scan.bad_lines or scan.long_lines or scan.mac
     )
     rejected: list[Rejected] = []
     if fast:
-        source = path
-        if scan.encoding == "gb18030":
-            source = tmp / "transcoded.csv"
-            _transcode(con, path, scan, source)
-        found = textfile.read_csv(con, source, table, names, header)
-        rows = int(value(con, f"SELECT count(*) FROM {table}"))
-        lines = {line for line, _, _ in found}
-        fast = header.line + rows + len(lines) == scan.lines
+        found, fast = _read_fast(con, path, scan, tmp, table, names, header)
         if fast:
-            _number_lines(con, table, sorted(lines), header.line)
+            _number_lines(con, table, sorted({line for line, _, _ in found}), header.line)
             rejected = [Rejected(line, "MALFORMED_LINE", kind.lower(), text) for line, kind, text in _first(found)]  # fmt: skip
     if not fast:
         numbered = tmp / "numbered.csv"
@@ -135,6 +128,9 @@ def _load_text(
         rejected = [
             Rejected(_numbered_line(text, line), "MALFORMED_LINE", kind.lower(), _unnumbered(text))
             for line, kind, text in _first(found)
+        ]
+        rejected += [
+            Rejected(n, "MALFORMED_LINE", STRAY_CR, text) for n, text in scan.stray_cr.items()
         ]
     rejected += [Rejected(n, "BAD_ENCODING", why, "") for n, why in scan.bad_lines.items()]
     rejected += [
@@ -152,6 +148,39 @@ def _load_text(
         traits=FileTraits(marks=marks),
         empty_lines=scan.empty_lines,
     )
+
+
+STRAY_CR = "a lone carriage return (CR) outside quotes splits the line in two"
+
+
+def _read_fast(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    scan: textfile.TextScan,
+    tmp: Path,
+    table: str,
+    names: list[str],
+    header: textfile.Header,
+) -> tuple[list[tuple[int, str, str]], bool]:
+    """DuckDB's reading of the file as it is (a GB18030 file transcoded first): the lines it
+    rejected, and whether every record sits on one line (then record k is on line k + the
+    header line + the rejected lines above it). Not when DuckDB, which takes a lone CR for a
+    line break, fails or rejects a line of a file holding one: `write_numbered` then finds
+    the lines with a lone CR outside quotes and they are quarantined each with its line."""
+    source = path
+    if scan.encoding == "gb18030":
+        source = tmp / "transcoded.csv"
+        _transcode(con, path, scan, source)
+    try:
+        found = textfile.read_csv(con, source, table, names, header)
+    except InputFileError:
+        if not textfile.has_lone_cr(path):
+            raise
+        return [], False
+    rows = int(value(con, f"SELECT count(*) FROM {table}"))
+    lines = {line for line, _, _ in found}
+    fast = header.line + rows + len(lines) == scan.lines
+    return found, fast and not (lines and textfile.has_lone_cr(path))
 
 
 def _first(found: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:

@@ -2,10 +2,13 @@
 
 One pass over the bytes decides everything a file's first 64 KiB cannot: its sha256, its
 encoding (a byte-order mark says UTF-8, UTF-16 LE or BE; otherwise the verdict is on the
-whole file: UTF-8 when at most as many lines fail as UTF-8 as lines with non-ASCII text
-pass, else GB18030), the lines that are not in that encoding (`BAD_ENCODING`, wherever
-they sit), lines longer than `MAX_LINE_BYTES` (`LINE_TOO_LONG`: a picture pasted into a
-cell; the rest of the file loads), and whether Excel error values (`#DIV/0!` …) occur.
+whole file, line by line (`_Verdict`): UTF-8 when its first line with non-ASCII text, among
+the first lines, is Chinese in UTF-8 (a header or title) or when at most as many lines fail
+as UTF-8 as lines with non-ASCII text pass, else GB18030), the lines that are not in that
+encoding (`BAD_ENCODING`, wherever they sit), lines longer than `MAX_LINE_BYTES`
+(`LINE_TOO_LONG`: a picture pasted into a cell; the rest of the file loads), and whether
+Excel error values (`#DIV/0!` …) occur. Lines end in LF or CRLF, or in a lone CR in a
+classic Mac file (`_newline`: then every CR is a line break, in the scan and when read).
 
 DuckDB then reads the file in parallel. Each record sits on one line and no line was
 skipped in a clean file, so record k is line k + the lines above it: checked against the
@@ -25,19 +28,18 @@ import codecs
 import csv
 import hashlib
 import io
-import struct
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from rating.errors import InputFileError
+from rating.ingest.verdict import HEADER_SCAN_LINES, Verdict
 
 CHUNK_BYTES = 1 << 24
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: far beyond any real row, far below a pasted screenshot
-HEADER_SCAN_LINES = 30
 MAX_HEADER_BYTES = 1 << 16  # a header line longer than 64 KiB is no header
 DELIMITERS = (",", "\t", ";", "|")
 ERROR_VALUES = (b"#DIV/0!", b"#N/A", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#NULL!")
@@ -60,6 +62,9 @@ class TextScan:
     long_lines: dict[int, int] = field(default_factory=dict)  # line -> bytes
     excel_errors: bool = False
     empty_lines: int = 0  # lines with nothing at all, after the header (set by write_numbered)
+    mac: bool = False  # lines end in a lone CR (classic Mac): each CR is a line break
+    # line -> its text: lines with a lone CR outside quotes, left out (set by write_numbered)
+    stray_cr: dict[int, str] = field(default_factory=dict)
 
 
 def _bom(head: bytes) -> tuple[str | None, int]:
@@ -79,18 +84,19 @@ def _bom(head: bytes) -> tuple[str | None, int]:
     return None, 0
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def _chunks(path: Path, newline: bytes = b"\n") -> Iterator[bytes]:
     """The file in pieces that end after the last line break of each CHUNK_BYTES read (so
     lines are whole; a line longer than 4 × CHUNK_BYTES is cut). Where a piece ends decides
     what the binary test and the encoding verdict see (the first piece's head, whole pieces
     valid as UTF-8), so the cut points are kept as they were: completing each read up to its
     next line break instead saved a copy but moved them, and with them the verdict on files
-    over 16 MiB with a line across a cut (found by a differential check, session 9)."""
+    over 16 MiB with a line across a cut (found by a differential check, session 9); the
+    verdict no longer depends on them (`_Verdict`). A classic Mac file is cut after its CRs."""
     carry = b""
     with path.open("rb") as fh:
         while block := fh.read(CHUNK_BYTES):
             block = carry + block
-            cut = block.rfind(b"\n") + 1
+            cut = block.rfind(newline) + 1
             if cut == 0 and len(block) < 4 * CHUNK_BYTES:
                 carry = block
                 continue
@@ -101,80 +107,21 @@ def _chunks(path: Path) -> Iterator[bytes]:
         yield carry
 
 
-def utf8_valid(data: bytes) -> bool:
-    """Whether `data` is well-formed UTF-8 (as `data.decode("utf-8")` would succeed: no
-    overlong form, surrogate or code point past U+10FFFF), checked by Arrow's validator
-    without building a Python string: about a third of the decoder's CPU
-    (`tests/test_textfile_scan.py` compares the two)."""
-    offsets = pa.py_buffer(struct.pack("<ii", 0, len(data)))
-    text = pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])
-    try:
-        text.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-# A GB18030 character is at most 4 bytes (an undecodable byte, 1), so a line's first 200
-# characters read as GBK lie in its first 800 bytes.
-_SHOWN_BYTES = 800
-
-
-class _Verdict:
-    """Counts for the UTF-8 / GB18030 verdict over the whole file."""
-
-    def __init__(self) -> None:
-        self.utf8_good = 0  # lines with non-ASCII text that are valid UTF-8
-        # line -> its first bytes; worded (`reasons`) only when the verdict is UTF-8: a
-        # GB18030 file has tens of thousands of such lines and they are dropped.
-        self.utf8_bad: dict[int, bytes] = {}
-        self.gb_bad: dict[int, str] = {}
-
-    def chunk(self, data: bytes, first_line: int) -> None:
-        if not utf8_valid(data):
-            self._lines(data, first_line)
-            return
-        if not data.isascii():
-            self.utf8_good += max(1, data.count(b"\n"))
-
-    def _lines(self, data: bytes, first_line: int) -> None:
-        for i, line in enumerate(data.split(b"\n")):
-            if line.isascii():
-                continue
-            try:
-                line.decode("utf-8")
-                self.utf8_good += 1
-            except UnicodeDecodeError:
-                self.utf8_bad[first_line + i] = line[:_SHOWN_BYTES]
-            try:
-                line.decode("gb18030")
-            except UnicodeDecodeError:
-                self.gb_bad[first_line + i] = "not GB18030"
-
-    def reasons(self) -> dict[int, str]:
-        """Why each line is not UTF-8, with its first 200 characters read as GBK."""
-        return {
-            n: f"not UTF-8; read as GBK it says: {head.decode('gb18030', errors='replace')[:200]}"
-            for n, head in self.utf8_bad.items()
-        }
-
-    def clearly_gb(self) -> bool:
-        return len(self.utf8_bad) >= 10_000 and len(self.utf8_bad) > 10 * self.utf8_good
-
-
 def scan_text(path: Path, sha256: str | None = None) -> TextScan:
     """One pass: fingerprint (unless `sha256` is given), encoding verdict, bad and over-long
     lines, Excel errors.
 
     Raises InputFileError (FILE_NOT_TEXT) for binary content."""
     digest = hashlib.sha256() if sha256 is None else None
-    verdict = _Verdict()
+    verdict = Verdict()
     lines, errors, fixed, last = 0, False, None, b""
     long_lines: dict[int, int] = {}
     bom_name, bom = None, 0
-    for n, data in enumerate(_chunks(path)):
+    newline, offset = _newline(path), 0
+    for n, data in enumerate(_chunks(path, newline)):
         if digest is not None:
             digest.update(data)
+        offset += len(data)
         if n == 0:
             bom_name, bom = _bom(data[:2048])
             if bom_name is None and b"\x00" in data[: 1 << 16]:
@@ -183,8 +130,10 @@ def scan_text(path: Path, sha256: str | None = None) -> TextScan:
                     code="FILE_NOT_TEXT",
                 )
             fixed = bom_name
-        if fixed is None and not verdict.clearly_gb():
-            verdict.chunk(data[bom:] if n == 0 else data, lines + 1)
+        if newline == b"\r":  # a classic Mac file: each CR a line break, as an editor shows
+            data = data.replace(b"\r", b"\n")
+        if fixed is None:
+            verdict.chunk(data, lines + 1, offset - len(data))
         errors = errors or (b"#" in data and any(e in data for e in ERROR_VALUES))
         if len(data) > MAX_LINE_BYTES and fixed is None and _may_hold_long_line(data):
             long_lines.update(_long_lines(data, lines + 1))
@@ -193,12 +142,15 @@ def scan_text(path: Path, sha256: str | None = None) -> TextScan:
     if lines == 0 or not last.endswith(b"\n"):
         lines += 1
     sha = digest.hexdigest() if digest is not None else str(sha256)
+    mac = newline == b"\r"
     if fixed is not None:
-        return TextScan(sha, fixed, bom, lines, excel_errors=errors)
-    gb = len(verdict.utf8_bad) > verdict.utf8_good
+        return TextScan(sha, fixed, bom, lines, excel_errors=errors, mac=mac)
+    gb = verdict.gb()
+    if gb and not verdict.early_gb and verdict.valid_pieces:
+        verdict.recheck(path, mac)
     encoding = "gb18030" if gb else "utf-8"
     bad = verdict.gb_bad if gb else verdict.reasons()
-    if gb and verdict.clearly_gb():
+    if verdict.early_gb:
         bad = {}  # decided early: undecodable bytes become U+FFFD and BAD_ENCODING per cell
     if 1 in bad or len(bad) * 2 > lines:
         raise InputFileError(
@@ -206,7 +158,34 @@ def scan_text(path: Path, sha256: str | None = None) -> TextScan:
             f"{len(bad):,} of {lines:,} lines cannot be read in either)",
             code="FILE_BAD_ENCODING",
         )
-    return TextScan(sha, encoding, 0, lines, bad, long_lines, errors)
+    return TextScan(sha, encoding, 0, lines, bad, long_lines, errors, mac=mac)
+
+
+# A line break outside quotes: its token. A quote toggles; "" inside quotes toggles twice.
+_BREAKS = re.compile(rb'"|\r\n|\r|\n')
+
+
+def _newline(path: Path) -> bytes:
+    """A lone CR for a classic Mac text file ("CSV (Macintosh)" of Excel for Mac: each line ends
+    in a lone CR). Judged on the first 64 KiB: more lone CRs than LFs outside
+    quotes (an LF inside a quoted cell of a Mac file, or a stray CR in a CRLF file, does not
+    change it); else LF. UTF-16 is judged on its text."""
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES)
+    name, bom = _bom(head[:2048])
+    if name is not None and name.startswith("utf-16"):
+        head = head[bom : len(head) // 2 * 2].decode(name, errors="replace").encode()
+    crs = head.count(b"\r")
+    if crs == 0 or crs == head.count(b"\r\n"):
+        return b"\n"  # no lone CR: the usual case, decided without a walk
+    quoted, lone, lf = False, 0, 0
+    for token in _BREAKS.findall(head):
+        if token == b'"':
+            quoted = not quoted
+        elif not quoted:
+            lone += token == b"\r"
+            lf += token != b"\r"
+    return b"\r" if lone > lf else b"\n"
 
 
 def _may_hold_long_line(data: bytes) -> bool:
@@ -228,18 +207,22 @@ def _long_lines(data: bytes, first_line: int) -> dict[int, int]:
 def decoded_lines(path: Path, scan: TextScan, block_bytes: int = CHUNK_BYTES) -> Iterator[str]:
     """The file's lines as text (undecodable bytes as U+FFFD), line breaks removed, decoded
     `block_bytes` at a time (the lines do not depend on it: the decoder keeps what a block
-    cuts)."""
+    cuts). In a classic Mac file (`scan.mac`) each CR is a line break too."""
     decoder = codecs.getincrementaldecoder(scan.encoding.replace("-sig", ""))(errors="replace")
     pending = ""
     with path.open("rb") as fh:
         fh.seek(scan.bom)
         while block := fh.read(block_bytes):
             text = pending + decoder.decode(block)
+            if scan.mac:
+                text = text.replace("\r", "\n")
             parts = text.split("\n")
             pending = parts.pop()
             for part in parts:
                 yield part.removesuffix("\r")
     tail = pending + decoder.decode(b"", final=True)
+    if scan.mac:
+        tail = tail.replace("\r", "\n")  # a CR can only end a block's text here
     if tail:
         yield tail.removesuffix("\r")
 
@@ -284,7 +267,10 @@ def find_header(path: Path, scan: TextScan, score: Callable[[list[str]], int]) -
                 )
             continue
         delimiter = sniff_delimiter(line)
-        cells = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+        except csv.Error:  # a lone CR outside quotes: no header (the line is quarantined)
+            continue
         found = score(cells)
         if best is None or found > best_score:
             best, best_score = Header(i + 1, cells, delimiter), found
@@ -297,8 +283,10 @@ def find_header(path: Path, scan: TextScan, score: Callable[[list[str]], int]) -
 
 def write_numbered(path: Path, scan: TextScan, header: Header, target: Path) -> None:
     """The file as UTF-8 from its header on, each record's first line led by its line number
-    (`_line` column); lines not in the encoding and over-long lines are left out (the caller
-    quarantines them from `scan`), and so are empty lines (counted in `scan.empty_lines`)."""
+    (`_line` column); lines not in the encoding, over-long lines and lines holding a lone CR
+    outside quotes (`scan.stray_cr`: a reader would split the record there) are left out (the
+    caller quarantines them from `scan`), and so are empty lines (counted in
+    `scan.empty_lines`)."""
     skip = set(scan.bad_lines) | set(scan.long_lines)
     quoted = False
     d = header.delimiter
@@ -309,6 +297,9 @@ def write_numbered(path: Path, scan: TextScan, header: Header, target: Path) -> 
             if not quoted and not line.strip():
                 scan.empty_lines += 1
                 continue
+            if not quoted and "\r" in line and _cr_outside_quotes(line):
+                scan.stray_cr[n] = line
+                continue
             if n == header.line:
                 out.write(f"_line{d}{line}\n")
             elif quoted:
@@ -317,6 +308,32 @@ def write_numbered(path: Path, scan: TextScan, header: Header, target: Path) -> 
                 out.write(f"{n}{d}{line}\n")
             if line.count('"') % 2:
                 quoted = not quoted
+
+
+def _cr_outside_quotes(line: str) -> bool:
+    """Whether a CR of `line` (a record's first line) lies outside quotes."""
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\r" and not quoted:
+            return True
+    return False
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def has_lone_cr(path: Path) -> bool:
+    """Whether the file holds a CR not followed by LF (read again only when DuckDB's reading
+    of a file disagrees with the scan: a lone CR is a line break to DuckDB)."""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            while block.endswith(b"\r") and (more := fh.read(1)):
+                block += more
+            if _LONE_CR.search(block):
+                return True
+    return False
 
 
 def read_csv(
