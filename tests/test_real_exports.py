@@ -487,39 +487,142 @@ def test_a_mac_csv_is_read_line_by_line(con, settings, tmp_path, encoding) -> No
     body = [
         head,
         f'P7,"阳光\r花园",芝罘区,向阳街道,500,{A},2020/1/1',
-        f'P8,"锦绣\n家园",芝罘区,向阳街道,500,{A},2020/1/1',
         f"P9,翠湖,芝罘区,向阳街道,500,{A},2020/1/1",
         f"P10,明月,芝罘区,向阳街道,5x0,{A},2020/1/1",
     ]
     projects.write_bytes(("\r".join(body) + "\r").encode(encoding))
     result = ingest_file(con, settings, "projects", projects)
-    assert (result.rows_read, result.rows_loaded, result.reasons) == (4, 3, {"BAD_NUMBER": 1})
+    assert (result.rows_read, result.rows_loaded, result.reasons) == (3, 2, {"BAD_NUMBER": 1})
     assert rows(
         con, "SELECT project_id, project_name, _row FROM src_projects WHERE _batch = $b ORDER BY _row",
         {"b": result.batch_id},
-    ) == [("P7", "阳光\n花园", 2), ("P8", "锦绣\n家园", 4), ("P9", "翠湖", 6)]  # fmt: skip
-    assert [p[0] for p in problems(con, result.batch_id)] == [7]
+    ) == [("P7", "阳光\n花园", 2), ("P9", "翠湖", 4)]  # fmt: skip
+    assert [p[0] for p in problems(con, result.batch_id)] == [5]
+    # An LF anywhere in a Mac file (here inside a quoted cell) makes its lines ambiguous.
+    body.insert(2, f'P8,"锦绣\n家园",芝罘区,向阳街道,500,{A},2020/1/1')
+    projects.write_bytes(("\r".join(body) + "\r").encode(encoding))
+    with pytest.raises(InputFileError, match="line 4 mixes line ends") as err:
+        ingest_file(con, settings, "projects", projects)
+    assert err.value.code == "FILE_UNREADABLE"
 
 
-def test_a_stray_cr_in_a_crlf_file_is_a_reason_on_its_line(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # A CR alone inside an unquoted cell of a Windows (CRLF) file: a reader splits the record
-    # there, so the line is quarantined with its number and the rest loads.
+def test_a_stray_cr_in_a_crlf_file_refuses_it_naming_its_line(con, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A CR alone outside quotes in a Windows (CRLF) file: inside a cell or a line end, no
+    # reader can tell (fresh-eyes F4: two rows became one MALFORMED_LINE), so the file is
+    # refused naming its first such line; a CR inside a quoted cell is part of the cell.
     good = [",".join(row(f"C{i}")) for i in range(60)]
-    good[1] = ",".join(row("C1")).replace("投诉举报类", "投诉\r举报类")  # line 3
-    good[45] = ",".join(row("C45")).replace(
-        "房屋维修", "房屋\r维修"
-    )  # line 47, past the header scan
     good[50] = ",".join(row("C50")).replace("属实", '"属\r实"')  # quoted: a line break in a cell
     path = tmp_path / "crlf.csv"
     path.write_bytes(("\r\n".join([",".join(HEADERS), *good]) + "\r\n").encode())
     result = ingest_file(con, settings, "complaints", path)
     assert result.rows_read == 60 == result.rows_loaded + result.rows_quarantined
-    found = problems(con, result.batch_id)
-    assert [(p[0], p[2]) for p in found if p[2] == "MALFORMED_LINE"] == [
-        (3, "MALFORMED_LINE"), (47, "MALFORMED_LINE"),
-    ]  # fmt: skip
-    assert all("carriage return (CR)" in p[3] for p in found if p[2] == "MALFORMED_LINE")
+    assert "MALFORMED_LINE" not in result.reasons
     assert value(con, "SELECT _row FROM src_complaints WHERE complaint_id = 'C59'") == 61
+    good[45] = ",".join(row("C45")).replace("房屋维修", "房屋\r维修")  # line 47
+    path.write_bytes(("\r\n".join([",".join(HEADERS), *good]) + "\r\n").encode())
+    with pytest.raises(InputFileError, match=r"crlf\.csv: line 47 mixes line ends") as err:
+        ingest_file(con, settings, "complaints", path)
+    assert err.value.code == "FILE_UNREADABLE"
+
+
+COMPANIES_HEAD = "统一社会信用代码,企业名称"
+COMPANY_ROWS = [
+    "91370600000000001N,甲物业", "91370600000000002R,乙物业",
+    "91370600000000003W,丙物业", "913706000000000040,丁物业",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        # F1: the header ends in CR CR LF (the first data row used to vanish without a trace)
+        ("header_cr", COMPANIES_HEAD + "\r\r\n" + "\r\n".join(COMPANY_ROWS) + "\r\n", 1),
+        # F2: every line ends in CR CR LF (Python's csv writer on Windows without newline='')
+        ("crcrlf", "\r\r\n".join([COMPANIES_HEAD, *COMPANY_ROWS]) + "\r\r\n", 1),
+        # F2: a quoted header cell holding a lone CR in a CRLF file
+        ("quoted_header_cr", '"统一社会\r信用代码",企业名称\r\n' + "\r\n".join(COMPANY_ROWS), 1),
+        # F4: a lone CR between two complete rows of a CRLF file
+        (
+            "between",
+            COMPANIES_HEAD
+            + "\r\n"
+            + "\r\n".join(COMPANY_ROWS[:2])
+            + "\r"
+            + "\r\n".join(COMPANY_ROWS[2:])
+            + "\r\n",
+            3,
+        ),
+        # F4: a CRLF export with a Mac export appended
+        (
+            "crlf_then_mac",
+            "\r\n".join([COMPANIES_HEAD, *COMPANY_ROWS[:2]])
+            + "\r\n"
+            + "\r".join(COMPANY_ROWS[2:])
+            + "\r",
+            4,
+        ),
+        # F4: the last row ends in CR CR LF
+        ("last_crcrlf", "\r\n".join([COMPANIES_HEAD, *COMPANY_ROWS]) + "\r\r\n", 5),
+        # F5: a Mac export with a CRLF export appended
+        (
+            "mac_then_crlf",
+            "\r".join([COMPANIES_HEAD, *COMPANY_ROWS[:2]])
+            + "\r"
+            + "\r\n".join(COMPANY_ROWS[2:])
+            + "\r\n",
+            4,
+        ),
+        # F5: CRLF inside a quoted cell of a Mac file
+        (
+            "mac_quoted_crlf",
+            COMPANIES_HEAD
+            + "\r"
+            + COMPANY_ROWS[0]
+            + "\r"
+            + '91370600000000002R,"乙\r\n物业"\r'
+            + "\r".join(COMPANY_ROWS[2:])
+            + "\r",
+            3,
+        ),
+    ],
+)
+def test_ambiguous_line_ends_refuse_the_whole_file(
+    con, settings, tmp_path, name, text, line
+) -> None:  # type: ignore[no-untyped-def]
+    # Fresh-eyes F1, F2, F4, F5: each used to lose, merge or mis-number rows, or name a temp
+    # file; now nothing loads and the reason names the user's file and its first such line.
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(text.encode())
+    before = value(con, "SELECT count(*) FROM src_companies")
+    with pytest.raises(InputFileError) as err:
+        ingest_file(con, settings, "companies", path)
+    assert err.value.code == "FILE_UNREADABLE"
+    message = str(err.value)
+    assert f"{name}.csv: " in message and "numbered" not in message and "Error" not in message
+    if name != "quoted_header_cr":
+        assert f"line {line} mixes line ends" in message
+    assert value(con, "SELECT count(*) FROM src_companies") == before
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_a_stray_quote_refuses_rather_than_shifts_rows(con, settings, tmp_path, ending) -> None:  # type: ignore[no-untyped-def]
+    # Fresh-eyes F3: a `"` inside an unquoted cell, on the numbered path (a Mac file, or a
+    # CRLF file with a blank line), shifted the next rows (丁's line shown as its USCC).
+    lines = [COMPANIES_HEAD, *COMPANY_ROWS]
+    lines[2] = lines[2].replace("乙物业", '乙物业3"店')
+    if ending == "\r\n":
+        lines.insert(3, "")  # a blank line sends a CRLF file down the numbered path
+    path = tmp_path / "stray.csv"
+    path.write_bytes((ending.join(lines) + ending).encode())
+    with pytest.raises(InputFileError, match=r"stray\.csv: from line 3 on") as err:
+        ingest_file(con, settings, "companies", path)
+    assert err.value.code == "FILE_UNREADABLE"
+    # Without the blank line a CRLF file is read by DuckDB as it is: every row, each its line.
+    if ending == "\r\n":
+        del lines[3]
+        path.write_bytes((ending.join(lines) + ending).encode())
+        result = ingest_file(con, settings, "companies", path)
+        assert (result.rows_read, result.rows_loaded) == (4, 4)
 
 
 @pytest.mark.parametrize("where", [0, 9, 17])

@@ -117,9 +117,14 @@ def _load_text(
             rejected = [Rejected(line, "MALFORMED_LINE", kind.lower(), text) for line, kind, text in _first(found)]  # fmt: skip
     if not fast:
         numbered = tmp / "numbered.csv"
-        textfile.write_numbered(path, scan, header, numbered)
+        starts, spans = textfile.write_numbered(path, scan, header, numbered)
         plain = textfile.Header(1, header.cells, header.delimiter)
-        found = textfile.read_csv(con, numbered, table, ["_line", *names], plain)
+        try:
+            found = textfile.read_csv(con, numbered, table, ["_line", *names], plain)
+        except InputFileError as exc:
+            raise _misread(path, spans if spans is not None else header.line) from exc
+        if not _numbered_as_written(con, table, starts, found):
+            raise _misread(path, spans if spans is not None else header.line)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT {", ".join(names)},
                 CAST(_line AS BIGINT) AS _rid, CAST(_line AS BIGINT) AS _line, 0 AS _sheet
@@ -181,6 +186,41 @@ def _read_fast(
     lines = {line for line, _, _ in found}
     fast = header.line + rows + len(lines) == scan.lines
     return found, fast and not (lines and textfile.has_lone_cr(path))
+
+
+def _numbered_as_written(
+    con: duckdb.DuckDBPyConnection, table: str, starts: list[int], found: list[tuple[int, str, str]]
+) -> bool:
+    """Whether DuckDB read the numbered file record by record as `write_numbered` wrote it:
+    every row's `_line` one of the numbers written, once, and rows + rejected lines = records.
+    A quote the two read differently (a stray `"` inside an unquoted cell opens a quoted cell
+    for the line walk, not for DuckDB) shifts records: the next lines lose their numbers and
+    a cell lands in `_line`."""
+    if len(starts) != int(value(con, f"SELECT count(*) FROM {table}")) + len(_first(found)):
+        return False
+    import pyarrow as pa  # only a file on the numbered path pays for it
+
+    con.register("_starts", pa.table({"n": pa.array(starts, pa.int64())}))
+    try:
+        wrong = value(
+            con,
+            f"""SELECT count(*) - count(DISTINCT n) + count(*) FILTER (
+                    WHERE n IS NULL OR n NOT IN (SELECT n FROM _starts))
+                FROM (SELECT TRY_CAST(_line AS BIGINT) AS n FROM {table})""",
+        )
+    finally:
+        con.unregister("_starts")
+    return int(wrong) == 0
+
+
+def _misread(path: Path, line: int) -> InputFileError:
+    return InputFileError(
+        f"{path.name}: from line {line:,} on its records cannot be told apart (a quote "
+        "inside a cell that is not quoted, a quoted cell left open, or a line break inside a "
+        "quoted cell of the header): nothing is loaded; quote the whole cell or remove the "
+        "quote or line break",
+        code="FILE_UNREADABLE",
+    )
 
 
 def _first(found: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
