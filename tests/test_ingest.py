@@ -291,6 +291,22 @@ def test_unreadable_files_change_nothing(con, settings, tmp_path, content, code)
     assert before == after
 
 
+def test_a_file_mostly_in_another_encoding_is_refused_without_blaming_line_1(
+    con, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Three of five lines pasted from GBK into a UTF-8 file (a fresh-eyes case): refused
+    whole, and the reason no longer says "line 1 and …" when line 1 reads (it always did)."""
+    gbk = "91370600000000003W,锦绣物业\n91370600000000001N,阳光物业\n913706000000000040,海滨物业\n"
+    path = tmp_path / "pasted3.csv"
+    path.write_bytes(
+        "统一社会信用代码,企业名称\n91370600000000002R,Sunshine\n".encode() + gbk.encode("gbk")
+    )
+    with pytest.raises(InputFileError) as err:
+        ingest_file(con, settings, "companies", path)
+    assert err.value.code == "FILE_BAD_ENCODING"
+    assert "line 1" not in str(err.value) and "3 of 5 lines are not utf-8" in str(err.value)
+
+
 @pytest.mark.parametrize("name", ["企业.xlsx", "企业.XLS"])
 def test_text_behind_an_excel_name_is_not_called_a_wrong_kind(
     con, settings, tmp_path, name

@@ -164,10 +164,17 @@ def scan_text(path: Path, sha256: str | None = None) -> TextScan:
     bad = verdict.gb_bad if gb else verdict.reasons()
     if verdict.early_gb:
         bad = {}  # decided early: undecodable bytes become U+FFFD and BAD_ENCODING per cell
-    if 1 in bad or len(bad) * 2 > lines:
+    if 1 in bad:
         raise InputFileError(
             f"{path.name}: text is neither UTF-8 nor GB18030/GBK (line 1 and "
             f"{len(bad):,} of {lines:,} lines cannot be read in either)",
+            code="FILE_BAD_ENCODING",
+        )
+    if len(bad) * 2 > lines:  # line 1 reads: say so, not "line 1 and …" (it was always said)
+        raise InputFileError(
+            f"{path.name}: {len(bad):,} of {lines:,} lines are not {encoding}, more than "
+            "half: which encoding the file is in cannot be told, so nothing is loaded; save "
+            "it again as CSV (UTF-8)",
             code="FILE_BAD_ENCODING",
         )
     return TextScan(sha, encoding, 0, lines, bad, long_lines, errors, mac=mac)
