@@ -134,9 +134,6 @@ def _load_text(
             Rejected(_numbered_line(text, line), "MALFORMED_LINE", kind.lower(), _unnumbered(text))
             for line, kind, text in _first(found)
         ]
-        rejected += [
-            Rejected(n, "MALFORMED_LINE", STRAY_CR, text) for n, text in scan.stray_cr.items()
-        ]
     rejected += [Rejected(n, "BAD_ENCODING", why, "") for n, why in scan.bad_lines.items()]
     rejected += [
         Rejected(n, "LINE_TOO_LONG", f"{size:,} bytes", "") for n, size in scan.long_lines.items()
@@ -155,9 +152,6 @@ def _load_text(
     )
 
 
-STRAY_CR = "a lone carriage return (CR) outside quotes splits the line in two"
-
-
 def _read_fast(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -170,8 +164,8 @@ def _read_fast(
     """DuckDB's reading of the file as it is (a GB18030 file transcoded first): the lines it
     rejected, and whether every record sits on one line (then record k is on line k + the
     header line + the rejected lines above it). Not when DuckDB, which takes a lone CR for a
-    line break, fails or rejects a line of a file holding one: `write_numbered` then finds
-    the lines with a lone CR outside quotes and they are quarantined each with its line."""
+    line break, fails or rejects a line of a file holding one (inside quotes: `scan_text`
+    refuses a file with one outside quotes): the numbered reading then takes over."""
     source = path
     if scan.encoding == "gb18030":
         source = tmp / "transcoded.csv"

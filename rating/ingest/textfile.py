@@ -63,8 +63,6 @@ class TextScan:
     excel_errors: bool = False
     empty_lines: int = 0  # lines with nothing at all, after the header (set by write_numbered)
     mac: bool = False  # lines end in a lone CR (classic Mac): each CR is a line break
-    # line -> its text: lines with a lone CR outside quotes, left out (set by write_numbered)
-    stray_cr: dict[int, str] = field(default_factory=dict)
 
 
 def _bom(head: bytes) -> tuple[str | None, int]:
@@ -344,9 +342,9 @@ def write_numbered(
     path: Path, scan: TextScan, header: Header, target: Path
 ) -> tuple[list[int], int | None]:
     """The file as UTF-8 from its header on, each record's first line led by its line number
-    (`_line` column); lines not in the encoding, over-long lines and lines holding a lone CR
-    outside quotes (`scan.stray_cr`: a reader would split the record there) are left out (the
-    caller quarantines them from `scan`), and so are empty lines (counted in
+    (`_line` column); lines not in the encoding and over-long lines are left out (the
+    caller quarantines them from `scan`; a lone CR outside quotes never gets here: `scan_text`
+    refuses its file), and so are empty lines (counted in
     `scan.empty_lines`). Returns the numbers written (each record's first line) and the first
     line of the first record it ran over several lines (a quote left open), for the caller to
     check DuckDB read the records where they were numbered."""
@@ -363,9 +361,6 @@ def write_numbered(
             if not quoted and not line.strip():
                 scan.empty_lines += 1
                 continue
-            if not quoted and "\r" in line and _cr_outside_quotes(line):
-                scan.stray_cr[n] = line
-                continue
             if n == header.line:
                 out.write(f"_line{d}{line}\n")
             elif quoted:
@@ -381,17 +376,6 @@ def write_numbered(
     if quoted and spans is None:
         spans = last or header.line
     return starts, spans
-
-
-def _cr_outside_quotes(line: str) -> bool:
-    """Whether a CR of `line` (a record's first line) lies outside quotes."""
-    quoted = False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "\r" and not quoted:
-            return True
-    return False
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
