@@ -205,6 +205,36 @@ def test_replay_names_what_differs(golden: dict[str, Any]) -> None:
     assert any("altered since" in d for d in report.differences)
 
 
+def test_replay_names_a_row_stored_twice_and_a_row_deleted(golden: dict[str, Any]) -> None:
+    """A copy of a stored row is one row only in the original (it was matched twice with the
+    replay's one, and counted nowhere); a deleted row is one only in the replay, named by its
+    own key (it was named by the missing side's empty key)."""
+    con, run_id = golden["con"], golden["runs"]["2025Q3"]
+    run(
+        con,
+        "INSERT INTO run_companies SELECT * FROM run_companies WHERE run_id = $r AND name = '甲物业'",
+        {"r": run_id},
+    )
+    gone = rows(
+        con,
+        "SELECT project_id FROM run_projects WHERE run_id = $r ORDER BY project_id LIMIT 1",
+        {"r": run_id},
+    )[0][0]
+    run(
+        con,
+        "DELETE FROM run_projects WHERE run_id = $r AND project_id = $p",
+        {"r": run_id, "p": gone},
+    )
+    report = replay.replay(con, golden["settings"], run_id)
+    assert report.status == "MISMATCH"
+    twice = report.tables["run_companies"]
+    assert (twice["only_in_original"], twice["only_in_replay"], twice["changed"]) == (1, 0, 0)
+    assert twice["examples"][0]["only_left"] and twice["examples"][0]["key"].strip(" |")
+    deleted = report.tables["run_projects"]
+    assert (deleted["only_in_original"], deleted["only_in_replay"], deleted["changed"]) == (0, 1, 0)
+    assert gone in deleted["examples"][0]["key"]
+
+
 def test_published_rule_versions_are_immutable(golden: dict[str, Any]) -> None:
     con, settings, rules_dir = golden["con"], golden["settings"], golden["rules_dir"]
     publication.publish(con, settings, golden["runs"]["2025Q3"], force=True)
@@ -478,4 +508,10 @@ def test_cli_exit_codes(
     assert main(["verify", "--db", db, "--json"]) == 1
     assert '"ok": false' in capsys.readouterr().out
     assert main(["replay", q3, "--db", db, "--json"]) == 1
+    capsys.readouterr()
+    monkeypatch.setenv("RATING_LANG", "en")
+    assert main(["replay", q3, "--db", db]) == 1
+    text = capsys.readouterr().out
+    assert "run_companies: 0 only in the run, 0 only in the replay" in text
+    assert "    changed: " in text and "(grade" in text  # each differing row named
     write_csv  # noqa: B018 - imported for other tests' helpers

@@ -30,25 +30,38 @@ def diff_table(
 
     `left` and `right` are (prefix, run_id): prefix "" is the stored table. Rows are keyed and
     compared on the columns the digest `scheme` hashes (`store.result_keys`, `digest_columns`).
+    Rows sharing a key are paired in the order of their values (`_n`), so a row stored twice
+    is one row only on its side, not a match of both copies with the other side's one; an
+    example names its key from the side that has the row.
     """
     keys = result_keys(table, scheme)
     values = [c for c in digest_columns(table, scheme) if c not in keys]
-    on = " AND ".join(f'a."{k}" IS NOT DISTINCT FROM b."{k}"' for k in keys)
+    on = " AND ".join([*(f'a."{k}" IS NOT DISTINCT FROM b."{k}"' for k in keys), "a._n = b._n"])
     changed_cols = (
         "list_filter(["
         + ", ".join(f'CASE WHEN a."{c}" IS DISTINCT FROM b."{c}" THEN \'{c}\' END' for c in values)
         + "], lambda x: x IS NOT NULL)"
     )
-    sql = f"""WITH a AS (SELECT * FROM {source_table(table, left[0])} WHERE run_id = $l),
-                   b AS (SELECT * FROM {source_table(table, right[0])} WHERE run_id = $r),
-              j AS (SELECT coalesce({_key_text(table, "a", scheme)}, {_key_text(table, "b", scheme)}) AS key,
+    partition = ", ".join(f'"{k}"' for k in keys)
+    order = ", ".join(f'"{c}" NULLS LAST' for c in values) or partition
+
+    def side(prefix: str, param: str) -> str:
+        return (
+            f"SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY {order}) AS _n "
+            f"FROM {source_table(table, prefix)} WHERE run_id = ${param}"
+        )
+
+    sql = f"""WITH a AS ({side(left[0], "l")}),
+                   b AS ({side(right[0], "r")}),
+              j AS (SELECT CASE WHEN a.run_id IS NULL THEN {_key_text(table, "b", scheme)}
+                                ELSE {_key_text(table, "a", scheme)} END AS key,
                            a.run_id IS NULL AS only_right, b.run_id IS NULL AS only_left,
                            {changed_cols} AS changed
                     FROM a FULL OUTER JOIN b ON {on})
               SELECT count(*) FILTER (WHERE only_left), count(*) FILTER (WHERE only_right),
                      count(*) FILTER (WHERE NOT only_left AND NOT only_right AND len(changed) > 0),
                      list({{'key': key, 'only_left': only_left, 'only_right': only_right, 'changed': changed}}
-                          ORDER BY key) FILTER (WHERE only_left OR only_right OR len(changed) > 0)
+                          ORDER BY key, only_left, only_right) FILTER (WHERE only_left OR only_right OR len(changed) > 0)
               FROM j"""
     only_left, only_right, changed, examples = rows(con, sql, {"l": left[1], "r": right[1]})[0]
     return {

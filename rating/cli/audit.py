@@ -316,10 +316,23 @@ def replay(
                     changed=count(diff["changed"]),
                 )
             )
+            for example in diff["examples"][:5]:
+                say(f"    {_example_text(example)}")
 
     emit(inv, data, render)
     if result.status != "MATCH":
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _example_text(example: dict[str, Any]) -> str:
+    """One differing row of a replay's table comparison, named by its key."""
+    if example["only_left"]:
+        return _("only in the run: {key}").format(key=example["key"])
+    if example["only_right"]:
+        return _("only in the replay: {key}").format(key=example["key"])
+    return _("changed: {key} ({columns})").format(
+        key=example["key"], columns=", ".join(example["changed"])
+    )
 
 
 def impact(
