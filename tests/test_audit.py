@@ -235,6 +235,32 @@ def test_replay_names_a_row_stored_twice_and_a_row_deleted(golden: dict[str, Any
     assert gone in deleted["examples"][0]["key"]
 
 
+def test_replay_pairs_identical_rows_first(golden: dict[str, Any]) -> None:
+    """A forged copy of a row that sorts before the true one is still the row only in the
+    run (the true one was paired by rank and reported as changed), and a row moved onto
+    another key is one row only in each side, not also a change of the other key's row
+    (found by a fresh-eyes check)."""
+    con, run_id = golden["con"], golden["runs"]["2025Q3"]
+    uscc = rows(
+        con, "SELECT uscc FROM run_companies WHERE run_id = $r ORDER BY uscc", {"r": run_id}
+    )
+    run(
+        con,
+        "INSERT INTO run_companies SELECT * REPLACE ('0' AS grade) FROM run_companies "
+        "WHERE run_id = $r AND uscc = $u",
+        {"r": run_id, "u": uscc[0][0]},
+    )
+    run(
+        con,
+        "UPDATE run_companies SET uscc = $to WHERE run_id = $r AND uscc = $u",
+        {"r": run_id, "u": uscc[1][0], "to": uscc[2][0]},
+    )
+    diff = replay.replay(con, golden["settings"], run_id).tables["run_companies"]
+    assert (diff["only_in_original"], diff["only_in_replay"], diff["changed"]) == (2, 1, 0)
+    assert all(e["changed"] == [] for e in diff["examples"])
+    assert {e["key"] for e in diff["examples"] if e["only_right"]} == {uscc[1][0]}
+
+
 def test_published_rule_versions_are_immutable(golden: dict[str, Any]) -> None:
     con, settings, rules_dir = golden["con"], golden["settings"], golden["rules_dir"]
     publication.publish(con, settings, golden["runs"]["2025Q3"], force=True)

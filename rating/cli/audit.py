@@ -318,6 +318,9 @@ def replay(
             )
             for example in diff["examples"][:5]:
                 say(f"    {_example_text(example)}")
+            more = diff["only_in_original"] + diff["only_in_replay"] + diff["changed"] - 5
+            if more > 0:
+                say("    " + _("… and {count} more").format(count=count(more)))
 
     emit(inv, data, render)
     if result.status != "MATCH":
