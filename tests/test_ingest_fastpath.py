@@ -214,6 +214,9 @@ def test_fast_and_staged_paths_store_and_quarantine_the_same(
     ):
         staged = _ingest(base, tmp_path, kind, path)
     assert fast == staged
+    # Many rows not plain (e.g. every date written `2025年10月1日`): sorted, not marked
+    with mock.patch.object(onepass, "MARK_AT_MOST", 0):
+        assert _ingest(base, tmp_path, kind, path) == staged
 
 
 def test_clean_rows_take_the_plain_path(base: Path, tmp_path: Path) -> None:

@@ -298,6 +298,8 @@ def _load_good(
     limit. Whether it is, is asked of `rowid` (the storage order) with a sort of two
     integers per row."""
     table = "raw" if plain is not None else "checked"
+    if plain is not None and value(con, "SELECT count(*) FROM nonplain") > onepass.MARK_AT_MOST:
+        return _insert(con, contract, batch_id, f"({onepass.sorted_rows_sql(plain)})")
     if plain is not None:
         for statement in onepass.mark_rows_sql(plain):
             con.execute(statement)
@@ -305,16 +307,23 @@ def _load_good(
         con,
         f"SELECT count(*) FROM (SELECT _rid < lag(_rid) OVER (ORDER BY rowid) AS back FROM {table}) WHERE back",
     )
-    names = ", ".join(f'"{n}"' for n in contract.columns)
     rows = (
         f"({onepass.loaded_rows_sql(plain)})"
         if plain is not None
         else f"(SELECT * FROM checked WHERE {clean_rows(contract)})"
     )
+    return _insert(con, contract, batch_id, rows, "ORDER BY _rid" if moved else "")
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch_id: int, rows: str, order: str = ""
+) -> int:
+    """INSERT of `rows` (a parenthesised SELECT with `_line` and the contract's columns) into
+    the source table as batch `batch_id`; returns how many."""
+    names = ", ".join(f'"{n}"' for n in contract.columns)
     inserted = con.execute(
         f"""INSERT INTO src_{contract.kind} ({names}, _batch, _row, _date)
-            SELECT {names}, $batch, _line, {_date_sql(contract)} FROM {rows} AS v
-            {"ORDER BY _rid" if moved else ""}""",
+            SELECT {names}, $batch, _line, {_date_sql(contract)} FROM {rows} AS v {order}""",
         {"batch": batch_id},
     ).fetchall()
     return int(inserted[0][0])
