@@ -93,7 +93,11 @@ def run_task(task: str, args: dict[str, Any], *, memory_cap: int | None = None) 
         text = err.read_text(errors="replace")
         if dog.killed or "MemoryError" in text or "Out of Memory" in text:
             cap = f" (cap {memory_cap / GiB:.0f} GiB)" if memory_cap else ""
-            return Measured(task, "out_of_memory", seconds, peak, error=f"out of memory{cap}")
+            # DuckDB's own refusal says which allocation failed: kept with the verdict
+            said = next((ln for ln in text.splitlines() if "Out of Memory" in ln), "")
+            return Measured(
+                task, "out_of_memory", seconds, peak, error=f"{said}\nout of memory{cap}".strip()
+            )
         if child.returncode != 0:
             return Measured(task, "failed", seconds, peak, error=text.strip()[-2000:])
         result = json.loads(out.read_text(encoding="utf-8"))
@@ -171,10 +175,11 @@ def machine() -> dict[str, Any]:
 
 
 def logged_task(log: Any, label: str, name: str, args: dict[str, Any], **kw: Any) -> Measured:
-    """`run_task`, with one line of progress; a failed task other than a peer stops the run."""
+    """`run_task`, with one line of progress; a task other than a peer that fails or runs out
+    of memory stops the run, with its error (the harness read on without its results)."""
     m = run_task(name, args, **kw)
     extra = f" — {m.error.splitlines()[-1]}" if m.error else ""
     log(f"  {label:<28} {m.status:<14} {m.seconds:9.2f} s  peak {m.peak_rss / GiB:6.2f} GiB{extra}")
-    if m.status == "failed" and name not in ("pandas_peer", "http_lookup"):
+    if m.status != "ok" and name not in ("pandas_peer", "http_lookup"):
         raise RuntimeError(f"{label} failed:\n{m.error}")
     return m

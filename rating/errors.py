@@ -235,7 +235,8 @@ def resource_error(exc: BaseException) -> ResourceError | None:
             return error
         if isinstance(current, MemoryError) or "out of memory" in text:
             return ResourceError(
-                "not enough memory for this work: set RATING_MEMORY_LIMIT or use a larger machine",
+                "not enough memory for this work: set RATING_MEMORY_LIMIT (RATING_INGEST_MEMORY_LIMIT "
+                "while ingesting) or use a larger machine",
                 code="OUT_OF_MEMORY",
             )
         current = current.__cause__ or current.__context__

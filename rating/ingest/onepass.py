@@ -11,10 +11,12 @@ other rows (`nonplain`, nearly always a few) are staged into `checked`, where ev
 step (duplicate keys, matching, quarantine, repair counts) finds them as before.
 
 To keep the source table in file order without sorting it, the values of the rows of
-`checked` that load are written into columns added to the raw table (`v__<column>`, flag
-`_k`: NULL plain, 1 loaded from `checked`, 2 not loaded), so the INSERT is one scan of the
-raw table in its own order (DuckDB keeps the order of a scan with a filter; the loader
-checks it and sorts when it does not hold).
+`checked` that load are written into two columns added to the raw table (`v__row`, their
+values as text, and flag `_k`: NULL plain, 1 loaded from `checked`, 2 not loaded), so the
+INSERT is one scan of the raw table in its own order (DuckDB keeps the order of a scan with
+a filter; the loader checks it and sorts when it does not hold). A hash join with a table of
+those rows instead would not do: DuckDB's INSERT through a join put a row out of order at a
+row-group boundary (6M rows, two threads).
 
 The promise is the fast path's: the same rows stored in the same order, the same problems
 quarantined with the same reasons, lines and columns, the same counts
@@ -167,19 +169,21 @@ PLAIN_DUPLICATES = "SELECT _rid FROM dups ANTI JOIN nonplain USING (_rid)"
 
 
 def mark_rows_sql(p: PlainPath) -> list[str]:
-    """Statements giving the raw table the values of the rows of `checked` that load
-    (`v__<column>`, `_k` = 1) and `_k` = 2 to every other row that is not plain."""
-    columns = p.contract.columns
-    added = [
-        f"ALTER TABLE raw ADD COLUMN {_q('v__' + n)} {SQL_TYPES[logical_type(col)]}"
-        for n, col in columns.items()
-    ]
-    sets = ", ".join(f"{_q('v__' + n)} = c.{_q(n)}" for n in columns)
+    """Statements giving the raw table `_k` = 1 and the checked values (`v__row`, each as
+    text, in the contract's column order) of the rows of `checked` that load, and `_k` = 2
+    to every other row that is not plain.
+
+    Two columns, not one per contract column: `ALTER TABLE … ADD COLUMN` gives every row
+    group of the raw table a block for the new column, held in memory, and for the 22M-row
+    quarter of a 100M city the 23 columns added before took DuckDB past ingest's 1GB limit
+    (OUT_OF_MEMORY; issue 21, session 11). Every contract type (`SQL_TYPES`) comes back
+    from its text exactly (`loaded_rows_sql`)."""
+    row = ", ".join(f"CAST(c.{_q(n)} AS VARCHAR)" for n in p.contract.columns)
     return [
-        *added,
         "ALTER TABLE raw ADD COLUMN _k TINYINT",
+        "ALTER TABLE raw ADD COLUMN v__row VARCHAR[]",
         "UPDATE raw SET _k = 2 WHERE _rid IN (SELECT _rid FROM nonplain)",
-        f"UPDATE raw AS r SET _k = 1, {sets} FROM checked AS c "
+        f"UPDATE raw AS r SET _k = 1, v__row = [{row}] FROM checked AS c "
         f"WHERE r._rid = c._rid AND {v.clean_rows(p.contract)}",
     ]
 
@@ -187,9 +191,12 @@ def mark_rows_sql(p: PlainPath) -> list[str]:
 def loaded_rows_sql(p: PlainPath) -> str:
     """SELECT over the raw table of every row that loads, in the raw table's order: `_rid`,
     `_line` and each column's final value (the fast reading of a plain row, the checked
-    value of another)."""
+    value of another, cast back from `v__row`)."""
+    columns = p.contract.columns
+    at = {n: i + 1 for i, n in enumerate(columns)}
     values = ", ".join(
-        f"CASE WHEN _k IS NULL THEN {c.value} ELSE {_q('v__' + n)} END AS {_q(n)}"
+        f"CASE WHEN _k IS NULL THEN {c.value} "
+        f"ELSE CAST(v__row[{at[n]}] AS {SQL_TYPES[logical_type(columns[n])]}) END AS {_q(n)}"
         for n, c in p.cells.items()
     )
     return f"SELECT _rid, _line, {values} FROM raw WHERE _k IS NULL OR _k = 1"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from rating.errors import InputFileError
+from rating.errors import InputFileError, resource_error
 from rating.ingest import sheets, textfile, transcode, webtable, xlsx
 from rating.ingest.validate import FileTraits
 from rating.sql import ident, sql_text, value
@@ -381,6 +381,8 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, sha: s
             {"path": str(path)},
         )
     except duckdb.Error as exc:
+        if (resource := resource_error(exc)) is not None:  # the machine's, not the file's
+            raise resource from exc
         raise InputFileError(f"{path.name}: not a readable Parquet file ({exc})") from exc
     return RawFile(path, "parquet", None, sha, headers)
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from rating.errors import InputFileError
+from rating.errors import InputFileError, resource_error
 from rating.ingest.verdict import HEADER_SCAN_LINES, Verdict
 
 CHUNK_BYTES = 1 << 24
@@ -416,6 +416,8 @@ def read_csv(
             },
         )
     except duckdb.Error as exc:
+        if (resource := resource_error(exc)) is not None:  # the machine's, not the file's
+            raise resource from exc
         raise InputFileError(
             f"{source.name}: not a readable CSV file ({str(exc).splitlines()[0]})"
         ) from exc

@@ -18,7 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-CHUNK_BYTES = 1 << 24
+# 16 MiB chunks made strings of up to 64 MiB, each allocated afresh: 0.5 - 1.6 s more of
+# system CPU (page faults) for 891 MB than 1 MiB chunks (benchmarks/README.md, session 11).
+CHUNK_BYTES = 1 << 20
 PARALLEL_FROM = 64 << 20  # smaller files in one process: starting another costs ~0.1 s
 CUT_WINDOW = 1 << 20  # where a cut is looked for, from each part's nominal start
 _LEAD = 0x80  # lead bytes are 0x81-0xFE, and the decoder waits after 0x80 and 0xFF too
